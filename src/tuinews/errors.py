@@ -1,0 +1,24 @@
+"""The project's own errors. Each carries a one-line, user-facing reason."""
+
+from __future__ import annotations
+
+
+class TuinewsError(Exception):
+    """Base of every error a user can cause; `str()` is the one line shown to them."""
+
+
+class SourceError(TuinewsError):
+    """A source (URL, file, stdin) could not be read or parsed."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class ConfigError(TuinewsError):
+    """The settings or subscriptions file is invalid (the message names file, line, key)."""
+
+
+class StoreError(TuinewsError):
+    """The article store cannot be opened or written (not SQLite, newer schema, disk full)."""

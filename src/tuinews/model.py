@@ -1,0 +1,100 @@
+"""Domain model: plain data, no I/O.
+
+Every string in these objects has already been cleaned by `tuinews.sources.sanitize`
+(no control characters, no bidi overrides); nothing here re-checks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ContentType = Literal["html", "text", "markdown"]
+Direction = Literal["ltr", "rtl"]
+
+UNTITLED = "(untitled)"
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A media file attached to an article (podcast audio, video, image)."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(slots=True)
+class Article:
+    """One item of a feed or one local article.
+
+    `id` is stable across runs: a digest of the feed and the article's identity key
+    (guid, else link, else title and date); see `article_key`.
+    `published`/`updated` are timezone-aware UTC datetimes or None.
+    `summary` is plain text; `content` is the full body in `content_type`.
+    """
+
+    id: str
+    feed: str
+    title: str
+    link: str | None = None
+    guid: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    summary: str = ""
+    content: str = ""
+    content_type: ContentType = "html"
+    enclosures: tuple[Enclosure, ...] = ()
+    categories: tuple[str, ...] = ()
+    language: str | None = None
+    direction: Direction | None = None
+    # Title of the feed the article came from, for display (the feed key is `feed`).
+    feed_title: str = ""
+    # Structure of a plain-text article (dateline, subheadings) kept for the renderer.
+    dateline: str | None = None
+
+    @property
+    def date(self) -> datetime | None:
+        """The date to sort and show by: published, else updated."""
+        return self.published or self.updated
+
+
+@dataclass(slots=True)
+class Feed:
+    """A source of articles: a remote feed, a local feed file, a directory or one file."""
+
+    url: str
+    title: str
+    link: str | None = None
+    description: str = ""
+    language: str | None = None
+    direction: Direction | None = None
+    articles: list[Article] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One entry of a subscription list (OPML outline, newsboat urls line, config entry)."""
+
+    url: str
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+    html_url: str | None = None
+
+
+def article_key(guid: str | None, link: str | None, title: str, published: datetime | None) -> str:
+    """The identity of an article inside its feed: guid, else link, else title and date."""
+    if guid:
+        return "g:" + guid
+    if link:
+        return "l:" + link
+    stamp = published.isoformat() if published else ""
+    return "h:" + hashlib.sha1(f"{title}\x00{stamp}".encode()).hexdigest()
+
+
+def article_id(feed: str, key: str) -> str:
+    """A short, stable, opaque id for an article (16 hex digits)."""
+    return hashlib.blake2b(f"{feed}\x00{key}".encode(), digest_size=8).hexdigest()

@@ -1,0 +1,106 @@
+"""Text hygiene at ingestion: every string from a source passes through here.
+
+Why: Textual and Rich pass text to the terminal unfiltered, so an ESC or C1 byte in a
+feed title would become a live control sequence (clipboard writes with OSC 52, window
+titles with OSC 0/2, screen clearing). We drop C0 and C1 controls, DEL, lone surrogates
+and the bidi embedding/override/isolate controls, and keep newline and tab in bodies.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# C0 except tab/newline, DEL, C1, bidi embeddings/overrides/isolates, lone surrogates,
+# and the byte-order mark that leaks into text from badly concatenated files.
+_BODY_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]"
+)
+# On one line, tab, newline and the Unicode line separators are whitespace too.
+_LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
+_LINE_BREAKS = re.compile("[\u2028\u2029]")
+_TAG = re.compile(r"<[^>]*>?")
+_SCRIPT_STYLE = re.compile(r"<(script|style|template)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?(-->|$)", re.DOTALL)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)(\]\]>|$)", re.DOTALL)
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE
+)
+
+SUMMARY_LIMIT = 500
+
+
+def clean_text(value: str | None) -> str:
+    """A body: controls dropped, newline and tab kept, line endings normalised."""
+    if not value:
+        return ""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _BODY_UNSAFE.sub("", value)
+
+
+def clean_line(value: str | None) -> str:
+    """A one-line field (title, author, name): controls dropped, whitespace collapsed."""
+    if not value:
+        return ""
+    value = _LINE_UNSAFE.sub(" ", value)
+    value = _LINE_BREAKS.sub(" ", value)
+    return " ".join(value.split())
+
+
+def clean_url(value: str | None) -> str:
+    """A URL: controls and all whitespace removed (feeds often wrap URLs across lines)."""
+    if not value:
+        return ""
+    value = _LINE_UNSAFE.sub("", value)
+    return "".join(value.split())
+
+
+def decode_entities(value: str) -> str:
+    """Decode HTML/XML character references (named and numeric)."""
+    return html.unescape(value) if "&" in value else value
+
+
+def clean_entity_line(value: str | None) -> str:
+    """A one-line field that may still hold character references: decode, then clean.
+
+    Decoding comes first so `&#27;` cannot smuggle an ESC past the filter.
+    """
+    if not value:
+        return ""
+    return clean_line(decode_entities(value))
+
+
+def html_to_plain(value: str | None, limit: int = SUMMARY_LIMIT) -> str:
+    """A fast plain-text digest of an HTML fragment, for summaries and search snippets.
+
+    Not a renderer: tags are dropped, entities decoded, whitespace collapsed, and the
+    result cut at a word boundary near `limit` characters (0 means no limit).
+    """
+    if not value:
+        return ""
+    text = value
+    if "<" in text:
+        text = _CDATA.sub(r"\1", text)
+        text = _COMMENT.sub(" ", text)
+        text = _SCRIPT_STYLE.sub(" ", text)
+        text = _BLOCK_TAG.sub(" ", text)
+        text = _TAG.sub("", text)
+    text = clean_entity_line(text)
+    if limit and len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[: cut if cut > limit // 2 else limit].rstrip() + "…"
+    return text
+
+
+def title_or_fallback(title: str, body_text: str, link: str | None) -> str:
+    """A title is never empty: first words of the body, else the link, else `(untitled)`."""
+    if title:
+        return title
+    if body_text:
+        words = body_text.split()
+        short = " ".join(words[:10])
+        return short + ("…" if len(words) > 10 else "")
+    if link:
+        return link
+    return "(untitled)"

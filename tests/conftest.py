@@ -1,0 +1,69 @@
+"""Shared fixtures: every test runs with its own config, data and cache directories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SAMPLE_FEEDS = Path(__file__).resolve().parents[1] / "sample_feeds"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point XDG directories at a temporary folder so no test touches the real home."""
+    home = tmp_path / "home"
+    for name in ("config", "data", "cache", "state"):
+        (home / name).mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    for var in (
+        "TUINEWS_CONFIG",
+        "TUINEWS_DB",
+        "BROWSER",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "SSH_CONNECTION",
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "*")
+    yield home
+
+
+@pytest.fixture
+def corpus_feeds() -> Path:
+    """The shared real-world feed corpus; tests using it skip when it is absent."""
+    folder = CORPUS / "feeds"
+    if not folder.is_dir():
+        pytest.skip("../shared/corpus is not present")
+    return folder
+
+
+@pytest.fixture
+def corpus_opml() -> Path:
+    folder = CORPUS / "opml"
+    if not folder.is_dir():
+        pytest.skip("../shared/corpus is not present")
+    return folder
+
+
+@pytest.fixture
+def sample_feeds() -> Path:
+    return SAMPLE_FEEDS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Child processes spawned by tests must not read the developer's settings either.
+    os.environ.setdefault("TUINEWS_TESTING", "1")

@@ -1,0 +1,42 @@
+"""The architecture holds: nothing outside `tuinews.ui` imports Textual."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import tuinews
+
+
+def _non_ui_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages(tuinews.__path__, "tuinews."):
+        if info.name == "tuinews.ui" or info.name.startswith("tuinews.ui."):
+            continue
+        if info.name == "tuinews.__main__":
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+def test_there_are_layers_to_check() -> None:
+    names = _non_ui_modules()
+    for layer in ("tuinews.model", "tuinews.sources.sanitize", "tuinews.cli"):
+        assert layer in names
+
+
+@pytest.mark.parametrize("module", _non_ui_modules())
+def test_module_does_not_import_textual(module: str) -> None:
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == "", f"{module} pulls in Textual: {out}"
