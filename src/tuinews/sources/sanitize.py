@@ -13,9 +13,8 @@ import re
 
 # C0 except tab/newline, DEL, C1, bidi embeddings/overrides/isolates, lone surrogates,
 # and the byte-order mark that leaks into text from badly concatenated files.
-_BODY_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]"
-)
+_BIDI_AND_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
+_BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
 # On one line, tab, newline and the Unicode line separators are whitespace too.
 _LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
 _LINE_BREAKS = re.compile("[\u2028\u2029]")
