@@ -1,16 +1,278 @@
-"""Command line entry point (placeholder until the CLI lands)."""
+"""Command line: `tuinews [SOURCE...]` opens the reader; subcommands serve scripts and cron.
+
+Every error a user can cause ends in one line on stderr (`tuinews: ...`) and a non-zero
+exit status; tracebacks only with `--debug`.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable, Sequence
 
 from tuinews import __version__
+from tuinews.errors import TuinewsError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+A terminal news reader. With no command, opens the reader on your subscriptions
+(or on the bundled sample feeds when you have none). With SOURCE arguments (URLs, files,
+directories, OPML lists, `file://` URLs or `-` for standard input), opens just those
+sources without changing your subscriptions."""
+
+EPILOG = """\
+Files: settings and subscriptions in $XDG_CONFIG_HOME/tuinews/config.toml (override with
+--config or TUINEWS_CONFIG); articles in $XDG_DATA_HOME/tuinews/tuinews.db (override with
+--db or TUINEWS_DB). Run `tuinews COMMAND --help` for a command's options."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--version"]:
-        print(f"tuinews {__version__}")
-        return 0
-    print("tuinews: not implemented yet", file=sys.stderr)
-    return 2
+def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # Accepted before or after the command; only the top level shows defaults.
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--config", metavar="FILE", default=default, help="settings and subscriptions file"
+    )
+    parser.add_argument("--db", metavar="FILE", default=default, help="article store file")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="show tracebacks for errors",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tuinews",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tuinews {__version__}")
+    _common_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common_options(sub, suppress=True)
+        return sub
+
+    p = command("list", "print headlines of sources, or of the store when no source is given")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="URL, file, directory, OPML list, file:// URL or - (standard input)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: id, feed, title, link, published, ...",
+    )
+    p.add_argument("--limit", type=_positive_int, metavar="N", help="print at most N headlines")
+    p.add_argument("--unread", action="store_true", help="store: only unread articles")
+    p.add_argument("--starred", action="store_true", help="store: only starred articles")
+    p.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="FEED",
+        help="store: only this feed (URL or title; repeatable)",
+    )
+    p.add_argument("--search", metavar="TEXT", help="store: full-text search, best match first")
+
+    p = command("read", "print one article, rendered for the terminal")
+    p.add_argument(
+        "source",
+        metavar="SOURCE|ID",
+        help="a source (URL, file, -) or the id of a stored article (from `list`)",
+    )
+    p.add_argument(
+        "--index",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="with a source: the Nth article, newest first (default 1)",
+    )
+    p.add_argument(
+        "--width",
+        type=_positive_int,
+        metavar="W",
+        help="wrap at W columns (default: the terminal's width, or 80)",
+    )
+
+    p = command("refresh", "fetch subscribed feeds into the store")
+    p.add_argument("feeds", nargs="*", metavar="FEED", help="only these feeds (URL or title)")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="print only failures and nothing else"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="also fetch feeds that are backing off after failures or Retry-After",
+    )
+
+    p = command("add", "subscribe to a feed URL or a local path")
+    p.add_argument("url", metavar="URL|PATH")
+    p.add_argument("--title", metavar="T", help="title to show instead of the feed's own")
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="a tag (repeatable); tags group feeds in the sidebar",
+    )
+
+    p = command("remove", "unsubscribe from a feed and drop its articles")
+    p.add_argument("feed", metavar="FEED", help="URL, title, or a unique part of the title")
+
+    command("feeds", "list subscriptions: title, tags, unread/total, last refresh, last error")
+
+    p = command("import", "subscribe to the feeds of an OPML file or a newsboat urls file")
+    p.add_argument("file", metavar="FILE", help="OPML 1.0/1.1/2.0 or newsboat `urls` (- for stdin)")
+
+    p = command("export", "write subscriptions as OPML 2.0 (tags become folders)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    p = command("mark-read", "mark stored articles read")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--all", action="store_true", help="every article")
+    group.add_argument("--feed", action="append", metavar="FEED", help="articles of FEED")
+    p.add_argument("ids", nargs="*", metavar="ID", help="article ids (from `list`)")
+
+    command("cleanup", "drop old articles as the [retention] settings say (starred kept)")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+COMMANDS = frozenset(
+    {
+        "list",
+        "read",
+        "refresh",
+        "add",
+        "remove",
+        "feeds",
+        "import",
+        "export",
+        "mark-read",
+        "cleanup",
+    }
+)
+
+
+def _split_launch_args(argv: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """`tuinews [options] SOURCE...` (no command): return (options, sources), else None."""
+    options: list[str] = []
+    sources: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("--config", "--db") and i + 1 < len(args):
+            options += args[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith(("--config=", "--db=")) or arg == "--debug":
+            options.append(arg)
+        elif arg == "--":
+            sources += args[i + 1 :]
+            break
+        elif arg.startswith("-") and arg != "-":
+            return None  # --help, --version or a typo: let argparse answer
+        elif not sources and arg in COMMANDS:
+            return None
+        else:
+            sources.append(arg)
+        i += 1
+    return options, sources
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        return _dispatch(args_list)
+    except KeyboardInterrupt:
+        print("tuinews: interrupted", file=sys.stderr)
+        return 130
+    except TuinewsError as error:
+        if debug:
+            raise
+        print(f"tuinews: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # `tuinews list | head`: the reader went away; that is not an error.
+        _silence_stdout()
+        return EXIT_OK
+    except OSError as error:
+        if debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"tuinews: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _dispatch(argv: list[str]) -> int:
+    launch = _split_launch_args(argv)
+    parser = build_parser()
+    if launch is not None:
+        options, sources = launch
+        ns = parser.parse_args(options)
+        from tuinews.commands.launch import run_tui
+
+        return run_tui(ns, sources)
+    ns = parser.parse_args(argv)
+    if ns.command is None:
+        from tuinews.commands.launch import run_tui
+
+        return run_tui(ns, [])
+    handler = _handler(ns.command)
+    return handler(ns)
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    # Each command imports only what it needs: start-up stays cheap.
+    if command in ("list", "read"):
+        from tuinews.commands import articles
+
+        return articles.list_command if command == "list" else articles.read_command
+    if command in ("refresh", "mark-read", "cleanup"):
+        from tuinews.commands import store_commands
+
+        return {
+            "refresh": store_commands.refresh_command,
+            "mark-read": store_commands.mark_read_command,
+            "cleanup": store_commands.cleanup_command,
+        }[command]
+    from tuinews.commands import subscriptions_commands as subs
+
+    return {
+        "add": subs.add_command,
+        "remove": subs.remove_command,
+        "feeds": subs.feeds_command,
+        "import": subs.import_command,
+        "export": subs.export_command,
+    }[command]

@@ -1,0 +1,229 @@
+"""`tuinews list` and `tuinews read`: headlines and articles, from sources or the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tuinews.commands.common import (
+    EXIT_CODES,
+    error_line,
+    is_source_ref,
+    iso_utc,
+    load_settings,
+    open_store,
+    read_stdin_bytes,
+    short_date,
+    stdout_console,
+    warn,
+)
+from tuinews.model import Article, Feed
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tuinews.store import FeedInfo, Store, StoredArticle, View
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def load_feeds(ns: argparse.Namespace, specs: Sequence[str]) -> tuple[list[Feed], bool]:
+    """Read each source; report failures one line each. Returns (feeds, all_ok)."""
+    import asyncio
+
+    from tuinews.refresh import load_sources
+
+    settings = load_settings(ns).refresh
+    stdin = read_stdin_bytes(settings.max_bytes) if "-" in specs else None
+    results = asyncio.run(load_sources(specs, settings, stdin=stdin))
+    feeds: list[Feed] = []
+    ok = True
+    for result in results:
+        if result.feed is None:
+            error_line(result.spec, result.error or "could not be read")
+            ok = False
+        else:
+            feeds.append(result.feed)
+    return feeds, ok
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    # Undated articles keep their order, after the dated ones.
+    return sorted(articles, key=lambda a: a.date or _OLDEST, reverse=True)
+
+
+def article_json(article: Article, extra: dict[str, object] | None = None) -> str:
+    record: dict[str, object] = {
+        "id": article.id,
+        "feed": article.feed_title or article.feed,
+        "feed_url": article.feed,
+        "title": article.title,
+        "link": article.link,
+        "published": iso_utc(article.published),
+        "updated": iso_utc(article.updated),
+        "author": article.author,
+        "summary": article.summary,
+        "categories": list(article.categories),
+        "enclosures": [
+            {"url": e.url, "type": e.type, "length": e.length} for e in article.enclosures
+        ],
+    }
+    if extra:
+        record.update(extra)
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _fit(text: str, width: int | None) -> str:
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)] + "…"
+
+
+def _line_width() -> int | None:
+    # Crop to the terminal; never crop what goes into a pipe.
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def list_command(ns: argparse.Namespace) -> int:
+    if ns.sources:
+        if ns.unread or ns.starred or ns.feed or ns.search:
+            warn("--unread, --starred, --feed and --search apply to the store, not to sources")
+        return _list_sources(ns)
+    return _list_store(ns)
+
+
+def _list_sources(ns: argparse.Namespace) -> int:
+    feeds, ok = load_feeds(ns, ns.sources)
+    rows: list[tuple[int, Article]] = []
+    for feed in feeds:
+        rows.extend((index, art) for index, art in enumerate(newest_first(feed.articles), 1))
+    rows.sort(key=lambda row: row[1].date or _OLDEST, reverse=True)
+    if ns.limit:
+        rows = rows[: ns.limit]
+    width = _line_width()
+    out = sys.stdout
+    for index, article in rows:
+        if ns.json:
+            out.write(article_json(article, {"index": index}) + "\n")
+        else:
+            feed = _fit(article.feed_title, 24).ljust(24)
+            out.write(
+                _fit(f"{index:>4}  {short_date(article.date)}  {feed}  {article.title}", width)
+                + "\n"
+            )
+    out.flush()
+    return EXIT_CODES[ok]
+
+
+def store_view(ns: argparse.Namespace, store: Store) -> View:
+    from tuinews.store import View
+
+    feed_ids: tuple[int, ...] | None = None
+    if getattr(ns, "feed", None):
+        feed_ids = tuple(resolve_feed(store, ref).id for ref in ns.feed)
+    return View(
+        feed_ids=feed_ids,
+        unread_only=bool(getattr(ns, "unread", False)),
+        starred_only=bool(getattr(ns, "starred", False)),
+        search=getattr(ns, "search", None) or None,
+    )
+
+
+def resolve_feed(store: Store, ref: str) -> FeedInfo:
+    """A stored feed by URL, exact title, or unique part of the title."""
+    from tuinews.errors import TuinewsError
+
+    feeds = store.feeds()
+    for feed in feeds:
+        if ref in (feed.url, feed.title):
+            return feed
+    lowered = ref.casefold()
+    matches = [feed for feed in feeds if lowered in feed.title.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise TuinewsError(f"no feed matches {ref!r}")
+    names = ", ".join(feed.title for feed in matches[:5])
+    raise TuinewsError(f"{ref!r} matches several feeds: {names}")
+
+
+def _list_store(ns: argparse.Namespace) -> int:
+    with open_store(ns) as store:
+        view = store_view(ns, store)
+        limit = ns.limit or 1_000_000_000
+        width = _line_width()
+        out = sys.stdout
+        after = None
+        remaining = limit
+        printed = 0
+        while remaining > 0:
+            page = store.headlines(
+                view,
+                limit=min(remaining, 500),
+                after=after,
+                offset=printed if view.search else None,
+            )
+            if not page:
+                break
+            for row in page:
+                if ns.json:
+                    stored = store.article(row.pk)
+                    if stored is None:
+                        continue
+                    out.write(
+                        article_json(
+                            stored.article, {"read": stored.read, "starred": stored.starred}
+                        )
+                        + "\n"
+                    )
+                else:
+                    mark = ("N" if not row.read else " ") + ("*" if row.starred else " ")
+                    feed = _fit(row.feed_title, 20).ljust(20)
+                    date = short_date(row.date)
+                    line = f"{row.article_id[:8]} {mark} {date}  {feed}  {row.title}"
+                    out.write(_fit(line, width) + "\n")
+            printed += len(page)
+            remaining -= len(page)
+            after = None if view.search else page[-1].sort_key
+        out.flush()
+        if printed == 0 and not ns.json and sys.stdout.isatty() and not store.feeds():
+            warn(
+                "the store is empty: add feeds with `tuinews add URL`, then "
+                "`tuinews refresh` (or list a source: `tuinews list URL|FILE`)"
+            )
+    return 0
+
+
+def read_command(ns: argparse.Namespace) -> int:
+    console = stdout_console(ns.width)
+    if is_source_ref(ns.source):
+        feeds, ok = load_feeds(ns, [ns.source])
+        articles = newest_first(a for feed in feeds for a in feed.articles)
+        if not ok:
+            return 1
+        if not articles:
+            error_line(ns.source, "has no articles")
+            return 1
+        if ns.index > len(articles):
+            error_line(ns.source, f"has {len(articles)} articles; there is no number {ns.index}")
+            return 1
+        _print_article(console, articles[ns.index - 1])
+        return 0
+    with open_store(ns) as store:
+        stored: StoredArticle | None = store.find_article(ns.source)
+        if stored is None:
+            error_line(ns.source, "no such file, URL or stored article id")
+            return 1
+        _print_article(console, stored.article)
+    return 0
+
+
+def _print_article(console: Console, article: Article) -> None:
+    from tuinews.render import render_article
+
+    console.print(render_article(article).renderable)

@@ -1,0 +1,216 @@
+"""`tuinews [SOURCE...]`: build the reader's context and run the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tuinews import paths
+from tuinews.commands.common import config_path, db_path, error_line, load_settings
+from tuinews.errors import TuinewsError
+from tuinews.model import Subscription
+
+if TYPE_CHECKING:
+    from tuinews.config import Config
+    from tuinews.ui.context import AppContext
+
+SAMPLES_HINT = (
+    "No subscriptions yet: showing the bundled sample feeds. "
+    "Press a to add a feed, or run `tuinews add URL` or `tuinews import FILE`."
+)
+SAMPLE_SUFFIXES = (".rss", ".atom", ".rdf", ".json", ".xml")
+
+
+def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
+    config = load_settings(ns)  # a broken file stops here with one line: no silent defaults
+    if not sys.stdout.isatty():
+        raise TuinewsError(
+            "the reader needs a terminal; for scripts use `tuinews list` or `tuinews read`"
+        )
+    scratch: Path | None = None
+    try:
+        if sources:
+            scratch = Path(tempfile.mkdtemp(prefix="tuinews-"))
+            ctx = _sources_context(ns, config, sources, scratch)
+            if ctx is None:
+                return 1
+        elif config.feeds:
+            ctx = _context(ns, config, db_path(ns), list(config.feeds))
+        else:
+            ctx = _samples_context(ns, config)
+        from tuinews.ui.app import create_app
+
+        app = create_app(ctx)
+        app.run()
+        return app.return_code or 0
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _context(
+    ns: argparse.Namespace,
+    config: Config,
+    store_path: Path,
+    subscriptions: list[Subscription],
+    **extra: object,
+) -> AppContext:
+    from tuinews.ui.context import AppContext
+
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    return AppContext(
+        config=config,
+        config_path=config_path(ns),
+        store_path=store_path,
+        subscriptions=subscriptions,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def sample_subscriptions() -> list[Subscription]:
+    folder = paths.sample_feeds_dir()
+    subs = [
+        Subscription(url=str(path))
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.suffix in SAMPLE_SUFFIXES
+    ]
+    articles = folder / "articles"
+    if articles.is_dir():
+        subs.append(Subscription(url=str(articles)))
+    return subs
+
+
+def _samples_context(ns: argparse.Namespace, config: Config) -> AppContext:
+    import asyncio
+
+    from tuinews.refresh import refresh_feeds
+
+    store_path = paths.cache_dir() / "samples.db"
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    subs = sample_subscriptions()
+    # Local files only: quick, and the first screen then has articles.
+    asyncio.run(refresh_feeds(store_path, subs, config.refresh))
+    return _context(
+        ns, config, store_path, subs, ephemeral=True, hint=SAMPLES_HINT, refresh_on_start=False
+    )
+
+
+def _sources_context(
+    ns: argparse.Namespace, config: Config, sources: list[str], scratch: Path
+) -> AppContext | None:
+    """Open just these sources, in a throw-away store: the subscriptions stay as they are."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from tuinews.refresh import refresh_feeds
+    from tuinews.sources.local import load_bytes
+    from tuinews.store import Store
+
+    store_path = scratch / "sources.db"
+    subs: list[Subscription] = []
+    ok = True
+    stdin_feed = None
+    for spec in sources:
+        if spec == "-":
+            data = sys.stdin.buffer.read(config.refresh.max_bytes + 1)
+            if len(data) > config.refresh.max_bytes:
+                error_line("-", "standard input is larger than the size limit")
+                ok = False
+                continue
+            try:
+                loaded = load_bytes(data, "-", "-", None)
+            except TuinewsError as error:
+                error_line("-", getattr(error, "reason", str(error)))
+                ok = False
+                continue
+            if isinstance(loaded, list):
+                subs.extend(loaded)
+            else:
+                stdin_feed = loaded
+            _reattach_terminal()
+            continue
+        expanded, error = _expand_source(spec)
+        if error:
+            error_line(spec, error)
+            ok = False
+        subs.extend(expanded)
+    if not subs and stdin_feed is None:
+        return None
+    with Store.open(store_path) as store:
+        if stdin_feed is not None:
+            stdin_sub = Subscription(url="-", title=stdin_feed.title)
+            store.sync_feeds([stdin_sub])
+            info = store.feed_by_url("-")
+            assert info is not None
+            store.save_fetch(
+                info.id,
+                stdin_feed,
+                status=None,
+                etag=None,
+                last_modified=None,
+                fetched_at=datetime.now(UTC),
+                next_fetch=None,
+            )
+    # Local sources are read before the first screen; URLs load in the background.
+    local = [s for s in subs if "://" not in s.url or s.url.startswith("file://")]
+    if local:
+        asyncio.run(refresh_feeds(store_path, local, config.refresh))
+    del ok
+    return _context(
+        ns,
+        config,
+        store_path,
+        subs,
+        ephemeral=True,
+        refresh_on_start=any(s not in local for s in subs),
+    )
+
+
+def _expand_source(spec: str) -> tuple[list[Subscription], str | None]:
+    """A source as subscriptions: an OPML list stands for every feed it lists."""
+    from tuinews.sources.local import path_from_file_url
+
+    if spec.startswith(("http://", "https://")):
+        return [Subscription(url=spec)], None
+    try:
+        path = path_from_file_url(spec) if spec.startswith("file://") else Path(spec)
+    except TuinewsError as error:
+        return [], getattr(error, "reason", str(error))
+    path = path.expanduser().resolve()
+    if not path.exists():
+        return [], "no such file or directory"
+    if path.is_file():
+        from tuinews.sources.detect import detect_kind
+
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(64 * 1024)
+        except OSError as error:
+            return [], error.strerror or str(error)
+        if detect_kind(head, path.name) == "opml":
+            from tuinews.sources.opml import parse_opml_report
+
+            try:
+                subs, skipped = parse_opml_report(path.read_bytes(), spec, base=path.parent)
+            except TuinewsError as error:
+                return [], getattr(error, "reason", str(error))
+            for line in skipped:
+                error_line(spec, line)
+            return subs, None if subs else "lists no feeds"
+    return [Subscription(url=str(path))], None
+
+
+def _reattach_terminal() -> None:
+    """After reading a source from a pipe, take keys from the terminal (as `less` does)."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        return
+    os.dup2(fd, 0)
+    os.close(fd)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115

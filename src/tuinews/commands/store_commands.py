@@ -1,0 +1,156 @@
+"""`tuinews refresh`, `mark-read` and `cleanup`: commands that change the store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+from tuinews.commands.common import config_path, db_path, load_settings, open_store, warn
+
+if TYPE_CHECKING:
+    from tuinews.refresh import FeedOutcome, RefreshSummary
+
+
+def refresh_command(ns: argparse.Namespace) -> int:
+    from tuinews.refresh import refresh_feeds
+
+    config = load_settings(ns)
+    if not config.feeds:
+        warn("no subscriptions yet: add one with `tuinews add URL`")
+        return 0
+    store_path = db_path(ns)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    reporter = _Reporter(quiet=ns.quiet)
+    with reporter:
+        summary = asyncio.run(
+            refresh_feeds(
+                store_path,
+                config.feeds,
+                config.refresh,
+                only=ns.feeds or None,
+                progress=reporter.progress,
+                force=ns.force,
+            )
+        )
+    _apply_moves(ns, summary)
+    for outcome in summary.outcomes:
+        if outcome.status == "failed":
+            print(f"tuinews: {outcome.title or outcome.url}: {outcome.error}", file=sys.stderr)
+    if not ns.quiet:
+        print(
+            f"{summary.feeds} feeds: {summary.new} new articles, {summary.not_modified} not "
+            f"modified, {summary.failed} failed, {summary.skipped} skipped "
+            f"in {summary.seconds:.2f} s"
+        )
+    return 1 if summary.failed else 0
+
+
+def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
+    """A permanent redirect updates the subscription, and the user is told."""
+    from tuinews.subscriptions import SubscriptionFile
+
+    moves = [(o.url, o.moved_to) for o in summary.outcomes if o.moved_to]
+    if not moves:
+        return
+    subs = SubscriptionFile(config_path(ns))
+    for old, new in moves:
+        assert new is not None
+        subs.replace_url(old, new)
+        print(f"tuinews: {old}: moved permanently to {new}; subscription updated", file=sys.stderr)
+
+
+class _Reporter:
+    """A progress bar on a terminal; plain lines (or nothing, with --quiet) otherwise."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.interactive = sys.stderr.isatty() and not quiet
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> _Reporter:
+        if self.interactive:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("Refreshing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=Console(stderr=True, highlight=False, markup=False),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
+        if self._progress is not None and self._task is not None:
+            # Feed titles go in as plain data: markup is off on this console.
+            self._progress.update(
+                self._task,
+                completed=done,
+                total=total,
+                description=_fit(outcome.title or outcome.url, 40),
+            )
+            return
+        if self.quiet:
+            return
+        name = outcome.title or outcome.url
+        if outcome.status == "failed":
+            line = f"[{done}/{total}] failed  {name}"
+        elif outcome.status == "updated":
+            line = f"[{done}/{total}] {outcome.new} new  {name}"
+        else:
+            line = f"[{done}/{total}] {outcome.status.replace('_', ' ')}  {name}"
+        print(line, flush=True)
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def mark_read_command(ns: argparse.Namespace) -> int:
+    from tuinews.commands.articles import store_view
+
+    if not (ns.all or ns.feed or ns.ids):
+        warn("say what to mark: --all, --feed FEED or article ids")
+        return 2
+    with open_store(ns) as store:
+        if ns.ids:
+            pks = []
+            status = 0
+            for ref in ns.ids:
+                stored = store.find_article(ref)
+                if stored is None:
+                    warn(f"{ref}: no such article")
+                    status = 1
+                else:
+                    pks.append(stored.pk)
+            store.set_read(pks, True)
+            changed = len(pks)
+        else:
+            ns.unread = False
+            changed = len(store.mark_read_where(store_view(ns, store)))
+            status = 0
+    print(f"marked {changed} article{'s' if changed != 1 else ''} read")
+    return status
+
+
+def cleanup_command(ns: argparse.Namespace) -> int:
+    config = load_settings(ns)
+    retention = config.retention
+    if retention.days is None and retention.per_feed is None:
+        warn("no [retention] settings (days, per_feed): nothing to clean up")
+        return 0
+    with open_store(ns) as store:
+        removed = store.cleanup(days=retention.days, per_feed=retention.per_feed)
+    print(f"removed {removed} article{'s' if removed != 1 else ''} (starred ones are kept)")
+    return 0

@@ -1,0 +1,145 @@
+"""`tuinews add`, `remove`, `feeds`, `import` and `export`: the subscription list."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tuinews.commands.common import (
+    config_path,
+    load_settings,
+    open_store,
+    read_stdin_bytes,
+    short_date,
+    warn,
+)
+from tuinews.errors import TuinewsError
+from tuinews.model import Subscription
+
+
+def add_command(ns: argparse.Namespace) -> int:
+    from tuinews.commands.common import clean_tags
+    from tuinews.subscriptions import SubscriptionFile, validate_feed_ref
+
+    load_settings(ns)  # refuse to edit a broken file
+    url = validate_feed_ref(ns.url)
+    sub = Subscription(url=url, title=ns.title or None, tags=clean_tags(ns.tag))
+    SubscriptionFile(config_path(ns)).add(sub)
+    print(f"subscribed to {url}; `tuinews refresh` fetches it")
+    return 0
+
+
+def remove_command(ns: argparse.Namespace) -> int:
+    from tuinews.subscriptions import SubscriptionFile
+
+    load_settings(ns)
+    removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
+    with open_store(ns) as store:
+        feed = store.feed_by_url(removed.url)
+        if feed is not None:
+            store.remove_feed(feed.id)
+    print(f"unsubscribed from {removed.title or removed.url}")
+    return 0
+
+
+def feeds_command(ns: argparse.Namespace) -> int:
+    config = load_settings(ns)
+    if not config.feeds:
+        warn("no subscriptions yet: add one with `tuinews add URL`")
+        return 0
+    with open_store(ns) as store:
+        store.sync_feeds(config.feeds)
+        feeds = store.feeds()
+    if not sys.stdout.isatty():
+        # Scripts get tab-separated columns.
+        for f in feeds:
+            refreshed = short_date(f.last_refresh).strip() or "never"
+            print(
+                "\t".join(
+                    [
+                        f.title,
+                        ",".join(f.tags),
+                        f"{f.unread}/{f.total}",
+                        refreshed,
+                        f.last_error or "",
+                        f.url,
+                    ]
+                )
+            )
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("Title", "Tags", "Unread/Total", "Last refresh", "Last error"):
+        table.add_column(column, overflow="fold")
+    for f in feeds:
+        table.add_row(
+            Text(f.title),
+            Text(", ".join(f.tags)),
+            Text(f"{f.unread}/{f.total}"),
+            Text(short_date(f.last_refresh).strip() or "never"),
+            Text(f.last_error or "", style="red"),
+        )
+    Console(highlight=False, markup=False).print(table)
+    return 0
+
+
+def import_command(ns: argparse.Namespace) -> int:
+    from tuinews.subscriptions import SubscriptionFile
+
+    load_settings(ns)
+    source = ns.file
+    if source == "-":
+        data = read_stdin_bytes(25 * 1024 * 1024)
+        base = None
+    else:
+        path = Path(source).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise TuinewsError(f"{source}: {error.strerror or error}") from None
+        base = path.resolve().parent
+    subs, skipped = _parse_subscription_list(data, source, base)
+    for line in skipped:
+        warn(f"{source}: {line}")
+    if not subs:
+        raise TuinewsError(f"{source}: no feeds found (expected OPML or a newsboat urls file)")
+    added, duplicates = SubscriptionFile(config_path(ns)).add_many(subs)
+    print(
+        f"imported {added} feed{'s' if added != 1 else ''}"
+        + (f" ({duplicates} already subscribed)" if duplicates else "")
+    )
+    return 0
+
+
+def _parse_subscription_list(
+    data: bytes, source: str, base: Path | None
+) -> tuple[list[Subscription], list[str]]:
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        from tuinews.sources.opml import parse_opml_report
+
+        return parse_opml_report(data, source, base=base)
+    from tuinews.sources.newsboat import parse_newsboat_urls_report
+
+    text = data.decode("utf-8", errors="replace")
+    return parse_newsboat_urls_report(text, source)
+
+
+def export_command(ns: argparse.Namespace) -> int:
+    from tuinews.sources.opml import write_opml
+
+    config = load_settings(ns)
+    document = write_opml(config.feeds)
+    if ns.output:
+        from tuinews.commands.common import write_atomically
+
+        write_atomically(Path(ns.output).expanduser(), document)
+        print(f"wrote {len(config.feeds)} feeds to {ns.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    return 0
