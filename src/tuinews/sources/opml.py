@@ -1,0 +1,250 @@
+"""OPML subscription lists (1.0, 1.1, 2.0): import with repairs, export for other readers.
+
+Real exports are often not well-formed XML: raw `&` in titles, unescaped quotes inside
+attribute values, BOMs, bidi controls. We parse strictly first, and only when that fails
+repair those two faults and let libxml2's recover mode take the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
+
+from tuinews.errors import SourceError
+from tuinews.model import Subscription
+from tuinews.sources.detect import declared_charset, decode_text
+from tuinews.sources.sanitize import clean_line, clean_url
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
+
+# An `&` that does not start a character or entity reference.
+_RAW_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# One start tag of an outline; its end is a `>` right after a quote (or the tag name)
+# and followed by the next tag or a line end, so `&>` inside a title does not end it.
+_OUTLINE_TAG = re.compile(
+    r"<outline\b(?P<body>.*?)(?P<end>\s*/?>)(?=\s*(?:<|$))", re.DOTALL | re.MULTILINE
+)
+_ATTRIBUTE_START = re.compile(r"(?:^|(?<=\s))(?P<name>[A-Za-z_][\w:.-]*)\s*=\s*\"")
+# Characters XML 1.0 cannot carry at all (lxml refuses them when writing).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CATEGORY_SPECIALS = "%,/"
+
+
+def _repair_outline_quotes(match: re.Match[str]) -> str:
+    """Re-escape quotes inside attribute values of one outline tag (`text="A "B" C"`)."""
+    body = match.group("body")
+    if "='" in body or "= '" in body:
+        return match.group(0)
+    starts = list(_ATTRIBUTE_START.finditer(body))
+    if not starts:
+        return match.group(0)
+    parts = [body[: starts[0].start()]]
+    for index, start in enumerate(starts):
+        value_end = starts[index + 1].start() if index + 1 < len(starts) else len(body)
+        raw = body[start.end() : value_end].rstrip()
+        value = raw[:-1] if raw.endswith('"') else raw
+        value = value.replace('"', "&quot;").replace("<", "&lt;")
+        parts.append(f' {start.group("name")}="{value}"')
+    return "<outline" + "".join(parts) + match.group("end")
+
+
+def _repair(text: str) -> str:
+    text = _RAW_AMPERSAND.sub("&amp;", text)
+    return _OUTLINE_TAG.sub(_repair_outline_quotes, text)
+
+
+def _parse_tree(data: bytes, source: str) -> _Element:
+    from lxml import etree
+
+    text = _XML_DECLARATION.sub("", decode_text(data, declared_charset(data)), count=1)
+    encoded = text.encode("utf-8", errors="replace")
+    strict = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, encoding="utf-8"
+    )
+    try:
+        root = etree.fromstring(encoded, strict)
+    except (etree.XMLSyntaxError, ValueError):
+        lenient = etree.XMLParser(
+            recover=True, resolve_entities=False, no_network=True, load_dtd=False, encoding="utf-8"
+        )
+        try:
+            root = etree.fromstring(_repair(text).encode("utf-8", errors="replace"), lenient)
+        except (etree.XMLSyntaxError, ValueError) as error:
+            raise SourceError(source, "not an OPML file (unreadable XML)") from error
+    if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
+        raise SourceError(source, "not an OPML file")
+    return root
+
+
+def _attribute(element: _Element, name: str) -> str:
+    """An attribute by case-insensitive local name (`xmlUrl`, `xmlurl`, `XMLURL`)."""
+    attrib = element.attrib
+    wanted = name.lower()
+    for key, value in attrib.items():
+        local = str(key).rsplit("}", 1)[-1]
+        if local.lower() == wanted:
+            return str(value)
+    return ""
+
+
+def _category_tags(value: str) -> list[str]:
+    tags: list[str] = []
+    for path in value.split(","):
+        for level in path.strip().split("/"):
+            tag = clean_line(unquote(level))
+            if tag and tag not in tags:
+                tags.append(tag)
+    return tags
+
+
+def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
+    """A usable subscription URL, or None and why not."""
+    url = clean_url(raw)
+    if not url:
+        return None, "no feed URL"
+    if url.lower().startswith("feed:"):
+        # feed://host/x and feed:https://host/x are old browser conventions for http(s).
+        rest = url[5:]
+        url = rest if rest.lower().startswith(("http://", "https://")) else "http:" + rest
+    parts = urlsplit(url) if "\\" not in url else None
+    scheme = parts.scheme.lower() if parts else ""
+    if scheme in {"http", "https"} and parts and parts.hostname:
+        return url, ""
+    if base is not None:
+        local = _local_target(url, scheme, base)
+        if local is not None:
+            return local, ""
+    if not scheme and not url.startswith("//"):
+        return None, f"relative URL {url!r}"
+    return None, f"not an http(s) URL {url!r}"
+
+
+def _local_target(url: str, scheme: str, base: Path) -> str | None:
+    if scheme == "file":
+        from tuinews.sources.local import path_from_file_url
+
+        try:
+            candidate = path_from_file_url(url)
+        except SourceError:
+            return None
+    elif not scheme:
+        candidate = base / unquote(url)
+    else:
+        return None
+    try:
+        if candidate.exists():
+            return str(Path(candidate).absolute())
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _merge(found: dict[str, Subscription], sub: Subscription) -> None:
+    existing = found.get(sub.url)
+    if existing is None:
+        found[sub.url] = sub
+        return
+    tags = existing.tags + tuple(tag for tag in sub.tags if tag not in existing.tags)
+    found[sub.url] = Subscription(
+        url=existing.url,
+        title=existing.title or sub.title,
+        tags=tags,
+        html_url=existing.html_url or sub.html_url,
+    )
+
+
+def parse_opml_report(
+    data: bytes, source: str, *, base: Path | None = None
+) -> tuple[list[Subscription], list[str]]:
+    """Subscriptions in document order, and one line per outline that was skipped."""
+    root = _parse_tree(data, source)
+    found: dict[str, Subscription] = {}
+    skipped: list[str] = []
+    body = next((child for child in root if _local(child) == "body"), root)
+    # Explicit stack: a hostile file may nest outlines deeper than Python recursion allows.
+    stack: list[tuple[_Element, tuple[str, ...]]] = [(child, ()) for child in reversed(body)]
+    while stack:
+        element, folders = stack.pop()
+        if _local(element) != "outline":
+            continue
+        title = clean_line(_attribute(element, "title")) or clean_line(_attribute(element, "text"))
+        children = [child for child in element if _local(child) == "outline"]
+        raw_url = _attribute(element, "xmlUrl")
+        if raw_url or not children:
+            url, why = _resolve_url(raw_url, base)
+            if url is None:
+                if raw_url or _attribute(element, "type").lower() not in {"folder", "category"}:
+                    name = title or clean_url(raw_url) or "(untitled)"
+                    skipped.append(f"skipped {name!r}: {why}")
+            else:
+                tags = _category_tags(_attribute(element, "category"))
+                tags += [folder for folder in folders if folder not in tags]
+                html_url = clean_url(_attribute(element, "htmlUrl")) or None
+                _merge(found, Subscription(url, title or None, tuple(tags), html_url))
+        inner = (*folders, title) if title and not raw_url and title not in folders else folders
+        stack.extend((child, inner) for child in reversed(children))
+    return list(found.values()), skipped
+
+
+def _local(element: _Element) -> str:
+    # Comments and processing instructions have a function, not a string, as tag.
+    tag: object = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def parse_opml(data: bytes, source: str, *, base: Path | None = None) -> list[Subscription]:
+    """Subscriptions of an OPML file; folders become tags (outermost first).
+
+    `base` is the folder of a local OPML file: relative outline URLs resolve against it
+    when the target exists. Raises `SourceError` when the bytes are not OPML.
+    """
+    return parse_opml_report(data, source, base=base)[0]
+
+
+def _xml_safe(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def _category_value(tags: Iterable[str]) -> str:
+    # Tags holding the separators are percent-encoded so import restores them exactly.
+    escaped = (
+        quote(tag, safe="") if any(ch in _CATEGORY_SPECIALS for ch in tag) else tag for tag in tags
+    )
+    return ",".join("/" + tag for tag in escaped)
+
+
+def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
+    """OPML 2.0: each feed in the folder of its first tag, all tags in `category`."""
+    from lxml import etree
+
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = _xml_safe(title)
+    body = etree.SubElement(root, "body")
+    folders: dict[str, _Element] = {}
+    for sub in subs:
+        parent = body
+        if sub.tags:
+            folder_name = _xml_safe(sub.tags[0])
+            if folder_name not in folders:
+                folders[folder_name] = etree.SubElement(
+                    body, "outline", text=folder_name, title=folder_name
+                )
+            parent = folders[folder_name]
+        name = _xml_safe(sub.title or "")
+        outline = etree.SubElement(parent, "outline", type="rss", text=name)
+        if sub.title:
+            outline.set("title", name)
+        outline.set("xmlUrl", _xml_safe(sub.url))
+        if sub.html_url:
+            outline.set("htmlUrl", _xml_safe(sub.html_url))
+        if sub.tags:
+            outline.set("category", _xml_safe(_category_value(sub.tags)))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
