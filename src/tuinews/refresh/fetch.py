@@ -1,0 +1,445 @@
+"""One HTTP fetch with limits: time, size (raw and decompressed), redirects, hosts.
+
+Every failure becomes a `FetchError` whose `reason` is one short line for the user
+("connection refused", "timed out after 30 s", "HTTP 404 Not Found"); nothing here
+lets a network exception escape as a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import functools
+import importlib
+import socket
+import ssl
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from tuinews.errors import TuinewsError
+from tuinews.sources.sanitize import clean_line, clean_url
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tuinews.config import RefreshSettings
+
+PERMANENT_REDIRECTS = frozenset({301, 308})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+# A server asking for a pause longer than this is more likely confused than serious.
+MAX_RETRY_AFTER = timedelta(days=7)
+# Decompression never produces more than this per step, so a bomb stops at the limit.
+_INFLATE_STEP = 64 * 1024
+
+
+class FetchError(TuinewsError):
+    """A fetch failed; `reason` is the line shown to the user."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: datetime | None = None,
+        moved_to: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        # A permanent redirect seen before the failure still moves the subscription.
+        self.moved_to = moved_to
+
+    @property
+    def gone(self) -> bool:
+        return self.status == 410
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A successful fetch (2xx) or a 304 (`not_modified`, `body` empty)."""
+
+    url: str  # the URL the body came from, after redirects
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None  # where a permanent redirect says the feed now lives
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def format_seconds(seconds: float) -> str:
+    """`30 s`, `1.5 s`: how long a limit was, in the user's terms."""
+    return f"{seconds:g} s"
+
+
+def format_size(limit: int) -> str:
+    mib = limit / (1024 * 1024)
+    if mib >= 1:
+        return f"{mib:g} MB"
+    return f"{limit / 1024:g} KB"
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """The moment a `Retry-After` header (seconds or an HTTP date) allows the next try."""
+    if not value:
+        return None
+    value = value.strip()
+    delay: timedelta | None = None
+    if value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = when - now
+    delay = max(timedelta(0), min(delay, MAX_RETRY_AFTER))
+    return now + delay
+
+
+def http_status_line(status: int) -> str:
+    """`HTTP 404 Not Found`, from our own table: a server's reason phrase is untrusted."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+class _Decoder(Protocol):
+    def decode(self, data: bytes) -> Iterator[bytes]: ...
+
+    def flush(self) -> Iterator[bytes]: ...
+
+
+class _Identity:
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield data
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+class _Zlib:
+    """gzip or deflate, inflated in bounded steps so the caller can stop a bomb early."""
+
+    def __init__(self, gzip: bool) -> None:
+        self._gzip = gzip
+        self._started = False
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        pending = data
+        while pending:
+            if self._obj.eof:
+                # A second gzip member, or trailing junk after a deflate stream.
+                rest = self._obj.unused_data or pending
+                if not self._gzip or not rest.startswith(b"\x1f\x8b"):
+                    return
+                self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                pending = rest
+            try:
+                piece = self._obj.decompress(pending, _INFLATE_STEP)
+            except zlib.error:
+                if self._gzip or self._started:
+                    raise
+                # Many servers send raw deflate (no zlib header) as "deflate".
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                piece = self._obj.decompress(pending, _INFLATE_STEP)
+            self._started = True
+            if piece:
+                yield piece
+            pending = self._obj.unconsumed_tail
+            if self._obj.eof and self._obj.unused_data:
+                pending = self._obj.unused_data
+
+    def flush(self) -> Iterator[bytes]:
+        tail = self._obj.flush()
+        if tail:
+            yield tail
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        self._obj = importlib.import_module("brotli").Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        obj = self._obj
+        piece = obj.process(data, output_buffer_limit=_INFLATE_STEP)
+        if piece:
+            yield piece
+        while not obj.can_accept_more_data():
+            piece = obj.process(b"", output_buffer_limit=_INFLATE_STEP)
+            if not piece:
+                break
+            yield piece
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+@functools.cache
+def _has_brotli() -> bool:
+    try:
+        brotli = importlib.import_module("brotli")
+    except ImportError:
+        return False
+    # Older brotli cannot bound its output, so a bomb could not be stopped: not offered.
+    return hasattr(brotli.Decompressor(), "can_accept_more_data")
+
+
+def accept_encoding() -> str:
+    """What we can decode with bounded output (we decode ourselves, not httpx)."""
+    return "gzip, deflate, br" if _has_brotli() else "gzip, deflate"
+
+
+def _decoder_for(content_encoding: str | None) -> _Decoder:
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return _Identity()
+    if len(codings) > 1:
+        raise FetchError(f"unsupported content encoding '{clean_line(','.join(codings))}'")
+    coding = codings[0]
+    if coding in ("gzip", "x-gzip"):
+        return _Zlib(gzip=True)
+    if coding == "deflate":
+        return _Zlib(gzip=False)
+    if coding == "br" and _has_brotli():
+        return _Brotli()
+    raise FetchError(f"unsupported content encoding '{clean_line(coding)[:40]}'")
+
+
+def _is_invalid_host(host: str) -> bool:
+    # RFC 6761: resolvers should answer NXDOMAIN for .invalid at once; we do so ourselves
+    # so such a URL fails instantly even on a machine whose resolver hangs offline.
+    return host.rstrip(".").lower().endswith(".invalid") or host.rstrip(".").lower() == "invalid"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def describe_network_error(exc: BaseException, url: str, *, body_started: bool) -> str:
+    """One line for an httpx/OS error, worded for someone who did not write the code."""
+    import httpx
+
+    host = urlsplit(url).hostname or url
+    text = " ".join(str(e) for e in _causes(exc)).lower()
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve host '{clean_line(host)}'"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "TLS certificate not valid for this site"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to '{clean_line(host)}'"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out waiting for the server"
+    if "name or service not known" in text or "temporary failure in name resolution" in text:
+        return f"cannot resolve host '{clean_line(host)}'"
+    if "nodename nor servname" in text or "no address associated" in text:
+        return f"cannot resolve host '{clean_line(host)}'"
+    if "connection refused" in text or f"errno {errno.ECONNREFUSED}" in text:
+        return "connection refused"
+    if "certificate" in text:
+        return "TLS certificate not valid for this site"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        scheme = urlsplit(url).scheme
+        return f"unsupported URL scheme '{clean_line(scheme)}'"
+    if isinstance(exc, httpx.InvalidURL):
+        return "invalid URL"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        if body_started:
+            return "connection reset mid-body"
+        if "reset" in text or "peer closed" in text or "disconnected" in text:
+            return "connection reset by the server"
+        return "the server broke the HTTP protocol"
+    if isinstance(exc, httpx.NetworkError | OSError):
+        return "network error: " + (clean_line(str(exc))[:100] or type(exc).__name__)
+    return clean_line(str(exc))[:120] or type(exc).__name__
+
+
+class HostLimiter:
+    """A total limit on fetches at once plus a limit per host."""
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self._total = asyncio.Semaphore(max(1, total))
+        self._per_host_limit = max(1, per_host)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    def host(self, url: str) -> asyncio.Semaphore:
+        key = (urlsplit(url).hostname or "").lower()
+        sem = self._hosts.get(key)
+        if sem is None:
+            sem = self._hosts[key] = asyncio.Semaphore(self._per_host_limit)
+        return sem
+
+    @property
+    def total(self) -> asyncio.Semaphore:
+        return self._total
+
+
+def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
+    """One client per refresh: keep-alive across feeds of one host, proxies from the env."""
+    import httpx
+
+    read = settings.timeout
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(read, connect=settings.connect_timeout),
+        limits=httpx.Limits(
+            max_connections=max(1, settings.concurrency),
+            max_keepalive_connections=max(1, settings.concurrency),
+        ),
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": accept_encoding()},
+        follow_redirects=False,
+        trust_env=True,
+    )
+
+
+class Fetcher:
+    """Fetches URLs with the settings' limits, sharing one client and the host limits."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: RefreshSettings) -> None:
+        self.client = client
+        self.settings = settings
+        self.limiter = HostLimiter(settings.concurrency, settings.per_host)
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """Fetch `url` (conditionally when validators are given). Raises `FetchError`."""
+        async with self.limiter.host(url), self.limiter.total:
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    return await self._fetch(url, etag, last_modified)
+            except TimeoutError:
+                raise FetchError(
+                    f"timed out after {format_seconds(self.settings.timeout)}"
+                ) from None
+
+    async def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        import httpx
+
+        headers = {
+            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        moved_to: str | None = None
+        still_permanent = True
+        for _hop in range(self.settings.max_redirects + 1):
+            host = urlsplit(current).hostname or ""
+            if _is_invalid_host(host):
+                raise FetchError(f"cannot resolve host '{clean_line(host)}'", moved_to=moved_to)
+            body_started = False
+            try:
+                request = self.client.build_request("GET", current, headers=headers)
+                response = await self.client.send(request, stream=True)
+                try:
+                    if response.status_code in REDIRECTS and "location" in response.headers:
+                        target = clean_url(response.headers["location"])
+                        target = urljoin(current, target)
+                        if still_permanent and response.status_code in PERMANENT_REDIRECTS:
+                            moved_to = target
+                        else:
+                            still_permanent = False
+                        current = target
+                        continue
+                    self._check_status(response, moved_to)
+                    if response.status_code == 304:
+                        return self._result(response, current, b"", moved_to)
+                    body_started = True
+                    body = await self._read_body(response)
+                    return self._result(response, current, body, moved_to)
+                finally:
+                    await response.aclose()
+            except FetchError as error:
+                if error.moved_to is None and moved_to is not None:
+                    error.moved_to = moved_to
+                raise
+            except (httpx.HTTPError, OSError, zlib.error) as exc:
+                if isinstance(exc, zlib.error):
+                    reason = "compressed body is corrupt"
+                else:
+                    reason = describe_network_error(exc, current, body_started=body_started)
+                raise FetchError(reason, moved_to=moved_to) from None
+        raise FetchError("too many redirects", moved_to=moved_to)
+
+    def _check_status(self, response: httpx.Response, moved_to: str | None) -> None:
+        status = response.status_code
+        if 200 <= status < 300 or status == 304:
+            return
+        if status == 410:
+            raise FetchError("gone (HTTP 410): feed disabled", status=410, moved_to=moved_to)
+        retry_at = None
+        if status in RETRY_AFTER_STATUSES:
+            retry_at = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        raise FetchError(
+            http_status_line(status), status=status, retry_after=retry_at, moved_to=moved_to
+        )
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        limit = self.settings.max_bytes
+        too_big = f"response larger than {format_size(limit)}"
+        declared = response.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            raise FetchError(too_big, status=response.status_code)
+        decoder = _decoder_for(response.headers.get("content-encoding"))
+        chunks: list[bytes] = []
+        raw_size = 0
+        size = 0
+        async for raw in response.aiter_raw():
+            raw_size += len(raw)
+            if raw_size > limit:
+                raise FetchError(too_big, status=response.status_code)
+            for piece in decoder.decode(raw):
+                size += len(piece)
+                if size > limit:
+                    raise FetchError(too_big, status=response.status_code)
+                chunks.append(piece)
+        for piece in decoder.flush():
+            size += len(piece)
+            if size > limit:
+                raise FetchError(too_big, status=response.status_code)
+            chunks.append(piece)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _result(
+        response: httpx.Response, url: str, body: bytes, moved_to: str | None
+    ) -> FetchResult:
+        headers = response.headers
+        return FetchResult(
+            url=url,
+            status=response.status_code,
+            body=body,
+            content_type=headers.get("content-type"),
+            etag=clean_line(headers.get("etag")) or None,
+            last_modified=clean_line(headers.get("last-modified")) or None,
+            moved_to=moved_to,
+        )

@@ -1,0 +1,369 @@
+"""A real HTTP server on 127.0.0.1 with routes each test programs, for refresh tests.
+
+    with FeedServer() as server:
+        server.route("/feed", static(rss(3), etag='"v1"'))
+        url = server.url("/feed")
+        ...
+        server.requests("/feed")[0].headers["If-None-Match"]
+
+Routes are small objects with a `serve(handler)` method; the helpers below build the
+usual ones (static bodies with validators, redirects, error statuses, stalls, cut-off
+and reset connections, oversize streams, gzip bombs, generated feeds). The server
+records every request's headers and the most connections it saw in flight at once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+Handler = BaseHTTPRequestHandler
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    path: str
+    headers: dict[str, str]
+
+
+def rss(items: int, *, title: str = "Test feed", version: int = 0, prefix: str = "item") -> bytes:
+    """An RSS 2.0 document with `items` items, newest first; `version` changes the text."""
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
+        f"<title>{title}</title><link>http://example.com/</link>",
+        "<description>generated for tests</description>",
+    ]
+    for number in range(items, 0, -1):
+        day = 1 + number % 28
+        parts.append(
+            f"<item><title>{prefix} {number} v{version}</title>"
+            f"<link>http://example.com/{prefix}/{number}</link>"
+            f"<guid>{prefix}-{number}</guid>"
+            f"<pubDate>Mon, {day:02d} Jan 2024 {number % 24:02d}:00:00 +0000</pubDate>"
+            f"<description>Body of {prefix} {number}, version {version}. "
+            "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod "
+            "tempor incididunt ut labore et dolore magna aliqua.</description></item>"
+        )
+    parts.append("</channel></rss>\n")
+    return "".join(parts).encode()
+
+
+def _send(handler: Handler, status: int, headers: dict[str, str], body: bytes = b"") -> None:
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    if "Content-Length" not in headers:
+        handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    if body:
+        handler.wfile.write(body)
+
+
+@dataclass
+class Static:
+    """A fixed body; with an ETag or Last-Modified it answers conditional requests with 304."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/rss+xml; charset=utf-8"
+    etag: str | None = None
+    last_modified: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def serve(self, handler: Handler) -> None:
+        validators: dict[str, str] = {}
+        if self.etag:
+            validators["ETag"] = self.etag
+        if self.last_modified:
+            validators["Last-Modified"] = self.last_modified
+        match_etag = self.etag and handler.headers.get("If-None-Match") == self.etag
+        match_date = (
+            self.last_modified and handler.headers.get("If-Modified-Since") == self.last_modified
+        )
+        if match_etag or (match_date and not handler.headers.get("If-None-Match")):
+            _send(handler, 304, validators)
+            return
+        headers = {"Content-Type": self.content_type, **validators, **self.headers}
+        _send(handler, self.status, headers, self.body)
+
+
+def static(body: bytes, **kwargs: Any) -> Static:
+    return Static(body, **kwargs)
+
+
+def http_date(when: float | None = None) -> str:
+    return email.utils.formatdate(when if when is not None else time.time(), usegmt=True)
+
+
+@dataclass
+class Redirect:
+    location: str
+    status: int = 301
+
+    def serve(self, handler: Handler) -> None:
+        _send(handler, self.status, {"Location": self.location})
+
+
+def redirect(location: str, status: int = 301) -> Redirect:
+    return Redirect(location, status)
+
+
+def status(code: int, *, body: bytes = b"", headers: dict[str, str] | None = None) -> Static:
+    """An error status (404, 410, 429 with Retry-After, 500, 503) with an optional body."""
+    return Static(body, status=code, content_type="text/plain", headers=dict(headers or {}))
+
+
+@dataclass
+class Stall:
+    """Headers promising a body, then one byte a second until the client gives up."""
+
+    length: int = 10_000
+    interval: float = 1.0
+
+    def serve(self, handler: Handler) -> None:
+        _send(
+            handler,
+            200,
+            {"Content-Type": "application/rss+xml", "Content-Length": str(self.length)},
+        )
+        handler.wfile.flush()
+        for _ in range(self.length):
+            time.sleep(self.interval)
+            try:
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+            except OSError:
+                return
+
+
+@dataclass
+class CutOff:
+    """Content-Length larger than what is sent, then the connection closes."""
+
+    body: bytes
+    declared: int
+
+    def serve(self, handler: Handler) -> None:
+        headers = {"Content-Type": "application/rss+xml", "Content-Length": str(self.declared)}
+        _send(handler, 200, headers, self.body)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+
+@dataclass
+class Reset:
+    """Sends `partial` bytes of a promised body (or nothing at all), then a TCP reset."""
+
+    partial: bytes = b""
+    declared: int = 100_000
+    before_headers: bool = False
+
+    def serve(self, handler: Handler) -> None:
+        if not self.before_headers:
+            headers = {"Content-Type": "application/rss+xml", "Content-Length": str(self.declared)}
+            _send(handler, 200, headers, self.partial)
+            handler.wfile.flush()
+        # SO_LINGER with a zero timeout turns close() into a RST.
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.close_connection = True
+        handler.connection.close()
+
+
+@dataclass
+class Oversize:
+    """`size` bytes streamed in chunks (never held in memory), declared or chunked."""
+
+    size: int
+    declare_length: bool = True
+
+    def serve(self, handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        if self.declare_length:
+            handler.send_header("Content-Length", str(self.size))
+        else:
+            handler.send_header("Connection", "close")
+            handler.close_connection = True
+        handler.end_headers()
+        chunk = b"<!-- padding -->" * 4096
+        sent = 0
+        try:
+            while sent < self.size:
+                piece = chunk[: self.size - sent]
+                handler.wfile.write(piece)
+                sent += len(piece)
+        except OSError:
+            return
+
+
+_BOMB_CACHE: dict[int, bytes] = {}
+
+
+@dataclass
+class GzipBomb:
+    """`inflated` bytes of zeros, gzipped (10 MB gzips to about 10 KB)."""
+
+    inflated: int = 10 * 1024 * 1024
+    encoding: str = "gzip"
+
+    def serve(self, handler: Handler) -> None:
+        body = _BOMB_CACHE.get(self.inflated)
+        if body is None:
+            body = _BOMB_CACHE[self.inflated] = gzip.compress(bytes(self.inflated), 9)
+        headers = {"Content-Type": "application/rss+xml", "Content-Encoding": self.encoding}
+        _send(handler, 200, headers, body)
+
+
+@dataclass
+class Generated:
+    """A feed of `items` items with an ETag; `bump()` makes the next fetch return new text."""
+
+    items: int
+    title: str = "Generated feed"
+    version: int = 0
+    delay: float = 0.0
+    _cache: tuple[int, bytes] | None = None
+
+    def bump(self) -> None:
+        self.version += 1
+
+    def body(self) -> bytes:
+        if self._cache is None or self._cache[0] != self.version:
+            self._cache = (self.version, rss(self.items, title=self.title, version=self.version))
+        return self._cache[1]
+
+    def serve(self, handler: Handler) -> None:
+        if self.delay:
+            time.sleep(self.delay)
+        etag = f'"v{self.version}"'
+        if handler.headers.get("If-None-Match") == etag:
+            _send(handler, 304, {"ETag": etag})
+            return
+        _send(handler, 200, {"Content-Type": "application/rss+xml", "ETag": etag}, self.body())
+
+
+@dataclass
+class Call:
+    """Any function of the handler, for one-off behaviour in a test."""
+
+    function: Callable[[Handler], None]
+
+    def serve(self, handler: Handler) -> None:
+        self.function(handler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real feed servers do
+    server: _Server
+
+    def do_GET(self) -> None:
+        owner = self.server.owner
+        path = self.path.split("?", 1)[0]
+        host = self.headers.get("Host", "")
+        owner._enter(host, SeenRequest(path, dict(self.headers.items())))
+        try:
+            route = owner.routes.get(path)
+            if route is None:
+                _send(self, 404, {"Content-Type": "text/plain"}, b"no such route")
+                return
+            route.serve(self)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            owner._leave(host)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: pytest would show every request
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    owner: FeedServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hanging up mid-response is what these tests are about
+
+
+class FeedServer:
+    """The loopback server; use as a context manager (or the `feed_server` fixture)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._seen: list[SeenRequest] = []
+        self._in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
+        self.max_in_flight_total = 0
+        self._server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._server.owner = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def route(self, path: str, behaviour: Any) -> str:
+        """Serve `behaviour` at `path`; returns the full URL."""
+        self.routes[path] = behaviour
+        return self.url(path)
+
+    def requests(self, path: str | None = None) -> list[SeenRequest]:
+        with self._lock:
+            return [r for r in self._seen if path is None or r.path == path]
+
+    def _enter(self, host: str, seen: SeenRequest) -> None:
+        with self._lock:
+            self._seen.append(seen)
+            count = self._in_flight.get(host, 0) + 1
+            self._in_flight[host] = count
+            self.max_in_flight[host] = max(self.max_in_flight.get(host, 0), count)
+            total = sum(self._in_flight.values())
+            self.max_in_flight_total = max(self.max_in_flight_total, total)
+
+    def _leave(self, host: str) -> None:
+        with self._lock:
+            self._in_flight[host] -= 1
+
+    def start(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FeedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def closed_port_url(path: str = "/feed") -> str:
+    """A URL on 127.0.0.1 where nothing listens: connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        yield server
