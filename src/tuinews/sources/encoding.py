@@ -1,0 +1,162 @@
+"""Character-encoding resolution for feed documents.
+
+Order of evidence, as the best readers do it: byte-order mark, then the HTTP charset,
+then the XML declaration, then strict UTF-8, then a guess (charset-normalizer, falling
+back to windows-1252). A declared single-byte charset that disagrees with bytes forming
+valid multi-byte UTF-8 loses to UTF-8: servers and templates often lie, the bytes don't.
+XML documents leave here as UTF-8 bytes whose declaration says so, because libxml2
+would otherwise trust the (possibly wrong) declaration.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_DECL = re.compile(rb"\A\s*<\?xml\b[^>]*?\?>", re.IGNORECASE)
+_DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_NON_ASCII_TEXT = re.compile("[^\x00-\x7f]")
+# Declared UTF-8 with invalid sequences: decided per document in `_decode`.
+_LENIENT_UTF8 = "utf-8-lenient"
+_UTF8_DECL = b'<?xml version="1.0" encoding="utf-8"?>'
+
+# Supersets decode everything the declared name does, and more of what is really sent:
+# browsers treat Latin-1 and ASCII labels as windows-1252, GB2312 as GB18030, and
+# Shift_JIS as Microsoft's cp932.
+_SUPERSETS = {
+    "latin_1": "cp1252",
+    "ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
+_MULTIBYTE = frozenset(
+    {"utf_8", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"}
+    | {"gb18030", "cp932", "euc_jp", "cp949", "big5hkscs", "iso2022_jp", "euc_jis_2004"}
+)
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The `charset` parameter of an HTTP Content-Type value, if any."""
+    if not content_type:
+        return None
+    match = _CHARSET_PARAM.search(content_type)
+    return match.group(1) if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    """Python's canonical codec name for a charset label, widened to its superset."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().lower()).name.replace("-", "_")
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def strip_bom(data: bytes) -> tuple[bytes, str | None]:
+    """The data without its byte-order mark, and the encoding the mark names."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :], name
+    # UTF-16 without a mark still starts with '<' next to a zero byte.
+    if data[:2] == b"<\x00" and data[2:4] != b"\x00\x00":
+        return data, "utf-16-le"
+    if data[:2] == b"\x00<":
+        return data, "utf-16-be"
+    return data, None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _guess(data: bytes) -> str:
+    """Best guess for undeclared non-UTF-8 bytes."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:65536], steps=5, chunk_size=2048).best()
+    name = _codec(best.encoding) if best is not None else None
+    # Guesses between single-byte code pages are unreliable on short Western text;
+    # windows-1252 is what undeclared feeds almost always turn out to be.
+    if name is None or (name not in _MULTIBYTE and name not in {"cp1251", "koi8_r"}):
+        return "cp1252"
+    return name
+
+
+def resolve_encoding(data: bytes, content_type: str | None = None) -> tuple[bytes, str]:
+    """The document without BOM, and the Python codec to decode it with."""
+    data, bom_encoding = strip_bom(data)
+    if bom_encoding is not None:
+        return data, bom_encoding
+    declared = _codec(charset_from_content_type(content_type))
+    if declared is None:
+        match = _DECL_ENCODING.search(data[:512]) if data[:200].lstrip()[:5] == b"<?xml" else None
+        declared = _codec(match.group(1).decode("ascii")) if match else None
+    if declared in {"utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"}:
+        # A UTF-16 label on bytes with no mark and ASCII '<': the label is wrong.
+        declared = None
+    if declared is not None and declared not in _MULTIBYTE:
+        if _NON_ASCII.search(data) is None or not _is_utf8(data):
+            return data, declared
+        return data, "utf_8"
+    if declared == "utf_8" or declared is None:
+        if _is_utf8(data):
+            return data, "utf_8"
+        if declared is None:
+            return data, _guess(data)
+        return data, _LENIENT_UTF8
+    return data, declared
+
+
+def _decode(body: bytes, encoding: str) -> str:
+    if encoding != _LENIENT_UTF8:
+        return body.decode(encoding, errors="replace")
+    text = body.decode("utf-8", errors="replace")
+    # Declared UTF-8 but not one valid multi-byte sequence: really windows-1252.
+    if all(char == "\ufffd" for char in _NON_ASCII_TEXT.findall(text)):
+        return body.decode("cp1252", errors="replace")
+    return text
+
+
+def decode_text(data: bytes, content_type: str | None = None) -> str:
+    """The document as text (for JSON and sniffing); undecodable bytes become U+FFFD."""
+    body, encoding = resolve_encoding(data, content_type)
+    return _decode(body, encoding)
+
+
+def xml_as_utf8(data: bytes, content_type: str | None = None) -> bytes:
+    """XML bytes re-encoded to UTF-8, leading junk dropped, declaration rewritten."""
+    body, encoding = resolve_encoding(data, content_type)
+    if encoding == "utf_8":
+        # The common case: no copy of the document beyond trimming its prolog.
+        if body[:1].isspace():
+            body = body.lstrip()
+        match = _XML_DECL.match(body)
+        if match is None:
+            return body
+        declared = _DECL_ENCODING.search(match.group(0))
+        if declared is None or declared.group(1).lower() in {b"utf-8", b"utf8"}:
+            return body
+        return _UTF8_DECL + body[match.end() :]
+    text = _decode(body, encoding).lstrip()
+    if text.startswith("<?xml"):
+        end = text.find("?>")
+        text = text[end + 2 :] if end != -1 else text
+    return _UTF8_DECL + text.encode("utf-8", errors="replace")

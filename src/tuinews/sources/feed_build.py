@@ -1,0 +1,249 @@
+"""Turn raw fields read from any feed format into clean `Article`/`Feed` objects.
+
+Every parser (XML, JSON, feedparser fallback) hands its untrusted strings to
+`build_article` and `finish_feed`, so sanitising, size caps, link resolution and
+ordering live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import PurePath
+from urllib.parse import urljoin, urlsplit
+
+from tuinews.model import (
+    UNTITLED,
+    Article,
+    ContentType,
+    Direction,
+    Enclosure,
+    Feed,
+    article_id,
+    article_key,
+)
+from tuinews.sources.sanitize import (
+    clean_entity_line,
+    clean_line,
+    clean_text,
+    clean_url,
+    html_to_plain,
+    title_or_fallback,
+)
+
+# Caps against hostile feeds; real titles are far shorter and real bodies far smaller.
+TITLE_LIMIT = 1_000
+LINE_LIMIT = 2_000
+BODY_LIMIT = 2_000_000
+URL_LIMIT = 8_000
+# The summary is a digest of the body's start; scanning all of a 2 MB body is wasted work.
+_SUMMARY_SOURCE_LIMIT = 32_000
+_MAX_CATEGORIES = 50
+_MAX_ENCLOSURES = 50
+
+_RTL_LANGUAGES = frozenset({"ar", "he", "iw", "fa", "ur", "ps", "yi", "dv", "ckb", "sd", "ug"})
+_UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_DIGITS = re.compile(r"\d{1,18}")
+
+
+def direction_for(language: str | None) -> Direction | None:
+    """ "rtl" for right-to-left languages (any regional variant), else None."""
+    if not language:
+        return None
+    primary = language.replace("_", "-").split("-", 1)[0].strip().lower()
+    return "rtl" if primary in _RTL_LANGUAGES else None
+
+
+def clean_language(value: str | None) -> str | None:
+    language = clean_line(value[:40] if value else value)
+    return language or None
+
+
+def resolve_link(value: str | None, base: str | None) -> str | None:
+    """An absolute link, resolved against `base` when relative; None when unusable.
+
+    Links with another scheme (mailto:, magnet:) are kept as they are; script-bearing
+    schemes are dropped so nothing downstream can be tricked into following them.
+    """
+    if not value:
+        return None
+    link = clean_url(value[:URL_LIMIT])
+    if not link:
+        return None
+    if link.startswith(("https://", "http://")):
+        return link
+    scheme = _SCHEME.match(link)
+    if scheme is not None and not link.startswith("//"):
+        name = scheme.group(0)[:-1].lower()
+        if name in ("http", "https"):
+            return link
+        return None if name in _UNSAFE_SCHEMES else link
+    if not base or not base.startswith(("https://", "http://")):
+        # Nothing to resolve against: never invent a scheme or host.
+        return None
+    try:
+        resolved = urljoin(base, link)
+    except ValueError:
+        return None
+    return clean_url(resolved) if resolved.startswith(("https://", "http://")) else None
+
+
+def parse_length(value: str | int | float | None) -> int | None:
+    """An enclosure length in bytes; None when absent, negative or not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value) if 0 <= value < 10**18 else None
+    match = _DIGITS.fullmatch(value.strip())
+    return int(match.group(0)) if match else None
+
+
+def make_enclosure(
+    url: str | None, type_: str | None, length: str | int | float | None, base: str | None
+) -> Enclosure | None:
+    link = resolve_link(url, base)
+    if link is None:
+        return None
+    media_type = clean_line(type_[:200]) if type_ else ""
+    return Enclosure(url=link, type=media_type or None, length=parse_length(length))
+
+
+def build_article(
+    feed_url: str,
+    *,
+    title: str | None,
+    link: str | None,
+    guid: str | None,
+    author: str | None = None,
+    published: datetime | None = None,
+    updated: datetime | None = None,
+    description: str | None = None,
+    content: str | None = None,
+    content_type: ContentType = "html",
+    description_is_html: bool = True,
+    enclosures: Iterable[Enclosure] = (),
+    categories: Iterable[str] = (),
+    language: str | None = None,
+) -> Article:
+    """An `Article` from raw strings; `link` must already be resolved (see resolve_link)."""
+    clean_title = clean_entity_line(title[:TITLE_LIMIT]) if title else ""
+    body = content or description or ""
+    if content:
+        body_type: ContentType = content_type
+    else:
+        body_type = "html" if description_is_html else "text"
+    if len(body) > BODY_LIMIT:
+        body = body[:BODY_LIMIT]
+    digest_source = description or content or ""
+    digest_is_html = description_is_html if description else body_type == "html"
+    if digest_is_html:
+        summary = html_to_plain(digest_source[:_SUMMARY_SOURCE_LIMIT])
+    else:
+        summary = html_to_plain(_escape_for_plain(digest_source[:_SUMMARY_SOURCE_LIMIT]))
+    clean_guid = clean_line(guid[:URL_LIMIT]) if guid else None
+    clean_title = title_or_fallback(clean_title, summary, link)
+    key = article_key(clean_guid or None, link, clean_title, published)
+    article = Article(
+        id=article_id(feed_url, key),
+        feed=feed_url,
+        title=clean_title,
+        link=link,
+        guid=clean_guid or None,
+        author=(clean_entity_line(author[:LINE_LIMIT]) or None) if author else None,
+        published=published,
+        updated=updated,
+        summary=summary,
+        content=clean_text(body),
+        content_type=body_type,
+        enclosures=tuple(enclosures)[:_MAX_ENCLOSURES],
+        categories=_categories(categories) if categories else (),
+        language=language,
+        direction=direction_for(language),
+    )
+    return article
+
+
+def _escape_for_plain(text: str) -> str:
+    # Plain text must survive html_to_plain unchanged: hide its angle brackets and ampersands.
+    if "<" in text or "&" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;")
+    return text
+
+
+def _categories(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:
+        name = clean_entity_line(value[:LINE_LIMIT]) if value else ""
+        if name and name not in seen:
+            seen[name] = None
+            if len(seen) >= _MAX_CATEGORIES:
+                break
+    return tuple(seen)
+
+
+def fallback_title(url: str) -> str:
+    """A feed with no title is named after its host, else its file name."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is not None and parts.hostname:
+        return clean_line(parts.hostname)
+    name = PurePath(url.removeprefix("file://")).name
+    return clean_line(name) or "(untitled)"
+
+
+def finish_feed(
+    url: str,
+    *,
+    title: str | None,
+    link: str | None,
+    description: str | None,
+    language: str | None,
+    articles: Sequence[Article],
+    description_is_html: bool = True,
+) -> Feed:
+    """The `Feed`: articles deduplicated by id (first wins) and ordered newest first."""
+    feed_title = clean_entity_line(title[:TITLE_LIMIT]) if title else ""
+    feed_title = feed_title or fallback_title(url)
+    about = description[:_SUMMARY_SOURCE_LIMIT] if description else ""
+    about = html_to_plain(about if description_is_html else _escape_for_plain(about), 0)
+    seen: set[str] = set()
+    dated: list[Article] = []
+    undated: list[Article] = []
+    for article in articles:
+        if article.id in seen or _is_empty(article):
+            continue
+        seen.add(article.id)
+        article.feed_title = feed_title
+        if article.language is None and language:
+            article.language = language
+            article.direction = direction_for(language)
+        (dated if (article.published or article.updated) else undated).append(article)
+    # sort() is stable, so equal dates keep document order.
+    dated.sort(key=_sort_date, reverse=True)
+    return Feed(
+        url=url,
+        title=feed_title,
+        link=link,
+        description=about,
+        language=language,
+        direction=direction_for(language),
+        articles=dated + undated,
+    )
+
+
+def _is_empty(article: Article) -> bool:
+    # An <item/> with nothing in it (templates emit them) is not an article.
+    return (
+        article.link is None
+        and article.guid is None
+        and not article.content
+        and not article.enclosures
+        and article.title == UNTITLED
+    )
+
+
+def _sort_date(article: Article) -> datetime:
+    date = article.published or article.updated
+    assert date is not None
+    return date

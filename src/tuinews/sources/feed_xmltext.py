@@ -1,0 +1,76 @@
+"""Small helpers shared by the RSS and Atom readers: text, inner markup, links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+
+from tuinews.sources.feed_build import resolve_link
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_XMLNS_ATTR = re.compile(r'\s+xmlns(?::[A-Za-z0-9_.-]+)?="[^"]*"')
+_HTMLISH = re.compile(r"</?[A-Za-z][^>]*>|&[#A-Za-z0-9]+;")
+
+Element = Any  # lxml's _Element; kept loose because lxml-stubs may be absent
+
+
+def local_name(tag: str) -> str:
+    return tag.rpartition("}")[2] if tag[:1] == "{" else tag
+
+
+def text_of(element: Element) -> str:
+    """The element's text, including text inside any child elements."""
+    if len(element) == 0:
+        return element.text or ""
+    return "".join(element.itertext())
+
+
+def inner_markup(element: Element) -> str:
+    """The element's content as markup: text plus serialised children.
+
+    Used when a feed puts raw (unescaped) HTML or inline XHTML in a body element.
+    """
+    if len(element) == 0:
+        return element.text or ""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+        elif child.tail:
+            parts.append(child.tail)
+    markup = "".join(parts)
+    # Serialised children repeat the namespace declarations; they are noise in HTML.
+    return _XMLNS_ATTR.sub("", markup) if "xmlns" in markup else markup
+
+
+def xhtml_inner(element: Element) -> str:
+    """Atom type="xhtml" content: the markup inside its wrapping <div>."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    if (
+        len(children) == 1
+        and local_name(children[0].tag) == "div"
+        and not (element.text or "").strip()
+    ):
+        return inner_markup(children[0])
+    return inner_markup(element)
+
+
+def looks_like_html(text: str) -> bool:
+    return ("<" in text or "&" in text) and _HTMLISH.search(text) is not None
+
+
+def element_link(value: str | None, element: Element, fallback_base: str | None) -> str | None:
+    """A link from `element`, resolved against xml:base, else the feed's own base."""
+    if not value:
+        return None
+    stripped = value.strip()
+    if stripped.startswith(("https://", "http://")):
+        return resolve_link(stripped, None)
+    # The tree is parsed without a document URL, so `.base` is what xml:base says.
+    xml_base = element.base if element is not None else None
+    base = fallback_base
+    if xml_base:
+        base = resolve_link(xml_base, fallback_base) or fallback_base
+    return resolve_link(stripped, base)

@@ -1,0 +1,95 @@
+"""Feed documents to `Feed` objects: format found by content, damage survived.
+
+`parse_feed` tries, in order: JSON (JSON Feed, or RSS-as-JSON), the lxml fast path for
+RSS/RDF/Atom (strict, then recover mode), and feedparser's loose parser as a last resort.
+Bad input raises only `SourceError(url, reason)` with a short lowercase reason.
+
+Limits (see feed_build): titles are cut at 1,000 characters, one-line fields at 2,000,
+bodies at 2,000,000 per article; libxml2's default depth and entity limits stay on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tuinews.errors import SourceError
+from tuinews.model import Feed
+from tuinews.sources.encoding import strip_bom
+
+_SNIFF_BYTES = 8192
+_FEED_MARKERS = re.compile(r"<(?:rss\b|rdf:rdf\b|feed\b|[a-z0-9]+:feed\b)")
+_JSON_FEED_KEYS = ('"feed_url"', '"home_page_url"', '"content_html"', '"content_text"')
+_HTML_MARKERS = re.compile(r"<(?:!doctype\s+html|html\b|head\b|body\b)")
+
+
+def _head_text(data: bytes) -> str:
+    """The first few KB as lowercase text, good enough to look for markers."""
+    body, encoding = strip_bom(data[: _SNIFF_BYTES * 4])
+    if encoding and encoding.startswith(("utf-16", "utf-32")):
+        return body.decode(encoding, errors="replace")[:_SNIFF_BYTES].lower()
+    return body[:_SNIFF_BYTES].decode("latin-1").lower()
+
+
+def _is_json_feed_head(head: str) -> bool:
+    head = head.replace("\\/", "/")
+    if "jsonfeed.org/version" in head or ('"rss"' in head and '"channel"' in head):
+        return True
+    return '"items"' in head and any(key in head for key in _JSON_FEED_KEYS)
+
+
+def looks_like_feed(data: bytes) -> bool:
+    """Whether `data` starts like a feed (RSS, RDF, Atom or JSON Feed); a cheap sniff."""
+    head = _head_text(data).lstrip()
+    if head[:1] == "{":
+        return _is_json_feed_head(head)
+    if head[:1] != "<":
+        return False
+    return _FEED_MARKERS.search(head) is not None
+
+
+def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Feed:
+    """The feed in `data`; `url` keys the feed and is the base for relative links."""
+    head = _head_text(data).lstrip()
+    if not head.strip("\x00"):
+        raise SourceError(url, "empty document")
+    first = head[:1]
+    if first in "{[":
+        from tuinews.sources.jsonfeed import parse_json_feed
+
+        return parse_json_feed(data, url, content_type)
+    if first != "<":
+        if "\x00" in head or _mostly_binary(head):
+            raise SourceError(url, "not a feed: binary data")
+        raise SourceError(url, "not a feed: no XML or JSON found")
+    return _parse_xml(data, url, content_type, head)
+
+
+def _mostly_binary(head: str) -> bool:
+    sample = head[:1024]
+    odd = sum(1 for char in sample if ord(char) < 9 or 13 < ord(char) < 32)
+    return odd > len(sample) // 20
+
+
+def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Feed:
+    from tuinews.sources.xmlfeed import parse_xml_feed
+
+    outcome = parse_xml_feed(data, url, content_type)
+    if outcome.feed is not None:
+        return outcome.feed
+    if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):
+        raise SourceError(url, "not a feed: looks like an HTML page")
+    if _FEED_MARKERS.search(head):
+        from tuinews.sources.encoding import xml_as_utf8
+        from tuinews.sources.feed_fallback import parse_with_feedparser
+
+        feed = parse_with_feedparser(xml_as_utf8(data, content_type), url)
+        if feed is not None:
+            return feed
+    if outcome.error:
+        raise SourceError(url, _lower_first(outcome.error))
+    raise SourceError(url, "not a feed: no RSS, Atom or JSON Feed root element")
+
+
+def _lower_first(reason: str) -> str:
+    # "XML error at line 3: ..." keeps its acronym; other reasons are lowercase already.
+    return reason if reason.startswith("XML") else reason[:1].lower() + reason[1:]

@@ -1,0 +1,356 @@
+"""The fast path: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 read with lxml.
+
+libxml2 is configured so that nothing leaves the document: no network, no DTD loading,
+no entity resolution (external entities are never read and entity bombs never expand),
+and its default depth and size limits stay on. Ill-formed documents are re-read in
+recover mode, which keeps everything up to the damage (truncated feeds keep their items).
+"""
+
+from __future__ import annotations
+
+import html.entities
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from tuinews.model import Article, Enclosure, Feed
+from tuinews.sources.dates import parse_date
+from tuinews.sources.encoding import xml_as_utf8
+from tuinews.sources.feed_atom import ATOM_NAMESPACES, read_atom
+from tuinews.sources.feed_build import (
+    build_article,
+    clean_language,
+    finish_feed,
+    make_enclosure,
+    resolve_link,
+)
+from tuinews.sources.feed_xmltext import (
+    XML_LANG,
+    Element,
+    inner_markup,
+    local_name,
+    looks_like_html,
+    text_of,
+)
+
+_RSS_NAMESPACES = frozenset(
+    {
+        "",
+        "http://purl.org/rss/1.0/",
+        "http://my.netscape.com/rdf/simple/0.9/",
+        "http://backend.userland.com/rss2",
+        "http://backend.userland.com/rss",
+        "http://purl.org/net/rss1.1#",
+    }
+)
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDF_ABOUT = f"{{{_RDF}}}about"
+_CORE_FIELDS = {
+    "title": "title",
+    "link": "link",
+    "description": "description",
+    "guid": "guid",
+    "pubDate": "date",
+    "pubdate": "date",
+    "author": "author",
+    "category": "category",
+    "enclosure": "enclosure",
+    "language": "language",
+    "item": "item",
+    "channel": "channel",
+}
+_EXTENSION_FIELDS = {
+    "http://purl.org/dc/elements/1.1/": {
+        "creator": "creator",
+        "date": "date",
+        "subject": "category",
+        "language": "language",
+        "title": "dc_title",
+        "description": "dc_description",
+        "identifier": "dc_identifier",
+    },
+    "http://purl.org/dc/terms/": {"issued": "date", "created": "date", "modified": "updated"},
+    "http://purl.org/rss/1.0/modules/content/": {"encoded": "content"},
+    "http://search.yahoo.com/mrss/": {"content": "media", "group": "media_group"},
+    "http://search.yahoo.com/mrss": {"content": "media", "group": "media_group"},
+    "http://www.itunes.com/dtds/podcast-1.0.dtd": {"author": "itunes_author"},
+    "http://www.w3.org/1999/xhtml": {"body": "content"},
+}
+for _atom in ATOM_NAMESPACES:
+    _EXTENSION_FIELDS[_atom] = {"link": "atom_link", "updated": "updated"}
+
+_field_cache: dict[str, str] = {}
+_FIELD_CACHE_LIMIT = 4096
+
+
+def _field(tag: str) -> str:
+    """What an RSS element means ("" for ignored), cached by its full tag."""
+    field = _field_cache.get(tag)
+    if field is not None:
+        return field
+    if tag[:1] == "{":
+        namespace, _, local = tag[1:].partition("}")
+    else:
+        namespace, local = "", tag
+    if namespace in _RSS_NAMESPACES:
+        field = _CORE_FIELDS.get(local, "")
+    else:
+        field = _EXTENSION_FIELDS.get(namespace.lower(), {}).get(local, "")
+    if len(_field_cache) < _FIELD_CACHE_LIMIT:
+        _field_cache[tag] = field
+    return field
+
+
+# HTML named references are not XML: swap them for numeric ones before libxml2 sees them.
+_NAMED_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+_DECLARED_ENTITY = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z_][\w.-]*)")
+
+
+def _fix_named_references(document: bytes) -> bytes:
+    if _NAMED_REFERENCE.search(document) is None:
+        return document
+    declared = set(_DECLARED_ENTITY.findall(document[:65536])) if b"<!ENTITY" in document else set()
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        name = match.group(1)
+        if name in declared:
+            return match.group(0)
+        chars = html.entities.html5.get(name.decode("ascii") + ";")
+        if chars is None:
+            return b"&amp;" + name + b";"  # unknown: show it literally
+        return "".join(f"&#{ord(char)};" for char in chars).encode("ascii")
+
+    return _NAMED_REFERENCE.sub(replace, document)
+
+
+def _parser(recover: bool) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        recover=recover,
+        remove_comments=True,
+        remove_pis=True,
+        strip_cdata=True,
+    )
+
+
+@dataclass(slots=True)
+class XmlOutcome:
+    """Either a feed, or why the document is not one."""
+
+    feed: Feed | None = None
+    html_page: bool = False
+    error: str | None = None
+
+
+def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcome:
+    document = _fix_named_references(xml_as_utf8(data, content_type))
+    error: str | None = None
+    try:
+        root = etree.fromstring(document, _parser(recover=False))
+    except etree.XMLSyntaxError as exc:
+        error = _describe(exc)
+        try:
+            root = etree.fromstring(document, _parser(recover=True))
+        except etree.XMLSyntaxError:
+            root = None
+    if root is None:
+        return XmlOutcome(error=error or "no XML document")
+    feed_root = _find_feed_root(root)
+    if feed_root is None:
+        is_html = local_name(root.tag).lower() == "html" if isinstance(root.tag, str) else False
+        return XmlOutcome(html_page=is_html, error=error)
+    name = local_name(feed_root.tag)
+    if name == "feed":
+        return XmlOutcome(feed=read_atom(feed_root, url))
+    return XmlOutcome(feed=_read_rss(feed_root, url))
+
+
+def _describe(exc: etree.XMLSyntaxError) -> str:
+    message = str(exc.msg or "").strip().rstrip(".").split(",")[0].lower()
+    line = exc.lineno or (exc.position[0] if exc.position else 0)
+    return f"XML error at line {line}: {message or 'ill-formed document'}"
+
+
+def _find_feed_root(root: Element) -> Element | None:
+    if not isinstance(root.tag, str):
+        return None
+    if _is_feed_element(root):
+        return root
+    # A feed wrapped in another document (Atom inside an XHTML page): the first one found.
+    for element in root.iter():
+        if isinstance(element.tag, str) and _is_feed_element(element):
+            return element
+    return None
+
+
+def _is_feed_element(element: Element) -> bool:
+    tag: str = element.tag
+    name = local_name(tag)
+    if name == "feed":
+        return tag == "feed" or tag.partition("}")[0][1:] in ATOM_NAMESPACES
+    if name == "rss":
+        return True
+    return name == "RDF" and tag.startswith("{" + _RDF)
+
+
+def _read_rss(root: Element, url: str) -> Feed:
+    channel: Element | None = None
+    items: list[Element] = []
+    for child in root:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        field = _field(tag)
+        if field == "channel" and channel is None:
+            channel = child
+        elif field == "item":
+            items.append(child)  # RSS 0.90/1.0 keep items beside the channel
+    title = link = description = language = None
+    if channel is not None:
+        for child in channel:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            field = _field(tag)
+            if field == "item":
+                items.append(child)
+            elif field == "title" and title is None:
+                title = text_of(child)
+            elif field == "link" and link is None:
+                link = text_of(child)
+            elif field in ("description", "dc_description") and description is None:
+                description = text_of(child)
+            elif field == "language" and language is None:
+                language = text_of(child)
+    language = clean_language(language or root.get(XML_LANG))
+    feed_link = resolve_link(link, url)
+    base = feed_link or url
+    articles = [_read_item(item, url, base) for item in items]
+    return finish_feed(
+        url,
+        title=title,
+        link=feed_link,
+        description=description,
+        language=language,
+        articles=articles,
+    )
+
+
+_AUTHOR_WITH_NAME = re.compile(r"\s*\S+@\S+\s*\((.+)\)\s*\Z")
+
+
+def _read_item(item: Element, url: str, base: str) -> Article:
+    title = link = guid = description = content = author = None
+    date_text = updated_text = None
+    guid_is_link = True
+    categories: list[str] = []
+    enclosures: list[Enclosure] = []
+    language = item.get(XML_LANG)
+    for child in item:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        field = _field_cache.get(tag) or _field(tag)
+        if not field:
+            continue
+        if field == "title":
+            title = text_of(child)
+        elif field == "link":
+            link = link or text_of(child)
+        elif field == "description":
+            description = inner_markup(child) if len(child) else child.text
+        elif field == "content":
+            content = inner_markup(child) if len(child) else child.text
+        elif field == "guid":
+            guid = text_of(child)
+            guid_is_link = (child.get("isPermaLink") or "true").strip().lower() != "false"
+        elif field == "date":
+            date_text = date_text or child.text
+        elif field == "updated":
+            updated_text = updated_text or child.text
+        elif field in ("author", "creator", "itunes_author"):
+            if author is None or field != "itunes_author":
+                author = author or text_of(child)
+        elif field == "category":
+            categories.append(text_of(child))
+        elif field == "enclosure":
+            enclosure = make_enclosure(
+                child.get("url"), child.get("type"), child.get("length"), base
+            )
+            if enclosure is not None:
+                enclosures.append(enclosure)
+        elif field in ("media", "media_group"):
+            _media(child, base, enclosures)
+        elif field == "atom_link":
+            rel = child.get("rel") or "alternate"
+            if rel == "alternate" and link is None:
+                link = child.get("href")
+            elif rel == "enclosure":
+                enclosure = make_enclosure(
+                    child.get("href"), child.get("type"), child.get("length"), base
+                )
+                if enclosure is not None:
+                    enclosures.append(enclosure)
+        elif field == "dc_title":
+            title = title or text_of(child)
+        elif field == "dc_description":
+            description = description or text_of(child)
+        elif field == "dc_identifier":
+            guid = guid or text_of(child)
+        elif field == "language":
+            language = language or text_of(child)
+    if link is None:
+        link = item.get(_RDF_ABOUT)  # RSS 1.0 names each item by its URL
+    resolved = resolve_link(link.strip(), base) if link else None
+    if resolved is None and guid and guid_is_link:
+        candidate = guid.strip()
+        if candidate.startswith(("http://", "https://")):
+            resolved = resolve_link(candidate, None)
+    if title and "<" in title and looks_like_html(title):
+        from tuinews.sources.sanitize import html_to_plain
+
+        title = html_to_plain(title[:10_000], 0)
+    if author:
+        named = _AUTHOR_WITH_NAME.match(author[:2000])
+        if named is not None:
+            author = named.group(1)
+    return build_article(
+        url,
+        title=title,
+        link=resolved,
+        guid=guid,
+        author=author,
+        published=parse_date(date_text),
+        updated=parse_date(updated_text),
+        description=description,
+        content=content,
+        enclosures=_unique(enclosures),
+        categories=categories,
+        language=clean_language(language),
+    )
+
+
+def _media(element: Element, base: str, enclosures: list[Enclosure]) -> None:
+    if local_name(element.tag) == "group":
+        for child in element:
+            if isinstance(child.tag, str) and local_name(child.tag) == "content":
+                _media(child, base, enclosures)
+        return
+    enclosure = make_enclosure(
+        element.get("url"), element.get("type"), element.get("fileSize"), base
+    )
+    if enclosure is not None:
+        enclosures.append(enclosure)
+
+
+def _unique(enclosures: list[Enclosure]) -> list[Enclosure]:
+    if len(enclosures) < 2:
+        return enclosures
+    seen: dict[str, Enclosure] = {}
+    for enclosure in enclosures:
+        seen.setdefault(enclosure.url, enclosure)
+    return list(seen.values())
