@@ -1,0 +1,152 @@
+"""A saved web page as one article: metadata from meta tags, body from <article>/<main>/<body>.
+
+libxml2 caps element depth, so a page nested 20,000 levels deep is cut, never a
+RecursionError; we walk trees only with its iterators, never recursively in Python.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tuinews.model import Direction
+from tuinews.sources.markdown import parse_date
+from tuinews.sources.sanitize import clean_line, clean_text, clean_url, html_to_plain
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Elements whose content is never article text.
+_DROPPED = ("script", "style", "template", "noscript")
+_DATE_META_NAMES = ("date", "dc.date", "dcterms.date", "dc.date.issued", "pubdate")
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlPage:
+    """Clean metadata and the inner HTML of the page's main element."""
+
+    title: str
+    body: str
+    summary: str = ""
+    published: datetime | None = None
+    link: str | None = None
+    author: str | None = None
+    language: str | None = None
+    direction: Direction | None = None
+
+
+def _meta(doc: HtmlElement, *keys: str) -> str:
+    """The content of the first <meta> whose property or name is one of `keys`."""
+    wanted = {key.lower() for key in keys}
+    found: dict[str, str] = {}
+    for meta in doc.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in wanted and key not in found:
+            found[key] = meta.get("content") or ""
+    for key in keys:
+        value = found.get(key.lower(), "").strip()
+        if value:
+            return value
+    return ""
+
+
+def _first(doc: HtmlElement, tag: str) -> HtmlElement | None:
+    return next(doc.iter(tag), None)
+
+
+def _main_element(doc: HtmlElement) -> HtmlElement | None:
+    # Explicit None checks: an lxml element with no children is falsy.
+    for tag in ("article", "main", "body"):
+        element = _first(doc, tag)
+        if element is not None:
+            return element
+    return None
+
+
+def _http_url(value: str) -> str | None:
+    url = clean_url(value)
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def _inner_html(element: HtmlElement) -> str:
+    from lxml import etree
+
+    parts = [html.escape(element.text, quote=False)] if element.text else []
+    for child in element:
+        parts.append(etree.tostring(child, encoding="unicode", method="html", with_tail=True))
+    return "".join(parts).strip()
+
+
+def _direction(value: str | None) -> Direction | None:
+    lowered = (value or "").strip().lower()
+    if lowered == "rtl":
+        return "rtl"
+    if lowered == "ltr":
+        return "ltr"
+    return None
+
+
+def parse_html_page(text: str) -> HtmlPage:
+    """Metadata and main content of an HTML page (text already decoded)."""
+    import lxml.html
+    from lxml import etree
+
+    source = _XML_DECLARATION.sub("", text, count=1)
+    if not source.strip():
+        return HtmlPage(title="", body="")
+    try:
+        doc = lxml.html.document_fromstring(source)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return HtmlPage(title="", body="")
+
+    title = clean_line(_meta(doc, "og:title", "twitter:title"))
+    if not title:
+        element = _first(doc, "title")
+        title = clean_line(element.text_content()) if element is not None else ""
+    if not title:
+        element = _first(doc, "h1")
+        title = clean_line(element.text_content()) if element is not None else ""
+
+    published = parse_date(_meta(doc, "article:published_time", *_DATE_META_NAMES))
+    if published is None:
+        for element in doc.iter("time"):
+            published = parse_date(element.get("datetime") or "")
+            if published:
+                break
+
+    author = clean_line(_meta(doc, "author", "dc.creator"))
+    if not author:
+        candidate = clean_line(_meta(doc, "article:author"))
+        # Facebook's article:author is often a profile URL, not a name.
+        author = "" if candidate.lower().startswith(("http://", "https://")) else candidate
+
+    link = _http_url(_meta(doc, "og:url"))
+    if link is None:
+        for element in doc.iter("link"):
+            if "canonical" in (element.get("rel") or "").lower().split():
+                link = _http_url(element.get("href") or "")
+                if link:
+                    break
+
+    main = _main_element(doc)
+    body = ""
+    if main is not None:
+        for dropped in list(main.iter(*_DROPPED)):
+            dropped.drop_tree()
+        body = clean_text(_inner_html(main))
+
+    return HtmlPage(
+        title=title,
+        body=body,
+        summary=html_to_plain(body),
+        published=published,
+        link=link,
+        author=author or None,
+        language=clean_line(doc.get("lang")) or None,
+        direction=_direction(doc.get("dir"))
+        or _direction(main.get("dir") if main is not None else None),
+    )
