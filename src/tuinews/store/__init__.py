@@ -1,0 +1,8 @@
+"""The article store: one SQLite file, all of the project's SQL."""
+
+from __future__ import annotations
+
+from tuinews.store.records import FeedInfo, Headline, SaveStats, SortKey, StoredArticle, View
+from tuinews.store.store import Store
+
+__all__ = ["FeedInfo", "Headline", "SaveStats", "SortKey", "Store", "StoredArticle", "View"]

@@ -1,0 +1,214 @@
+"""Article queries: headline windows, counts, marks, look-ups and retention.
+
+Each function takes an open connection; `Store` holds the lock and the transaction.
+Every headline query walks an index in list order (sort_ts DESC, pk DESC), so the first
+window costs `limit` rows whatever the size of the store.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tuinews.errors import StoreError
+from tuinews.store.fts import fts_query
+from tuinews.store.records import Headline, SortKey, StoredArticle, View
+from tuinews.store.rows import ARTICLE_SELECT, HEADLINE_COLUMNS, to_headline, to_stored_article
+
+# Column weights for bm25: a word in the title counts most.
+_BM25 = "bm25(articles_fts, 10.0, 3.0, 1.0)"
+
+
+def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
+    # `read = 0` and `starred = 1` are written as literals: a partial index is used only
+    # when the query repeats its WHERE term exactly.
+    clauses: list[str] = []
+    params: list[Any] = []
+    if view.feed_ids is not None:
+        if not view.feed_ids:
+            clauses.append("0")
+        elif len(view.feed_ids) == 1:
+            clauses.append(f"{prefix}feed_id = ?")
+        else:
+            clauses.append(f"{prefix}feed_id IN ({','.join('?' * len(view.feed_ids))})")
+        params.extend(view.feed_ids)
+    if view.unread_only:
+        clauses.append(f"{prefix}read = 0")
+    if view.starred_only:
+        clauses.append(f"{prefix}starred = 1")
+    return clauses, params
+
+
+def _search(view: View) -> str | None:
+    """The FTS5 query of a search view; raises _NoMatch when the words hold no term."""
+    if view.search is None or not view.search.strip():
+        return None
+    query = fts_query(view.search)
+    if query is None:
+        raise _NoMatchError
+    return query
+
+
+class _NoMatchError(Exception):
+    """The search words hold nothing searchable: the view is empty."""
+
+
+def headlines(
+    conn: sqlite3.Connection,
+    view: View,
+    *,
+    limit: int,
+    after: SortKey | None = None,
+    before: SortKey | None = None,
+    offset: int | None = None,
+) -> list[Headline]:
+    if after is not None and before is not None:
+        raise ValueError("give `after` or `before`, not both")
+    try:
+        match = _search(view)
+    except _NoMatchError:
+        return []
+    clauses, params = _filters(view)
+    if match is None:
+        sort, pk = "a.sort_ts", "a.pk"
+        sql = (
+            f"SELECT {HEADLINE_COLUMNS}, a.sort_ts FROM articles a "
+            "CROSS JOIN feeds f ON f.id = a.feed_id"
+        )
+    else:
+        # The score is computed in a subquery so keyset paging can compare it.
+        sort, pk = "score", "pk"
+        sql = (
+            "SELECT pk, article_id, feed_id, feed_title, title, date, link, read, starred, "
+            f"score FROM (SELECT {HEADLINE_COLUMNS}, -{_BM25} AS score "
+            "FROM articles_fts CROSS JOIN articles a ON a.pk = articles_fts.rowid "
+            "CROSS JOIN feeds f ON f.id = a.feed_id "
+            f"WHERE {' AND '.join(['articles_fts MATCH ?', *clauses])})"
+        )
+        params = [match, *params]
+        clauses = []
+    order = "DESC"
+    if after is not None:
+        # Written as a range on the sort column plus a filter, which the planner turns
+        # into an index range scan (a row-value or OR form may not be).
+        clauses.append(f"{sort} <= ? AND ({sort} < ? OR {pk} < ?)")
+        params.extend([after[0], after[0], after[1]])
+    elif before is not None:
+        clauses.append(f"{sort} >= ? AND ({sort} > ? OR {pk} > ?)")
+        params.extend([before[0], before[0], before[1]])
+        order = "ASC"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += f" ORDER BY {sort} {order}, {pk} {order} LIMIT ? OFFSET ?"
+    params.extend([limit, offset or 0])
+    rows = [to_headline(row) for row in conn.execute(sql, params).fetchall()]
+    if before is not None:
+        rows.reverse()
+    return rows
+
+
+def count(conn: sqlite3.Connection, view: View) -> int:
+    try:
+        match = _search(view)
+    except _NoMatchError:
+        return 0
+    clauses, params = _filters(view)
+    if match is not None:
+        sql = "SELECT count(*) FROM articles_fts"
+        if clauses:
+            sql += " CROSS JOIN articles a ON a.pk = articles_fts.rowid"
+        sql += " WHERE " + " AND ".join(["articles_fts MATCH ?", *clauses])
+        params = [match, *params]
+    elif view.starred_only:
+        sql = "SELECT count(*) FROM articles a WHERE " + " AND ".join(clauses)
+    else:
+        # Unread and total are kept per feed by triggers: no article is read.
+        column = "unread" if view.unread_only else "total"
+        sql = f"SELECT COALESCE(SUM({column}), 0) FROM feeds"
+        if view.feed_ids is not None:
+            sql += f" WHERE id IN ({','.join('?' * len(view.feed_ids)) or 'NULL'})"
+            params = list(view.feed_ids)
+        else:
+            params = []
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def unread_counts(conn: sqlite3.Connection) -> dict[int, int]:
+    return dict(conn.execute("SELECT id, unread FROM feeds").fetchall())
+
+
+def article(conn: sqlite3.Connection, pk: int) -> StoredArticle | None:
+    row = conn.execute(ARTICLE_SELECT + " WHERE a.pk = ?", (pk,)).fetchone()
+    return to_stored_article(row) if row else None
+
+
+def find_article(conn: sqlite3.Connection, ref: str) -> StoredArticle | None:
+    """By pk number, else by article id or a unique prefix of it."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    if ref.isdigit():
+        found = article(conn, int(ref))
+        if found is not None:
+            return found
+    rows = conn.execute(
+        ARTICLE_SELECT + " WHERE a.article_id >= ? AND a.article_id < ? LIMIT 2",
+        (ref.lower(), ref.lower() + "\uffff"),
+    ).fetchall()
+    if len(rows) > 1:
+        raise StoreError(f"{ref}: matches several articles; give more of the article id")
+    return to_stored_article(rows[0]) if rows else None
+
+
+def set_read(conn: sqlite3.Connection, pks: Sequence[int], read: bool) -> None:
+    conn.execute(
+        "UPDATE articles SET read = ? WHERE pk IN (SELECT value FROM json_each(?)) AND read != ?",
+        (int(read), json.dumps(list(pks)), int(read)),
+    )
+
+
+def set_starred(conn: sqlite3.Connection, pk: int, starred: bool) -> None:
+    conn.execute("UPDATE articles SET starred = ? WHERE pk = ?", (int(starred), pk))
+
+
+def mark_read_where(conn: sqlite3.Connection, view: View) -> list[int]:
+    try:
+        match = _search(view)
+    except _NoMatchError:
+        return []
+    clauses, params = _filters(view, prefix="")
+    clauses.insert(0, "read = 0")
+    if match is not None:
+        clauses.append("pk IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+        params.append(match)
+    sql = f"UPDATE articles SET read = 1 WHERE {' AND '.join(clauses)} RETURNING pk"
+    return sorted(pk for (pk,) in conn.execute(sql, params).fetchall())
+
+
+def cleanup_feed(
+    conn: sqlite3.Connection, feed_id: int, *, before: datetime | None, per_feed: int | None
+) -> int:
+    """Drop one feed's old articles; starred ones, and those the feed still lists, stay.
+
+    Articles still in the feed are kept because dropping them would bring them back as
+    new and unread at the next refresh.
+    """
+    keep = "starred = 0 AND last_seen < COALESCE((SELECT seen_at FROM feeds WHERE id = ?), 1e300)"
+    removed = 0
+    if before is not None:
+        removed += conn.execute(
+            f"DELETE FROM articles WHERE feed_id = ? AND sort_ts < ? AND {keep}",
+            (feed_id, before.timestamp(), feed_id),
+        ).rowcount
+    if per_feed is not None:
+        removed += conn.execute(
+            f"""DELETE FROM articles WHERE pk IN (
+                SELECT pk FROM articles WHERE feed_id = ?
+                ORDER BY sort_ts DESC, pk DESC LIMIT -1 OFFSET ?
+            ) AND {keep}""",
+            (feed_id, max(per_feed, 0), feed_id),
+        ).rowcount
+    return removed

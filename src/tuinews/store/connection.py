@@ -1,0 +1,109 @@
+"""Opening a store file safely, and SQLite errors turned into one-line StoreErrors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tuinews.errors import StoreError
+from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+NOT_A_STORE = "not a tuinews store (file is not a database)"
+
+
+def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """A StoreError whose message says in plain words what went wrong with `path`."""
+    message = str(exc)
+    lowered = message.lower()
+    if "disk is full" in lowered or "disk full" in lowered:
+        reason = "cannot write the store: the disk is full"
+    elif "readonly" in lowered or "read-only" in lowered:
+        reason = "cannot write the store: the file or its folder is read-only"
+    elif "locked" in lowered or "busy" in lowered:
+        reason = "the store is busy (another tuinews is writing to it); try again"
+    elif "not a database" in lowered or "malformed" in lowered:
+        reason = f"{NOT_A_STORE}: {message}" if "malformed" in lowered else NOT_A_STORE
+    elif "unable to open" in lowered:
+        reason = "cannot open the store file (missing folder or no permission)"
+    elif "disk i/o error" in lowered:
+        reason = "cannot read or write the store: disk I/O error"
+    else:
+        reason = f"store error: {message}"
+    return StoreError(f"{path}: {reason}")
+
+
+def _check_header(path: Path) -> None:
+    # Looked at before SQLite touches the file, so a file that is not ours stays untouched.
+    if path.is_dir():
+        raise StoreError(f"{path}: not a tuinews store (it is a folder)")
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store: {exc.strerror or exc}") from exc
+    if head and head != _SQLITE_MAGIC:
+        raise StoreError(f"{path}: {NOT_A_STORE}")
+
+
+def _check_ownership(conn: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version, after checking the file is a store this code can read."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if app_id not in (0, APPLICATION_ID):
+        raise StoreError(f"{path}: not a tuinews store (a database of another program)")
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(f"{path}: not a tuinews store (a database of another program)")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: made by a newer tuinews "
+            f"(schema {version}, this one reads up to {SCHEMA_VERSION})"
+        )
+    return version
+
+
+def open_connection(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A connection to the store at `path`, created or migrated to the current schema."""
+    _check_header(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
+    try:
+        # isolation_level=None: no implicit transactions; writes use BEGIN IMMEDIATE so
+        # they wait (busy timeout) for the lock instead of failing on upgrade.
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise store_error(path, exc) from exc
+    try:
+        version = _check_ownership(conn, path)
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+            raise StoreError(f"{path}: cannot switch the store to WAL mode")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if version < SCHEMA_VERSION:
+            _migrate(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise store_error(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Checked again under the write lock: another process may have migrated it.
+        _check_ownership(conn, path)
+        migrate(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

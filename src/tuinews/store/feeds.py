@@ -1,0 +1,108 @@
+"""Feed rows: the mirror of the subscriptions, and refresh bookkeeping."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from tuinews.errors import StoreError
+from tuinews.model import Subscription
+from tuinews.store.records import FeedInfo
+from tuinews.store.rows import FEED_SELECT, dump_tags, from_epoch, to_epoch, to_feed_info
+
+
+def sync_feeds(conn: sqlite3.Connection, subs: Sequence[Subscription]) -> None:
+    """Add new URLs, update titles, tags and order; feeds not listed stay, after the rest."""
+    existing = dict(conn.execute("SELECT url, id FROM feeds").fetchall())
+    unique = list({sub.url: sub for sub in reversed(subs)}.values())[::-1]  # first wins
+    listed: set[int] = set()
+    for position, sub in enumerate(unique):
+        values = (sub.title or None, dump_tags(sub.tags), position)
+        feed_id = existing.get(sub.url)
+        if feed_id is None:
+            cursor = conn.execute(
+                "INSERT INTO feeds (title, tags, position, url) VALUES (?, ?, ?, ?)",
+                (*values, sub.url),
+            )
+            listed.add(int(cursor.lastrowid or 0))
+        else:
+            listed.add(feed_id)
+            conn.execute(
+                "UPDATE feeds SET title = ?, tags = ?, position = ? WHERE id = ?",
+                (*values, feed_id),
+            )
+    others = [
+        feed_id
+        for (feed_id,) in conn.execute("SELECT id FROM feeds ORDER BY position, id").fetchall()
+        if feed_id not in listed
+    ]
+    conn.executemany(
+        "UPDATE feeds SET position = ? WHERE id = ?",
+        [(len(unique) + rank, feed_id) for rank, feed_id in enumerate(others)],
+    )
+
+
+def feeds(conn: sqlite3.Connection) -> list[FeedInfo]:
+    return [to_feed_info(row) for row in conn.execute(FEED_SELECT + " ORDER BY position, id")]
+
+
+def feed(conn: sqlite3.Connection, feed_id: int) -> FeedInfo | None:
+    row = conn.execute(FEED_SELECT + " WHERE id = ?", (feed_id,)).fetchone()
+    return to_feed_info(row) if row else None
+
+
+def feed_by_url(conn: sqlite3.Connection, url: str) -> FeedInfo | None:
+    row = conn.execute(FEED_SELECT + " WHERE url = ?", (url,)).fetchone()
+    return to_feed_info(row) if row else None
+
+
+def remove_feed(conn: sqlite3.Connection, feed_id: int) -> None:
+    conn.execute("DELETE FROM articles WHERE feed_id = ?", (feed_id,))
+    conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+
+
+def change_feed_url(conn: sqlite3.Connection, feed_id: int, new_url: str) -> None:
+    other = conn.execute("SELECT id FROM feeds WHERE url = ?", (new_url,)).fetchone()
+    if other is not None and other[0] != feed_id:
+        raise StoreError(f"{new_url}: already subscribed as another feed")
+    conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (new_url, feed_id))
+
+
+def record_not_modified(
+    conn: sqlite3.Connection, feed_id: int, *, fetched_at: datetime, next_fetch: datetime | None
+) -> None:
+    conn.execute(
+        """UPDATE feeds SET last_status = 304, last_refresh = ?, last_error = NULL,
+        last_error_at = NULL, failures = 0, next_fetch = ? WHERE id = ?""",
+        (fetched_at.timestamp(), to_epoch(next_fetch), feed_id),
+    )
+
+
+def record_failure(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    *,
+    status: int | None,
+    error: str,
+    at: datetime,
+    next_fetch: datetime | None,
+    disable: bool,
+) -> None:
+    conn.execute(
+        """UPDATE feeds SET last_status = ?, last_error = ?, last_error_at = ?,
+        failures = failures + 1, next_fetch = ?, disabled = disabled OR ? WHERE id = ?""",
+        (status, error, at.timestamp(), to_epoch(next_fetch), int(disable), feed_id),
+    )
+
+
+def set_disabled(conn: sqlite3.Connection, feed_id: int, disabled: bool) -> None:
+    conn.execute(
+        "UPDATE feeds SET disabled = ?, failures = CASE WHEN ? THEN failures ELSE 0 END "
+        "WHERE id = ?",
+        (int(disabled), int(disabled), feed_id),
+    )
+
+
+def last_refresh_time(conn: sqlite3.Connection) -> datetime | None:
+    return from_epoch(conn.execute("SELECT max(last_refresh) FROM feeds").fetchone()[0])

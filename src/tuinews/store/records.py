@@ -1,0 +1,75 @@
+"""The store's public value types: what callers get back and pass in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tuinews.model import Article
+
+# (sort value, pk), compared newest first. The sort value is the article's date as an
+# epoch float (published, else updated, else first_seen); in a search view it is the
+# relevance score instead (higher is better), so keyset paging works the same way.
+SortKey = tuple[float, int]
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a headline list shows."""
+
+    feed_ids: tuple[int, ...] | None = None  # None: every feed
+    unread_only: bool = False
+    starred_only: bool = False
+    search: str | None = None  # the user's words; the store builds a safe FTS5 query
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """One row of the headline list: only what the row shows."""
+
+    pk: int
+    article_id: str
+    feed_id: int
+    feed_title: str
+    title: str
+    date: datetime | None
+    link: str | None
+    read: bool
+    starred: bool
+    sort_key: SortKey
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    pk: int
+    article: Article
+    feed_id: int
+    read: bool
+    starred: bool
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    id: int
+    url: str
+    title: str
+    tags: tuple[str, ...]
+    unread: int
+    total: int
+    last_refresh: datetime | None
+    last_status: int | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    next_fetch: datetime | None
+    disabled: bool
+    etag: str | None
+    last_modified: str | None
+    source_mtime: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveStats:
+    new: int
+    updated: int

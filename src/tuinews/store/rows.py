@@ -1,0 +1,218 @@
+"""Rows become model objects here, and model objects become rows: nowhere else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from tuinews.model import Article, ContentType, Direction, Enclosure, article_key
+from tuinews.store.records import FeedInfo, Headline, StoredArticle
+
+_CONTENT_TYPES = ("html", "text", "markdown")
+_DIRECTIONS = ("ltr", "rtl")
+
+
+def to_epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _tags(text: str) -> tuple[str, ...]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(str(tag) for tag in value) if isinstance(value, list) else ()
+
+
+def _enclosures(text: str) -> tuple[Enclosure, ...]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    result = []
+    for item in value if isinstance(value, list) else ():
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            length = item.get("length")
+            result.append(
+                Enclosure(
+                    url=item["url"],
+                    type=item.get("type") if isinstance(item.get("type"), str) else None,
+                    length=length if isinstance(length, int) else None,
+                )
+            )
+    return tuple(result)
+
+
+def dump_tags(tags: tuple[str, ...] | list[str]) -> str:
+    return json.dumps(list(tags), ensure_ascii=False)
+
+
+# ---- articles -------------------------------------------------------------------------
+
+# Columns written from an Article, in the order of `article_values`.
+CONTENT_COLUMNS = (
+    "title",
+    "link",
+    "guid",
+    "author",
+    "published",
+    "updated",
+    "summary",
+    "content",
+    "content_type",
+    "enclosures",
+    "categories",
+    "language",
+    "direction",
+    "dateline",
+    "body_text",
+    "sort_ts",
+    "content_hash",
+)
+
+
+def key_of(article: Article) -> str:
+    return article_key(article.guid, article.link, article.title, article.published)
+
+
+def article_fields(article: Article) -> tuple[tuple[Any, ...], str]:
+    """The first 14 values of CONTENT_COLUMNS for `article`, and their digest."""
+    enclosures = json.dumps(
+        [{"url": e.url, "type": e.type, "length": e.length} for e in article.enclosures],
+        ensure_ascii=False,
+    )
+    categories = json.dumps(list(article.categories), ensure_ascii=False)
+    fields = (
+        article.title,
+        article.link,
+        article.guid,
+        article.author,
+        to_epoch(article.published),
+        to_epoch(article.updated),
+        article.summary,
+        article.content,
+        article.content_type,
+        enclosures,
+        categories,
+        article.language,
+        article.direction,
+        article.dateline,
+    )
+    return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
+
+
+def row_values(fields: tuple[Any, ...], digest: str, first_seen: float) -> tuple[Any, ...]:
+    """All of CONTENT_COLUMNS, from `article_fields` (only for rows about to be written:
+    the plain text of an HTML body costs more than the digest)."""
+    from tuinews.sources.sanitize import html_to_plain
+
+    published, updated, content, content_type = fields[4], fields[5], fields[7], fields[8]
+    body_text = html_to_plain(content, limit=0) if content_type == "html" else ""
+    sort_ts = published if published is not None else updated
+    return (*fields, body_text, first_seen if sort_ts is None else sort_ts, digest)
+
+
+# What `to_stored_article` reads, joined with the feed.
+ARTICLE_SELECT = """
+SELECT a.pk, a.article_id, a.feed_id, a.title, a.link, a.guid, a.author, a.published,
+       a.updated, a.summary, a.content, a.content_type, a.enclosures, a.categories,
+       a.language, a.direction, a.dateline, a.read, a.starred, a.first_seen,
+       f.url, COALESCE(f.title, NULLIF(f.feed_title, ''), f.url)
+FROM articles a JOIN feeds f ON f.id = a.feed_id
+"""
+
+
+def to_stored_article(row: sqlite3.Row | tuple[Any, ...]) -> StoredArticle:
+    (pk, article_id, feed_id, title, link, guid, author, published, updated, summary,
+     content, content_type, enclosures, categories, language, direction, dateline,
+     read, starred, first_seen, feed_url, feed_title) = row  # fmt: skip
+    article = Article(
+        id=article_id,
+        feed=feed_url,
+        title=title,
+        link=link,
+        guid=guid,
+        author=author,
+        published=from_epoch(published),
+        updated=from_epoch(updated),
+        summary=summary,
+        content=content,
+        content_type=cast(ContentType, content_type if content_type in _CONTENT_TYPES else "text"),
+        enclosures=_enclosures(enclosures),
+        categories=_tags(categories),
+        language=language,
+        direction=cast(Direction, direction) if direction in _DIRECTIONS else None,
+        feed_title=feed_title,
+        dateline=dateline,
+    )
+    return StoredArticle(
+        pk=pk,
+        article=article,
+        feed_id=feed_id,
+        read=bool(read),
+        starred=bool(starred),
+        first_seen=datetime.fromtimestamp(first_seen, UTC),
+    )
+
+
+# What `to_headline` reads; `sort_value` is the sort_ts, or the score in a search.
+HEADLINE_COLUMNS = """a.pk, a.article_id, a.feed_id,
+       COALESCE(f.title, NULLIF(f.feed_title, ''), f.url) AS feed_title, a.title,
+       COALESCE(a.published, a.updated) AS date, a.link, a.read, a.starred"""
+
+
+def to_headline(row: sqlite3.Row | tuple[Any, ...]) -> Headline:
+    pk, article_id, feed_id, feed_title, title, date, link, read, starred, sort_value = row
+    return Headline(
+        pk=pk,
+        article_id=article_id,
+        feed_id=feed_id,
+        feed_title=feed_title,
+        title=title,
+        date=from_epoch(date),
+        link=link,
+        read=bool(read),
+        starred=bool(starred),
+        sort_key=(float(sort_value), pk),
+    )
+
+
+# ---- feeds ----------------------------------------------------------------------------
+
+FEED_SELECT = """
+SELECT id, url, COALESCE(title, NULLIF(feed_title, ''), url), tags, unread, total,
+       last_refresh, last_status, last_error, last_error_at, failures, next_fetch,
+       disabled, etag, last_modified, source_mtime
+FROM feeds
+"""
+
+
+def to_feed_info(row: sqlite3.Row | tuple[Any, ...]) -> FeedInfo:
+    (feed_id, url, title, tags, unread, total, last_refresh, last_status, last_error,
+     last_error_at, failures, next_fetch, disabled, etag, last_modified,
+     source_mtime) = row  # fmt: skip
+    return FeedInfo(
+        id=feed_id,
+        url=url,
+        title=title,
+        tags=_tags(tags),
+        unread=unread,
+        total=total,
+        last_refresh=from_epoch(last_refresh),
+        last_status=last_status,
+        last_error=last_error,
+        last_error_at=from_epoch(last_error_at),
+        failures=failures,
+        next_fetch=from_epoch(next_fetch),
+        disabled=bool(disabled),
+        etag=etag,
+        last_modified=last_modified,
+        source_mtime=source_mtime,
+    )

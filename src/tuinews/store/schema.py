@@ -1,0 +1,176 @@
+"""The store's schema and its forward migrations.
+
+`PRAGMA user_version` holds the schema version. Each step in `MIGRATIONS` takes a file
+from version N to N+1 and runs inside the caller's write transaction, so a crash
+mid-migration leaves the file at version N. Steps are never edited once released:
+a change to the schema is a new step at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+# 'tunw': marks the file as ours, so another program's SQLite file is refused.
+APPLICATION_ID = 0x74756E77
+
+_V1_CORE = """
+CREATE TABLE feeds (
+    id            INTEGER PRIMARY KEY,
+    url           TEXT NOT NULL UNIQUE,
+    title         TEXT,                       -- the user's title (subscription)
+    feed_title    TEXT NOT NULL DEFAULT '',   -- the title the feed gives itself
+    tags          TEXT NOT NULL DEFAULT '[]', -- JSON array
+    position      INTEGER NOT NULL DEFAULT 0, -- subscription order
+    etag          TEXT,
+    last_modified TEXT,
+    last_status   INTEGER,
+    last_refresh  REAL,                       -- last successful fetch (epoch)
+    seen_at       REAL,                       -- fetched_at of the last saved fetch
+    last_error    TEXT,
+    last_error_at REAL,
+    failures      INTEGER NOT NULL DEFAULT 0, -- consecutive
+    next_fetch    REAL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    source_mtime  REAL,
+    unread        INTEGER NOT NULL DEFAULT 0, -- kept by triggers, so counts never scan
+    total         INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE articles (
+    pk           INTEGER PRIMARY KEY,
+    article_id   TEXT NOT NULL UNIQUE,
+    feed_id      INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,               -- identity within the feed (model.article_key)
+    title        TEXT NOT NULL,
+    link         TEXT,
+    guid         TEXT,
+    author       TEXT,
+    published    REAL,
+    updated      REAL,
+    summary      TEXT NOT NULL DEFAULT '',
+    content      TEXT NOT NULL DEFAULT '',
+    content_type TEXT NOT NULL DEFAULT 'html',
+    enclosures   TEXT NOT NULL DEFAULT '[]',  -- JSON
+    categories   TEXT NOT NULL DEFAULT '[]',  -- JSON
+    language     TEXT,
+    direction    TEXT,
+    dateline     TEXT,
+    read         INTEGER NOT NULL DEFAULT 0,
+    starred      INTEGER NOT NULL DEFAULT 0,
+    first_seen   REAL NOT NULL,
+    last_seen    REAL NOT NULL,               -- fetched_at of the last fetch that had it
+    sort_ts      REAL NOT NULL,               -- published, else updated, else first_seen
+    content_hash TEXT NOT NULL,               -- skips rewriting unchanged items
+    UNIQUE (feed_id, key)
+);
+
+-- One index per headline query, each ordered like the list (sort_ts DESC, pk DESC;
+-- pk is the rowid, which every index carries as its last column).
+CREATE INDEX articles_by_time ON articles (sort_ts);
+CREATE INDEX articles_by_feed ON articles (feed_id, sort_ts);
+CREATE INDEX articles_unread ON articles (sort_ts) WHERE read = 0;
+CREATE INDEX articles_unread_by_feed ON articles (feed_id, sort_ts) WHERE read = 0;
+CREATE INDEX articles_starred ON articles (sort_ts) WHERE starred = 1;
+
+CREATE TRIGGER articles_count_insert AFTER INSERT ON articles BEGIN
+    UPDATE feeds SET total = total + 1, unread = unread + (NEW.read = 0)
+    WHERE id = NEW.feed_id;
+END;
+CREATE TRIGGER articles_count_delete AFTER DELETE ON articles BEGIN
+    UPDATE feeds SET total = total - 1, unread = unread - (OLD.read = 0)
+    WHERE id = OLD.feed_id;
+END;
+CREATE TRIGGER articles_count_update AFTER UPDATE OF read, feed_id ON articles
+WHEN OLD.read IS NOT NEW.read OR OLD.feed_id IS NOT NEW.feed_id BEGIN
+    UPDATE feeds SET total = total - 1, unread = unread - (OLD.read = 0)
+    WHERE id = OLD.feed_id;
+    UPDATE feeds SET total = total + 1, unread = unread + (NEW.read = 0)
+    WHERE id = NEW.feed_id;
+END;
+"""
+
+# Contentless FTS5 (no second copy of the text); the triggers feed it. Plain text of an
+# HTML body is kept in `body_text`; text and Markdown bodies are indexed as they are.
+# The 'delete' command needs the exact old values, which the triggers have in OLD.
+_FTS_BODY_NEW = "CASE WHEN NEW.content_type = 'html' THEN NEW.body_text ELSE NEW.content END"
+_FTS_BODY_OLD = "CASE WHEN OLD.content_type = 'html' THEN OLD.body_text ELSE OLD.content END"
+_V2_FTS_TABLE = """
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, summary, body, content = '', tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+_V2_FTS_TRIGGERS = f"""
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, summary, body)
+    VALUES (NEW.pk, NEW.title, NEW.summary, {_FTS_BODY_NEW});
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, summary, body)
+    VALUES ('delete', OLD.pk, OLD.title, OLD.summary, {_FTS_BODY_OLD});
+END;
+CREATE TRIGGER articles_fts_update
+AFTER UPDATE OF title, summary, content, content_type, body_text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, summary, body)
+    VALUES ('delete', OLD.pk, OLD.title, OLD.summary, {_FTS_BODY_OLD});
+    INSERT INTO articles_fts (rowid, title, summary, body)
+    VALUES (NEW.pk, NEW.title, NEW.summary, {_FTS_BODY_NEW});
+END;
+"""
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT the caller's transaction; run statement by statement.
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in schema: {statement!r}")
+
+
+def _v1_core_tables(conn: sqlite3.Connection) -> None:
+    _run_script(conn, _V1_CORE)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _v2_full_text_search(conn: sqlite3.Connection) -> None:
+    from tuinews.sources.sanitize import html_to_plain
+
+    # Fill body_text and index every row before the triggers exist: a 'delete' of a
+    # row the contentless index never saw would corrupt it.
+    conn.execute("ALTER TABLE articles ADD COLUMN body_text TEXT NOT NULL DEFAULT ''")
+    rows = conn.execute("SELECT pk, content FROM articles WHERE content_type = 'html'")
+    conn.executemany(
+        "UPDATE articles SET body_text = ? WHERE pk = ?",
+        [(html_to_plain(content, limit=0), pk) for pk, content in rows.fetchall()],
+    )
+    _run_script(conn, _V2_FTS_TABLE)
+    conn.execute(
+        """INSERT INTO articles_fts (rowid, title, summary, body)
+        SELECT pk, title, summary,
+               CASE WHEN content_type = 'html' THEN body_text ELSE content END
+        FROM articles"""
+    )
+    _run_script(conn, _V2_FTS_TRIGGERS)
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+# MIGRATIONS[n] takes a store from version n to n + 1.
+MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_full_text_search]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
+    """Bring the store up to `target`; the caller holds a write transaction.
+
+    Returns the version found before migrating.
+    """
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for version in range(found, target):
+        MIGRATIONS[version](conn)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+    return found

@@ -1,0 +1,266 @@
+"""`Store`: the article store of tuinews, one SQLite file.
+
+One connection per Store, guarded by a lock, so a Store may be handed between threads
+(UI workers) but runs one call at a time. Each process opens its own Store; WAL mode and
+a busy timeout let readers and one writer work together. Every write is one short
+`BEGIN IMMEDIATE` transaction; every SQLite error leaves as a one-line StoreError.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from tuinews.errors import StoreError
+from tuinews.model import Feed, Subscription
+from tuinews.store import articles as _articles
+from tuinews.store import feeds as _feeds
+from tuinews.store.connection import open_connection, store_error
+from tuinews.store.records import FeedInfo, Headline, SaveStats, SortKey, StoredArticle, View
+from tuinews.store.save import save_fetch as _save_fetch
+
+
+class Store:
+    """The article store. Open with `Store.open(path)`; also a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout: float = 30.0) -> Store:
+        """Open (create, migrate) the store at `path`; StoreError when it cannot be used."""
+        path = Path(path)
+        return cls(path, open_connection(path, busy_timeout))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            with suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ---- plumbing -----------------------------------------------------------------
+
+    def _open_conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: the store is closed")
+        return self._conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._open_conn()
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise store_error(self.path, exc) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            conn = self._open_conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise store_error(self.path, exc) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite may already have rolled back by itself (disk full, I/O error).
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise store_error(self.path, exc) from exc
+                raise
+
+    # ---- feeds --------------------------------------------------------------------
+
+    def sync_feeds(self, subs: Sequence[Subscription]) -> None:
+        """Add new URLs, update titles/tags/order; feeds not in `subs` stay (listed last)."""
+        with self._writing() as conn:
+            _feeds.sync_feeds(conn, subs)
+
+    def feeds(self) -> list[FeedInfo]:
+        """Every feed with its unread/total counts, in subscription order."""
+        with self._reading() as conn:
+            return _feeds.feeds(conn)
+
+    def feed(self, feed_id: int) -> FeedInfo | None:
+        with self._reading() as conn:
+            return _feeds.feed(conn, feed_id)
+
+    def feed_by_url(self, url: str) -> FeedInfo | None:
+        with self._reading() as conn:
+            return _feeds.feed_by_url(conn, url)
+
+    def remove_feed(self, feed_id: int) -> None:
+        """Remove a feed and all its articles."""
+        with self._writing() as conn:
+            _feeds.remove_feed(conn, feed_id)
+
+    def change_feed_url(self, feed_id: int, new_url: str) -> None:
+        """Follow a permanent redirect; StoreError if `new_url` is another feed's."""
+        with self._writing() as conn:
+            _feeds.change_feed_url(conn, feed_id, new_url)
+
+    def set_disabled(self, feed_id: int, disabled: bool) -> None:
+        """Disable a feed, or enable it again (which also resets its failure count)."""
+        with self._writing() as conn:
+            _feeds.set_disabled(conn, feed_id, disabled)
+
+    # ---- refresh bookkeeping --------------------------------------------------------
+
+    def save_fetch(
+        self,
+        feed_id: int,
+        feed: Feed,
+        *,
+        status: int | None,
+        etag: str | None,
+        last_modified: str | None,
+        fetched_at: datetime,
+        next_fetch: datetime | None,
+        source_mtime: float | None = None,
+    ) -> SaveStats:
+        """Write one feed's fetch in one transaction: new items added, changed ones
+        updated (read/starred kept), items gone from the feed kept."""
+        with self._writing() as conn:
+            return _save_fetch(
+                conn,
+                feed_id,
+                feed,
+                status=status,
+                etag=etag,
+                last_modified=last_modified,
+                fetched_at=fetched_at,
+                next_fetch=next_fetch,
+                source_mtime=source_mtime,
+            )
+
+    def record_not_modified(
+        self, feed_id: int, *, fetched_at: datetime, next_fetch: datetime | None
+    ) -> None:
+        with self._writing() as conn:
+            _feeds.record_not_modified(conn, feed_id, fetched_at=fetched_at, next_fetch=next_fetch)
+
+    def record_failure(
+        self,
+        feed_id: int,
+        *,
+        status: int | None,
+        error: str,
+        at: datetime,
+        next_fetch: datetime | None,
+        disable: bool = False,
+    ) -> None:
+        with self._writing() as conn:
+            _feeds.record_failure(
+                conn,
+                feed_id,
+                status=status,
+                error=error,
+                at=at,
+                next_fetch=next_fetch,
+                disable=disable,
+            )
+
+    def last_refresh_time(self) -> datetime | None:
+        """The newest successful fetch of any feed."""
+        with self._reading() as conn:
+            return _feeds.last_refresh_time(conn)
+
+    # ---- articles -------------------------------------------------------------------
+
+    def count(self, view: View) -> int:
+        with self._reading() as conn:
+            return _articles.count(conn, view)
+
+    def headlines(
+        self,
+        view: View,
+        *,
+        limit: int,
+        after: SortKey | None = None,
+        before: SortKey | None = None,
+        offset: int | None = None,
+    ) -> list[Headline]:
+        """A window of the view, newest first (best first when searching).
+
+        `after`: rows after that key (next page); `before`: rows before it (previous
+        page, still returned newest first); `offset`: skip that many rows first.
+        """
+        with self._reading() as conn:
+            return _articles.headlines(
+                conn, view, limit=limit, after=after, before=before, offset=offset
+            )
+
+    def article(self, pk: int) -> StoredArticle | None:
+        with self._reading() as conn:
+            return _articles.article(conn, pk)
+
+    def find_article(self, ref: str) -> StoredArticle | None:
+        """By pk number, else by article id or a unique prefix of it (StoreError if several)."""
+        with self._reading() as conn:
+            return _articles.find_article(conn, ref)
+
+    def set_read(self, pks: Sequence[int], read: bool) -> None:
+        with self._writing() as conn:
+            _articles.set_read(conn, pks, read)
+
+    def set_starred(self, pk: int, starred: bool) -> None:
+        with self._writing() as conn:
+            _articles.set_starred(conn, pk, starred)
+
+    def mark_read_where(self, view: View) -> list[int]:
+        """Mark every unread article of the view read; returns their pks (for undo)."""
+        with self._writing() as conn:
+            return _articles.mark_read_where(conn, view)
+
+    def unread_counts(self) -> dict[int, int]:
+        """feed_id -> unread, from counters kept by triggers (no article is read)."""
+        with self._reading() as conn:
+            return _articles.unread_counts(conn)
+
+    def cleanup(
+        self, *, days: int | None, per_feed: int | None, now: datetime | None = None
+    ) -> int:
+        """Drop articles older than `days` and beyond the newest `per_feed` of each feed.
+
+        Starred articles stay, and so do articles the feed still lists (dropping them
+        would bring them back as new). One short transaction per feed. Returns the count.
+        """
+        if days is None and per_feed is None:
+            return 0
+        before = None
+        if days is not None:
+            before = (now or datetime.now(UTC)) - timedelta(days=days)
+        with self._reading() as conn:
+            feed_ids = [feed_id for (feed_id,) in conn.execute("SELECT id FROM feeds")]
+        removed = 0
+        for feed_id in feed_ids:
+            with self._writing() as conn:
+                removed += _articles.cleanup_feed(conn, feed_id, before=before, per_feed=per_feed)
+        return removed
