@@ -1,18 +1,34 @@
-"""Settings and subscriptions: one TOML file, read with tomllib, written with tomlkit.
+"""Settings and subscriptions: one TOML file, read with tomllib, edited by `subscriptions`.
 
-This module holds the typed settings; loading, validation and editing are added below
-by the config work. No work at import time.
+`load_config` turns the file into typed settings. A broken file is never replaced by
+defaults: every problem is a `ConfigError` whose one line names the file, the line and
+the key, so the user can fix it. Unknown keys are errors too, because a typo that is
+silently ignored (`concurency = 4`) looks exactly like a setting that works.
+
+`TomlLayout` is a light line scanner that finds where tables and keys sit in the text:
+error messages use it for line numbers and `subscriptions` uses it to edit in place.
+No work at import time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tuinews import __version__
+from tuinews.errors import ConfigError
 from tuinews.model import Subscription
+from tuinews.sources.sanitize import clean_line, clean_url
 
 MarkReadMode = Literal["on_open", "on_leave", "manual"]
+MARK_READ_MODES: tuple[str, ...] = get_args(MarkReadMode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +69,519 @@ class Config:
     refresh: RefreshSettings = field(default_factory=RefreshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     ui: UISettings = field(default_factory=UISettings)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_config(path: Path) -> Config:
+    """The settings in `path`; a missing file gives the defaults and creates nothing."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_config(decode_config(data, path), path)
+
+
+def decode_config(data: bytes, path: Path) -> str:
+    """The file's text; TOML is UTF-8 (a byte-order mark from Windows editors is allowed)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (TOML files must be UTF-8)") from None
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate the text of a config file; `path` names it in errors and anchors paths."""
+    return _Reader(path, text).config(parse_toml(text, path))
+
+
+def parse_toml(text: str, path: Path) -> dict[str, object]:
+    """tomllib's reading, with a syntax error turned into "<file>:<line>:<col>: <reason>"."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_syntax_message(path, text, str(exc))) from None
+
+
+_AT_POSITION = re.compile(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", re.DOTALL)
+_AT_END = re.compile(r"^(.*?)\s*\(at end of document\)$", re.DOTALL)
+
+
+def _syntax_message(path: Path, text: str, message: str) -> str:
+    reason, line, column = message, "", ""
+    if found := _AT_POSITION.match(message):
+        reason, line, column = found.group(1), found.group(2), found.group(3)
+    elif found := _AT_END.match(message):
+        last = text.rstrip("\n").split("\n")
+        reason = found.group(1) + " at the end of the file"
+        line, column = str(len(last)), str(len(last[-1]) + 1)
+    if reason[:1].isupper() and not reason[1:2].isupper():
+        reason = reason[0].lower() + reason[1:]
+    where = f"{path}:{line}:{column}" if line else str(path)
+    return f"{where}: {reason}"
+
+
+class _Invalid(Exception):
+    """A value of the wrong type or range; the reader adds file, line and key."""
+
+
+Converter = Callable[[object], object]
+
+
+def _show(value: object) -> str:
+    """A value as the user wrote it, short and with control characters escaped."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _positive_int(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise _Invalid(f"expected a positive integer, got {_show(value)}")
+
+
+def _count(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise _Invalid(f"expected an integer of 0 or more, got {_show(value)}")
+
+
+def _positive_number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"expected a positive number, got {_show(value)}")
+    if value > 0 and math.isfinite(value):
+        return float(value)
+    raise _Invalid(f"expected a positive number, got {_show(value)}")
+
+
+def _one_line(value: object) -> str:
+    if isinstance(value, str) and value.strip() and clean_line(value) == value.strip():
+        return value.strip()
+    raise _Invalid(f"expected a non-empty one-line string, got {_show(value)}")
+
+
+def _command(value: object) -> str:
+    import shlex
+
+    text = _one_line(value)
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:  # an unclosed quote
+        raise _Invalid(f"cannot split {_show(text)} into arguments: {exc}") from None
+    if not words:
+        raise _Invalid('expected a command like "w3m %u", got an empty one')
+    return text
+
+
+def _mark_read(value: object) -> str:
+    if isinstance(value, str) and value in MARK_READ_MODES:
+        return value
+    raise _Invalid(f"expected one of {', '.join(MARK_READ_MODES)}, got {_show(value)}")
+
+
+def _keys(value: object) -> str:
+    text = _one_line(value)
+    if any(not part.strip() for part in text.split(",")):
+        raise _Invalid(f'expected keys separated by commas like "n,N", got {_show(value)}')
+    return text
+
+
+_REFRESH: Mapping[str, Converter] = {
+    "interval_minutes": _positive_number,
+    "concurrency": _positive_int,
+    "per_host": _positive_int,
+    "connect_timeout": _positive_number,
+    "timeout": _positive_number,
+    "max_bytes": _positive_int,
+    "max_redirects": _count,
+    "user_agent": _one_line,
+}
+_RETENTION: Mapping[str, Converter] = {"days": _positive_int, "per_feed": _positive_int}
+_UI: Mapping[str, Converter] = {"theme": _one_line, "browser": _command, "mark_read": _mark_read}
+SETTINGS_TABLES: Mapping[str, Mapping[str, Converter] | None] = {
+    "refresh": _REFRESH,
+    "retention": _RETENTION,
+    "ui": _UI,
+    "keymap": None,  # any binding id
+}
+FEED_KEYS = ("url", "title", "tags")
+KeyPath = tuple[str | int, ...]
+
+
+def _unknown(key: str, known: list[str], what: str = "key") -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+    return f"unknown {what}{hint}"
+
+
+class _Reader:
+    """Turns parsed TOML into a Config; errors point at the line of the offending key."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self._layout: TomlLayout | None = None
+
+    def line(self, where: KeyPath) -> int | None:
+        if self._layout is None:  # scanned only when there is an error to report
+            self._layout = TomlLayout(self.text)
+        return self._layout.line_of(where)
+
+    def error(self, where: KeyPath, reason: str) -> ConfigError:
+        line = self.line(where)
+        location = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{location}: {key_path_text(where)}: {reason}")
+
+    def config(self, data: Mapping[str, object]) -> Config:
+        for key in data:
+            if key not in SETTINGS_TABLES and key != "feeds":
+                known = [*SETTINGS_TABLES, "feeds"]
+                raise self.error((key,), _unknown(key, known, "table or key"))
+        refresh = replace(RefreshSettings(), **self.settings(data, "refresh", _REFRESH))
+        retention = replace(RetentionSettings(), **self.settings(data, "retention", _RETENTION))
+        ui = replace(UISettings(), **self.settings(data, "ui", _UI), keymap=self.keymap(data))
+        return Config(feeds=self.feeds(data), refresh=refresh, retention=retention, ui=ui)
+
+    def table(self, data: Mapping[str, object], name: str) -> dict[str, object]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.error((name,), f"expected a table [{name}], got {_show(value)}")
+        return value
+
+    def settings(
+        self, data: Mapping[str, object], name: str, spec: Mapping[str, Converter]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, value in self.table(data, name).items():
+            convert = spec.get(key)
+            if convert is None:
+                raise self.error((name, key), _unknown(key, list(spec)))
+            try:
+                values[key] = convert(value)
+            except _Invalid as exc:
+                raise self.error((name, key), str(exc)) from None
+        return values
+
+    def keymap(self, data: Mapping[str, object]) -> dict[str, str]:
+        keymap: dict[str, str] = {}
+        for key, value in self.table(data, "keymap").items():
+            try:
+                keymap[key] = _keys(value)
+            except _Invalid as exc:
+                raise self.error(("keymap", key), str(exc)) from None
+        return keymap
+
+    def feeds(self, data: Mapping[str, object]) -> tuple[Subscription, ...]:
+        entries = data.get("feeds", [])
+        if not isinstance(entries, list):
+            raise self.error(("feeds",), f"expected [[feeds]] tables, got {_show(entries)}")
+        first_seen: dict[str, int] = {}
+        feeds: list[Subscription] = []
+        for index, entry in enumerate(entries):
+            sub = self.feed(index, entry)
+            if sub.url in first_seen:
+                line = self.line(("feeds", first_seen[sub.url], "url"))
+                reason = f"duplicate of the feed at line {line}: {sub.url}"
+                raise self.error(("feeds", index, "url"), reason)
+            first_seen[sub.url] = index
+            feeds.append(sub)
+        return tuple(feeds)
+
+    def feed(self, index: int, entry: object) -> Subscription:
+        if not isinstance(entry, dict):
+            raise self.error(("feeds", index), "expected a table with url, title and tags")
+        for key in entry:
+            if key not in FEED_KEYS:
+                raise self.error(("feeds", index, key), _unknown(key, list(FEED_KEYS)))
+        if "url" not in entry:
+            raise self.error(("feeds", index), "missing url")
+        url = entry["url"]
+        if not isinstance(url, str):
+            raise self.error(("feeds", index, "url"), f"expected a string, got {_show(url)}")
+        try:
+            url = canonical_feed_url(url, base_dir=self.path.parent)
+        except ConfigError as exc:
+            raise self.error(("feeds", index, "url"), str(exc)) from None
+        title = entry.get("title")
+        if title is not None and not isinstance(title, str):
+            reason = f"expected a string, got {_show(title)}"
+            raise self.error(("feeds", index, "title"), reason)
+        tags = entry.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            reason = f'expected a list of strings like ["news"], got {_show(tags)}'
+            raise self.error(("feeds", index, "tags"), reason)
+        cleaned = (clean_line(tag) for tag in tags)
+        return Subscription(
+            url=url,
+            title=clean_line(title) or None,
+            tags=tuple(dict.fromkeys(tag for tag in cleaned if tag)),
+        )
+
+
+def key_path_text(where: KeyPath) -> str:
+    """("feeds", 2, "url") -> "feeds[3].url": entries count from 1, as people count."""
+    text = ""
+    for part in where:
+        if isinstance(part, int):
+            text += f"[{part + 1}]"
+        else:
+            shown = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else repr(part)
+            text += f".{shown}" if text else shown
+    return text
+
+
+# ------------------------------------------------------------ feed URLs
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
+    """The subscription key for a URL or path, without touching the network or the disk.
+
+    http(s) URLs get a lowercase scheme and host; `feed://` becomes http; `file://` URLs
+    and paths become absolute paths (`~` expanded, relative to `base_dir`, else the
+    working directory). Raises ConfigError with the reason alone (no file or line).
+    """
+    value = text.strip()
+    if value.lower().startswith("feed:"):  # a browser's "subscribe" link
+        value = value[5:]
+        if value.startswith("//"):
+            value = "http:" + value
+    if found := _SCHEME.match(value):
+        scheme = found.group(1).lower()
+        if scheme in ("http", "https"):
+            return _canonical_http(scheme, clean_url(value))
+        if scheme == "file":
+            parts = urlsplit(value)
+            if parts.netloc not in ("", "localhost"):
+                raise ConfigError(f"file URL names another computer: {value!r}")
+            value = unquote(parts.path)
+        else:
+            raise ConfigError(
+                f"unsupported URL scheme {scheme!r} (use http, https or a local path)"
+            )
+    if not value:
+        raise ConfigError("empty URL or path")
+    if clean_line(value) != " ".join(value.split()) or "\t" in value or "\n" in value:
+        raise ConfigError(f"path contains control characters: {value!r}")
+    base = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+    return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+
+
+def _canonical_http(scheme: str, url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ConfigError(f"URL has no host: {url!r}")
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        raise ConfigError(f"URL has an invalid port: {url!r}") from None
+    userinfo, at, host = parts.netloc.rpartition("@")
+    netloc = userinfo + at + host.lower()
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+# ------------------------------------------------------------ text layout
+
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_KEY = rf"(?:{_BARE_KEY}|\"(?:[^\"\\]|\\.)*\"|'[^']*')"
+_KEY_PATH = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
+_HEADER = re.compile(rf"\s*(\[\[|\[)\s*({_KEY_PATH})\s*(\]\]|\])\s*(?:#.*)?$")
+_KEY_VALUE = re.compile(rf"\s*({_KEY_PATH})\s*=\s*")
+_KEY_PART = re.compile(_KEY)
+
+LineKind = Literal["blank", "comment", "header", "key", "value"]
+
+
+@dataclass(slots=True)
+class Header:
+    line: int  # 0-based index into TomlLayout.lines
+    path: tuple[str, ...]
+    array: bool  # [[path]]
+    index: int  # which [[path]] entry (0 for plain tables)
+
+    @property
+    def prefix(self) -> KeyPath:
+        return (*self.path, self.index) if self.array else self.path
+
+
+@dataclass(slots=True)
+class KeyLine:
+    full: KeyPath  # header prefix + dotted key
+    line: int
+    start: int  # column where the value begins
+    end_line: int  # where the value ends (multi-line arrays and strings span lines)
+    end: int  # column just after the value
+
+
+class TomlLayout:
+    """Where headers, keys and values sit in TOML text, line by line.
+
+    A best-effort scanner for the common layouts (one key per line, arrays and strings
+    that may span lines); callers verify edits by parsing the result with tomllib.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        if self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        self.kinds: list[LineKind] = []
+        self.headers: list[Header] = []
+        self.keys: list[KeyLine] = []
+        self._scan()
+
+    def _scan(self) -> None:
+        header: Header | None = None
+        counts: dict[tuple[str, ...], int] = {}
+        pending: KeyLine | None = None  # a value still open at the end of a line
+        state = _ValueState()
+        for number, line in enumerate(self.lines):
+            if pending is not None:
+                self.kinds.append("value")
+                end = state.consume(line, 0)
+                if end is not None:
+                    pending.end_line, pending.end, pending = number, end, None
+                continue
+            stripped = line.strip()
+            if not stripped:
+                self.kinds.append("blank")
+            elif stripped.startswith("#"):
+                self.kinds.append("comment")
+            elif found := _HEADER.match(line):
+                array = found.group(1) == "[["
+                if array != (found.group(3) == "]]"):
+                    self.kinds.append("value")
+                    continue
+                path = _split_key(found.group(2))
+                index = counts.get(path, 0) if array else 0
+                counts[path] = index + 1 if array else 0
+                header = Header(number, path, array, index)
+                self.headers.append(header)
+                self.kinds.append("header")
+            elif found := _KEY_VALUE.match(line):
+                prefix = header.prefix if header else ()
+                full = (*prefix, *_split_key(found.group(1)))
+                start = found.end()
+                key = KeyLine(full, number, start, number, len(line.rstrip()))
+                self.keys.append(key)
+                self.kinds.append("key")
+                state = _ValueState()
+                end = state.consume(line, start)
+                if end is None:
+                    pending = key
+                else:
+                    key.end = end
+            else:
+                self.kinds.append("value")
+
+    def line_of(self, where: KeyPath) -> int | None:
+        """The 1-based line of the key (or of its closest enclosing table), if found."""
+        best: tuple[int, int] | None = None
+        places: list[tuple[KeyPath, int]] = [(h.prefix, h.line) for h in self.headers]
+        places += [(k.full, k.line) for k in self.keys]
+        for full, line in places:
+            if where[: len(full)] == full and (best is None or len(full) > best[0]):
+                best = (len(full), line)
+        return best[1] + 1 if best else None
+
+    def section_end(self, header: Header) -> int:
+        """The line index just after the table that `header` opens."""
+        later = [h.line for h in self.headers if h.line > header.line]
+        return later[0] if later else len(self.lines)
+
+    def last_own_line(self, header: Header) -> int:
+        """The last line of the table's header, keys and values (comments after excluded)."""
+        last = header.line
+        for number in range(header.line, self.section_end(header)):
+            if self.kinds[number] in ("header", "key", "value"):
+                last = number
+        return last
+
+    def attached_comments_start(self, line: int) -> int:
+        """The first of the comment lines directly above `line` (no blank in between)."""
+        while line > 0 and self.kinds[line - 1] == "comment":
+            line -= 1
+        return line
+
+    def find_key(self, full: KeyPath) -> KeyLine | None:
+        return next((key for key in self.keys if key.full == full), None)
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for token in _KEY_PART.findall(text):
+        if token.startswith('"'):
+            parts.append(str(tomllib.loads(f"k = {token}")["k"]))
+        elif token.startswith("'"):
+            parts.append(token[1:-1])
+        else:
+            parts.append(token)
+    return tuple(parts)
+
+
+class _ValueState:
+    """Scans a TOML value that may span lines (arrays, inline tables, multi-line strings)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.multiline: str | None = None  # the closing delimiter while inside one
+
+    def consume(self, line: str, i: int) -> int | None:
+        """The column just after the value if it ends on this line, else None."""
+        while i < len(line):
+            if self.multiline:
+                close = line.find(self.multiline, i)
+                if close < 0:
+                    return None
+                i, self.multiline = close + 3, None
+                while i < len(line) and line[i] == line[i - 1]:  # up to 2 quotes may end it
+                    i += 1
+                if self.depth == 0:
+                    return i
+                continue
+            char = line[i]
+            if char in "\"'":
+                if line.startswith(char * 3, i):
+                    self.multiline, i = char * 3, i + 3
+                    continue
+                i = _string_end(line, i)
+                if self.depth == 0:
+                    return i
+            elif char in "[{":
+                self.depth, i = self.depth + 1, i + 1
+            elif char in "]}":
+                self.depth, i = self.depth - 1, i + 1
+                if self.depth <= 0:
+                    return i
+            elif char == "#":
+                return None if self.depth else len(line[:i].rstrip())
+            elif self.depth == 0 and not char.isspace():
+                comment = line.find("#", i)  # a number, boolean or date
+                return len(line[: comment if comment >= 0 else len(line)].rstrip())
+            else:
+                i += 1
+        return None if self.depth or self.multiline else i
+
+
+def _string_end(line: str, start: int) -> int:
+    quote, i = line[start], start + 1
+    while i < len(line):
+        if line[i] == "\\" and quote == '"':
+            i += 2
+        elif line[i] == quote:
+            return i + 1
+        else:
+            i += 1
+    return len(line)
