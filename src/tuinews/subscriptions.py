@@ -1,0 +1,405 @@
+"""Editing the settings file: subscriptions and remembered settings, in place.
+
+The user's comments, blank lines and order survive every edit. tomlkit alone does not
+give that here: it attaches the comment above a `[[feeds]]` entry to the entry before,
+so removing a feed would take its neighbour's comment, and it appends new keys after a
+table's trailing comments. So edits are made on the text, at lines found by
+`TomlLayout`, with values rendered by tomlkit. Every edit is checked before it is
+saved: the new text must parse to exactly the expected data and pass `parse_config`.
+A file that does not load is never written.
+
+Writes are atomic (temporary file in the same directory, fsync, os.replace), keep the
+file's mode and follow a symlinked config file to its target. If another program
+changed the file while we edited, the edit is redone on the new text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tuinews.config import (
+    SETTINGS_TABLES,
+    Config,
+    Header,
+    TomlLayout,
+    canonical_feed_url,
+    decode_config,
+    parse_config,
+    parse_toml,
+)
+from tuinews.errors import ConfigError
+from tuinews.model import Subscription
+
+T = TypeVar("T")
+
+NEW_FILE_HEADER = "# tuinews settings and subscriptions"
+_FEED_FILE_EXTENSIONS = {"rss", "xml", "atom", "json", "opml", "rdf", "md", "txt", "html", "htm"}
+_HOST_LIKE = re.compile(r"^(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,})(?::\d+)?$")
+_ATTEMPTS = 5
+
+
+def validate_feed_ref(text: str) -> str:
+    """What a user typed for `tuinews add`, as a subscription URL or absolute path.
+
+    No network: an http(s) URL is only checked for form; a path or `file://` URL must
+    exist. Raises ConfigError with the reason.
+    """
+    value = text.strip()
+    if not value:
+        raise ConfigError("not a URL or an existing path: ''")
+    canonical = canonical_feed_url(value)
+    if canonical.startswith(("http://", "https://")) or os.path.exists(canonical):
+        return canonical
+    first, slash, _rest = value.partition("/")
+    host = _HOST_LIKE.match(first)
+    if host and host.group(1).lower() not in _FEED_FILE_EXTENSIONS:
+        raise ConfigError(
+            f"not a URL or an existing path: {value!r} (did you mean 'https://{value}'?)"
+        )
+    if value.lower().startswith("file:") or slash or value.startswith(("~", ".")):
+        raise ConfigError(f"no such file or directory: {canonical!r}")
+    suffix = value.rpartition(".")[2].lower()
+    if "." in value and suffix in _FEED_FILE_EXTENSIONS:
+        raise ConfigError(f"no such file or directory: {canonical!r}")
+    raise ConfigError(f"not a URL or an existing path: {value!r}")
+
+
+class SubscriptionFile:
+    """The `[[feeds]]` entries and settings of one config file, edited in place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> list[Subscription]:
+        """The subscriptions, in file order (none when the file does not exist)."""
+        return list(self._read()[1].config.feeds)
+
+    def add(self, sub: Subscription) -> None:
+        """Append a feed; ConfigError "already subscribed: <url>" if it is there."""
+        added, _skipped = self._edit(lambda doc: doc.add_feeds([sub], refuse_duplicates=True))
+        assert added == 1
+
+    def add_many(self, subs: Iterable[Subscription]) -> tuple[int, int]:
+        """Append feeds (an import): (added, skipped because already subscribed)."""
+        wanted = list(subs)
+        return self._edit(lambda doc: doc.add_feeds(wanted, refuse_duplicates=False))
+
+    def remove(self, ref: str) -> Subscription:
+        """Remove the feed `ref` names: exact URL, else exact title, else a unique
+        case-insensitive part of a title."""
+        return self._edit(lambda doc: doc.remove_feed(ref))
+
+    def replace_url(self, old: str, new: str) -> None:
+        """Change a feed's URL (a permanent redirect); its title, tags and comments stay."""
+        self._edit(lambda doc: doc.replace_url(old, new))
+
+    def set_value(self, table: str, key: str, value: object) -> None:
+        """Set one setting, e.g. ("ui", "theme", "nord"); None removes the key."""
+        self._edit(lambda doc: doc.set_value(table, key, value))
+
+    # -------------------------------------------------------------- internals
+
+    def _read(self) -> tuple[bytes | None, _Document]:
+        try:
+            raw: bytes | None = self.path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+        text = decode_config(raw, self.path) if raw is not None else ""
+        return raw, _Document(self.path, text, bom=raw is not None and raw[:3] == b"\xef\xbb\xbf")
+
+    def _edit(self, change: Callable[[_Document], T]) -> T:
+        for _attempt in range(_ATTEMPTS):
+            before, doc = self._read()
+            result = change(doc)
+            if not doc.changed:
+                return result
+            data = doc.checked_text().encode()
+            if doc.bom:
+                data = b"\xef\xbb\xbf" + data
+            if self._write(data, before):
+                return result
+        raise ConfigError(f"{self.path}: keeps changing while being saved; try again")
+
+    def _write(self, data: bytes, expected: bytes | None) -> bool:
+        """Replace the file atomically, unless it changed since we read `expected`."""
+        target = Path(os.path.realpath(self.path))  # a symlinked dotfile stays a symlink
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                current: bytes | None = target.read_bytes()
+                mode: int | None = stat.S_IMODE(target.stat().st_mode)
+            except FileNotFoundError:
+                current = mode = None
+            if current != expected:
+                return False
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                if mode is not None:
+                    os.chmod(temp, mode)
+                os.replace(temp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+        _fsync_directory(target.parent)
+        return True
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _toml(value: object) -> str:
+    import tomlkit
+
+    if isinstance(value, tuple):
+        value = list(value)
+    return tomlkit.item(value).as_string()
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml(key)
+
+
+def _feed_name(sub: Subscription) -> str:
+    return sub.title or sub.url
+
+
+class _Document:
+    """One config file's text being edited, with the data it must parse to afterwards."""
+
+    def __init__(self, path: Path, text: str, *, bom: bool) -> None:
+        self.path = path
+        self.bom = bom
+        self.newline = "\r" if "\r\n" in text else ""  # lines keep "\r"; "\n" joins them
+        self.data = parse_toml(text, path)
+        self.config: Config = parse_config(text, path)
+        self.layout = TomlLayout(text)
+        self.lines = list(self.layout.lines)
+        self.expected: dict[str, Any] = copy.deepcopy(self.data)
+        self.changed = False
+
+    # ---------------------------------------------------------------- feeds
+
+    def _feed_headers(self) -> list[Header]:
+        """The header of each [[feeds]] entry, in order; refuses layouts we cannot edit."""
+        headers = [h for h in self.layout.headers if h.array and h.path == ("feeds",)]
+        if len(headers) != len(self.config.feeds):
+            raise ConfigError(
+                f"{self.path}: cannot edit feeds written as `feeds = [...]`; "
+                "write them as [[feeds]] tables"
+            )
+        return headers
+
+    def _index_of_url(self, url: str) -> int | None:
+        return next((i for i, sub in enumerate(self.config.feeds) if sub.url == url), None)
+
+    def add_feeds(self, subs: list[Subscription], *, refuse_duplicates: bool) -> tuple[int, int]:
+        headers = self._feed_headers()
+        known = {sub.url for sub in self.config.feeds}
+        block: list[str] = []
+        added = skipped = 0
+        for sub in subs:
+            url = canonical_feed_url(sub.url)
+            if url in known:
+                if refuse_duplicates:
+                    raise ConfigError(f"already subscribed: {url}")
+                skipped += 1
+                continue
+            known.add(url)
+            entry: dict[str, object] = {"url": url}
+            if sub.title:
+                entry["title"] = sub.title
+            if sub.tags:
+                entry["tags"] = list(sub.tags)
+            block += ["", "[[feeds]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
+            self.expected.setdefault("feeds", []).append(entry)
+            added += 1
+        if not added:
+            return 0, skipped
+        if headers:
+            after = self._end_of_last_entry(headers[-1])
+        else:
+            after = len(self.lines)
+            if not self.lines:
+                block.insert(0, NEW_FILE_HEADER)
+        self._insert(after, block)
+        return added, skipped
+
+    def _end_of_last_entry(self, header: Header) -> int:
+        """Where a new entry goes: after the last entry and the comments that follow it,
+        but before comments that belong to a table further down."""
+        end = self.layout.section_end(header)
+        if end < len(self.lines):
+            end = self.layout.attached_comments_start(end)
+        while end > header.line + 1 and self.layout.kinds[end - 1] == "blank":
+            end -= 1
+        return end
+
+    def remove_feed(self, ref: str) -> Subscription:
+        headers = self._feed_headers()
+        index = self._match(ref)
+        removed = self.config.feeds[index]
+        header = headers[index]
+        first = header.line
+        last = self.layout.last_own_line(header) + 1
+        while last < len(self.lines) and self.layout.kinds[last] == "blank":
+            last += 1
+        del self.lines[first:last]
+        while self.lines and not self.lines[-1].strip():
+            self.lines.pop()  # the removed entry was last: no blank tail
+        del self.expected["feeds"][index]
+        if not self.expected["feeds"]:
+            del self.expected["feeds"]
+        self.changed = True
+        return removed
+
+    def _match(self, ref: str) -> int:
+        feeds = self.config.feeds
+        wanted = ref.strip()
+        urls = {wanted}
+        with contextlib.suppress(ConfigError):
+            urls.add(canonical_feed_url(wanted))
+        for index, sub in enumerate(feeds):
+            if sub.url in urls:
+                return index
+        exact = [i for i, sub in enumerate(feeds) if sub.title == wanted]
+        folded = wanted.casefold()
+        partial = [i for i, sub in enumerate(feeds) if folded in (sub.title or "").casefold()]
+        for found in (exact, partial):
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                names = [_feed_name(feeds[i]) for i in found[:5]]
+                more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+                raise ConfigError(f"{ref!r} matches several feeds: {', '.join(names)}{more}")
+        raise ConfigError(f"no feed matches {ref!r}")
+
+    def replace_url(self, old: str, new: str) -> None:
+        headers = self._feed_headers()
+        old_url, new_url = canonical_feed_url(old), canonical_feed_url(new)
+        index = self._index_of_url(old_url)
+        if index is None:
+            raise ConfigError(f"not subscribed: {old_url}")
+        if old_url == new_url:
+            return
+        if self._index_of_url(new_url) is not None:
+            raise ConfigError(f"already subscribed: {new_url}")
+        key = self.layout.find_key((*headers[index].prefix, "url"))
+        if key is None:
+            raise ConfigError(f"{self.path}: cannot find the url line of {old_url}")
+        self._replace_value(key.line, key.start, key.end_line, key.end, _toml(new_url))
+        self.expected["feeds"][index]["url"] = new_url
+
+    # ------------------------------------------------------------- settings
+
+    def set_value(self, table: str, key: str, value: object) -> None:
+        if table not in SETTINGS_TABLES:
+            raise ConfigError(f"not a settings table: {table!r}")
+        section = self.expected.setdefault(table, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{self.path}: {table} is not a table")
+        if value is None:
+            section.pop(key, None)
+            if not section:
+                del self.expected[table]
+        else:
+            section[key] = list(value) if isinstance(value, tuple) else value
+        if self.expected == self.data:
+            return
+        line = f"{_toml_key(key)} = {_toml(value)}" if value is not None else ""
+        found = self.layout.find_key((table, key))
+        header = next((h for h in self.layout.headers if h.path == (table,) and not h.array), None)
+        if found is not None and found.full == (table, key) and header is not None:
+            if value is None:
+                del self.lines[found.line : found.end_line + 1]
+                self.changed = True
+            else:
+                self._replace_value(
+                    found.line, found.start, found.end_line, found.end, _toml(value)
+                )
+        elif found is None and header is not None and value is not None:
+            self._insert(self.layout.last_own_line(header) + 1, [line])
+        elif found is None and table not in self.data and value is not None:
+            self._insert_table(table, line)
+        else:  # dotted keys or an inline table: rare, and tomlkit edits those well
+            self._edit_with_tomlkit(table, key, value)
+
+    def _insert_table(self, table: str, line: str) -> None:
+        """A new [table] goes before the first [[feeds]] entry (settings first), else last."""
+        feeds = [h.line for h in self.layout.headers if h.array]
+        if not feeds:
+            at = len(self.lines)
+            block = (
+                ["", f"[{table}]", line]
+                if self.lines
+                else [NEW_FILE_HEADER, "", f"[{table}]", line]
+            )
+        else:
+            at = self.layout.attached_comments_start(feeds[0])
+            block = [f"[{table}]", line, ""]
+            if at > 0 and self.lines[at - 1].strip():
+                block.insert(0, "")
+        self._insert(at, block)
+
+    def _edit_with_tomlkit(self, table: str, key: str, value: object) -> None:
+        import tomlkit
+
+        document = tomlkit.parse("\n".join(self.lines) + "\n")
+        section = document.setdefault(table, tomlkit.table())
+        if value is None:
+            section.pop(key, None)
+        else:
+            section[key] = list(value) if isinstance(value, tuple) else value
+        self.lines = document.as_string().split("\n")[:-1]
+        self.changed = True
+
+    # ---------------------------------------------------------------- text
+
+    def _insert(self, at: int, block: list[str]) -> None:
+        if block and not block[0] and (at == 0 or not self.lines[at - 1].strip()):
+            block = block[1:]  # one blank line between blocks is enough
+        block = [line + self.newline for line in block]
+        if at < len(self.lines) and self.lines[at].strip() and block[-1].strip():
+            block.append(self.newline)  # keep a blank line before what follows
+        self.lines[at:at] = block
+        self.changed = True
+
+    def _replace_value(self, line: int, start: int, end_line: int, end: int, text: str) -> None:
+        self.lines[line : end_line + 1] = [
+            self.lines[line][:start] + text + self.lines[end_line][end:]
+        ]
+        self.changed = True
+
+    def checked_text(self) -> str:
+        """The new text, refused unless it loads and holds exactly the intended data."""
+        text = "\n".join(self.lines) + "\n" if self.lines else ""
+        if parse_toml(text, self.path) != self.expected:
+            raise ConfigError(
+                f"{self.path}: cannot make this change safely in this file's layout; "
+                "please edit it by hand"
+            )
+        parse_config(text, self.path)  # the new value must be valid too
+        return text
