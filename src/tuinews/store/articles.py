@@ -56,6 +56,11 @@ class _NoMatchError(Exception):
     """The search words hold nothing searchable: the view is empty."""
 
 
+# A view over a few feeds reads each feed's index and merges them (SQLite cannot walk
+# several index ranges in one order); beyond this many feeds it walks the time index.
+_MERGE_FEEDS_MAX = 100
+
+
 def headlines(
     conn: sqlite3.Connection,
     view: View,
@@ -71,43 +76,72 @@ def headlines(
         match = _search(view)
     except _NoMatchError:
         return []
-    clauses, params = _filters(view)
     if match is None:
-        sort, pk = "a.sort_ts", "a.pk"
-        sql = (
-            f"SELECT {HEADLINE_COLUMNS}, a.sort_ts FROM articles a "
-            "CROSS JOIN feeds f ON f.id = a.feed_id"
-        )
+        sql, params, order = _by_time(view, limit + (offset or 0), after, before)
     else:
-        # The score is computed in a subquery so keyset paging can compare it.
-        sort, pk = "score", "pk"
-        sql = (
-            "SELECT pk, article_id, feed_id, feed_title, title, date, link, read, starred, "
-            f"score FROM (SELECT {HEADLINE_COLUMNS}, -{_BM25} AS score "
-            "FROM articles_fts CROSS JOIN articles a ON a.pk = articles_fts.rowid "
-            "CROSS JOIN feeds f ON f.id = a.feed_id "
-            f"WHERE {' AND '.join(['articles_fts MATCH ?', *clauses])})"
-        )
-        params = [match, *params]
-        clauses = []
-    order = "DESC"
-    if after is not None:
-        # Written as a range on the sort column plus a filter, which the planner turns
-        # into an index range scan (a row-value or OR form may not be).
-        clauses.append(f"{sort} <= ? AND ({sort} < ? OR {pk} < ?)")
-        params.extend([after[0], after[0], after[1]])
-    elif before is not None:
-        clauses.append(f"{sort} >= ? AND ({sort} > ? OR {pk} > ?)")
-        params.extend([before[0], before[0], before[1]])
-        order = "ASC"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    sql += f" ORDER BY {sort} {order}, {pk} {order} LIMIT ? OFFSET ?"
+        sql, params, order = _by_score(view, match, after, before)
+    sql += f" ORDER BY sort_value {order}, pk {order} LIMIT ? OFFSET ?"
     params.extend([limit, offset or 0])
     rows = [to_headline(row) for row in conn.execute(sql, params).fetchall()]
     if before is not None:
         rows.reverse()
     return rows
+
+
+def _keyset(
+    sort: str, pk: str, after: SortKey | None, before: SortKey | None
+) -> tuple[list[str], list[Any], str]:
+    # A range on the sort column plus a filter: the planner turns this into an index
+    # range scan (a row-value or plain OR form may not be).
+    if after is not None:
+        return [f"{sort} <= ? AND ({sort} < ? OR {pk} < ?)"], [after[0], *after], "DESC"
+    if before is not None:
+        return [f"{sort} >= ? AND ({sort} > ? OR {pk} > ?)"], [before[0], *before], "ASC"
+    return [], [], "DESC"
+
+
+def _by_time(
+    view: View, window: int, after: SortKey | None, before: SortKey | None
+) -> tuple[str, list[Any], str]:
+    clauses, params = _filters(view)
+    keyset, keyset_params, order = _keyset("a.sort_ts", "a.pk", after, before)
+    select = (
+        f"SELECT {HEADLINE_COLUMNS}, a.sort_ts AS sort_value FROM articles a "
+        "CROSS JOIN feeds f ON f.id = a.feed_id WHERE "
+    )
+    feed_ids = view.feed_ids or ()
+    if 1 < len(feed_ids) <= _MERGE_FEEDS_MAX:
+        view_one = View(feed_ids=(0,), unread_only=view.unread_only, starred_only=view.starred_only)
+        arm_clauses, _ = _filters(view_one)
+        arm = (
+            f"SELECT * FROM ({select}{' AND '.join(arm_clauses + keyset)} "
+            f"ORDER BY a.sort_ts {order}, a.pk {order} LIMIT ?)"
+        )
+        arms_params: list[Any] = []
+        for feed_id in feed_ids:
+            arms_params.extend([feed_id, *keyset_params, window])
+        sql = "SELECT * FROM (" + " UNION ALL ".join([arm] * len(feed_ids)) + ")"
+        return sql, arms_params, order
+    sql = select + " AND ".join([*clauses, *keyset] or ["1"])
+    return sql, params + keyset_params, order
+
+
+def _by_score(
+    view: View, match: str, after: SortKey | None, before: SortKey | None
+) -> tuple[str, list[Any], str]:
+    # The score is computed in a subquery so keyset paging can compare it.
+    clauses, params = _filters(view)
+    keyset, keyset_params, order = _keyset("sort_value", "pk", after, before)
+    sql = (
+        "SELECT pk, article_id, feed_id, feed_title, title, date, link, read, starred, "
+        f"sort_value FROM (SELECT {HEADLINE_COLUMNS}, -{_BM25} AS sort_value "
+        "FROM articles_fts CROSS JOIN articles a ON a.pk = articles_fts.rowid "
+        "CROSS JOIN feeds f ON f.id = a.feed_id "
+        f"WHERE {' AND '.join(['articles_fts MATCH ?', *clauses])})"
+    )
+    if keyset:
+        sql += " WHERE " + " AND ".join(keyset)
+    return sql, [match, *params, *keyset_params], order
 
 
 def count(conn: sqlite3.Connection, view: View) -> int:

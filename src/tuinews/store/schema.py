@@ -72,6 +72,7 @@ CREATE INDEX articles_by_feed ON articles (feed_id, sort_ts);
 CREATE INDEX articles_unread ON articles (sort_ts) WHERE read = 0;
 CREATE INDEX articles_unread_by_feed ON articles (feed_id, sort_ts) WHERE read = 0;
 CREATE INDEX articles_starred ON articles (sort_ts) WHERE starred = 1;
+CREATE INDEX articles_starred_by_feed ON articles (feed_id, sort_ts) WHERE starred = 1;
 
 CREATE TRIGGER articles_count_insert AFTER INSERT ON articles BEGIN
     UPDATE feeds SET total = total + 1, unread = unread + (NEW.read = 0)
