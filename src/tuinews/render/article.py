@@ -1,0 +1,215 @@
+"""Article -> Rich renderable: header, body (HTML, Markdown or plain text), links list."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from rich.console import Console, RenderableType
+from rich.rule import Rule
+from rich.style import Style
+from rich.text import Text
+
+from tuinews.model import UNTITLED, Article, ContentType, Enclosure
+from tuinews.render.blocks import join_blocks
+from tuinews.render.html import html_blocks
+from tuinews.render.links import (
+    LINK_NUMBER_STYLE,
+    Link,
+    LinkRegistry,
+    links_section,
+    pick_base_url,
+)
+from tuinews.sources.sanitize import clean_line, clean_text, clean_url
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+TITLE_STYLE = Style(bold=True)
+LABEL_STYLE = Style(dim=True)
+DATELINE_STYLE = Style(bold=True)
+SUBHEADING_STYLE = Style(bold=True)
+HEADER_RULE_STYLE = Style(dim=True)
+DATELINE_DASHES = "—–-"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedArticle:
+    """What the CLI prints and the reader pane shows, with the links it numbered."""
+
+    renderable: RenderableType
+    links: list[Link]
+
+    def __rich__(self) -> RenderableType:
+        return self.renderable
+
+
+def render_article(article: Article, *, header: bool = True) -> RenderedArticle:
+    """Render `article` for any console width; links are numbered `[1]`… in order of
+    appearance (body first, then enclosures) and listed at the end."""
+    registry = LinkRegistry(pick_base_url(article.link, article.feed))
+    blocks = body_blocks(article.content, article.content_type, registry, article.dateline)
+    if not blocks and article.summary:
+        blocks = [Text(clean_text(article.summary))]
+    enclosure_numbers = [registry.add(enclosure.url, "") for enclosure in article.enclosures]
+    parts: list[RenderableType] = []
+    if header:
+        parts.append(header_block(article, enclosure_numbers))
+    parts.extend(blocks)
+    if registry.links:
+        parts.append(links_section(registry.links))
+    return RenderedArticle(join_blocks(parts, spaced=True), list(registry.links))
+
+
+def render_body(
+    content: str,
+    content_type: ContentType = "html",
+    *,
+    base_url: str | None = None,
+    dateline: str | None = None,
+    links_list: bool = True,
+) -> RenderedArticle:
+    """Render a body alone (no header); relative links resolve against `base_url`."""
+    registry = LinkRegistry(pick_base_url(base_url, None))
+    parts = body_blocks(content, content_type, registry, dateline)
+    if links_list and registry.links:
+        parts.append(links_section(registry.links))
+    renderable = join_blocks(parts, spaced=True) if parts else Text("")
+    return RenderedArticle(renderable, list(registry.links))
+
+
+def body_blocks(
+    content: str, content_type: ContentType, registry: LinkRegistry, dateline: str | None
+) -> list[RenderableType]:
+    if content_type == "text":
+        return text_body_blocks(content, dateline)
+    if content_type == "markdown":
+        content = markdown_to_html(content)
+    blocks = html_blocks(content, registry)
+    if dateline:
+        blocks.insert(0, Text(clean_line(dateline).upper(), style=DATELINE_STYLE))
+    return blocks
+
+
+def text_body_blocks(content: str, dateline: str | None) -> list[RenderableType]:
+    """A plain-text body keeps its structure: subheadings bold, the dateline (bold capitals)
+    leading the first paragraph as in a newspaper."""
+    from tuinews.sources.plaintext import text_blocks
+
+    blocks: list[RenderableType] = []
+    pending_dateline = clean_line(dateline).upper() if dateline else ""
+    for block in text_blocks(content):
+        text = clean_text(block.text)
+        if block.kind == "subheading":
+            blocks.append(Text(clean_line(text), style=SUBHEADING_STYLE))
+            continue
+        paragraph = Text()
+        if pending_dateline:
+            paragraph.append(pending_dateline, style=DATELINE_STYLE)
+            paragraph.append(" " if pending_dateline[-1] in DATELINE_DASHES else " — ")
+            pending_dateline = ""
+        paragraph.append(text)
+        blocks.append(paragraph)
+    if pending_dateline:
+        blocks.insert(0, Text(pending_dateline, style=DATELINE_STYLE))
+    return blocks
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    # Raw HTML in Markdown is escaped (shown as text), never passed through.
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown_to_html(content: str) -> str:
+    try:
+        return str(_markdown().render(clean_text(content)))
+    except Exception:  # a parser bug must not hide the article: show it as text instead
+        from html import escape
+
+        return "<pre>" + escape(clean_text(content)) + "</pre>"
+
+
+def header_block(article: Article, enclosure_numbers: list[int | None]) -> RenderableType:
+    """Title, then one labelled line per known field, then a rule."""
+    text = Text(clean_line(article.title) or UNTITLED, style=TITLE_STYLE)
+
+    def field(label: str, value: str) -> None:
+        if value:
+            text.append("\n")
+            text.append(label + ": ", style=LABEL_STYLE)
+            text.append(value)
+
+    field("Feed", clean_line(article.feed_title))
+    field("Author", clean_line(article.author))
+    if article.date is not None:
+        field("Date", format_date(article.date))
+    if article.link:
+        field("Link", clean_url(article.link))
+    language = clean_line(article.language)
+    if article.direction == "rtl":
+        language = (language + " " if language else "") + "(right-to-left)"
+    field("Language", language)
+    field("Tags", ", ".join(filter(None, (clean_line(tag) for tag in article.categories))))
+    for enclosure, number in zip(article.enclosures, enclosure_numbers, strict=True):
+        text.append("\n")
+        text.append("Enclosure: ", style=LABEL_STYLE)
+        text.append(describe_enclosure(enclosure))
+        if number is not None:
+            text.append(" ")
+            text.append(f"[{number}]", style=LINK_NUMBER_STYLE)
+    text.overflow = "fold"
+    return join_blocks([text, Rule(style=HEADER_RULE_STYLE)], spaced=False)
+
+
+def describe_enclosure(enclosure: Enclosure) -> str:
+    details = [clean_line(enclosure.type)]
+    if enclosure.length is not None and enclosure.length > 0:
+        details.append(human_size(enclosure.length))
+    shown = ", ".join(filter(None, details))
+    url = clean_url(enclosure.url)
+    return f"{url} ({shown})" if shown else url
+
+
+def format_date(value: datetime) -> str:
+    """Dates are shown in UTC, e.g. "2026-11-24 09:30 UTC" (the same on every machine)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def human_size(size: int) -> str:
+    """Decimal units, as podcast players show them: 532 B, 12.3 MB, 1.1 GB."""
+    if size < 1000:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.95 or unit == "TB":
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def plain_text(rendered: RenderedArticle | RenderableType, width: int) -> str:
+    """The rendering as uncoloured text at `width` columns (trailing spaces removed)."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        legacy_windows=False,
+        emoji=False,
+        highlight=False,
+        markup=False,
+        soft_wrap=False,
+        _environ={},
+    )
+    renderable = rendered.renderable if isinstance(rendered, RenderedArticle) else rendered
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))

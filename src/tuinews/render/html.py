@@ -1,0 +1,443 @@
+"""HTML body -> list of block renderables, by one iterative walk over the lxml tree.
+
+The walk uses `lxml.etree.iterwalk` (start/end events, no Python recursion), so hostile
+nesting cannot raise RecursionError; libxml2 itself caps the tree depth at 256, and the
+containers we build (lists, quotes) stop nesting at `MAX_NESTING` so Rich's own recursive
+rendering stays shallow too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.console import RenderableType
+from rich.rule import Rule
+from rich.style import Style
+from rich.text import Text
+
+from tuinews.render.blocks import CodeBlock, FittedTable, Indented, join_blocks
+from tuinews.render.inline import InlineText
+from tuinews.render.links import LINK_NUMBER_STYLE, LinkRegistry, file_name_of
+from tuinews.render.tags import (
+    ALT_LIMIT,
+    BLOCKS,
+    BULLETS,
+    CONTAINERS,
+    DEFINITION_INDENT,
+    DROPPED,
+    IGNORED_VOIDS,
+    IMAGE_STYLE,
+    LIST_TAGS,
+    MAX_LIST_NUMBER,
+    MAX_NESTING,
+    PRE_TAGS,
+    QUOTE_BAR,
+    STYLES,
+    format_list_number,
+)
+from tuinews.sources.sanitize import clean_line, clean_text, html_to_plain
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+
+@dataclass
+class _Container:
+    """An open block that holds other blocks: the body, a list, an item, a quote."""
+
+    tag: str
+    blocks: list[RenderableType] = field(default_factory=list)
+    inline: InlineText = field(default_factory=InlineText)
+    # Lists only: (explicit number or None, is_item, content) per child.
+    items: list[tuple[int | None, bool, RenderableType]] = field(default_factory=list)
+    ordered: bool = False
+    start: int | None = None
+    reversed: bool = False
+    number_type: str = "1"
+    value: int | None = None  # items only: the `value` attribute
+
+
+@dataclass
+class _Table:
+    header: list[Text] | None = None
+    rows: list[list[Text]] = field(default_factory=list)
+    row: list[Text] | None = None
+    row_is_header: bool = False
+    in_head: bool = False
+    cell: InlineText | None = None
+    caption: InlineText = field(default_factory=InlineText)
+    in_caption: bool = False
+    outside: InlineText = field(default_factory=InlineText)  # stray text, discarded
+
+    def current(self) -> InlineText:
+        if self.cell is not None:
+            return self.cell
+        return self.caption if self.in_caption else self.outside
+
+
+# What an element's start did, so its end can undo exactly that.
+_DROP, _STYLE, _CONTAINER, _BLOCK, _PRE, _TABLE, _LINK = (1, 2, 4, 8, 16, 32, 64)
+
+
+class _Walker:
+    def __init__(self, registry: LinkRegistry) -> None:
+        self.registry = registry
+        self.containers = [_Container("body")]
+        self.styles: list[Style] = []
+        self.style: Style | None = None
+        self.pre_depth = 0
+        self.pre_text: list[str] = []
+        self.table_depth = 0
+        self.table: _Table | None = None
+        self.links: list[tuple[str, InlineText, int]] = []
+
+    # -- text ------------------------------------------------------------------------
+    def inline(self) -> InlineText:
+        if self.table is not None:
+            return self.table.current()
+        return self.containers[-1].inline
+
+    def add_text(self, raw: str | None) -> None:
+        if not raw:
+            return
+        text = clean_text(raw)
+        if self.pre_depth:
+            self.pre_text.append(text)
+        else:
+            self.inline().add(text, self.style)
+
+    def add_exact(self, text: str, style: Style | None) -> None:
+        if self.pre_depth:
+            self.pre_text.append(text)
+        else:
+            self.inline().add_exact(text, style)
+
+    def set_style(self) -> None:
+        self.style = Style.combine(self.styles) if self.styles else None
+
+    # -- blocks ----------------------------------------------------------------------
+    def boundary(self) -> None:
+        """A block starts or ends: finish the current paragraph."""
+        if self.pre_depth:
+            return
+        if self.table is not None:
+            self.table.current().soft_break()
+            return
+        container = self.containers[-1]
+        text = container.inline.to_text()
+        container.inline = InlineText()
+        if text is not None:
+            self.add_block(text)
+
+    def add_block(self, block: RenderableType) -> None:
+        container = self.containers[-1]
+        if container.tag in LIST_TAGS:
+            container.items.append((None, False, block))
+        else:
+            container.blocks.append(block)
+
+    # -- events ----------------------------------------------------------------------
+    def start(self, element: HtmlElement, tag: str) -> int:
+        done = 0
+        if tag in DROPPED or element.get("hidden") is not None:
+            return _DROP
+        if tag in IGNORED_VOIDS:
+            return 0
+        if tag in BLOCKS:
+            done |= self.start_block(element, tag)
+        elif tag == "br":
+            if self.pre_depth:
+                self.pre_text.append("\n")
+            else:
+                self.inline().line_break()
+        elif tag == "img":
+            self.add_image(element)
+        if tag == "a" and element.get("href"):
+            done |= _LINK
+            inline = self.inline()
+            self.links.append((element.get("href") or "", inline, inline.mark))
+        style = STYLES.get(tag)
+        if style is not None:
+            self.styles.append(style)
+            self.set_style()
+            done |= _STYLE
+        return done
+
+    def end(self, tag: str, done: int) -> None:
+        if done & _LINK:
+            self.end_link()
+        if done & _STYLE:
+            self.styles.pop()
+            self.set_style()
+        if done & _PRE:
+            self.end_pre()
+        elif done & _TABLE:
+            self.end_table()
+        elif done & _CONTAINER:
+            self.end_container()
+        elif done & _BLOCK:
+            self.end_block(tag)
+
+    def start_block(self, element: HtmlElement, tag: str) -> int:
+        if tag in PRE_TAGS:
+            if self.pre_depth == 0:
+                self.boundary()
+                self.pre_text = []
+            self.pre_depth += 1
+            return _PRE
+        if tag == "table":
+            self.boundary()
+            self.table_depth += 1
+            if self.table_depth == 1 and self.pre_depth == 0:
+                self.table = _Table()
+            return _TABLE
+        if self.table is not None:
+            return self.start_in_table(tag)
+        self.boundary()
+        if tag == "hr" and not self.pre_depth:
+            self.add_block(Rule(style=Style(dim=True)))
+            return _BLOCK
+        if tag in CONTAINERS and not self.pre_depth and len(self.containers) < MAX_NESTING:
+            self.containers.append(self.new_container(element, tag))
+            return _CONTAINER
+        return _BLOCK
+
+    def end_block(self, tag: str) -> None:
+        if self.table is not None and self.table_depth == 1:
+            self.end_in_table(tag)
+        else:
+            self.boundary()
+
+    def new_container(self, element: HtmlElement, tag: str) -> _Container:
+        container = _Container(tag)
+        if tag == "ol":
+            container.ordered = True
+            container.start = _int_attribute(element, "start")
+            container.reversed = element.get("reversed") is not None
+            number_type = element.get("type") or "1"
+            container.number_type = number_type if number_type in ("1", "a", "A", "i", "I") else "1"
+        elif tag == "li":
+            container.value = _int_attribute(element, "value")
+        return container
+
+    def end_container(self) -> None:
+        self.boundary()
+        container = self.containers.pop()
+        block: RenderableType | None
+        if container.tag in LIST_TAGS:
+            block = self.finish_list(container)
+        elif container.tag == "li":
+            content = join_blocks(container.blocks, spaced=False) if container.blocks else Text()
+            parent = self.containers[-1]
+            if parent.tag in LIST_TAGS:
+                parent.items.append((container.value, True, content))
+                return
+            marker = Text(BULLETS[0] + " ")
+            block = Indented(content, marker, Text(" " * marker.cell_len))
+        elif not container.blocks:
+            return
+        elif container.tag == "blockquote":
+            block = Indented(join_blocks(container.blocks, spaced=True), QUOTE_BAR, QUOTE_BAR)
+        else:  # dd
+            content = join_blocks(container.blocks, spaced=False)
+            block = Indented(content, DEFINITION_INDENT, DEFINITION_INDENT)
+        if block is not None:
+            self.add_block(block)
+
+    def finish_list(self, container: _Container) -> RenderableType | None:
+        count = sum(1 for _, is_item, _ in container.items if is_item)
+        if container.start is not None:
+            number = container.start
+        else:
+            number = count if container.reversed else 1
+        step = -1 if container.reversed else 1
+        depth = sum(1 for open_one in self.containers if open_one.tag in LIST_TAGS)
+        markers: list[str] = []
+        for value, is_item, _ in container.items:
+            if not is_item:
+                markers.append("")
+                continue
+            if value is not None:
+                number = value
+            if container.ordered:
+                markers.append(format_list_number(number, container.number_type) + ".")
+            else:
+                markers.append(BULLETS[depth % len(BULLETS)])
+            number += step
+        width = max((len(marker) for marker in markers), default=0) + 1
+        rows: list[RenderableType] = []
+        for marker, (_, _, content) in zip(markers, container.items, strict=True):
+            first = Text(marker.rjust(width - 1) + " ")
+            rows.append(Indented(content, first, Text(" " * width)))
+        return join_blocks(rows, spaced=False) if rows else None
+
+    # -- pre -------------------------------------------------------------------------
+    def end_pre(self) -> None:
+        self.pre_depth -= 1
+        if self.pre_depth:
+            return
+        code = "".join(self.pre_text).replace("\u2028", "\n").replace("\u2029", "\n")
+        self.pre_text = []
+        # HTML ignores one newline right after <pre>; trailing blank lines are noise.
+        if code.startswith("\n"):
+            code = code[1:]
+        code = code.rstrip()
+        if not code:
+            return
+        if self.table is not None:
+            self.table.current().add(code, self.style)
+        else:
+            self.add_block(CodeBlock(code))
+
+    # -- tables ----------------------------------------------------------------------
+    def start_in_table(self, tag: str) -> int:
+        table = self.table
+        assert table is not None
+        if self.table_depth > 1 or table.cell is not None:
+            # Nested tables and blocks inside a cell become lines of the cell's text.
+            if tag == "li":
+                table.current().soft_break()
+                table.current().add_exact(BULLETS[0] + " ", None)
+            elif tag in ("td", "th"):
+                table.current().add(" ", None)
+            else:
+                table.current().soft_break()
+            return _BLOCK
+        if tag == "thead":
+            table.in_head = True
+        elif tag == "tr":
+            table.row = []
+            table.row_is_header = True  # until a <td> shows it is not, outside <thead>
+        elif tag in ("td", "th"):
+            if table.row is None:
+                table.row = []
+                table.row_is_header = table.in_head
+            table.cell = InlineText()
+            if tag == "td" and not table.in_head:
+                table.row_is_header = False
+        elif tag == "caption":
+            table.in_caption = True
+        return _BLOCK
+
+    def end_in_table(self, tag: str) -> None:
+        table = self.table
+        assert table is not None
+        if tag in ("td", "th"):
+            if table.cell is not None and table.row is not None:
+                table.row.append(table.cell.to_text() or Text(""))
+            table.cell = None
+        elif table.cell is not None:
+            table.cell.soft_break()
+        elif tag == "tr":
+            self.end_row(table)
+        elif tag == "thead":
+            table.in_head = False
+        elif tag == "caption":
+            table.in_caption = False
+
+    def end_row(self, table: _Table) -> None:
+        row, table.row = table.row, None
+        if not row:
+            return
+        if table.row_is_header and table.header is None and not table.rows:
+            table.header = row
+        else:
+            table.rows.append(row)
+
+    def end_table(self) -> None:
+        self.table_depth -= 1
+        table = self.table
+        if self.table_depth or table is None:
+            if table is not None:
+                table.current().soft_break()
+            return
+        if table.cell is not None and table.row is not None:
+            table.row.append(table.cell.to_text() or Text(""))
+        self.end_row(table)
+        self.table = None
+        caption = table.caption.to_text()
+        if caption is not None:
+            self.add_block(caption)
+        if table.rows or table.header:
+            rows = table.rows if table.rows else []
+            self.add_block(FittedTable(table.header, rows))
+
+    # -- inline elements -------------------------------------------------------------
+    def add_image(self, element: HtmlElement) -> None:
+        alt = clean_line(element.get("alt"))[:ALT_LIMIT]
+        if not alt:
+            alt = file_name_of(element.get("src") or "") or "image"
+        self.add_exact(f"[image: {alt}]", IMAGE_STYLE)
+
+    def end_link(self) -> None:
+        href, inline, mark = self.links.pop()
+        label = inline.text_since(mark) if inline is self.inline() else ""
+        number = self.registry.add(href, label)
+        if number is not None:
+            self.add_exact(f"[{number}]", LINK_NUMBER_STYLE)
+
+    def finish(self) -> list[RenderableType]:
+        while self.table is not None or self.table_depth:
+            self.end_table()
+        while len(self.containers) > 1:
+            self.end_container()
+        self.boundary()
+        return self.containers[0].blocks
+
+
+def html_blocks(html: str, registry: LinkRegistry) -> list[RenderableType]:
+    """The blocks of an HTML fragment, links numbered in `registry`."""
+    # Raw controls and NULs would make lxml refuse the string; decoded ones
+    # (`&#27;`) are removed again per text node in `add_text`.
+    source = clean_text(html)
+    if not source.strip():
+        return []
+    from lxml import etree
+    from lxml.html import HTMLParser, document_fromstring
+
+    parser = HTMLParser(
+        remove_comments=True,
+        remove_pis=True,
+        no_network=True,
+        collect_ids=False,
+    )
+    try:
+        document = document_fromstring(source, parser=parser)
+    except etree.ParserError:  # "Document is empty": only comments or bare markup
+        return []
+    except ValueError:  # a string lxml refuses: show its text rather than nothing
+        return [Text(html_to_plain(source, limit=0))]
+    body = document.find("body")
+    if body is None:
+        return []
+    walker = _Walker(registry)
+    actions: list[int] = []
+    events: Any = etree.iterwalk(body, events=("start", "end"))
+    for event, element in events:
+        tag = element.tag
+        if not isinstance(tag, str):
+            if event == "end":
+                walker.add_text(element.tail)
+            continue
+        if event == "start":
+            done = walker.start(element, tag)
+            actions.append(done)
+            if done & _DROP:
+                events.skip_subtree()
+            else:
+                walker.add_text(element.text)
+        else:
+            walker.end(tag, actions.pop())
+            if element is not body:
+                walker.add_text(element.tail)
+    return walker.finish()
+
+
+def _int_attribute(element: HtmlElement, name: str) -> int | None:
+    raw = (element.get(name) or "").strip()
+    try:
+        number = int(raw)
+    except ValueError:
+        return None
+    return number if abs(number) < MAX_LIST_NUMBER else None
