@@ -1,0 +1,381 @@
+"""refresh_feeds: fetch every subscription concurrently and write the results to the store.
+
+Shared by `tuinews refresh` and the TUI. Network waits run on the event loop; parsing and
+store writes run in worker threads so a TUI stays responsive. Each feed's results are one
+store transaction, so a refresh killed at any moment leaves a consistent store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from tuinews.errors import SourceError, StoreError, TuinewsError
+from tuinews.model import Feed, Subscription
+from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
+from tuinews.refresh.lock import LockMode, RefreshLock
+
+if TYPE_CHECKING:
+    from tuinews.config import RefreshSettings
+    from tuinews.store import FeedInfo, Store
+
+OutcomeStatus = Literal["updated", "not_modified", "failed", "skipped", "unchanged_file"]
+MAX_BACKOFF = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What happened to one feed. For `skipped`, `error` says why (it is not a failure)."""
+
+    url: str  # the subscription URL as it was before this refresh
+    title: str
+    status: OutcomeStatus
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    moved_to: str | None = None  # a permanent redirect: the subscription should follow
+    disabled: bool = False  # HTTP 410: the store no longer refreshes this feed
+    http_status: int | None = None
+
+
+@dataclass(slots=True)
+class RefreshSummary:
+    feeds: int = 0
+    new: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+
+    @property
+    def moved(self) -> list[tuple[str, str]]:
+        """(old URL, new URL) for each permanent redirect seen."""
+        return [(o.url, o.moved_to) for o in self.outcomes if o.moved_to]
+
+    def add(self, outcome: FeedOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.feeds += 1
+        self.new += outcome.new
+        if outcome.status in ("not_modified", "unchanged_file"):
+            self.not_modified += 1
+        elif outcome.status == "failed":
+            self.failed += 1
+        elif outcome.status == "skipped":
+            self.skipped += 1
+
+
+ProgressCallback = Callable[[int, int, FeedOutcome], None]
+
+
+def backoff(failures: int) -> timedelta:
+    """How long a feed that failed `failures` times in a row is left alone."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(timedelta(minutes=2 ** min(failures, 20)), MAX_BACKOFF)
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone()
+    if moment - now < timedelta(hours=20):
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def select_feeds(infos: Sequence[FeedInfo], only: Sequence[str] | None) -> list[FeedInfo]:
+    """All feeds, or those named by URL or (case-insensitive) title, in store order."""
+    if only is None:
+        return list(infos)
+    chosen: dict[int, FeedInfo] = {}
+    for name in only:
+        matches = [i for i in infos if i.url == name]
+        if not matches:
+            matches = [i for i in infos if i.title.casefold() == name.casefold()]
+        if not matches:
+            raise TuinewsError(f"no subscribed feed matches '{name}'")
+        for info in matches:
+            chosen[info.id] = info
+    return [i for i in infos if i.id in chosen]
+
+
+async def refresh_feeds(
+    store_path: Path,
+    subscriptions: Sequence[Subscription],
+    settings: RefreshSettings,
+    *,
+    only: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+    lock: LockMode = "wait",
+    force: bool = False,
+    on_wait: Callable[[str], None] | None = None,
+) -> RefreshSummary:
+    """Refresh the subscriptions (or `only` those, by URL or title) into the store.
+
+    Raises `RefreshBusy` when another refresh holds the lock and `lock="skip"`, and
+    `StoreError`/`TuinewsError` for a store that cannot be opened or an unknown `only`.
+    Feed-level problems never raise: they are outcomes.
+    """
+    from tuinews.store import Store
+
+    started = time.monotonic()
+    refresh_lock = RefreshLock(store_path)
+    await refresh_lock.acquire(lock, on_wait)
+    try:
+        store = await asyncio.to_thread(Store.open, store_path)
+        try:
+            await asyncio.to_thread(store.sync_feeds, subscriptions)
+            subscribed = {sub.url for sub in subscriptions}
+            # The store keeps feeds no longer subscribed (their starred articles); skip them.
+            infos = [i for i in await asyncio.to_thread(store.feeds) if i.url in subscribed]
+            chosen = select_feeds(infos, only)
+            run = _Run(store, settings, force=force, named=only is not None)
+            run.other_refresh_since = refresh_lock.waited_since
+            outcomes = await run.all(chosen, progress)
+        finally:
+            await asyncio.to_thread(store.close)
+    finally:
+        refresh_lock.release()
+    summary = RefreshSummary()
+    for outcome in outcomes:
+        summary.add(outcome)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+class _Run:
+    """One refresh: the store, the settings and the shared HTTP client."""
+
+    def __init__(self, store: Store, settings: RefreshSettings, *, force: bool, named: bool):
+        self.store = store
+        self.settings = settings
+        self.force = force
+        self.named = named
+        self.other_refresh_since: datetime | None = None
+        self.fetcher: Fetcher | None = None
+
+    async def all(
+        self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
+    ) -> list[FeedOutcome]:
+        results: list[FeedOutcome | None] = [None] * len(infos)
+        if not infos:
+            return []
+        needs_http = any(location_kind(i.url) == "http" for i in infos)
+        client = make_client(self.settings) if needs_http else None
+        try:
+            if client is not None:
+                self.fetcher = Fetcher(client, self.settings)
+            tasks = [asyncio.create_task(self._indexed(n, i)) for n, i in enumerate(infos)]
+            try:
+                for done, next_done in enumerate(asyncio.as_completed(tasks), start=1):
+                    index, outcome = await next_done
+                    results[index] = outcome
+                    if progress is not None:
+                        progress(done, len(infos), outcome)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            if client is not None:
+                await client.aclose()
+        return [r for r in results if r is not None]
+
+    async def _indexed(self, index: int, info: FeedInfo) -> tuple[int, FeedOutcome]:
+        return index, await self.one(info)
+
+    async def one(self, info: FeedInfo) -> FeedOutcome:
+        now = datetime.now(UTC)
+        reason = self._skip_reason(info, now)
+        if reason is not None:
+            return FeedOutcome(info.url, info.title, "skipped", error=reason)
+        try:
+            kind = location_kind(info.url)
+            if kind == "http":
+                return await self._http(info, now)
+            if kind == "local":
+                return await self._local(info, now)
+            scheme = info.url.split("://", 1)[0]
+            return await self._fail(info, now, f"unsupported URL scheme '{scheme}'")
+        except StoreError as error:
+            return FeedOutcome(info.url, info.title, "failed", error=str(error))
+
+    def _skip_reason(self, info: FeedInfo, now: datetime) -> str | None:
+        if info.disabled and not (self.force or self.named):
+            return f"disabled after: {info.last_error or 'gone (HTTP 410)'}"
+        if self.force:
+            return None
+        since = self.other_refresh_since
+        if since is not None:
+            latest = max(
+                (t for t in (info.last_refresh, info.last_error_at) if t is not None),
+                default=None,
+            )
+            if latest is not None and latest >= since:
+                return "just refreshed by another refresh"
+        if info.next_fetch is not None and info.next_fetch > now:
+            why = f" (last error: {info.last_error})" if info.last_error else ""
+            return f"next try after {_when(info.next_fetch, now)}{why}"
+        return None
+
+    async def _http(self, info: FeedInfo, now: datetime) -> FeedOutcome:
+        assert self.fetcher is not None
+        try:
+            result = await self.fetcher.fetch(
+                info.url, etag=info.etag, last_modified=info.last_modified
+            )
+        except FetchError as error:
+            moved = await self._move(info, error.moved_to)
+            return await self._fail(
+                info,
+                now,
+                error.reason,
+                status=error.status,
+                retry_after=error.retry_after,
+                disable=error.gone,
+                moved_to=moved,
+            )
+        moved = await self._move(info, result.moved_to)
+        await self._enable(info)
+        if result.not_modified:
+            await asyncio.to_thread(
+                self.store.record_not_modified, info.id, fetched_at=now, next_fetch=None
+            )
+            return FeedOutcome(
+                info.url, info.title, "not_modified", moved_to=moved, http_status=304
+            )
+        key = moved or info.url
+        try:
+            feed = await asyncio.to_thread(_parse, result.body, key, result.content_type)
+        except SourceError as error:
+            return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)
+        stats = await asyncio.to_thread(
+            self.store.save_fetch,
+            info.id,
+            feed,
+            status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            fetched_at=now,
+            next_fetch=None,
+        )
+        return FeedOutcome(
+            info.url,
+            info.title or feed.title,
+            "updated",
+            new=stats.new,
+            updated=stats.updated,
+            moved_to=moved,
+            http_status=result.status,
+        )
+
+    async def _enable(self, info: FeedInfo) -> None:
+        """A disabled feed retried on request (named or forced) that answers is back."""
+        if info.disabled:
+            await asyncio.to_thread(self.store.set_disabled, info.id, False)
+
+    async def _move(self, info: FeedInfo, new_url: str | None) -> str | None:
+        """Follow a permanent redirect in the store; None when there is none (or a clash)."""
+        if not new_url or new_url == info.url:
+            return None
+        try:
+            await asyncio.to_thread(self.store.change_feed_url, info.id, new_url)
+        except StoreError:
+            return None  # another subscription already has that URL: leave both as they are
+        return new_url
+
+    async def _local(self, info: FeedInfo, now: datetime) -> FeedOutcome:
+        try:
+            path = local_path(info.url)
+            mtime = await asyncio.to_thread(source_mtime, path)
+        except OSError as error:
+            return await self._fail(info, now, os_error_line(error))
+        except SourceError as error:
+            return await self._fail(info, now, error.reason)
+        if not self.force and info.source_mtime is not None and info.source_mtime == mtime:
+            return FeedOutcome(info.url, info.title, "unchanged_file")
+        try:
+            feed = await asyncio.to_thread(_load_local, path)
+        except SourceError as error:
+            return await self._fail(info, now, error.reason)
+        except OSError as error:
+            return await self._fail(info, now, os_error_line(error))
+        await self._enable(info)
+        stats = await asyncio.to_thread(
+            self.store.save_fetch,
+            info.id,
+            feed,
+            status=None,
+            etag=None,
+            last_modified=None,
+            fetched_at=now,
+            next_fetch=None,
+            source_mtime=mtime,
+        )
+        return FeedOutcome(
+            info.url, info.title or feed.title, "updated", new=stats.new, updated=stats.updated
+        )
+
+    async def _fail(
+        self,
+        info: FeedInfo,
+        now: datetime,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: datetime | None = None,
+        disable: bool = False,
+        moved_to: str | None = None,
+    ) -> FeedOutcome:
+        next_fetch = retry_after or now + backoff(info.failures + 1)
+        await asyncio.to_thread(
+            self.store.record_failure,
+            info.id,
+            status=status,
+            error=reason,
+            at=now,
+            next_fetch=next_fetch,
+            disable=disable,
+        )
+        return FeedOutcome(
+            info.url,
+            info.title,
+            "failed",
+            error=reason,
+            moved_to=moved_to,
+            disabled=disable,
+            http_status=status,
+        )
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> Feed:
+    from tuinews.sources.feeds import parse_feed
+
+    try:
+        return parse_feed(body, url, content_type=content_type)
+    except SourceError:
+        raise
+    except Exception as exc:
+        # A parser bug on one hostile feed must not end the whole refresh.
+        raise SourceError(url, f"could not be parsed ({type(exc).__name__})") from exc
+
+
+def _load_local(path: Path) -> Feed:
+    from tuinews.sources.local import load_path
+
+    try:
+        loaded = load_path(path)
+    except (SourceError, OSError):
+        raise
+    except Exception as exc:
+        raise SourceError(str(path), f"could not be read ({type(exc).__name__})") from exc
+    if isinstance(loaded, list):
+        raise SourceError(
+            str(path), "a subscription list, not a feed: add its feeds with `tuinews import`"
+        )
+    return loaded

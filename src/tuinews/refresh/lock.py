@@ -1,0 +1,76 @@
+"""The refresh lock: one refresh of a store at a time, across processes.
+
+An `fcntl.flock` on `<store>.refresh-lock`. The kernel drops it when the process dies,
+so a killed refresh never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from tuinews.errors import TuinewsError
+
+LockMode = Literal["wait", "skip"]
+WAITING_MESSAGE = "another refresh is running; waiting for it to finish"
+# How often a waiting refresh looks again; polling keeps the wait cancellable.
+_POLL_SECONDS = 0.1
+
+
+class RefreshBusy(TuinewsError):
+    """Another process is refreshing this store and the caller chose not to wait."""
+
+    def __init__(self) -> None:
+        super().__init__("another refresh is running; skipped")
+
+
+def lock_path(store_path: Path) -> Path:
+    return Path(f"{store_path}.refresh-lock")
+
+
+class RefreshLock:
+    """Held for the duration of one refresh; `async with` or acquire/release."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = lock_path(store_path)
+        self._fd: int | None = None
+        # When this refresh started waiting for another one (None: it did not wait).
+        self.waited_since: datetime | None = None
+
+    def try_acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    async def acquire(
+        self, mode: LockMode = "wait", on_wait: Callable[[str], None] | None = None
+    ) -> None:
+        """Take the lock; `skip` raises `RefreshBusy` at once, `wait` waits (cancellable)."""
+        if self.try_acquire():
+            return
+        if mode == "skip":
+            raise RefreshBusy()
+        self.waited_since = datetime.now(UTC)
+        if on_wait is not None:
+            on_wait(WAITING_MESSAGE)
+        while not self.try_acquire():
+            await asyncio.sleep(_POLL_SECONDS)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

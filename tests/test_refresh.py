@@ -1,0 +1,382 @@
+"""refresh_feeds against a real loopback HTTP server and real SQLite stores.
+
+Each test checks both what ends up in the store and the one line the user is told.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedserver import (
+    CutOff,
+    FeedServer,
+    Generated,
+    GzipBomb,
+    Oversize,
+    Stall,
+    closed_port_url,
+    http_date,
+    redirect,
+    rss,
+    static,
+    status,
+)
+from tuinews.config import RefreshSettings
+from tuinews.errors import TuinewsError
+from tuinews.model import Subscription
+from tuinews.refresh import FeedOutcome, RefreshBusy, RefreshSummary, refresh_feeds
+from tuinews.refresh.lock import RefreshLock
+from tuinews.store import FeedInfo, Store, View
+
+SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as running:
+        yield running
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+async def refresh(
+    db: Path, *urls: str, settings: RefreshSettings = SETTINGS, **options: object
+) -> RefreshSummary:
+    subs = [Subscription(url=url) for url in urls]
+    return await refresh_feeds(db, subs, settings, **options)  # type: ignore[arg-type]
+
+
+def only_outcome(summary: RefreshSummary) -> FeedOutcome:
+    assert len(summary.outcomes) == 1
+    return summary.outcomes[0]
+
+
+def stored(db: Path, url: str) -> FeedInfo:
+    with Store.open(db) as store:
+        info = store.feed_by_url(url)
+    assert info is not None
+    return info
+
+
+def article_count(db: Path) -> int:
+    with Store.open(db) as store:
+        return store.count(View())
+
+
+async def test_new_feed_is_stored(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", static(rss(3, title="Three items")))
+    summary = await refresh(db, url)
+    outcome = only_outcome(summary)
+    assert (outcome.status, outcome.new, outcome.error, outcome.http_status) == (
+        "updated",
+        3,
+        None,
+        200,
+    )
+    assert (summary.feeds, summary.new, summary.failed) == (1, 3, 0)
+    assert article_count(db) == 3
+    info = stored(db, url)
+    assert info.title == "Three items"
+    assert info.last_error is None and info.failures == 0
+
+
+async def test_not_modified_sends_validators(server: FeedServer, db: Path) -> None:
+    stamp = http_date(1_700_000_000)
+    url = server.route("/feed", static(rss(2), etag='"abc"', last_modified=stamp))
+    await refresh(db, url)
+    summary = await refresh(db, url)
+    assert only_outcome(summary).status == "not_modified"
+    assert summary.not_modified == 1 and summary.new == 0
+    second = server.requests("/feed")[1].headers
+    assert second["If-None-Match"] == '"abc"'
+    assert second["If-Modified-Since"] == stamp
+    assert article_count(db) == 2
+    assert stored(db, url).last_status == 304
+
+
+async def test_changed_feed_keeps_read_and_starred_marks(server: FeedServer, db: Path) -> None:
+    feed = Generated(items=4)
+    url = server.route("/feed", feed)
+    await refresh(db, url)
+    with Store.open(db) as store:
+        rows = store.headlines(View(), limit=10)
+        store.set_read([rows[0].pk], True)
+        store.set_starred(rows[1].pk, True)
+    feed.items = 5
+    feed.bump()
+    outcome = only_outcome(await refresh(db, url))
+    assert (outcome.status, outcome.new) == ("updated", 1)
+    with Store.open(db) as store:
+        marks = {h.pk: (h.read, h.starred) for h in store.headlines(View(), limit=10)}
+    assert marks[rows[0].pk] == (True, False)
+    assert marks[rows[1].pk] == (False, True)
+    assert len(marks) == 5
+
+
+@pytest.mark.parametrize("code", [301, 308])
+async def test_permanent_redirect_moves_the_feed(server: FeedServer, db: Path, code: int) -> None:
+    new = server.route("/new", static(rss(2)))
+    old = server.route("/old", redirect("/new", code))
+    summary = await refresh(db, old)
+    outcome = only_outcome(summary)
+    assert outcome.status == "updated"
+    assert outcome.moved_to == new
+    assert summary.moved == [(old, new)]
+    with Store.open(db) as store:
+        assert store.feed_by_url(old) is None
+        assert store.feed_by_url(new) is not None
+    assert article_count(db) == 2
+
+
+async def test_temporary_redirect_keeps_the_url(server: FeedServer, db: Path) -> None:
+    server.route("/new", static(rss(2)))
+    old = server.route("/old", redirect("/new", 302))
+    outcome = only_outcome(await refresh(db, old))
+    assert outcome.status == "updated" and outcome.moved_to is None
+    assert stored(db, old).total == 2
+
+
+async def test_redirect_loop(server: FeedServer, db: Path) -> None:
+    server.route("/a", redirect("/b", 302))
+    url = server.route("/b", redirect("/a", 302))
+    outcome = only_outcome(await refresh(db, url))
+    assert (outcome.status, outcome.error) == ("failed", "too many redirects")
+    assert stored(db, url).last_error == "too many redirects"
+
+
+@pytest.mark.parametrize(
+    ("code", "line"), [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error")]
+)
+async def test_error_status_backs_off(server: FeedServer, db: Path, code: int, line: str) -> None:
+    url = server.route("/feed", status(code, body=b"<html>error page</html>"))
+    before = datetime.now(UTC)
+    outcome = only_outcome(await refresh(db, url))
+    assert (outcome.status, outcome.error, outcome.http_status) == ("failed", line, code)
+    info = stored(db, url)
+    assert (info.last_status, info.last_error, info.failures) == (code, line, 1)
+    assert info.next_fetch is not None and info.next_fetch > before
+    again = only_outcome(await refresh(db, url))
+    assert again.status == "skipped"
+    assert again.error is not None and again.error.startswith("next try after")
+    assert line in again.error
+    assert len(server.requests("/feed")) == 1
+    forced = only_outcome(await refresh(db, url, force=True))
+    assert forced.status == "failed"
+    assert stored(db, url).failures == 2
+    assert len(server.requests("/feed")) == 2
+
+
+async def test_gone_disables_the_feed(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", status(410))
+    outcome = only_outcome(await refresh(db, url))
+    assert outcome.status == "failed" and outcome.disabled
+    assert outcome.error == "gone (HTTP 410): feed disabled"
+    assert stored(db, url).disabled
+    later = only_outcome(await refresh(db, url, force=False))
+    assert later.status == "skipped"
+    assert len(server.requests("/feed")) == 1
+    # Forced, it is tried again; answering again brings it back.
+    server.route("/feed", static(rss(1)))
+    back = only_outcome(await refresh(db, url, only=[url], force=True))
+    assert back.status == "updated"
+    assert not stored(db, url).disabled
+
+
+@pytest.mark.parametrize("code", [429, 503])
+async def test_retry_after_is_honoured(server: FeedServer, db: Path, code: int) -> None:
+    url = server.route("/feed", status(code, headers={"Retry-After": "3600"}))
+    before = datetime.now(UTC)
+    outcome = only_outcome(await refresh(db, url))
+    assert outcome.status == "failed" and outcome.http_status == code
+    info = stored(db, url)
+    assert info.next_fetch is not None
+    assert before + timedelta(minutes=59) < info.next_fetch <= before + timedelta(minutes=61)
+    summary = await refresh(db, url)
+    assert only_outcome(summary).status == "skipped" and summary.skipped == 1
+    assert len(server.requests("/feed")) == 1
+
+
+async def test_connection_refused(db: Path) -> None:
+    url = closed_port_url()
+    outcome = only_outcome(await refresh(db, url))
+    assert (outcome.status, outcome.error) == ("failed", "connection refused")
+    assert stored(db, url).last_error == "connection refused"
+
+
+async def test_unresolvable_host(db: Path) -> None:
+    url = "http://nonexistent.invalid/"
+    outcome = only_outcome(await refresh(db, url))
+    assert outcome.error == "cannot resolve host 'nonexistent.invalid'"
+    assert stored(db, url).failures == 1
+
+
+async def test_stalled_server_times_out(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", Stall(interval=0.25))
+    outcome = only_outcome(await refresh(db, url, settings=replace(SETTINGS, timeout=1.0)))
+    assert (outcome.status, outcome.error) == ("failed", "timed out after 1 s")
+    assert article_count(db) == 0
+
+
+async def test_cut_off_body(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", CutOff(rss(20)[:500], declared=len(rss(20))))
+    outcome = only_outcome(await refresh(db, url))
+    assert outcome.error == "connection reset mid-body"
+    assert article_count(db) == 0
+
+
+async def test_oversize_body(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", Oversize(4 * 1024 * 1024, declare_length=False))
+    settings = replace(SETTINGS, max_bytes=1024 * 1024)
+    outcome = only_outcome(await refresh(db, url, settings=settings))
+    assert outcome.error == "response larger than 1 MB"
+    assert stored(db, url).last_error == "response larger than 1 MB"
+
+
+async def test_gzip_bomb(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", GzipBomb(inflated=10 * 1024 * 1024))
+    settings = replace(SETTINGS, max_bytes=256 * 1024)
+    outcome = only_outcome(await refresh(db, url, settings=settings))
+    assert outcome.error == "response larger than 256 KB"
+
+
+async def test_gzipped_feed_is_stored(server: FeedServer, db: Path) -> None:
+    body = gzip.compress(rss(3))
+    url = server.route("/feed", static(body, headers={"Content-Encoding": "gzip"}))
+    assert only_outcome(await refresh(db, url)).new == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "line"),
+    [
+        (b"<!DOCTYPE html><html><body>Hi</body></html>", "text/html", "looks like an HTML page"),
+        (bytes(range(256)) * 8, "application/octet-stream", "binary data"),
+        (b"", "application/rss+xml", "empty document"),
+    ],
+)
+async def test_not_a_feed(
+    server: FeedServer, db: Path, body: bytes, content_type: str, line: str
+) -> None:
+    url = server.route("/feed", static(body, content_type=content_type))
+    outcome = only_outcome(await refresh(db, url))
+    assert outcome.status == "failed"
+    assert outcome.error is not None and line in outcome.error
+    assert "\n" not in outcome.error and "Traceback" not in outcome.error
+    assert article_count(db) == 0
+
+
+async def test_lying_content_type_still_parses(server: FeedServer, db: Path) -> None:
+    url = server.route("/feed", static(rss(2), content_type="text/html; charset=utf-8"))
+    assert only_outcome(await refresh(db, url)).new == 2
+
+
+async def test_local_file_is_read_again_only_when_changed(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "local.xml"
+    path.write_bytes(rss(2))
+    first = only_outcome(await refresh(db, str(path)))
+    assert (first.status, first.new) == ("updated", 2)
+    assert stored(db, str(path)).source_mtime == path.stat().st_mtime
+    second = only_outcome(await refresh(db, str(path)))
+    assert second.status == "unchanged_file"
+    path.write_bytes(rss(3))
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 5))
+    third = only_outcome(await refresh(db, str(path)))
+    assert (third.status, third.new) == ("updated", 1)
+    assert article_count(db) == 3
+    assert only_outcome(await refresh(db, str(path))).status == "unchanged_file"
+
+
+async def test_file_url_and_directory(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "local.xml"
+    path.write_bytes(rss(2))
+    assert only_outcome(await refresh(db, path.as_uri())).new == 2
+    assert only_outcome(await refresh(db, path.as_uri())).status == "unchanged_file"
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "one.md").write_text("# One\n\nFirst note.\n")
+    assert only_outcome(await refresh(db, str(folder))).new == 1
+    assert only_outcome(await refresh(db, str(folder))).status == "unchanged_file"
+    note = folder / "one.md"
+    note.write_text("# One\n\nEdited in place.\n")
+    os.utime(note, (note.stat().st_atime, note.stat().st_mtime + 5))
+    assert only_outcome(await refresh(db, str(folder))).status == "updated"
+
+
+async def test_missing_local_file(tmp_path: Path, db: Path) -> None:
+    path = str(tmp_path / "nowhere.xml")
+    outcome = only_outcome(await refresh(db, path))
+    assert (outcome.status, outcome.error) == ("failed", "no such file or directory")
+
+
+async def test_per_host_limit(server: FeedServer, db: Path) -> None:
+    urls = [server.route(f"/f{n}", Generated(items=1, delay=0.15)) for n in range(12)]
+    settings = replace(SETTINGS, concurrency=16, per_host=3)
+    summary = await refresh(db, *urls, settings=settings)
+    assert summary.new == 12
+    assert max(server.max_in_flight.values()) == 3
+
+
+async def test_total_limit(server: FeedServer, db: Path) -> None:
+    urls = [server.route(f"/f{n}", Generated(items=1, delay=0.1)) for n in range(8)]
+    settings = replace(SETTINGS, concurrency=2, per_host=4)
+    await refresh(db, *urls, settings=settings)
+    assert server.max_in_flight_total == 2
+
+
+async def test_progress_and_order(server: FeedServer, db: Path) -> None:
+    urls = [server.route(f"/f{n}", Generated(items=1, title=f"Feed {n}")) for n in range(5)]
+    seen: list[tuple[int, int]] = []
+    summary = await refresh(db, *urls, progress=lambda done, total, _o: seen.append((done, total)))
+    assert seen == [(n, 5) for n in range(1, 6)]
+    assert [o.url for o in summary.outcomes] == urls
+
+
+async def test_only_by_title_or_url(server: FeedServer, db: Path) -> None:
+    a = server.route("/a", Generated(items=1, title="Alpha"))
+    b = server.route("/b", Generated(items=1, title="Beta"))
+    await refresh(db, a, b)
+    summary = await refresh(db, a, b, only=["alpha"])
+    assert [o.url for o in summary.outcomes] == [a]
+    summary = await refresh(db, a, b, only=[b])
+    assert [o.url for o in summary.outcomes] == [b]
+    with pytest.raises(TuinewsError, match="no subscribed feed matches 'gamma'"):
+        await refresh(db, a, b, only=["gamma"])
+
+
+async def test_feeds_no_longer_subscribed_are_left_alone(server: FeedServer, db: Path) -> None:
+    a = server.route("/a", Generated(items=1))
+    b = server.route("/b", Generated(items=1))
+    await refresh(db, a, b)
+    summary = await refresh(db, a)
+    assert [o.url for o in summary.outcomes] == [a]
+    assert len(server.requests("/b")) == 1
+
+
+async def test_busy_lock_skip_and_wait(server: FeedServer, db: Path) -> None:
+    import asyncio
+
+    url = server.route("/feed", Generated(items=1))
+    other = RefreshLock(db)
+    assert other.try_acquire()
+    try:
+        with pytest.raises(RefreshBusy, match="another refresh is running; skipped"):
+            await refresh(db, url, lock="skip")
+        told: list[str] = []
+        waiting = asyncio.create_task(refresh(db, url, lock="wait", on_wait=told.append))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        assert told == ["another refresh is running; waiting for it to finish"]
+    finally:
+        other.release()
+    summary = await waiting
+    assert only_outcome(summary).status == "updated"
