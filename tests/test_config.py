@@ -1,0 +1,262 @@
+"""Reading the settings file: defaults, every setting, and errors that point at the line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tuinews import paths
+from tuinews.config import (
+    Config,
+    RefreshSettings,
+    RetentionSettings,
+    TomlLayout,
+    UISettings,
+    canonical_feed_url,
+    load_config,
+)
+from tuinews.errors import ConfigError
+from tuinews.model import Subscription
+
+FULL = """\
+# tuinews settings
+[refresh]
+interval_minutes = 45
+concurrency = 8
+per_host = 2
+connect_timeout = 5
+timeout = 20.5
+max_bytes = 1048576
+max_redirects = 3
+user_agent = "tuinews-test/1"
+
+[retention]
+days = 90          # or absent: keep forever
+per_feed = 500
+
+[ui]
+theme = "nord"
+browser = "w3m %u"
+mark_read = "manual"
+
+[keymap]
+"next_unread" = "n,N"
+quit = "q"
+
+[[feeds]]
+url = "https://Example.ORG/feed.xml"
+title = "Example"
+tags = ["news", "tech"]
+
+[[feeds]]
+url = "~/feeds/local.rss"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
+def test_missing_file_gives_defaults_and_creates_nothing(tmp_path: Path) -> None:
+    path = paths.config_file()
+    assert load_config(path) == Config()
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_every_setting_is_read(tmp_path: Path, isolated_home: Path) -> None:
+    config = load_config(write(tmp_path, FULL))
+    assert config.refresh == RefreshSettings(
+        interval_minutes=45.0,
+        concurrency=8,
+        per_host=2,
+        connect_timeout=5.0,
+        timeout=20.5,
+        max_bytes=1048576,
+        max_redirects=3,
+        user_agent="tuinews-test/1",
+    )
+    assert config.retention == RetentionSettings(days=90, per_feed=500)
+    assert config.ui == UISettings(
+        theme="nord",
+        browser="w3m %u",
+        mark_read="manual",
+        keymap={"next_unread": "n,N", "quit": "q"},
+    )
+    assert config.feeds == (
+        Subscription("https://example.org/feed.xml", "Example", ("news", "tech")),
+        Subscription(str(isolated_home / "feeds" / "local.rss")),
+    )
+
+
+def test_absent_tables_keep_their_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[ui]\ntheme = 'nord'\n"))
+    assert config.refresh == RefreshSettings()
+    assert config.retention == RetentionSettings(days=None, per_feed=None)
+    assert config.ui.mark_read == "on_open"
+    assert config.feeds == ()
+
+
+def test_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "[refresh]\ninterval_minutes = 30\nconcurrency = = 4\n")
+    path = tmp_path / "config.toml"
+    assert message == f"{path}:3:15: invalid value"
+    assert "\n" not in message
+
+
+def test_syntax_error_at_end_of_file(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[ui]\ntheme = "nord')
+    assert message == f"{tmp_path / 'config.toml'}:2:14: unterminated string at the end of the file"
+
+
+def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
+    text = "# settings\n[refresh]\ninterval_minutes = 30\nconcurrency = 'many'\n"
+    message = error_of(tmp_path, text)
+    path = tmp_path / "config.toml"
+    assert message == (f"{path}:4: refresh.concurrency: expected a positive integer, got 'many'")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[refresh]\n\ntimeout = 0\n", ":3: refresh.timeout: expected a positive number, got 0"),
+        (
+            "[refresh]\nconcurrency = true\n",
+            ":2: refresh.concurrency: expected a positive integer, got true",
+        ),
+        ("[retention]\ndays = 1.5\n", ":2: retention.days: expected a positive integer, got 1.5"),
+        (
+            "[ui]\nmark_read = 'never'\n",
+            ":2: ui.mark_read: expected one of on_open, on_leave, manual, got 'never'",
+        ),
+        ("[ui]\nbrowser = 'w3m \"%u'\n", ":2: ui.browser: cannot split"),
+        ("[keymap]\nquit = ''\n", ":2: keymap.quit: expected a non-empty one-line string"),
+        ("refresh.timeout = -1\n", ":1: refresh.timeout: expected a positive number, got -1"),
+        ("ui = 3\n", ":1: ui: expected a table [ui], got 3"),
+        ("[[feeds]]\ntitle = 'x'\n", ":1: feeds[1]: missing url"),
+        (
+            "[[feeds]]\nurl = 'https://a.org/'\ntags = 'news'\n",
+            ":3: feeds[1].tags: expected a list of strings",
+        ),
+        (
+            "[[feeds]]\nurl = 'https://a.org/'\n[[feeds]]\nurl = 'ftp://b.org/'\n",
+            ":4: feeds[2].url: unsupported URL scheme 'ftp' (use http, https or a local path)",
+        ),
+        ("[[feeds]]\nurl = 'http://'\n", ":2: feeds[1].url: URL has no host: 'http://'"),
+    ],
+)
+def test_bad_values_are_reported_at_their_line(tmp_path: Path, text: str, expected: str) -> None:
+    message = error_of(tmp_path, text)
+    assert message.startswith(str(tmp_path / "config.toml") + expected)
+
+
+def test_unknown_key_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "[refresh]\ninterval_minutes = 30\nconcurency = 4\n")
+    assert message == (
+        f"{tmp_path / 'config.toml'}:3: refresh.concurency: "
+        "unknown key (did you mean 'concurrency'?)"
+    )
+
+
+def test_unknown_table_and_feed_key_are_errors(tmp_path: Path) -> None:
+    assert ":1: refrsh: unknown table or key" in error_of(tmp_path, "[refrsh]\nx = 1\n")
+    message = error_of(tmp_path, "[[feeds]]\nurl = 'https://a.org/'\ntitel = 'A'\n")
+    assert ":3: feeds[1].titel: unknown key (did you mean 'title'?)" in message
+
+
+def test_duplicate_feed_names_both_lines(tmp_path: Path) -> None:
+    text = (
+        "[[feeds]]\nurl = 'https://a.org/feed'\n\n"
+        "[[feeds]]\nurl = 'https://b.org/feed'\n\n"
+        "[[feeds]]\nurl = 'HTTPS://A.ORG/feed'\n"
+    )
+    message = error_of(tmp_path, text)
+    assert message == (
+        f"{tmp_path / 'config.toml'}:8: feeds[3].url: "
+        "duplicate of the feed at line 2: https://a.org/feed"
+    )
+
+
+def test_feed_titles_and_tags_are_cleaned(tmp_path: Path) -> None:
+    text = (
+        '[[feeds]]\nurl = "https://a.org/"\n'
+        'title = "Evil\\u001b]0;x\\u0007 feed"\ntags = ["a", "a", " b "]\n'
+    )
+    (feed,) = load_config(write(tmp_path, text)).feeds
+    assert "\x1b" not in (feed.title or "") and "\x07" not in (feed.title or "")
+    assert feed.tags == ("a", "b")
+
+
+def test_relative_and_file_url_feeds_become_absolute_paths(tmp_path: Path) -> None:
+    text = "[[feeds]]\nurl = 'local/x.rss'\n\n[[feeds]]\nurl = 'file:///srv/My%20Feeds/y.xml'\n"
+    config = load_config(write(tmp_path, text))
+    assert [f.url for f in config.feeds] == [
+        str(tmp_path / "local" / "x.rss"),
+        "/srv/My Feeds/y.xml",
+    ]
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.mkdir()
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(path)
+    other = tmp_path / "latin1.toml"
+    other.write_bytes(b"[ui]\ntheme = 'caf\xe9'\n")
+    with pytest.raises(ConfigError, match=r"latin1\.toml:2: not UTF-8"):
+        load_config(other)
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf[ui]\r\ntheme = 'nord'\r\n")
+    assert load_config(path).ui.theme == "nord"
+
+
+def test_env_variable_points_at_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "[ui]\ntheme = 'nord'\n")
+    monkeypatch.setenv("TUINEWS_CONFIG", os.fspath(path))
+    assert load_config(paths.config_file()).ui.theme == "nord"
+
+
+def test_canonical_feed_url() -> None:
+    assert canonical_feed_url("  HTTPS://User:Pw@Example.ORG:8080/Feed?A=1 ") == (
+        "https://User:Pw@example.org:8080/Feed?A=1"
+    )
+    assert canonical_feed_url("feed://example.org/rss") == "http://example.org/rss"
+    assert canonical_feed_url("feed:https://example.org/rss") == "https://example.org/rss"
+    assert canonical_feed_url("file://localhost/tmp/a.rss") == "/tmp/a.rss"
+    with pytest.raises(ConfigError, match="invalid port"):
+        canonical_feed_url("http://example.org:port/")
+    with pytest.raises(ConfigError, match="another computer"):
+        canonical_feed_url("file://server/share/a.rss")
+
+
+def test_layout_finds_lines_in_awkward_places() -> None:
+    text = (
+        'title = """\n[refresh]\nconcurrency = 1\n"""\n'  # a header-like line inside a string
+        "[refresh]\n"
+        "user_agent = 'x' # [not a header]\n"
+        "tags = [\n  'a', # ]\n  'b',\n]\n"
+        '"quoted.key" = 1\n'
+        "concurrency = 4\n"
+        "[[feeds]]\nurl = 'a'\n[[feeds]]\n  url = 'b'\n"
+    )
+    layout = TomlLayout(text)
+    assert layout.line_of(("refresh", "concurrency")) == 12
+    assert layout.line_of(("refresh", "quoted.key")) == 11
+    assert layout.line_of(("refresh", "missing")) == 5
+    assert layout.line_of(("feeds", 1, "url")) == 16
+    key = layout.find_key(("refresh", "tags"))
+    assert key is not None and (key.line, key.end_line) == (6, 9)
