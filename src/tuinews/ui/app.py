@@ -1,0 +1,137 @@
+"""The Textual application: one factory, `create_app`, for the CLI and every test."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from tuinews.ui.bindings import MAIN_BINDINGS
+from tuinews.ui.context import AppContext
+from tuinews.ui.links import browser_argv, has_graphical_session, refused_scheme
+from tuinews.ui.screens.main import MainScreen
+
+
+class NewsApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tuinews"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        if ctx.config.ui.keymap:
+            self.set_keymap(dict(ctx.config.ui.keymap))
+
+    def on_mount(self) -> None:
+        theme = self.ctx.config.ui.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.push_screen(MainScreen(self.ctx))
+
+    @property
+    def main(self) -> MainScreen:
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        self.main.status.say(message, error=error)
+
+    # -- themes -----------------------------------------------------------------------
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if name and name != self.ctx.config.ui.theme:
+            self._save_theme(name)
+
+    def _save_theme(self, name: str) -> None:
+        from tuinews.errors import TuinewsError
+        from tuinews.subscriptions import SubscriptionFile
+
+        try:
+            SubscriptionFile(self.ctx.config_path).set_value("ui", "theme", name)
+        except TuinewsError as error:
+            self.say(f"Theme not saved: {error}", error=True)
+
+    # -- command palette: every main-screen action is a command -----------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            return
+        seen: set[str] = set()
+        for binding in MAIN_BINDINGS:
+            if binding.action in seen or binding.action in ("back", "back_or_quit"):
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description, f"Key: {binding.key}", partial(main.run_action, binding.action)
+            )
+
+    # -- links ------------------------------------------------------------------------
+    def open_url(self, url: str) -> None:
+        scheme = refused_scheme(url)
+        if scheme:
+            self.say(f"Not opening a {scheme}: link.", error=True)
+            return
+        command = self.ctx.config.ui.browser
+        if command:
+            self._run_browser(command, url)
+        elif has_graphical_session():
+            self._open_in_webbrowser(url)
+        else:
+            self.copy_to_clipboard(url)
+            self.say(f"No graphical browser here: copied the link (OSC 52): {url}")
+
+    def _run_browser(self, command: str, url: str) -> None:
+        from textual.app import SuspendNotSupported
+
+        try:
+            argv = browser_argv(command, url)
+        except ValueError as error:
+            self.say(f"Browser setting: {error}", error=True)
+            return
+        try:
+            # A terminal browser (w3m, lynx) gets the terminal while it runs.
+            with self.suspend():
+                result = subprocess.run(argv, check=False)
+        except SuspendNotSupported:
+            result = subprocess.run(
+                argv, check=False, stdin=subprocess.DEVNULL, capture_output=True
+            )
+        except OSError as error:
+            self.say(f"Could not start {argv[0]}: {error.strerror}", error=True)
+            return
+        if result.returncode:
+            self.say(f"{argv[0]} exited with status {result.returncode}", error=True)
+        else:
+            self.say(f"Opened {url}")
+
+    def _open_in_webbrowser(self, url: str) -> None:
+        self.run_worker(
+            partial(self._webbrowser_open, url),
+            thread=True,
+            group="browser",
+            description="open link",
+        )
+
+    def _webbrowser_open(self, url: str) -> None:
+        import webbrowser
+
+        opened = webbrowser.open(url)
+        message = f"Opened {url}" if opened else f"No browser found for {url}"
+        self.call_from_thread(self.say, message)
+
+    def copy_url(self, url: str) -> None:
+        scheme = refused_scheme(url)
+        if scheme:
+            self.say(f"Not copying a {scheme}: link.", error=True)
+            return
+        self.copy_to_clipboard(url)
+        self.say(f"Copied the link (OSC 52): {url}")
+
+
+def create_app(ctx: AppContext) -> NewsApp:
+    """The one way to build the TUI: used by `tuinews` and by every test and snapshot."""
+    return NewsApp(ctx)

@@ -1,0 +1,40 @@
+"""Opening links safely: never through a shell, never `javascript:` and friends."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+REFUSED_SCHEMES = frozenset({"javascript", "data", "file", "vbscript"})
+
+
+def refused_scheme(url: str) -> str | None:
+    """The scheme of a link that must never be opened or copied as opened, else None."""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return scheme if scheme in REFUSED_SCHEMES else None
+
+
+def browser_argv(command: str, url: str) -> list[str]:
+    """The argument list for a configured browser like "w3m %u".
+
+    The *configured* string is split once; the URL replaces `%u` as one argument (or is
+    appended), so nothing in the URL is ever parsed as shell or as extra arguments.
+    """
+    parts = shlex.split(command)
+    if not parts:
+        raise ValueError("the browser setting is empty")
+    if "%u" in parts:
+        return [url if part == "%u" else part for part in parts]
+    return [*parts, url]
+
+
+def has_graphical_session(environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    if env.get("SSH_CONNECTION"):
+        return False
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))

@@ -1,0 +1,115 @@
+"""Messages that flow up from widgets and workers to the main screen.
+
+Frequent ones are `can_replace`ed: only the newest matters (cursor positions, progress).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+from textual.strip import Strip
+
+from tuinews.store import FeedInfo, Headline, SortKey, View
+
+
+class WindowWanted(Message):
+    """The headline list needs rows [start, start + count) of its view."""
+
+    def __init__(
+        self,
+        generation: int,
+        start: int,
+        count: int,
+        after: SortKey | None,
+        before: SortKey | None,
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.start = start
+        self.count = count
+        self.after = after
+        self.before = before
+
+
+class WindowLoaded(Message):
+    def __init__(self, generation: int, start: int, rows: Sequence[Headline]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.start = start
+        self.rows = rows
+
+
+class HeadlineHighlighted(Message):
+    """The headline cursor moved (the reader follows when it rests)."""
+
+    def __init__(self, headline: Headline | None, *, by_user: bool = False) -> None:
+        super().__init__()
+        self.headline = headline
+        self.by_user = by_user  # False when a view was (re)loaded: do not mark read
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HeadlineHighlighted)
+
+
+class SidebarHighlighted(Message):
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SidebarHighlighted)
+
+
+@dataclass
+class ViewLoaded(Message):
+    """A view was counted and its first window fetched, in a worker."""
+
+    generation: int
+    view: View
+    total: int
+    start: int
+    rows: Sequence[Headline]
+    cursor: int
+
+
+@dataclass
+class FeedsLoaded(Message):
+    feeds: list[FeedInfo]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ArticleReady(Message):
+    """An article rendered to lines at the reader's width, in a worker."""
+
+    pk: int
+    width: int
+    lines: list[Strip]
+    links: list[Any]
+    link: str | None
+
+
+@dataclass
+class RefreshProgress(Message):
+    done: int
+    total: int
+    outcome: Any
+
+
+@dataclass
+class RefreshDone(Message):
+    summary: Any
+    error: str | None = None
+
+
+@dataclass
+class Status(Message):
+    """A line for the status bar, from a worker."""
+
+    text: str
+
+
+class ReaderWidthChanged(Message):
+    """The reader was resized: its article must be rendered again at the new width."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ReaderWidthChanged)

@@ -1,0 +1,410 @@
+"""What the main screen's keys do (the bindings are in `tuinews.ui.bindings`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from tuinews.store import View
+from tuinews.ui.messages import Status, WindowLoaded
+
+if TYPE_CHECKING:
+    from tuinews.ui.screens.main import MainScreen
+
+    _Base = MainScreen
+else:
+    _Base = object
+
+FILTERS = ("all", "unread", "starred")
+SCAN_PAGES = 50  # store pages scanned when looking for the next unread article
+
+
+class MainActions(_Base):
+    # -- moving -----------------------------------------------------------------------
+    def _move(self, delta: int | None = None, *, to: int | None = None) -> None:
+        pane = self.focused_pane
+        if pane == "reader":
+            reader = self.reader
+            if to is not None:
+                reader.scroll_to(
+                    y=0 if to == 0 else reader.max_scroll_y, animate=False, immediate=True
+                )
+            else:
+                reader.scroll_lines(delta or 0)
+            return
+        widget = self.sidebar if pane == "sidebar" else self.headlines
+        widget.move_cursor(to if to is not None else widget.cursor + (delta or 0))
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_first(self) -> None:
+        self._move(to=0)
+
+    def action_last(self) -> None:
+        self._move(to=10**12)
+
+    def action_page_down(self) -> None:
+        self._move(self._page_of_focused())
+
+    def action_page_up(self) -> None:
+        self._move(-self._page_of_focused())
+
+    def _page_of_focused(self) -> int:
+        pane = self.focused_pane
+        widget = {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}[pane]
+        return max(1, widget.page_height - 1)
+
+    # -- panes ------------------------------------------------------------------------
+    def action_open(self) -> None:
+        pane = self.focused_pane
+        if pane == "sidebar":
+            if self._sidebar_timer is not None:
+                self._sidebar_timer.stop()
+            self.select_sidebar_entry()
+            self.show_pane("list")
+        elif pane == "list" and self.headlines.current is not None:
+            self.show_pane("reader")
+
+    def _step_pane(self, step: int, *, wrap: bool) -> None:
+        """Tab/Shift-Tab cycle through the visible panes; h/l stop at the ends."""
+        panes = self.visible_panes()
+        here = self.focused_pane
+        index = panes.index(here) if here in panes else 0
+        target = (index + step) % len(panes) if wrap else max(0, min(index + step, len(panes) - 1))
+        if panes[target] != here:
+            if here == "sidebar":
+                self.select_sidebar_entry()
+            self.show_pane(panes[target])
+
+    def action_next_pane(self) -> None:
+        self._step_pane(1, wrap=True)
+
+    def action_previous_pane(self) -> None:
+        self._step_pane(-1, wrap=True)
+
+    def action_pane_left(self) -> None:
+        self._step_pane(-1, wrap=False)
+
+    def action_pane_right(self) -> None:
+        self._step_pane(1, wrap=False)
+
+    def action_toggle_sidebar(self) -> None:
+        if self.layout_mode == "narrow":
+            self.show_pane("list" if self.narrow_pane == "sidebar" else "sidebar")
+            return
+        mode = self.layout_mode
+        self.sidebar_wanted[mode] = not self.sidebar_wanted[mode]
+        self._apply_layout(self.size.width, self.size.height)
+        if self.sidebar_wanted[mode]:
+            self.sidebar.focus()
+
+    def action_back(self) -> None:
+        self._go_back()
+
+    def action_back_or_quit(self) -> None:
+        if not self._go_back():
+            self.app.exit()
+
+    def _go_back(self) -> bool:
+        """One step back (reader to list, search to the view); False at the top level."""
+        if self.layout_mode == "narrow" and self.narrow_pane != "list":
+            self.show_pane("list")
+            return True
+        if self.focused_pane == "reader":
+            self.headlines.focus()
+            return True
+        if self.search is not None:
+            self.search = None
+            self.reload_view()
+            return True
+        return False
+
+    # -- reading ----------------------------------------------------------------------
+    def action_space(self) -> None:
+        reader = self.reader
+        if reader.pk is not None and not reader.at_end:
+            reader.scroll_lines(max(1, reader.page_height - 1))
+        else:
+            self.action_next_unread()
+
+    def action_next_unread(self) -> None:
+        self.find_unread(forward=True, across_feeds=True)
+
+    def action_previous_unread(self) -> None:
+        self.find_unread(forward=False, across_feeds=False)
+
+    def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
+        headlines = self.headlines
+        step = 1 if forward else -1
+        index = headlines.cursor + step
+        # Rows already held first; the store only for what is not loaded.
+        while 0 <= index < headlines.row_count:
+            row = headlines.row(index)
+            if row is None:
+                break
+            if not row.read:
+                headlines.move_cursor(index)
+                return
+            index += step
+        if not (0 <= index < headlines.row_count):
+            self._unread_not_found(forward, across_feeds)
+            return
+        anchor = headlines.row(index - step)
+        if anchor is None:
+            self._unread_not_found(forward, across_feeds)
+            return
+        self._scan_for_unread(
+            self.generation, self.view, index - step, anchor.sort_key, forward, across_feeds
+        )
+
+    @work(thread=True, exclusive=True, group="scan", description="find next unread")
+    def _scan_for_unread(
+        self, generation: int, view: View, index: int, key: Any, forward: bool, across_feeds: bool
+    ) -> None:
+        assert self.store is not None
+        for _ in range(SCAN_PAGES):
+            if forward:
+                rows = self.store.headlines(view, limit=200, after=key)
+                start = index + 1
+            else:
+                rows = self.store.headlines(view, limit=200, before=key)
+                start = index - len(rows)
+            if not rows:
+                break
+            self.post_message(WindowLoaded(generation, start, rows))
+            order = range(len(rows)) if forward else range(len(rows) - 1, -1, -1)
+            for i in order:
+                if not rows[i].read:
+                    self.app.call_from_thread(self._jump_to, generation, start + i)
+                    return
+            key = rows[-1].sort_key if forward else rows[0].sort_key
+            index = start + len(rows) - 1 if forward else start
+        self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
+
+    def _jump_to(self, generation: int, index: int) -> None:
+        if generation == self.generation:
+            self.headlines.move_cursor(index)
+
+    def _unread_not_found(self, forward: bool, across_feeds: bool) -> None:
+        entry = self.sidebar.current
+        if across_feeds and forward and entry is not None and entry.kind == "feed":
+            entries = self.sidebar.entries
+            for index in range(self.sidebar.cursor + 1, len(entries)):
+                candidate = entries[index]
+                if candidate.kind == "feed" and candidate.feed and candidate.feed.unread:
+                    self.sidebar.move_cursor(index)
+                    self._then_next_unread = True
+                    self.select_sidebar_entry(candidate)
+                    self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
+                    return
+        self.status.say("No more unread articles.")
+
+    def action_toggle_read(self) -> None:
+        current = self.headlines.current
+        if current is not None:
+            self.set_read([current.pk], not current.read)
+            self.status.say("Marked read." if not current.read else "Marked unread.")
+
+    def action_star(self) -> None:
+        current = self.headlines.current
+        if current is not None:
+            self.headlines.update_row(current.pk, starred=not current.starred)
+            self.write_star(current.pk, not current.starred)
+            self.status.say("Starred." if not current.starred else "Unstarred.")
+
+    def action_mark_all_read(self) -> None:
+        self._mark_all_read(self.view, self.view_label())
+
+    @work(thread=True, exclusive=True, group="write", description="mark all read")
+    def _mark_all_read(self, view: View, label: str) -> None:
+        assert self.store is not None
+        pks = self.store.mark_read_where(view)
+        self.app.call_from_thread(self._marked_all, pks, label)
+        self.post_message(self._load_feeds())
+
+    def _marked_all(self, pks: list[int], label: str) -> None:
+        self.undo_pks = pks
+        self.headlines.update_all(read=True)
+        noun = "article" if len(pks) == 1 else "articles"
+        self.status.say(f"Marked {len(pks)} {noun} read in {label} (u undoes).")
+
+    def action_undo(self) -> None:
+        if not self.undo_pks:
+            self.status.say("Nothing to undo.")
+            return
+        pks, self.undo_pks = self.undo_pks, []
+        self._undo_mark(pks)
+
+    @work(thread=True, exclusive=True, group="write", description="undo mark all read")
+    def _undo_mark(self, pks: list[int]) -> None:
+        assert self.store is not None
+        self.store.set_read(pks, False)
+        self.post_message(self._load_feeds())
+        self.post_message(Status(f"Marked {len(pks)} articles unread again."))
+        self.app.call_from_thread(self.reload_view)
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.status.say(f"Showing {self.filter} articles.")
+        self.reload_view()
+
+    # -- feeds ------------------------------------------------------------------------
+    def _current_feed_url(self) -> str | None:
+        entry = self.sidebar.current
+        if self.focused_pane == "sidebar" and entry is not None and entry.feed is not None:
+            return entry.feed.url
+        if self.base_view.feed_ids and len(self.base_view.feed_ids) == 1:
+            feed = self.feeds_by_id.get(self.base_view.feed_ids[0])
+            if feed is not None:
+                return feed.url
+        current = self.headlines.current
+        if current is not None and current.feed_id in self.feeds_by_id:
+            return self.feeds_by_id[current.feed_id].url
+        return None
+
+    def action_refresh_feed(self) -> None:
+        url = self._current_feed_url()
+        if url is None:
+            self.action_refresh_all()
+        else:
+            self.start_refresh([url])
+
+    def action_refresh_all(self) -> None:
+        self.start_refresh(None)
+
+    def action_add_feed(self) -> None:
+        from tuinews.ui.screens.add_feed import AddFeedScreen
+
+        self.app.push_screen(AddFeedScreen(self.ctx), self._feed_added)
+
+    def _feed_added(self, result: Any) -> None:
+        if result is None:
+            return
+        if all(sub.url != result.url for sub in self.ctx.subscriptions):
+            self.ctx.subscriptions.append(result)
+        assert self.store is not None
+        self.store.sync_feeds(self.ctx.subscriptions)
+        self.status.say(f"Added {result.url}; fetching it…")
+        self.reload_feeds()
+        self.start_refresh([result.url])
+
+    def _selected_feed(self) -> Any:
+        entry = self.sidebar.current
+        if entry is not None and entry.feed is not None and self.focused_pane == "sidebar":
+            return entry.feed
+        url = self._current_feed_url()
+        return next((f for f in self.feeds_by_id.values() if f.url == url), None)
+
+    def action_remove_feed(self) -> None:
+        from tuinews.ui.screens.confirm import ConfirmScreen
+
+        entry = self.sidebar.current
+        if entry is None or entry.feed is None:
+            self.status.say("Select a feed in the sidebar to remove it.")
+            return
+        feed = entry.feed
+        question = f"Remove the feed “{feed.title}” and its articles?"
+        self.app.push_screen(ConfirmScreen(question), lambda yes: yes and self._remove(feed))
+
+    def _remove(self, feed: Any) -> None:
+        from tuinews.errors import TuinewsError
+
+        if not self.ctx.ephemeral:
+            from tuinews.subscriptions import SubscriptionFile
+
+            try:
+                SubscriptionFile(self.ctx.config_path).remove(feed.url)
+            except TuinewsError as error:
+                self.status.say(str(error), error=True)
+                return
+        self.ctx.subscriptions[:] = [s for s in self.ctx.subscriptions if s.url != feed.url]
+        assert self.store is not None
+        self.store.remove_feed(feed.id)
+        if self.base_view.feed_ids and feed.id in self.base_view.feed_ids:
+            self.base_view, self.base_label = View(), "All"
+        self.status.say(f"Removed {feed.title}.")
+        self.reload_feeds()
+        self.reload_view()
+
+    def action_feed_info(self) -> None:
+        from tuinews.ui.screens.feed_info import FeedInfoScreen
+
+        feed = self._selected_feed()
+        if feed is None:
+            self.status.say("Select a feed to see its details.")
+            return
+        self.app.push_screen(FeedInfoScreen(feed))
+
+    # -- search -----------------------------------------------------------------------
+    def action_search(self) -> None:
+        from tuinews.ui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.search or ""), self._searched)
+
+    def _searched(self, words: str | None) -> None:
+        if words is None:
+            return
+        self.search = words.strip() or None
+        self.reload_view()
+
+    # -- links ------------------------------------------------------------------------
+    def _article_link(self) -> str | None:
+        current = self.headlines.current
+        if current is None:
+            return None
+        if self.reader.pk == current.pk and self.reader.link:
+            return self.reader.link
+        return current.link
+
+    def action_open_link(self) -> None:
+        url = self._article_link()
+        if url is None:
+            self.status.say("This article has no link.")
+        else:
+            self.news_app.open_url(url)
+
+    def action_copy_link(self) -> None:
+        url = self._article_link()
+        if url is None:
+            self.status.say("This article has no link.")
+        else:
+            self.news_app.copy_url(url)
+
+    def action_link(self, number: int) -> None:
+        current = self.headlines.current
+        if current is None or self.reader.pk != current.pk:
+            self.status.say("Open an article first.")
+            return
+        link = next((li for li in self.reader.links if li.number == number), None)
+        if link is None:
+            self.status.say(f"This article has no link {number}.")
+            return
+        self.news_app.open_url(link.url)
+
+    def action_links(self) -> None:
+        from tuinews.ui.screens.link_picker import LinkPickerScreen
+
+        current = self.headlines.current
+        if current is None or self.reader.pk != current.pk or not self.reader.links:
+            self.status.say("This article has no links.")
+            return
+        self.app.push_screen(LinkPickerScreen(self.reader.links), self._link_picked)
+
+    def _link_picked(self, choice: tuple[str, str] | None) -> None:
+        if choice is None:
+            return
+        what, url = choice
+        if what == "copy":
+            self.news_app.copy_url(url)
+        else:
+            self.news_app.open_url(url)
+
+    def action_help(self) -> None:
+        from tuinews.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))

@@ -1,0 +1,64 @@
+"""Feed details: where it comes from, when it was fetched, and why it failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from tuinews.store import FeedInfo
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def feed_details(feed: FeedInfo) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    status = str(feed.last_status) if feed.last_status is not None else "-"
+    rows = [
+        ("Title", feed.title),
+        ("URL", feed.url),
+        ("Tags", ", ".join(feed.tags) or "-"),
+        ("Articles", f"{feed.total} ({feed.unread} unread)"),
+        ("Last refresh", _when(feed.last_refresh)),
+        ("Status", status + (" (disabled)" if feed.disabled else "")),
+        ("Error", feed.last_error or "none"),
+        ("Error at", _when(feed.last_error_at) if feed.last_error else "-"),
+        ("Failures", str(feed.failures)),
+        ("Next fetch", _when(feed.next_fetch) if feed.next_fetch else "next refresh"),
+    ]
+    for name, value in rows:
+        # Text objects: titles, URLs and errors come from outside and are not markup.
+        table.add_row(
+            Text(name), Text(value, style="red" if name == "Error" and feed.last_error else "")
+        )
+    return table
+
+
+class FeedInfoScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,i,enter", "close", "Close", id="dialog.close")
+    ]
+
+    def __init__(self, feed: FeedInfo) -> None:
+        super().__init__()
+        self.feed = feed
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide-dialog"):
+            yield Label("Feed details", classes="dialog-title")
+            yield Static(feed_details(self.feed), id="details")
+            yield Label("Escape closes", classes="dialog-note")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,57 @@
+"""The key help, generated from the live bindings (so a rebound key shows as rebound)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, Static
+
+
+def key_table(screen: Screen) -> Table:
+    """One row per action of `screen`, with every key currently bound to it."""
+    keys_by_action: dict[str, list[str]] = {}
+    descriptions: dict[str, str] = {}
+    order: list[str] = []
+    app = screen.app
+    for _key, active in screen.active_bindings.items():
+        binding = active.binding
+        if active.node is not screen:
+            continue
+        if binding.action not in keys_by_action:
+            keys_by_action[binding.action] = []
+            order.append(binding.action)
+        keys_by_action[binding.action].append(app.get_key_display(binding))
+        descriptions[binding.action] = binding.description
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for action in order:
+        table.add_row(Text(" ".join(keys_by_action[action])), Text(descriptions[action]))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close")
+    ]
+
+    def __init__(self, main: Screen) -> None:
+        super().__init__()
+        self.main = main
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide-dialog", id="help"):
+            yield Label(
+                Text("Keys (rebind them in [keymap] of the config)"), classes="dialog-title"
+            )
+            yield Static(key_table(self.main), id="keys")
+            yield Label("Ctrl+P: command palette (themes, every action)", classes="dialog-note")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

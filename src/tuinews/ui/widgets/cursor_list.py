@@ -1,0 +1,118 @@
+"""A Line API list with a cursor: draws only visible rows, repaints only changed rows."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class CursorList(ScrollView, can_focus=True):
+    """Base for the sidebar and the headline list.
+
+    Subclasses implement `render_row`. Keys are bound on the screen (one keymap-able
+    place), so this widget inherits no scrolling bindings.
+    """
+
+    inherit_bindings = False
+
+    DEFAULT_CSS = """
+    CursorList {
+        overflow-x: hidden;
+        overflow-y: scroll;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._row_count = 0
+        self._cursor = 0
+
+    @property
+    def row_count(self) -> int:
+        return self._row_count
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @property
+    def page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
+    def set_row_count(self, count: int) -> None:
+        """Change the number of rows without a layout pass of the whole screen.
+
+        `virtual_size` is a layout reactive; the scrollbar is always shown (CSS), so the
+        widget's size never depends on the row count and a local update is enough.
+        """
+        self._row_count = count
+        self.set_reactive(ScrollView.virtual_size, Size(0, count))
+        if self.is_mounted and self.container_size:
+            self._scroll_update(self.virtual_size)
+        self._cursor = max(0, min(self._cursor, count - 1))
+        self.refresh()
+
+    def render_row(self, index: int, width: int, selected: bool) -> Strip:
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        if index >= self._row_count:
+            return Strip.blank(width, self.rich_style)
+        return self.render_row(index, width, index == self._cursor).apply_style(self.rich_style)
+
+    def refresh_row(self, index: int) -> None:
+        """Repaint one row if it is on screen (a cursor move repaints two rows, not the list)."""
+        y = index - self.scroll_offset.y
+        if 0 <= y < self.scrollable_content_region.height:
+            self.refresh(Region(0, y, self.scrollable_content_region.width, 1))
+
+    def move_cursor(self, index: int) -> bool:
+        """Put the cursor on `index` (clamped); True when it moved."""
+        if self._row_count == 0:
+            return False
+        index = max(0, min(index, self._row_count - 1))
+        if index == self._cursor:
+            return False
+        old, self._cursor = self._cursor, index
+        self.refresh_row(old)
+        self.refresh_row(index)
+        self.scroll_cursor_visible()
+        self.cursor_moved()
+        return True
+
+    def place_cursor(self, index: int) -> None:
+        """Set the cursor without the moved notification (after reloading rows)."""
+        self._cursor = max(0, min(index, max(0, self._row_count - 1)))
+        self.scroll_cursor_visible()
+        self.refresh()
+
+    def cursor_moved(self) -> None:
+        """Hook: the cursor moved by a user action."""
+
+    def scroll_cursor_visible(self) -> None:
+        top = self.scroll_offset.y
+        height = self.page_height
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + height:
+            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        if self._row_count:
+            self.set_row_count(self._row_count)
+            self.scroll_cursor_visible()
+
+    def on_focus(self) -> None:
+        self.refresh_row(self._cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_row(self._cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        self.focus()
+        self.move_cursor(self.scroll_offset.y + event.y)

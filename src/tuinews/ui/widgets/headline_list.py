@@ -1,0 +1,185 @@
+"""The headline list: a virtual list over a store view, fetched by window.
+
+The widget holds at most a few windows of `Headline` rows. When a row it must draw is
+missing it posts `WindowWanted`; the screen fetches the rows in a thread worker and
+hands them back with `add_rows` (widgets do no I/O).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.strip import Strip
+
+from tuinews.store import Headline
+from tuinews.ui.messages import HeadlineHighlighted, WindowWanted
+from tuinews.ui.widgets.cursor_list import CursorList
+
+UNREAD_MARK = "●"
+STAR_MARK = "★"
+
+
+class HeadlineList(CursorList):
+    WINDOW = 200  # rows per store query
+    KEEP = 5  # windows kept on each side of the viewport
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "headline-list--cursor",
+        "headline-list--unread",
+        "headline-list--meta",
+        "headline-list--star",
+        "headline-list--loading",
+    }
+
+    DEFAULT_CSS = """
+    HeadlineList > .headline-list--cursor { background: $block-cursor-blurred-background; }
+    HeadlineList:focus > .headline-list--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+    }
+    HeadlineList > .headline-list--unread { text-style: bold; }
+    HeadlineList > .headline-list--meta { color: $text-muted; }
+    HeadlineList > .headline-list--star { color: $warning; }
+    HeadlineList > .headline-list--loading { color: $text-disabled; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.generation = 0
+        self._rows: dict[int, Headline] = {}
+        self._pending: set[int] = set()
+        self.fetched_rows = 0  # rows received from the store since start (tests watch it)
+
+    # -- data in ----------------------------------------------------------------------
+    def load(
+        self, generation: int, total: int, start: int, rows: Sequence[Headline], cursor: int
+    ) -> None:
+        """Show a freshly counted view: `rows` are the rows from index `start`."""
+        self.generation = generation
+        self._rows = {start + i: row for i, row in enumerate(rows)}
+        self.fetched_rows += len(rows)
+        self._pending.clear()
+        self.set_row_count(total)
+        self.place_cursor(cursor)
+        self.post_message(HeadlineHighlighted(self.current))
+
+    def add_rows(self, generation: int, start: int, rows: Sequence[Headline]) -> None:
+        if generation != self.generation:
+            return  # an answer for a view that is gone
+        self._pending.discard(start)
+        self.fetched_rows += len(rows)
+        for i, row in enumerate(rows):
+            self._rows[start + i] = row
+        self._evict()
+        self.refresh()
+        if start <= self.cursor < start + len(rows):
+            self.post_message(HeadlineHighlighted(self.current))
+
+    def update_row(self, pk: int, **changes: object) -> Headline | None:
+        """Change a shown row in place (read/starred), repainting only that row."""
+        for index, row in self._rows.items():
+            if row.pk == pk:
+                new = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+                self._rows[index] = new
+                self.refresh_row(index)
+                return new
+        return None
+
+    def update_all(self, **changes: object) -> None:
+        for index, row in list(self._rows.items()):
+            self._rows[index] = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+        self.refresh()
+
+    # -- data out ---------------------------------------------------------------------
+    @property
+    def current(self) -> Headline | None:
+        return self._rows.get(self.cursor) if self.row_count else None
+
+    def row(self, index: int) -> Headline | None:
+        return self._rows.get(index)
+
+    def index_of(self, pk: int) -> int | None:
+        for index, row in self._rows.items():
+            if row.pk == pk:
+                return index
+        return None
+
+    @property
+    def cached_rows(self) -> int:
+        return len(self._rows)
+
+    def cursor_moved(self) -> None:
+        self.post_message(HeadlineHighlighted(self.current, by_user=True))
+
+    # -- drawing ----------------------------------------------------------------------
+    def render_row(self, index: int, width: int, selected: bool) -> Strip:
+        row = self._rows.get(index)
+        if row is None:
+            self._want(index)
+            style = self.get_component_rich_style("headline-list--loading")
+            return Strip([], 0).extend_cell_length(width, style) if width else Strip.blank(0)
+        text = self.row_text(row, width)
+        fill = None
+        if selected:
+            fill = self.get_component_rich_style("headline-list--cursor")
+            text.stylize(fill)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        return strip.extend_cell_length(width, fill).crop(0, width)
+
+    def row_text(self, row: Headline, width: int) -> Text:
+        meta = self.get_component_rich_style("headline-list--meta")
+        text = Text(no_wrap=True, end="")
+        text.append(UNREAD_MARK if not row.read else " ")
+        text.append(
+            STAR_MARK if row.starred else " ", self.get_component_rich_style("headline-list--star")
+        )
+        text.append(" ")
+        if row.date is not None:
+            local = row.date.astimezone()
+            stamp = local.strftime("%Y-%m-%d" if width >= 100 else "%b %d")
+        else:
+            stamp = ""
+        text.append(stamp.ljust(10 if width >= 100 else 6), meta)
+        text.append(" ")
+        feed_width = 18 if width >= 100 else 12
+        feed = row.feed_title
+        if len(feed) > feed_width:
+            feed = feed[: feed_width - 1] + "…"
+        text.append(feed.ljust(feed_width), meta)
+        text.append(" ")
+        # Plain append: a title like "[bold]x" shows as typed.
+        text.append(
+            row.title,
+            self.get_component_rich_style("headline-list--unread") if not row.read else "",
+        )
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def _want(self, index: int) -> None:
+        start = (index // self.WINDOW) * self.WINDOW
+        if start in self._pending:
+            return
+        self._pending.add(start)
+        # Keyset paging when a neighbour is known (cheap, stable under inserts); offset otherwise.
+        previous = self._rows.get(start - 1)
+        following = self._rows.get(start + self.WINDOW)
+        self.post_message(
+            WindowWanted(
+                self.generation,
+                start,
+                self.WINDOW,
+                after=previous.sort_key if previous else None,
+                before=following.sort_key if following and not previous else None,
+            )
+        )
+
+    def _evict(self) -> None:
+        keep = self.KEEP * self.WINDOW
+        top = self.scroll_offset.y
+        low, high = top - keep, top + self.page_height + keep
+        if len(self._rows) <= 2 * keep:
+            return
+        for index in [i for i in self._rows if (i < low or i > high) and i != self.cursor]:
+            del self._rows[index]

@@ -1,0 +1,130 @@
+"""Builders shared by the UI tests: a real store file and a real config in tmp_path.
+
+Dates are fixed so that snapshots are stable; `make_ctx` never refreshes on start
+unless asked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tuinews.config import Config, UISettings
+from tuinews.model import Article, Feed, Subscription, article_id, article_key
+from tuinews.store import Store
+from tuinews.ui.context import AppContext
+
+BASE_DATE = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def make_article(
+    url: str,
+    number: int,
+    *,
+    title: str | None = None,
+    when: datetime | None = None,
+    body: str | None = None,
+    link: str | None = None,
+) -> Article:
+    title = title if title is not None else f"Story {number} from {url.rsplit('/', 2)[-2]}"
+    when = when or BASE_DATE - timedelta(hours=number)
+    guid = f"{url}#{number}"
+    return Article(
+        id=article_id(url, article_key(guid, None, title, when)),
+        feed=url,
+        title=title,
+        link=link if link is not None else f"https://example.org/{number}",
+        guid=guid,
+        author="A. Writer",
+        published=when,
+        content=body
+        if body is not None
+        else (
+            f"<p>Paragraph one of story {number}.</p>"
+            f"<p>See <a href='https://example.org/more/{number}'>more</a>.</p>"
+        ),
+        content_type="html",
+        feed_title="",
+    )
+
+
+def save_feed(store: Store, url: str, title: str, articles: list[Article]) -> None:
+    info = store.feed_by_url(url)
+    assert info is not None, f"{url} is not synced"
+    store.save_fetch(
+        info.id,
+        Feed(url, title, articles=articles),
+        status=200,
+        etag=None,
+        last_modified=None,
+        fetched_at=BASE_DATE,
+        next_fetch=None,
+    )
+
+
+def default_subs() -> list[Subscription]:
+    return [
+        Subscription("https://news.example/a/rss", "Alpha News", ("news",)),
+        Subscription("https://news.example/b/rss", "Beta Daily", ("news",)),
+        Subscription("https://blog.example/c/rss", "Gamma Blog", ()),
+    ]
+
+
+def build_store(
+    path: Path,
+    subs: list[Subscription] | None = None,
+    per_feed: int = 6,
+    extra: dict[str, list[Article]] | None = None,
+) -> list[Subscription]:
+    subs = subs if subs is not None else default_subs()
+    with Store.open(path) as store:
+        store.sync_feeds(subs)
+        for index, sub in enumerate(subs):
+            articles = [
+                make_article(
+                    sub.url, index * 100 + n, when=BASE_DATE - timedelta(hours=n * 3 + index)
+                )
+                for n in range(per_feed)
+            ]
+            articles += (extra or {}).get(sub.url, [])
+            save_feed(store, sub.url, sub.title or sub.url, articles)
+    return subs
+
+
+def make_ctx(
+    tmp_path: Path,
+    subs: list[Subscription] | None = None,
+    *,
+    ui: UISettings | None = None,
+    per_feed: int = 6,
+    hint: str | None = None,
+    ephemeral: bool = False,
+    refresh_on_start: bool | None = False,
+    extra: dict[str, list[Article]] | None = None,
+    build: bool = True,
+    config_text: str = "",
+) -> AppContext:
+    store_path = tmp_path / "tuinews.db"
+    config_path = tmp_path / "config.toml"
+    if config_text:
+        config_path.write_text(config_text)
+    if build:
+        subs = build_store(store_path, subs, per_feed, extra)
+    subs = list(subs or [])
+    config = Config(feeds=tuple(subs), ui=ui or UISettings())
+    return AppContext(
+        config=config,
+        config_path=config_path,
+        store_path=store_path,
+        subscriptions=subs,
+        ephemeral=ephemeral,
+        hint=hint,
+        refresh_on_start=refresh_on_start,
+    )
+
+
+def test_builders_make_a_readable_store(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    with Store.open(ctx.store_path) as store:
+        assert len(store.feeds()) == 3
+        assert all(feed.total == 6 for feed in store.feeds())
