@@ -24,6 +24,7 @@ from tuinews.model import (
     article_key,
 )
 from tuinews.sources.sanitize import (
+    SUMMARY_LIMIT,
     clean_entity_line,
     clean_line,
     clean_text,
@@ -48,6 +49,32 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _DIGITS = re.compile(r"\d{1,18}")
 
 
+def _line(value: str) -> str:
+    """clean_entity_line, skipping the work when it provably changes nothing.
+
+    A printable string (no controls, no separators but ASCII space) with no "&", no
+    doubled or edge spaces is already what clean_entity_line would return.
+    """
+    if value.isprintable() and "&" not in value and "  " not in value and value == value.strip():
+        return value
+    return clean_entity_line(value)
+
+
+def summary_of(body: str, is_html: bool) -> str:
+    """html_to_plain of the body, fed only as much of a long body as the summary needs."""
+    if not is_html:
+        body = _escape_for_plain(body[:_SUMMARY_SOURCE_LIMIT])
+    # html_to_plain cuts at a word boundary before SUMMARY_LIMIT characters, so a prefix
+    # whose digest is already longer than that yields the very same summary.
+    size = 4 * SUMMARY_LIMIT
+    while size < min(len(body), _SUMMARY_SOURCE_LIMIT):
+        summary = html_to_plain(body[:size])
+        if len(summary) > SUMMARY_LIMIT:
+            return summary
+        size *= 4
+    return html_to_plain(body[:_SUMMARY_SOURCE_LIMIT])
+
+
 def direction_for(language: str | None) -> Direction | None:
     """ "rtl" for right-to-left languages (any regional variant), else None."""
     if not language:
@@ -69,7 +96,8 @@ def resolve_link(value: str | None, base: str | None) -> str | None:
     """
     if not value:
         return None
-    link = clean_url(value[:URL_LIMIT])
+    link = value if len(value) < URL_LIMIT and value.isprintable() and " " not in value else ""
+    link = link or clean_url(value[:URL_LIMIT])
     if not link:
         return None
     if link.startswith(("https://", "http://")):
@@ -128,7 +156,7 @@ def build_article(
     language: str | None = None,
 ) -> Article:
     """An `Article` from raw strings; `link` must already be resolved (see resolve_link)."""
-    clean_title = clean_entity_line(title[:TITLE_LIMIT]) if title else ""
+    clean_title = _line(title[:TITLE_LIMIT]) if title else ""
     body = content or description or ""
     if content:
         body_type: ContentType = content_type
@@ -138,11 +166,10 @@ def build_article(
         body = body[:BODY_LIMIT]
     digest_source = description or content or ""
     digest_is_html = description_is_html if description else body_type == "html"
-    if digest_is_html:
-        summary = html_to_plain(digest_source[:_SUMMARY_SOURCE_LIMIT])
-    else:
-        summary = html_to_plain(_escape_for_plain(digest_source[:_SUMMARY_SOURCE_LIMIT]))
-    clean_guid = clean_line(guid[:URL_LIMIT]) if guid else None
+    summary = summary_of(digest_source, digest_is_html)
+    clean_guid = _line(guid[:URL_LIMIT]) if guid and "&" not in guid else None
+    if guid and clean_guid is None:
+        clean_guid = clean_line(guid[:URL_LIMIT])
     clean_title = title_or_fallback(clean_title, summary, link)
     key = article_key(clean_guid or None, link, clean_title, published)
     article = Article(
@@ -151,7 +178,7 @@ def build_article(
         title=clean_title,
         link=link,
         guid=clean_guid or None,
-        author=(clean_entity_line(author[:LINE_LIMIT]) or None) if author else None,
+        author=(_line(author[:LINE_LIMIT]) or None) if author else None,
         published=published,
         updated=updated,
         summary=summary,

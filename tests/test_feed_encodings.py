@@ -1,0 +1,74 @@
+"""Legacy and mislabelled encodings decode to the right letters."""
+
+from __future__ import annotations
+
+import pytest
+
+from tuinews.sources.feeds import parse_feed
+
+URL = "https://enc.example/feed"
+
+
+def rss(title: str, item: str, declaration: str | None) -> str:
+    head = f'<?xml version="1.0" encoding="{declaration}"?>\n' if declaration else ""
+    return (
+        f'{head}<rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://enc.example/</link><item><title>{item}</title>"
+        "<link>https://enc.example/1</link></item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("codec", "declaration", "text"),
+    [
+        ("cp1251", "windows-1251", "Новости дня"),
+        ("gb2312", "GB2312", "投资资讯网"),
+        ("euc-jp", "EUC-JP", "いしなお日記"),
+        ("shift_jis", "Shift_JIS", "ニュース速報"),
+        ("iso-8859-1", "ISO-8859-1", "Café crème brûlée"),
+        ("cp1252", "windows-1252", "“Smart” quotes — dash"),
+        ("koi8-r", "KOI8-R", "Привет мир"),
+    ],
+)
+def test_declared_legacy_encodings(codec: str, declaration: str, text: str) -> None:
+    feed = parse_feed(rss(text, text, declaration).encode(codec), URL)
+    assert feed.title == text
+    assert feed.articles[0].title == text
+
+
+def test_undeclared_latin1_french() -> None:
+    text = "Les élèves préfèrent l'été à Noël"
+    feed = parse_feed(rss("Journal", text, None).encode("latin-1"), URL)
+    assert feed.articles[0].title == text
+
+
+def test_http_charset_beats_declaration() -> None:
+    data = rss("Новости", "Новости", "iso-8859-1").encode("cp1251")
+    feed = parse_feed(data, URL, content_type="application/rss+xml; charset=windows-1251")
+    assert feed.title == "Новости"
+
+
+def test_declared_latin1_but_really_utf8() -> None:
+    data = rss("Crème", "Ünïcödé ✓", "ISO-8859-1").encode("utf-8")
+    feed = parse_feed(data, URL)
+    assert feed.title == "Crème"
+    assert feed.articles[0].title == "Ünïcödé ✓"
+
+
+def test_declared_utf8_but_really_latin1() -> None:
+    data = rss("Crème", "Fête", "utf-8").encode("latin-1")
+    assert parse_feed(data, URL).articles[0].title == "Fête"
+
+
+@pytest.mark.parametrize("codec", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_byte_order_marks(codec: str) -> None:
+    text = "Ελληνικά και 日本語"
+    data = rss(text, text, None).encode(codec)
+    if codec in ("utf-16-le", "utf-16-be"):
+        data = ("\ufeff".encode(codec)) + data
+    assert parse_feed(data, URL).articles[0].title == text
+
+
+def test_json_feed_in_utf16() -> None:
+    data = '{"version": "https://jsonfeed.org/version/1.1", "title": "Ünï", "items": []}'
+    assert parse_feed(data.encode("utf-16"), URL).title == "Ünï"

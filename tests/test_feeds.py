@@ -1,0 +1,393 @@
+"""parse_feed per format, per kind of damage, and against hostile input."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tuinews.errors import SourceError
+from tuinews.model import Feed
+from tuinews.sources.dates import parse_date
+from tuinews.sources.feeds import looks_like_feed, parse_feed
+
+URL = "https://example.org/feed"
+
+
+def parse(text: str | bytes, url: str = URL) -> Feed:
+    return parse_feed(text.encode() if isinstance(text, str) else text, url)
+
+
+RSS_090 = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns="http://my.netscape.com/rdf/simple/0.9/">
+  <channel><title>Old Netscape</title><link>http://old.example/</link>
+  <description>0.90</description></channel>
+  <item><title>First</title><link>http://old.example/1</link></item>
+  <item><title>Second</title><link>http://old.example/2</link></item>
+</rdf:RDF>"""
+
+RSS_091 = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"
+ "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel><title>Ninety-one</title><link>http://n.example/</link>
+<description>d</description><language>en-us</language>
+<item><title>Caf&eacute; opens&nbsp;today</title><link>http://n.example/cafe</link>
+<description>It &amp; more</description></item></channel></rss>"""
+
+RSS_092 = """<rss version="0.92"><channel><title>Ninety-two</title>
+<link>http://n.example/</link><description>d</description>
+<item><description>Only a description, no title at all here</description>
+<enclosure url="http://n.example/a.mp3" length="1234" type="audio/mpeg"/></item>
+</channel></rss>"""
+
+RSS_10 = """<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+ <channel rdf:about="http://r.example/"><title>RDF site</title><link>http://r.example/</link>
+ <description>one</description><dc:language>de</dc:language></channel>
+ <item rdf:about="http://r.example/a"><title>Eins</title><link>http://r.example/a</link>
+ <dc:date>2024-03-01T10:00:00+01:00</dc:date><dc:creator>Anna</dc:creator>
+ <dc:subject>News</dc:subject></item>
+</rdf:RDF>"""
+
+RSS_20 = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel><title>Two &amp; more</title><link>https://two.example/</link>
+<description>&lt;b&gt;about&lt;/b&gt;</description><language>en</language>
+<item><title>Older</title><link>/posts/older</link><guid isPermaLink="false">id-1</guid>
+<pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;Short &amp;amp; sweet&lt;/p&gt;</description>
+<content:encoded><![CDATA[<p>Full <b>body</b></p>]]></content:encoded>
+<author>jo@two.example (Jo Writer)</author><category>a</category><category>b</category></item>
+<item><title>Newer</title><guid>https://two.example/newer</guid>
+<pubDate>Tue, 02 Jan 2024 10:00:00 +0100</pubDate><description>plain</description></item>
+<item><title>Undated</title><link>https://two.example/undated</link></item>
+<item><title>Duplicate of first</title><guid isPermaLink="false">id-1</guid></item>
+</channel></rss>"""
+
+ATOM_03 = """<?xml version="1.0" encoding="utf-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#">
+<title>Atom 0.3</title><link rel="alternate" type="text/html" href="http://a03.example/"/>
+<entry><title>Old entry</title><link rel="alternate" type="text/html" href="http://a03.example/1"/>
+<id>tag:a03,2005:1</id><issued>2005-06-01T12:00:00Z</issued><modified>2005-06-02T12:00:00Z</modified>
+<content type="text/html" mode="escaped">&lt;p&gt;Hello 0.3&lt;/p&gt;</content></entry></feed>"""
+
+ATOM_10 = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="he" xml:base="https://atom.example/blog/">
+<title type="html">&lt;b&gt;Atom&lt;/b&gt; one</title><link href="./"/>
+<author><name>Feed Author</name></author>
+<entry><title>Entry</title><link href="entry-1"/><link rel="enclosure" href="e.mp3"
+ type="audio/mpeg" length="99"/><id>urn:1</id><updated>2024-02-01T00:00:00Z</updated>
+<published>2024-01-31T23:00:00-02:00</published><category term="t1" label="Label 1"/>
+<summary>Sum &lt;not a tag&gt;</summary>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>X<b>H</b>TML</p></div></content>
+</entry></feed>"""
+
+JSON_10 = {
+    "version": "https://jsonfeed.org/version/1",
+    "title": "JSON one",
+    "home_page_url": "https://j.example/",
+    "author": {"name": "Old Author"},
+    "items": [
+        {
+            "id": "1",
+            "url": "https:\\/\\/j.example\\/1",
+            "content_text": "text body <not html>",
+            "date_published": "2024-01-01T00:00:00Z",
+        }
+    ],
+}
+JSON_11 = {
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "Podcast",
+    "language": "ar-EG",
+    "items": [
+        {
+            "id": "ep1",
+            "title": "Episode",
+            "url": "/ep1",
+            "content_html": "<p>Show notes</p>",
+            "authors": [{"name": "Host"}],
+            "tags": ["x", "x", "y"],
+            "attachments": [
+                {"url": "https://j.example/ep1.m4a", "mime_type": "audio/x-m4a", "size_in_bytes": 5}
+            ],
+        }
+    ],
+}
+
+PODCAST = """<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+ xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Cast</title>
+<link>https://cast.example/</link><item><title>Ep 1</title><guid>ep-1</guid>
+<enclosure url="https://cdn.example/ep1.mp3" length="not-a-number" type="audio/mpeg"/>
+<media:group><media:content url="https://cdn.example/ep1.ogg" type="audio/ogg" fileSize="77"/>
+</media:group><itunes:author>Hosts</itunes:author></item></channel></rss>"""
+
+
+def test_rss_090_items_outside_channel() -> None:
+    feed = parse(RSS_090)
+    assert feed.title == "Old Netscape"
+    assert [a.title for a in feed.articles] == ["First", "Second"]
+    assert feed.articles[0].link == "http://old.example/1"
+
+
+def test_rss_091_html_entities_and_dtd() -> None:
+    feed = parse(RSS_091.encode("latin-1"))
+    article = feed.articles[0]
+    assert article.title == "Café opens today"
+    assert article.summary == "It & more"
+    assert feed.language == "en-us"
+
+
+def test_rss_092_untitled_item_takes_body_words_and_enclosure() -> None:
+    article = parse(RSS_092).articles[0]
+    assert article.title.startswith("Only a description")
+    assert article.enclosures[0].url == "http://n.example/a.mp3"
+    assert article.enclosures[0].length == 1234
+
+
+def test_rss_10_rdf() -> None:
+    feed = parse(RSS_10)
+    article = feed.articles[0]
+    assert (feed.title, feed.language) == ("RDF site", "de")
+    assert article.published == datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    assert article.author == "Anna"
+    assert article.categories == ("News",)
+    assert article.language == "de"
+
+
+def test_rss_20_fields_order_dedupe_and_links() -> None:
+    feed = parse(RSS_20)
+    assert feed.title == "Two & more"
+    assert feed.description == "about"
+    titles = [a.title for a in feed.articles]
+    # newest first, undated after dated, duplicate guid dropped (first kept)
+    assert titles == ["Newer", "Older", "Undated"]
+    older = next(a for a in feed.articles if a.title == "Older")
+    assert older.link == "https://two.example/posts/older"
+    assert older.guid == "id-1"
+    assert older.author == "Jo Writer"
+    assert older.content == "<p>Full <b>body</b></p>"
+    assert older.content_type == "html"
+    assert older.summary == "Short & sweet"
+    assert older.categories == ("a", "b")
+    assert older.feed == URL and older.feed_title == "Two & more"
+    newer = next(a for a in feed.articles if a.title == "Newer")
+    assert newer.link == "https://two.example/newer"  # permalink guid
+    assert newer.published == datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
+    assert len({a.id for a in feed.articles}) == 3
+
+
+def test_atom_03() -> None:
+    article = parse(ATOM_03).articles[0]
+    assert article.published == datetime(2005, 6, 1, 12, 0, tzinfo=UTC)
+    assert article.updated == datetime(2005, 6, 2, 12, 0, tzinfo=UTC)
+    assert article.summary == "Hello 0.3"
+    assert article.link == "http://a03.example/1"
+
+
+def test_atom_10_xml_base_xhtml_rtl() -> None:
+    feed = parse(ATOM_10)
+    article = feed.articles[0]
+    assert feed.title == "Atom one"
+    assert feed.link == "https://atom.example/blog/"
+    assert feed.direction == "rtl" and article.direction == "rtl"
+    assert article.link == "https://atom.example/blog/entry-1"
+    assert article.enclosures[0].url == "https://atom.example/blog/e.mp3"
+    assert article.enclosures[0].length == 99
+    assert article.author == "Feed Author"
+    assert article.categories == ("Label 1",)
+    assert article.summary == "Sum <not a tag>"
+    assert "<b>H</b>" in article.content and "xmlns" not in article.content
+    assert article.published == datetime(2024, 2, 1, 1, 0, tzinfo=UTC)
+
+
+def test_json_feed_10_and_escaped_slashes() -> None:
+    data = json.dumps(JSON_10).replace("\\\\/", "\\/")
+    feed = parse(data)
+    article = feed.articles[0]
+    assert article.link == "https://j.example/1"
+    assert article.content_type == "text"
+    assert article.summary == "text body <not html>"
+    assert article.author == "Old Author"
+
+
+def test_json_feed_11_podcast() -> None:
+    feed = parse(json.dumps(JSON_11))
+    article = feed.articles[0]
+    assert article.link is None or article.link.startswith("https://")
+    assert article.enclosures[0].type == "audio/x-m4a"
+    assert article.enclosures[0].length == 5
+    assert article.categories == ("x", "y")
+    assert article.author == "Host"
+    assert feed.direction == "rtl"
+
+
+def test_podcast_enclosures() -> None:
+    article = parse(PODCAST).articles[0]
+    assert [(e.url, e.length) for e in article.enclosures] == [
+        ("https://cdn.example/ep1.mp3", None),
+        ("https://cdn.example/ep1.ogg", 77),
+    ]
+    assert article.author == "Hosts"
+
+
+def test_looks_like_feed() -> None:
+    assert looks_like_feed(RSS_20.encode())
+    assert looks_like_feed(b"\xef\xbb\xbf  " + ATOM_10.encode())
+    assert looks_like_feed(json.dumps(JSON_11).encode())
+    assert not looks_like_feed(b"<!DOCTYPE html><html><body>hi</body></html>")
+    assert not looks_like_feed(b"# Markdown title\n")
+    assert not looks_like_feed(b"")
+
+
+# --- damage -------------------------------------------------------------------------
+
+
+def test_leading_whitespace_and_bom() -> None:
+    assert parse("\n\n   " + RSS_20).title == "Two & more"
+    assert parse(b"\xef\xbb\xbf" + RSS_20.encode()).title == "Two & more"
+    utf16 = RSS_20.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert parse(utf16).title == "Two & more"
+
+
+def test_truncated_feed_keeps_items_so_far() -> None:
+    cut = RSS_20[: RSS_20.index("<item><title>Undated")]
+    titles = {a.title for a in parse(cut).articles}
+    assert titles == {"Older", "Newer"}
+
+
+def test_atom_inside_xhtml_page() -> None:
+    page = (
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "x.dtd">'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        + ATOM_10[ATOM_10.index("<feed") :]
+        + "<br></body></html>"
+    )
+    assert parse(page).articles[0].title == "Entry"
+
+
+def test_cdata_in_link_guid_and_date() -> None:
+    feed = parse(
+        "<rss><channel><title>c</title><item><title><![CDATA[  Padded  ]]></title>"
+        "<link><![CDATA[ https://c.example/1 ]]></link><guid><![CDATA[g1]]></guid>"
+        "<pubDate><![CDATA[Wed, 29 May 2019 10:16:00 +0530]]></pubDate></item></channel></rss>"
+    )
+    article = feed.articles[0]
+    assert (article.title, article.link, article.guid) == ("Padded", "https://c.example/1", "g1")
+    assert article.published == datetime(2019, 5, 29, 4, 46, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tue, 10 Jun 2003 04:00:00 GMT", datetime(2003, 6, 10, 4, 0, tzinfo=UTC)),
+        ("Tue, 10 Jun 2003 04:00:00 EST", datetime(2003, 6, 10, 9, 0, tzinfo=UTC)),
+        ("10 Jun 03 04:00 -0000", datetime(2003, 6, 10, 4, 0, tzinfo=UTC)),
+        ("2006-01-11 16:43:21 -0800", datetime(2006, 1, 12, 0, 43, 21, tzinfo=UTC)),
+        ("2003-12-13T18:30:02Z", datetime(2003, 12, 13, 18, 30, 2, tzinfo=UTC)),
+        ("2003-12-13", datetime(2003, 12, 13, tzinfo=UTC)),
+        ("Sun Jan  4 16:29:06 2004", datetime(2004, 1, 4, 16, 29, 6, tzinfo=UTC)),
+        ("0000-01-01T00:00:00Z", None),
+        ("Fri, 31 Dec 9999 23:59:59 -1200", None),
+        ("yesterday-ish", None),
+        ("", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_odd_dates(text: str, expected: datetime | None) -> None:
+    assert parse_date(text) == expected
+
+
+# --- hostile input ------------------------------------------------------------------
+
+
+def test_not_a_feed_html_page() -> None:
+    with pytest.raises(SourceError, match="not a feed: looks like an HTML page"):
+        parse("<!DOCTYPE html><html><head><title>x</title></head><body><p>hi<br></body></html>")
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n", b"\x00\x01\x02\xff\xfe\x00garbage" * 50])
+def test_empty_or_binary_raises_source_error(data: bytes) -> None:
+    with pytest.raises(SourceError):
+        parse(data)
+
+
+@pytest.mark.parametrize(
+    "data", ['{"version": "https://jsonfeed.org/version/1", "items": 3}', '{"items": [', "[1,2]"]
+)
+def test_invalid_json_feed(data: str) -> None:
+    with pytest.raises(SourceError, match="invalid JSON Feed"):
+        parse(data)
+
+
+def test_external_entity_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        "<rss><channel><title>t &xxe;</title><item><title>i &xxe;</title>"
+        "<description>&xxe;</description></item></channel></rss>"
+    )
+    feed = parse(doc)
+    assert "TOP-SECRET" not in repr(feed)
+
+
+def test_billion_laughs_is_bounded() -> None:
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + str(n - 1) + ";") * 10 if n > 1 else "&lol;" * 10}">'
+        for n in range(1, 10)
+    )
+    doc = (
+        f"<?xml version='1.0'?><!DOCTYPE rss [{entities}]>"
+        "<rss><channel><title>&lol9;</title><item><title>&lol9;</title></item></channel></rss>"
+    )
+    try:
+        feed = parse(doc)
+    except SourceError:
+        return
+    assert len(repr(feed)) < 100_000
+
+
+def test_fifty_thousand_items() -> None:
+    items = "".join(f"<item><title>n{i}</title><guid>g{i}</guid></item>" for i in range(50_000))
+    feed = parse(f"<rss><channel><title>big</title>{items}</channel></rss>")
+    assert len(feed.articles) == 50_000
+
+
+def test_huge_title_is_cut() -> None:
+    feed = parse(
+        f"<rss><channel><title>{'x' * 10_000_000}</title><item><title>"
+        f"{'y ' * 5_000_000}</title></item></channel></rss>"
+    )
+    assert len(feed.title) <= 1_000
+    assert len(feed.articles[0].title) <= 1_000
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    body = "<div>" * 20_000 + "deep" + "</div>" * 20_000
+    try:
+        parse(
+            f"<rss><channel><title>d</title><item><title>t</title><description>{body}"
+            "</description></item></channel></rss>"
+        )
+    except SourceError:
+        pass
+    json_body = '{"version": "https://jsonfeed.org/version/1", "items": ' + "[" * 20_000
+    with pytest.raises(SourceError):
+        parse(json_body + "]" * 20_000 + "}")
+
+
+def test_escape_sequences_never_survive() -> None:
+    feed = parse(
+        "<rss><channel><title>a&#27;]52;c;ZXZpbA==&#7;b</title><item><title>\u202eevil&#x9b;2J"
+        "</title><description>x&amp;#27;[31m</description><author>&#x1b;</author>"
+        "</item></channel></rss>"
+    )
+    article = feed.articles[0]
+    for value in (feed.title, article.title, article.summary, article.content):
+        assert "\x1b" not in value and "\x9b" not in value and "\u202e" not in value
