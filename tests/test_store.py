@@ -1,0 +1,517 @@
+"""The SQLite store, on real files: feeds, saving fetches, views, marks, search, retention."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tuinews.errors import StoreError
+from tuinews.model import Article, Enclosure, Feed, Subscription, article_id, article_key
+from tuinews.store import SaveStats, Store, View
+from tuinews.store.fts import fts_query
+
+A_URL = "https://a.example/feed"
+B_URL = "https://b.example/feed"
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def make_article(
+    url: str,
+    n: int,
+    *,
+    guid: str | None = "auto",
+    link: str | None = None,
+    title: str | None = None,
+    published: datetime | None = None,
+    **fields: object,
+) -> Article:
+    guid = f"{url}#{n}" if guid == "auto" else guid
+    title = title if title is not None else f"Article number {n}"
+    key = article_key(guid, link, title, published)
+    return Article(
+        id=article_id(url, key),
+        feed=url,
+        title=title,
+        guid=guid,
+        link=link,
+        published=published if published is not None else T0 + timedelta(minutes=n),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def save(
+    store: Store, feed_id: int, items: list[Article], *, at: datetime = T0, title: str = "Feed"
+) -> SaveStats:
+    url = items[0].feed if items else "x"
+    return store.save_fetch(
+        feed_id,
+        Feed(url, title, articles=items),
+        status=200,
+        etag='"v1"',
+        last_modified="Fri, 01 Mar 2024 12:00:00 GMT",
+        fetched_at=at,
+        next_fetch=at + timedelta(hours=1),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "store.db") as opened:
+        opened.sync_feeds([Subscription(A_URL, "Feed A", ("news",)), Subscription(B_URL)])
+        yield opened
+
+
+def feed_id(store: Store, url: str) -> int:
+    info = store.feed_by_url(url)
+    assert info is not None
+    return info.id
+
+
+# ---- feeds ------------------------------------------------------------------------------
+
+
+def test_sync_feeds_adds_updates_and_keeps_subscription_order(store: Store) -> None:
+    store.sync_feeds(
+        [Subscription("https://c.example/rss", "C"), Subscription(B_URL, "Bee", ("x", "y"))]
+    )
+    feeds = store.feeds()
+    assert [f.url for f in feeds] == ["https://c.example/rss", B_URL, A_URL]
+    assert feeds[1].title == "Bee" and feeds[1].tags == ("x", "y")
+    assert feeds[0].unread == feeds[0].total == 0 and feeds[0].last_refresh is None
+
+
+def test_feed_title_falls_back_to_the_feeds_own_title_then_url(store: Store) -> None:
+    b = feed_id(store, B_URL)
+    assert store.feed(b) is not None and store.feed(b).title == B_URL  # type: ignore[union-attr]
+    save(store, b, [make_article(B_URL, 1)], title="The B Times")
+    info = store.feed(b)
+    assert info is not None and info.title == "The B Times"
+    assert store.headlines(View(), limit=1)[0].feed_title == "The B Times"
+
+
+def test_remove_feed_removes_its_articles_only(store: Store) -> None:
+    a, b = feed_id(store, A_URL), feed_id(store, B_URL)
+    save(store, a, [make_article(A_URL, n) for n in range(3)])
+    save(store, b, [make_article(B_URL, n) for n in range(2)])
+    store.remove_feed(a)
+    assert store.feed(a) is None
+    assert {h.feed_id for h in store.headlines(View(), limit=10)} == {b}
+    assert store.count(View()) == 2
+    assert store.headlines(View(search="article"), limit=10) != []
+
+
+def test_change_feed_url_keeps_articles_and_refuses_a_taken_url(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    save(store, a, [make_article(A_URL, 1, guid="item-1")])
+    store.set_read([store.headlines(View(), limit=1)[0].pk], True)
+    new_url = "https://a.example/new-feed"
+    store.change_feed_url(a, new_url)
+    assert store.feed_by_url(A_URL) is None
+    # The same items under the new URL are recognised, and the read mark stays.
+    assert save(store, a, [make_article(new_url, 1, guid="item-1")]) == SaveStats(0, 0)
+    assert store.count(View(unread_only=True)) == 0
+    with pytest.raises(StoreError, match="already subscribed"):
+        store.change_feed_url(a, B_URL)
+
+
+def test_refresh_bookkeeping(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    assert store.last_refresh_time() is None
+    save(store, a, [make_article(A_URL, 1)], at=T0)
+    info = store.feed(a)
+    assert info is not None
+    assert (info.last_status, info.etag, info.last_refresh) == (200, '"v1"', T0)
+    assert info.next_fetch == T0 + timedelta(hours=1)
+    later = T0 + timedelta(hours=2)
+    store.record_failure(a, status=503, error="HTTP 503", at=later, next_fetch=None)
+    store.record_failure(a, status=None, error="timed out", at=later, next_fetch=None)
+    info = store.feed(a)
+    assert info is not None
+    assert (info.failures, info.last_error, info.last_error_at) == (2, "timed out", later)
+    assert info.last_refresh == T0 and not info.disabled
+    store.record_failure(a, status=410, error="gone", at=later, next_fetch=None, disable=True)
+    assert store.feed(a).disabled  # type: ignore[union-attr]
+    store.set_disabled(a, False)
+    store.record_not_modified(a, fetched_at=later, next_fetch=later + timedelta(hours=1))
+    info = store.feed(a)
+    assert info is not None
+    assert (info.failures, info.last_error, info.last_status, info.disabled) == (
+        0,
+        None,
+        304,
+        False,
+    )
+    assert store.last_refresh_time() == later
+    store.save_fetch(
+        a,
+        Feed(A_URL, "A"),
+        status=200,
+        etag=None,
+        last_modified=None,
+        fetched_at=later,
+        next_fetch=None,
+        source_mtime=1234.5,
+    )
+    assert store.feed(a).source_mtime == 1234.5  # type: ignore[union-attr]
+
+
+# ---- saving fetches ---------------------------------------------------------------------
+
+
+def test_every_article_field_survives_the_round_trip(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    original = make_article(
+        A_URL,
+        7,
+        link="https://a.example/7",
+        author="Ann Author",
+        updated=T0 + timedelta(days=1),
+        summary="A short summary",
+        content="<p>Body with <b>bold</b></p>",
+        content_type="html",
+        enclosures=(Enclosure("https://a.example/7.mp3", "audio/mpeg", 1234), Enclosure("u")),
+        categories=("science", "space"),
+        language="fr",
+        direction="rtl",
+        dateline="PARIS —",
+    )
+    save(store, a, [original])
+    stored = store.find_article(original.id)
+    assert stored is not None
+    expected = Article(**{name: getattr(original, name) for name in Article.__slots__})
+    expected.feed_title = "Feed A"
+    assert stored.article == expected
+    assert stored.feed_id == a and not stored.read and not stored.starred
+    assert stored.first_seen == T0
+
+
+def test_update_keeps_marks_and_items_that_leave_stay(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    first = [make_article(A_URL, n) for n in range(5)]
+    assert save(store, a, first) == SaveStats(new=5, updated=0)
+    assert save(store, a, first) == SaveStats(new=0, updated=0)
+    pks = {h.article_id: h.pk for h in store.headlines(View(), limit=10)}
+    store.set_read([pks[first[0].id]], True)
+    store.set_starred(pks[first[0].id], True)
+    changed = make_article(A_URL, 0, title="Corrected title", content="<p>fixed</p>")
+    second = [changed, *first[1:3], make_article(A_URL, 9)]  # items 3 and 4 left the feed
+    assert save(store, a, second, at=T0 + timedelta(hours=1)) == SaveStats(new=1, updated=1)
+    stored = store.article(pks[first[0].id])
+    assert stored is not None
+    assert stored.article.title == "Corrected title" and stored.read and stored.starred
+    assert stored.article.id == first[0].id
+    assert store.count(View()) == 6
+    assert store.count(View(feed_ids=(a,), unread_only=True)) == 5
+
+
+def test_identity_by_guid_then_link_then_title_and_date(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    by_guid = make_article(A_URL, 1, guid="tag:1", link="https://a.example/1")
+    by_link = make_article(A_URL, 2, guid=None, link="https://a.example/2")
+    by_hash = make_article(A_URL, 3, guid=None, link=None, title="No id at all")
+    save(store, a, [by_guid, by_link, by_hash])
+    store.set_read([h.pk for h in store.headlines(View(), limit=10)], True)
+    again = [
+        # Same guid, new link and title: the same article.
+        make_article(A_URL, 1, guid="tag:1", link="https://a.example/moved", title="New"),
+        # Same link, new title: the same article.
+        make_article(A_URL, 2, guid=None, link="https://a.example/2", title="Retitled"),
+        # No guid or link: a new title is a new article.
+        make_article(A_URL, 3, guid=None, link=None, title="Another title"),
+    ]
+    assert save(store, a, again) == SaveStats(new=1, updated=2)
+    unread = store.headlines(View(unread_only=True), limit=10)
+    assert [h.title for h in unread] == ["Another title"]
+
+
+def test_duplicate_items_in_one_fetch_are_saved_once(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    newest = make_article(A_URL, 1, title="Newest copy")
+    older = make_article(A_URL, 1, title="Older copy")
+    assert save(store, a, [newest, older]) == SaveStats(new=1, updated=0)
+    assert [h.title for h in store.headlines(View(), limit=5)] == ["Newest copy"]
+
+
+def test_sort_date_falls_back_to_updated_then_first_seen(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    updated_only = make_article(A_URL, 1, updated=T0 - timedelta(days=3))
+    updated_only.published = None
+    undated = make_article(A_URL, 2)
+    undated.published = None
+    save(store, a, [updated_only, undated], at=T0)
+    heads = store.headlines(View(), limit=5)
+    assert [h.sort_key[0] for h in heads] == [T0.timestamp(), (T0 - timedelta(days=3)).timestamp()]
+    assert heads[0].date is None and heads[1].date == T0 - timedelta(days=3)
+
+
+# ---- views, pagination, counts ----------------------------------------------------------
+
+
+@pytest.fixture
+def thousand(store: Store) -> Store:
+    """1,000 articles over two feeds; many share a date so the pk breaks ties."""
+    a, b = feed_id(store, A_URL), feed_id(store, B_URL)
+    for url, fid in ((A_URL, a), (B_URL, b)):
+        items = [make_article(url, n, published=T0 + timedelta(minutes=n // 7)) for n in range(500)]
+        save(store, fid, items)
+    heads = store.headlines(View(), limit=1000)
+    store.set_read([h.pk for h in heads if h.pk % 3 == 0], True)
+    for head in heads[::10]:
+        store.set_starred(head.pk, True)
+    return store
+
+
+def _expected_order(store: Store, view: View) -> list[int]:
+    rows = store.headlines(View(), limit=10_000)
+    wanted = [
+        h
+        for h in rows
+        if (view.feed_ids is None or h.feed_id in view.feed_ids)
+        and (not view.unread_only or not h.read)
+        and (not view.starred_only or h.starred)
+    ]
+    return [h.pk for h in wanted]
+
+
+def test_full_list_is_newest_first_with_pk_breaking_ties(thousand: Store) -> None:
+    keys = [h.sort_key for h in thousand.headlines(View(), limit=2000)]
+    assert len(keys) == 1000
+    assert keys == sorted(keys, reverse=True)
+    assert len({k[0] for k in keys}) < 1000  # ties exist
+
+
+VIEWS = [
+    View(),
+    View(unread_only=True),
+    View(starred_only=True),
+    View(unread_only=True, starred_only=True),
+    View(feed_ids=(1,)),
+    View(feed_ids=(2,), unread_only=True),
+    View(feed_ids=(1, 2)),
+    View(feed_ids=(1, 2), unread_only=True),
+    View(feed_ids=()),
+]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_keyset_pages_forward_and_backward_give_every_row_once(thousand: Store, view: View) -> None:
+    expected = _expected_order(thousand, view)
+    forward: list[int] = []
+    page = thousand.headlines(view, limit=37)
+    pages = [page]
+    while page:
+        forward += [h.pk for h in page]
+        page = thousand.headlines(view, limit=37, after=page[-1].sort_key)
+        pages.append(page)
+    assert forward == expected
+    assert thousand.count(view) == len(expected)
+    # Backward from the last page: each page newest first, together the same rows.
+    backward: list[int] = []
+    page = [p for p in pages if p][-1] if expected else []
+    while page:
+        backward = [h.pk for h in page] + backward
+        page = thousand.headlines(view, limit=37, before=page[0].sort_key)
+    assert backward == expected
+
+
+def test_offset_jumps_into_the_list(thousand: Store) -> None:
+    everything = [h.pk for h in thousand.headlines(View(unread_only=True), limit=1000)]
+    jumped = thousand.headlines(View(unread_only=True), limit=10, offset=500)
+    assert [h.pk for h in jumped] == everything[500:510]
+    after = thousand.headlines(View(), limit=5, after=jumped[0].sort_key, offset=5)
+    whole = [h.pk for h in thousand.headlines(View(), limit=1000)]
+    start = whole.index(jumped[0].pk) + 1
+    assert [h.pk for h in after] == whole[start + 5 : start + 10]
+
+
+def test_counts_follow_marks(thousand: Store) -> None:
+    counts = thousand.unread_counts()
+    assert sum(counts.values()) == thousand.count(View(unread_only=True))
+    for info in thousand.feeds():
+        assert (
+            info.unread
+            == counts[info.id]
+            == thousand.count(View(feed_ids=(info.id,), unread_only=True))
+        )
+        assert info.total == 500
+    assert thousand.count(View(starred_only=True)) == 100
+
+
+def test_mark_read_where_returns_changed_pks_for_undo(thousand: Store) -> None:
+    view = View(feed_ids=(2,), unread_only=True)
+    before = [h.pk for h in thousand.headlines(view, limit=1000)]
+    unread_total = thousand.count(View(unread_only=True))
+    changed = thousand.mark_read_where(View(feed_ids=(2,)))
+    assert sorted(changed) == sorted(before)
+    assert thousand.count(view) == 0 and thousand.unread_counts()[2] == 0
+    assert thousand.mark_read_where(View(feed_ids=(2,))) == []
+    thousand.set_read(changed, False)
+    assert [h.pk for h in thousand.headlines(view, limit=1000)] == before
+    assert thousand.count(View(unread_only=True)) == unread_total
+
+
+def test_store_can_be_used_from_another_thread(thousand: Store) -> None:
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(thousand.count(View())))
+    worker.start()
+    worker.join()
+    assert result == [1000]
+
+
+# ---- search -----------------------------------------------------------------------------
+
+
+def test_search_finds_words_in_title_summary_and_body_ranked(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    save(
+        store,
+        a,
+        [
+            make_article(A_URL, 1, title="Nothing here", content="<p>the <b>telescope</b> saw</p>"),
+            make_article(A_URL, 2, title="Telescope launched", content="<p>space news</p>"),
+            make_article(A_URL, 3, title="Other", summary="a telescope in the summary"),
+            make_article(A_URL, 4, title="Café crème", content="text", content_type="text"),
+        ],
+    )
+    found = store.headlines(View(search="telescope"), limit=10)
+    assert found[0].title == "Telescope launched"  # a title match ranks first
+    assert {h.title for h in found} == {"Nothing here", "Telescope launched", "Other"}
+    assert store.count(View(search="telescope")) == 3
+    assert [h.title for h in store.headlines(View(search="cafe"), limit=5)] == ["Café crème"]
+    assert store.count(View(search="teles*")) == 3
+    assert store.count(View(search="telescope space")) == 1
+    assert store.count(View(search='"telescope launched"')) == 1
+    assert store.headlines(View(search="bold"), limit=5) == []  # markup is not indexed
+
+
+def test_search_follows_content_changes_and_removals(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    save(store, a, [make_article(A_URL, 1, content="<p>original wording</p>")])
+    save(store, a, [make_article(A_URL, 1, content="<p>revised text</p>")])
+    assert store.count(View(search="original")) == 0
+    assert store.count(View(search="revised")) == 1
+    store.remove_feed(a)
+    assert store.count(View(search="revised")) == 0
+    integrity = sqlite3.connect(store.path).execute(
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)"
+    )
+    integrity.connection.close()
+
+
+def test_search_combines_with_filters_pages_and_mark_read(thousand: Store) -> None:
+    view = View(search="article", feed_ids=(1,), unread_only=True)
+    expected = thousand.count(view)
+    assert expected == thousand.count(View(feed_ids=(1,), unread_only=True))
+    seen: list[int] = []
+    page = thousand.headlines(view, limit=50)
+    while page:
+        seen += [h.pk for h in page]
+        page = thousand.headlines(view, limit=50, after=page[-1].sort_key)
+    assert len(seen) == len(set(seen)) == expected
+    assert all(h.feed_id == 1 and not h.read for h in thousand.headlines(view, limit=1000))
+    changed = thousand.mark_read_where(view)
+    assert len(changed) == expected and thousand.count(view) == 0
+
+
+@pytest.mark.parametrize(
+    "words",
+    ['"', "AND(", "*", "a AND", "NEAR(a b", "title:x", '"unterminated', "((", "-x", "^", "OR"],
+)
+def test_search_never_fails_on_what_the_user_types(thousand: Store, words: str) -> None:
+    view = View(search=words)
+    thousand.headlines(view, limit=10)
+    assert thousand.count(view) >= 0
+    thousand.mark_read_where(View(search=words, feed_ids=()))
+
+
+def test_fts_query_quotes_every_term() -> None:
+    assert fts_query('rust "type system" AND( x*') == '"rust" "type system" "AND(" "x"*'
+    assert fts_query('say "hi" x"y') == '"say" "hi" "x""y"'
+    assert fts_query("* ( ) -") is None
+
+
+# ---- look-ups, retention ----------------------------------------------------------------
+
+
+def test_find_article_by_pk_id_and_prefix(thousand: Store) -> None:
+    head = thousand.headlines(View(), limit=1)[0]
+    assert thousand.find_article(str(head.pk)).pk == head.pk  # type: ignore[union-attr]
+    assert thousand.find_article(head.article_id).pk == head.pk  # type: ignore[union-attr]
+    assert thousand.find_article(head.article_id[:10].upper()).pk == head.pk  # type: ignore[union-attr]
+    assert thousand.find_article("zzzz") is None
+    assert thousand.article(999_999) is None
+    with pytest.raises(StoreError, match="several"):
+        thousand.find_article("a")
+
+
+def test_cleanup_drops_old_keeps_starred_and_what_the_feed_still_lists(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    old = [make_article(A_URL, n, published=T0 - timedelta(days=100 + n)) for n in range(6)]
+    save(store, a, old, at=T0 - timedelta(days=90))
+    starred = store.find_article(old[0].id)
+    assert starred is not None
+    store.set_starred(starred.pk, True)
+    # Items 4 and 5 are still in the feed: dropping them would bring them back as new.
+    current = [*old[4:], *(make_article(A_URL, n) for n in range(10, 13))]
+    save(store, a, current, at=T0)
+    assert store.cleanup(days=30, per_feed=None, now=T0) == 3
+    left = {h.article_id for h in store.headlines(View(), limit=100)}
+    assert left == {old[0].id, old[4].id, old[5].id} | {i.id for i in current[2:]}
+    assert store.cleanup(days=None, per_feed=1, now=T0) == 0  # the rest is starred or listed
+    save(store, a, current[-1:], at=T0 + timedelta(hours=1))
+    assert store.cleanup(days=None, per_feed=1, now=T0) == 4
+    assert {h.article_id for h in store.headlines(View(), limit=100)} == {
+        old[0].id,
+        current[-1].id,
+    }
+    assert store.feed(a).total == 2  # type: ignore[union-attr]
+    assert store.cleanup(days=None, per_feed=None) == 0
+
+
+# ---- failures ---------------------------------------------------------------------------
+
+
+def test_disk_full_mid_save_rolls_back_and_says_so(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    save(store, a, [make_article(A_URL, 1)])
+    conn = store._conn
+    assert conn is not None
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: SQLITE_FULL
+    big = [make_article(A_URL, n, content="<p>" + "word " * 2000 + "</p>") for n in range(2, 60)]
+    with pytest.raises(StoreError, match="disk is full") as caught:
+        save(store, a, big, at=T0 + timedelta(hours=1))
+    assert str(caught.value).startswith(str(store.path))
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    assert store.count(View()) == 1
+    info = store.feed(a)
+    assert info is not None and info.total == 1 and info.last_refresh == T0
+    assert save(store, a, big) == SaveStats(new=58, updated=0)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_read_only_store_refuses_writes_cleanly(store: Store) -> None:
+    conn = store._conn
+    assert conn is not None
+    conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreError, match="read-only"):
+        save(store, feed_id(store, A_URL), [make_article(A_URL, 1)])
+    assert store.count(View()) == 0  # reading still works
+
+
+def test_closed_store_says_so(tmp_path: Path) -> None:
+    opened = Store.open(tmp_path / "s.db")
+    opened.close()
+    opened.close()
+    with pytest.raises(StoreError, match="closed"):
+        opened.feeds()
+
+
+def test_store_folder_is_created(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "deep" / "er" / "s.db") as opened:
+        assert opened.feeds() == []
