@@ -221,23 +221,27 @@ def _category_value(tags: Iterable[str]) -> str:
 
 
 def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
-    """OPML 2.0: each feed in the folder of its first tag, all tags in `category`."""
+    """OPML 2.0: each feed in a folder named by its first tag, all tags in `category`."""
     from lxml import etree
 
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = _xml_safe(title)
     body = etree.SubElement(root, "body")
-    folders: dict[str, _Element] = {}
+    # A new folder starts whenever the first tag changes, so the document keeps the
+    # subscriptions' order (a folder name may then repeat; importers merge by name).
+    folder: _Element | None = None
+    folder_name: str | None = None
     for sub in subs:
         parent = body
         if sub.tags:
-            folder_name = _xml_safe(sub.tags[0])
-            if folder_name not in folders:
-                folders[folder_name] = etree.SubElement(
-                    body, "outline", text=folder_name, title=folder_name
-                )
-            parent = folders[folder_name]
+            if folder is None or folder_name != sub.tags[0]:
+                folder_name = sub.tags[0]
+                safe_name = _xml_safe(folder_name)
+                folder = etree.SubElement(body, "outline", text=safe_name, title=safe_name)
+            parent = folder
+        else:
+            folder, folder_name = None, None
         name = _xml_safe(sub.title or "")
         outline = etree.SubElement(parent, "outline", type="rss", text=name)
         if sub.title:

@@ -1,0 +1,54 @@
+"""newsboat `urls` files."""
+
+from __future__ import annotations
+
+from tuinews.model import Subscription
+from tuinews.sources.newsboat import parse_newsboat_urls, parse_newsboat_urls_report
+
+URLS = """\
+# my feeds
+https://example.org/feed.xml tech news
+
+https://lwn.net/headlines/rss "~LWN.net" linux "kernel news"
+http://blog.example.com/atom.xml "~Blog with \\"quotes\\"" personal   # trailing comment
+"query:Unread articles:unread = \\"yes\\""
+exec:~/bin/make-feed.sh
+filter:~/bin/clean.sh:https://example.net/rss
+javascript:alert(1)
+https://example.org/feed.xml duplicate
+"""
+
+
+def test_urls_tags_and_titles() -> None:
+    subs = parse_newsboat_urls(URLS, "urls")
+    assert subs == [
+        Subscription("https://example.org/feed.xml", None, ("tech", "news", "duplicate")),
+        Subscription("https://lwn.net/headlines/rss", "LWN.net", ("linux", "kernel news")),
+        Subscription("http://blog.example.com/atom.xml", 'Blog with "quotes"', ("personal",)),
+    ]
+
+
+def test_query_exec_filter_and_non_http_lines_are_reported() -> None:
+    _, skipped = parse_newsboat_urls_report(URLS, "urls")
+    assert len(skipped) == 4
+    assert skipped[0].startswith("skipped line 6 'query:Unread articles")
+    assert "query feeds are not supported" in skipped[0]
+    assert "exec:" in skipped[1] and "filter:" in skipped[2]
+    assert skipped[3] == "skipped line 9 'javascript:alert(1)': not an http(s) URL"
+
+
+def test_comments_blank_lines_and_crlf() -> None:
+    text = "# only comments\r\n\r\n   \r\nhttps://a.example/rss\r\n"
+    assert parse_newsboat_urls(text, "urls") == [Subscription("https://a.example/rss")]
+
+
+def test_controls_in_titles_and_tags_are_removed() -> None:
+    text = 'https://a.example/rss "~Evil\x1b]0;pwned\x07 title" "t\u202eag"\n'
+    [sub] = parse_newsboat_urls(text, "urls")
+    assert sub.title == "Evil ]0;pwned title"
+    assert sub.tags == ("t ag",)
+
+
+def test_unterminated_quote_does_not_crash() -> None:
+    [sub] = parse_newsboat_urls('https://a.example/rss "~Half open\n', "urls")
+    assert sub.title == "Half open"

@@ -1,0 +1,211 @@
+"""OPML import (including the damage real exports carry) and export."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuinews.errors import SourceError
+from tuinews.model import Subscription
+from tuinews.sources.opml import parse_opml, parse_opml_report, write_opml
+from tuinews.sources.sanitize import clean_line
+
+OPML_10 = b"""<?xml version="1.0"?>
+<opml version="1.0"><head><title>Old</title></head><body>
+<outline text="Flat feed" type="rss" xmlUrl="http://a.example/rss" htmlUrl="http://a.example/"/>
+</body></opml>"""
+
+OPML_11 = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<opml version="1.1"><body>
+<outline title="Caf\xe9 news" text="ignored" xmlurl="https://cafe.example/feed"/>
+</body></opml>"""
+
+OPML_20 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- exported -->
+<opml version="2.0"><head><title>Mine</title></head><body>
+  <outline text="Tech">
+    <outline text="Linux">
+      <outline text="LWN" xmlURL="https://lwn.net/headlines/rss"/>
+    </outline>
+    <outline text="Ars" XMLURL="https://feeds.arstechnica.com/arstechnica/index"/>
+  </outline>
+  <outline text="News">
+    <outline text="LWN again" xmlUrl="https://lwn.net/headlines/rss"/>
+  </outline>
+  <outline text="Empty folder" type="folder"/>
+</body></opml>"""
+
+
+def test_opml_1_0_flat() -> None:
+    assert parse_opml(OPML_10, "a.opml") == [
+        Subscription("http://a.example/rss", "Flat feed", (), "http://a.example/")
+    ]
+
+
+def test_opml_1_1_declared_legacy_charset_and_lowercase_attribute() -> None:
+    assert parse_opml(OPML_11, "b.opml") == [Subscription("https://cafe.example/feed", "Café news")]
+
+
+def test_opml_2_0_nesting_gives_one_tag_per_folder_level_and_merges_duplicates() -> None:
+    subs, skipped = parse_opml_report(OPML_20, "c.opml")
+    assert subs == [
+        Subscription("https://lwn.net/headlines/rss", "LWN", ("Tech", "Linux", "News")),
+        Subscription("https://feeds.arstechnica.com/arstechnica/index", "Ars", ("Tech",)),
+    ]
+    assert skipped == []
+
+
+def test_unusable_urls_are_skipped_and_reported() -> None:
+    data = b"""<opml version="2.0"><body>
+      <outline text="Relative" xmlUrl="feeds/x.xml"/>
+      <outline title="Script" xmlUrl="javascript:alert(1)"/>
+      <outline text="Typo" xmlUrl="hhttps://typo.example/rss"/>
+      <outline text="No URL"/>
+      <outline text="Old style" xmlUrl="feed://old.example/rss"/>
+    </body></opml>"""
+    subs, skipped = parse_opml_report(data, "d.opml")
+    assert subs == [Subscription("http://old.example/rss", "Old style")]
+    assert skipped == [
+        "skipped 'Relative': relative URL 'feeds/x.xml'",
+        "skipped 'Script': not an http(s) URL 'javascript:alert(1)'",
+        "skipped 'Typo': not an http(s) URL 'hhttps://typo.example/rss'",
+        "skipped 'No URL': no feed URL",
+    ]
+
+
+def test_relative_urls_resolve_against_the_folder_of_a_local_file(tmp_path: Path) -> None:
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "x.xml").write_text("<rss/>")
+    data = b'<opml version="2.0"><body><outline text="Local" xmlUrl="feeds/x.xml"/>' + (
+        b'<outline text="Missing" xmlUrl="feeds/none.xml"/></body></opml>'
+    )
+    subs, skipped = parse_opml_report(data, "e.opml", base=tmp_path)
+    assert subs == [Subscription(str(tmp_path / "feeds" / "x.xml"), "Local")]
+    assert skipped == ["skipped 'Missing': relative URL 'feeds/none.xml'"]
+
+
+def test_raw_ampersands_and_unescaped_quotes_are_repaired() -> None:
+    data = (
+        '<opml version="1.0"><body><outline text="Posts on &> /dev/null" '
+        'xmlUrl="https://a.example/rss?a=1&b=2" type="rss" />\n'
+        '<outline text="Газета "Коммерсантъ". Главное" title="Газета "Коммерсантъ". Главное" '
+        'xmlUrl="https://www.kommersant.ru/RSS/main.xml" type="rss" />\n</body></opml>'
+    ).encode()
+    subs = parse_opml(data, "f.opml")
+    assert [(sub.title, sub.url) for sub in subs] == [
+        ("Posts on &> /dev/null", "https://a.example/rss?a=1&b=2"),
+        ('Газета "Коммерсантъ". Главное', "https://www.kommersant.ru/RSS/main.xml"),
+    ]
+
+
+def test_bom_and_bidi_controls_in_titles() -> None:
+    data = (
+        "\ufeff<?xml version='1.0'?><opml version='1.0'><body>"
+        "<outline text='&#x202B;ynet&#x202C; \u05d7\u05d3\u05e9\u05d5\u05ea' "
+        "xmlUrl='http://ynet.example/rss'/></body></opml>"
+    ).encode()
+    [sub] = parse_opml(data, "g.opml")
+    assert sub.title == "ynet חדשות"
+
+
+def test_not_opml_raises_source_error() -> None:
+    for data in (b"", b"<rss><channel/></rss>", b"\x00\xff\xfe garbage", b"just text"):
+        with pytest.raises(SourceError):
+            parse_opml(data, "h.opml")
+
+
+def test_every_corpus_file_yields_subscriptions(corpus_opml: Path) -> None:
+    files = sorted(corpus_opml.glob("*.opml"))
+    assert len(files) == 14
+    empty = []
+    for path in files:
+        subs = parse_opml(path.read_bytes(), str(path))
+        if not subs:
+            empty.append(path.name)
+        for sub in subs:
+            assert sub.url.startswith(("http://", "https://")), (path.name, sub.url)
+            assert not any(unicodedata.category(ch) == "Cc" for ch in sub.title or "")
+            assert not any("\u202a" <= ch <= "\u202e" for ch in sub.title or "")
+    assert empty == []
+
+
+def test_corpus_damage_is_read_correctly(corpus_opml: Path) -> None:
+    russia = parse_opml(
+        (corpus_opml / "awesome-rss-feeds__russia_unescaped-quotes_illformed.opml").read_bytes(),
+        "russia",
+    )
+    assert len(russia) == 13
+    assert 'Газета "Коммерсантъ". Главное' in {sub.title for sub in russia}
+    hebrew, skipped = parse_opml_report(
+        (corpus_opml / "liferea__feedlist_he_hebrew-bidi-controls_bom.opml").read_bytes(), "he"
+    )
+    assert "ynet - חדשות היום" in {sub.title for sub in hebrew}
+    assert all(line.startswith("skipped ") for line in skipped)
+    no_titles = parse_opml(
+        (corpus_opml / "netnewswire__subs-no-title-attributes.opml").read_bytes(), "nnw"
+    )
+    assert all(sub.title for sub in no_titles)
+
+
+def test_write_opml_uses_first_tag_as_folder_and_keeps_all_tags() -> None:
+    subs = [
+        Subscription("https://a.example/rss", 'A "quoted" & <odd> title', ("Tech", "Daily")),
+        Subscription("https://b.example/rss", "Untagged", (), "https://b.example/"),
+        Subscription("https://c.example/rss", None, ("Tech",)),
+    ]
+    data = write_opml(subs)
+    assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert b'<opml version="2.0">' in data
+    assert b'category="/Tech,/Daily"' in data
+    # Order is kept: the untagged feed between them splits the "Tech" folder in two.
+    assert data.count(b'text="Tech"') == 2
+    assert parse_opml(data, "out.opml") == subs
+
+
+_clean_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff"),
+    max_size=30,
+).map(clean_line)
+_titles = st.one_of(st.none(), _clean_text.filter(bool))
+_tags = st.lists(_clean_text.filter(bool), max_size=3, unique=True).map(tuple)
+_urls = st.builds(
+    lambda host, path: f"https://{host}.example/{path}",
+    st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9_.~%-]{0,12}(\?a=1&b=2)?", fullmatch=True),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.builds(Subscription, _urls, _titles, _tags),
+        max_size=6,
+        unique_by=lambda sub: sub.url,
+    )
+)
+def test_round_trip_through_write_opml(subs: list[Subscription]) -> None:
+    assert parse_opml(write_opml(subs), "roundtrip.opml") == subs
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=400)
+    | st.text(max_size=200).map(
+        lambda text: (
+            '<opml><body><outline text="' + text + '" xmlUrl="http://a.example/' + text + '"/>'
+            "</body></opml>"
+        ).encode()
+    )
+)
+def test_arbitrary_bytes_raise_only_source_error_and_yield_no_controls(data: bytes) -> None:
+    try:
+        subs = parse_opml(data, "fuzz.opml")
+    except SourceError:
+        return
+    for sub in subs:
+        for value in (sub.url, sub.title or "", sub.html_url or "", *sub.tags):
+            assert not any(unicodedata.category(ch) == "Cc" for ch in value)
