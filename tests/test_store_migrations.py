@@ -1,0 +1,191 @@
+"""Opening store files: migrations from every earlier schema, and files that are refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tuinews.errors import StoreError
+from tuinews.store import Store, View, schema
+from tuinews.store.schema import SCHEMA_VERSION, migrate
+
+
+def _make_v1_store(path: Path) -> None:
+    """A store as the version-1 code left it: two feeds, articles, read and starred marks."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    migrate(conn, target=1)
+    conn.execute(
+        "INSERT INTO feeds (id, url, title, tags, position, last_refresh, seen_at) "
+        "VALUES (1, 'https://a.example/rss', 'A', ?, 0, 1.7e9, 1.7e9), "
+        "(2, 'https://b.example/rss', NULL, '[]', 1, NULL, NULL)",
+        (json.dumps(["news"]),),
+    )
+    rows = [
+        # pk, feed, key, title, content, content_type, read, starred
+        (1, 1, "g:1", "Volcano erupts", "<p>The <b>lava</b> flows</p>", "html", 1, 1),
+        (2, 1, "g:2", "Quiet day", "<p>nothing about lava</p>", "html", 0, 0),
+        (3, 2, "l:https://b/3", "Plain note", "a plain glacier text", "text", 0, 1),
+        (4, 2, "h:abc", "Markdown", "# Heading\n\nsome *glacier* words", "markdown", 1, 0),
+    ]
+    conn.executemany(
+        "INSERT INTO articles (pk, article_id, feed_id, key, title, content, content_type, "
+        "read, starred, first_seen, last_seen, sort_ts, content_hash) "
+        "VALUES (?, printf('%016x', ?), ?, ?, ?, ?, ?, ?, ?, 1.7e9, 1.7e9, 1.7e9 + ?, 'h')",
+        [
+            (pk, pk, feed, key, title, body, kind, read, star, pk)
+            for pk, feed, key, title, body, kind, read, star in rows
+        ],
+    )
+    conn.execute("COMMIT")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
+
+
+def test_a_version_1_store_is_migrated_with_its_data_and_marks(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    _make_v1_store(path)
+    with Store.open(path) as store:
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+        feeds = store.feeds()
+        assert [(f.url, f.title, f.tags, f.unread, f.total) for f in feeds] == [
+            ("https://a.example/rss", "A", ("news",), 1, 2),
+            ("https://b.example/rss", "https://b.example/rss", (), 1, 2),
+        ]
+        heads = store.headlines(View(), limit=10)
+        assert [(h.pk, h.read, h.starred) for h in heads] == [
+            (4, True, False),
+            (3, False, True),
+            (2, False, False),
+            (1, True, True),
+        ]
+        assert store.count(View(starred_only=True)) == 2
+        # Old rows are searchable: HTML bodies as plain text, text and Markdown as they are.
+        assert {h.pk for h in store.headlines(View(search="lava"), limit=10)} == {1, 2}
+        assert store.count(View(search="glacier")) == 2
+        assert store.count(View(search="volcano")) == 1
+        assert store.count(View(search="flows")) == 1
+        stored = store.article(1)
+        assert stored is not None and stored.article.content == "<p>The <b>lava</b> flows</p>"
+        # And new writes keep the index in step with the migrated rows.
+        store.set_read([2], True)
+        store.remove_feed(2)
+        assert store.count(View(search="glacier")) == 0
+        assert store.count(View(unread_only=True)) == 0
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
+    conn.close()
+
+
+def test_each_migration_step_is_applied_once(tmp_path: Path) -> None:
+    for start in range(SCHEMA_VERSION):
+        path = tmp_path / f"from-{start}.db"
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN")
+        migrate(conn, target=start)
+        conn.execute("COMMIT")
+        conn.close()
+        Store.open(path).close()
+        Store.open(path).close()  # opening a current store changes nothing
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+
+
+def test_a_failed_migration_leaves_the_old_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v1.db"
+    _make_v1_store(path)
+
+    def broken_step(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE articles ADD COLUMN half_done TEXT")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [schema.MIGRATIONS[0], broken_step])
+    with pytest.raises(StoreError, match="disk is full"):
+        Store.open(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(articles)")]
+    assert "half_done" not in columns and "body_text" not in columns
+    assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+    conn.close()
+
+
+def _snapshot(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), os.stat(path).st_mtime_ns
+
+
+def test_a_store_from_a_newer_tuinews_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 7")
+    conn.commit()
+    conn.close()
+    before = _snapshot(path)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert str(caught.value) == (
+        f"{path}: made by a newer tuinews (schema 7, this one reads up to {SCHEMA_VERSION})"
+    )
+    assert _snapshot(path) == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[feeds]\nurl = 'x'\n", os.urandom(8192), b"SQLite format 2\x00" + b"\x00" * 100],
+    ids=["text", "random", "almost-sqlite"],
+)
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    before = _snapshot(path)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert str(caught.value) == f"{path}: not a tuinews store (file is not a database)"
+    assert _snapshot(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("notes")) == ["notes.db"]
+
+
+def test_a_corrupt_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.db"
+    Store.open(path).close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = os.urandom(3996)  # the schema page
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="not a tuinews store"):
+        Store.open(path)
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE contacts (name TEXT)")
+    conn.commit()
+    conn.close()
+    before = _snapshot(path)
+    with pytest.raises(StoreError, match="not a tuinews store"):
+        Store.open(path)
+    assert _snapshot(path) == before
+
+
+def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with Store.open(path) as store:
+        assert store.feeds() == []
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="folder"):
+        Store.open(tmp_path)
