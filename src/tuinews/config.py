@@ -94,9 +94,12 @@ def decode_config(data: bytes, path: Path) -> str:
         raise ConfigError(f"{path}:{line}: not UTF-8 text (TOML files must be UTF-8)") from None
 
 
-def parse_config(text: str, path: Path) -> Config:
-    """Validate the text of a config file; `path` names it in errors and anchors paths."""
-    return _Reader(path, text).config(parse_toml(text, path))
+def parse_config(text: str, path: Path, data: Mapping[str, object] | None = None) -> Config:
+    """Validate the text of a config file; `path` names it in errors and anchors paths.
+
+    `data`, when given, is `parse_toml(text, path)` already done by the caller.
+    """
+    return _Reader(path, text).config(parse_toml(text, path) if data is None else data)
 
 
 def parse_toml(text: str, path: Path) -> dict[str, object]:
@@ -345,6 +348,9 @@ def key_path_text(where: KeyPath) -> str:
 # ------------------------------------------------------------ feed URLs
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# Most stored URLs are already canonical; recognising them cheaply keeps loading a
+# config with thousands of feeds fast.
+_PLAIN_HTTP = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?")
 
 
 def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
@@ -354,6 +360,8 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     and paths become absolute paths (`~` expanded, relative to `base_dir`, else the
     working directory). Raises ConfigError with the reason alone (no file or line).
     """
+    if _PLAIN_HTTP.fullmatch(text):
+        return text
     value = text.strip()
     if value.lower().startswith("feed:"):  # a browser's "subscribe" link
         value = value[5:]

@@ -32,6 +32,7 @@ from tuinews.config import (
     TomlLayout,
     canonical_feed_url,
     decode_config,
+    load_config,
     parse_config,
     parse_toml,
 )
@@ -80,7 +81,7 @@ class SubscriptionFile:
 
     def load(self) -> list[Subscription]:
         """The subscriptions, in file order (none when the file does not exist)."""
-        return list(self._read()[1].config.feeds)
+        return list(load_config(self.path).feeds)
 
     def add(self, sub: Subscription) -> None:
         """Append a feed; ConfigError "already subscribed: <url>" if it is there."""
@@ -195,7 +196,7 @@ class _Document:
         self.bom = bom
         self.newline = "\r" if "\r\n" in text else ""  # lines keep "\r"; "\n" joins them
         self.data = parse_toml(text, path)
-        self.config: Config = parse_config(text, path)
+        self.config: Config = parse_config(text, path, self.data)
         self.layout = TomlLayout(text)
         self.lines = list(self.layout.lines)
         self.expected: dict[str, Any] = copy.deepcopy(self.data)
@@ -396,10 +397,11 @@ class _Document:
     def checked_text(self) -> str:
         """The new text, refused unless it loads and holds exactly the intended data."""
         text = "\n".join(self.lines) + "\n" if self.lines else ""
-        if parse_toml(text, self.path) != self.expected:
+        data = parse_toml(text, self.path)
+        if data != self.expected:
             raise ConfigError(
                 f"{self.path}: cannot make this change safely in this file's layout; "
                 "please edit it by hand"
             )
-        parse_config(text, self.path)  # the new value must be valid too
+        parse_config(text, self.path, data)  # the new value must be valid too
         return text
