@@ -73,7 +73,12 @@ def _mostly_binary(head: str) -> bool:
 def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Feed:
     from tuinews.sources.xmlfeed import parse_xml_feed
 
-    outcome = parse_xml_feed(data, url, content_type)
+    try:
+        outcome = parse_xml_feed(data, url, content_type)
+    except ValueError:
+        # lxml signals text it cannot decode with UnicodeDecodeError (a ValueError);
+        # the contract promises callers nothing but SourceError.
+        raise SourceError(url, "not a feed: unreadable XML text") from None
     if outcome.feed is not None:
         return outcome.feed
     if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):

@@ -107,7 +107,16 @@ _NAMED_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-
 _DECLARED_ENTITY = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z_][\w.-]*)")
 
 
+# References to surrogates are not characters; libxml2's recover mode lets them through
+# as bytes that are not UTF-8, which lxml then fails to decode.
+_SURROGATE_REFERENCE = re.compile(
+    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9]\d\d|56\d{3}|57[0-2]\d\d|573[0-3]\d|5734[0-3]));"
+)
+
+
 def _fix_named_references(document: bytes) -> bytes:
+    if b"&#" in document and _SURROGATE_REFERENCE.search(document) is not None:
+        document = _SURROGATE_REFERENCE.sub(b"&#xFFFD;", document)
     if _NAMED_REFERENCE.search(document) is None:
         return document
     declared = set(_DECLARED_ENTITY.findall(document[:65536])) if b"<!ENTITY" in document else set()
