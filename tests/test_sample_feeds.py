@@ -264,10 +264,46 @@ def test_articles_folder_reads_front_matter_and_page_metadata() -> None:
 def test_text_articles_keep_their_dateline() -> None:
     feed = _load_articles_folder()
     datelines = {a.title: a.dateline for a in feed.articles if a.content_type == "text"}
-    assert datelines.get("Harbour Bridge Repainting to Start in Spring", "").startswith(
-        "PORT ALDER"
-    )
-    assert (datelines.get("The Ice Road Opens Early After a Hard Freeze") or "") == "RIVERTON"
+    assert datelines == {
+        "Harbour Bridge Repainting to Start in Spring": "PORT ALDER —",
+        "Lisbon’s Tile Restorers Train a New Generation": "LISBON —",
+        "The Ice Road Opens Early After a Hard Freeze": "RIVERTON",
+    }
+
+
+# Relative links in the samples, and where a reader must send the user when they follow one.
+RELATIVE_LINKS = [
+    ("city-desk.rss", "Kestrel Island", "https://courier.example/city/2026/11/tram-depot-market"),
+    ("city-desk.rss", "Night ferry", "https://courier.example/transport/buses/route-4"),
+    (
+        "city-desk.rss",
+        "Council approves",
+        "https://courier.example/council/papers/2026-11-17/item-6.pdf",
+    ),
+    ("lab-notes.atom", "Reading list", "https://labnotes.example.org/2026/11/crdt-reading/slides"),
+    ("lab-notes.atom", "Seminar", "https://labnotes.example.org/seminars/"),
+    (
+        "release-notes.json",
+        "Lanternfish 2.3.0",
+        "https://lanternfish.example.net/docs/configuration",
+    ),
+    (
+        "field-journal.rdf",
+        "Counting lichens",
+        "https://fieldjournal.example.com/2026/11/01/lichens/guide",
+    ),
+    ("terminal-hours.rss", "42:", "https://terminalhours.example/notes/42#reading"),
+    ("articles", "Notes from the Repair Café", "https://repaircafe.example.org/blog/safety"),
+]
+
+
+@pytest.mark.parametrize(("source", "title", "expected"), RELATIVE_LINKS)
+def test_relative_links_resolve_against_the_article(source: str, title: str, expected: str) -> None:
+    render = pytest.importorskip("tuinews.render")
+    feed = _load_articles_folder() if source == "articles" else _parse_sample_feed(source)
+    (article,) = [a for a in feed.articles if a.title.startswith(title)]
+    links = [link.url for link in render.render_article(article).links]
+    assert expected in links
 
 
 def test_opml_folders_become_tags() -> None:
