@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tuinews.config import load_config
 from tuinews.errors import ConfigError
@@ -308,3 +310,47 @@ def test_validate_feed_ref_paths(
     assert validate_feed_ref(feed.as_uri()) == str(feed)
     with pytest.raises(ConfigError, match=r"^no such file or directory: '.*/missing\.rss'$"):
         validate_feed_ref("missing.rss")
+
+
+def test_add_many_with_a_bad_url_names_it_and_writes_nothing(config: Path) -> None:
+    subs = [Subscription("https://ok.example/"), Subscription("gopher://old.example/")]
+    with pytest.raises(ConfigError, match=r"^'gopher://old\.example/': unsupported URL scheme"):
+        SubscriptionFile(config).add_many(subs)
+    assert config.read_text() == USER_FILE
+
+
+_TITLES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 7), _TITLES, st.lists(_TITLES, max_size=2)),
+        max_size=12,
+    )
+)
+def test_random_edits_keep_the_file_loadable_and_the_comments(
+    config: Path, steps: list[tuple[bool, int, str, list[str]]]
+) -> None:
+    """Any mix of adds and removes leaves a file that loads to the expected feeds."""
+    config.write_text(USER_FILE)
+    subs = SubscriptionFile(config)
+    expected = [feed.url for feed in subs.load()]
+    pool = expected + [f"https://n{number}.example/feed" for number in range(5)]
+    for adding, number, title, tags in steps:
+        url = pool[number]
+        if adding and url not in expected:
+            subs.add(Subscription(url, title or None, tuple(tags)))
+            expected.append(url)
+        elif not adding and url in expected:
+            subs.remove(url)
+            expected.remove(url)
+    assert entries(config) == expected
+    text = config.read_text()
+    for comment in ("# tuinews settings -- written by hand", "# half an hour", "# tech stuff"):
+        assert comment in text
+    assert "\n\n\n" not in text

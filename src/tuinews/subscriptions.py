@@ -223,7 +223,10 @@ class _Document:
         block: list[str] = []
         added = skipped = 0
         for sub in subs:
-            url = canonical_feed_url(sub.url)
+            try:
+                url = canonical_feed_url(sub.url)
+            except ConfigError as exc:
+                raise ConfigError(f"{sub.url!r}: {exc}") from None
             if url in known:
                 if refuse_duplicates:
                     raise ConfigError(f"already subscribed: {url}")
