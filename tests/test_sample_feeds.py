@@ -330,7 +330,29 @@ def test_local_loader_turns_the_opml_file_into_subscriptions() -> None:
     }
 
 
+def _all_sample_articles() -> list[Any]:
+    articles = [a for name in FEED_MINIMUMS for a in _parse_sample_feed(name).articles]
+    return articles + _load_articles_folder().articles
+
+
 def test_sample_content_holds_at_least_thirty_articles() -> None:
-    total = sum(len(_parse_sample_feed(name).articles) for name in FEED_MINIMUMS)
-    total += len(_load_articles_folder().articles)
-    assert total >= MIN_TOTAL_ARTICLES
+    articles = _all_sample_articles()
+    assert len(articles) >= MIN_TOTAL_ARTICLES
+    assert len({(a.feed, a.id) for a in articles}) == len(articles)
+
+
+def test_sample_content_mixes_short_pieces_and_long_reads() -> None:
+    from tuinews.sources.sanitize import html_to_plain
+
+    words = [len(html_to_plain(a.content, 0).split()) for a in _all_sample_articles()]
+    assert sum(count >= 800 for count in words) >= 3
+    assert sum(count <= 200 for count in words) >= 5
+
+
+def test_the_whole_sample_folder_opens_as_one_source() -> None:
+    local = pytest.importorskip("tuinews.sources.local")
+    feed = local.load_path(SAMPLES)
+    titles = {article.title for article in feed.articles}
+    assert "Night ferry returns to the Outer Quay after eleven years" in titles
+    assert "42: The escape character" in titles
+    assert len(feed.articles) >= sum(FEED_MINIMUMS.values())
