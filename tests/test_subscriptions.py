@@ -354,3 +354,20 @@ def test_random_edits_keep_the_file_loadable_and_the_comments(
     for comment in ("# tuinews settings -- written by hand", "# half an hour", "# tech stuff"):
         assert comment in text
     assert "\n\n\n" not in text
+
+
+def test_a_change_by_another_program_during_an_edit_is_not_lost(config: Path) -> None:
+    class RacingFile(SubscriptionFile):
+        """Another tuinews adds a feed right after this one has read the file."""
+
+        raced = False
+
+        def _read(self):  # type: ignore[no-untyped-def]
+            result = super()._read()
+            if not self.raced:
+                self.raced = True
+                SubscriptionFile(self.path).add(Subscription("https://other.example/"))
+            return result
+
+    RacingFile(config).add(Subscription("https://mine.example/"))
+    assert entries(config)[-2:] == ["https://other.example/", "https://mine.example/"]
