@@ -1,0 +1,183 @@
+"""A refresh killed with SIGKILL at any moment leaves a sound store with its marks intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from feedserver import FeedServer, Generated
+from tuinews.config import RefreshSettings
+from tuinews.model import Subscription
+from tuinews.refresh import refresh_feeds
+from tuinews.store import Store, View
+
+FEEDS = 20
+ITEMS = 30
+KILLS = 20
+
+# A "zygote": imports once, then forks one fresh refresh process per round (before any
+# thread or event loop exists), so twenty kills do not pay twenty interpreter start-ups.
+# Each refresh is a separate process that the test kills with SIGKILL.
+ZYGOTE = """
+import asyncio, json, os, sys
+from pathlib import Path
+from tuinews.config import RefreshSettings
+from tuinews.model import Subscription
+from tuinews.refresh import refresh_feeds
+import tuinews.store, tuinews.sources.feeds, httpx
+
+db, urls = sys.argv[1], json.loads(sys.argv[2])
+
+def progress(done, total, outcome):
+    print("progress", done, flush=True)
+
+def refresh():
+    settings = RefreshSettings(concurrency=8, per_host=8)
+    subs = [Subscription(url=u) for u in urls]
+    asyncio.run(refresh_feeds(Path(db), subs, settings, progress=progress, force=True))
+    print("finished", flush=True)
+
+print("ready", flush=True)
+for _command in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        refresh()
+        os._exit(0)
+    print("pid", pid, flush=True)
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
+"""
+
+
+class _Zygote:
+    def __init__(self, db: Path, urls: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE, str(db), json.dumps(urls)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._buffer = b""
+        assert self.read_line(30.0) == "ready"
+
+    def read_line(self, timeout: float) -> str | None:
+        # Our own buffer over the raw pipe: select() cannot see lines a TextIO has buffered.
+        stdout = self.process.stdout
+        assert stdout is not None
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([stdout], [], [], max(0.0, left))
+            if not ready:
+                return None
+            chunk = os.read(stdout.fileno(), 4096)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode().strip()
+
+    def start_refresh(self) -> int:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(b"go\n")
+        stdin.flush()
+        line = self.read_line(10.0)
+        assert line is not None and line.startswith("pid "), line
+        return int(line.split()[1])
+
+    def wait_for(self, prefix: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            line = self.read_line(left)
+            if line is None:
+                return False
+            if line.startswith(prefix):
+                return True
+        return False
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def _marks(db: Path) -> dict[str, tuple[int, int]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT article_id, read, starred FROM articles").fetchall()
+    return {article_id: (read, starred) for article_id, read, starred in rows}
+
+
+def _integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _wait_for_line(process: subprocess.Popen[str], timeout: float) -> bool:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    return bool(ready) and bool(process.stdout.readline())
+
+
+@pytest.mark.slow
+async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path) -> None:
+    rng = random.Random(20261126)
+    db = tmp_path / "store.db"
+    with FeedServer() as server:
+        feeds = [Generated(items=ITEMS, title=f"Feed {n}") for n in range(FEEDS)]
+        urls = [server.route(f"/feed{n}", feed) for n, feed in enumerate(feeds)]
+        subs = [Subscription(url=url) for url in urls]
+        await refresh_feeds(db, subs, RefreshSettings())
+        with Store.open(db) as store:
+            rows = store.headlines(View(), limit=FEEDS * ITEMS)
+            assert len(rows) == FEEDS * ITEMS
+            store.set_read([row.pk for row in rows[::3]], True)
+            for row in rows[::7]:
+                store.set_starred(row.pk, True)
+        marked = {aid: mark for aid, mark in _marks(db).items() if mark != (0, 0)}
+        assert marked
+
+        killed_mid_refresh = 0
+        zygote = _Zygote(db, urls)
+        try:
+            for _round in range(KILLS):
+                for feed in feeds:
+                    feed.items += 1  # every refresh has new and changed items to write
+                    feed.bump()
+                pid = zygote.start_refresh()
+                if rng.random() < 0.75 and zygote.wait_for("progress", timeout=10):
+                    killed_mid_refresh += 1  # writes are under way: kill somewhere inside
+                    time.sleep(rng.uniform(0.0, 0.1))
+                else:
+                    time.sleep(rng.uniform(0.0, 0.1))  # during opening and the first fetches
+                os.kill(pid, signal.SIGKILL)
+                assert zygote.wait_for("reaped", timeout=10)
+                assert _integrity(db) == "ok"
+                after = _marks(db)
+                for article_id, mark in marked.items():
+                    assert after[article_id] == mark
+        finally:
+            zygote.close()
+        assert killed_mid_refresh >= KILLS // 2
+
+        # The lock died with the process, and a whole refresh still works.
+        summary = await refresh_feeds(db, subs, RefreshSettings(), lock="skip", force=True)
+        assert summary.failed == 0
+        assert _integrity(db) == "ok"
+        after = _marks(db)
+        assert all(after[aid] == mark for aid, mark in marked.items())
