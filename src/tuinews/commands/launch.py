@@ -23,7 +23,6 @@ SAMPLES_HINT = (
     "No subscriptions yet: showing the bundled sample feeds. "
     "Press a to add a feed, or run `tuinews add URL` or `tuinews import FILE`."
 )
-SAMPLE_SUFFIXES = (".rss", ".atom", ".rdf", ".json", ".xml")
 
 
 def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
@@ -73,16 +72,12 @@ def _context(
 
 
 def sample_subscriptions() -> list[Subscription]:
+    """The bundled feeds, as their OPML list names and files them (folders become tags)."""
+    from tuinews.sources.opml import parse_opml
+
     folder = paths.sample_feeds_dir()
-    subs = [
-        Subscription(url=str(path))
-        for path in sorted(folder.iterdir())
-        if path.is_file() and path.suffix in SAMPLE_SUFFIXES
-    ]
-    articles = folder / "articles"
-    if articles.is_dir():
-        subs.append(Subscription(url=str(articles)))
-    return subs
+    listing = folder / "subscriptions.opml"
+    return parse_opml(listing.read_bytes(), str(listing), base=folder)
 
 
 def _samples_context(ns: argparse.Namespace, config: Config) -> AppContext:
