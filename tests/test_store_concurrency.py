@@ -1,0 +1,100 @@
+"""Several processes on one store: two refreshes writing while a TUI reads.
+
+WAL lets the reader go on while a writer commits, and the busy timeout makes the second
+writer wait its turn: nobody may see "database is locked".
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tuinews.model import Subscription
+from tuinews.store import Store, View
+
+_PRELUDE = """
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from tuinews.model import Article, Feed
+from tuinews.store import Store, View
+path, role, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+# Start together, once every process has imported and opened the store.
+print("ready", flush=True)
+sys.stdin.readline()
+"""
+
+_WRITER = (
+    _PRELUDE
+    + """
+feed_id = int(role)
+url = f"https://feed{feed_id}.example/rss"
+with Store.open(path) as store:
+    for n in range(rounds):
+        items = [
+            Article(id="", feed=url, title=f"Item {i} version {n // 3}", guid=f"{url}#{i}",
+                    published=T0 + timedelta(minutes=i), content=f"<p>body {i} {n}</p>")
+            for i in range(n * 5, n * 5 + 40)
+        ]
+        store.save_fetch(feed_id, Feed(url, f"Feed {feed_id}", articles=items), status=200,
+                         etag=None, last_modified=None, fetched_at=datetime.now(UTC),
+                         next_fetch=None)
+        heads = store.headlines(View(feed_ids=(feed_id,), unread_only=True), limit=3)
+        store.set_read([h.pk for h in heads], True)
+print("done")
+"""
+)
+
+_READER = (
+    _PRELUDE
+    + """
+with Store.open(path) as store:
+    for n in range(rounds):
+        for view in (View(), View(unread_only=True), View(feed_ids=(1,)), View(search="item")):
+            page = store.headlines(view, limit=50)
+            if page:
+                store.headlines(view, limit=50, after=page[-1].sort_key)
+            store.count(view)
+        store.unread_counts()
+        store.feeds()
+print("done")
+"""
+)
+
+
+def test_two_writers_and_a_reader_never_see_a_locked_database(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    with Store.open(path) as store:
+        store.sync_feeds([Subscription(f"https://feed{n}.example/rss") for n in (1, 2)])
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path), role, str(rounds)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for code, role, rounds in ((_WRITER, "1", 25), (_WRITER, "2", 25), (_READER, "r", 40))
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "ready\n"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    for process in processes:
+        out, err = process.communicate(timeout=90)
+        assert "locked" not in err
+        assert process.returncode == 0, err
+        assert out.strip() == "done"
+    with Store.open(path) as store:
+        feeds = store.feeds()
+        # 25 rounds of 40 items sliding by 5: 160 distinct items per feed.
+        assert [f.total for f in feeds] == [160, 160]
+        for info in feeds:
+            assert info.unread == store.count(View(feed_ids=(info.id,), unread_only=True))
+            unread_rows = store.headlines(View(feed_ids=(info.id,), unread_only=True), limit=500)
+            assert info.unread == len(unread_rows) == 160 - 3 * 25
