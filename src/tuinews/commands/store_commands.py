@@ -54,11 +54,17 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
     moves = [(o.url, o.moved_to) for o in summary.outcomes if o.moved_to]
     if not moves:
         return
+    from tuinews.errors import ConfigError
+
     subs = SubscriptionFile(config_path(ns))
     for old, new in moves:
         assert new is not None
-        subs.replace_url(old, new)
-        print(f"tuinews: {old}: moved permanently to {new}; subscription updated", file=sys.stderr)
+        try:
+            subs.replace_url(old, new)
+        except ConfigError as error:
+            warn(f"{old}: moved permanently to {new}; subscription not updated: {error}")
+            continue
+        warn(f"{old}: moved permanently to {new}; subscription updated")
 
 
 class _Reporter:

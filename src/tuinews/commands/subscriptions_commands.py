@@ -103,6 +103,7 @@ def import_command(ns: argparse.Namespace) -> int:
             raise TuinewsError(f"{source}: {error.strerror or error}") from None
         base = path.resolve().parent
     subs, skipped = _parse_subscription_list(data, source, base)
+    subs = _usable(subs, skipped, base)
     for line in skipped:
         warn(f"{source}: {line}")
     if not subs:
@@ -127,6 +128,22 @@ def _parse_subscription_list(
 
     text = data.decode("utf-8", errors="replace")
     return parse_newsboat_urls_report(text, source)
+
+
+def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> list[Subscription]:
+    """Entries whose URL a subscription can hold; the others join the skipped lines."""
+    from dataclasses import replace
+
+    from tuinews.config import canonical_feed_url
+    from tuinews.errors import ConfigError
+
+    usable = []
+    for sub in subs:
+        try:
+            usable.append(replace(sub, url=canonical_feed_url(sub.url, base)))
+        except ConfigError as error:
+            skipped.append(f"skipped {sub.title or sub.url!r}: {error}")
+    return usable
 
 
 def export_command(ns: argparse.Namespace) -> int:
