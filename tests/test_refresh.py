@@ -380,3 +380,67 @@ async def test_busy_lock_skip_and_wait(server: FeedServer, db: Path) -> None:
         other.release()
     summary = await waiting
     assert only_outcome(summary).status == "updated"
+
+
+OPML = b"""<?xml version="1.0"?>
+<opml version="2.0"><head><title>subs</title></head><body>
+<outline text="One" xmlUrl="%(one)s"/>
+<outline text="Missing" xmlUrl="%(missing)s"/>
+<outline text="Two" xmlUrl="%(two)s"/>
+</body></opml>
+"""
+
+
+async def test_load_sources_in_order_with_opml_expanded(server: FeedServer, tmp_path: Path) -> None:
+    from tuinews.refresh import load_sources
+
+    one = server.route("/one", static(rss(1, title="One")))
+    two = server.route("/two", static(rss(2, title="Two")))
+    missing = server.route("/missing", status(404))
+    opml = OPML % {b"one": one.encode(), b"two": two.encode(), b"missing": missing.encode()}
+    server.route("/subs.opml", static(opml, content_type="text/x-opml"))
+    local = tmp_path / "local.xml"
+    local.write_bytes(rss(3, title="Local"))
+    stdin = rss(4, title="Piped")
+    specs = [
+        server.url("/subs.opml"),
+        str(local),
+        "-",
+        local.as_uri(),
+        "http://nonexistent.invalid/",
+    ]
+    results = await load_sources(specs, SETTINGS, stdin=stdin)
+    assert [r.spec for r in results] == [one, missing, two, *specs[1:]]
+    titles = [r.feed.title if r.feed else r.error for r in results]
+    assert titles == [
+        "One",
+        "HTTP 404 Not Found",
+        "Two",
+        "Local",
+        "Piped",
+        "Local",
+        "cannot resolve host 'nonexistent.invalid'",
+    ]
+    assert all(r.feed is None or r.error is None for r in results)
+    # No validators: this is a one-off read, not a refresh.
+    assert "If-None-Match" not in server.requests("/one")[0].headers
+
+
+async def test_load_sources_local_opml_and_errors(server: FeedServer, tmp_path: Path) -> None:
+    from tuinews.refresh import load_sources
+
+    one = server.route("/one", static(rss(1, title="One")))
+    (tmp_path / "subs.opml").write_bytes(
+        OPML % {b"one": one.encode(), b"two": one.encode(), b"missing": b"ftp://x/y"}
+    )
+    (tmp_path / "page.html").write_bytes(b"<!DOCTYPE html><html><body>hi</body></html>")
+    specs = [str(tmp_path / "subs.opml"), str(tmp_path / "nowhere.xml"), "-"]
+    results = await load_sources(specs, SETTINGS)
+    by_spec = {r.spec: r for r in results}
+    assert by_spec[one].feed is not None
+    assert by_spec[str(tmp_path / "nowhere.xml")].error == "no such file or directory"
+    assert by_spec["-"].error == "nothing on standard input"
+    page = await load_sources(
+        [server.route("/page", static(b"<!DOCTYPE html><html></html>"))], SETTINGS
+    )
+    assert page[0].error is not None and "looks like an HTML page" in page[0].error
