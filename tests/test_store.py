@@ -515,3 +515,121 @@ def test_closed_store_says_so(tmp_path: Path) -> None:
 def test_store_folder_is_created(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "s.db") as opened:
         assert opened.feeds() == []
+
+
+# ---- performance guards (no clocks: query plans and the work SQLite does) --------------
+
+BIG = 20_000
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """20,000 articles over 50 feeds, filled with executemany (save_fetch would be slower)."""
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    with Store.open(path) as opened:
+        opened.sync_feeds([Subscription(f"https://f{n}.example/rss") for n in range(50)])
+        conn = opened._conn
+        assert conn is not None
+        rows = [
+            (f"{n:016x}", n % 50 + 1, f"g:{n}", f"Title {n}", 1e9 + (n * 7919) % BIG, n % 3 == 0)
+            for n in range(BIG)
+        ]
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO articles (article_id, feed_id, key, title, sort_ts, read, starred, "
+            "first_seen, last_seen, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, '')",
+            [(*row, n % 97 == 0) for n, row in enumerate(rows)],
+        )
+        conn.execute("COMMIT")
+        yield opened
+
+
+PLAIN_VIEWS = [
+    View(),
+    View(unread_only=True),
+    View(starred_only=True),
+    View(unread_only=True, starred_only=True),
+    View(feed_ids=(3,)),
+    View(feed_ids=(3,), unread_only=True),
+    View(feed_ids=(3,), starred_only=True),
+]
+MERGED_VIEWS = [View(feed_ids=(3, 4, 5)), View(feed_ids=(3, 4), unread_only=True)]
+
+
+def _traced(store: Store, action: object) -> list[str]:
+    conn = store._conn
+    assert conn is not None
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        assert callable(action)
+        action()
+    finally:
+        conn.set_trace_callback(None)
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def _plan(store: Store, sql: str) -> list[str]:
+    conn = store._conn
+    assert conn is not None
+    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+
+
+@pytest.mark.parametrize("view", PLAIN_VIEWS + MERGED_VIEWS)
+def test_headline_windows_and_counts_walk_indexes(big_store: Store, view: View) -> None:
+    first = big_store.headlines(view, limit=100)
+    assert first
+    statements = _traced(
+        big_store,
+        lambda: (
+            big_store.headlines(view, limit=100),
+            big_store.headlines(view, limit=100, after=first[-1].sort_key),
+            big_store.headlines(view, limit=100, before=first[-1].sort_key),
+            big_store.count(view),
+            big_store.unread_counts(),
+        ),
+    )
+    assert len(statements) == 5
+    for sql in statements:
+        plan = _plan(big_store, sql)
+        for step in plan:
+            if step.startswith(("SCAN a", "SCAN articles")):
+                assert "INDEX" in step, (sql, plan)
+        if view in PLAIN_VIEWS:
+            assert not any("TEMP B-TREE" in step for step in plan), (sql, plan)
+
+
+def _vm_steps(store: Store, action: object) -> int:
+    """SQLite virtual-machine steps spent by `action` (a measure of rows visited)."""
+    conn = store._conn
+    assert conn is not None and callable(action)
+    ticks = [0]
+
+    def tick() -> int:
+        ticks[0] += 1
+        return 0
+
+    conn.set_progress_handler(tick, 100)
+    try:
+        action()
+    finally:
+        conn.set_progress_handler(None, 0)
+    return ticks[0] * 100
+
+
+def test_first_window_and_counts_read_a_bounded_number_of_rows(big_store: Store) -> None:
+    conn = big_store._conn
+    assert conn is not None
+    scan = _vm_steps(
+        big_store,
+        lambda: conn.execute("SELECT count(*) FROM articles WHERE title LIKE '%x'").fetchall(),
+    )
+    assert scan > 50_000  # visiting every row costs this much: the bounds below mean something
+    for view in PLAIN_VIEWS:
+        assert _vm_steps(big_store, lambda v=view: big_store.headlines(v, limit=100)) < 8_000
+    for view in MERGED_VIEWS:
+        assert _vm_steps(big_store, lambda v=view: big_store.headlines(v, limit=100)) < 25_000
+    for view in (View(), View(unread_only=True), View(feed_ids=(3,), unread_only=True)):
+        assert _vm_steps(big_store, lambda v=view: big_store.count(v)) < 1_000
+    assert _vm_steps(big_store, big_store.unread_counts) < 1_000
+    assert _vm_steps(big_store, lambda: big_store.count(View(starred_only=True))) < 5_000
