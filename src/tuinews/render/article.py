@@ -23,6 +23,7 @@ from tuinews.render.links import (
     links_section,
     pick_base_url,
 )
+from tuinews.render.wrap import Paragraph
 from tuinews.sources.sanitize import clean_line, clean_text, clean_url
 
 if TYPE_CHECKING:
@@ -53,14 +54,14 @@ def render_article(article: Article, *, header: bool = True) -> RenderedArticle:
     registry = LinkRegistry(pick_base_url(article.link, article.feed))
     blocks = body_blocks(article.content, article.content_type, registry, article.dateline)
     if not blocks and article.summary:
-        blocks = [Text(clean_text(article.summary))]
+        blocks = [Paragraph(Text(clean_text(article.summary)))]
     enclosure_numbers = [registry.add(enclosure.url, "") for enclosure in article.enclosures]
     parts: list[RenderableType] = []
     if header:
         parts.append(header_block(article, enclosure_numbers))
     parts.extend(blocks)
     if registry.links:
-        parts.append(links_section(registry.links))
+        parts.append(Paragraph(links_section(registry.links)))
     return RenderedArticle(join_blocks(parts, spaced=True), list(registry.links))
 
 
@@ -76,7 +77,7 @@ def render_body(
     registry = LinkRegistry(pick_base_url(base_url, None))
     parts = body_blocks(content, content_type, registry, dateline)
     if links_list and registry.links:
-        parts.append(links_section(registry.links))
+        parts.append(Paragraph(links_section(registry.links)))
     renderable = join_blocks(parts, spaced=True) if parts else Text("")
     return RenderedArticle(renderable, list(registry.links))
 
@@ -90,7 +91,7 @@ def body_blocks(
         content = markdown_to_html(content)
     blocks = html_blocks(content, registry)
     if dateline:
-        blocks.insert(0, Text(clean_line(dateline).upper(), style=DATELINE_STYLE))
+        blocks.insert(0, Paragraph(Text(clean_line(dateline).upper(), style=DATELINE_STYLE)))
     return blocks
 
 
@@ -104,7 +105,7 @@ def text_body_blocks(content: str, dateline: str | None) -> list[RenderableType]
     for block in text_blocks(content):
         text = clean_text(block.text)
         if block.kind == "subheading":
-            blocks.append(Text(clean_line(text), style=SUBHEADING_STYLE))
+            blocks.append(Paragraph(Text(clean_line(text), style=SUBHEADING_STYLE)))
             continue
         paragraph = Text()
         if pending_dateline:
@@ -112,9 +113,9 @@ def text_body_blocks(content: str, dateline: str | None) -> list[RenderableType]
             paragraph.append(" " if pending_dateline[-1] in DATELINE_DASHES else " — ")
             pending_dateline = ""
         paragraph.append(text)
-        blocks.append(paragraph)
+        blocks.append(Paragraph(paragraph))
     if pending_dateline:
-        blocks.insert(0, Text(pending_dateline, style=DATELINE_STYLE))
+        blocks.insert(0, Paragraph(Text(pending_dateline, style=DATELINE_STYLE)))
     return blocks
 
 
@@ -164,7 +165,7 @@ def header_block(article: Article, enclosure_numbers: list[int | None]) -> Rende
             text.append(" ")
             text.append(f"[{number}]", style=LINK_NUMBER_STYLE)
     text.overflow = "fold"
-    return join_blocks([text, Rule(style=HEADER_RULE_STYLE)], spaced=False)
+    return join_blocks([Paragraph(text), Rule(style=HEADER_RULE_STYLE)], spaced=False)
 
 
 def describe_enclosure(enclosure: Enclosure) -> str:

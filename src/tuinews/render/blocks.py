@@ -16,6 +16,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from tuinews.render.wrap import Paragraph
+
 # Below this many cells for the content, indentation is dropped rather than squeezing the
 # text into a sliver (deeply nested lists and quotes on a narrow pane).
 MIN_CONTENT_WIDTH = 12
@@ -30,7 +32,15 @@ CODE_STYLE = Style(color="green")
 QUOTE_BAR_STYLE = Style(dim=True)
 TABLE_HEADER_STYLE = Style(bold=True)
 
-BLANK_LINE = Text("")
+
+class _BlankLine:
+    """An empty line between blocks (cheaper than an empty `Text`, which Rich wraps)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Segment.line()
+
+
+BLANK_LINE = _BlankLine()
 
 
 def join_blocks(blocks: Sequence[RenderableType], *, spaced: bool) -> RenderableType:
@@ -64,9 +74,13 @@ class Indented:
         width = options.max_width
         if width - indent < MIN_CONTENT_WIDTH:
             indent = 0
-        lines = console.render_lines(
-            self.content, options.update(width=width - indent, height=None), pad=False
-        )
+        lines = None
+        if isinstance(self.content, Paragraph):  # the common list item: skip Rich's machinery
+            lines = self.content.lines(console, width - indent)
+        if lines is None:
+            lines = console.render_lines(
+                self.content, options.update(width=width - indent, height=None), pad=False
+            )
         if not lines:
             lines = [[]]
         first = list(self.first.render(console)) if indent else []

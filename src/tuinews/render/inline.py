@@ -1,4 +1,4 @@
-"""Inline text of one paragraph: whitespace collapsing and styled spans, built as `Text`."""
+"""Inline text of one paragraph: whitespace collapsing and styled pieces, built as `Text`."""
 
 from __future__ import annotations
 
@@ -7,26 +7,29 @@ import re
 from rich.style import Style
 from rich.text import Span, Text
 
+from tuinews.sources.sanitize import clean_text
+
 # HTML's own whitespace (not NBSP, which must survive), plus the Unicode line separators,
 # which terminals do not treat as line breaks.
 _COLLAPSIBLE = re.compile("[ \t\n\r\f\u2028\u2029]+")
+# What `clean_text` removes; searched once per paragraph instead of once per text node.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]")
 
 
 class InlineText:
-    """Accumulates the text of one block; spaces collapse as in HTML outside `<pre>`."""
+    """Accumulates the text of one block; spaces collapse as in HTML outside `<pre>`.
 
-    __slots__ = ("_at_space", "_length", "_spans", "_strings")
+    Text may arrive unsanitised (entity decoding happens in the parser, so `&#27;` arrives
+    here as ESC): `take_text` strips control and bidi-override characters from the result.
+    """
+
+    __slots__ = ("_at_space", "_strings", "_styles")
 
     def __init__(self) -> None:
         self._strings: list[str] = []
-        self._spans: list[Span] = []
-        self._length = 0
+        self._styles: list[Style | None] = []
         # True at the start of a line or after a space: a following space is dropped.
         self._at_space = True
-
-    @property
-    def is_empty(self) -> bool:
-        return not self._strings
 
     @property
     def mark(self) -> int:
@@ -34,81 +37,74 @@ class InlineText:
         return len(self._strings)
 
     def add(self, text: str, style: Style | None) -> None:
-        """Add already-sanitised text, collapsing runs of whitespace to one space."""
+        """Add text, collapsing runs of whitespace to one space."""
         text = _COLLAPSIBLE.sub(" ", text)
-        if self._at_space and text.startswith(" "):
+        if self._at_space and text[:1] == " ":
             text = text[1:]
         if text:
-            self._append(text, style)
-            self._at_space = text.endswith(" ")
+            self._strings.append(text)
+            self._styles.append(style)
+            self._at_space = text[-1] == " "
 
     def add_exact(self, text: str, style: Style | None) -> None:
         """Add text as it is (link numbers, image placeholders)."""
         if text:
-            self._append(text, style)
+            self._strings.append(text)
+            self._styles.append(style)
             self._at_space = False
 
     def line_break(self) -> None:
         """A hard break (`<br>`): always a new line, even an empty one."""
         self._drop_trailing_space()
-        self._append("\n", None)
+        self._strings.append("\n")
+        self._styles.append(None)
         self._at_space = True
 
     def soft_break(self) -> None:
         """A block boundary inside a table cell: a new line unless already at one."""
-        if self._strings and not self._strings[-1].endswith("\n"):
+        if self._strings and self._strings[-1][-1:] != "\n":
             self.line_break()
 
     def text_since(self, mark: int) -> str:
         """The plain text added after `mark`, for a link's label."""
         return "".join(self._strings[mark:])
 
-    def to_text(self) -> Text | None:
-        """The finished `Text`, trimmed of surrounding blank space, or None when empty."""
-        self._drop_trailing_space()
-        while self._strings and self._strings[-1] == "\n":
-            self._pop()
-            self._drop_trailing_space()
-        plain = "".join(self._strings)
-        stripped = plain.lstrip(" \n")
-        if not stripped:
+    def take_text(self) -> Text | None:
+        """The finished, sanitised `Text` (None when blank); the buffer starts over."""
+        strings, styles = self._strings, self._styles
+        self._strings, self._styles, self._at_space = [], [], True
+        if not strings:
             return None
-        offset = len(plain) - len(stripped)
-        spans = self._spans
-        if offset:
-            spans = [
-                Span(max(0, span.start - offset), span.end - offset, span.style)
-                for span in spans
-                if span.end > offset
-            ]
-        return Text(stripped, spans=spans)
-
-    def _append(self, text: str, style: Style | None) -> None:
-        start = self._length
-        self._strings.append(text)
-        self._length += len(text)
-        if style is not None:
-            self._spans.append(Span(start, self._length, style))
-
-    def _pop(self) -> None:
-        self._length -= len(self._strings.pop())
-        self._clip_spans()
+        if _UNSAFE.search("".join(strings)):
+            strings = [clean_text(piece) for piece in strings]
+        # Trim blank space at both ends.
+        while strings and not strings[-1].strip(" \n"):
+            strings.pop()
+        if strings:
+            strings[-1] = strings[-1].rstrip(" \n")
+        first = 0
+        while first < len(strings) and not strings[first].strip(" \n"):
+            first += 1
+        if first == len(strings):
+            return None
+        strings = strings[first:]
+        styles = styles[first : first + len(strings)]
+        strings[0] = strings[0].lstrip(" \n")
+        spans: list[Span] = []
+        position = 0
+        for piece, style in zip(strings, styles, strict=True):
+            end = position + len(piece)
+            if style is not None and end > position:
+                spans.append(Span(position, end, style))
+            position = end
+        return Text("".join(strings), spans=spans)
 
     def _drop_trailing_space(self) -> None:
-        while self._strings and self._strings[-1].endswith(" "):
-            last = self._strings[-1]
-            trimmed = last.rstrip(" ")
-            self._length -= len(last) - len(trimmed)
+        strings = self._strings
+        while strings and strings[-1][-1:] == " ":
+            trimmed = strings[-1].rstrip(" ")
             if trimmed:
-                self._strings[-1] = trimmed
+                strings[-1] = trimmed
             else:
-                self._strings.pop()
-            self._clip_spans()
-
-    def _clip_spans(self) -> None:
-        spans = self._spans
-        while spans and spans[-1].start >= self._length:
-            spans.pop()
-        if spans and spans[-1].end > self._length:
-            last = spans.pop()
-            spans.append(Span(last.start, self._length, last.style))
+                strings.pop()
+                self._styles.pop()
