@@ -128,3 +128,20 @@ def test_builders_make_a_readable_store(tmp_path: Path) -> None:
     with Store.open(ctx.store_path) as store:
         assert len(store.feeds()) == 3
         assert all(feed.total == 6 for feed in store.feeds())
+
+
+async def settle(pilot: object, rest: float = 0.15) -> None:
+    """Let the cursor rest, then wait until workers and their messages are done."""
+    app = pilot.app  # type: ignore[attr-defined]
+    await pilot.pause(rest)  # type: ignore[attr-defined]
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # type: ignore[attr-defined]
+
+
+def read_state(store_path: Path) -> dict[str, tuple[bool, bool]]:
+    """title -> (read, starred), straight from the store file."""
+    from tuinews.store import View
+
+    with Store.open(store_path) as store:
+        return {h.title: (h.read, h.starred) for h in store.headlines(View(), limit=10_000)}

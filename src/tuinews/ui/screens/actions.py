@@ -120,7 +120,7 @@ class MainActions(_Base):
             return True
         if self.search is not None:
             self.search = None
-            self.reload_view()
+            self.reload_view(keep=self._before_search)
             return True
         return False
 
@@ -349,8 +349,10 @@ class MainActions(_Base):
     def _searched(self, words: str | None) -> None:
         if words is None:
             return
+        if self.search is None:
+            self._before_search = self.headlines.current  # Escape comes back to it
         self.search = words.strip() or None
-        self.reload_view()
+        self.reload_view(keep=None if self.search else self._before_search)
 
     # -- links ------------------------------------------------------------------------
     def _article_link(self) -> str | None:

@@ -77,6 +77,7 @@ class MainScreen(MainActions, Screen[None]):
         self._sidebar_timer = None
         self._then_next_unread = False
         self._user_chose = False
+        self._before_search: Headline | None = None
 
     @property
     def news_app(self) -> NewsApp:
@@ -222,16 +223,16 @@ class MainScreen(MainActions, Screen[None]):
             parts.append(self.filter)
         return " · ".join(parts)
 
-    def reload_view(self) -> None:
+    def reload_view(self, *, keep: Headline | None = None) -> None:
         """Count the view again and fetch the window around the selected article.
 
         The selected article stays selected, on the same screen row, even when new
-        articles arrived above it.
+        articles arrived above it. Search views sort by relevance, so a key from one
+        cannot place a row in a time-sorted view: `keep` then comes from the caller.
         """
         self.generation += 1
         self.view = self._effective_view()
-        keep: Headline | None = None
-        if self.view == self._shown_view:
+        if keep is None and self.view.search == self._shown_view.search:
             keep = self.headlines.current
         self._fetch_view(self.generation, self.view, keep)
 

@@ -8,14 +8,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 
-class CursorList(ScrollView, can_focus=True):
+class CursorList(ScrollView, can_focus=True, inherit_bindings=False):
     """Base for the sidebar and the headline list.
 
     Subclasses implement `render_row`. Keys are bound on the screen (one keymap-able
     place), so this widget inherits no scrolling bindings.
     """
-
-    inherit_bindings = False
 
     DEFAULT_CSS = """
     CursorList {

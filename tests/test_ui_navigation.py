@@ -1,0 +1,155 @@
+"""Moving around: cursor keys, panes, first/last, pages, the sidebar, narrow mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_ui_support import make_ctx, settle
+
+from tuinews.ui.app import create_app
+from tuinews.ui.screens.main import MainScreen
+
+
+def main(app) -> MainScreen:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def test_first_screen_shows_newest_headlines_and_hint(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, hint="No subscriptions yet: showing the sample feeds.")
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        assert screen.headlines.row_count == 18
+        first = screen.headlines.current
+        assert first is not None and first.title == "Story 0 from a"
+        assert screen.status.message.startswith("No subscriptions yet")
+        # The first article is previewed but not marked read without a user action.
+        assert screen.reader.pk == first.pk
+        assert not first.read
+        assert [e.label for e in screen.sidebar.entries][:4] == ["All", "Unread", "Starred", "news"]
+
+
+async def test_j_k_g_G_and_pages_move_the_cursor(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path, per_feed=30))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        headlines = main(app).headlines
+        await pilot.press("j", "j", "down")
+        assert headlines.cursor == 3
+        await pilot.press("k", "up")
+        assert headlines.cursor == 1
+        await pilot.press("G")
+        assert headlines.cursor == 89
+        await pilot.press("g")
+        assert headlines.cursor == 0
+        await pilot.press("end")
+        assert headlines.cursor == 89
+        await pilot.press("home", "pagedown")
+        assert headlines.cursor == headlines.page_height - 1
+        await pilot.press("pageup")
+        assert headlines.cursor == 0
+
+
+async def test_reader_follows_the_cursor_when_it_rests(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        await pilot.press("j", "j", "j")
+        await settle(pilot)
+        current = screen.headlines.current
+        assert current is not None and screen.reader.pk == current.pk
+        text = "\n".join(line.text for line in screen.reader.lines)
+        assert current.title in text
+        assert "[1] https://example.org/more/" in text
+
+
+async def test_tab_h_l_move_between_panes_and_sidebar_selects_a_feed(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        assert screen.focused_pane == "list"
+        await pilot.press("tab")
+        assert screen.focused_pane == "reader"
+        await pilot.press("tab")
+        assert screen.focused_pane == "sidebar"
+        await pilot.press("shift+tab")
+        assert screen.focused_pane == "reader"
+        await pilot.press("h", "h")
+        assert screen.focused_pane == "sidebar"
+        # Down to "Beta Daily" (All, Unread, Starred, news, Alpha, Beta).
+        await pilot.press("j", "j", "j", "j", "j")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.focused_pane == "list"
+        assert screen.headlines.row_count == 6
+        assert {screen.headlines.row(i).feed_title for i in range(6)} == {"Beta Daily"}
+        await pilot.press("l")
+        assert screen.focused_pane == "reader"
+
+
+async def test_narrow_terminal_shows_one_pane_at_a_time(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        assert screen.layout_mode == "narrow"
+        list_box, reader_box = screen.query_one("#list-box"), screen.query_one("#reader-box")
+        assert list_box.display and not reader_box.display
+        await pilot.press("enter")
+        await settle(pilot)
+        assert reader_box.display and not list_box.display
+        assert screen.focused_pane == "reader"
+        await pilot.press("escape")
+        assert list_box.display and not reader_box.display
+        await pilot.press("enter")
+        await pilot.press("q")  # q goes back first...
+        assert list_box.display
+        await pilot.press("b")
+        assert screen.sidebar.display and not list_box.display
+        await pilot.press("b")
+        assert list_box.display
+
+
+async def test_resize_from_wide_to_medium_to_narrow(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        await pilot.press("j", "j")
+        await settle(pilot)
+        pk = screen.headlines.current.pk
+        assert screen.layout_mode == "wide" and screen.sidebar.display
+        await pilot.resize_terminal(100, 40)
+        await settle(pilot)
+        assert screen.layout_mode == "medium" and not screen.sidebar.display
+        await pilot.press("b")
+        assert screen.sidebar.display
+        await pilot.press("b")
+        assert not screen.sidebar.display
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert screen.layout_mode == "narrow"
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert screen.layout_mode == "narrow"
+        assert screen.headlines.current.pk == pk
+        await pilot.press("j")
+        assert screen.headlines.cursor == 3
+        # The reader re-renders at the new width when shown.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.reader.rendered_width == screen.reader.content_width
+
+
+async def test_q_quits_from_the_top_level(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0

@@ -1,0 +1,196 @@
+"""Read state, stars, mark-all and undo, filters, search, next unread, Space."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from test_ui_support import BASE_DATE, make_article, make_ctx, read_state, settle
+
+from tuinews.config import UISettings
+from tuinews.ui.app import create_app
+from tuinews.ui.screens.main import MainScreen
+
+
+async def test_opening_an_article_marks_it_read_in_the_store(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        before = screen.sidebar.total_unread
+        await pilot.press("j")
+        await settle(pilot)
+        assert screen.headlines.current.read
+        assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
+        assert read_state(ctx.store_path)["Story 0 from a"] == (False, False)
+        assert screen.sidebar.total_unread == before - 1
+        # Enter on the first article opens it in the reader: read too.
+        await pilot.press("k", "enter")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 0 from a"] == (True, False)
+
+
+async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 100 from b"] == (False, False)
+        await pilot.press("m")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
+        await pilot.press("m")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 100 from b"] == (False, False)
+        assert "unread" in app.screen.status.message
+
+
+async def test_on_leave_marks_the_previous_article(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 100 from b"] == (False, False)
+        await pilot.press("j")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
+        assert read_state(ctx.store_path)["Story 200 from c"] == (False, False)
+
+
+async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 0 from a"][1] is True
+        assert screen.sidebar.starred == 1
+        await pilot.press("f", "f")  # all -> unread -> starred
+        await settle(pilot)
+        assert screen.filter == "starred"
+        assert screen.headlines.row_count == 1
+        await pilot.press("f")
+        await settle(pilot)
+        assert screen.headlines.row_count == 18
+
+
+async def test_f_cycles_to_unread_only(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("m", "j", "m")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.screen.headlines.row_count == 16
+        assert "unread" in str(app.screen.query_one("#list-box").border_title)
+
+
+async def test_A_marks_the_view_read_and_u_undoes(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        # Select the Alpha News feed in the sidebar, then mark it read.
+        await pilot.press("h", "j", "j", "j", "j", "enter")
+        await settle(pilot)
+        assert screen.headlines.row_count == 6
+        await pilot.press("A")
+        await settle(pilot)
+        state = read_state(ctx.store_path)
+        assert all(state[f"Story {n} from a"][0] for n in range(6))
+        assert not any(state[f"Story {100 + n} from b"][0] for n in range(6))
+        assert "Marked 6 articles read" in screen.status.message
+        assert screen.sidebar.total_unread == 12
+        await pilot.press("u")
+        await settle(pilot)
+        state = read_state(ctx.store_path)
+        assert not any(state[f"Story {n} from a"][0] for n in range(6))
+        assert screen.sidebar.total_unread == 18
+
+
+async def test_search_shows_matches_as_a_view_and_escape_returns(tmp_path: Path) -> None:
+    url = "https://news.example/a/rss"
+    extra = {url: [make_article(url, 50, title="Quantum gardening explained")]}
+    ctx = make_ctx(tmp_path, extra=extra)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("slash")
+        await pilot.press(*"quantum")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.search == "quantum"
+        assert screen.headlines.row_count == 1
+        assert screen.headlines.current.title == "Quantum gardening explained"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.search is None
+        assert screen.headlines.row_count == 19
+        assert screen.headlines.cursor == 0  # back where the search started
+
+
+async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("j", "m", "j", "m", "g")  # rows 1 and 2 read
+        await settle(pilot)
+        await pilot.press("n")
+        assert screen.headlines.cursor == 3
+        await pilot.press("p")
+        assert screen.headlines.cursor == 0
+
+
+async def test_n_goes_on_to_the_next_feed_with_unread(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j", "enter")  # Alpha News
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert screen.base_label == "Beta Daily"
+        assert screen.headlines.current is not None
+        assert not screen.headlines.current.read
+
+
+async def test_space_pages_the_reader_then_goes_to_next_unread(tmp_path: Path) -> None:
+    url = "https://news.example/a/rss"
+    long_body = "".join(f"<p>Paragraph {n} of a long article.</p>" for n in range(60))
+    newest = BASE_DATE + timedelta(hours=1)
+    extra = {url: [make_article(url, 77, title="Long read", body=long_body, when=newest)]}
+    ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(mark_read="manual"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.headlines.current.title == "Long read"
+        start = screen.headlines.cursor
+        await pilot.press("space")
+        assert screen.reader.scroll_offset.y > 0
+        assert screen.headlines.cursor == start
+        for _ in range(20):
+            if screen.reader.at_end:
+                break
+            await pilot.press("space")
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen.headlines.cursor == start + 1
