@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from test_ui_support import make_ctx, settle
-
 from tuinews.ui.app import create_app
 from tuinews.ui.screens.main import MainScreen
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from test_ui_support import BASE_DATE, make_article, make_ctx, read_state, settle
-
 from tuinews.config import UISettings
 from tuinews.ui.app import create_app
 from tuinews.ui.screens.main import MainScreen
