@@ -19,10 +19,31 @@ from pathlib import Path
 from tuinews.model import Article, Feed, Subscription, article_id, article_key
 from tuinews.store import Store, View
 
-_WORDS = (
-    "climate market election rust python sqlite terminal parser browser privacy energy "
-    "football science space quantum music film garden city river mountain coffee bridge"
-).split()
+_WORDS = [
+    "climate",
+    "market",
+    "election",
+    "rust",
+    "python",
+    "sqlite",
+    "terminal",
+    "parser",
+    "browser",
+    "privacy",
+    "energy",
+    "football",
+    "science",
+    "space",
+    "quantum",
+    "music",
+    "film",
+    "garden",
+    "city",
+    "river",
+    "mountain",
+    "coffee",
+    "bridge",
+]
 BATCH = 500  # items per save_fetch, like a big feed
 
 

@@ -72,16 +72,17 @@ def headlines(
 ) -> list[Headline]:
     if after is not None and before is not None:
         raise ValueError("give `after` or `before`, not both")
+    limit, offset = max(limit, 0), max(offset or 0, 0)  # SQLite reads LIMIT -1 as "all"
     try:
         match = _search(view)
     except _NoMatchError:
         return []
     if match is None:
-        sql, params, order = _by_time(view, limit + (offset or 0), after, before)
+        sql, params, order = _by_time(view, limit + offset, after, before)
     else:
         sql, params, order = _by_score(view, match, after, before)
     sql += f" ORDER BY sort_value {order}, pk {order} LIMIT ? OFFSET ?"
-    params.extend([limit, offset or 0])
+    params.extend([limit, offset])
     rows = [to_headline(row) for row in conn.execute(sql, params).fetchall()]
     if before is not None:
         rows.reverse()

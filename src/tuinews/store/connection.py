@@ -22,8 +22,10 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         reason = "cannot write the store: the file or its folder is read-only"
     elif "locked" in lowered or "busy" in lowered:
         reason = "the store is busy (another tuinews is writing to it); try again"
-    elif "not a database" in lowered or "malformed" in lowered:
-        reason = f"{NOT_A_STORE}: {message}" if "malformed" in lowered else NOT_A_STORE
+    elif "not a database" in lowered:
+        reason = NOT_A_STORE
+    elif "malformed" in lowered or "corrupt" in lowered:
+        reason = f"the store file is damaged ({message})"
     elif "unable to open" in lowered:
         reason = "cannot open the store file (missing folder or no permission)"
     elif "disk i/o error" in lowered:
@@ -85,6 +87,8 @@ def open_connection(path: Path, busy_timeout: float) -> sqlite3.Connection:
         if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StoreError(f"{path}: cannot switch the store to WAL mode")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # After a big save the WAL is cut back to this size once checkpointed.
+        conn.execute(f"PRAGMA journal_size_limit = {32 * 1024 * 1024}")
         if version < SCHEMA_VERSION:
             _migrate(conn, path)
     except sqlite3.Error as exc:

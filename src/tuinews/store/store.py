@@ -44,6 +44,8 @@ class Store:
             if self._conn is None:
                 return
             with suppress(sqlite3.Error):
+                # Keeps planner statistics fresh; the limit bounds the work at exit.
+                self._conn.execute("PRAGMA analysis_limit = 400")
                 self._conn.execute("PRAGMA optimize")
             self._conn.close()
             self._conn = None
