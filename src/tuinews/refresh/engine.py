@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Literal
 
 from tuinews.errors import SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
-from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+from tuinews.refresh.fetch import Fetcher, FetchError, make_client, tls_context
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 
 if TYPE_CHECKING:
+    import ssl
+
     from tuinews.config import RefreshSettings
     from tuinews.store import FeedInfo, Store
 
@@ -126,6 +128,9 @@ async def refresh_feeds(
     started = time.monotonic()
     refresh_lock = RefreshLock(store_path)
     await refresh_lock.acquire(lock, on_wait)
+    tls_ready: asyncio.Task[ssl.SSLContext] | None = None
+    if any(location_kind(sub.url) == "http" for sub in subscriptions):
+        tls_ready = asyncio.create_task(asyncio.to_thread(tls_context))
     try:
         store = await asyncio.to_thread(Store.open, store_path)
         try:
@@ -136,11 +141,15 @@ async def refresh_feeds(
             chosen = select_feeds(infos, only)
             run = _Run(store, settings, force=force, named=only is not None)
             run.other_refresh_since = refresh_lock.waited_since
+            if tls_ready is not None:
+                await tls_ready
             outcomes = await run.all(chosen, progress)
         finally:
             await asyncio.to_thread(store.close)
     finally:
         refresh_lock.release()
+        if tls_ready is not None and not tls_ready.done():
+            tls_ready.cancel()
     summary = RefreshSummary()
     for outcome in outcomes:
         summary.add(outcome)

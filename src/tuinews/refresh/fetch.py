@@ -11,8 +11,10 @@ import asyncio
 import errno
 import functools
 import importlib
+import importlib.util
 import socket
 import ssl
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -280,6 +282,16 @@ def describe_network_error(exc: BaseException, url: str, *, body_started: bool) 
     return clean_line(str(exc))[:120] or type(exc).__name__
 
 
+async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read a small bodyless/redirect response to its end so keep-alive can reuse the
+    connection (closing it unread drops the connection); a big body is abandoned."""
+    seen = 0
+    async for chunk in response.aiter_raw():
+        seen += len(chunk)
+        if seen > limit:
+            return
+
+
 class HostLimiter:
     """A total limit on fetches at once plus a limit per host."""
 
@@ -300,9 +312,31 @@ class HostLimiter:
         return self._total
 
 
+def _skip_sniffio_probe() -> None:
+    # httpcore tries `import sniffio` on every request; when it is not installed each failed
+    # import searches sys.path again (about 0.4 ms, a quarter of a 100-feed 304 refresh).
+    # A None entry makes that import fail at once, which is what httpcore expects.
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context (system CA bundle, SSL_CERT_FILE/DIR respected).
+
+    Loading the CA bundle costs tens of milliseconds, so it is built once per process,
+    and callers warm it in a thread while they open the store.
+    """
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=True)
+
+
 def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
     """One client per refresh: keep-alive across feeds of one host, proxies from the env."""
     import httpx
+
+    _skip_sniffio_probe()
 
     read = settings.timeout
     return httpx.AsyncClient(
@@ -314,6 +348,7 @@ def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": accept_encoding()},
         follow_redirects=False,
         trust_env=True,
+        verify=tls_context(),
     )
 
 
@@ -369,9 +404,11 @@ class Fetcher:
                         else:
                             still_permanent = False
                         current = target
+                        await _drain(response)
                         continue
                     self._check_status(response, moved_to)
                     if response.status_code == 304:
+                        await _drain(response)
                         return self._result(response, current, b"", moved_to)
                     body_started = True
                     body = await self._read_body(response)

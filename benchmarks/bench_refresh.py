@@ -1,0 +1,263 @@
+"""Refresh benchmark: N generated feeds of M items served from 127.0.0.1.
+
+    .venv/bin/python benchmarks/bench_refresh.py                      # 50x200 and 100x1000
+    .venv/bin/python benchmarks/bench_refresh.py --feeds 50 --items 200
+
+Times a refresh into an empty store and a second refresh (everything not modified) for:
+refresh_feeds called in a fresh Python process, the real `tuinews refresh` command, and
+`newsboat -x reload` (reload-threads 8) when newsboat is installed. Each contender runs
+in its own process (peak RSS from wait4) against a feed server in another process, so
+nobody shares a GIL with the server. Prints a table and writes benchmarks/results/refresh.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+RESULTS = ROOT / "benchmarks" / "results" / "refresh.json"
+
+SERVER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from feedserver import FeedServer, Generated
+feeds, items = int(sys.argv[1]), int(sys.argv[2])
+server = FeedServer().start()
+for n in range(feeds):
+    route = Generated(items=items, title=f"Feed {{n}}")
+    route.body()  # built before timing starts
+    server.route(f"/feed{{n}}.xml", route)
+print(server.port, flush=True)
+sys.stdin.read()
+"""
+
+
+def start_server(feeds: int, items: int) -> tuple[subprocess.Popen[str], list[str]]:
+    code = SERVER.format(tests=str(ROOT / "tests"))
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(feeds), str(items)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    return process, [f"http://127.0.0.1:{port}/feed{n}.xml" for n in range(feeds)]
+
+
+def spawn_and_wait(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall time, peak RSS (KB) of this one child (reaped with wait4), and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            sys.stderr.write(f"{argv[0]} exited {process.returncode}\n")
+            sys.stderr.write(err.read().decode(errors="replace")[-2000:])
+        return elapsed, usage.ru_maxrss, out.read().decode(errors="replace")
+
+
+# ---- contenders --------------------------------------------------------------------
+
+
+def worker(urls_file: Path, db: Path) -> None:
+    """Run inside a fresh interpreter: two refresh_feeds calls, JSON timings on stdout."""
+    from tuinews.config import RefreshSettings
+    from tuinews.model import Subscription
+    from tuinews.refresh import refresh_feeds
+
+    urls = urls_file.read_text().split()
+    subs = [Subscription(url=url) for url in urls]
+    settings = RefreshSettings()
+    first = asyncio.run(refresh_feeds(db, subs, settings))
+    second = asyncio.run(refresh_feeds(db, subs, settings))
+    print(
+        json.dumps(
+            {
+                "first_s": first.seconds,
+                "first_new": first.new,
+                "first_failed": first.failed,
+                "second_s": second.seconds,
+                "second_not_modified": second.not_modified,
+                "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        )
+    )
+
+
+def bench_in_process(urls: list[str], scratch: Path) -> dict[str, object]:
+    urls_file = scratch / "urls.txt"
+    urls_file.write_text("\n".join(urls))
+    db = scratch / "inproc.db"
+    wall, peak, out = spawn_and_wait(
+        [sys.executable, __file__, "--worker", str(urls_file), str(db)]
+    )
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    result["process_wall_s"] = wall
+    result["process_peak_rss_kb"] = peak
+    return result
+
+
+def bench_cli(urls: list[str], scratch: Path) -> dict[str, object] | None:
+    tuinews = VENV_BIN / "tuinews"
+    if not tuinews.exists():
+        return None
+    config = scratch / "config.toml"
+    config.write_text("".join(f'[[feeds]]\nurl = "{url}"\n\n' for url in urls))
+    db = scratch / "cli.db"
+    env = dict(os.environ, TUINEWS_CONFIG=str(config), TUINEWS_DB=str(db))
+    env.pop("TUINEWS_TESTING", None)
+    first, first_rss, first_out = spawn_and_wait([str(tuinews), "refresh"], env)
+    second, second_rss, second_out = spawn_and_wait([str(tuinews), "refresh"], env)
+    return {
+        "first_s": first,
+        "second_s": second,
+        "peak_rss_kb": max(first_rss, second_rss),
+        "first_output": first_out.strip().splitlines()[-1:] if first_out.strip() else [],
+        "second_output": second_out.strip().splitlines()[-1:] if second_out.strip() else [],
+    }
+
+
+def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, object] | None:
+    newsboat = shutil.which("newsboat")
+    if newsboat is None:
+        return None
+    home = scratch / "nb-home"
+    home.mkdir()
+    (home / "urls").write_text("\n".join(urls) + "\n")
+    (home / "config").write_text("reload-threads 8\nmax-items 0\n")
+    argv = [
+        newsboat,
+        "-u",
+        str(home / "urls"),
+        "-c",
+        str(home / "cache.db"),
+        "-C",
+        str(home / "config"),
+        "-x",
+        "reload",
+    ]
+    env = dict(os.environ, HOME=str(home), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    first, first_rss, _ = spawn_and_wait(argv, env)
+    second, second_rss, _ = spawn_and_wait(argv, env)
+    version = subprocess.run([newsboat, "-v"], capture_output=True, text=True, env=env)
+    return {
+        "first_s": first,
+        "second_s": second,
+        "peak_rss_kb": max(first_rss, second_rss),
+        "version": version.stdout.splitlines()[0] if version.stdout else "",
+    }
+
+
+# ---- report ------------------------------------------------------------------------
+
+
+def run_case(feeds: int, items: int, *, cli: bool, newsboat: bool) -> dict[str, object]:
+    server, urls = start_server(feeds, items)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
+            scratch = Path(tmp)
+            case: dict[str, object] = {"feeds": feeds, "items": items}
+            case["refresh_feeds"] = bench_in_process(urls, scratch)
+            case["tuinews_cli"] = bench_cli(urls, scratch) if cli else None
+            case["newsboat"] = bench_newsboat(urls, scratch) if newsboat else None
+            return case
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=10)
+
+
+def _mb(kb: object) -> str:
+    return f"{int(kb) / 1024:.0f} MB" if isinstance(kb, int) else "-"
+
+
+def _s(value: object) -> str:
+    return f"{value:.2f} s" if isinstance(value, float) else "-"
+
+
+def print_case(case: dict[str, object]) -> None:
+    print(f"\n{case['feeds']} feeds x {case['items']} items")
+    header = f"{'':28}{'first':>10}{'second':>10}{'peak RSS':>11}"
+    print(header)
+    rows: list[tuple[str, dict[str, object] | None]] = [
+        ("refresh_feeds (in-process)", case["refresh_feeds"]),  # type: ignore[list-item]
+        ("tuinews refresh (command)", case["tuinews_cli"]),  # type: ignore[list-item]
+        ("newsboat -x reload", case["newsboat"]),  # type: ignore[list-item]
+    ]
+    for name, data in rows:
+        if data is None:
+            print(f"{name:28}{'not run':>10}")
+            continue
+        print(
+            f"{name:28}{_s(data.get('first_s')):>10}{_s(data.get('second_s')):>10}"
+            f"{_mb(data.get('peak_rss_kb')):>11}"
+        )
+    newsboat = case["newsboat"]
+    if isinstance(newsboat, dict):
+        for name, data in rows[:2]:
+            if not isinstance(data, dict):
+                continue
+            ratio_first = float(data["first_s"]) / float(newsboat["first_s"])  # type: ignore[arg-type]
+            ratio_second = float(data["second_s"]) / float(newsboat["second_s"])  # type: ignore[arg-type]
+            ratio_rss = int(data["peak_rss_kb"]) / int(newsboat["peak_rss_kb"])  # type: ignore[call-overload]
+            print(
+                f"  {name} / newsboat: first {ratio_first:.2f}, second {ratio_second:.2f},"
+                f" peak RSS {ratio_rss:.2f}"
+            )
+            case.setdefault("ratios", {})[name] = {  # type: ignore[union-attr]
+                "first": ratio_first,
+                "second": ratio_second,
+                "peak_rss": ratio_rss,
+            }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, action="append")
+    parser.add_argument("--items", type=int, action="append")
+    parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--no-newsboat", action="store_true")
+    parser.add_argument("--worker", nargs=2, metavar=("URLS", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(Path(args.worker[0]), Path(args.worker[1]))
+        return 0
+    feeds = args.feeds or [50, 100]
+    items = args.items or [200, 1000]
+    if len(feeds) != len(items):
+        parser.error("give --feeds and --items the same number of times")
+    cases = []
+    for n_feeds, n_items in zip(feeds, items, strict=True):
+        case = run_case(n_feeds, n_items, cli=not args.no_cli, newsboat=not args.no_newsboat)
+        print_case(case)
+        cases.append(case)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "cases": cases,
+    }
+    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
