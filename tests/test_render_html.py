@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from tuinews.model import Article
 from tuinews.render import Link, plain_text, render_article, render_body
@@ -258,3 +260,46 @@ def test_empty_body_falls_back_to_the_summary() -> None:
 
 def test_plain_text_without_tags_is_a_paragraph() -> None:
     assert body_text("Just some text &amp; more", 80).strip() == "Just some text & more"
+
+
+def test_math_shows_its_tex_annotation_or_its_text() -> None:
+    html = (
+        '<p>n = <math><semantics><msup><mn>10</mn><mn>3</mn></msup><annotation encoding="'
+        'application/x-tex">10^3</annotation></semantics></math>, and <math><mi>a</mi><mo>+</mo>'
+        "<mi>b</mi></math></p>"
+    )
+    assert body_text(html, 80).strip() == "n = 10^3, and a+b"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_wide_characters_wrap_within_the_width(width: int) -> None:
+    text = body_text("<p>" + "中文字符和表情😀 " * 30 + "</p><ul><li>" + "日本語 " * 40, width)
+    assert "中文字符和表情😀" in text
+    for line in text.split("\n"):
+        assert cell_len(line) <= width
+
+
+def test_table_columns_share_the_width_by_need() -> None:
+    long_text = "words " * 30
+    html = f"<table><tr><td>id</td><td>{long_text}</td></tr><tr><td>2</td><td>x</td></tr></table>"
+    lines = body_text(html, 60).split("\n")
+    assert lines[1].startswith("│ id │ words")
+    assert all(len(line) <= 60 for line in lines)
+
+
+def test_articles_of_the_shared_corpus_render(corpus_feeds: Path) -> None:
+    from tuinews.errors import SourceError
+    from tuinews.sources.feeds import parse_feed
+
+    rendered = 0
+    for path in sorted(corpus_feeds.iterdir()):
+        try:
+            feed = parse_feed(path.read_bytes(), str(path))
+        except SourceError:
+            continue
+        for item in feed.articles[:2]:
+            text = plain_text(render_article(item), 60)
+            assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), path.name
+            assert all(cell_len(line) <= 60 for line in text.split("\n")), path.name
+            rendered += 1
+    assert rendered > 50

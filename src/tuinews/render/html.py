@@ -16,9 +16,10 @@ from rich.rule import Rule
 from rich.style import Style
 from rich.text import Text
 
-from tuinews.render.blocks import CodeBlock, FittedTable, Indented, join_blocks
+from tuinews.render.blocks import CodeBlock, Indented, join_blocks
 from tuinews.render.inline import InlineText
 from tuinews.render.links import LINK_NUMBER_STYLE, LinkRegistry, file_name_of
+from tuinews.render.tables import FittedTable
 from tuinews.render.tags import (
     ALT_LIMIT,
     BLOCKS,
@@ -143,6 +144,11 @@ class _Walker:
             return _DROP
         if tag in IGNORED_VOIDS:
             return 0
+        if tag == "math":
+            tex = _tex_of(element)
+            if tex:
+                self.add_text(tex)
+                return _DROP
         if tag in BLOCKS:
             done |= self.start_block(element, tag)
         elif tag == "br":
@@ -432,6 +438,14 @@ def html_blocks(html: str, registry: LinkRegistry) -> list[RenderableType]:
             if element is not body:
                 walker.add_text(element.tail)
     return walker.finish()
+
+
+def _tex_of(math: _Element) -> str | None:
+    """The TeX source MathML carries for other renderers, e.g. `10^3`."""
+    for annotation in math.iter("annotation"):
+        if (annotation.get("encoding") or "").lower() in ("application/x-tex", "text/x-tex"):
+            return annotation.text
+    return None
 
 
 def _int_attribute(element: _Element, name: str) -> int | None:

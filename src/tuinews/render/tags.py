@@ -16,11 +16,13 @@ MAX_LIST_NUMBER = 10**9
 ALT_LIMIT = 200
 
 # Elements whose whole content is dropped: active content, forms, and invisible parts.
+# (`<math>` is shown as its TeX annotation, else as its plain text.)
 DROPPED = frozenset(
     {
         "script", "style", "iframe", "frame", "frameset", "object", "applet",
         "form", "button", "select", "option", "optgroup", "textarea", "noscript", "svg",
-        "math", "template", "head", "title", "canvas", "audio", "video", "map", "dialog",
+        "annotation", "annotation-xml", "template", "head", "title", "canvas", "audio", "video",
+        "map", "dialog",
     }
 )  # fmt: skip
 # Void elements that libxml2's HTML 4 parser may wrongly give the following text as
