@@ -111,9 +111,9 @@ def _list_sources(ns: argparse.Namespace) -> int:
         if ns.json:
             out.write(article_json(article, {"index": index}) + "\n")
         else:
-            feed = _fit(article.feed_title, 24).ljust(24)
+            feed_name = _fit(article.feed_title, 24).ljust(24)
             out.write(
-                _fit(f"{index:>4}  {short_date(article.date)}  {feed}  {article.title}", width)
+                _fit(f"{index:>4}  {short_date(article.date)}  {feed_name}  {article.title}", width)
                 + "\n"
             )
     out.flush()
@@ -153,6 +153,7 @@ def resolve_feed(store: Store, ref: str) -> FeedInfo:
 
 
 def _list_store(ns: argparse.Namespace) -> int:
+    load_settings(ns)  # a broken settings file is reported, never silently ignored
     with open_store(ns) as store:
         view = store_view(ns, store)
         limit = ns.limit or 1_000_000_000
@@ -214,6 +215,7 @@ def read_command(ns: argparse.Namespace) -> int:
             return 1
         _print_article(console, articles[ns.index - 1])
         return 0
+    load_settings(ns)
     with open_store(ns) as store:
         stored: StoredArticle | None = store.find_article(ns.source)
         if stored is None:

@@ -45,12 +45,24 @@ def open_store(ns: argparse.Namespace) -> Store:
 
 
 def stdout_console(width: int | None = None) -> Console:
-    """Colour on a terminal, plain text in a pipe; Rich honours NO_COLOR itself."""
+    """Colour on a terminal, plain text in a pipe or when NO_COLOR is set.
+
+    Rich alone would keep bold and dim under NO_COLOR; a user who sets it wants text a
+    script or a screen reader can take as it is, so every escape sequence goes.
+    """
     from rich.console import Console
 
     if width is None and not sys.stdout.isatty():
         width = 80
-    return Console(width=width, highlight=False, emoji=False, markup=False, soft_wrap=False)
+    plain = bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+    return Console(
+        width=width,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        soft_wrap=False,
+        color_system=None if plain else "auto",
+    )
 
 
 def error_line(source: str, reason: str) -> None:

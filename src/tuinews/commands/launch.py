@@ -129,9 +129,9 @@ def _sources_context(
                 stdin_feed = loaded
             _reattach_terminal()
             continue
-        expanded, error = _expand_source(spec)
-        if error:
-            error_line(spec, error)
+        expanded, problem = _expand_source(spec)
+        if problem:
+            error_line(spec, problem)
             ok = False
         subs.extend(expanded)
     if not subs and stdin_feed is None:

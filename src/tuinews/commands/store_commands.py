@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from tuinews.commands.common import config_path, db_path, load_settings, open_store, warn
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from tuinews.refresh import FeedOutcome, RefreshSummary
 
 
@@ -32,6 +34,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                 only=ns.feeds or None,
                 progress=reporter.progress,
                 force=ns.force,
+                on_wait=reporter.waiting,
             )
         )
     _apply_moves(ns, summary)
@@ -73,8 +76,8 @@ class _Reporter:
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
         self.interactive = sys.stderr.isatty() and not quiet
-        self._progress = None
-        self._task = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> _Reporter:
         if self.interactive:
@@ -96,6 +99,13 @@ class _Reporter:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+    def waiting(self, message: str) -> None:
+        # Said even with --quiet: a refresh that seems to hang needs an explanation.
+        if self._progress is not None:
+            self._progress.console.print(f"tuinews: {message}")
+        else:
+            warn(message)
 
     def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
         if self._progress is not None and self._task is not None:
@@ -129,6 +139,7 @@ def mark_read_command(ns: argparse.Namespace) -> int:
     if not (ns.all or ns.feed or ns.ids):
         warn("say what to mark: --all, --feed FEED or article ids")
         return 2
+    load_settings(ns)
     with open_store(ns) as store:
         if ns.ids:
             pks = []

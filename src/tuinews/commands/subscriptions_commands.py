@@ -12,6 +12,7 @@ from tuinews.commands.common import (
     open_store,
     read_stdin_bytes,
     short_date,
+    stdout_console,
     warn,
 )
 from tuinews.errors import TuinewsError
@@ -34,8 +35,9 @@ def remove_command(ns: argparse.Namespace) -> int:
     from tuinews.subscriptions import SubscriptionFile
 
     load_settings(ns)
-    removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
+    # The store opens first: when it cannot, the subscription stays and nothing changed.
     with open_store(ns) as store:
+        removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
         feed = store.feed_by_url(removed.url)
         if feed is not None:
             store.remove_feed(feed.id)
@@ -68,7 +70,6 @@ def feeds_command(ns: argparse.Namespace) -> int:
                 )
             )
         return 0
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -83,7 +84,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
             Text(short_date(f.last_refresh).strip() or "never"),
             Text(f.last_error or "", style="red"),
         )
-    Console(highlight=False, markup=False).print(table)
+    stdout_console().print(table)
     return 0
 
 
