@@ -1,0 +1,110 @@
+"""App-wide behaviour: help generated from bindings, keymap, palette, themes, safe text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_ui_support import make_article, make_ctx, settle
+from tuinews.config import UISettings
+from tuinews.subscriptions import SubscriptionFile
+from tuinews.ui.app import create_app
+from tuinews.ui.bindings import MAIN_BINDINGS
+from tuinews.ui.screens.help import HelpScreen, key_table
+from tuinews.ui.screens.main import MainScreen
+
+URL = "https://news.example/a/rss"
+
+
+def test_every_binding_has_an_id_and_a_description() -> None:
+    ids = [binding.id for binding in MAIN_BINDINGS]
+    assert all(ids) and len(set(ids)) == len(ids)
+    assert all(binding.description for binding in MAIN_BINDINGS)
+
+
+async def test_help_is_generated_from_the_bindings_and_follows_the_keymap(
+    tmp_path: Path,
+) -> None:
+    ui = UISettings(keymap={"next_unread": "N", "star": "asterisk"})
+    app = create_app(make_ctx(tmp_path, ui=ui))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        table = key_table(main)
+        rows = {
+            str(desc): str(keys)
+            for keys, desc in zip(table.columns[0]._cells, table.columns[1]._cells, strict=True)
+        }
+        assert rows["Next unread"] == "N"
+        assert rows["Star"] == "*"
+        assert set(rows) >= {b.description for b in MAIN_BINDINGS}
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        # The rebound key works, and the old one no longer does.
+        await pilot.press("n")
+        assert main.headlines.cursor == 0
+        await pilot.press("asterisk")
+        await settle(pilot)
+        assert main.headlines.current.starred
+
+
+async def test_every_action_is_in_the_command_palette(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Theme", "Next unread", "Refresh all", "Search", "Add feed"} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Star")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.headlines.current.starred
+
+
+async def test_theme_from_config_and_a_new_choice_is_saved(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(theme="nord"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.theme == "nord"
+        app.theme = "gruvbox"
+        await settle(pilot)
+        assert 'theme = "gruvbox"' in ctx.config_path.read_text()
+        assert SubscriptionFile(ctx.config_path).load() == []
+
+
+async def test_feed_text_is_never_markup(tmp_path: Path) -> None:
+    nasty = "[bold]x[/bold] [link=http://e]click[/link] [red"
+    extra = {URL: [make_article(URL, 9, title=nasty, body="<p>[i]body[/i]</p>")]}
+    app = create_app(make_ctx(tmp_path, extra=extra, hint="[b]hint[/b]"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"click", "enter")
+        await settle(pilot)
+        main = app.screen
+        row = main.headlines.render_row(0, 110, False).text
+        assert nasty in row
+        text = "\n".join(line.text for line in main.reader.lines)
+        assert nasty in text and "[i]body[/i]" in text
+        assert main.status.message == "[b]hint[/b]" or "search" in str(
+            main.query_one("#list-box").border_title
+        )
+        assert nasty in str(main.headlines.current.title)
+
+
+async def test_unread_and_star_marks_do_not_rely_on_colour(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path, ui=UISettings(mark_read="manual")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        await pilot.press("s", "j", "m")
+        await settle(pilot)
+        starred_unread = main.headlines.render_row(0, 110, False).text
+        read = main.headlines.render_row(1, 110, False).text
+        assert starred_unread.startswith("●★")
+        assert read.startswith("  ")

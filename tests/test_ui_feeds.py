@@ -1,0 +1,165 @@
+"""Feeds from the UI: add (with inline errors), remove, details, refresh with a failure."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from feedserver import FeedServer, rss, static, status
+from test_ui_support import make_ctx, settle
+from tuinews.model import Subscription
+from tuinews.store import Store
+from tuinews.subscriptions import SubscriptionFile
+from tuinews.ui.app import create_app
+from tuinews.ui.screens.add_feed import AddFeedScreen
+from tuinews.ui.screens.feed_info import FeedInfoScreen, feed_details
+from tuinews.ui.screens.main import MainScreen
+
+
+async def wait_for_refresh(pilot, screen: MainScreen) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        await settle(pilot, rest=0.05)
+        if not screen.refreshing:
+            return
+    raise AssertionError("refresh did not finish")
+
+
+async def test_add_feed_with_a_bad_address_shows_the_error_inline(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    app = create_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddFeedScreen)
+        await pilot.press(*"not a feed", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AddFeedScreen)  # still open, no crash
+        error = app.screen.query_one("#error")
+        assert error.display
+        assert "not a URL or an existing path" in str(error.render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert not ctx.config_path.exists()
+
+
+async def test_add_feed_saves_it_and_fetches_it(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        url = server.route("/new.xml", static(rss(3, title="Fresh Feed")))
+        ctx = make_ctx(tmp_path)
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("a")
+            await pilot.press(*url, "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, MainScreen)
+            await wait_for_refresh(pilot, screen)
+            assert [s.url for s in SubscriptionFile(ctx.config_path).load()] == [url]
+            assert screen.headlines.row_count == 21
+            assert any(e.label == "Fresh Feed" for e in screen.sidebar.entries)
+            # Adding it twice is refused in the dialog.
+            await pilot.press("a")
+            await pilot.press(*url, "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, AddFeedScreen)
+            assert "already" in str(app.screen.query_one("#error").render()).lower()
+
+
+async def test_ephemeral_add_does_not_touch_the_config(tmp_path: Path) -> None:
+    feed_file = tmp_path / "local.xml"
+    feed_file.write_bytes(rss(2, title="Local Feed"))
+    ctx = make_ctx(tmp_path, ephemeral=True)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *str(feed_file), "enter")
+        await pilot.pause()
+        await wait_for_refresh(pilot, app.screen)
+        assert not ctx.config_path.exists()
+        assert any(e.label == "Local Feed" for e in app.screen.sidebar.entries)
+
+
+async def test_d_removes_the_selected_feed_after_confirmation(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("n")  # no: nothing happens
+        await pilot.pause()
+        assert len(SubscriptionFile(ctx.config_path).load()) == 3
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert [s.title for s in SubscriptionFile(ctx.config_path).load()] == [
+            "Beta Daily",
+            "Gamma Blog",
+        ]
+        assert all(e.label != "Alpha News" for e in screen.sidebar.entries)
+        assert screen.headlines.row_count == 12
+        with Store.open(ctx.store_path) as store:
+            assert store.feed_by_url("https://news.example/a/rss") is None
+
+
+async def test_refresh_with_a_failing_feed_marks_it_and_shows_its_error(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        good = server.route("/good.xml", static(rss(4, title="Good Feed")))
+        bad = server.route("/bad.xml", status(500))
+        subs = [Subscription(good, "Good Feed"), Subscription(bad, "Bad Feed")]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert screen.headlines.row_count == 0
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert screen.headlines.row_count == 4
+            assert "1 failed" in screen.status.message
+            bad_entry = next(e for e in screen.sidebar.entries if e.label == "Bad Feed")
+            assert bad_entry.feed is not None and bad_entry.feed.last_error
+            index = screen.sidebar.entries.index(bad_entry)
+            row = screen.sidebar.render_row(index, 30, False).text
+            assert row.startswith("!")
+            await pilot.press("h")
+            screen.sidebar.move_cursor(index)
+            await pilot.press("i")
+            await pilot.pause()
+            assert isinstance(app.screen, FeedInfoScreen)
+            console = Console(width=100, file=io.StringIO())
+            console.print(feed_details(app.screen.feed))
+            details = console.file.getvalue()
+            assert "500" in details and "Failures" in details
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is screen
+
+
+async def test_new_articles_keep_the_selected_article_selected(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        url = server.route("/feed.xml", static(rss(30, title="Growing", prefix="new")))
+        ctx = make_ctx(tmp_path)
+        ctx.subscriptions.append(Subscription(url, "Growing"))
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("j", "j", "j")
+            await settle(pilot)
+            selected = screen.headlines.current
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert screen.headlines.row_count == 48
+            assert screen.headlines.current.pk == selected.pk
+            assert screen.reader.pk == selected.pk

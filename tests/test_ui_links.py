@@ -1,0 +1,128 @@
+"""Links: o/y/1-9/L, the browser command as an argument list, refused schemes, OSC 52."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_ui_support import make_article, make_ctx, settle
+from tuinews.config import UISettings
+from tuinews.ui.app import create_app
+from tuinews.ui.links import browser_argv, has_graphical_session, refused_scheme
+from tuinews.ui.screens.link_picker import LinkPickerScreen
+
+URL = "https://news.example/a/rss"
+
+
+def test_browser_argv_keeps_the_url_one_argument() -> None:
+    url = "https://e.example/a b;rm -rf ~&x=$(id)"
+    assert browser_argv("w3m %u", url) == ["w3m", url]
+    assert browser_argv("'my browser' --new-tab", url) == ["my browser", "--new-tab", url]
+    with pytest.raises(ValueError):
+        browser_argv("  ", url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " JavaScript:x",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "vbscript:msgbox",
+    ],
+)
+def test_dangerous_schemes_are_refused(url: str) -> None:
+    assert refused_scheme(url) is not None
+
+
+def test_graphical_session_detection() -> None:
+    if sys.platform in ("darwin", "win32"):
+        pytest.skip("always graphical there")
+    assert not has_graphical_session({})
+    assert has_graphical_session({"DISPLAY": ":0"})
+    assert not has_graphical_session({"DISPLAY": ":0", "SSH_CONNECTION": "1 2 3 4"})
+
+
+async def test_o_without_a_display_copies_with_osc52(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        assert app.clipboard == "https://example.org/0"
+        assert "copied" in app.screen.status.message
+        assert "OSC 52" in app.screen.status.message
+
+
+async def test_y_copies_the_link(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "y")
+        assert app.clipboard == "https://example.org/100"
+        assert app.screen.status.message.startswith("Copied")
+
+
+async def test_javascript_links_are_never_opened_or_copied(tmp_path: Path) -> None:
+    extra = {URL: [make_article(URL, 9, title="Evil", link="javascript:alert(1)", when=None)]}
+    ctx = make_ctx(tmp_path, extra=extra)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"evil", "enter")
+        await settle(pilot)
+        assert app.screen.headlines.current.title == "Evil"
+        await pilot.press("o")
+        assert "not opening a javascript: link" in app.screen.status.message.lower()
+        await pilot.press("y")
+        assert app.clipboard != "javascript:alert(1)"
+
+
+async def test_configured_browser_gets_the_url_as_one_argument(tmp_path: Path) -> None:
+    out = tmp_path / "argv.txt"
+    script = tmp_path / "browser.py"
+    script.write_text(
+        f"import sys, pathlib\npathlib.Path({str(out)!r}).write_text('\\n'.join(sys.argv[1:]))\n"
+    )
+    link = "https://e.example/x?a=1&b=$(touch pwned);c"
+    extra = {URL: [make_article(URL, 9, title="Odd link", link=link)]}
+    command = f"{sys.executable} {script} --flag %u"
+    ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(browser=command))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"odd", "enter")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert out.read_text().split("\n") == ["--flag", link]
+        assert not (tmp_path / "pwned").exists()
+
+
+async def test_number_keys_and_L_pick_links_from_the_article(tmp_path: Path) -> None:
+    body = (
+        "<p><a href='https://one.example/'>one</a> and <a href='https://two.example/'>two</a></p>"
+    )
+    extra = {URL: [make_article(URL, 9, title="Two links", body=body)]}
+    app = create_app(make_ctx(tmp_path, extra=extra))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"two links", "enter")
+        await settle(pilot)
+        await pilot.press("2")
+        assert app.clipboard == "https://two.example/"  # no display: copied instead
+        await pilot.press("9")
+        assert "no link 9" in app.screen.status.message
+        await pilot.press("L")
+        await pilot.pause()
+        assert isinstance(app.screen, LinkPickerScreen)
+        await pilot.press("y")  # copy the highlighted (first) link
+        await pilot.pause()
+        assert app.clipboard == "https://one.example/"
+        await pilot.press("L")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.clipboard == "https://two.example/"
