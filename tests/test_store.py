@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -252,18 +253,31 @@ def test_sort_date_falls_back_to_updated_then_first_seen(store: Store) -> None:
 # ---- views, pagination, counts ----------------------------------------------------------
 
 
-@pytest.fixture
-def thousand(store: Store) -> Store:
+@pytest.fixture(scope="module")
+def thousand_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """1,000 articles over two feeds; many share a date so the pk breaks ties."""
-    a, b = feed_id(store, A_URL), feed_id(store, B_URL)
-    for url, fid in ((A_URL, a), (B_URL, b)):
-        items = [make_article(url, n, published=T0 + timedelta(minutes=n // 7)) for n in range(500)]
-        save(store, fid, items)
-    heads = store.headlines(View(), limit=1000)
-    store.set_read([h.pk for h in heads if h.pk % 3 == 0], True)
-    for head in heads[::10]:
-        store.set_starred(head.pk, True)
-    return store
+    path = tmp_path_factory.mktemp("thousand") / "store.db"
+    with Store.open(path) as store:
+        store.sync_feeds([Subscription(A_URL, "Feed A", ("news",)), Subscription(B_URL)])
+        for url in (A_URL, B_URL):
+            items = [
+                make_article(url, n, published=T0 + timedelta(minutes=n // 7)) for n in range(500)
+            ]
+            save(store, feed_id(store, url), items)
+        heads = store.headlines(View(), limit=1000)
+        store.set_read([h.pk for h in heads if h.pk % 3 == 0], True)
+        for head in heads[::10]:
+            store.set_starred(head.pk, True)
+    return path
+
+
+@pytest.fixture
+def thousand(thousand_file: Path, tmp_path: Path) -> Iterator[Store]:
+    """A fresh copy of the 1,000-article store for each test."""
+    copy = tmp_path / "thousand.db"
+    shutil.copyfile(thousand_file, copy)
+    with Store.open(copy) as store:
+        yield store
 
 
 def _expected_order(store: Store, view: View) -> list[int]:
@@ -294,6 +308,7 @@ VIEWS = [
     View(feed_ids=(2,), unread_only=True),
     View(feed_ids=(1, 2)),
     View(feed_ids=(1, 2), unread_only=True),
+    View(feed_ids=(2, 1, 2)),
     View(feed_ids=()),
 ]
 
@@ -317,6 +332,20 @@ def test_keyset_pages_forward_and_backward_give_every_row_once(thousand: Store, 
         backward = [h.pk for h in page] + backward
         page = thousand.headlines(view, limit=37, before=page[0].sort_key)
     assert backward == expected
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_offset_alone_and_with_keys_matches_the_full_list(thousand: Store, view: View) -> None:
+    expected = _expected_order(thousand, view)
+    for skip in (1, 37, len(expected) - 5, len(expected) + 3):
+        page = thousand.headlines(view, limit=20, offset=skip)
+        assert [h.pk for h in page] == expected[skip : skip + 20]
+    if len(expected) > 20:
+        key = thousand.headlines(view, limit=1, offset=15)[0].sort_key
+        newer = thousand.headlines(view, limit=5, before=key, offset=3)
+        assert [h.pk for h in newer] == expected[15 - 8 : 15 - 3]
+        older = thousand.headlines(view, limit=5, after=key, offset=3)
+        assert [h.pk for h in older] == expected[15 + 4 : 15 + 9]
 
 
 def test_offset_jumps_into_the_list(thousand: Store) -> None:
