@@ -303,3 +303,11 @@ def test_articles_of_the_shared_corpus_render(corpus_feeds: Path) -> None:
             assert all(cell_len(line) <= 60 for line in text.split("\n")), path.name
             rendered += 1
     assert rendered > 50
+
+
+def test_a_link_around_blocks_numbers_the_last_block() -> None:
+    html = '<a href="/story"><h2>Headline <img alt="photo"></h2></a><p>Next</p>'
+    rendered = render_article(article(html), header=False)
+    text = plain_text(rendered, 80)
+    assert text.startswith("Headline [image: photo][1]\n\nNext")
+    assert rendered.links[0].text == "Headline [image: photo]"

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from tuinews.render.blocks import CodeBlock, Indented, join_blocks
 from tuinews.render.inline import InlineText
-from tuinews.render.links import LINK_NUMBER_STYLE, LinkRegistry, file_name_of
+from tuinews.render.links import LINK_NUMBER_STYLE, LINK_TEXT_LIMIT, LinkRegistry, file_name_of
 from tuinews.render.tables import FittedTable
 from tuinews.render.tags import (
     ALT_LIMIT,
@@ -92,7 +92,8 @@ class _Walker:
         self.pre_text: list[str] = []
         self.table_depth = 0
         self.table: _Table | None = None
-        self.links: list[tuple[str, InlineText, int]] = []
+        # Open links: href and the start of the text seen inside so far (their label).
+        self.links: list[tuple[str, list[str]]] = []
 
     # -- text ------------------------------------------------------------------------
     def inline(self) -> InlineText:
@@ -104,16 +105,23 @@ class _Walker:
         if not raw:
             return
         # Sanitised later, once per paragraph (`InlineText.take_text`) or code block.
+        self.add_to_labels(raw)
         if self.pre_depth:
             self.pre_text.append(raw)
         else:
             self.inline().add(raw, self.style)
 
     def add_exact(self, text: str, style: Style | None) -> None:
+        self.add_to_labels(text)
         if self.pre_depth:
             self.pre_text.append(text)
         else:
             self.inline().add_exact(text, style)
+
+    def add_to_labels(self, text: str) -> None:
+        for _, label in self.links:
+            if len(label[0]) < LINK_TEXT_LIMIT:  # bounded: links may wrap a whole body
+                label[0] += text[:LINK_TEXT_LIMIT]
 
     def set_style(self) -> None:
         self.style = Style.combine(self.styles) if self.styles else None
@@ -160,8 +168,7 @@ class _Walker:
             self.add_image(element)
         if tag == "a" and element.get("href"):
             done |= _LINK
-            inline = self.inline()
-            self.links.append((element.get("href") or "", inline, inline.mark))
+            self.links.append((element.get("href") or "", [""]))
         style = STYLES.get(tag)
         if style is not None:
             self.styles.append(style)
@@ -376,11 +383,24 @@ class _Walker:
         self.add_exact(f"[image: {alt}]", IMAGE_STYLE)
 
     def end_link(self) -> None:
-        href, inline, mark = self.links.pop()
-        label = inline.text_since(mark) if inline is self.inline() else ""
-        number = self.registry.add(href, label)
-        if number is not None:
-            self.add_exact(f"[{number}]", LINK_NUMBER_STYLE)
+        href, label = self.links.pop()
+        number = self.registry.add(href, label[0])
+        if number is None:
+            return
+        marker = f"[{number}]"
+        container = self.containers[-1]
+        last = container.blocks[-1] if container.blocks else None
+        if (
+            not self.pre_depth
+            and self.table is None
+            and container.inline.is_empty
+            and isinstance(last, Paragraph)
+        ):
+            # The link wrapped whole blocks (`<a><h2>Title</h2></a>`): number the last one
+            # rather than leave "[n]" alone on a line.
+            last.text.append(marker, LINK_NUMBER_STYLE)
+        else:
+            self.add_exact(marker, LINK_NUMBER_STYLE)
 
     def finish(self) -> list[RenderableType]:
         while self.table is not None or self.table_depth:

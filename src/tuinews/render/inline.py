@@ -32,9 +32,8 @@ class InlineText:
         self._at_space = True
 
     @property
-    def mark(self) -> int:
-        """A position to pass to `text_since` later."""
-        return len(self._strings)
+    def is_empty(self) -> bool:
+        return not self._strings
 
     def add(self, text: str, style: Style | None) -> None:
         """Add text, collapsing runs of whitespace to one space."""
@@ -64,10 +63,6 @@ class InlineText:
         """A block boundary inside a table cell: a new line unless already at one."""
         if self._strings and self._strings[-1][-1:] != "\n":
             self.line_break()
-
-    def text_since(self, mark: int) -> str:
-        """The plain text added after `mark`, for a link's label."""
-        return "".join(self._strings[mark:])
 
     def take_text(self) -> Text | None:
         """The finished, sanitised `Text` (None when blank); the buffer starts over."""
