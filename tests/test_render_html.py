@@ -297,12 +297,12 @@ def test_articles_of_the_shared_corpus_render(corpus_feeds: Path) -> None:
             feed = parse_feed(path.read_bytes(), str(path))
         except SourceError:
             continue
-        for item in feed.articles[:2]:
+        for item in feed.articles[:1]:
             text = plain_text(render_article(item), 60)
             assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), path.name
             assert all(cell_len(line) <= 60 for line in text.split("\n")), path.name
             rendered += 1
-    assert rendered > 50
+    assert rendered > 40
 
 
 def test_a_link_around_blocks_numbers_the_last_block() -> None:
@@ -311,3 +311,8 @@ def test_a_link_around_blocks_numbers_the_last_block() -> None:
     text = plain_text(rendered, 80)
     assert text.startswith("Headline [image: photo][1]\n\nNext")
     assert rendered.links[0].text == "Headline [image: photo]"
+
+
+def test_spacer_paragraphs_and_runs_of_breaks_leave_one_blank_line() -> None:
+    html = "<p>one</p><p>&nbsp;</p><p>\u200b</p><p>two<br><br><br><br><br>three</p>"
+    assert body_text(html, 80).strip() == "one\n\ntwo\n\nthree"

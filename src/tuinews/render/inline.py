@@ -12,6 +12,8 @@ from tuinews.sources.sanitize import clean_text
 # HTML's own whitespace (not NBSP, which must survive), plus the Unicode line separators,
 # which terminals do not treat as line breaks.
 _COLLAPSIBLE = re.compile("[ \t\n\r\f\u2028\u2029]+")
+# Zero-width characters that make a spacer paragraph look non-empty.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 # What `clean_text` removes; searched once per paragraph instead of once per text node.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]")
 
@@ -53,7 +55,9 @@ class InlineText:
             self._at_space = False
 
     def line_break(self) -> None:
-        """A hard break (`<br>`): always a new line, even an empty one."""
+        """A hard break (`<br>`): a new line; runs of them leave one blank line at most."""
+        if self._strings[-2:] == ["\n", "\n"]:
+            return
         self._drop_trailing_space()
         self._strings.append("\n")
         self._styles.append(None)
@@ -70,7 +74,10 @@ class InlineText:
         self._strings, self._styles, self._at_space = [], [], True
         if not strings:
             return None
-        if _UNSAFE.search("".join(strings)):
+        plain = "".join(strings)
+        if not plain.strip().strip(_INVISIBLE):  # `<p>&nbsp;</p>` spacers hold nothing
+            return None
+        if _UNSAFE.search(plain):
             strings = [clean_text(piece) for piece in strings]
         # Trim blank space at both ends.
         while strings and not strings[-1].strip(" \n"):
