@@ -16,8 +16,15 @@ import re
 _BIDI_AND_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
 _BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
 # On one line, tab, newline and the Unicode line separators are whitespace too.
-_LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
-_LINE_BREAKS = re.compile("[\u2028\u2029]")
+_LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_AND_ODD}]")
+
+# Fast paths. An ASCII string can only hold C0 controls and DEL among the unsafe
+# characters, and bytes.translate finds those several times faster than a regex scan.
+_ASCII_PRINTABLE = bytes(range(0x20, 0x7F))
+_ASCII_BODY_SAFE = _ASCII_PRINTABLE + b"\t\n"
+# The C0 controls that str.split() treats as whitespace: on a line they become a space
+# either way, so a string holding only these and printable ASCII needs no regex pass.
+_ASCII_LINE_SAFE = _ASCII_PRINTABLE + b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 _TAG = re.compile(r"<[^>]*>?")
 _SCRIPT_STYLE = re.compile(r"<(script|style|template)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?(-->|$)", re.DOTALL)
@@ -29,12 +36,19 @@ _BLOCK_TAG = re.compile(
 SUMMARY_LIMIT = 500
 
 
+def _ascii_within(value: str, allowed: bytes) -> bool:
+    """Whether `value` is ASCII made only of `allowed` bytes (isascii() is O(1) on str)."""
+    return value.isascii() and not value.encode("ascii").translate(None, allowed)
+
+
 def clean_text(value: str | None) -> str:
     """A body: controls dropped, newline and tab kept, line endings normalised."""
     if not value:
         return ""
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _ascii_within(value, _ASCII_BODY_SAFE):
+        return value
     return _BODY_UNSAFE.sub("", value)
 
 
@@ -42,8 +56,8 @@ def clean_line(value: str | None) -> str:
     """A one-line field (title, author, name): controls dropped, whitespace collapsed."""
     if not value:
         return ""
-    value = _LINE_UNSAFE.sub(" ", value)
-    value = _LINE_BREAKS.sub(" ", value)
+    if not _ascii_within(value, _ASCII_LINE_SAFE):
+        value = _LINE_UNSAFE.sub(" ", value)
     return " ".join(value.split())
 
 
@@ -51,7 +65,8 @@ def clean_url(value: str | None) -> str:
     """A URL: controls and all whitespace removed (feeds often wrap URLs across lines)."""
     if not value:
         return ""
-    value = _LINE_UNSAFE.sub("", value)
+    if not _ascii_within(value, _ASCII_LINE_SAFE):
+        value = _LINE_UNSAFE.sub("", value)
     return "".join(value.split())
 
 
@@ -80,8 +95,9 @@ def html_to_plain(value: str | None, limit: int = SUMMARY_LIMIT) -> str:
         return ""
     text = value
     if "<" in text:
-        text = _CDATA.sub(r"\1", text)
-        text = _COMMENT.sub(" ", text)
+        if "<!" in text:  # both patterns start with it; most fragments have neither
+            text = _CDATA.sub(r"\1", text)
+            text = _COMMENT.sub(" ", text)
         text = _SCRIPT_STYLE.sub(" ", text)
         text = _BLOCK_TAG.sub(" ", text)
         text = _TAG.sub("", text)

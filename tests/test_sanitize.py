@@ -1,0 +1,152 @@
+"""sanitize: the fast paths give exactly what the plain regex passes give, on any string.
+
+The reference functions below are the straightforward implementations the fast paths
+replaced; hypothesis feeds both arbitrary text biased towards the characters that matter
+(controls, separators, bidi controls, surrogates, markup, entities).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuinews.sources import sanitize
+
+_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
+_BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_ODD}]")
+_LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_ODD}]")
+_LINE_BREAKS = re.compile("[\u2028\u2029]")
+# Characters a real (or hostile) feed string is made of, weighted towards the edge cases.
+_INTERESTING = (
+    "\x00\x01\x08\t\n\x0b\x0c\r\x1b\x1c\x1f \x7f\x80\x85\x9b\x9f\xa0é—“”\u2028\u2029"
+    "\u202a\u202e\u2066\u2069\ufeff\ud800\udfff\u3000<>&;#!-[]/pPbrsciptCDATA"
+)
+TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(_INTERESTING), st.characters()),
+    max_size=60,
+)
+MARKUP = st.lists(
+    st.one_of(
+        TEXT,
+        st.sampled_from(
+            [
+                "<p>",
+                "</p>",
+                "<br/>",
+                "<b>",
+                "</b>",
+                "<!--",
+                "-->",
+                "<![CDATA[",
+                "]]>",
+                "<script>",
+                "</script>",
+                "<STYLE>",
+                "&amp;",
+                "&#27;",
+                "&#x85;",
+                "&nbsp;",
+                "&lt;",
+            ]
+        ),
+    ),
+    max_size=12,
+).map("".join)
+PROPERTY = settings(max_examples=400, deadline=None)
+
+
+def reference_clean_text(value: str) -> str:
+    if not value:
+        return ""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _BODY_UNSAFE.sub("", value)
+
+
+def reference_clean_line(value: str) -> str:
+    if not value:
+        return ""
+    value = _LINE_UNSAFE.sub(" ", value)
+    value = _LINE_BREAKS.sub(" ", value)
+    return " ".join(value.split())
+
+
+def reference_clean_url(value: str) -> str:
+    if not value:
+        return ""
+    return "".join(_LINE_UNSAFE.sub("", value).split())
+
+
+def reference_html_to_plain(value: str, limit: int) -> str:
+    text = value
+    if "<" in text:
+        text = sanitize._CDATA.sub(r"\1", text)
+        text = sanitize._COMMENT.sub(" ", text)
+        text = sanitize._SCRIPT_STYLE.sub(" ", text)
+        text = sanitize._BLOCK_TAG.sub(" ", text)
+        text = sanitize._TAG.sub("", text)
+    text = reference_clean_line(html.unescape(text))
+    if limit and len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[: cut if cut > limit // 2 else limit].rstrip() + "…"
+    return text
+
+
+def _is_safe(text: str, keep: str = "") -> bool:
+    for char in text:
+        code = ord(char)
+        if char in keep:
+            continue
+        if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            return False
+        if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069 or code == 0xFEFF:
+            return False
+    return True
+
+
+@PROPERTY
+@given(TEXT)
+def test_clean_text_matches_reference_and_is_safe(value: str) -> None:
+    cleaned = sanitize.clean_text(value)
+    assert cleaned == reference_clean_text(value)
+    assert _is_safe(cleaned, keep="\n\t")
+
+
+@PROPERTY
+@given(TEXT)
+def test_clean_line_matches_reference_and_is_one_safe_line(value: str) -> None:
+    cleaned = sanitize.clean_line(value)
+    assert cleaned == reference_clean_line(value)
+    assert _is_safe(cleaned)
+    assert "\u2028" not in cleaned and "\u2029" not in cleaned
+
+
+@PROPERTY
+@given(TEXT)
+def test_clean_url_matches_reference_and_has_no_whitespace(value: str) -> None:
+    cleaned = sanitize.clean_url(value)
+    assert cleaned == reference_clean_url(value)
+    assert _is_safe(cleaned) and not any(char.isspace() for char in cleaned)
+
+
+@PROPERTY
+@given(MARKUP, st.sampled_from([0, 20, 500]))
+def test_html_to_plain_matches_reference_and_is_safe(value: str, limit: int) -> None:
+    digest = sanitize.html_to_plain(value, limit)
+    assert digest == reference_html_to_plain(value, limit)
+    assert _is_safe(digest)
+
+
+def test_ascii_fast_paths_on_everyday_strings() -> None:
+    assert sanitize.clean_text("a\tb\r\nc") == "a\tb\nc"
+    assert sanitize.clean_text("a\x1b[31mred") == "a[31mred"
+    assert sanitize.clean_line("  one\ttwo\x1fthree\x01four  ") == "one two three four"
+    assert sanitize.clean_url(" https://example.com/a\n b \x7f") == "https://example.com/ab"
+
+
+def test_entities_are_decoded_before_controls_are_dropped() -> None:
+    assert sanitize.clean_entity_line("a&#27;]0;pwned&#7;b") == "a]0;pwnedb"
+    # U+202E becomes a space; &#155; is windows-1252's "›", as browsers read it.
+    assert sanitize.html_to_plain("<p>x&#x202e;y&#155;z</p>") == "x y›z"
