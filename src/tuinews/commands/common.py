@@ -54,8 +54,14 @@ def stdout_console(width: int | None = None) -> Console:
 
     if width is None and not sys.stdout.isatty():
         width = 80
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich would exit with status 1; `main` treats a closed pipe as success.
+            raise BrokenPipeError
+
     plain = bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
-    return Console(
+    return _Console(
         width=width,
         highlight=False,
         emoji=False,
