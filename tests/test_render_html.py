@@ -316,3 +316,17 @@ def test_a_link_around_blocks_numbers_the_last_block() -> None:
 def test_spacer_paragraphs_and_runs_of_breaks_leave_one_blank_line() -> None:
     html = "<p>one</p><p>&nbsp;</p><p>\u200b</p><p>two<br><br><br><br><br>three</p>"
     assert body_text(html, 80).strip() == "one\n\ntwo\n\nthree"
+
+
+def test_embedded_media_leave_a_numbered_placeholder() -> None:
+    html = """<p>Watch:</p><iframe src="https://www.youtube.com/embed/abc">fallback</iframe>
+    <video><source src="/v.mp4">Your browser cannot play this</video><iframe></iframe>"""
+    rendered = render_article(article(html), header=False)
+    text = plain_text(rendered, 80)
+    assert "[embedded: www.youtube.com][1]" in text.split("\n")
+    assert "[video: news.example][2]" in text.split("\n")
+    assert "fallback" not in text and "Your browser" not in text
+    assert [link.url for link in rendered.links] == [
+        "https://www.youtube.com/embed/abc",
+        "https://news.example/v.mp4",
+    ]

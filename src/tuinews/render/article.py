@@ -55,7 +55,10 @@ def render_article(article: Article, *, header: bool = True) -> RenderedArticle:
     blocks = body_blocks(article.content, article.content_type, registry, article.dateline)
     if not blocks and article.summary:
         blocks = [Paragraph(Text(clean_text(article.summary)))]
-    enclosure_numbers = [registry.add(enclosure.url, "") for enclosure in article.enclosures]
+    enclosure_numbers = [
+        registry.add(enclosure.url, f"enclosure {enclosure.type or ''}".strip())
+        for enclosure in article.enclosures
+    ]
     parts: list[RenderableType] = []
     if header:
         parts.append(header_block(article, enclosure_numbers))

@@ -18,7 +18,14 @@ from rich.text import Text
 
 from tuinews.render.blocks import CodeBlock, Indented, join_blocks
 from tuinews.render.inline import InlineText
-from tuinews.render.links import LINK_NUMBER_STYLE, LINK_TEXT_LIMIT, LinkRegistry, file_name_of
+from tuinews.render.links import (
+    LINK_NUMBER_STYLE,
+    LINK_TEXT_LIMIT,
+    LinkRegistry,
+    file_name_of,
+    host_of,
+    url_scheme,
+)
 from tuinews.render.tables import FittedTable
 from tuinews.render.tags import (
     ALT_LIMIT,
@@ -32,6 +39,7 @@ from tuinews.render.tags import (
     LIST_TAGS,
     MAX_LIST_NUMBER,
     MAX_NESTING,
+    MEDIA_PLACEHOLDERS,
     PRE_TAGS,
     QUOTE_BAR,
     STYLES,
@@ -149,6 +157,8 @@ class _Walker:
     def start(self, element: _Element, tag: str) -> int:
         done = 0
         if tag in DROPPED or element.get("hidden") is not None:
+            if tag in MEDIA_PLACEHOLDERS:
+                self.add_media(element, tag)
             return _DROP
         if tag in IGNORED_VOIDS:
             return 0
@@ -381,6 +391,25 @@ class _Walker:
         if not alt:
             alt = file_name_of(element.get("src") or "") or "image"
         self.add_exact(f"[image: {alt}]", IMAGE_STYLE)
+
+    def add_media(self, element: _Element, tag: str) -> None:
+        """A dropped video, audio or embedded frame leaves `[video: host][n]` behind, so a
+        post that is only an embed still says what it held and where."""
+        source = element.get("src") or ""
+        if not source:
+            for child in element.iter("source"):
+                source = child.get("src") or ""
+                if source:
+                    break
+        number = self.registry.add(source, MEDIA_PLACEHOLDERS[tag]) if source else None
+        if number is None:
+            return
+        url = self.registry.links[number - 1].url
+        host = host_of(url) or url_scheme(url) or "?"
+        self.boundary()  # a block of its own, like the frame or player it stands for
+        self.add_exact(f"[{MEDIA_PLACEHOLDERS[tag]}: {host}]", IMAGE_STYLE)
+        self.add_exact(f"[{number}]", LINK_NUMBER_STYLE)
+        self.boundary()
 
     def end_link(self) -> None:
         href, label = self.links.pop()

@@ -73,6 +73,14 @@ def resolve_url(raw: str, base: str | None) -> str:
         return url
 
 
+def host_of(url: str) -> str:
+    """The host name of an absolute URL, or ""."""
+    try:
+        return clean_line(urlsplit(url).hostname or "")
+    except ValueError:
+        return ""
+
+
 def file_name_of(url: str) -> str:
     """The last path segment of a URL, for an image without alt text."""
     if url_scheme(url) == "data":

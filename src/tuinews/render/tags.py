@@ -25,6 +25,8 @@ DROPPED = frozenset(
         "map", "dialog",
     }
 )  # fmt: skip
+# Dropped elements that leave a numbered placeholder naming what they held.
+MEDIA_PLACEHOLDERS = {"iframe": "embedded", "video": "video", "audio": "audio"}
 # Void elements that libxml2's HTML 4 parser may wrongly give the following text as
 # children (`<embed>b` holds "b"): the element is ignored, its "children" are kept.
 IGNORED_VOIDS = frozenset(
