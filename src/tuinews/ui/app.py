@@ -70,7 +70,8 @@ class NewsApp(App[None]):
             )
 
     # -- links ------------------------------------------------------------------------
-    def open_url(self, url: str) -> None:
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Every link opened anywhere in the app comes through here (scheme checks)."""
         scheme = refused_scheme(url)
         if scheme:
             self.say(f"Not opening a {scheme}: link.", error=True)

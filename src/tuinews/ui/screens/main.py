@@ -1,527 +1,346 @@
-"""The main screen: sidebar, headline list and reader, and the workers that feed them.
-
-Widgets only draw and post messages; every store, render and refresh call runs here in
-a worker and comes back as a message.
-"""
+"""The main screen: what each key does (the keys are in `tuinews.ui.bindings`)."""
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Any
 
-from textual import on, work
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar
+from textual import work
 
-from tuinews.store import FeedInfo, Headline, Store, View
+from tuinews.store import View
 from tuinews.ui.bindings import MAIN_BINDINGS
-from tuinews.ui.context import AppContext
-from tuinews.ui.messages import (
-    ArticleReady,
-    FeedsLoaded,
-    HeadlineHighlighted,
-    ReaderWidthChanged,
-    RefreshDone,
-    RefreshProgress,
-    SidebarHighlighted,
-    Status,
-    ViewLoaded,
-    WindowLoaded,
-    WindowWanted,
-)
-from tuinews.ui.screens.actions import MainActions
-from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
-from tuinews.ui.widgets.headline_list import HeadlineList
-from tuinews.ui.widgets.reader import ReaderPane
-from tuinews.ui.widgets.status_line import StatusLine
+from tuinews.ui.messages import Status
+from tuinews.ui.screens.main_core import Filter, MainCore
 
-if TYPE_CHECKING:
-    from tuinews.ui.app import NewsApp
-
-Filter = Literal["all", "unread", "starred"]
-LayoutMode = Literal["wide", "medium", "narrow"]
-Pane = Literal["sidebar", "list", "reader"]
-
-REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
-FIND_LIMIT = 10_000  # rows scanned to find a selected article again after a refresh
+FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 
 
-class MainScreen(MainActions, Screen[None]):
+class MainScreen(MainCore):
+    """Sidebar, headline list and reader; what each key does."""
+
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
 
-    def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.store: Store | None = None
-        self.base_view = View()
-        self.base_label = "All"
-        self.filter: Filter = "all"
-        self.search: str | None = None
-        self.view = View()
-        self.generation = 0
-        self.layout_mode: LayoutMode = "wide"
-        self.sidebar_wanted: dict[LayoutMode, bool] = {
-            "wide": True,
-            "medium": False,
-            "narrow": False,
-        }
-        self.narrow_pane: Pane = "list"
-        self.feeds_by_id: dict[int, FeedInfo] = {}
-        self.undo_pks: list[int] = []
-        self.refreshing = False
-        self._rest_timer = None
-        self._sidebar_timer = None
-        self._then_next_unread = False
-        self._user_chose = False
-        self._before_search: Headline | None = None
-
-    @property
-    def news_app(self) -> NewsApp:
-        return self.app  # type: ignore[return-value]
-
-    # -- widgets ----------------------------------------------------------------------
-    @property
-    def sidebar(self) -> FeedSidebar:
-        return self.query_one(FeedSidebar)
-
-    @property
-    def headlines(self) -> HeadlineList:
-        return self.query_one(HeadlineList)
-
-    @property
-    def reader(self) -> ReaderPane:
-        return self.query_one(ReaderPane)
-
-    @property
-    def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="panes"):
-            yield FeedSidebar(id="sidebar")
-            with Vertical(id="main"):
-                with Vertical(id="list-box"):
-                    yield HeadlineList(id="headlines")
-                with Vertical(id="reader-box"):
-                    yield ReaderPane(id="reader")
-        with Horizontal(id="status-bar"):
-            yield StatusLine(id="status")
-            yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
-        yield Footer()
-
-    # -- start ------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        self.query_one("#sidebar").border_title = "Feeds"
-        self.query_one(ProgressBar).display = False
-        self._apply_layout(self.size.width, self.size.height)
-        # The first screen comes straight from the store, before any network request:
-        # one count, one window of headlines, the feed list.
-        self.store = Store.open(self.ctx.store_path)
-        self.store.sync_feeds(self.ctx.subscriptions)
-        self._on_feeds_loaded(self._load_feeds())
-        self._on_view_loaded(
-            self._load_view(self.generation + 1, self._effective_view(), None, HeadlineList.WINDOW)
-        )
-        if self.ctx.hint:
-            self.status.say(self.ctx.hint)
-        self.headlines.focus()
-        if self._should_refresh_on_start():
-            self.call_after_refresh(self.start_refresh, None)
-
-    def on_unmount(self) -> None:
-        if self.store is not None:
-            self.store.close()
-
-    def _should_refresh_on_start(self) -> bool:
-        if self.ctx.refresh_on_start is not None:
-            return self.ctx.refresh_on_start
-        if not self.ctx.subscriptions or self.store is None:
-            return False
-        last = self.store.last_refresh_time()
-        interval = timedelta(minutes=self.ctx.config.refresh.interval_minutes)
-        return last is None or datetime.now(UTC) - last > interval
-
-    # -- layout -----------------------------------------------------------------------
-    def on_resize(self) -> None:
-        self._apply_layout(self.size.width, self.size.height)
-
-    def _apply_layout(self, width: int, height: int) -> None:
-        if width < 80 or height <= 24:
-            mode: LayoutMode = "narrow"
-        elif width < 120:
-            mode = "medium"
-        else:
-            mode = "wide"
-        self.layout_mode = mode
-        for name in ("wide", "medium", "narrow"):
-            self.set_class(name == mode, f"-{name}")
-        sidebar = self.query_one("#sidebar")
-        list_box = self.query_one("#list-box")
-        reader_box = self.query_one("#reader-box")
-        if mode == "narrow":
-            pane = self.narrow_pane
-            sidebar.display = pane == "sidebar"
-            list_box.display = pane == "list"
-            reader_box.display = pane == "reader"
-            focus = {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}
-            if self.focused is not focus[pane]:
-                focus[pane].focus()
-        else:
-            sidebar.display = self.sidebar_wanted[mode]
-            list_box.display = True
-            reader_box.display = True
-            if self.focused is self.sidebar and not sidebar.display:
-                self.headlines.focus()
-
-    def show_pane(self, pane: Pane) -> None:
-        """Move to a pane: in narrow mode that pane fills the screen."""
-        if self.layout_mode == "narrow":
-            self.narrow_pane = pane
-            self._apply_layout(self.size.width, self.size.height)
-        elif pane == "sidebar" and not self.sidebar_wanted[self.layout_mode]:
-            self.sidebar_wanted[self.layout_mode] = True
-            self._apply_layout(self.size.width, self.size.height)
-        {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}[pane].focus()
+    # -- moving -----------------------------------------------------------------------
+    def _move(self, delta: int | None = None, *, to: int | None = None) -> None:
+        pane = self.focused_pane
         if pane == "reader":
-            self._user_chose = True
-            self._show_current_now()
+            reader = self.reader
+            if to is not None:
+                reader.scroll_to(
+                    y=0 if to == 0 else reader.max_scroll_y, animate=False, immediate=True
+                )
+            else:
+                reader.scroll_lines(delta or 0)
+            return
+        widget = self.sidebar if pane == "sidebar" else self.headlines
+        widget.move_cursor(to if to is not None else widget.cursor + (delta or 0))
 
-    def visible_panes(self) -> list[Pane]:
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_first(self) -> None:
+        self._move(to=0)
+
+    def action_last(self) -> None:
+        self._move(to=10**12)
+
+    def action_page_down(self) -> None:
+        self._move(self._page_of_focused())
+
+    def action_page_up(self) -> None:
+        self._move(-self._page_of_focused())
+
+    def _page_of_focused(self) -> int:
+        pane = self.focused_pane
+        widget = {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}[pane]
+        return max(1, widget.page_height - 1)
+
+    # -- panes ------------------------------------------------------------------------
+    def action_open(self) -> None:
+        pane = self.focused_pane
+        if pane == "sidebar":
+            if self._sidebar_timer is not None:
+                self._sidebar_timer.stop()
+            self.select_sidebar_entry()
+            self.show_pane("list")
+        elif pane == "list" and self.headlines.current is not None:
+            self.show_pane("reader")
+
+    def _step_pane(self, step: int, *, wrap: bool) -> None:
+        """Tab/Shift-Tab cycle through the visible panes; h/l stop at the ends."""
+        panes = self.visible_panes()
+        here = self.focused_pane
+        index = panes.index(here) if here in panes else 0
+        target = (index + step) % len(panes) if wrap else max(0, min(index + step, len(panes) - 1))
+        if panes[target] != here:
+            if here == "sidebar":
+                self.select_sidebar_entry()
+            self.show_pane(panes[target])
+
+    def action_next_pane(self) -> None:
+        self._step_pane(1, wrap=True)
+
+    def action_previous_pane(self) -> None:
+        self._step_pane(-1, wrap=True)
+
+    def action_pane_left(self) -> None:
+        self._step_pane(-1, wrap=False)
+
+    def action_pane_right(self) -> None:
+        self._step_pane(1, wrap=False)
+
+    def action_toggle_sidebar(self) -> None:
         if self.layout_mode == "narrow":
-            return ["sidebar", "list", "reader"]
-        panes: list[Pane] = ["list", "reader"]
-        if self.sidebar_wanted[self.layout_mode]:
-            panes.insert(0, "sidebar")
-        return panes
-
-    @property
-    def focused_pane(self) -> Pane:
-        if self.focused is self.sidebar:
-            return "sidebar"
-        if self.focused is self.reader:
-            return "reader"
-        return "list"
-
-    # -- views ------------------------------------------------------------------------
-    def _effective_view(self) -> View:
-        return dataclasses.replace(
-            self.base_view,
-            unread_only=self.base_view.unread_only or self.filter == "unread",
-            starred_only=self.base_view.starred_only or self.filter == "starred",
-            search=self.search,
-        )
-
-    def view_label(self) -> str:
-        parts = [self.base_label]
-        if self.search:
-            parts.append(f"search “{self.search}”")
-        if self.filter != "all":
-            parts.append(self.filter)
-        return " · ".join(parts)
-
-    def reload_view(self, *, keep: Headline | None = None) -> None:
-        """Count the view again and fetch the window around the selected article.
-
-        The selected article stays selected, on the same screen row, even when new
-        articles arrived above it. Search views sort by relevance, so a key from one
-        cannot place a row in a time-sorted view: `keep` then comes from the caller.
-        """
-        self.generation += 1
-        self.view = self._effective_view()
-        if keep is None and self.view.search == self._shown_view.search:
-            keep = self.headlines.current
-        self._fetch_view(self.generation, self.view, keep)
-
-    _shown_view: View = View()
-
-    @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
-    def _fetch_view(self, generation: int, view: View, keep: Headline | None) -> None:
-        self.post_message(self._load_view(generation, view, keep, HeadlineList.WINDOW))
-
-    def _load_view(
-        self, generation: int, view: View, keep: Headline | None, limit: int
-    ) -> ViewLoaded:
-        assert self.store is not None
-        store = self.store
-        total = store.count(view)
-        cursor = 0
-        if keep is not None:
-            # Its index now is the number of rows newer than it (keyset, indexed).
-            newer = store.headlines(view, limit=FIND_LIMIT, before=keep.sort_key)
-            if len(newer) < FIND_LIMIT:
-                cursor = len(newer)
-        start = max(0, cursor - limit // 2)
-        rows = store.headlines(view, limit=limit, offset=start) if total else []
-        return ViewLoaded(generation, view, total, start, rows, cursor)
-
-    @on(ViewLoaded)
-    def _on_view_loaded(self, message: ViewLoaded) -> None:
-        if message.generation < self.generation:
+            self.show_pane("list" if self.narrow_pane == "sidebar" else "sidebar")
             return
-        self.generation = message.generation
-        self.view = self._shown_view = message.view
-        self._user_chose = False
-        headlines = self.headlines
-        screen_row = headlines.cursor - headlines.scroll_offset.y
-        headlines.load(
-            message.generation,
-            message.total,
-            message.start,
-            message.rows,
-            min(message.cursor, max(0, message.total - 1)),
-        )
-        if message.cursor:
-            headlines.scroll_to(
-                y=max(0, headlines.cursor - screen_row), animate=False, immediate=True
-            )
-        title = f"{self.view_label()} ({message.total})"
-        self.query_one("#list-box").border_title = title
-        if message.total == 0:
-            self.reader.show_message(self._empty_message())
-        if self._then_next_unread:
-            self._then_next_unread = False
-            current = self.headlines.current
-            if current is None or current.read:
-                self.find_unread(forward=True, across_feeds=False)
+        mode = self.layout_mode
+        self.sidebar_wanted[mode] = not self.sidebar_wanted[mode]
+        self._apply_layout(self.size.width, self.size.height)
+        if self.sidebar_wanted[mode]:
+            self.sidebar.focus()
 
-    def _empty_message(self) -> str:
-        if self.search:
-            return f"Nothing matches “{self.search}”."
-        if not self.ctx.subscriptions:
-            return "No feeds yet. Press a to add one."
-        if self.filter == "unread" or self.base_view.unread_only:
-            return "No unread articles."
-        return "No articles here yet. Press R to refresh."
+    def action_back(self) -> None:
+        self._go_back()
 
-    @on(WindowWanted)
-    def _on_window_wanted(self, message: WindowWanted) -> None:
-        if message.generation == self.generation:
-            self._fetch_window(message, self.view)
+    def action_back_or_quit(self) -> None:
+        if not self._go_back():
+            self.app.exit()
 
-    @work(thread=True, group="window", description="fetch headlines")
-    def _fetch_window(self, message: WindowWanted, view: View) -> None:
-        assert self.store is not None
-        start = message.start
-        if message.after is not None:
-            rows = self.store.headlines(view, limit=message.count, after=message.after)
-        elif message.before is not None:
-            rows = self.store.headlines(view, limit=message.count, before=message.before)
-            start = message.start + message.count - len(rows)
+    def _go_back(self) -> bool:
+        """One step back (reader to list, search to the view); False at the top level."""
+        if self.layout_mode == "narrow" and self.narrow_pane != "list":
+            self.show_pane("list")
+            return True
+        if self.focused_pane == "reader":
+            self.headlines.focus()
+            return True
+        if self.search is not None:
+            self.search = None
+            self.reload_view(keep=self._before_search)
+            return True
+        return False
+
+    # -- reading ----------------------------------------------------------------------
+    def action_space(self) -> None:
+        reader = self.reader
+        if reader.pk is not None and not reader.at_end:
+            reader.scroll_lines(max(1, reader.page_height - 1))
         else:
-            rows = self.store.headlines(view, limit=message.count, offset=message.start)
-        self.post_message(WindowLoaded(message.generation, start, rows))
+            self.action_next_unread()
 
-    @on(WindowLoaded)
-    def _on_window_loaded(self, message: WindowLoaded) -> None:
-        self.headlines.add_rows(message.generation, message.start, message.rows)
-        if self._pending_jump is not None and message.generation == self.generation:
-            index, self._pending_jump = self._pending_jump, None
-            self.headlines.move_cursor(index)
+    def action_next_unread(self) -> None:
+        self.find_unread(forward=True, across_feeds=True)
 
-    _pending_jump: int | None = None
+    def action_previous_unread(self) -> None:
+        self.find_unread(forward=False, across_feeds=False)
 
-    # -- sidebar ----------------------------------------------------------------------
-    def _load_feeds(self) -> FeedsLoaded:
-        assert self.store is not None
-        wanted = [sub.url for sub in self.ctx.subscriptions]
-        by_url = {feed.url: feed for feed in self.store.feeds()}
-        # Tags come from the subscription list (the config), the store only mirrors them.
-        feeds = [by_url[url] for url in wanted if url in by_url]
-        starred = self.store.count(View(starred_only=True))
-        return FeedsLoaded(feeds, {"starred": starred})
-
-    @work(thread=True, exclusive=True, group="feeds", description="load feeds")
-    def reload_feeds(self) -> None:
-        self.post_message(self._load_feeds())
-
-    @on(FeedsLoaded)
-    def _on_feeds_loaded(self, message: FeedsLoaded) -> None:
-        self.feeds_by_id = {feed.id: feed for feed in message.feeds}
-        self.sidebar.set_feeds(message.feeds, starred=message.counts.get("starred"))
-
-    @on(SidebarHighlighted)
-    def _on_sidebar_highlighted(self) -> None:
-        if self._sidebar_timer is not None:
-            self._sidebar_timer.stop()
-        self._sidebar_timer = self.set_timer(REST_DELAY * 1.5, self.select_sidebar_entry)
-
-    def select_sidebar_entry(self, entry: SidebarEntry | None = None) -> None:
-        entry = entry or self.sidebar.current
-        if entry is None:
-            return
-        if entry.kind == "feed" and entry.feed is not None:
-            view, label = View(feed_ids=(entry.feed.id,)), entry.feed.title
-        elif entry.kind == "tag":
-            ids = tuple(
-                e.feed.id
-                for e in self.sidebar.entries
-                if e.kind == "feed" and e.tag == entry.tag and e.feed is not None
-            )
-            view, label = View(feed_ids=ids), entry.label
-        elif entry.kind == "unread":
-            view, label = View(unread_only=True), "Unread"
-        elif entry.kind == "starred":
-            view, label = View(starred_only=True), "Starred"
-        else:
-            view, label = View(), "All"
-        if view == self.base_view and self.search is None:
-            return
-        self.base_view, self.base_label, self.search = view, label, None
-        self.generation += 1
-        self.view = self._effective_view()
-        self._fetch_view(self.generation, self.view, None)
-
-    # -- reader -----------------------------------------------------------------------
-    @on(HeadlineHighlighted)
-    def _on_headline_highlighted(self, message: HeadlineHighlighted) -> None:
-        # Render when the cursor rests, so a burst of j presses renders one article.
-        if message.by_user:
-            self._user_chose = True
-        if self._rest_timer is not None:
-            self._rest_timer.stop()
-        self._rest_timer = self.set_timer(REST_DELAY, self._show_current_now)
-
-    def _show_current_now(self) -> None:
-        headline = self.headlines.current
-        if headline is None:
-            if self.headlines.row_count == 0:
-                self.reader.show_message(self._empty_message())
-            return
-        width = self.reader.content_width
-        if headline.pk == self.reader.pk and width == self.reader.rendered_width:
-            if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
-                self.set_read([headline.pk], True)
-            return
-        self._render_article(headline.pk, width)
-
-    @on(ReaderWidthChanged)
-    def _on_reader_width_changed(self) -> None:
-        if self.reader.pk is not None:
-            self._render_article(self.reader.pk, self.reader.content_width)
-
-    @work(thread=True, exclusive=True, group="render", description="render article")
-    def _render_article(self, pk: int, width: int) -> None:
-        from tuinews.ui.rendering import article_renderable, render_to_strips
-
-        assert self.store is not None
-        stored = self.store.article(pk)
-        if stored is None:
-            self.post_message(Status("That article is gone (removed by a cleanup?)"))
-            return
-        renderable, links = article_renderable(stored)
-        lines = render_to_strips(renderable, width)
-        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
-
-    @on(ArticleReady)
-    def _on_article_ready(self, message: ArticleReady) -> None:
+    def action_toggle_read(self) -> None:
         current = self.headlines.current
-        if current is None or current.pk != message.pk:
-            return
-        previous = self.reader.pk
-        self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
-        mode = self.ctx.config.ui.mark_read
-        if not self._user_chose:
-            return  # shown because a view loaded, not because the user picked it
-        if mode == "on_open" and not current.read:
-            self.set_read([current.pk], True)
-        elif mode == "on_leave" and previous is not None and previous != message.pk:
-            row = self.headlines.row(self.headlines.index_of(previous) or -1)
-            if row is not None and not row.read:
-                self.set_read([previous], True)
+        if current is not None:
+            self.set_read([current.pk], not current.read)
+            self.status.say("Marked read." if not current.read else "Marked unread.")
 
-    # -- writes -----------------------------------------------------------------------
-    def set_read(self, pks: list[int], read: bool) -> None:
-        for pk in pks:
-            self.headlines.update_row(pk, read=read)
-        self._write_read(pks, read)
+    def action_star(self) -> None:
+        current = self.headlines.current
+        if current is not None:
+            self.headlines.update_row(current.pk, starred=not current.starred)
+            self.write_star(current.pk, not current.starred)
+            self.status.say("Starred." if not current.starred else "Unstarred.")
 
-    @work(thread=True, group="write", description="save read state")
-    def _write_read(self, pks: list[int], read: bool) -> None:
+    def action_mark_all_read(self) -> None:
+        self._mark_all_read(self.view, self.view_label())
+
+    @work(thread=True, exclusive=True, group="write", description="mark all read")
+    def _mark_all_read(self, view: View, label: str) -> None:
         assert self.store is not None
-        self.store.set_read(pks, read)
+        pks = self.store.mark_read_where(view)
+        self.app.call_from_thread(self._marked_all, pks, label)
         self.post_message(self._load_feeds())
 
-    @work(thread=True, group="write", description="save star")
-    def write_star(self, pk: int, starred: bool) -> None:
+    def _marked_all(self, pks: list[int], label: str) -> None:
+        self.undo_pks = pks
+        self.headlines.update_all(read=True)
+        noun = "article" if len(pks) == 1 else "articles"
+        self.status.say(f"Marked {len(pks)} {noun} read in {label} (u undoes).")
+
+    def action_undo(self) -> None:
+        if not self.undo_pks:
+            self.status.say("Nothing to undo.")
+            return
+        pks, self.undo_pks = self.undo_pks, []
+        self._undo_mark(pks)
+
+    @work(thread=True, exclusive=True, group="write", description="undo mark all read")
+    def _undo_mark(self, pks: list[int]) -> None:
         assert self.store is not None
-        self.store.set_starred(pk, starred)
+        self.store.set_read(pks, False)
         self.post_message(self._load_feeds())
+        self.post_message(Status(f"Marked {len(pks)} articles unread again."))
+        self.app.call_from_thread(self.reload_view)
 
-    @on(Status)
-    def _on_status(self, message: Status) -> None:
-        self.status.say(message.text)
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.status.say(f"Showing {self.filter} articles.")
+        self.reload_view()
 
-    # -- refresh ----------------------------------------------------------------------
-    def start_refresh(self, only: list[str] | None) -> None:
-        if not self.ctx.subscriptions:
-            self.status.say("No feeds to refresh: press a to add one.")
-            return
-        self.refreshing = True
-        bar = self.query_one(ProgressBar)
-        bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
-        bar.display = True
-        self.status.say("Refreshing…")
-        self._refresh_worker(only)
+    # -- feeds ------------------------------------------------------------------------
+    def _current_feed_url(self) -> str | None:
+        entry = self.sidebar.current
+        if self.focused_pane == "sidebar" and entry is not None and entry.feed is not None:
+            return entry.feed.url
+        if self.base_view.feed_ids and len(self.base_view.feed_ids) == 1:
+            feed = self.feeds_by_id.get(self.base_view.feed_ids[0])
+            if feed is not None:
+                return feed.url
+        current = self.headlines.current
+        if current is not None and current.feed_id in self.feeds_by_id:
+            return self.feeds_by_id[current.feed_id].url
+        return None
 
-    @work(exclusive=True, group="refresh", description="refresh feeds")
-    async def _refresh_worker(self, only: list[str] | None) -> None:
-        from tuinews.errors import TuinewsError
-        from tuinews.refresh import refresh_feeds  # lazy: httpx and parsers are heavy
-
-        def progress(done: int, total: int, outcome: object) -> None:
-            self.post_message(RefreshProgress(done, total, outcome))
-
-        try:
-            summary = await refresh_feeds(
-                self.ctx.store_path,
-                self.ctx.subscriptions,
-                self.ctx.config.refresh,
-                only=only,
-                progress=progress,
-            )
-        except TuinewsError as error:
-            self.post_message(RefreshDone(None, str(error)))
-            return
-        self.post_message(RefreshDone(summary))
-
-    _last_progress_reload = 0.0
-
-    @on(RefreshProgress)
-    def _on_refresh_progress(self, message: RefreshProgress) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.update(total=message.total, progress=message.done)
-        self.status.say(f"Refreshing {message.done}/{message.total}")
-        # New articles appear as they arrive, at most once a second, cursor kept.
-        now = time.monotonic()
-        if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
-            self._last_progress_reload = now
-            self.reload_feeds()
-            self.reload_view()
-
-    @on(RefreshDone)
-    def _on_refresh_done(self, message: RefreshDone) -> None:
-        self.refreshing = False
-        self.query_one(ProgressBar).display = False
-        if message.error is not None:
-            self.status.say(f"Refresh failed: {message.error}", error=True)
+    def action_refresh_feed(self) -> None:
+        url = self._current_feed_url()
+        if url is None:
+            self.action_refresh_all()
         else:
-            self.status.say(_summary_line(message.summary))
+            self.start_refresh([url])
+
+    def action_refresh_all(self) -> None:
+        self.start_refresh(None)
+
+    def action_add_feed(self) -> None:
+        from tuinews.ui.screens.add_feed import AddFeedScreen
+
+        self.app.push_screen(AddFeedScreen(self.ctx), self._feed_added)
+
+    def _feed_added(self, result: Any) -> None:
+        if result is None:
+            return
+        if all(sub.url != result.url for sub in self.ctx.subscriptions):
+            self.ctx.subscriptions.append(result)
+        assert self.store is not None
+        self.store.sync_feeds(self.ctx.subscriptions)
+        self.status.say(f"Added {result.url}; fetching it…")
+        self.reload_feeds()
+        self.start_refresh([result.url])
+
+    def _selected_feed(self) -> Any:
+        entry = self.sidebar.current
+        if entry is not None and entry.feed is not None and self.focused_pane == "sidebar":
+            return entry.feed
+        url = self._current_feed_url()
+        return next((f for f in self.feeds_by_id.values() if f.url == url), None)
+
+    def action_remove_feed(self) -> None:
+        from tuinews.ui.screens.confirm import ConfirmScreen
+
+        entry = self.sidebar.current
+        if entry is None or entry.feed is None:
+            self.status.say("Select a feed in the sidebar to remove it.")
+            return
+        feed = entry.feed
+        question = f"Remove the feed “{feed.title}” and its articles?"
+        self.app.push_screen(
+            ConfirmScreen(question), lambda yes: self._remove(feed) if yes else None
+        )
+
+    def _remove(self, feed: Any) -> None:
+        from tuinews.errors import TuinewsError
+
+        if not self.ctx.ephemeral:
+            from tuinews.subscriptions import SubscriptionFile
+
+            try:
+                SubscriptionFile(self.ctx.config_path).remove(feed.url)
+            except TuinewsError as error:
+                self.status.say(str(error), error=True)
+                return
+        self.ctx.subscriptions[:] = [s for s in self.ctx.subscriptions if s.url != feed.url]
+        assert self.store is not None
+        self.store.remove_feed(feed.id)
+        if self.base_view.feed_ids and feed.id in self.base_view.feed_ids:
+            self.base_view, self.base_label = View(), "All"
+        self.status.say(f"Removed {feed.title}.")
         self.reload_feeds()
         self.reload_view()
 
+    def action_feed_info(self) -> None:
+        from tuinews.ui.screens.feed_info import FeedInfoScreen
 
-def _summary_line(summary: object) -> str:
-    """One line from a RefreshSummary, read defensively (only its counts are shown)."""
-    parts = []
-    for name, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
-        value = getattr(summary, name, None)
-        if isinstance(value, list | tuple):
-            value = len(value)
-        if isinstance(value, int) and value:
-            parts.append(f"{value} {label}")
-    done = ", ".join(parts) if parts else "nothing new"
-    return f"Refreshed: {done}"
+        feed = self._selected_feed()
+        if feed is None:
+            self.status.say("Select a feed to see its details.")
+            return
+        self.app.push_screen(FeedInfoScreen(feed))
+
+    # -- search -----------------------------------------------------------------------
+    def action_search(self) -> None:
+        from tuinews.ui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.search or ""), self._searched)
+
+    def _searched(self, words: str | None) -> None:
+        if words is None:
+            return
+        if self.search is None:
+            self._before_search = self.headlines.current  # Escape comes back to it
+        self.search = words.strip() or None
+        self.reload_view(keep=None if self.search else self._before_search)
+
+    # -- links ------------------------------------------------------------------------
+    def _article_link(self) -> str | None:
+        current = self.headlines.current
+        if current is None:
+            return None
+        if self.reader.pk == current.pk and self.reader.link:
+            return self.reader.link
+        return current.link
+
+    def action_open_link(self) -> None:
+        url = self._article_link()
+        if url is None:
+            self.status.say("This article has no link.")
+        else:
+            self.news_app.open_url(url)
+
+    def action_copy_link(self) -> None:
+        url = self._article_link()
+        if url is None:
+            self.status.say("This article has no link.")
+        else:
+            self.news_app.copy_url(url)
+
+    def action_link(self, number: int) -> None:
+        current = self.headlines.current
+        if current is None or self.reader.pk != current.pk:
+            self.status.say("Open an article first.")
+            return
+        link = next((li for li in self.reader.links if li.number == number), None)
+        if link is None:
+            self.status.say(f"This article has no link {number}.")
+            return
+        self.news_app.open_url(link.url)
+
+    def action_links(self) -> None:
+        from tuinews.ui.screens.link_picker import LinkPickerScreen
+
+        current = self.headlines.current
+        if current is None or self.reader.pk != current.pk or not self.reader.links:
+            self.status.say("This article has no links.")
+            return
+        self.app.push_screen(LinkPickerScreen(self.reader.links), self._link_picked)
+
+    def _link_picked(self, choice: tuple[str, str] | None) -> None:
+        if choice is None:
+            return
+        what, url = choice
+        if what == "copy":
+            self.news_app.copy_url(url)
+        else:
+            self.news_app.open_url(url)
+
+    def action_help(self) -> None:
+        from tuinews.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))

@@ -1,0 +1,594 @@
+"""The main screen's core: sidebar, headline list and reader, and the workers that feed them.
+
+Widgets only draw and post messages; every store, render and refresh call runs here in
+a worker and comes back as a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, ProgressBar
+
+from tuinews.store import FeedInfo, Headline, Store, View
+from tuinews.ui.context import AppContext
+from tuinews.ui.messages import (
+    ArticleReady,
+    FeedsLoaded,
+    HeadlineHighlighted,
+    ReaderWidthChanged,
+    RefreshDone,
+    RefreshProgress,
+    SidebarHighlighted,
+    Status,
+    ViewLoaded,
+    WindowLoaded,
+    WindowWanted,
+)
+from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
+from tuinews.ui.widgets.headline_list import HeadlineList
+from tuinews.ui.widgets.reader import ReaderPane
+from tuinews.ui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from tuinews.ui.app import NewsApp
+
+Filter = Literal["all", "unread", "starred"]
+LayoutMode = Literal["wide", "medium", "narrow"]
+Pane = Literal["sidebar", "list", "reader"]
+
+SCAN_PAGES = 50  # store pages scanned when looking for the next unread article
+REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
+FIND_LIMIT = 10_000  # rows scanned to find a selected article again after a refresh
+
+
+class MainCore(Screen[None]):
+    """State, layout and workers of the main screen; its key actions are in `main`."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.store: Store | None = None
+        self.base_view = View()
+        self.base_label = "All"
+        self.filter: Filter = "all"
+        self.search: str | None = None
+        self.view = View()
+        self.generation = 0
+        self.layout_mode: LayoutMode = "wide"
+        self.sidebar_wanted: dict[LayoutMode, bool] = {
+            "wide": True,
+            "medium": False,
+            "narrow": False,
+        }
+        self.narrow_pane: Pane = "list"
+        self.feeds_by_id: dict[int, FeedInfo] = {}
+        self.undo_pks: list[int] = []
+        self.refreshing = False
+        self._rest_timer: Timer | None = None
+        self._sidebar_timer: Timer | None = None
+        self._then_next_unread = False
+        self._user_chose = False
+        self._before_search: Headline | None = None
+
+    @property
+    def news_app(self) -> NewsApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- widgets ----------------------------------------------------------------------
+    @property
+    def sidebar(self) -> FeedSidebar:
+        return self.query_one(FeedSidebar)
+
+    @property
+    def headlines(self) -> HeadlineList:
+        return self.query_one(HeadlineList)
+
+    @property
+    def reader(self) -> ReaderPane:
+        return self.query_one(ReaderPane)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield FeedSidebar(id="sidebar")
+            with Vertical(id="main"):
+                with Vertical(id="list-box"):
+                    yield HeadlineList(id="headlines")
+                with Vertical(id="reader-box"):
+                    yield ReaderPane(id="reader")
+        with Horizontal(id="status-bar"):
+            yield StatusLine(id="status")
+            yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
+        yield Footer()
+
+    # -- start ------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.query_one("#sidebar").border_title = "Feeds"
+        self.query_one(ProgressBar).display = False
+        self._apply_layout(self.size.width, self.size.height)
+        # The first screen comes straight from the store, before any network request:
+        # one count, one window of headlines, the feed list.
+        self.store = Store.open(self.ctx.store_path)
+        self.store.sync_feeds(self.ctx.subscriptions)
+        self._on_feeds_loaded(self._load_feeds())
+        self._on_view_loaded(
+            self._load_view(self.generation + 1, self._effective_view(), None, HeadlineList.WINDOW)
+        )
+        if self.ctx.hint:
+            self.status.say(self.ctx.hint)
+        self.headlines.focus()
+        if self._should_refresh_on_start():
+            self.call_after_refresh(self.start_refresh, None)
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def _should_refresh_on_start(self) -> bool:
+        if self.ctx.refresh_on_start is not None:
+            return self.ctx.refresh_on_start
+        if not self.ctx.subscriptions or self.store is None:
+            return False
+        last = self.store.last_refresh_time()
+        interval = timedelta(minutes=self.ctx.config.refresh.interval_minutes)
+        return last is None or datetime.now(UTC) - last > interval
+
+    # -- layout -----------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._apply_layout(self.size.width, self.size.height)
+
+    def _apply_layout(self, width: int, height: int) -> None:
+        if width < 80 or height <= 24:
+            mode: LayoutMode = "narrow"
+        elif width < 120:
+            mode = "medium"
+        else:
+            mode = "wide"
+        self.layout_mode = mode
+        for name in ("wide", "medium", "narrow"):
+            self.set_class(name == mode, f"-{name}")
+        sidebar = self.query_one("#sidebar")
+        list_box = self.query_one("#list-box")
+        reader_box = self.query_one("#reader-box")
+        if mode == "narrow":
+            pane = self.narrow_pane
+            sidebar.display = pane == "sidebar"
+            list_box.display = pane == "list"
+            reader_box.display = pane == "reader"
+            focus = {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}
+            if self.focused is not focus[pane]:
+                focus[pane].focus()
+        else:
+            sidebar.display = self.sidebar_wanted[mode]
+            list_box.display = True
+            reader_box.display = True
+            if self.focused is self.sidebar and not sidebar.display:
+                self.headlines.focus()
+
+    def show_pane(self, pane: Pane) -> None:
+        """Move to a pane: in narrow mode that pane fills the screen."""
+        if self.layout_mode == "narrow":
+            self.narrow_pane = pane
+            self._apply_layout(self.size.width, self.size.height)
+        elif pane == "sidebar" and not self.sidebar_wanted[self.layout_mode]:
+            self.sidebar_wanted[self.layout_mode] = True
+            self._apply_layout(self.size.width, self.size.height)
+        {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}[pane].focus()
+        if pane == "reader":
+            self._user_chose = True
+            self._show_current_now()
+
+    def visible_panes(self) -> list[Pane]:
+        if self.layout_mode == "narrow":
+            return ["sidebar", "list", "reader"]
+        panes: list[Pane] = ["list", "reader"]
+        if self.sidebar_wanted[self.layout_mode]:
+            panes.insert(0, "sidebar")
+        return panes
+
+    @property
+    def focused_pane(self) -> Pane:
+        if self.focused is self.sidebar:
+            return "sidebar"
+        if self.focused is self.reader:
+            return "reader"
+        return "list"
+
+    # -- views ------------------------------------------------------------------------
+    def _effective_view(self) -> View:
+        return dataclasses.replace(
+            self.base_view,
+            unread_only=self.base_view.unread_only or self.filter == "unread",
+            starred_only=self.base_view.starred_only or self.filter == "starred",
+            search=self.search,
+        )
+
+    def view_label(self) -> str:
+        parts = [self.base_label]
+        if self.search:
+            parts.append(f"search “{self.search}”")
+        if self.filter != "all":
+            parts.append(self.filter)
+        return " · ".join(parts)
+
+    def reload_view(self, *, keep: Headline | None = None) -> None:
+        """Count the view again and fetch the window around the selected article.
+
+        The selected article stays selected, on the same screen row, even when new
+        articles arrived above it. Search views sort by relevance, so a key from one
+        cannot place a row in a time-sorted view: `keep` then comes from the caller.
+        """
+        self.generation += 1
+        self.view = self._effective_view()
+        if keep is None and self.view.search == self._shown_view.search:
+            keep = self.headlines.current
+        self._fetch_view(self.generation, self.view, keep)
+
+    _shown_view: View = View()
+
+    @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
+    def _fetch_view(self, generation: int, view: View, keep: Headline | None) -> None:
+        self.post_message(self._load_view(generation, view, keep, HeadlineList.WINDOW))
+
+    def _load_view(
+        self, generation: int, view: View, keep: Headline | None, limit: int
+    ) -> ViewLoaded:
+        assert self.store is not None
+        store = self.store
+        total = store.count(view)
+        cursor = 0
+        if keep is not None:
+            # Its index now is the number of rows newer than it (keyset, indexed).
+            newer = store.headlines(view, limit=FIND_LIMIT, before=keep.sort_key)
+            if len(newer) < FIND_LIMIT:
+                cursor = len(newer)
+        start = max(0, cursor - limit // 2)
+        rows = store.headlines(view, limit=limit, offset=start) if total else []
+        return ViewLoaded(generation, view, total, start, rows, cursor)
+
+    @on(ViewLoaded)
+    def _on_view_loaded(self, message: ViewLoaded) -> None:
+        if message.generation < self.generation:
+            return
+        self.generation = message.generation
+        self.view = self._shown_view = message.view
+        self._user_chose = False
+        headlines = self.headlines
+        screen_row = headlines.cursor - headlines.scroll_offset.y
+        headlines.load(
+            message.generation,
+            message.total,
+            message.start,
+            message.rows,
+            min(message.cursor, max(0, message.total - 1)),
+        )
+        if message.cursor:
+            headlines.scroll_to(
+                y=max(0, headlines.cursor - screen_row), animate=False, immediate=True
+            )
+        title = f"{self.view_label()} ({message.total})"
+        self.query_one("#list-box").border_title = title
+        if message.total == 0:
+            self.reader.show_message(self._empty_message())
+        if self._then_next_unread:
+            self._then_next_unread = False
+            current = self.headlines.current
+            if current is None or current.read:
+                self.find_unread(forward=True, across_feeds=False)
+
+    def _empty_message(self) -> str:
+        if self.search:
+            return f"Nothing matches “{self.search}”."
+        if not self.ctx.subscriptions:
+            return "No feeds yet. Press a to add one."
+        if self.filter == "unread" or self.base_view.unread_only:
+            return "No unread articles."
+        return "No articles here yet. Press R to refresh."
+
+    @on(WindowWanted)
+    def _on_window_wanted(self, message: WindowWanted) -> None:
+        if message.generation == self.generation:
+            self._fetch_window(message, self.view)
+
+    @work(thread=True, group="window", description="fetch headlines")
+    def _fetch_window(self, message: WindowWanted, view: View) -> None:
+        assert self.store is not None
+        start = message.start
+        if message.after is not None:
+            rows = self.store.headlines(view, limit=message.count, after=message.after)
+        elif message.before is not None:
+            rows = self.store.headlines(view, limit=message.count, before=message.before)
+            start = message.start + message.count - len(rows)
+        else:
+            rows = self.store.headlines(view, limit=message.count, offset=message.start)
+        self.post_message(WindowLoaded(message.generation, start, rows))
+
+    @on(WindowLoaded)
+    def _on_window_loaded(self, message: WindowLoaded) -> None:
+        self.headlines.add_rows(message.generation, message.start, message.rows)
+        if self._pending_jump is not None and message.generation == self.generation:
+            index, self._pending_jump = self._pending_jump, None
+            self.headlines.move_cursor(index)
+
+    _pending_jump: int | None = None
+
+    # -- sidebar ----------------------------------------------------------------------
+    def _load_feeds(self) -> FeedsLoaded:
+        assert self.store is not None
+        wanted = [sub.url for sub in self.ctx.subscriptions]
+        by_url = {feed.url: feed for feed in self.store.feeds()}
+        # Tags come from the subscription list (the config), the store only mirrors them.
+        feeds = [by_url[url] for url in wanted if url in by_url]
+        starred = self.store.count(View(starred_only=True))
+        return FeedsLoaded(feeds, {"starred": starred})
+
+    @work(thread=True, exclusive=True, group="feeds", description="load feeds")
+    def reload_feeds(self) -> None:
+        self.post_message(self._load_feeds())
+
+    @on(FeedsLoaded)
+    def _on_feeds_loaded(self, message: FeedsLoaded) -> None:
+        self.feeds_by_id = {feed.id: feed for feed in message.feeds}
+        self.sidebar.set_feeds(message.feeds, starred=message.counts.get("starred"))
+
+    @on(SidebarHighlighted)
+    def _on_sidebar_highlighted(self) -> None:
+        if self._sidebar_timer is not None:
+            self._sidebar_timer.stop()
+        self._sidebar_timer = self.set_timer(REST_DELAY * 1.5, self.select_sidebar_entry)
+
+    def select_sidebar_entry(self, entry: SidebarEntry | None = None) -> None:
+        entry = entry or self.sidebar.current
+        if entry is None:
+            return
+        if entry.kind == "feed" and entry.feed is not None:
+            view, label = View(feed_ids=(entry.feed.id,)), entry.feed.title
+        elif entry.kind == "tag":
+            ids = tuple(
+                e.feed.id
+                for e in self.sidebar.entries
+                if e.kind == "feed" and e.tag == entry.tag and e.feed is not None
+            )
+            view, label = View(feed_ids=ids), entry.label
+        elif entry.kind == "unread":
+            view, label = View(unread_only=True), "Unread"
+        elif entry.kind == "starred":
+            view, label = View(starred_only=True), "Starred"
+        else:
+            view, label = View(), "All"
+        if view == self.base_view and self.search is None:
+            return
+        self.base_view, self.base_label, self.search = view, label, None
+        self.generation += 1
+        self.view = self._effective_view()
+        self._fetch_view(self.generation, self.view, None)
+
+    # -- reader -----------------------------------------------------------------------
+    @on(HeadlineHighlighted)
+    def _on_headline_highlighted(self, message: HeadlineHighlighted) -> None:
+        # Render when the cursor rests, so a burst of j presses renders one article.
+        if message.by_user:
+            self._user_chose = True
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+        self._rest_timer = self.set_timer(REST_DELAY, self._show_current_now)
+
+    def _show_current_now(self) -> None:
+        headline = self.headlines.current
+        if headline is None:
+            if self.headlines.row_count == 0:
+                self.reader.show_message(self._empty_message())
+            return
+        width = self.reader.content_width
+        if headline.pk == self.reader.pk and width == self.reader.rendered_width:
+            if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
+                self.set_read([headline.pk], True)
+            return
+        self._render_article(headline.pk, width)
+
+    @on(ReaderWidthChanged)
+    def _on_reader_width_changed(self) -> None:
+        if self.reader.pk is not None:
+            self._render_article(self.reader.pk, self.reader.content_width)
+
+    @work(thread=True, exclusive=True, group="render", description="render article")
+    def _render_article(self, pk: int, width: int) -> None:
+        from tuinews.ui.rendering import article_renderable, render_to_strips
+
+        assert self.store is not None
+        stored = self.store.article(pk)
+        if stored is None:
+            self.post_message(Status("That article is gone (removed by a cleanup?)"))
+            return
+        renderable, links = article_renderable(stored)
+        lines = render_to_strips(renderable, width)
+        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
+
+    @on(ArticleReady)
+    def _on_article_ready(self, message: ArticleReady) -> None:
+        current = self.headlines.current
+        if current is None or current.pk != message.pk:
+            return
+        previous = self.reader.pk
+        self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
+        mode = self.ctx.config.ui.mark_read
+        if not self._user_chose:
+            return  # shown because a view loaded, not because the user picked it
+        if mode == "on_open" and not current.read:
+            self.set_read([current.pk], True)
+        elif mode == "on_leave" and previous is not None and previous != message.pk:
+            row = self.headlines.row(self.headlines.index_of(previous) or -1)
+            if row is not None and not row.read:
+                self.set_read([previous], True)
+
+    # -- writes -----------------------------------------------------------------------
+    def set_read(self, pks: list[int], read: bool) -> None:
+        for pk in pks:
+            self.headlines.update_row(pk, read=read)
+        self._write_read(pks, read)
+
+    @work(thread=True, group="write", description="save read state")
+    def _write_read(self, pks: list[int], read: bool) -> None:
+        assert self.store is not None
+        self.store.set_read(pks, read)
+        self.post_message(self._load_feeds())
+
+    @work(thread=True, group="write", description="save star")
+    def write_star(self, pk: int, starred: bool) -> None:
+        assert self.store is not None
+        self.store.set_starred(pk, starred)
+        self.post_message(self._load_feeds())
+
+    @on(Status)
+    def _on_status(self, message: Status) -> None:
+        self.status.say(message.text)
+
+    # -- refresh ----------------------------------------------------------------------
+    def start_refresh(self, only: list[str] | None) -> None:
+        if not self.ctx.subscriptions:
+            self.status.say("No feeds to refresh: press a to add one.")
+            return
+        self.refreshing = True
+        bar = self.query_one(ProgressBar)
+        bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
+        bar.display = True
+        self.status.say("Refreshing…")
+        self._refresh_worker(only)
+
+    @work(exclusive=True, group="refresh", description="refresh feeds")
+    async def _refresh_worker(self, only: list[str] | None) -> None:
+        from tuinews.errors import TuinewsError
+        from tuinews.refresh import refresh_feeds  # lazy: httpx and parsers are heavy
+
+        def progress(done: int, total: int, outcome: object) -> None:
+            self.post_message(RefreshProgress(done, total, outcome))
+
+        try:
+            summary = await refresh_feeds(
+                self.ctx.store_path,
+                self.ctx.subscriptions,
+                self.ctx.config.refresh,
+                only=only,
+                progress=progress,
+            )
+        except TuinewsError as error:
+            self.post_message(RefreshDone(None, str(error)))
+            return
+        self.post_message(RefreshDone(summary))
+
+    _last_progress_reload = 0.0
+
+    @on(RefreshProgress)
+    def _on_refresh_progress(self, message: RefreshProgress) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=message.total, progress=message.done)
+        self.status.say(f"Refreshing {message.done}/{message.total}")
+        # New articles appear as they arrive, at most once a second, cursor kept.
+        now = time.monotonic()
+        if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
+            self._last_progress_reload = now
+            self.reload_feeds()
+            self.reload_view()
+
+    @on(RefreshDone)
+    def _on_refresh_done(self, message: RefreshDone) -> None:
+        self.refreshing = False
+        self.query_one(ProgressBar).display = False
+        if message.error is not None:
+            self.status.say(f"Refresh failed: {message.error}", error=True)
+        else:
+            self.status.say(_summary_line(message.summary))
+        self.reload_feeds()
+        self.reload_view()
+
+    # -- next unread ---------------------------------------------------------------
+    def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
+        headlines = self.headlines
+        step = 1 if forward else -1
+        index = headlines.cursor + step
+        # Rows already held first; the store only for what is not loaded.
+        while 0 <= index < headlines.row_count:
+            row = headlines.row(index)
+            if row is None:
+                break
+            if not row.read:
+                headlines.move_cursor(index)
+                return
+            index += step
+        if not (0 <= index < headlines.row_count):
+            self._unread_not_found(forward, across_feeds)
+            return
+        anchor = headlines.row(index - step)
+        if anchor is None:
+            self._unread_not_found(forward, across_feeds)
+            return
+        self._scan_for_unread(
+            self.generation, self.view, index - step, anchor.sort_key, forward, across_feeds
+        )
+
+    @work(thread=True, exclusive=True, group="scan", description="find next unread")
+    def _scan_for_unread(
+        self, generation: int, view: View, index: int, key: Any, forward: bool, across_feeds: bool
+    ) -> None:
+        assert self.store is not None
+        for _ in range(SCAN_PAGES):
+            if forward:
+                rows = self.store.headlines(view, limit=200, after=key)
+                start = index + 1
+            else:
+                rows = self.store.headlines(view, limit=200, before=key)
+                start = index - len(rows)
+            if not rows:
+                break
+            self.post_message(WindowLoaded(generation, start, rows))
+            order = range(len(rows)) if forward else range(len(rows) - 1, -1, -1)
+            for i in order:
+                if not rows[i].read:
+                    self.app.call_from_thread(self._jump_to, generation, start + i)
+                    return
+            key = rows[-1].sort_key if forward else rows[0].sort_key
+            index = start + len(rows) - 1 if forward else start
+        self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
+
+    def _jump_to(self, generation: int, index: int) -> None:
+        if generation == self.generation:
+            self.headlines.move_cursor(index)
+
+    def _unread_not_found(self, forward: bool, across_feeds: bool) -> None:
+        entry = self.sidebar.current
+        if across_feeds and forward and entry is not None and entry.kind == "feed":
+            entries = self.sidebar.entries
+            for index in range(self.sidebar.cursor + 1, len(entries)):
+                candidate = entries[index]
+                if candidate.kind == "feed" and candidate.feed and candidate.feed.unread:
+                    self.sidebar.move_cursor(index)
+                    self._then_next_unread = True
+                    self.select_sidebar_entry(candidate)
+                    self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
+                    return
+        self.status.say("No more unread articles.")
+
+
+def _summary_line(summary: object) -> str:
+    """One line from a RefreshSummary, read defensively (only its counts are shown)."""
+    parts = []
+    for name, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
+        value = getattr(summary, name, None)
+        if isinstance(value, list | tuple):
+            value = len(value)
+        if isinstance(value, int) and value:
+            parts.append(f"{value} {label}")
+    done = ", ".join(parts) if parts else "nothing new"
+    return f"Refreshed: {done}"
