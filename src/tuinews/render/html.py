@@ -26,7 +26,7 @@ from tuinews.render.links import (
     host_of,
     url_scheme,
 )
-from tuinews.render.tables import FittedTable
+from tuinews.render.tables import TableBuilder
 from tuinews.render.tags import (
     ALT_LIMIT,
     BLOCKS,
@@ -68,24 +68,6 @@ class _Container:
     value: int | None = None  # items only: the `value` attribute
 
 
-@dataclass
-class _Table:
-    header: list[Text] | None = None
-    rows: list[list[Text]] = field(default_factory=list)
-    row: list[Text] | None = None
-    row_is_header: bool = False
-    in_head: bool = False
-    cell: InlineText | None = None
-    caption: InlineText = field(default_factory=InlineText)
-    in_caption: bool = False
-    outside: InlineText = field(default_factory=InlineText)  # stray text, discarded
-
-    def current(self) -> InlineText:
-        if self.cell is not None:
-            return self.cell
-        return self.caption if self.in_caption else self.outside
-
-
 # What an element's start did, so its end can undo exactly that.
 _DROP, _STYLE, _CONTAINER, _BLOCK, _PRE, _TABLE, _LINK = (1, 2, 4, 8, 16, 32, 64)
 
@@ -99,7 +81,7 @@ class _Walker:
         self.pre_depth = 0
         self.pre_text: list[str] = []
         self.table_depth = 0
-        self.table: _Table | None = None
+        self.table: TableBuilder | None = None
         # Open links: href and the start of the text seen inside so far (their label).
         self.links: list[tuple[str, list[str]]] = []
 
@@ -212,7 +194,7 @@ class _Walker:
             self.boundary()
             self.table_depth += 1
             if self.table_depth == 1 and self.pre_depth == 0:
-                self.table = _Table()
+                self.table = TableBuilder()
             return _TABLE
         if self.table is not None:
             return self.start_in_table(tag)
@@ -227,7 +209,7 @@ class _Walker:
 
     def end_block(self, tag: str) -> None:
         if self.table is not None and self.table_depth == 1:
-            self.end_in_table(tag)
+            self.table.end(tag)
         else:
             self.boundary()
 
@@ -314,76 +296,23 @@ class _Walker:
 
     # -- tables ----------------------------------------------------------------------
     def start_in_table(self, tag: str) -> int:
-        table = self.table
-        assert table is not None
-        if self.table_depth > 1 or table.cell is not None:
-            # Nested tables and blocks inside a cell become lines of the cell's text.
-            if tag == "li":
-                table.current().soft_break()
-                table.current().add_exact(BULLETS[0] + " ", None)
-            elif tag in ("td", "th"):
-                table.current().add(" ", None)
-            else:
-                table.current().soft_break()
-            return _BLOCK
-        if tag == "thead":
-            table.in_head = True
-        elif tag == "tr":
-            table.row = []
-            table.row_is_header = True  # until a <td> shows it is not, outside <thead>
-        elif tag in ("td", "th"):
-            if table.row is None:
-                table.row = []
-                table.row_is_header = table.in_head
-            table.cell = InlineText()
-            if tag == "td" and not table.in_head:
-                table.row_is_header = False
-        elif tag == "caption":
-            table.in_caption = True
+        assert self.table is not None
+        self.table.start(tag, nested=self.table_depth > 1)
         return _BLOCK
-
-    def end_in_table(self, tag: str) -> None:
-        table = self.table
-        assert table is not None
-        if tag in ("td", "th"):
-            if table.cell is not None and table.row is not None:
-                table.row.append(table.cell.take_text() or Text(""))
-            table.cell = None
-        elif table.cell is not None:
-            table.cell.soft_break()
-        elif tag == "tr":
-            self.end_row(table)
-        elif tag == "thead":
-            table.in_head = False
-        elif tag == "caption":
-            table.in_caption = False
-
-    def end_row(self, table: _Table) -> None:
-        row, table.row = table.row, None
-        if not row:
-            return
-        if table.row_is_header and table.header is None and not table.rows:
-            table.header = row
-        else:
-            table.rows.append(row)
 
     def end_table(self) -> None:
         self.table_depth -= 1
         table = self.table
         if self.table_depth or table is None:
-            if table is not None:
+            if table is not None:  # a nested table ends a line of the outer cell
                 table.current().soft_break()
             return
-        if table.cell is not None and table.row is not None:
-            table.row.append(table.cell.take_text() or Text(""))
-        self.end_row(table)
         self.table = None
-        caption = table.caption.take_text()
+        caption, grid = table.finish()
         if caption is not None:
             self.add_block(Paragraph(caption))
-        if table.rows or table.header:
-            rows = table.rows if table.rows else []
-            self.add_block(FittedTable(table.header, rows))
+        if grid is not None:
+            self.add_block(grid)
 
     # -- inline elements -------------------------------------------------------------
     def add_image(self, element: _Element) -> None:

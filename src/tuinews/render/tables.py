@@ -1,4 +1,4 @@
-"""HTML tables laid out to fit any width.
+"""HTML tables: collected during the walk, laid out to fit any width.
 
 Why not `rich.table.Table`: it measures and renders every cell several times through the
 generic renderable machinery, which made an article with a dozen 40-row tables take half a
@@ -7,6 +7,8 @@ second to lay out. This grid measures each cell once and wraps with `Paragraph`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
@@ -14,6 +16,8 @@ from rich.style import Style
 from rich.text import Text
 
 from tuinews.render.blocks import join_blocks
+from tuinews.render.inline import InlineText
+from tuinews.render.tags import BULLETS
 from tuinews.render.wrap import Paragraph
 
 # Cells a column costs beside its text: one space each side and one border.
@@ -147,3 +151,83 @@ def _cell_lines(
 
 def _pad_row(row: list[Text], columns: int) -> list[Text]:
     return row + [Text("") for _ in range(columns - len(row))]
+
+
+@dataclass
+class TableBuilder:
+    """The rows of the outermost table being walked. Nested tables and blocks inside a
+    cell become lines of that cell's text."""
+
+    header: list[Text] | None = None
+    rows: list[list[Text]] = field(default_factory=list)
+    row: list[Text] | None = None
+    row_is_header: bool = False
+    in_head: bool = False
+    cell: InlineText | None = None
+    caption: InlineText = field(default_factory=InlineText)
+    in_caption: bool = False
+    outside: InlineText = field(default_factory=InlineText)  # stray text, discarded
+
+    def current(self) -> InlineText:
+        """Where text goes now: the open cell, the caption, or nowhere."""
+        if self.cell is not None:
+            return self.cell
+        return self.caption if self.in_caption else self.outside
+
+    def start(self, tag: str, *, nested: bool) -> None:
+        if nested or self.cell is not None:
+            current = self.current()
+            if tag == "li":
+                current.soft_break()
+                current.add_exact(BULLETS[0] + " ", None)
+            elif tag in ("td", "th"):
+                current.add(" ", None)
+            else:
+                current.soft_break()
+        elif tag == "thead":
+            self.in_head = True
+        elif tag == "tr":
+            self.row = []
+            self.row_is_header = True  # until a <td> shows it is not, outside <thead>
+        elif tag in ("td", "th"):
+            if self.row is None:
+                self.row = []
+                self.row_is_header = True
+            self.cell = InlineText()
+            if tag == "td" and not self.in_head:
+                self.row_is_header = False
+        elif tag == "caption":
+            self.in_caption = True
+
+    def end(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._end_cell()
+        elif self.cell is not None:
+            self.cell.soft_break()
+        elif tag == "tr":
+            self._end_row()
+        elif tag == "thead":
+            self.in_head = False
+        elif tag == "caption":
+            self.in_caption = False
+
+    def finish(self) -> tuple[Text | None, FittedTable | None]:
+        """The caption and the table (None when it had no cells)."""
+        self._end_cell()
+        self._end_row()
+        grid = FittedTable(self.header, self.rows) if self.rows or self.header else None
+        return self.caption.take_text(), grid
+
+    def _end_cell(self) -> None:
+        if self.cell is not None and self.row is not None:
+            self.row.append(self.cell.take_text() or Text(""))
+        self.cell = None
+
+    def _end_row(self) -> None:
+        row, self.row = self.row, None
+        if not row:
+            return
+        if self.row_is_header and self.header is None and not self.rows:
+            self.header = row
+        else:
+            self.rows.append(row)
