@@ -113,6 +113,7 @@ def run_script(
     result["open_article_ms"] = latency * 1000
     result["open_article_bytes"] = len(data)
     pages = [press_and_measure(session, PAGE_DOWN, quiet) for _ in range(args.pages)]
+    result["screen_after_paging"] = dump(session).splitlines()
     result["page_bytes"] = [len(data) for _, data in pages]
     result["page_latency_ms"] = [latency * 1000 for latency, _ in pages]
     session.wait_quiet(quiet)
@@ -144,6 +145,7 @@ def run_script(
     result["burst_bytes"] = len(session.bytes_between(start - 1e-6, end))
     result["burst_settle_s"] = end - start
 
+    result["screen_after_burst"] = dump(session).splitlines()
     result["peak_rss_kb"] = session.peak_rss_kb()
     if args.idle_seconds > 0:
         session.wait_quiet(quiet)

@@ -41,6 +41,7 @@ class PtySession:
         self._watch: re.Pattern[str] | None = None
         self._watch_seen: float | None = None
         self.started = 0.0
+        self.last_input = 0.0
         self.process: subprocess.Popen[bytes] | None = None
         self.master = -1
 
@@ -116,6 +117,7 @@ class PtySession:
         """Write keys; returns the time just before the write."""
         now = time.perf_counter()
         os.write(self.master, keys)
+        self.last_input = now
         return now
 
     def watch_seen(self, timeout: float) -> float | None:
@@ -161,13 +163,14 @@ class PtySession:
         return self.chunks[index:]
 
     def wait_quiet(self, window: float, since: float | None = None, timeout: float = 30.0) -> float:
-        """Wait until no byte arrived for `window` seconds; returns the last byte's time
-        (or `since` when nothing came after it)."""
+        """Wait until neither output nor input happened for `window` seconds; returns the
+        last byte's time (or the last key press, or `since`, when later)."""
         deadline = time.perf_counter() + timeout
         while True:
             with self._changed:
                 last = self.chunks[-1][0] if self.chunks else self.started
-            last = max(last, since or 0.0)
+            # A key just written counts as activity: the program may not have answered yet.
+            last = max(last, since or 0.0, self.last_input)
             now = time.perf_counter()
             if now - last >= window or now >= deadline:
                 return last
