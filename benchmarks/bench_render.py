@@ -101,6 +101,7 @@ def measure(html: str, width: int, runs: int) -> dict[str, float]:
     )
     console = Console(file=io.StringIO(), width=width, color_system="truecolor")
     options = console.options.update(width=width)
+    console.render_lines(render_article(item).renderable, options)  # warm Rich's caches
     builds, layouts, cpu_totals, lines = [], [], [], 0
     for _ in range(runs):
         cpu_started = time.process_time()

@@ -330,3 +330,12 @@ def test_embedded_media_leave_a_numbered_placeholder() -> None:
         "https://www.youtube.com/embed/abc",
         "https://news.example/v.mp4",
     ]
+
+
+def test_obfuscated_dangerous_schemes_are_still_caught() -> None:
+    html = """<a href=" JaVaScRiPt:alert(1)">a</a> <a href="java&#x09;script:alert(2)">b</a>
+    <a href="&#x6A;avascript:alert(3)">c</a> <a href="vbscript&#58;x">d</a>"""
+    rendered = render_article(article(html), header=False)
+    assert len(rendered.links) == 4
+    assert not any(link.is_safe for link in rendered.links)
+    assert plain_text(rendered, 80).count("(not opened)") == 4
