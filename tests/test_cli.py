@@ -84,12 +84,18 @@ class Cli:
         return Result(code, captured.out, captured.err)
 
 
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def make_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TUINEWS_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("TUINEWS_DB", str(tmp_path / "store.db"))
     return Cli(tmp_path, capsys)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 @pytest.fixture

@@ -1,0 +1,288 @@
+"""`tuinews refresh`, `list`/`read` on the store, `mark-read`, `cleanup`, and bad store files."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedserver import FeedServer, rss, static, status
+from test_cli import TUINEWS, Cli, json_lines, make_cli, run_in_terminal
+from tuinews.refresh.lock import RefreshLock
+from tuinews.store import Store
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as running:
+        yield running
+
+
+SUMMARY = re.compile(
+    r"^(\d+) feeds: (\d+) new articles, (\d+) not modified, (\d+) failed, (\d+) skipped "
+    r"in [\d.]+ s$"
+)
+
+
+def summary_of(out: str) -> tuple[int, ...]:
+    match = SUMMARY.match(out.splitlines()[-1])
+    assert match, out
+    return tuple(int(group) for group in match.groups()[:4])
+
+
+def subscribe(cli: Cli, *entries: tuple[str, str]) -> None:
+    text = "# my feeds\n"
+    for url, title in entries:
+        text += f'\n[[feeds]]\nurl = "{url}"\ntitle = "{title}"\n'
+    cli.config.write_text(text)
+
+
+@pytest.fixture
+def two_feeds(cli: Cli, server: FeedServer) -> tuple[str, str]:
+    alpha = server.route("/alpha", static(rss(3, title="Alpha", prefix="alpha"), etag='"a1"'))
+    beta = server.route("/beta", static(rss(2, title="Beta", prefix="beta"), etag='"b1"'))
+    subscribe(cli, (alpha, "Alpha"), (beta, "Beta"))
+    return alpha, beta
+
+
+def test_refresh_summary_then_not_modified(cli: Cli, two_feeds: tuple[str, str]) -> None:
+    first = cli.run("refresh")
+    assert first.status == 0, first.err
+    assert first.err == ""
+    assert summary_of(first.out) == (2, 5, 0, 0)
+    # Not a terminal: one plain line per feed, no progress bar.
+    assert len([line for line in first.out.splitlines() if line.startswith("[")]) == 2
+    assert "\x1b" not in first.out
+
+    second = cli.run("refresh")
+    assert second.status == 0
+    assert summary_of(second.out) == (2, 0, 2, 0)
+
+    quiet = cli.run("refresh", "--quiet")
+    assert (quiet.status, quiet.out, quiet.err) == (0, "", "")
+
+
+def test_refresh_failures_exit_1_with_one_line_each(
+    cli: Cli, server: FeedServer, sample_feeds: Path
+) -> None:
+    good = server.route("/good", static(rss(2)))
+    html = server.route(
+        "/html", static(b"<html><body><p>Not a feed</p></body></html>", content_type="text/html")
+    )
+    gone = server.route("/gone", status(404))
+    subscribe(
+        cli,
+        (good, "Good"),
+        (html, "Html page"),
+        (gone, "Gone"),
+        (str(sample_feeds / "city-desk.rss"), "Courier"),
+        (str(cli.root / "missing.rss"), "Missing file"),
+    )
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert "Traceback" not in result.err
+    assert summary_of(result.out) == (5, 11, 0, 3)
+    failures = result.err_lines
+    assert len(failures) == 3, result.err
+    for name in ("Html page", "Gone", "Missing file"):
+        (line,) = [f for f in failures if f.startswith(f"tuinews: {name}: ")]
+        assert len(line) > len(f"tuinews: {name}: ") + 3
+    assert any("404" in line for line in failures)
+
+    # Only the good ones, by name: exit 0.
+    again = cli.run("refresh", "Good", "Courier")
+    assert again.status == 0, again.err
+    assert summary_of(again.out)[0] == 2
+
+    unknown = cli.run("refresh", "No such feed")
+    assert unknown.status == 1
+    assert unknown.err_lines == ["tuinews: no subscribed feed matches 'No such feed'"]
+
+    table = cli.call("feeds")
+    rows = {line.split("\t")[0]: line.split("\t") for line in table.out.splitlines()}
+    assert "404" in rows["Gone"][4]
+    assert rows["Good"][2] == "2/2"
+    assert rows["Good"][4] == ""
+
+
+def test_refresh_without_subscriptions(cli: Cli) -> None:
+    result = cli.call("refresh")
+    assert result.status == 0
+    assert "tuinews add" in result.err
+
+
+def test_second_refresh_waits_for_the_first(cli: Cli, two_feeds: tuple[str, str]) -> None:
+    """Two refreshes at once: the second says it waits, then runs; never 'database is locked'."""
+    held = RefreshLock(cli.db)
+    assert held.try_acquire()
+    try:
+        child = subprocess.Popen(
+            [str(TUINEWS), "refresh"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=cli.env,
+        )
+        assert child.stderr is not None
+        waiting = child.stderr.readline().decode()
+        assert "another refresh is running" in waiting
+        time.sleep(0.2)
+        assert child.poll() is None, "it waits while the other refresh holds the lock"
+    finally:
+        held.release()
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0
+    assert b"locked" not in err
+    assert summary_of(out.decode()) == (2, 5, 0, 0)
+
+
+def test_two_real_refreshes_at_once(cli: Cli, server: FeedServer) -> None:
+    from feedserver import Generated
+
+    urls = [server.route(f"/f{n}", Generated(5, title=f"F{n}", delay=0.05)) for n in range(6)]
+    subscribe(cli, *((url, f"F{n}") for n, url in enumerate(urls)))
+    children = [
+        subprocess.Popen(
+            [str(TUINEWS), "refresh"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=cli.env,
+        )
+        for _ in range(2)
+    ]
+    results = [child.communicate(timeout=60) for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    for _, err in results:
+        assert b"locked" not in err
+        assert b"Traceback" not in err
+    news = sorted(summary_of(out.decode())[1] for out, _ in results)
+    assert news == [0, 30]
+
+
+def test_list_store_filters_search_and_json(cli: Cli, two_feeds: tuple[str, str]) -> None:
+    assert cli.run("refresh").status == 0
+    everything = cli.call("list", "--json")
+    records = json_lines(everything.out)
+    assert len(records) == 5
+    dates = [str(r["published"]) for r in records]
+    assert dates == sorted(dates, reverse=True)
+    assert all(r["read"] is False and r["starred"] is False for r in records)
+
+    assert len(cli.call("list", "--limit", "2").out.splitlines()) == 2
+    beta = cli.call("list", "--feed", "Beta").out.splitlines()
+    assert len(beta) == 2 and all("beta" in line for line in beta)
+
+    with Store.open(cli.db) as store:
+        star = store.find_article(str(records[-1]["id"]))
+        assert star is not None
+        store.set_starred(star.pk, True)
+    starred = cli.call("list", "--starred", "--json")
+    assert [r["id"] for r in json_lines(starred.out)] == [records[-1]["id"]]
+
+    found = cli.call("list", "--search", "alpha 2")
+    assert found.status == 0
+    assert "alpha 2 v0" in found.out.splitlines()[0], "best match first"
+    nothing = cli.call("list", "--search", 'zebra" OR (')
+    assert nothing.status == 0
+    assert nothing.out == ""
+
+    unknown = cli.call("list", "--feed", "Gamma")
+    assert unknown.status == 1
+    assert unknown.err_lines == ["tuinews: no feed matches 'Gamma'"]
+
+
+def test_read_stored_article_and_mark_read(cli: Cli, two_feeds: tuple[str, str]) -> None:
+    assert cli.run("refresh").status == 0
+    lines = cli.call("list").out.splitlines()
+    short_id = lines[0].split()[0]
+    shown = cli.call("read", short_id, "--width", "50")
+    assert shown.status == 0
+    assert shown.out.splitlines()[0] in lines[0]
+    assert max(len(line) for line in shown.out.splitlines()) <= 50
+    missing = cli.call("read", "ffffffffffff")
+    assert missing.status == 1
+    assert missing.err_lines == ["tuinews: ffffffffffff: no such file, URL or stored article id"]
+
+    assert cli.call("mark-read").status == 2
+    one = cli.call("mark-read", short_id)
+    assert (one.status, one.out) == (0, "marked 1 article read\n")
+    assert len(cli.call("list", "--unread").out.splitlines()) == 4
+    bad_id = cli.call("mark-read", "0000000000")
+    assert bad_id.status == 1
+    assert "0000000000" in bad_id.err
+    by_feed = cli.call("mark-read", "--feed", "Beta")
+    assert by_feed.out == "marked 2 articles read\n"
+    unread = cli.call("list", "--unread").out.splitlines()
+    assert len(unread) == 2 and all("alpha" in line for line in unread)
+    everything = cli.call("mark-read", "--all")
+    assert everything.out == "marked 2 articles read\n"
+    assert cli.call("list", "--unread").out == ""
+    assert len(cli.call("list").out.splitlines()) == 5
+
+
+def test_cleanup_applies_retention(cli: Cli, server: FeedServer) -> None:
+    url = server.route("/many", static(rss(6)))
+    subscribe(cli, (url, "Many"))
+    assert cli.run("refresh").status == 0
+    # Items the feed still lists are kept; serve a shorter feed so older ones can go.
+    server.route("/many", static(rss(2)))
+    assert cli.run("refresh").status == 0
+    nothing = cli.call("cleanup")
+    assert nothing.status == 0
+    assert "nothing to clean up" in nothing.err
+    cli.config.write_text(cli.config.read_text() + "\n[retention]\nper_feed = 2\n")
+    result = cli.call("cleanup")
+    assert result.status == 0, result.err
+    # Kept: the two newest (items 6 and 5) and the two the feed still lists (2 and 1).
+    assert result.out.startswith("removed 2 articles")
+    titles = [line.split("  ")[-1] for line in cli.call("list").out.splitlines()]
+    assert titles == ["item 6 v0", "item 5 v0", "item 2 v0", "item 1 v0"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["refresh"], ["feeds"], ["mark-read", "--all"], ["read", "abc"], ["remove", "F"]],
+)
+def test_store_that_is_not_sqlite(cli: Cli, args: list[str]) -> None:
+    subscribe(cli, ("https://example.com/feed", "F"))
+    config_before = cli.config.read_bytes()
+    junk = b"my tax notes, definitely not a database\n" * 100
+    cli.db.write_bytes(junk)
+    result = cli.call(*args)
+    assert result.status == 1
+    assert result.err_lines == [f"tuinews: {cli.db}: not a tuinews store (file is not a database)"]
+    assert cli.db.read_bytes() == junk
+    assert cli.config.read_bytes() == config_before
+
+
+def test_store_from_a_newer_tuinews(cli: Cli, sample_feeds: Path) -> None:
+    subscribe(cli, (str(sample_feeds / "city-desk.rss"), "Courier"))
+    assert cli.run("refresh").status == 0
+    with sqlite3.connect(cli.db) as connection:
+        connection.execute("PRAGMA user_version = 999")
+    connection.close()
+    before = cli.db.read_bytes()
+    result = cli.run("list")
+    assert result.status == 1
+    assert len(result.err_lines) == 1
+    assert str(cli.db) in result.err and "newer" in result.err
+    assert "Traceback" not in result.err
+    assert cli.db.read_bytes() == before
+
+
+def test_refresh_on_a_terminal_shows_progress_bar(cli: Cli, two_feeds: tuple[str, str]) -> None:
+    code, shown = run_in_terminal(["refresh"], cli.env)
+    assert code == 0
+    assert "Refreshing" in shown  # the Rich progress bar, not plain lines
+    assert "[1/2]" not in shown
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
+    assert summary_of(text.rstrip("\n"))[:2] == (2, 5)
