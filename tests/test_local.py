@@ -262,10 +262,26 @@ def _strings(result: Feed | list[Subscription]) -> list[str]:
     return values
 
 
+_FUZZ_PREFIXES = [
+    "---\ntitle: ",
+    "+++\ntitle = ",
+    "<html><head><title>",
+    "<opml><body><outline text='",
+    "<rss><channel><item><title>",
+    '{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "',
+    "",
+]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.binary(max_size=600)
-    | st.text(max_size=300).map(lambda text: ("---\n" + text).encode("utf-8", "surrogatepass")),
+    | st.builds(
+        lambda prefix, text, suffix: (prefix + text + suffix).encode("utf-8", "surrogatepass"),
+        st.sampled_from(_FUZZ_PREFIXES),
+        st.text(max_size=300),
+        st.sampled_from(["", "\n---\n", "</title></item></channel></rss>", '"}]}']),
+    ),
     name=st.sampled_from(["-", "a.txt", "a.md", "a.html", "a.opml", "a", "a.xml"]),
 )
 def test_arbitrary_bytes_raise_only_source_error_and_yield_no_controls(

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 # An `&` that does not start a character or entity reference.
 _RAW_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-# One start tag of an outline; its end is a `>` right after a quote (or the tag name)
-# and followed by the next tag or a line end, so `&>` inside a title does not end it.
+# One start tag of an outline; its end is a `>` followed by the next tag or a line end,
+# so `&>` inside a title does not end it. Written so that no character can be matched
+# two ways: the scan stays linear on hostile input.
 _OUTLINE_TAG = re.compile(
-    r"<outline\b(?P<body>.*?)(?P<end>\s*/?>)(?=\s*(?:<|$))", re.DOTALL | re.MULTILINE
+    r"<outline\b(?P<body>[^<>]*(?:>(?!\s*(?:<|$))[^<>]*)*)(?P<end>/?>)(?=\s*(?:<|$))",
+    re.MULTILINE,
 )
 _ATTRIBUTE_START = re.compile(r"(?:^|(?<=\s))(?P<name>[A-Za-z_][\w:.-]*)\s*=\s*\"")
 # Characters XML 1.0 cannot carry at all (lxml refuses them when writing).
@@ -37,7 +39,9 @@ _CATEGORY_SPECIALS = "%,/"
 
 def _repair_outline_quotes(match: re.Match[str]) -> str:
     """Re-escape quotes inside attribute values of one outline tag (`text="A "B" C"`)."""
-    body = match.group("body")
+    body, end = match.group("body").rstrip(), match.group("end")
+    if body.endswith("/"):
+        body, end = body[:-1].rstrip(), "/>"
     if "='" in body or "= '" in body:
         return match.group(0)
     starts = list(_ATTRIBUTE_START.finditer(body))
@@ -50,7 +54,7 @@ def _repair_outline_quotes(match: re.Match[str]) -> str:
         value = raw[:-1] if raw.endswith('"') else raw
         value = value.replace('"', "&quot;").replace("<", "&lt;")
         parts.append(f' {start.group("name")}="{value}"')
-    return "<outline" + "".join(parts) + match.group("end")
+    return "<outline" + "".join(parts) + end
 
 
 def _repair(text: str) -> str:
