@@ -1,0 +1,246 @@
+"""`tuinews add`, `remove`, `feeds`, `import`, `export`: the subscription list by command."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from test_cli import Cli, make_cli, run_in_terminal
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+HAND_WRITTEN = """\
+# My reading list, kept by hand.
+
+[refresh]
+timeout = 20  # slow hosts
+
+# Morning news
+[[feeds]]
+url = "https://news.example.com/rss"
+title = "Morning"
+tags = ["news"]
+
+[[feeds]]
+url = "https://blog.example.org/atom.xml"  # a friend's blog
+"""
+
+
+def feeds_in(path: Path) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    document = tomllib.loads(path.read_text())
+    return [
+        (entry["url"], entry.get("title"), tuple(entry.get("tags", ())))
+        for entry in document.get("feeds", [])
+    ]
+
+
+def test_add_keeps_comments_and_order(cli: Cli, sample_feeds: Path) -> None:
+    cli.config.write_text(HAND_WRITTEN)
+    added = cli.call(
+        "add", "HTTPS://Podcast.Example.net/feed", "--title", "Pod", "--tag", "audio", "--tag", "x"
+    )
+    assert added.status == 0, added.err
+    assert "https://podcast.example.net/feed" in added.out
+    local = cli.call("add", str(sample_feeds / "city-desk.rss"))
+    assert local.status == 0, local.err
+    text = cli.config.read_text()
+    assert text.startswith(HAND_WRITTEN.rstrip("\n"))
+    assert "# a friend's blog" in text and "timeout = 20  # slow hosts" in text
+    assert feeds_in(cli.config) == [
+        ("https://news.example.com/rss", "Morning", ("news",)),
+        ("https://blog.example.org/atom.xml", None, ()),
+        ("https://podcast.example.net/feed", "Pod", ("audio", "x")),
+        (str(sample_feeds / "city-desk.rss"), None, ()),
+    ]
+    again = cli.call("add", "https://podcast.example.net/feed")
+    assert again.status == 1
+    assert again.err_lines == ["tuinews: already subscribed: https://podcast.example.net/feed"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("not a url", "not a URL or an existing path"),
+        ("ftp://example.com/feed", "unsupported URL scheme 'ftp'"),
+        ("http://", "no host"),
+        ("/no/such/dir/feed.xml", "/no/such/dir/feed.xml"),
+    ],
+)
+def test_add_rejects_bad_refs_and_leaves_config_alone(cli: Cli, typed: str, reason: str) -> None:
+    cli.config.write_text(HAND_WRITTEN)
+    result = cli.call("add", typed)
+    assert result.status == 1
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith("tuinews: ")
+    assert reason in result.err
+    assert result.out == ""
+    assert cli.config.read_text() == HAND_WRITTEN
+
+
+def test_add_through_the_script_with_flags(cli: Cli, tmp_path: Path) -> None:
+    """--config/--db win over TUINEWS_CONFIG/TUINEWS_DB, before or after the command."""
+    other = tmp_path / "other.toml"
+    result = cli.run("--config", str(other), "add", "https://example.com/a.xml")
+    assert result.status == 0, result.err
+    result = cli.run("add", "https://example.com/b.xml", "--config", str(other))
+    assert result.status == 0, result.err
+    assert [url for url, _, _ in feeds_in(other)] == [
+        "https://example.com/a.xml",
+        "https://example.com/b.xml",
+    ]
+    assert not cli.config.exists()
+    store = tmp_path / "elsewhere.db"
+    listed = cli.run("feeds", "--config", str(other), "--db", str(store))
+    assert listed.status == 0
+    assert store.exists() and not cli.db.exists()
+
+
+def test_remove_by_title_drops_articles(cli: Cli, sample_feeds: Path) -> None:
+    cli.config.write_text(HAND_WRITTEN)
+    assert cli.call("add", str(sample_feeds / "field-journal.rdf"), "--title", "Field").status == 0
+    assert cli.run("refresh", "Field").status == 0
+    assert len(cli.call("list").out.splitlines()) == 5
+    removed = cli.call("remove", "Field")
+    assert removed.status == 0, removed.err
+    assert "Field" in removed.out
+    assert cli.call("list").out == ""
+    assert cli.config.read_text() == HAND_WRITTEN  # add then remove: back as it was
+    assert [url for url, _, _ in feeds_in(cli.config)] == [
+        "https://news.example.com/rss",
+        "https://blog.example.org/atom.xml",
+    ]
+    by_url = cli.call("remove", "https://blog.example.org/atom.xml")
+    assert by_url.status == 0
+    assert "# Morning news" in cli.config.read_text()
+    unknown = cli.call("remove", "Nothing like it")
+    assert unknown.status == 1
+    assert len(unknown.err_lines) == 1 and "Nothing like it" in unknown.err
+
+
+def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:
+    empty = cli.call("feeds")
+    assert empty.status == 0 and "tuinews add" in empty.err
+    cli.call("add", str(sample_feeds / "city-desk.rss"), "--tag", "news", "--tag", "local")
+    cli.call("add", str(cli.root / "later.rss"))  # rejected: does not exist
+    (cli.root / "gone.rss").write_text("<rss><channel><title>soon gone")
+    assert cli.call("add", str(cli.root / "gone.rss"), "--title", "Broken").status == 0
+    (cli.root / "gone.rss").unlink()
+    assert cli.run("refresh").status == 1
+    table = cli.call("feeds")
+    assert table.status == 0
+    rows = [line.split("\t") for line in table.out.splitlines()]
+    assert [row[0] for row in rows] == ["The Port Alder Courier — City Desk", "Broken"]
+    courier, broken = rows
+    assert courier[1] == "news,local"
+    assert courier[2] == "9/9"
+    assert courier[3] != "never"
+    assert courier[4] == ""
+    assert broken[2] == "0/0" and broken[3] == "never" and broken[4]
+
+    code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=120)
+    assert code == 0
+    for heading in ("Title", "Tags", "Unread/Total", "Last refresh", "Last error"):
+        assert heading in shown
+    assert "City Desk" in shown and "\x1b" not in shown
+
+
+NESTED_OPML = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<opml version="1.0">
+  <head><title>mine</title></head>
+  <body>
+    <outline text="Top level" xmlUrl="https://top.example.com/feed"/>
+    <outline text="Tech">
+      <outline text="Languages">
+        <outline text="Rust blog" type="rss" xmlUrl="https://blog.rust-lang.example/feed.xml"/>
+      </outline>
+      <outline title="Kernel" type="rss" xmlUrl="https://kernel.example.org/rss"/>
+    </outline>
+    <outline text="Bad entry" xmlUrl="gopher://old.example/feed"/>
+  </body>
+</opml>
+"""
+
+
+def test_import_opml_then_export_round_trips(cli: Cli, tmp_path: Path) -> None:
+    listing = tmp_path / "mine.opml"
+    listing.write_text(NESTED_OPML)
+    cli.config.write_text("# keep me\n")
+    result = cli.call("import", str(listing))
+    assert result.status == 0
+    assert result.out == "imported 3 feeds\n"
+    assert len(result.err_lines) == 1 and "gopher" in result.err  # one skipped, named
+    imported = feeds_in(cli.config)
+    assert imported == [
+        ("https://top.example.com/feed", "Top level", ()),
+        ("https://blog.rust-lang.example/feed.xml", "Rust blog", ("Tech", "Languages")),
+        ("https://kernel.example.org/rss", "Kernel", ("Tech",)),
+    ]
+    assert cli.config.read_text().startswith("# keep me\n")
+    twice = cli.call("import", str(listing))
+    assert twice.out == "imported 0 feeds (3 already subscribed)\n"
+
+    exported = tmp_path / "out.opml"
+    assert cli.call("export", "-o", str(exported)).status == 0
+    to_stdout = cli.run("export")
+    assert to_stdout.out.encode() == exported.read_bytes()
+    assert b'version="2.0"' in exported.read_bytes()
+
+    fresh = tmp_path / "fresh.toml"
+    again = cli.call("--config", str(fresh), "import", str(exported))
+    assert again.status == 0, again.err
+    assert sorted(feeds_in(fresh)) == sorted(imported)
+
+
+def test_import_newsboat_urls(cli: Cli, tmp_path: Path) -> None:
+    urls = tmp_path / "urls"
+    urls.write_text(
+        "# newsboat urls\n"
+        'https://one.example.com/feed tech "~One, the feed"\n'
+        '\n"query:Unread:unread = \\"yes\\""\n'
+        'https://two.example.org/rss "open source" tech\n'
+        "https://three.example.net/atom\n"
+    )
+    result = cli.run("import", str(urls))
+    assert result.status == 0, result.err
+    assert result.out == "imported 3 feeds\n"
+    assert feeds_in(cli.config) == [
+        ("https://one.example.com/feed", "One, the feed", ("tech",)),
+        ("https://two.example.org/rss", None, ("open source", "tech")),
+        ("https://three.example.net/atom", None, ()),
+    ]
+    from_stdin = cli.run(
+        "--config", str(tmp_path / "b.toml"), "import", "-", stdin=urls.read_bytes()
+    )
+    assert from_stdin.status == 0
+    assert feeds_in(tmp_path / "b.toml") == feeds_in(cli.config)
+
+
+def test_import_problems(cli: Cli, tmp_path: Path) -> None:
+    cli.config.write_text(HAND_WRITTEN)
+    missing = cli.call("import", str(tmp_path / "none.opml"))
+    assert missing.status == 1
+    assert missing.err_lines[0].startswith(f"tuinews: {tmp_path / 'none.opml'}: ")
+    broken = tmp_path / "broken.opml"
+    broken.write_text("<opml><body><outline")
+    result = cli.call("import", str(broken))
+    assert result.status == 1
+    assert all(line.startswith(f"tuinews: {broken}: ") for line in result.err_lines)
+    assert "no feeds found" in result.err_lines[-1]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing here\n")
+    nothing = cli.call("import", str(empty))
+    assert nothing.status == 1 and "no feeds found" in nothing.err
+    assert cli.config.read_text() == HAND_WRITTEN
+
+
+def test_export_with_no_subscriptions_is_valid_opml(cli: Cli) -> None:
+    result = cli.call("export")
+    assert result.status == 0
+    assert "<opml" in result.out and "</opml>" in result.out
