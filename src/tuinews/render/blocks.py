@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.cells import cell_len, chop_cells
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-
-from tuinews.render.wrap import Paragraph
 
 # Below this many cells for the content, indentation is dropped rather than squeezing the
 # text into a sliver (deeply nested lists and quotes on a narrow pane).
@@ -24,28 +22,53 @@ CODE_STYLE = Style(color="green")
 QUOTE_BAR_STYLE = Style(dim=True)
 
 
-class _BlankLine:
-    """An empty line between blocks (cheaper than an empty `Text`, which Rich wraps)."""
+Lines = list[list[Segment]]
+
+
+def block_lines(console: Console, options: ConsoleOptions, block: RenderableType) -> Lines:
+    """The lines of `block` at `options.max_width`, without trailing newlines.
+
+    Our own blocks answer directly (`lines_at`), skipping Rich's generic render machinery,
+    which dominated the layout time of long articles; anything else goes through Rich.
+    """
+    lines_at = getattr(block, "lines_at", None)
+    if lines_at is not None:
+        result: Lines = lines_at(console, options)
+        return result
+    return console.render_lines(block, options.update(height=None), pad=False)
+
+
+def emit(lines: Lines) -> RenderResult:
+    new_line = Segment.line()
+    for line in lines:
+        yield from line
+        yield new_line
+
+
+class Blocks:
+    """Blocks one under the other, with a blank line between them when `spaced`."""
+
+    def __init__(self, blocks: Sequence[RenderableType], *, spaced: bool) -> None:
+        self.blocks = list(blocks)
+        self.spaced = spaced
+
+    def lines_at(self, console: Console, options: ConsoleOptions) -> Lines:
+        lines: Lines = []
+        for index, block in enumerate(self.blocks):
+            if index and self.spaced:
+                lines.append([])
+            lines.extend(block_lines(console, options, block))
+        return lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Segment.line()
-
-
-BLANK_LINE = _BlankLine()
+        yield from emit(self.lines_at(console, options))
 
 
 def join_blocks(blocks: Sequence[RenderableType], *, spaced: bool) -> RenderableType:
     """Blocks one under the other, with a blank line between them when `spaced`."""
     if len(blocks) == 1:
         return blocks[0]
-    if not spaced:
-        return Group(*blocks)
-    parts: list[RenderableType] = []
-    for block in blocks:
-        if parts:
-            parts.append(BLANK_LINE)
-        parts.append(block)
-    return Group(*parts)
+    return Blocks(blocks, spaced=spaced)
 
 
 class Indented:
@@ -60,27 +83,22 @@ class Indented:
         self.first = first
         self.rest = rest
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def lines_at(self, console: Console, options: ConsoleOptions) -> Lines:
         indent = self.first.cell_len
         width = options.max_width
         if width - indent < MIN_CONTENT_WIDTH:
             indent = 0
-        lines = None
-        if isinstance(self.content, Paragraph):  # the common list item: skip Rich's machinery
-            lines = self.content.lines(console, width - indent)
-        if lines is None:
-            lines = console.render_lines(
-                self.content, options.update(width=width - indent, height=None), pad=False
-            )
+        lines = block_lines(console, options.update_width(width - indent), self.content)
+        if not indent:
+            return lines or [[]]
+        first = list(self.first.render(console))
+        rest = list(self.rest.render(console))
         if not lines:
-            lines = [[]]
-        first = list(self.first.render(console)) if indent else []
-        rest = list(self.rest.render(console)) if indent else []
-        new_line = Segment.line()
-        for index, line in enumerate(lines):
-            yield from first if index == 0 else rest
-            yield from line
-            yield new_line
+            return [first]
+        return [(first if index == 0 else rest) + line for index, line in enumerate(lines)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from emit(self.lines_at(console, options))
 
 
 class CodeBlock:
@@ -94,14 +112,15 @@ class CodeBlock:
     def plain(self) -> str:
         return "\n".join(self.lines)
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def lines_at(self, console: Console, options: ConsoleOptions) -> Lines:
         width = max(1, options.max_width)
-        new_line = Segment.line()
+        lines: Lines = []
         for line in self.lines:
             if len(line) <= width and cell_len(line) <= width:
-                yield Segment(line, CODE_STYLE)
-                yield new_line
-                continue
-            for piece in chop_cells(line, width):
-                yield Segment(piece, CODE_STYLE)
-                yield new_line
+                lines.append([Segment(line, CODE_STYLE)])
+            else:
+                lines.extend([Segment(piece, CODE_STYLE)] for piece in chop_cells(line, width))
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from emit(self.lines_at(console, options))

@@ -74,13 +74,16 @@ class Paragraph:
     def __init__(self, text: Text) -> None:
         self.text = text
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def lines_at(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+        """The wrapped lines at `options.max_width` (the protocol of `blocks.block_lines`)."""
         lines = self.lines(console, options.max_width)
         if lines is None:
-            yield self.text
-            return
+            lines = console.render_lines(self.text, options.update(height=None), pad=False)
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         new_line = Segment.line()
-        for line in lines:
+        for line in self.lines_at(console, options):
             yield from line
             yield new_line
 
