@@ -133,6 +133,15 @@ def test_html_title_falls_back_to_title_then_h1_and_time_element(tmp_path: Path)
     article = _only_article(load_path(_write(tmp_path / "p.htm", page)))
     assert article.title == "Only heading"
     assert article.published == datetime(2020, 1, 1, tzinfo=UTC)
+    # The heading repeating the title is not shown twice.
+    assert "Only heading" not in article.content
+
+
+def test_html_summary_is_the_lead_paragraph_not_the_byline(tmp_path: Path) -> None:
+    lead = "The council voted on Tuesday to keep the harbour ferry running through the winter."
+    page = f"<title>T</title><article><p>By Ana · 3 May</p><p>{lead}</p><p>More.</p></article>"
+    article = _only_article(load_path(_write(tmp_path / "lead.html", page)))
+    assert article.summary == lead
 
 
 def test_deeply_nested_html_does_not_raise(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tuinews.model import Direction
 from tuinews.sources.markdown import parse_date
+from tuinews.sources.plaintext import shorten
 from tuinews.sources.sanitize import clean_line, clean_text, clean_url, html_to_plain
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Elements whose content is never article text.
 _DROPPED = ("script", "style", "template", "noscript")
+LEAD_MIN_WORDS = 12
 _DATE_META_NAMES = ("date", "dc.date", "dcterms.date", "dc.date.issued", "pubdate")
 
 
@@ -81,6 +83,15 @@ def _inner_html(element: HtmlElement) -> str:
     return "".join(parts).strip()
 
 
+def _lead_paragraph(main: HtmlElement) -> str:
+    """The first real paragraph (not a byline or a caption) as the summary."""
+    for paragraph in main.iter("p"):
+        text = clean_line(paragraph.text_content())
+        if len(text.split()) >= LEAD_MIN_WORDS:
+            return shorten(text)
+    return ""
+
+
 def _direction(value: str | None) -> Direction | None:
     lowered = (value or "").strip().lower()
     if lowered == "rtl":
@@ -133,16 +144,21 @@ def parse_html_page(text: str) -> HtmlPage:
                     break
 
     main = _main_element(doc)
-    body = ""
+    body = summary = ""
     if main is not None:
         for dropped in list(main.iter(*_DROPPED)):
             dropped.drop_tree()
+        heading = _first(main, "h1")
+        # The reader shows the title above the body; the page's own copy would repeat it.
+        if heading is not None and title and clean_line(heading.text_content()) == title:
+            heading.drop_tree()
         body = clean_text(_inner_html(main))
+        summary = _lead_paragraph(main)
 
     return HtmlPage(
         title=title,
         body=body,
-        summary=html_to_plain(body),
+        summary=summary or html_to_plain(body),
         published=published,
         link=link,
         author=author or None,

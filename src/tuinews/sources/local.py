@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from tuinews.errors import SourceError
 from tuinews.model import Article, Direction, Feed, Subscription, article_id, article_key
 from tuinews.sources import detect
-from tuinews.sources.sanitize import SUMMARY_LIMIT, clean_line, title_or_fallback
+from tuinews.sources.sanitize import clean_line, title_or_fallback
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DIRECTORY_FILES = 5000
@@ -174,11 +174,11 @@ def article_from_bytes(
         language, categories = doc.language, doc.categories
         body_text = summary
     else:
-        from tuinews.sources.plaintext import first_paragraph, parse_plain_text
+        from tuinews.sources.plaintext import first_paragraph, parse_plain_text, shorten
 
         text = parse_plain_text(detect.decode_text(data))
         title, content, dateline = text.title, text.body, text.dateline
-        summary = _shorten(first_paragraph(content))
+        summary = shorten(first_paragraph(content))
         body_text = summary
     title = title_or_fallback(title or fallback_title, body_text, link)
     published = published or updated or mtime
@@ -201,15 +201,6 @@ def article_from_bytes(
         feed_title=feed_title,
         dateline=dateline,
     )
-
-
-def _shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
-    """Cut plain text at a word boundary near `limit` (html_to_plain would eat `a < b`)."""
-    text = clean_line(text)
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip() + "…"
 
 
 def load_directory(path: Path) -> Feed:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from tuinews.sources.sanitize import clean_line, clean_text
+from tuinews.sources.sanitize import SUMMARY_LIMIT, clean_line, clean_text
 
 # Characters that make a line look empty although `str.isspace` says otherwise
 # (zero-width spaces and joiners pasted from web pages).
@@ -146,3 +146,13 @@ def first_paragraph(body: str) -> str:
         if block.kind == "paragraph":
             return block.text
     return ""
+
+
+def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """One clean line cut at a word boundary near `limit` (for plain text, where
+    `html_to_plain` would take `a < b` for a tag)."""
+    text = clean_line(text)
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip() + "…"
