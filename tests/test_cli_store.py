@@ -264,6 +264,17 @@ def test_store_that_is_not_sqlite(cli: Cli, args: list[str]) -> None:
     assert cli.config.read_bytes() == config_before
 
 
+def test_reader_refuses_a_store_that_is_not_sqlite(cli: Cli) -> None:
+    subscribe(cli, ("https://example.com/feed", "F"))
+    junk = b"not a database\n" * 50
+    cli.db.write_bytes(junk)
+    code, shown = run_in_terminal([], cli.env)
+    assert code == 1
+    assert "Traceback" not in shown
+    assert f"tuinews: {cli.db}: not a tuinews store (file is not a database)" in shown
+    assert cli.db.read_bytes() == junk
+
+
 def test_store_from_a_newer_tuinews(cli: Cli, sample_feeds: Path) -> None:
     subscribe(cli, (str(sample_feeds / "city-desk.rss"), "Courier"))
     assert cli.run("refresh").status == 0

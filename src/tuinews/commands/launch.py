@@ -39,6 +39,7 @@ def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
             if ctx is None:
                 return 1
         elif config.feeds:
+            _check_store(db_path(ns))
             ctx = _context(ns, config, db_path(ns), list(config.feeds))
         else:
             ctx = _samples_context(ns, config)
@@ -50,6 +51,14 @@ def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _check_store(store_path: Path) -> None:
+    """A store that is not ours stops here with one line, not inside the running reader."""
+    from tuinews.store import Store
+
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    Store.open(store_path).close()
 
 
 def _context(
