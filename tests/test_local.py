@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import unicodedata
 from datetime import UTC, datetime
@@ -238,6 +239,20 @@ def test_errors_name_the_path_and_the_reason(
     monkeypatch.setattr(local, "MAX_FILE_BYTES", 10)
     with pytest.raises(SourceError, match="too large"):
         load_path(_write(tmp_path / "big.txt", "x" * 11))
+
+
+def test_permission_errors_are_reported_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "locked.txt", TEXT)
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(SourceError) as caught:
+        load_path(path)
+    assert caught.value.reason == "permission denied"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")

@@ -145,6 +145,11 @@ def test_corpus_damage_is_read_correctly(corpus_opml: Path) -> None:
     )
     assert "ynet - חדשות היום" in {sub.title for sub in hebrew}
     assert all(line.startswith("skipped ") for line in skipped)
+    persian, skipped = parse_opml_report(
+        (corpus_opml / "liferea__feedlist_fa_persian-nested_broken-url.opml").read_bytes(), "fa"
+    )
+    assert any("not an http(s) URL 'hhttps://bigbangpage.com" in line for line in skipped)
+    assert ("خوراک\u200cهای نمونه", "International", "News") in {sub.tags for sub in persian}
     no_titles = parse_opml(
         (corpus_opml / "netnewswire__subs-no-title-attributes.opml").read_bytes(), "nnw"
     )
