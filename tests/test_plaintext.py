@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tuinews.sources.plaintext import PlainText, TextBlock, parse_plain_text, text_blocks
 
 ARTICLE = (
@@ -99,3 +104,15 @@ def test_controls_and_bidi_overrides_are_stripped() -> None:
 def test_empty_text_has_empty_title_and_body() -> None:
     assert parse_plain_text(" \n\u00a0\n") == PlainText(title="", dateline=None, body="")
     assert text_blocks("") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_parses_without_controls(text: str) -> None:
+    parsed = parse_plain_text(text)
+    for value in (parsed.title, parsed.dateline or ""):
+        assert not any(unicodedata.category(ch) == "Cc" for ch in value)
+    assert not any(unicodedata.category(ch) == "Cc" and ch != "\n" for ch in parsed.body)
+    assert "\n\n\n" not in parsed.body
+    for block in text_blocks(parsed.body):
+        assert block.text and "\n" not in block.text
