@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_ui_support import make_article, make_ctx, settle
+from test_ui_support import (
+    make_article,
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    settle,
+)
 from tuinews.config import UISettings
 from tuinews.subscriptions import SubscriptionFile
 from tuinews.ui.app import create_app

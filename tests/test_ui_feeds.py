@@ -8,7 +8,11 @@ from pathlib import Path
 from rich.console import Console
 
 from feedserver import FeedServer, rss, static, status
-from test_ui_support import make_ctx, settle
+from test_ui_support import (
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    settle,
+)
 from tuinews.model import Subscription
 from tuinews.store import Store
 from tuinews.subscriptions import SubscriptionFile

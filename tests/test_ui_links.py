@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from test_ui_support import make_article, make_ctx, settle
+from test_ui_support import (
+    make_article,
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    settle,
+)
 from tuinews.config import UISettings
 from tuinews.ui.app import create_app
 from tuinews.ui.links import browser_argv, has_graphical_session, refused_scheme

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_ui_support import make_ctx, settle
+from test_ui_support import (
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    settle,
+)
 from tuinews.ui.app import create_app
 from tuinews.ui.screens.main import MainScreen
 

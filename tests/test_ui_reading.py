@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from test_ui_support import BASE_DATE, make_article, make_ctx, read_state, settle
+from test_ui_support import (
+    BASE_DATE,
+    make_article,
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    read_state,
+    settle,
+)
 from tuinews.config import UISettings
 from tuinews.ui.app import create_app
 from tuinews.ui.screens.main import MainScreen

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tuinews.config import Config, UISettings
 from tuinews.model import Article, Feed, Subscription, article_id, article_key
 from tuinews.store import Store
@@ -130,7 +132,15 @@ def test_builders_make_a_readable_store(tmp_path: Path) -> None:
         assert all(feed.total == 6 for feed in store.feeds())
 
 
-async def settle(pilot: object, rest: float = 0.15) -> None:
+@pytest.fixture(autouse=True)
+def quick_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shorter "cursor rests" delay, so tests wait less (the behaviour is the same)."""
+    from tuinews.ui.screens import main_core
+
+    monkeypatch.setattr(main_core, "REST_DELAY", 0.02)
+
+
+async def settle(pilot: object, rest: float = 0.05) -> None:
     """Let the cursor rest, then wait until workers and their messages are done."""
     app = pilot.app  # type: ignore[attr-defined]
     await pilot.pause(rest)  # type: ignore[attr-defined]

@@ -32,11 +32,11 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
             yield Input(placeholder="https://example.org/feed.xml or a file path", id="url")
             yield Static("", id="error", classes="dialog-error")
             where = (
-                "this session only (sample feeds)"
+                "Kept for this session only (sample feeds or sources given on the command line)."
                 if self.ctx.ephemeral
-                else str(self.ctx.config_path)
+                else f"Saved to your subscriptions in {self.ctx.config_path.name}."
             )
-            yield Static(Text(f"Saved to {where}"), classes="dialog-note")
+            yield Static(Text(where), classes="dialog-note")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")

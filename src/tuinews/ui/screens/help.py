@@ -19,9 +19,17 @@ def key_table(screen: Screen) -> Table:
     descriptions: dict[str, str] = {}
     order: list[str] = []
     app = screen.app
-    for _key, active in screen.active_bindings.items():
+    # The screen's own bindings (not Textual's defaults), in the order they are declared;
+    # `active_bindings` carries the keys after the user's keymap.
+    declared = [b.id for b in screen.BINDINGS if isinstance(b, Binding) and b.id]
+    for _key, active in sorted(
+        screen.active_bindings.items(),
+        key=lambda item: (
+            declared.index(item[1].binding.id) if item[1].binding.id in declared else len(declared)
+        ),
+    ):
         binding = active.binding
-        if active.node is not screen:
+        if active.node is not screen or binding.id not in declared:
             continue
         if binding.action not in keys_by_action:
             keys_by_action[binding.action] = []

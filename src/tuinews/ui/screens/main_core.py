@@ -165,12 +165,14 @@ class MainCore(Screen[None]):
         if mode == "narrow":
             pane = self.narrow_pane
             sidebar.display = pane == "sidebar"
+            self.query_one("#main").display = pane != "sidebar"
             list_box.display = pane == "list"
             reader_box.display = pane == "reader"
             focus = {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}
             if self.focused is not focus[pane]:
                 focus[pane].focus()
         else:
+            self.query_one("#main").display = True
             sidebar.display = self.sidebar_wanted[mode]
             list_box.display = True
             reader_box.display = True
