@@ -56,8 +56,11 @@ def start_server(feeds: int, items: int) -> tuple[subprocess.Popen[str], list[st
     return process, [f"http://127.0.0.1:{port}/feed{n}.xml" for n in range(feeds)]
 
 
-def spawn_and_wait(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall time, peak RSS (KB) of this one child (reaped with wait4), and its stdout."""
+def spawn_and_wait(
+    argv: list[str], env: dict[str, str] | None = None
+) -> tuple[float, int, str, float]:
+    """Wall time, peak RSS (KB) and CPU seconds of this one child (reaped with wait4),
+    and its stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -69,7 +72,8 @@ def spawn_and_wait(argv: list[str], env: dict[str, str] | None = None) -> tuple[
         if process.returncode != 0:
             sys.stderr.write(f"{argv[0]} exited {process.returncode}\n")
             sys.stderr.write(err.read().decode(errors="replace")[-2000:])
-        return elapsed, usage.ru_maxrss, out.read().decode(errors="replace")
+        cpu = usage.ru_utime + usage.ru_stime
+        return elapsed, usage.ru_maxrss, out.read().decode(errors="replace"), cpu
 
 
 # ---- contenders --------------------------------------------------------------------
@@ -84,8 +88,16 @@ def worker(urls_file: Path, db: Path) -> None:
     urls = urls_file.read_text().split()
     subs = [Subscription(url=url) for url in urls]
     settings = RefreshSettings()
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    start = cpu()
     first = asyncio.run(refresh_feeds(db, subs, settings))
+    middle = cpu()
     second = asyncio.run(refresh_feeds(db, subs, settings))
+    end = cpu()
     print(
         json.dumps(
             {
@@ -94,6 +106,8 @@ def worker(urls_file: Path, db: Path) -> None:
                 "first_failed": first.failed,
                 "second_s": second.seconds,
                 "second_not_modified": second.not_modified,
+                "first_cpu_s": middle - start,
+                "second_cpu_s": end - middle,
                 "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             }
         )
@@ -104,12 +118,13 @@ def bench_in_process(urls: list[str], scratch: Path) -> dict[str, object]:
     urls_file = scratch / "urls.txt"
     urls_file.write_text("\n".join(urls))
     db = scratch / "inproc.db"
-    wall, peak, out = spawn_and_wait(
+    wall, peak, out, cpu = spawn_and_wait(
         [sys.executable, __file__, "--worker", str(urls_file), str(db)]
     )
     result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     result["process_wall_s"] = wall
     result["process_peak_rss_kb"] = peak
+    result["process_cpu_s"] = cpu
     return result
 
 
@@ -122,11 +137,13 @@ def bench_cli(urls: list[str], scratch: Path) -> dict[str, object] | None:
     db = scratch / "cli.db"
     env = dict(os.environ, TUINEWS_CONFIG=str(config), TUINEWS_DB=str(db))
     env.pop("TUINEWS_TESTING", None)
-    first, first_rss, first_out = spawn_and_wait([str(tuinews), "refresh"], env)
-    second, second_rss, second_out = spawn_and_wait([str(tuinews), "refresh"], env)
+    first, first_rss, first_out, first_cpu = spawn_and_wait([str(tuinews), "refresh"], env)
+    second, second_rss, second_out, second_cpu = spawn_and_wait([str(tuinews), "refresh"], env)
     return {
         "first_s": first,
         "second_s": second,
+        "first_cpu_s": first_cpu,
+        "second_cpu_s": second_cpu,
         "peak_rss_kb": max(first_rss, second_rss),
         "first_output": first_out.strip().splitlines()[-1:] if first_out.strip() else [],
         "second_output": second_out.strip().splitlines()[-1:] if second_out.strip() else [],
@@ -153,12 +170,14 @@ def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, object] | None:
         "reload",
     ]
     env = dict(os.environ, HOME=str(home), LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    first, first_rss, _ = spawn_and_wait(argv, env)
-    second, second_rss, _ = spawn_and_wait(argv, env)
+    first, first_rss, _, first_cpu = spawn_and_wait(argv, env)
+    second, second_rss, _, second_cpu = spawn_and_wait(argv, env)
     version = subprocess.run([newsboat, "-v"], capture_output=True, text=True, env=env)
     return {
         "first_s": first,
         "second_s": second,
+        "first_cpu_s": first_cpu,
+        "second_cpu_s": second_cpu,
         "peak_rss_kb": max(first_rss, second_rss),
         "version": version.stdout.splitlines()[0] if version.stdout else "",
     }
@@ -192,8 +211,10 @@ def _s(value: object) -> str:
 
 
 def print_case(case: dict[str, object]) -> None:
-    print(f"\n{case['feeds']} feeds x {case['items']} items")
-    header = f"{'':28}{'first':>10}{'second':>10}{'peak RSS':>11}"
+    print(
+        f"\n{case['feeds']} feeds x {case['items']} items (load average {os.getloadavg()[0]:.1f})"
+    )
+    header = f"{'':28}{'first':>10}{'second':>10}{'peak RSS':>11}{'CPU 1st':>10}{'CPU 2nd':>10}"
     print(header)
     rows: list[tuple[str, dict[str, object] | None]] = [
         ("refresh_feeds (in-process)", case["refresh_feeds"]),  # type: ignore[list-item]
@@ -207,6 +228,7 @@ def print_case(case: dict[str, object]) -> None:
         print(
             f"{name:28}{_s(data.get('first_s')):>10}{_s(data.get('second_s')):>10}"
             f"{_mb(data.get('peak_rss_kb')):>11}"
+            f"{_s(data.get('first_cpu_s')):>10}{_s(data.get('second_cpu_s')):>10}"
         )
     newsboat = case["newsboat"]
     if isinstance(newsboat, dict):

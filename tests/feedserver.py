@@ -245,11 +245,18 @@ class Generated:
     def serve(self, handler: Handler) -> None:
         if self.delay:
             time.sleep(self.delay)
+        # Both validators, so clients that only use one of them (newsboat) get 304s too.
         etag = f'"v{self.version}"'
-        if handler.headers.get("If-None-Match") == etag:
-            _send(handler, 304, {"ETag": etag})
+        stamp = http_date(1_700_000_000 + self.version * 60)
+        validators = {"ETag": etag, "Last-Modified": stamp}
+        if handler.headers.get("If-None-Match") == etag or (
+            "If-None-Match" not in handler.headers
+            and handler.headers.get("If-Modified-Since") == stamp
+        ):
+            _send(handler, 304, validators)
             return
-        _send(handler, 200, {"Content-Type": "application/rss+xml", "ETag": etag}, self.body())
+        headers = {"Content-Type": "application/rss+xml", **validators}
+        _send(handler, 200, headers, self.body())
 
 
 @dataclass

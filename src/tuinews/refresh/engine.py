@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import ssl
 
     from tuinews.config import RefreshSettings
-    from tuinews.store import FeedInfo, Store
+    from tuinews.store import FeedInfo, SaveStats, Store
 
 OutcomeStatus = Literal["updated", "not_modified", "failed", "skipped", "unchanged_file"]
 MAX_BACKOFF = timedelta(hours=24)
@@ -167,6 +167,11 @@ class _Run:
         self.named = named
         self.other_refresh_since: datetime | None = None
         self.fetcher: Fetcher | None = None
+        # Memory stays bounded however many feeds there are: at most `concurrency` feeds
+        # between request and save, and at most two parsed feeds waiting for the store
+        # (one parses while the other is written: SQLite releases the GIL).
+        self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
+        self.processing = asyncio.Semaphore(2)
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
@@ -206,9 +211,11 @@ class _Run:
         try:
             kind = location_kind(info.url)
             if kind == "http":
-                return await self._http(info, now)
+                async with self.in_flight:
+                    return await self._http(info, now)
             if kind == "local":
-                return await self._local(info, now)
+                async with self.in_flight:
+                    return await self._local(info, now)
             scheme = info.url.split("://", 1)[0]
             return await self._fail(info, now, f"unsupported URL scheme '{scheme}'")
         except StoreError as error:
@@ -259,20 +266,18 @@ class _Run:
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
         key = moved or info.url
+        body, content_type = result.body, result.content_type
         try:
-            feed = await asyncio.to_thread(_parse, result.body, key, result.content_type)
+            feed, stats = await self._parse_and_save(
+                info,
+                lambda: _parse(body, key, content_type),
+                now,
+                status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+            )
         except SourceError as error:
             return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)
-        stats = await asyncio.to_thread(
-            self.store.save_fetch,
-            info.id,
-            feed,
-            status=result.status,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            fetched_at=now,
-            next_fetch=None,
-        )
         return FeedOutcome(
             info.url,
             info.title or feed.title,
@@ -282,6 +287,33 @@ class _Run:
             moved_to=moved,
             http_status=result.status,
         )
+
+    async def _parse_and_save(
+        self,
+        info: FeedInfo,
+        load: Callable[[], Feed],
+        now: datetime,
+        *,
+        status: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        source_mtime: float | None = None,
+    ) -> tuple[Feed, SaveStats]:
+        """Parse in a worker thread, then write the feed in one transaction (also a thread)."""
+        async with self.processing:
+            feed = await asyncio.to_thread(load)
+            stats = await asyncio.to_thread(
+                self.store.save_fetch,
+                info.id,
+                feed,
+                status=status,
+                etag=etag,
+                last_modified=last_modified,
+                fetched_at=now,
+                next_fetch=None,
+                source_mtime=source_mtime,
+            )
+        return feed, stats
 
     async def _enable(self, info: FeedInfo) -> None:
         """A disabled feed retried on request (named or forced) that answers is back."""
@@ -309,23 +341,14 @@ class _Run:
         if not self.force and info.source_mtime is not None and info.source_mtime == mtime:
             return FeedOutcome(info.url, info.title, "unchanged_file")
         try:
-            feed = await asyncio.to_thread(_load_local, path)
+            feed, stats = await self._parse_and_save(
+                info, lambda: _load_local(path), now, source_mtime=mtime
+            )
         except SourceError as error:
             return await self._fail(info, now, error.reason)
         except OSError as error:
             return await self._fail(info, now, os_error_line(error))
         await self._enable(info)
-        stats = await asyncio.to_thread(
-            self.store.save_fetch,
-            info.id,
-            feed,
-            status=None,
-            etag=None,
-            last_modified=None,
-            fetched_at=now,
-            next_fetch=None,
-            source_mtime=mtime,
-        )
         return FeedOutcome(
             info.url, info.title or feed.title, "updated", new=stats.new, updated=stats.updated
         )
