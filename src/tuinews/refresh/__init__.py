@@ -3,14 +3,9 @@
 Importing this package is cheap: httpx and the parsers load on first use.
 """
 
-from tuinews.refresh.engine import (
-    FeedOutcome,
-    OutcomeStatus,
-    ProgressCallback,
-    RefreshSummary,
-    refresh_feeds,
-)
+from tuinews.refresh.engine import refresh_feeds
 from tuinews.refresh.lock import WAITING_MESSAGE, RefreshBusy
+from tuinews.refresh.outcome import FeedOutcome, OutcomeStatus, ProgressCallback, RefreshSummary
 from tuinews.refresh.sources import SourceResult, load_sources
 
 __all__ = [

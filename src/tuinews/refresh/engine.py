@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from tuinews.errors import SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.fetch import Fetcher, FetchError, make_client, tls_context
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
+from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshSummary
 
 if TYPE_CHECKING:
     import ssl
@@ -27,53 +27,8 @@ if TYPE_CHECKING:
     from tuinews.config import RefreshSettings
     from tuinews.store import FeedInfo, SaveStats, Store
 
-OutcomeStatus = Literal["updated", "not_modified", "failed", "skipped", "unchanged_file"]
+
 MAX_BACKOFF = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedOutcome:
-    """What happened to one feed. For `skipped`, `error` says why (it is not a failure)."""
-
-    url: str  # the subscription URL as it was before this refresh
-    title: str
-    status: OutcomeStatus
-    new: int = 0
-    updated: int = 0
-    error: str | None = None
-    moved_to: str | None = None  # a permanent redirect: the subscription should follow
-    disabled: bool = False  # HTTP 410: the store no longer refreshes this feed
-    http_status: int | None = None
-
-
-@dataclass(slots=True)
-class RefreshSummary:
-    feeds: int = 0
-    new: int = 0
-    not_modified: int = 0
-    failed: int = 0
-    skipped: int = 0
-    seconds: float = 0.0
-    outcomes: list[FeedOutcome] = field(default_factory=list)
-
-    @property
-    def moved(self) -> list[tuple[str, str]]:
-        """(old URL, new URL) for each permanent redirect seen."""
-        return [(o.url, o.moved_to) for o in self.outcomes if o.moved_to]
-
-    def add(self, outcome: FeedOutcome) -> None:
-        self.outcomes.append(outcome)
-        self.feeds += 1
-        self.new += outcome.new
-        if outcome.status in ("not_modified", "unchanged_file"):
-            self.not_modified += 1
-        elif outcome.status == "failed":
-            self.failed += 1
-        elif outcome.status == "skipped":
-            self.skipped += 1
-
-
-ProgressCallback = Callable[[int, int, FeedOutcome], None]
 
 
 def backoff(failures: int) -> timedelta:

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from tuinews.errors import TuinewsError
+from tuinews.refresh.decode import UnsupportedEncoding, accept_encoding, decoder_for
 from tuinews.sources.sanitize import clean_line, clean_url
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 # A server asking for a pause longer than this is more likely confused than serious.
 MAX_RETRY_AFTER = timedelta(days=7)
-# Decompression never produces more than this per step, so a bomb stops at the limit.
-_INFLATE_STEP = 64 * 1024
 
 
 class FetchError(TuinewsError):
@@ -119,111 +118,6 @@ def http_status_line(status: int) -> str:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"HTTP {status}"
-
-
-class _Decoder(Protocol):
-    def decode(self, data: bytes) -> Iterator[bytes]: ...
-
-    def flush(self) -> Iterator[bytes]: ...
-
-
-class _Identity:
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        if data:
-            yield data
-
-    def flush(self) -> Iterator[bytes]:
-        return iter(())
-
-
-class _Zlib:
-    """gzip or deflate, inflated in bounded steps so the caller can stop a bomb early."""
-
-    def __init__(self, gzip: bool) -> None:
-        self._gzip = gzip
-        self._started = False
-        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
-
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        pending = data
-        while pending:
-            if self._obj.eof:
-                # A second gzip member, or trailing junk after a deflate stream.
-                rest = self._obj.unused_data or pending
-                if not self._gzip or not rest.startswith(b"\x1f\x8b"):
-                    return
-                self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                pending = rest
-            try:
-                piece = self._obj.decompress(pending, _INFLATE_STEP)
-            except zlib.error:
-                if self._gzip or self._started:
-                    raise
-                # Many servers send raw deflate (no zlib header) as "deflate".
-                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-                piece = self._obj.decompress(pending, _INFLATE_STEP)
-            self._started = True
-            if piece:
-                yield piece
-            pending = self._obj.unconsumed_tail
-            if self._obj.eof and self._obj.unused_data:
-                pending = self._obj.unused_data
-
-    def flush(self) -> Iterator[bytes]:
-        tail = self._obj.flush()
-        if tail:
-            yield tail
-
-
-class _Brotli:
-    def __init__(self) -> None:
-        self._obj = importlib.import_module("brotli").Decompressor()
-
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        obj = self._obj
-        piece = obj.process(data, output_buffer_limit=_INFLATE_STEP)
-        if piece:
-            yield piece
-        while not obj.can_accept_more_data():
-            piece = obj.process(b"", output_buffer_limit=_INFLATE_STEP)
-            if not piece:
-                break
-            yield piece
-
-    def flush(self) -> Iterator[bytes]:
-        return iter(())
-
-
-@functools.cache
-def _has_brotli() -> bool:
-    try:
-        brotli = importlib.import_module("brotli")
-    except ImportError:
-        return False
-    # Older brotli cannot bound its output, so a bomb could not be stopped: not offered.
-    return hasattr(brotli.Decompressor(), "can_accept_more_data")
-
-
-def accept_encoding() -> str:
-    """What we can decode with bounded output (we decode ourselves, not httpx)."""
-    return "gzip, deflate, br" if _has_brotli() else "gzip, deflate"
-
-
-def _decoder_for(content_encoding: str | None) -> _Decoder:
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-    codings = [c for c in codings if c != "identity"]
-    if not codings:
-        return _Identity()
-    if len(codings) > 1:
-        raise FetchError(f"unsupported content encoding '{clean_line(','.join(codings))}'")
-    coding = codings[0]
-    if coding in ("gzip", "x-gzip"):
-        return _Zlib(gzip=True)
-    if coding == "deflate":
-        return _Zlib(gzip=False)
-    if coding == "br" and _has_brotli():
-        return _Brotli()
-    raise FetchError(f"unsupported content encoding '{clean_line(coding)[:40]}'")
 
 
 def _is_invalid_host(host: str) -> bool:
@@ -446,7 +340,10 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.strip().isdigit() and int(declared) > limit:
             raise FetchError(too_big, status=response.status_code)
-        decoder = _decoder_for(response.headers.get("content-encoding"))
+        try:
+            decoder = decoder_for(response.headers.get("content-encoding"))
+        except UnsupportedEncoding as error:
+            raise FetchError(str(error), status=response.status_code) from None
         chunks: list[bytes] = []
         raw_size = 0
         size = 0

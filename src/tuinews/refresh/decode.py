@@ -1,0 +1,127 @@
+"""Bounded decompression of HTTP bodies (gzip, deflate, Brotli).
+
+We decode ourselves instead of letting httpx do it because httpx inflates each network
+chunk in one go: 64 KB of a gzip bomb becomes 64 MB before anyone can count it. Here each
+step yields at most 64 KB, so the caller stops a bomb at its size limit.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import zlib
+from collections.abc import Iterator
+from typing import Protocol
+
+from tuinews.sources.sanitize import clean_line
+
+_INFLATE_STEP = 64 * 1024
+
+
+class UnsupportedEncoding(ValueError):
+    """A Content-Encoding we cannot decode; `str()` is the user's line."""
+
+
+class Decoder(Protocol):
+    def decode(self, data: bytes) -> Iterator[bytes]: ...
+
+    def flush(self) -> Iterator[bytes]: ...
+
+
+class _Identity:
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield data
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+class _Zlib:
+    """gzip or deflate, inflated in bounded steps so the caller can stop a bomb early."""
+
+    def __init__(self, gzip: bool) -> None:
+        self._gzip = gzip
+        self._started = False
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        pending = data
+        while pending:
+            if self._obj.eof:
+                # A second gzip member, or trailing junk after a deflate stream.
+                rest = self._obj.unused_data or pending
+                if not self._gzip or not rest.startswith(b"\x1f\x8b"):
+                    return
+                self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                pending = rest
+            try:
+                piece = self._obj.decompress(pending, _INFLATE_STEP)
+            except zlib.error:
+                if self._gzip or self._started:
+                    raise
+                # Many servers send raw deflate (no zlib header) as "deflate".
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                piece = self._obj.decompress(pending, _INFLATE_STEP)
+            self._started = True
+            if piece:
+                yield piece
+            pending = self._obj.unconsumed_tail
+            if self._obj.eof and self._obj.unused_data:
+                pending = self._obj.unused_data
+
+    def flush(self) -> Iterator[bytes]:
+        tail = self._obj.flush()
+        if tail:
+            yield tail
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        self._obj = importlib.import_module("brotli").Decompressor()
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        obj = self._obj
+        piece = obj.process(data, output_buffer_limit=_INFLATE_STEP)
+        if piece:
+            yield piece
+        while not obj.can_accept_more_data():
+            piece = obj.process(b"", output_buffer_limit=_INFLATE_STEP)
+            if not piece:
+                break
+            yield piece
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+@functools.cache
+def _has_brotli() -> bool:
+    try:
+        brotli = importlib.import_module("brotli")
+    except ImportError:
+        return False
+    # Older brotli cannot bound its output, so a bomb could not be stopped: not offered.
+    return hasattr(brotli.Decompressor(), "can_accept_more_data")
+
+
+def accept_encoding() -> str:
+    """What we can decode with bounded output (we decode ourselves, not httpx)."""
+    return "gzip, deflate, br" if _has_brotli() else "gzip, deflate"
+
+
+def decoder_for(content_encoding: str | None) -> Decoder:
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return _Identity()
+    if len(codings) > 1:
+        raise UnsupportedEncoding(f"unsupported content encoding '{clean_line(','.join(codings))}'")
+    coding = codings[0]
+    if coding in ("gzip", "x-gzip"):
+        return _Zlib(gzip=True)
+    if coding == "deflate":
+        return _Zlib(gzip=False)
+    if coding == "br" and _has_brotli():
+        return _Brotli()
+    raise UnsupportedEncoding(f"unsupported content encoding '{clean_line(coding)[:40]}'")
