@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuinews.sources import sanitize
+from tuinews.sources import feed_build, sanitize
 
 _ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
 _BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_ODD}]")
@@ -150,3 +150,23 @@ def test_entities_are_decoded_before_controls_are_dropped() -> None:
     assert sanitize.clean_entity_line("a&#27;]0;pwned&#7;b") == "a]0;pwnedb"
     # U+202E becomes a space; &#155; is windows-1252's "›", as browsers read it.
     assert sanitize.html_to_plain("<p>x&#x202e;y&#155;z</p>") == "x y›z"
+
+
+# Long bodies: the summary reads only a prefix, which must not change what it says.
+LONG_BODY = st.lists(
+    st.one_of(
+        st.sampled_from(["word ", "longerword ", "x", " ", "\n", "é—", "<p>", "</p>"]),
+        st.sampled_from(["<b>", "</b>", "<!-- c -->", "<script>x</script>", "&amp;", "&notin;"]),
+        st.sampled_from(["&#12345;", "&noti", "&am", "<p class='a'>", "<", "&", "\x1b"]),
+        st.text(max_size=8),
+    ),
+    min_size=50,
+    max_size=700,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(LONG_BODY, st.booleans())
+def test_summary_of_a_prefix_equals_the_summary_of_the_whole_body(body: str, is_html: bool) -> None:
+    whole = body if is_html else feed_build._escape_for_plain(body)
+    assert feed_build.summary_of(body, is_html) == sanitize.html_to_plain(whole[:32_000])

@@ -29,7 +29,9 @@ from tuinews.sources.sanitize import (
     clean_line,
     clean_text,
     clean_url,
+    cut_digest,
     html_to_plain,
+    plain_digest,
     title_or_fallback,
 )
 
@@ -40,6 +42,8 @@ BODY_LIMIT = 2_000_000
 URL_LIMIT = 8_000
 # The summary is a digest of the body's start; scanning all of a 2 MB body is wasted work.
 _SUMMARY_SOURCE_LIMIT = 32_000
+# Longer than any character reference html.unescape reads (the longest name is 32).
+_DIGEST_TAIL_MARGIN = 64
 _MAX_CATEGORIES = 50
 _MAX_ENCLOSURES = 50
 
@@ -64,13 +68,16 @@ def summary_of(body: str, is_html: bool) -> str:
     """html_to_plain of the body, fed only as much of a long body as the summary needs."""
     if not is_html:
         body = _escape_for_plain(body[:_SUMMARY_SOURCE_LIMIT])
-    # html_to_plain cuts at a word boundary before SUMMARY_LIMIT characters, so a prefix
-    # whose digest is already longer than that yields the very same summary.
-    size = 4 * SUMMARY_LIMIT
+    # The summary depends only on the digest's first SUMMARY_LIMIT characters (see
+    # cut_digest). A prefix of the body digests to a prefix of the whole digest, except
+    # for a damaged tail no longer than a cut word or character reference; so once a
+    # prefix's digest outruns the limit by more than that margin, it gives the very same
+    # summary. Text-dense HTML shrinks little, so twice the limit usually suffices.
+    size = 2 * SUMMARY_LIMIT
     while size < min(len(body), _SUMMARY_SOURCE_LIMIT):
-        summary = html_to_plain(body[:size])
-        if len(summary) > SUMMARY_LIMIT:
-            return summary
+        digest = plain_digest(body[:size])
+        if len(digest) > SUMMARY_LIMIT + _DIGEST_TAIL_MARGIN:
+            return cut_digest(digest, SUMMARY_LIMIT)
         size *= 4
     return html_to_plain(body[:_SUMMARY_SOURCE_LIMIT])
 

@@ -93,6 +93,11 @@ def html_to_plain(value: str | None, limit: int = SUMMARY_LIMIT) -> str:
     """
     if not value:
         return ""
+    return cut_digest(plain_digest(value), limit)
+
+
+def plain_digest(value: str) -> str:
+    """html_to_plain without the cut: the whole fragment as one clean line of text."""
     text = value
     if "<" in text:
         if "<!" in text:  # both patterns start with it; most fragments have neither
@@ -101,7 +106,14 @@ def html_to_plain(value: str | None, limit: int = SUMMARY_LIMIT) -> str:
         text = _SCRIPT_STYLE.sub(" ", text)
         text = _BLOCK_TAG.sub(" ", text)
         text = _TAG.sub("", text)
-    text = clean_entity_line(text)
+    return clean_entity_line(text)
+
+
+def cut_digest(text: str, limit: int) -> str:
+    """`text` cut at a word boundary before `limit` characters, marked with "…".
+
+    Depends only on text[:limit] and on whether the text is longer than `limit`.
+    """
     if limit and len(text) > limit:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit].rstrip() + "…"
