@@ -72,8 +72,8 @@ def summary_of(body: str, is_html: bool) -> str:
     # cut_digest). A prefix of the body digests to a prefix of the whole digest, except
     # for a damaged tail no longer than a cut word or character reference; so once a
     # prefix's digest outruns the limit by more than that margin, it gives the very same
-    # summary. Text-dense HTML shrinks little, so twice the limit usually suffices.
-    size = 2 * SUMMARY_LIMIT
+    # summary. Text-dense HTML shrinks little, so 1.5 times the limit usually suffices.
+    size = 3 * SUMMARY_LIMIT // 2
     while size < min(len(body), _SUMMARY_SOURCE_LIMIT):
         digest = plain_digest(body[:size])
         if len(digest) > SUMMARY_LIMIT + _DIGEST_TAIL_MARGIN:

@@ -24,7 +24,8 @@ _ASCII_PRINTABLE = bytes(range(0x20, 0x7F))
 _ASCII_BODY_SAFE = _ASCII_PRINTABLE + b"\t\n"
 # The C0 controls that str.split() treats as whitespace: on a line they become a space
 # either way, so a string holding only these and printable ASCII needs no regex pass.
-_ASCII_LINE_SAFE = _ASCII_PRINTABLE + b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_ASCII_SPLIT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_ASCII_LINE_SAFE = _ASCII_PRINTABLE + _ASCII_SPLIT_SPACE
 _TAG = re.compile(r"<[^>]*>?")
 _SCRIPT_STYLE = re.compile(r"<(script|style|template)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?(-->|$)", re.DOTALL)
@@ -56,7 +57,15 @@ def clean_line(value: str | None) -> str:
     """A one-line field (title, author, name): controls dropped, whitespace collapsed."""
     if not value:
         return ""
-    if not _ascii_within(value, _ASCII_LINE_SAFE):
+    if value.isascii():
+        rest = value.encode("ascii").translate(None, _ASCII_PRINTABLE)
+        if not rest and "  " not in value:
+            # Printable ASCII has no whitespace but " ": with no run of two, stripping
+            # the ends is all that splitting and joining would do.
+            return value.strip()
+        if rest and rest.translate(None, _ASCII_SPLIT_SPACE):
+            value = _LINE_UNSAFE.sub(" ", value)
+    else:
         value = _LINE_UNSAFE.sub(" ", value)
     return " ".join(value.split())
 
