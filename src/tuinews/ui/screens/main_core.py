@@ -190,7 +190,8 @@ class MainCore(Screen[None]):
         {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}[pane].focus()
         if pane == "reader":
             self._user_chose = True
-            self._show_current_now()
+            # After the layout: the reader renders at the width it is shown at.
+            self.call_after_refresh(self._show_current_now)
 
     def visible_panes(self) -> list[Pane]:
         if self.layout_mode == "narrow":
@@ -388,6 +389,8 @@ class MainCore(Screen[None]):
         self._rest_timer = self.set_timer(REST_DELAY, self._show_current_now)
 
     def _show_current_now(self) -> None:
+        if not self.query_one("#reader-box").display:
+            return  # one pane at a time: rendered when the reader is shown
         headline = self.headlines.current
         if headline is None:
             if self.headlines.row_count == 0:

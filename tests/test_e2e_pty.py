@@ -1,0 +1,73 @@
+"""The installed `tuinews` script in a real pseudo-terminal: start, keys, quit, clean exit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def tuinews_script() -> str:
+    beside = Path(sys.executable).with_name("tuinews")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("tuinews")
+    if found is None:
+        pytest.skip("the tuinews console script is not installed")
+    return found
+
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def wait_for_text(child: Any, text: str, timeout: float = 30) -> None:
+    """Wait until `text` appears on screen, whatever styles split it in the byte stream."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(pexpect.TIMEOUT):
+            seen += child.read_nonblocking(65536, timeout=0.2)
+        if text.encode() in ANSI.sub(b"", seen):
+            return
+    raise AssertionError(f"{text!r} never appeared; last output: {ANSI.sub(b'', seen)[-300:]!r}")
+
+
+def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="80", LINES="24", TEXTUAL_ANIMATIONS="none")
+    child = pexpect.spawn(tuinews_script(), env=env, dimensions=(24, 80), timeout=30)
+    try:
+        index = child.expect(["not implemented", "sample feeds", pexpect.EOF])
+        if index == 0:
+            pytest.skip("the CLI does not launch the reader yet")
+        assert index == 1, child.before
+        wait_for_text(child, "Refresh")  # the footer is drawn
+        child.send("j")
+        child.send("j")
+        child.send("\r")  # open in the reader (one pane at 80×24)
+        wait_for_text(child, "Feed:")
+        child.send("\x1b")  # back to the list
+        time.sleep(0.3)  # a lone ESC, not the start of an Alt+key sequence
+        child.send("?")
+        wait_for_text(child, "Keys")
+        child.send("\x1b")
+        time.sleep(0.3)
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    output = child.before or b""
+    assert child.exitstatus == 0, output[-500:]
+    # The terminal was restored: the alternate screen left and the cursor shown again.
+    tail = output[-200:]
+    assert b"\x1b[?1049l" in tail
+    assert b"\x1b[?25h" in tail
