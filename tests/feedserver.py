@@ -276,6 +276,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner = self.server.owner
         path = self.path.split("?", 1)[0]
+        if path.startswith("http://"):
+            # Asked as a forward proxy: the request line holds the whole URL.
+            path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
         host = self.headers.get("Host", "")
         owner._enter(host, SeenRequest(path, dict(self.headers.items())))
         try:

@@ -444,3 +444,40 @@ async def test_load_sources_local_opml_and_errors(server: FeedServer, tmp_path: 
         [server.route("/page", static(b"<!DOCTYPE html><html></html>"))], SETTINGS
     )
     assert page[0].error is not None and "looks like an HTML page" in page[0].error
+
+
+async def test_waiting_refresh_skips_what_the_other_one_just_did(
+    server: FeedServer, db: Path
+) -> None:
+    import asyncio
+
+    url = server.route("/feed", Generated(items=1))
+    await refresh(db, url)
+    other = RefreshLock(db)
+    assert other.try_acquire()
+    try:
+        waiting = asyncio.create_task(refresh(db, url, on_wait=lambda _m: None))
+        await asyncio.sleep(0.2)
+        # Meanwhile "the other refresh" fetches the feed.
+        with Store.open(db) as store:
+            info = store.feed_by_url(url)
+            assert info is not None
+            store.record_not_modified(info.id, fetched_at=datetime.now(UTC), next_fetch=None)
+    finally:
+        other.release()
+    outcome = only_outcome(await waiting)
+    assert (outcome.status, outcome.error) == ("skipped", "just refreshed by another refresh")
+    assert len(server.requests("/feed")) == 1
+
+
+async def test_proxy_from_the_environment(
+    server: FeedServer, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("/feed", static(rss(2)))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url(""))
+    url = "http://feeds.example.test/feed"  # resolvable only by going through the proxy
+    outcome = only_outcome(await refresh(db, url))
+    assert (outcome.status, outcome.new) == ("updated", 2)
+    assert server.requests("/feed")[0].headers["Host"] == "feeds.example.test"
