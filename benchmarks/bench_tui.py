@@ -24,7 +24,8 @@ For each size and program, in one run (benchmarks/ptyrun.py records every output
 - peak RSS (VmHWM of the program and its children) just before quitting;
 - idle CPU: utime+stime from /proc over --idle-seconds of sitting still.
 Prints one table (tuinews, newsboat, ratio, target, pass/fail) and writes
-benchmarks/results/tui.json; the raw output of a median `j` press is saved beside it.
+benchmarks/results/tui.json; the raw output of a median `j` press and of the burst are
+saved beside it (<program>-j-<size>.bin, <program>-burst-<size>.bin).
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ from datasets import (
     newsboat_env,
     tuinews_env,
 )
-from ptyrun import PtySession, rows_written
+from ptyrun import PtySession, bytes_by_region, rows_written
 
 COLUMNS, ROWS = 120, 40
 HEADLINE = re.compile(r"tok\d{3}x\d{4}")
 FEED_LIST = re.compile(r"Bench feed \d{3}")
 ENTER, PAGE_DOWN, ESCAPE = b"\r", b"\x1b[6~", b"\x1b"
+SIDEBAR_COLUMNS = 31  # tuinews's wide layout: the feed sidebar is left of this column
 STORE_FILES = ("config.toml", "tuinews.db", "nb-urls", "nb-config", "nb-cache.db")
 Metrics = dict[str, object]
 
@@ -68,12 +70,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def press_and_measure(session: PtySession, key: bytes, quiet: float) -> tuple[float, bytes]:
-    """Latency to the first answering byte, and all bytes until `quiet` s of silence."""
+def press_and_measure(
+    session: PtySession, key: bytes, quiet: float, settled: list[float] | None = None
+) -> tuple[float, bytes]:
+    """Latency to the first answering byte, and all bytes until `quiet` s of silence;
+    the time to the last answering byte is appended to `settled`."""
     session.wait_quiet(quiet)
     pressed = session.press(key)
     first = session.first_byte_after(pressed, timeout=10.0)
     end = session.wait_quiet(quiet, since=pressed)
+    if settled is not None:
+        settled.append((end - pressed) * 1000)
     latency = (first - pressed) if first is not None else float("nan")
     return latency, session.bytes_between(pressed, end)
 
@@ -121,7 +128,9 @@ def run_script(
     session.wait_quiet(quiet)
 
     # `j` in the headline list.
-    presses = [press_and_measure(session, b"j", quiet) for _ in range(args.presses)]
+    settled: list[float] = []
+    presses = [press_and_measure(session, b"j", quiet, settled) for _ in range(args.presses)]
+    result["j_settled_ms"] = settled  # the last byte: the reader's debounced update
     latencies = [latency * 1000 for latency, _ in presses]
     sizes = [len(data) for _, data in presses]
     result["key_latency_ms"] = latencies
@@ -129,6 +138,7 @@ def run_script(
     median_press = sorted(range(len(sizes)), key=sizes.__getitem__)[len(sizes) // 2]
     sample = presses[median_press][1]
     result["j_rows_written_median_press"] = rows_written(sample)
+    result["j_bytes_by_region_median_press"] = bytes_by_region(sample, SIDEBAR_COLUMNS)
     sample_path = RESULTS / f"{program}-j-{dataset.articles}.bin"
     sample_path.write_bytes(sample)
     result["j_sample"] = str(sample_path.relative_to(RESULTS.parent.parent))
@@ -142,7 +152,9 @@ def run_script(
             time.sleep(delay)
         session.press(b"j")
     end = session.wait_quiet(quiet, since=start, timeout=60)
-    result["burst_bytes"] = len(session.bytes_between(start - 1e-6, end))
+    burst = session.bytes_between(start - 1e-6, end)
+    result["burst_bytes"] = len(burst)
+    (RESULTS / f"{program}-burst-{dataset.articles}.bin").write_bytes(burst)
     result["burst_settle_s"] = end - start
 
     result["screen_after_burst"] = dump(session).splitlines()
@@ -185,6 +197,7 @@ def summarise(m: Metrics) -> dict[str, float | None]:
     latency = m.get("key_latency_ms")
     j_bytes = m.get("j_bytes")
     pages = m.get("page_bytes")
+    settled = m.get("j_settled_ms")
     return {
         "first screen (s)": get("first_screen_s"),
         "headline list, via Enter (s)": get("headlines_after_enter_s") or get("first_screen_s"),
@@ -192,6 +205,9 @@ def summarise(m: Metrics) -> dict[str, float | None]:
         if isinstance(latency, list)
         else None,
         "key latency p95 (ms)": percentile(latency, 0.95) if isinstance(latency, list) else None,
+        "j: last byte, median (ms)": statistics.median(settled)
+        if isinstance(settled, list)
+        else None,
         "bytes per j median (KB)": statistics.median(j_bytes) / 1024
         if isinstance(j_bytes, list)
         else None,

@@ -238,3 +238,18 @@ CURSOR_MOVE = re.compile(rb"\x1b\[(\d+)(?:;(\d+))?H")
 def rows_written(data: bytes) -> list[int]:
     """Screen rows (1-based) that the output positions the cursor on: where it draws."""
     return sorted({int(match.group(1)) for match in CURSOR_MOVE.finditer(data)})
+
+
+def bytes_by_region(data: bytes, split_column: int) -> dict[str, int]:
+    """Output bytes by where they are drawn: "row R left|right" of `split_column` (by the
+    absolute cursor moves before them; ncurses's relative moves land in "unplaced")."""
+    regions: dict[str, int] = {}
+    where = "unplaced"
+    position = 0
+    for match in CURSOR_MOVE.finditer(data):
+        regions[where] = regions.get(where, 0) + match.start() - position
+        row, column = int(match.group(1)), int(match.group(2) or 1)
+        where = f"row {row:02d} {'left' if column <= split_column else 'right'}"
+        position = match.start()
+    regions[where] = regions.get(where, 0) + len(data) - position
+    return dict(sorted(regions.items()))
