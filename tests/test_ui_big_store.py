@@ -1,0 +1,137 @@
+"""Regression guard for big stores: the headline list draws only visible rows and asks the
+store for bounded windows, whatever the number of articles (counts, not timings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test_ui_support import (
+    BASE_DATE,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    settle,
+)
+from tuinews.config import Config, UISettings
+from tuinews.model import Article, Feed, Subscription
+from tuinews.store import Store
+from tuinews.ui.app import create_app
+from tuinews.ui.context import AppContext
+from tuinews.ui.widgets.headline_list import HeadlineList
+
+FEEDS = 10
+PER_FEED = 10_000
+TOTAL = FEEDS * PER_FEED
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list]]:
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    subs = [Subscription(f"https://big.example/{n}/rss", f"Big {n}") for n in range(FEEDS)]
+    with Store.open(path) as store:
+        store.sync_feeds(subs)
+        for n, sub in enumerate(subs):
+            info = store.feed_by_url(sub.url)
+            assert info is not None
+            articles = [
+                Article(
+                    id=f"{n:02d}{i:014d}",
+                    feed=sub.url,
+                    title=f"Headline {n}-{i}",
+                    guid=f"g{i}",
+                    published=BASE_DATE - timedelta(minutes=i * FEEDS + n),
+                )
+                for i in range(PER_FEED)
+            ]
+            store.save_fetch(
+                info.id,
+                Feed(sub.url, sub.title or "", articles=articles),
+                status=200,
+                etag=None,
+                last_modified=None,
+                fetched_at=BASE_DATE,
+                next_fetch=None,
+            )
+    yield path, subs
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.headlines: list[dict[str, Any]] = []
+        self.rows = 0
+        self.counts = 0
+        self.drawn: set[int] = set()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    seen = Calls()
+    real_headlines, real_count = Store.headlines, Store.count
+    real_render_row = HeadlineList.render_row
+
+    def headlines(self: Store, view: Any, **kwargs: Any) -> Any:
+        rows = real_headlines(self, view, **kwargs)
+        seen.headlines.append(kwargs)
+        seen.rows += len(rows)
+        return rows
+
+    def count(self: Store, view: Any) -> int:
+        seen.counts += 1
+        return real_count(self, view)
+
+    def render_row(self: HeadlineList, index: int, width: int, selected: bool) -> Any:
+        seen.drawn.add(index)
+        return real_render_row(self, index, width, selected)
+
+    monkeypatch.setattr(Store, "headlines", headlines)
+    monkeypatch.setattr(Store, "count", count)
+    monkeypatch.setattr(HeadlineList, "render_row", render_row)
+    return seen
+
+
+@pytest.mark.slow
+async def test_big_store_first_screen_and_jumps_stay_bounded(
+    big_store: tuple[Path, list], calls: Calls, tmp_path: Path
+) -> None:
+    path, subs = big_store
+    ctx = AppContext(
+        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
+        config_path=tmp_path / "config.toml",
+        store_path=path,
+        subscriptions=list(subs),
+        refresh_on_start=False,
+    )
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        headlines = app.screen.headlines
+        assert headlines.row_count == TOTAL
+        height = headlines.page_height
+        # First screen: one window of rows, only visible rows drawn.
+        assert calls.rows <= HeadlineList.WINDOW
+        assert calls.drawn <= set(range(height))
+        assert all(call.get("limit", 0) <= HeadlineList.WINDOW for call in calls.headlines)
+
+        calls.drawn.clear()
+        before = calls.rows
+        await pilot.press("G")
+        await settle(pilot)
+        assert headlines.cursor == TOTAL - 1
+        assert headlines.current is not None
+        assert headlines.current.title == f"Headline {FEEDS - 1}-{PER_FEED - 1}"
+        # A jump to the end fetches one or two windows by offset, not the rows between.
+        assert calls.rows - before <= 2 * HeadlineList.WINDOW
+        assert min(calls.drawn) >= TOTAL - height - 1
+
+        # Scrolling back page by page uses keyset windows and keeps the cache bounded.
+        for _ in range(30):
+            await pilot.press("pageup")
+        await settle(pilot)
+        assert headlines.cursor == TOTAL - 1 - 30 * (height - 1)
+        assert headlines.cached_rows <= 2 * HeadlineList.KEEP * HeadlineList.WINDOW + 400
+        assert calls.rows <= 10 * HeadlineList.WINDOW
+        assert any("before" in call or "after" in call for call in calls.headlines)
+        assert calls.counts <= 3
