@@ -15,7 +15,8 @@ works on copies, so opening articles never changes the cached stores.
 For each size and program, in one run (benchmarks/ptyrun.py records every output byte):
 - first screen: spawn to the first frame whose screen (pyte) shows a dataset headline.
   newsboat starts on its feed list, so its first screen is the feed list (the stricter
-  comparison for tuinews); the time to its headline list (+ Enter) is shown as well;
+  comparison for tuinews); "headline list shown" adds newsboat's Enter on its first feed
+  (1,000 headlines there, against tuinews's merged list of all articles);
 - reader paging: Enter on the first article, then PgDn, bytes and latency per page;
 - key latency and bytes per `j` in the headline list: after QUIET seconds without output,
   write `j`; latency = first byte after it; bytes = everything until QUIET seconds of
@@ -23,6 +24,10 @@ For each size and program, in one run (benchmarks/ptyrun.py records every output
 - burst: 50 `j` at 30 per second, all bytes until quiet;
 - peak RSS (VmHWM of the program and its children) just before quitting;
 - idle CPU: utime+stime from /proc over --idle-seconds of sitting still.
+Targets are checked at every size (the issue states the latency ones at 100,000). The
+presses start at the top of the list; tuinews's list scrolls from about the 12th on, so
+most measured presses scroll it, as most presses in a long list do. QUIET is --quiet
+(default 0.5 s; tuinews renders the reader 0.1 s after the cursor rests).
 Prints one table (tuinews, newsboat, ratio, target, pass/fail) and writes
 benchmarks/results/tui.json; the raw output of a median `j` press and of the burst are
 saved beside it (<program>-j-<size>.bin, <program>-burst-<size>.bin).
@@ -200,7 +205,7 @@ def summarise(m: Metrics) -> dict[str, float | None]:
     settled = m.get("j_settled_ms")
     return {
         "first screen (s)": get("first_screen_s"),
-        "headline list, via Enter (s)": get("headlines_after_enter_s") or get("first_screen_s"),
+        "headline list shown (s)": get("headlines_after_enter_s") or get("first_screen_s"),
         "key latency median (ms)": statistics.median(latency)
         if isinstance(latency, list)
         else None,
