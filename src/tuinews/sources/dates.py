@@ -10,7 +10,7 @@ Nothing here raises: garbage and out-of-range values become None.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 _MONTHS = {
@@ -77,9 +77,24 @@ def _rfc822(text: str) -> datetime | None:
     year = int(year_text)
     if len(year_text) == 2:
         year += 2000 if year < 50 else 1900
-    if zone is None:
-        offset = timedelta(0)
-    elif zone[0] in "+-":
+    tzinfo = _zone(zone or "Z")
+    if tzinfo is None:
+        return None
+    return datetime(year, month, int(day), int(hour), int(minute), int(second or 0), tzinfo=tzinfo)
+
+
+_zone_cache: dict[str, tzinfo] = {}
+
+
+def _zone(zone: str) -> tzinfo | None:
+    """The fixed offset an RFC 822 zone names, cached: a feed repeats one or two zones.
+
+    UTC is the `UTC` singleton itself, so the final astimezone(UTC) is free.
+    """
+    cached = _zone_cache.get(zone)
+    if cached is not None:
+        return cached
+    if zone[0] in "+-":
         minutes = int(zone[1:3]) * 60 + int(zone[3:5])
         offset = timedelta(minutes=-minutes if zone[0] == "-" else minutes)
     else:
@@ -87,15 +102,10 @@ def _rfc822(text: str) -> datetime | None:
         if hours is None:
             return None
         offset = timedelta(hours=hours)
-    return datetime(
-        year,
-        month,
-        int(day),
-        int(hour),
-        int(minute),
-        int(second or 0),
-        tzinfo=timezone(offset),
-    )
+    result = UTC if not offset else timezone(offset)
+    if len(_zone_cache) < 256:  # zone text is bounded by the pattern; so is the cache
+        _zone_cache[zone] = result
+    return result
 
 
 def _iso(text: str) -> datetime | None:
