@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from feedserver import FeedServer, rss, static, status
+from feedserver import FeedServer, Generated, rss, static, status
 from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
@@ -167,3 +167,43 @@ async def test_new_articles_keep_the_selected_article_selected(tmp_path: Path) -
             assert screen.headlines.row_count == 48
             assert screen.headlines.current.pk == selected.pk
             assert screen.reader.pk == selected.pk
+
+
+async def test_keys_answer_during_a_refresh_of_100_feeds(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        subs = [
+            Subscription(
+                server.route(f"/f{n}.xml", Generated(5, title=f"F{n}", delay=0.1)), f"F{n}"
+            )
+            for n in range(100)
+        ]
+        ctx = make_ctx(tmp_path)
+        ctx.subscriptions.extend(subs)
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("R")
+            await pilot.pause(0.3)
+            assert screen.refreshing
+            await pilot.press("j", "j", "j")
+            assert screen.refreshing  # still running, and the keys were answered
+            assert screen.headlines.cursor >= 3
+            assert screen.status.message.startswith("Refreshing")
+            await wait_for_refresh(pilot, screen)
+            assert screen.headlines.row_count == 18 + 500
+
+
+async def test_r_refreshes_only_the_current_feed(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        one = server.route("/one.xml", static(rss(2, title="One")))
+        two = server.route("/two.xml", static(rss(2, title="Two")))
+        ctx = make_ctx(tmp_path, [Subscription(one, "One"), Subscription(two, "Two")], build=False)
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("h", "end")  # the sidebar's last feed: Two
+            await pilot.press("r")
+            await wait_for_refresh(pilot, screen)
+            assert server.requests("/two.xml") and not server.requests("/one.xml")
