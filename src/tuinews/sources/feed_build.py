@@ -191,10 +191,10 @@ def build_article(
         summary=summary,
         content=clean_text(body),
         content_type=body_type,
-        enclosures=tuple(enclosures)[:_MAX_ENCLOSURES],
+        enclosures=tuple(enclosures)[:_MAX_ENCLOSURES] if enclosures else (),
         categories=_categories(categories) if categories else (),
         language=language,
-        direction=direction_for(language),
+        direction=direction_for(language) if language else None,
     )
     return article
 
@@ -244,6 +244,7 @@ def finish_feed(
     seen: set[str] = set()
     dated: list[Article] = []
     undated: list[Article] = []
+    direction = direction_for(language)
     for article in articles:
         if article.id in seen or _is_empty(article):
             continue
@@ -251,7 +252,7 @@ def finish_feed(
         article.feed_title = feed_title
         if article.language is None and language:
             article.language = language
-            article.direction = direction_for(language)
+            article.direction = direction
         (dated if (article.published or article.updated) else undated).append(article)
     # sort() is stable, so equal dates keep document order.
     dated.sort(key=_sort_date, reverse=True)
@@ -261,7 +262,7 @@ def finish_feed(
         link=link,
         description=about,
         language=language,
-        direction=direction_for(language),
+        direction=direction,
         articles=dated + undated,
     )
 
@@ -269,11 +270,11 @@ def finish_feed(
 def _is_empty(article: Article) -> bool:
     # An <item/> with nothing in it (templates emit them) is not an article.
     return (
-        article.link is None
+        article.title == UNTITLED
+        and article.link is None
         and article.guid is None
         and not article.content
         and not article.enclosures
-        and article.title == UNTITLED
     )
 
 
