@@ -74,10 +74,18 @@ class FeedSidebar(CursorList):
                 continue
             entries.append(SidebarEntry("tag", tag, tag=tag))
             entries.extend(SidebarEntry("feed", feed.title, feed=feed, tag=tag) for feed in members)
+        before = [self._signature(i) for i in range(len(self.entries))]
         self.entries = entries
         self.total_unread = sum(feed.unread for feed in feeds)
         if starred is not None:
             self.starred = starred
+        after = [self._signature(i) for i in range(len(entries))]
+        if len(before) == len(after) and self.row_count == len(after):
+            # Same rows (a count changed): repaint only the rows that differ.
+            for index, (old_row, new_row) in enumerate(zip(before, after, strict=True)):
+                if old_row != new_row:
+                    self.refresh_row(index)
+            return
         self.set_row_count(len(entries))
         if old is not None:
             for index, entry in enumerate(entries):
@@ -101,33 +109,45 @@ class FeedSidebar(CursorList):
     def cursor_moved(self) -> None:
         self.post_message(SidebarHighlighted())
 
+    def _signature(self, index: int) -> tuple[object, ...]:
+        """What row `index` shows: rows with equal signatures look the same."""
+        entry = self.entries[index]
+        return (entry.kind, entry.label, self._count(entry), self._failed(entry))
+
+    def _count(self, entry: SidebarEntry) -> int | None:
+        if entry.kind == "tag":
+            return sum(
+                e.feed.unread
+                for e in self.entries
+                if e.kind == "feed" and e.tag == entry.tag and e.feed is not None
+            )
+        if entry.kind == "feed" and entry.feed is not None:
+            return entry.feed.unread
+        return {"all": self.total_unread, "unread": self.total_unread, "starred": self.starred}.get(
+            entry.kind
+        )
+
+    @staticmethod
+    def _failed(entry: SidebarEntry) -> bool:
+        return bool(entry.feed and entry.feed.last_error is not None and entry.feed.failures)
+
     def render_row(self, index: int, width: int, selected: bool) -> Strip:
         entry = self.entries[index]
         count_style = self.get_component_rich_style("feed-sidebar--count")
         text = Text(no_wrap=True, end="")
         count: int | None = None
+        count = self._count(entry)
         if entry.kind == "tag":
             text.append(entry.label, self.get_component_rich_style("feed-sidebar--tag"))
-            count = sum(
-                e.feed.unread
-                for e in self.entries
-                if e.kind == "feed" and e.tag == entry.tag and e.feed is not None
-            )
-        elif entry.kind == "feed" and entry.feed is not None:
-            failed = entry.feed.last_error is not None and entry.feed.failures > 0
+        elif entry.kind == "feed":
+            failed = self._failed(entry)
             text.append(
                 "!" if failed else " ", self.get_component_rich_style("feed-sidebar--failed")
             )
             text.append(" ")
             text.append(entry.label)
-            count = entry.feed.unread
         else:
             text.append(entry.label, "bold")
-            count = {
-                "all": self.total_unread,
-                "unread": self.total_unread,
-                "starred": self.starred,
-            }.get(entry.kind)
         number = f" {count}" if count else ""
         text.truncate(max(0, width - len(number)), overflow="ellipsis", pad=True)
         text.append(number, count_style)
