@@ -243,7 +243,11 @@ class Finding:
         return f"{self.what} at byte {self.offset}: {self.context!r}"
 
 
-def forbidden_sequences(raw: bytes, *, allowed_osc: Iterable[str] = ()) -> list[Finding]:
+# Textual sets the mouse pointer shape with OSC 22 ("22;default"); nothing else.
+APP_OSC = ("22;",)
+
+
+def forbidden_sequences(raw: bytes, *, allowed_osc: Iterable[str] = APP_OSC) -> list[Finding]:
     """What in raw terminal output a feed may have smuggled in; [] when clean.
 
     Forbidden: any OSC (ESC ]) except those whose body starts with one of `allowed_osc`,
@@ -281,7 +285,7 @@ def forbidden_sequences(raw: bytes, *, allowed_osc: Iterable[str] = ()) -> list[
     return found
 
 
-def assert_clean_terminal_output(raw: bytes, *, allowed_osc: Iterable[str] = ()) -> None:
+def assert_clean_terminal_output(raw: bytes, *, allowed_osc: Iterable[str] = APP_OSC) -> None:
     problems = forbidden_sequences(raw, allowed_osc=allowed_osc)
     assert not problems, "\n".join(str(p) for p in problems[:20])
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from tuinews.model import Article, ContentType, Direction, Enclosure, article_key
+from tuinews.sources.sanitize import clean_line, clean_text, clean_url
 from tuinews.store.records import FeedInfo, Headline, StoredArticle
 
 _CONTENT_TYPES = ("html", "text", "markdown")
@@ -23,18 +24,44 @@ def from_epoch(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
+# Text read back is cleaned again: a store written by an older or buggy version, or by
+# hand with sqlite3, must not put escape sequences on the screen (defence in depth; the
+# fast paths make this about a microsecond per ASCII field). SQLite columns are loosely
+# typed, so a foreign writer may also have left numbers or blobs where text belongs.
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def _line(value: object) -> str:
+    return clean_line(_as_text(value))
+
+
+def _opt_line(value: object) -> str | None:
+    return None if value is None else clean_line(_as_text(value))
+
+
+def _opt_url(value: object) -> str | None:
+    return None if value is None else clean_url(_as_text(value))
+
+
 def _tags(text: str) -> tuple[str, ...]:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, TypeError):
         return ()
-    return tuple(str(tag) for tag in value) if isinstance(value, list) else ()
+    return tuple(_line(tag) for tag in value) if isinstance(value, list) else ()
 
 
 def _enclosures(text: str) -> tuple[Enclosure, ...]:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, TypeError):
         return ()
     result = []
     for item in value if isinstance(value, list) else ():
@@ -42,8 +69,8 @@ def _enclosures(text: str) -> tuple[Enclosure, ...]:
             length = item.get("length")
             result.append(
                 Enclosure(
-                    url=item["url"],
-                    type=item.get("type") if isinstance(item.get("type"), str) else None,
+                    url=clean_url(item["url"]),
+                    type=_line(item["type"]) if isinstance(item.get("type"), str) else None,
                     length=length if isinstance(length, int) else None,
                 )
             )
@@ -136,21 +163,21 @@ def to_stored_article(row: sqlite3.Row | tuple[Any, ...]) -> StoredArticle:
     article = Article(
         id=article_id,
         feed=feed_url,
-        title=title,
-        link=link,
+        title=_line(title),
+        link=_opt_url(link),
         guid=guid,
-        author=author,
+        author=_opt_line(author),
         published=from_epoch(published),
         updated=from_epoch(updated),
-        summary=summary,
-        content=content,
+        summary=clean_text(_as_text(summary)),
+        content=clean_text(_as_text(content)),
         content_type=cast(ContentType, content_type if content_type in _CONTENT_TYPES else "text"),
         enclosures=_enclosures(enclosures),
         categories=_tags(categories),
         language=language,
         direction=cast(Direction, direction) if direction in _DIRECTIONS else None,
-        feed_title=feed_title,
-        dateline=dateline,
+        feed_title=_line(feed_title),
+        dateline=_opt_line(dateline),
     )
     return StoredArticle(
         pk=pk,
@@ -174,10 +201,10 @@ def to_headline(row: sqlite3.Row | tuple[Any, ...]) -> Headline:
         pk=pk,
         article_id=article_id,
         feed_id=feed_id,
-        feed_title=feed_title,
-        title=title,
+        feed_title=_line(feed_title),
+        title=_line(title),
         date=from_epoch(date),
-        link=link,
+        link=_opt_url(link),
         read=bool(read),
         starred=bool(starred),
         sort_key=(float(sort_value), pk),
@@ -201,13 +228,13 @@ def to_feed_info(row: sqlite3.Row | tuple[Any, ...]) -> FeedInfo:
     return FeedInfo(
         id=feed_id,
         url=url,
-        title=title,
+        title=_line(title),
         tags=_tags(tags),
         unread=unread,
         total=total,
         last_refresh=from_epoch(last_refresh),
         last_status=last_status,
-        last_error=last_error,
+        last_error=_opt_line(last_error),
         last_error_at=from_epoch(last_error_at),
         failures=failures,
         next_fetch=from_epoch(next_fetch),

@@ -1,0 +1,216 @@
+"""Escape injection against the real program in a pseudo-terminal, raw output checked.
+
+Feeds whose every field carries OSC 52/0/2/8, CSI, 8-bit C1, DEL and bidi payloads are
+fetched from 127.0.0.1 by the real `tuinews refresh`; then the real `tuinews` runs in a
+pty at 120×40 and the test walks the list, opens articles, the links list and the feed
+details. Every byte the program wrote is scanned with `hostile.forbidden_sequences`.
+The test never presses `o` or `y`: without a display those copy the link with OSC 52,
+the one OSC the app emits on purpose.
+
+A second run injects the raw payloads straight into the SQLite store (as a store
+written by a buggy or older version could hold), to check the UI as a second line
+of defence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feedserver import FeedServer, static
+from hostile import (
+    TERMINAL_PAYLOADS,
+    all_payloads,
+    forbidden_sequences,
+    hostile_atom,
+    hostile_json_feed,
+    hostile_rss,
+    visible_text,
+)
+from tuinews.model import Article, Enclosure, Feed
+from tuinews.store import Store
+
+pexpect = pytest.importorskip("pexpect")
+
+TUINEWS = Path(sys.executable).parent / "tuinews"
+
+
+class Terminal:
+    """The program in a pty; every byte it writes is kept in `raw`."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.child = pexpect.spawn(str(TUINEWS), env=env, dimensions=(40, 120), timeout=30)
+        self.raw = b""
+
+    def pump(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with contextlib.suppress(pexpect.TIMEOUT):
+                self.raw += self.child.read_nonblocking(65536, timeout=0.05)
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.pump(0.1)
+            if text in visible_text(self.raw):
+                return
+        raise AssertionError(f"{text!r} never appeared: {visible_text(self.raw)[-400:]!r}")
+
+    def keys(self, *keys: str, rest: float = 0.25) -> None:
+        for key in keys:
+            self.child.send(key)
+            self.pump(rest)
+
+    def quit(self) -> None:
+        self.keys("\x1b", "\x1b", rest=0.35)  # a lone ESC, not an Alt+key prefix
+        self.child.send("q")
+        with contextlib.suppress(pexpect.EOF, pexpect.TIMEOUT):
+            while True:
+                self.raw += self.child.read_nonblocking(65536, timeout=10)
+        self.child.close()
+
+
+@pytest.fixture
+def hostile_store(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
+    """A config and a store filled by the real refresh from hostile loopback feeds."""
+    with FeedServer() as server:
+        urls = [
+            server.route("/rss", static(hostile_rss("PWNR", items=2))),
+            server.route("/raw", static(hostile_rss("PWNX", raw_controls=True, items=1))),
+            server.route(
+                "/atom", static(hostile_atom("PWNA"), content_type="application/atom+xml")
+            ),
+            server.route(
+                "/json", static(hostile_json_feed("PWNJ"), content_type="application/json")
+            ),
+        ]
+        config, db = tmp_path / "config.toml", tmp_path / "store.db"
+        # No title in the config: the sidebar shows the feed's own (hostile) title. A long
+        # interval: the reader does not refresh on start (the server is gone by then).
+        feeds = "".join(f'[[feeds]]\nurl = "{url}"\n' for url in urls)
+        config.write_text(f"[refresh]\ninterval_minutes = 100000\n{feeds}")
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+        env.update(
+            TUINEWS_CONFIG=str(config),
+            TUINEWS_DB=str(db),
+            TERM="xterm-256color",
+            TEXTUAL_ANIMATIONS="none",
+        )
+        done = subprocess.run(
+            [str(TUINEWS), "refresh"], env=env, capture_output=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        yield env, db
+
+
+def walk(terminal: Terminal, articles: int) -> None:
+    """Show every article in the reader pane, its links list and the feed details."""
+    terminal.wait_for("Refresh")
+    for _ in range(articles):
+        terminal.keys("enter", rest=0.4)
+        terminal.keys("L", rest=0.4)
+        terminal.keys("\x1b", rest=0.4)
+        terminal.keys("j", rest=0.3)
+    terminal.keys("i", rest=0.5)  # feed details: title, URL, last error
+    terminal.keys("\x1b", rest=0.4)
+    terminal.keys("tab", "j", "j", "i", rest=0.4)  # the sidebar: another feed's details
+    terminal.keys("\x1b", rest=0.4)
+
+
+def check(raw: bytes) -> None:
+    problems = forbidden_sequences(raw)
+    assert not problems, "\n".join(str(p) for p in problems[:15])
+
+
+def test_ingested_payloads_never_reach_the_terminal(
+    hostile_store: tuple[dict[str, str], Path],
+) -> None:
+    env, _db = hostile_store
+    terminal = Terminal(env)
+    try:
+        walk(terminal, articles=5)
+    finally:
+        terminal.quit()
+    check(terminal.raw)
+    screen = visible_text(terminal.raw)
+    # The payloads were shown, as harmless text: the markers and the inert remains.
+    assert "PWNR-TITLE" in screen
+    assert "PWNED WINDOW TITLE" in screen
+    assert "[bold]BOLD-MARKUP" in screen or "BOLD-MARKUP[/bold]" in screen
+
+
+def _inject_raw(db: Path) -> None:
+    """Write unsanitised payloads into the store, the way a foreign writer could."""
+    payload = "RAWPWN " + all_payloads("RAW")
+    with Store.open(db) as store:
+        feed = store.feeds()[0]
+        article = Article(
+            id="raw-injected-0001",
+            feed=feed.url,
+            title="RAW-TITLE " + payload,
+            link="https://raw.example/" + TERMINAL_PAYLOADS["osc8"],
+            guid="raw-1",
+            author="RAW-AUTHOR " + payload,
+            published=datetime(2030, 1, 1, tzinfo=UTC),
+            summary=payload,
+            content=f"<p>RAW-BODY {payload}</p><p><a href='https://raw.example/x'>{payload}</a></p>",
+            enclosures=(Enclosure("https://raw.example/a.mp3?" + payload, payload),),
+            categories=(payload,),
+            feed_title=payload,
+        )
+        store.save_fetch(
+            feed.id,
+            Feed(feed.url, payload, articles=[article]),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime.now(UTC),
+            next_fetch=None,
+        )
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE feeds SET feed_title = ?, last_error = ?, failures = 1,"
+            " last_error_at = strftime('%s','now')",
+            ("RAWFEED " + payload, "RAWERR " + payload),
+        )
+        conn.execute("UPDATE articles SET title = ?, author = ?", ("RAW-TITLE " + payload, payload))
+
+
+def test_raw_payloads_in_the_store_are_filtered_by_the_ui(
+    hostile_store: tuple[dict[str, str], Path],
+) -> None:
+    env, db = hostile_store
+    _inject_raw(db)
+    terminal = Terminal(env)
+    try:
+        walk(terminal, articles=4)
+    finally:
+        terminal.quit()
+    check(terminal.raw)
+    assert "RAW-TITLE" in visible_text(terminal.raw)
+
+
+def test_terminal_restored_after_hostile_session(
+    hostile_store: tuple[dict[str, str], Path],
+) -> None:
+    """Quitting after the hostile walk leaves the alternate screen and shows the cursor."""
+    env, _db = hostile_store
+    terminal = Terminal(env)
+    try:
+        terminal.wait_for("Refresh")
+        terminal.keys("enter", "j", "enter", rest=0.3)
+    finally:
+        terminal.quit()
+    tail: Any = terminal.raw[-300:]
+    assert b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail
+    assert terminal.child.exitstatus == 0
