@@ -135,23 +135,3 @@ def test_strings_in_json_feed(title: str, link: str, body: str, size: int | str)
         ],
     }
     parse_or_source_error(json.dumps(doc).encode())
-
-
-_REFERENCE_PIECES = st.sampled_from(
-    [
-        *(b"&amp;", b"&lt;", b"&gt;", b"&quot;", b"&apos;", b"&#38;", b"&#x41;", b"&", b"&amp"),
-        *(b"&nbsp;", b"&eacute;", b"&bogus;", b"&ampx;", b"&#", b";", b"a", b" ", b"<p>"),
-    ]
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_REFERENCE_PIECES, max_size=20).map(b"".join))
-def test_reference_fixing_skips_the_regex_only_when_it_would_find_nothing(
-    document: bytes,
-) -> None:
-    from tuinews.sources import xmlfeed
-
-    if xmlfeed._only_xml_references(document):
-        assert xmlfeed._NAMED_REFERENCE.search(document) is None
-    assert b"&nbsp;" not in xmlfeed._fix_named_references(document)

@@ -114,23 +114,10 @@ _SURROGATE_REFERENCE = re.compile(
 )
 
 
-def _only_xml_references(document: bytes) -> bool:
-    """Whether every "&" starts one of XML's five entities or a numeric reference.
-
-    Those occurrences cannot overlap, so the counts add up exactly when no other "&"
-    exists; bytes.count is a fast scan, unlike a regex stopping at every "&".
-    """
-    ampersands = document.count(b"&")
-    return ampersands == 0 or ampersands == sum(map(document.count, _XML_REFERENCE_STARTS))
-
-
-_XML_REFERENCE_STARTS = (b"&amp;", b"&lt;", b"&gt;", b"&quot;", b"&apos;", b"&#")
-
-
 def _fix_named_references(document: bytes) -> bytes:
     if b"&#" in document and _SURROGATE_REFERENCE.search(document) is not None:
         document = _SURROGATE_REFERENCE.sub(b"&#xFFFD;", document)
-    if _only_xml_references(document) or _NAMED_REFERENCE.search(document) is None:
+    if _NAMED_REFERENCE.search(document) is None:
         return document
     declared = set(_DECLARED_ENTITY.findall(document[:65536])) if b"<!ENTITY" in document else set()
 
