@@ -87,7 +87,7 @@ def hostile_rss(marker: str = "PWN", *, raw_controls: bool = False, items: int =
     enc = (lambda text: escape(text)) if raw_controls else x
     text = enc(payload) + " " + reference_payloads(marker) + " " + escape(markup_payloads())
     body = escape(
-        f"<p>{payload} {markup_payloads()}</p>"
+        f"<p>{enc(payload)} {markup_payloads()}</p>"
         f"<p><a href='https://ok.example/{marker}'>fine {enc(payload)}</a></p>"
         "<p><a href='javascript:alert(1)'>js</a> <a href='data:text/html,x'>data</a>"
         " <a href='file:///etc/passwd'>file</a></p>"
@@ -302,5 +302,5 @@ def no_controls(text: str) -> list[str]:
     return [
         f"U+{ord(c):04X}"
         for c in text
-        if (ord(c) < 0x20 and c not in "\n") or 0x7F <= ord(c) <= 0x9F or c in BIDI_CONTROLS
+        if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F or c in BIDI_CONTROLS
     ]
