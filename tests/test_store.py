@@ -418,6 +418,22 @@ def test_search_finds_words_in_title_summary_and_body_ranked(store: Store) -> No
     assert store.headlines(View(search="bold"), limit=5) == []  # markup is not indexed
 
 
+def test_search_finds_a_teaser_summary_and_words_deep_in_a_long_body(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    long_body = "<p>" + "filler words here " * 2_000 + "zeppelin</p>"
+    save(
+        store,
+        a,
+        [
+            make_article(A_URL, 1, summary="teaser about gliders", content="<p>the story</p>"),
+            make_article(A_URL, 2, summary="filler words here", content=long_body),
+        ],
+    )
+    assert store.count(View(search="gliders")) == 1
+    assert store.count(View(search="story")) == 1
+    assert store.count(View(search="zeppelin")) == 1
+
+
 def test_search_follows_content_changes_and_removals(store: Store) -> None:
     a = feed_id(store, A_URL)
     save(store, a, [make_article(A_URL, 1, content="<p>original wording</p>")])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tuinews.errors import StoreError
+from tuinews.model import Article, Feed
 from tuinews.store import Store, View, schema
 from tuinews.store.schema import SCHEMA_VERSION, migrate
 
@@ -51,7 +53,7 @@ def test_a_version_1_store_is_migrated_with_its_data_and_marks(tmp_path: Path) -
     path = tmp_path / "v1.db"
     _make_v1_store(path)
     with Store.open(path) as store:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
         feeds = store.feeds()
         assert [(f.url, f.title, f.tags, f.unread, f.total) for f in feeds] == [
             ("https://a.example/rss", "A", ("news",), 1, 2),
@@ -117,6 +119,79 @@ def test_a_failed_migration_leaves_the_old_version(
     columns = [row[1] for row in conn.execute("PRAGMA table_info(articles)")]
     assert "half_done" not in columns and "body_text" not in columns
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+    conn.close()
+
+
+def _make_v2_store(path: Path) -> None:
+    """A store as the version-2 code left it: rows indexed by its triggers (title,
+    summary and the plain text of the body in three columns)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    migrate(conn, target=2)
+    conn.execute("INSERT INTO feeds (id, url, position) VALUES (1, 'https://a.example/rss', 0)")
+    rows = [
+        # pk, title, summary, content, body_text (as v2 wrote it), content_type, read
+        (
+            1,
+            "Comet seen",
+            "A comet over the ridge",
+            "<p>A comet over the ridge</p>",
+            "A comet over the ridge",
+            "html",
+            0,
+        ),
+        (
+            2,
+            "Teaser",
+            "only the teaser speaks of auroras",
+            "<p>the full story</p>",
+            "the full story",
+            "html",
+            1,
+        ),
+        (3, "Notes", "plain meteor notes", "plain meteor notes", "", "text", 0),
+    ]
+    conn.executemany(
+        "INSERT INTO articles (pk, article_id, feed_id, key, title, summary, content, "
+        "body_text, content_type, read, first_seen, last_seen, sort_ts, content_hash) "
+        "VALUES (?, printf('%016x', ?), 1, 'g:' || ?, ?, ?, ?, ?, ?, ?, 1.7e9, 1.7e9, "
+        "1.7e9 + ?, 'h')",
+        [(pk, pk, pk, *rest, pk) for pk, *rest in rows],
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_version_2_store_is_migrated_and_stays_searchable(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    _make_v2_store(path)
+    with Store.open(path) as store:
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+        assert [f.unread for f in store.feeds()] == [2]
+        assert store.count(View(search="comet")) == 1  # title and body
+        assert store.count(View(search="auroras")) == 1  # a summary that is not the body
+        assert store.count(View(search="story")) == 1
+        assert store.count(View(search="meteor")) == 1  # a text body
+        assert store.count(View(search="ridge notes")) == 0
+        # New writes keep the rebuilt index in step: an insert, then a removal.
+        new = Article(id="", feed="https://a.example/rss", title="Nebula", guid="n-1")
+        store.save_fetch(
+            1,
+            Feed(url="https://a.example/rss", title="A", articles=[new]),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+            next_fetch=None,
+        )
+        assert store.count(View(search="nebula")) == 1
+        store.remove_feed(1)
+        assert store.count(View(search="comet")) == 0
+        assert store.count(View(search="nebula")) == 0
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
     conn.close()
 
 

@@ -19,7 +19,7 @@ from tuinews.store.records import Headline, SortKey, StoredArticle, View
 from tuinews.store.rows import ARTICLE_SELECT, HEADLINE_COLUMNS, to_headline, to_stored_article
 
 # Column weights for bm25: a word in the title counts most.
-_BM25 = "bm25(articles_fts, 10.0, 3.0, 1.0)"
+_BM25 = "bm25(articles_fts, 10.0, 1.0)"
 
 
 def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:

@@ -39,3 +39,31 @@ def fts_query(words: str) -> str | None:
             continue
         parts.append(_quote(word) + ("*" if prefix else ""))
     return " ".join(parts) if parts else None
+
+
+# What the index reads of one body: search needs the words, not every word of a 2 MB
+# page, and tokenizing is most of the cost of saving an article.
+INDEX_SOURCE_LIMIT = 64_000
+INDEX_TEXT_LIMIT = 48_000
+
+
+def indexed_body(summary: str, content: str, content_type: str) -> str:
+    """The text searched besides the title: the body's plain text (bounded), preceded
+    by the summary only when the summary is not simply the body's first words."""
+    from tuinews.sources.sanitize import plain_digest
+
+    source = content[:INDEX_SOURCE_LIMIT]
+    body = plain_digest(source) if content_type == "html" else source
+    body = body[:INDEX_TEXT_LIMIT]
+    if not summary or _starts_with_summary(body, summary):
+        return body
+    return f"{summary}\n{body}" if body else summary
+
+
+def _starts_with_summary(body: str, summary: str) -> bool:
+    # A summary is the start of its source's plain text, cut at a word with "…"; compared
+    # word by word, since text bodies keep the whitespace their summary collapses.
+    words = summary.removesuffix("…").split()
+    if summary.endswith("…") and words:
+        words.pop()  # may have been cut mid-word
+    return body.split(maxsplit=len(words))[: len(words)] == words

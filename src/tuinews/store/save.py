@@ -6,6 +6,7 @@ are rewritten, and each kind of write is one prepared statement run by executema
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from datetime import datetime
@@ -13,8 +14,31 @@ from typing import Any
 
 from tuinews.errors import StoreError
 from tuinews.model import Article, Feed, article_id
+from tuinews.store.fts import indexed_body
 from tuinews.store.records import SaveStats
-from tuinews.store.rows import CONTENT_COLUMNS, article_fields, key_of, row_values, to_epoch
+from tuinews.store.rows import key_of, to_epoch
+from tuinews.store.schema import index_new_articles
+
+# Columns written from an Article, in the order `_fields` and `_row` give them.
+CONTENT_COLUMNS = (
+    "title",
+    "link",
+    "guid",
+    "author",
+    "published",
+    "updated",
+    "summary",
+    "content",
+    "content_type",
+    "enclosures",
+    "categories",
+    "language",
+    "direction",
+    "dateline",
+    "body_text",
+    "sort_ts",
+    "content_hash",
+)
 
 _INSERT = (
     "INSERT OR IGNORE INTO articles (article_id, feed_id, key, first_seen, last_seen, "
@@ -61,17 +85,19 @@ def save_fetch(
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     for key, item in items.items():
-        fields, digest = article_fields(item)
+        fields, digest = _fields(item)
         old = existing.get(key)
         if old is None:
-            values = row_values(fields, digest, now)
+            values = _row(fields, digest, now)
             inserts.append((item.id or article_id(url, key), feed_id, key, now, now, *values))
         elif old[2] != digest:
-            updates.append((now, *row_values(fields, digest, old[1]), old[0]))
+            updates.append((now, *_row(fields, digest, old[1]), old[0]))
 
-    inserted = conn.executemany(_INSERT, inserts).rowcount if inserts else 0
-    if inserted < len(inserts):
-        _insert_with_fresh_ids(conn, url, feed_id, inserts)
+    if inserts:
+        (largest_pk,) = conn.execute("SELECT COALESCE(MAX(pk), 0) FROM articles").fetchone()
+        if conn.executemany(_INSERT, inserts).rowcount < len(inserts):
+            _insert_with_fresh_ids(conn, url, feed_id, inserts)
+        index_new_articles(conn, largest_pk)
     if updates:
         conn.executemany(_UPDATE, updates)
     # Unchanged items were seen too: cleanup never drops what the feed still lists.
@@ -97,6 +123,54 @@ def save_fetch(
         ),
     )
     return SaveStats(new=len(inserts), updated=len(updates))
+
+
+_NO_ITEMS = "[]"
+
+
+def _fields(article: Article) -> tuple[tuple[Any, ...], str]:
+    """The first 14 values of CONTENT_COLUMNS for `article`, and their digest (the same
+    digest earlier versions stored, so an upgrade does not rewrite unchanged items)."""
+    enclosures = _NO_ITEMS
+    if article.enclosures:
+        enclosures = json.dumps(
+            [{"url": e.url, "type": e.type, "length": e.length} for e in article.enclosures],
+            ensure_ascii=False,
+        )
+    categories = _NO_ITEMS
+    if article.categories:
+        categories = json.dumps(list(article.categories), ensure_ascii=False)
+    published, updated = article.published, article.updated
+    fields = (
+        article.title,
+        article.link,
+        article.guid,
+        article.author,
+        None if published is None else published.timestamp(),
+        None if updated is None else updated.timestamp(),
+        article.summary,
+        article.content,
+        article.content_type,
+        enclosures,
+        categories,
+        article.language,
+        article.direction,
+        article.dateline,
+    )
+    return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
+
+
+def _row(fields: tuple[Any, ...], digest: str, first_seen: float) -> tuple[Any, ...]:
+    """All of CONTENT_COLUMNS, from `_fields` (only for rows about to be written: the
+    searchable text of a body costs more than the digest)."""
+    published, updated, summary, content, content_type = fields[4:9]
+    sort_ts = published if published is not None else updated
+    return (
+        *fields,
+        indexed_body(summary, content, content_type),
+        first_seen if sort_ts is None else sort_ts,
+        digest,
+    )
 
 
 def _insert_with_fresh_ids(
