@@ -46,6 +46,10 @@ _RFC822 = re.compile(
     r"\s*(?:[A-Za-z]{3,9},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[A-Za-z]*\.?\s+(\d{2,4})"
     r"\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[A-Za-z]{1,5})?\s*\Z"
 )
+_CANONICAL = re.compile(
+    r"[A-Za-z]{3}, ([0-9]{2}) ([A-Za-z]{3}) ([0-9]{4}) ([0-9]{2}:[0-9]{2}:[0-9]{2}) "
+    r"([+-][0-9]{2})([0-9]{2})\Z"
+)
 _ISO_SPACE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(.*)\Z")
 _ISO_ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)\Z", re.IGNORECASE)
 # Longer strings are not dates; don't let a hostile one feed the slow fallbacks.
@@ -60,10 +64,32 @@ def parse_date(value: str | None) -> datetime | None:
     if not text or len(text) > _MAX_DATE_LENGTH:
         return None
     try:
-        parsed = _rfc822(text) or _iso(text) or _email(text) or _feedparser(text)
+        parsed = (
+            _canonical_rfc822(text)
+            or _rfc822(text)
+            or _iso(text)
+            or _email(text)
+            or _feedparser(text)
+        )
         return parsed.astimezone(UTC) if parsed is not None else None
     except (ValueError, OverflowError, TypeError):
         return None
+
+
+def _canonical_rfc822(text: str) -> datetime | None:
+    """The form nearly every RSS generator writes, "Wed, 01 May 2024 12:00:00 +0000".
+
+    Rewritten as ISO 8601 for datetime.fromisoformat (C code): about twice as fast as
+    converting six fields one by one. Out-of-range fields raise ValueError either way.
+    """
+    match = _CANONICAL.match(text)
+    if match is None:
+        return None
+    day, month_name, year, clock, zone_hours, zone_minutes = match.groups()
+    month = _MONTHS.get(month_name.lower())
+    if month is None:
+        return None
+    return datetime.fromisoformat(f"{year}-{month:02d}-{day}T{clock}{zone_hours}:{zone_minutes}")
 
 
 def _rfc822(text: str) -> datetime | None:
