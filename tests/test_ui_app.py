@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import webbrowser
 from pathlib import Path
+
+import pytest
 
 from test_ui_support import (
     make_article,
@@ -113,3 +118,46 @@ async def test_unread_and_star_marks_do_not_rely_on_colour(tmp_path: Path) -> No
         read = main.headlines.render_row(1, 110, False).text
         assert starred_unread.startswith("●★")
         assert read.startswith("  ")
+
+
+async def test_search_words_and_feed_titles_in_the_list_title_are_not_markup(
+    tmp_path: Path,
+) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("#words").value = "[red]story"
+        await pilot.press("enter")
+        await settle(pilot)
+        title = app.screen.query_one("#list-box")._border_title
+        assert "[red]story" in title.plain
+
+
+def test_importing_the_app_leaves_render_and_refresh_for_later() -> None:
+    code = (
+        "import sys\n"
+        "import tuinews.ui.app\n"
+        "heavy = ['httpx', 'lxml', 'feedparser', 'tuinews.render', 'tuinews.refresh.engine']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == ""
+
+
+async def test_o_with_a_display_opens_the_system_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert opened == ["https://example.org/0"]
+        assert app.screen.status.message == "Opened https://example.org/0"

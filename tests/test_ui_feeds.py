@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from rich.console import Console
+from textual.widgets import Input
 
 from feedserver import FeedServer, Generated, rss, static, status
 from test_ui_support import (
@@ -28,6 +29,14 @@ async def wait_for_refresh(pilot, screen: MainScreen) -> None:  # type: ignore[n
         if not screen.refreshing:
             return
     raise AssertionError("refresh did not finish")
+
+
+async def type_into_dialog(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Paste `text` into the dialog's field and press Enter (typing it key by key is slow)."""
+    await pilot.pause()
+    pilot.app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+    await pilot.pause()
 
 
 async def test_add_feed_with_a_bad_address_shows_the_error_inline(tmp_path: Path) -> None:
@@ -59,8 +68,7 @@ async def test_add_feed_saves_it_and_fetches_it(tmp_path: Path) -> None:
             await settle(pilot)
             screen = app.screen
             await pilot.press("a")
-            await pilot.press(*url, "enter")
-            await pilot.pause()
+            await type_into_dialog(pilot, url)
             assert isinstance(app.screen, MainScreen)
             await wait_for_refresh(pilot, screen)
             assert [s.url for s in SubscriptionFile(ctx.config_path).load()] == [url]
@@ -68,8 +76,7 @@ async def test_add_feed_saves_it_and_fetches_it(tmp_path: Path) -> None:
             assert any(e.label == "Fresh Feed" for e in screen.sidebar.entries)
             # Adding it twice is refused in the dialog.
             await pilot.press("a")
-            await pilot.press(*url, "enter")
-            await pilot.pause()
+            await type_into_dialog(pilot, url)
             assert isinstance(app.screen, AddFeedScreen)
             assert "already" in str(app.screen.query_one("#error").render()).lower()
 
@@ -81,8 +88,8 @@ async def test_ephemeral_add_does_not_touch_the_config(tmp_path: Path) -> None:
     app = create_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("a", *str(feed_file), "enter")
-        await pilot.pause()
+        await pilot.press("a")
+        await type_into_dialog(pilot, str(feed_file))
         await wait_for_refresh(pilot, app.screen)
         assert not ctx.config_path.exists()
         assert any(e.label == "Local Feed" for e in app.screen.sidebar.entries)
@@ -207,3 +214,21 @@ async def test_r_refreshes_only_the_current_feed(tmp_path: Path) -> None:
             await pilot.press("r")
             await wait_for_refresh(pilot, screen)
             assert server.requests("/two.xml") and not server.requests("/one.xml")
+
+
+async def test_refresh_on_start_only_when_the_last_refresh_is_old(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        url = server.route("/feed.xml", static(rss(2, title="Start")))
+        ctx = make_ctx(tmp_path, [Subscription(url, "Start")], refresh_on_start=None)
+        # The store's last refresh is BASE_DATE (long ago): a refresh starts by itself.
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await wait_for_refresh(pilot, app.screen)
+            assert len(server.requests("/feed.xml")) == 1
+        # Just refreshed: the next start shows the store and fetches nothing.
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert not app.screen.refreshing
+            assert len(server.requests("/feed.xml")) == 1

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -282,7 +283,9 @@ class MainCore(Screen[None]):
                 y=max(0, headlines.cursor - screen_row), animate=False, immediate=True
             )
         title = f"{self.view_label()} ({message.total})"
-        self.query_one("#list-box").border_title = title
+        # Text, not str: a str title is parsed as markup, and this one holds feed titles
+        # and search words.
+        self.query_one("#list-box").border_title = Text(title)
         if message.total == 0:
             self.reader.show_message(self._empty_message())
         if self._then_next_unread:
