@@ -139,9 +139,20 @@ def markdown_to_html(content: str) -> str:
         return "<pre>" + escape(clean_text(content)) + "</pre>"
 
 
+# Header fields are cut here: a hostile 10 MB title would otherwise be wrapped whole
+# (a second per redraw) for a header nobody can read.
+HEADER_FIELD_LIMIT = 2000
+
+
+def _header_line(value: str | None) -> str:
+    if value and len(value) > HEADER_FIELD_LIMIT:
+        return clean_line(value[: HEADER_FIELD_LIMIT * 2])[:HEADER_FIELD_LIMIT] + "…"
+    return clean_line(value)
+
+
 def header_block(article: Article, enclosure_numbers: list[int | None]) -> RenderableType:
     """Title, then one labelled line per known field, then a rule."""
-    text = Text(clean_line(article.title) or UNTITLED, style=TITLE_STYLE)
+    text = Text(_header_line(article.title) or UNTITLED, style=TITLE_STYLE)
 
     def field(label: str, value: str) -> None:
         if value:
@@ -149,8 +160,8 @@ def header_block(article: Article, enclosure_numbers: list[int | None]) -> Rende
             text.append(label + ": ", style=LABEL_STYLE)
             text.append(value)
 
-    field("Feed", clean_line(article.feed_title))
-    field("Author", clean_line(article.author))
+    field("Feed", _header_line(article.feed_title))
+    field("Author", _header_line(article.author))
     if article.date is not None:
         field("Date", format_date(article.date))
     if article.link:

@@ -1,7 +1,8 @@
 """HTML body -> list of block renderables, by one iterative walk over the lxml tree.
 
 The walk uses `lxml.etree.iterwalk` (start/end events, no Python recursion), so hostile
-nesting cannot raise RecursionError; libxml2 itself caps the tree depth at 256, and the
+nesting cannot raise RecursionError; libxml2 itself caps the tree depth at 256 (deeper
+bodies fall back to their plain text, so nothing after the cap is lost), and the
 containers we build (lists, quotes) stop nesting at `MAX_NESTING` so Rich's own recursive
 rendering stays shallow too.
 """
@@ -391,6 +392,10 @@ def html_blocks(html: str, registry: LinkRegistry) -> list[RenderableType]:
     try:
         document = etree.fromstring(source.encode("utf-8", "surrogatepass"), parser=parser)
     except (etree.ParserError, ValueError):
+        return [Paragraph(Text(html_to_plain(source, limit=0)))]
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        # libxml2 stops at 256 levels of nesting and drops everything after that point:
+        # show all the text, without structure, rather than lose the rest of the body.
         return [Paragraph(Text(html_to_plain(source, limit=0)))]
     body = document.find("body") if document is not None else None
     if body is None:

@@ -42,6 +42,19 @@ def _line(value: object) -> str:
     return clean_line(_as_text(value))
 
 
+# A headline row shows one line: a hostile 10 MB title cut here costs nothing, while the
+# list would otherwise measure and truncate all of it on every redraw (seconds per row).
+HEADLINE_TITLE_LIMIT = 1000
+
+
+def _headline_line(value: object) -> str:
+    text = _as_text(value)
+    if len(text) > HEADLINE_TITLE_LIMIT:
+        text = text[: HEADLINE_TITLE_LIMIT * 2]  # cleaning may shorten it; cut again below
+        return clean_line(text)[:HEADLINE_TITLE_LIMIT] + "…"
+    return clean_line(text)
+
+
 def _opt_line(value: object) -> str | None:
     return None if value is None else clean_line(_as_text(value))
 
@@ -201,8 +214,8 @@ def to_headline(row: sqlite3.Row | tuple[Any, ...]) -> Headline:
         pk=pk,
         article_id=article_id,
         feed_id=feed_id,
-        feed_title=_line(feed_title),
-        title=_line(title),
+        feed_title=_headline_line(feed_title),
+        title=_headline_line(title),
         date=from_epoch(date),
         link=_opt_url(link),
         read=bool(read),
