@@ -102,7 +102,8 @@ def test_feedparser_reads_every_xml_feed_cleanly(name: str) -> None:
         assert entry.get("link", "").startswith("https://"), entry.get("title")
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         assert stamp is not None, entry.get("title")
-        when = datetime(*stamp[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = stamp[:6]
+        when = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         assert EARLIEST <= when <= LATEST, (entry.get("title"), when)
 
 
@@ -332,7 +333,8 @@ def test_local_loader_turns_the_opml_file_into_subscriptions() -> None:
 
 def _all_sample_articles() -> list[Any]:
     articles = [a for name in FEED_MINIMUMS for a in _parse_sample_feed(name).articles]
-    return articles + _load_articles_folder().articles
+    articles.extend(_load_articles_folder().articles)
+    return articles
 
 
 def test_sample_content_holds_at_least_thirty_articles() -> None:

@@ -13,7 +13,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuinews.sources import feed_build, sanitize
+from tuinews.sources import sanitize
+from tuinews.sources.feed_build import _escape_for_plain, summary_of
 
 _ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
 _BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_ODD}]")
@@ -168,5 +169,5 @@ LONG_BODY = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(LONG_BODY, st.booleans())
 def test_summary_of_a_prefix_equals_the_summary_of_the_whole_body(body: str, is_html: bool) -> None:
-    whole = body if is_html else feed_build._escape_for_plain(body)
-    assert feed_build.summary_of(body, is_html) == sanitize.html_to_plain(whole[:32_000])
+    whole = body if is_html else _escape_for_plain(body)
+    assert summary_of(body, is_html) == sanitize.html_to_plain(whole[:32_000])
