@@ -267,7 +267,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         if not field:
             continue
         if field == "title":
-            title = text_of(child)
+            title = text_of(child) if len(child) else child.text or ""
         elif field == "link":
             link = link or text_of(child)
         elif field == "description":
@@ -275,7 +275,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         elif field == "content":
             content = inner_markup(child) if len(child) else child.text
         elif field == "guid":
-            guid = text_of(child)
+            guid = text_of(child) if len(child) else child.text or ""
             guid_is_link = (child.get("isPermaLink") or "true").strip().lower() != "false"
         elif field == "date":
             date_text = date_text or child.text
@@ -333,13 +333,13 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         link=resolved,
         guid=guid,
         author=author,
-        published=parse_date(date_text),
-        updated=parse_date(updated_text),
+        published=parse_date(date_text) if date_text else None,
+        updated=parse_date(updated_text) if updated_text else None,
         description=description,
         content=content,
-        enclosures=_unique(enclosures),
+        enclosures=_unique(enclosures) if enclosures else (),
         categories=categories,
-        language=clean_language(language),
+        language=clean_language(language) if language else None,
     )
 
 
