@@ -135,3 +135,28 @@ def test_strings_in_json_feed(title: str, link: str, body: str, size: int | str)
         ],
     }
     parse_or_source_error(json.dumps(doc).encode())
+
+
+_REFERENCE_PIECES = st.sampled_from(
+    [
+        *(b"&amp;", b"&lt;", b"&gt;", b"&quot;", b"&apos;", b"&#38;", b"&#x41;", b"&", b"&amp"),
+        *(b"&nbsp;", b"&eacute;", b"&bogus;", b"&ampx;", b"&#", b";", b"a", b" ", b"<p>"),
+        *(b"&#xD800;", b"&#55296;", b"&#xdfff;", b"&#57343;", b"&#xE000;", b"&#0055296;"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_REFERENCE_PIECES, max_size=20).map(b"".join))
+def test_one_scan_finds_a_reference_to_fix_exactly_when_either_pattern_would(
+    document: bytes,
+) -> None:
+    from tuinews.sources import xmlfeed
+
+    either = (
+        xmlfeed._NAMED_REFERENCE.search(document) is not None
+        or xmlfeed._SURROGATE_REFERENCE.search(document) is not None
+    )
+    assert (xmlfeed._NEEDS_FIXING.search(document) is not None) == either
+    fixed = xmlfeed._fix_named_references(document)
+    assert b"&nbsp;" not in fixed and b"&#xD800;" not in fixed

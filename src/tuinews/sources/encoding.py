@@ -23,7 +23,6 @@ _BOMS = (
 _XML_DECL = re.compile(rb"\A\s*<\?xml\b[^>]*?\?>", re.IGNORECASE)
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _NON_ASCII_TEXT = re.compile("[^\x00-\x7f]")
 # Declared UTF-8 with invalid sequences: decided per document in `_decode`.
 _LENIENT_UTF8 = "utf-8-lenient"
@@ -80,6 +79,8 @@ def strip_bom(data: bytes) -> tuple[bytes, str | None]:
 
 
 def _is_utf8(data: bytes) -> bool:
+    if data.isascii():  # a fast word-at-a-time scan; ASCII is valid UTF-8
+        return True
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -113,7 +114,7 @@ def resolve_encoding(data: bytes, content_type: str | None = None) -> tuple[byte
         # A UTF-16 label on bytes with no mark and ASCII '<': the label is wrong.
         declared = None
     if declared is not None and declared not in _MULTIBYTE:
-        if _NON_ASCII.search(data) is None or not _is_utf8(data):
+        if data.isascii() or not _is_utf8(data):
             return data, declared
         return data, "utf_8"
     if declared == "utf_8" or declared is None:

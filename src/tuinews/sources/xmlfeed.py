@@ -114,7 +114,13 @@ _SURROGATE_REFERENCE = re.compile(
 )
 
 
+# Either kind of reference needing a fix, found in one scan: most documents have none.
+_NEEDS_FIXING = re.compile(_NAMED_REFERENCE.pattern + b"|" + _SURROGATE_REFERENCE.pattern)
+
+
 def _fix_named_references(document: bytes) -> bytes:
+    if _NEEDS_FIXING.search(document) is None:
+        return document
     if b"&#" in document and _SURROGATE_REFERENCE.search(document) is not None:
         document = _SURROGATE_REFERENCE.sub(b"&#xFFFD;", document)
     if _NAMED_REFERENCE.search(document) is None:
