@@ -120,6 +120,11 @@ def import_command(ns: argparse.Namespace) -> int:
 def _parse_subscription_list(
     data: bytes, source: str, base: Path | None
 ) -> tuple[list[Subscription], list[str]]:
+    from tuinews.sources.detect import looks_binary
+
+    if looks_binary(data):
+        # Read as a urls file, every line of it would come back as a skipped entry.
+        raise TuinewsError(f"{source}: not OPML or a newsboat urls file (binary data)")
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         from tuinews.sources.opml import parse_opml_report

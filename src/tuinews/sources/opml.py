@@ -121,6 +121,8 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
         return url, ""
     if base is not None:
         local = _local_target(url, scheme, base)
+        if local == _OUTSIDE:
+            return None, f"local file outside the list's folder {url!r}"
         if local is not None:
             return local, ""
     if not scheme and not url.startswith("//"):
@@ -128,7 +130,13 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
     return None, f"not an http(s) URL {url!r}"
 
 
+# A list may come from anywhere: its local entries must stay inside its own folder, so a
+# downloaded OPML cannot subscribe the reader to ~/.ssh/id_rsa or /etc/passwd.
+_OUTSIDE = "\x00outside"
+
+
 def _local_target(url: str, scheme: str, base: Path) -> str | None:
+    """The absolute path an entry names inside `base`, `_OUTSIDE`, or None."""
     if scheme == "file":
         from tuinews.sources.local import path_from_file_url
 
@@ -141,11 +149,13 @@ def _local_target(url: str, scheme: str, base: Path) -> str | None:
     else:
         return None
     try:
-        if candidate.exists():
-            return str(Path(candidate).absolute())
+        if not candidate.exists():
+            return None
+        if not candidate.resolve().is_relative_to(base.resolve()):
+            return _OUTSIDE
+        return str(Path(candidate).absolute())
     except (OSError, ValueError):
         return None
-    return None
 
 
 def _merge(found: dict[str, Subscription], sub: Subscription) -> None:
