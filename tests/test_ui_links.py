@@ -91,7 +91,7 @@ async def test_configured_browser_gets_the_url_as_one_argument(tmp_path: Path) -
     script.write_text(
         f"import sys, pathlib\npathlib.Path({str(out)!r}).write_text('\\n'.join(sys.argv[1:]))\n"
     )
-    link = "https://e.example/x?a=1&b=$(touch pwned);c"
+    link = "https://e.example/x?a=1&b=$(touch${IFS}pwned);c&d=`id`"
     extra = {URL: [make_article(URL, 9, title="Odd link", link=link)]}
     command = f"{sys.executable} {script} --flag %u"
     ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(browser=command))

@@ -106,6 +106,7 @@ class Status(Message):
     """A line for the status bar, from a worker."""
 
     text: str
+    error: bool = False
 
 
 class ReaderWidthChanged(Message):

@@ -9,7 +9,7 @@ from textual import work
 from tuinews.store import View
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.messages import Status
-from tuinews.ui.screens.main_core import Filter, MainCore
+from tuinews.ui.screens.main_core import Filter, MainCore, reported
 
 FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 
@@ -152,7 +152,8 @@ class MainScreen(MainCore):
     def action_mark_all_read(self) -> None:
         self._mark_all_read(self.view, self.view_label())
 
-    @work(thread=True, exclusive=True, group="write", description="mark all read")
+    @work(thread=True, group="write", description="mark all read")
+    @reported
     def _mark_all_read(self, view: View, label: str) -> None:
         assert self.store is not None
         pks = self.store.mark_read_where(view)
@@ -172,7 +173,8 @@ class MainScreen(MainCore):
         pks, self.undo_pks = self.undo_pks, []
         self._undo_mark(pks)
 
-    @work(thread=True, exclusive=True, group="write", description="undo mark all read")
+    @work(thread=True, group="write", description="undo mark all read")
+    @reported
     def _undo_mark(self, pks: list[int]) -> None:
         assert self.store is not None
         self.store.set_read(pks, False)

@@ -7,9 +7,11 @@ a worker and comes back as a message.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 from rich.text import Text
 from textual import on, work
@@ -19,6 +21,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
 
+from tuinews.errors import TuinewsError
 from tuinews.store import FeedInfo, Headline, Store, View
 from tuinews.ui.context import AppContext
 from tuinews.ui.messages import (
@@ -42,6 +45,7 @@ from tuinews.ui.widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from tuinews.ui.app import NewsApp
 
+P = ParamSpec("P")
 Filter = Literal["all", "unread", "starred"]
 LayoutMode = Literal["wide", "medium", "narrow"]
 Pane = Literal["sidebar", "list", "reader"]
@@ -49,6 +53,21 @@ Pane = Literal["sidebar", "list", "reader"]
 SCAN_PAGES = 50  # store pages scanned when looking for the next unread article
 REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
 FIND_LIMIT = 10_000  # rows scanned to find a selected article again after a refresh
+
+
+def reported(method: Callable[P, None]) -> Callable[P, None]:
+    """Run a worker body; a store or source error becomes a status line, not a crash."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            method(*args, **kwargs)
+        except TuinewsError as error:
+            screen = args[0]
+            assert isinstance(screen, MainCore)
+            screen.post_message(Status(str(error), error=True))
+
+    return wrapper
 
 
 class MainCore(Screen[None]):
@@ -121,8 +140,12 @@ class MainCore(Screen[None]):
         self._apply_layout(self.size.width, self.size.height)
         # The first screen comes straight from the store, before any network request:
         # one count, one window of headlines, the feed list.
-        self.store = Store.open(self.ctx.store_path)
-        self.store.sync_feeds(self.ctx.subscriptions)
+        try:
+            self.store = Store.open(self.ctx.store_path)
+            self.store.sync_feeds(self.ctx.subscriptions)
+        except TuinewsError as error:
+            self.app.exit(return_code=1, message=f"tuinews: {error}")
+            return
         self._on_feeds_loaded(self._load_feeds())
         self._on_view_loaded(
             self._load_view(self.generation + 1, self._effective_view(), None, HeadlineList.WINDOW)
@@ -243,6 +266,7 @@ class MainCore(Screen[None]):
     _shown_view: View = View()
 
     @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
+    @reported
     def _fetch_view(self, generation: int, view: View, keep: Headline | None) -> None:
         self.post_message(self._load_view(generation, view, keep, HeadlineList.WINDOW))
 
@@ -309,6 +333,7 @@ class MainCore(Screen[None]):
             self._fetch_window(message, self.view)
 
     @work(thread=True, group="window", description="fetch headlines")
+    @reported
     def _fetch_window(self, message: WindowWanted, view: View) -> None:
         assert self.store is not None
         start = message.start
@@ -341,6 +366,7 @@ class MainCore(Screen[None]):
         return FeedsLoaded(feeds, {"starred": starred})
 
     @work(thread=True, exclusive=True, group="feeds", description="load feeds")
+    @reported
     def reload_feeds(self) -> None:
         self.post_message(self._load_feeds())
 
@@ -412,6 +438,7 @@ class MainCore(Screen[None]):
             self._render_article(self.reader.pk, self.reader.content_width)
 
     @work(thread=True, exclusive=True, group="render", description="render article")
+    @reported
     def _render_article(self, pk: int, width: int) -> None:
         from tuinews.ui.rendering import article_renderable, render_to_strips
 
@@ -420,8 +447,12 @@ class MainCore(Screen[None]):
         if stored is None:
             self.post_message(Status("That article is gone (removed by a cleanup?)"))
             return
-        renderable, links = article_renderable(stored)
-        lines = render_to_strips(renderable, width)
+        try:
+            renderable, links = article_renderable(stored)
+            lines = render_to_strips(renderable, width)
+        except Exception as error:  # a renderer bug must not take the reader down
+            self.post_message(Status(f"Could not render this article: {error}", error=True))
+            return
         self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
 
     @on(ArticleReady)
@@ -448,12 +479,14 @@ class MainCore(Screen[None]):
         self._write_read(pks, read)
 
     @work(thread=True, group="write", description="save read state")
+    @reported
     def _write_read(self, pks: list[int], read: bool) -> None:
         assert self.store is not None
         self.store.set_read(pks, read)
         self.post_message(self._load_feeds())
 
     @work(thread=True, group="write", description="save star")
+    @reported
     def write_star(self, pk: int, starred: bool) -> None:
         assert self.store is not None
         self.store.set_starred(pk, starred)
@@ -461,7 +494,7 @@ class MainCore(Screen[None]):
 
     @on(Status)
     def _on_status(self, message: Status) -> None:
-        self.status.say(message.text)
+        self.status.say(message.text, error=message.error)
 
     # -- refresh ----------------------------------------------------------------------
     def start_refresh(self, only: list[str] | None) -> None:
@@ -483,6 +516,9 @@ class MainCore(Screen[None]):
         def progress(done: int, total: int, outcome: object) -> None:
             self.post_message(RefreshProgress(done, total, outcome))
 
+        def waiting(line: str) -> None:  # another process holds the refresh lock
+            self.post_message(Status(line))
+
         try:
             summary = await refresh_feeds(
                 self.ctx.store_path,
@@ -490,6 +526,7 @@ class MainCore(Screen[None]):
                 self.ctx.config.refresh,
                 only=only,
                 progress=progress,
+                on_wait=waiting,
             )
         except TuinewsError as error:
             self.post_message(RefreshDone(None, str(error)))
@@ -518,6 +555,7 @@ class MainCore(Screen[None]):
             self.status.say(f"Refresh failed: {message.error}", error=True)
         else:
             self.status.say(_summary_line(message.summary))
+            self._follow_moves(message.summary)
         self.reload_feeds()
         self.reload_view()
 
@@ -547,6 +585,7 @@ class MainCore(Screen[None]):
         )
 
     @work(thread=True, exclusive=True, group="scan", description="find next unread")
+    @reported
     def _scan_for_unread(
         self, generation: int, view: View, index: int, key: Any, forward: bool, across_feeds: bool
     ) -> None:
@@ -587,6 +626,26 @@ class MainCore(Screen[None]):
                     self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
                     return
         self.status.say("No more unread articles.")
+
+    def _follow_moves(self, summary: Any) -> None:
+        """A permanent redirect moves the subscription too (the store already moved)."""
+        for outcome in getattr(summary, "outcomes", []):
+            old, new = outcome.url, outcome.moved_to
+            if not new:
+                continue
+            self.ctx.subscriptions[:] = [
+                dataclasses.replace(sub, url=new) if sub.url == old else sub
+                for sub in self.ctx.subscriptions
+            ]
+            if not self.ctx.ephemeral:
+                from tuinews.subscriptions import SubscriptionFile
+
+                try:
+                    SubscriptionFile(self.ctx.config_path).replace_url(old, new)
+                except TuinewsError as error:
+                    self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
+                    continue
+            self.status.say(f"{old} moved permanently to {new}; subscription updated")
 
 
 def _summary_line(summary: object) -> str:
