@@ -214,3 +214,106 @@ def test_terminal_restored_after_hostile_session(
     tail: Any = terminal.raw[-300:]
     assert b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail
     assert terminal.child.exitstatus == 0
+
+
+# --- opening links: one argument, no shell, dangerous schemes refused (Pilot) -------------------
+
+
+SHELL_LINKS = [
+    "https://shell.example/a?q=$(touch${IFS}MARK)&b=`touch${IFS}MARK`;touch${IFS}MARK",
+    "https://shell.example/b?x='$(touch${IFS}MARK)'\"|touch${IFS}MARK&&touch${IFS}MARK",
+    "https://shell.example/c?%0atouch${IFS}MARK%0a>MARK<",
+]
+REFUSED_LINKS = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(2)",
+    "data:text/html,<b>x",
+    "file:///etc/passwd",
+]
+
+
+def _link_feed(links: list[str]) -> bytes:
+    from xml.sax.saxutils import escape, quoteattr
+
+    items = "".join(
+        f"<item><title>link {n}</title><guid>g{n}</guid><link>{escape(link)}</link>"
+        f"<description>{escape(f'<p><a href={quoteattr(link)}>in body</a></p>')}"
+        "</description></item>"
+        for n, link in enumerate(links)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Links</title>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def _links_ctx(tmp_path: Path, links: list[str]) -> tuple[Any, Path]:
+    from test_ui_support import make_ctx
+    from tuinews.config import UISettings
+    from tuinews.model import Subscription
+    from tuinews.sources.feeds import parse_feed
+
+    url = "https://links.example/feed"
+    articles = parse_feed(_link_feed(links), url).articles
+    record = tmp_path / "argv.txt"
+    script = tmp_path / "browser.py"
+    script.write_text(
+        "import json, sys, pathlib\n"
+        f"path = pathlib.Path({str(record)!r})\n"
+        "seen = json.loads(path.read_text()) if path.exists() else []\n"
+        "path.write_text(json.dumps(seen + [sys.argv[1:]]))\n"
+    )
+    ui = UISettings(browser=f"{sys.executable} {script} %u")
+    return make_ctx(tmp_path, [Subscription(url, "Links")], per_feed=0, ui=ui,
+                    extra={url: articles}), record  # fmt: skip
+
+
+async def test_links_with_shell_metacharacters_are_one_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from test_ui_support import settle
+    from tuinews.ui.app import create_app
+
+    marker = tmp_path / "MARK"
+    links = [link.replace("MARK", str(marker)) for link in SHELL_LINKS]
+    monkeypatch.chdir(tmp_path)  # a relative "MARK" would land here
+    ctx, record = _links_ctx(tmp_path, links)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for index in range(len(links)):
+            await pilot.press("o")  # the article's own link
+            await settle(pilot, 0.3)
+            await pilot.press("enter", "1")  # the link in its body
+            await settle(pilot, 0.3)
+            await pilot.press("escape", "j")
+            await settle(pilot)
+            assert record.exists(), index
+    calls = json.loads(record.read_text())
+    # Every call got exactly one argument, the URL as the feed gave it.
+    assert all(len(argv) == 1 for argv in calls), calls
+    assert {argv[0] for argv in calls} == set(links)
+    assert not marker.exists() and not (tmp_path / "MARK").exists()
+
+
+async def test_dangerous_schemes_are_never_opened(tmp_path: Path) -> None:
+    from test_ui_support import settle
+    from tuinews.ui.app import create_app
+
+    ctx, record = _links_ctx(tmp_path, REFUSED_LINKS)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for _ in REFUSED_LINKS:
+            await pilot.press("o")
+            await settle(pilot)
+            # Dropped at ingestion ("no link") or refused when opened: never run.
+            message = app.screen.status.message.lower()
+            assert "not opening" in message or "no link" in message, message
+            await pilot.press("enter", "1")
+            await settle(pilot)
+            await pilot.press("escape", "j")
+            await settle(pilot)
+    assert not record.exists()
