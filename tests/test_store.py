@@ -434,6 +434,21 @@ def test_search_finds_a_teaser_summary_and_words_deep_in_a_long_body(store: Stor
     assert store.count(View(search="zeppelin")) == 1
 
 
+def test_an_update_that_keeps_the_text_keeps_the_index_whole(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    save(store, a, [make_article(A_URL, 1, content="<p>harbour lights</p>")])
+    later = T0 + timedelta(days=1)
+    moved = make_article(A_URL, 1, content="<p>harbour lights</p>", published=later)
+    assert save(store, a, [moved]).updated == 1
+    assert store.count(View(search="harbour")) == 1
+    store.remove_feed(a)
+    assert store.count(View(search="harbour")) == 0
+    integrity = sqlite3.connect(store.path).execute(
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)"
+    )
+    integrity.connection.close()
+
+
 def test_search_follows_content_changes_and_removals(store: Store) -> None:
     a = feed_id(store, A_URL)
     save(store, a, [make_article(A_URL, 1, content="<p>original wording</p>")])

@@ -161,7 +161,8 @@ def _v2_full_text_search(conn: sqlite3.Connection) -> None:
 # Version 3: one text column besides the title, `body_text`, which now holds all that is
 # searched there (see fts.indexed_body: bounded, the summary only when it adds words), so
 # each article is tokenized once instead of summary and body both. Rows are indexed in
-# bulk by the writer (save.py) after each batch of inserts instead of by a row trigger.
+# bulk by the writer (save.py) after each batch of inserts instead of by a row trigger,
+# and an update whose searched text is unchanged (a new date, say) is not re-indexed.
 _V3_FTS_TABLE = """
 CREATE VIRTUAL TABLE articles_fts USING fts5(
     title, body, content = '', tokenize = 'unicode61 remove_diacritics 2'
@@ -172,7 +173,8 @@ CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
     INSERT INTO articles_fts (articles_fts, rowid, title, body)
     VALUES ('delete', OLD.pk, OLD.title, OLD.body_text);
 END;
-CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, body_text ON articles BEGIN
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, body_text ON articles
+WHEN OLD.title IS NOT NEW.title OR OLD.body_text IS NOT NEW.body_text BEGIN
     INSERT INTO articles_fts (articles_fts, rowid, title, body)
     VALUES ('delete', OLD.pk, OLD.title, OLD.body_text);
     INSERT INTO articles_fts (rowid, title, body) VALUES (NEW.pk, NEW.title, NEW.body_text);
