@@ -25,7 +25,12 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import pyte  # benchmark-only dependency
+try:
+    import pyte  # a terminal emulator: benchmark-only dependency
+except ImportError as missing:
+    raise SystemExit(
+        "the TUI benchmark needs pyte: .venv/bin/python -m pip install pyte"
+    ) from missing
 
 
 class PtySession:
