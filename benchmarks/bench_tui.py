@@ -247,21 +247,24 @@ def summarise(m: Metrics) -> dict[str, float | None]:
     }
 
 
-Check = tuple[str, Callable[[float, float | None, float | None], bool]]
+Check = tuple[str, Callable[[float, float | None, float | None], bool | None]]  # None: n/a
 
 
 def targets(size: int) -> dict[str, Check]:
     """Row -> (text, test(tuinews, newsboat, ratio))."""
     first = 0.1 if size >= 100_000 else 1.0
     return {
-        "first screen (s)": (f"ratio <= {first}", lambda t, n, r: r is not None and r <= first),
+        "first screen (s)": (
+            f"ratio <= {first}",
+            lambda t, n, r: None if r is None else r <= first,
+        ),
         "key latency median (ms)": ("<= 16 ms", lambda t, n, r: t <= 16),
         "key latency p95 (ms)": ("<= 50 ms", lambda t, n, r: t <= 50),
         "bytes per j median (KB)": ("<= 8 KB", lambda t, n, r: t <= 8),
         "burst of 50 j (KB)": ("<= 100 KB", lambda t, n, r: t <= 100),
         "peak RSS (MB)": (
             "< newsboat" if size >= 100_000 else "-",
-            lambda t, n, r: size < 100_000 or (n is not None and t < n),
+            lambda t, n, r: None if size < 100_000 or n is None else t < n,
         ),
         "idle CPU (% of a core)": ("<= 1 %", lambda t, n, r: t <= 1),
     }
@@ -280,11 +283,8 @@ def table(report: dict[str, object]) -> str:
             other = theirs.get(metric)
             ratio = value / other if value is not None and other else None
             text, test = checks.get(metric, ("", None))
-            verdict = (
-                ""
-                if test is None or value is None
-                else ("PASS" if test(value, other, ratio) else "FAIL")
-            )
+            passed = None if test is None or value is None else test(value, other, ratio)
+            verdict = {True: "PASS", False: "FAIL", None: "n/a" if text else ""}[passed]
             lines.append(
                 f"{metric:36}{_n(value):>11}{_n(other):>11}{_n(ratio):>8}  {text:16}{verdict}"
             )
