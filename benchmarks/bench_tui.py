@@ -128,6 +128,8 @@ def run_script(
     if seen is None:
         raise RuntimeError(f"{program} never showed its first screen:\n" + dump(session))
     result["first_screen_s"] = seen - session.started
+    # The first byte (entering the alternate screen) splits start-up from the first render.
+    result["first_byte_s"] = session.chunks[0][0] - session.started
     if program == "newsboat":  # from the feed list into the first feed's headlines
         session.wait_quiet(quiet)
         pressed = session.press(ENTER)
@@ -221,6 +223,7 @@ def summarise(m: Metrics) -> dict[str, float | None]:
     settled = m.get("j_settled_ms")
     return {
         "first screen (s)": get("first_screen_s"),
+        "first byte written (s)": get("first_byte_s"),
         "headline list shown (s)": get("headlines_after_enter_s") or get("first_screen_s"),
         "key latency median (ms)": statistics.median(latency)
         if isinstance(latency, list)
