@@ -95,10 +95,21 @@ class CursorList(ScrollView, can_focus=True, inherit_bindings=False):
     def scroll_cursor_visible(self) -> None:
         top = self.scroll_offset.y
         height = self.page_height
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+        cursor = self._cursor
+        if top <= cursor < top + height:
+            return
+        # Stepping just past an edge scrolls half a page: a terminal has no cheap way to
+        # scroll one region, so each scroll repaints the whole list; this way most moves
+        # repaint two rows. A jump puts the cursor in the middle.
+        half = max(1, height // 2)
+        if cursor == top + height:
+            new_top = top + half
+        elif cursor == top - 1:
+            new_top = top - half
+        else:
+            new_top = cursor - height // 2
+        new_top = max(0, min(new_top, self._row_count - height))
+        self.scroll_to(y=new_top, animate=False, immediate=True)
 
     def on_resize(self) -> None:
         if self._row_count:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.strip import Strip
 
 from tuinews.store import Headline
@@ -51,6 +52,8 @@ class HeadlineList(CursorList):
         self._rows: dict[int, Headline] = {}
         self._pending: set[int] = set()
         self.fetched_rows = 0  # rows received from the store since start (tests watch it)
+        # Drawn rows, so scrolling back and forth does not lay out the same text again.
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
 
     # -- data in ----------------------------------------------------------------------
     def load(
@@ -120,6 +123,15 @@ class HeadlineList(CursorList):
             self._want(index)
             style = self.get_component_rich_style("headline-list--loading")
             return Strip([], 0).extend_cell_length(width, style) if width else Strip.blank(0)
+        key = (row, selected, self.has_focus, width, self.app.theme)
+        cached = self._strips.get(key)
+        if cached is not None:
+            return cached
+        strip = self._render_headline(row, width, selected)
+        self._strips[key] = strip
+        return strip
+
+    def _render_headline(self, row: Headline, width: int, selected: bool) -> Strip:
         text = self.row_text(row, width)
         fill = None
         if selected:
