@@ -124,6 +124,9 @@ class MainScreen(MainCore):
 
     # -- reading ----------------------------------------------------------------------
     def action_space(self) -> None:
+        if self.layout_mode == "narrow" and self.narrow_pane != "reader":
+            self.action_open()  # one pane at a time: Space first shows the article
+            return
         reader = self.reader
         if reader.pk is not None and not reader.at_end:
             reader.scroll_lines(max(1, reader.page_height - 1))

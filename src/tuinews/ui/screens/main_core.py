@@ -142,7 +142,7 @@ class MainCore(Screen[None]):
         # one count, one window of headlines, the feed list.
         try:
             self.store = Store.open(self.ctx.store_path)
-            self.store.sync_feeds(self.ctx.subscriptions)
+            self._sync_feeds_if_needed(self.store)
         except TuinewsError as error:
             self.app.exit(return_code=1, message=f"tuinews: {error}")
             return
@@ -155,6 +155,21 @@ class MainCore(Screen[None]):
         self.headlines.focus()
         if self._should_refresh_on_start():
             self.call_after_refresh(self.start_refresh, None)
+
+    def _sync_feeds_if_needed(self, store: Store) -> None:
+        """Mirror the subscriptions in the store, but only when they differ: a write at
+        start could wait on another process's refresh (busy timeout) before the first
+        screen."""
+        known = {feed.url: (feed.title, feed.tags) for feed in store.feeds()}
+        for sub in self.ctx.subscriptions:
+            mirrored = known.get(sub.url)
+            if (
+                mirrored is None
+                or (sub.title and sub.title != mirrored[0])
+                or (sub.tags != mirrored[1])
+            ):
+                store.sync_feeds(self.ctx.subscriptions)
+                return
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -349,11 +364,6 @@ class MainCore(Screen[None]):
     @on(WindowLoaded)
     def _on_window_loaded(self, message: WindowLoaded) -> None:
         self.headlines.add_rows(message.generation, message.start, message.rows)
-        if self._pending_jump is not None and message.generation == self.generation:
-            index, self._pending_jump = self._pending_jump, None
-            self.headlines.move_cursor(index)
-
-    _pending_jump: int | None = None
 
     # -- sidebar ----------------------------------------------------------------------
     def _load_feeds(self) -> FeedsLoaded:
