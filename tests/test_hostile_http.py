@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer, Handler, Redirect, Reset, rss, static
-from hostile import assert_clean_terminal_output, hostile_rss
+from hostile import assert_clean_terminal_output, forbidden_sequences, hostile_rss
 
 TUINEWS = Path(sys.executable).parent / "tuinews"
 MAX_BYTES = 2 * 1024 * 1024
@@ -246,3 +246,61 @@ def test_list_of_a_hostile_url_is_one_line(
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert url in done.stderr and words in done.stderr
     assert "good 3 v0" in done.stdout  # the other source is still listed
+
+
+async def test_the_reader_refreshing_hostile_servers_goes_on(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """The same servers met by the TUI's own refresh (Pilot): it keeps running, shows the
+    good feeds, records one error line per bad one, and puts no control on screen."""
+    from test_ui_support import settle
+    from tuinews.config import Config, RefreshSettings
+    from tuinews.model import Subscription
+    from tuinews.store import Store
+    from tuinews.ui.app import create_app
+    from tuinews.ui.context import AppContext
+
+    server.route("/loop-a", Redirect(server.url("/loop-b")))
+    server.route("/loop-b", Redirect(server.url("/loop-a")))
+    urls = {
+        "good": server.route("/good", static(GOOD)),
+        "hostile-text": server.route("/hostile", static(hostile_rss())),
+        "gzip-bomb": server.route("/bomb", Bomb(64 * 1024 * 1024)),
+        "huge": server.route("/huge", CountingStream(200 * 1024 * 1024)),
+        "trickle": server.route("/trickle", Trickle(GOOD)),
+        "reset": server.route("/reset", Reset(partial=GOOD[:200], declared=len(GOOD) * 10)),
+        "html": server.route("/html", static(HTML_PAGE)),
+        "binary": server.route("/binary", static(BINARY)),
+        "empty": server.route("/empty", static(b"")),
+        "loop": server.url("/loop-a"),
+    }
+    subs = [Subscription(url, title) for title, url in urls.items()]
+    settings = RefreshSettings(timeout=TIMEOUT_S, connect_timeout=2, max_bytes=MAX_BYTES)
+    ctx = AppContext(
+        config=Config(feeds=tuple(subs), refresh=settings),
+        config_path=tmp_path / "config.toml",
+        store_path=tmp_path / "store.db",
+        subscriptions=subs,
+        refresh_on_start=True,
+    )
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, 0.2)
+        for _ in range(40):  # the trickle ends at its deadline; nothing else waits
+            with Store.open(ctx.store_path) as store:
+                infos = {info.title: info for info in store.feeds()}
+            if all(info.last_refresh or info.last_error for info in infos.values()):
+                break
+            await pilot.pause(0.25)
+        await settle(pilot)
+        assert app.is_running
+        strips = app.screen._compositor.render_strips()
+        screen = "\n".join("".join(segment.text for segment in strip) for strip in strips)
+    assert "good 3 v0" in screen
+    assert not forbidden_sequences(screen.encode())
+    assert "\x1b" not in screen
+    for title in ("good", "hostile-text"):
+        assert infos[title].total == 3 and infos[title].last_error is None
+    for title in ("gzip-bomb", "huge", "trickle", "reset", "html", "binary", "empty", "loop"):
+        error = infos[title].last_error
+        assert error and "\n" not in error, (title, error)
