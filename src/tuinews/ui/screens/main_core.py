@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar
+from textual.widgets import Footer
 
 from tuinews.errors import TuinewsError
 from tuinews.store import FeedInfo, Headline, Store, View
@@ -43,6 +43,8 @@ from tuinews.ui.widgets.reader import ReaderPane
 from tuinews.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from textual.widgets import ProgressBar
+
     from tuinews.ui.app import NewsApp
 
 P = ParamSpec("P")
@@ -130,13 +132,11 @@ class MainCore(Screen[None]):
                     yield ReaderPane(id="reader")
         with Horizontal(id="status-bar"):
             yield StatusLine(id="status")
-            yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
         yield Footer()
 
     # -- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.query_one("#sidebar").border_title = "Feeds"
-        self.query_one(ProgressBar).display = False
         self._apply_layout(self.size.width, self.size.height)
         # The first screen comes straight from the store, before any network request:
         # one count, one window of headlines, the feed list.
@@ -512,11 +512,22 @@ class MainCore(Screen[None]):
             self.status.say("No feeds to refresh: press a to add one.")
             return
         self.refreshing = True
-        bar = self.query_one(ProgressBar)
+        bar = self._progress_bar()
         bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
         bar.display = True
         self.status.say("Refreshing…")
         self._refresh_worker(only)
+
+    def _progress_bar(self) -> ProgressBar:
+        """The refresh progress bar, mounted on first use (not needed for the first screen)."""
+        from textual.widgets import ProgressBar
+
+        bars = self.query(ProgressBar)
+        if bars:
+            return bars.first()
+        bar = ProgressBar(id="progress", show_eta=False, show_percentage=False)
+        self.query_one("#status-bar").mount(bar)
+        return bar
 
     @work(exclusive=True, group="refresh", description="refresh feeds")
     async def _refresh_worker(self, only: list[str] | None) -> None:
@@ -547,7 +558,7 @@ class MainCore(Screen[None]):
 
     @on(RefreshProgress)
     def _on_refresh_progress(self, message: RefreshProgress) -> None:
-        bar = self.query_one(ProgressBar)
+        bar = self._progress_bar()
         bar.update(total=message.total, progress=message.done)
         self.status.say(f"Refreshing {message.done}/{message.total}")
         # New articles appear as they arrive, at most once a second, cursor kept.
@@ -560,7 +571,7 @@ class MainCore(Screen[None]):
     @on(RefreshDone)
     def _on_refresh_done(self, message: RefreshDone) -> None:
         self.refreshing = False
-        self.query_one(ProgressBar).display = False
+        self._progress_bar().display = False
         if message.error is not None:
             self.status.say(f"Refresh failed: {message.error}", error=True)
         else:
