@@ -1,4 +1,5 @@
-"""dates: the hand-written RFC 822 reader agrees with the standard library on any date."""
+"""dates: the hand-written RFC 822 reader agrees with the standard library on any date;
+absurd dates (invalid fields, years ahead) are unknown rather than pinned to the top."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +24,16 @@ def test_rfc822_dates_match_the_standard_library(moment: datetime, offset: int) 
     aware = moment.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset)))
     text = format_datetime(aware)
     parsed = parse_date(text)
-    assert parsed == parsedate_to_datetime(text)
+    expected = parsedate_to_datetime(text)
+    if expected > _a_year_from_now():
+        assert parsed is None
+        return
+    assert parsed == expected
     assert parsed is not None and parsed.tzinfo is UTC
+
+
+def _a_year_from_now() -> datetime:
+    return datetime.now(UTC) + timedelta(days=365)
 
 
 def test_named_zones_and_repeated_offsets() -> None:
@@ -54,4 +64,46 @@ def test_the_canonical_fast_path_reads_like_the_general_reader(
     text = f"Wed, {day:02d} {month} {year:04d} {clock[0]:02d}:{clock[1]:02d}:{clock[2]:02d} {zone}"
     fast = _reading(dates._canonical_rfc822, text)
     assert fast == _reading(dates._rfc822, text)
-    assert parse_date(text) == (fast if isinstance(fast, datetime) else None)
+    believable = isinstance(fast, datetime) and fast <= _a_year_from_now()
+    assert parse_date(text) == (fast if believable else None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "99999999999999999999",
+        "9999-99-99",
+        "2024-13-01",
+        "2024-02-30T10:00:00Z",
+        "20241301",
+        "0000-01-01",
+        "Wed, 01 May 0000 12:00:00 +0000",
+        "Mon, 32 Jan 2024 10:00:00 GMT",
+        "Fri, 2006/13/15 08:19:53 EDT",
+        "Fri, 31 Dec 9999 23:59:59 +0000",
+        "9999-12-31T23:59:59Z",
+    ],
+)
+def test_absurd_dates_are_unknown_instead_of_rolled_over(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_dates_years_ahead_are_unknown_but_near_future_ones_are_kept() -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    soon = now + timedelta(days=30)  # a wrong clock or a scheduled post: kept as given
+    assert parse_date(soon.isoformat()) == soon
+    assert parse_date(format_datetime(soon)) == soon
+    far = now + timedelta(days=400)
+    assert parse_date(far.isoformat()) is None
+    assert parse_date(format_datetime(far)) is None
+    assert parse_date(f"{now.year + 5}-01-01") is None
+
+
+def test_iso_dates_in_basic_form_and_partial_dates_keep_their_fields() -> None:
+    assert parse_date("20240501") == datetime(2024, 5, 1, tzinfo=UTC)
+    assert parse_date("20240501T1200Z") == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert parse_date("2024-05") == datetime(2024, 5, 1, tzinfo=UTC)
+    assert parse_date("2024") == datetime(2024, 1, 1, tzinfo=UTC)
+    assert parse_date("Fri, 2006/09/15 08:19:53 EDT") == datetime(
+        2006, 9, 15, 12, 19, 53, tzinfo=UTC
+    )

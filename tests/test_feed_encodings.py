@@ -72,3 +72,36 @@ def test_byte_order_marks(codec: str) -> None:
 def test_json_feed_in_utf16() -> None:
     data = '{"version": "https://jsonfeed.org/version/1.1", "title": "Ünï", "items": []}'
     assert parse_feed(data.encode("utf-16"), URL).title == "Ünï"
+
+
+@pytest.mark.parametrize(
+    ("declaration", "text"),
+    [
+        ("Shift_JIS", "ニュース速報"),
+        ("EUC-JP", "いしなお日記"),
+        ("GB2312", "投资资讯网"),
+        ("EUC-KR", "오늘의 뉴스"),
+        ("Shift_JIS", "Café crème, naïve résumé"),
+        ("Big5", "Привет мир"),
+    ],
+)
+def test_declared_cjk_but_really_utf8(declaration: str, text: str) -> None:
+    feed = parse_feed(rss(text, text, declaration).encode("utf-8"), URL)
+    assert feed.title == text
+    assert feed.articles[0].title == text
+
+
+@pytest.mark.parametrize(
+    ("codec", "declaration", "text"),
+    [
+        ("gb2312", "GB2312", "图片"),  # valid UTF-8 too: "ͼƬ"
+        ("gb2312", "GB2312", "19.2一枚"),  # valid UTF-8 too: "19.2һö"
+        ("euc-jp", "EUC-JP", "// 標"),  # valid UTF-8 too: "// ɸ"
+    ],
+)
+def test_short_legacy_text_that_is_also_valid_utf8_keeps_its_declaration(
+    codec: str, declaration: str, text: str
+) -> None:
+    data = rss(text, text, declaration).encode(codec)
+    data.decode("utf-8")  # the premise: these bytes validate as UTF-8 as well
+    assert parse_feed(data, URL).articles[0].title == text

@@ -390,3 +390,29 @@ def test_escape_sequences_never_survive() -> None:
     article = feed.articles[0]
     for value in (feed.title, article.title, article.summary, article.content):
         assert "\x1b" not in value and "\x9b" not in value and "\u202e" not in value
+
+
+@pytest.mark.parametrize(
+    "control", ["&#7;", "&#27;", "&#x1B;", "&#0000031;", "\x07", "\x1b", "\x00"]
+)
+def test_one_control_character_keeps_every_other_body_intact(control: str) -> None:
+    body = (
+        "&lt;p&gt;Read &lt;a href='https://x.example/a?b=1&amp;amp;c=2'&gt;this&lt;/a&gt;&lt;/p&gt;"
+    )
+    feed = parse(
+        f"<rss><channel><title>News{control}</title><item><title>one{control}</title>"
+        f"<description>{body}</description></item><item><title>two</title>"
+        f"<description>{body}</description></item></channel></rss>"
+    )
+    assert feed.title == "News"
+    assert [article.title for article in feed.articles] == ["one", "two"]
+    for article in feed.articles:
+        assert article.content == "<p>Read <a href='https://x.example/a?b=1&amp;c=2'>this</a></p>"
+
+
+def test_tab_newline_and_ordinary_references_are_kept() -> None:
+    feed = parse(
+        "<rss><channel><item><title>a&#9;b&#x41;&#10;&#233;</title></item></channel></rss>"
+    )
+    assert feed.articles[0].title.startswith("a")
+    assert "A" in feed.articles[0].title and "é" in feed.articles[0].title

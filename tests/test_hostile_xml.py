@@ -166,16 +166,7 @@ def test_truncated_xml_keeps_what_arrived_or_fails_in_one_line() -> None:
         ("iso-8859-1", "utf-8"),
         ("utf-8", "latin-1"),
         ("utf-16", "utf-8"),
-        pytest.param(
-            "shift_jis",
-            "utf-8",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="sources/encoding: bytes that are valid UTF-8 but declared as a "
-                "multi-byte legacy charset are decoded with the declaration (mojibake); "
-                "prefer UTF-8 when the bytes validate as UTF-8 and hold non-ASCII",
-            ),
-        ),
+        ("shift_jis", "utf-8"),
     ],
 )
 def test_declared_encoding_that_disagrees_with_the_bytes(declared: str, actual: str) -> None:
@@ -339,12 +330,6 @@ def test_invalid_json_feed_is_one_line_or_a_safe_feed(document: bytes, tmp_path:
     assert len(done.stderr.splitlines()) <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources (parser): one control-character reference such as &#27; anywhere in an "
-    "RSS document sends it to the recovering path, which drops every '<' and '&' of the "
-    "escaped HTML bodies (markup and links lost); strip XML-illegal references/bytes first",
-)
 def test_one_control_reference_does_not_strip_every_body() -> None:
     body = escape("<p>Hello <a href='https://x.example/'>link</a> &amp; more</p>")
     data = rss_with(

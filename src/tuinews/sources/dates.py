@@ -5,11 +5,19 @@ nearly every real feed at a few microseconds each; `email.utils` catches the res
 RFC 822 family; feedparser's date handlers (imported lazily, only for odd strings) know
 the historical oddities (Korean, Greek, Hungarian, asctime, W3C-DTF variants).
 Nothing here raises: garbage and out-of-range values become None.
+
+Absurd dates become None too, because a feed's date decides where its article sorts:
+a component out of range (month 13, day 30 of February, year 0) is never rolled over
+into a neighbouring date, and a date more than a year after now is treated as
+unknown (the store then sorts the article by when it was first seen) instead of
+pinning the article above everything else.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
@@ -54,6 +62,21 @@ _ISO_SPACE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?
 _ISO_ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)\Z", re.IGNORECASE)
 # Longer strings are not dates; don't let a hostile one feed the slow fallbacks.
 _MAX_DATE_LENGTH = 100
+# Dates further ahead than this are typos or tricks; clocks disagree by hours, not years.
+_MAX_AHEAD = timedelta(days=365)
+_LIMIT_REFRESH_SECONDS = 60.0
+_future_limit = datetime.min.replace(tzinfo=UTC)
+_future_limit_until = 0.0
+
+
+def _latest_believable() -> datetime:
+    """Now plus `_MAX_AHEAD`, recomputed once a minute (parse_date runs per article)."""
+    global _future_limit, _future_limit_until
+    now = time.monotonic()
+    if now >= _future_limit_until:
+        _future_limit = datetime.now(UTC) + _MAX_AHEAD
+        _future_limit_until = now + _LIMIT_REFRESH_SECONDS
+    return _future_limit
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -71,9 +94,12 @@ def parse_date(value: str | None) -> datetime | None:
             or _email(text)
             or _feedparser(text)
         )
-        return parsed.astimezone(UTC) if parsed is not None else None
+        if parsed is None:
+            return None
+        parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError, TypeError):
         return None
+    return parsed if parsed <= _latest_believable() else None
 
 
 def _canonical_rfc822(text: str) -> datetime | None:
@@ -135,7 +161,8 @@ def _zone(zone: str) -> tzinfo | None:
 
 
 def _iso(text: str) -> datetime | None:
-    if len(text) < 10 or not text[:4].isdigit() or text[4] != "-":
+    # Extended ("2024-05-01") or basic ("20240501T1200Z") form.
+    if len(text) < 8 or not text[:4].isdigit() or (text[4] != "-" and not text[:8].isdigit()):
         return None
     candidate = text
     spaced = _ISO_SPACE.match(text)
@@ -161,14 +188,31 @@ def _email(text: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _feedparser(text: str) -> datetime | None:
-    from feedparser.datetimes import _parse_date
+_handlers: list[Callable[[str], object]] | None = None
 
-    try:
-        parsed = _parse_date(text)
-    except Exception:  # feedparser's handlers raise assorted errors on garbage
-        return None
-    if parsed is None:
-        return None
-    year, month, day, hour, minute, second = parsed[:6]
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+def _feedparser_handlers() -> list[Callable[[str], object]]:
+    """feedparser's date handlers, minus its ISO 8601 one.
+
+    That handler rolls invalid fields over through mktime ("9999-99-99" is 9999-11-01,
+    "2024-13-01" is 2025-01-01), reads the time in the local zone, and drops the time of
+    basic-format dates; `_iso` and the W3C-DTF handler cover ISO dates correctly.
+    """
+    global _handlers
+    if _handlers is None:
+        from feedparser.datetimes import _date_handlers, _parse_date_iso8601
+
+        _handlers = [handler for handler in _date_handlers if handler is not _parse_date_iso8601]
+    return _handlers
+
+
+def _feedparser(text: str) -> datetime | None:
+    for handler in _feedparser_handlers():
+        try:
+            parsed = handler(text)
+        except Exception:  # feedparser's handlers raise assorted errors on garbage
+            continue
+        if isinstance(parsed, tuple | time.struct_time) and len(parsed) == 9:
+            year, month, day, hour, minute, second = parsed[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    return None

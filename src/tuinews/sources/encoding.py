@@ -2,8 +2,11 @@
 
 Order of evidence, as the best readers do it: byte-order mark, then the HTTP charset,
 then the XML declaration, then strict UTF-8, then a guess (charset-normalizer, falling
-back to windows-1252). A declared single-byte charset that disagrees with bytes forming
-valid multi-byte UTF-8 loses to UTF-8: servers and templates often lie, the bytes don't.
+back to windows-1252). A declared legacy charset (single- or multi-byte) that disagrees
+with bytes forming valid multi-byte UTF-8 loses to UTF-8: servers and templates often
+lie, the bytes don't. The exception is text that also decodes under the declared
+charset and whose UTF-8 reading is implausible (controls, unassigned or rarely used
+characters, letters of three scripts): short CJK text can happen to be valid UTF-8.
 XML documents leave here as UTF-8 bytes whose declaration says so, because libxml2
 would otherwise trust the (possibly wrong) declaration.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -33,6 +37,7 @@ _UTF8_DECL = b'<?xml version="1.0" encoding="utf-8"?>'
 # Shift_JIS as Microsoft's cp932.
 _SUPERSETS = {
     "latin_1": "cp1252",
+    "iso8859_1": "cp1252",
     "ascii": "cp1252",
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -88,6 +93,46 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+# Characters that legacy CJK bytes read as UTF-8 tend to produce, and real text rarely
+# holds: Latin Extended-B (but Vietnamese, Pinyin and Romanian letters), IPA and
+# modifier letters, Greek symbols and Coptic, historic and extended Cyrillic, Armenian,
+# and Syriac to N'Ko. (Combining accents U+0300-U+036F are common in NFD text.)
+_RARE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0180, 0x019F),
+    (0x01A2, 0x01AE),
+    (0x01B1, 0x01CC),
+    (0x01DD, 0x0217),
+    (0x021C, 0x02FF),
+    (0x0370, 0x0385),
+    (0x03CF, 0x03FF),
+    (0x0460, 0x058F),
+    (0x0700, 0x07FF),
+)
+_ODD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
+# Scripts that one language writes together count as one.
+_SCRIPT_FAMILY = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HALFWIDTH": "CJK", "FULLWIDTH": "CJK"}
+
+
+def _utf8_reading_is_implausible(data: bytes, declared: str) -> bool:
+    """Whether bytes valid both as UTF-8 and as `declared` are really `declared` text."""
+    try:
+        data.decode(declared)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    scripts: set[str] = set()
+    for char in set(_NON_ASCII_TEXT.findall(data.decode("utf-8"))):
+        code = ord(char)
+        if any(low <= code <= high for low, high in _RARE_RANGES):
+            return True
+        category = unicodedata.category(char)
+        if category in _ODD_CATEGORIES:
+            return True
+        if category[0] == "L":
+            script = unicodedata.name(char, "?").split(" ", 1)[0]
+            scripts.add(_SCRIPT_FAMILY.get(script, script))
+    return len(scripts) >= 3
+
+
 def _guess(data: bytes) -> str:
     """Best guess for undeclared non-UTF-8 bytes."""
     from charset_normalizer import from_bytes
@@ -113,8 +158,8 @@ def resolve_encoding(data: bytes, content_type: str | None = None) -> tuple[byte
     if declared in {"utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"}:
         # A UTF-16 label on bytes with no mark and ASCII '<': the label is wrong.
         declared = None
-    if declared is not None and declared not in _MULTIBYTE:
-        if data.isascii() or not _is_utf8(data):
+    if declared is not None and declared != "utf_8":
+        if data.isascii() or not _is_utf8(data) or _utf8_reading_is_implausible(data, declared):
             return data, declared
         return data, "utf_8"
     if declared == "utf_8" or declared is None:

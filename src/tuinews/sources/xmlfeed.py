@@ -114,13 +114,28 @@ _SURROGATE_REFERENCE = re.compile(
 )
 
 
-# Either kind of reference needing a fix, found in one scan: most documents have none.
-_NEEDS_FIXING = re.compile(_NAMED_REFERENCE.pattern + b"|" + _SURROGATE_REFERENCE.pattern)
+# C0 controls other than tab, LF and CR are not XML characters, raw or as references.
+# One of them anywhere makes the strict parse fail, and the recovering parse then loses
+# every '<' and '&' of escaped HTML bodies: they are dropped before parsing instead.
+_ILLEGAL_CONTROL = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+    rb"|&#0*(?:[0-8]|1[124-9]|2[0-9]|3[01]);"
+    rb"|&#[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]);"
+)
+
+
+# Any of these needing a fix, found in one scan: most documents have none.
+_NEEDS_FIXING = re.compile(
+    b"|".join((_ILLEGAL_CONTROL.pattern, _NAMED_REFERENCE.pattern, _SURROGATE_REFERENCE.pattern))
+)
 
 
 def _fix_named_references(document: bytes) -> bytes:
+    """The document with references libxml2 rejects replaced, otherwise byte-identical."""
     if _NEEDS_FIXING.search(document) is None:
         return document
+    # Raw control bytes never occur inside UTF-8 multi-byte sequences: safe to drop.
+    document = _ILLEGAL_CONTROL.sub(b"", document)
     if b"&#" in document and _SURROGATE_REFERENCE.search(document) is not None:
         document = _SURROGATE_REFERENCE.sub(b"&#xFFFD;", document)
     if _NAMED_REFERENCE.search(document) is None:
