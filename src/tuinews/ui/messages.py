@@ -114,3 +114,11 @@ class ReaderWidthChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ReaderWidthChanged)
+
+
+class PaneClicked(Message):
+    """A pane was clicked: it becomes the active pane."""
+
+    def __init__(self, pane: object) -> None:
+        super().__init__()
+        self.pane = pane

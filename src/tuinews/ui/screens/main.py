@@ -99,7 +99,7 @@ class MainScreen(MainCore):
         self.sidebar_wanted[mode] = not self.sidebar_wanted[mode]
         self._apply_layout(self.size.width, self.size.height)
         if self.sidebar_wanted[mode]:
-            self.sidebar.focus()
+            self.activate("sidebar")
 
     def action_back(self) -> None:
         self._go_back()
@@ -114,7 +114,7 @@ class MainScreen(MainCore):
             self.show_pane("list")
             return True
         if self.focused_pane == "reader":
-            self.headlines.focus()
+            self.activate("list")
             return True
         if self.search is not None:
             self.search = None

@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from tuinews.errors import TuinewsError
 from tuinews.store import FeedInfo, Headline, Store, View
@@ -28,6 +27,7 @@ from tuinews.ui.messages import (
     ArticleReady,
     FeedsLoaded,
     HeadlineHighlighted,
+    PaneClicked,
     ReaderWidthChanged,
     RefreshDone,
     RefreshProgress,
@@ -39,6 +39,7 @@ from tuinews.ui.messages import (
 )
 from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
 from tuinews.ui.widgets.headline_list import HeadlineList
+from tuinews.ui.widgets.key_footer import KeyFooter
 from tuinews.ui.widgets.reader import ReaderPane
 from tuinews.ui.widgets.status_line import StatusLine
 
@@ -92,6 +93,7 @@ class MainCore(Screen[None]):
             "narrow": False,
         }
         self.narrow_pane: Pane = "list"
+        self.active_pane: Pane = "list"
         self.feeds_by_id: dict[int, FeedInfo] = {}
         self.undo_pks: list[int] = []
         self.refreshing = False
@@ -132,7 +134,7 @@ class MainCore(Screen[None]):
                     yield ReaderPane(id="reader")
         with Horizontal(id="status-bar"):
             yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     # -- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -152,7 +154,7 @@ class MainCore(Screen[None]):
         )
         if self.ctx.hint:
             self.status.say(self.ctx.hint)
-        self.headlines.focus()
+        self.activate("list")
         if self._should_refresh_on_start():
             self.call_after_refresh(self.start_refresh, None)
 
@@ -207,16 +209,14 @@ class MainCore(Screen[None]):
             self.query_one("#main").display = pane != "sidebar"
             list_box.display = pane == "list"
             reader_box.display = pane == "reader"
-            focus = {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}
-            if self.focused is not focus[pane]:
-                focus[pane].focus()
+            self.activate(pane)
         else:
             self.query_one("#main").display = True
             sidebar.display = self.sidebar_wanted[mode]
             list_box.display = True
             reader_box.display = True
-            if self.focused is self.sidebar and not sidebar.display:
-                self.headlines.focus()
+            if self.active_pane == "sidebar" and not sidebar.display:
+                self.activate("list")
 
     def show_pane(self, pane: Pane) -> None:
         """Move to a pane: in narrow mode that pane fills the screen."""
@@ -226,7 +226,7 @@ class MainCore(Screen[None]):
         elif pane == "sidebar" and not self.sidebar_wanted[self.layout_mode]:
             self.sidebar_wanted[self.layout_mode] = True
             self._apply_layout(self.size.width, self.size.height)
-        {"sidebar": self.sidebar, "list": self.headlines, "reader": self.reader}[pane].focus()
+        self.activate(pane)
         if pane == "reader":
             self._user_chose = True
             # After the layout: the reader renders at the width it is shown at.
@@ -242,11 +242,24 @@ class MainCore(Screen[None]):
 
     @property
     def focused_pane(self) -> Pane:
-        if self.focused is self.sidebar:
-            return "sidebar"
-        if self.focused is self.reader:
-            return "reader"
-        return "list"
+        """The pane the keys go to (tracked here, not with Textual focus: see CursorList)."""
+        return self.active_pane
+
+    def activate(self, pane: Pane) -> None:
+        self.active_pane = pane
+        self.sidebar.set_active(pane == "sidebar")
+        self.headlines.set_active(pane == "list")
+        self.reader.set_active(pane == "reader")
+
+    @on(PaneClicked)
+    def _on_pane_clicked(self, message: PaneClicked) -> None:
+        for pane, widget in (
+            ("sidebar", self.sidebar),
+            ("list", self.headlines),
+            ("reader", self.reader),
+        ):
+            if message.pane is widget:
+                self.activate(pane)  # type: ignore[arg-type]
 
     # -- views ------------------------------------------------------------------------
     def _effective_view(self) -> View:

@@ -7,12 +7,16 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tuinews.ui.messages import PaneClicked
 
-class CursorList(ScrollView, can_focus=True, inherit_bindings=False):
+
+class CursorList(ScrollView, can_focus=False, inherit_bindings=False):
     """Base for the sidebar and the headline list.
 
     Subclasses implement `render_row`. Keys are bound on the screen (one keymap-able
-    place), so this widget inherits no scrolling bindings.
+    place), so this widget inherits no scrolling bindings. The lists never take Textual
+    focus: moving focus repaints the whole screen (the screen's `focused` reactive), so
+    the screen tracks the active pane itself and only the cursor row changes colour.
     """
 
     DEFAULT_CSS = """
@@ -27,6 +31,7 @@ class CursorList(ScrollView, can_focus=True, inherit_bindings=False):
         super().__init__(id=id, classes=classes)
         self._row_count = 0
         self._cursor = 0
+        self.active = False  # the pane the keys go to (drawn with the bright cursor)
 
     @property
     def row_count(self) -> int:
@@ -116,12 +121,11 @@ class CursorList(ScrollView, can_focus=True, inherit_bindings=False):
             self.set_row_count(self._row_count)
             self.scroll_cursor_visible()
 
-    def on_focus(self) -> None:
-        self.refresh_row(self._cursor)
-
-    def on_blur(self) -> None:
-        self.refresh_row(self._cursor)
+    def set_active(self, active: bool) -> None:
+        if active != self.active:
+            self.active = active
+            self.refresh_row(self._cursor)
 
     def on_click(self, event: events.Click) -> None:
-        self.focus()
+        self.post_message(PaneClicked(self))
         self.move_cursor(self.scroll_offset.y + event.y)

@@ -32,6 +32,7 @@ class SidebarEntry:
 class FeedSidebar(CursorList):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "feed-sidebar--cursor",
+        "feed-sidebar--cursor-active",
         "feed-sidebar--tag",
         "feed-sidebar--count",
         "feed-sidebar--failed",
@@ -39,7 +40,7 @@ class FeedSidebar(CursorList):
 
     DEFAULT_CSS = """
     FeedSidebar > .feed-sidebar--cursor { background: $block-cursor-blurred-background; }
-    FeedSidebar:focus > .feed-sidebar--cursor {
+    FeedSidebar > .feed-sidebar--cursor-active {
         background: $block-cursor-background; color: $block-cursor-foreground;
     }
     FeedSidebar > .feed-sidebar--tag { text-style: bold; color: $text-accent; }
@@ -153,7 +154,9 @@ class FeedSidebar(CursorList):
         text.append(number, count_style)
         fill = None
         if selected:
-            fill = self.get_component_rich_style("feed-sidebar--cursor")
+            fill = self.get_component_rich_style(
+                "feed-sidebar--cursor-active" if self.active else "feed-sidebar--cursor"
+            )
             text.stylize(fill)
         strip = Strip(list(text.render(self.app.console)), text.cell_len)
         return strip.extend_cell_length(width, fill).crop(0, width)

@@ -29,6 +29,7 @@ class HeadlineList(CursorList):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "headline-list--cursor",
+        "headline-list--cursor-active",
         "headline-list--unread",
         "headline-list--meta",
         "headline-list--star",
@@ -37,7 +38,7 @@ class HeadlineList(CursorList):
 
     DEFAULT_CSS = """
     HeadlineList > .headline-list--cursor { background: $block-cursor-blurred-background; }
-    HeadlineList:focus > .headline-list--cursor {
+    HeadlineList > .headline-list--cursor-active {
         background: $block-cursor-background; color: $block-cursor-foreground;
     }
     HeadlineList > .headline-list--unread { text-style: bold; }
@@ -123,7 +124,7 @@ class HeadlineList(CursorList):
             self._want(index)
             style = self.get_component_rich_style("headline-list--loading")
             return Strip([], 0).extend_cell_length(width, style) if width else Strip.blank(0)
-        key = (row, selected, self.has_focus, width, self.app.theme)
+        key = (row, selected, self.active, width, self.app.theme)
         cached = self._strips.get(key)
         if cached is not None:
             return cached
@@ -135,7 +136,9 @@ class HeadlineList(CursorList):
         text = self.row_text(row, width)
         fill = None
         if selected:
-            fill = self.get_component_rich_style("headline-list--cursor")
+            fill = self.get_component_rich_style(
+                "headline-list--cursor-active" if self.active else "headline-list--cursor"
+            )
             text.stylize(fill)
         strip = Strip(list(text.render(self.app.console)), text.cell_len)
         return strip.extend_cell_length(width, fill).crop(0, width)
