@@ -64,19 +64,20 @@ _ISO_ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)\Z", re.IGNORECASE)
 _MAX_DATE_LENGTH = 100
 # Dates further ahead than this are typos or tricks; clocks disagree by hours, not years.
 _MAX_AHEAD = timedelta(days=365)
-_LIMIT_REFRESH_SECONDS = 60.0
 _future_limit = datetime.min.replace(tzinfo=UTC)
-_future_limit_until = 0.0
 
 
-def _latest_believable() -> datetime:
-    """Now plus `_MAX_AHEAD`, recomputed once a minute (parse_date runs per article)."""
-    global _future_limit, _future_limit_until
-    now = time.monotonic()
-    if now >= _future_limit_until:
-        _future_limit = datetime.now(UTC) + _MAX_AHEAD
-        _future_limit_until = now + _LIMIT_REFRESH_SECONDS
-    return _future_limit
+def _is_believable(parsed: datetime) -> bool:
+    """Not more than `_MAX_AHEAD` after now.
+
+    The limit only grows with time, so a date under the last one computed passes with
+    one comparison; parse_date runs once per article.
+    """
+    global _future_limit
+    if parsed <= _future_limit:
+        return True
+    _future_limit = datetime.now(UTC) + _MAX_AHEAD
+    return parsed <= _future_limit
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -99,7 +100,7 @@ def parse_date(value: str | None) -> datetime | None:
         parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError, TypeError):
         return None
-    return parsed if parsed <= _latest_believable() else None
+    return parsed if _is_believable(parsed) else None
 
 
 def _canonical_rfc822(text: str) -> datetime | None:
