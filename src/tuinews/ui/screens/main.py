@@ -9,12 +9,13 @@ from textual import work
 from tuinews.store import View
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.messages import Status
-from tuinews.ui.screens.main_core import Filter, MainCore, reported
+from tuinews.ui.screens.main_core import Filter, reported
+from tuinews.ui.screens.main_refresh import RefreshingScreen
 
 FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 
 
-class MainScreen(MainCore):
+class MainScreen(RefreshingScreen):
     """Sidebar, headline list and reader; what each key does."""
 
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]

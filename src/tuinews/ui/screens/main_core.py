@@ -1,17 +1,17 @@
-"""The main screen's core: sidebar, headline list and reader, and the workers that feed them.
+"""The main screen's core: layout, panes, views and their windows, the sidebar.
 
-Widgets only draw and post messages; every store, render and refresh call runs here in
-a worker and comes back as a message.
+The screen is built in layers, each a subclass of the one before: this core, the reading
+layer (`main_reader`), refreshing (`main_refresh`) and the keys (`main`). Widgets only draw
+and post messages; every store, render and refresh call runs in a worker and comes back
+as a message.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec
+from typing import TYPE_CHECKING, Literal, ParamSpec
 
 from rich.text import Text
 from textual import on, work
@@ -24,13 +24,8 @@ from tuinews.errors import TuinewsError
 from tuinews.store import FeedInfo, Headline, Store, View
 from tuinews.ui.context import AppContext
 from tuinews.ui.messages import (
-    ArticleReady,
     FeedsLoaded,
-    HeadlineHighlighted,
     PaneClicked,
-    ReaderWidthChanged,
-    RefreshDone,
-    RefreshProgress,
     SidebarHighlighted,
     Status,
     ViewLoaded,
@@ -44,8 +39,6 @@ from tuinews.ui.widgets.reader import ReaderPane
 from tuinews.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from textual.widgets import ProgressBar
-
     from tuinews.ui.app import NewsApp
 
 P = ParamSpec("P")
@@ -53,7 +46,6 @@ Filter = Literal["all", "unread", "starred"]
 LayoutMode = Literal["wide", "medium", "narrow"]
 Pane = Literal["sidebar", "list", "reader"]
 
-SCAN_PAGES = 50  # store pages scanned when looking for the next unread article
 REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
 FIND_LIMIT = 10_000  # rows scanned to find a selected article again after a refresh
 
@@ -155,8 +147,6 @@ class MainCore(Screen[None]):
         if self.ctx.hint:
             self.status.say(self.ctx.hint)
         self.activate("list")
-        if self._should_refresh_on_start():
-            self.call_after_refresh(self.start_refresh, None)
 
     def _sync_feeds_if_needed(self, store: Store) -> None:
         """Mirror the subscriptions in the store, but only when they differ: a write at
@@ -176,15 +166,6 @@ class MainCore(Screen[None]):
     def on_unmount(self) -> None:
         if self.store is not None:
             self.store.close()
-
-    def _should_refresh_on_start(self) -> bool:
-        if self.ctx.refresh_on_start is not None:
-            return self.ctx.refresh_on_start
-        if not self.ctx.subscriptions or self.store is None:
-            return False
-        last = self.store.last_refresh_time()
-        interval = timedelta(minutes=self.ctx.config.refresh.interval_minutes)
-        return last is None or datetime.now(UTC) - last > interval
 
     # -- layout -----------------------------------------------------------------------
     def on_resize(self) -> None:
@@ -430,266 +411,16 @@ class MainCore(Screen[None]):
         self.view = self._effective_view()
         self._fetch_view(self.generation, self.view, None)
 
-    # -- reader -----------------------------------------------------------------------
-    @on(HeadlineHighlighted)
-    def _on_headline_highlighted(self, message: HeadlineHighlighted) -> None:
-        # Render when the cursor rests, so a burst of j presses renders one article.
-        if message.by_user:
-            self._user_chose = True
-        if self._rest_timer is not None:
-            self._rest_timer.stop()
-        self._rest_timer = self.set_timer(REST_DELAY, self._show_current_now)
-
-    def _show_current_now(self) -> None:
-        if not self.query_one("#reader-box").display:
-            return  # one pane at a time: rendered when the reader is shown
-        headline = self.headlines.current
-        if headline is None:
-            if self.headlines.row_count == 0:
-                self.reader.show_message(self._empty_message())
-            return
-        width = self.reader.content_width
-        if headline.pk == self.reader.pk and width == self.reader.rendered_width:
-            if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
-                self.set_read([headline.pk], True)
-            return
-        self._render_article(headline.pk, width)
-
-    @on(ReaderWidthChanged)
-    def _on_reader_width_changed(self) -> None:
-        if self.reader.pk is not None:
-            self._render_article(self.reader.pk, self.reader.content_width)
-
-    @work(thread=True, exclusive=True, group="render", description="render article")
-    @reported
-    def _render_article(self, pk: int, width: int) -> None:
-        from tuinews.ui.rendering import article_renderable, render_to_strips
-
-        assert self.store is not None
-        stored = self.store.article(pk)
-        if stored is None:
-            self.post_message(Status("That article is gone (removed by a cleanup?)"))
-            return
-        try:
-            renderable, links = article_renderable(stored)
-            lines = render_to_strips(renderable, width)
-        except Exception as error:  # a renderer bug must not take the reader down
-            self.post_message(Status(f"Could not render this article: {error}", error=True))
-            return
-        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
-
-    @on(ArticleReady)
-    def _on_article_ready(self, message: ArticleReady) -> None:
-        current = self.headlines.current
-        if current is None or current.pk != message.pk:
-            return
-        previous = self.reader.pk
-        self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
-        mode = self.ctx.config.ui.mark_read
-        if not self._user_chose:
-            return  # shown because a view loaded, not because the user picked it
-        if mode == "on_open" and not current.read:
-            self.set_read([current.pk], True)
-        elif mode == "on_leave" and previous is not None and previous != message.pk:
-            row = self.headlines.row(self.headlines.index_of(previous) or -1)
-            if row is not None and not row.read:
-                self.set_read([previous], True)
-
-    # -- writes -----------------------------------------------------------------------
-    def set_read(self, pks: list[int], read: bool) -> None:
-        for pk in pks:
-            self.headlines.update_row(pk, read=read)
-        self._write_read(pks, read)
-
-    @work(thread=True, group="write", description="save read state")
-    @reported
-    def _write_read(self, pks: list[int], read: bool) -> None:
-        assert self.store is not None
-        self.store.set_read(pks, read)
-        self.post_message(self._load_feeds())
-
-    @work(thread=True, group="write", description="save star")
-    @reported
-    def write_star(self, pk: int, starred: bool) -> None:
-        assert self.store is not None
-        self.store.set_starred(pk, starred)
-        self.post_message(self._load_feeds())
-
     @on(Status)
     def _on_status(self, message: Status) -> None:
         self.status.say(message.text, error=message.error)
 
-    # -- refresh ----------------------------------------------------------------------
-    def start_refresh(self, only: list[str] | None) -> None:
-        if not self.ctx.subscriptions:
-            self.status.say("No feeds to refresh: press a to add one.")
-            return
-        self.refreshing = True
-        bar = self._progress_bar()
-        bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
-        bar.display = True
-        self.status.say("Refreshing…")
-        self._refresh_worker(only)
+    # -- provided by the reading layer (main_reader) ----------------------------------
+    def _show_current_now(self) -> None:
+        raise NotImplementedError
 
-    def _progress_bar(self) -> ProgressBar:
-        """The refresh progress bar, mounted on first use (not needed for the first screen)."""
-        from textual.widgets import ProgressBar
-
-        bars = self.query(ProgressBar)
-        if bars:
-            return bars.first()
-        bar = ProgressBar(id="progress", show_eta=False, show_percentage=False)
-        self.query_one("#status-bar").mount(bar)
-        return bar
-
-    @work(exclusive=True, group="refresh", description="refresh feeds")
-    async def _refresh_worker(self, only: list[str] | None) -> None:
-        from tuinews.errors import TuinewsError
-        from tuinews.refresh import refresh_feeds  # lazy: httpx and parsers are heavy
-
-        def progress(done: int, total: int, outcome: object) -> None:
-            self.post_message(RefreshProgress(done, total, outcome))
-
-        def waiting(line: str) -> None:  # another process holds the refresh lock
-            self.post_message(Status(line))
-
-        try:
-            summary = await refresh_feeds(
-                self.ctx.store_path,
-                self.ctx.subscriptions,
-                self.ctx.config.refresh,
-                only=only,
-                progress=progress,
-                on_wait=waiting,
-            )
-        except TuinewsError as error:
-            self.post_message(RefreshDone(None, str(error)))
-            return
-        self.post_message(RefreshDone(summary))
-
-    _last_progress_reload = 0.0
-
-    @on(RefreshProgress)
-    def _on_refresh_progress(self, message: RefreshProgress) -> None:
-        bar = self._progress_bar()
-        bar.update(total=message.total, progress=message.done)
-        self.status.say(f"Refreshing {message.done}/{message.total}")
-        # New articles appear as they arrive, at most once a second, cursor kept.
-        now = time.monotonic()
-        if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
-            self._last_progress_reload = now
-            self.reload_feeds()
-            self.reload_view()
-
-    @on(RefreshDone)
-    def _on_refresh_done(self, message: RefreshDone) -> None:
-        self.refreshing = False
-        self._progress_bar().display = False
-        if message.error is not None:
-            self.status.say(f"Refresh failed: {message.error}", error=True)
-        else:
-            self.status.say(_summary_line(message.summary))
-            self._follow_moves(message.summary)
-        self.reload_feeds()
-        self.reload_view()
-
-    # -- next unread ---------------------------------------------------------------
     def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
-        headlines = self.headlines
-        step = 1 if forward else -1
-        index = headlines.cursor + step
-        # Rows already held first; the store only for what is not loaded.
-        while 0 <= index < headlines.row_count:
-            row = headlines.row(index)
-            if row is None:
-                break
-            if not row.read:
-                headlines.move_cursor(index)
-                return
-            index += step
-        if not (0 <= index < headlines.row_count):
-            self._unread_not_found(forward, across_feeds)
-            return
-        anchor = headlines.row(index - step)
-        if anchor is None:
-            self._unread_not_found(forward, across_feeds)
-            return
-        self._scan_for_unread(
-            self.generation, self.view, index - step, anchor.sort_key, forward, across_feeds
-        )
+        raise NotImplementedError
 
-    @work(thread=True, exclusive=True, group="scan", description="find next unread")
-    @reported
-    def _scan_for_unread(
-        self, generation: int, view: View, index: int, key: Any, forward: bool, across_feeds: bool
-    ) -> None:
-        assert self.store is not None
-        for _ in range(SCAN_PAGES):
-            if forward:
-                rows = self.store.headlines(view, limit=200, after=key)
-                start = index + 1
-            else:
-                rows = self.store.headlines(view, limit=200, before=key)
-                start = index - len(rows)
-            if not rows:
-                break
-            self.post_message(WindowLoaded(generation, start, rows))
-            order = range(len(rows)) if forward else range(len(rows) - 1, -1, -1)
-            for i in order:
-                if not rows[i].read:
-                    self.app.call_from_thread(self._jump_to, generation, start + i)
-                    return
-            key = rows[-1].sort_key if forward else rows[0].sort_key
-            index = start + len(rows) - 1 if forward else start
-        self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
-
-    def _jump_to(self, generation: int, index: int) -> None:
-        if generation == self.generation:
-            self.headlines.move_cursor(index)
-
-    def _unread_not_found(self, forward: bool, across_feeds: bool) -> None:
-        entry = self.sidebar.current
-        if across_feeds and forward and entry is not None and entry.kind == "feed":
-            entries = self.sidebar.entries
-            for index in range(self.sidebar.cursor + 1, len(entries)):
-                candidate = entries[index]
-                if candidate.kind == "feed" and candidate.feed and candidate.feed.unread:
-                    self.sidebar.move_cursor(index)
-                    self._then_next_unread = True
-                    self.select_sidebar_entry(candidate)
-                    self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
-                    return
-        self.status.say("No more unread articles.")
-
-    def _follow_moves(self, summary: Any) -> None:
-        """A permanent redirect moves the subscription too (the store already moved)."""
-        for outcome in getattr(summary, "outcomes", []):
-            old, new = outcome.url, outcome.moved_to
-            if not new:
-                continue
-            self.ctx.subscriptions[:] = [
-                dataclasses.replace(sub, url=new) if sub.url == old else sub
-                for sub in self.ctx.subscriptions
-            ]
-            if not self.ctx.ephemeral:
-                from tuinews.subscriptions import SubscriptionFile
-
-                try:
-                    SubscriptionFile(self.ctx.config_path).replace_url(old, new)
-                except TuinewsError as error:
-                    self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
-                    continue
-            self.status.say(f"{old} moved permanently to {new}; subscription updated")
-
-
-def _summary_line(summary: object) -> str:
-    """One line from a RefreshSummary, read defensively (only its counts are shown)."""
-    parts = []
-    for name, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
-        value = getattr(summary, name, None)
-        if isinstance(value, list | tuple):
-            value = len(value)
-        if isinstance(value, int) and value:
-            parts.append(f"{value} {label}")
-    done = ", ".join(parts) if parts else "nothing new"
-    return f"Refreshed: {done}"
+    def set_read(self, pks: list[int], read: bool) -> None:
+        raise NotImplementedError

@@ -1,0 +1,177 @@
+"""The main screen's reading layer: the reader follows the cursor, read state, stars,
+and finding the next unread article."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+
+from tuinews.store import View
+from tuinews.ui.messages import (
+    ArticleReady,
+    HeadlineHighlighted,
+    ReaderWidthChanged,
+    Status,
+    WindowLoaded,
+)
+from tuinews.ui.screens import main_core
+from tuinews.ui.screens.main_core import MainCore, reported
+
+SCAN_PAGES = 50  # store pages scanned when looking for the next unread article
+
+
+class ReadingScreen(MainCore):
+    # -- reader -----------------------------------------------------------------------
+    @on(HeadlineHighlighted)
+    def _on_headline_highlighted(self, message: HeadlineHighlighted) -> None:
+        # Render when the cursor rests, so a burst of j presses renders one article.
+        if message.by_user:
+            self._user_chose = True
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+        self._rest_timer = self.set_timer(main_core.REST_DELAY, self._show_current_now)
+
+    def _show_current_now(self) -> None:
+        if not self.query_one("#reader-box").display:
+            return  # one pane at a time: rendered when the reader is shown
+        headline = self.headlines.current
+        if headline is None:
+            if self.headlines.row_count == 0:
+                self.reader.show_message(self._empty_message())
+            return
+        width = self.reader.content_width
+        if headline.pk == self.reader.pk and width == self.reader.rendered_width:
+            if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
+                self.set_read([headline.pk], True)
+            return
+        self._render_article(headline.pk, width)
+
+    @on(ReaderWidthChanged)
+    def _on_reader_width_changed(self) -> None:
+        # Render what the reader should show now (the cursor may have moved while it was
+        # hidden); rendering its old article would cancel that (exclusive worker).
+        self._show_current_now()
+
+    @work(thread=True, exclusive=True, group="render", description="render article")
+    @reported
+    def _render_article(self, pk: int, width: int) -> None:
+        from tuinews.ui.rendering import article_renderable, render_to_strips
+
+        assert self.store is not None
+        stored = self.store.article(pk)
+        if stored is None:
+            self.post_message(Status("That article is gone (removed by a cleanup?)"))
+            return
+        try:
+            renderable, links = article_renderable(stored)
+            lines = render_to_strips(renderable, width)
+        except Exception as error:  # a renderer bug must not take the reader down
+            self.post_message(Status(f"Could not render this article: {error}", error=True))
+            return
+        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
+
+    @on(ArticleReady)
+    def _on_article_ready(self, message: ArticleReady) -> None:
+        current = self.headlines.current
+        if current is None or current.pk != message.pk:
+            return
+        previous = self.reader.pk
+        self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
+        mode = self.ctx.config.ui.mark_read
+        if not self._user_chose:
+            return  # shown because a view loaded, not because the user picked it
+        if mode == "on_open" and not current.read:
+            self.set_read([current.pk], True)
+        elif mode == "on_leave" and previous is not None and previous != message.pk:
+            row = self.headlines.row(self.headlines.index_of(previous) or -1)
+            if row is not None and not row.read:
+                self.set_read([previous], True)
+
+    # -- writes -----------------------------------------------------------------------
+    def set_read(self, pks: list[int], read: bool) -> None:
+        for pk in pks:
+            self.headlines.update_row(pk, read=read)
+        self._write_read(pks, read)
+
+    @work(thread=True, group="write", description="save read state")
+    @reported
+    def _write_read(self, pks: list[int], read: bool) -> None:
+        assert self.store is not None
+        self.store.set_read(pks, read)
+        self.post_message(self._load_feeds())
+
+    @work(thread=True, group="write", description="save star")
+    @reported
+    def write_star(self, pk: int, starred: bool) -> None:
+        assert self.store is not None
+        self.store.set_starred(pk, starred)
+        self.post_message(self._load_feeds())
+
+    # -- next unread ---------------------------------------------------------------
+    def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
+        headlines = self.headlines
+        step = 1 if forward else -1
+        index = headlines.cursor + step
+        # Rows already held first; the store only for what is not loaded.
+        while 0 <= index < headlines.row_count:
+            row = headlines.row(index)
+            if row is None:
+                break
+            if not row.read:
+                headlines.move_cursor(index)
+                return
+            index += step
+        if not (0 <= index < headlines.row_count):
+            self._unread_not_found(forward, across_feeds)
+            return
+        anchor = headlines.row(index - step)
+        if anchor is None:
+            self._unread_not_found(forward, across_feeds)
+            return
+        self._scan_for_unread(
+            self.generation, self.view, index - step, anchor.sort_key, forward, across_feeds
+        )
+
+    @work(thread=True, exclusive=True, group="scan", description="find next unread")
+    @reported
+    def _scan_for_unread(
+        self, generation: int, view: View, index: int, key: Any, forward: bool, across_feeds: bool
+    ) -> None:
+        assert self.store is not None
+        for _ in range(SCAN_PAGES):
+            if forward:
+                rows = self.store.headlines(view, limit=200, after=key)
+                start = index + 1
+            else:
+                rows = self.store.headlines(view, limit=200, before=key)
+                start = index - len(rows)
+            if not rows:
+                break
+            self.post_message(WindowLoaded(generation, start, rows))
+            order = range(len(rows)) if forward else range(len(rows) - 1, -1, -1)
+            for i in order:
+                if not rows[i].read:
+                    self.app.call_from_thread(self._jump_to, generation, start + i)
+                    return
+            key = rows[-1].sort_key if forward else rows[0].sort_key
+            index = start + len(rows) - 1 if forward else start
+        self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
+
+    def _jump_to(self, generation: int, index: int) -> None:
+        if generation == self.generation:
+            self.headlines.move_cursor(index)
+
+    def _unread_not_found(self, forward: bool, across_feeds: bool) -> None:
+        entry = self.sidebar.current
+        if across_feeds and forward and entry is not None and entry.kind == "feed":
+            entries = self.sidebar.entries
+            for index in range(self.sidebar.cursor + 1, len(entries)):
+                candidate = entries[index]
+                if candidate.kind == "feed" and candidate.feed and candidate.feed.unread:
+                    self.sidebar.move_cursor(index)
+                    self._then_next_unread = True
+                    self.select_sidebar_entry(candidate)
+                    self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
+                    return
+        self.status.say("No more unread articles.")

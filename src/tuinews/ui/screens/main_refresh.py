@@ -1,0 +1,148 @@
+"""The main screen's refresh: run in the background, shown as progress, merged in place."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+
+from tuinews.errors import TuinewsError
+from tuinews.ui.messages import RefreshDone, RefreshProgress, Status
+from tuinews.ui.screens.main_reader import ReadingScreen
+
+if TYPE_CHECKING:
+    from textual.widgets import ProgressBar
+
+
+class RefreshingScreen(ReadingScreen):
+    """Adds refreshing to the core: on start when the last refresh is old, or on demand.
+
+    `refresh_feeds` runs as an async worker on the UI loop (it parses off the loop);
+    the keys keep answering, and new articles appear without moving the selection.
+    """
+
+    def on_mount(self) -> None:
+        # After MainCore.on_mount (Textual runs each class's handler): the store is open.
+        self.call_after_refresh(self._refresh_on_start)
+
+    def _refresh_on_start(self) -> None:
+        if self.store is not None and self._should_refresh_on_start():
+            self.start_refresh(None)
+
+    def _should_refresh_on_start(self) -> bool:
+        if self.ctx.refresh_on_start is not None:
+            return self.ctx.refresh_on_start
+        if not self.ctx.subscriptions or self.store is None:
+            return False
+        last = self.store.last_refresh_time()
+        interval = timedelta(minutes=self.ctx.config.refresh.interval_minutes)
+        return last is None or datetime.now(UTC) - last > interval
+
+    def start_refresh(self, only: list[str] | None) -> None:
+        if not self.ctx.subscriptions:
+            self.status.say("No feeds to refresh: press a to add one.")
+            return
+        self.refreshing = True
+        bar = self._progress_bar()
+        bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
+        bar.display = True
+        self.status.say("Refreshing…")
+        self._refresh_worker(only)
+
+    def _progress_bar(self) -> ProgressBar:
+        """The refresh progress bar, mounted on first use (not needed for the first screen)."""
+        from textual.widgets import ProgressBar
+
+        bars = self.query(ProgressBar)
+        if bars:
+            return bars.first()
+        bar = ProgressBar(id="progress", show_eta=False, show_percentage=False)
+        self.query_one("#status-bar").mount(bar)
+        return bar
+
+    @work(exclusive=True, group="refresh", description="refresh feeds")
+    async def _refresh_worker(self, only: list[str] | None) -> None:
+        from tuinews.errors import TuinewsError
+        from tuinews.refresh import refresh_feeds  # lazy: httpx and parsers are heavy
+
+        def progress(done: int, total: int, outcome: object) -> None:
+            self.post_message(RefreshProgress(done, total, outcome))
+
+        def waiting(line: str) -> None:  # another process holds the refresh lock
+            self.post_message(Status(line))
+
+        try:
+            summary = await refresh_feeds(
+                self.ctx.store_path,
+                self.ctx.subscriptions,
+                self.ctx.config.refresh,
+                only=only,
+                progress=progress,
+                on_wait=waiting,
+            )
+        except TuinewsError as error:
+            self.post_message(RefreshDone(None, str(error)))
+            return
+        self.post_message(RefreshDone(summary))
+
+    _last_progress_reload = 0.0
+
+    @on(RefreshProgress)
+    def _on_refresh_progress(self, message: RefreshProgress) -> None:
+        bar = self._progress_bar()
+        bar.update(total=message.total, progress=message.done)
+        self.status.say(f"Refreshing {message.done}/{message.total}")
+        # New articles appear as they arrive, at most once a second, cursor kept.
+        now = time.monotonic()
+        if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
+            self._last_progress_reload = now
+            self.reload_feeds()
+            self.reload_view()
+
+    @on(RefreshDone)
+    def _on_refresh_done(self, message: RefreshDone) -> None:
+        self.refreshing = False
+        self._progress_bar().display = False
+        if message.error is not None:
+            self.status.say(f"Refresh failed: {message.error}", error=True)
+        else:
+            self.status.say(_summary_line(message.summary))
+            self._follow_moves(message.summary)
+        self.reload_feeds()
+        self.reload_view()
+
+    def _follow_moves(self, summary: Any) -> None:
+        """A permanent redirect moves the subscription too (the store already moved)."""
+        for outcome in getattr(summary, "outcomes", []):
+            old, new = outcome.url, outcome.moved_to
+            if not new:
+                continue
+            self.ctx.subscriptions[:] = [
+                dataclasses.replace(sub, url=new) if sub.url == old else sub
+                for sub in self.ctx.subscriptions
+            ]
+            if not self.ctx.ephemeral:
+                from tuinews.subscriptions import SubscriptionFile
+
+                try:
+                    SubscriptionFile(self.ctx.config_path).replace_url(old, new)
+                except TuinewsError as error:
+                    self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
+                    continue
+            self.status.say(f"{old} moved permanently to {new}; subscription updated")
+
+
+def _summary_line(summary: object) -> str:
+    """One line from a RefreshSummary, read defensively (only its counts are shown)."""
+    parts = []
+    for name, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
+        value = getattr(summary, name, None)
+        if isinstance(value, list | tuple):
+            value = len(value)
+        if isinstance(value, int) and value:
+            parts.append(f"{value} {label}")
+    done = ", ".join(parts) if parts else "nothing new"
+    return f"Refreshed: {done}"
