@@ -156,3 +156,28 @@ async def test_q_quits_from_the_top_level(tmp_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert app.return_code == 0
+
+
+async def test_space_in_one_pane_mode_opens_the_article_first(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen.narrow_pane == "reader"
+        assert screen.reader.pk == screen.headlines.current.pk
+
+
+async def test_clicking_a_pane_makes_it_the_active_one(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        await pilot.click("#sidebar", offset=(3, 5))
+        await settle(pilot)
+        assert screen.focused_pane == "sidebar"
+        await pilot.click("#headlines", offset=(10, 4))
+        await settle(pilot)
+        assert screen.focused_pane == "list"
+        assert screen.headlines.cursor == 4
