@@ -31,11 +31,13 @@ def key_table(screen: Screen) -> Table:
         binding = active.binding
         if active.node is not screen or binding.id not in declared:
             continue
-        if binding.action not in keys_by_action:
-            keys_by_action[binding.action] = []
-            order.append(binding.action)
-        keys_by_action[binding.action].append(app.get_key_display(binding))
-        descriptions[binding.action] = binding.description
+        # A group (the link keys 1-9) is one row under the group's description.
+        row = f"group:{binding.group.description}" if binding.group else binding.action
+        if row not in keys_by_action:
+            keys_by_action[row] = []
+            order.append(row)
+        keys_by_action[row].append(app.get_key_display(binding))
+        descriptions[row] = binding.group.description if binding.group else binding.description
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
