@@ -51,7 +51,7 @@ class NewsApp(App[None]):
 
         try:
             SubscriptionFile(self.ctx.config_path).set_value("ui", "theme", name)
-        except TuinewsError as error:
+        except (TuinewsError, OSError) as error:
             self.say(f"Theme not saved: {error}", error=True)
 
     # -- command palette: every main-screen action is a command -----------------------

@@ -67,7 +67,7 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
             subscription = Subscription(url)
             if not self.ctx.ephemeral:
                 SubscriptionFile(self.ctx.config_path).add(subscription)
-        except TuinewsError as error:
+        except (TuinewsError, OSError) as error:  # e.g. a read-only config
             self.show_error(str(error))
             return
         self.dismiss(subscription)

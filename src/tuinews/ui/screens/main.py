@@ -259,7 +259,7 @@ class MainScreen(RefreshingScreen):
 
             try:
                 SubscriptionFile(self.ctx.config_path).remove(feed.url)
-            except TuinewsError as error:
+            except (TuinewsError, OSError) as error:
                 self.status.say(str(error), error=True)
                 return
         self.ctx.subscriptions[:] = [s for s in self.ctx.subscriptions if s.url != feed.url]

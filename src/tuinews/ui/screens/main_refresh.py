@@ -129,7 +129,7 @@ class RefreshingScreen(ReadingScreen):
 
                 try:
                     SubscriptionFile(self.ctx.config_path).replace_url(old, new)
-                except TuinewsError as error:
+                except (TuinewsError, OSError) as error:
                     self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
                     continue
             self.status.say(f"{old} moved permanently to {new}; subscription updated")
