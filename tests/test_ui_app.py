@@ -163,3 +163,11 @@ async def test_o_with_a_display_opens_the_system_browser(
         await settle(pilot)
         assert opened == ["https://example.org/0"]
         assert app.screen.status.message == "Opened https://example.org/0"
+
+
+async def test_an_unknown_theme_is_reported_not_fatal(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path, ui=UISettings(theme="no-such-theme")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Unknown theme 'no-such-theme'" in app.screen.status.message
+        assert app.theme == "textual-dark"

@@ -31,6 +31,9 @@ class NewsApp(App[None]):
             self.theme = theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen(self.ctx))
+        if theme not in self.available_themes:
+            note = f"Unknown theme {theme!r} in the config; using {self.theme} (Ctrl+P: Theme)."
+            self.call_after_refresh(self.say, note, error=True)
 
     @property
     def main(self) -> MainScreen:
