@@ -51,8 +51,13 @@ print("ready", flush=True)
 for _command in sys.stdin:
     pid = os.fork()
     if pid == 0:
-        refresh()
-        os._exit(0)
+        # The child must never fall back into this loop, even when the refresh fails.
+        try:
+            refresh()
+        except BaseException as error:
+            print("error", repr(error), flush=True)
+        finally:
+            os._exit(0)
     print("pid", pid, flush=True)
     os.waitpid(pid, 0)
     print("reaped", flush=True)
@@ -96,15 +101,17 @@ class _Zygote:
         assert line is not None and line.startswith("pid "), line
         return int(line.split()[1])
 
-    def wait_for(self, prefix: str, timeout: float) -> bool:
+    def wait_for(self, *prefixes: str, timeout: float) -> str | None:
+        """The first line starting with one of the prefixes, or None on timeout."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             line = self.read_line(left)
             if line is None:
-                return False
-            if line.startswith(prefix):
-                return True
-        return False
+                return None
+            assert not line.startswith("error"), f"a refresh failed: {line}"
+            if line.startswith(prefixes):
+                return line
+        return None
 
     def close(self) -> None:
         self.process.kill()
@@ -160,13 +167,18 @@ async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path) -> None:
                     feed.items += 1  # every refresh has new and changed items to write
                     feed.bump()
                 pid = zygote.start_refresh()
-                if rng.random() < 0.75 and zygote.wait_for("progress", timeout=10):
-                    killed_mid_refresh += 1  # writes are under way: kill somewhere inside
-                    time.sleep(rng.uniform(0.0, 0.1))
-                else:
-                    time.sleep(rng.uniform(0.0, 0.1))  # during opening and the first fetches
-                os.kill(pid, signal.SIGKILL)
-                assert zygote.wait_for("reaped", timeout=10)
+                # "reaped" may come first when a refresh ends before its first progress line:
+                # it must not be read past, or the wait below would never see it.
+                seen = None
+                if rng.random() < 0.75:
+                    seen = zygote.wait_for("progress", "reaped", timeout=10)
+                    if seen and seen.startswith("progress"):
+                        killed_mid_refresh += 1  # writes are under way: kill somewhere inside
+                time.sleep(rng.uniform(0.0, 0.1))  # else during opening and the first fetches
+                if seen != "reaped":
+                    os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still ours
+                    reaped = zygote.wait_for("reaped", timeout=60)
+                    assert reaped, "the killed refresh was not reaped"
                 assert _integrity(db) == "ok"
                 after = _marks(db)
                 for article_id, mark in marked.items():
