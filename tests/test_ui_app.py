@@ -8,6 +8,7 @@ import webbrowser
 from pathlib import Path
 
 import pytest
+from textual.widgets import OptionList
 
 from test_ui_support import (
     make_article,
@@ -72,7 +73,16 @@ async def test_every_action_is_in_the_command_palette(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
         await pilot.press(*"Star")
-        await pilot.pause(0.5)
+        # The palette searches in the background: wait until "Star" is the first hit.
+        for _ in range(100):
+            await pilot.pause(0.05)
+            options = app.screen.query(OptionList)
+            if (
+                options
+                and options.first().option_count
+                and "Star" in str(options.first().get_option_at_index(0).prompt)
+            ):
+                break
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.headlines.current.starred

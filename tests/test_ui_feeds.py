@@ -180,7 +180,7 @@ async def test_keys_answer_during_a_refresh_of_100_feeds(tmp_path: Path) -> None
     with FeedServer() as server:
         subs = [
             Subscription(
-                server.route(f"/f{n}.xml", Generated(5, title=f"F{n}", delay=0.1)), f"F{n}"
+                server.route(f"/f{n}.xml", Generated(5, title=f"F{n}", delay=0.2)), f"F{n}"
             )
             for n in range(100)
         ]
