@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from test_ui_support import (
     quick_rest,  # noqa: F401  (autouse fixture)
     settle,
 )
+from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.store import Store
 from tuinews.subscriptions import SubscriptionFile
@@ -186,6 +188,8 @@ async def test_keys_answer_during_a_refresh_of_100_feeds(tmp_path: Path) -> None
         ]
         ctx = make_ctx(tmp_path)
         ctx.subscriptions.extend(subs)
+        # All on one host: allow 16 at once so the test does not wait on per-host limits.
+        ctx.config = dataclasses.replace(ctx.config, refresh=RefreshSettings(per_host=16))
         app = create_app(ctx)
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
