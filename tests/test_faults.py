@@ -244,11 +244,6 @@ def test_writes_refused_mid_refresh(server: FeedServer, tmp_path: Path) -> None:
     assert_sound(db)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refresh engine: a store that cannot be written fails every remaining feed with "
-    "the same line (one per feed); it should stop and say it once",
-)
 def test_writes_refused_are_reported_once(server: FeedServer, tmp_path: Path) -> None:
     feeds = [Generated(items=100, title=f"Feed {n}") for n in range(4)]
     urls = [server.route(f"/f{n}", feed) for n, feed in enumerate(feeds)]

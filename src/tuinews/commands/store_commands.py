@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def refresh_command(ns: argparse.Namespace) -> int:
-    from tuinews.refresh import refresh_feeds
+    from tuinews.refresh import RefreshStopped, refresh_feeds
 
     config = load_settings(ns)
     if not config.feeds:
@@ -25,22 +25,35 @@ def refresh_command(ns: argparse.Namespace) -> int:
     store_path = db_path(ns)
     store_path.parent.mkdir(parents=True, exist_ok=True)
     reporter = _Reporter(quiet=ns.quiet)
+    stopped: RefreshStopped | None = None
     with reporter:
-        summary = asyncio.run(
-            refresh_feeds(
-                store_path,
-                config.feeds,
-                config.refresh,
-                only=ns.feeds or None,
-                progress=reporter.progress,
-                force=ns.force,
-                on_wait=reporter.waiting,
+        try:
+            summary = asyncio.run(
+                refresh_feeds(
+                    store_path,
+                    config.feeds,
+                    config.refresh,
+                    only=ns.feeds or None,
+                    progress=reporter.progress,
+                    force=ns.force,
+                    on_wait=reporter.waiting,
+                )
             )
-        )
+        except RefreshStopped as error:
+            stopped, summary = error, error.summary
     _apply_moves(ns, summary)
     for outcome in summary.outcomes:
         if outcome.status == "failed":
             print(f"tuinews: {outcome.title or outcome.url}: {outcome.error}", file=sys.stderr)
+    if stopped is not None:
+        # Said once: the store refuses every write, so the other feeds were not tried.
+        print(f"tuinews: {stopped}", file=sys.stderr)
+        if not ns.quiet:
+            print(
+                f"refresh stopped: {summary.feeds} feeds done, "
+                f"{summary.new} new articles saved"
+            )
+        return 1
     if not ns.quiet:
         print(
             f"{summary.feeds} feeds: {summary.new} new articles, {summary.not_modified} not "

@@ -5,7 +5,13 @@ Importing this package is cheap: httpx and the parsers load on first use.
 
 from tuinews.refresh.engine import refresh_feeds
 from tuinews.refresh.lock import WAITING_MESSAGE, RefreshBusy
-from tuinews.refresh.outcome import FeedOutcome, OutcomeStatus, ProgressCallback, RefreshSummary
+from tuinews.refresh.outcome import (
+    FeedOutcome,
+    OutcomeStatus,
+    ProgressCallback,
+    RefreshStopped,
+    RefreshSummary,
+)
 from tuinews.refresh.sources import SourceResult, load_sources
 
 __all__ = [
@@ -14,6 +20,7 @@ __all__ = [
     "OutcomeStatus",
     "ProgressCallback",
     "RefreshBusy",
+    "RefreshStopped",
     "RefreshSummary",
     "SourceResult",
     "load_sources",

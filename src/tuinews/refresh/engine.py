@@ -19,7 +19,7 @@ from tuinews.model import Feed, Subscription
 from tuinews.refresh.fetch import Fetcher, FetchError, make_client, tls_context
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
-from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshSummary
+from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
 
 if TYPE_CHECKING:
     import ssl
@@ -76,7 +76,8 @@ async def refresh_feeds(
 
     Raises `RefreshBusy` when another refresh holds the lock and `lock="skip"`, and
     `StoreError`/`TuinewsError` for a store that cannot be opened or an unknown `only`.
-    Feed-level problems never raise: they are outcomes.
+    Feed-level problems never raise: they are outcomes. A store that refuses a write
+    (disk full, read-only, I/O error) stops the refresh: `RefreshStopped`, raised once.
     """
     from tuinews.store import Store
 
@@ -109,6 +110,8 @@ async def refresh_feeds(
     for outcome in outcomes:
         summary.add(outcome)
     summary.seconds = time.monotonic() - started
+    if run.stopped_by is not None:
+        raise RefreshStopped(str(run.stopped_by), summary) from run.stopped_by
     return summary
 
 
@@ -121,6 +124,7 @@ class _Run:
         self.force = force
         self.named = named
         self.other_refresh_since: datetime | None = None
+        self.stopped_by: StoreError | None = None  # the store refused a write
         self.fetcher: Fetcher | None = None
         # Memory stays bounded however many feeds there are: at most `concurrency` feeds
         # between request and save, and at most two parsed feeds waiting for the store
@@ -142,7 +146,13 @@ class _Run:
             tasks = [asyncio.create_task(self._indexed(n, i)) for n, i in enumerate(infos)]
             try:
                 for done, next_done in enumerate(asyncio.as_completed(tasks), start=1):
-                    index, outcome = await next_done
+                    try:
+                        index, outcome = await next_done
+                    except StoreError as error:
+                        # Only an unwritable store gets here: every later write would
+                        # fail the same way, so the remaining feeds are cancelled below.
+                        self.stopped_by = error
+                        break
                     results[index] = outcome
                     if progress is not None:
                         progress(done, len(infos), outcome)
@@ -174,6 +184,8 @@ class _Run:
             scheme = info.url.split("://", 1)[0]
             return await self._fail(info, now, f"unsupported URL scheme '{scheme}'")
         except StoreError as error:
+            if _unwritable(error):
+                raise
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
 
     def _skip_reason(self, info: FeedInfo, now: datetime) -> str | None:
@@ -281,7 +293,9 @@ class _Run:
             return None
         try:
             await asyncio.to_thread(self.store.change_feed_url, info.id, new_url)
-        except StoreError:
+        except StoreError as error:
+            if _unwritable(error):
+                raise
             return None  # another subscription already has that URL: leave both as they are
         return new_url
 
@@ -338,6 +352,12 @@ class _Run:
             disabled=disable,
             http_status=status,
         )
+
+
+def _unwritable(error: StoreError) -> bool:
+    from tuinews.store import StoreUnwritable
+
+    return isinstance(error, StoreUnwritable)
 
 
 def _parse(body: bytes, url: str, content_type: str | None) -> Feed:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tuinews.errors import StoreError
+
 OutcomeStatus = Literal["updated", "not_modified", "failed", "skipped", "unchanged_file"]
 
 
@@ -52,3 +54,13 @@ class RefreshSummary:
 
 
 ProgressCallback = Callable[[int, int, FeedOutcome], None]
+
+
+class RefreshStopped(StoreError):
+    """The store refused a write (disk full, read-only, I/O error): the refresh stopped
+    there. `str()` is the store's one line; `summary` holds the feeds finished before the
+    stop (saved and consistent; their permanent redirects still need applying)."""
+
+    def __init__(self, message: str, summary: RefreshSummary) -> None:
+        super().__init__(message)
+        self.summary = summary

@@ -12,16 +12,23 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 NOT_A_STORE = "not a tuinews store (file is not a database)"
 
 
+class StoreUnwritable(StoreError):
+    """The store file itself refuses writes (disk full, read-only, I/O error, damaged):
+    every later write would fail the same way, so callers stop instead of retrying."""
+
+
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     """A StoreError whose message says in plain words what went wrong with `path`."""
     message = str(exc)
     lowered = message.lower()
+    unwritable = True
     if "disk is full" in lowered or "disk full" in lowered:
         reason = "cannot write the store: the disk is full"
     elif "readonly" in lowered or "read-only" in lowered:
         reason = "cannot write the store: the file or its folder is read-only"
     elif "locked" in lowered or "busy" in lowered:
         reason = "the store is busy (another tuinews is writing to it); try again"
+        unwritable = False
     elif "not a database" in lowered:
         reason = NOT_A_STORE
     elif "malformed" in lowered or "corrupt" in lowered:
@@ -32,7 +39,8 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         reason = "cannot read or write the store: disk I/O error"
     else:
         reason = f"store error: {message}"
-    return StoreError(f"{path}: {reason}")
+        unwritable = False
+    return (StoreUnwritable if unwritable else StoreError)(f"{path}: {reason}")
 
 
 def _check_header(path: Path) -> None:
