@@ -50,7 +50,7 @@ def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path
         if index == 0:
             pytest.skip("the CLI does not launch the reader yet")
         assert index == 1, child.before
-        wait_for_text(child, "Refresh")  # the footer is drawn
+        wait_for_text(child, "palette")  # the footer is drawn
         child.send("j")
         child.send("j")
         child.send("\r")  # open in the reader (one pane at 80×24)

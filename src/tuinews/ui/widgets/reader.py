@@ -6,16 +6,25 @@ only this widget's region (no layout of the other panes).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.segment import Segment
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 
 from tuinews.ui.messages import ReaderWidthChanged
 from tuinews.ui.widgets.cursor_list import CursorList
 
+GUTTER = 2  # a bar in the first column marks the active pane; the second is space
+
 
 class ReaderPane(CursorList):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"reader-pane--active-bar"}
+
     DEFAULT_CSS = """
-    ReaderPane { padding: 0 1; }
+    ReaderPane { padding: 0 1 0 0; }
+    ReaderPane > .reader-pane--active-bar { color: $accent; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -28,7 +37,7 @@ class ReaderPane(CursorList):
 
     @property
     def content_width(self) -> int:
-        return max(20, self.scrollable_content_region.width)
+        return max(20, self.scrollable_content_region.width - GUTTER)
 
     def show(
         self, pk: int | None, lines: list[Strip], links: list, link: str | None, width: int
@@ -49,8 +58,24 @@ class ReaderPane(CursorList):
     def at_end(self) -> bool:
         return self.scroll_offset.y >= self.max_scroll_y
 
-    def render_row(self, index: int, width: int, selected: bool) -> Strip:
-        return self.lines[index].crop_extend(0, width, None)
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        bar = "▎ " if self.active else "  "
+        gutter = Strip(
+            [Segment(bar, self.get_component_rich_style("reader-pane--active-bar"))], GUTTER
+        )
+        if index < len(self.lines):
+            body = self.lines[index].crop_extend(0, max(0, width - GUTTER), None)
+        else:
+            body = Strip.blank(max(0, width - GUTTER))
+        return Strip.join([gutter, body]).apply_style(self.rich_style)
+
+    def set_active(self, active: bool) -> None:
+        """Only the bar column is repainted (a few bytes), not the article."""
+        if active != self.active:
+            self.active = active
+            self.refresh(Region(0, 0, 1, self.scrollable_content_region.height))
 
     def scroll_lines(self, amount: int) -> None:
         self.scroll_to(y=self.scroll_offset.y + amount, animate=False, immediate=True)
