@@ -84,4 +84,3 @@ async def test_full_store_stops_the_refresh_once(
     again = await refresh_feeds(db, subs, SETTINGS)
     assert (again.failed, again.new) == (0, 4 * 380)
     assert_consistent(db)
-

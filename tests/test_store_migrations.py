@@ -53,7 +53,7 @@ def test_a_version_1_store_is_migrated_with_its_data_and_marks(tmp_path: Path) -
     path = tmp_path / "v1.db"
     _make_v1_store(path)
     with Store.open(path) as store:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         feeds = store.feeds()
         assert [(f.url, f.title, f.tags, f.unread, f.total) for f in feeds] == [
             ("https://a.example/rss", "A", ("news",), 1, 2),
@@ -167,7 +167,7 @@ def test_a_version_2_store_is_migrated_and_stays_searchable(tmp_path: Path) -> N
     path = tmp_path / "v2.db"
     _make_v2_store(path)
     with Store.open(path) as store:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert [f.unread for f in store.feeds()] == [2]
         assert store.count(View(search="comet")) == 1  # title and body
         assert store.count(View(search="auroras")) == 1  # a summary that is not the body

@@ -20,6 +20,7 @@ from tuinews.refresh.fetch import Fetcher, FetchError, make_client, tls_context
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
+from tuinews.refresh.parsing import Parsers
 
 if TYPE_CHECKING:
     import ssl
@@ -127,10 +128,11 @@ class _Run:
         self.stopped_by: StoreError | None = None  # the store refused a write
         self.fetcher: Fetcher | None = None
         # Memory stays bounded however many feeds there are: at most `concurrency` feeds
-        # between request and save, and at most two parsed feeds waiting for the store
-        # (one parses while the other is written: SQLite releases the GIL).
+        # between request and save, and at most three between parse and save (two
+        # parse, in worker processes once the refresh is big, while one is written).
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
-        self.processing = asyncio.Semaphore(2)
+        self.processing = asyncio.Semaphore(3)
+        self.parsers = Parsers(feeds=1)
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
@@ -139,6 +141,7 @@ class _Run:
         if not infos:
             return []
         needs_http = any(location_kind(i.url) == "http" for i in infos)
+        self.parsers.feeds = sum(location_kind(i.url) == "http" for i in infos)
         client = make_client(self.settings) if needs_http else None
         try:
             if client is not None:
@@ -163,6 +166,7 @@ class _Run:
         finally:
             if client is not None:
                 await client.aclose()
+            await asyncio.to_thread(self.parsers.close)
         return [r for r in results if r is not None]
 
     async def _indexed(self, index: int, info: FeedInfo) -> tuple[int, FeedOutcome]:
@@ -233,21 +237,24 @@ class _Run:
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
         key = moved or info.url
-        body, content_type = result.body, result.content_type
         try:
-            feed, stats = await self._parse_and_save(
-                info,
-                lambda: _parse(body, key, content_type),
-                now,
-                status=result.status,
-                etag=result.etag,
-                last_modified=result.last_modified,
-            )
+            async with self.processing:
+                prepared = await self.parsers.prepare(result.body, key, result.content_type)
+                stats = await asyncio.to_thread(
+                    self.store.save_prepared,
+                    info.id,
+                    prepared,
+                    status=result.status,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    fetched_at=now,
+                    next_fetch=None,
+                )
         except SourceError as error:
             return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)
         return FeedOutcome(
             info.url,
-            info.title or feed.title,
+            info.title or prepared[0],
             "updated",
             new=stats.new,
             updated=stats.updated,
@@ -266,7 +273,7 @@ class _Run:
         last_modified: str | None = None,
         source_mtime: float | None = None,
     ) -> tuple[Feed, SaveStats]:
-        """Parse in a worker thread, then write the feed in one transaction (also a thread)."""
+        """Load in a worker thread, then write the feed in one transaction (also a thread)."""
         async with self.processing:
             feed = await asyncio.to_thread(load)
             stats = await asyncio.to_thread(
@@ -358,18 +365,6 @@ def _unwritable(error: StoreError) -> bool:
     from tuinews.store import StoreUnwritable
 
     return isinstance(error, StoreUnwritable)
-
-
-def _parse(body: bytes, url: str, content_type: str | None) -> Feed:
-    from tuinews.sources.feeds import parse_feed
-
-    try:
-        return parse_feed(body, url, content_type=content_type)
-    except SourceError:
-        raise
-    except Exception as exc:
-        # A parser bug on one hostile feed must not end the whole refresh.
-        raise SourceError(url, f"could not be parsed ({type(exc).__name__})") from exc
 
 
 def _load_local(path: Path) -> Feed:

@@ -17,7 +17,7 @@ from tuinews.model import Article, Feed, article_id
 from tuinews.store.fts import indexed_body
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import key_of, to_epoch
-from tuinews.store.schema import index_new_articles
+from tuinews.store.schema import count_new_articles, index_new_articles
 
 # Columns written from an Article, in the order `_fields` and `_row` give them.
 CONTENT_COLUMNS = (
@@ -50,10 +50,60 @@ _UPDATE = (
 )
 
 
+# A feed's articles ready for the store, as plain tuples (cheap to send between
+# processes): (feed title, items), one item per identity, the newest copy kept:
+# (key, article_id or "", digest, *first 14 CONTENT_COLUMNS, body_text or None, date or None).
+PreparedItem = tuple[Any, ...]
+PreparedFeed = tuple[str, list[PreparedItem]]
+_FIELDS = slice(3, 17)
+
+
+def prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
+    """Everything `save_prepared` needs that does not depend on the store. `with_text`
+    computes the searchable text of every item now (in a worker process, where it is
+    free); otherwise only rows about to be written get it, at save time."""
+    items: dict[str, PreparedItem] = {}
+    for article in feed.articles:
+        key = key_of(article)
+        if key in items:
+            continue  # the same identity twice in one fetch: the first (newest) wins
+        fields, digest = _fields(article)
+        published, updated = fields[4], fields[5]
+        body_text = indexed_body(fields[6], fields[7], fields[8]) if with_text else None
+        date = published if published is not None else updated
+        items[key] = (key, article.id, digest, *fields, body_text, date)
+    return feed.title, list(items.values())
+
+
 def save_fetch(
     conn: sqlite3.Connection,
     feed_id: int,
     feed: Feed,
+    *,
+    status: int | None,
+    etag: str | None,
+    last_modified: str | None,
+    fetched_at: datetime,
+    next_fetch: datetime | None,
+    source_mtime: float | None,
+) -> SaveStats:
+    return save_prepared(
+        conn,
+        feed_id,
+        prepare_feed(feed, with_text=False),
+        status=status,
+        etag=etag,
+        last_modified=last_modified,
+        fetched_at=fetched_at,
+        next_fetch=next_fetch,
+        source_mtime=source_mtime,
+    )
+
+
+def save_prepared(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    prepared: PreparedFeed,
     *,
     status: int | None,
     etag: str | None,
@@ -67,12 +117,9 @@ def save_fetch(
         raise StoreError(f"no feed with id {feed_id} in the store")
     url: str = row[0]
     now = fetched_at.timestamp()
+    feed_title, items = prepared
 
-    # The same identity twice in one fetch: the first (newest) copy wins.
-    items: dict[str, Article] = {}
-    for item in feed.articles:
-        items.setdefault(key_of(item), item)
-    keys_json = json.dumps(list(items), ensure_ascii=False)
+    keys_json = json.dumps([item[0] for item in items], ensure_ascii=False)
     existing: dict[str, tuple[int, float, str]] = {
         key: (pk, first_seen, digest)
         for key, pk, first_seen, digest in conn.execute(
@@ -84,20 +131,21 @@ def save_fetch(
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
-    for key, item in items.items():
-        fields, digest = _fields(item)
+    for item in items:
+        key, digest = item[0], item[2]
         old = existing.get(key)
         if old is None:
-            values = _row(fields, digest, now)
-            inserts.append((item.id or article_id(url, key), feed_id, key, now, now, *values))
+            values = _row(item, now)
+            inserts.append((item[1] or article_id(url, key), feed_id, key, now, now, *values))
         elif old[2] != digest:
-            updates.append((now, *_row(fields, digest, old[1]), old[0]))
+            updates.append((now, *_row(item, old[1]), old[0]))
 
     if inserts:
         (largest_pk,) = conn.execute("SELECT COALESCE(MAX(pk), 0) FROM articles").fetchone()
         if conn.executemany(_INSERT, inserts).rowcount < len(inserts):
             _insert_with_fresh_ids(conn, url, feed_id, inserts)
         index_new_articles(conn, largest_pk)
+        count_new_articles(conn, largest_pk)
     if updates:
         conn.executemany(_UPDATE, updates)
     # Unchanged items were seen too: cleanup never drops what the feed still lists.
@@ -111,7 +159,7 @@ def save_fetch(
         last_modified = ?, last_status = ?, last_refresh = ?, seen_at = ?, last_error = NULL,
         last_error_at = NULL, failures = 0, next_fetch = ?, source_mtime = ? WHERE id = ?""",
         (
-            feed.title,
+            feed_title,
             etag,
             last_modified,
             status,
@@ -160,17 +208,14 @@ def _fields(article: Article) -> tuple[tuple[Any, ...], str]:
     return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
 
 
-def _row(fields: tuple[Any, ...], digest: str, first_seen: float) -> tuple[Any, ...]:
-    """All of CONTENT_COLUMNS, from `_fields` (only for rows about to be written: the
-    searchable text of a body costs more than the digest)."""
-    published, updated, summary, content, content_type = fields[4:9]
-    sort_ts = published if published is not None else updated
-    return (
-        *fields,
-        indexed_body(summary, content, content_type),
-        first_seen if sort_ts is None else sort_ts,
-        digest,
-    )
+def _row(item: PreparedItem, first_seen: float) -> tuple[Any, ...]:
+    """All of CONTENT_COLUMNS for a prepared item about to be written."""
+    fields = item[_FIELDS]
+    body_text = item[17]
+    if body_text is None:
+        body_text = indexed_body(fields[6], fields[7], fields[8])
+    date = item[18]
+    return (*fields, body_text, first_seen if date is None else date, item[2])
 
 
 def _insert_with_fresh_ids(

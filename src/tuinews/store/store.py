@@ -22,7 +22,9 @@ from tuinews.store import articles as _articles
 from tuinews.store import feeds as _feeds
 from tuinews.store.connection import open_connection, store_error
 from tuinews.store.records import FeedInfo, Headline, SaveStats, SortKey, StoredArticle, View
+from tuinews.store.save import PreparedFeed
 from tuinews.store.save import save_fetch as _save_fetch
+from tuinews.store.save import save_prepared as _save_prepared
 
 
 class Store:
@@ -154,6 +156,33 @@ class Store:
                 conn,
                 feed_id,
                 feed,
+                status=status,
+                etag=etag,
+                last_modified=last_modified,
+                fetched_at=fetched_at,
+                next_fetch=next_fetch,
+                source_mtime=source_mtime,
+            )
+
+    def save_prepared(
+        self,
+        feed_id: int,
+        prepared: PreparedFeed,
+        *,
+        status: int | None,
+        etag: str | None,
+        last_modified: str | None,
+        fetched_at: datetime,
+        next_fetch: datetime | None,
+        source_mtime: float | None = None,
+    ) -> SaveStats:
+        """`save_fetch` of a feed already turned into rows by `store.save.prepare_feed`
+        (which a worker process can run: it touches no store)."""
+        with self._writing() as conn:
+            return _save_prepared(
+                conn,
+                feed_id,
+                prepared,
                 status=status,
                 etag=etag,
                 last_modified=last_modified,
