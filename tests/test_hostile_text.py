@@ -320,11 +320,6 @@ async def test_tui_shows_payloads_and_markup_as_text(tmp_path: Path) -> None:
     assert "PWN-TITLE" in everything
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UI widgets (headline list, sidebar, feed details) draw store text unfiltered; "
-    "only the store's read-side cleaning (tuinews.store.rows) stops raw escapes today",
-)
 async def test_tui_filters_raw_text_even_when_the_store_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

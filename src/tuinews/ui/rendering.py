@@ -6,7 +6,10 @@ import io
 from typing import Any
 
 from rich.console import Console, RenderableType
+from rich.segment import Segment
 from textual.strip import Strip
+
+from tuinews.ui.safe import safe_fragment
 
 
 def render_to_strips(renderable: RenderableType, width: int) -> list[Strip]:
@@ -21,7 +24,11 @@ def render_to_strips(renderable: RenderableType, width: int) -> list[Strip]:
         emoji=False,
     )
     options = console.options.update_width(width)
-    return [Strip(line) for line in console.render_lines(renderable, options, pad=False)]
+    lines = console.render_lines(renderable, options, pad=False)
+    # Second line of defence: a control character in a segment never reaches the terminal.
+    return [
+        Strip([Segment(safe_fragment(s.text), s.style, s.control) for s in line]) for line in lines
+    ]
 
 
 def article_renderable(stored: Any) -> tuple[RenderableType, list[Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
 from tuinews.ui.context import AppContext
+from tuinews.ui.safe import safe_text
 
 
 class AddFeedScreen(ModalScreen[Subscription | None]):
@@ -36,7 +36,7 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
                 if self.ctx.ephemeral
                 else f"Saved to your subscriptions in {self.ctx.config_path.name}."
             )
-            yield Static(Text(where), classes="dialog-note")
+            yield Static(safe_text(where), classes="dialog-note")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")
@@ -47,7 +47,7 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#error", Static)
-        error.update(Text(message))  # Text, never markup: the message quotes user input
+        error.update(safe_text(message))  # Text, never markup: the message quotes user input
         error.display = True
 
     @on(Input.Submitted)

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tuinews.store import FeedInfo
+from tuinews.ui.safe import safe_text
 
 
 def _when(moment: datetime | None) -> str:
@@ -40,7 +41,7 @@ def feed_details(feed: FeedInfo) -> Table:
     for name, value in rows:
         # Text objects: titles, URLs and errors come from outside and are not markup.
         table.add_row(
-            Text(name), Text(value, style="red" if name == "Error" and feed.last_error else "")
+            Text(name), safe_text(value, style="red" if name == "Error" and feed.last_error else "")
         )
     return table
 

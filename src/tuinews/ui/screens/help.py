@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
+from tuinews.ui.safe import safe_text
+
 
 def key_table(screen: Screen) -> Table:
     """One row per action of `screen`, with every key currently bound to it."""
@@ -42,7 +44,7 @@ def key_table(screen: Screen) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for action in order:
-        table.add_row(Text(" ".join(keys_by_action[action])), Text(descriptions[action]))
+        table.add_row(safe_text(" ".join(keys_by_action[action])), safe_text(descriptions[action]))
     return table
 
 

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from tuinews.ui.safe import safe_line
+
 
 class LinkPickerScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -29,9 +31,9 @@ class LinkPickerScreen(ModalScreen[tuple[str, str] | None]):
         for link in self.links:
             prompt = Text(f"[{link.number}] ", style="bold")
             if link.text and link.text != link.url:
-                prompt.append(link.text)
+                prompt.append(safe_line(link.text))
                 prompt.append(" ")
-            prompt.append(link.url, style="underline")
+            prompt.append(safe_line(link.url), style="underline")
             options.append(Option(prompt, id=str(link.number)))
         with Vertical(classes="dialog wide-dialog"):
             yield Label("Links: Enter opens, y copies, Escape closes", classes="dialog-title")

@@ -13,7 +13,6 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, ParamSpec
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -32,6 +31,7 @@ from tuinews.ui.messages import (
     WindowLoaded,
     WindowWanted,
 )
+from tuinews.ui.safe import safe_text
 from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
 from tuinews.ui.widgets.headline_list import HeadlineList
 from tuinews.ui.widgets.key_footer import KeyFooter
@@ -318,7 +318,7 @@ class MainCore(Screen[None]):
         title = f"{self.view_label()} ({message.total})"
         # Text, not str: a str title is parsed as markup, and this one holds feed titles
         # and search words.
-        self.query_one("#list-box").border_title = Text(title)
+        self.query_one("#list-box").border_title = safe_text(title)
         if message.total == 0:
             self.reader.show_message(self._empty_message())
         if self._then_next_unread:

@@ -11,6 +11,7 @@ from textual.strip import Strip
 
 from tuinews.store import FeedInfo
 from tuinews.ui.messages import SidebarHighlighted
+from tuinews.ui.safe import safe_line
 from tuinews.ui.widgets.cursor_list import CursorList
 
 EntryKind = Literal["all", "unread", "starred", "tag", "feed"]
@@ -139,14 +140,14 @@ class FeedSidebar(CursorList):
         count: int | None = None
         count = self._count(entry)
         if entry.kind == "tag":
-            text.append(entry.label, self.get_component_rich_style("feed-sidebar--tag"))
+            text.append(safe_line(entry.label), self.get_component_rich_style("feed-sidebar--tag"))
         elif entry.kind == "feed":
             failed = self._failed(entry)
             text.append(
                 "!" if failed else " ", self.get_component_rich_style("feed-sidebar--failed")
             )
             text.append(" ")
-            text.append(entry.label)
+            text.append(safe_line(entry.label))
         else:
             text.append(entry.label, "bold")
         number = f" {count}" if count else ""

@@ -17,6 +17,7 @@ from textual.strip import Strip
 
 from tuinews.store import Headline
 from tuinews.ui.messages import HeadlineHighlighted, WindowWanted
+from tuinews.ui.safe import safe_line
 from tuinews.ui.widgets.cursor_list import CursorList
 
 UNREAD_MARK = "●"
@@ -159,14 +160,14 @@ class HeadlineList(CursorList):
         text.append(stamp.ljust(10 if width >= 100 else 6), meta)
         text.append(" ")
         feed_width = 18 if width >= 100 else 12
-        feed = row.feed_title
+        feed = safe_line(row.feed_title)
         if len(feed) > feed_width:
             feed = feed[: feed_width - 1] + "…"
         text.append(feed.ljust(feed_width), meta)
         text.append(" ")
         # Plain append: a title like "[bold]x" shows as typed.
         text.append(
-            row.title,
+            safe_line(row.title),
             self.get_component_rich_style("headline-list--unread") if not row.read else "",
         )
         text.truncate(width, overflow="ellipsis")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.segment import Segment
-from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
 
 from tuinews.ui.messages import ReaderWidthChanged
+from tuinews.ui.safe import safe_text
 from tuinews.ui.widgets.cursor_list import CursorList
 
 GUTTER = 2  # a bar in the first column marks the active pane; the second is space
@@ -51,7 +51,11 @@ class ReaderPane(CursorList):
 
     def show_message(self, message: str) -> None:
         self.show(
-            None, [Strip([*Text(message).render(self.app.console)])], [], None, self.content_width
+            None,
+            [Strip([*safe_text(message).render(self.app.console)])],
+            [],
+            None,
+            self.content_width,
         )
 
     @property

@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tuinews.ui.safe import safe_text
+
 
 class StatusLine(Widget):
     DEFAULT_CSS = """
@@ -21,4 +23,4 @@ class StatusLine(Widget):
         self.message = message
 
     def render(self) -> Text:
-        return Text(self.message, no_wrap=True, overflow="ellipsis", end="")
+        return safe_text(self.message, no_wrap=True, overflow="ellipsis", end="")
