@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import sqlite3
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Input
 
@@ -236,3 +238,64 @@ async def test_refresh_on_start_only_when_the_last_refresh_is_old(tmp_path: Path
             await settle(pilot)
             assert not app.screen.refreshing
             assert len(server.requests("/feed.xml")) == 1
+
+
+async def test_refresh_waits_for_another_refresh_and_says_so(tmp_path: Path) -> None:
+    from tuinews.refresh.lock import RefreshLock
+    from tuinews.ui.screens.main_refresh import WAITING_LINE
+
+    with FeedServer() as server:
+        url = server.route("/feed.xml", static(rss(3, title="Later")))
+        ctx = make_ctx(tmp_path, [Subscription(url, "Later")], build=False)
+        other = RefreshLock(ctx.store_path)  # a cron `tuinews refresh` holding the lock
+        assert other.try_acquire()
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("R")
+            for _ in range(100):  # not settle(): the refresh worker is waiting on purpose
+                await pilot.pause(0.02)
+                if screen.status.message == WAITING_LINE:
+                    break
+            assert screen.status.message == WAITING_LINE
+            assert screen.refreshing and not server.requests("/feed.xml")
+            other.release()
+            await wait_for_refresh(pilot, screen)
+            assert screen.headlines.row_count == 3
+            assert screen.status.message.startswith("Refreshed: 3 new")
+
+
+async def test_a_store_that_refuses_writes_stops_the_refresh_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuinews.store import store as store_module
+
+    with FeedServer() as server:
+        subs = [
+            Subscription(server.route(f"/f{n}.xml", Generated(200, title=f"F{n}")), f"F{n}")
+            for n in range(3)
+        ]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        ctx.config = dataclasses.replace(ctx.config, refresh=RefreshSettings(concurrency=1))
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            real_open = store_module.open_connection
+
+            def open_full(path: Path, busy_timeout: float) -> sqlite3.Connection:
+                # Real SQLite refusing writes: the refresh's connection may not grow the
+                # file ("database or disk is full").
+                conn = real_open(path, busy_timeout)
+                (pages,) = conn.execute("PRAGMA page_count").fetchone()
+                conn.execute(f"PRAGMA max_page_count = {pages + 4}")
+                return conn
+
+            monkeypatch.setattr(store_module, "open_connection", open_full)
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert app.is_running
+            message = screen.status.message
+            assert message.startswith("Refresh stopped: ") and "disk is full" in message
+            assert screen.status.has_class("-error")

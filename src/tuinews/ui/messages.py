@@ -99,6 +99,7 @@ class RefreshProgress(Message):
 class RefreshDone(Message):
     summary: Any
     error: str | None = None
+    stopped: bool = False  # the store refused writes; `summary` holds what was saved
 
 
 @dataclass

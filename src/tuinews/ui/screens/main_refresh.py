@@ -16,6 +16,8 @@ from tuinews.ui.screens.main_reader import ReadingScreen
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar
 
+WAITING_LINE = "Another refresh is running; waiting for it…"
+
 
 class RefreshingScreen(ReadingScreen):
     """Adds refreshing to the core: on start when the last refresh is old, or on demand.
@@ -65,14 +67,15 @@ class RefreshingScreen(ReadingScreen):
 
     @work(exclusive=True, group="refresh", description="refresh feeds")
     async def _refresh_worker(self, only: list[str] | None) -> None:
-        from tuinews.errors import TuinewsError
-        from tuinews.refresh import refresh_feeds  # lazy: httpx and parsers are heavy
+        from tuinews.refresh import RefreshStopped, refresh_feeds  # lazy: httpx, parsers
 
         def progress(done: int, total: int, outcome: object) -> None:
             self.post_message(RefreshProgress(done, total, outcome))
 
-        def waiting(line: str) -> None:  # another process holds the refresh lock
-            self.post_message(Status(line))
+        def waiting(_line: str) -> None:
+            # Another process (a cron `tuinews refresh`) holds the refresh lock: ours
+            # waits for it, then goes on (feeds it just fetched are skipped).
+            self.post_message(Status(WAITING_LINE))
 
         try:
             summary = await refresh_feeds(
@@ -81,8 +84,13 @@ class RefreshingScreen(ReadingScreen):
                 self.ctx.config.refresh,
                 only=only,
                 progress=progress,
+                lock="wait",
                 on_wait=waiting,
             )
+        except RefreshStopped as stopped:
+            # The store refused a write (disk full, read-only): what was saved stays.
+            self.post_message(RefreshDone(stopped.summary, str(stopped), stopped=True))
+            return
         except TuinewsError as error:
             self.post_message(RefreshDone(None, str(error)))
             return
@@ -106,7 +114,11 @@ class RefreshingScreen(ReadingScreen):
     def _on_refresh_done(self, message: RefreshDone) -> None:
         self.refreshing = False
         self._progress_bar().display = False
-        if message.error is not None:
+        if message.stopped:
+            self._follow_moves(message.summary)  # feeds saved before the stop
+            saved = _summary_line(message.summary).removeprefix("Refreshed: ")
+            self.status.say(f"Refresh stopped: {message.error} (before that: {saved})", error=True)
+        elif message.error is not None:
             self.status.say(f"Refresh failed: {message.error}", error=True)
         else:
             self.status.say(_summary_line(message.summary))
