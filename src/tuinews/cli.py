@@ -15,7 +15,6 @@ from tuinews.errors import TuinewsError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 DESCRIPTION = """\
 A terminal news reader. With no command, opens the reader on your subscriptions

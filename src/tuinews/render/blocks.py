@@ -19,7 +19,6 @@ from rich.text import Text
 MIN_CONTENT_WIDTH = 12
 TAB_SIZE = 8
 CODE_STYLE = Style(color="green")
-QUOTE_BAR_STYLE = Style(dim=True)
 
 
 Lines = list[list[Segment]]

@@ -20,11 +20,6 @@ from tuinews.sources.feed_build import (
 _MAX_ITEMS = 100_000
 
 
-def is_json_feed_text(head: str) -> bool:
-    """Whether the start of a document announces a JSON Feed."""
-    return head.lstrip()[:1] == "{" and "jsonfeed.org/version" in head.replace("\\/", "/")
-
-
 def parse_json_feed(data: bytes, url: str, content_type: str | None = None) -> Feed:
     text = decode_text(data, content_type)
     try:

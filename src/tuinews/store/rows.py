@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -96,67 +95,9 @@ def dump_tags(tags: tuple[str, ...] | list[str]) -> str:
 
 # ---- articles -------------------------------------------------------------------------
 
-# Columns written from an Article, in the order of `article_values`.
-CONTENT_COLUMNS = (
-    "title",
-    "link",
-    "guid",
-    "author",
-    "published",
-    "updated",
-    "summary",
-    "content",
-    "content_type",
-    "enclosures",
-    "categories",
-    "language",
-    "direction",
-    "dateline",
-    "body_text",
-    "sort_ts",
-    "content_hash",
-)
-
 
 def key_of(article: Article) -> str:
     return article_key(article.guid, article.link, article.title, article.published)
-
-
-def article_fields(article: Article) -> tuple[tuple[Any, ...], str]:
-    """The first 14 values of CONTENT_COLUMNS for `article`, and their digest."""
-    enclosures = json.dumps(
-        [{"url": e.url, "type": e.type, "length": e.length} for e in article.enclosures],
-        ensure_ascii=False,
-    )
-    categories = json.dumps(list(article.categories), ensure_ascii=False)
-    fields = (
-        article.title,
-        article.link,
-        article.guid,
-        article.author,
-        to_epoch(article.published),
-        to_epoch(article.updated),
-        article.summary,
-        article.content,
-        article.content_type,
-        enclosures,
-        categories,
-        article.language,
-        article.direction,
-        article.dateline,
-    )
-    return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
-
-
-def row_values(fields: tuple[Any, ...], digest: str, first_seen: float) -> tuple[Any, ...]:
-    """All of CONTENT_COLUMNS, from `article_fields` (only for rows about to be written:
-    the plain text of an HTML body costs more than the digest)."""
-    from tuinews.sources.sanitize import html_to_plain
-
-    published, updated, content, content_type = fields[4], fields[5], fields[7], fields[8]
-    body_text = html_to_plain(content, limit=0) if content_type == "html" else ""
-    sort_ts = published if published is not None else updated
-    return (*fields, body_text, first_seen if sort_ts is None else sort_ts, digest)
 
 
 # What `to_stored_article` reads, joined with the feed.
