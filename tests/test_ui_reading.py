@@ -69,6 +69,22 @@ async def test_on_leave_marks_the_previous_article(tmp_path: Path) -> None:
         assert read_state(ctx.store_path)["Story 200 from c"] == (False, False)
 
 
+async def test_on_leave_marks_the_article_being_read_when_quitting(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.screen.reader.pk == app.screen.headlines.current.pk
+        assert read_state(ctx.store_path)["Story 100 from b"] == (False, False)
+        await pilot.press("q")
+        await pilot.pause()
+    assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
+    # The first article was only shown at start, never chosen: it stays unread.
+    assert read_state(ctx.store_path)["Story 0 from a"] == (False, False)
+
+
 async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     app = create_app(ctx)

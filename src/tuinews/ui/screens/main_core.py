@@ -100,32 +100,38 @@ class MainCore(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     # -- widgets ----------------------------------------------------------------------
+    # Held, not queried: a query per key press costs time, and on unmount (saving the
+    # article being read) the children are already gone from the DOM.
     @property
     def sidebar(self) -> FeedSidebar:
-        return self.query_one(FeedSidebar)
+        return self._sidebar
 
     @property
     def headlines(self) -> HeadlineList:
-        return self.query_one(HeadlineList)
+        return self._headlines
 
     @property
     def reader(self) -> ReaderPane:
-        return self.query_one(ReaderPane)
+        return self._reader
 
     @property
     def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
+        return self._status
 
     def compose(self) -> ComposeResult:
+        self._sidebar = FeedSidebar(id="sidebar")
+        self._headlines = HeadlineList(id="headlines")
+        self._reader = ReaderPane(id="reader")
+        self._status = StatusLine(id="status")
         with Horizontal(id="panes"):
-            yield FeedSidebar(id="sidebar")
+            yield self._sidebar
             with Vertical(id="main"):
                 with Vertical(id="list-box"):
-                    yield HeadlineList(id="headlines")
+                    yield self._headlines
                 with Vertical(id="reader-box"):
-                    yield ReaderPane(id="reader")
+                    yield self._reader
         with Horizontal(id="status-bar"):
-            yield StatusLine(id="status")
+            yield self._status
         yield KeyFooter()
 
     # -- start ------------------------------------------------------------------------
@@ -165,6 +171,7 @@ class MainCore(Screen[None]):
 
     def on_unmount(self) -> None:
         if self.store is not None:
+            self._save_before_exit()
             self.store.close()
 
     # -- layout -----------------------------------------------------------------------
@@ -423,4 +430,7 @@ class MainCore(Screen[None]):
         raise NotImplementedError
 
     def set_read(self, pks: list[int], read: bool) -> None:
+        raise NotImplementedError
+
+    def _save_before_exit(self) -> None:
         raise NotImplementedError

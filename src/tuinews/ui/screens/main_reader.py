@@ -3,10 +3,12 @@ and finding the next unread article."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from textual import on, work
 
+from tuinews.errors import TuinewsError
 from tuinews.store import View
 from tuinews.ui.messages import (
     ArticleReady,
@@ -93,6 +95,20 @@ class ReadingScreen(MainCore):
         for pk in pks:
             self.headlines.update_row(pk, read=read)
         self._write_read(pks, read)
+
+    def _save_before_exit(self) -> None:
+        """With mark_read = "on_leave", quitting leaves the article being read: it is
+        written now, on the UI thread (no worker outlives the app)."""
+        pk = self.reader.pk
+        if self.ctx.config.ui.mark_read != "on_leave" or pk is None or not self._user_chose:
+            return
+        index = self.headlines.index_of(pk)
+        row = self.headlines.row(index) if index is not None else None
+        if row is None or row.read:
+            return
+        assert self.store is not None
+        with contextlib.suppress(TuinewsError):  # closing: no status line left to say it
+            self.store.set_read([pk], True)
 
     @work(thread=True, group="write", description="save read state")
     @reported
