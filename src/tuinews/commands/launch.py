@@ -90,18 +90,33 @@ def sample_subscriptions() -> list[Subscription]:
 
 
 def _samples_context(ns: argparse.Namespace, config: Config) -> AppContext:
-    import asyncio
-
-    from tuinews.refresh import refresh_feeds
-
     store_path = paths.cache_dir() / "samples.db"
     store_path.parent.mkdir(parents=True, exist_ok=True)
     subs = sample_subscriptions()
-    # Local files only: quick, and the first screen then has articles.
-    asyncio.run(refresh_feeds(store_path, subs, config.refresh))
+    if _samples_stale(store_path, paths.sample_feeds_dir()):
+        import asyncio
+
+        from tuinews.refresh import refresh_feeds  # lazy: httpx and the parsers
+
+        # Local files only: quick, and the first screen then has articles.
+        asyncio.run(refresh_feeds(store_path, subs, config.refresh))
     return _context(
         ns, config, store_path, subs, ephemeral=True, hint=SAMPLES_HINT, refresh_on_start=False
     )
+
+
+def _samples_stale(store_path: Path, folder: Path) -> bool:
+    """The sample store is missing or older than a sample file (a new version shipped
+    new samples): only then is it loaded again before the first screen."""
+    try:
+        stored = store_path.stat().st_mtime
+        newest = max(
+            (entry.stat().st_mtime for entry in folder.rglob("*") if entry.is_file()),
+            default=0.0,
+        )
+    except OSError:
+        return True
+    return newest > stored
 
 
 def _sources_context(

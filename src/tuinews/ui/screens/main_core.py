@@ -142,11 +142,11 @@ class MainCore(Screen[None]):
         # one count, one window of headlines, the feed list.
         try:
             self.store = Store.open(self.ctx.store_path)
-            self._sync_feeds_if_needed(self.store)
+            feeds = self._sync_feeds_if_needed(self.store)
         except TuinewsError as error:
             self.app.exit(return_code=1, message=f"tuinews: {error}")
             return
-        self._on_feeds_loaded(self._load_feeds())
+        self._on_feeds_loaded(self._load_feeds(feeds))
         self._on_view_loaded(
             self._load_view(self.generation + 1, self._effective_view(), None, HeadlineList.WINDOW)
         )
@@ -154,11 +154,12 @@ class MainCore(Screen[None]):
             self.status.say(self.ctx.hint)
         self.activate("list")
 
-    def _sync_feeds_if_needed(self, store: Store) -> None:
+    def _sync_feeds_if_needed(self, store: Store) -> list[FeedInfo] | None:
         """Mirror the subscriptions in the store, but only when they differ: a write at
         start could wait on another process's refresh (busy timeout) before the first
-        screen."""
-        known = {feed.url: (feed.title, feed.tags) for feed in store.feeds()}
+        screen. Returns the store's feeds when nothing changed (the sidebar uses them)."""
+        feeds = store.feeds()
+        known = {feed.url: (feed.title, feed.tags) for feed in feeds}
         for sub in self.ctx.subscriptions:
             mirrored = known.get(sub.url)
             if (
@@ -167,7 +168,8 @@ class MainCore(Screen[None]):
                 or (sub.tags != mirrored[1])
             ):
                 store.sync_feeds(self.ctx.subscriptions)
-                return
+                return None
+        return feeds
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -367,10 +369,10 @@ class MainCore(Screen[None]):
         self.headlines.add_rows(message.generation, message.start, message.rows)
 
     # -- sidebar ----------------------------------------------------------------------
-    def _load_feeds(self) -> FeedsLoaded:
+    def _load_feeds(self, known: list[FeedInfo] | None = None) -> FeedsLoaded:
         assert self.store is not None
         wanted = [sub.url for sub in self.ctx.subscriptions]
-        by_url = {feed.url: feed for feed in self.store.feeds()}
+        by_url = {feed.url: feed for feed in (known if known is not None else self.store.feeds())}
         # Tags come from the subscription list (the config), the store only mirrors them.
         feeds = [by_url[url] for url in wanted if url in by_url]
         starred = self.store.count(View(starred_only=True))
