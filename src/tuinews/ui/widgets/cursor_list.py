@@ -66,7 +66,10 @@ class CursorList(ScrollView, can_focus=False, inherit_bindings=False):
         index = self.scroll_offset.y + y
         if index >= self._row_count:
             return Strip.blank(width, self.rich_style)
-        return self.render_row(index, width, index == self._cursor).apply_style(self.rich_style)
+        row = self.render_row(index, width, index == self._cursor)
+        # Runs that end up with the same style (plain text, padding) become one segment:
+        # each segment is written as a reset plus the full style.
+        return row.apply_style(self.rich_style).simplify()
 
     def refresh_row(self, index: int) -> None:
         """Repaint one row if it is on screen (a cursor move repaints two rows, not the list)."""

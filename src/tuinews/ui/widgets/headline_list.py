@@ -145,26 +145,23 @@ class HeadlineList(CursorList):
         return strip.extend_cell_length(width, fill).crop(0, width)
 
     def row_text(self, row: Headline, width: int) -> Text:
-        meta = self.get_component_rich_style("headline-list--meta")
-        text = Text(no_wrap=True, end="")
-        text.append(UNREAD_MARK if not row.read else " ")
-        text.append(
-            STAR_MARK if row.starred else " ", self.get_component_rich_style("headline-list--star")
-        )
-        text.append(" ")
-        if row.date is not None:
-            local = row.date.astimezone()
-            stamp = local.strftime("%Y-%m-%d" if width >= 100 else "%b %d")
+        """The row as few style runs as possible: every run costs a reset and a full
+        colour sequence on the wire, so the gaps take the style of their neighbours
+        (mark and gap plain, date and feed one muted run, then the title)."""
+        wide = width >= 100
+        text = Text(UNREAD_MARK if not row.read else " ", no_wrap=True, end="")
+        if row.starred:
+            text.append(STAR_MARK, self.get_component_rich_style("headline-list--star"))
+            text.append(" ")
         else:
-            stamp = ""
-        text.append(stamp.ljust(10 if width >= 100 else 6), meta)
-        text.append(" ")
-        feed_width = 18 if width >= 100 else 12
+            text.append("  ")
+        stamp = row.date.astimezone().strftime("%Y-%m-%d" if wide else "%b %d") if row.date else ""
+        feed_width = 18 if wide else 12
         feed = safe_line(row.feed_title)
         if len(feed) > feed_width:
             feed = feed[: feed_width - 1] + "…"
-        text.append(feed.ljust(feed_width), meta)
-        text.append(" ")
+        meta = f"{stamp.ljust(10 if wide else 6)} {feed.ljust(feed_width)} "
+        text.append(meta, self.get_component_rich_style("headline-list--meta"))
         # Plain append: a title like "[bold]x" shows as typed.
         text.append(
             safe_line(row.title),
