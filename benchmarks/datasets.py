@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+from vocabulary import WORDS
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TUINEWS = ROOT / ".venv" / "bin" / "tuinews"
@@ -35,32 +37,6 @@ ITEMS_PER_FEED = 1000
 LONG_ITEMS = 3  # the first items of each feed get a body long enough to page through
 BASE_TIME = 1_735_689_600.0  # 2025-01-01T00:00:00Z: fixed so every build is identical
 FORMAT_VERSION = 1  # bump when the generated feeds change, so cached datasets are rebuilt
-
-_WORDS = [
-    "climate",
-    "market",
-    "election",
-    "rust",
-    "python",
-    "sqlite",
-    "terminal",
-    "parser",
-    "browser",
-    "privacy",
-    "energy",
-    "football",
-    "science",
-    "space",
-    "quantum",
-    "music",
-    "film",
-    "garden",
-    "city",
-    "river",
-    "mountain",
-    "coffee",
-    "bridge",
-]
 
 SpawnAndWait = Callable[[list[str], dict[str, str] | None], tuple[float, int, str]]
 
@@ -102,7 +78,7 @@ def _spawn_and_wait() -> SpawnAndWait:
 
 
 def item_title(feed: int, item: int) -> str:
-    words = " ".join(_WORDS[(feed * 7 + item * 3 + k) % len(_WORDS)] for k in range(5))
+    words = " ".join(WORDS[(feed * 7 + item * 3 + k) % len(WORDS)] for k in range(5))
     return f"{words.capitalize()} tok{feed:03d}x{item:04d}"
 
 
@@ -116,7 +92,7 @@ def _published(feed: int, item: int, feeds: int) -> float:
 
 
 def _body(feed: int, item: int) -> str:
-    sentence = " ".join(_WORDS[(feed + item + k) % len(_WORDS)] for k in range(40))
+    sentence = " ".join(WORDS[(feed + item + k) % len(WORDS)] for k in range(40))
     paragraphs = 40 if item < LONG_ITEMS else 1
     return "".join(f"&lt;p&gt;{n}. {sentence}.&lt;/p&gt;" for n in range(paragraphs))
 

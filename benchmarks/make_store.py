@@ -18,40 +18,16 @@ from pathlib import Path
 
 from tuinews.model import Article, Feed, Subscription, article_id, article_key
 from tuinews.store import Store, View
+from vocabulary import WORDS
 
-_WORDS = [
-    "climate",
-    "market",
-    "election",
-    "rust",
-    "python",
-    "sqlite",
-    "terminal",
-    "parser",
-    "browser",
-    "privacy",
-    "energy",
-    "football",
-    "science",
-    "space",
-    "quantum",
-    "music",
-    "film",
-    "garden",
-    "city",
-    "river",
-    "mountain",
-    "coffee",
-    "bridge",
-]
 BATCH = 500  # items per save_fetch, like a big feed
 
 
 def _article(url: str, number: int, when: datetime, rng: random.Random) -> Article:
     # One rare word per title (1 article in 1,000) for a realistic selective search.
     rare = f"topic{rng.randrange(1000)}"
-    title = " ".join(rng.choice(_WORDS) for _ in range(7)).capitalize() + f" {rare} #{number}"
-    body = " ".join(rng.choice(_WORDS) for _ in range(120))
+    title = " ".join(rng.choice(WORDS) for _ in range(7)).capitalize() + f" {rare} #{number}"
+    body = " ".join(rng.choice(WORDS) for _ in range(120))
     guid = f"{url}#item-{number}"
     key = article_key(guid, None, title, when)
     return Article(

@@ -14,9 +14,9 @@ from tuinews.sources.feed_build import (
 from tuinews.sources.feed_xmltext import (
     XML_LANG,
     Element,
+    add_media_enclosures,
     element_link,
     inner_markup,
-    local_name,
     text_of,
     xhtml_inner,
 )
@@ -161,7 +161,7 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         elif local == "category":
             categories.append(child.get("label") or child.get("term") or text_of(child))
         elif local.startswith("media:"):
-            _media(child, base, enclosures)
+            add_media_enclosures(child, base, enclosures)
     if link is None and guid and guid.strip().startswith(("http://", "https://")):
         link = resolve_link(guid, None)
     return build_article(
@@ -180,16 +180,3 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         categories=categories,
         language=clean_language(entry.get(XML_LANG)),
     )
-
-
-def _media(element: Element, base: str, enclosures: list[Enclosure]) -> None:
-    if local_name(element.tag) == "group":
-        for child in element:
-            if isinstance(child.tag, str) and local_name(child.tag) == "content":
-                _media(child, base, enclosures)
-        return
-    enclosure = make_enclosure(
-        element.get("url"), element.get("type"), element.get("fileSize"), base
-    )
-    if enclosure is not None:
-        enclosures.append(enclosure)

@@ -1,4 +1,4 @@
-"""Small helpers shared by the RSS and Atom readers: text, inner markup, links."""
+"""Small helpers shared by the RSS and Atom readers: text, inner markup, links, media."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from lxml import etree
 
-from tuinews.sources.feed_build import resolve_link
+from tuinews.model import Enclosure
+from tuinews.sources.feed_build import make_enclosure, resolve_link
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _XMLNS_ATTR = re.compile(r'\s+xmlns(?::[A-Za-z0-9_.-]+)?="[^"]*"')
@@ -74,3 +75,18 @@ def element_link(value: str | None, element: Element, fallback_base: str | None)
     if xml_base:
         base = resolve_link(xml_base, fallback_base) or fallback_base
     return resolve_link(stripped, base)
+
+
+def add_media_enclosures(element: Element, base: str, enclosures: list[Enclosure]) -> None:
+    """Append the enclosure of a Media RSS <media:content> (or of each one inside a
+    <media:group>) to `enclosures`."""
+    if local_name(element.tag) == "group":
+        for child in element:
+            if isinstance(child.tag, str) and local_name(child.tag) == "content":
+                add_media_enclosures(child, base, enclosures)
+        return
+    enclosure = make_enclosure(
+        element.get("url"), element.get("type"), element.get("fileSize"), base
+    )
+    if enclosure is not None:
+        enclosures.append(enclosure)

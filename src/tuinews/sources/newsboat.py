@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from tuinews.model import Subscription
 from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.subscription_merge import merge_subscription
 
 # newsboat's pseudo-feeds: saved searches and feeds produced by commands or filters.
 # tuinews never runs commands named in a subscription list.
@@ -53,15 +54,6 @@ def _tokens(line: str) -> list[str]:
     return tokens
 
 
-def _add(found: dict[str, Subscription], sub: Subscription) -> None:
-    existing = found.get(sub.url)
-    if existing is None:
-        found[sub.url] = sub
-        return
-    tags = existing.tags + tuple(tag for tag in sub.tags if tag not in existing.tags)
-    found[sub.url] = Subscription(existing.url, existing.title or sub.title, tags)
-
-
 def parse_newsboat_urls_report(text: str, source: str) -> tuple[list[Subscription], list[str]]:
     """Subscriptions in file order (duplicates merged), and one line per skipped entry."""
     found: dict[str, Subscription] = {}
@@ -93,7 +85,7 @@ def parse_newsboat_urls_report(text: str, source: str) -> tuple[list[Subscriptio
             tag = clean_line(token)
             if tag and tag not in tags:
                 tags.append(tag)
-        _add(found, Subscription(first, title, tuple(tags)))
+        merge_subscription(found, Subscription(first, title, tuple(tags)))
     return list(found.values()), skipped
 
 

@@ -17,6 +17,7 @@ from tuinews.errors import SourceError
 from tuinews.model import Subscription
 from tuinews.sources.detect import declared_charset, decode_text
 from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.subscription_merge import merge_subscription
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -158,20 +159,6 @@ def _local_target(url: str, scheme: str, base: Path) -> str | None:
         return None
 
 
-def _merge(found: dict[str, Subscription], sub: Subscription) -> None:
-    existing = found.get(sub.url)
-    if existing is None:
-        found[sub.url] = sub
-        return
-    tags = existing.tags + tuple(tag for tag in sub.tags if tag not in existing.tags)
-    found[sub.url] = Subscription(
-        url=existing.url,
-        title=existing.title or sub.title,
-        tags=tags,
-        html_url=existing.html_url or sub.html_url,
-    )
-
-
 def parse_opml_report(
     data: bytes, source: str, *, base: Path | None = None
 ) -> tuple[list[Subscription], list[str]]:
@@ -199,7 +186,7 @@ def parse_opml_report(
                 tags = _category_tags(_attribute(element, "category"))
                 tags += [folder for folder in folders if folder not in tags]
                 html_url = clean_url(_attribute(element, "htmlUrl")) or None
-                _merge(found, Subscription(url, title or None, tuple(tags), html_url))
+                merge_subscription(found, Subscription(url, title or None, tuple(tags), html_url))
         inner = (*folders, title) if title and not raw_url and title not in folders else folders
         stack.extend((child, inner) for child in reversed(children))
     return list(found.values()), skipped

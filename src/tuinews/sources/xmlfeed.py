@@ -28,6 +28,7 @@ from tuinews.sources.feed_build import (
 from tuinews.sources.feed_xmltext import (
     XML_LANG,
     Element,
+    add_media_enclosures,
     inner_markup,
     local_name,
     looks_like_html,
@@ -328,7 +329,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
             if enclosure is not None:
                 enclosures.append(enclosure)
         elif field in ("media", "media_group"):
-            _media(child, base, enclosures)
+            add_media_enclosures(child, base, enclosures)
         elif field == "atom_link":
             rel = child.get("rel") or "alternate"
             if rel == "alternate" and link is None:
@@ -376,19 +377,6 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         categories=categories,
         language=clean_language(language) if language else None,
     )
-
-
-def _media(element: Element, base: str, enclosures: list[Enclosure]) -> None:
-    if local_name(element.tag) == "group":
-        for child in element:
-            if isinstance(child.tag, str) and local_name(child.tag) == "content":
-                _media(child, base, enclosures)
-        return
-    enclosure = make_enclosure(
-        element.get("url"), element.get("type"), element.get("fileSize"), base
-    )
-    if enclosure is not None:
-        enclosures.append(enclosure)
 
 
 def _unique(enclosures: list[Enclosure]) -> list[Enclosure]:

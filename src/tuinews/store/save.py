@@ -75,31 +75,6 @@ def prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
     return feed.title, list(items.values())
 
 
-def save_fetch(
-    conn: sqlite3.Connection,
-    feed_id: int,
-    feed: Feed,
-    *,
-    status: int | None,
-    etag: str | None,
-    last_modified: str | None,
-    fetched_at: datetime,
-    next_fetch: datetime | None,
-    source_mtime: float | None,
-) -> SaveStats:
-    return save_prepared(
-        conn,
-        feed_id,
-        prepare_feed(feed, with_text=False),
-        status=status,
-        etag=etag,
-        last_modified=last_modified,
-        fetched_at=fetched_at,
-        next_fetch=next_fetch,
-        source_mtime=source_mtime,
-    )
-
-
 def save_prepared(
     conn: sqlite3.Connection,
     feed_id: int,

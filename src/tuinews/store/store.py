@@ -22,8 +22,7 @@ from tuinews.store import articles as _articles
 from tuinews.store import feeds as _feeds
 from tuinews.store.connection import open_connection, store_error
 from tuinews.store.records import FeedInfo, Headline, SaveStats, SortKey, StoredArticle, View
-from tuinews.store.save import PreparedFeed
-from tuinews.store.save import save_fetch as _save_fetch
+from tuinews.store.save import PreparedFeed, prepare_feed
 from tuinews.store.save import save_prepared as _save_prepared
 
 
@@ -151,18 +150,16 @@ class Store:
     ) -> SaveStats:
         """Write one feed's fetch in one transaction: new items added, changed ones
         updated (read/starred kept), items gone from the feed kept."""
-        with self._writing() as conn:
-            return _save_fetch(
-                conn,
-                feed_id,
-                feed,
-                status=status,
-                etag=etag,
-                last_modified=last_modified,
-                fetched_at=fetched_at,
-                next_fetch=next_fetch,
-                source_mtime=source_mtime,
-            )
+        return self.save_prepared(
+            feed_id,
+            prepare_feed(feed, with_text=False),
+            status=status,
+            etag=etag,
+            last_modified=last_modified,
+            fetched_at=fetched_at,
+            next_fetch=next_fetch,
+            source_mtime=source_mtime,
+        )
 
     def save_prepared(
         self,

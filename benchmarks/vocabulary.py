@@ -1,0 +1,28 @@
+"""Words the generated benchmark articles are made of (shared by datasets and make_store,
+so searches and text lengths compare across benchmarks)."""
+
+WORDS = [
+    "climate",
+    "market",
+    "election",
+    "rust",
+    "python",
+    "sqlite",
+    "terminal",
+    "parser",
+    "browser",
+    "privacy",
+    "energy",
+    "football",
+    "science",
+    "space",
+    "quantum",
+    "music",
+    "film",
+    "garden",
+    "city",
+    "river",
+    "mountain",
+    "coffee",
+    "bridge",
+]
