@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -120,21 +121,21 @@ def worker(urls_file: Path, db: Path) -> None:
     )
 
 
-def bench_in_process(urls: list[str], scratch: Path) -> dict[str, object]:
+def bench_in_process(urls: list[str], scratch: Path) -> dict[str, Any]:
     urls_file = scratch / "urls.txt"
     urls_file.write_text("\n".join(urls))
     db = scratch / "inproc.db"
     wall, peak, out, cpu = spawn_and_wait(
         [sys.executable, __file__, "--worker", str(urls_file), str(db)]
     )
-    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["process_wall_s"] = wall
     result["process_peak_rss_kb"] = peak
     result["process_cpu_s"] = cpu
     return result
 
 
-def bench_cli(urls: list[str], scratch: Path) -> dict[str, object] | None:
+def bench_cli(urls: list[str], scratch: Path) -> dict[str, Any] | None:
     tuinews = VENV_BIN / "tuinews"
     if not tuinews.exists():
         return None
@@ -144,17 +145,27 @@ def bench_cli(urls: list[str], scratch: Path) -> dict[str, object] | None:
     env = dict(os.environ, TUINEWS_CONFIG=str(config), TUINEWS_DB=str(db))
     env.pop("TUINEWS_TESTING", None)
     _with_bytecode(env)
-    first, first_rss, first_out, first_cpu = spawn_and_wait([str(tuinews), "refresh"], env)
-    second, second_rss, second_out, second_cpu = spawn_and_wait([str(tuinews), "refresh"], env)
+    figures, (first_out, second_out) = _run_twice([str(tuinews), "refresh"], env)
     return {
+        **figures,
+        "first_output": first_out.strip().splitlines()[-1:],
+        "second_output": second_out.strip().splitlines()[-1:],
+    }
+
+
+def _run_twice(argv: list[str], env: dict[str, str]) -> tuple[dict[str, Any], tuple[str, str]]:
+    """A first refresh into an empty store and a second one right after: their times,
+    CPU and the larger peak RSS, and the two outputs."""
+    first, first_rss, first_out, first_cpu = spawn_and_wait(argv, env)
+    second, second_rss, second_out, second_cpu = spawn_and_wait(argv, env)
+    figures = {
         "first_s": first,
         "second_s": second,
         "first_cpu_s": first_cpu,
         "second_cpu_s": second_cpu,
         "peak_rss_kb": max(first_rss, second_rss),
-        "first_output": first_out.strip().splitlines()[-1:] if first_out.strip() else [],
-        "second_output": second_out.strip().splitlines()[-1:] if second_out.strip() else [],
     }
+    return figures, (first_out, second_out)
 
 
 def _with_bytecode(env: dict[str, str]) -> None:
@@ -174,7 +185,7 @@ def _with_bytecode(env: dict[str, str]) -> None:
     )
 
 
-def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, object] | None:
+def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, Any] | None:
     newsboat = shutil.which("newsboat")
     if newsboat is None:
         return None
@@ -194,15 +205,10 @@ def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, object] | None:
         "reload",
     ]
     env = dict(os.environ, HOME=str(home), LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    first, first_rss, _, first_cpu = spawn_and_wait(argv, env)
-    second, second_rss, _, second_cpu = spawn_and_wait(argv, env)
+    figures, _ = _run_twice(argv, env)
     version = subprocess.run([newsboat, "-v"], capture_output=True, text=True, env=env)
     return {
-        "first_s": first,
-        "second_s": second,
-        "first_cpu_s": first_cpu,
-        "second_cpu_s": second_cpu,
-        "peak_rss_kb": max(first_rss, second_rss),
+        **figures,
         "version": version.stdout.splitlines()[0] if version.stdout else "",
     }
 
@@ -210,12 +216,12 @@ def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, object] | None:
 # ---- report ------------------------------------------------------------------------
 
 
-def run_case(feeds: int, items: int, *, cli: bool, newsboat: bool) -> dict[str, object]:
+def run_case(feeds: int, items: int, *, cli: bool, newsboat: bool) -> dict[str, Any]:
     server, urls = start_server(feeds, items)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
             scratch = Path(tmp)
-            case: dict[str, object] = {"feeds": feeds, "items": items}
+            case: dict[str, Any] = {"feeds": feeds, "items": items}
             case["refresh_feeds"] = bench_in_process(urls, scratch)
             case["tuinews_cli"] = bench_cli(urls, scratch) if cli else None
             case["newsboat"] = bench_newsboat(urls, scratch) if newsboat else None
@@ -234,16 +240,16 @@ def _s(value: object) -> str:
     return f"{value:.2f} s" if isinstance(value, float) else "-"
 
 
-def print_case(case: dict[str, object]) -> None:
+def print_case(case: dict[str, Any]) -> None:
     print(
         f"\n{case['feeds']} feeds x {case['items']} items (load average {os.getloadavg()[0]:.1f})"
     )
     header = f"{'':28}{'first':>10}{'second':>10}{'peak RSS':>11}{'CPU 1st':>10}{'CPU 2nd':>10}"
     print(header)
-    rows: list[tuple[str, dict[str, object] | None]] = [
-        ("refresh_feeds (in-process)", case["refresh_feeds"]),  # type: ignore[list-item]
-        ("tuinews refresh (command)", case["tuinews_cli"]),  # type: ignore[list-item]
-        ("newsboat -x reload", case["newsboat"]),  # type: ignore[list-item]
+    rows: list[tuple[str, dict[str, Any] | None]] = [
+        ("refresh_feeds (in-process)", case["refresh_feeds"]),
+        ("tuinews refresh (command)", case["tuinews_cli"]),
+        ("newsboat -x reload", case["newsboat"]),
     ]
     for name, data in rows:
         if data is None:
@@ -261,14 +267,14 @@ def print_case(case: dict[str, object]) -> None:
         for name, data in rows[:2]:
             if not isinstance(data, dict):
                 continue
-            ratio_first = float(data["first_s"]) / float(newsboat["first_s"])  # type: ignore[arg-type]
-            ratio_second = float(data["second_s"]) / float(newsboat["second_s"])  # type: ignore[arg-type]
-            ratio_rss = int(data["peak_rss_kb"]) / int(newsboat["peak_rss_kb"])  # type: ignore[call-overload]
+            ratio_first = float(data["first_s"]) / float(newsboat["first_s"])
+            ratio_second = float(data["second_s"]) / float(newsboat["second_s"])
+            ratio_rss = int(data["peak_rss_kb"]) / int(newsboat["peak_rss_kb"])
             print(
                 f"  {name} / newsboat: first {ratio_first:.2f}, second {ratio_second:.2f},"
                 f" peak RSS {ratio_rss:.2f}"
             )
-            case.setdefault("ratios", {})[name] = {  # type: ignore[union-attr]
+            case.setdefault("ratios", {})[name] = {
                 "first": ratio_first,
                 "second": ratio_second,
                 "peak_rss": ratio_rss,

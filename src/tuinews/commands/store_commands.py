@@ -49,10 +49,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
         # Said once: the store refuses every write, so the other feeds were not tried.
         print(f"tuinews: {stopped}", file=sys.stderr)
         if not ns.quiet:
-            print(
-                f"refresh stopped: {summary.feeds} feeds done, "
-                f"{summary.new} new articles saved"
-            )
+            print(f"refresh stopped: {summary.feeds} feeds done, {summary.new} new articles saved")
         return 1
     if not ns.quiet:
         print(
