@@ -12,13 +12,13 @@ from tuinews.config import (
     Config,
     RefreshSettings,
     RetentionSettings,
-    TomlLayout,
     UISettings,
     canonical_feed_url,
     load_config,
 )
 from tuinews.errors import ConfigError
 from tuinews.model import Subscription
+from tuinews.toml_layout import TomlLayout
 
 FULL = """\
 # tuinews settings

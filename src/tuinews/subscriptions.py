@@ -28,8 +28,6 @@ from typing import Any, TypeVar
 from tuinews.config import (
     SETTINGS_TABLES,
     Config,
-    Header,
-    TomlLayout,
     canonical_feed_url,
     decode_config,
     load_config,
@@ -38,6 +36,7 @@ from tuinews.config import (
 )
 from tuinews.errors import ConfigError
 from tuinews.model import Subscription
+from tuinews.toml_layout import Header, TomlLayout
 
 T = TypeVar("T")
 
