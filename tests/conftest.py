@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from feedserver import FeedServer
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SAMPLE_FEEDS = Path(__file__).resolve().parents[1] / "sample_feeds"
 
@@ -57,6 +59,13 @@ def corpus_opml() -> Path:
     if not folder.is_dir():
         pytest.skip("../shared/corpus is not present")
     return folder
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A programmable HTTP server on 127.0.0.1 (see tests/feedserver.py)."""
+    with FeedServer() as running:
+        yield running
 
 
 @pytest.fixture

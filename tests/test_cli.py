@@ -14,7 +14,6 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,12 +95,6 @@ def make_cli(
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     return make_cli(tmp_path, capsys, monkeypatch)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 def run_in_terminal(args: list[str], env: dict[str, str], columns: int = 100) -> tuple[int, str]:

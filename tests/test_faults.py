@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,12 +55,6 @@ def assert_sound(db: Path) -> None:
         ).fetchall()
     for _feed, total, unread, real_total, real_unread in counted:
         assert (total, unread) == (real_total, int(real_unread))
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 def subscribe(home: Path, urls: list[str]) -> None:

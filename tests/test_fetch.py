@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -26,12 +25,6 @@ from tuinews.config import RefreshSettings
 from tuinews.refresh.fetch import Fetcher, FetchError, FetchResult, make_client, parse_retry_after
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 async def fetch(url: str, settings: RefreshSettings = SETTINGS, **validators: str) -> FetchResult:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,12 +101,6 @@ class Bomb:
 GOOD = rss(3, title="Good feed", prefix="good")
 HTML_PAGE = b"<!doctype html><html><head><title>Welcome</title></head><body>hi</body></html>"
 BINARY = bytes(range(256)) * 64
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 def run(config: Path, db: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:

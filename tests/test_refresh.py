@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,12 +35,6 @@ from tuinews.refresh.lock import RefreshLock
 from tuinews.store import FeedInfo, Store, View
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 @pytest.fixture

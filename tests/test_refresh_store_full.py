@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,6 @@ from tuinews.store import Store, StoreUnwritable, View
 from tuinews.store import store as store_module
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0, concurrency=1)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 def limit_pages(monkeypatch: pytest.MonkeyPatch, spare_pages: int) -> None:

@@ -71,11 +71,11 @@ async def test_every_action_is_in_the_command_palette(tmp_path: Path) -> None:
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Theme", "Next unread", "Refresh all", "Search", "Add feed"} <= titles
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press(*"Star")
         # The palette searches in the background: wait until "Star" is the first hit.
-        for _ in range(100):
-            await pilot.pause(0.05)
+        for _ in range(250):
+            await pilot.pause(0.02)
             options = app.screen.query(OptionList)
             if (
                 options

@@ -28,8 +28,8 @@ from tuinews.ui.screens.main import MainScreen
 
 
 async def wait_for_refresh(pilot, screen: MainScreen) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(200):
-        await settle(pilot, rest=0.05)
+    for _ in range(300):
+        await settle(pilot, rest=0.03)
         if not screen.refreshing:
             return
     raise AssertionError("refresh did not finish")

@@ -137,11 +137,14 @@ def quick_rest(monkeypatch: pytest.MonkeyPatch) -> None:
     """A shorter "cursor rests" delay, so tests wait less (the behaviour is the same)."""
     from tuinews.ui.screens import main_core
 
-    monkeypatch.setattr(main_core, "REST_DELAY", 0.02)
+    monkeypatch.setattr(main_core, "REST_DELAY", 0.01)
 
 
-async def settle(pilot: object, rest: float = 0.05) -> None:
-    """Let the cursor rest, then wait until workers and their messages are done."""
+async def settle(pilot: object, rest: float = 0.03) -> None:
+    """Let the cursor rest, then wait until workers and their messages are done.
+
+    `rest` outlasts the shortened rest delays (reader 0.01 s, sidebar 0.015 s): the
+    timers run on the same event loop as this pause, so they have fired when it ends."""
     app = pilot.app  # type: ignore[attr-defined]
     await pilot.pause(rest)  # type: ignore[attr-defined]
     for _ in range(3):
