@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -103,15 +102,31 @@ HTML_PAGE = b"<!doctype html><html><head><title>Welcome</title></head><body>hi</
 BINARY = bytes(range(256)) * 64
 
 
+# Measures one command's own peak: RUSAGE_CHILDREN of the test process would also count
+# every earlier test's subprocesses.
+_PEAK_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[2:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "open(sys.argv[1], 'w').write(str(peak))\n"
+    "sys.exit(done.returncode)\n"
+)
+
+
 def run(config: Path, db: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """The real script; returns the result and the peak RSS of children so far, in MB."""
+    """The real script; returns the result and the peak RSS of that run, in MB."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "TERM")}
     env.update(TUINEWS_CONFIG=str(config), TUINEWS_DB=str(db))
+    peak_file = config.with_name("peak-rss")
     done = subprocess.run(
-        [str(TUINEWS), *args], capture_output=True, text=True, env=env, timeout=90, check=False
+        [sys.executable, "-c", _PEAK_WRAPPER, str(peak_file), str(TUINEWS), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        check=False,
     )
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return done, peak_kb / 1024
+    return done, int(peak_file.read_text()) / 1024
 
 
 def write_config(path: Path, urls: dict[str, str]) -> None:
