@@ -6,6 +6,7 @@ unless asked.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -147,8 +148,12 @@ async def settle(pilot: object, rest: float = 0.03) -> None:
     timers run on the same event loop as this pause, so they have fired when it ends."""
     app = pilot.app  # type: ignore[attr-defined]
     await pilot.pause(rest)  # type: ignore[attr-defined]
+    from textual.worker import WorkerCancelled
+
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        # An exclusive worker cancelled by a newer one is normal: wait for the rest.
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()  # type: ignore[attr-defined]
 
 
