@@ -8,10 +8,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from rich.style import Style
 from rich.text import Span, Text
 
-from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.sanitize import UNSAFE_URL_SCHEMES, clean_line, clean_url
 
-# Schemes a reader must never hand to a browser or opener: they run code or read local files.
-UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 NOT_OPENED = "(not opened)"
 # A `data:` URL can be megabytes of base64; the list shows its start only.
 SHOWN_URL_LIMIT = 300
@@ -47,7 +45,7 @@ def url_scheme(url: str) -> str:
 
 
 def is_unsafe_url(url: str) -> bool:
-    return url_scheme(url) in UNSAFE_SCHEMES
+    return url_scheme(url) in UNSAFE_URL_SCHEMES
 
 
 def is_http_url(url: str | None) -> bool:

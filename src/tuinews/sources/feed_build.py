@@ -25,6 +25,7 @@ from tuinews.model import (
 )
 from tuinews.sources.sanitize import (
     SUMMARY_LIMIT,
+    UNSAFE_URL_SCHEMES,
     clean_entity_line,
     clean_line,
     clean_text,
@@ -48,7 +49,6 @@ _MAX_CATEGORIES = 50
 _MAX_ENCLOSURES = 50
 
 _RTL_LANGUAGES = frozenset({"ar", "he", "iw", "fa", "ur", "ps", "yi", "dv", "ckb", "sd", "ug"})
-_UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _DIGITS = re.compile(r"\d{1,18}")
 
@@ -114,7 +114,7 @@ def resolve_link(value: str | None, base: str | None) -> str | None:
         name = scheme.group(0)[:-1].lower()
         if name in ("http", "https"):
             return link
-        return None if name in _UNSAFE_SCHEMES else link
+        return None if name in UNSAFE_URL_SCHEMES else link
     if not base or not base.startswith(("https://", "http://")):
         # Nothing to resolve against: never invent a scheme or host.
         return None

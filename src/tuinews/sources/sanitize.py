@@ -35,6 +35,9 @@ _BLOCK_TAG = re.compile(
 )
 
 SUMMARY_LIMIT = 500
+# Schemes a reader must never follow or hand to an opener: they run code or read local
+# files. Ingestion drops such links; the renderer shows them but never opens them.
+UNSAFE_URL_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 
 
 def clean_text(value: str | None) -> str:
