@@ -156,20 +156,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
-COMMANDS = frozenset(
-    {
-        "list",
-        "read",
-        "refresh",
-        "add",
-        "remove",
-        "feeds",
-        "import",
-        "export",
-        "mark-read",
-        "cleanup",
-    }
-)
+# Command name -> (module under tuinews.commands, function). Each command imports only its
+# own module when run, so start-up stays cheap; the launch-argument split reads the names.
+_HANDLERS: dict[str, tuple[str, str]] = {
+    "list": ("articles", "list_command"),
+    "read": ("articles", "read_command"),
+    "refresh": ("store_commands", "refresh_command"),
+    "mark-read": ("store_commands", "mark_read_command"),
+    "cleanup": ("store_commands", "cleanup_command"),
+    "add": ("subscriptions_commands", "add_command"),
+    "remove": ("subscriptions_commands", "remove_command"),
+    "feeds": ("subscriptions_commands", "feeds_command"),
+    "import": ("subscriptions_commands", "import_command"),
+    "export": ("subscriptions_commands", "export_command"),
+}
+COMMANDS = frozenset(_HANDLERS)
 
 
 def _split_launch_args(argv: Sequence[str]) -> tuple[list[str], list[str]] | None:
@@ -253,25 +254,9 @@ def _dispatch(argv: list[str]) -> int:
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:
-    # Each command imports only what it needs: start-up stays cheap.
-    if command in ("list", "read"):
-        from tuinews.commands import articles
+    import importlib
 
-        return articles.list_command if command == "list" else articles.read_command
-    if command in ("refresh", "mark-read", "cleanup"):
-        from tuinews.commands import store_commands
-
-        return {
-            "refresh": store_commands.refresh_command,
-            "mark-read": store_commands.mark_read_command,
-            "cleanup": store_commands.cleanup_command,
-        }[command]
-    from tuinews.commands import subscriptions_commands as subs
-
-    return {
-        "add": subs.add_command,
-        "remove": subs.remove_command,
-        "feeds": subs.feeds_command,
-        "import": subs.import_command,
-        "export": subs.export_command,
-    }[command]
+    module_name, function_name = _HANDLERS[command]
+    module = importlib.import_module(f"tuinews.commands.{module_name}")
+    handler: Callable[[argparse.Namespace], int] = getattr(module, function_name)
+    return handler
