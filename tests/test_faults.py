@@ -202,6 +202,23 @@ def _limit_file_size(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+def _grow_and_refresh_over_size_limit(
+    feeds: list[Generated], db: Path, tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """Add 400 items to every feed, then refresh with the store barely allowed to grow."""
+    for feed in feeds:
+        feed.items += 400
+        feed.bump()
+    limit = db.stat().st_size + 32 * 1024
+    return subprocess.run(
+        [str(TUINEWS), "refresh"],
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _limit_file_size(limit),
+    )
+
+
 def test_writes_refused_mid_refresh(server: FeedServer, tmp_path: Path) -> None:
     feeds = [Generated(items=100, title=f"Feed {n}") for n in range(4)]
     urls = [server.route(f"/f{n}", feed) for n, feed in enumerate(feeds)]
@@ -211,17 +228,7 @@ def test_writes_refused_mid_refresh(server: FeedServer, tmp_path: Path) -> None:
     assert first.returncode == 0
     marked = mark_some(db)
     before = marks(db)
-    for feed in feeds:
-        feed.items += 400
-        feed.bump()
-    limit = db.stat().st_size + 32 * 1024
-    done = subprocess.run(
-        [str(TUINEWS), "refresh"],
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        preexec_fn=lambda: _limit_file_size(limit),
-    )
+    done = _grow_and_refresh_over_size_limit(feeds, db, tmp_path)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "store" in line]
@@ -243,17 +250,7 @@ def test_writes_refused_are_reported_once(server: FeedServer, tmp_path: Path) ->
     subscribe(tmp_path, urls)
     db = tmp_path / "store.db"
     subprocess.run([str(TUINEWS), "refresh"], env=env_for(tmp_path), capture_output=True)
-    for feed in feeds:
-        feed.items += 400
-        feed.bump()
-    limit = db.stat().st_size + 32 * 1024
-    done = subprocess.run(
-        [str(TUINEWS), "refresh"],
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        preexec_fn=lambda: _limit_file_size(limit),
-    )
+    done = _grow_and_refresh_over_size_limit(feeds, db, tmp_path)
     assert len([line for line in done.stderr.splitlines() if str(db) in line]) == 1
 
 
