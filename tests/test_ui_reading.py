@@ -69,6 +69,22 @@ async def test_on_leave_marks_the_previous_article(tmp_path: Path) -> None:
         assert read_state(ctx.store_path)["Story 200 from c"] == (False, False)
 
 
+async def test_on_leave_marks_the_first_row_when_left_after_going_back(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("k")  # back to the first row: now picked by the user
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
+        assert read_state(ctx.store_path)["Story 0 from a"] == (False, False)
+        await pilot.press("j")
+        await settle(pilot)
+        assert read_state(ctx.store_path)["Story 0 from a"] == (True, False)
+
+
 async def test_on_leave_marks_the_article_being_read_when_quitting(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
     app = create_app(ctx)

@@ -93,6 +93,7 @@ class MainCore(Screen[None]):
         self._sidebar_timer: Timer | None = None
         self._then_next_unread = False
         self._user_chose = False
+        self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
 
     @property

@@ -44,6 +44,7 @@ class ReadingScreen(MainCore):
             return
         width = self.reader.content_width
         if headline.pk == self.reader.pk and width == self.reader.rendered_width:
+            self._reader_chosen = self._reader_chosen or self._user_chose
             if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
                 self.set_read([headline.pk], True)
             return
@@ -78,17 +79,21 @@ class ReadingScreen(MainCore):
         current = self.headlines.current
         if current is None or current.pk != message.pk:
             return
-        previous = self.reader.pk
+        previous, previous_chosen = self.reader.pk, self._reader_chosen
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
+        self._reader_chosen = self._user_chose
         mode = self.ctx.config.ui.mark_read
         if not self._user_chose:
             return  # shown because a view loaded, not because the user picked it
         if mode == "on_open" and not current.read:
             self.set_read([current.pk], True)
-        elif mode == "on_leave" and previous is not None and previous != message.pk:
-            row = self.headlines.row(self.headlines.index_of(previous) or -1)
+        elif mode == "on_leave" and previous_chosen and previous not in (None, message.pk):
+            # Only an article the user picked counts as read when left (not the one
+            # shown at start). Index 0 is a real row: no `or` on the index.
+            index = self.headlines.index_of(previous)
+            row = self.headlines.row(index) if index is not None else None
             if row is not None and not row.read:
-                self.set_read([previous], True)
+                self.set_read([row.pk], True)
 
     # -- writes -----------------------------------------------------------------------
     def set_read(self, pks: list[int], read: bool) -> None:
