@@ -25,6 +25,7 @@ import pytest
 
 from feedserver import FeedServer, Generated
 from hostile import forbidden_sequences, visible_text
+from store_checks import assert_store_sound
 
 TUINEWS = Path(sys.executable).parent / "tuinews"
 KILLS = 20
@@ -43,18 +44,6 @@ def marks(db: Path) -> dict[str, tuple[int, int]]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         rows = conn.execute("SELECT article_id, read, starred FROM articles").fetchall()
     return {article_id: (read, starred) for article_id, read, starred in rows}
-
-
-def assert_sound(db: Path) -> None:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
-        counted = conn.execute(
-            "SELECT f.id, f.total, f.unread, count(a.pk), total(a.read = 0) FROM feeds f"
-            " LEFT JOIN articles a ON a.feed_id = f.id GROUP BY f.id"
-        ).fetchall()
-    for _feed, total, unread, real_total, real_unread in counted:
-        assert (total, unread) == (real_total, int(real_unread))
 
 
 def subscribe(home: Path, urls: list[str]) -> None:
@@ -115,7 +104,7 @@ def test_sigkill_of_the_real_refresh_keeps_store_and_marks(
         process.wait(timeout=30)
         assert process.stdout is not None
         process.stdout.close()
-        assert_sound(db)
+        assert_store_sound(db)
         after = marks(db)
         for article_id, mark in marked.items():
             assert after[article_id] == mark, (round_number, article_id)
@@ -126,7 +115,7 @@ def test_sigkill_of_the_real_refresh_keeps_store_and_marks(
         [str(TUINEWS), "refresh", "--force"], env=env_for(tmp_path), capture_output=True
     )
     assert final.returncode == 0, final.stderr
-    assert_sound(db)
+    assert_store_sound(db)
     after = marks(db)
     assert all(after[aid] == mark for aid, mark in marked.items())
 
@@ -189,7 +178,7 @@ def test_two_refreshes_and_the_reader_at_once(server: FeedServer, tmp_path: Path
     assert not forbidden_sequences(raw)
     assert reader.exitstatus == 0
     db = tmp_path / "store.db"
-    assert_sound(db)
+    assert_store_sound(db)
     after = marks(db)
     # Marks the user did not touch in the reader are as they were.
     starred = {aid for aid, (_r, s) in marked.items() if s}
@@ -234,14 +223,14 @@ def test_writes_refused_mid_refresh(server: FeedServer, tmp_path: Path) -> None:
     errors = [line for line in done.stderr.splitlines() if "store" in line]
     assert errors, done.stderr
     assert all(line.startswith("tuinews: ") and str(db) in line for line in errors)
-    assert_sound(db)
+    assert_store_sound(db)
     after = marks(db)
     assert all(after[aid] == mark for aid, mark in marked.items())
     assert set(before) <= set(after)  # nothing the user had is gone
     # With room again, the next refresh completes.
     again = subprocess.run([str(TUINEWS), "refresh"], env=env_for(tmp_path), capture_output=True)
     assert again.returncode == 0, again.stderr
-    assert_sound(db)
+    assert_store_sound(db)
 
 
 def test_writes_refused_are_reported_once(server: FeedServer, tmp_path: Path) -> None:

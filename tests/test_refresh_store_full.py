@@ -6,13 +6,13 @@ The refusal is real SQLite: the refresh's own connection gets a page limit
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from feedserver import FeedServer, Generated
+from store_checks import assert_store_sound
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.refresh import RefreshStopped, refresh_feeds
@@ -32,18 +32,6 @@ def limit_pages(monkeypatch: pytest.MonkeyPatch, spare_pages: int) -> None:
         return conn
 
     monkeypatch.setattr(store_module, "open_connection", open_full)
-
-
-def assert_consistent(db: Path) -> None:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
-        counted = conn.execute(
-            "SELECT f.total, f.unread, count(a.pk), total(a.read = 0) FROM feeds f"
-            " LEFT JOIN articles a ON a.feed_id = f.id GROUP BY f.id"
-        ).fetchall()
-    for total, unread, real_total, real_unread in counted:
-        assert (total, unread) == (real_total, int(real_unread))
 
 
 async def test_full_store_stops_the_refresh_once(
@@ -69,11 +57,11 @@ async def test_full_store_stops_the_refresh_once(
     assert all(o.status != "failed" for o in stopped.value.summary.outcomes)
     second_round = sum(len(server.requests(f"/f{n}")) for n in range(4)) - 4
     assert second_round == 1
-    assert_consistent(db)
+    assert_store_sound(db)
     with Store.open(db) as store:
         assert store.count(View()) == 80  # the refused save left nothing half-written
 
     monkeypatch.undo()
     again = await refresh_feeds(db, subs, SETTINGS)
     assert (again.failed, again.new) == (0, 4 * 380)
-    assert_consistent(db)
+    assert_store_sound(db)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from store_checks import assert_store_sound
 from tuinews.errors import StoreError
 from tuinews.model import Article, Enclosure, Feed, Subscription, article_id, article_key
 from tuinews.store import SaveStats, Store, View
@@ -444,10 +444,7 @@ def test_an_update_that_keeps_the_text_keeps_the_index_whole(store: Store) -> No
     assert store.count(View(search="harbour")) == 1
     store.remove_feed(a)
     assert store.count(View(search="harbour")) == 0
-    integrity = sqlite3.connect(store.path).execute(
-        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)"
-    )
-    integrity.connection.close()
+    assert_store_sound(store.path)
 
 
 def test_search_follows_content_changes_and_removals(store: Store) -> None:
@@ -458,10 +455,7 @@ def test_search_follows_content_changes_and_removals(store: Store) -> None:
     assert store.count(View(search="revised")) == 1
     store.remove_feed(a)
     assert store.count(View(search="revised")) == 0
-    integrity = sqlite3.connect(store.path).execute(
-        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)"
-    )
-    integrity.connection.close()
+    assert_store_sound(store.path)
 
 
 def test_search_combines_with_filters_pages_and_mark_read(thousand: Store) -> None:
