@@ -23,9 +23,9 @@ def add_command(ns: argparse.Namespace) -> int:
     from tuinews.commands.common import clean_tags
     from tuinews.subscriptions import SubscriptionFile, validate_feed_ref
 
-    load_settings(ns)  # refuse to edit a broken file
     url = validate_feed_ref(ns.url)
     sub = Subscription(url=url, title=ns.title or None, tags=clean_tags(ns.tag))
+    # The edit parses and validates the whole file first: a broken one is refused unchanged.
     SubscriptionFile(config_path(ns)).add(sub)
     print(f"subscribed to {url}; `tuinews refresh` fetches it")
     return 0
@@ -91,7 +91,6 @@ def feeds_command(ns: argparse.Namespace) -> int:
 def import_command(ns: argparse.Namespace) -> int:
     from tuinews.subscriptions import SubscriptionFile
 
-    load_settings(ns)
     source = ns.file
     if source == "-":
         data = read_stdin_bytes(25 * 1024 * 1024)
