@@ -21,7 +21,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -183,8 +183,31 @@ def _toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml(key)
 
 
-def _feed_name(sub: Subscription) -> str:
-    return sub.title or sub.url
+def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
+    """The index of the feed `ref` names among (url, title) pairs: the URL as typed or in
+    canonical form, else an exact title, else a unique case-insensitive part of a title.
+
+    ConfigError when no feed or several feeds match. `remove` and the store commands'
+    `--feed` share it, so a name one accepts the other accepts too.
+    """
+    wanted = ref.strip()
+    urls = {wanted}
+    with contextlib.suppress(ConfigError):
+        urls.add(canonical_feed_url(wanted))
+    for index, (url, _title) in enumerate(feeds):
+        if url in urls:
+            return index
+    exact = [i for i, (_url, title) in enumerate(feeds) if title == wanted]
+    folded = wanted.casefold()
+    partial = [i for i, (_url, title) in enumerate(feeds) if folded in title.casefold()]
+    for found in (exact, partial):
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = [feeds[i][1] or feeds[i][0] for i in found[:5]]
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            raise ConfigError(f"{ref!r} matches several feeds: {', '.join(names)}{more}")
+    raise ConfigError(f"no feed matches {ref!r}")
 
 
 class _Document:
@@ -280,25 +303,7 @@ class _Document:
         return removed
 
     def _match(self, ref: str) -> int:
-        feeds = self.config.feeds
-        wanted = ref.strip()
-        urls = {wanted}
-        with contextlib.suppress(ConfigError):
-            urls.add(canonical_feed_url(wanted))
-        for index, sub in enumerate(feeds):
-            if sub.url in urls:
-                return index
-        exact = [i for i, sub in enumerate(feeds) if sub.title == wanted]
-        folded = wanted.casefold()
-        partial = [i for i, sub in enumerate(feeds) if folded in (sub.title or "").casefold()]
-        for found in (exact, partial):
-            if len(found) == 1:
-                return found[0]
-            if len(found) > 1:
-                names = [_feed_name(feeds[i]) for i in found[:5]]
-                more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-                raise ConfigError(f"{ref!r} matches several feeds: {', '.join(names)}{more}")
-        raise ConfigError(f"no feed matches {ref!r}")
+        return match_feed(ref, [(sub.url, sub.title or "") for sub in self.config.feeds])
 
     def replace_url(self, old: str, new: str) -> None:
         headers = self._feed_headers()

@@ -135,21 +135,11 @@ def store_view(ns: argparse.Namespace, store: Store) -> View:
 
 
 def resolve_feed(store: Store, ref: str) -> FeedInfo:
-    """A stored feed by URL, exact title, or unique part of the title."""
-    from tuinews.errors import TuinewsError
+    """A stored feed, named as `tuinews remove` names one (URL, title, part of a title)."""
+    from tuinews.subscriptions import match_feed
 
     feeds = store.feeds()
-    for feed in feeds:
-        if ref in (feed.url, feed.title):
-            return feed
-    lowered = ref.casefold()
-    matches = [feed for feed in feeds if lowered in feed.title.casefold()]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise TuinewsError(f"no feed matches {ref!r}")
-    names = ", ".join(feed.title for feed in matches[:5])
-    raise TuinewsError(f"{ref!r} matches several feeds: {names}")
+    return feeds[match_feed(ref, [(feed.url, feed.title) for feed in feeds])]
 
 
 def _list_store(ns: argparse.Namespace) -> int:
