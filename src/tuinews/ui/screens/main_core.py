@@ -402,12 +402,7 @@ class MainCore(Screen[None]):
         if entry.kind == "feed" and entry.feed is not None:
             view, label = View(feed_ids=(entry.feed.id,)), entry.feed.title
         elif entry.kind == "tag":
-            ids = tuple(
-                e.feed.id
-                for e in self.sidebar.entries
-                if e.kind == "feed" and e.tag == entry.tag and e.feed is not None
-            )
-            view, label = View(feed_ids=ids), entry.label
+            view, label = View(feed_ids=self.sidebar.tag_feed_ids(entry.tag)), entry.label
         elif entry.kind == "unread":
             view, label = View(unread_only=True), "Unread"
         elif entry.kind == "starred":

@@ -25,10 +25,6 @@ class SidebarEntry:
     feed: FeedInfo | None = None
     tag: str | None = None
 
-    @property
-    def selectable(self) -> bool:
-        return True
-
 
 class FeedSidebar(CursorList):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -54,6 +50,7 @@ class FeedSidebar(CursorList):
         self.entries: list[SidebarEntry] = []
         self.total_unread = 0
         self.starred = 0
+        self._tag_unread: dict[str | None, int] = {}
 
     def set_feeds(self, feeds: Sequence[FeedInfo], *, starred: int | None = None) -> None:
         """Rebuild the rows, keeping the cursor on the same entry when it still exists."""
@@ -79,6 +76,11 @@ class FeedSidebar(CursorList):
         before = [self._signature(i) for i in range(len(self.entries))]
         self.entries = entries
         self.total_unread = sum(feed.unread for feed in feeds)
+        # Summed once here: per drawn row it was a scan of every entry (quadratic).
+        self._tag_unread = {}
+        for entry in entries:
+            if entry.kind == "feed" and entry.feed is not None:
+                self._tag_unread[entry.tag] = self._tag_unread.get(entry.tag, 0) + entry.feed.unread
         if starred is not None:
             self.starred = starred
         after = [self._signature(i) for i in range(len(entries))]
@@ -108,6 +110,12 @@ class FeedSidebar(CursorList):
                 return True
         return False
 
+    def tag_feed_ids(self, tag: str | None) -> tuple[int, ...]:
+        """The ids of the feeds listed under `tag`."""
+        return tuple(
+            e.feed.id for e in self.entries if e.kind == "feed" and e.tag == tag and e.feed
+        )
+
     def cursor_moved(self) -> None:
         self.post_message(SidebarHighlighted())
 
@@ -118,11 +126,7 @@ class FeedSidebar(CursorList):
 
     def _count(self, entry: SidebarEntry) -> int | None:
         if entry.kind == "tag":
-            return sum(
-                e.feed.unread
-                for e in self.entries
-                if e.kind == "feed" and e.tag == entry.tag and e.feed is not None
-            )
+            return self._tag_unread.get(entry.tag, 0)
         if entry.kind == "feed" and entry.feed is not None:
             return entry.feed.unread
         return {"all": self.total_unread, "unread": self.total_unread, "starred": self.starred}.get(
@@ -137,7 +141,6 @@ class FeedSidebar(CursorList):
         entry = self.entries[index]
         count_style = self.get_component_rich_style("feed-sidebar--count")
         text = Text(no_wrap=True, end="")
-        count: int | None = None
         count = self._count(entry)
         if entry.kind == "tag":
             text.append(safe_line(entry.label), self.get_component_rich_style("feed-sidebar--tag"))
