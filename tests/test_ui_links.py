@@ -34,6 +34,8 @@ def test_browser_argv_keeps_the_url_one_argument() -> None:
     [
         "javascript:alert(1)",
         " JavaScript:x",
+        "java\tscript:alert(1)",
+        "\x01javascript:x",
         "data:text/html,x",
         "file:///etc/passwd",
         "vbscript:msgbox",

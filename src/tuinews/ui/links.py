@@ -8,13 +8,18 @@ import sys
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-REFUSED_SCHEMES = frozenset({"javascript", "data", "file", "vbscript"})
+from tuinews.sources.sanitize import UNSAFE_URL_SCHEMES
 
 
 def refused_scheme(url: str) -> str | None:
-    """The scheme of a link that must never be opened or copied as opened, else None."""
+    """The scheme of a link that must never be opened or copied as opened, else None.
+
+    The list is the project's one list (`sanitize.UNSAFE_URL_SCHEMES`). The scheme is read
+    with `urlsplit`, which drops leading spaces, controls and tabs the way a browser does
+    ("java<Tab>script:" is javascript:), unlike `Link.is_safe`, so it stays the check here.
+    """
     scheme = urlsplit(url.strip()).scheme.lower()
-    return scheme if scheme in REFUSED_SCHEMES else None
+    return scheme if scheme in UNSAFE_URL_SCHEMES else None
 
 
 def browser_argv(command: str, url: str) -> list[str]:
