@@ -14,6 +14,7 @@ from test_ui_support import (
     make_article,
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
+    running,
     settle,
 )
 from tuinews.config import UISettings
@@ -90,9 +91,7 @@ async def test_every_action_is_in_the_command_palette(tmp_path: Path) -> None:
 
 async def test_theme_from_config_and_a_new_choice_is_saved(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(theme="nord"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         assert app.theme == "nord"
         app.theme = "gruvbox"
         await settle(pilot)

@@ -13,12 +13,12 @@ import pytest
 from test_ui_support import (
     BASE_DATE,
     quick_rest,  # noqa: F401  (autouse fixture)
+    running,
     settle,
 )
 from tuinews.config import Config, UISettings
 from tuinews.model import Article, Feed, Subscription
 from tuinews.store import Store
-from tuinews.ui.app import create_app
 from tuinews.ui.context import AppContext
 from tuinews.ui.widgets.headline_list import HeadlineList
 
@@ -104,9 +104,7 @@ async def test_big_store_first_screen_and_jumps_stay_bounded(
         subscriptions=list(subs),
         refresh_on_start=False,
     )
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         headlines = app.screen.headlines
         assert headlines.row_count == TOTAL
         height = headlines.page_height

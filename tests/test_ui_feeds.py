@@ -15,6 +15,7 @@ from feedserver import FeedServer, Generated, rss, static, status
 from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
+    running,
     settle,
 )
 from tuinews.config import RefreshSettings
@@ -45,9 +46,7 @@ async def type_into_dialog(pilot, text: str) -> None:  # type: ignore[no-untyped
 
 async def test_add_feed_with_a_bad_address_shows_the_error_inline(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
-    app = create_app(ctx)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, AddFeedScreen)
@@ -89,9 +88,7 @@ async def test_ephemeral_add_does_not_touch_the_config(tmp_path: Path) -> None:
     feed_file = tmp_path / "local.xml"
     feed_file.write_bytes(rss(2, title="Local Feed"))
     ctx = make_ctx(tmp_path, ephemeral=True)
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         await pilot.press("a")
         await type_into_dialog(pilot, str(feed_file))
         await wait_for_refresh(pilot, app.screen)
@@ -103,9 +100,7 @@ async def test_d_removes_the_selected_feed_after_confirmation(tmp_path: Path) ->
     ctx = make_ctx(tmp_path)
     for sub in ctx.subscriptions:
         SubscriptionFile(ctx.config_path).add(sub)
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         await pilot.press("h", "j", "j", "j", "j")  # Alpha News
         await pilot.press("d")

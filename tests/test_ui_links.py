@@ -11,6 +11,7 @@ from test_ui_support import (
     make_article,
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
+    running,
     settle,
 )
 from tuinews.config import UISettings
@@ -75,9 +76,7 @@ async def test_y_copies_the_link(tmp_path: Path) -> None:
 async def test_javascript_links_are_never_opened_or_copied(tmp_path: Path) -> None:
     extra = {URL: [make_article(URL, 9, title="Evil", link="javascript:alert(1)", when=None)]}
     ctx = make_ctx(tmp_path, extra=extra)
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         await pilot.press("slash", *"evil", "enter")
         await settle(pilot)
         assert app.screen.headlines.current.title == "Evil"
@@ -97,9 +96,7 @@ async def test_configured_browser_gets_the_url_as_one_argument(tmp_path: Path) -
     extra = {URL: [make_article(URL, 9, title="Odd link", link=link)]}
     command = f"{sys.executable} {script} --flag %u"
     ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(browser=command))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (_app, pilot):
         await pilot.press("slash", *"odd", "enter")
         await settle(pilot)
         await pilot.press("o")

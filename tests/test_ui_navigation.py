@@ -7,6 +7,7 @@ from pathlib import Path
 from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
+    running,
     settle,
 )
 from tuinews.ui.app import create_app
@@ -21,9 +22,7 @@ def main(app) -> MainScreen:  # type: ignore[no-untyped-def]
 
 async def test_first_screen_shows_newest_headlines_and_hint(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, hint="No subscriptions yet: showing the sample feeds.")
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, _pilot):
         screen = main(app)
         assert screen.headlines.row_count == 18
         first = screen.headlines.current

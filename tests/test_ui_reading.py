@@ -11,18 +11,16 @@ from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
     read_state,
+    running,
     settle,
 )
 from tuinews.config import UISettings
-from tuinews.ui.app import create_app
 from tuinews.ui.screens.main import MainScreen
 
 
 async def test_opening_an_article_marks_it_read_in_the_store(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, MainScreen)
         before = screen.sidebar.total_unread
@@ -40,9 +38,7 @@ async def test_opening_an_article_marks_it_read_in_the_store(tmp_path: Path) -> 
 
 async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         await pilot.press("j", "enter")
         await settle(pilot)
         assert read_state(ctx.store_path)["Story 100 from b"] == (False, False)
@@ -57,9 +53,7 @@ async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:
 
 async def test_on_leave_marks_the_previous_article(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (_app, pilot):
         await pilot.press("j")
         await settle(pilot)
         assert read_state(ctx.store_path)["Story 100 from b"] == (False, False)
@@ -71,9 +65,7 @@ async def test_on_leave_marks_the_previous_article(tmp_path: Path) -> None:
 
 async def test_on_leave_marks_the_first_row_when_left_after_going_back(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (_app, pilot):
         await pilot.press("j")
         await settle(pilot)
         await pilot.press("k")  # back to the first row: now picked by the user
@@ -87,9 +79,7 @@ async def test_on_leave_marks_the_first_row_when_left_after_going_back(tmp_path:
 
 async def test_on_leave_marks_the_article_being_read_when_quitting(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         await pilot.press("j")
         await settle(pilot)
         assert app.screen.reader.pk == app.screen.headlines.current.pk
@@ -103,9 +93,7 @@ async def test_on_leave_marks_the_article_being_read_when_quitting(tmp_path: Pat
 
 async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         await pilot.press("s")
         await settle(pilot)
@@ -122,9 +110,7 @@ async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:
 
 async def test_f_cycles_to_unread_only(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         await pilot.press("m", "j", "m")
         await settle(pilot)
         await pilot.press("f")
@@ -135,9 +121,7 @@ async def test_f_cycles_to_unread_only(tmp_path: Path) -> None:
 
 async def test_A_marks_the_view_read_and_u_undoes(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         # Select the Alpha News feed in the sidebar, then mark it read.
         await pilot.press("h", "j", "j", "j", "j", "enter")
@@ -161,9 +145,7 @@ async def test_search_shows_matches_as_a_view_and_escape_returns(tmp_path: Path)
     url = "https://news.example/a/rss"
     extra = {url: [make_article(url, 50, title="Quantum gardening explained")]}
     ctx = make_ctx(tmp_path, extra=extra)
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         await pilot.press("slash")
         await pilot.press(*"quantum")
@@ -181,9 +163,7 @@ async def test_search_shows_matches_as_a_view_and_escape_returns(tmp_path: Path)
 
 async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         await pilot.press("j", "m", "j", "m", "g")  # rows 1 and 2 read
         await settle(pilot)
@@ -195,9 +175,7 @@ async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
 
 async def test_n_goes_on_to_the_next_feed_with_unread(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         await pilot.press("h", "j", "j", "j", "j", "enter")  # Alpha News
         await settle(pilot)
@@ -216,9 +194,7 @@ async def test_space_pages_the_reader_then_goes_to_next_unread(tmp_path: Path) -
     newest = BASE_DATE + timedelta(hours=1)
     extra = {url: [make_article(url, 77, title="Long read", body=long_body, when=newest)]}
     ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(mark_read="manual"))
-    app = create_app(ctx)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(ctx) as (app, pilot):
         screen = app.screen
         assert screen.headlines.current.title == "Long read"
         start = screen.headlines.cursor

@@ -7,8 +7,10 @@ unless asked.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +18,11 @@ from tuinews.config import Config, UISettings
 from tuinews.model import Article, Feed, Subscription, article_id, article_key
 from tuinews.store import Store
 from tuinews.ui.context import AppContext
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from tuinews.ui.app import NewsApp
 
 BASE_DATE = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -163,3 +170,16 @@ def read_state(store_path: Path) -> dict[str, tuple[bool, bool]]:
 
     with Store.open(store_path) as store:
         return {h.title: (h.read, h.starred) for h in store.headlines(View(), limit=10_000)}
+
+
+@contextlib.asynccontextmanager
+async def running(
+    ctx: AppContext, size: tuple[int, int] = (120, 40)
+) -> AsyncIterator[tuple[NewsApp, Pilot[None]]]:
+    """The app from `create_app(ctx)`, run headless at `size` until its first screen settled."""
+    from tuinews.ui.app import create_app
+
+    app = create_app(ctx)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield app, pilot
