@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.text import Text
 from textual import events
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -19,11 +22,17 @@ class CursorList(ScrollView, can_focus=False, inherit_bindings=False):
     the screen tracks the active pane itself and only the cursor row changes colour.
     """
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"cursor-list--cursor", "cursor-list--cursor-active"}
+
     DEFAULT_CSS = """
     CursorList {
         overflow-x: hidden;
         overflow-y: scroll;
         scrollbar-size-vertical: 1;
+    }
+    CursorList > .cursor-list--cursor { background: $block-cursor-blurred-background; }
+    CursorList > .cursor-list--cursor-active {
+        background: $block-cursor-background; color: $block-cursor-foreground;
     }
     """
 
@@ -60,6 +69,18 @@ class CursorList(ScrollView, can_focus=False, inherit_bindings=False):
 
     def render_row(self, index: int, width: int, selected: bool) -> Strip:
         raise NotImplementedError
+
+    def row_strip(self, text: Text, width: int, selected: bool) -> Strip:
+        """`text` drawn as a row `width` cells wide; the cursor row is filled with the
+        cursor colour (the bright one in the active pane). Stylizes `text` in place."""
+        fill = None
+        if selected:
+            fill = self.get_component_rich_style(
+                "cursor-list--cursor-active" if self.active else "cursor-list--cursor"
+            )
+            text.stylize(fill)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        return strip.extend_cell_length(width, fill).crop(0, width)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

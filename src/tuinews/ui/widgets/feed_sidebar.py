@@ -28,18 +28,12 @@ class SidebarEntry:
 
 class FeedSidebar(CursorList):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "feed-sidebar--cursor",
-        "feed-sidebar--cursor-active",
         "feed-sidebar--tag",
         "feed-sidebar--count",
         "feed-sidebar--failed",
     }
 
     DEFAULT_CSS = """
-    FeedSidebar > .feed-sidebar--cursor { background: $block-cursor-blurred-background; }
-    FeedSidebar > .feed-sidebar--cursor-active {
-        background: $block-cursor-background; color: $block-cursor-foreground;
-    }
     FeedSidebar > .feed-sidebar--tag { text-style: bold; color: $text-accent; }
     FeedSidebar > .feed-sidebar--count { color: $text-muted; }
     FeedSidebar > .feed-sidebar--failed { color: $error; text-style: bold; }
@@ -156,14 +150,7 @@ class FeedSidebar(CursorList):
         number = f" {count}" if count else ""
         text.truncate(max(0, width - len(number)), overflow="ellipsis", pad=True)
         text.append(number, count_style)
-        fill = None
-        if selected:
-            fill = self.get_component_rich_style(
-                "feed-sidebar--cursor-active" if self.active else "feed-sidebar--cursor"
-            )
-            text.stylize(fill)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len)
-        return strip.extend_cell_length(width, fill).crop(0, width)
+        return self.row_strip(text, width, selected)
 
 
 def _same(a: SidebarEntry, b: SidebarEntry) -> bool:

@@ -29,8 +29,6 @@ class HeadlineList(CursorList):
     KEEP = 5  # windows kept on each side of the viewport
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "headline-list--cursor",
-        "headline-list--cursor-active",
         "headline-list--unread",
         "headline-list--meta",
         "headline-list--star",
@@ -38,10 +36,6 @@ class HeadlineList(CursorList):
     }
 
     DEFAULT_CSS = """
-    HeadlineList > .headline-list--cursor { background: $block-cursor-blurred-background; }
-    HeadlineList > .headline-list--cursor-active {
-        background: $block-cursor-background; color: $block-cursor-foreground;
-    }
     HeadlineList > .headline-list--unread { text-style: bold; }
     HeadlineList > .headline-list--meta { color: $text-muted; }
     HeadlineList > .headline-list--star { color: $warning; }
@@ -129,20 +123,9 @@ class HeadlineList(CursorList):
         cached = self._strips.get(key)
         if cached is not None:
             return cached
-        strip = self._render_headline(row, width, selected)
+        strip = self.row_strip(self.row_text(row, width), width, selected)
         self._strips[key] = strip
         return strip
-
-    def _render_headline(self, row: Headline, width: int, selected: bool) -> Strip:
-        text = self.row_text(row, width)
-        fill = None
-        if selected:
-            fill = self.get_component_rich_style(
-                "headline-list--cursor-active" if self.active else "headline-list--cursor"
-            )
-            text.stylize(fill)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len)
-        return strip.extend_cell_length(width, fill).crop(0, width)
 
     def row_text(self, row: Headline, width: int) -> Text:
         """The row as few style runs as possible: every run costs a reset and a full
