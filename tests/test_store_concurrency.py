@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tuinews.model import Subscription
 from tuinews.store import Store, View
 
@@ -98,3 +100,37 @@ def test_two_writers_and_a_reader_never_see_a_locked_database(tmp_path: Path) ->
             assert info.unread == store.count(View(feed_ids=(info.id,), unread_only=True))
             unread_rows = store.headlines(View(feed_ids=(info.id,), unread_only=True), limit=500)
             assert info.unread == len(unread_rows) == 160 - 3 * 25
+
+
+def test_opening_a_store_never_opens_the_file_outside_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing any descriptor of the database file drops this process's POSIX locks,
+    those of connections already open included (the reader's, while a refresh opens its
+    own store): another process could then delete the WAL under them."""
+    import builtins
+    import io
+    import os
+
+    from tuinews.store import Store
+
+    db = tmp_path / "store.db"
+    with Store.open(db):
+        pass
+    opened: list[str] = []
+    real_open, real_os_open, real_io_open = builtins.open, os.open, io.open
+
+    def watch(opener):  # type: ignore[no-untyped-def]
+        def wrapper(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if str(file).startswith(str(db)):
+                opened.append(str(file))
+            return opener(file, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(builtins, "open", watch(real_open))
+    monkeypatch.setattr(io, "open", watch(real_io_open))
+    monkeypatch.setattr(os, "open", watch(real_os_open))
+    with Store.open(db) as first, Store.open(db) as second:
+        assert first.feeds() == second.feeds()
+    assert opened == []

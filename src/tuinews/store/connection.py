@@ -8,7 +8,6 @@ from pathlib import Path
 from tuinews.errors import StoreError
 from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 NOT_A_STORE = "not a tuinews store (file is not a database)"
 
 
@@ -44,18 +43,14 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
 
 
 def _check_header(path: Path) -> None:
-    # Looked at before SQLite touches the file, so a file that is not ours stays untouched.
+    # No open() of the file here: closing any descriptor of a database file drops every
+    # POSIX lock this process holds on it, including those of other open connections
+    # (the UI's, while a refresh opens its own store). Another process may then
+    # checkpoint and delete the WAL under them: that corrupted a store in a test. SQLite
+    # reads the header itself and refuses a non-database with SQLITE_NOTADB, writing
+    # nothing, so a file that is not ours stays untouched.
     if path.is_dir():
         raise StoreError(f"{path}: not a tuinews store (it is a folder)")
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot read the store: {exc.strerror or exc}") from exc
-    if head and head != _SQLITE_MAGIC:
-        raise StoreError(f"{path}: {NOT_A_STORE}")
 
 
 def _check_ownership(conn: sqlite3.Connection, path: Path) -> int:
