@@ -13,12 +13,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tuinews.commands.common import short_date
 from tuinews.store import FeedInfo
 from tuinews.ui.safe import safe_text
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+    return short_date(moment) if moment else "never"  # the CLI's format, local time
 
 
 def feed_details(feed: FeedInfo) -> Table:
