@@ -77,6 +77,7 @@ class MainCore(Screen[None]):
         self.filter: Filter = "all"
         self.search: str | None = None
         self.view = View()
+        self._shown_view = View()  # the view the headline list shows now
         self.generation = 0
         self.layout_mode: LayoutMode = "wide"
         self.sidebar_wanted: dict[LayoutMode, bool] = {
@@ -281,8 +282,6 @@ class MainCore(Screen[None]):
         if keep is None and self.view.search == self._shown_view.search:
             keep = self.headlines.current
         self._fetch_view(self.generation, self.view, keep)
-
-    _shown_view: View = View()
 
     @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
     @reported
