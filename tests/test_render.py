@@ -245,3 +245,12 @@ def test_a_two_megabyte_body_renders() -> None:
     console = Console(file=io.StringIO(), width=80, color_system=None)
     lines = console.render_lines(rendered.renderable, console.options.update(width=80))
     assert len(lines) > 20_000
+
+
+def test_obfuscated_dangerous_schemes_are_still_refused() -> None:
+    """Browsers ignore edge spaces/controls and inner tabs and newlines in a scheme."""
+    from tuinews.render.links import is_unsafe_url
+
+    for url in (" javascript:x", "java\tscript:alert(1)", "\x01javascript:x", "da\nta:text/html,x"):
+        assert is_unsafe_url(url), url
+    assert not is_unsafe_url(" https://example.com/ok")

@@ -34,8 +34,15 @@ class Link:
         return not is_unsafe_url(self.url)
 
 
+# What browsers (and urlsplit) ignore when reading a URL: leading/trailing C0 controls
+# and spaces, and tabs or newlines anywhere ("java\tscript:" is javascript:).
+_URL_EDGE_NOISE = "".join(map(chr, range(0x21)))
+_URL_INNER_NOISE = str.maketrans("", "", "\t\n\r")
+
+
 def url_scheme(url: str) -> str:
-    """The lower-case scheme of `url`, or "" for a relative URL."""
+    """The lower-case scheme of `url` as a browser reads it, or "" for a relative URL."""
+    url = url.translate(_URL_INNER_NOISE).strip(_URL_EDGE_NOISE)
     head, sep, _ = url.partition(":")
     if not sep or not head or not head[0].isalpha():
         return ""
