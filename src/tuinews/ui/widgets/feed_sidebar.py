@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
 from tuinews.store import FeedInfo
 from tuinews.ui.messages import SidebarHighlighted
-from tuinews.ui.safe import safe_line
+from tuinews.ui.rows import (
+    Role,
+    SidebarEntry,
+    SidebarRows,
+    entry_count,
+    entry_failed,
+    sidebar_rows,
+    sidebar_runs,
+)
 from tuinews.ui.widgets.cursor_list import CursorList
 
-EntryKind = Literal["all", "unread", "starred", "tag", "feed"]
-UNTAGGED = "Feeds"
+__all__ = ["FeedSidebar", "SidebarEntry"]
 
-
-@dataclass(frozen=True, slots=True)
-class SidebarEntry:
-    kind: EntryKind
-    label: str
-    feed: FeedInfo | None = None
-    tag: str | None = None
+_ROLE_CLASSES: dict[Role, str] = {
+    "tag": "feed-sidebar--tag",
+    "count": "feed-sidebar--count",
+    "failed": "feed-sidebar--failed",
+}
 
 
 class FeedSidebar(CursorList):
@@ -41,40 +46,18 @@ class FeedSidebar(CursorList):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self._rows = SidebarRows([], 0, {})
         self.entries: list[SidebarEntry] = []
-        self.total_unread = 0
         self.starred = 0
-        self._tag_unread: dict[str | None, int] = {}
 
     def set_feeds(self, feeds: Sequence[FeedInfo], *, starred: int | None = None) -> None:
         """Rebuild the rows, keeping the cursor on the same entry when it still exists."""
         old = self.current
-        entries = [
-            SidebarEntry("all", "All"),
-            SidebarEntry("unread", "Unread"),
-            SidebarEntry("starred", "Starred"),
-        ]
-        groups: dict[str, list[FeedInfo]] = {}
-        untagged: list[FeedInfo] = []
-        for feed in feeds:
-            if feed.tags:
-                for tag in feed.tags:
-                    groups.setdefault(tag, []).append(feed)
-            else:
-                untagged.append(feed)
-        for tag, members in [*sorted(groups.items()), (UNTAGGED, untagged)]:
-            if not members:
-                continue
-            entries.append(SidebarEntry("tag", tag, tag=tag))
-            entries.extend(SidebarEntry("feed", feed.title, feed=feed, tag=tag) for feed in members)
+        rows = sidebar_rows(feeds)
         before = [self._signature(i) for i in range(len(self.entries))]
-        self.entries = entries
-        self.total_unread = sum(feed.unread for feed in feeds)
-        # Summed once here: per drawn row it was a scan of every entry (quadratic).
-        self._tag_unread = {}
-        for entry in entries:
-            if entry.kind == "feed" and entry.feed is not None:
-                self._tag_unread[entry.tag] = self._tag_unread.get(entry.tag, 0) + entry.feed.unread
+        self._rows = rows
+        self.entries = rows.entries
+        entries = rows.entries
         if starred is not None:
             self.starred = starred
         after = [self._signature(i) for i in range(len(entries))]
@@ -119,38 +102,28 @@ class FeedSidebar(CursorList):
         return (entry.kind, entry.label, self._count(entry), self._failed(entry))
 
     def _count(self, entry: SidebarEntry) -> int | None:
-        if entry.kind == "tag":
-            return self._tag_unread.get(entry.tag, 0)
-        if entry.kind == "feed" and entry.feed is not None:
-            return entry.feed.unread
-        return {"all": self.total_unread, "unread": self.total_unread, "starred": self.starred}.get(
-            entry.kind
-        )
+        return entry_count(entry, self._rows, self.starred)
 
     @staticmethod
     def _failed(entry: SidebarEntry) -> bool:
-        return bool(entry.feed and entry.feed.last_error is not None and entry.feed.failures)
+        return entry_failed(entry)
+
+    @property
+    def total_unread(self) -> int:
+        return self._rows.total_unread
 
     def render_row(self, index: int, width: int, selected: bool) -> Strip:
         entry = self.entries[index]
-        count_style = self.get_component_rich_style("feed-sidebar--count")
         text = Text(no_wrap=True, end="")
-        count = self._count(entry)
-        if entry.kind == "tag":
-            text.append(safe_line(entry.label), self.get_component_rich_style("feed-sidebar--tag"))
-        elif entry.kind == "feed":
-            failed = self._failed(entry)
-            text.append(
-                "!" if failed else " ", self.get_component_rich_style("feed-sidebar--failed")
-            )
-            text.append(" ")
-            text.append(safe_line(entry.label))
-        else:
-            text.append(entry.label, "bold")
-        number = f" {count}" if count else ""
-        text.truncate(max(0, width - len(number)), overflow="ellipsis", pad=True)
-        text.append(number, count_style)
+        for part, role in sidebar_runs(entry, self._count(entry), width):
+            text.append(part, self._role_style(role))
         return self.row_strip(text, width, selected)
+
+    def _role_style(self, role: Role) -> Style | str:
+        if role == "bold":
+            return "bold"
+        name = _ROLE_CLASSES.get(role)
+        return self.get_component_rich_style(name) if name else ""
 
 
 def _same(a: SidebarEntry, b: SidebarEntry) -> bool:

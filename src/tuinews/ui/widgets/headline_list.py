@@ -11,17 +11,21 @@ import dataclasses
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.strip import Strip
 
 from tuinews.store import Headline
 from tuinews.ui.messages import HeadlineHighlighted, WindowWanted
-from tuinews.ui.safe import safe_line
+from tuinews.ui.rows import Role, headline_runs
 from tuinews.ui.widgets.cursor_list import CursorList
 
-UNREAD_MARK = "●"
-STAR_MARK = "★"
+_ROLE_CLASSES: dict[Role, str] = {
+    "meta": "headline-list--meta",
+    "unread": "headline-list--unread",
+    "star": "headline-list--star",
+}
 
 
 class HeadlineList(CursorList):
@@ -128,30 +132,15 @@ class HeadlineList(CursorList):
         return strip
 
     def row_text(self, row: Headline, width: int) -> Text:
-        """The row as few style runs as possible: every run costs a reset and a full
-        colour sequence on the wire, so the gaps take the style of their neighbours
-        (mark and gap plain, date and feed one muted run, then the title)."""
-        wide = width >= 100
-        text = Text(UNREAD_MARK if not row.read else " ", no_wrap=True, end="")
-        if row.starred:
-            text.append(STAR_MARK, self.get_component_rich_style("headline-list--star"))
-            text.append(" ")
-        else:
-            text.append("  ")
-        stamp = row.date.astimezone().strftime("%Y-%m-%d" if wide else "%b %d") if row.date else ""
-        feed_width = 18 if wide else 12
-        feed = safe_line(row.feed_title)
-        if len(feed) > feed_width:
-            feed = feed[: feed_width - 1] + "…"
-        meta = f"{stamp.ljust(10 if wide else 6)} {feed.ljust(feed_width)} "
-        text.append(meta, self.get_component_rich_style("headline-list--meta"))
-        # Plain append: a title like "[bold]x" shows as typed.
-        text.append(
-            safe_line(row.title),
-            self.get_component_rich_style("headline-list--unread") if not row.read else "",
-        )
-        text.truncate(width, overflow="ellipsis")
+        """The row's runs (`tuinews.ui.rows`, shared with the first frame) as a Text."""
+        text = Text(no_wrap=True, end="")
+        for part, role in headline_runs(row, width):
+            text.append(part, self._role_style(role))
         return text
+
+    def _role_style(self, role: Role) -> Style | str:
+        name = _ROLE_CLASSES.get(role)
+        return self.get_component_rich_style(name) if name else ""
 
     def _want(self, index: int) -> None:
         start = (index // self.WINDOW) * self.WINDOW

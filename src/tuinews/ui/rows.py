@@ -1,0 +1,158 @@
+"""What a headline row and a sidebar row show, as text runs with a role each.
+
+Shared by the widgets (a role becomes a Rich style) and by the first frame drawn before
+Textual has loaded (a role becomes an SGR code), so both show the same characters.
+Imports neither Textual nor Rich's console: the first frame cannot wait for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.cells import cell_len, set_cell_size
+
+from tuinews.sources.sanitize import clean_line
+from tuinews.store.records import FeedInfo, Headline
+
+# plain: no style of its own; bold: the fixed entries of the sidebar (not themed).
+Role = Literal["plain", "bold", "meta", "unread", "star", "tag", "count", "failed"]
+Run = tuple[str, Role]
+
+UNREAD_MARK = "●"
+STAR_MARK = "★"
+EntryKind = Literal["all", "unread", "starred", "tag", "feed"]
+UNTAGGED = "Feeds"
+
+
+def truncate_runs(runs: Sequence[Run], width: int, *, pad: bool = False) -> list[Run]:
+    """`runs` cut to `width` cells with "…" (styled as the run it ends), as
+    `rich.text.Text.truncate(width, overflow="ellipsis", pad=pad)` cuts: padding is
+    plain, outside every run."""
+    plain = "".join(text for text, _ in runs)
+    length = cell_len(plain)
+    if length > width:
+        cut = set_cell_size(plain, width - 1) + "…" if width > 0 else ""
+        out: list[Run] = []
+        start = 0
+        for text, role in runs:
+            end = start + len(text)
+            piece = cut[start:end]
+            if piece:
+                out.append((piece, role))
+            start = end
+        if len(cut) > start and out:  # the ellipsis after the last run joins it
+            last_text, last_role = out[-1]
+            out[-1] = (last_text + cut[start:], last_role)
+        return out
+    if pad and length < width:
+        return [*runs, (" " * (width - length), "plain")]
+    return list(runs)
+
+
+def headline_runs(row: Headline, width: int) -> list[Run]:
+    """A headline row: mark, star, date and feed (muted), title (bold when unread).
+
+    Few runs on purpose: every run costs a reset and a full colour sequence on the wire,
+    so the gaps take the role of their neighbours."""
+    wide = width >= 100
+    runs: list[Run] = [(UNREAD_MARK if not row.read else " ", "plain")]
+    if row.starred:
+        runs += [(STAR_MARK, "star"), (" ", "plain")]
+    else:
+        runs.append(("  ", "plain"))
+    stamp = row.date.astimezone().strftime("%Y-%m-%d" if wide else "%b %d") if row.date else ""
+    feed_width = 18 if wide else 12
+    feed = clean_line(row.feed_title)
+    if len(feed) > feed_width:
+        feed = feed[: feed_width - 1] + "…"
+    runs.append((f"{stamp.ljust(10 if wide else 6)} {feed.ljust(feed_width)} ", "meta"))
+    runs.append((clean_line(row.title), "plain" if row.read else "unread"))
+    return truncate_runs(_merged(runs), width)
+
+
+def _merged(runs: list[Run]) -> list[Run]:
+    out: list[Run] = []
+    for text, role in runs:
+        if out and out[-1][1] == role:
+            out[-1] = (out[-1][0] + text, role)
+        elif text:
+            out.append((text, role))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarEntry:
+    kind: EntryKind
+    label: str
+    feed: FeedInfo | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarRows:
+    """The sidebar's entries and what their counts add up to."""
+
+    entries: list[SidebarEntry]
+    total_unread: int
+    tag_unread: dict[str | None, int]
+
+
+def sidebar_rows(feeds: Sequence[FeedInfo]) -> SidebarRows:
+    """All, Unread, Starred, then each tag (sorted) with its feeds, then untagged feeds."""
+    entries = [
+        SidebarEntry("all", "All"),
+        SidebarEntry("unread", "Unread"),
+        SidebarEntry("starred", "Starred"),
+    ]
+    groups: dict[str, list[FeedInfo]] = {}
+    untagged: list[FeedInfo] = []
+    for feed in feeds:
+        if feed.tags:
+            for tag in feed.tags:
+                groups.setdefault(tag, []).append(feed)
+        else:
+            untagged.append(feed)
+    for tag, members in [*sorted(groups.items()), (UNTAGGED, untagged)]:
+        if not members:
+            continue
+        entries.append(SidebarEntry("tag", tag, tag=tag))
+        entries.extend(SidebarEntry("feed", feed.title, feed=feed, tag=tag) for feed in members)
+    # Summed once here: per drawn row it would be a scan of every entry (quadratic).
+    tag_unread: dict[str | None, int] = {}
+    for entry in entries:
+        if entry.kind == "feed" and entry.feed is not None:
+            tag_unread[entry.tag] = tag_unread.get(entry.tag, 0) + entry.feed.unread
+    return SidebarRows(entries, sum(feed.unread for feed in feeds), tag_unread)
+
+
+def entry_count(entry: SidebarEntry, rows: SidebarRows, starred: int) -> int | None:
+    if entry.kind == "tag":
+        return rows.tag_unread.get(entry.tag, 0)
+    if entry.kind == "feed" and entry.feed is not None:
+        return entry.feed.unread
+    return {"all": rows.total_unread, "unread": rows.total_unread, "starred": starred}.get(
+        entry.kind
+    )
+
+
+def entry_failed(entry: SidebarEntry) -> bool:
+    return bool(entry.feed and entry.feed.last_error is not None and entry.feed.failures)
+
+
+def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run]:
+    """A sidebar row: the label (cut to fit, padded) and the unread count at the right."""
+    runs: list[Run]
+    if entry.kind == "tag":
+        runs = [(clean_line(entry.label), "tag")]
+    elif entry.kind == "feed":
+        runs = [("!" if entry_failed(entry) else " ", "failed"), (" ", "plain")]
+        runs.append((clean_line(entry.label), "plain"))
+    else:
+        runs = [(entry.label, "bold")]
+    number = f" {count}" if count else ""
+    runs = truncate_runs(runs, max(0, width - len(number)), pad=True)
+    if number:
+        runs.append((number, "count"))
+    return runs
