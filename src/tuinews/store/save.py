@@ -17,7 +17,7 @@ from tuinews.model import Article, Feed, article_id
 from tuinews.store.fts import indexed_body
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import key_of, to_epoch
-from tuinews.store.schema import count_new_articles, index_new_articles
+from tuinews.store.schema import index_new_articles
 
 # Columns written from an Article, in the order `_fields` and `_row` give them.
 CONTENT_COLUMNS = (
@@ -95,10 +95,10 @@ def save_prepared(
     feed_title, items = prepared
 
     keys_json = json.dumps([item[0] for item in items], ensure_ascii=False)
-    existing: dict[str, tuple[int, float, str]] = {
-        key: (pk, first_seen, digest)
-        for key, pk, first_seen, digest in conn.execute(
-            "SELECT key, pk, first_seen, content_hash FROM articles "
+    existing: dict[str, tuple[int, float, str, float]] = {
+        key: (pk, first_seen, digest, last_seen)
+        for key, pk, first_seen, digest, last_seen in conn.execute(
+            "SELECT key, pk, first_seen, content_hash, last_seen FROM articles "
             "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
             (feed_id, keys_json),
         ).fetchall()
@@ -106,6 +106,7 @@ def save_prepared(
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
+    unchanged: list[int] = []
     for item in items:
         key, digest = item[0], item[2]
         old = existing.get(key)
@@ -114,25 +115,31 @@ def save_prepared(
             inserts.append((item[1] or article_id(url, key), feed_id, key, now, now, *values))
         elif old[2] != digest:
             updates.append((now, *_row(item, old[1]), old[0]))
+        elif old[3] < now:
+            unchanged.append(old[0])
 
+    inserted = 0
     if inserts:
         (largest_pk,) = conn.execute("SELECT COALESCE(MAX(pk), 0) FROM articles").fetchone()
-        if conn.executemany(_INSERT, inserts).rowcount < len(inserts):
-            _insert_with_fresh_ids(conn, url, feed_id, inserts)
+        inserted = conn.executemany(_INSERT, inserts).rowcount
+        if inserted < len(inserts):
+            inserted += _insert_with_fresh_ids(conn, url, feed_id, inserts)
         index_new_articles(conn, largest_pk)
-        count_new_articles(conn, largest_pk)
     if updates:
         conn.executemany(_UPDATE, updates)
-    # Unchanged items were seen too: cleanup never drops what the feed still lists.
-    conn.execute(
-        "UPDATE articles SET last_seen = ? WHERE feed_id = ? AND last_seen < ? "
-        "AND key IN (SELECT value FROM json_each(?))",
-        (now, feed_id, now, keys_json),
-    )
+    if unchanged:
+        # Unchanged items were seen too: cleanup never drops what the feed still lists.
+        conn.execute(
+            "UPDATE articles SET last_seen = ? WHERE pk IN (SELECT value FROM json_each(?))",
+            (now, json.dumps(unchanged)),
+        )
+    # The counters of the rows inserted above (all unread, all this feed's) are added
+    # here rather than by a per-row trigger or a GROUP BY over the new rows.
     conn.execute(
         """UPDATE feeds SET feed_title = COALESCE(NULLIF(?, ''), feed_title), etag = ?,
         last_modified = ?, last_status = ?, last_refresh = ?, seen_at = ?, last_error = NULL,
-        last_error_at = NULL, failures = 0, next_fetch = ?, source_mtime = ? WHERE id = ?""",
+        last_error_at = NULL, failures = 0, next_fetch = ?, source_mtime = ?,
+        total = total + ?, unread = unread + ? WHERE id = ?""",
         (
             feed_title,
             etag,
@@ -142,6 +149,8 @@ def save_prepared(
             now,
             to_epoch(next_fetch),
             source_mtime,
+            inserted,
+            inserted,
             feed_id,
         ),
     )
@@ -195,9 +204,10 @@ def _row(item: PreparedItem, first_seen: float) -> tuple[Any, ...]:
 
 def _insert_with_fresh_ids(
     conn: sqlite3.Connection, url: str, feed_id: int, inserts: list[tuple[Any, ...]]
-) -> None:
+) -> int:
     """Insert the rows whose article id another row already holds (a feed that moved
-    onto the URL of a removed one, a hand-made id), under an id scoped to this feed."""
+    onto the URL of a removed one, a hand-made id), under an id scoped to this feed;
+    returns how many."""
     present = {
         key
         for (key,) in conn.execute(
@@ -211,3 +221,4 @@ def _insert_with_fresh_ids(
         _INSERT.replace("INSERT OR IGNORE", "INSERT"),
         [(article_id(f"{url}\x00{feed_id}", values[2]), *values[1:]) for values in missing],
     )
+    return len(missing)
