@@ -43,10 +43,18 @@ def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
             ctx = _context(ns, config, db_path(ns), list(config.feeds))
         else:
             ctx = _samples_context(ns, config)
-        from tuinews.ui.app import create_app
+        # Drawn from the store while Textual loads: the first screen in milliseconds.
+        from tuinews.ui.first_frame import draw_first_frame
 
-        app = create_app(ctx)
-        app.run()
+        frame = None if sources else draw_first_frame(ctx, paths.cache_dir())
+        try:
+            from tuinews.ui.app import create_app
+
+            app = create_app(ctx, first_frame=frame)
+            app.run()
+        finally:
+            if frame is not None:
+                frame.restore()
         return app.return_code or 0
     finally:
         if scratch is not None:

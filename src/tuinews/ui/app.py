@@ -5,22 +5,30 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.context import AppContext
+from tuinews.ui.first_frame import FirstFrame
 from tuinews.ui.links import browser_argv, has_graphical_session, refused_scheme
 from tuinews.ui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from textual.driver import Driver
+
+ALT_SCREEN = "\x1b[?1049h"
+FRAME_CAPTURE_DELAY = 1.0  # seconds after start (or a theme change)
 
 
 class NewsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tuinews"
 
-    def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
+    def __init__(self, ctx: AppContext, *, first_frame: FirstFrame | None = None) -> None:
+        super().__init__(driver_class=_driver_after(first_frame) if first_frame else None)
         self.ctx = ctx
         if ctx.config.ui.keymap:
             self.set_keymap(dict(ctx.config.ui.keymap))
@@ -31,6 +39,8 @@ class NewsApp(App[None]):
             self.theme = theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen(self.ctx))
+        # After the first screen is up, when nothing waits on the app.
+        self.set_timer(FRAME_CAPTURE_DELAY, self._save_first_frame_styles)
         if theme not in self.available_themes:
             note = f"Unknown theme {theme!r} in the config; using {self.theme} (Ctrl+P: Theme)."
             self.call_after_refresh(self.say, note, error=True)
@@ -44,9 +54,29 @@ class NewsApp(App[None]):
 
     # -- themes -----------------------------------------------------------------------
     def _remember_theme(self, theme: object) -> None:
+        self.set_timer(FRAME_CAPTURE_DELAY, self._save_first_frame_styles)
         name = getattr(theme, "name", None)
         if name and name != self.ctx.config.ui.theme:
             self._save_theme(name)
+
+    # -- the first frame of the next start (tuinews.ui.first_frame) ---------------------
+    def _save_first_frame_styles(self) -> None:
+        from tuinews import paths
+        from tuinews.ui.first_frame import keymap_signature
+        from tuinews.ui.first_frame_capture import read_table, style_table, write_table
+
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None or main.size.width == 0:
+            return
+        cache_dir = paths.cache_dir()
+        keymap = keymap_signature(self.ctx.config.ui.keymap)
+        table = style_table(main, self.theme, keymap, read_table(cache_dir))
+        self.run_worker(
+            partial(write_table, cache_dir, table),
+            thread=True,
+            group="first-frame",
+            description="save the first frame's colours",
+        )
 
     def _save_theme(self, name: str) -> None:
         from tuinews.errors import TuinewsError
@@ -136,6 +166,31 @@ class NewsApp(App[None]):
         self.say(f"Copied the link (OSC 52): {url}")
 
 
-def create_app(ctx: AppContext) -> NewsApp:
-    """The one way to build the TUI: used by `tuinews` and by every test and snapshot."""
-    return NewsApp(ctx)
+def create_app(ctx: AppContext, *, first_frame: FirstFrame | None = None) -> NewsApp:
+    """The one way to build the TUI: used by `tuinews` and by every test and snapshot.
+    `first_frame`: the frame `tuinews.ui.first_frame` drew, which the app takes over."""
+    return NewsApp(ctx, first_frame=first_frame)
+
+
+def _driver_after(frame: FirstFrame) -> type[Driver]:
+    """Textual's terminal driver, taking over a screen the first frame already set up:
+    no second switch to the alternate screen (some terminals clear it on that), and the
+    terminal settings restored at exit are the user's, not the first frame's."""
+    from textual.drivers.linux_driver import LinuxDriver
+
+    class AfterFirstFrame(LinuxDriver):
+        _switched = False
+
+        def write(self, data: str) -> None:
+            if not self._switched and data == ALT_SCREEN:
+                self._switched = True
+                return
+            super().write(data)
+
+        def start_application_mode(self) -> None:
+            frame.handed_over = True
+            super().start_application_mode()
+            if frame.saved is not None:
+                self.attrs_before = frame.saved
+
+    return AfterFirstFrame

@@ -1,0 +1,400 @@
+"""The first frame, drawn straight from the store before Textual has loaded.
+
+Importing and starting Textual takes a few hundred milliseconds; the store answers the
+first screen's three queries in a few. So the reader draws the screen Textual is about to
+draw (same layout, same rows from `tuinews.ui.rows`, same colours, captured from the
+running app by `first_frame_capture`) as soon as the store has answered, and Textual then
+paints over it. Keys pressed meanwhile wait in the terminal (echo is off) and are handled
+once the app runs. The reader pane, and on a first run the footer, fill in when Textual
+is up.
+
+Nothing here imports Textual or Rich's console. Whenever the frame could differ from
+Textual's (an unknown theme, colours turned off, a store that needs a write first, a
+terminal too small) no frame is drawn and the start is as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import termios
+from dataclasses import dataclass, field
+from math import ceil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tuinews.ui.rows import (
+    Run,
+    entry_count,
+    headline_runs,
+    sidebar_rows,
+    sidebar_runs,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tuinews.store import FeedInfo
+    from tuinews.ui.context import AppContext
+
+FORMAT = 1  # of the style tables; a table of another format is ignored
+DEFAULT_TABLE = Path(__file__).with_name("first_frame_default.json")
+CACHE_NAME = "first-frame.json"
+ColorSystem = Literal["truecolor", "256", "standard"]
+LayoutMode = Literal["wide", "medium", "narrow"]
+
+SIDEBAR_WIDTH = 30  # app.tcss #sidebar
+LIST_SHARE, READER_SHARE = 2, 3  # app.tcss: #list-box 2fr, #reader-box 3fr
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the main screen's boxes are; the same rules as `MainCore._apply_layout`
+    and app.tcss (a test compares them with Textual's layout at many sizes)."""
+
+    mode: LayoutMode
+    list_box: Box
+    sidebar: Box | None
+    reader_box: Box | None
+    status_y: int
+    footer_y: int
+
+
+def layout(width: int, height: int) -> Layout:
+    if width < 80 or height <= 24:
+        mode: LayoutMode = "narrow"
+    elif width < 120:
+        mode = "medium"
+    else:
+        mode = "wide"
+    panes = height - 2  # the status line and the footer
+    if mode == "narrow":
+        return Layout(mode, Box(0, 0, width, panes), None, None, panes, panes + 1)
+    sidebar = Box(0, 0, SIDEBAR_WIDTH, panes) if mode == "wide" else None
+    x = SIDEBAR_WIDTH if sidebar else 0
+    # Textual places fr-sized boxes at the floor of their running total.
+    list_height = panes * LIST_SHARE // (LIST_SHARE + READER_SHARE)
+    list_box = Box(x, 0, width - x, list_height)
+    reader = Box(x, list_height, width - x, panes - list_height)
+    return Layout(mode, list_box, sidebar, reader, panes, panes + 1)
+
+
+def detect_color_system(environ: Mapping[str, str]) -> ColorSystem | None:
+    """The colours Textual will use (Rich's rules), or None when the frame must not be
+    drawn: colours off or forced, a dumb terminal, another driver."""
+    if any(
+        environ.get(name)
+        for name in ("NO_COLOR", "FORCE_COLOR", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_DRIVER")
+    ):
+        return None
+    if environ.get("TEXTUAL", "") or environ.get("TTY_COMPATIBLE") is not None:
+        return None  # devtools or a forced terminal mode: not the plain start
+    color_term = environ.get("COLORTERM", "").strip().lower()
+    if color_term in ("truecolor", "24bit"):
+        return "truecolor"
+    term = environ.get("TERM", "").strip().lower()
+    if term in ("", "dumb", "unknown"):
+        return None
+    colors = term.rpartition("-")[2]
+    return "256" if colors in ("256color", "kitty") else "standard"
+
+
+def keymap_signature(keymap: Mapping[str, str]) -> str:
+    """What the footer depends on besides the width: the user's key bindings."""
+    return json.dumps(sorted(keymap.items()))
+
+
+def load_styles(
+    theme: str, color_system: ColorSystem, cache: Path, keymap: str = "[]"
+) -> FrameStyles | None:
+    """The style table of `theme`: the one the app saved last time, else the one
+    shipped for the default theme; None when neither fits. Saved footers count only
+    for the same key bindings."""
+    for path in (cache, DEFAULT_TABLE):
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(table, dict) or table.get("format") != FORMAT:
+            continue
+        if table.get("theme") != theme:
+            continue
+        sgr = table.get("sgr", {}).get(color_system)
+        if isinstance(sgr, dict):
+            footers = table.get("footers", {}).get(color_system, {})
+            if table.get("keymap") != keymap:
+                footers = {}
+            return FrameStyles(sgr, footers if isinstance(footers, dict) else {})
+    return None
+
+
+@dataclass
+class FrameStyles:
+    sgr: dict[str, str]  # role -> SGR parameters ("" for none)
+    # Footer lines by width, as [text, sgr] runs: the app saves the one it drew.
+    footers: dict[str, list[list[str]]] = field(default_factory=dict)
+
+    def paint(self, role: str, text: str) -> str:
+        code = self.sgr[role]  # KeyError: a table without this part (no frame then)
+        return f"\x1b[{code}m{text}\x1b[0m" if code else text
+
+
+@dataclass
+class FirstFrame:
+    """A frame on the screen: the terminal is in the alternate screen with echo off
+    until Textual takes over; `restore` puts the terminal back as it was."""
+
+    fd: int
+    saved: list[Any] | None
+    handed_over: bool = False
+
+    def restore(self) -> None:
+        if not self.handed_over:
+            # Textual never started (an error, Ctrl+C while loading): leave our screen.
+            _write(self.fd, "\x1b[?25h\x1b[?1049l")
+        if self.saved is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+
+def draw_first_frame(ctx: AppContext, cache_dir: Path) -> FirstFrame | None:
+    """Draw the first frame for `ctx` on standard output; None when it was not drawn."""
+    if os.environ.get("TUINEWS_FIRST_FRAME", "1") == "0" or sys.platform == "win32":
+        return None
+    fd = sys.stdout.fileno()
+    if not (os.isatty(fd) and sys.stdin.isatty()):
+        return None
+    color_system = detect_color_system(os.environ)
+    if color_system is None:
+        return None
+    keymap = keymap_signature(ctx.config.ui.keymap)
+    styles = load_styles(ctx.config.ui.theme, color_system, cache_dir / CACHE_NAME, keymap)
+    if styles is None:
+        return None
+    try:
+        width, height = os.get_terminal_size(fd)
+    except OSError:
+        return None
+    if width < 40 or height < 10:
+        return None
+    data = _read_store(ctx, layout(width, height))
+    if data is None:
+        return None
+    try:
+        text = _frame_text(layout(width, height), width, data, styles, ctx.hint)
+    except KeyError:
+        return None  # a saved table from a layout without some pane
+    try:
+        saved: list[Any] | None = termios.tcgetattr(fd)
+    except termios.error:
+        saved = None
+    if saved is not None:
+        quiet = list(saved)
+        # Keys pressed before Textual reads them stay queued, unechoed.
+        quiet[3] = quiet[3] & ~(termios.ECHO | termios.ICANON)
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    _write(fd, text)
+    return FirstFrame(fd, saved)
+
+
+@dataclass
+class _Data:
+    feeds: list[FeedInfo]
+    total: int
+    starred: int
+    rows: list[Any]  # Headline
+
+
+def _read_store(ctx: AppContext, where: Layout) -> _Data | None:
+    """The first screen's rows, read the way MainCore reads them; None when the app
+    would first have to write (subscriptions not yet mirrored) or the store fails."""
+    from tuinews.errors import TuinewsError
+    from tuinews.store import Store, View
+
+    try:
+        with Store.open(ctx.store_path) as store:
+            stored = store.feeds()
+            known = {feed.url: (feed.title, feed.tags) for feed in stored}
+            for sub in ctx.subscriptions:
+                mirrored = known.get(sub.url)
+                if (
+                    mirrored is None
+                    or (sub.title and sub.title != mirrored[0])
+                    or sub.tags != mirrored[1]
+                ):
+                    return None
+            by_url = {feed.url: feed for feed in stored}
+            feeds = [by_url[sub.url] for sub in ctx.subscriptions if sub.url in by_url]
+            total = store.count(View())
+            starred = store.count(View(starred_only=True))
+            rows = store.headlines(View(), limit=max(0, where.list_box.height - 2))
+    except (TuinewsError, OSError):
+        return None
+    return _Data(feeds, total, starred, rows)
+
+
+def _frame_text(
+    where: Layout, width: int, data: _Data, styles: FrameStyles, hint: str | None
+) -> str:
+    out = ["\x1b[?1049h\x1b[?25l\x1b[H"]
+    canvas = _Canvas(out, styles)
+    if where.sidebar is not None:
+        _sidebar(canvas, where.sidebar, data)
+    _headlines(canvas, where.list_box, data)
+    if where.reader_box is not None:
+        box = where.reader_box
+        canvas.frame("reader", box, None)
+        inner = " " * (box.width - 2)
+        for y in range(box.y + 1, box.y + box.height - 1):
+            canvas.line(box.x + 1, y, [(inner, "reader.fill")])
+    status = _status_runs(hint, width)
+    canvas.line(0, where.status_y, status)
+    footer = styles.footers.get(str(width))
+    if footer:
+        canvas.line(0, where.footer_y, [(text, "=" + code) for text, code in footer])
+    else:
+        canvas.line(0, where.footer_y, [(" " * width, "footer")])
+    return "".join(out)
+
+
+def _status_runs(hint: str | None, width: int) -> list[tuple[str, str]]:
+    """The status line: one cell of padding each side, the hint cut with "…"."""
+    from rich.cells import cell_len, set_cell_size
+
+    from tuinews.sources.sanitize import clean_line
+
+    room = width - 2
+    text = clean_line(hint or "")
+    if cell_len(text) > room:
+        text = set_cell_size(text, room - 1) + "…"
+    return [(" " + set_cell_size(text, room) + " ", "status")]
+
+
+class _Canvas:
+    def __init__(self, out: list[str], styles: FrameStyles) -> None:
+        self.out = out
+        self.styles = styles
+
+    def line(self, x: int, y: int, runs: list[tuple[str, str]]) -> None:
+        self.out.append(f"\x1b[{y + 1};{x + 1}H")
+        for text, role in runs:
+            if role.startswith("="):  # a saved footer run carries its own SGR
+                code = role[1:]
+                self.out.append(f"\x1b[{code}m{text}\x1b[0m" if code else text)
+            else:
+                self.out.append(self.styles.paint(role, text))
+
+    def frame(self, name: str, box: Box, title: str | None) -> None:
+        """A round border like Textual's, with the title after one dash."""
+        inner = box.width - 2
+        top: list[tuple[str, str]] = [("╭", f"{name}.border")]
+        if title:
+            label = f" {title} "
+            top += [("─", f"{name}.border"), (label, f"{name}.title")]
+            top.append(("─" * (inner - 1 - len(label)) + "╮", f"{name}.border"))
+        else:
+            top.append(("─" * inner + "╮", f"{name}.border"))
+        self.line(box.x, box.y, top)
+        for y in range(box.y + 1, box.y + box.height - 1):
+            self.line(box.x, y, [("│", f"{name}.border")])
+            self.line(box.x + box.width - 1, y, [("│", f"{name}.border")])
+        self.line(box.x, box.y + box.height - 1, [("╰" + "─" * inner + "╯", f"{name}.border")])
+
+
+def _sidebar(canvas: _Canvas, box: Box, data: _Data) -> None:
+    canvas.frame("sidebar", box, "Feeds")
+    rows = sidebar_rows(data.feeds)
+    width, height = box.width - 3, box.height - 2
+    for y in range(height):
+        runs: list[Run]
+        if y < len(rows.entries):
+            entry = rows.entries[y]
+            runs = sidebar_runs(entry, entry_count(entry, rows, data.starred), width)
+        else:
+            runs = [(" " * width, "plain")]
+        canvas.line(box.x + 1, box.y + 1 + y, _row("sidebar", runs, width, cursor=y == 0))
+    _scrollbar(canvas, "sidebar", box, len(rows.entries))
+
+
+def _headlines(canvas: _Canvas, box: Box, data: _Data) -> None:
+    title = f"All ({data.total})"
+    canvas.frame("list", box, title if len(title) + 6 <= box.width else None)
+    width, height = box.width - 3, box.height - 2
+    for y in range(height):
+        if y < len(data.rows):
+            runs: list[Run] = headline_runs(data.rows[y], width)
+        else:
+            runs = [(" " * width, "plain")]
+        canvas.line(box.x + 1, box.y + 1 + y, _row("list", runs, width, cursor=y == 0))
+    _scrollbar(canvas, "list", box, data.total)
+
+
+def _row(widget: str, runs: list[Run], width: int, *, cursor: bool) -> list[tuple[str, str]]:
+    """A list row as CursorList.row_strip draws it: padded to the width; the cursor row
+    in the cursor colour ("+cursor" roles)."""
+    suffix = "+cursor" if cursor else ""
+    out = [(text, f"{widget}.{role}{suffix}") for text, role in runs]
+    used = sum(_cells(text) for text, _ in runs)
+    if used < width:
+        out.append((" " * (width - used), f"{widget}.plain{suffix}"))
+    return out
+
+
+def _cells(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+_BARS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", " "]
+
+
+def scrollbar_cells(size: int, virtual: int, window: int) -> list[tuple[str, str]]:
+    """A vertical scrollbar at the top of its list, cell by cell (glyph, part), as
+    Textual's ScrollBarRender draws it: the thumb, its partial end, the track."""
+    if window >= virtual:
+        window = 0  # everything fits: no thumb
+    cells = [(" ", "track")] * size
+    if not (window and size and virtual and size != virtual):
+        return cells
+    n = len(_BARS)
+    thumb = max(1, window / (virtual / size))
+    start = 0
+    end = start + ceil(thumb * n)
+    start_index, start_bar = divmod(start, n)
+    end_index, end_bar = divmod(end, n)
+    cells[start_index:end_index] = [(" ", "thumb")] * (end_index - start_index)
+    if start_index < size and _BARS[n - 1 - start_bar] != " ":
+        cells[start_index] = (_BARS[n - 1 - start_bar], "start")
+    if end_index < size and _BARS[n - 1 - end_bar] != " ":
+        cells[end_index] = (_BARS[n - 1 - end_bar], "end")
+    return cells[:size]
+
+
+def _scrollbar(canvas: _Canvas, widget: str, box: Box, rows: int) -> None:
+    height = box.height - 2
+    x = box.x + box.width - 2
+    for y, (glyph, part) in enumerate(scrollbar_cells(height, rows, height)):
+        canvas.line(x, box.y + 1 + y, [(glyph, f"{widget}.scrollbar.{part}")])
+
+
+def _write(fd: int, text: str) -> None:
+    data = text.encode("utf-8")
+    while data:
+        try:
+            written = os.write(fd, data)
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        data = data[written:]

@@ -1,0 +1,283 @@
+"""The first frame drawn before Textual loads (`tuinews.ui.first_frame`).
+
+It must look exactly like the screen Textual then draws over it: the real script runs in
+a pseudo-terminal, a terminal emulator (pyte) reads what it wrote, and the frame is
+compared cell by cell (character, colours, bold, reverse) with Textual's screen. Also:
+its layout against Textual's at many sizes, the shipped colour table against the app,
+keys pressed while it shows, and the terminal left as it was found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test_ui_support import make_ctx, running
+from tuinews.ui import first_frame
+from tuinews.ui.first_frame import DEFAULT_TABLE, detect_color_system, layout
+
+pyte = pytest.importorskip("pyte")
+pexpect = pytest.importorskip("pexpect")
+
+TEXTUAL_STARTED = b"\x1b[?1000h"  # Textual's first write (mouse on); the frame never sends it
+
+
+def _script() -> str:
+    return str(Path(sys.executable).with_name("tuinews"))
+
+
+def _rss(title: str, items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{headline}</title><guid>{title}-{n}</guid><link>http://example.org/{n}</link>"
+        f"<pubDate>{date}</pubDate><description>Body {n}</description></item>"
+        for n, (headline, date) in enumerate(items)
+    )
+    return f'<rss version="2.0"><channel><title>{title}</title>{entries}</channel></rss>'
+
+
+@pytest.fixture
+def reader_home(isolated_home: Path, tmp_path: Path) -> dict[str, str]:
+    """Subscriptions to local feed files (tagged, untagged, one missing: a failed feed),
+    refreshed by the real command; some articles read, one starred."""
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    days = [f"Mon, {d:02d} Mar 2026 10:00:00 +0000" for d in range(28, 0, -1)]
+    alpha = [(f"Alpha story {n} about ünïcode and 漢字", days[n]) for n in range(14)]
+    (feeds / "alpha.xml").write_text(_rss("Alpha News", alpha))
+    (feeds / "beta.xml").write_text(
+        _rss("Beta Daily with a rather long feed title", [(f"Beta {n}", days[n]) for n in range(9)])
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[feeds]]\nurl = "{feeds / "alpha.xml"}"\ntags = ["news"]\n\n'
+        f'[[feeds]]\nurl = "{feeds / "beta.xml"}"\n\n'
+        f'[[feeds]]\nurl = "{feeds / "missing.xml"}"\ntitle = "Gone"\ntags = ["news"]\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env.update(
+        TUINEWS_CONFIG=str(config),
+        TUINEWS_DB=str(tmp_path / "store.db"),
+        TERM="xterm-256color",
+        TEXTUAL_ANIMATIONS="none",
+    )
+    env.pop("TUINEWS_TESTING", None)
+    subprocess.run([_script(), "refresh", "--quiet"], env=env, check=False, timeout=60)
+    from tuinews.store import Store, View
+
+    with Store.open(tmp_path / "store.db") as store:
+        rows = store.headlines(View(), limit=50)
+        store.set_read([rows[1].pk, rows[4].pk], True)
+        store.set_starred(rows[2].pk, True)
+    return env
+
+
+def _run(env: dict[str, str], size: tuple[int, int], keys: bytes = b"") -> bytes:
+    """Start the reader, let it settle (long enough to save its colours), quit; all output."""
+    columns, rows = size
+    child = pexpect.spawn(_script(), env=env, dimensions=(rows, columns), timeout=30)
+    out = b""
+    deadline = time.monotonic() + 30
+    if keys:
+        while TEXTUAL_STARTED not in out and b"\x1b[?1049h" not in out:
+            out += child.read_nonblocking(65536, timeout=10)
+        child.send(keys)
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            chunk = child.read_nonblocking(65536, timeout=0.2)
+        except pexpect.TIMEOUT:
+            if TEXTUAL_STARTED in out and time.monotonic() - quiet_since > 1.6:
+                break
+            continue
+        out += chunk
+        quiet_since = time.monotonic()
+    child.send(b"q")
+    child.expect(pexpect.EOF, timeout=10)
+    child.close()
+    return out  # up to the quit: what was on the screen then
+
+
+def _screen(data: bytes, size: tuple[int, int]) -> Any:
+    screen = pyte.Screen(*size)
+    stream = pyte.ByteStream(screen)
+    stream.feed(data)
+    return screen
+
+
+def _cell(screen: Any, x: int, y: int) -> tuple[object, ...]:
+    """What the cell looks like (the colour of a blank's text cannot be seen)."""
+    char = screen.buffer[y][x]
+    fg = None if char.data == " " and not char.reverse and not char.underscore else char.fg
+    return (char.data, fg, char.bg, char.bold, char.reverse)
+
+
+def _compare(frame: Any, final: Any, cells: list[tuple[int, int]]) -> list[str]:
+    return [
+        f"({x},{y}) frame {_cell(frame, x, y)} textual {_cell(final, x, y)}"
+        for x, y in cells
+        if _cell(frame, x, y) != _cell(final, x, y)
+    ]
+
+
+def _drawn_cells(size: tuple[int, int], *, footer: bool) -> list[tuple[int, int]]:
+    """Every cell of the frame except the reader pane's inside (it fills in later) and,
+    without a saved footer, the footer."""
+    columns, rows = size
+    where = layout(columns, rows)
+    inside = where.reader_box
+    cells = []
+    for y in range(rows if footer else rows - 1):
+        for x in range(columns):
+            in_reader = inside is not None and (
+                inside.x < x < inside.x + inside.width - 1
+                and inside.y < y < inside.y + inside.height - 1
+            )
+            if in_reader:
+                continue
+            cells.append((x, y))
+    return cells
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 30), (80, 24), (150, 50)])
+def test_the_frame_is_the_screen_textual_draws(
+    reader_home: dict[str, str], size: tuple[int, int]
+) -> None:
+    first = _run(reader_home, size)
+    assert first.startswith(b"\x1b[?1049h"), "no first frame was drawn"
+    frame_bytes = first.split(TEXTUAL_STARTED, 1)[0]
+    assert b"Alpha story 0" in frame_bytes
+    frame, final = _screen(frame_bytes, size), _screen(first, size)
+    assert _compare(frame, final, _drawn_cells(size, footer=False)) == []
+    # The run saved its footer: the next start draws it too, also as Textual does.
+    second = _run(reader_home, size)
+    frame = _screen(second.split(TEXTUAL_STARTED, 1)[0], size)
+    assert _compare(frame, _screen(second, size), _drawn_cells(size, footer=True)) == []
+
+
+def test_truecolor_terminals_get_the_same_frame(reader_home: dict[str, str]) -> None:
+    env = dict(reader_home, COLORTERM="truecolor")
+    size = (120, 40)
+    out = _run(env, size)
+    frame = _screen(out.split(TEXTUAL_STARTED, 1)[0], size)
+    assert b"38;2;" in out.split(TEXTUAL_STARTED, 1)[0]
+    assert _compare(frame, _screen(out, size), _drawn_cells(size, footer=False)) == []
+
+
+def test_keys_pressed_during_the_frame_are_not_lost_nor_echoed(
+    reader_home: dict[str, str],
+) -> None:
+    size = (120, 40)
+    out = _run(reader_home, size, keys=b"jj")
+    # Not echoed onto the frame while Textual loaded (the frame itself has no "jj").
+    assert b"jj" not in out.split(TEXTUAL_STARTED, 1)[0]
+    screen = _screen(out, size)
+    # Two rows down: the reader shows the third headline.
+    reader = "\n".join(screen.display[layout(*size).reader_box.y :])  # type: ignore[union-attr]
+    from tuinews.store import Store, View
+
+    with Store.open(Path(reader_home["TUINEWS_DB"])) as store:
+        third = store.headlines(View(), limit=3)[2].title
+    assert third in reader
+
+
+def test_the_terminal_is_left_as_it_was(reader_home: dict[str, str]) -> None:
+    """Echo and line editing come back after the reader exits (Textual restores what it
+    found, and it found the frame's settings: the frame's own copy wins)."""
+    shell = pexpect.spawn(
+        "/bin/sh", ["-c", f"{_script()}; stty -a"], env=reader_home, dimensions=(40, 120)
+    )
+    out = b""
+    while TEXTUAL_STARTED not in out:
+        out += shell.read_nonblocking(65536, timeout=20)
+    time.sleep(0.3)
+    shell.send(b"q")
+    shell.expect(pexpect.EOF, timeout=20)
+    settings = (out + (shell.before or b"")).decode(errors="replace").rsplit("speed", 1)[-1]
+    words = set(settings.split())
+    assert {"echo", "icanon"} <= words, settings
+    assert not {"-echo", "-icanon"} & words, settings
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"NO_COLOR": "1"}, {"TERM": "dumb"}, {"TUINEWS_FIRST_FRAME": "0"}],
+)
+def test_no_frame_when_it_could_differ(reader_home: dict[str, str], change: dict[str, str]) -> None:
+    child = pexpect.spawn(_script(), env=dict(reader_home, **change), dimensions=(40, 120))
+    out = b""
+    while b"\x1b[?1000h" not in out:
+        out += child.read_nonblocking(65536, timeout=20)
+    child.send(b"q")
+    child.expect(pexpect.EOF, timeout=20)
+    assert b"Alpha story" not in out.split(b"\x1b[?1000h", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"TERM": "xterm-256color"},
+        {"TERM": "xterm"},
+        {"TERM": "screen-256color", "COLORTERM": "truecolor"},
+        {"TERM": "xterm-kitty"},
+        {"TERM": "rxvt-16color"},
+        {"TERM": "linux", "COLORTERM": "24bit"},
+        {"TERM": "tmux-256color", "COLORTERM": "yes"},
+    ],
+)
+def test_colour_detection_is_rich_s(environ: dict[str, str]) -> None:
+    from rich.console import Console
+
+    console = Console(force_terminal=True, _environ=environ)
+    assert detect_color_system(environ) == console.color_system
+
+
+@pytest.mark.parametrize("size", [(80, 25), (100, 31), (119, 44), (120, 33), (160, 57), (79, 30)])
+async def test_layout_is_textual_s(tmp_path: Path, size: tuple[int, int]) -> None:
+    async with running(make_ctx(tmp_path), size=size) as (app, _pilot):
+        screen = app.main
+        where = layout(*size)
+        got = {
+            "list": screen.query_one("#list-box").region,
+            "sidebar": screen.sidebar.region,
+            "reader": screen.query_one("#reader-box").region,
+        }
+        expected = {
+            "list": where.list_box,
+            "sidebar": where.sidebar,
+            "reader": where.reader_box,
+        }
+        for name, box in expected.items():
+            region = got[name]
+            shown = (region.x, region.y, region.width, region.height)
+            assert shown == ((box.x, box.y, box.width, box.height) if box else (0, 0, 0, 0)), name
+        assert screen.status.region.y == where.status_y
+
+
+async def test_the_shipped_colours_are_the_app_s(tmp_path: Path) -> None:
+    """first_frame_default.json is what the app captures for the default theme.
+    TUINEWS_WRITE_FIRST_FRAME_TABLE=1 rewrites it (after a change of the look)."""
+    from tuinews.ui.first_frame_capture import default_table, style_table
+
+    async with running(make_ctx(tmp_path), size=(120, 40)) as (app, _pilot):
+        table = default_table(style_table(app.main, app.theme, "[]", None))
+    if os.environ.get("TUINEWS_WRITE_FIRST_FRAME_TABLE") == "1":
+        DEFAULT_TABLE.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")
+    assert json.loads(DEFAULT_TABLE.read_text()) == table
+
+
+def test_the_scrollbar_is_textual_s() -> None:
+    from textual.scrollbar import ScrollBarRender
+
+    for size, virtual in [(13, 10_000), (13, 45), (13, 14), (13, 13), (13, 5), (20, 31)]:
+        window = size if size < virtual else 0
+        segments = list(ScrollBarRender.render_bar(size, virtual, window, 0).segments)
+        cells = [s for s in segments if s.text != "\n"]
+        ours = first_frame.scrollbar_cells(size, virtual, size)
+        assert [glyph for glyph, _ in ours] == [s.text for s in cells], (size, virtual)
