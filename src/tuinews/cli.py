@@ -6,12 +6,17 @@ exit status; tracebacks only with `--debug`.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tuinews import __version__
 from tuinews.errors import TuinewsError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from tuinews.ui.first_frame import FirstFrame
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -29,6 +34,8 @@ Files: settings and subscriptions in $XDG_CONFIG_HOME/tuinews/config.toml (overr
 
 
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    import argparse
+
     # Accepted before or after the command; only the top level shows defaults.
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
@@ -44,6 +51,9 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: a bare `tuinews` draws its first frame before parsing anything.
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="tuinews",
         description=DESCRIPTION,
@@ -147,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(text: str) -> int:
+    import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -203,8 +215,22 @@ def _split_launch_args(argv: Sequence[str]) -> tuple[list[str], list[str]] | Non
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
+    frame: FirstFrame | None = None
+    if not args_list:
+        # The reader's first screen, drawn from the store before the rest loads.
+        from tuinews.ui.first_frame import quick_first_frame
+
+        frame = quick_first_frame()
+    return _run(args_list, frame, debug)
+
+
+def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
     try:
-        return _dispatch(args_list)
+        try:
+            return _dispatch(args_list, frame)
+        finally:
+            if frame is not None:
+                frame.restore()  # before any error line: not onto the frame's screen
     except KeyboardInterrupt:
         print("tuinews: interrupted", file=sys.stderr)
         return 130
@@ -235,7 +261,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def _dispatch(argv: list[str]) -> int:
+def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
     launch = _split_launch_args(argv)
     parser = build_parser()
     if launch is not None:
@@ -243,12 +269,12 @@ def _dispatch(argv: list[str]) -> int:
         ns = parser.parse_args(options)
         from tuinews.commands.launch import run_tui
 
-        return run_tui(ns, sources)
+        return run_tui(ns, sources, frame)
     ns = parser.parse_args(argv)
     if ns.command is None:
         from tuinews.commands.launch import run_tui
 
-        return run_tui(ns, [])
+        return run_tui(ns, [], frame)
     handler = _handler(ns.command)
     return handler(ns)
 

@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "tuinews"
 
 
+# On Linux the XDG rules are simple enough to apply here: importing platformdirs costs
+# more than the whole first frame of the reader (a test keeps both in agreement).
+_XDG = {
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "data": ("XDG_DATA_HOME", ".local/share"),
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+}
+
+
+def _user_dir(kind: str) -> Path:
+    if sys.platform.startswith("linux"):
+        variable, default = _XDG[kind]
+        base = os.environ.get(variable, "")
+        if os.path.isabs(base):
+            return Path(base, APP_NAME)
+        home = os.environ.get("HOME", "")
+        if os.path.isabs(home):
+            return Path(home, default, APP_NAME)
+    import platformdirs
+
+    find = getattr(platformdirs, f"user_{kind}_dir")
+    return Path(find(APP_NAME, appauthor=False))
+
+
 def config_dir() -> Path:
     """The user config directory (XDG_CONFIG_HOME respected)."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir(APP_NAME, appauthor=False))
+    return _user_dir("config")
 
 
 def data_dir() -> Path:
     """The user data directory (XDG_DATA_HOME respected): the store lives here."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_NAME, appauthor=False))
+    return _user_dir("data")
 
 
 def cache_dir() -> Path:
     """The user cache directory (XDG_CACHE_HOME respected)."""
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME, appauthor=False))
+    return _user_dir("cache")
 
 
 def config_file(override: str | os.PathLike[str] | None = None) -> Path:

@@ -32,8 +32,12 @@ def db_path(ns: argparse.Namespace) -> Path:
 
 def load_settings(ns: argparse.Namespace) -> Config:
     from tuinews.config import load_config
+    from tuinews.ui.launch_cache import remember_launch
 
-    return load_config(config_path(ns))
+    config = load_config(config_path(ns))
+    # For the next bare `tuinews`: its first frame comes before the settings are loaded.
+    remember_launch(paths.cache_dir(), config_path(ns), db_path(ns), config)
+    return config
 
 
 def open_store(ns: argparse.Namespace) -> Store:

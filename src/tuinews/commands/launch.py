@@ -18,6 +18,7 @@ from tuinews.model import Subscription
 if TYPE_CHECKING:
     from tuinews.config import Config
     from tuinews.ui.context import AppContext
+    from tuinews.ui.first_frame import FirstFrame
 
 SAMPLES_HINT = (
     "No subscriptions yet: showing the bundled sample feeds. "
@@ -25,7 +26,8 @@ SAMPLES_HINT = (
 )
 
 
-def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
+def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None = None) -> int:
+    """`frame`: the first frame `cli.main` drew already (a bare `tuinews`)."""
     config = load_settings(ns)  # a broken file stops here with one line: no silent defaults
     if not sys.stdout.isatty():
         raise TuinewsError(
@@ -46,7 +48,8 @@ def run_tui(ns: argparse.Namespace, sources: list[str]) -> int:
         # Drawn from the store while Textual loads: the first screen in milliseconds.
         from tuinews.ui.first_frame import draw_first_frame
 
-        frame = None if sources else draw_first_frame(ctx, paths.cache_dir())
+        if frame is None and not sources:
+            frame = draw_first_frame(ctx, paths.cache_dir())
         try:
             from tuinews.ui.app import create_app
 

@@ -16,7 +16,8 @@ from typing import Any
 from tuinews.errors import StoreError
 from tuinews.store.fts import fts_query
 from tuinews.store.records import Headline, SortKey, StoredArticle, View
-from tuinews.store.rows import ARTICLE_SELECT, HEADLINE_COLUMNS, to_headline, to_stored_article
+from tuinews.store.rows import ARTICLE_SELECT, to_headline, to_stored_article
+from tuinews.store.sql import HEADLINE_COLUMNS
 
 # Column weights for bm25: a word in the title counts most.
 _BM25 = "bm25(articles_fts, 10.0, 1.0)"

@@ -9,7 +9,8 @@ from datetime import datetime
 from tuinews.errors import StoreError
 from tuinews.model import Subscription
 from tuinews.store.records import FeedInfo
-from tuinews.store.rows import FEED_SELECT, dump_tags, from_epoch, to_epoch, to_feed_info
+from tuinews.store.rows import dump_tags, from_epoch, to_epoch, to_feed_info
+from tuinews.store.sql import FEED_SELECT
 
 
 def sync_feeds(conn: sqlite3.Connection, subs: Sequence[Subscription]) -> None:

@@ -143,12 +143,6 @@ def to_stored_article(row: sqlite3.Row | tuple[Any, ...]) -> StoredArticle:
     )
 
 
-# What `to_headline` reads; `sort_value` is the sort_ts, or the score in a search.
-HEADLINE_COLUMNS = """a.pk, a.article_id, a.feed_id,
-       COALESCE(f.title, NULLIF(f.feed_title, ''), f.url) AS feed_title, a.title,
-       COALESCE(a.published, a.updated) AS date, a.link, a.read, a.starred"""
-
-
 def to_headline(row: sqlite3.Row | tuple[Any, ...]) -> Headline:
     pk, article_id, feed_id, feed_title, title, date, link, read, starred, sort_value = row
     return Headline(
@@ -166,13 +160,6 @@ def to_headline(row: sqlite3.Row | tuple[Any, ...]) -> Headline:
 
 
 # ---- feeds ----------------------------------------------------------------------------
-
-FEED_SELECT = """
-SELECT id, url, COALESCE(title, NULLIF(feed_title, ''), url), tags, unread, total,
-       last_refresh, last_status, last_error, last_error_at, failures, next_fetch,
-       disabled, etag, last_modified, source_mtime
-FROM feeds
-"""
 
 
 def to_feed_info(row: sqlite3.Row | tuple[Any, ...]) -> FeedInfo:

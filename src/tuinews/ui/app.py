@@ -62,8 +62,8 @@ class NewsApp(App[None]):
     # -- the first frame of the next start (tuinews.ui.first_frame) ---------------------
     def _save_first_frame_styles(self) -> None:
         from tuinews import paths
-        from tuinews.ui.first_frame import keymap_signature
         from tuinews.ui.first_frame_capture import read_table, style_table, write_table
+        from tuinews.ui.launch_cache import keymap_signature
 
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None or main.size.width == 0:

@@ -8,9 +8,12 @@ paints over it. Keys pressed meanwhile wait in the terminal (echo is off) and ar
 once the app runs. The reader pane, and on a first run the footer, fill in when Textual
 is up.
 
-Nothing here imports Textual or Rich's console. Whenever the frame could differ from
-Textual's (an unknown theme, colours turned off, a store that needs a write first, a
-terminal too small) no frame is drawn and the start is as before.
+Nothing here imports Textual, Rich's console, the model or dataclasses: a bare `tuinews`
+draws the frame from `quick_first_frame` before the command line is even parsed, with
+the settings it needs from a small cache the commands keep (`remember_launch`; valid
+while the settings file is unchanged). Whenever the frame could differ from Textual's (an
+unknown theme, colours turned off, a store that needs a write first, a terminal too
+small) no frame is drawn and the start is as before.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import json
 import os
 import sys
 import termios
-from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from rich.cells import cell_len
+
+from tuinews.ui.launch_cache import keymap_signature
 from tuinews.ui.rows import (
     Run,
     entry_count,
@@ -34,31 +39,32 @@ from tuinews.ui.rows import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
+    from typing import Literal
 
-    from tuinews.store import FeedInfo
+    from tuinews.store.first_screen import FirstScreen
     from tuinews.ui.context import AppContext
+    from tuinews.ui.launch_cache import FeedRef
+
+    ColorSystem = Literal["truecolor", "256", "standard"]
+    LayoutMode = Literal["wide", "medium", "narrow"]
 
 FORMAT = 1  # of the style tables; a table of another format is ignored
 DEFAULT_TABLE = Path(__file__).with_name("first_frame_default.json")
 CACHE_NAME = "first-frame.json"
-ColorSystem = Literal["truecolor", "256", "standard"]
-LayoutMode = Literal["wide", "medium", "narrow"]
 
 SIDEBAR_WIDTH = 30  # app.tcss #sidebar
 LIST_SHARE, READER_SHARE = 2, 3  # app.tcss: #list-box 2fr, #reader-box 3fr
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     x: int
     y: int
     width: int
     height: int
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """Where the main screen's boxes are; the same rules as `MainCore._apply_layout`
     and app.tcss (a test compares them with Textual's layout at many sizes)."""
 
@@ -109,11 +115,6 @@ def detect_color_system(environ: Mapping[str, str]) -> ColorSystem | None:
     return "256" if colors in ("256color", "kitty") else "standard"
 
 
-def keymap_signature(keymap: Mapping[str, str]) -> str:
-    """What the footer depends on besides the width: the user's key bindings."""
-    return json.dumps(sorted(keymap.items()))
-
-
 def load_styles(
     theme: str, color_system: ColorSystem, cache: Path, keymap: str = "[]"
 ) -> FrameStyles | None:
@@ -138,27 +139,26 @@ def load_styles(
     return None
 
 
-@dataclass
-class FrameStyles:
+class FrameStyles(NamedTuple):
     sgr: dict[str, str]  # role -> SGR parameters ("" for none)
     # Footer lines by width, as [text, sgr] runs: the app saves the one it drew.
-    footers: dict[str, list[list[str]]] = field(default_factory=dict)
-
-    def paint(self, role: str, text: str) -> str:
-        code = self.sgr[role]  # KeyError: a table without this part (no frame then)
-        return f"\x1b[{code}m{text}\x1b[0m" if code else text
+    footers: dict[str, list[list[str]]]
 
 
-@dataclass
 class FirstFrame:
     """A frame on the screen: the terminal is in the alternate screen with echo off
     until Textual takes over; `restore` puts the terminal back as it was."""
 
-    fd: int
-    saved: list[Any] | None
-    handed_over: bool = False
+    def __init__(self, fd: int, saved: list[Any] | None) -> None:
+        self.fd = fd
+        self.saved = saved
+        self.handed_over = False  # Textual's driver has taken the screen
+        self._restored = False
 
     def restore(self) -> None:
+        if self._restored:
+            return
+        self._restored = True
         if not self.handed_over:
             # Textual never started (an error, Ctrl+C while loading): leave our screen.
             _write(self.fd, "\x1b[?25h\x1b[?1049l")
@@ -169,16 +169,53 @@ class FirstFrame:
 
 def draw_first_frame(ctx: AppContext, cache_dir: Path) -> FirstFrame | None:
     """Draw the first frame for `ctx` on standard output; None when it was not drawn."""
+    keymap = keymap_signature(ctx.config.ui.keymap)
+    subs = [(sub.url, sub.title, tuple(sub.tags)) for sub in ctx.subscriptions]
+    return _draw(str(ctx.store_path), subs, ctx.config.ui.theme, keymap, ctx.hint, cache_dir)
+
+
+# ---- the quick start: a bare `tuinews`, before anything else is loaded -----------------
+
+
+def quick_first_frame() -> FirstFrame | None:
+    """The first frame of a bare `tuinews`, from the launch cache; None when the cache
+    does not describe the settings file as it is now (or no frame could be drawn)."""
+    if not _frame_wanted():
+        return None
+    from tuinews import paths
+    from tuinews.ui.launch_cache import read_launch
+
+    cache_dir = paths.cache_dir()
+    launch = read_launch(cache_dir, paths.config_file(), paths.db_file())
+    if launch is None or not launch.feeds:
+        return None  # no feeds: the sample store may be loaded again before the start
+    return _draw(launch.store, launch.feeds, launch.theme, launch.keymap, None, cache_dir)
+
+
+# ---- drawing ---------------------------------------------------------------------------
+
+
+def _frame_wanted() -> bool:
     if os.environ.get("TUINEWS_FIRST_FRAME", "1") == "0" or sys.platform == "win32":
+        return False
+    return os.isatty(sys.stdout.fileno()) and sys.stdin.isatty()
+
+
+def _draw(
+    store_path: str,
+    subs: Sequence[FeedRef],
+    theme: str,
+    keymap: str,
+    hint: str | None,
+    cache_dir: Path,
+) -> FirstFrame | None:
+    if not _frame_wanted():
         return None
     fd = sys.stdout.fileno()
-    if not (os.isatty(fd) and sys.stdin.isatty()):
-        return None
     color_system = detect_color_system(os.environ)
     if color_system is None:
         return None
-    keymap = keymap_signature(ctx.config.ui.keymap)
-    styles = load_styles(ctx.config.ui.theme, color_system, cache_dir / CACHE_NAME, keymap)
+    styles = load_styles(theme, color_system, cache_dir / CACHE_NAME, keymap)
     if styles is None:
         return None
     try:
@@ -187,11 +224,12 @@ def draw_first_frame(ctx: AppContext, cache_dir: Path) -> FirstFrame | None:
         return None
     if width < 40 or height < 10:
         return None
-    data = _read_store(ctx, layout(width, height))
+    where = layout(width, height)
+    data = _read_store(store_path, subs, where)
     if data is None:
         return None
     try:
-        text = _frame_text(layout(width, height), width, data, styles, ctx.hint)
+        text = _frame_text(where, width, data, styles, hint)
     except KeyError:
         return None  # a saved table from a layout without some pane
     try:
@@ -207,44 +245,26 @@ def draw_first_frame(ctx: AppContext, cache_dir: Path) -> FirstFrame | None:
     return FirstFrame(fd, saved)
 
 
-@dataclass
-class _Data:
-    feeds: list[FeedInfo]
-    total: int
-    starred: int
-    rows: list[Any]  # Headline
+def _read_store(store_path: str, subs: Sequence[FeedRef], where: Layout) -> FirstScreen | None:
+    """The first screen's rows, read the way MainCore reads them (in subscription
+    order); None when the app would first have to write (subscriptions not yet
+    mirrored in the store) or the store cannot be read as it is."""
+    from tuinews.store.first_screen import read_first_screen
 
-
-def _read_store(ctx: AppContext, where: Layout) -> _Data | None:
-    """The first screen's rows, read the way MainCore reads them; None when the app
-    would first have to write (subscriptions not yet mirrored) or the store fails."""
-    from tuinews.errors import TuinewsError
-    from tuinews.store import Store, View
-
-    try:
-        with Store.open(ctx.store_path) as store:
-            stored = store.feeds()
-            known = {feed.url: (feed.title, feed.tags) for feed in stored}
-            for sub in ctx.subscriptions:
-                mirrored = known.get(sub.url)
-                if (
-                    mirrored is None
-                    or (sub.title and sub.title != mirrored[0])
-                    or sub.tags != mirrored[1]
-                ):
-                    return None
-            by_url = {feed.url: feed for feed in stored}
-            feeds = [by_url[sub.url] for sub in ctx.subscriptions if sub.url in by_url]
-            total = store.count(View())
-            starred = store.count(View(starred_only=True))
-            rows = store.headlines(View(), limit=max(0, where.list_box.height - 2))
-    except (TuinewsError, OSError):
+    screen = read_first_screen(store_path, where.list_box.height - 2)
+    if screen is None:
         return None
-    return _Data(feeds, total, starred, rows)
+    known = {feed.url: feed for feed in screen.feeds}
+    for url, title, tags in subs:
+        feed = known.get(url)
+        if feed is None or (title and title != feed.title) or tags != feed.tags:
+            return None
+    wanted = [known[url] for url, _, _ in subs]
+    return screen._replace(feeds=wanted)
 
 
 def _frame_text(
-    where: Layout, width: int, data: _Data, styles: FrameStyles, hint: str | None
+    where: Layout, width: int, data: FirstScreen, styles: FrameStyles, hint: str | None
 ) -> str:
     out = ["\x1b[?1049h\x1b[?25l\x1b[H"]
     canvas = _Canvas(out, styles)
@@ -264,6 +284,7 @@ def _frame_text(
         canvas.line(0, where.footer_y, [(text, "=" + code) for text, code in footer])
     else:
         canvas.line(0, where.footer_y, [(" " * width, "footer")])
+    canvas.flush()
     return "".join(out)
 
 
@@ -281,18 +302,44 @@ def _status_runs(hint: str | None, width: int) -> list[tuple[str, str]]:
 
 
 class _Canvas:
+    """Runs placed on screen lines, written line by line: one cursor move per line and
+    one SGR sequence per run of equal style (the frame costs as few bytes as Textual's)."""
+
     def __init__(self, out: list[str], styles: FrameStyles) -> None:
         self.out = out
         self.styles = styles
+        self.lines: dict[int, list[tuple[int, list[tuple[str, str]]]]] = {}
 
     def line(self, x: int, y: int, runs: list[tuple[str, str]]) -> None:
-        self.out.append(f"\x1b[{y + 1};{x + 1}H")
-        for text, role in runs:
-            if role.startswith("="):  # a saved footer run carries its own SGR
-                code = role[1:]
-                self.out.append(f"\x1b[{code}m{text}\x1b[0m" if code else text)
-            else:
-                self.out.append(self.styles.paint(role, text))
+        self.lines.setdefault(y, []).append((x, runs))
+
+    def _code(self, role: str) -> str:
+        # A saved footer run carries its own SGR ("=" + codes).
+        return role[1:] if role.startswith("=") else self.styles.sgr[role]
+
+    def flush(self) -> None:
+        out = self.out
+        for y in sorted(self.lines):
+            column = -1
+            merged: list[tuple[str, str]] = []  # (text, sgr) of the current stretch
+            for x, runs in sorted(self.lines[y], key=lambda placed: placed[0]):
+                if x != column:
+                    self._emit(merged)
+                    merged = []
+                    out.append(f"\x1b[{y + 1};{x + 1}H")
+                    column = x
+                for text, role in runs:
+                    code = self._code(role)
+                    if merged and merged[-1][1] == code:
+                        merged[-1] = (merged[-1][0] + text, code)
+                    else:
+                        merged.append((text, code))
+                    column += _cells(text)
+            self._emit(merged)
+
+    def _emit(self, merged: list[tuple[str, str]]) -> None:
+        for text, code in merged:
+            self.out.append(f"\x1b[{code}m{text}\x1b[0m" if code else text)
 
     def frame(self, name: str, box: Box, title: str | None) -> None:
         """A round border like Textual's, with the title after one dash."""
@@ -311,7 +358,7 @@ class _Canvas:
         self.line(box.x, box.y + box.height - 1, [("╰" + "─" * inner + "╯", f"{name}.border")])
 
 
-def _sidebar(canvas: _Canvas, box: Box, data: _Data) -> None:
+def _sidebar(canvas: _Canvas, box: Box, data: FirstScreen) -> None:
     canvas.frame("sidebar", box, "Feeds")
     rows = sidebar_rows(data.feeds)
     width, height = box.width - 3, box.height - 2
@@ -326,13 +373,13 @@ def _sidebar(canvas: _Canvas, box: Box, data: _Data) -> None:
     _scrollbar(canvas, "sidebar", box, len(rows.entries))
 
 
-def _headlines(canvas: _Canvas, box: Box, data: _Data) -> None:
+def _headlines(canvas: _Canvas, box: Box, data: FirstScreen) -> None:
     title = f"All ({data.total})"
     canvas.frame("list", box, title if len(title) + 6 <= box.width else None)
     width, height = box.width - 3, box.height - 2
     for y in range(height):
-        if y < len(data.rows):
-            runs: list[Run] = headline_runs(data.rows[y], width)
+        if y < len(data.headlines):
+            runs: list[Run] = headline_runs(data.headlines[y], width)
         else:
             runs = [(" " * width, "plain")]
         canvas.line(box.x + 1, box.y + 1 + y, _row("list", runs, width, cursor=y == 0))
@@ -351,8 +398,6 @@ def _row(widget: str, runs: list[Run], width: int, *, cursor: bool) -> list[tupl
 
 
 def _cells(text: str) -> int:
-    from rich.cells import cell_len
-
     return cell_len(text)
 
 

@@ -8,21 +8,57 @@ Imports neither Textual nor Rich's console: the first frame cannot wait for them
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 
 from tuinews.sources.sanitize import clean_line
-from tuinews.store.records import FeedInfo, Headline
 
-# plain: no style of its own; bold: the fixed entries of the sidebar (not themed).
-Role = Literal["plain", "bold", "meta", "unread", "star", "tag", "count", "failed"]
-Run = tuple[str, Role]
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Literal, Protocol
+
+    # plain: no style of its own; bold: the fixed entries of the sidebar (not themed).
+    Role = Literal["plain", "bold", "meta", "unread", "star", "tag", "count", "failed"]
+    EntryKind = Literal["all", "unread", "starred", "tag", "feed"]
+
+    class HeadlineLike(Protocol):
+        """What a row shows of a `store.Headline` (the first frame passes lighter rows)."""
+
+        @property
+        def feed_title(self) -> str: ...
+        @property
+        def title(self) -> str: ...
+        @property
+        def date(self) -> datetime | None: ...
+        @property
+        def read(self) -> bool: ...
+        @property
+        def starred(self) -> bool: ...
+
+    class FeedLike(Protocol):
+        """What the sidebar shows of a `store.FeedInfo`."""
+
+        @property
+        def id(self) -> int: ...
+        @property
+        def url(self) -> str: ...
+        @property
+        def title(self) -> str: ...
+        @property
+        def tags(self) -> tuple[str, ...]: ...
+        @property
+        def unread(self) -> int: ...
+        @property
+        def last_error(self) -> str | None: ...
+        @property
+        def failures(self) -> int: ...
+
+
+Run = tuple[str, "Role"]
 
 UNREAD_MARK = "●"
 STAR_MARK = "★"
-EntryKind = Literal["all", "unread", "starred", "tag", "feed"]
 UNTAGGED = "Feeds"
 
 
@@ -51,7 +87,7 @@ def truncate_runs(runs: Sequence[Run], width: int, *, pad: bool = False) -> list
     return list(runs)
 
 
-def headline_runs(row: Headline, width: int) -> list[Run]:
+def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
     """A headline row: mark, star, date and feed (muted), title (bold when unread).
 
     Few runs on purpose: every run costs a reset and a full colour sequence on the wire,
@@ -82,32 +118,45 @@ def _merged(runs: list[Run]) -> list[Run]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
 class SidebarEntry:
-    kind: EntryKind
-    label: str
-    feed: FeedInfo | None = None
-    tag: str | None = None
+    """One sidebar row. (A plain class: the first frame cannot wait for dataclasses.)"""
+
+    __slots__ = ("feed", "kind", "label", "tag")
+
+    def __init__(
+        self, kind: EntryKind, label: str, feed: FeedLike | None = None, tag: str | None = None
+    ) -> None:
+        self.kind = kind
+        self.label = label
+        self.feed = feed
+        self.tag = tag
+
+    def __repr__(self) -> str:
+        return f"SidebarEntry({self.kind!r}, {self.label!r}, tag={self.tag!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class SidebarRows:
     """The sidebar's entries and what their counts add up to."""
 
-    entries: list[SidebarEntry]
-    total_unread: int
-    tag_unread: dict[str | None, int]
+    __slots__ = ("entries", "tag_unread", "total_unread")
+
+    def __init__(
+        self, entries: list[SidebarEntry], total_unread: int, tag_unread: dict[str | None, int]
+    ) -> None:
+        self.entries = entries
+        self.total_unread = total_unread
+        self.tag_unread = tag_unread
 
 
-def sidebar_rows(feeds: Sequence[FeedInfo]) -> SidebarRows:
+def sidebar_rows(feeds: Sequence[FeedLike]) -> SidebarRows:
     """All, Unread, Starred, then each tag (sorted) with its feeds, then untagged feeds."""
     entries = [
         SidebarEntry("all", "All"),
         SidebarEntry("unread", "Unread"),
         SidebarEntry("starred", "Starred"),
     ]
-    groups: dict[str, list[FeedInfo]] = {}
-    untagged: list[FeedInfo] = []
+    groups: dict[str, list[FeedLike]] = {}
+    untagged: list[FeedLike] = []
     for feed in feeds:
         if feed.tags:
             for tag in feed.tags:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -12,7 +12,6 @@ from textual.strip import Strip
 from tuinews.store import FeedInfo
 from tuinews.ui.messages import SidebarHighlighted
 from tuinews.ui.rows import (
-    Role,
     SidebarEntry,
     SidebarRows,
     entry_count,
@@ -21,6 +20,9 @@ from tuinews.ui.rows import (
     sidebar_runs,
 )
 from tuinews.ui.widgets.cursor_list import CursorList
+
+if TYPE_CHECKING:
+    from tuinews.ui.rows import Role
 
 __all__ = ["FeedSidebar", "SidebarEntry"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -18,8 +18,11 @@ from textual.strip import Strip
 
 from tuinews.store import Headline
 from tuinews.ui.messages import HeadlineHighlighted, WindowWanted
-from tuinews.ui.rows import Role, headline_runs
+from tuinews.ui.rows import headline_runs
 from tuinews.ui.widgets.cursor_list import CursorList
+
+if TYPE_CHECKING:
+    from tuinews.ui.rows import Role
 
 _ROLE_CLASSES: dict[Role, str] = {
     "meta": "headline-list--meta",
