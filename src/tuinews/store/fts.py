@@ -60,9 +60,16 @@ def indexed_body(summary: str, content: str, content_type: str) -> str:
     return f"{summary}\n{body}" if body else summary
 
 
+# The last word of a cut summary and the whitespace around it.
+_LAST_WORD = re.compile(r"\S+\s*$")
+
+
 def _starts_with_summary(body: str, summary: str) -> bool:
     # A summary is the start of its source's plain text, cut at a word with "…"; compared
     # word by word, since text bodies keep the whitespace their summary collapses.
+    head = _LAST_WORD.sub("", summary[:-1]).rstrip() if summary.endswith("…") else summary
+    if body.startswith(head) and body[len(head) : len(head) + 1] in ("", " ", "\n"):
+        return True  # the usual case, without splitting both texts into words
     words = summary.removesuffix("…").split()
     if summary.endswith("…") and words:
         words.pop()  # may have been cut mid-word
