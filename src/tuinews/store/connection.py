@@ -11,6 +11,18 @@ from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 NOT_A_STORE = "not a tuinews store (file is not a database)"
 
 
+# The sqlite3 module binds None through its adaptation protocol: a failed adapter look-up
+# and two attribute probes, about 0.5 us each, and a saved article binds five or more
+# (author, dates, language...). An adapter for None itself is one dictionary hit; it
+# returns None, which is bound as NULL as before. Registered once for the process: it
+# changes nothing but the speed for any other user of sqlite3.
+def _bind_null(value: None) -> None:
+    return value
+
+
+sqlite3.register_adapter(type(None), _bind_null)
+
+
 class StoreUnwritable(StoreError):
     """The store file itself refuses writes (disk full, read-only, I/O error, damaged):
     every later write would fail the same way, so callers stop instead of retrying."""
