@@ -281,3 +281,72 @@ def test_the_scrollbar_is_textual_s() -> None:
         cells = [s for s in segments if s.text != "\n"]
         ours = first_frame.scrollbar_cells(size, virtual, size)
         assert [glyph for glyph, _ in ours] == [s.text for s in cells], (size, virtual)
+
+
+def _frame_and_screen(env: dict[str, str], size: tuple[int, int]) -> tuple[Any, Any, bytes]:
+    out = _run(env, size)
+    frame_bytes = out.split(TEXTUAL_STARTED, 1)[0]
+    return _screen(frame_bytes, size), _screen(out, size), frame_bytes
+
+
+def test_without_the_launch_cache_the_frame_comes_after_the_settings(
+    reader_home: dict[str, str], isolated_home: Path
+) -> None:
+    """No record of the settings (a first start, another TUINEWS_CONFIG): the frame is
+    drawn once the settings are read, and is as exact."""
+    launch = isolated_home / "cache" / "tuinews" / "launch.json"
+    launch.unlink()
+    size = (120, 40)
+    frame, final, frame_bytes = _frame_and_screen(reader_home, size)
+    assert b"Alpha story 0" in frame_bytes
+    assert _compare(frame, final, _drawn_cells(size, footer=False)) == []
+    assert launch.exists()  # kept for the next start
+
+
+def test_edited_settings_are_never_drawn_stale(
+    reader_home: dict[str, str], isolated_home: Path
+) -> None:
+    """The launch record names the settings file's size and time: after an edit the
+    frame follows the file (here, feeds in a new order), as the reader does."""
+    size = (120, 40)
+    config = Path(reader_home["TUINEWS_CONFIG"])
+    blocks = config.read_text().strip().split("\n\n")
+    config.write_text("\n\n".join([blocks[2], blocks[1], blocks[0]]) + "\n")
+    frame, final, _ = _frame_and_screen(reader_home, size)
+    sidebar = [line[:30] for line in frame.display]
+    assert "Gone" in sidebar[5] and "Alpha News" in sidebar[6], sidebar[:8]
+    assert _compare(frame, final, _drawn_cells(size, footer=False)) == []
+
+
+def test_no_frame_when_the_reader_must_first_write(reader_home: dict[str, str]) -> None:
+    """A renamed feed is written to the store before the reader's first screen: the
+    frame would show the old name, so none is drawn."""
+    config = Path(reader_home["TUINEWS_CONFIG"])
+    config.write_text(config.read_text().replace('title = "Gone"', 'title = "Renamed"'))
+    out = _run(reader_home, (120, 40))
+    assert b"Alpha story" not in out.split(TEXTUAL_STARTED, 1)[0]
+    assert "Renamed" in "\n".join(_screen(out, (120, 40)).display)
+
+
+def _plain(data: bytes) -> bytes:
+    import re
+
+    return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", data)
+
+
+def test_the_launch_record_matches_only_the_same_files(tmp_path: Path) -> None:
+    from tuinews.config import Config
+    from tuinews.model import Subscription
+    from tuinews.ui.launch_cache import read_launch, remember_launch
+
+    config_path, store_path = tmp_path / "config.toml", tmp_path / "store.db"
+    config_path.write_text("# settings\n")
+    config = Config(feeds=(Subscription("https://example.org/feed", "Example", ("news",)),))
+    remember_launch(tmp_path, config_path, store_path, config)
+    launch = read_launch(tmp_path, config_path, store_path)
+    assert launch is not None
+    assert launch.feeds == [("https://example.org/feed", "Example", ("news",))]
+    assert read_launch(tmp_path, tmp_path / "other.toml", store_path) is None
+    assert read_launch(tmp_path, config_path, tmp_path / "other.db") is None
+    config_path.write_text("# settings, edited\n")
+    assert read_launch(tmp_path, config_path, store_path) is None
