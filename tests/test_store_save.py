@@ -1,0 +1,71 @@
+"""Saving fetched feeds: counters, ids taken by another feed, and what a re-fetch touches."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from store_checks import assert_store_sound
+from test_store import T0, make_article, save
+from tuinews.model import Subscription
+from tuinews.store import Store, View
+
+A_URL = "https://a.example/feed"
+B_URL = "https://b.example/feed"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "store.db") as opened:
+        opened.sync_feeds([Subscription(A_URL), Subscription(B_URL)])
+        yield opened
+
+
+def _ids(store: Store) -> tuple[int, int]:
+    a, b = store.feed_by_url(A_URL), store.feed_by_url(B_URL)
+    assert a is not None and b is not None
+    return a.id, b.id
+
+
+def test_articles_whose_ids_another_feed_holds_are_saved_and_counted(store: Store) -> None:
+    a, b = _ids(store)
+    save(store, a, [make_article(A_URL, n) for n in range(5)])
+    # Feed B lists items that carry feed A's article ids (a feed moved onto a removed
+    # one's URL, a hand-made id): they are saved under ids of their own.
+    taken = [
+        dataclasses.replace(make_article(B_URL, n), id=make_article(A_URL, n).id)
+        for n in range(3)
+    ]
+    stats = save(store, b, [*taken, make_article(B_URL, 7)])
+    assert stats.new == 4
+    feed_b = store.feed(b)
+    assert feed_b is not None and (feed_b.total, feed_b.unread) == (4, 4)
+    ids = [h.article_id for h in store.headlines(View(), limit=100)]
+    assert len(ids) == len(set(ids)) == 9
+    assert store.count(View(search="number")) == 9
+    assert_store_sound(store.path)
+
+
+def test_a_refetch_keeps_counts_and_marks_and_sees_every_listed_item(store: Store) -> None:
+    a, _ = _ids(store)
+    items = [make_article(A_URL, n) for n in range(10)]
+    save(store, a, items)
+    rows = store.headlines(View(), limit=100)
+    store.set_read([rows[0].pk, rows[1].pk], True)
+    store.set_starred(rows[2].pk, True)
+    later = T0 + timedelta(days=40)
+    changed = dataclasses.replace(items[5], title="A new title")
+    stats = save(store, a, [*items[:5], changed, *items[6:], make_article(A_URL, 10)], at=later)
+    assert (stats.new, stats.updated) == (1, 1)
+    info = store.feed(a)
+    assert info is not None and (info.total, info.unread) == (11, 9)
+    # Every item the feed still lists was seen by the re-fetch: cleanup keeps them all
+    # (nothing is starred-only or older than the fetch that listed it).
+    assert store.cleanup(days=1, per_feed=None, now=later + timedelta(days=1)) == 0
+    after = {h.pk: (h.read, h.starred) for h in store.headlines(View(), limit=100)}
+    assert after[rows[0].pk] == (True, False) and after[rows[2].pk] == (False, True)
+    assert_store_sound(store.path)
