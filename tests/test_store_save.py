@@ -37,8 +37,7 @@ def test_articles_whose_ids_another_feed_holds_are_saved_and_counted(store: Stor
     # Feed B lists items that carry feed A's article ids (a feed moved onto a removed
     # one's URL, a hand-made id): they are saved under ids of their own.
     taken = [
-        dataclasses.replace(make_article(B_URL, n), id=make_article(A_URL, n).id)
-        for n in range(3)
+        dataclasses.replace(make_article(B_URL, n), id=make_article(A_URL, n).id) for n in range(3)
     ]
     stats = save(store, b, [*taken, make_article(B_URL, 7)])
     assert stats.new == 4
