@@ -19,7 +19,7 @@ from tuinews.sources.sanitize import clean_line
 from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION
 from tuinews.store.sql import FEED_SELECT, HEADLINE_COLUMNS
 
-TITLE_LIMIT = 1000  # as store.rows.HEADLINE_TITLE_LIMIT
+TITLE_LIMIT = 1000  # characters of a headline's title kept
 
 
 class FeedRow(NamedTuple):
@@ -78,7 +78,9 @@ def read_first_screen(path: str, rows: int) -> FirstScreen | None:
     return FirstScreen(feeds, total, starred, headlines)
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A column read back as text: SQLite columns are loosely typed, and a foreign
+    writer may have left numbers or blobs where text belongs."""
     if value is None:
         return ""
     if isinstance(value, bytes):
@@ -86,8 +88,10 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _title(value: object) -> str:
-    text = _text(value)
+def title_line(value: object) -> str:
+    """A headline's title or feed title: one clean line, cut at TITLE_LIMIT (a hostile
+    10 MB title would otherwise be measured and cut on every redraw)."""
+    text = as_text(value)
     if len(text) > TITLE_LIMIT:
         return clean_line(text[: TITLE_LIMIT * 2])[:TITLE_LIMIT] + "…"
     return clean_line(text)
@@ -95,10 +99,10 @@ def _title(value: object) -> str:
 
 def _tags(text: object) -> tuple[str, ...]:
     try:
-        value = json.loads(_text(text))
+        value = json.loads(as_text(text))
     except ValueError:
         return ()
-    return tuple(clean_line(_text(tag)) for tag in value) if isinstance(value, list) else ()
+    return tuple(clean_line(as_text(tag)) for tag in value) if isinstance(value, list) else ()
 
 
 def _feed(row: tuple[object, ...]) -> FeedRow:
@@ -106,11 +110,11 @@ def _feed(row: tuple[object, ...]) -> FeedRow:
     failures = row[10]
     return FeedRow(
         int(feed_id),  # type: ignore[call-overload]
-        _text(url),
-        clean_line(_text(title)),
+        as_text(url),
+        clean_line(as_text(title)),
         _tags(tags),
         int(unread),  # type: ignore[call-overload]
-        None if last_error is None else clean_line(_text(last_error)),
+        None if last_error is None else clean_line(as_text(last_error)),
         int(failures),  # type: ignore[call-overload]
     )
 
@@ -118,8 +122,8 @@ def _feed(row: tuple[object, ...]) -> FeedRow:
 def _headline(row: tuple[object, ...]) -> HeadlineRow:
     feed_title, title, date, read, starred = row[3], row[4], row[5], row[7], row[8]
     return HeadlineRow(
-        _title(feed_title),
-        _title(title),
+        title_line(feed_title),
+        title_line(title),
         None if date is None else datetime.fromtimestamp(float(date), UTC),  # type: ignore[arg-type]
         bool(read),
         bool(starred),

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from tuinews.model import Article, ContentType, Direction, Enclosure, article_key
 from tuinews.sources.sanitize import clean_line, clean_text, clean_url
+from tuinews.store.first_screen import as_text, title_line
 from tuinews.store.records import FeedInfo, Headline, StoredArticle
 
 _CONTENT_TYPES = ("html", "text", "markdown")
@@ -25,33 +26,14 @@ def from_epoch(value: float | None) -> datetime | None:
 
 # Text read back is cleaned again: a store written by an older or buggy version, or by
 # hand with sqlite3, must not put escape sequences on the screen (defence in depth; the
-# fast paths make this about a microsecond per ASCII field). SQLite columns are loosely
-# typed, so a foreign writer may also have left numbers or blobs where text belongs.
-
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value if isinstance(value, str) else str(value)
+# fast paths make this about a microsecond per ASCII field). `as_text` and the headline
+# cut (`title_line`) live with the first screen's lean reader, which reads the same rows.
+_as_text = as_text
+_headline_line = title_line
 
 
 def _line(value: object) -> str:
     return clean_line(_as_text(value))
-
-
-# A headline row shows one line: a hostile 10 MB title cut here costs nothing, while the
-# list would otherwise measure and truncate all of it on every redraw (seconds per row).
-HEADLINE_TITLE_LIMIT = 1000
-
-
-def _headline_line(value: object) -> str:
-    text = _as_text(value)
-    if len(text) > HEADLINE_TITLE_LIMIT:
-        text = text[: HEADLINE_TITLE_LIMIT * 2]  # cleaning may shorten it; cut again below
-        return clean_line(text)[:HEADLINE_TITLE_LIMIT] + "…"
-    return clean_line(text)
 
 
 def _opt_line(value: object) -> str | None:

@@ -76,13 +76,16 @@ class Layout(NamedTuple):
     footer_y: int
 
 
-def layout(width: int, height: int) -> Layout:
+def layout_mode(width: int, height: int) -> LayoutMode:
+    """Three panes from 120 columns, two from 80, else one at a time (also at 24 rows
+    or fewer)."""
     if width < 80 or height <= 24:
-        mode: LayoutMode = "narrow"
-    elif width < 120:
-        mode = "medium"
-    else:
-        mode = "wide"
+        return "narrow"
+    return "medium" if width < 120 else "wide"
+
+
+def layout(width: int, height: int) -> Layout:
+    mode = layout_mode(width, height)
     panes = height - 2  # the status line and the footer
     if mode == "narrow":
         return Layout(mode, Box(0, 0, width, panes), None, None, panes, panes + 1)

@@ -22,6 +22,7 @@ from textual.timer import Timer
 from tuinews.errors import TuinewsError
 from tuinews.store import FeedInfo, Headline, Store, View
 from tuinews.ui.context import AppContext
+from tuinews.ui.first_frame import layout_mode
 from tuinews.ui.messages import (
     FeedsLoaded,
     PaneClicked,
@@ -183,12 +184,7 @@ class MainCore(Screen[None]):
         self._apply_layout(self.size.width, self.size.height)
 
     def _apply_layout(self, width: int, height: int) -> None:
-        if width < 80 or height <= 24:
-            mode: LayoutMode = "narrow"
-        elif width < 120:
-            mode = "medium"
-        else:
-            mode = "wide"
+        mode = layout_mode(width, height)  # the first frame lays out the same way
         self.layout_mode = mode
         for name in ("wide", "medium", "narrow"):
             self.set_class(name == mode, f"-{name}")
