@@ -40,3 +40,21 @@ def test_module_does_not_import_textual(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert out == "", f"{module} pulls in Textual: {out}"
+
+
+def test_the_first_frame_loads_only_what_it_draws() -> None:
+    """A bare `tuinews` draws its first screen before the rest loads: what that path
+    imports decides how soon the headlines show (a count of modules, not a timing)."""
+    code = (
+        "import sys\n"
+        "import tuinews.cli\n"
+        "from tuinews.ui.first_frame import quick_first_frame\n"
+        "import tuinews.store.first_screen, tuinews.paths, tuinews.ui.launch_cache\n"
+        "heavy = ('textual', 'dataclasses', 'argparse', 'tomllib', 'platformdirs', 'httpx',\n"
+        "    'lxml', 'rich.console', 'tuinews.model', 'tuinews.config', 'tuinews.store.store')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == "", f"the first frame's path imports: {out}"
