@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING
 from tuinews.commands.common import config_path, db_path, load_settings, open_store, warn
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.progress import Progress, TaskID
 
+    from tuinews.model import Subscription
     from tuinews.refresh import FeedOutcome, RefreshSummary
+    from tuinews.refresh.workers import WorkerPool
 
 
 def refresh_command(ns: argparse.Namespace) -> int:
@@ -24,6 +28,9 @@ def refresh_command(ns: argparse.Namespace) -> int:
         return 0
     store_path = db_path(ns)
     store_path.parent.mkdir(parents=True, exist_ok=True)
+    # Forked now, while this process has one thread (the progress bar and the event
+    # loop start threads): a warm parser is ready when the first body arrives.
+    workers = _parse_workers(ns, config.feeds)
     reporter = _Reporter(quiet=ns.quiet)
     stopped: RefreshStopped | None = None
     with reporter:
@@ -37,6 +44,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                     progress=reporter.progress,
                     force=ns.force,
                     on_wait=reporter.waiting,
+                    workers=workers,
                 )
             )
         except RefreshStopped as error:
@@ -58,6 +66,23 @@ def refresh_command(ns: argparse.Namespace) -> int:
             f"in {summary.seconds:.2f} s"
         )
     return 1 if summary.failed else 0
+
+
+# A refresh of fewer web feeds parses them in a thread: a worker would not pay for itself.
+WORKERS_FROM_FEEDS = 8
+
+
+def _parse_workers(ns: argparse.Namespace, feeds: Sequence[Subscription]) -> WorkerPool | None:
+    from tuinews.refresh.locations import location_kind
+    from tuinews.refresh.parsing import worker_count
+    from tuinews.refresh.workers import WorkerPool
+
+    web_feeds = sum(location_kind(sub.url) == "http" for sub in feeds)
+    if ns.feeds:
+        web_feeds = min(web_feeds, len(ns.feeds))
+    if web_feeds < WORKERS_FROM_FEEDS:
+        return None
+    return WorkerPool.fork(worker_count())
 
 
 def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:

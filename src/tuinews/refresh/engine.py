@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import ssl
 
     from tuinews.config import RefreshSettings
+    from tuinews.refresh.workers import WorkerPool
     from tuinews.store import FeedInfo, SaveStats, Store
 
 
@@ -72,6 +73,7 @@ async def refresh_feeds(
     lock: LockMode = "wait",
     force: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    workers: WorkerPool | None = None,
 ) -> RefreshSummary:
     """Refresh the subscriptions (or `only` those, by URL or title) into the store.
 
@@ -79,12 +81,19 @@ async def refresh_feeds(
     `StoreError`/`TuinewsError` for a store that cannot be opened or an unknown `only`.
     Feed-level problems never raise: they are outcomes. A store that refuses a write
     (disk full, read-only, I/O error) stops the refresh: `RefreshStopped`, raised once.
+    `workers`: parse processes the caller started (`WorkerPool.fork` while it had one
+    thread); the refresh uses them for every body and closes them when it ends.
     """
     from tuinews.store import Store
 
     started = time.monotonic()
     refresh_lock = RefreshLock(store_path)
-    await refresh_lock.acquire(lock, on_wait)
+    try:
+        await refresh_lock.acquire(lock, on_wait)
+    except BaseException:
+        if workers is not None:
+            workers.close()
+        raise
     tls_ready: asyncio.Task[ssl.SSLContext] | None = None
     if any(location_kind(sub.url) == "http" for sub in subscriptions):
         tls_ready = asyncio.create_task(asyncio.to_thread(tls_context))
@@ -96,7 +105,7 @@ async def refresh_feeds(
             # The store keeps feeds no longer subscribed (their starred articles); skip them.
             infos = [i for i in await asyncio.to_thread(store.feeds) if i.url in subscribed]
             chosen = select_feeds(infos, only)
-            run = _Run(store, settings, force=force, named=only is not None)
+            run = _Run(store, settings, force=force, named=only is not None, workers=workers)
             run.other_refresh_since = refresh_lock.waited_since
             if tls_ready is not None:
                 await tls_ready
@@ -104,6 +113,8 @@ async def refresh_feeds(
         finally:
             await asyncio.to_thread(store.close)
     finally:
+        if workers is not None:
+            await asyncio.to_thread(workers.close)
         refresh_lock.release()
         if tls_ready is not None and not tls_ready.done():
             tls_ready.cancel()
@@ -119,7 +130,15 @@ async def refresh_feeds(
 class _Run:
     """One refresh: the store, the settings and the shared HTTP client."""
 
-    def __init__(self, store: Store, settings: RefreshSettings, *, force: bool, named: bool):
+    def __init__(
+        self,
+        store: Store,
+        settings: RefreshSettings,
+        *,
+        force: bool,
+        named: bool,
+        workers: WorkerPool | None = None,
+    ):
         self.store = store
         self.settings = settings
         self.force = force
@@ -128,11 +147,11 @@ class _Run:
         self.stopped_by: StoreError | None = None  # the store refused a write
         self.fetcher: Fetcher | None = None
         # Memory stays bounded however many feeds there are: at most `concurrency` feeds
-        # between request and save, and at most three between parse and save (two
-        # parse, in worker processes once the refresh is big, while one is written).
+        # between request and save, and at most a few between parse and save: one
+        # parsing and one queued per worker process, while one is written.
+        self.parsers = Parsers(feeds=1, pool=workers)
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
-        self.processing = asyncio.Semaphore(3)
-        self.parsers = Parsers(feeds=1)
+        self.processing = asyncio.Semaphore(2 * max(1, self.parsers.workers) + 1)
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None

@@ -1,0 +1,203 @@
+"""Parse worker processes: bodies go in over a pipe, store rows come back.
+
+Not a `ProcessPoolExecutor`: its workers outlive a parent killed with SIGKILL (each holds
+the write end of its own request queue, so it never reads end-of-file), and it cannot be
+forked early and warmed while the parent is still single-threaded. Here each worker reads
+requests from a pipe only the parent writes to, so the parent's death is an end-of-file
+and the worker exits.
+
+`WorkerPool.fork` starts workers by forking (a few milliseconds, the parent's imports
+shared): only allowed while the process has one thread, since a fork copies locks other
+threads may hold. `WorkerPool.spawn` starts fresh interpreters (about 0.15 s), safe at
+any time (the TUI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from tuinews.errors import SourceError
+
+if TYPE_CHECKING:
+    from tuinews.store.save import PreparedFeed
+
+# Parent-side pipe ends of every worker alive in this process: a forked worker must close
+# them all, or a sibling would never see end-of-file when the parent dies.
+_PARENT_ENDS: set[Connection] = set()
+
+
+class WorkerGone(Exception):
+    """The worker died (killed, out of memory) before answering; parse elsewhere."""
+
+
+def _serve(requests: Connection, results: Connection, inherited: list[Connection]) -> None:
+    """The worker's loop: (id, url, content type) then the body; answers (id, kind, value)."""
+    for connection in inherited:
+        connection.close()
+    # Ctrl-C reaches the whole process group; the parent decides, and our pipe tells us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from tuinews.refresh.parsing import parse_and_prepare
+
+    while True:
+        try:
+            header = requests.recv_bytes()
+            body = requests.recv_bytes()
+        except (EOFError, OSError):
+            return
+        request_id, url, content_type = pickle.loads(header)
+        answer: tuple[int, str, object]
+        try:
+            answer = (request_id, "ok", parse_and_prepare(body, url, content_type))
+        except SourceError as error:
+            # SourceError has its own __init__ and would not unpickle: send its line.
+            answer = (request_id, "error", error.reason)
+        del body
+        try:
+            results.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            return
+
+
+class _Worker:
+    def __init__(self, context: Any, inherit: bool) -> None:
+        request_reader, self.requests = multiprocessing.Pipe(duplex=False)
+        self.results, result_writer = multiprocessing.Pipe(duplex=False)
+        mine = {self.requests, self.results}
+        inherited = list(_PARENT_ENDS | mine) if inherit else []
+        self.process = context.Process(
+            target=_serve, args=(request_reader, result_writer, inherited), daemon=True
+        )
+        self.process.start()
+        request_reader.close()
+        result_writer.close()
+        _PARENT_ENDS.update(mine)
+        self.used = False
+        self.pending: dict[int, asyncio.Future[tuple[str, object]]] = {}
+        # Held by the sending thread for a whole request, so a cancelled refresh task
+        # never lets two requests interleave on the pipe.
+        self.send_lock = threading.Lock()
+        self.reader: threading.Thread | None = None
+        self.dead = False
+
+    def start_reading(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.reader is None:
+            self.reader = threading.Thread(
+                target=self._read_results, args=(loop,), name="tuinews-parse-results", daemon=True
+            )
+            self.reader.start()
+
+    def _read_results(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Thread: unpickle answers off the event loop and hand each to its future."""
+        while True:
+            try:
+                request_id, kind, value = pickle.loads(self.results.recv_bytes())
+            except (EOFError, OSError):
+                self._call(loop, self._fail_pending)
+                return
+            self._call(loop, self._answer, request_id, kind, value)
+
+    @staticmethod
+    def _call(loop: asyncio.AbstractEventLoop, function: Any, *args: object) -> None:
+        # A loop that has ended raises RuntimeError: nobody waits for this answer any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(function, *args)
+
+    def _answer(self, request_id: int, kind: str, value: object) -> None:
+        future = self.pending.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result((kind, value))
+
+    def _fail_pending(self) -> None:
+        self.dead = True
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(WorkerGone())
+        self.pending.clear()
+
+    def close(self) -> None:
+        for connection in (self.requests, self.results):
+            _PARENT_ENDS.discard(connection)
+        if not self.used:
+            # Never given work: maybe still starting up; nothing to wait for.
+            self.process.kill()
+        self.requests.close()  # the worker reads end-of-file and exits
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        if self.reader is not None:
+            self.reader.join(timeout=5)
+        self.results.close()
+
+
+class WorkerPool:
+    """Worker processes that turn fetched bodies into store rows."""
+
+    def __init__(self, workers: list[_Worker]) -> None:
+        self._workers = workers
+        self._ids = itertools.count()
+
+    @classmethod
+    def fork(cls, count: int) -> WorkerPool | None:
+        """Fork `count` workers now; None when forking is unsafe (threads exist) or
+        unavailable. Call this before starting any thread or event loop."""
+        if count < 1 or threading.active_count() != 1 or not hasattr(os, "fork"):
+            return None
+        context = multiprocessing.get_context("fork")
+        return cls([_Worker(context, inherit=True) for _ in range(count)])
+
+    @classmethod
+    def spawn(cls, count: int) -> WorkerPool:
+        """Start `count` fresh interpreters (safe from any thread); they warm up meanwhile."""
+        context = multiprocessing.get_context("spawn")
+        return cls([_Worker(context, inherit=False) for _ in range(count)])
+
+    @property
+    def alive(self) -> bool:
+        return any(not w.dead for w in self._workers)
+
+    async def prepare(self, body: bytes, url: str, content_type: str | None) -> PreparedFeed:
+        """Store rows for `body`; SourceError when it is not a feed, WorkerGone when no
+        worker could answer."""
+        live = [w for w in self._workers if not w.dead]
+        if not live:
+            raise WorkerGone()
+        worker = min(live, key=lambda w: len(w.pending))
+        loop = asyncio.get_running_loop()
+        worker.start_reading(loop)
+        request_id = next(self._ids)
+        future: asyncio.Future[tuple[str, object]] = loop.create_future()
+        worker.pending[request_id] = future
+        worker.used = True
+        header = pickle.dumps((request_id, url, content_type))
+        try:
+            # The pipe holds 64 KB: a larger body waits for the worker to read it.
+            await asyncio.to_thread(_send, worker, header, body)
+        except OSError:
+            worker.pending.pop(request_id, None)
+            worker.dead = True
+            raise WorkerGone() from None
+        kind, value = await future
+        if kind == "error":
+            raise SourceError(url, str(value))
+        return value  # type: ignore[return-value]
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
+
+
+def _send(worker: _Worker, header: bytes, body: bytes) -> None:
+    with worker.send_lock:
+        worker.requests.send_bytes(header)
+        worker.requests.send_bytes(body)
