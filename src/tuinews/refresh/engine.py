@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING
 
 from tuinews.errors import SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
-from tuinews.refresh.fetch import Fetcher, FetchError, make_client, tls_context
+from tuinews.refresh.fetch import Fetcher, FetchError, make_client
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
 from tuinews.refresh.parsing import Parsers
 
 if TYPE_CHECKING:
-    import ssl
-
     from tuinews.config import RefreshSettings
     from tuinews.refresh.workers import WorkerPool
     from tuinews.store import FeedInfo, SaveStats, Store
@@ -94,9 +92,6 @@ async def refresh_feeds(
         if workers is not None:
             workers.close()
         raise
-    tls_ready: asyncio.Task[ssl.SSLContext] | None = None
-    if any(location_kind(sub.url) == "http" for sub in subscriptions):
-        tls_ready = asyncio.create_task(asyncio.to_thread(tls_context))
     try:
         store = await asyncio.to_thread(Store.open, store_path)
         try:
@@ -107,8 +102,6 @@ async def refresh_feeds(
             chosen = select_feeds(infos, only)
             run = _Run(store, settings, force=force, named=only is not None, workers=workers)
             run.other_refresh_since = refresh_lock.waited_since
-            if tls_ready is not None:
-                await tls_ready
             outcomes = await run.all(chosen, progress)
         finally:
             await asyncio.to_thread(store.close)
@@ -116,8 +109,6 @@ async def refresh_feeds(
         if workers is not None:
             await asyncio.to_thread(workers.close)
         refresh_lock.release()
-        if tls_ready is not None and not tls_ready.done():
-            tls_ready.cancel()
     summary = RefreshSummary()
     for outcome in outcomes:
         summary.add(outcome)
@@ -165,6 +156,8 @@ class _Run:
         try:
             if client is not None:
                 self.fetcher = Fetcher(client, self.settings)
+                if any(i.url[:6].lower() == "https:" for i in infos):
+                    self.fetcher.prepare_tls()  # while the first requests go out
             tasks = [asyncio.create_task(self._indexed(n, i)) for n, i in enumerate(infos)]
             try:
                 for done, next_done in enumerate(asyncio.as_completed(tasks), start=1):

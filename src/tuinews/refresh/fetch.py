@@ -12,9 +12,11 @@ import errno
 import functools
 import importlib
 import importlib.util
+import os
 import socket
 import ssl
 import sys
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -215,15 +217,45 @@ def _skip_sniffio_probe() -> None:
 
 
 @functools.cache
+def _tls_context_shell() -> ssl.SSLContext:
+    """The one verifying context of this process, possibly without its CA certificates
+    yet: creating it is cheap, loading the bundle is not (see `load_tls_certificates`)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificate and host name
+    keylog = os.environ.get("SSLKEYLOGFILE")
+    if keylog and not sys.flags.ignore_environment:
+        context.keylog_filename = keylog  # as ssl.create_default_context does
+    return context
+
+
+_certificates_lock = threading.Lock()
+_certificates_loaded = False
+
+
+def load_tls_certificates() -> None:
+    """Load the CA certificates (SSL_CERT_FILE or SSL_CERT_DIR if set, else certifi's
+    bundle, as httpx would) into the shared context, once per process. Tens of
+    milliseconds with the GIL released: callers run it in a thread, only once an https
+    URL is about to be fetched, so refreshes of http:// feeds never pay it."""
+    global _certificates_loaded
+    with _certificates_lock:
+        if _certificates_loaded:
+            return
+        context = _tls_context_shell()
+        if os.environ.get("SSL_CERT_FILE"):
+            context.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
+        elif os.environ.get("SSL_CERT_DIR"):
+            context.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
+        else:
+            import certifi
+
+            context.load_verify_locations(cafile=certifi.where())
+        _certificates_loaded = True
+
+
 def tls_context() -> ssl.SSLContext:
-    """The verifying TLS context (system CA bundle, SSL_CERT_FILE/DIR respected).
-
-    Loading the CA bundle costs tens of milliseconds, so it is built once per process,
-    and callers warm it in a thread while they open the store.
-    """
-    import httpx
-
-    return httpx.create_ssl_context(trust_env=True)
+    """The verifying TLS context with its certificates loaded (blocking)."""
+    load_tls_certificates()
+    return _tls_context_shell()
 
 
 def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
@@ -242,7 +274,8 @@ def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": accept_encoding()},
         follow_redirects=False,
         trust_env=True,
-        verify=tls_context(),
+        # Certificates are loaded before the first https request (`Fetcher`).
+        verify=_tls_context_shell(),
     )
 
 
@@ -253,6 +286,20 @@ class Fetcher:
         self.client = client
         self.settings = settings
         self.limiter = HostLimiter(settings.concurrency, settings.per_host)
+        self._certificates: asyncio.Task[None] | None = None
+
+    def prepare_tls(self) -> None:
+        """Start loading the CA certificates in a thread now (an https fetch is coming)."""
+        if self._certificates is None and not _certificates_loaded:
+            self._certificates = asyncio.ensure_future(asyncio.to_thread(load_tls_certificates))
+
+    async def _tls_ready(self) -> None:
+        if _certificates_loaded:
+            return
+        self.prepare_tls()
+        assert self._certificates is not None
+        # Shielded: one fetch cancelled (its timeout) must not cancel the others' wait.
+        await asyncio.shield(self._certificates)
 
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -287,6 +334,8 @@ class Fetcher:
                 raise FetchError(f"cannot resolve host '{clean_line(host)}'", moved_to=moved_to)
             body_started = False
             try:
+                if current[:6].lower() == "https:":
+                    await self._tls_ready()
                 request = self.client.build_request("GET", current, headers=headers)
                 response = await self.client.send(request, stream=True)
                 try:

@@ -1,0 +1,194 @@
+"""Parse worker processes and TLS for a refresh: what a user would notice if they broke.
+
+Workers must give the same store as parsing in a thread, never outlive a refresh killed
+with SIGKILL, and a worker that dies must not lose a feed. https feeds verify
+certificates (the CA bundle loads only when an https URL is fetched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedserver import FeedServer, Generated, rss, static
+from tuinews.config import RefreshSettings
+from tuinews.model import Subscription
+from tuinews.refresh import fetch, refresh_feeds
+from tuinews.refresh.workers import WorkerPool
+from tuinews.store import Store, View
+
+SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes: its parent (here: init) has not reaped it yet.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _titles(db: Path) -> list[str]:
+    with Store.open(db) as store:
+        return sorted(h.title for h in store.headlines(View(), limit=1000))
+
+
+async def test_forked_workers_store_the_same_as_threads(server: FeedServer, tmp_path: Path) -> None:
+    urls = [server.route(f"/f{n}", Generated(items=30, title=f"F{n}")) for n in range(4)]
+    urls.append(server.route("/bad", static(b"not a feed at all")))
+    subs = [Subscription(url=u) for u in urls]
+
+    threaded = await refresh_feeds(tmp_path / "a.db", subs, SETTINGS)
+    # Forking inside pytest's threads would be unsafe, so fork() declines; spawn instead.
+    pool = WorkerPool.fork(1) or WorkerPool.spawn(1)
+    pids = [w.process.pid or 0 for w in pool._workers]
+    pooled = await refresh_feeds(tmp_path / "b.db", subs, SETTINGS, workers=pool)
+
+    assert (pooled.new, pooled.failed) == (threaded.new, threaded.failed) == (120, 1)
+    assert _titles(tmp_path / "a.db") == _titles(tmp_path / "b.db")
+    bad = [o for o in pooled.outcomes if o.status == "failed"]
+    assert bad[0].error == next(o for o in threaded.outcomes if o.status == "failed").error
+    assert not any(_alive(pid) for pid in pids)  # closed with the refresh
+
+
+async def test_a_worker_that_dies_loses_no_feed(server: FeedServer, tmp_path: Path) -> None:
+    urls = [server.route(f"/f{n}", Generated(items=20, title=f"F{n}")) for n in range(3)]
+    pool = WorkerPool.spawn(1)
+    for worker in pool._workers:
+        os.kill(worker.process.pid or 0, signal.SIGKILL)
+        worker.process.join()
+    summary = await refresh_feeds(
+        tmp_path / "s.db", [Subscription(url=u) for u in urls], SETTINGS, workers=pool
+    )
+    assert (summary.new, summary.failed) == (60, 0)
+
+
+CHILD = r"""
+import asyncio, sys
+from tuinews.config import RefreshSettings
+from tuinews.model import Subscription
+from tuinews.refresh import refresh_feeds
+from tuinews.refresh.workers import WorkerPool
+
+pool = WorkerPool.fork(2)
+print(" ".join(str(w.process.pid) for w in pool._workers), flush=True)
+
+def progress(done, total, outcome):
+    print("progress", flush=True)
+
+subs = [Subscription(url=u) for u in sys.argv[2:]]
+asyncio.run(refresh_feeds(sys.argv[1], subs, RefreshSettings(), workers=pool, progress=progress))
+"""
+
+
+def test_workers_exit_when_the_refresh_is_killed(server: FeedServer, tmp_path: Path) -> None:
+    slow = [
+        server.route(f"/f{n}", Generated(items=200, title=f"F{n}", delay=0.05 * n))
+        for n in range(40)
+    ]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "k.db"), *slow],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    pids = [int(p) for p in child.stdout.readline().split()]
+    assert len(pids) == 2
+    assert child.stdout.readline().strip() == "progress"  # parsing is under way
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+    # What was saved before the kill is consistent and readable.
+    with Store.open(tmp_path / "k.db") as store:
+        assert store.count(View()) % 200 == 0
+
+
+# ---- TLS -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> tuple[FeedServer, Path]:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    made = subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip("openssl cannot make a test certificate here")
+    server = FeedServer()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server._server.socket = context.wrap_socket(server._server.socket, server_side=True)
+    server.route("/feed", static(rss(3), etag='"v1"'))
+    return server, cert
+
+
+@pytest.fixture
+def fresh_certificates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Certificates load once per process; each test here wants its own environment.
+    monkeypatch.setattr(fetch, "_certificates_loaded", False)
+    fetch._tls_context_shell.cache_clear()
+    yield
+    fetch._tls_context_shell.cache_clear()
+
+
+def https_url(server: FeedServer) -> str:
+    return f"https://127.0.0.1:{server.port}/feed"
+
+
+@pytest.mark.usefixtures("fresh_certificates")
+async def test_https_feed_with_a_trusted_certificate(
+    tls_server: tuple[FeedServer, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with server:
+        summary = await refresh_feeds(
+            tmp_path / "t.db", [Subscription(url=https_url(server))], SETTINGS
+        )
+    assert (summary.new, summary.failed) == (3, 0)
+
+
+@pytest.mark.usefixtures("fresh_certificates")
+async def test_https_feed_with_an_untrusted_certificate(
+    tls_server: tuple[FeedServer, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, _cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with server:
+        summary = await refresh_feeds(
+            tmp_path / "t.db", [Subscription(url=https_url(server))], SETTINGS
+        )
+    assert summary.outcomes[0].error == "TLS certificate not valid for this site"
+
+
+@pytest.mark.usefixtures("fresh_certificates")
+async def test_http_feeds_never_load_the_certificates(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route("/feed", static(rss(2)))
+    summary = await refresh_feeds(tmp_path / "h.db", [Subscription(url=url)], SETTINGS)
+    await asyncio.sleep(0)
+    assert summary.new == 2
+    assert not fetch._certificates_loaded
