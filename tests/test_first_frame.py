@@ -350,3 +350,15 @@ def test_the_launch_record_matches_only_the_same_files(tmp_path: Path) -> None:
     assert read_launch(tmp_path, config_path, tmp_path / "other.db") is None
     config_path.write_text("# settings, edited\n")
     assert read_launch(tmp_path, config_path, store_path) is None
+
+
+def test_the_sample_feeds_frame_with_its_hint(isolated_home: Path) -> None:
+    """A fresh machine: the sample feeds, and the hint in the status line, as Textual
+    draws them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env.update(TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
+    env.pop("TUINEWS_TESTING", None)
+    size = (120, 40)
+    frame, final, frame_bytes = _frame_and_screen(env, size)
+    assert b"No subscriptions yet" in _plain(frame_bytes)
+    assert _compare(frame, final, _drawn_cells(size, footer=False)) == []

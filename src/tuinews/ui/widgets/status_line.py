@@ -11,7 +11,10 @@ from tuinews.ui.safe import safe_text
 
 class StatusLine(Widget):
     DEFAULT_CSS = """
-    StatusLine { height: 1; width: 1fr; color: $text-muted; padding: 0 1; }
+    StatusLine {
+        height: 1; width: 1fr; color: $text-muted; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     StatusLine.-error { color: $text-error; }
     """
 
