@@ -126,8 +126,9 @@ class _Worker:
     def close(self) -> None:
         for connection in (self.requests, self.results):
             _PARENT_ENDS.discard(connection)
-        if not self.used:
-            # Never given work: maybe still starting up; nothing to wait for.
+        if not self.used or self.pending:
+            # Never given work (maybe still starting up), or the refresh was cancelled
+            # mid-parse: nothing it would still say is wanted.
             self.process.kill()
         self.requests.close()  # the worker reads end-of-file and exits
         self.process.join(timeout=5)
