@@ -38,16 +38,21 @@ import tuinews.store, tuinews.sources.feeds, httpx
 
 db, urls = sys.argv[1], json.loads(sys.argv[2])
 
+def say(*words):
+    # One write(2) per line: a child killed mid-print must not leave half a line for the
+    # zygote's next line to join ("progressreaped").
+    os.write(1, (" ".join(map(str, words)) + "\\n").encode())
+
 def progress(done, total, outcome):
-    print("progress", done, flush=True)
+    say("progress", done)
 
 def refresh():
     settings = RefreshSettings(concurrency=8, per_host=8)
     subs = [Subscription(url=u) for u in urls]
     asyncio.run(refresh_feeds(Path(db), subs, settings, progress=progress, force=True))
-    print("finished", flush=True)
+    say("finished")
 
-print("ready", flush=True)
+say("ready")
 for _command in sys.stdin:
     pid = os.fork()
     if pid == 0:
@@ -55,12 +60,12 @@ for _command in sys.stdin:
         try:
             refresh()
         except BaseException as error:
-            print("error", repr(error), flush=True)
+            say("error", repr(error))
         finally:
             os._exit(0)
-    print("pid", pid, flush=True)
+    say("pid", pid)
     os.waitpid(pid, 0)
-    print("reaped", flush=True)
+    say("reaped")
 """
 
 
