@@ -362,3 +362,24 @@ def test_the_sample_feeds_frame_with_its_hint(isolated_home: Path) -> None:
     frame, final, frame_bytes = _frame_and_screen(env, size)
     assert b"No subscriptions yet" in _plain(frame_bytes)
     assert _compare(frame, final, _drawn_cells(size, footer=False)) == []
+
+
+def test_a_tampered_colour_cache_never_reaches_the_terminal(tmp_path: Path) -> None:
+    """The saved table is read like any outside input: escape sequences in it (a code
+    that is not digits and semicolons, a footer text with controls) are refused."""
+    from tuinews.ui.first_frame import load_styles
+
+    table = json.loads(DEFAULT_TABLE.read_text())
+    cache = tmp_path / "first-frame.json"
+    good_footer = [[" ? ", "1;38;5;214"], ["Help ", ""]]
+    table["footers"] = {"256": {"120": good_footer, "100": [["\x1b]52;c;evil\x07", ""]]}}
+    table["keymap"] = "[]"
+    cache.write_text(json.dumps(table))
+    styles = load_styles("textual-dark", "256", cache)
+    assert styles is not None
+    assert styles.footers == {"120": good_footer}
+    table["sgr"]["256"]["list.plain"] = "0m\x1b]0;owned\x07\x1b[1"
+    cache.write_text(json.dumps(table))
+    styles = load_styles("textual-dark", "256", cache)
+    assert styles is not None and styles.footers == {}  # fell back to the shipped table
+    assert all(code.replace(";", "").isdigit() or code == "" for code in styles.sgr.values())

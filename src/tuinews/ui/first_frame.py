@@ -134,12 +134,31 @@ def load_styles(
         if table.get("theme") != theme:
             continue
         sgr = table.get("sgr", {}).get(color_system)
-        if isinstance(sgr, dict):
-            footers = table.get("footers", {}).get(color_system, {})
-            if table.get("keymap") != keymap:
-                footers = {}
-            return FrameStyles(sgr, footers if isinstance(footers, dict) else {})
+        if not isinstance(sgr, dict) or not all(map(_is_sgr, sgr.values())):
+            continue
+        footers = table.get("footers", {}).get(color_system, {})
+        if table.get("keymap") != keymap or not isinstance(footers, dict):
+            footers = {}
+        safe = {width: runs for width, runs in footers.items() if _is_footer(runs)}
+        return FrameStyles(sgr, safe)
     return None
+
+
+# What is written to the terminal from the cache is checked like anything from outside:
+# SGR parameters are digits and semicolons, footer text is printable (no escapes).
+def _is_sgr(code: object) -> bool:
+    return isinstance(code, str) and all(ch.isdigit() or ch == ";" for ch in code)
+
+
+def _is_footer(runs: object) -> bool:
+    return isinstance(runs, list) and all(
+        isinstance(run, list)
+        and len(run) == 2
+        and isinstance(run[0], str)
+        and run[0].isprintable()
+        and _is_sgr(run[1])
+        for run in runs
+    )
 
 
 class FrameStyles(NamedTuple):
