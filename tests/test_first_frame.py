@@ -161,12 +161,20 @@ def test_the_frame_is_the_screen_textual_draws(
     assert _compare(frame, _screen(second, size), _drawn_cells(size, footer=True)) == []
 
 
-def test_truecolor_terminals_get_the_same_frame(reader_home: dict[str, str]) -> None:
-    env = dict(reader_home, COLORTERM="truecolor")
+@pytest.mark.parametrize(
+    ("change", "marker"),
+    [({"COLORTERM": "truecolor"}, b"38;2;"), ({"TERM": "xterm"}, b"\x1b[3")],
+    ids=["truecolor", "16 colours"],
+)
+def test_other_colour_terminals_get_the_same_frame(
+    reader_home: dict[str, str], change: dict[str, str], marker: bytes
+) -> None:
+    env = dict(reader_home, **change)
     size = (120, 40)
     out = _run(env, size)
-    frame = _screen(out.split(TEXTUAL_STARTED, 1)[0], size)
-    assert b"38;2;" in out.split(TEXTUAL_STARTED, 1)[0]
+    frame_bytes = out.split(TEXTUAL_STARTED, 1)[0]
+    assert marker in frame_bytes and b"38;5;" not in frame_bytes
+    frame = _screen(frame_bytes, size)
     assert _compare(frame, _screen(out, size), _drawn_cells(size, footer=False)) == []
 
 
