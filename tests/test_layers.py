@@ -58,3 +58,18 @@ def test_the_first_frame_loads_only_what_it_draws() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert out == "", f"the first frame's path imports: {out}"
+
+
+def test_a_spawned_worker_does_not_run_the_command_again() -> None:
+    """`python -m tuinews`: a parse worker started with "spawn" imports the main module
+    again, under the name `__mp_main__`; the command must not run in it a second time."""
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['tuinews', '--version']\n"
+        "runpy.run_module('tuinews.__main__', run_name='__mp_main__')\n"
+        "print('imported only')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "imported only"

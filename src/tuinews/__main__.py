@@ -2,4 +2,7 @@
 
 from tuinews.cli import main
 
-raise SystemExit(main())
+# Guarded: a parse worker started with "spawn" imports this module again (as
+# `__mp_main__`), and must not run the command a second time.
+if __name__ == "__main__":
+    raise SystemExit(main())
