@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pkgutil
-import subprocess
-import sys
 
 import pytest
 
 import tuinews
+from interpreter import fresh_output
 
 
 def _non_ui_modules() -> list[str]:
@@ -36,9 +35,7 @@ def test_module_does_not_import_textual(module: str) -> None:
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.strip()
+    out = fresh_output(code)
     assert out == "", f"{module} pulls in Textual: {out}"
 
 
@@ -54,9 +51,7 @@ def test_the_first_frame_loads_only_what_it_draws() -> None:
         "    'lxml', 'rich.console', 'tuinews.model', 'tuinews.config', 'tuinews.store.store')\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.strip()
+    out = fresh_output(code)
     assert out == "", f"the first frame's path imports: {out}"
 
 
@@ -69,7 +64,4 @@ def test_a_spawned_worker_does_not_run_the_command_again() -> None:
         "runpy.run_module('tuinews.__main__', run_name='__mp_main__')\n"
         "print('imported only')\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert out.strip() == "imported only"
+    assert fresh_output(code) == "imported only"

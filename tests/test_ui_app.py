@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import webbrowser
 from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList
 
+from interpreter import fresh_output
 from test_ui_support import (
     make_article,
     make_ctx,
@@ -153,9 +152,7 @@ def test_importing_the_app_leaves_render_and_refresh_for_later() -> None:
         "heavy = ['httpx', 'lxml', 'feedparser', 'tuinews.render', 'tuinews.refresh.engine']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.strip()
+    out = fresh_output(code)
     assert out == ""
 
 

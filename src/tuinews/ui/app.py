@@ -70,9 +70,10 @@ class NewsApp(App[None]):
             return
         cache_dir = paths.cache_dir()
         keymap = keymap_signature(self.ctx.config.ui.keymap)
-        table = style_table(main, self.theme, keymap, read_table(cache_dir))
+        old = read_table(cache_dir)
+        table = style_table(main, self.theme, keymap, old)
         self.run_worker(
-            partial(write_table, cache_dir, table),
+            partial(write_table, cache_dir, table, old),
             thread=True,
             group="first-frame",
             description="save the first frame's colours",

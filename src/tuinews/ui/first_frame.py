@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.cells import cell_len
 
+from tuinews.sources.sanitize import clean_line
 from tuinews.ui.launch_cache import keymap_signature
 from tuinews.ui.rows import (
     Run,
@@ -36,6 +37,7 @@ from tuinews.ui.rows import (
     headline_runs,
     sidebar_rows,
     sidebar_runs,
+    truncate_runs,
 )
 
 if TYPE_CHECKING:
@@ -191,9 +193,13 @@ class FirstFrame:
 
 def draw_first_frame(ctx: AppContext, cache_dir: Path) -> FirstFrame | None:
     """Draw the first frame for `ctx` on standard output; None when it was not drawn."""
+    color_system = _frame_colors()
+    if color_system is None:
+        return None
     keymap = keymap_signature(ctx.config.ui.keymap)
     subs = [(sub.url, sub.title, tuple(sub.tags)) for sub in ctx.subscriptions]
-    return _draw(str(ctx.store_path), subs, ctx.config.ui.theme, keymap, ctx.hint, cache_dir)
+    theme = ctx.config.ui.theme
+    return _draw(str(ctx.store_path), subs, theme, keymap, ctx.hint, cache_dir, color_system)
 
 
 # ---- the quick start: a bare `tuinews`, before anything else is loaded -----------------
@@ -202,7 +208,8 @@ def draw_first_frame(ctx: AppContext, cache_dir: Path) -> FirstFrame | None:
 def quick_first_frame() -> FirstFrame | None:
     """The first frame of a bare `tuinews`, from the launch cache; None when the cache
     does not describe the settings file as it is now (or no frame could be drawn)."""
-    if not _frame_wanted():
+    color_system = _frame_colors()
+    if color_system is None:
         return None
     from tuinews import paths
     from tuinews.ui.launch_cache import read_launch
@@ -211,16 +218,21 @@ def quick_first_frame() -> FirstFrame | None:
     launch = read_launch(cache_dir, paths.config_file(), paths.db_file())
     if launch is None or not launch.feeds:
         return None  # no feeds: the sample store may be loaded again before the start
-    return _draw(launch.store, launch.feeds, launch.theme, launch.keymap, None, cache_dir)
+    return _draw(
+        launch.store, launch.feeds, launch.theme, launch.keymap, None, cache_dir, color_system
+    )
 
 
 # ---- drawing ---------------------------------------------------------------------------
 
 
-def _frame_wanted() -> bool:
+def _frame_colors() -> ColorSystem | None:
+    """The colours of a frame on this terminal; None when no frame is to be drawn."""
     if os.environ.get("TUINEWS_FIRST_FRAME", "1") == "0" or sys.platform == "win32":
-        return False
-    return os.isatty(sys.stdout.fileno()) and sys.stdin.isatty()
+        return None
+    if not (os.isatty(sys.stdout.fileno()) and sys.stdin.isatty()):
+        return None
+    return detect_color_system(os.environ)
 
 
 def _draw(
@@ -230,13 +242,9 @@ def _draw(
     keymap: str,
     hint: str | None,
     cache_dir: Path,
+    color_system: ColorSystem,
 ) -> FirstFrame | None:
-    if not _frame_wanted():
-        return None
     fd = sys.stdout.fileno()
-    color_system = detect_color_system(os.environ)
-    if color_system is None:
-        return None
     styles = load_styles(theme, color_system, cache_dir / CACHE_NAME, keymap)
     if styles is None:
         return None
@@ -311,16 +319,10 @@ def _frame_text(
 
 
 def _status_runs(hint: str | None, width: int) -> list[tuple[str, str]]:
-    """The status line: one cell of padding each side, the hint cut with "…"."""
-    from rich.cells import cell_len, set_cell_size
-
-    from tuinews.sources.sanitize import clean_line
-
-    room = width - 2
-    text = clean_line(hint or "")
-    if cell_len(text) > room:
-        text = set_cell_size(text, room - 1) + "…"
-    return [(" " + set_cell_size(text, room) + " ", "status")]
+    """The status line: one cell of padding each side, the hint cut with "…" and
+    padded the way a row is."""
+    runs = truncate_runs([(clean_line(hint or ""), "plain")], width - 2, pad=True)
+    return [(" " + "".join(text for text, _ in runs) + " ", "status")]
 
 
 class _Canvas:
@@ -356,7 +358,7 @@ class _Canvas:
                         merged[-1] = (merged[-1][0] + text, code)
                     else:
                         merged.append((text, code))
-                    column += _cells(text)
+                    column += cell_len(text)
             self._emit(merged)
 
     def _emit(self, merged: list[tuple[str, str]]) -> None:
@@ -413,14 +415,10 @@ def _row(widget: str, runs: list[Run], width: int, *, cursor: bool) -> list[tupl
     in the cursor colour ("+cursor" roles)."""
     suffix = "+cursor" if cursor else ""
     out = [(text, f"{widget}.{role}{suffix}") for text, role in runs]
-    used = sum(_cells(text) for text, _ in runs)
+    used = sum(cell_len(text) for text, _ in runs)
     if used < width:
         out.append((" " * (width - used), f"{widget}.plain{suffix}"))
     return out
-
-
-def _cells(text: str) -> int:
-    return cell_len(text)
 
 
 _BARS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", " "]

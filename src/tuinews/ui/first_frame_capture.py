@@ -80,10 +80,10 @@ def _styles_at(strips: list[Strip], x: int, y: int) -> Style:
     return Style()
 
 
-def capture_styles(screen: MainCore) -> dict[str, Style]:
-    """Every role of the first frame (see `first_frame`), as final Rich styles."""
+def capture_styles(screen: MainCore, strips: list[Strip]) -> dict[str, Style]:
+    """Every role of the first frame (see `first_frame`), as final Rich styles;
+    `strips`: the screen as the compositor draws it (borders and titles are read there)."""
     styles: dict[str, Style] = {}
-    strips = screen._compositor.render_strips()
     lists = {"list": screen.headlines, "sidebar": screen.sidebar}
     for name, widget in lists.items():
         base = widget.rich_style
@@ -142,11 +142,9 @@ def _scrollbar_styles(name: str, widget: Widget) -> dict[str, Style]:
     return {f"{name}.scrollbar.{part}": _filtered(bar, base + s) for part, s in parts.items()}
 
 
-def footer_runs(screen: MainCore, system: ColorSystem) -> list[list[str]]:
+def footer_runs(footer: Strip, system: ColorSystem) -> list[list[str]]:
     """The footer line as the compositor drew it: [text, sgr] runs."""
-    strips = screen._compositor.render_strips()
-    line = strips[screen.size.height - 1]
-    return [[segment.text, sgr(segment.style or Style(), system)] for segment in line]
+    return [[segment.text, sgr(segment.style or Style(), system)] for segment in footer]
 
 
 def style_table(
@@ -154,7 +152,8 @@ def style_table(
 ) -> dict[str, Any]:
     """The table `first_frame.load_styles` reads, merged over `old` (roles of panes not
     shown now, footers of other widths)."""
-    captured = capture_styles(screen)
+    strips = screen._compositor.render_strips()  # one render of the screen for all of it
+    captured = capture_styles(screen, strips)
     same = old is not None and old.get("theme") == theme and old.get("keymap") == keymap
     table: dict[str, Any] = {"format": FORMAT, "theme": theme, "keymap": keymap, "sgr": {}}
     table["footers"] = {}
@@ -163,7 +162,7 @@ def style_table(
         codes.update({role: sgr(style, system) for role, style in captured.items()})
         table["sgr"][name] = dict(sorted(codes.items()))
         footers = dict(old.get("footers", {}).get(name, {})) if same and old is not None else {}
-        footers[str(screen.size.width)] = footer_runs(screen, system)
+        footers[str(screen.size.width)] = footer_runs(strips[-1], system)
         table["footers"][name] = dict(list(footers.items())[-MAX_FOOTERS:])
     return table
 
@@ -177,10 +176,11 @@ def read_table(cache_dir: Path) -> dict[str, Any] | None:
     return old if isinstance(old, dict) and old.get("format") == FORMAT else None
 
 
-def write_table(cache_dir: Path, table: dict[str, Any]) -> None:
-    """Save the table for the next start: only when it changed, atomically; a cache
-    that cannot be written only costs the next start its first frame."""
-    if read_table(cache_dir) == table:
+def write_table(cache_dir: Path, table: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """Save the table for the next start: only when it differs from `old` (what
+    `read_table` gave), atomically; a cache that cannot be written only costs the next
+    start its first frame."""
+    if table == old:
         return
     text = json.dumps(table, ensure_ascii=False, separators=(",", ":"))
     try:
