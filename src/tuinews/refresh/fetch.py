@@ -262,9 +262,14 @@ def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
     """One client per refresh: keep-alive across feeds of one host, proxies from the env."""
     import httpx
 
-    _skip_sniffio_probe()
-
     read = settings.timeout
+    transport = None
+    if environment_names_proxy():
+        _skip_sniffio_probe()  # only httpx's own transports (httpcore) probe for it
+    else:
+        from tuinews.refresh.transport import H11Transport
+
+        transport = H11Transport(_tls_context_shell())
     return httpx.AsyncClient(
         timeout=httpx.Timeout(read, connect=settings.connect_timeout),
         limits=httpx.Limits(
@@ -276,7 +281,17 @@ def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
         trust_env=True,
         # Certificates are loaded before the first https request (`Fetcher`).
         verify=_tls_context_shell(),
+        transport=transport,
     )
+
+
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+
+
+def environment_names_proxy() -> bool:
+    """Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (any case) is set: then httpx's own
+    transports run the refresh, since ours speaks only directly to servers."""
+    return any(value and name.lower() in _PROXY_VARIABLES for name, value in os.environ.items())
 
 
 class Fetcher:

@@ -1,0 +1,260 @@
+"""The refresh's own HTTP/1.1 transport: keep-alive, stale connections, TLS, proxies.
+
+The behaviours every fetch depends on (statuses, redirects, limits, hostile servers) are
+tested through it in test_fetch.py, test_refresh.py and test_hostile_http.py; this file
+covers what is the transport's own: reusing connections, recovering from a server that
+dropped an idle one, verifying TLS, and leaving proxied refreshes to httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from feedserver import FeedServer, rss, static
+from test_cli import Cli, make_cli
+from tuinews.config import RefreshSettings
+from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+from tuinews.refresh.transport import H11Transport
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+class _Counting:
+    """A raw asyncio HTTP/1.1 server that counts connections; `drop_idle` closes each
+    connection right after its first response (without saying so), as servers with a
+    short keep-alive timeout do."""
+
+    def __init__(self, *, drop_idle: bool = False) -> None:
+        self.drop_idle = drop_idle
+        self.connections = 0
+        self.requests = 0
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> _Counting:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        body = rss(1)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head:
+                    break
+                self.requests += 1
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                if self.drop_idle:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+async def _fetch_all(urls: list[str]) -> list[int]:
+    client = make_client(RefreshSettings())
+    try:
+        assert isinstance(client._transport, H11Transport)  # no proxy in the environment
+        fetcher = Fetcher(client, RefreshSettings())
+        results = []
+        for url in urls:
+            results.append((await fetcher.fetch(url)).status)
+            await asyncio.sleep(0.01)  # lets a dropped connection's end-of-file arrive
+        return results
+    finally:
+        await client.aclose()
+
+
+async def test_one_connection_serves_many_fetches() -> None:
+    async with _Counting() as server:
+        urls = [f"http://127.0.0.1:{server.port}/feed{n}" for n in range(5)]
+        assert await _fetch_all(urls) == [200] * 5
+    assert (server.requests, server.connections) == (5, 1)
+
+
+async def test_a_connection_the_server_dropped_is_replaced() -> None:
+    async with _Counting(drop_idle=True) as server:
+        urls = [f"http://127.0.0.1:{server.port}/feed{n}" for n in range(3)]
+        assert await _fetch_all(urls) == [200] * 3
+    assert (server.requests, server.connections) == (3, 3)
+
+
+async def test_a_stale_connection_found_only_when_writing_is_retried_once() -> None:
+    # The drop is not yet noticed when the request goes out (no pause between fetches).
+    async with _Counting(drop_idle=True) as server:
+        client = make_client(RefreshSettings())
+        fetcher = Fetcher(client, RefreshSettings())
+        try:
+            for n in range(3):
+                result = await fetcher.fetch(f"http://127.0.0.1:{server.port}/f{n}")
+                assert result.status == 200
+        finally:
+            await client.aclose()
+    # Each request after the first met a dropped connection, then went out on a new one.
+    assert (server.requests, server.connections) == (3, 3)
+
+
+async def test_a_proxy_in_the_environment_keeps_httpx_transports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    client = make_client(RefreshSettings())
+    try:
+        assert not isinstance(client._transport, H11Transport)
+    finally:
+        await client.aclose()
+
+
+async def test_header_flood_is_refused_in_one_line() -> None:
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for n in range(100_000):
+                writer.write(f"X-Filler-{n}: {'a' * 100}\r\n".encode())
+                await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(flood, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = make_client(RefreshSettings())
+    try:
+        with pytest.raises(FetchError) as caught:
+            await Fetcher(client, RefreshSettings()).fetch(f"http://127.0.0.1:{port}/")
+    finally:
+        await client.aclose()
+        server.close()
+    assert caught.value.reason == "the server broke the HTTP protocol"
+
+
+# ---- TLS: the real command against an https server on loopback -------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (it is its own authority)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def https_server(certificate: tuple[Path, Path]) -> Iterator[FeedServer]:
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = FeedServer()
+    # The handshake runs in the handler thread, so a client that gives up cannot stall
+    # the accepting loop.
+    server._server.socket = context.wrap_socket(
+        server._server.socket, server_side=True, do_handshake_on_connect=False
+    )
+    with server:
+        yield server
+
+
+def _subscribe(cli: Cli, url: str) -> None:
+    cli.config.write_text(f'[[feeds]]\nurl = "{url}"\n')
+
+
+def test_https_feed_with_a_trusted_certificate(
+    cli: Cli, https_server: FeedServer, certificate: tuple[Path, Path]
+) -> None:
+    https_server.route("/feed", static(rss(2), etag='"t1"'))
+    _subscribe(cli, https_server.url("/feed").replace("http://", "https://"))
+    env = {"SSL_CERT_FILE": str(certificate[0])}
+    first = cli.run("refresh", env=env)
+    assert first.status == 0, first.err
+    assert "2 new articles" in first.out
+    second = cli.run("refresh", env=env)
+    assert second.status == 0, second.err
+    assert "1 not modified" in second.out
+
+
+def test_https_feed_with_an_unknown_certificate_fails_in_one_line(
+    cli: Cli, https_server: FeedServer
+) -> None:
+    https_server.route("/feed", static(rss(2)))
+    url = https_server.url("/feed").replace("http://", "https://")
+    _subscribe(cli, url)
+    result = cli.run("refresh")  # certifi's authorities do not know this certificate
+    assert result.status == 1
+    assert result.err.strip() == f"tuinews: {url}: TLS certificate not valid for this site"
+    assert "Traceback" not in result.err
+
+
+def test_plain_http_to_a_tls_port_fails_in_one_line(cli: Cli, https_server: FeedServer) -> None:
+    https_server.route("/feed", static(rss(2)))
+    url = https_server.url("/feed")
+    _subscribe(cli, url)
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert len(result.err.strip().splitlines()) == 1
+    assert result.err.startswith(f"tuinews: {url}: ")
+    assert "Traceback" not in result.err
+
+
+def test_transport_closes_its_idle_connections() -> None:
+    async def run() -> int:
+        async with _Counting() as server:
+            client = make_client(RefreshSettings())
+            fetcher = Fetcher(client, RefreshSettings())
+            await fetcher.fetch(f"http://127.0.0.1:{server.port}/a")
+            transport = client._transport
+            assert isinstance(transport, H11Transport)
+            await client.aclose()
+            return sum(len(idle) for idle in transport._idle.values())
+
+    assert asyncio.run(run()) == 0
+    assert threading.active_count() >= 1
+
+
+def test_httpx_response_type_is_kept() -> None:
+    # Fetcher code relies on httpx.Response (headers, aiter_raw, aclose).
+    async def run() -> type:
+        async with _Counting() as server:
+            client = make_client(RefreshSettings())
+            try:
+                request = client.build_request("GET", f"http://127.0.0.1:{server.port}/")
+                response = await client.send(request, stream=True)
+                await response.aread()
+                await response.aclose()
+                return type(response)
+            finally:
+                await client.aclose()
+
+    assert asyncio.run(run()) is httpx.Response
