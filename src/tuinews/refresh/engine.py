@@ -21,6 +21,8 @@ from tuinews.refresh.locations import local_path, location_kind, os_error_line, 
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
 from tuinews.refresh.parsing import Parsers
+from tuinews.refresh.writer import BatchWriter
+from tuinews.store.records import FeedWrite
 
 if TYPE_CHECKING:
     from tuinews.config import RefreshSettings
@@ -143,6 +145,8 @@ class _Run:
         self.parsers = Parsers(feeds=1, pool=workers)
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
         self.processing = asyncio.Semaphore(2 * max(1, self.parsers.workers) + 1)
+        self.writer = BatchWriter(store)
+        self.unwritable: StoreError | None = None  # the store refused a write
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
@@ -175,6 +179,7 @@ class _Run:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                await self.writer.close()
         finally:
             if client is not None:
                 await client.aclose()
@@ -193,16 +198,24 @@ class _Run:
             kind = location_kind(info.url)
             if kind == "http":
                 async with self.in_flight:
+                    self._check_store()
                     return await self._http(info, now)
             if kind == "local":
                 async with self.in_flight:
+                    self._check_store()
                     return await self._local(info, now)
             scheme = info.url.split("://", 1)[0]
             return await self._fail(info, now, f"unsupported URL scheme '{scheme}'")
         except StoreError as error:
             if _unwritable(error):
+                # Said now, not when `all` hears of it: no other feed starts meanwhile.
+                self.unwritable = error
                 raise
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
+
+    def _check_store(self) -> None:
+        if self.unwritable is not None:
+            raise self.unwritable
 
     def _skip_reason(self, info: FeedInfo, now: datetime) -> str | None:
         if info.disabled and not (self.force or self.named):
@@ -242,9 +255,7 @@ class _Run:
         moved = await self._move(info, result.moved_to)
         await self._enable(info)
         if result.not_modified:
-            await asyncio.to_thread(
-                self.store.record_not_modified, info.id, fetched_at=now, next_fetch=None
-            )
+            await self.writer.write(FeedWrite(info.id, now))
             return FeedOutcome(
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
@@ -252,15 +263,15 @@ class _Run:
         try:
             async with self.processing:
                 prepared = await self.parsers.prepare(result.body, key, result.content_type)
-                stats = await asyncio.to_thread(
-                    self.store.save_prepared,
-                    info.id,
-                    prepared,
-                    status=result.status,
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    fetched_at=now,
-                    next_fetch=None,
+                stats = await self.writer.write(
+                    FeedWrite(
+                        info.id,
+                        now,
+                        prepared,
+                        status=result.status,
+                        etag=result.etag,
+                        last_modified=result.last_modified,
+                    )
                 )
         except SourceError as error:
             return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)

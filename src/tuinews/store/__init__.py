@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tuinews.store.connection import StoreUnwritable
     from tuinews.store.records import (
         FeedInfo,
+        FeedWrite,
         Headline,
         SaveStats,
         SortKey,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "StoreUnwritable": "connection",
     "FeedInfo": "records",
+    "FeedWrite": "records",
     "Headline": "records",
     "SaveStats": "records",
     "SortKey": "records",
@@ -34,6 +36,7 @@ _HOMES = {
 
 __all__ = [
     "FeedInfo",
+    "FeedWrite",
     "Headline",
     "SaveStats",
     "SortKey",

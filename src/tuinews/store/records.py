@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tuinews.model import Article
 
@@ -73,3 +74,18 @@ class FeedInfo:
 class SaveStats:
     new: int
     updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedWrite:
+    """One feed's fetch to record (see `Store.write_batch`): its prepared rows
+    (`store.save.prepare_feed`), or None when the server answered "not modified"."""
+
+    feed_id: int
+    fetched_at: datetime
+    prepared: tuple[str, list[tuple[Any, ...]]] | None = None
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    next_fetch: datetime | None = None
+    source_mtime: float | None = None

@@ -21,7 +21,15 @@ from tuinews.model import Feed, Subscription
 from tuinews.store import articles as _articles
 from tuinews.store import feeds as _feeds
 from tuinews.store.connection import open_connection, store_error
-from tuinews.store.records import FeedInfo, Headline, SaveStats, SortKey, StoredArticle, View
+from tuinews.store.records import (
+    FeedInfo,
+    FeedWrite,
+    Headline,
+    SaveStats,
+    SortKey,
+    StoredArticle,
+    View,
+)
 from tuinews.store.save import PreparedFeed, prepare_feed
 from tuinews.store.save import save_prepared as _save_prepared
 
@@ -191,10 +199,7 @@ class Store:
         """`save_fetch` of a feed already turned into rows by `store.save.prepare_feed`
         (which a worker process can run: it touches no store)."""
         with self._writing() as conn:
-            if not self._tuned_for_saving:
-                conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-                conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
-                self._tuned_for_saving = True
+            self._tune_for_saving(conn)
             return _save_prepared(
                 conn,
                 feed_id,
@@ -206,6 +211,57 @@ class Store:
                 next_fetch=next_fetch,
                 source_mtime=source_mtime,
             )
+
+    def write_batch(self, writes: Sequence[FeedWrite]) -> list[SaveStats | StoreError]:
+        """Record several feeds' fetches in one transaction, each feed in a savepoint of
+        its own: a feed whose write fails is rolled back alone (its entry is the error)
+        and the rest commit together. Raises StoreError when the transaction itself
+        fails (a busy or unwritable store).
+
+        Why batch: a commit writes every page the transaction changed to the WAL, and
+        new articles land all over the store's id and time indexes, so feeds committed
+        one by one write many of the same index pages again and again.
+        """
+        results: list[SaveStats | StoreError] = []
+        with self._writing() as conn:
+            self._tune_for_saving(conn)
+            for write in writes:
+                conn.execute("SAVEPOINT feed_write")
+                try:
+                    results.append(self._write_one(conn, write))
+                except (sqlite3.Error, StoreError) as exc:
+                    if not conn.in_transaction:
+                        raise  # SQLite ended the whole transaction (disk full, I/O error)
+                    conn.execute("ROLLBACK TO feed_write")
+                    error = exc if isinstance(exc, StoreError) else store_error(self.path, exc)
+                    results.append(error)
+                conn.execute("RELEASE feed_write")
+        return results
+
+    @staticmethod
+    def _write_one(conn: sqlite3.Connection, write: FeedWrite) -> SaveStats:
+        if write.prepared is None:
+            _feeds.record_not_modified(
+                conn, write.feed_id, fetched_at=write.fetched_at, next_fetch=write.next_fetch
+            )
+            return SaveStats(new=0, updated=0)
+        return _save_prepared(
+            conn,
+            write.feed_id,
+            write.prepared,
+            status=write.status,
+            etag=write.etag,
+            last_modified=write.last_modified,
+            fetched_at=write.fetched_at,
+            next_fetch=write.next_fetch,
+            source_mtime=write.source_mtime,
+        )
+
+    def _tune_for_saving(self, conn: sqlite3.Connection) -> None:
+        if not self._tuned_for_saving:
+            conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
+            self._tuned_for_saving = True
 
     def record_not_modified(
         self, feed_id: int, *, fetched_at: datetime, next_fetch: datetime | None
