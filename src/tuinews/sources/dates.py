@@ -54,10 +54,11 @@ _RFC822 = re.compile(
     r"\s*(?:[A-Za-z]{3,9},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[A-Za-z]*\.?\s+(\d{2,4})"
     r"\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[A-Za-z]{1,5})?\s*\Z"
 )
+# Every field of this form sits at a fixed offset: see _canonical_rfc822.
 _CANONICAL = re.compile(
-    r"[A-Za-z]{3}, ([0-9]{2}) ([A-Za-z]{3}) ([0-9]{4}) ([0-9]{2}:[0-9]{2}:[0-9]{2}) "
-    r"([+-][0-9]{2})([0-9]{2})\Z"
+    r"[A-Za-z]{3}, [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\Z"
 )
+_MONTH_DIGITS = {name: f"{number:02d}" for name, number in _MONTHS.items()}
 _ISO_SPACE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(.*)\Z")
 _ISO_ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)\Z", re.IGNORECASE)
 # Longer strings are not dates; don't let a hostile one feed the slow fallbacks.
@@ -109,14 +110,17 @@ def _canonical_rfc822(text: str) -> datetime | None:
     Rewritten as ISO 8601 for datetime.fromisoformat (C code): about twice as fast as
     converting six fields one by one. Out-of-range fields raise ValueError either way.
     """
-    match = _CANONICAL.match(text)
-    if match is None:
+    if _CANONICAL.match(text) is None:
         return None
-    day, month_name, year, clock, zone_hours, zone_minutes = match.groups()
-    month = _MONTHS.get(month_name.lower())
+    # The pattern is anchored and of fixed width, so slices are its fields: cheaper than
+    # match groups. "Wed, 01 May 2024 12:00:00 +0000": day 5:7, month 8:11, year 12:16,
+    # clock 17:25, zone 26:31.
+    month = _MONTH_DIGITS.get(text[8:11].lower())
     if month is None:
         return None
-    return datetime.fromisoformat(f"{year}-{month:02d}-{day}T{clock}{zone_hours}:{zone_minutes}")
+    return datetime.fromisoformat(
+        f"{text[12:16]}-{month}-{text[5:7]}T{text[17:25]}{text[26:29]}:{text[29:31]}"
+    )
 
 
 def _rfc822(text: str) -> datetime | None:

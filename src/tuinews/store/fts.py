@@ -9,6 +9,7 @@ parentheses, column filters) are searched as plain words.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # A "quoted phrase" (closing quote optional) or a run of non-space characters.
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
@@ -47,13 +48,24 @@ INDEX_SOURCE_LIMIT = 64_000
 INDEX_TEXT_LIMIT = 48_000
 
 
+# sanitize.plain_digest, imported on first use (store start-up does not need sanitize):
+# an import statement in indexed_body itself costs more than a short body's digest.
+_plain_digest: Callable[[str], str] | None = None
+
+
 def indexed_body(summary: str, content: str, content_type: str) -> str:
     """The text searched besides the title: the body's plain text (bounded), preceded
     by the summary only when the summary is not simply the body's first words."""
-    from tuinews.sources.sanitize import plain_digest
-
+    global _plain_digest
     source = content[:INDEX_SOURCE_LIMIT]
-    body = plain_digest(source) if content_type == "html" else source
+    if content_type == "html":
+        if _plain_digest is None:
+            from tuinews.sources.sanitize import plain_digest
+
+            _plain_digest = plain_digest
+        body = _plain_digest(source)
+    else:
+        body = source
     body = body[:INDEX_TEXT_LIMIT]
     if not summary or _starts_with_summary(body, summary):
         return body

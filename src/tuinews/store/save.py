@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from tuinews.errors import StoreError
-from tuinews.model import Article, Feed, article_id
+from tuinews.model import Article, Feed, article_id, article_key
 from tuinews.store.fts import indexed_body
 from tuinews.store.records import SaveStats
-from tuinews.store.rows import key_of, to_epoch
+from tuinews.store.rows import to_epoch
 from tuinews.store.schema import index_new_articles
 
-# Columns written from an Article, in the order `_fields` and `_row` give them.
+# Columns written from an Article, in the order `_prepared_item` and `_row` give them.
 CONTENT_COLUMNS = (
     "title",
     "link",
@@ -64,14 +64,10 @@ def prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
     free); otherwise only rows about to be written get it, at save time."""
     items: dict[str, PreparedItem] = {}
     for article in feed.articles:
-        key = key_of(article)
-        if key in items:
-            continue  # the same identity twice in one fetch: the first (newest) wins
-        fields, digest = _fields(article)
-        published, updated = fields[4], fields[5]
-        body_text = indexed_body(fields[6], fields[7], fields[8]) if with_text else None
-        date = published if published is not None else updated
-        items[key] = (key, article.id, digest, *fields, body_text, date)
+        # What rows.key_of gives, without its extra call per article.
+        key = article_key(article.guid, article.link, article.title, article.published)
+        if key not in items:  # the same identity twice in one fetch: the first (newest) wins
+            items[key] = _prepared_item(key, article, with_text)
     return feed.title, list(items.values())
 
 
@@ -160,9 +156,8 @@ def save_prepared(
 _NO_ITEMS = "[]"
 
 
-def _fields(article: Article) -> tuple[tuple[Any, ...], str]:
-    """The first 14 values of CONTENT_COLUMNS for `article`, and their digest (the same
-    digest earlier versions stored, so an upgrade does not rewrite unchanged items)."""
+def _prepared_item(key: str, article: Article, with_text: bool) -> PreparedItem:
+    """The PreparedItem of `article`: its 14 content fields, their digest, and more."""
     enclosures = _NO_ITEMS
     if article.enclosures:
         enclosures = json.dumps(
@@ -173,23 +168,44 @@ def _fields(article: Article) -> tuple[tuple[Any, ...], str]:
     if article.categories:
         categories = json.dumps(list(article.categories), ensure_ascii=False)
     published, updated = article.published, article.updated
-    fields = (
-        article.title,
-        article.link,
-        article.guid,
-        article.author,
-        None if published is None else published.timestamp(),
-        None if updated is None else updated.timestamp(),
-        article.summary,
-        article.content,
-        article.content_type,
+    published_ts = None if published is None else published.timestamp()
+    updated_ts = None if updated is None else updated.timestamp()
+    title, link, guid, author = article.title, article.link, article.guid, article.author
+    summary, content, content_type = article.summary, article.content, article.content_type
+    language, direction, dateline = article.language, article.direction, article.dateline
+    # The digest is of repr() of the 14 fields as a tuple, as earlier versions stored it
+    # (an upgrade must not rewrite unchanged items). repr of a tuple of more than one item
+    # is "(" + ", ".join(repr(item) ...) + ")", so this f-string is that very text for any
+    # values, a quarter cheaper than building the tuple and calling repr.
+    text = (
+        f"({title!r}, {link!r}, {guid!r}, {author!r}, {published_ts!r}, {updated_ts!r}, "
+        f"{summary!r}, {content!r}, {content_type!r}, {enclosures!r}, {categories!r}, "
+        f"{language!r}, {direction!r}, {dateline!r})"
+    )
+    digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    body_text = indexed_body(summary, content, content_type) if with_text else None
+    return (
+        key,
+        article.id,
+        digest,
+        # the first 14 CONTENT_COLUMNS
+        title,
+        link,
+        guid,
+        author,
+        published_ts,
+        updated_ts,
+        summary,
+        content,
+        content_type,
         enclosures,
         categories,
-        article.language,
-        article.direction,
-        article.dateline,
+        language,
+        direction,
+        dateline,
+        body_text,
+        published_ts if published_ts is not None else updated_ts,  # date
     )
-    return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
 
 
 def _row(item: PreparedItem, first_seen: float) -> tuple[Any, ...]:

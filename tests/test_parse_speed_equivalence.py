@@ -1,0 +1,251 @@
+"""The parse worker's fast paths give exactly what the plain code they replaced gave.
+
+The content digest of a prepared item is stored in users' databases: if it changed,
+the next refresh would rewrite every unchanged article. The reference implementations
+below are the code as it was before the fast paths; they live only here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tuinews.model import Article, Enclosure, Feed, article_key
+from tuinews.sources import dates
+from tuinews.sources.feeds import parse_feed
+from tuinews.store.fts import indexed_body
+from tuinews.store.save import PreparedFeed, prepare_feed
+
+# ---- reference implementations (as before the fast paths) -----------------------------
+
+
+def reference_fields(article: Article) -> tuple[tuple[Any, ...], str]:
+    enclosures = "[]"
+    if article.enclosures:
+        enclosures = json.dumps(
+            [{"url": e.url, "type": e.type, "length": e.length} for e in article.enclosures],
+            ensure_ascii=False,
+        )
+    categories = "[]"
+    if article.categories:
+        categories = json.dumps(list(article.categories), ensure_ascii=False)
+    published, updated = article.published, article.updated
+    fields = (
+        article.title,
+        article.link,
+        article.guid,
+        article.author,
+        None if published is None else published.timestamp(),
+        None if updated is None else updated.timestamp(),
+        article.summary,
+        article.content,
+        article.content_type,
+        enclosures,
+        categories,
+        article.language,
+        article.direction,
+        article.dateline,
+    )
+    return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
+
+
+def reference_prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
+    items: dict[str, tuple[Any, ...]] = {}
+    for article in feed.articles:
+        key = article_key(article.guid, article.link, article.title, article.published)
+        if key in items:
+            continue
+        fields, digest = reference_fields(article)
+        published, updated = fields[4], fields[5]
+        body_text = indexed_body(fields[6], fields[7], fields[8]) if with_text else None
+        date = published if published is not None else updated
+        items[key] = (key, article.id, digest, *fields, body_text, date)
+    return feed.title, list(items.values())
+
+
+_MONTHS = dates._MONTHS  # unchanged by the fast path
+_REFERENCE_CANONICAL = re.compile(
+    r"[A-Za-z]{3}, ([0-9]{2}) ([A-Za-z]{3}) ([0-9]{4}) ([0-9]{2}:[0-9]{2}:[0-9]{2}) "
+    r"([+-][0-9]{2})([0-9]{2})\Z"
+)
+
+
+def reference_canonical_rfc822(text: str) -> datetime | None:
+    match = _REFERENCE_CANONICAL.match(text)
+    if match is None:
+        return None
+    day, month_name, year, clock, zone_hours, zone_minutes = match.groups()
+    month = _MONTHS.get(month_name.lower())
+    if month is None:
+        return None
+    return datetime.fromisoformat(f"{year}-{month:02d}-{day}T{clock}{zone_hours}:{zone_minutes}")
+
+
+def _outcome(function: Any, text: str) -> object:
+    try:
+        result = function(text)
+    except (ValueError, OverflowError) as exc:
+        return type(exc)
+    return (result, repr(result))  # repr: equal datetimes may differ in tzinfo
+
+
+# ---- prepared items -------------------------------------------------------------------
+
+
+def _assert_same(feed: Feed) -> None:
+    for with_text in (True, False):
+        new = prepare_feed(feed, with_text=with_text)
+        old = reference_prepare_feed(feed, with_text=with_text)
+        assert new == old
+        assert repr(new) == repr(old)  # same types too (float against int, say)
+
+
+def test_corpus_feeds_prepare_exactly_as_before(corpus_feeds: Path) -> None:
+    checked = 0
+    for path in sorted(corpus_feeds.iterdir()):
+        data = path.read_bytes()
+        if path.name.endswith(".gz"):
+            data = gzip.decompress(data)
+        _assert_same(parse_feed(data, f"https://corpus.example/{path.name}"))
+        checked += 1
+    assert checked >= 100
+
+
+# Any text, quotes, backslashes and characters repr() escapes included: the digest must
+# match for whatever reaches it, not only for clean strings.
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("'\"\\ \t\n\x00\x7f\x85\u200b\u2028\ud800é€😀&<>"), st.characters()
+    ),
+    max_size=40,
+)
+_OPTIONAL_TEXT = st.none() | _TEXT
+_DATES = st.none() | st.datetimes(
+    min_value=datetime(1970, 1, 2),
+    max_value=datetime(2100, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
+)
+_ENCLOSURES = st.lists(
+    st.builds(Enclosure, url=_TEXT, type=_OPTIONAL_TEXT, length=st.none() | st.integers(0, 10**12)),
+    max_size=3,
+).map(tuple)
+
+
+@st.composite
+def articles(draw: st.DrawFn) -> Article:
+    return Article(
+        id=draw(_TEXT),
+        feed="https://example.org/feed",
+        title=draw(_TEXT),
+        link=draw(_OPTIONAL_TEXT),
+        guid=draw(_OPTIONAL_TEXT),
+        author=draw(_OPTIONAL_TEXT),
+        published=draw(_DATES),
+        updated=draw(_DATES),
+        summary=draw(_TEXT),
+        content=draw(_TEXT),
+        content_type=draw(st.sampled_from(["html", "text", "markdown"])),
+        enclosures=draw(_ENCLOSURES),
+        categories=tuple(draw(st.lists(_TEXT, max_size=3))),
+        language=draw(_OPTIONAL_TEXT),
+        direction=draw(st.sampled_from([None, "ltr", "rtl"])),
+        dateline=draw(_OPTIONAL_TEXT),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(articles(), min_size=1, max_size=4))
+def test_generated_articles_prepare_exactly_as_before(generated: list[Article]) -> None:
+    _assert_same(Feed(url="https://example.org/feed", title="Feed", articles=generated))
+
+
+def test_a_recorded_digest_is_unchanged() -> None:
+    # A digest as stored by earlier versions: it must never move.
+    article = Article(
+        id="0123456789abcdef",
+        feed="https://example.org/feed",
+        title='It\'s a "test" \\ é',
+        link="https://example.org/a",
+        guid="a-1",
+        published=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        summary="Summary",
+        content="<p>Body</p>",
+        enclosures=(Enclosure("https://example.org/a.mp3", "audio/mpeg", 1234),),
+        categories=("News", "Économie"),
+        language="fr",
+    )
+    (item,) = prepare_feed(
+        Feed(url=article.feed, title="Feed", articles=[article]), with_text=True
+    )[1]
+    assert item[2] == reference_fields(article)[1]
+    assert item[2] == "0cc8e8e56c4e285feed027ef"  # computed by the code before the fast paths
+
+
+# ---- dates ----------------------------------------------------------------------------
+
+_CANONICAL_SHAPED = st.builds(
+    lambda weekday, day, month, year, clock, sign, zone: (
+        f"{weekday}, {day} {month} {year} {clock} {sign}{zone}"
+    ),
+    st.sampled_from(["Mon", "wed", "XYZ"]),
+    st.from_regex(r"[0-9]{2}", fullmatch=True),
+    st.sampled_from(["Jan", "feb", "MAR", "Foo", "Dec", "mAy"]),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    st.from_regex(r"[0-9]{2}:[0-9]{2}:[0-9]{2}", fullmatch=True),
+    st.sampled_from("+-"),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_CANONICAL_SHAPED, st.text(max_size=40)))
+def test_canonical_rfc822_dates_read_exactly_as_before(text: str) -> None:
+    assert _outcome(dates._canonical_rfc822, text) == _outcome(reference_canonical_rfc822, text)
+
+
+def test_canonical_rfc822_examples() -> None:
+    for text in (
+        "Wed, 01 May 2024 12:00:00 +0000",
+        "Wed, 01 May 2024 12:00:00 -0530",
+        "wed, 31 dec 1999 23:59:59 +1400",
+        "Wed, 30 Feb 2024 12:00:00 +0000",
+        "Wed, 01 Foo 2024 12:00:00 +0000",
+        "Wed, 01 May 2024 24:00:00 +0000",
+        "Wed, 01 May 2024 12:00:00 +9999",
+    ):
+        assert _outcome(dates._canonical_rfc822, text) == _outcome(
+            reference_canonical_rfc822, text
+        ), text
+
+
+# ---- building articles ----------------------------------------------------------------
+
+
+def test_article_fields_are_in_the_order_build_article_passes_them() -> None:
+    # build_article constructs Article positionally (it is much cheaper than keywords).
+    assert [field.name for field in dataclasses.fields(Article)][:15] == [
+        "id",
+        "feed",
+        "title",
+        "link",
+        "guid",
+        "author",
+        "published",
+        "updated",
+        "summary",
+        "content",
+        "content_type",
+        "enclosures",
+        "categories",
+        "language",
+        "direction",
+    ]
