@@ -13,6 +13,12 @@ def assert_store_sound(db: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # Raises sqlite3.DatabaseError when the index and the articles disagree.
         conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
+        # Every article is in the search index or waiting for it (schema v6), never both.
+        pks = {pk for (pk,) in conn.execute("SELECT pk FROM articles")}
+        indexed = [pk for (pk,) in conn.execute("SELECT id FROM articles_fts_docsize")]
+        pending = [pk for (pk,) in conn.execute("SELECT pk FROM search_pending")]
+        assert len(indexed) + len(pending) == len(pks)
+        assert set(indexed) | set(pending) == pks
         counted = conn.execute(
             "SELECT f.total, f.unread, count(a.pk), total(a.read = 0) FROM feeds f"
             " LEFT JOIN articles a ON a.feed_id = f.id GROUP BY f.id"

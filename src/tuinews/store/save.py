@@ -17,7 +17,7 @@ from tuinews.model import Article, Feed, article_id, article_key
 from tuinews.store.fts import indexed_body
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import to_epoch
-from tuinews.store.schema import index_new_articles
+from tuinews.store.schema import queue_new_articles
 
 # Columns written from an Article, in the order `_prepared_item` and `_row` give them.
 CONTENT_COLUMNS = (
@@ -120,7 +120,7 @@ def save_prepared(
         inserted = conn.executemany(_INSERT, inserts).rowcount
         if inserted < len(inserts):
             inserted += _insert_with_fresh_ids(conn, url, feed_id, inserts)
-        index_new_articles(conn, largest_pk)
+        queue_new_articles(conn, largest_pk)  # indexed for search when one runs
     if updates:
         conn.executemany(_UPDATE, updates)
     if unchanged:

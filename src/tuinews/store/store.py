@@ -20,6 +20,7 @@ from tuinews.errors import StoreError
 from tuinews.model import Feed, Subscription
 from tuinews.store import articles as _articles
 from tuinews.store import feeds as _feeds
+from tuinews.store import schema as _schema
 from tuinews.store.connection import open_connection, store_error
 from tuinews.store.records import (
     FeedInfo,
@@ -297,7 +298,25 @@ class Store:
 
     # ---- articles -------------------------------------------------------------------
 
+    def index_for_search(self) -> int:
+        """Add the articles saved since the last search to the search index (refreshes
+        leave that to the first search, see schema v6); returns how many were added."""
+        with self._reading() as conn:
+            if not _schema.has_pending(conn):
+                return 0
+        with self._writing() as conn:
+            return _schema.index_pending(conn)
+
+    def _searchable(self, view: View) -> None:
+        if view.search is None or not view.search.strip():
+            return
+        # A store this process cannot write (a read-only file): search what the index
+        # already holds rather than fail.
+        with suppress(StoreError):
+            self.index_for_search()
+
     def count(self, view: View) -> int:
+        self._searchable(view)
         with self._reading() as conn:
             return _articles.count(conn, view)
 
@@ -315,6 +334,7 @@ class Store:
         `after`: rows after that key (next page); `before`: rows before it (previous
         page, still returned newest first); `offset`: skip that many rows first.
         """
+        self._searchable(view)
         with self._reading() as conn:
             return _articles.headlines(
                 conn, view, limit=limit, after=after, before=before, offset=offset
@@ -339,6 +359,7 @@ class Store:
 
     def mark_read_where(self, view: View) -> list[int]:
         """Mark every unread article of the view read; returns their pks (for undo)."""
+        self._searchable(view)
         with self._writing() as conn:
             return _articles.mark_read_where(conn, view)
 

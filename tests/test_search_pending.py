@@ -1,0 +1,108 @@
+"""Articles join the search index when a search runs, not while a refresh saves them.
+
+Whatever happens to an article before the next search (deleted, changed, its pk reused),
+search finds exactly what the store holds, and the index stays sound.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from store_checks import assert_store_sound
+from test_store import make_article, save
+from tuinews.model import Subscription
+from tuinews.store import Store, View
+
+URL = "http://a.test/feed"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "store.db") as opened:
+        opened.sync_feeds([Subscription(url=URL)])
+        yield opened
+
+
+def _feed_id(store: Store) -> int:
+    info = store.feed_by_url(URL)
+    assert info is not None
+    return info.id
+
+
+def _found(store: Store, words: str) -> list[str]:
+    return [h.title for h in store.headlines(View(search=words), limit=50)]
+
+
+def _pending(store: Store) -> int:
+    with sqlite3.connect(store.path) as conn:
+        return int(conn.execute("SELECT count(*) FROM search_pending").fetchone()[0])
+
+
+def test_saved_articles_wait_for_the_first_search_then_are_found(store: Store) -> None:
+    save(store, _feed_id(store), [make_article(URL, n, title=f"Walrus {n}") for n in range(3)])
+    assert _pending(store) == 3
+    assert sorted(_found(store, "walrus")) == ["Walrus 0", "Walrus 1", "Walrus 2"]
+    assert _pending(store) == 0
+    assert store.count(View(search="walrus")) == 3
+    assert_store_sound(store.path)
+
+
+def test_count_and_mark_read_of_a_search_see_new_articles_too(store: Store) -> None:
+    save(store, _feed_id(store), [make_article(URL, n, title=f"Heron {n}") for n in range(2)])
+    assert store.count(View(search="heron")) == 2
+    save(store, _feed_id(store), [make_article(URL, n, title=f"Heron {n}") for n in range(4)])
+    assert len(store.mark_read_where(View(search="heron"))) == 4
+
+
+def test_an_article_deleted_before_any_search_leaves_the_index_sound(store: Store) -> None:
+    feed_id = _feed_id(store)
+    save(store, feed_id, [make_article(URL, n, title=f"Otter {n}") for n in range(5)])
+    assert store.cleanup(days=None, per_feed=2) == 0  # the feed still lists them all
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("DELETE FROM articles WHERE title = 'Otter 1'")
+    assert_store_sound(store.path)
+    assert sorted(_found(store, "otter")) == ["Otter 0", "Otter 2", "Otter 3", "Otter 4"]
+    store.remove_feed(feed_id)
+    assert _found(store, "otter") == []
+    assert_store_sound(store.path)
+
+
+def test_a_reused_pk_is_indexed_with_its_new_article(store: Store) -> None:
+    feed_id = _feed_id(store)
+    save(store, feed_id, [make_article(URL, n, title=f"Badger {n}") for n in range(3)])
+    assert len(_found(store, "badger")) == 3  # all indexed now
+    with sqlite3.connect(store.path) as conn:
+        (largest,) = conn.execute("SELECT max(pk) FROM articles").fetchone()
+        conn.execute("DELETE FROM articles WHERE pk = ?", (largest,))
+    # SQLite gives the next insert the freed pk: it must count as new to the index.
+    save(store, feed_id, [make_article(URL, 9, title="Lynx 9")])
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT max(pk) FROM articles").fetchone()[0] == largest
+    assert _found(store, "lynx") == ["Lynx 9"]
+    assert len(_found(store, "badger")) == 2
+    assert_store_sound(store.path)
+
+
+def test_an_article_changed_before_and_after_indexing_is_found_by_its_new_words(
+    store: Store,
+) -> None:
+    feed_id = _feed_id(store)
+    save(store, feed_id, [make_article(URL, 1, title="Old words")])
+    save(store, feed_id, [make_article(URL, 1, title="Fresh words")])  # still pending
+    assert _found(store, "old") == []
+    assert _found(store, "fresh") == ["Fresh words"]
+    save(store, feed_id, [make_article(URL, 1, title="Newest words")])  # indexed: trigger
+    assert _found(store, "fresh") == []
+    assert _found(store, "newest") == ["Newest words"]
+    assert_store_sound(store.path)
+
+
+def test_browsing_without_searching_does_not_index(store: Store) -> None:
+    save(store, _feed_id(store), [make_article(URL, n) for n in range(3)])
+    assert len(store.headlines(View(), limit=10)) == 3
+    assert store.count(View(unread_only=True)) == 3
+    assert _pending(store) == 3
