@@ -39,6 +39,13 @@ def parse_and_prepare(
     return prepare_feed(feed, with_text=with_text)
 
 
+def warm_up() -> None:
+    """Import what parsing a fetched feed needs (lxml, the parsers, the row builder)."""
+    import tuinews.sources.feeds
+    import tuinews.sources.xmlfeed
+    import tuinews.store.save  # noqa: F401
+
+
 def worker_count() -> int:
     """One worker per core beyond the one this process uses for fetching and SQLite, at
     most two: on two cores one worker and this process keep both busy, and a second
