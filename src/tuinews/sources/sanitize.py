@@ -115,7 +115,8 @@ def plain_digest(value: str) -> str:
         text = _SCRIPT_STYLE.sub(" ", text)
         text = _BLOCK_TAG.sub(" ", text)
         text = _TAG.sub("", text)
-    return clean_entity_line(text)
+    # clean_entity_line(text), two calls fewer: this runs twice for every article.
+    return clean_line(html.unescape(text) if "&" in text else text)
 
 
 def cut_digest(text: str, limit: int) -> str:
