@@ -16,6 +16,9 @@ same run, interleaved round by round, best of N rounds for both. Columns:
 Generated documents hold 1,000 items (title, link, guid, date, HTML description):
 "rss2_plain_1000_items" with short ~450-byte descriptions (per-item overhead dominates),
 "rss2_plain_1000_2kb" with ~1.8 KB descriptions, the corpus's average item size.
+--prepare times what a refresh's parse worker does instead: parse_and_prepare (parse_feed,
+then the store rows with their digest and search text); the table then also shows
+microseconds per item for the generated cases (items = 1,000; at the measured speed).
 The corpus row parses every file of ../shared/corpus/feeds once per round (gzip bodies
 inflated first, outside the timing). Figures swing with load on the shared cores.
 """
@@ -147,10 +150,26 @@ def _time_lxml(documents: list[tuple[str, bytes]], repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
+def _parse_only(data: bytes, url: str) -> object:
+    return parse_feed(data, url)
+
+
+def _parse_and_prepare(data: bytes, url: str) -> object:
+    from tuinews.errors import SourceError
+    from tuinews.refresh.parsing import parse_and_prepare
+
+    with contextlib.suppress(SourceError):  # the corpus holds a few non-feeds
+        return parse_and_prepare(data, url, None)
+    return None
+
+
+_parse: Callable[[bytes, str], object] = _parse_only
+
+
 def _time_parse(documents: list[tuple[str, bytes]]) -> float:
     start = time.perf_counter()
     for name, data in documents:
-        parse_feed(data, "https://bench.example/" + name)
+        _parse(data, "https://bench.example/" + name)
     return time.perf_counter() - start
 
 
@@ -185,7 +204,13 @@ def main() -> int:
         help="lxml's quiet parse speed in MB/s for every case (default: LXML_QUIET_MB_S)",
     )
     parser.add_argument("--only", help="run only cases whose name contains this")
+    parser.add_argument(
+        "--prepare", action="store_true", help="time parse_and_prepare (the parse worker's job)"
+    )
     args = parser.parse_args()
+    global _parse
+    if args.prepare:
+        _parse = _parse_and_prepare
     cases: list[tuple[str, Callable[[], list[tuple[str, bytes]]]]] = [
         ("rss2_plain_1000_items", lambda: [("bench.rss", make_rss())]),
         # ~2 KB per item: the corpus's own RSS average (e.g. Guardian 2.7 KB, Giant Bomb 2.2 KB).
@@ -210,26 +235,29 @@ def main() -> int:
         if not documents:
             print(f"{name:<24} {'(missing)':>11}")
             continue
-        parse_feed(documents[0][1], "https://bench.example/warmup")  # imports, caches
+        _parse(documents[0][1], "https://bench.example/warmup")  # imports, caches
         size = sum(len(data) for _, data in documents)
         timing = measure(documents, args.seconds, args.rounds)
         rate = size / timing.parse_s / 1e6
+        if args.prepare and not name.startswith("corpus"):
+            results.setdefault(name, {})["us_per_item"] = round(timing.parse_s / ITEMS * 1e6, 2)
+            print(f"{name:<24} {timing.parse_s / ITEMS * 1e6:>8.2f} us/item (this run)")
         if name.startswith("json"):
             # lxml rejects JSON at its first byte: there is no yardstick for this case.
             print(f"{name:<24} {size:>11,} {rate:>9.1f} {'-':>8} {'-':>7} {'-':>9}")
-            results[name] = {"bytes": size, "mb_per_s": round(rate, 1)}
+            results.setdefault(name, {}).update(bytes=size, mb_per_s=round(rate, 1))
             continue
         lxml_rate = size / timing.lxml_s / 1e6
         ratio = timing.parse_s / timing.lxml_s
         quiet = args.lxml_quiet or LXML_QUIET_MB_S.get(name, LXML_QUIET_DEFAULT)
         at_quiet = quiet / ratio
-        results[name] = {
-            "bytes": size,
-            "mb_per_s": round(rate, 1),
-            "lxml_mb_per_s": round(lxml_rate, 1),
-            "ratio_to_lxml": round(ratio, 2),
-            "mb_per_s_at_quiet_lxml": round(at_quiet, 1),
-        }
+        results.setdefault(name, {}).update(
+            bytes=size,
+            mb_per_s=round(rate, 1),
+            lxml_mb_per_s=round(lxml_rate, 1),
+            ratio_to_lxml=round(ratio, 2),
+            mb_per_s_at_quiet_lxml=round(at_quiet, 1),
+        )
         print(
             f"{name:<24} {size:>11,} {rate:>9.1f} {lxml_rate:>8.1f} {ratio:>7.2f} {at_quiet:>9.1f}"
         )
