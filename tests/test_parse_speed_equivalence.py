@@ -249,3 +249,49 @@ def test_article_fields_are_in_the_order_build_article_passes_them() -> None:
         "language",
         "direction",
     ]
+
+
+# ---- search text ----------------------------------------------------------------------
+
+_REFERENCE_LAST_WORD = re.compile(r"\S+\s*$")
+_SPACES = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+_WORDY_TEXT = st.text(alphabet=st.sampled_from(f"ab…\x00{_SPACES}") | st.characters(), max_size=30)
+
+
+def test_the_regex_and_str_split_agree_on_every_whitespace_character() -> None:
+    # str.rsplit() replaced a regex's \s and \S: the same characters must be whitespace.
+    regex_spaces = re.compile(r"\s")
+    every = "".join(map(chr, range(0x110000)))
+    assert {char for char in every if regex_spaces.match(char)} == set(_SPACES)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_WORDY_TEXT)
+def test_the_last_word_is_dropped_exactly_as_before(text: str) -> None:
+    from tuinews.store.fts import _without_last_word
+
+    assert _without_last_word(text) == _REFERENCE_LAST_WORD.sub("", text).rstrip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDY_TEXT, _WORDY_TEXT, st.sampled_from(["html", "text"]))
+def test_search_text_is_as_before(summary: str, body: str, content_type: str) -> None:
+    from tuinews.store import fts
+
+    def reference_starts_with_summary(body: str, summary: str) -> bool:
+        head = (
+            _REFERENCE_LAST_WORD.sub("", summary[:-1]).rstrip()
+            if summary.endswith("…")
+            else summary
+        )
+        if body.startswith(head) and body[len(head) : len(head) + 1] in ("", " ", "\n"):
+            return True
+        words = summary.removesuffix("…").split()
+        if summary.endswith("…") and words:
+            words.pop()
+        return body.split(maxsplit=len(words))[: len(words)] == words
+
+    for candidate in (summary, summary + "…", body[: len(body) // 2] + "…"):
+        assert fts._starts_with_summary(body, candidate) == reference_starts_with_summary(
+            body, candidate
+        )

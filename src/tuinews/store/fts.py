@@ -72,14 +72,18 @@ def indexed_body(summary: str, content: str, content_type: str) -> str:
     return f"{summary}\n{body}" if body else summary
 
 
-# The last word of a cut summary and the whitespace around it.
-_LAST_WORD = re.compile(r"\S+\s*$")
+def _without_last_word(text: str) -> str:
+    """`text` without its last word, right-stripped: what re.sub(r"\\S+\\s*$", "", text)
+    .rstrip() gives (str.rsplit and the regex agree on whitespace), without the regex's
+    backtracking from every character (80 us on a 500-character summary)."""
+    parts = text.rsplit(None, 1)
+    return parts[0] if len(parts) == 2 else ""
 
 
 def _starts_with_summary(body: str, summary: str) -> bool:
     # A summary is the start of its source's plain text, cut at a word with "…"; compared
     # word by word, since text bodies keep the whitespace their summary collapses.
-    head = _LAST_WORD.sub("", summary[:-1]).rstrip() if summary.endswith("…") else summary
+    head = _without_last_word(summary[:-1]) if summary.endswith("…") else summary
     if body.startswith(head) and body[len(head) : len(head) + 1] in ("", " ", "\n"):
         return True  # the usual case, without splitting both texts into words
     words = summary.removesuffix("…").split()
