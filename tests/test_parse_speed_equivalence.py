@@ -101,12 +101,18 @@ def _outcome(function: Any, text: str) -> object:
 # ---- prepared items -------------------------------------------------------------------
 
 
+def _prepared(prepare: Any, feed: Feed, with_text: bool) -> object:
+    try:
+        result = prepare(feed, with_text=with_text)
+    except UnicodeEncodeError:  # lone surrogates (sanitize drops them before this)
+        return UnicodeEncodeError
+    return (result, repr(result))  # repr: same types too (float against int, say)
+
+
 def _assert_same(feed: Feed) -> None:
     for with_text in (True, False):
-        new = prepare_feed(feed, with_text=with_text)
-        old = reference_prepare_feed(feed, with_text=with_text)
-        assert new == old
-        assert repr(new) == repr(old)  # same types too (float against int, say)
+        new = _prepared(prepare_feed, feed, with_text)
+        assert new == _prepared(reference_prepare_feed, feed, with_text)
 
 
 def test_corpus_feeds_prepare_exactly_as_before(corpus_feeds: Path) -> None:
