@@ -22,7 +22,7 @@ from tuinews.refresh import refresh_feeds
 from tuinews.store import Store, View
 
 FEEDS = 20
-ITEMS = 30
+ITEMS = 150  # enough that most refreshes outlast the random pause before the kill
 KILLS = 20
 
 # A "zygote": imports once, then forks one fresh refresh process per round (before any
@@ -53,7 +53,7 @@ def refresh():
     say("finished")
 
 say("ready")
-for _command in sys.stdin:
+while sys.stdin.readline():
     pid = os.fork()
     if pid == 0:
         # The child must never fall back into this loop, even when the refresh fails.
@@ -64,6 +64,9 @@ for _command in sys.stdin:
         finally:
             os._exit(0)
     say("pid", pid)
+    # Reaped only when the test says so, after its kill: until then the pid cannot be
+    # given to another process, even if the refresh has ended (a zombie ignores SIGKILL).
+    sys.stdin.readline()
     os.waitpid(pid, 0)
     say("reaped")
 """
@@ -78,6 +81,7 @@ class _Zygote:
             stderr=subprocess.DEVNULL,
         )
         self._buffer = b""
+        self.finished = False  # the current refresh said it ended
         assert self.read_line(30.0) == "ready"
 
     def read_line(self, timeout: float) -> str | None:
@@ -100,11 +104,20 @@ class _Zygote:
     def start_refresh(self) -> int:
         stdin = self.process.stdin
         assert stdin is not None
+        self.finished = False
         stdin.write(b"go\n")
         stdin.flush()
         line = self.read_line(10.0)
         assert line is not None and line.startswith("pid "), line
         return int(line.split()[1])
+
+    def reap(self) -> None:
+        """Let the zygote reap the refresh (killed or ended) and wait until it has."""
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(b"reap\n")
+        stdin.flush()
+        assert self.wait_for("reaped", timeout=60), "the refresh was not reaped"
 
     def wait_for(self, *prefixes: str, timeout: float) -> str | None:
         """The first line starting with one of the prefixes, or None on timeout."""
@@ -114,6 +127,8 @@ class _Zygote:
             if line is None:
                 return None
             assert not line.startswith("error"), f"a refresh failed: {line}"
+            if line == "finished":
+                self.finished = True
             if line.startswith(prefixes):
                 return line
         return None
@@ -176,14 +191,13 @@ async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path) -> None:
                 # it must not be read past, or the wait below would never see it.
                 seen = None
                 if rng.random() < 0.75:
-                    seen = zygote.wait_for("progress", "reaped", timeout=10)
-                    if seen and seen.startswith("progress"):
-                        killed_mid_refresh += 1  # writes are under way: kill somewhere inside
+                    # Writes are under way once progress shows: kill somewhere inside.
+                    seen = zygote.wait_for("progress", "finished", timeout=10)
                 time.sleep(rng.uniform(0.0, 0.1))  # else during opening and the first fetches
-                if seen != "reaped":
-                    os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still ours
-                    reaped = zygote.wait_for("reaped", timeout=60)
-                    assert reaped, "the killed refresh was not reaped"
+                os.kill(pid, signal.SIGKILL)  # not reaped before `reap`: the pid is ours
+                zygote.reap()
+                if seen is not None and seen.startswith("progress") and not zygote.finished:
+                    killed_mid_refresh += 1
                 assert _integrity(db) == "ok"
                 after = _marks(db)
                 for article_id, mark in marked.items():
