@@ -39,7 +39,6 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
-        self.used = False  # has carried a response before: may have gone stale meanwhile
 
     def reusable(self) -> bool:
         # The server may have closed an idle connection, or sent bytes nobody asked for.
@@ -54,7 +53,10 @@ class _Connection:
 
     async def send(self, events: list[Any], timeout: float | None) -> None:
         for event in events:
-            data = self.protocol.send(event)
+            try:
+                data = self.protocol.send(event)
+            except h11.LocalProtocolError as exc:  # a request h11 will not send
+                raise httpx.LocalProtocolError(str(exc)) from exc
             if data:
                 self.writer.write(data)
         try:
@@ -155,7 +157,6 @@ class H11Transport(httpx.AsyncBaseTransport):
     async def _exchange(
         self, origin: Origin, conn: _Connection, events: list[Any], timeouts: dict[str, Any]
     ) -> httpx.Response:
-        conn.used = True
         read = timeouts.get("read")
         try:
             await conn.send(events, timeouts.get("write"))

@@ -45,12 +45,12 @@ class BatchWriter:
                 results = await asyncio.to_thread(
                     self._store.write_batch, [write for write, _ in batch]
                 )
-            except StoreError as error:
+            except Exception as error:  # the store refused the batch, or a bug: said per feed
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            except BaseException:
+            except BaseException:  # cancelled: so are the feeds waiting on this writer
                 for _, future in [*batch, *self._waiting]:
                     future.cancel()
                 self._waiting.clear()
