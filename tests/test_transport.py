@@ -258,3 +258,39 @@ def test_httpx_response_type_is_kept() -> None:
                 await client.aclose()
 
     assert asyncio.run(run()) is httpx.Response
+
+
+async def test_bytes_sent_unasked_are_never_read_as_the_next_answer() -> None:
+    body = rss(1)
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\n" + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+                )
+                # A second answer nobody asked for, left waiting on the idle connection.
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = make_client(RefreshSettings())
+    fetcher = Fetcher(client, RefreshSettings())
+    try:
+        bodies = []
+        for n in range(2):
+            bodies.append((await fetcher.fetch(f"http://127.0.0.1:{port}/{n}")).body)
+            await asyncio.sleep(0.05)  # the unasked bytes arrive meanwhile
+    finally:
+        await client.aclose()
+        server.close()
+    assert bodies == [body, body]
+    assert connections == 2

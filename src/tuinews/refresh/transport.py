@@ -219,7 +219,9 @@ class H11Transport(httpx.AsyncBaseTransport):
 
     def _release(self, origin: Origin, conn: _Connection) -> None:
         protocol = conn.protocol
-        if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
+        # Bytes after the body's end (read with it) would be taken as the next answer.
+        unasked, _closed = protocol.trailing_data
+        if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE and not unasked:
             protocol.start_next_cycle()
             idle = self._idle.setdefault(origin, [])
             if len(idle) < MAX_IDLE_PER_ORIGIN:
