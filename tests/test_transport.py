@@ -294,3 +294,59 @@ async def test_bytes_sent_unasked_are_never_read_as_the_next_answer() -> None:
         server.close()
     assert bodies == [body, body]
     assert connections == 2
+
+
+async def _answer_with(raw: bytes) -> bytes | str:
+    """Fetch from a server that answers every request with `raw` and closes: the body,
+    or the failure's line."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(raw)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = make_client(RefreshSettings())
+    try:
+        return (await Fetcher(client, RefreshSettings()).fetch(f"http://127.0.0.1:{port}/")).body
+    except FetchError as error:
+        return error.reason
+    finally:
+        await client.aclose()
+        server.close()
+
+
+async def test_chunked_body_is_joined() -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    raw = head + b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    assert await _answer_with(raw) == b"hello world"
+
+
+async def test_a_body_ended_by_closing_the_connection_is_read_whole() -> None:
+    assert await _answer_with(b"HTTP/1.0 200 OK\r\n\r\n<rss>all of it</rss>") == (
+        b"<rss>all of it</rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"SMTP ready\r\n\r\n",
+    ],
+    ids=["bad chunk size", "two lengths", "bad status", "not http"],
+)
+async def test_broken_framing_fails_in_one_line(raw: bytes) -> None:
+    assert await _answer_with(raw) == "the server broke the HTTP protocol"
+
+
+async def test_a_chunked_body_cut_short_is_a_reset() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"
+    assert await _answer_with(raw) == "connection reset mid-body"

@@ -168,7 +168,8 @@ def describe_network_error(exc: BaseException, url: str, *, body_started: bool) 
     if isinstance(exc, httpx.InvalidURL):
         return "invalid URL"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        if body_started:
+        malformed = isinstance(exc, httpx.RemoteProtocolError) and "peer closed" not in text
+        if body_started and not malformed:  # h11: "peer closed connection without ..."
             return "connection reset mid-body"
         if "reset" in text or "peer closed" in text or "disconnected" in text:
             return "connection reset by the server"
