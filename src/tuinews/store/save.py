@@ -40,9 +40,13 @@ CONTENT_COLUMNS = (
     "content_hash",
 )
 
-_INSERT = (
-    "INSERT OR IGNORE INTO articles (article_id, feed_id, key, first_seen, last_seen, "
-    f"{', '.join(CONTENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(CONTENT_COLUMNS))})"
+# The insert of a new article straight from its PreparedItem plus (feed_id, now): the
+# parameters are numbered in the item's own order, so a row is `item + tail`, one tuple
+# concatenation instead of rebuilding every row in Python.
+_INSERT_PREPARED = (
+    "INSERT OR IGNORE INTO articles (key, article_id, content_hash, "
+    f"{', '.join(CONTENT_COLUMNS[:14])}, body_text, sort_ts, feed_id, first_seen, last_seen) "
+    f"VALUES ({', '.join(f'?{n}' for n in range(1, 19))}, COALESCE(?19, ?21), ?20, ?21, ?21)"
 )
 _UPDATE = (
     f"UPDATE articles SET last_seen = ?, {', '.join(c + ' = ?' for c in CONTENT_COLUMNS)} "
@@ -83,32 +87,39 @@ def save_prepared(
     next_fetch: datetime | None,
     source_mtime: float | None,
 ) -> SaveStats:
-    row = conn.execute("SELECT url FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+    row = conn.execute(
+        "SELECT url, EXISTS (SELECT 1 FROM articles WHERE feed_id = ?1) FROM feeds WHERE id = ?1",
+        (feed_id,),
+    ).fetchone()
     if row is None:
         raise StoreError(f"no feed with id {feed_id} in the store")
     url: str = row[0]
     now = fetched_at.timestamp()
     feed_title, items = prepared
 
-    keys_json = json.dumps([item[0] for item in items], ensure_ascii=False)
-    existing: dict[str, tuple[int, float, str, float]] = {
-        key: (pk, first_seen, digest, last_seen)
-        for key, pk, first_seen, digest, last_seen in conn.execute(
-            "SELECT key, pk, first_seen, content_hash, last_seen FROM articles "
-            "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
-            (feed_id, keys_json),
-        ).fetchall()
-    }
+    existing: dict[str, tuple[int, float, str, float]] = {}
+    if row[1]:  # a feed fetched for the first time has nothing to compare with
+        keys_json = json.dumps([item[0] for item in items], ensure_ascii=False)
+        existing = {
+            key: (pk, first_seen, digest, last_seen)
+            for key, pk, first_seen, digest, last_seen in conn.execute(
+                "SELECT key, pk, first_seen, content_hash, last_seen FROM articles "
+                "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
+                (feed_id, keys_json),
+            ).fetchall()
+        }
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     unchanged: list[int] = []
+    tail = (feed_id, now)
     for item in items:
         key, digest = item[0], item[2]
         old = existing.get(key)
         if old is None:
-            values = _row(item, now)
-            inserts.append((item[1] or article_id(url, key), feed_id, key, now, now, *values))
+            if not item[1] or item[17] is None:  # prepared without an id or search text
+                item = _completed(item, url)
+            inserts.append(item + tail)
         elif old[2] != digest:
             updates.append((now, *_row(item, old[1]), old[0]))
         elif old[3] < now:
@@ -117,7 +128,7 @@ def save_prepared(
     inserted = 0
     if inserts:
         (largest_pk,) = conn.execute("SELECT COALESCE(MAX(pk), 0) FROM articles").fetchone()
-        inserted = conn.executemany(_INSERT, inserts).rowcount
+        inserted = conn.executemany(_INSERT_PREPARED, inserts).rowcount
         if inserted < len(inserts):
             inserted += _insert_with_fresh_ids(conn, url, feed_id, inserts)
         queue_new_articles(conn, largest_pk)  # indexed for search when one runs
@@ -218,6 +229,14 @@ def _row(item: PreparedItem, first_seen: float) -> tuple[Any, ...]:
     return (*fields, body_text, first_seen if date is None else date, item[2])
 
 
+def _completed(item: PreparedItem, url: str) -> PreparedItem:
+    """`item` with its article id and search text filled in where they are missing."""
+    body_text = item[17]
+    if body_text is None:
+        body_text = indexed_body(item[9], item[10], item[11])
+    return (item[0], item[1] or article_id(url, item[0]), *item[2:17], body_text, item[18])
+
+
 def _insert_with_fresh_ids(
     conn: sqlite3.Connection, url: str, feed_id: int, inserts: list[tuple[Any, ...]]
 ) -> int:
@@ -229,12 +248,15 @@ def _insert_with_fresh_ids(
         for (key,) in conn.execute(
             "SELECT key FROM articles WHERE feed_id = ? "
             "AND key IN (SELECT value FROM json_each(?))",
-            (feed_id, json.dumps([values[2] for values in inserts], ensure_ascii=False)),
+            (feed_id, json.dumps([values[0] for values in inserts], ensure_ascii=False)),
         ).fetchall()
     }
-    missing = [values for values in inserts if values[2] not in present]
+    missing = [values for values in inserts if values[0] not in present]
     conn.executemany(
-        _INSERT.replace("INSERT OR IGNORE", "INSERT"),
-        [(article_id(f"{url}\x00{feed_id}", values[2]), *values[1:]) for values in missing],
+        _INSERT_PREPARED.replace("INSERT OR IGNORE", "INSERT"),
+        [
+            (values[0], article_id(f"{url}\x00{feed_id}", values[0]), *values[2:])
+            for values in missing
+        ],
     )
     return len(missing)
