@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from feedserver import FeedServer, rss, static
 from test_cli import Cli, make_cli
@@ -296,24 +298,28 @@ async def test_bytes_sent_unasked_are_never_read_as_the_next_answer() -> None:
     assert connections == 2
 
 
-async def _answer_with(raw: bytes) -> bytes | str:
-    """Fetch from a server that answers every request with `raw` and closes: the body,
-    or the failure's line."""
+async def _answer_with(raw: bytes, *, close: bool = True) -> bytes | str:
+    """Fetch from a server that answers every request with `raw` and then closes (or,
+    with `close=False`, keeps the connection open without a word more): the body, or the
+    failure's line."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await reader.readuntil(b"\r\n\r\n")
             writer.write(raw)
             await writer.drain()
+            if not close:
+                await reader.read()  # until the client gives up
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    client = make_client(RefreshSettings())
+    limits = RefreshSettings(timeout=0.5, connect_timeout=0.5)
+    client = make_client(limits)
     try:
-        return (await Fetcher(client, RefreshSettings()).fetch(f"http://127.0.0.1:{port}/")).body
+        return (await Fetcher(client, limits).fetch(f"http://127.0.0.1:{port}/")).body
     except FetchError as error:
         return error.reason
     finally:
@@ -350,3 +356,38 @@ async def test_broken_framing_fails_in_one_line(raw: bytes) -> None:
 async def test_a_chunked_body_cut_short_is_a_reset() -> None:
     raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"
     assert await _answer_with(raw) == "connection reset mid-body"
+
+
+# ---- any answer at all: a result or one line, never an exception of another kind --------
+
+_STATUS_LINES = st.sampled_from(
+    [b"HTTP/1.1 200 OK", b"HTTP/1.1 304 Not Modified", b"HTTP/1.0 200 OK", b"HTTP/1.1 301 x",
+     b"HTTP/1.1 999 ?", b"HTTP/2 200", b"HTTP/1.1 200", b"", b"ICY 200 OK"]
+)  # fmt: skip
+_HEADERS = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [b"Content-Length: 5", b"Content-Length: -1", b"Content-Length: 99999999999",
+             b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip, chunked",
+             b"Content-Encoding: gzip", b"Content-Encoding: br", b"Location: //x",
+             b"Connection: close", b"X: \x00\x1b]52;c;AAAA\x07", b": empty name", b"no colon"]
+        ),
+        st.binary(max_size=40),
+    ),
+    max_size=6,
+)  # fmt: skip
+_BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from([b"5\r\nhello\r\n0\r\n\r\n", b"ffffffffffffffff\r\n", b"0\r\n\r\n", b"hello"]),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(status=_STATUS_LINES, headers=_HEADERS, body=_BODIES, close=st.booleans())
+def test_any_answer_gives_a_result_or_one_line(
+    status: bytes, headers: list[bytes], body: bytes, close: bool
+) -> None:
+    raw = b"\r\n".join([status, *headers]) + b"\r\n\r\n" + body
+    outcome = asyncio.run(_answer_with(raw, close=close))
+    if isinstance(outcome, str):
+        assert outcome and "\n" not in outcome and outcome.isprintable()
