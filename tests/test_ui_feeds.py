@@ -297,3 +297,22 @@ async def test_a_store_that_refuses_writes_stops_the_refresh_with_one_line(
             message = screen.status.message
             assert message.startswith("Refresh stopped: ") and "disk is full" in message
             assert screen.status.has_class("-error")
+
+
+async def test_articles_of_a_refresh_are_indexed_for_search_in_the_background(
+    tmp_path: Path,
+) -> None:
+    with FeedServer() as server:
+        url = server.route("/feed.xml", static(rss(25, title="Indexed", prefix="walrus")))
+        ctx = make_ctx(tmp_path, [Subscription(url, "Indexed")], build=False)
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            await app.workers.wait_for_complete()
+            with sqlite3.connect(ctx.store_path) as conn:
+                pending = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+                indexed = conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
+            assert (pending, indexed) == (0, 25)

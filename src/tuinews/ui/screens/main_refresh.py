@@ -125,6 +125,22 @@ class RefreshingScreen(ReadingScreen):
             self._follow_moves(message.summary)
         self.reload_feeds()
         self.reload_view()
+        if getattr(message.summary, "new", 0):
+            self._index_for_search()
+
+    @work(thread=True, exclusive=True, group="search-index", description="index new articles")
+    def _index_for_search(self) -> None:
+        """Add the refresh's articles to the search index now, while the user reads, so
+        the next search does not wait for it. On a connection of its own: the screen's
+        reads go on meanwhile (WAL); a mark waits at most for this one transaction."""
+        from tuinews.errors import StoreError
+        from tuinews.store import Store
+
+        try:
+            with Store.open(self.ctx.store_path) as store:
+                store.index_for_search()
+        except StoreError:
+            pass  # a search indexes them itself, or says why it cannot
 
     def _follow_moves(self, summary: Any) -> None:
         """A permanent redirect moves the subscription too (the store already moved)."""
