@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_refresh.py                      # 50x200 and 100x1000
     .venv/bin/python benchmarks/bench_refresh.py --feeds 50 --items 200
+    .venv/bin/python benchmarks/bench_refresh.py --repeat 5          # medians of 5 runs each
 
 Times a refresh into an empty store and a second refresh (everything not modified) for:
 refresh_feeds called in a fresh Python process, the real `tuinews refresh` command, and
@@ -21,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -285,24 +287,56 @@ def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, Any] | None:
 # ---- report ------------------------------------------------------------------------
 
 
-def run_case(feeds: int, items: int, *, cli: bool, newsboat: bool) -> dict[str, Any]:
+def run_case(
+    feeds: int, items: int, *, cli: bool, newsboat: bool, repeat: int = 1
+) -> dict[str, Any]:
+    """Each contender `repeat` times, taking turns (so a slower spell of a shared machine
+    falls on all of them), each time into a fresh store; the figures are medians."""
     server, urls = start_server(feeds, items)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
-            scratch = Path(tmp)
-            case: dict[str, Any] = {"feeds": feeds, "items": items}
-            case["refresh_feeds"] = bench_in_process(urls, scratch)
-            case["tuinews_cli"] = bench_cli(urls, scratch) if cli else None
-            case["newsboat"] = bench_newsboat(urls, scratch) if newsboat else None
-            return case
+            runs: dict[str, list[dict[str, Any]]] = {"refresh_feeds": [], "cli": [], "nb": []}
+            for turn in range(repeat):
+                scratch = Path(tmp) / str(turn)
+                scratch.mkdir()
+                runs["refresh_feeds"].append(bench_in_process(urls, scratch))
+                if cli and (figures := bench_cli(urls, scratch)) is not None:
+                    runs["cli"].append(figures)
+                if newsboat and (figures := bench_newsboat(urls, scratch)) is not None:
+                    runs["nb"].append(figures)
+            return {
+                "feeds": feeds,
+                "items": items,
+                "repeat": repeat,
+                "refresh_feeds": _medians(runs["refresh_feeds"]),
+                "tuinews_cli": _medians(runs["cli"]),
+                "newsboat": _medians(runs["nb"]),
+            }
     finally:
         assert server.stdin is not None
         server.stdin.close()
         server.wait(timeout=10)
 
 
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The median of each number over the runs (other values from the last run)."""
+    if not runs:
+        return None
+    merged = dict(runs[-1])
+    spread: dict[str, list[float]] = {}
+    for key, value in runs[-1].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values = [run[key] for run in runs if isinstance(run.get(key), int | float)]
+            merged[key] = statistics.median(values)
+            if len(values) > 1:
+                spread[key] = [min(values), max(values)]
+    if spread:
+        merged["spread"] = spread
+    return merged
+
+
 def _mb(kb: object) -> str:
-    return f"{int(kb) / 1024:.0f} MB" if isinstance(kb, int) else "-"
+    return f"{kb / 1024:.0f} MB" if isinstance(kb, int | float) else "-"
 
 
 def _s(value: object) -> str:
@@ -310,8 +344,11 @@ def _s(value: object) -> str:
 
 
 def print_case(case: dict[str, Any]) -> None:
+    repeat = case.get("repeat", 1)
+    runs = f", medians of {repeat} runs each" if repeat > 1 else ""
     print(
-        f"\n{case['feeds']} feeds x {case['items']} items (load average {os.getloadavg()[0]:.1f})"
+        f"\n{case['feeds']} feeds x {case['items']} items"
+        f" (load average {os.getloadavg()[0]:.1f}{runs})"
     )
     header = (
         f"{'':28}{'first':>10}{'second':>10}{'peak RSS':>11}{'tree PSS':>11}"
@@ -332,6 +369,9 @@ def print_case(case: dict[str, Any]) -> None:
             f"{_mb(data.get('peak_rss_kb')):>11}{_mb(data.get('peak_pss_kb')):>11}"
             f"{_s(data.get('first_cpu_s')):>10}{_s(data.get('second_cpu_s')):>10}"
         )
+        spread = data.get("spread", {}).get("first_s")
+        if spread:
+            print(f"{'':28}first refresh ranged {spread[0]:.2f}-{spread[1]:.2f} s")
         if data.get("worker_peak_rss_kb"):
             print(f"{'':28}{'each parsing worker peaked at':>30} {_mb(data['worker_peak_rss_kb'])}")
         if data.get("first_search_s") is not None:
@@ -366,6 +406,9 @@ def main() -> int:
     parser.add_argument("--items", type=int, action="append")
     parser.add_argument("--no-cli", action="store_true")
     parser.add_argument("--no-newsboat", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each contender, in turns (medians)"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("URLS", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -377,7 +420,13 @@ def main() -> int:
         parser.error("give --feeds and --items the same number of times")
     cases = []
     for n_feeds, n_items in zip(feeds, items, strict=True):
-        case = run_case(n_feeds, n_items, cli=not args.no_cli, newsboat=not args.no_newsboat)
+        case = run_case(
+            n_feeds,
+            n_items,
+            cli=not args.no_cli,
+            newsboat=not args.no_newsboat,
+            repeat=max(1, args.repeat),
+        )
         print_case(case)
         cases.append(case)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
