@@ -446,3 +446,29 @@ def test_broken_config_names_file_line_and_key(cli: Cli, sample_feeds: Path, kin
             assert "tags" in line
         assert result.out == ""
     assert cli.config.read_text() == text, "a broken file is never rewritten"
+
+
+def test_long_output_in_a_pipe_arrives_whole(cli: Cli, tmp_path: Path) -> None:
+    # The script ends without Python's teardown (cli._exit_now): what it printed must
+    # still all be flushed to the pipe, and the exit status kept.
+    feed = tmp_path / "big.rss"
+    feed.write_bytes(rss(3000, title="Big"))
+    done = subprocess.run(
+        [str(TUINEWS), "list", "--json", "--limit", "5000", str(feed)],
+        capture_output=True,
+        env=cli.env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert len({json.loads(line)["id"] for line in lines}) == 3000
+    missing = subprocess.run(
+        [str(TUINEWS), "list", str(tmp_path / "missing.rss")],
+        capture_output=True,
+        env=cli.env,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.decode().startswith("tuinews: ")

@@ -221,7 +221,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tuinews.ui.first_frame import quick_first_frame
 
         frame = quick_first_frame()
-    return _run(args_list, frame, debug)
+    code = _run(args_list, frame, debug)
+    if argv is None and not debug:
+        _exit_now(code)  # the console script: returns only when other threads remain
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End the process at once, without Python's teardown of every module one by one:
+    about 35 ms here, a tenth of a refresh of unchanged feeds and more of a `list`.
+
+    Only when this thread is the last one, so nothing else can be in the middle of
+    writing; the store, its lock and the parse workers are closed by then, atexit
+    handlers still run and the output is flushed. Tests call `main(argv)`, which returns.
+    """
+    import threading
+
+    if threading.active_count() != 1:
+        return
+    import atexit
+    import contextlib
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away, or a closed stream: nothing left to say.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
