@@ -192,3 +192,29 @@ async def test_http_feeds_never_load_the_certificates(server: FeedServer, tmp_pa
     await asyncio.sleep(0)
     assert summary.new == 2
     assert not fetch._certificates_loaded
+
+
+async def test_a_worker_dead_before_its_request_fails_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import gc
+    import logging
+
+    from tuinews.refresh.workers import WorkerGone
+
+    pool = WorkerPool.fork(1)
+    if pool is None:
+        pytest.skip("cannot fork here (threads already running)")
+    try:
+        worker = pool._workers[0]
+        worker.process.kill()
+        worker.process.join()
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            for _ in range(3):
+                with pytest.raises(WorkerGone):
+                    await pool.prepare(rss(300), "http://x/feed", None)
+            await asyncio.sleep(0.1)  # the result reader sees end-of-file meanwhile
+            gc.collect()
+        assert "never retrieved" not in caplog.text
+    finally:
+        pool.close()

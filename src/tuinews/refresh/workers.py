@@ -190,6 +190,12 @@ class WorkerPool:
         except OSError:
             worker.pending.pop(request_id, None)
             worker.dead = True
+            # The reader may have failed this future already: nobody awaits it now, and
+            # asyncio would print "exception was never retrieved" at exit.
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()
             raise WorkerGone() from None
         kind, value = await future
         if kind == "error":
