@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tuinews.config import RefreshSettings
     from tuinews.refresh.workers import WorkerPool
     from tuinews.store import FeedInfo, SaveStats, Store
+    from tuinews.store.save import PreparedFeed
 
 
 MAX_BACKOFF = timedelta(hours=24)
@@ -285,31 +286,13 @@ class _Run:
             http_status=result.status,
         )
 
-    async def _parse_and_save(
-        self,
-        info: FeedInfo,
-        load: Callable[[], Feed],
-        now: datetime,
-        *,
-        status: int | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        source_mtime: float | None = None,
+    async def _load_and_save(
+        self, info: FeedInfo, path: Path, now: datetime, mtime: float | None
     ) -> tuple[Feed, SaveStats]:
-        """Load in a worker thread, then write the feed in one transaction (also a thread)."""
+        """Read and prepare the file in a thread, then write it as a fetched feed is."""
         async with self.processing:
-            feed = await asyncio.to_thread(load)
-            stats = await asyncio.to_thread(
-                self.store.save_fetch,
-                info.id,
-                feed,
-                status=status,
-                etag=etag,
-                last_modified=last_modified,
-                fetched_at=now,
-                next_fetch=None,
-                source_mtime=source_mtime,
-            )
+            feed, prepared = await asyncio.to_thread(_load_local_prepared, path)
+            stats = await self.writer.write(FeedWrite(info.id, now, prepared, source_mtime=mtime))
         return feed, stats
 
     async def _enable(self, info: FeedInfo) -> None:
@@ -340,9 +323,7 @@ class _Run:
         if not self.force and info.source_mtime is not None and info.source_mtime == mtime:
             return FeedOutcome(info.url, info.title, "unchanged_file")
         try:
-            feed, stats = await self._parse_and_save(
-                info, lambda: _load_local(path), now, source_mtime=mtime
-            )
+            feed, stats = await self._load_and_save(info, path, now, mtime)
         except SourceError as error:
             return await self._fail(info, now, error.reason)
         except OSError as error:
@@ -388,6 +369,13 @@ def _unwritable(error: StoreError) -> bool:
     from tuinews.store import StoreUnwritable
 
     return isinstance(error, StoreUnwritable)
+
+
+def _load_local_prepared(path: Path) -> tuple[Feed, PreparedFeed]:
+    from tuinews.store.save import prepare_feed
+
+    feed = _load_local(path)
+    return feed, prepare_feed(feed, with_text=True)
 
 
 def _load_local(path: Path) -> Feed:

@@ -202,19 +202,19 @@ class Store:
     ) -> SaveStats:
         """`save_fetch` of a feed already turned into rows by `store.save.prepare_feed`
         (which a worker process can run: it touches no store)."""
+        write = FeedWrite(
+            feed_id,
+            fetched_at,
+            prepared,
+            status=status,
+            etag=etag,
+            last_modified=last_modified,
+            next_fetch=next_fetch,
+            source_mtime=source_mtime,
+        )
         with self._writing() as conn:
             self._tune_for_saving(conn)
-            return _save_prepared(
-                conn,
-                feed_id,
-                prepared,
-                status=status,
-                etag=etag,
-                last_modified=last_modified,
-                fetched_at=fetched_at,
-                next_fetch=next_fetch,
-                source_mtime=source_mtime,
-            )
+            return self._write_one(conn, write)
 
     def write_batch(self, writes: Sequence[FeedWrite]) -> list[SaveStats | StoreError]:
         """Record several feeds' fetches in one transaction, each feed in a savepoint of
