@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from feedserver import FeedServer, rss, static, status
+from feedserver import FeedServer, Generated, rss, static, status
 from test_cli import TUINEWS, Cli, json_lines, make_cli, run_in_terminal
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import Store
@@ -283,10 +283,25 @@ def test_store_from_a_newer_tuinews(cli: Cli, sample_feeds: Path) -> None:
     assert cli.db.read_bytes() == before
 
 
-def test_refresh_on_a_terminal_shows_progress_bar(cli: Cli, two_feeds: tuple[str, str]) -> None:
+def test_a_quick_refresh_on_a_terminal_shows_its_summary_only(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    code, shown = run_in_terminal(["refresh"], cli.env)
+    assert code == 0
+    assert "Refreshing" not in shown  # over before the bar would show (PROGRESS_AFTER_S)
+    assert "[1/2]" not in shown  # and no plain lines either: they are for pipes
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
+    assert summary_of(text.rstrip("\n"))[:2] == (2, 5)
+
+
+def test_a_slow_refresh_on_a_terminal_shows_a_progress_bar(cli: Cli, server: FeedServer) -> None:
+    fast = server.route("/fast", static(rss(2, title="Fast", prefix="fast")))
+    slow = server.route("/slow", Generated(items=3, title="Slow", delay=1.5))
+    subscribe(cli, (fast, "Fast"), (slow, "Slow"))
     code, shown = run_in_terminal(["refresh"], cli.env)
     assert code == 0
     assert "Refreshing" in shown  # the Rich progress bar, not plain lines
+    assert "1/2" in shown  # the fast feed was counted while the slow one was waited for
     assert "[1/2]" not in shown
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
     assert summary_of(text.rstrip("\n"))[:2] == (2, 5)
