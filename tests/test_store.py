@@ -15,7 +15,7 @@ from tuinews.errors import StoreError
 from tuinews.model import Article, Enclosure, Feed, Subscription, article_id, article_key
 from tuinews.store import SaveStats, Store, View
 from tuinews.store.fts import fts_query
-from tuinews.store.schema import count_new_articles, index_new_articles
+from tuinews.store.schema import count_new_articles, queue_new_articles
 
 A_URL = "https://a.example/feed"
 B_URL = "https://b.example/feed"
@@ -595,7 +595,7 @@ def big_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
             "first_seen, last_seen, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, '')",
             [(*row, n % 97 == 0) for n, row in enumerate(rows)],
         )
-        index_new_articles(conn, 0)  # as save_fetch does for the rows it inserts
+        queue_new_articles(conn, 0)  # as save_fetch does for the rows it inserts
         count_new_articles(conn, 0)
         conn.execute("COMMIT")
         yield opened

@@ -147,7 +147,6 @@ class _Run:
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
         self.processing = asyncio.Semaphore(2 * max(1, self.parsers.workers) + 1)
         self.writer = BatchWriter(store)
-        self.unwritable: StoreError | None = None  # the store refused a write
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
@@ -168,10 +167,10 @@ class _Run:
                 for done, next_done in enumerate(asyncio.as_completed(tasks), start=1):
                     try:
                         index, outcome = await next_done
-                    except StoreError as error:
-                        # Only an unwritable store gets here: every later write would
-                        # fail the same way, so the remaining feeds are cancelled below.
-                        self.stopped_by = error
+                    except StoreError:
+                        # Only an unwritable store gets here (`one` kept it in stopped_by):
+                        # every later write would fail the same way, so the remaining
+                        # feeds are cancelled below.
                         break
                     results[index] = outcome
                     if progress is not None:
@@ -209,14 +208,14 @@ class _Run:
             return await self._fail(info, now, f"unsupported URL scheme '{scheme}'")
         except StoreError as error:
             if _unwritable(error):
-                # Said now, not when `all` hears of it: no other feed starts meanwhile.
-                self.unwritable = error
+                # Kept now, not when `all` hears of it: no other feed starts meanwhile.
+                self.stopped_by = error
                 raise
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
 
     def _check_store(self) -> None:
-        if self.unwritable is not None:
-            raise self.unwritable
+        if self.stopped_by is not None:
+            raise self.stopped_by
 
     def _skip_reason(self, info: FeedInfo, now: datetime) -> str | None:
         if info.disabled and not (self.force or self.named):

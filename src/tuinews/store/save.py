@@ -221,20 +221,21 @@ def _prepared_item(key: str, article: Article, with_text: bool) -> PreparedItem:
 
 def _row(item: PreparedItem, first_seen: float) -> tuple[Any, ...]:
     """All of CONTENT_COLUMNS for a prepared item about to be written."""
-    fields = item[_FIELDS]
-    body_text = item[17]
-    if body_text is None:
-        body_text = indexed_body(fields[6], fields[7], fields[8])
     date = item[18]
-    return (*fields, body_text, first_seen if date is None else date, item[2])
+    return (*item[_FIELDS], _body_text(item), first_seen if date is None else date, item[2])
 
 
 def _completed(item: PreparedItem, url: str) -> PreparedItem:
     """`item` with its article id and search text filled in where they are missing."""
-    body_text = item[17]
+    return (item[0], item[1] or article_id(url, item[0]), *item[2:17], _body_text(item), item[18])
+
+
+def _body_text(item: PreparedItem) -> str:
+    """The item's search text, computed now if it was prepared without it."""
+    body_text: str | None = item[17]
     if body_text is None:
-        body_text = indexed_body(item[9], item[10], item[11])
-    return (item[0], item[1] or article_id(url, item[0]), *item[2:17], body_text, item[18])
+        body_text = indexed_body(item[9], item[10], item[11])  # summary, content, type
+    return body_text
 
 
 def _insert_with_fresh_ids(

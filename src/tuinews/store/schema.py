@@ -200,19 +200,6 @@ def _v3_lean_search(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V3_FTS_TRIGGERS)
 
 
-def index_new_articles(conn: sqlite3.Connection, after_pk: int) -> None:
-    """Add the articles inserted since `after_pk` was the largest pk to the search index.
-
-    Inserts take new pks above the largest one, so this is every row the caller's
-    transaction inserted; one statement instead of a trigger per row.
-    """
-    conn.execute(
-        "INSERT INTO articles_fts (rowid, title, body) "
-        "SELECT pk, title, body_text FROM articles WHERE pk > ?",
-        (after_pk,),
-    )
-
-
 # Version 4: the per-feed counters of inserted rows are added in bulk by the writer too
 # (`count_new_articles`): the row trigger cost about half of each insert. Deletes and
 # read/feed changes keep their triggers (they come one at a time or in small numbers).
