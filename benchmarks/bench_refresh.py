@@ -34,33 +34,40 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "benchmarks" / "results" / "refresh.json"
+# Blog-shaped items of this size make the issue's datasets: 50 x 200 is 18 MB of feeds,
+# 100 x 1000 about 172 MB.
+ITEM_BYTES = 1650
 
 SERVER = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from feedserver import FeedServer, Generated
-feeds, items = int(sys.argv[1]), int(sys.argv[2])
+feeds, items, item_bytes = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 server = FeedServer().start()
+size = 0
 for n in range(feeds):
-    route = Generated(items=items, title=f"Feed {{n}}")
-    route.body()  # built before timing starts
+    route = Generated(items=items, title=f"Feed {{n}}", item_bytes=item_bytes)
+    size += len(route.body())  # built before timing starts
     server.route(f"/feed{{n}}.xml", route)
-print(server.port, flush=True)
+print(server.port, size, flush=True)
 sys.stdin.read()
 """
 
 
-def start_server(feeds: int, items: int) -> tuple[subprocess.Popen[str], list[str]]:
+def start_server(
+    feeds: int, items: int, item_bytes: int
+) -> tuple[subprocess.Popen[str], list[str], int]:
+    """The feed server's process, the feeds' URLs and their total size in bytes."""
     code = SERVER.format(tests=str(ROOT / "tests"))
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(feeds), str(items)],
+        [sys.executable, "-c", code, str(feeds), str(items), str(item_bytes)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
-    port = int(process.stdout.readline())
-    return process, [f"http://127.0.0.1:{port}/feed{n}.xml" for n in range(feeds)]
+    port, size = (int(word) for word in process.stdout.readline().split())
+    return process, [f"http://127.0.0.1:{port}/feed{n}.xml" for n in range(feeds)], size
 
 
 def spawn_and_wait(
@@ -288,11 +295,17 @@ def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, Any] | None:
 
 
 def run_case(
-    feeds: int, items: int, *, cli: bool, newsboat: bool, repeat: int = 1
+    feeds: int,
+    items: int,
+    *,
+    cli: bool,
+    newsboat: bool,
+    repeat: int = 1,
+    item_bytes: int = ITEM_BYTES,
 ) -> dict[str, Any]:
     """Each contender `repeat` times, taking turns (so a slower spell of a shared machine
     falls on all of them), each time into a fresh store; the figures are medians."""
-    server, urls = start_server(feeds, items)
+    server, urls, size = start_server(feeds, items, item_bytes)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
             runs: dict[str, list[dict[str, Any]]] = {"refresh_feeds": [], "cli": [], "nb": []}
@@ -307,6 +320,8 @@ def run_case(
             return {
                 "feeds": feeds,
                 "items": items,
+                "item_bytes": item_bytes,
+                "feed_bytes": size,
                 "repeat": repeat,
                 "refresh_feeds": _medians(runs["refresh_feeds"]),
                 "tuinews_cli": _medians(runs["cli"]),
@@ -348,7 +363,8 @@ def print_case(case: dict[str, Any]) -> None:
     runs = f", medians of {repeat} runs each" if repeat > 1 else ""
     print(
         f"\n{case['feeds']} feeds x {case['items']} items"
-        f" (load average {os.getloadavg()[0]:.1f}{runs})"
+        f" ({case['feed_bytes'] / 1e6:.1f} MB of feeds;"
+        f" load average {os.getloadavg()[0]:.1f}{runs})"
     )
     header = (
         f"{'':28}{'first':>10}{'second':>10}{'peak RSS':>11}{'tree PSS':>11}"
@@ -404,6 +420,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, action="append")
     parser.add_argument("--items", type=int, action="append")
+    parser.add_argument(
+        "--item-bytes",
+        type=int,
+        default=ITEM_BYTES,
+        help=f"size of an item (default {ITEM_BYTES}); 0: the tests' small items",
+    )
     parser.add_argument("--no-cli", action="store_true")
     parser.add_argument("--no-newsboat", action="store_true")
     parser.add_argument(
@@ -426,6 +448,7 @@ def main() -> int:
             cli=not args.no_cli,
             newsboat=not args.no_newsboat,
             repeat=max(1, args.repeat),
+            item_bytes=args.item_bytes,
         )
         print_case(case)
         cases.append(case)

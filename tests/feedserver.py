@@ -58,6 +58,64 @@ def rss(items: int, *, title: str = "Test feed", version: int = 0, prefix: str =
     return "".join(parts).encode()
 
 
+# A plain list of words, kept on a few lines (a list literal would take fifty).
+_WORDS = (  # noqa: SIM905
+    "the reader feed terminal article server people write news about code release fast "
+    "small update fixes week notes open source project language design memory network "
+    "python rust shell editor keyboard window screen night morning city river market "
+    "science report study data model paper build test change issue review story"
+).split()
+
+
+def blog_rss(items: int, *, item_bytes: int, title: str = "Test blog", version: int = 0) -> bytes:
+    """An RSS 2.0 document shaped like a blog's (WordPress's layout: a plain summary in
+    <description>, the article's HTML in <content:encoded>, author, categories), each
+    item about `item_bytes` long: paragraphs, links and emphasis, words drawn from a
+    fixed seed so every build is identical."""
+    import random
+
+    chooser = random.Random(f"{title}/{version}")
+
+    def words(count: int) -> str:
+        return " ".join(chooser.choice(_WORDS) for _ in range(count))
+
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
+        f"<title>{title}</title><link>https://example.com/</link>",
+        "<description>generated for benchmarks</description><language>en-US</language>",
+    ]
+    for number in range(items, 0, -1):
+        day = 1 + number % 28
+        slug = words(4).replace(" ", "-")
+        head = (
+            f"<item><title>{words(6).capitalize()} {number} v{version}</title>"
+            f"<link>https://example.com/2024/01/{day:02d}/{slug}-{number}/</link>"
+            f"<dc:creator><![CDATA[Author {number % 7}]]></dc:creator>"
+            f"<pubDate>Mon, {day:02d} Jan 2024 {number % 24:02d}:{number % 60:02d}:00 +0000"
+            "</pubDate>"
+            f"<category><![CDATA[{chooser.choice(_WORDS)}]]></category>"
+            f"<category><![CDATA[{chooser.choice(_WORDS)}]]></category>"
+            f'<guid isPermaLink="false">https://example.com/?p={number}</guid>'
+            f"<description><![CDATA[{words(30).capitalize()} [&#8230;]]]></description>"
+            "<content:encoded><![CDATA["
+        )
+        tail = "]]></content:encoded></item>"
+        body = [f"<p>{words(25).capitalize()}.</p>"]
+        size = len(head) + len(tail) + len(body[0])
+        while size < item_bytes:
+            paragraph = (
+                f'<p>{words(12).capitalize()} <a href="https://example.org/{slug}">'
+                f"{words(3)}</a> {words(10)}, <em>{words(2)}</em> {words(14)}.</p>"
+            )
+            body.append(paragraph)
+            size += len(paragraph)
+        parts.append(head + "".join(body) + tail)
+    parts.append("</channel></rss>\n")
+    return "".join(parts).encode()
+
+
 def _send(handler: Handler, status: int, headers: dict[str, str], body: bytes = b"") -> None:
     handler.send_response(status)
     for name, value in headers.items():
@@ -232,6 +290,7 @@ class Generated:
     title: str = "Generated feed"
     version: int = 0
     delay: float = 0.0
+    item_bytes: int = 0  # > 0: blog-shaped items of about this size (`blog_rss`)
     _cache: tuple[int, bytes] | None = None
 
     def bump(self) -> None:
@@ -239,7 +298,13 @@ class Generated:
 
     def body(self) -> bytes:
         if self._cache is None or self._cache[0] != self.version:
-            self._cache = (self.version, rss(self.items, title=self.title, version=self.version))
+            if self.item_bytes:
+                body = blog_rss(
+                    self.items, item_bytes=self.item_bytes, title=self.title, version=self.version
+                )
+            else:
+                body = rss(self.items, title=self.title, version=self.version)
+            self._cache = (self.version, body)
         return self._cache[1]
 
     def serve(self, handler: Handler) -> None:

@@ -23,6 +23,7 @@ from feedserver import FeedServer, Generated, rss, static
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.refresh import fetch, refresh_feeds
+from tuinews.refresh.parsing import Body
 from tuinews.refresh.workers import WorkerPool
 from tuinews.store import Store, View
 
@@ -212,9 +213,83 @@ async def test_a_worker_dead_before_its_request_fails_quietly(
         with caplog.at_level(logging.ERROR, logger="asyncio"):
             for _ in range(3):
                 with pytest.raises(WorkerGone):
-                    await pool.prepare(rss(300), "http://x/feed", None)
+                    await pool.prepare(Body(rss(300)), "http://x/feed", None)
             await asyncio.sleep(0.1)  # the result reader sees end-of-file meanwhile
             gc.collect()
         assert "never retrieved" not in caplog.text
     finally:
         pool.close()
+
+
+class _DyingPool:
+    """A pool whose worker dies during the request: after receiving the body (it keeps
+    it) or before (it gives it back)."""
+
+    def __init__(self, *, received: bool) -> None:
+        self.received = received
+        self.alive = True
+
+    async def prepare(self, body: Body, url: str, content_type: str | None) -> object:
+        from tuinews.refresh.workers import WorkerGone
+
+        data = body.take()
+        if not self.received and data is not None:
+            body.give_back(data)
+        self.alive = False
+        raise WorkerGone()
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_body_the_dead_worker_had_received_fails_its_feed_in_one_line() -> None:
+    from tuinews.errors import SourceError
+    from tuinews.refresh.parsing import Parsers
+
+    parsers = Parsers(feeds=1, pool=_DyingPool(received=True))  # type: ignore[arg-type]
+    with pytest.raises(SourceError) as raised:
+        await parsers.prepare(Body(rss(5)), "http://x/feed", None)
+    assert raised.value.reason == "could not be parsed (the parse worker died)"
+    # The next feed is parsed here, in a thread.
+    _title, items = await parsers.prepare(Body(rss(5)), "http://x/other", None)
+    assert len(items) == 5
+
+
+async def test_a_body_the_dead_worker_never_got_is_parsed_here() -> None:
+    from tuinews.refresh.parsing import Parsers
+
+    parsers = Parsers(feeds=1, pool=_DyingPool(received=False))  # type: ignore[arg-type]
+    _title, items = await parsers.prepare(Body(rss(7)), "http://x/feed", None)
+    assert len(items) == 7
+
+
+async def test_fetching_waits_while_parsing_lags_behind(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the parser is stuck, only a few bodies are fetched ahead of it (each holds
+    its memory); the rest are requested once parsing moves again."""
+    from tuinews.refresh.parsing import Parsers, worker_count
+
+    urls = [server.route(f"/f{n}", Generated(items=5, title=f"F{n}")) for n in range(24)]
+    release = asyncio.Event()
+    original = Parsers.prepare
+
+    async def stuck(self: Parsers, body: Body, url: str, content_type: str | None) -> object:
+        await release.wait()
+        return await original(self, body, url, content_type)
+
+    monkeypatch.setattr(Parsers, "prepare", stuck)
+    settings = RefreshSettings(timeout=5.0, connect_timeout=2.0, concurrency=16, per_host=4)
+    refresh = asyncio.create_task(
+        refresh_feeds(tmp_path / "s.db", [Subscription(url=u) for u in urls], settings)
+    )
+    await asyncio.sleep(1.0)
+    fetched_ahead = sum(len(server.requests(f"/f{n}")) for n in range(24))
+    release.set()
+    summary = await refresh
+    assert summary.new == 24 * 5 and summary.failed == 0
+    # Stuck parsing holds a feed in each processing slot (two per worker and one) and
+    # a parked body per worker; requests already under way when the gate closed may
+    # still come in (per-host limit 4). Without the gate all 16 in flight would.
+    workers = max(1, worker_count())
+    assert fetched_ahead <= (2 * workers + 1) + workers + 4 < 16

@@ -8,8 +8,10 @@ store transaction, so a refresh killed at any moment leaves a consistent store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +22,7 @@ from tuinews.refresh.fetch import Fetcher, FetchError, make_client
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
-from tuinews.refresh.parsing import Parsers
+from tuinews.refresh.parsing import Body, Parsers
 from tuinews.refresh.writer import BatchWriter
 from tuinews.store.records import FeedWrite
 
@@ -121,6 +123,34 @@ async def refresh_feeds(
     return summary
 
 
+class _Parked:
+    """Fetched bodies waiting for a processing slot. While `limit` of them wait, no new
+    fetch starts: parsing is the bottleneck then, more fetching would not make the
+    refresh quicker, and each waiting body holds its memory (up to the size limit).
+    Fetches already under way go on, so a slow server never holds up the others."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._room = asyncio.Event()
+        self._room.set()
+
+    async def room(self) -> None:
+        await self._room.wait()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        self.count += 1
+        if self.count >= self.limit:
+            self._room.clear()
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if self.count < self.limit:
+                self._room.set()
+
+
 class _Run:
     """One refresh: the store, the settings and the shared HTTP client."""
 
@@ -145,7 +175,11 @@ class _Run:
         # parsing and one queued per worker process, while one is written.
         self.parsers = Parsers(feeds=1, pool=workers)
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
-        self.processing = asyncio.Semaphore(2 * max(1, self.parsers.workers) + 1)
+        slots = 2 * max(1, self.parsers.workers) + 1
+        self.processing = asyncio.Semaphore(slots)
+        # One body waiting per worker is enough to keep them busy: each worker already
+        # has one feed queued behind the one it parses (the processing slots).
+        self.parked = _Parked(max(1, self.parsers.workers))
         self.writer = BatchWriter(store)
 
     async def all(
@@ -159,7 +193,7 @@ class _Run:
         client = make_client(self.settings) if needs_http else None
         try:
             if client is not None:
-                self.fetcher = Fetcher(client, self.settings)
+                self.fetcher = Fetcher(client, self.settings, room=self.parked.room)
                 if any(i.url[:6].lower() == "https:" for i in infos):
                     self.fetcher.prepare_tls()  # while the first requests go out
             tasks = [asyncio.create_task(self._indexed(n, i)) for n, i in enumerate(infos)]
@@ -260,9 +294,15 @@ class _Run:
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
         key = moved or info.url
+        # The body travels on its own, handed over to the parser: `result` keeps only the
+        # headers while the feed is parsed and written.
+        body = Body(result.body)
+        result = dataclasses.replace(result, body=b"")
         try:
-            async with self.processing:
-                prepared = await self.parsers.prepare(result.body, key, result.content_type)
+            with self.parked.holding():
+                await self.processing.acquire()
+            try:
+                prepared = await self.parsers.prepare(body, key, result.content_type)
                 stats = await self.writer.write(
                     FeedWrite(
                         info.id,
@@ -273,6 +313,8 @@ class _Run:
                         last_modified=result.last_modified,
                     )
                 )
+            finally:
+                self.processing.release()
         except SourceError as error:
             return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)
         return FeedOutcome(

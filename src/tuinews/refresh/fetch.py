@@ -18,7 +18,7 @@ import ssl
 import sys
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -298,9 +298,18 @@ def environment_names_proxy() -> bool:
 class Fetcher:
     """Fetches URLs with the settings' limits, sharing one client and the host limits."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: RefreshSettings) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        settings: RefreshSettings,
+        *,
+        room: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
+        # Awaited once a fetch holds its host's slot, before its request and its timeout
+        # start: the refresh holds back new requests while parsing lags behind.
+        self.room = room
         self.limiter = HostLimiter(settings.concurrency, settings.per_host)
         self._certificates: asyncio.Task[None] | None = None
 
@@ -322,6 +331,8 @@ class Fetcher:
     ) -> FetchResult:
         """Fetch `url` (conditionally when validators are given). Raises `FetchError`."""
         async with self.limiter.host(url), self.limiter.total:
+            if self.room is not None:
+                await self.room()
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     return await self._fetch(url, etag, last_modified)

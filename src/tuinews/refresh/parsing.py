@@ -47,10 +47,35 @@ def warm_up() -> None:
 
 
 def worker_count() -> int:
-    """One worker per core beyond the one this process uses for fetching and SQLite, at
-    most two: on two cores one worker and this process keep both busy, and a second
-    worker would only add its memory (a parse of a large feed peaks at tens of MB)."""
-    return max(0, min(2, (os.cpu_count() or 1) - 1))
+    """Two workers when there are two cores or more, none on one core.
+
+    Parsing costs about three times what this process spends per article (fetching,
+    SQLite), so with one worker on two cores that worker was the bottleneck and this
+    process half idle; with two, the system shares both cores among the three
+    processes (a third of the time of a 100 x 1000 refresh saved). More than two would
+    add memory (a parse of a large feed peaks at tens of MB) for little: by then the
+    writing in this process is the bottleneck."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 0
+
+
+class Body:
+    """A fetched body on its way to a parser. `take()` hands the bytes over, so this
+    process lets go of them as soon as a worker has them: a big refresh then holds a
+    body in memory only until it is sent, not until its feed is written."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def take(self) -> bytes | None:
+        """The bytes, once; None when they were handed over already."""
+        data, self._data = self._data, None
+        return data
+
+    def give_back(self, data: bytes) -> None:
+        """Return bytes taken but not delivered (the worker was gone)."""
+        self._data = data
 
 
 class Parsers:
@@ -78,16 +103,24 @@ class Parsers:
             self._pool = WorkerPool.spawn(self.workers)
         return self._pool
 
-    async def prepare(self, body: bytes, url: str, content_type: str | None) -> PreparedFeed:
+    async def prepare(self, body: Body, url: str, content_type: str | None) -> PreparedFeed:
         from tuinews.refresh.workers import WorkerGone
 
-        pool = self._pool_for(len(body))
+        data = body.take()
+        assert data is not None
+        pool = self._pool_for(len(data))
         if pool is not None and pool.alive:
+            body.give_back(data)
+            del data  # the worker's pipe gets it; nothing here keeps a copy meanwhile
             try:
                 return await pool.prepare(body, url, content_type)
             except WorkerGone:
-                pass  # killed or out of memory: this process parses from now on
-        return await asyncio.to_thread(parse_and_prepare, body, url, content_type, with_text=False)
+                # Killed or out of memory: this process parses from now on. A body the
+                # worker had received is gone with it (it may be what killed the worker).
+                data = body.take()
+                if data is None:
+                    raise SourceError(url, "could not be parsed (the parse worker died)") from None
+        return await asyncio.to_thread(parse_and_prepare, data, url, content_type, with_text=False)
 
     def close(self) -> None:
         if self._pool is not None and self._own_pool:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tuinews.errors import SourceError
 
 if TYPE_CHECKING:
+    from tuinews.refresh.parsing import Body
     from tuinews.store.save import PreparedFeed
 
 # Parent-side pipe ends of every worker alive in this process: a forked worker must close
@@ -170,9 +171,9 @@ class WorkerPool:
     def alive(self) -> bool:
         return any(not w.dead for w in self._workers)
 
-    async def prepare(self, body: bytes, url: str, content_type: str | None) -> PreparedFeed:
+    async def prepare(self, body: Body, url: str, content_type: str | None) -> PreparedFeed:
         """Store rows for `body`; SourceError when it is not a feed, WorkerGone when no
-        worker could answer."""
+        worker could answer (the body is given back when it was not delivered)."""
         live = [w for w in self._workers if not w.dead]
         if not live:
             raise WorkerGone()
@@ -184,10 +185,13 @@ class WorkerPool:
         worker.pending[request_id] = future
         worker.used = True
         header = pickle.dumps((request_id, url, content_type))
+        data = body.take()
+        assert data is not None
         try:
             # The pipe holds 64 KB: a larger body waits for the worker to read it.
-            await asyncio.to_thread(_send, worker, header, body)
+            await asyncio.to_thread(_send, worker, header, data)
         except OSError:
+            body.give_back(data)
             worker.pending.pop(request_id, None)
             worker.dead = True
             # The reader may have failed this future already: nobody awaits it now, and
@@ -197,6 +201,7 @@ class WorkerPool:
             elif not future.cancelled():
                 future.exception()
             raise WorkerGone() from None
+        del data  # delivered: the worker holds it now
         kind, value = await future
         if kind == "error":
             raise SourceError(url, str(value))
