@@ -106,3 +106,24 @@ def test_browsing_without_searching_does_not_index(store: Store) -> None:
     assert len(store.headlines(View(), limit=10)) == 3
     assert store.count(View(unread_only=True)) == 3
     assert _pending(store) == 3
+
+
+def test_a_backlog_is_indexed_in_steps_and_all_found(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuinews.store import schema
+
+    monkeypatch.setattr(schema, "INDEX_CHUNK", 3)
+    save(store, _feed_id(store), [make_article(URL, n, title=f"Puffin {n}") for n in range(8)])
+    steps: list[int] = []
+    original = schema.index_pending
+
+    def counted(conn: sqlite3.Connection, *, limit: int) -> int:
+        steps.append(original(conn, limit=limit))
+        return steps[-1]
+
+    monkeypatch.setattr(schema, "index_pending", counted)
+    assert store.count(View(search="puffin")) == 8
+    assert steps == [3, 3, 2, 0]  # a transaction each: a refresh waits one step at most
+    assert _pending(store) == 0
+    assert_store_sound(store.path)

@@ -30,8 +30,9 @@ _TAG = re.compile(r"<[^>]*>?")
 _SCRIPT_STYLE = re.compile(r"<(script|style|template)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?(-->|$)", re.DOTALL)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)(\]\]>|$)", re.DOTALL)
+# No capturing group: capturing made each substitution half again as slow.
 _BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE
+    r"<\s*/?\s*(?:p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE
 )
 
 SUMMARY_LIMIT = 500
@@ -112,7 +113,10 @@ def plain_digest(value: str) -> str:
         if "<!" in text:  # both patterns start with it; most fragments have neither
             text = _CDATA.sub(r"\1", text)
             text = _COMMENT.sub(" ", text)
-        text = _SCRIPT_STYLE.sub(" ", text)
+        # Its matches start "<s" or "<t" (any case): most fragments have none, and four
+        # substring tests cost a tenth of the regex's scan.
+        if "<s" in text or "<t" in text or "<S" in text or "<T" in text:
+            text = _SCRIPT_STYLE.sub(" ", text)
         text = _BLOCK_TAG.sub(" ", text)
         text = _TAG.sub("", text)
     # clean_entity_line(text), two calls fewer: this runs twice for every article.

@@ -179,7 +179,7 @@ class Store:
         updated (read/starred kept), items gone from the feed kept."""
         return self.save_prepared(
             feed_id,
-            prepare_feed(feed, with_text=False),
+            prepare_feed(feed),
             status=status,
             etag=etag,
             last_modified=last_modified,
@@ -307,8 +307,13 @@ class Store:
         with self._reading() as conn:
             if not _schema.has_pending(conn):
                 return 0
-        with self._writing() as conn:
-            return _schema.index_pending(conn)
+        added = 0
+        while True:
+            with self._writing() as conn:  # a transaction per step (see INDEX_CHUNK)
+                step = _schema.index_pending(conn, limit=_schema.INDEX_CHUNK)
+            if not step:
+                return added
+            added += step
 
     def _searchable(self, view: View) -> None:
         if view.search is None or not view.search.strip():

@@ -132,7 +132,8 @@ class RefreshingScreen(ReadingScreen):
     def _index_for_search(self) -> None:
         """Add the refresh's articles to the search index now, while the user reads, so
         the next search does not wait for it. On a connection of its own: the screen's
-        reads go on meanwhile (WAL); a mark waits at most for this one transaction."""
+        reads go on meanwhile (WAL); a mark waits at most for one step of it (a
+        transaction of `schema.INDEX_CHUNK` articles)."""
         from tuinews.errors import StoreError
         from tuinews.store import Store
 
