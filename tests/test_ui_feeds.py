@@ -316,3 +316,23 @@ async def test_articles_of_a_refresh_are_indexed_for_search_in_the_background(
                 pending = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
                 indexed = conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
             assert (pending, indexed) == (0, 25)
+
+
+async def test_articles_saved_outside_the_reader_are_indexed_after_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron refresh leaves its articles for the first search: the reader indexes them
+    in the background shortly after it starts, so that search need not wait."""
+    ctx = make_ctx(tmp_path, [Subscription("http://a.test/feed", "A")], per_feed=12)
+    with sqlite3.connect(ctx.store_path) as conn:
+        assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 12
+    monkeypatch.setattr(MainScreen, "index_after_start", 0.2)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.4)
+        await app.workers.wait_for_complete()
+        with sqlite3.connect(ctx.store_path) as conn:
+            pending = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+            indexed = conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
+        assert (pending, indexed) == (0, 12)

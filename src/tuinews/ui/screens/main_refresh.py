@@ -30,9 +30,22 @@ class RefreshingScreen(ReadingScreen):
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
         self.call_after_refresh(self._refresh_on_start)
 
+    # Seconds after start before articles saved by refreshes outside the reader (cron,
+    # the command line) are added to the search index in the background: the first
+    # screen and the first keys come first, and the first search then need not wait.
+    index_after_start = 3.0
+
     def _refresh_on_start(self) -> None:
-        if self.store is not None and self._should_refresh_on_start():
-            self.start_refresh(None)
+        if self.store is None:
+            return
+        if self._should_refresh_on_start():
+            self.start_refresh(None)  # indexes its articles when it is done
+        else:
+            self.set_timer(self.index_after_start, self._index_unless_refreshing)
+
+    def _index_unless_refreshing(self) -> None:
+        if not self.refreshing:
+            self._index_for_search()
 
     def _should_refresh_on_start(self) -> bool:
         if self.ctx.refresh_on_start is not None:
