@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from store_checks import assert_store_sound
 from tuinews.errors import StoreError
 from tuinews.model import Article, Feed
 from tuinews.store import Store, View, schema
@@ -194,56 +193,6 @@ def test_a_version_2_store_is_migrated_and_stays_searchable(tmp_path: Path) -> N
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
     conn.close()
-
-
-def test_a_version_6_store_keeps_what_was_indexed_and_what_was_waiting(tmp_path: Path) -> None:
-    """Version 7 moves the indexed text into the search index itself: what version 6 had
-    indexed stays found without being computed again, what was still waiting is indexed
-    by the next search, and the articles no longer carry a copy of the text."""
-    from tuinews.store.fts import indexed_body
-
-    path = tmp_path / "v6.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("BEGIN")
-    migrate(conn, target=6)
-    conn.execute("INSERT INTO feeds (id, url, position) VALUES (1, 'https://a.example/rss', 0)")
-    rows = [
-        (1, "Indexed one", "the summary", "<p>about a <b>glacier</b></p>", "html", 1),
-        (2, "Indexed two", "", "plain tundra notes", "text", 0),
-        (3, "Waiting", "", "<p>news of a fjord</p>", "html", 0),
-    ]
-    conn.executemany(
-        "INSERT INTO articles (pk, article_id, feed_id, key, title, summary, content, "
-        "body_text, content_type, read, first_seen, last_seen, sort_ts, content_hash) "
-        "VALUES (?, printf('%016x', ?), 1, 'g:' || ?, ?, ?, ?, ?, ?, ?, 1.7e9, 1.7e9, "
-        "1.7e9 + ?, 'h')",
-        [
-            (pk, pk, pk, title, summ, body, indexed_body(summ, body, kind), kind, read, pk)
-            for pk, title, summ, body, kind, read in rows
-        ],
-    )
-    conn.execute("UPDATE feeds SET total = 3, unread = 2")
-    # As version 6 left a search and a later refresh: 1 and 2 indexed, 3 waiting.
-    conn.execute(
-        "INSERT INTO articles_fts (rowid, title, body) "
-        "SELECT pk, title, body_text FROM articles WHERE pk < 3"
-    )
-    conn.execute("INSERT INTO search_pending (pk) VALUES (3)")
-    conn.execute("COMMIT")
-    conn.close()
-
-    with Store.open(path) as store:
-        with sqlite3.connect(path) as check:
-            assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-            assert check.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 1
-            assert check.execute("SELECT max(length(body_text)) FROM articles").fetchone() == (0,)
-        assert_store_sound(path)
-        assert store.count(View(search="glacier")) == 1
-        assert store.count(View(search="tundra")) == 1
-        assert store.count(View(search="fjord")) == 1  # indexed by this first search
-        assert store.count(View(search="summary")) == 1
-    assert_store_sound(path)
 
 
 def _snapshot(path: Path) -> tuple[bytes, int]:

@@ -416,7 +416,7 @@ def _load_local_prepared(path: Path) -> tuple[Feed, PreparedFeed]:
     from tuinews.store.save import prepare_feed
 
     feed = _load_local(path)
-    return feed, prepare_feed(feed)
+    return feed, prepare_feed(feed, with_text=True)
 
 
 def _load_local(path: Path) -> Feed:

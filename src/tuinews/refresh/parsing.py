@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 POOL_THRESHOLD = 2 * 1024 * 1024  # bytes of bodies in one refresh before processes start
 
 
-def parse_and_prepare(body: bytes, url: str, content_type: str | None) -> PreparedFeed:
+def parse_and_prepare(
+    body: bytes, url: str, content_type: str | None, *, with_text: bool = True
+) -> PreparedFeed:
     """The store rows of a fetched body; SourceError when it is not a feed."""
     from tuinews.sources.feeds import parse_feed
     from tuinews.store.save import prepare_feed
@@ -34,7 +36,7 @@ def parse_and_prepare(body: bytes, url: str, content_type: str | None) -> Prepar
     except Exception as exc:
         # A parser bug on one hostile feed must not end the whole refresh.
         raise SourceError(url, f"could not be parsed ({type(exc).__name__})") from exc
-    return prepare_feed(feed)
+    return prepare_feed(feed, with_text=with_text)
 
 
 def warm_up() -> None:
@@ -118,7 +120,7 @@ class Parsers:
                 data = body.take()
                 if data is None:
                     raise SourceError(url, "could not be parsed (the parse worker died)") from None
-        return await asyncio.to_thread(parse_and_prepare, data, url, content_type)
+        return await asyncio.to_thread(parse_and_prepare, data, url, content_type, with_text=False)
 
     def close(self) -> None:
         if self._pool is not None and self._own_pool:

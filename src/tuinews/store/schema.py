@@ -282,82 +282,28 @@ def has_pending(conn: sqlite3.Connection) -> bool:
     return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM search_pending)").fetchone()[0])
 
 
-# Version 7: the search index keeps its own copy of the text it indexed (a regular
-# FTS5 table, no longer contentless), so it can drop a row by its rowid alone. Articles
-# no longer carry that text (`body_text` is left empty), and it is computed when the
-# index takes an article in (`index_pending`) instead of while a refresh saves it:
-# computing, sending and storing it was about a fifth of a first refresh's work. A
-# changed article leaves the index and waits in `search_pending` again.
-_V7_FTS_TABLE = """
-CREATE VIRTUAL TABLE articles_fts USING fts5(
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
-);
-"""
-_V7_FTS_TRIGGERS = """
-CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-    DELETE FROM articles_fts WHERE rowid = OLD.pk;
-    DELETE FROM search_pending WHERE pk = OLD.pk;
-END;
-CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary, content, content_type
-ON articles WHEN OLD.title IS NOT NEW.title OR OLD.summary IS NOT NEW.summary
-    OR OLD.content IS NOT NEW.content OR OLD.content_type IS NOT NEW.content_type BEGIN
-    DELETE FROM articles_fts WHERE rowid = OLD.pk;
-    INSERT OR IGNORE INTO search_pending (pk) VALUES (OLD.pk);
-END;
-"""
-
-
-def _v7_search_text_in_index(conn: sqlite3.Connection) -> None:
-    conn.execute("DROP TRIGGER articles_fts_delete")
-    conn.execute("DROP TRIGGER articles_fts_update")
-    conn.execute("DROP TABLE articles_fts")
-    _run_script(conn, _V7_FTS_TABLE)
-    # The text already computed is indexed as it is; pending articles stay pending.
-    conn.execute(
-        "INSERT INTO articles_fts (rowid, title, body) SELECT pk, title, body_text "
-        "FROM articles WHERE pk NOT IN (SELECT pk FROM search_pending)"
-    )
-    conn.execute(
-        "INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', ?)",
-        (SEARCH_INDEX_AUTOMERGE,),
-    )
-    # Not DROP COLUMN: that needs SQLite 3.35, and an empty column costs nothing.
-    conn.execute("UPDATE articles SET body_text = '' WHERE body_text <> ''")
-    _run_script(conn, _V7_FTS_TRIGGERS)
-
-
-# Articles indexed per transaction: their search text is computed here, so a large
-# backlog is indexed in steps of a few tenths of a second, never holding the write
-# lock long (a refresh or a mark waits at most one step).
-INDEX_CHUNK = 2000
+# Articles indexed per transaction: a large backlog (100,000 articles take a few
+# seconds) is indexed in steps, so a refresh or a mark waits at most one step.
+INDEX_CHUNK = 5000
 
 
 def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
-    """Add up to `limit` pending articles, oldest first, to the search index, with the
-    text `fts.indexed_body` makes of them; the caller holds a write transaction.
-    Returns how many were looked at (0: none is pending)."""
-    from tuinews.store.fts import indexed_body
-
-    pks = [
-        pk for (pk,) in conn.execute("SELECT pk FROM search_pending ORDER BY pk LIMIT ?", (limit,))
-    ]
-    if not pks:
+    """Add up to `limit` pending articles, oldest first, to the search index; the caller
+    holds a write transaction. Returns how many were looked at (0: none is pending)."""
+    row = conn.execute(
+        "SELECT count(*), max(pk) FROM (SELECT pk FROM search_pending ORDER BY pk LIMIT ?)",
+        (limit,),
+    ).fetchone()
+    taken, last = row
+    if not taken:
         return 0
-    last = pks[-1]
-    rows = conn.execute(
-        "SELECT a.pk, a.title, a.summary, a.content, a.content_type "
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, title, body) SELECT a.pk, a.title, a.body_text "
         "FROM search_pending p JOIN articles a ON a.pk = p.pk WHERE p.pk <= ?",
         (last,),
     )
-    conn.executemany(
-        "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-        (
-            (pk, title, indexed_body(summary, content, content_type))
-            for pk, title, summary, content, content_type in rows.fetchall()
-        ),
-    )
     conn.execute("DELETE FROM search_pending WHERE pk <= ?", (last,))
-    return len(pks)
+    return int(taken)
 
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -370,7 +316,6 @@ MIGRATIONS: list[Migration] = [
     _v4_bulk_insert_counts,
     _v5_fewer_index_merges,
     _v6_search_indexed_when_searched,
-    _v7_search_text_in_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

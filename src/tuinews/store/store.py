@@ -179,7 +179,7 @@ class Store:
         updated (read/starred kept), items gone from the feed kept."""
         return self.save_prepared(
             feed_id,
-            prepare_feed(feed),
+            prepare_feed(feed, with_text=False),
             status=status,
             etag=etag,
             last_modified=last_modified,
