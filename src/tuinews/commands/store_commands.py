@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 
 
 def refresh_command(ns: argparse.Namespace) -> int:
-    from tuinews.refresh import RefreshStopped, refresh_feeds
-
     config = load_settings(ns)
     if not config.feeds:
         warn("no subscriptions yet: add one with `tuinews add URL`")
@@ -30,8 +27,14 @@ def refresh_command(ns: argparse.Namespace) -> int:
     store_path = db_path(ns)
     store_path.parent.mkdir(parents=True, exist_ok=True)
     # Forked now, while this process has one thread (the progress bar and the event
-    # loop start threads): a warm parser is ready when the first body arrives.
+    # loop start threads): a warm parser is ready when the first body arrives. And
+    # before the refresh's imports (asyncio, the HTTP stack), which the workers never
+    # use: each worker is a few MB smaller.
     workers = _parse_workers(ns, config.feeds)
+    import asyncio
+
+    from tuinews.refresh import RefreshStopped, refresh_feeds
+
     reporter = _Reporter(quiet=ns.quiet)
     stopped: RefreshStopped | None = None
     with reporter:

@@ -1,18 +1,39 @@
 """Fetching feeds and updating the store, asynchronously; shared by the CLI and the TUI.
 
-Importing this package is cheap: httpx and the parsers load on first use.
+The names below load on first use (PEP 562), and httpx and the parsers later still:
+`tuinews refresh` forks its parse workers from `tuinews.refresh.workers` before anything
+here imports asyncio, so the workers never carry it.
 """
 
-from tuinews.refresh.engine import refresh_feeds
-from tuinews.refresh.lock import WAITING_MESSAGE, RefreshBusy
-from tuinews.refresh.outcome import (
-    FeedOutcome,
-    OutcomeStatus,
-    ProgressCallback,
-    RefreshStopped,
-    RefreshSummary,
-)
-from tuinews.refresh.sources import SourceResult, load_sources
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuinews.refresh.engine import refresh_feeds
+    from tuinews.refresh.lock import WAITING_MESSAGE, RefreshBusy
+    from tuinews.refresh.outcome import (
+        FeedOutcome,
+        OutcomeStatus,
+        ProgressCallback,
+        RefreshStopped,
+        RefreshSummary,
+    )
+    from tuinews.refresh.sources import SourceResult, load_sources
+
+_HOMES = {
+    "refresh_feeds": "engine",
+    "WAITING_MESSAGE": "lock",
+    "RefreshBusy": "lock",
+    "FeedOutcome": "outcome",
+    "OutcomeStatus": "outcome",
+    "ProgressCallback": "outcome",
+    "RefreshStopped": "outcome",
+    "RefreshSummary": "outcome",
+    "SourceResult": "sources",
+    "load_sources": "sources",
+}
 
 __all__ = [
     "WAITING_MESSAGE",
@@ -26,3 +47,12 @@ __all__ = [
     "load_sources",
     "refresh_feeds",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'tuinews.refresh' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tuinews.refresh.{home}"), name)
+    globals()[name] = value
+    return value

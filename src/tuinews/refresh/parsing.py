@@ -9,7 +9,6 @@ bodies in one refresh, so small refreshes and the TUI never pay their start-up.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import TYPE_CHECKING
 
@@ -120,6 +119,8 @@ class Parsers:
                 data = body.take()
                 if data is None:
                     raise SourceError(url, "could not be parsed (the parse worker died)") from None
+        import asyncio  # here: the workers are forked from a process that imported this module
+
         return await asyncio.to_thread(parse_and_prepare, data, url, content_type, with_text=False)
 
     def close(self) -> None:

@@ -14,7 +14,6 @@ any time (the TUI).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import multiprocessing
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from tuinews.errors import SourceError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tuinews.refresh.parsing import Body
     from tuinews.store.save import PreparedFeed
 
@@ -178,6 +179,10 @@ class WorkerPool:
         if not live:
             raise WorkerGone()
         worker = min(live, key=lambda w: len(w.pending))
+        # Imported here, not at the top: `tuinews refresh` forks its workers before it
+        # imports asyncio, so they do not carry it (a few MB each).
+        import asyncio
+
         loop = asyncio.get_running_loop()
         worker.start_reading(loop)
         request_id = next(self._ids)
