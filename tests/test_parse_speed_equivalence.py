@@ -366,3 +366,14 @@ def test_plain_digest_is_as_before(fragment: str) -> None:
         return sanitize.clean_line(html.unescape(text) if "&" in text else text)
 
     assert sanitize.plain_digest(fragment) == reference(fragment)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(max_size=12) | st.sampled_from(["News", "a b", 'q"t', "b\\s", "é"])))
+def test_categories_are_encoded_exactly_as_json_dumps_does(values: list[str]) -> None:
+    import json
+
+    from tuinews.store.save import _json_strings
+
+    if values:
+        assert _json_strings(tuple(values)) == json.dumps(values, ensure_ascii=False)
