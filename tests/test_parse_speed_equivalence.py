@@ -377,3 +377,33 @@ def test_categories_are_encoded_exactly_as_json_dumps_does(values: list[str]) ->
 
     if values:
         assert _json_strings(tuple(values)) == json.dumps(values, ensure_ascii=False)
+
+
+_SEARCH_INDEX = """
+CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance');
+"""
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MARKUP | st.text(max_size=60))
+def test_the_search_index_reads_the_same_words_as_from_plain_digest(fragment: str) -> None:
+    """index_text keeps whitespace as it comes (cheaper than plain_digest's clean line):
+    the index's tokenizer must still find exactly the same words, in the same order."""
+    import sqlite3
+
+    from tuinews.sources.sanitize import clean_text, index_text, plain_digest
+
+    fragment = clean_text(fragment)  # what ingestion stores as a body
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(_SEARCH_INDEX)
+    conn.execute(
+        "INSERT INTO t (rowid, body) VALUES (1, ?), (2, ?)",
+        (plain_digest(fragment), index_text(fragment)),
+    )
+
+    def words(doc: int) -> list[str]:
+        rows = conn.execute("SELECT term FROM v WHERE doc = ? ORDER BY offset", (doc,))
+        return [term for (term,) in rows]
+
+    assert words(2) == words(1)

@@ -108,7 +108,29 @@ def html_to_plain(value: str | None, limit: int = SUMMARY_LIMIT) -> str:
 
 def plain_digest(value: str) -> str:
     """html_to_plain without the cut: the whole fragment as one clean line of text."""
-    text = value
+    text = _without_markup(value)
+    # clean_entity_line(text), two calls fewer: this runs twice for every article.
+    return clean_line(html.unescape(text) if "&" in text else text)
+
+
+def index_text(value: str) -> str:
+    """The words of an HTML fragment for the search index: plain_digest's text with its
+    whitespace left as it is, a third quicker on a long body. The index's tokenizer
+    splits on whitespace, punctuation and control characters alike, so it reads the
+    same words. Controls that a numeric reference decodes to become spaces, as
+    plain_digest makes them: nothing stored keeps them."""
+    text = _without_markup(value)
+    if "&" in text:
+        numeric = "&#" in text
+        text = html.unescape(text)
+        if numeric:
+            text = _LINE_UNSAFE.sub(" ", text)
+    return text.strip()
+
+
+def _without_markup(text: str) -> str:
+    """Comments and scripts dropped, CDATA unwrapped, block tags become spaces, other
+    tags vanish (so `wo<b>rd</b>` stays one word)."""
     if "<" in text:
         if "<!" in text:  # both patterns start with it; most fragments have neither
             text = _CDATA.sub(r"\1", text)
@@ -119,8 +141,7 @@ def plain_digest(value: str) -> str:
             text = _SCRIPT_STYLE.sub(" ", text)
         text = _BLOCK_TAG.sub(" ", text)
         text = _TAG.sub("", text)
-    # clean_entity_line(text), two calls fewer: this runs twice for every article.
-    return clean_line(html.unescape(text) if "&" in text else text)
+    return text
 
 
 def cut_digest(text: str, limit: int) -> str:

@@ -48,22 +48,22 @@ INDEX_SOURCE_LIMIT = 64_000
 INDEX_TEXT_LIMIT = 48_000
 
 
-# sanitize.plain_digest, imported on first use (store start-up does not need sanitize):
-# an import statement in indexed_body itself costs more than a short body's digest.
-_plain_digest: Callable[[str], str] | None = None
+# sanitize.index_text, imported on first use (store start-up does not need sanitize):
+# an import statement in indexed_body itself costs more than a short body's text.
+_index_text: Callable[[str], str] | None = None
 
 
 def indexed_body(summary: str, content: str, content_type: str) -> str:
     """The text searched besides the title: the body's plain text (bounded), preceded
     by the summary only when the summary is not simply the body's first words."""
-    global _plain_digest
+    global _index_text
     source = content[:INDEX_SOURCE_LIMIT]
     if content_type == "html":
-        if _plain_digest is None:
-            from tuinews.sources.sanitize import plain_digest
+        if _index_text is None:
+            from tuinews.sources.sanitize import index_text
 
-            _plain_digest = plain_digest
-        body = _plain_digest(source)
+            _index_text = index_text
+        body = _index_text(source)
     else:
         body = source
     body = body[:INDEX_TEXT_LIMIT]
