@@ -7,8 +7,9 @@ here imports asyncio, so the workers never carry it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tuinews.lazy import loader
 
 if TYPE_CHECKING:
     from tuinews.refresh.engine import refresh_feeds
@@ -49,10 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'tuinews.refresh' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tuinews.refresh.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _HOMES)

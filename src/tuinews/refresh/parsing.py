@@ -67,6 +67,9 @@ class Body:
     def __init__(self, data: bytes) -> None:
         self._data: bytes | None = data
 
+    def __len__(self) -> int:
+        return len(self._data) if self._data is not None else 0
+
     def take(self) -> bytes | None:
         """The bytes, once; None when they were handed over already."""
         data, self._data = self._data, None
@@ -105,20 +108,16 @@ class Parsers:
     async def prepare(self, body: Body, url: str, content_type: str | None) -> PreparedFeed:
         from tuinews.refresh.workers import WorkerGone
 
-        data = body.take()
-        assert data is not None
-        pool = self._pool_for(len(data))
+        pool = self._pool_for(len(body))
         if pool is not None and pool.alive:
-            body.give_back(data)
-            del data  # the worker's pipe gets it; nothing here keeps a copy meanwhile
             try:
                 return await pool.prepare(body, url, content_type)
             except WorkerGone:
-                # Killed or out of memory: this process parses from now on. A body the
-                # worker had received is gone with it (it may be what killed the worker).
-                data = body.take()
-                if data is None:
-                    raise SourceError(url, "could not be parsed (the parse worker died)") from None
+                pass  # killed or out of memory: this process parses from now on
+        # A body a dead worker had received is gone with it (it may be what killed it).
+        data = body.take()
+        if data is None:
+            raise SourceError(url, "could not be parsed (the parse worker died)")
         import asyncio  # here: the workers are forked from a process that imported this module
 
         return await asyncio.to_thread(parse_and_prepare, data, url, content_type, with_text=False)

@@ -6,8 +6,9 @@ imports `tuinews.store.first_screen` alone, without the model and its dataclasse
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tuinews.lazy import loader
 
 if TYPE_CHECKING:
     from tuinews.store.connection import StoreUnwritable
@@ -47,10 +48,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'tuinews.store' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tuinews.store.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _HOMES)
