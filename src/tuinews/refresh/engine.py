@@ -1,7 +1,8 @@
 """refresh_feeds: fetch every subscription concurrently and write the results to the store.
 
-Shared by `tuinews refresh` and the TUI. Network waits run on the event loop; parsing and
-store writes run in worker threads so a TUI stays responsive. Each feed's results are one
+Shared by `tuinews refresh` and the TUI. Network waits run on the event loop; parsing runs
+in worker processes (threads for a small refresh) and store writes in a thread, so a TUI
+stays responsive. Each feed's results are one
 store transaction, so a refresh killed at any moment leaves a consistent store.
 """
 
@@ -170,9 +171,10 @@ class _Run:
         self.other_refresh_since: datetime | None = None
         self.stopped_by: StoreError | None = None  # the store refused a write
         self.fetcher: Fetcher | None = None
-        # Memory stays bounded however many feeds there are: at most `concurrency` feeds
-        # between request and save, and at most a few between parse and save: one
-        # parsing and one queued per worker process, while one is written.
+        # Memory stays bounded however many feeds there are: at most `concurrency`
+        # requests at once, a fetched body per worker waiting to be parsed (`parked`),
+        # and a few feeds between parse and save: one parsing and one queued per worker,
+        # while one is written.
         self.parsers = Parsers(feeds=1, pool=workers)
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
         slots = 2 * max(1, self.parsers.workers) + 1

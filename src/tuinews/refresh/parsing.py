@@ -2,8 +2,8 @@
 processes once a refresh has a lot to parse.
 
 Parsing and preparing rows cost about two thirds of a big refresh's CPU and hold the GIL;
-the store writes the rest. A worker process runs them on the other core while this
-process fetches and writes SQLite. Processes start only past `POOL_THRESHOLD` bytes of
+the store writes the rest. Worker processes run them beside this process, which fetches
+and writes SQLite. Processes start only past `POOL_THRESHOLD` bytes of
 bodies in one refresh, so small refreshes and the TUI never pay their start-up.
 """
 

@@ -289,7 +289,8 @@ INDEX_CHUNK = 5000
 
 def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
     """Add up to `limit` pending articles, oldest first, to the search index; the caller
-    holds a write transaction. Returns how many were looked at (0: none is pending)."""
+    holds a write transaction. Returns how many left the pending list (fewer than
+    `limit`: none is pending any more)."""
     row = conn.execute(
         "SELECT count(*), max(pk) FROM (SELECT pk FROM search_pending ORDER BY pk LIMIT ?)",
         (limit,),

@@ -309,11 +309,12 @@ class Store:
                 return 0
         added = 0
         while True:
+            limit = _schema.INDEX_CHUNK
             with self._writing() as conn:  # a transaction per step (see INDEX_CHUNK)
-                step = _schema.index_pending(conn, limit=_schema.INDEX_CHUNK)
-            if not step:
-                return added
+                step = _schema.index_pending(conn, limit=limit)
             added += step
+            if step < limit:  # that step took the last of them
+                return added
 
     def _searchable(self, view: View) -> None:
         if view.search is None or not view.search.strip():
