@@ -31,6 +31,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
     # before the refresh's imports (asyncio, the HTTP stack), which the workers never
     # use: each worker is a few MB smaller.
     workers = _parse_workers(ns, config.feeds)
+    _one_malloc_arena()
     import asyncio
 
     from tuinews.refresh import RefreshStopped, refresh_feeds
@@ -70,6 +71,28 @@ def refresh_command(ns: argparse.Namespace) -> int:
             f"in {summary.seconds:.2f} s"
         )
     return 1 if summary.failed else 0
+
+
+# glibc's mallopt option for the number of malloc arenas.
+_M_ARENA_MAX = -8
+
+
+def _one_malloc_arena() -> None:
+    """Have glibc's malloc serve every thread of this process from one arena.
+
+    Why: the refresh's threads (the store writer, the pipes to the parse workers) each
+    allocate and free megabytes of short-lived buffers, and glibc gives each thread an
+    arena of its own whose freed memory the others cannot reuse: 50 feeds x 200 items
+    peaked 5 MB higher. These threads mostly hold the GIL anyway, so sharing one arena
+    costs no measurable time. Called after the parse workers are forked (they are
+    single-threaded). Elsewhere than glibc there is no such call and nothing to do."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_ARENA_MAX, 1)
 
 
 # A refresh of fewer web feeds parses them in a thread: a worker would not pay for itself.
