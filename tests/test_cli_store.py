@@ -92,6 +92,11 @@ def test_refresh_failures_exit_1_with_one_line_each(
         assert len(line) > len(f"tuinews: {name}: ") + 3
     assert any("404" in line for line in failures)
 
+    # The next refresh leaves the failed web feed alone for a while, and says why.
+    later = cli.run("refresh")
+    (skipped,) = [line for line in later.out.splitlines() if "skipped" in line and "Gone" in line]
+    assert "(next try after " in skipped and "HTTP 404 Not Found" in skipped
+
     # Only the good ones, by name: exit 0.
     again = cli.run("refresh", "Good", "Courier")
     assert again.status == 0, again.err

@@ -139,6 +139,64 @@ async def test_temporary_redirect_keeps_the_url(server: FeedServer, db: Path) ->
     assert stored(db, old).total == 2
 
 
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "file:///tmp/", "ftp://example.com/feed"])
+async def test_redirect_off_the_web_is_refused(server: FeedServer, db: Path, target: str) -> None:
+    # A feed server must not be able to point its subscription at the user's own files.
+    url = server.route("/feed", redirect(target, 301))
+    summary = await refresh(db, url)
+    outcome = only_outcome(summary)
+    assert outcome.status == "failed" and outcome.moved_to is None
+    scheme = target.split(":")[0]
+    assert outcome.error == f"redirected to {scheme}: (not a web address): not followed"
+    assert summary.moved == []
+    with Store.open(db) as store:
+        assert [info.url for info in store.feeds()] == [url]
+    assert article_count(db) == 0
+
+
+async def test_permanent_redirect_to_a_failing_address_does_not_move(
+    server: FeedServer, db: Path
+) -> None:
+    server.route("/new", status(404))
+    old = server.route("/old", redirect("/new", 301))
+    outcome = only_outcome(await refresh(db, old))
+    assert (outcome.status, outcome.error) == ("failed", "HTTP 404 Not Found")
+    assert outcome.moved_to is None
+    assert stored(db, old).last_error == "HTTP 404 Not Found"
+    # Once the new address answers, the feed moves.
+    new = server.route("/new", static(rss(1)))
+    moved = only_outcome(await refresh(db, old, force=True))
+    assert (moved.status, moved.moved_to) == ("updated", new)
+
+
+async def test_redirect_target_is_stored_as_the_subscription_file_writes_it(
+    server: FeedServer, db: Path
+) -> None:
+    # An upper-case host would otherwise be a second feed at the next refresh.
+    server.route("/new", static(rss(1)))
+    old = server.route("/old", redirect(f"HTTP://LOCALHOST:{server.port}/new", 301))
+    outcome = only_outcome(await refresh(db, old))
+    canonical = f"http://localhost:{server.port}/new"
+    assert (outcome.status, outcome.moved_to) == ("updated", canonical)
+    assert stored(db, canonical).total == 1
+
+
+async def test_a_slow_host_does_not_hold_up_other_hosts(server: FeedServer, db: Path) -> None:
+    # 20 feeds on one slow host (4 at a time) and one on another host (the same server
+    # under another name): the other host's feed must not wait behind the queue.
+    for n in range(20):
+        server.route(f"/slow{n}", Generated(items=1, delay=0.3))
+    slow = [f"http://localhost:{server.port}/slow{n}" for n in range(20)]
+    quick = server.route("/quick", static(rss(1)))
+    finished: list[str] = []
+    settings = replace(SETTINGS, concurrency=16, per_host=4)
+    await refresh(
+        db, *slow, quick, settings=settings, progress=lambda _d, _t, o: finished.append(o.url)
+    )
+    assert len(finished) == 21
+    assert finished.index(quick) < 4  # before the slow host's first round is over
+
+
 async def test_redirect_loop(server: FeedServer, db: Path) -> None:
     server.route("/a", redirect("/b", 302))
     url = server.route("/b", redirect("/a", 302))

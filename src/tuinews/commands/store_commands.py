@@ -58,6 +58,9 @@ def refresh_command(ns: argparse.Namespace) -> int:
     for outcome in summary.outcomes:
         if outcome.status == "failed":
             print(f"tuinews: {outcome.title or outcome.url}: {outcome.error}", file=sys.stderr)
+        elif outcome.status == "skipped" and reporter.interactive:
+            # Plain lines said it already; the progress bar did not.
+            print(f"skipped {outcome.title or outcome.url}: {outcome.error}")
     if stopped is not None:
         # Said once: the store refuses every write, so the other feeds were not tried.
         print(f"tuinews: {stopped}", file=sys.stderr)
@@ -214,6 +217,8 @@ class _Reporter:
         name = outcome.title or outcome.url
         if outcome.status == "failed":
             line = f"[{done}/{total}] failed  {name}"
+        elif outcome.status == "skipped":
+            line = f"[{done}/{total}] skipped ({outcome.error})  {name}"
         elif outcome.status == "updated":
             line = f"[{done}/{total}] {outcome.new} new  {name}"
         else:

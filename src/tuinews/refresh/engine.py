@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuinews.errors import SourceError, StoreError, TuinewsError
+from tuinews.errors import ConfigError, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.fetch import Fetcher, FetchError, make_client
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
@@ -152,6 +152,29 @@ class _Parked:
                 self._room.set()
 
 
+class _PipelineSlot:
+    """A web feed's place among the feeds between request and write, taken by the
+    fetcher once the feed's host has a free slot (before the request and its timeout),
+    after waiting for room among the parked bodies."""
+
+    def __init__(self, slots: asyncio.Semaphore, parked: _Parked) -> None:
+        self._slots = slots
+        self._parked = parked
+        self._held = False
+
+    async def acquire(self) -> None:
+        if self._held:
+            return  # taken already (the fetcher calls once per fetch)
+        await self._parked.room()
+        await self._slots.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
+
+
 class _Run:
     """One refresh: the store, the settings and the shared HTTP client."""
 
@@ -176,6 +199,9 @@ class _Run:
         # and a few feeds between parse and save: one parsing and one queued per worker,
         # while one is written.
         self.parsers = Parsers(feeds=1, pool=workers)
+        # Feeds between their request and their write. A web feed takes its slot only
+        # once its host has room (see `_PipelineSlot`): a host with a queue of feeds
+        # must not hold slots the other hosts' feeds could use.
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
         slots = 2 * max(1, self.parsers.workers) + 1
         self.processing = asyncio.Semaphore(slots)
@@ -233,9 +259,8 @@ class _Run:
         try:
             kind = location_kind(info.url)
             if kind == "http":
-                async with self.in_flight:
-                    self._check_store()
-                    return await self._http(info, now)
+                self._check_store()
+                return await self._http(info, now)
             if kind == "local":
                 async with self.in_flight:
                     self._check_store()
@@ -272,13 +297,25 @@ class _Run:
         return None
 
     async def _http(self, info: FeedInfo, now: datetime) -> FeedOutcome:
+        slot = _PipelineSlot(self.in_flight, self.parked)
+        try:
+            return await self._http_in(slot, info, now)
+        finally:
+            slot.release()
+
+    async def _http_in(self, slot: _PipelineSlot, info: FeedInfo, now: datetime) -> FeedOutcome:
         assert self.fetcher is not None
+
+        async def room() -> None:
+            await slot.acquire()
+            self._check_store()  # a store that refused a write: no new request
+
+        self._check_store()
         try:
             result = await self.fetcher.fetch(
-                info.url, etag=info.etag, last_modified=info.last_modified
+                info.url, etag=info.etag, last_modified=info.last_modified, room=room
             )
         except FetchError as error:
-            moved = await self._move(info, error.moved_to)
             return await self._fail(
                 info,
                 now,
@@ -286,7 +323,6 @@ class _Run:
                 status=error.status,
                 retry_after=error.retry_after,
                 disable=error.gone,
-                moved_to=moved,
             )
         moved = await self._move(info, result.moved_to)
         await self._enable(info)
@@ -345,7 +381,17 @@ class _Run:
 
     async def _move(self, info: FeedInfo, new_url: str | None) -> str | None:
         """Follow a permanent redirect in the store; None when there is none (or a clash)."""
-        if not new_url or new_url == info.url:
+        if not new_url:
+            return None
+        from tuinews.config import canonical_feed_url
+
+        try:
+            # The form the subscription file will hold: the store must name the feed
+            # the same way, or the next refresh would take it for a new subscription.
+            new_url = canonical_feed_url(new_url)
+        except ConfigError:
+            return None
+        if new_url == info.url:
             return None
         try:
             await asyncio.to_thread(self.store.change_feed_url, info.id, new_url)

@@ -51,14 +51,11 @@ class FetchError(TuinewsError):
         *,
         status: int | None = None,
         retry_after: datetime | None = None,
-        moved_to: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
-        # A permanent redirect seen before the failure still moves the subscription.
-        self.moved_to = moved_to
 
     @property
     def gone(self) -> bool:
@@ -75,7 +72,10 @@ class FetchResult:
     content_type: str | None
     etag: str | None
     last_modified: str | None
-    moved_to: str | None  # where a permanent redirect says the feed now lives
+    # Where a permanent redirect says the feed now lives. Only a fetch that worked says
+    # so: a feed moved to an address that fails stays where it was, and moves once the
+    # new address answers.
+    moved_to: str | None
 
     @property
     def not_modified(self) -> bool:
@@ -120,6 +120,16 @@ def http_status_line(status: int) -> str:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"HTTP {status}"
+
+
+def _check_redirect_target(target: str) -> None:
+    """Refuse a redirect anywhere but the web: a feed server must not be able to point
+    its subscribers at `file:///home/...` (a subscription that moved there would read
+    the user's own files into the store) or at any other scheme."""
+    scheme = urlsplit(target).scheme.lower()
+    if scheme not in ("http", "https"):
+        shown = f"{scheme}:" if scheme else "a URL without a scheme"
+        raise FetchError(f"redirected to {shown} (not a web address): not followed")
 
 
 def _is_invalid_host(host: str) -> bool:
@@ -327,12 +337,19 @@ class Fetcher:
         await asyncio.shield(self._certificates)
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        room: Callable[[], Awaitable[None]] | None = None,
     ) -> FetchResult:
-        """Fetch `url` (conditionally when validators are given). Raises `FetchError`."""
+        """Fetch `url` (conditionally when validators are given). Raises `FetchError`.
+        `room`, when given, is awaited instead of the fetcher's own."""
         async with self.limiter.host(url), self.limiter.total:
-            if self.room is not None:
-                await self.room()
+            wait = room or self.room
+            if wait is not None:
+                await wait()
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     return await self._fetch(url, etag, last_modified)
@@ -358,7 +375,7 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             host = urlsplit(current).hostname or ""
             if _is_invalid_host(host):
-                raise FetchError(f"cannot resolve host '{clean_line(host)}'", moved_to=moved_to)
+                raise FetchError(f"cannot resolve host '{clean_line(host)}'")
             body_started = False
             try:
                 if current[:6].lower() == "https:":
@@ -367,8 +384,8 @@ class Fetcher:
                 response = await self.client.send(request, stream=True)
                 try:
                     if response.status_code in REDIRECTS and "location" in response.headers:
-                        target = clean_url(response.headers["location"])
-                        target = urljoin(current, target)
+                        target = urljoin(current, clean_url(response.headers["location"]))
+                        _check_redirect_target(target)
                         if still_permanent and response.status_code in PERMANENT_REDIRECTS:
                             moved_to = target
                         else:
@@ -376,7 +393,7 @@ class Fetcher:
                         current = target
                         await _drain(response)
                         continue
-                    self._check_status(response, moved_to)
+                    self._check_status(response)
                     if response.status_code == 304:
                         await _drain(response)
                         return self._result(response, current, b"", moved_to)
@@ -385,30 +402,24 @@ class Fetcher:
                     return self._result(response, current, body, moved_to)
                 finally:
                     await response.aclose()
-            except FetchError as error:
-                if error.moved_to is None and moved_to is not None:
-                    error.moved_to = moved_to
-                raise
             except (httpx.HTTPError, OSError, zlib.error) as exc:
                 if isinstance(exc, zlib.error):
                     reason = "compressed body is corrupt"
                 else:
                     reason = describe_network_error(exc, current, body_started=body_started)
-                raise FetchError(reason, moved_to=moved_to) from None
-        raise FetchError("too many redirects", moved_to=moved_to)
+                raise FetchError(reason) from None
+        raise FetchError("too many redirects")
 
-    def _check_status(self, response: httpx.Response, moved_to: str | None) -> None:
+    def _check_status(self, response: httpx.Response) -> None:
         status = response.status_code
         if 200 <= status < 300 or status == 304:
             return
         if status == 410:
-            raise FetchError("gone (HTTP 410): feed disabled", status=410, moved_to=moved_to)
+            raise FetchError("gone (HTTP 410): feed disabled", status=410)
         retry_at = None
         if status in RETRY_AFTER_STATUSES:
             retry_at = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        raise FetchError(
-            http_status_line(status), status=status, retry_after=retry_at, moved_to=moved_to
-        )
+        raise FetchError(http_status_line(status), status=status, retry_after=retry_at)
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_bytes
