@@ -70,6 +70,14 @@ def test_add_keeps_comments_and_order(cli: Cli, sample_feeds: Path) -> None:
         ("ftp://example.com/feed", "unsupported URL scheme 'ftp'"),
         ("http://", "no host"),
         ("/no/such/dir/feed.xml", "/no/such/dir/feed.xml"),
+        # URLs that used to be accepted, then broke every refresh:
+        ("http://www..example.com/feed", "invalid host name 'www..example.com'"),
+        ("http://127.0.0.1:99999/feed", "invalid port"),
+        ("http://256.256.256.256/x", "invalid IP address '256.256.256.256'"),
+        ("http://[zz]/x", "malformed URL"),
+        ("http://" + "a" * 64 + ".example.com/feed", "invalid host name"),
+        # clean_url would have dropped the space and named another site
+        ("http://exa mple.com/feed", "URL contains spaces"),
     ],
 )
 def test_add_rejects_bad_refs_and_leaves_config_alone(cli: Cli, typed: str, reason: str) -> None:

@@ -154,6 +154,25 @@ async def test_redirect_off_the_web_is_refused(server: FeedServer, db: Path, tar
     assert article_count(db) == 0
 
 
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("http://127.0.0.1:99999/feed", "invalid URL"),
+        ("http://[zz]/feed", "invalid URL"),
+    ],
+)
+async def test_redirect_to_a_broken_url_fails_that_feed_alone(
+    server: FeedServer, db: Path, target: str, reason: str
+) -> None:
+    bad = server.route("/bad", redirect(target, 302))
+    good = server.route("/good", static(rss(2)))
+    summary = await refresh(db, bad, good)
+    outcomes = {o.url: o for o in summary.outcomes}
+    assert outcomes[bad].status == "failed"
+    assert outcomes[bad].error is not None and outcomes[bad].error.startswith(reason)
+    assert outcomes[good].status == "updated" and stored(db, good).total == 2
+
+
 async def test_permanent_redirect_to_a_failing_address_does_not_move(
     server: FeedServer, db: Path
 ) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from tuinews import __version__
 from tuinews.errors import ConfigError
@@ -352,6 +352,30 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _PLAIN_HTTP = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?")
 
 
+def _check_http(parts: SplitResult, url: str) -> None:
+    """ConfigError when an http(s) URL could never be fetched: checked when it is added,
+    imported or read from the file, not left to fail (or worse) at every refresh."""
+    host = parts.hostname
+    if not host:
+        raise ConfigError(f"URL has no host: {url!r}")
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number from 0 to 65535)
+    except ValueError:
+        raise ConfigError(f"URL has an invalid port: {url!r}") from None
+    if ":" in host:
+        return  # an IPv6 address: urlsplit has checked it
+    labels = host.removesuffix(".").split(".")
+    if len(host) > 253 or any(not label or len(label) > 63 for label in labels):
+        raise ConfigError(f"URL has an invalid host name {host!r}: {url!r}")
+    if all(label.isdigit() for label in labels):
+        import ipaddress  # here: only a numeric host needs it (start-up)
+
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ConfigError(f"URL has an invalid IP address {host!r}: {url!r}") from None
+
+
 def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     """The subscription key for a URL or path, without touching the network or the disk.
 
@@ -360,6 +384,7 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     working directory). Raises ConfigError with the reason alone (no file or line).
     """
     if _PLAIN_HTTP.fullmatch(text):
+        _check_http(urlsplit(text), text)
         return text
     value = text.strip()
     if value.lower().startswith("feed:"):  # a browser's "subscribe" link
@@ -369,6 +394,9 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     if found := _SCHEME.match(value):
         scheme = found.group(1).lower()
         if scheme in ("http", "https"):
+            if any(char.isspace() for char in value):
+                # clean_url would drop them and name another address ("exa mple.com")
+                raise ConfigError(f"URL contains spaces: {value!r}")
             return _canonical_http(scheme, clean_url(value))
         if scheme == "file":
             parts = urlsplit(value)
@@ -388,13 +416,11 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
 
 
 def _canonical_http(scheme: str, url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise ConfigError(f"URL has no host: {url!r}")
     try:
-        parts.port  # noqa: B018  (raises on a port that is not a number)
-    except ValueError:
-        raise ConfigError(f"URL has an invalid port: {url!r}") from None
+        parts = urlsplit(url)
+    except ValueError as error:  # a bracketed host that is no IPv6 address, say
+        raise ConfigError(f"malformed URL ({error}): {url!r}") from None
+    _check_http(parts, url)
     userinfo, at, host = parts.netloc.rpartition("@")
     netloc = userinfo + at + host.lower()
     return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -273,6 +273,10 @@ class _Run:
                 self.stopped_by = error
                 raise
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
+        except Exception as error:
+            # A bug met on one feed must not end the refresh of all the others.
+            reason = f"unexpected error ({type(error).__name__}: {error})"
+            return FeedOutcome(info.url, info.title, "failed", error=reason[:300])
 
     def _check_store(self) -> None:
         if self.stopped_by is not None:

@@ -122,14 +122,19 @@ def http_status_line(status: int) -> str:
         return f"HTTP {status}"
 
 
-def _check_redirect_target(target: str) -> None:
-    """Refuse a redirect anywhere but the web: a feed server must not be able to point
-    its subscribers at `file:///home/...` (a subscription that moved there would read
-    the user's own files into the store) or at any other scheme."""
-    scheme = urlsplit(target).scheme.lower()
+def _redirect_target(current: str, location: str) -> str:
+    """Where a redirect from `current` leads. Refused anywhere but the web: a feed server
+    must not be able to point its subscribers at `file:///home/...` (a subscription that
+    moved there would read the user's own files into the store) or any other scheme."""
+    try:
+        target = urljoin(current, clean_url(location))
+        scheme = urlsplit(target).scheme.lower()
+    except ValueError as exc:
+        raise FetchError(f"invalid URL: {clean_line(str(exc))[:200]}") from None
     if scheme not in ("http", "https"):
         shown = f"{scheme}:" if scheme else "a URL without a scheme"
         raise FetchError(f"redirected to {shown} (not a web address): not followed")
+    return target
 
 
 def _is_invalid_host(host: str) -> bool:
@@ -183,6 +188,8 @@ def describe_network_error(exc: BaseException, url: str, *, body_started: bool) 
             return "connection reset mid-body"
         if "reset" in text or "peer closed" in text or "disconnected" in text:
             return "connection reset by the server"
+        if "location header" in text:  # httpx checks a redirect's address itself
+            return "invalid URL in a redirect"
         return "the server broke the HTTP protocol"
     if isinstance(exc, httpx.NetworkError | OSError):
         return "network error: " + (clean_line(str(exc))[:100] or type(exc).__name__)
@@ -373,19 +380,22 @@ class Fetcher:
         moved_to: str | None = None
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
-            host = urlsplit(current).hostname or ""
+            try:
+                host = urlsplit(current).hostname or ""
+                request = self.client.build_request("GET", current, headers=headers)
+            except (httpx.InvalidURL, ValueError) as exc:
+                # Subscriptions are checked when added, but a redirect can say anything.
+                raise FetchError(f"invalid URL: {clean_line(str(exc))[:200]}") from None
             if _is_invalid_host(host):
                 raise FetchError(f"cannot resolve host '{clean_line(host)}'")
             body_started = False
             try:
                 if current[:6].lower() == "https:":
                     await self._tls_ready()
-                request = self.client.build_request("GET", current, headers=headers)
                 response = await self.client.send(request, stream=True)
                 try:
                     if response.status_code in REDIRECTS and "location" in response.headers:
-                        target = urljoin(current, clean_url(response.headers["location"]))
-                        _check_redirect_target(target)
+                        target = _redirect_target(current, response.headers["location"])
                         if still_permanent and response.status_code in PERMANENT_REDIRECTS:
                             moved_to = target
                         else:
@@ -402,8 +412,10 @@ class Fetcher:
                     return self._result(response, current, body, moved_to)
                 finally:
                     await response.aclose()
-            except (httpx.HTTPError, OSError, zlib.error) as exc:
-                if isinstance(exc, zlib.error):
+            except (httpx.HTTPError, OSError, zlib.error, OverflowError) as exc:
+                if isinstance(exc, OverflowError):  # the socket's refusal of a port > 65535
+                    reason = "invalid URL: port out of range"
+                elif isinstance(exc, zlib.error):
                     reason = "compressed body is corrupt"
                 else:
                     reason = describe_network_error(exc, current, body_started=body_started)
