@@ -208,14 +208,12 @@ def article(conn: sqlite3.Connection, pk: int) -> StoredArticle | None:
 
 
 def find_article(conn: sqlite3.Connection, ref: str) -> StoredArticle | None:
-    """By pk number, else by article id or a unique prefix of it."""
+    """By article id or a unique prefix of it. Only the id: a number is a prefix too,
+    never the row number users do not see (`read 14` must not open some other article
+    when two ids start with 14)."""
     ref = ref.strip()
     if not ref:
         return None
-    if ref.isdigit():
-        found = article(conn, int(ref))
-        if found is not None:
-            return found
     rows = conn.execute(
         ARTICLE_SELECT + " WHERE a.article_id >= ? AND a.article_id < ? LIMIT 2",
         (ref.lower(), ref.lower() + "\uffff"),

@@ -367,7 +367,7 @@ class Store:
             return _articles.article(conn, pk)
 
     def find_article(self, ref: str) -> StoredArticle | None:
-        """By pk number, else by article id or a unique prefix of it (StoreError if several)."""
+        """By article id or a unique prefix of it (StoreError if several)."""
         with self._reading() as conn:
             return _articles.find_article(conn, ref)
 
