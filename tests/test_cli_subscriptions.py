@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from test_cli import Cli, make_cli, run_in_terminal
+from tuinews.store import Store
 
 
 @pytest.fixture
@@ -129,6 +131,25 @@ def test_remove_by_title_drops_articles(cli: Cli, sample_feeds: Path) -> None:
     unknown = cli.call("remove", "Nothing like it")
     assert unknown.status == 1
     assert len(unknown.err_lines) == 1 and "Nothing like it" in unknown.err
+
+
+def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
+    cli: Cli, sample_feeds: Path
+) -> None:
+    assert cli.call("add", str(sample_feeds / "field-journal.rdf"), "--title", "Field").status == 0
+    assert cli.run("refresh", "Field").status == 0
+    first_id = json.loads(cli.call("list", "--json").out.splitlines()[0])["id"]
+    with Store.open(cli.db) as store:
+        found = store.find_article(first_id)
+        assert found is not None
+        store.set_starred(found.pk, True)
+    removed = cli.call("remove", "Field")
+    assert removed.status == 0, removed.err
+    assert removed.out.strip().endswith("; its starred article stays")
+    starred = cli.call("list", "--starred", "--json").out.splitlines()
+    assert [json.loads(line)["id"] for line in starred] == [first_id]
+    assert len(cli.call("list").out.splitlines()) == 1
+    assert "Field" not in cli.call("feeds").out
 
 
 def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:

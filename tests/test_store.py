@@ -107,6 +107,17 @@ def test_remove_feed_removes_its_articles_only(store: Store) -> None:
     assert store.headlines(View(search="article"), limit=10) != []
 
 
+def test_remove_feed_keeps_its_starred_articles(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    save(store, a, [make_article(A_URL, n) for n in range(3)])
+    starred = store.headlines(View(), limit=1)[0]
+    store.set_starred(starred.pk, True)
+    assert store.remove_feed(a) == 1
+    assert [h.pk for h in store.headlines(View(), limit=10)] == [starred.pk]
+    assert store.count(View(starred_only=True)) == 1
+    assert_store_sound(store.path)
+
+
 def test_change_feed_url_keeps_articles_and_refuses_a_taken_url(store: Store) -> None:
     a = feed_id(store, A_URL)
     save(store, a, [make_article(A_URL, 1, guid="item-1")])

@@ -39,9 +39,10 @@ def remove_command(ns: argparse.Namespace) -> int:
     with open_store(ns) as store:
         removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
         feed = store.feed_by_url(removed.url)
-        if feed is not None:
-            store.remove_feed(feed.id)
-    print(f"unsubscribed from {removed.title or removed.url}")
+        starred = store.remove_feed(feed.id) if feed is not None else 0
+    kept = f"; its {starred} starred articles stay" if starred > 1 else ""
+    kept = "; its starred article stays" if starred == 1 else kept
+    print(f"unsubscribed from {removed.title or removed.url}{kept}")
     return 0
 
 
@@ -52,7 +53,9 @@ def feeds_command(ns: argparse.Namespace) -> int:
         return 0
     with open_store(ns) as store:
         store.sync_feeds(config.feeds)
-        feeds = store.feeds()
+        # The store also keeps feeds no longer subscribed (for their starred articles).
+        subscribed = {sub.url for sub in config.feeds}
+        feeds = [f for f in store.feeds() if f.url in subscribed]
     if not sys.stdout.isatty():
         # Scripts get tab-separated columns.
         for f in feeds:

@@ -58,9 +58,14 @@ def feed_by_url(conn: sqlite3.Connection, url: str) -> FeedInfo | None:
     return to_feed_info(row) if row else None
 
 
-def remove_feed(conn: sqlite3.Connection, feed_id: int) -> None:
-    conn.execute("DELETE FROM articles WHERE feed_id = ?", (feed_id,))
-    conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
+    """Drop a feed's articles, except starred ones: those stay, with the feed's row
+    (no longer refreshed once unsubscribed). Returns how many starred articles stay."""
+    conn.execute("DELETE FROM articles WHERE feed_id = ? AND starred = 0", (feed_id,))
+    (kept,) = conn.execute("SELECT COUNT(*) FROM articles WHERE feed_id = ?", (feed_id,)).fetchone()
+    if not kept:
+        conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+    return int(kept)
 
 
 def change_feed_url(conn: sqlite3.Connection, feed_id: int, new_url: str) -> None:

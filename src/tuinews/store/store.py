@@ -151,10 +151,11 @@ class Store:
         with self._reading() as conn:
             return _feeds.feed_by_url(conn, url)
 
-    def remove_feed(self, feed_id: int) -> None:
-        """Remove a feed and all its articles."""
+    def remove_feed(self, feed_id: int) -> int:
+        """Remove a feed and its articles, except starred ones (never dropped): returns
+        how many of those stay."""
         with self._writing() as conn:
-            _feeds.remove_feed(conn, feed_id)
+            return _feeds.remove_feed(conn, feed_id)
 
     def change_feed_url(self, feed_id: int, new_url: str) -> None:
         """Follow a permanent redirect; StoreError if `new_url` is another feed's."""

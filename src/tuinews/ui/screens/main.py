@@ -264,10 +264,12 @@ class MainScreen(RefreshingScreen):
                 return
         self.ctx.subscriptions[:] = [s for s in self.ctx.subscriptions if s.url != feed.url]
         assert self.store is not None
-        self.store.remove_feed(feed.id)
+        starred = self.store.remove_feed(feed.id)
         if self.base_view.feed_ids and feed.id in self.base_view.feed_ids:
             self.base_view, self.base_label = View(), "All"
-        self.status.say(f"Removed {feed.title}.")
+        kept = f" Its {starred} starred articles stay." if starred > 1 else ""
+        kept = " Its starred article stays." if starred == 1 else kept
+        self.status.say(f"Removed {feed.title}.{kept}")
         self.reload_feeds()
         self.reload_view()
 
