@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from test_cli import Cli, make_cli, run_in_terminal
+from test_cli import TUINEWS, Cli, make_cli, run_in_terminal
 from tuinews.store import Store
 
 
@@ -150,6 +151,18 @@ def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
     assert [json.loads(line)["id"] for line in starred] == [first_id]
     assert len(cli.call("list").out.splitlines()) == 1
     assert "Field" not in cli.call("feeds").out
+
+
+def test_adds_at_the_same_time_all_keep_their_feed(cli: Cli) -> None:
+    # Each `add` reads, changes and replaces the file: without the lock, the last one
+    # to replace it dropped what the others had added meanwhile.
+    urls = [f"https://race.example/{n}.xml" for n in range(8)]
+    processes = [
+        subprocess.Popen([str(TUINEWS), "add", url], env=cli.env, stdout=subprocess.DEVNULL)
+        for url in urls
+    ]
+    assert [p.wait(timeout=60) for p in processes] == [0] * len(urls)
+    assert sorted(url for url, _, _ in feeds_in(cli.config)) == sorted(urls)
 
 
 def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:

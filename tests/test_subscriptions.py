@@ -358,7 +358,8 @@ def test_random_edits_keep_the_file_loadable_and_the_comments(
 
 def test_a_change_by_another_program_during_an_edit_is_not_lost(config: Path) -> None:
     class RacingFile(SubscriptionFile):
-        """Another tuinews adds a feed right after this one has read the file."""
+        """An editor (which takes no lock) saves a new feed right after this one has
+        read the file."""
 
         raced = False
 
@@ -366,7 +367,8 @@ def test_a_change_by_another_program_during_an_edit_is_not_lost(config: Path) ->
             result = super()._read()
             if not self.raced:
                 self.raced = True
-                SubscriptionFile(self.path).add(Subscription("https://other.example/"))
+                text = self.path.read_text()
+                self.path.write_text(text + '\n[[feeds]]\nurl = "https://other.example/"\n')
             return result
 
     RacingFile(config).add(Subscription("https://mine.example/"))

@@ -21,7 +21,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -118,16 +118,17 @@ class SubscriptionFile:
         return raw, _Document(self.path, text, bom=raw is not None and raw[:3] == b"\xef\xbb\xbf")
 
     def _edit(self, change: Callable[[_Document], T]) -> T:
-        for _attempt in range(_ATTEMPTS):
-            before, doc = self._read()
-            result = change(doc)
-            if not doc.changed:
-                return result
-            data = doc.checked_text().encode()
-            if doc.bom:
-                data = b"\xef\xbb\xbf" + data
-            if self._write(data, before):
-                return result
+        with _editing(Path(os.path.realpath(self.path)).parent):
+            for _attempt in range(_ATTEMPTS):
+                before, doc = self._read()
+                result = change(doc)
+                if not doc.changed:
+                    return result
+                data = doc.checked_text().encode()
+                if doc.bom:
+                    data = b"\xef\xbb\xbf" + data
+                if self._write(data, before):
+                    return result
         raise ConfigError(f"{self.path}: keeps changing while being saved; try again")
 
     def _write(self, data: bytes, expected: bytes | None) -> bool:
@@ -159,6 +160,33 @@ class SubscriptionFile:
             raise ConfigError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
         _fsync_directory(target.parent)
         return True
+
+
+@contextlib.contextmanager
+def _editing(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the config's folder while one tuinews process reads,
+    changes and replaces the file: ten `tuinews add` at once (or the reader saving a
+    setting) each keep their change. The folder, not the file, is locked because the
+    file is replaced by a new one at each save. `_write` still refuses a file that
+    changed under it (an editor does not take the lock). Best effort: without flock,
+    or when the folder cannot be made or opened, only that check stays."""
+    try:
+        import fcntl
+    except ImportError:  # not a Unix
+        yield
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)  # the first `add` of a new user too
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _fsync_directory(folder: Path) -> None:
