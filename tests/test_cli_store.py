@@ -102,9 +102,14 @@ def test_refresh_failures_exit_1_with_one_line_each(
     assert again.status == 0, again.err
     assert summary_of(again.out)[0] == 2
 
+    # Named as `remove` and `--feed` name feeds: a unique part of a title will do.
+    part = cli.run("refresh", "cour")
+    assert part.status == 0, part.err
+    assert summary_of(part.out)[0] == 1
+
     unknown = cli.run("refresh", "No such feed")
     assert unknown.status == 1
-    assert unknown.err_lines == ["tuinews: no subscribed feed matches 'No such feed'"]
+    assert unknown.err_lines == ["tuinews: no feed matches 'No such feed'"]
 
     table = cli.call("feeds")
     rows = {line.split("\t")[0]: line.split("\t") for line in table.out.splitlines()}

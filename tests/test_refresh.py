@@ -419,7 +419,7 @@ async def test_only_by_title_or_url(server: FeedServer, db: Path) -> None:
     assert [o.url for o in summary.outcomes] == [a]
     summary = await refresh(db, a, b, only=[b])
     assert [o.url for o in summary.outcomes] == [b]
-    with pytest.raises(TuinewsError, match="no subscribed feed matches 'gamma'"):
+    with pytest.raises(TuinewsError, match="no feed matches 'gamma'"):
         await refresh(db, a, b, only=["gamma"])
 
 

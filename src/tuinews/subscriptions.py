@@ -21,7 +21,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,10 +92,11 @@ class SubscriptionFile:
         wanted = list(subs)
         return self._edit(lambda doc: doc.add_feeds(wanted, refuse_duplicates=False))
 
-    def remove(self, ref: str) -> Subscription:
+    def remove(self, ref: str, titles: Mapping[str, str] | None = None) -> Subscription:
         """Remove the feed `ref` names: exact URL, else exact title, else a unique
-        case-insensitive part of a title."""
-        return self._edit(lambda doc: doc.remove_feed(ref))
+        case-insensitive part of a title. `titles` (URL -> title) names the feeds the
+        file gives no title, as `tuinews feeds` shows them (the feed's own title)."""
+        return self._edit(lambda doc: doc.remove_feed(ref, titles or {}))
 
     def replace_url(self, old: str, new: str) -> None:
         """Change a feed's URL (a permanent redirect); its title, tags and comments stay."""
@@ -312,9 +313,11 @@ class _Document:
             end -= 1
         return end
 
-    def remove_feed(self, ref: str) -> Subscription:
+    def remove_feed(self, ref: str, titles: Mapping[str, str]) -> Subscription:
         headers = self._feed_headers()
-        index = self._match(ref)
+        index = match_feed(
+            ref, [(sub.url, sub.title or titles.get(sub.url, "")) for sub in self.config.feeds]
+        )
         removed = self.config.feeds[index]
         header = headers[index]
         first = header.line
@@ -329,9 +332,6 @@ class _Document:
             del self.expected["feeds"]
         self.changed = True
         return removed
-
-    def _match(self, ref: str) -> int:
-        return match_feed(ref, [(sub.url, sub.title or "") for sub in self.config.feeds])
 
     def replace_url(self, old: str, new: str) -> None:
         headers = self._feed_headers()

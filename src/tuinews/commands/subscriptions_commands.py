@@ -37,7 +37,10 @@ def remove_command(ns: argparse.Namespace) -> int:
     load_settings(ns)
     # The store opens first: when it cannot, the subscription stays and nothing changed.
     with open_store(ns) as store:
-        removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
+        # Named as `tuinews feeds` shows them: a feed without a title in the file goes
+        # by the title it gives itself.
+        titles = {info.url: info.title for info in store.feeds()}
+        removed = SubscriptionFile(config_path(ns)).remove(ns.feed, titles)
         feed = store.feed_by_url(removed.url)
         starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = f"; its {starred} starred articles stay" if starred > 1 else ""

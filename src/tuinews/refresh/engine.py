@@ -52,18 +52,19 @@ def _when(moment: datetime, now: datetime) -> str:
 
 
 def select_feeds(infos: Sequence[FeedInfo], only: Sequence[str] | None) -> list[FeedInfo]:
-    """All feeds, or those named by URL or (case-insensitive) title, in store order."""
+    """All feeds, or those named as `tuinews remove` and `--feed` name them (URL, exact
+    title, or a unique part of a title: `subscriptions.match_feed`), in store order."""
     if only is None:
         return list(infos)
-    chosen: dict[int, FeedInfo] = {}
+    from tuinews.subscriptions import match_feed
+
+    pairs = [(info.url, info.title) for info in infos]
+    chosen: set[int] = set()
     for name in only:
-        matches = [i for i in infos if i.url == name]
-        if not matches:
-            matches = [i for i in infos if i.title.casefold() == name.casefold()]
-        if not matches:
-            raise TuinewsError(f"no subscribed feed matches '{name}'")
-        for info in matches:
-            chosen[info.id] = info
+        try:
+            chosen.add(infos[match_feed(name, pairs)].id)
+        except ConfigError as error:
+            raise TuinewsError(str(error)) from None
     return [i for i in infos if i.id in chosen]
 
 
