@@ -20,7 +20,7 @@ from test_ui_support import (
 )
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
-from tuinews.store import Store
+from tuinews.store import Store, View
 from tuinews.subscriptions import SubscriptionFile
 from tuinews.ui.app import create_app
 from tuinews.ui.screens.add_feed import AddFeedScreen
@@ -336,3 +336,28 @@ async def test_articles_saved_outside_the_reader_are_indexed_after_start(
             pending = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
             indexed = conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
         assert (pending, indexed) == (0, 12)
+
+
+async def test_refresh_follows_changes_made_to_the_config_meanwhile(tmp_path: Path) -> None:
+    # A `tuinews refresh` from the command line followed a move (or `tuinews remove`
+    # ran) while the reader was open: the reader's next refresh must use the file as it
+    # is now, not bring the old feed back.
+    with FeedServer() as server:
+        old = server.route("/old.xml", static(rss(3, title="Old", prefix="old")))
+        new = server.route("/new.xml", static(rss(2, title="New", prefix="new")))
+        ctx = make_ctx(
+            tmp_path, build=False, config_text=f'[[feeds]]\nurl = "{old}"\ntitle = "Feed"\n'
+        )
+        ctx.subscriptions.append(Subscription(old, "Feed"))
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            SubscriptionFile(ctx.config_path).replace_url(old, new)
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+        assert server.requests("/old.xml") == []
+        assert len(server.requests("/new.xml")) == 1
+        assert [sub.url for sub in ctx.subscriptions] == [new]
+        with Store.open(ctx.store_path) as store:
+            assert store.count(View()) == 2  # the new feed's; nothing of the old one

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -28,6 +29,7 @@ class RefreshingScreen(ReadingScreen):
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
+        self._config_stamp = _stamp(self.ctx.config_path)
         self.call_after_refresh(self._refresh_on_start)
 
     # Seconds after start before articles saved by refreshes outside the reader (cron,
@@ -91,6 +93,8 @@ class RefreshingScreen(ReadingScreen):
             self.post_message(Status(WAITING_LINE))
 
         try:
+            if not self.ctx.ephemeral:
+                await self._reread_subscriptions()
             summary = await refresh_feeds(
                 self.ctx.store_path,
                 self.ctx.subscriptions,
@@ -108,6 +112,22 @@ class RefreshingScreen(ReadingScreen):
             self.post_message(RefreshDone(None, str(error)))
             return
         self.post_message(RefreshDone(summary))
+
+    async def _reread_subscriptions(self) -> None:
+        """The subscriptions as the file says now: a `tuinews add`, `remove` or a
+        refresh that followed a move may have changed it since the reader started, and
+        refreshing the old list would bring back feeds that are gone or moved.
+        ConfigError (the file was broken meanwhile) stops this refresh with its line."""
+        import asyncio
+
+        from tuinews.config import load_config
+
+        stamp = _stamp(self.ctx.config_path)
+        if stamp is None or stamp == self._config_stamp:
+            return  # unchanged since the reader read it (or saved it itself)
+        config = await asyncio.to_thread(load_config, self.ctx.config_path)
+        self.ctx.subscriptions[:] = config.feeds  # the sidebar follows when the refresh ends
+        self._config_stamp = stamp
 
     _last_progress_reload = 0.0
 
@@ -175,6 +195,15 @@ class RefreshingScreen(ReadingScreen):
                     self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
                     continue
             self.status.say(f"{old} moved permanently to {new}; subscription updated")
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file is saved (by anyone); None when it is not there."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _summary_line(summary: object) -> str:
