@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from feedserver import rss
 from tuinews.errors import SourceError
 from tuinews.model import Feed
 from tuinews.sources.dates import parse_date
-from tuinews.sources.feeds import looks_like_feed, parse_feed
+from tuinews.sources.feeds import GUNZIP_LIMIT, looks_like_feed, parse_feed
 
 URL = "https://example.org/feed"
 
@@ -416,3 +418,24 @@ def test_tab_newline_and_ordinary_references_are_kept() -> None:
     )
     assert feed.articles[0].title.startswith("a")
     assert "A" in feed.articles[0].title and "é" in feed.articles[0].title
+
+
+def test_a_gzip_file_served_as_is_is_opened() -> None:
+    # feed.xml.gz without Content-Encoding, or saved on disk: the feed inside is read.
+    body = gzip.compress(rss(3))
+    feed = parse_feed(body, "https://example.com/feed.xml.gz")
+    assert len(feed.articles) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (gzip.compress(b" " * (GUNZIP_LIMIT + 1)), "a gzip file larger than 25 MB"),
+        (b"\x1f\x8b\x08\x00 not really gzip", "a damaged gzip file"),
+        (gzip.compress(gzip.compress(b"<rss/>")), "a gzip file inside a gzip file"),
+    ],
+)
+def test_gzip_bombs_and_damaged_gzip_are_refused(body: bytes, reason: str) -> None:
+    with pytest.raises(SourceError) as caught:
+        parse_feed(body, "https://example.com/feed.xml.gz")
+    assert caught.value.reason == f"not a feed: {reason}"

@@ -47,8 +47,15 @@ def looks_like_feed(data: bytes) -> bool:
     return _FEED_MARKERS.search(head) is not None
 
 
+# A gzip file served as is (feed.xml.gz, no Content-Encoding) or saved on disk is opened
+# up to this size, the refresh's default limit on a response.
+GUNZIP_LIMIT = 25 * 1024 * 1024
+
+
 def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Feed:
     """The feed in `data`; `url` keys the feed and is the base for relative links."""
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, url)
     head = _head_text(data).lstrip()
     if not head.strip("\x00"):
         raise SourceError(url, "empty document")
@@ -62,6 +69,21 @@ def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Fee
             raise SourceError(url, "not a feed: binary data")
         raise SourceError(url, "not a feed: no XML or JSON found")
     return _parse_xml(data, url, content_type, head)
+
+
+def _gunzip(data: bytes, url: str) -> bytes:
+    import zlib
+
+    opener = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
+    try:
+        inner = opener.decompress(data, GUNZIP_LIMIT)
+    except zlib.error:
+        raise SourceError(url, "not a feed: a damaged gzip file") from None
+    if opener.unconsumed_tail:
+        raise SourceError(url, f"not a feed: a gzip file larger than {GUNZIP_LIMIT >> 20} MB")
+    if inner[:2] == b"\x1f\x8b":
+        raise SourceError(url, "not a feed: a gzip file inside a gzip file")
+    return inner
 
 
 def _mostly_binary(head: str) -> bool:
