@@ -216,6 +216,11 @@ def test_read_stored_article_and_mark_read(cli: Cli, two_feeds: tuple[str, str])
     assert missing.err_lines == ["tuinews: ffffffffffff: no such file, URL or stored article id"]
 
     assert cli.call("mark-read").status == 2
+    both = cli.call("mark-read", "--all", short_id)  # ambiguous: nothing is marked
+    assert (both.status, both.err_lines) == (
+        2,
+        ["tuinews: give article ids, or --all / --feed, not both"],
+    )
     one = cli.call("mark-read", short_id)
     assert (one.status, one.out) == (0, "marked 1 article read\n")
     assert len(cli.call("list", "--unread").out.splitlines()) == 4

@@ -287,3 +287,14 @@ def test_export_with_no_subscriptions_is_valid_opml(cli: Cli) -> None:
     result = cli.call("export")
     assert result.status == 0
     assert "<opml" in result.out and "</opml>" in result.out
+
+
+def test_export_names_untitled_feeds_and_refuses_a_folder(cli: Cli, sample_feeds: Path) -> None:
+    assert cli.call("add", str(sample_feeds / "field-journal.rdf")).status == 0
+    assert cli.run("refresh").status == 0
+    exported = cli.call("export")
+    # No title in the file: the feed's own title, as `tuinews feeds` shows it.
+    assert 'text="Field Journal: weather and wild things on the Alder estuary"' in exported.out
+    folder = cli.call("export", "-o", str(cli.root))
+    assert folder.status == 1
+    assert folder.err_lines == [f"tuinews: {cli.root}: is a folder; give a file name"]

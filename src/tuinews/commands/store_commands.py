@@ -236,6 +236,9 @@ def mark_read_command(ns: argparse.Namespace) -> int:
     if not (ns.all or ns.feed or ns.ids):
         warn("say what to mark: --all, --feed FEED or article ids")
         return 2
+    if ns.ids and (ns.all or ns.feed):
+        warn("give article ids, or --all / --feed, not both")
+        return 2
     load_settings(ns)
     with open_store(ns) as store:
         if ns.ids:

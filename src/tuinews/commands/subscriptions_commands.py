@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tuinews.commands.common import (
@@ -80,7 +81,9 @@ def feeds_command(ns: argparse.Namespace) -> int:
     from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("Title", "Tags", "Unread/Total", "Last refresh", "Last error"):
+    # A feed's title can be any length: one line each, cut with "…".
+    table.add_column("Title", no_wrap=True, overflow="ellipsis", max_width=48)
+    for column in ("Tags", "Unread/Total", "Last refresh", "Last error"):
         table.add_column(column, overflow="fold")
     for f in feeds:
         table.add_row(
@@ -157,11 +160,31 @@ def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> 
     return usable
 
 
+def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) -> list[Subscription]:
+    """Feeds without a title in the file get the title the feed gives itself (as
+    `tuinews feeds` shows it), when the store has fetched it: a reader importing the
+    list then shows names, not bare URLs."""
+    import dataclasses
+
+    from tuinews.commands.common import db_path
+
+    if all(sub.title for sub in feeds) or not db_path(ns).exists():
+        return list(feeds)
+    with open_store(ns) as store:
+        titles = {info.url: info.title for info in store.feeds()}
+    return [
+        sub
+        if sub.title or titles.get(sub.url, sub.url) == sub.url
+        else dataclasses.replace(sub, title=titles[sub.url])
+        for sub in feeds
+    ]
+
+
 def export_command(ns: argparse.Namespace) -> int:
     from tuinews.sources.opml import write_opml
 
     config = load_settings(ns)
-    document = write_opml(config.feeds)
+    document = write_opml(_with_known_titles(ns, config.feeds))
     if ns.output:
         from tuinews.commands.common import write_atomically
 
