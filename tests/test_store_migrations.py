@@ -76,9 +76,9 @@ def test_a_version_1_store_is_migrated_with_its_data_and_marks(tmp_path: Path) -
         assert stored is not None and stored.article.content == "<p>The <b>lava</b> flows</p>"
         # And new writes keep the index in step with the migrated rows.
         store.set_read([2], True)
-        store.remove_feed(2)
-        assert store.count(View(search="glacier")) == 0
-        assert store.count(View(unread_only=True)) == 0
+        assert store.remove_feed(2) == 1  # its starred article stays, still searchable
+        assert [h.pk for h in store.headlines(View(search="glacier"), limit=10)] == [3]
+        assert store.count(View(unread_only=True)) == 1
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
