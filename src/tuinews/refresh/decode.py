@@ -22,6 +22,10 @@ class UnsupportedEncoding(ValueError):
     """A Content-Encoding we cannot decode; `str()` is the user's line."""
 
 
+class CorruptBody(ValueError):
+    """A compressed body that does not decompress (zlib signals its own zlib.error)."""
+
+
 class Decoder(Protocol):
     def decode(self, data: bytes) -> Iterator[bytes]: ...
 
@@ -78,9 +82,17 @@ class _Zlib:
 
 class _Brotli:
     def __init__(self) -> None:
-        self._obj = importlib.import_module("brotli").Decompressor()
+        brotli = importlib.import_module("brotli")
+        self._obj = brotli.Decompressor()
+        self._error: type[Exception] = brotli.error
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        try:
+            yield from self._pieces(data)
+        except self._error as error:
+            raise CorruptBody(str(error)) from None
+
+    def _pieces(self, data: bytes) -> Iterator[bytes]:
         obj = self._obj
         piece = obj.process(data, output_buffer_limit=_INFLATE_STEP)
         if piece:

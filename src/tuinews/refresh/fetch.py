@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from tuinews.errors import TuinewsError
-from tuinews.refresh.decode import UnsupportedEncoding, accept_encoding, decoder_for
+from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, accept_encoding, decoder_for
 from tuinews.sources.sanitize import clean_line, clean_url
 
 if TYPE_CHECKING:
@@ -190,6 +190,12 @@ def describe_network_error(exc: BaseException, url: str, *, body_started: bool) 
             return "connection reset by the server"
         if "location header" in text:  # httpx checks a redirect's address itself
             return "invalid URL in a redirect"
+        if "connectionclosed" in text.replace(" ", "") and not body_started:
+            return "the server closed the connection without answering"
+        if "buffer too long" in text:  # h11's bound on a status line plus headers
+            from tuinews.refresh.transport import MAX_HEAD_BYTES
+
+            return f"the server sent headers larger than {MAX_HEAD_BYTES // 1024} KB"
         return "the server broke the HTTP protocol"
     if isinstance(exc, httpx.NetworkError | OSError):
         return "network error: " + (clean_line(str(exc))[:100] or type(exc).__name__)
@@ -412,10 +418,10 @@ class Fetcher:
                     return self._result(response, current, body, moved_to)
                 finally:
                     await response.aclose()
-            except (httpx.HTTPError, OSError, zlib.error, OverflowError) as exc:
+            except (httpx.HTTPError, OSError, zlib.error, CorruptBody, OverflowError) as exc:
                 if isinstance(exc, OverflowError):  # the socket's refusal of a port > 65535
                     reason = "invalid URL: port out of range"
-                elif isinstance(exc, zlib.error):
+                elif isinstance(exc, zlib.error | CorruptBody):
                     reason = "compressed body is corrupt"
                 else:
                     reason = describe_network_error(exc, current, body_started=body_started)
