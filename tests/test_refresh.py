@@ -131,6 +131,19 @@ async def test_permanent_redirect_moves_the_feed(server: FeedServer, db: Path, c
     assert article_count(db) == 2
 
 
+async def test_a_move_onto_another_subscription_keeps_both_and_says_so(
+    server: FeedServer, db: Path
+) -> None:
+    new = server.route("/new", static(rss(2)))
+    old = server.route("/old", redirect("/new", 301))
+    summary = await refresh(db, old, new)
+    outcome = {o.url: o for o in summary.outcomes}[old]
+    assert outcome.moved_to is None and summary.moved == []
+    assert outcome.note == f"moved permanently to {new}, which is subscribed already"
+    with Store.open(db) as store:
+        assert sorted(info.url for info in store.feeds()) == sorted([old, new])
+
+
 async def test_temporary_redirect_keeps_the_url(server: FeedServer, db: Path) -> None:
     server.route("/new", static(rss(2)))
     old = server.route("/old", redirect("/new", 302))

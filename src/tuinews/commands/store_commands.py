@@ -58,7 +58,9 @@ def refresh_command(ns: argparse.Namespace) -> int:
     for outcome in summary.outcomes:
         if outcome.status == "failed":
             print(f"tuinews: {outcome.title or outcome.url}: {outcome.error}", file=sys.stderr)
-        elif outcome.status == "skipped" and reporter.interactive:
+        if outcome.note:
+            warn(f"{outcome.title or outcome.url}: {outcome.note}")
+        if outcome.status == "skipped" and reporter.interactive:
             # Plain lines said it already; the progress bar did not.
             print(f"skipped {outcome.title or outcome.url}: {outcome.error}")
     if stopped is not None:

@@ -329,12 +329,12 @@ class _Run:
                 retry_after=error.retry_after,
                 disable=error.gone,
             )
-        moved = await self._move(info, result.moved_to)
+        moved, note = await self._move(info, result.moved_to)
         await self._enable(info)
         if result.not_modified:
             await self.writer.write(FeedWrite(info.id, now))
             return FeedOutcome(
-                info.url, info.title, "not_modified", moved_to=moved, http_status=304
+                info.url, info.title, "not_modified", moved_to=moved, http_status=304, note=note
             )
         key = moved or info.url
         # The body travels on its own, handed over to the parser: `result` keeps only the
@@ -368,6 +368,7 @@ class _Run:
             updated=stats.updated,
             moved_to=moved,
             http_status=result.status,
+            note=note,
         )
 
     async def _load_and_save(
@@ -384,10 +385,11 @@ class _Run:
         if info.disabled:
             await asyncio.to_thread(self.store.set_disabled, info.id, False)
 
-    async def _move(self, info: FeedInfo, new_url: str | None) -> str | None:
-        """Follow a permanent redirect in the store; None when there is none (or a clash)."""
+    async def _move(self, info: FeedInfo, new_url: str | None) -> tuple[str | None, str | None]:
+        """Follow a permanent redirect in the store: (the new URL, None), or (None, why
+        not) when the new URL is another subscription's, or (None, None) without one."""
         if not new_url:
-            return None
+            return None, None
         from tuinews.config import canonical_feed_url
 
         try:
@@ -395,16 +397,17 @@ class _Run:
             # the same way, or the next refresh would take it for a new subscription.
             new_url = canonical_feed_url(new_url)
         except ConfigError:
-            return None
+            return None, None
         if new_url == info.url:
-            return None
+            return None, None
         try:
             await asyncio.to_thread(self.store.change_feed_url, info.id, new_url)
         except StoreError as error:
             if _unwritable(error):
                 raise
-            return None  # another subscription already has that URL: leave both as they are
-        return new_url
+            # Both stay as they are: merging two feeds' articles and marks is the user's call.
+            return None, f"moved permanently to {new_url}, which is subscribed already"
+        return new_url, None
 
     async def _local(self, info: FeedInfo, now: datetime) -> FeedOutcome:
         try:

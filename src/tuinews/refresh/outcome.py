@@ -24,6 +24,7 @@ class FeedOutcome:
     moved_to: str | None = None  # a permanent redirect: the subscription should follow
     disabled: bool = False  # HTTP 410: the store no longer refreshes this feed
     http_status: int | None = None
+    note: str | None = None  # something the user should know (not a failure)
 
 
 @dataclass(slots=True)

@@ -180,6 +180,8 @@ class RefreshingScreen(ReadingScreen):
         """A permanent redirect moves the subscription too (the store already moved)."""
         for outcome in getattr(summary, "outcomes", []):
             old, new = outcome.url, outcome.moved_to
+            if getattr(outcome, "note", None):
+                self.status.say(f"{outcome.title or old}: {outcome.note}")
             if not new:
                 continue
             self.ctx.subscriptions[:] = [
