@@ -472,3 +472,18 @@ def test_long_output_in_a_pipe_arrives_whole(cli: Cli, tmp_path: Path) -> None:
     )
     assert missing.returncode == 1
     assert missing.stderr.decode().startswith("tuinews: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--db", "", "list"], "tuinews: argument --db: empty file name (see `tuinews --help`)"),
+        (
+            ["list", "--limit", "0"],
+            "tuinews list: argument --limit: must be 1 or more: '0' (see `tuinews list --help`)",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line(cli: Cli, args: list[str], line: str) -> None:
+    result = cli.run(*args)
+    assert (result.status, result.err.splitlines(), result.out) == (2, [line], "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from tuinews import __version__
 from tuinews.errors import TuinewsError
@@ -39,9 +39,15 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # Accepted before or after the command; only the top level shows defaults.
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
-        "--config", metavar="FILE", default=default, help="settings and subscriptions file"
+        "--config",
+        metavar="FILE",
+        type=_file_name,
+        default=default,
+        help="settings and subscriptions file",
     )
-    parser.add_argument("--db", metavar="FILE", default=default, help="article store file")
+    parser.add_argument(
+        "--db", metavar="FILE", type=_file_name, default=default, help="article store file"
+    )
     parser.add_argument(
         "--debug",
         action="store_true",
@@ -50,11 +56,25 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _file_name(value: str) -> str:
+    import argparse
+
+    if not value.strip():
+        # An empty --db would otherwise mean the default store, which is not what was asked.
+        raise argparse.ArgumentTypeError("empty file name")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: a bare `tuinews` draws its first frame before parsing anything.
     import argparse
 
-    parser = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            # One line, as every other user error: the usage block is one --help away.
+            self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+    parser = Parser(
         prog="tuinews",
         description=DESCRIPTION,
         epilog=EPILOG,
