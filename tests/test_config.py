@@ -207,6 +207,18 @@ def test_relative_and_file_url_feeds_become_absolute_paths(tmp_path: Path) -> No
     ]
 
 
+def test_relative_feed_paths_follow_a_relative_config_not_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "s1").mkdir()
+    write(tmp_path / "s1", "[[feeds]]\nurl = 'sub/k.rss'\n")
+    expected = [str(tmp_path / "s1" / "sub" / "k.rss")]
+    monkeypatch.chdir(tmp_path / "s1")
+    assert [f.url for f in load_config(Path("config.toml")).feeds] == expected
+    monkeypatch.chdir(tmp_path)
+    assert [f.url for f in load_config(Path("s1/config.toml")).feeds] == expected
+
+
 def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.mkdir()

@@ -411,7 +411,9 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
         raise ConfigError("empty URL or path")
     if clean_line(value) != " ".join(value.split()) or "\t" in value or "\n" in value:
         raise ConfigError(f"path contains control characters: {value!r}")
-    base = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+    # Made absolute here: a relative `--config c.toml` must not make its feeds' paths
+    # relative to wherever the command runs.
+    base = os.path.abspath(base_dir) if base_dir is not None else os.getcwd()
     return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
 
 
