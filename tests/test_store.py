@@ -501,6 +501,28 @@ def test_fts_query_quotes_every_term() -> None:
     assert fts_query("* ( ) -") is None
 
 
+def test_search_leaves_out_minus_words_and_accepts_or(store: Store) -> None:
+    a = feed_id(store, A_URL)
+    texts = ["kangaroo gardening", "kangaroo desert", "tomatoes gardening", "nothing here"]
+    save(store, a, [make_article(A_URL, n, content=f"<p>{t}</p>") for n, t in enumerate(texts)])
+
+    def found(words: str) -> set[str]:
+        heads = store.headlines(View(search=words), limit=10)
+        stored = [store.article(h.pk) for h in heads]
+        return {s.article.content[3:-4] for s in stored if s is not None}
+
+    assert found("kangaroo -gardening") == {"kangaroo desert"}
+    assert found("kangaroo OR tomatoes") == {
+        "kangaroo gardening",
+        "kangaroo desert",
+        "tomatoes gardening",
+    }
+    assert found("kangaroo desert OR tomatoes") == {"kangaroo desert", "tomatoes gardening"}
+    assert found("gard* -tomatoes") == {"kangaroo gardening"}
+    assert found("kangaroo or tomatoes") == set()  # lower-case "or" is a word to find
+    assert fts_query("-gardening") is None  # only words to leave out: not a search
+
+
 # ---- look-ups, retention ----------------------------------------------------------------
 
 

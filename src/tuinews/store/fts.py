@@ -1,9 +1,12 @@
 """The user's search words turned into a safe FTS5 query.
 
 Nothing the user types reaches FTS5 as syntax: every word or "quoted phrase" becomes an
-FTS5 string (quotes doubled), joined by spaces, which FTS5 reads as AND. A word ending
-in `*` becomes a prefix query. FTS5 operators typed by the user (AND, OR, NOT, NEAR,
-parentheses, column filters) are searched as plain words.
+FTS5 string (quotes doubled), joined by spaces, which FTS5 reads as AND. Three forms
+mean what search boxes usually mean: a word ending in `*` is a prefix, `-word` leaves
+out articles with that word, and a bare `OR` between words accepts either side (AND
+binds tighter, so `a b OR c` is `(a b) OR c`). The operators are written by this
+module, never copied from the input; other FTS5 syntax typed by the user (AND, NOT,
+NEAR, parentheses, column filters) is searched as plain words.
 """
 
 from __future__ import annotations
@@ -26,20 +29,35 @@ def _quote(text: str) -> str:
 
 
 def fts_query(words: str) -> str | None:
-    """An FTS5 MATCH expression for `words`, or None when no term is left to search."""
-    parts: list[str] = []
+    """An FTS5 MATCH expression for `words`, or None when no term is left to search
+    (words to leave out alone are not a search)."""
+    alternatives: list[list[str]] = [[]]
+    excluded: list[str] = []
     for match in _TOKEN.finditer(words):
         phrase, word = match.group(1), match.group(2)
         if phrase is not None:
             if _has_word(phrase):
-                parts.append(_quote(" ".join(phrase.split())))
+                alternatives[-1].append(_quote(" ".join(phrase.split())))
             continue
+        if word == "OR":
+            alternatives.append([])
+            continue
+        leave_out = word.startswith("-") and len(word) > 1
+        if leave_out:
+            word = word[1:]
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if not _has_word(word):
             continue
-        parts.append(_quote(word) + ("*" if prefix else ""))
-    return " ".join(parts) if parts else None
+        term = _quote(word) + ("*" if prefix else "")
+        (excluded if leave_out else alternatives[-1]).append(term)
+    wanted = [" ".join(terms) for terms in alternatives if terms]
+    if not wanted:
+        return None
+    query = " OR ".join(wanted)
+    if excluded:
+        query = f"({query})" + "".join(f" NOT {term}" for term in excluded)
+    return query
 
 
 # What the index reads of one body: search needs the words, not every word of a 2 MB
