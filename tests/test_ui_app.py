@@ -177,3 +177,22 @@ async def test_an_unknown_theme_is_reported_not_fatal(tmp_path: Path) -> None:
         await settle(pilot)
         assert "Unknown theme 'no-such-theme'" in app.screen.status.message
         assert app.theme == "textual-dark"
+
+
+async def test_an_unknown_keymap_name_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tuinews.ui.app as app_module
+
+    monkeypatch.setattr(app_module, "KEYMAP_CHECK_DELAY", 0.01)
+    keymap = {"star": "S", "nonexistent": "x", "dialog.yes": "Y"}
+    app = create_app(make_ctx(tmp_path, ui=UISettings(keymap=keymap)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.screen.status.message == (
+            "No such key binding in [keymap] of the config: nonexistent"
+        )
+        await pilot.press("S")  # the known ones are rebound all the same
+        await settle(pilot)
+        assert app.screen.headlines.current.starred

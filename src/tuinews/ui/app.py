@@ -21,6 +21,20 @@ if TYPE_CHECKING:
 
 ALT_SCREEN = "\x1b[?1049h"
 FRAME_CAPTURE_DELAY = 1.0  # seconds after start (or a theme change)
+KEYMAP_CHECK_DELAY = 1.0  # seconds after start
+
+
+def binding_ids() -> set[str]:
+    """Every name `[keymap]` can rebind: the main screen's keys and the dialogs'."""
+    from tuinews.ui.bindings import MAIN_BINDINGS
+    from tuinews.ui.screens import add_feed, confirm, feed_info, help, link_picker, search
+
+    ids = {binding.id for binding in MAIN_BINDINGS}
+    for module in (add_feed, confirm, feed_info, help, link_picker, search):
+        for screen in vars(module).values():
+            for binding in getattr(screen, "BINDINGS", ()) if isinstance(screen, type) else ():
+                ids.add(getattr(binding, "id", None))
+    return {i for i in ids if i}
 
 
 class NewsApp(App[None]):
@@ -44,6 +58,16 @@ class NewsApp(App[None]):
         if theme not in self.available_themes:
             note = f"Unknown theme {theme!r} in the config; using {self.theme} (Ctrl+P: Theme)."
             self.call_after_refresh(self.say, note, error=True)
+        if self.ctx.config.ui.keymap:
+            # Later: naming every binding imports the dialogs, which the first screen
+            # does not need.
+            self.set_timer(KEYMAP_CHECK_DELAY, self._check_keymap)
+
+    def _check_keymap(self) -> None:
+        unknown = sorted(set(self.ctx.config.ui.keymap) - binding_ids())
+        if unknown:
+            names = ", ".join(unknown)
+            self.say(f"No such key binding in [keymap] of the config: {names}", error=True)
 
     @property
     def main(self) -> MainScreen:
