@@ -271,5 +271,8 @@ def cleanup_command(ns: argparse.Namespace) -> int:
         return 0
     with open_store(ns) as store:
         removed = store.cleanup(days=retention.days, per_feed=retention.per_feed)
-    print(f"removed {removed} article{'s' if removed != 1 else ''} (starred ones are kept)")
+    print(
+        f"removed {removed} article{'s' if removed != 1 else ''} "
+        "(kept: starred ones, and those their feed still lists)"
+    )
     return 0
