@@ -298,3 +298,17 @@ def test_export_names_untitled_feeds_and_refuses_a_folder(cli: Cli, sample_feeds
     folder = cli.call("export", "-o", str(cli.root))
     assert folder.status == 1
     assert folder.err_lines == [f"tuinews: {cli.root}: is a folder; give a file name"]
+
+
+def test_local_feeds_export_as_file_urls_and_import_back(cli: Cli, sample_feeds: Path) -> None:
+    # Beside the list: an imported list may name local files in its own folder only.
+    local = str(cli.root / "city-desk.rss")
+    Path(local).write_bytes((sample_feeds / "city-desk.rss").read_bytes())
+    assert cli.call("add", local, "--title", "Courier").status == 0
+    exported = cli.root / "out.opml"
+    assert cli.call("export", "-o", str(exported)).status == 0
+    assert f'xmlUrl="{Path(local).as_uri()}"' in exported.read_text()
+    other = cli.root / "other.toml"
+    again = cli.call("--config", str(other), "import", str(exported))
+    assert again.status == 0, again.err
+    assert [url for url, _, _ in feeds_in(other)] == [local]

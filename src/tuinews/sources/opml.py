@@ -221,6 +221,16 @@ def _category_value(tags: Iterable[str]) -> str:
     return ",".join("/" + tag for tag in escaped)
 
 
+def _as_url(location: str) -> str:
+    """A local feed (stored as an absolute path) as a file:// URL, which other readers
+    take in an xmlUrl; web URLs as they are."""
+    if location.startswith("/"):
+        from pathlib import PurePosixPath
+
+        return PurePosixPath(location).as_uri()
+    return location
+
+
 def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
     """OPML 2.0: each feed in a folder named by its first tag, all tags in `category`."""
     from lxml import etree
@@ -247,7 +257,7 @@ def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions
         outline = etree.SubElement(parent, "outline", type="rss", text=name)
         if sub.title:
             outline.set("title", name)
-        outline.set("xmlUrl", _xml_safe(sub.url))
+        outline.set("xmlUrl", _xml_safe(_as_url(sub.url)))
         if sub.html_url:
             outline.set("htmlUrl", _xml_safe(sub.html_url))
         if sub.tags:
