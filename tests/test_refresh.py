@@ -409,6 +409,24 @@ async def test_per_host_limit(server: FeedServer, db: Path) -> None:
     assert max(server.max_in_flight.values()) == 3
 
 
+async def test_per_host_limit_counts_the_host_a_redirect_leads_to(
+    server: FeedServer, db: Path
+) -> None:
+    # Feeds on two host names, all redirected to the same host (a feed proxy, a site
+    # that moved): that host must not see more than its limit at once.
+    target = f"http://127.0.0.1:{server.port}"
+    urls = []
+    for n in range(12):
+        server.route(f"/slow{n}", Generated(items=1, delay=0.15))
+        server.route(f"/r{n}", redirect(f"{target}/slow{n}", 302))
+        host = "localhost" if n % 2 else "127.0.0.1"
+        urls.append(f"http://{host}:{server.port}/r{n}")
+    settings = replace(SETTINGS, concurrency=16, per_host=3)
+    summary = await refresh(db, *urls, settings=settings)
+    assert summary.new == 12
+    assert server.max_in_flight[f"127.0.0.1:{server.port}"] <= 3
+
+
 async def test_total_limit(server: FeedServer, db: Path) -> None:
     urls = [server.route(f"/f{n}", Generated(items=1, delay=0.1)) for n in range(8)]
     settings = replace(SETTINGS, concurrency=2, per_host=4)
