@@ -214,3 +214,14 @@ def test_arbitrary_bytes_raise_only_source_error_and_yield_no_controls(data: byt
     for sub in subs:
         for value in (sub.url, sub.title or "", sub.html_url or "", *sub.tags):
             assert not any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def test_a_feed_keeps_its_folder_first_when_it_also_has_categories() -> None:
+    # Export files a feed under its first tag: the folder it sat in must stay first.
+    document = b"""<opml version="2.0"><body><outline text="Tech">
+      <outline text="Go blog" type="rss" xmlUrl="https://go.example/feed" category="/lang/go"/>
+    </outline></body></opml>"""
+    (sub,) = parse_opml(document, "list.opml")
+    assert sub.tags == ("Tech", "lang", "go")
+    (again,) = parse_opml(write_opml([sub]), "again.opml")
+    assert again.tags == sub.tags

@@ -183,8 +183,12 @@ def parse_opml_report(
                     name = title or clean_url(raw_url) or "(untitled)"
                     skipped.append(f"skipped {name!r}: {why}")
             else:
-                tags = _category_tags(_attribute(element, "category"))
-                tags += [folder for folder in folders if folder not in tags]
+                # The folders first: export files a feed under its first tag, so the
+                # folder it sat in stays its folder.
+                tags = list(dict.fromkeys(folders))
+                tags += [
+                    t for t in _category_tags(_attribute(element, "category")) if t not in tags
+                ]
                 html_url = clean_url(_attribute(element, "htmlUrl")) or None
                 merge_subscription(found, Subscription(url, title or None, tuple(tags), html_url))
         inner = (*folders, title) if title and not raw_url and title not in folders else folders
