@@ -222,7 +222,7 @@ class _Run:
         client = make_client(self.settings) if needs_http else None
         try:
             if client is not None:
-                self.fetcher = Fetcher(client, self.settings, room=self.parked.room)
+                self.fetcher = Fetcher(client, self.settings)
                 if any(i.url[:6].lower() == "https:" for i in infos):
                     self.fetcher.prepare_tls()  # while the first requests go out
             tasks = [asyncio.create_task(self._indexed(n, i)) for n, i in enumerate(infos)]

@@ -355,18 +355,9 @@ def environment_names_proxy() -> bool:
 class Fetcher:
     """Fetches URLs with the settings' limits, sharing one client and the host limits."""
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        settings: RefreshSettings,
-        *,
-        room: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: RefreshSettings) -> None:
         self.client = client
         self.settings = settings
-        # Awaited once a fetch holds its host's slot, before its request and its timeout
-        # start: the refresh holds back new requests while parsing lags behind.
-        self.room = room
         self.limiter = HostLimiter(settings.concurrency, settings.per_host)
         self._certificates: asyncio.Task[None] | None = None
 
@@ -392,13 +383,14 @@ class Fetcher:
         room: Callable[[], Awaitable[None]] | None = None,
     ) -> FetchResult:
         """Fetch `url` (conditionally when validators are given). Raises `FetchError`.
-        `room`, when given, is awaited instead of the fetcher's own."""
+        `room` is awaited once the fetch holds its host's slot, before its request and
+        its timeout start: the refresh holds back new requests there while parsing lags
+        behind."""
         slots = _Slots(self.limiter)
         try:
             await slots.take(url)
-            wait = room or self.room
-            if wait is not None:
-                await wait()
+            if room is not None:
+                await room()
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     return await self._fetch(url, etag, last_modified, slots)
