@@ -60,8 +60,7 @@ class Store:
         self.path = path
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
-        self._tuned_for_saving = False
-        self._cache_kib = 0
+        self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout: float = 30.0) -> Store:
@@ -74,7 +73,7 @@ class Store:
             if self._conn is None:
                 return
             with suppress(sqlite3.Error):
-                if self._tuned_for_saving:
+                if self._cache_kib:
                     # PASSIVE: copies what no reader still needs, never waits for one.
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 # Keeps planner statistics fresh; the limit bounds the work at exit.
@@ -268,9 +267,8 @@ class Store:
         )
 
     def _tune_for_saving(self, conn: sqlite3.Connection) -> None:
-        if not self._tuned_for_saving:
+        if not self._cache_kib:
             conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
-            self._tuned_for_saving = True
         # Checked at every batch: a first refresh grows the file from nothing.
         pages, page_size = (
             conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "page_size")
