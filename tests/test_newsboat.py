@@ -52,3 +52,15 @@ def test_controls_in_titles_and_tags_are_removed() -> None:
 def test_unterminated_quote_does_not_crash() -> None:
     [sub] = parse_newsboat_urls('https://a.example/rss "~Half open\n', "urls")
     assert sub.title == "Half open"
+
+
+def test_malformed_urls_are_reported_not_raised() -> None:
+    subs, skipped = parse_newsboat_urls_report(
+        "http://[zz]/x\nhttp://[::1/x\nhttps://ok.example/f\n", "urls"
+    )
+    assert [sub.url for sub in subs] == ["https://ok.example/f"]
+    assert skipped == [
+        "skipped line 1 'http://[zz]/x': malformed URL "
+        "('zz' does not appear to be an IPv4 or IPv6 address)",
+        "skipped line 2 'http://[::1/x': malformed URL (Invalid IPv6 URL)",
+    ]

@@ -66,6 +66,8 @@ def test_unusable_urls_are_skipped_and_reported() -> None:
       <outline text="Typo" xmlUrl="hhttps://typo.example/rss"/>
       <outline text="No URL"/>
       <outline text="Old style" xmlUrl="feed://old.example/rss"/>
+      <outline text="Bad host" xmlUrl="http://[zz]/x"/>
+      <outline text="Spaced" xmlUrl="http://exa mple.com/feed"/>
     </body></opml>"""
     subs, skipped = parse_opml_report(data, "d.opml")
     assert subs == [Subscription("http://old.example/rss", "Old style")]
@@ -74,6 +76,10 @@ def test_unusable_urls_are_skipped_and_reported() -> None:
         "skipped 'Script': not an http(s) URL 'javascript:alert(1)'",
         "skipped 'Typo': not an http(s) URL 'hhttps://typo.example/rss'",
         "skipped 'No URL': no feed URL",
+        "skipped 'Bad host': malformed URL 'http://[zz]/x' "
+        "('zz' does not appear to be an IPv4 or IPv6 address)",
+        # dropping the space would subscribe to another site
+        "skipped 'Spaced': URL contains spaces 'http://exa mple.com/feed'",
     ]
 
 

@@ -68,9 +68,12 @@ def parse_newsboat_urls_report(text: str, source: str) -> tuple[list[Subscriptio
             None,
         )
         if reason is None:
-            parts = urlsplit(first) if "\\" not in first else None
-            if not (parts and parts.scheme.lower() in {"http", "https"} and parts.hostname):
-                reason = "not an http(s) URL"
+            try:
+                parts = urlsplit(first) if "\\" not in first else None
+                if not (parts and parts.scheme.lower() in {"http", "https"} and parts.hostname):
+                    reason = "not an http(s) URL"
+            except ValueError as error:  # a malformed [IPv6] host
+                reason = f"malformed URL ({error})"
         if reason is not None:
             shown = clean_line(tokens[0])
             shown = shown if len(shown) <= 80 else shown[:79] + "…"

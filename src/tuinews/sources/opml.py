@@ -109,6 +109,9 @@ def _category_tags(value: str) -> list[str]:
 
 def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
     """A usable subscription URL, or None and why not."""
+    if any(char.isspace() for char in raw.strip()):
+        # clean_url would drop the spaces and name another address ("exa mple.com")
+        return None, f"URL contains spaces {clean_line(raw.strip())!r}"
     url = clean_url(raw)
     if not url:
         return None, "no feed URL"
@@ -116,9 +119,13 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
         # feed://host/x and feed:https://host/x are old browser conventions for http(s).
         rest = url[5:]
         url = rest if rest.lower().startswith(("http://", "https://")) else "http:" + rest
-    parts = urlsplit(url) if "\\" not in url else None
+    try:
+        parts = urlsplit(url) if "\\" not in url else None
+        host = parts.hostname if parts else None  # raises on a malformed [IPv6] host
+    except ValueError as error:
+        return None, f"malformed URL {url!r} ({error})"
     scheme = parts.scheme.lower() if parts else ""
-    if scheme in {"http", "https"} and parts and parts.hostname:
+    if scheme in {"http", "https"} and host:
         return url, ""
     if base is not None:
         local = _local_target(url, scheme, base)
