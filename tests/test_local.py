@@ -319,3 +319,17 @@ def test_arbitrary_bytes_raise_only_source_error_and_yield_no_controls(
         assert not any(
             unicodedata.category(ch) in {"Cc", "Cs"} and ch not in "\n\t" for ch in value
         )
+
+
+def test_a_gzipped_feed_file_is_read(tmp_path: Path, sample_feeds: Path) -> None:
+    import gzip
+
+    path = tmp_path / "city-desk.rss.gz"
+    path.write_bytes(gzip.compress((sample_feeds / "city-desk.rss").read_bytes()))
+    feed = local.load_path(path)
+    assert isinstance(feed, Feed) and len(feed.articles) > 1
+    cut = tmp_path / "cut.rss.gz"
+    cut.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(SourceError) as caught:
+        local.load_path(cut)
+    assert caught.value.reason == "not a feed: a gzip file cut short"

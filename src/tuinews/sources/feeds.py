@@ -55,7 +55,7 @@ GUNZIP_LIMIT = 25 * 1024 * 1024
 def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Feed:
     """The feed in `data`; `url` keys the feed and is the base for relative links."""
     if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data, url)
+        data = gunzip(data, url)
     head = _head_text(data).lstrip()
     if not head.strip("\x00"):
         raise SourceError(url, "empty document")
@@ -71,7 +71,9 @@ def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Fee
     return _parse_xml(data, url, content_type, head)
 
 
-def _gunzip(data: bytes, url: str) -> bytes:
+def gunzip(data: bytes, url: str) -> bytes:
+    """What a gzip file holds, up to GUNZIP_LIMIT bytes; SourceError when it is damaged,
+    cut short, larger, or holds another gzip file."""
     import zlib
 
     opener = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
@@ -81,6 +83,8 @@ def _gunzip(data: bytes, url: str) -> bytes:
         raise SourceError(url, "not a feed: a damaged gzip file") from None
     if opener.unconsumed_tail:
         raise SourceError(url, f"not a feed: a gzip file larger than {GUNZIP_LIMIT >> 20} MB")
+    if not opener.eof:
+        raise SourceError(url, "not a feed: a gzip file cut short")
     if inner[:2] == b"\x1f\x8b":
         raise SourceError(url, "not a feed: a gzip file inside a gzip file")
     return inner
