@@ -95,7 +95,8 @@ def test_refresh_failures_exit_1_with_one_line_each(
     # The next refresh leaves the failed web feed alone for a while, and says why.
     later = cli.run("refresh")
     (skipped,) = [line for line in later.out.splitlines() if "skipped" in line and "Gone" in line]
-    assert "(next try after " in skipped and "HTTP 404 Not Found" in skipped
+    assert skipped.split("]", 1)[1].startswith(" skipped  Gone: next try after ")
+    assert skipped.endswith("(last error: HTTP 404 Not Found)")
 
     # Only the good ones, by name: exit 0.
     again = cli.run("refresh", "Good", "Courier")
@@ -227,6 +228,7 @@ def test_read_stored_article_and_mark_read(cli: Cli, two_feeds: tuple[str, str])
     bad_id = cli.call("mark-read", "0000000000")
     assert bad_id.status == 1
     assert "0000000000" in bad_id.err
+    assert bad_id.out == ""  # the one line on stderr says it all
     by_feed = cli.call("mark-read", "--feed", "Beta")
     assert by_feed.out == "marked 2 articles read\n"
     unread = cli.call("list", "--unread").out.splitlines()

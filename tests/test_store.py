@@ -519,6 +519,7 @@ def test_search_leaves_out_minus_words_and_accepts_or(store: Store) -> None:
     }
     assert found("kangaroo desert OR tomatoes") == {"kangaroo desert", "tomatoes gardening"}
     assert found("gard* -tomatoes") == {"kangaroo gardening"}
+    assert found('kangaroo -"kangaroo desert"') == {"kangaroo gardening"}
     assert found("kangaroo or tomatoes") == set()  # lower-case "or" is a word to find
     assert fts_query("-gardening") is None  # only words to leave out: not a search
 

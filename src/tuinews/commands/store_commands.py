@@ -220,7 +220,7 @@ class _Reporter:
         if outcome.status == "failed":
             line = f"[{done}/{total}] failed  {name}"
         elif outcome.status == "skipped":
-            line = f"[{done}/{total}] skipped ({outcome.error})  {name}"
+            line = f"[{done}/{total}] skipped  {name}: {outcome.error}"
         elif outcome.status == "updated":
             line = f"[{done}/{total}] {outcome.new} new  {name}"
         else:
@@ -255,6 +255,8 @@ def mark_read_command(ns: argparse.Namespace) -> int:
                     pks.append(stored.pk)
             store.set_read(pks, True)
             changed = len(pks)
+            if not changed:
+                return status  # each id said why already
         else:
             ns.unread = False
             changed = len(store.mark_read_where(store_view(ns, store)))

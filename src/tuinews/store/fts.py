@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-# A "quoted phrase" (closing quote optional) or a run of non-space characters.
-_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+# A "quoted phrase" (closing quote optional; a "-" before it leaves it out) or a run of
+# non-space characters.
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
 def _has_word(text: str) -> bool:
@@ -34,10 +35,11 @@ def fts_query(words: str) -> str | None:
     alternatives: list[list[str]] = [[]]
     excluded: list[str] = []
     for match in _TOKEN.finditer(words):
-        phrase, word = match.group(1), match.group(2)
+        minus, phrase, word = match.group(1, 2, 3)
         if phrase is not None:
             if _has_word(phrase):
-                alternatives[-1].append(_quote(" ".join(phrase.split())))
+                term = _quote(" ".join(phrase.split()))
+                (excluded if minus else alternatives[-1]).append(term)
             continue
         if word == "OR":
             alternatives.append([])
