@@ -192,9 +192,10 @@ async def test_permanent_redirect_to_a_failing_address_does_not_move(
     server.route("/new", status(404))
     old = server.route("/old", redirect("/new", 301))
     outcome = only_outcome(await refresh(db, old))
-    assert (outcome.status, outcome.error) == ("failed", "HTTP 404 Not Found")
+    line = f"HTTP 404 Not Found (at {server.url('/new')})"  # the address that said so
+    assert (outcome.status, outcome.error) == ("failed", line)
     assert outcome.moved_to is None
-    assert stored(db, old).last_error == "HTTP 404 Not Found"
+    assert stored(db, old).last_error == line
     # Once the new address answers, the feed moves.
     new = server.route("/new", static(rss(1)))
     moved = only_outcome(await refresh(db, old, force=True))

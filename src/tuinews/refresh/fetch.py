@@ -443,7 +443,8 @@ class Fetcher:
                         await response.aclose()
                         await slots.take(current)  # the next host's limit counts now
                         continue
-                    self._check_status(response)
+                    # After redirects, the address that answered so is named too.
+                    self._check_status(response, current if current != url else None)
                     if response.status_code == 304:
                         await _drain(response)
                         return self._result(response, current, b"", moved_to)
@@ -462,16 +463,17 @@ class Fetcher:
                 raise FetchError(reason) from None
         raise FetchError("too many redirects")
 
-    def _check_status(self, response: httpx.Response) -> None:
+    def _check_status(self, response: httpx.Response, redirected_to: str | None) -> None:
         status = response.status_code
         if 200 <= status < 300 or status == 304:
             return
+        at = f" (at {redirected_to})" if redirected_to else ""
         if status == 410:
-            raise FetchError("gone (HTTP 410): feed disabled", status=410)
+            raise FetchError(f"gone (HTTP 410){at}: feed disabled", status=410)
         retry_at = None
         if status in RETRY_AFTER_STATUSES:
             retry_at = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        raise FetchError(http_status_line(status), status=status, retry_after=retry_at)
+        raise FetchError(http_status_line(status) + at, status=status, retry_after=retry_at)
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_bytes
