@@ -109,9 +109,6 @@ def _category_tags(value: str) -> list[str]:
 
 def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
     """A usable subscription URL, or None and why not."""
-    if any(char.isspace() for char in raw.strip()):
-        # clean_url would drop the spaces and name another address ("exa mple.com")
-        return None, f"URL contains spaces {clean_line(raw.strip())!r}"
     url = clean_url(raw)
     if not url:
         return None, "no feed URL"
@@ -126,6 +123,9 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
         return None, f"malformed URL {url!r} ({error})"
     scheme = parts.scheme.lower() if parts else ""
     if scheme in {"http", "https"} and host:
+        if any(char.isspace() for char in raw.strip()):
+            # clean_url dropped them: the address left would be another ("exa mple.com")
+            return None, f"URL contains spaces {clean_line(raw.strip())!r}"
         return url, ""
     if base is not None:
         local = _local_target(url, scheme, base)
