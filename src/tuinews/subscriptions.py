@@ -212,6 +212,14 @@ def _toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml(key)
 
 
+def starred_kept(count: int) -> str:
+    """What unsubscribing leaves behind, for `remove` and the reader alike: "" when no
+    starred article of the feed stays."""
+    if count > 1:
+        return f"its {count} starred articles stay"
+    return "its starred article stays" if count == 1 else ""
+
+
 def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     """The index of the feed `ref` names among (url, title) pairs: the URL as typed or in
     canonical form, else an exact title, else a unique case-insensitive part of a title.

@@ -33,7 +33,7 @@ def add_command(ns: argparse.Namespace) -> int:
 
 
 def remove_command(ns: argparse.Namespace) -> int:
-    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.subscriptions import SubscriptionFile, starred_kept
 
     load_settings(ns)
     # The store opens first: when it cannot, the subscription stays and nothing changed.
@@ -44,9 +44,8 @@ def remove_command(ns: argparse.Namespace) -> int:
         removed = SubscriptionFile(config_path(ns)).remove(ns.feed, titles)
         feed = store.feed_by_url(removed.url)
         starred = store.remove_feed(feed.id) if feed is not None else 0
-    kept = f"; its {starred} starred articles stay" if starred > 1 else ""
-    kept = "; its starred article stays" if starred == 1 else kept
-    print(f"unsubscribed from {removed.title or removed.url}{kept}")
+    kept = starred_kept(starred)
+    print(f"unsubscribed from {removed.title or removed.url}" + (f"; {kept}" if kept else ""))
     return 0
 
 

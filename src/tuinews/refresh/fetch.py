@@ -418,6 +418,8 @@ class Fetcher:
         moved_to: str | None = None
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
+            # After a redirect (the last answer closed): the next host's limit counts now.
+            await slots.take(current)
             try:
                 host = urlsplit(current).hostname or ""
                 request = self.client.build_request("GET", current, headers=headers)
@@ -440,8 +442,6 @@ class Fetcher:
                             still_permanent = False
                         current = target
                         await _drain(response)
-                        await response.aclose()
-                        await slots.take(current)  # the next host's limit counts now
                         continue
                     # After redirects, the address that answered so is named too.
                     self._check_status(response, current if current != url else None)

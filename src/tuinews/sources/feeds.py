@@ -50,12 +50,12 @@ def looks_like_feed(data: bytes) -> bool:
 # A gzip file served as is (feed.xml.gz, no Content-Encoding) or saved on disk is opened
 # up to this size, the refresh's default limit on a response.
 GUNZIP_LIMIT = 25 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip file
 
 
 def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Feed:
     """The feed in `data`; `url` keys the feed and is the base for relative links."""
-    if data[:2] == b"\x1f\x8b":
-        data = gunzip(data, url)
+    data = ungzipped(data, url)
     head = _head_text(data).lstrip()
     if not head.strip("\x00"):
         raise SourceError(url, "empty document")
@@ -71,9 +71,11 @@ def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Fee
     return _parse_xml(data, url, content_type, head)
 
 
-def gunzip(data: bytes, url: str) -> bytes:
-    """What a gzip file holds, up to GUNZIP_LIMIT bytes; SourceError when it is damaged,
-    cut short, larger, or holds another gzip file."""
+def ungzipped(data: bytes, url: str) -> bytes:
+    """`data` itself, or what it holds when it is a gzip file (up to GUNZIP_LIMIT bytes);
+    SourceError when that gzip file is damaged, cut short, larger, or holds another."""
+    if data[:2] != GZIP_MAGIC:
+        return data
     import zlib
 
     opener = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
@@ -85,7 +87,7 @@ def gunzip(data: bytes, url: str) -> bytes:
         raise SourceError(url, f"not a feed: a gzip file larger than {GUNZIP_LIMIT >> 20} MB")
     if not opener.eof:
         raise SourceError(url, "not a feed: a gzip file cut short")
-    if inner[:2] == b"\x1f\x8b":
+    if inner[:2] == GZIP_MAGIC:
         raise SourceError(url, "not a feed: a gzip file inside a gzip file")
     return inner
 

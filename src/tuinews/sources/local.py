@@ -22,7 +22,6 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DIRECTORY_FILES = 5000
 STDIN_NAME = "-"
 NOT_SUPPORTED = "not a feed, article or OPML file"
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 def path_from_file_url(url: str) -> Path:
@@ -106,11 +105,11 @@ def load_bytes(
         raise SourceError(source, "is empty")
     if len(data) > MAX_FILE_BYTES:
         raise SourceError(source, _too_large(len(data)))
-    if data[:2] == GZIP_MAGIC:  # feed.xml.gz, saved as served: read what is inside
-        from tuinews.sources.feeds import gunzip
+    from tuinews.sources.feeds import ungzipped
 
-        data = gunzip(data, source)
-        name = name.removesuffix(".gz").removesuffix(".GZ")
+    opened = ungzipped(data, source)  # feed.xml.gz, saved as served: what is inside
+    if opened is not data:
+        data, name = opened, name.removesuffix(".gz").removesuffix(".GZ")
     kind = detect.detect_kind(data, name)
     if kind == "opml":
         from tuinews.sources.opml import parse_opml

@@ -246,13 +246,14 @@ class MainScreen(RefreshingScreen):
             self.status.say("Select a feed in the sidebar to remove it.")
             return
         feed = entry.feed
-        question = f"Remove the feed “{feed.title}” and its articles?"
+        question = f"Remove the feed “{feed.title}” and its articles (starred ones stay)?"
         self.app.push_screen(
             ConfirmScreen(question), lambda yes: self._remove(feed) if yes else None
         )
 
     def _remove(self, feed: Any) -> None:
         from tuinews.errors import TuinewsError
+        from tuinews.subscriptions import starred_kept
 
         if not self.ctx.ephemeral:
             from tuinews.subscriptions import SubscriptionFile
@@ -267,9 +268,8 @@ class MainScreen(RefreshingScreen):
         starred = self.store.remove_feed(feed.id)
         if self.base_view.feed_ids and feed.id in self.base_view.feed_ids:
             self.base_view, self.base_label = View(), "All"
-        kept = f" Its {starred} starred articles stay." if starred > 1 else ""
-        kept = " Its starred article stays." if starred == 1 else kept
-        self.status.say(f"Removed {feed.title}.{kept}")
+        kept = starred_kept(starred)
+        self.status.say(f"Removed {feed.title}" + (f"; {kept}." if kept else "."))
         self.reload_feeds()
         self.reload_view()
 
