@@ -23,6 +23,7 @@ from tuinews.model import Subscription
 from tuinews.store import Store, View
 from tuinews.subscriptions import SubscriptionFile
 from tuinews.ui.app import create_app
+from tuinews.ui.rows import entry_count
 from tuinews.ui.screens.add_feed import AddFeedScreen
 from tuinews.ui.screens.feed_info import FeedInfoScreen, feed_details
 from tuinews.ui.screens.main import MainScreen
@@ -120,6 +121,31 @@ async def test_d_removes_the_selected_feed_after_confirmation(tmp_path: Path) ->
         assert screen.headlines.row_count == 12
         with Store.open(ctx.store_path) as store:
             assert store.feed_by_url("https://news.example/a/rss") is None
+
+
+async def test_removing_a_feed_keeps_its_starred_article_in_all_and_its_count(
+    tmp_path: Path,
+) -> None:
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    with Store.open(ctx.store_path) as store:
+        alpha = store.feed_by_url("https://news.example/a/rss")
+        assert alpha is not None
+        kept = store.headlines(View(feed_ids=(alpha.id,)), limit=1)[0]
+        store.set_starred(kept.pk, True)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert screen.status.message == "Removed Alpha News; its starred article stays."
+        assert screen.headlines.row_count == 13  # the other feeds' 12, and the starred one
+        all_entry = screen.sidebar.entries[0]
+        assert all_entry.kind == "all"
+        assert entry_count(all_entry, screen.sidebar._rows, screen.sidebar.starred) == 13
 
 
 async def test_refresh_with_a_failing_feed_marks_it_and_shows_its_error(tmp_path: Path) -> None:

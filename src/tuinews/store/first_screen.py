@@ -45,6 +45,7 @@ class FirstScreen(NamedTuple):
     total: int
     starred: int
     headlines: list[HeadlineRow]
+    unread: int  # in the whole store: feeds kept only for starred articles count too
 
 
 def read_first_screen(path: str, rows: int) -> FirstScreen | None:
@@ -75,7 +76,7 @@ def read_first_screen(path: str, rows: int) -> FirstScreen | None:
         return None
     finally:
         conn.close()
-    return FirstScreen(feeds, total, starred, headlines)
+    return FirstScreen(feeds, total, starred, headlines, sum(feed.unread for feed in feeds))
 
 
 def as_text(value: object) -> str:

@@ -384,7 +384,7 @@ class _Canvas:
 
 def _sidebar(canvas: _Canvas, box: Box, data: FirstScreen) -> None:
     canvas.frame("sidebar", box, "Feeds")
-    rows = sidebar_rows(data.feeds)
+    rows = sidebar_rows(data.feeds, data.unread)
     width, height = box.width - 3, box.height - 2
     for y in range(height):
         runs: list[Run]

@@ -148,8 +148,10 @@ class SidebarRows:
         self.tag_unread = tag_unread
 
 
-def sidebar_rows(feeds: Sequence[FeedLike]) -> SidebarRows:
-    """All, Unread, Starred, then each tag (sorted) with its feeds, then untagged feeds."""
+def sidebar_rows(feeds: Sequence[FeedLike], total_unread: int | None = None) -> SidebarRows:
+    """All, Unread, Starred, then each tag (sorted) with its feeds, then untagged feeds.
+    `total_unread` is the store's, when it holds more than these feeds (the starred
+    articles of a feed no longer subscribed stay, and are in All)."""
     entries = [
         SidebarEntry("all", "All"),
         SidebarEntry("unread", "Unread"),
@@ -173,7 +175,9 @@ def sidebar_rows(feeds: Sequence[FeedLike]) -> SidebarRows:
     for entry in entries:
         if entry.kind == "feed" and entry.feed is not None:
             tag_unread[entry.tag] = tag_unread.get(entry.tag, 0) + entry.feed.unread
-    return SidebarRows(entries, sum(feed.unread for feed in feeds), tag_unread)
+    if total_unread is None:
+        total_unread = sum(feed.unread for feed in feeds)
+    return SidebarRows(entries, total_unread, tag_unread)
 
 
 def entry_count(entry: SidebarEntry, rows: SidebarRows, starred: int) -> int | None:

@@ -372,7 +372,8 @@ class MainCore(Screen[None]):
         # Tags come from the subscription list (the config), the store only mirrors them.
         feeds = [by_url[url] for url in wanted if url in by_url]
         starred = self.store.count(View(starred_only=True))
-        return FeedsLoaded(feeds, {"starred": starred})
+        unread = sum(feed.unread for feed in by_url.values())  # subscribed or not
+        return FeedsLoaded(feeds, {"starred": starred, "unread": unread})
 
     @work(thread=True, exclusive=True, group="feeds", description="load feeds")
     @reported
@@ -382,7 +383,10 @@ class MainCore(Screen[None]):
     @on(FeedsLoaded)
     def _on_feeds_loaded(self, message: FeedsLoaded) -> None:
         self.feeds_by_id = {feed.id: feed for feed in message.feeds}
-        self.sidebar.set_feeds(message.feeds, starred=message.counts.get("starred"))
+        counts = message.counts
+        self.sidebar.set_feeds(
+            message.feeds, starred=counts.get("starred"), unread=counts.get("unread")
+        )
 
     @on(SidebarHighlighted)
     def _on_sidebar_highlighted(self) -> None:

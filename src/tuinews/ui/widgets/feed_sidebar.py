@@ -52,10 +52,17 @@ class FeedSidebar(CursorList):
         self.entries: list[SidebarEntry] = []
         self.starred = 0
 
-    def set_feeds(self, feeds: Sequence[FeedInfo], *, starred: int | None = None) -> None:
-        """Rebuild the rows, keeping the cursor on the same entry when it still exists."""
+    def set_feeds(
+        self,
+        feeds: Sequence[FeedInfo],
+        *,
+        starred: int | None = None,
+        unread: int | None = None,
+    ) -> None:
+        """Rebuild the rows, keeping the cursor on the same entry when it still exists.
+        `unread`: the store's, when it holds more than these feeds."""
         old = self.current
-        rows = sidebar_rows(feeds)
+        rows = sidebar_rows(feeds, unread)
         before = [self._signature(i) for i in range(len(self.entries))]
         self._rows = rows
         self.entries = rows.entries
