@@ -360,6 +360,23 @@ def test_offset_alone_and_with_keys_matches_the_full_list(thousand: Store, view:
         assert [h.pk for h in older] == expected[15 + 4 : 15 + 9]
 
 
+@pytest.mark.parametrize("view", [*VIEWS, View(search="article"), View(search="7", feed_ids=(1,))])
+def test_position_is_the_rows_index_in_the_view(thousand: Store, view: View) -> None:
+    """What keeps the selection on its article after a refresh: a row's index, found by
+    its sort key, even for a row that has left the view (marked read in Unread)."""
+    rows = thousand.headlines(view, limit=2000)
+    for index in (0, 1, len(rows) // 2, len(rows) - 1):
+        if 0 <= index < len(rows):
+            assert thousand.position(view, rows[index].sort_key) == index
+    everything = thousand.headlines(View(), limit=2000)
+    shown = {r.pk for r in rows}
+    outside = [h for h in everything if h.pk not in shown]
+    if not view.search and outside:
+        gone = outside[len(outside) // 2]
+        newer = [r for r in rows if r.sort_key > gone.sort_key]
+        assert thousand.position(view, gone.sort_key) == len(newer)
+
+
 def test_offset_jumps_into_the_list(thousand: Store) -> None:
     everything = [h.pk for h in thousand.headlines(View(unread_only=True), limit=1000)]
     jumped = thousand.headlines(View(unread_only=True), limit=10, offset=500)

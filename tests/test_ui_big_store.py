@@ -133,3 +133,62 @@ async def test_big_store_first_screen_and_jumps_stay_bounded(
         assert calls.rows <= 10 * HeadlineList.WINDOW
         assert any("before" in call or "after" in call for call in calls.headlines)
         assert calls.counts <= 3
+
+
+@pytest.mark.slow
+async def test_selection_far_down_stays_when_new_articles_arrive(
+    big_store: tuple[Path, list], tmp_path: Path
+) -> None:
+    """Reading near the end of a 100,000-article list while a refresh adds articles
+    above: the same article stays selected, on the same screen row (it used to jump to
+    the newest article once more than 10,000 rows were above it)."""
+    source, subs = big_store
+    path = tmp_path / "copy.db"
+    path.write_bytes(source.read_bytes())
+    ctx = AppContext(
+        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
+        config_path=tmp_path / "config.toml",
+        store_path=path,
+        subscriptions=list(subs),
+        refresh_on_start=False,
+    )
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        headlines = screen.headlines
+        await pilot.press("G", "k", "k", "k")
+        await settle(pilot)
+        reading = headlines.current
+        assert reading is not None and headlines.cursor == TOTAL - 4
+        screen_row = headlines.cursor - headlines.scroll_offset.y
+
+        # A refresh in another process (cron) saves 300 newer articles.
+        with Store.open(path) as store:
+            info = store.feed_by_url(subs[0].url)
+            assert info is not None
+            fresh = [
+                Article(
+                    id=f"new{i:05d}",
+                    feed=subs[0].url,
+                    title=f"Fresh {i}",
+                    guid=f"fresh{i}",
+                    published=BASE_DATE + timedelta(minutes=i + 1),
+                )
+                for i in range(300)
+            ]
+            store.save_fetch(
+                info.id,
+                Feed(subs[0].url, "Big 0", articles=fresh),
+                status=200,
+                etag=None,
+                last_modified=None,
+                fetched_at=BASE_DATE,
+                next_fetch=None,
+            )
+        screen.reload_view()  # what the reader does when a refresh ends
+        await settle(pilot)
+
+        assert headlines.row_count == TOTAL + 300
+        assert headlines.current is not None
+        assert headlines.current.title == reading.title
+        assert headlines.cursor == TOTAL + 300 - 4
+        assert headlines.cursor - headlines.scroll_offset.y == screen_row

@@ -341,6 +341,13 @@ class Store:
         with self._reading() as conn:
             return _articles.count(conn, view)
 
+    def position(self, view: View, key: SortKey) -> int:
+        """The index in `view` of the row with sort key `key` (where it would be, when
+        it has left the view)."""
+        self._searchable(view)
+        with self._reading() as conn:
+            return _articles.position(conn, view, key)
+
     def headlines(
         self,
         view: View,

@@ -48,7 +48,6 @@ LayoutMode = Literal["wide", "medium", "narrow"]
 Pane = Literal["sidebar", "list", "reader"]
 
 REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
-FIND_LIMIT = 10_000  # rows scanned to find a selected article again after a refresh
 
 
 def reported(method: Callable[P, None]) -> Callable[P, None]:
@@ -290,12 +289,9 @@ class MainCore(Screen[None]):
         assert self.store is not None
         store = self.store
         total = store.count(view)
-        cursor = 0
-        if keep is not None:
-            # Its index now is the number of rows newer than it (keyset, indexed).
-            newer = store.headlines(view, limit=FIND_LIMIT, before=keep.sort_key)
-            if len(newer) < FIND_LIMIT:
-                cursor = len(newer)
+        # Its index now is the number of rows newer than it (counted through the index,
+        # however far down the list it is).
+        cursor = store.position(view, keep.sort_key) if keep is not None and total else 0
         start = max(0, cursor - limit // 2)
         rows = store.headlines(view, limit=limit, offset=start) if total else []
         return ViewLoaded(generation, view, total, start, rows, cursor)
