@@ -18,7 +18,7 @@ from test_ui_support import (
 )
 from tuinews.config import Config, UISettings
 from tuinews.model import Article, Feed, Subscription
-from tuinews.store import Store
+from tuinews.store import Store, View
 from tuinews.ui.context import AppContext
 from tuinews.ui.widgets.headline_list import HeadlineList
 
@@ -192,3 +192,43 @@ async def test_selection_far_down_stays_when_new_articles_arrive(
         assert headlines.current.title == reading.title
         assert headlines.cursor == TOTAL + 300 - 4
         assert headlines.cursor - headlines.scroll_offset.y == screen_row
+
+
+@pytest.mark.slow
+async def test_next_unread_finds_one_60000_read_rows_away(
+    big_store: tuple[Path, list], tmp_path: Path
+) -> None:
+    """n and p find the nearest unread article however many read ones lie between (the
+    reader used to give up after 10,000 rows and say there were none)."""
+    source, subs = big_store
+    path = tmp_path / "copy.db"
+    path.write_bytes(source.read_bytes())
+    with Store.open(path) as store:
+        everything = store.headlines(View(), limit=TOTAL)
+        store.mark_read_where(View())
+        far, farther = everything[60_000], everything[90_000]
+        store.set_read([far.pk, farther.pk], False)
+    ctx = AppContext(
+        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
+        config_path=tmp_path / "config.toml",
+        store_path=path,
+        subscriptions=list(subs),
+        refresh_on_start=False,
+    )
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        headlines = app.screen.headlines
+        await pilot.press("n")
+        await settle(pilot)
+        assert headlines.cursor == 60_000
+        assert headlines.current is not None and headlines.current.title == far.title
+        await pilot.press("n")
+        await settle(pilot)
+        assert headlines.cursor == 90_000
+        assert headlines.current is not None and headlines.current.title == farther.title
+        await pilot.press("p")
+        await settle(pilot)
+        assert headlines.cursor == 60_000
+        await pilot.press("p")
+        await settle(pilot)
+        assert headlines.cursor == 60_000  # nothing unread above: it stays
+        assert "No more unread articles" in str(app.screen.status.render())

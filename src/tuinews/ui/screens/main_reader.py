@@ -4,6 +4,7 @@ and finding the next unread article."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Any
 
 from textual import on, work
@@ -20,7 +21,7 @@ from tuinews.ui.messages import (
 from tuinews.ui.screens import main_core
 from tuinews.ui.screens.main_core import MainCore, reported
 
-SCAN_PAGES = 50  # store pages scanned when looking for the next unread article
+WINDOW = 200  # rows loaded from the next unread article on
 
 
 class ReadingScreen(MainCore):
@@ -150,34 +151,28 @@ class ReadingScreen(MainCore):
         if anchor is None:
             self._unread_not_found(forward, across_feeds)
             return
-        self._scan_for_unread(
-            self.generation, self.view, index - step, anchor.sort_key, forward, across_feeds
-        )
+        self._scan_for_unread(self.generation, self.view, anchor.sort_key, forward, across_feeds)
 
     @work(thread=True, exclusive=True, group="scan", description="find next unread")
     @reported
     def _scan_for_unread(
-        self, generation: int, view: View, index: int, key: Any, forward: bool, across_feeds: bool
+        self, generation: int, view: View, key: Any, forward: bool, across_feeds: bool
     ) -> None:
+        """The nearest unread row past `key`, looked up in the unread index and placed by
+        its index in the view: as quick 90,000 read rows away as next door."""
         assert self.store is not None
-        for _ in range(SCAN_PAGES):
-            if forward:
-                rows = self.store.headlines(view, limit=200, after=key)
-                start = index + 1
-            else:
-                rows = self.store.headlines(view, limit=200, before=key)
-                start = index - len(rows)
-            if not rows:
-                break
-            self.post_message(WindowLoaded(generation, start, rows))
-            order = range(len(rows)) if forward else range(len(rows) - 1, -1, -1)
-            for i in order:
-                if not rows[i].read:
-                    self.app.call_from_thread(self._jump_to, generation, start + i)
-                    return
-            key = rows[-1].sort_key if forward else rows[0].sort_key
-            index = start + len(rows) - 1 if forward else start
-        self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
+        unread = dataclasses.replace(view, unread_only=True)
+        if forward:
+            found = self.store.headlines(unread, limit=1, after=key)
+        else:
+            found = self.store.headlines(unread, limit=1, before=key)
+        if not found:
+            self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
+            return
+        target = self.store.position(view, found[0].sort_key)
+        following = self.store.headlines(view, limit=WINDOW - 1, after=found[0].sort_key)
+        self.post_message(WindowLoaded(generation, target, [found[0], *following]))
+        self.app.call_from_thread(self._jump_to, generation, target)
 
     def _jump_to(self, generation: int, index: int) -> None:
         if generation == self.generation:
