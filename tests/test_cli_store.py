@@ -322,3 +322,55 @@ def test_a_slow_refresh_on_a_terminal_shows_a_progress_bar(cli: Cli, server: Fee
     assert "[1/2]" not in shown
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
     assert summary_of(text.rstrip("\n"))[:2] == (2, 5)
+
+
+def test_mark_read_counts_each_article_once_and_only_changes(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    assert cli.run("refresh").status == 0
+    short_id = cli.call("list").out.splitlines()[0].split()[0]
+    twice = cli.call("mark-read", short_id, short_id.upper(), short_id[:-1] + short_id[-1])
+    assert (twice.status, twice.out) == (0, "marked 1 article read\n")
+    again = cli.call("mark-read", short_id)
+    assert (again.status, again.out) == (0, "marked 0 articles read (1 already read)\n")
+
+
+def test_listed_ids_are_long_enough_to_name_one_article(cli: Cli) -> None:
+    """Two ids sharing their first 10 digits are listed with 11, and each listed id
+    reads its own article (8 digits collide in stores of tens of thousands)."""
+    from datetime import UTC, datetime
+
+    from tuinews.model import Article, Feed, Subscription
+
+    url = "https://ids.example/feed"
+    subscribe(cli, (url, "Ids"))
+    ids = ["0123456789aaaaaa", "0123456789bbbbbb", "fedcba9876543210"]
+    with Store.open(cli.db) as store:
+        store.sync_feeds([Subscription(url, "Ids")])
+        info = store.feed_by_url(url)
+        assert info is not None
+        articles = [
+            Article(
+                id=i,
+                feed=url,
+                title=f"Title {i}",
+                guid=i,
+                published=datetime(2026, 1, n + 1, tzinfo=UTC),
+            )
+            for n, i in enumerate(ids)
+        ]
+        store.save_fetch(
+            info.id,
+            Feed(url, "Ids", articles=articles),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime(2026, 1, 5, tzinfo=UTC),
+            next_fetch=None,
+        )
+    listed = {line.split()[0]: line for line in cli.call("list").out.splitlines()}
+    assert sorted(listed) == ["0123456789a", "0123456789b", "fedcba98"]
+    for short in listed:
+        shown = cli.call("read", short)
+        assert shown.status == 0, shown.err
+        assert shown.out.splitlines()[0] in listed[short]

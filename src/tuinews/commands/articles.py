@@ -161,7 +161,8 @@ def _list_store(ns: argparse.Namespace) -> int:
             )
             if not page:
                 break
-            for row in page:
+            short = store.short_ids([row.article_id for row in page]) if not ns.json else []
+            for number, row in enumerate(page):
                 if ns.json:
                     stored = store.article(row.pk)
                     if stored is None:
@@ -176,7 +177,7 @@ def _list_store(ns: argparse.Namespace) -> int:
                     mark = ("N" if not row.read else " ") + ("*" if row.starred else " ")
                     feed = _fit(row.feed_title, 20).ljust(20)
                     date = short_date(row.date)
-                    line = f"{row.article_id[:8]} {mark} {date}  {feed}  {row.title}"
+                    line = f"{short[number]} {mark} {date}  {feed}  {row.title}"
                     out.write(_fit(line, width) + "\n")
             printed += len(page)
             remaining -= len(page)

@@ -244,7 +244,7 @@ def mark_read_command(ns: argparse.Namespace) -> int:
     load_settings(ns)
     with open_store(ns) as store:
         if ns.ids:
-            pks = []
+            pks: dict[int, None] = {}  # one article named twice is marked once
             status = 0
             for ref in ns.ids:
                 stored = store.find_article(ref)
@@ -252,16 +252,17 @@ def mark_read_command(ns: argparse.Namespace) -> int:
                     warn(f"{ref}: no such article")
                     status = 1
                 else:
-                    pks.append(stored.pk)
-            store.set_read(pks, True)
-            changed = len(pks)
-            if not changed:
+                    pks[stored.pk] = None
+            if not pks:
                 return status  # each id said why already
+            changed = store.set_read(list(pks), True)
+            already = len(pks) - changed
         else:
             ns.unread = False
             changed = len(store.mark_read_where(store_view(ns, store)))
-            status = 0
-    print(f"marked {changed} article{'s' if changed != 1 else ''} read")
+            status = already = 0
+    note = f" ({already} already read)" if already else ""
+    print(f"marked {changed} article{'s' if changed != 1 else ''} read{note}")
     return status
 
 

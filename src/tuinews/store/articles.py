@@ -242,11 +242,33 @@ def find_article(conn: sqlite3.Connection, ref: str) -> StoredArticle | None:
     return to_stored_article(rows[0]) if rows else None
 
 
-def set_read(conn: sqlite3.Connection, pks: Sequence[int], read: bool) -> None:
-    conn.execute(
+def short_ids(conn: sqlite3.Connection, ids: Sequence[str], minimum: int) -> list[str]:
+    """Each id cut to the shortest prefix, at least `minimum` characters, that no other
+    stored article shares (as git shortens hashes): 8 hex digits collide once a store
+    holds tens of thousands of articles, and a printed id must work with `read`."""
+    shortened = []
+    for article_id in ids:
+        length = minimum
+        while length < len(article_id):
+            prefix = article_id[:length]
+            others = conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM articles "
+                "WHERE article_id >= ? AND article_id < ? LIMIT 2)",
+                (prefix, prefix + "\uffff"),
+            ).fetchone()[0]
+            if others < 2:
+                break
+            length += 1
+        shortened.append(article_id[:length])
+    return shortened
+
+
+def set_read(conn: sqlite3.Connection, pks: Sequence[int], read: bool) -> int:
+    """Mark the articles; returns how many changed (not those marked so already)."""
+    return conn.execute(
         "UPDATE articles SET read = ? WHERE pk IN (SELECT value FROM json_each(?)) AND read != ?",
         (int(read), json.dumps(list(pks)), int(read)),
-    )
+    ).rowcount
 
 
 def set_starred(conn: sqlite3.Connection, pk: int, starred: bool) -> None:

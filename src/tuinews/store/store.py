@@ -377,9 +377,15 @@ class Store:
         with self._reading() as conn:
             return _articles.find_article(conn, ref)
 
-    def set_read(self, pks: Sequence[int], read: bool) -> None:
+    def short_ids(self, ids: Sequence[str], minimum: int = 8) -> list[str]:
+        """The ids as printed: each as long as it must be to name one article."""
+        with self._reading() as conn:
+            return _articles.short_ids(conn, ids, minimum)
+
+    def set_read(self, pks: Sequence[int], read: bool) -> int:
+        """Mark the articles; returns how many changed."""
         with self._writing() as conn:
-            _articles.set_read(conn, pks, read)
+            return _articles.set_read(conn, pks, read)
 
     def set_starred(self, pk: int, starred: bool) -> None:
         with self._writing() as conn:
