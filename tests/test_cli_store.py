@@ -374,3 +374,39 @@ def test_listed_ids_are_long_enough_to_name_one_article(cli: Cli) -> None:
         shown = cli.call("read", short)
         assert shown.status == 0, shown.err
         assert shown.out.splitlines()[0] in listed[short]
+
+
+def test_refresh_into_a_file_from_a_terminal_writes_a_line_per_feed(
+    cli: Cli, server: FeedServer, tmp_path: Path
+) -> None:
+    """`tuinews refresh > log` typed at a terminal: the log gets the per-feed lines (as
+    in a pipe), and no progress bar is drawn on the terminal meanwhile."""
+    import os
+    import pty
+
+    fast = server.route("/fast", static(rss(2, title="Fast", prefix="fast")))
+    slow = server.route("/slow", Generated(items=3, title="Slow", delay=1.0))
+    subscribe(cli, (fast, "Fast"), (slow, "Slow"))
+    log = tmp_path / "log.txt"
+    leader, follower = pty.openpty()
+    with log.open("wb") as out:
+        child = subprocess.run(
+            [str(TUINEWS), "refresh"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=follower,
+            env={**cli.env, "TERM": "xterm-256color"},
+            timeout=60,
+        )
+    os.close(follower)
+    os.set_blocking(leader, False)
+    try:
+        screen = os.read(leader, 65536).decode()
+    except OSError:  # nothing was written to the terminal (EAGAIN, or EIO once it closed)
+        screen = ""
+    os.close(leader)
+    assert child.returncode == 0
+    assert "Refreshing" not in screen
+    lines = log.read_text().splitlines()
+    assert sorted(line.split("  ")[-1] for line in lines[:2]) == ["Fast", "Slow"]
+    assert summary_of(lines[-1])[:2] == (2, 5)

@@ -143,12 +143,14 @@ PROGRESS_AFTER_S = 0.3
 
 
 class _Reporter:
-    """A progress bar on a terminal (once the refresh has run PROGRESS_AFTER_S); plain
-    lines (or nothing, with --quiet) otherwise."""
+    """A progress bar when output goes to a terminal (once the refresh has run
+    PROGRESS_AFTER_S); plain lines (or nothing, with --quiet) otherwise."""
 
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
-        self.interactive = sys.stderr.isatty() and not quiet
+        # The bar only when the user watches both streams: `refresh > log` from a
+        # terminal wants the per-feed lines in the log, not a bar on the screen.
+        self.interactive = sys.stdout.isatty() and sys.stderr.isatty() and not quiet
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._lock = threading.Lock()
