@@ -410,3 +410,24 @@ def test_refresh_into_a_file_from_a_terminal_writes_a_line_per_feed(
     lines = log.read_text().splitlines()
     assert sorted(line.split("  ")[-1] for line in lines[:2]) == ["Fast", "Slow"]
     assert summary_of(lines[-1])[:2] == (2, 5)
+
+
+def test_cleanup_drops_feeds_deleted_from_the_settings_by_hand(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    alpha, _beta = two_feeds
+    assert cli.run("refresh").status == 0
+    starred = next(line for line in cli.call("list").out.splitlines() if "beta" in line)
+    with Store.open(cli.db) as store:
+        found = store.find_article(starred.split()[0])
+        assert found is not None
+        store.set_starred(found.pk, True)
+    # The user deletes Beta's entry with an editor; its articles stay until cleanup.
+    text = cli.config.read_text()
+    cli.config.write_text(text[: text.index("\n[[feeds]]", text.index(alpha))] + "\n")
+    assert len(cli.call("list").out.splitlines()) == 5
+    result = cli.call("cleanup")
+    assert (result.status, result.out) == (0, "removed 1 article (kept: starred ones)\n")
+    titles = [line.split("  ")[-1] for line in cli.call("list").out.splitlines()]
+    assert len(titles) == 4 and sum("beta" in title for title in titles) == 1
+    assert cli.call("cleanup").err.startswith("tuinews: no [retention] settings")

@@ -271,13 +271,20 @@ def mark_read_command(ns: argparse.Namespace) -> int:
 def cleanup_command(ns: argparse.Namespace) -> int:
     config = load_settings(ns)
     retention = config.retention
-    if retention.days is None and retention.per_feed is None:
-        warn("no [retention] settings (days, per_feed): nothing to clean up")
-        return 0
     with open_store(ns) as store:
-        removed = store.cleanup(days=retention.days, per_feed=retention.per_feed)
-    print(
-        f"removed {removed} article{'s' if removed != 1 else ''} "
-        "(kept: starred ones, and those their feed still lists)"
-    )
+        removed = store.cleanup(
+            days=retention.days,
+            per_feed=retention.per_feed,
+            # No subscriptions at all is more likely the wrong settings file than a
+            # wish to empty the store: then nothing goes for being unsubscribed.
+            subscribed=[sub.url for sub in config.feeds] if config.feeds else None,
+        )
+    if retention.days is None and retention.per_feed is None:
+        if not removed:
+            warn("no [retention] settings (days, per_feed): nothing to clean up")
+            return 0
+        kept = "starred ones"
+    else:
+        kept = "starred ones, and those their feed still lists"
+    print(f"removed {removed} article{'s' if removed != 1 else ''} (kept: {kept})")
     return 0

@@ -68,6 +68,24 @@ def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
     return int(kept)
 
 
+def drop_unsubscribed(conn: sqlite3.Connection, subscribed: set[str]) -> int:
+    """Drop the articles of feeds no longer subscribed (a feed deleted from the settings
+    file by hand), except starred ones; a feed row stays while it has any. Returns how
+    many articles went."""
+    removed = 0
+    for feed_id, url in conn.execute("SELECT id, url FROM feeds").fetchall():
+        if url not in subscribed:
+            removed += conn.execute(
+                "DELETE FROM articles WHERE feed_id = ? AND starred = 0", (feed_id,)
+            ).rowcount
+            conn.execute(
+                "DELETE FROM feeds WHERE id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM articles WHERE feed_id = ?)",
+                (feed_id, feed_id),
+            )
+    return removed
+
+
 def change_feed_url(conn: sqlite3.Connection, feed_id: int, new_url: str) -> None:
     other = conn.execute("SELECT id FROM feeds WHERE url = ?", (new_url,)).fetchone()
     if other is not None and other[0] != feed_id:

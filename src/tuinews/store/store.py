@@ -403,21 +403,30 @@ class Store:
             return _articles.unread_counts(conn)
 
     def cleanup(
-        self, *, days: int | None, per_feed: int | None, now: datetime | None = None
+        self,
+        *,
+        days: int | None,
+        per_feed: int | None,
+        now: datetime | None = None,
+        subscribed: Sequence[str] | None = None,
     ) -> int:
-        """Drop articles older than `days` and beyond the newest `per_feed` of each feed.
+        """Drop articles older than `days` and beyond the newest `per_feed` of each feed,
+        and, given the `subscribed` URLs, every article of the feeds not among them.
 
         Starred articles stay, and so do articles the feed still lists (dropping them
         would bring them back as new). One short transaction per feed. Returns the count.
         """
+        removed = 0
+        if subscribed is not None:
+            with self._writing() as conn:
+                removed += _feeds.drop_unsubscribed(conn, set(subscribed))
         if days is None and per_feed is None:
-            return 0
+            return removed
         before = None
         if days is not None:
             before = (now or datetime.now(UTC)) - timedelta(days=days)
         with self._reading() as conn:
             feed_ids = [feed_id for (feed_id,) in conn.execute("SELECT id FROM feeds")]
-        removed = 0
         for feed_id in feed_ids:
             with self._writing() as conn:
                 removed += _articles.cleanup_feed(conn, feed_id, before=before, per_feed=per_feed)
