@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,65 @@ def test_canonical_feed_url() -> None:
         canonical_feed_url("http://example.org:port/")
     with pytest.raises(ConfigError, match="another computer"):
         canonical_feed_url("file://server/share/a.rss")
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("http://example.com/ok1#", "http://example.com/ok1"),
+        ("http://example.com/ok1#frag", "http://example.com/ok1"),
+        ("http://example.com/ok1?", "http://example.com/ok1"),
+        ("http://example.com/./ok1", "http://example.com/ok1"),
+        ("http://example.com/a/../ok1", "http://example.com/ok1"),
+        ("http://example.com:80/feed", "http://example.com/feed"),
+        ("https://example.com:443/x", "https://example.com/x"),
+        ("http://example.com:080/feed", "http://example.com/feed"),
+        ("http://example.com/%7Efoo", "http://example.com/~foo"),
+        ("http://example.com/%7efoo%2fbar", "http://example.com/~foo%2Fbar"),
+        ("http://bücher.example/feed", "http://xn--bcher-kva.example/feed"),
+        ("http://BÜCHER.example/feed", "http://xn--bcher-kva.example/feed"),
+        ("http://example.com", "http://example.com/"),
+        ("http://[::1]:80/x", "http://[::1]/x"),
+    ],
+)
+def test_one_feed_spelled_differently_has_one_canonical_form(spelling: str, canonical: str) -> None:
+    assert canonical_feed_url(spelling) == canonical
+    assert canonical_feed_url(canonical) == canonical  # and the canonical form stays
+
+
+def test_canonical_form_keeps_the_query_and_the_path_case() -> None:
+    # Some servers care about the order and spelling of the query: kept as written.
+    url = "https://example.com:8443/Feeds/RSS?b=2&a=%7e1&&x=/./"
+    assert canonical_feed_url(url) == url
+    assert canonical_feed_url("http://example.com/Feed?b=2&a=1#top") == (
+        "http://example.com/Feed?b=2&a=1"
+    )
+    with pytest.raises(ConfigError, match="invalid host name"):
+        canonical_feed_url("http://bü..example/feed")
+
+
+def test_a_config_naming_one_feed_two_ways_is_reported(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[feeds]]\nurl = "http://bücher.example/feed"\n\n'
+        '[[feeds]]\nurl = "http://xn--bcher-kva.example:80/./feed#latest"\n',
+    )
+    with pytest.raises(
+        ConfigError, match=r"config.toml:5: feeds\[2\].url: duplicate of the feed at line 2"
+    ):
+        load_config(path)
+
+
+def test_adding_another_spelling_of_a_subscription_is_refused(tmp_path: Path) -> None:
+    from tuinews.subscriptions import SubscriptionFile
+
+    subs = SubscriptionFile(tmp_path / "config.toml")
+    subs.add(Subscription(url="http://example.com/~me/feed"))
+    with pytest.raises(
+        ConfigError, match=re.escape("already subscribed: http://example.com/~me/feed")
+    ):
+        subs.add(Subscription(url="HTTP://Example.com:80/%7Eme/./feed?#x"))
+    assert [sub.url for sub in subs.load()] == ["http://example.com/~me/feed"]
 
 
 def test_layout_finds_lines_in_awkward_places() -> None:

@@ -348,8 +348,21 @@ def key_path_text(where: KeyPath) -> str:
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # Most stored URLs are already canonical; recognising them cheaply keeps loading a
-# config with thousands of feeds fast.
-_PLAIN_HTTP = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?")
+# config with thousands of feeds fast. The pattern leaves out `#` and `%`, and
+# `_plainly_canonical` what else a canonical URL cannot hold; the rest take the long way.
+_PLAIN_HTTP = re.compile(r"(https?)://[a-z0-9.-]+(?::([1-9][0-9]{0,4}))?/[!\"$&-~]*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3986's unreserved characters: escaped or not, they name the same resource.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _plainly_canonical(text: str) -> bool:
+    found = _PLAIN_HTTP.fullmatch(text)
+    if found is None or "/." in text or text.endswith("?"):
+        return False
+    port = found.group(2)
+    return port is None or int(port) != _DEFAULT_PORTS[found.group(1)]
 
 
 def _check_http(parts: SplitResult, url: str) -> None:
@@ -379,11 +392,16 @@ def _check_http(parts: SplitResult, url: str) -> None:
 def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     """The subscription key for a URL or path, without touching the network or the disk.
 
-    http(s) URLs get a lowercase scheme and host; `feed://` becomes http; `file://` URLs
+    http(s) URLs are normalised as RFC 3986 (section 6) allows, so that one feed spelled
+    two ways is one subscription: lowercase scheme and host, an international host in
+    its IDNA (punycode) form, no default port, no fragment, no empty `?`, dot segments
+    resolved, escapes of unreserved characters decoded and the others' hex in capitals,
+    `/` for an empty path. The query is kept as written (some servers care about its
+    order or spelling), and so is the path's case. `feed://` becomes http; `file://` URLs
     and paths become absolute paths (`~` expanded, relative to `base_dir`, else the
     working directory). Raises ConfigError with the reason alone (no file or line).
     """
-    if _PLAIN_HTTP.fullmatch(text):
+    if _plainly_canonical(text):
         _check_http(urlsplit(text), text)
         return text
     value = text.strip()
@@ -422,7 +440,61 @@ def _canonical_http(scheme: str, url: str) -> str:
         parts = urlsplit(url)
     except ValueError as error:  # a bracketed host that is no IPv6 address, say
         raise ConfigError(f"malformed URL ({error}): {url!r}") from None
-    _check_http(parts, url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    netloc = userinfo + at + host.lower()
-    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+    try:
+        port = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ConfigError(f"URL has an invalid port: {url!r}") from None
+    userinfo, at, _host = parts.netloc.rpartition("@")
+    host = parts.hostname or ""
+    if not host.isascii():
+        host = _idna_host(host, url)
+    netloc = userinfo + at + (f"[{host}]" if ":" in host else host)
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    path = _remove_dot_segments(_normalize_escapes(parts.path)) or "/"
+    # No fragment: it never reaches the server. An empty query drops its `?` here too.
+    canonical = urlunsplit((scheme, netloc, path, parts.query, ""))
+    _check_http(urlsplit(canonical), url)
+    return canonical
+
+
+def _idna_host(host: str, url: str) -> str:
+    """`bücher.example` -> `xn--bcher-kva.example`, as a resolver is asked for it."""
+    import idna  # here: only an international host name needs it (start-up)
+
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as error:
+        reason = clean_line(str(error))[:100]
+        raise ConfigError(f"URL has an invalid host name {host!r} ({reason}): {url!r}") from None
+
+
+def _normalize_escapes(text: str) -> str:
+    """`%7e` -> `~`, `%2f` -> `%2F`: one spelling for each escape (RFC 3986 6.2.2.2)."""
+    if "%" not in text:
+        return text
+
+    def one(found: re.Match[str]) -> str:
+        char = chr(int(found.group(1), 16))
+        return char if char in _UNRESERVED else "%" + found.group(1).upper()
+
+    return _ESCAPE.sub(one, text)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """`/a/./b/../c` -> `/a/c` (RFC 3986 5.2.4)."""
+    if "." not in path:
+        return path
+    segments = path.split("/")
+    if not any(segment in (".", "..") for segment in segments):
+        return path
+    kept: list[str] = []
+    for segment in segments[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    if segments[-1] in (".", ".."):
+        kept.append("")  # `/a/b/..` names the directory `/a/`
+    return "/" + "/".join(kept)
