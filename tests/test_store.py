@@ -447,6 +447,39 @@ def test_search_finds_words_in_title_summary_and_body_ranked(store: Store) -> No
     assert store.headlines(View(search="bold"), limit=5) == []  # markup is not indexed
 
 
+def test_search_finds_words_inside_chinese_japanese_and_thai_text(store: Store) -> None:
+    """Scripts without spaces between words: the index holds a whole run as one word,
+    so a word inside the run is looked for in the text (it used to find nothing)."""
+    a, b = feed_id(store, A_URL), feed_id(store, B_URL)
+    save(
+        store,
+        a,
+        [
+            make_article(A_URL, 1, title="央行发行出建国纪念币", content="<p>Python 消息</p>"),
+            make_article(A_URL, 2, title="Baseball", content="<p>東京で野球の試合があった</p>"),
+            make_article(A_URL, 3, title="Python news", content="<p>nothing else</p>"),
+        ],
+    )
+    save(store, b, [make_article(B_URL, 4, title="ข่าวภาษาไทยวันนี้", content="text")])
+    assert [h.title for h in store.headlines(View(search="纪念币"), limit=5)] == [
+        "央行发行出建国纪念币"
+    ]
+    assert [h.title for h in store.headlines(View(search="野球"), limit=5)] == ["Baseball"]
+    assert store.count(View(search="野球")) == 1
+    assert store.count(View(search="ภาษาไทย")) == 1
+    assert store.count(View(search="python 消息")) == 1  # an indexed word and a run
+    assert store.count(View(search="python -纪念币")) == 1
+    assert store.count(View(search="纪念币 -python")) == 0
+    assert store.count(View(search="野球 -python")) == 1
+    assert store.count(View(search="-野球")) == 0  # only words to leave out: no search
+    both = View(search="ภาษาไทย", feed_ids=(a, b))
+    assert [h.title for h in store.headlines(both, limit=5)] == ["ข่าวภาษาไทยวันนี้"]
+    assert store.count(View(search="野球", feed_ids=(b,))) == 0
+    baseball = store.headlines(View(search="野球"), limit=1)[0]
+    assert store.position(View(search="野球"), baseball.sort_key) == 0
+    assert store.mark_read_where(View(search="野球")) == [baseball.pk]
+
+
 def test_search_finds_a_teaser_summary_and_words_deep_in_a_long_body(store: Store) -> None:
     a = feed_id(store, A_URL)
     long_body = "<p>" + "filler words here " * 2_000 + "zeppelin</p>"

@@ -7,6 +7,7 @@ window costs `limit` rows whatever the size of the store.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from tuinews.errors import StoreError
-from tuinews.store.fts import fts_query
+from tuinews.store.fts import search_terms
 from tuinews.store.records import Headline, SortKey, StoredArticle, View
 from tuinews.store.rows import ARTICLE_SELECT, to_headline, to_stored_article
 from tuinews.store.sql import HEADLINE_COLUMNS
@@ -40,17 +41,34 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
         clauses.append(f"{prefix}read = 0")
     if view.starred_only:
         clauses.append(f"{prefix}starred = 1")
+    terms = search_terms(view.search) if view.search else None
+    if terms is not None:
+        # Words of unspaced scripts, looked for in the text (instr: no LIKE wildcards
+        # to escape, and these scripts have no letter case).
+        found = f"(instr({prefix}title, ?) > 0 OR instr({prefix}body_text, ?) > 0)"
+        for word in terms.contains:
+            clauses.append(found)
+            params.extend([word, word])
+        for word in terms.lacks:
+            clauses.append(f"NOT {found}")
+            params.extend([word, word])
+        if terms.excluded_match is not None:
+            clauses.append(
+                f"{prefix}pk NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+            )
+            params.append(terms.excluded_match)
     return clauses, params
 
 
 def _search(view: View) -> str | None:
-    """The FTS5 query of a search view; raises _NoMatch when the words hold no term."""
+    """The FTS5 query of a search view (None when the index has no word to find, and
+    for a view without search); raises _NoMatch when the words hold no term."""
     if view.search is None or not view.search.strip():
         return None
-    query = fts_query(view.search)
-    if query is None:
+    terms = search_terms(view.search)
+    if terms is None:
         raise _NoMatchError
-    return query
+    return terms.match
 
 
 class _NoMatchError(Exception):
@@ -120,15 +138,15 @@ def _by_time(
     )
     feed_ids = tuple(dict.fromkeys(view.feed_ids or ()))  # a repeated id would repeat rows
     if 1 < len(feed_ids) <= _MERGE_FEEDS_MAX:
-        view_one = View(feed_ids=(0,), unread_only=view.unread_only, starred_only=view.starred_only)
-        arm_clauses, _ = _filters(view_one)
+        view_one = dataclasses.replace(view, feed_ids=(0,))
+        arm_clauses, arm_params = _filters(view_one)  # the feed's id comes first
         arm = (
             f"SELECT * FROM ({select}{' AND '.join(arm_clauses + keyset)} "
             f"ORDER BY a.sort_ts {order}, a.pk {order} LIMIT ?)"
         )
         arms_params: list[Any] = []
         for feed_id in feed_ids:
-            arms_params.extend([feed_id, *keyset_params, window])
+            arms_params.extend([feed_id, *arm_params[1:], *keyset_params, window])
         sql = "SELECT * FROM (" + " UNION ALL ".join([arm] * len(feed_ids)) + ")"
         return sql, arms_params, order
     sql = select + " AND ".join([*clauses, *keyset] or ["1"])
@@ -203,7 +221,7 @@ def count(conn: sqlite3.Connection, view: View) -> int:
             sql += " CROSS JOIN articles a ON a.pk = articles_fts.rowid"
         sql += " WHERE " + " AND ".join(["articles_fts MATCH ?", *clauses])
         params = [match, *params]
-    elif view.starred_only:
+    elif view.starred_only or view.search:
         sql = "SELECT count(*) FROM articles a WHERE " + " AND ".join(clauses)
     else:
         # Unread and total are kept per feed by triggers: no article is read.

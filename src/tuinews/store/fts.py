@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 # A "quoted phrase" (closing quote optional; a "-" before it leaves it out) or a run of
 # non-space characters.
@@ -29,17 +30,42 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def fts_query(words: str) -> str | None:
-    """An FTS5 MATCH expression for `words`, or None when no term is left to search
-    (words to leave out alone are not a search)."""
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, Han,
+# Hangul. The index's tokenizer reads a run of them as one word, so a word inside the
+# run cannot be found through the index: such terms are looked for in the text itself.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """A search split by how it is answered."""
+
+    match: str | None  # FTS5 expression of the words the index can find
+    contains: tuple[str, ...] = ()  # unspaced-script words the text must contain
+    lacks: tuple[str, ...] = ()  # unspaced-script words it must not contain
+    # Words to leave out when no word is wanted from the index (FTS5 has no bare NOT).
+    excluded_match: str | None = None
+
+
+def search_terms(words: str) -> SearchTerms | None:
+    """How to answer `words`, or None when no term is left to search (words to leave
+    out alone are not a search). Unspaced-script words are required whatever `OR` says."""
     alternatives: list[list[str]] = [[]]
     excluded: list[str] = []
+    contains: list[str] = []
+    lacks: list[str] = []
     for match in _TOKEN.finditer(words):
         minus, phrase, word = match.group(1, 2, 3)
         if phrase is not None:
             if _has_word(phrase):
-                term = _quote(" ".join(phrase.split()))
-                (excluded if minus else alternatives[-1]).append(term)
+                text = " ".join(phrase.split())
+                if _UNSPACED.search(text):
+                    (lacks if minus else contains).append(text)
+                else:
+                    (excluded if minus else alternatives[-1]).append(_quote(text))
             continue
         if word == "OR":
             alternatives.append([])
@@ -51,15 +77,27 @@ def fts_query(words: str) -> str | None:
         word = word.rstrip("*")
         if not _has_word(word):
             continue
+        if _UNSPACED.search(word):
+            (lacks if leave_out else contains).append(word)
+            continue
         term = _quote(word) + ("*" if prefix else "")
         (excluded if leave_out else alternatives[-1]).append(term)
     wanted = [" ".join(terms) for terms in alternatives if terms]
-    if not wanted:
+    if not wanted and not contains:
         return None
+    if not wanted:
+        left_out = " OR ".join(excluded) or None
+        return SearchTerms(None, tuple(contains), tuple(lacks), left_out)
     query = " OR ".join(wanted)
     if excluded:
         query = f"({query})" + "".join(f" NOT {term}" for term in excluded)
-    return query
+    return SearchTerms(query, tuple(contains), tuple(lacks))
+
+
+def fts_query(words: str) -> str | None:
+    """The FTS5 MATCH expression for `words` (None when the index has nothing to find)."""
+    terms = search_terms(words)
+    return terms.match if terms is not None else None
 
 
 # What the index reads of one body: search needs the words, not every word of a 2 MB
