@@ -265,3 +265,21 @@ def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
 def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="folder"):
         Store.open(tmp_path)
+
+
+def test_the_caller_hears_of_an_upgrade_before_it_runs_and_only_then(tmp_path: Path) -> None:
+    """A big store takes seconds to migrate: the CLI says so first (it looked hung)."""
+    old = tmp_path / "old.db"
+    _make_v1_store(old)
+    heard: list[int] = []
+
+    def upgrading() -> None:
+        # Told before: the file is still at its old version.
+        conn = sqlite3.connect(old)
+        heard.append(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.close()
+
+    Store.open(old, on_upgrade=upgrading).close()
+    Store.open(old, on_upgrade=upgrading).close()  # current now: nothing to say
+    Store.open(tmp_path / "new.db", on_upgrade=upgrading).close()  # created, not upgraded
+    assert heard == [1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from tuinews.errors import StoreError
@@ -81,8 +82,12 @@ def _check_ownership(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-def open_connection(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    """A connection to the store at `path`, created or migrated to the current schema."""
+def open_connection(
+    path: Path, busy_timeout: float, on_upgrade: Callable[[], None] | None = None
+) -> sqlite3.Connection:
+    """A connection to the store at `path`, created or migrated to the current schema;
+    `on_upgrade` is called before an existing store is migrated (a big one takes
+    seconds, which the user should hear about before they pass)."""
     _check_header(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +110,8 @@ def open_connection(path: Path, busy_timeout: float) -> sqlite3.Connection:
         # After a big save the WAL is cut back to this size once checkpointed.
         conn.execute(f"PRAGMA journal_size_limit = {32 * 1024 * 1024}")
         if version < SCHEMA_VERSION:
+            if version and on_upgrade is not None:
+                on_upgrade()
             _migrate(conn, path)
     except sqlite3.Error as exc:
         conn.close()

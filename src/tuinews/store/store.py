@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,10 +63,17 @@ class Store:
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout: float = 30.0) -> Store:
-        """Open (create, migrate) the store at `path`; StoreError when it cannot be used."""
+    def open(
+        cls,
+        path: Path,
+        *,
+        busy_timeout: float = 30.0,
+        on_upgrade: Callable[[], None] | None = None,
+    ) -> Store:
+        """Open (create, migrate) the store at `path`; StoreError when it cannot be used.
+        `on_upgrade` is called before a store from an older version is migrated."""
         path = Path(path)
-        return cls(path, open_connection(path, busy_timeout))
+        return cls(path, open_connection(path, busy_timeout, on_upgrade))
 
     def close(self) -> None:
         with self._lock:
