@@ -87,6 +87,26 @@ def test_sync_feeds_adds_updates_and_keeps_subscription_order(store: Store) -> N
     assert feeds[0].unread == feeds[0].total == 0 and feeds[0].last_refresh is None
 
 
+def test_a_feed_stored_under_another_spelling_keeps_its_articles_and_marks(
+    tmp_path: Path,
+) -> None:
+    """A newer tuinews reads the settings file's URLs in a stricter canonical form (no
+    default port, no fragment): the feed stored under the old spelling is renamed, not
+    started afresh beside it."""
+    old_url = "http://example.com:80/feed#top"
+    with Store.open(tmp_path / "store.db") as store:
+        store.sync_feeds([Subscription(old_url, "Example")])
+        old_id = feed_id(store, old_url)
+        save(store, old_id, [make_article(old_url, 1), make_article(old_url, 2)])
+        first = store.headlines(View(), limit=1)[0]
+        store.set_read([first.pk], True)
+        store.sync_feeds([Subscription("http://example.com/feed", "Example"), Subscription(B_URL)])
+        feeds = [(f.id, f.url) for f in store.feeds()]
+        assert feeds == [(old_id, "http://example.com/feed"), (feeds[1][0], B_URL)]
+        assert store.count(View(feed_ids=(old_id,))) == 2
+        assert store.count(View(unread_only=True)) == 1
+
+
 def test_feed_title_falls_back_to_the_feeds_own_title_then_url(store: Store) -> None:
     b = feed_id(store, B_URL)
     assert store.feed(b) is not None and store.feed(b).title == B_URL  # type: ignore[union-attr]

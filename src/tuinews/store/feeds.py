@@ -17,6 +17,7 @@ def sync_feeds(conn: sqlite3.Connection, subs: Sequence[Subscription]) -> None:
     """Add new URLs, update titles, tags and order; feeds not listed stay, after the rest."""
     existing = dict(conn.execute("SELECT url, id FROM feeds").fetchall())
     unique = list({sub.url: sub for sub in reversed(subs)}.values())[::-1]  # first wins
+    _follow_spellings(conn, existing, [sub.url for sub in unique])
     listed: set[int] = set()
     for position, sub in enumerate(unique):
         values = (sub.title or None, dump_tags(sub.tags), position)
@@ -42,6 +43,33 @@ def sync_feeds(conn: sqlite3.Connection, subs: Sequence[Subscription]) -> None:
         "UPDATE feeds SET position = ? WHERE id = ?",
         [(len(unique) + rank, feed_id) for rank, feed_id in enumerate(others)],
     )
+
+
+def _follow_spellings(conn: sqlite3.Connection, existing: dict[str, int], urls: list[str]) -> None:
+    """Rename a stored feed whose URL is another spelling of a subscribed one.
+
+    The settings file's URLs are read in their canonical form, and a newer tuinews may
+    canonicalise more (a default port, a fragment): a store written before must keep
+    its articles and marks under the new spelling, not start the feed afresh."""
+    missing = [url for url in urls if url not in existing]
+    if not missing:
+        return
+    from tuinews.config import canonical_feed_url
+
+    wanted = set(urls)
+    spellings: dict[str, str] = {}
+    for url in existing:
+        if url in wanted:
+            continue
+        try:
+            spellings.setdefault(canonical_feed_url(url), url)
+        except Exception:  # a stored URL this version cannot read: left as is
+            continue
+    for url in missing:
+        old = spellings.pop(url, None)
+        if old is not None:
+            conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (url, existing[old]))
+            existing[url] = existing.pop(old)
 
 
 def feeds(conn: sqlite3.Connection) -> list[FeedInfo]:
