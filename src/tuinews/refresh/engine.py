@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 
 MAX_BACKOFF = timedelta(hours=24)
+REMOVED_DURING_REFRESH = "removed during the refresh"
 
 
 def backoff(failures: int) -> timedelta:
@@ -273,11 +274,26 @@ class _Run:
                 # Kept now, not when `all` hears of it: no other feed starts meanwhile.
                 self.stopped_by = error
                 raise
+            if await self._removed(info):
+                return self._removed_outcome(info)
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
         except Exception as error:
             # A bug met on one feed must not end the refresh of all the others.
             reason = f"unexpected error ({type(error).__name__}: {error})"
             return FeedOutcome(info.url, info.title, "failed", error=reason[:300])
+
+    async def _removed(self, info: FeedInfo) -> bool:
+        """Whether `tuinews remove` (or the reader) took the feed out of the store while
+        this refresh fetched it: the store then has no row for it."""
+        try:
+            return await asyncio.to_thread(self.store.feed, info.id) is None
+        except StoreError:
+            return False
+
+    @staticmethod
+    def _removed_outcome(info: FeedInfo) -> FeedOutcome:
+        # Not a failure: the user asked for it to go.
+        return FeedOutcome(info.url, info.title, "skipped", error=REMOVED_DURING_REFRESH)
 
     def _check_store(self) -> None:
         if self.stopped_by is not None:
@@ -451,6 +467,8 @@ class _Run:
             next_fetch=next_fetch,
             disable=disable,
         )
+        if await self._removed(info):
+            return self._removed_outcome(info)
         return FeedOutcome(
             info.url,
             info.title,

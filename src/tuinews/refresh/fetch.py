@@ -13,10 +13,12 @@ import functools
 import importlib
 import importlib.util
 import os
+import re
 import socket
 import ssl
 import sys
 import threading
+import weakref
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 PERMANENT_REDIRECTS = frozenset({301, 308})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Answers a forwarding proxy gives itself (auth needed, the server unreachable).
+PROXY_STATUSES = frozenset({407, 502, 504})
 # A server asking for a pause longer than this is more likely confused than serious.
 MAX_RETRY_AFTER = timedelta(days=7)
 
@@ -152,10 +156,55 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def describe_network_error(exc: BaseException, url: str, *, body_started: bool) -> str:
-    """One line for an httpx/OS error, worded for someone who did not write the code."""
+# OpenSSL's reasons for a handshake that met something other than TLS: most often an
+# https:// URL whose server speaks plain HTTP on that port.
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG"})
+
+
+def _tls_failure(error: ssl.SSLError, *, connecting: bool) -> str:
+    """`[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)` in plain words."""
+    reason = str(getattr(error, "reason", None) or "").upper()
+    what = "TLS handshake failed" if connecting else "TLS error"
+    if reason in _NOT_TLS or "WRONG_VERSION" in reason:
+        return f"{what}: the server did not answer in TLS (is it really https?)"
+    if isinstance(error, ssl.SSLEOFError) or "UNEXPECTED_EOF" in reason:
+        return f"{what}: the server closed the connection"
+    words = reason.lower().replace("_", " ").removeprefix("sslv3 ").removeprefix("tlsv1 ")
+    if "alert" in words:
+        return f"{what}: the server refused it ({clean_line(words)[:60]})"
+    return f"{what} ({clean_line(words)[:60] or 'no reason given'})"
+
+
+def _proxy_refusal(exc: BaseException, proxy: str) -> str:
+    """httpcore's ProxyError (an HTTP proxy's answer to CONNECT, a SOCKS reply) in words."""
+    message = clean_line(str(exc)).rstrip(".")
+    if status := re.match(r"(\d{3})\b", message):  # "502 Bad Gateway": the proxy's answer
+        line = http_status_line(int(status.group(1)))
+        return f"proxy {proxy}: {line} (the proxy's answer, not the feed's)"
+    if could_not := re.match(r"proxy server could not connect: (.+)", message, re.IGNORECASE):
+        return f"proxy {proxy}: could not reach the feed's server ({could_not.group(1).lower()})"
+    if "username/password" in message.lower():
+        return f"proxy {proxy}: user name or password refused"
+    if message.lower().startswith("requested "):  # "Requested NO AUTH ... but got ..."
+        return f"proxy {proxy}: asks for another way of logging in"
+    return f"proxy {proxy}: {message[:100] or 'refused the connection'}"
+
+
+def describe_network_error(
+    exc: BaseException, url: str, *, body_started: bool, proxy: str | None = None
+) -> str:
+    """One line for an httpx/OS error, worded for someone who did not write the code.
+    `proxy`: the proxy the request went through; a failure to reach it names it."""
     import httpx
 
+    if proxy is not None:
+        if isinstance(exc, httpx.ProxyError):
+            return _proxy_refusal(exc, proxy)
+        tls = any(isinstance(cause, ssl.SSLError) for cause in _causes(exc))
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not tls:
+            # The client connects to the proxy only: the proxy is what did not answer.
+            reason = describe_network_error(exc, proxy, body_started=False)
+            return f"proxy {proxy}: {reason}"
     host = urlsplit(url).hostname or url
     text = " ".join(str(e) for e in _causes(exc)).lower()
     for cause in _causes(exc):
@@ -165,6 +214,9 @@ def describe_network_error(exc: BaseException, url: str, *, body_started: bool) 
             return "connection refused"
         if isinstance(cause, ssl.SSLCertVerificationError):
             return "TLS certificate not valid for this site"
+        if isinstance(cause, ssl.SSLError):
+            connecting = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            return _tls_failure(cause, connecting=connecting)
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out connecting to '{clean_line(host)}'"
     if isinstance(exc, httpx.TimeoutException):
@@ -317,39 +369,163 @@ def tls_context() -> ssl.SSLContext:
 
 
 def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
-    """One client per refresh: keep-alive across feeds of one host, proxies from the env."""
+    """One client per refresh: keep-alive across feeds of one host, proxies from the env.
+
+    ProxyConfigError (one line naming the variable) for a proxy setting httpx would
+    refuse or misread; checked here, before any feed is tried."""
     import httpx
 
     read = settings.timeout
+    limits = httpx.Limits(
+        max_connections=max(1, settings.concurrency),
+        max_keepalive_connections=max(1, settings.concurrency),
+    )
     transport = None
+    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
     if environment_names_proxy():
         _skip_sniffio_probe()  # only httpx's own transports (httpcore) probe for it
+        mounts = _proxy_mounts(environment_proxies(), limits)
     else:
         from tuinews.refresh.transport import H11Transport
 
         transport = H11Transport(_tls_context_shell())
     return httpx.AsyncClient(
         timeout=httpx.Timeout(read, connect=settings.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=max(1, settings.concurrency),
-            max_keepalive_connections=max(1, settings.concurrency),
-        ),
+        limits=limits,
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": accept_encoding()},
         follow_redirects=False,
-        trust_env=True,
+        # The proxies were read from the environment above (checked, and remembered so a
+        # failure can name its proxy); nothing else here depends on the environment.
+        trust_env=False,
         # Certificates are loaded before the first https request (`Fetcher`).
         verify=_tls_context_shell(),
         transport=transport,
+        mounts=mounts,
     )
 
 
 _PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+class ProxyConfigError(TuinewsError):
+    """A proxy variable that cannot be used; `str()` names the variable and the reason."""
 
 
 def environment_names_proxy() -> bool:
     """Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (any case) is set: then httpx's own
     transports run the refresh, since ours speaks only directly to servers."""
     return any(value and name.lower() in _PROXY_VARIABLES for name, value in os.environ.items())
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """httpx mount patterns ("http://", "all://*.example.com") -> the proxy URL, or None
+    for hosts NO_PROXY sends directly, read as httpx reads them. ProxyConfigError for a
+    value no proxy can be reached at (an unknown scheme, no host, a bad port, a bare
+    word), instead of a traceback or a refresh that quietly fails for another reason."""
+    import urllib.request
+
+    from httpx._utils import get_environment_proxies  # httpx's own reading of the env
+
+    raw = urllib.request.getproxies()
+    mounts = get_environment_proxies()
+    for key, url in mounts.items():
+        scheme = key.removesuffix("://")
+        if url is not None and scheme in ("http", "https", "all"):
+            mounts[key] = _checked_proxy(_proxy_variable(scheme), raw.get(scheme, url))
+    return mounts
+
+
+def _proxy_variable(scheme: str) -> str:
+    """The variable a proxy came from: urllib prefers the lowercase name."""
+    wanted = f"{scheme}_proxy"
+    names = [name for name, value in os.environ.items() if value and name.lower() == wanted]
+    return wanted if wanted in names else (names[0] if names else wanted.upper())
+
+
+def _without_password(value: str) -> str:
+    # A proxy URL may hold a password: error lines and logs must not.
+    return re.sub(r"(//[^/@]*:)[^/@]*@", r"\1***@", value)
+
+
+def _checked_proxy(variable: str, value: str) -> str:
+    """The proxy URL httpx is to use for `value`, or ProxyConfigError."""
+    import httpx
+
+    shown = clean_line(_without_password(value))[:100]
+
+    def refuse(reason: str) -> ProxyConfigError:
+        return ProxyConfigError(f"{variable}={shown}: {reason}")
+
+    value = value.strip()
+    if any(char.isspace() for char in value):
+        raise refuse("a proxy address has no spaces")
+    if "://" not in value:
+        # httpx (like curl) reads `host:port` as an http proxy; a bare word without a
+        # port is far more likely a mistake than a proxy listening on port 80.
+        host, colon, port = value.rpartition(":")
+        if not (colon and host and port.isdigit()):
+            raise refuse("not a proxy address (expected http://host:port or socks5h://host:port)")
+        value = "http://" + value
+    scheme = value.partition("://")[0].lower()
+    if scheme not in PROXY_SCHEMES:
+        raise refuse(
+            f"unsupported proxy scheme '{clean_line(scheme)[:20]}' "
+            f"(use {', '.join(PROXY_SCHEMES[:-1])} or {PROXY_SCHEMES[-1]})"
+        )
+    try:
+        urlsplit(value).port  # noqa: B018  (raises on a port out of range, as httpx does not)
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError) as error:
+        reason = clean_line(str(error)).rstrip(".")[:100]
+        raise refuse(f"not a valid proxy URL ({reason[:1].lower() + reason[1:]})") from None
+    if not url.host:
+        raise refuse("the proxy URL names no host")
+    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise refuse("a SOCKS proxy needs the Python package socksio (pip install socksio)")
+    return value
+
+
+# The proxy a client's transport goes through, shown without its password.
+_PROXY_OF: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
+def _proxy_mounts(
+    proxies: dict[str, str | None], limits: httpx.Limits
+) -> dict[str, httpx.AsyncBaseTransport | None]:
+    import httpx
+
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    for pattern, url in proxies.items():
+        if url is None:
+            mounts[pattern] = None  # NO_PROXY: the client's own, direct transport
+            continue
+        proxy = httpx.URL(url)
+        if proxy.scheme == "socks5h":
+            # httpx before 0.28 knows only socks5://, and its SOCKS client always lets
+            # the proxy resolve the host name, which is what socks5h:// asks for.
+            url = "socks5" + url[len("socks5h") :]
+        transport = httpx.AsyncHTTPTransport(
+            proxy=httpx.Proxy(url), verify=_tls_context_shell(), limits=limits, trust_env=False
+        )
+        # httpx's netloc leaves out the user name and password.
+        _PROXY_OF[transport] = f"{proxy.scheme}://{proxy.netloc.decode('ascii', 'replace')}"
+        mounts[pattern] = transport
+    return mounts
+
+
+def proxy_for(client: httpx.AsyncClient, url: str) -> str | None:
+    """The proxy `client` reaches `url` through (as the user named it), or None."""
+    if not _PROXY_OF:
+        return None
+    import httpx
+
+    try:
+        # httpx's own choice among its mounts (no public way to ask it).
+        transport = client._transport_for_url(httpx.URL(url))
+    except (AttributeError, httpx.InvalidURL, ValueError):
+        return None
+    return _PROXY_OF.get(transport)
 
 
 class Fetcher:
@@ -459,7 +635,10 @@ class Fetcher:
                 elif isinstance(exc, zlib.error | CorruptBody):
                     reason = "compressed body is corrupt"
                 else:
-                    reason = describe_network_error(exc, current, body_started=body_started)
+                    proxy = proxy_for(self.client, current)
+                    reason = describe_network_error(
+                        exc, current, body_started=body_started, proxy=proxy
+                    )
                 raise FetchError(reason) from None
         raise FetchError("too many redirects")
 
@@ -468,6 +647,8 @@ class Fetcher:
         if 200 <= status < 300 or status == 304:
             return
         at = f" (at {redirected_to})" if redirected_to else ""
+        if status in PROXY_STATUSES and (proxy := proxy_for(self.client, str(response.url))):
+            at += f" (through proxy {proxy})"  # perhaps the proxy's answer, not the feed's
         if status == 410:
             raise FetchError(f"gone (HTTP 410){at}: feed disabled", status=410)
         retry_at = None

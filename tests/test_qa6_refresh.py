@@ -1,0 +1,227 @@
+"""The QA pass's refresh defects: proxies (SOCKS, bad settings, naming the proxy that
+failed), plain TLS reasons, a feed removed while a refresh runs, and a moved feed kept
+under its canonical URL. Real servers on 127.0.0.1 and real stores throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from feedserver import Call, FeedServer, Handler, _send, closed_port_url, redirect, rss, static
+from test_cli import Cli, make_cli
+from test_refresh import SETTINGS, only_outcome, refresh, stored
+from tuinews.errors import TuinewsError
+from tuinews.refresh.fetch import Fetcher, FetchError, ProxyConfigError, make_client
+from tuinews.store import Store
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The environment with no proxy and no NO_PROXY (conftest sets NO_PROXY=*)."""
+    for name in (*PROXY_VARIABLES, "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+class Socks5Server:
+    """A SOCKS5 proxy (no authentication, CONNECT only) that sends every host name it
+    is asked for to 127.0.0.1, so a name that resolves nowhere reaches the test server
+    only through it. `asked` records the (host, port) pairs requested."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.asked: list[tuple[str, int]] = []
+        self.port = 0
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            version, methods = await reader.readexactly(2)
+            await reader.readexactly(methods)
+            assert version == 5
+            writer.write(b"\x05\x00")  # no authentication
+            _version, command, _reserved, kind = await reader.readexactly(4)
+            if kind == 1:
+                host = socket.inet_ntoa(await reader.readexactly(4))
+            elif kind == 3:
+                (length,) = await reader.readexactly(1)
+                host = (await reader.readexactly(length)).decode("ascii")
+            else:
+                host = socket.inet_ntop(socket.AF_INET6, await reader.readexactly(16))
+            (port,) = struct.unpack("!H", await reader.readexactly(2))
+            self.asked.append((host, port))
+            assert command == 1  # CONNECT
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            writer.write(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") + b"\x00\x00")
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Socks5Server]:
+        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        async with server:
+            yield self
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("variable", "scheme"), [("ALL_PROXY", "socks5h"), ("http_proxy", "socks5")]
+)
+async def test_a_feed_is_fetched_through_a_socks_proxy(
+    server: FeedServer, db: Path, proxy_env: pytest.MonkeyPatch, variable: str, scheme: str
+) -> None:
+    server.route("/feed", static(rss(2)))
+    async with Socks5Server(server.port).running() as socks:
+        proxy_env.setenv(variable, f"{scheme}://127.0.0.1:{socks.port}")
+        url = "http://feeds.example.test/feed"  # resolvable only by the proxy
+        outcome = only_outcome(await refresh(db, url))
+    assert (outcome.status, outcome.new, outcome.error) == ("updated", 2, None)
+    assert socks.asked == [("feeds.example.test", 80)]  # the proxy resolved the name
+    assert server.requests("/feed")[0].headers["Host"] == "feeds.example.test"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        (
+            "ALL_PROXY",
+            "ftp://x",
+            "ALL_PROXY=ftp://x: unsupported proxy scheme 'ftp' "
+            "(use http, https, socks5 or socks5h)",
+        ),
+        (
+            "http_proxy",
+            "garbage",
+            "http_proxy=garbage: not a proxy address "
+            "(expected http://host:port or socks5h://host:port)",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://user:secret@proxy.example:99999",
+            "HTTPS_PROXY=http://user:***@proxy.example:99999: "
+            "not a valid proxy URL (port out of range 0-65535)",
+        ),
+    ],
+)
+def test_a_proxy_setting_that_cannot_work_is_one_line_naming_it(
+    cli: Cli, proxy_env: pytest.MonkeyPatch, variable: str, value: str, line: str
+) -> None:
+    cli.config.write_text('[[feeds]]\nurl = "http://feeds.example.test/feed"\n')
+    proxy_env.setenv(variable, value)
+    for command in (["refresh"], ["list", "http://feeds.example.test/feed"]):
+        result = cli.call(*command)
+        assert (result.status, result.err_lines) == (1, [f"tuinews: {line}"]), command
+        assert "secret" not in result.err
+
+
+async def test_the_reader_hears_a_bad_proxy_setting_as_one_line(
+    db: Path, proxy_env: pytest.MonkeyPatch
+) -> None:
+    # The reader's refresh worker shows str() of any TuinewsError refresh_feeds raises.
+    proxy_env.setenv("all_proxy", "gopher://proxy.example:70")
+    with pytest.raises(TuinewsError) as raised:
+        await refresh(db, "http://feeds.example.test/feed")
+    assert isinstance(raised.value, ProxyConfigError)
+    assert str(raised.value).startswith("all_proxy=gopher://proxy.example:70: unsupported")
+
+
+async def test_a_dead_proxy_is_named_in_the_failure(
+    db: Path, proxy_env: pytest.MonkeyPatch
+) -> None:
+    proxy = closed_port_url("")
+    proxy_env.setenv("HTTP_PROXY", proxy)
+    outcome = only_outcome(await refresh(db, "http://feeds.example.test/feed"))
+    assert (outcome.status, outcome.error) == ("failed", f"proxy {proxy}: connection refused")
+
+
+async def test_a_proxy_refusing_the_tunnel_says_the_answer_is_the_proxys(
+    proxy_env: pytest.MonkeyPatch,
+) -> None:
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # CONNECT feeds.example.test:443
+        writer.write(b"HTTP/1.1 502 Proxy Says No\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with await asyncio.start_server(refuse, "127.0.0.1", 0) as proxy_server:
+        port = proxy_server.sockets[0].getsockname()[1]
+        proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+        async with make_client(SETTINGS) as client:
+            with pytest.raises(FetchError) as raised:
+                await Fetcher(client, SETTINGS).fetch("https://feeds.example.test/feed")
+    assert raised.value.reason == (
+        f"proxy http://127.0.0.1:{port}: HTTP 502 Bad Gateway (the proxy's answer, not the feed's)"
+    )
+
+
+async def test_https_to_a_plain_http_server_gives_a_plain_reason(server: FeedServer) -> None:
+    server.route("/feed", static(rss(1)))
+    async with make_client(SETTINGS) as client:
+        with pytest.raises(FetchError) as raised:
+            await Fetcher(client, SETTINGS).fetch(f"https://127.0.0.1:{server.port}/feed")
+    assert raised.value.reason == (
+        "TLS handshake failed: the server did not answer in TLS (is it really https?)"
+    )
+
+
+def test_a_feed_removed_during_the_refresh_is_skipped_not_failed(
+    server: FeedServer, cli: Cli
+) -> None:
+    kept = server.route("/kept", static(rss(1, title="Kept")))
+
+    def removed_meanwhile(handler: Handler) -> None:
+        # What `tuinews remove` does to the store while this feed is being fetched.
+        with Store.open(cli.db) as store:
+            info = store.feed_by_url(gone)
+            assert info is not None
+            store.remove_feed(info.id)
+        _send(handler, 200, {"Content-Type": "application/rss+xml"}, rss(2, title="Gone"))
+
+    gone = server.route("/gone", Call(removed_meanwhile))
+    cli.config.write_text(f'[[feeds]]\nurl = "{kept}"\n\n[[feeds]]\nurl = "{gone}"\n')
+    result = cli.call("refresh")
+    assert result.status == 0, result.err
+    assert result.err == ""
+    assert f"skipped  {gone}: removed during the refresh" in result.out
+    assert "1 new articles" in result.out and "0 failed, 1 skipped" in result.out
+    with Store.open(cli.db) as store:
+        assert store.feed_by_url(gone) is None
+
+
+async def test_a_moved_feed_is_stored_under_its_canonical_url(server: FeedServer, db: Path) -> None:
+    server.route("/feed", static(rss(1)))
+    old = server.route("/old", redirect(f"http://127.0.0.1:{server.port}/x/../feed#latest"))
+    outcome = only_outcome(await refresh(db, old))
+    new = f"http://127.0.0.1:{server.port}/feed"
+    assert (outcome.status, outcome.moved_to) == ("updated", new)
+    assert stored(db, new).url == new
