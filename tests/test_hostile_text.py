@@ -25,6 +25,7 @@ from rich.console import Console
 
 from hostile import (
     MARKUP_PAYLOADS,
+    TERMINAL_PAYLOADS,
     all_payloads,
     forbidden_sequences,
     hostile_atom,
@@ -82,7 +83,10 @@ def test_parsed_hostile_feed_renders_as_plain_text(kind: str) -> None:
         output = terminal_output(article)
         assert_only_styles(output)
         # The payloads were neutralised, not silently swallowed with the text around them.
-        assert "PWNED WINDOW TITLE" in SGR.sub("", output)
+        shown = SGR.sub("", output)
+        assert all(f"PWN-{name}:" in shown for name in TERMINAL_PAYLOADS), shown
+        if kind == "json":  # JSON carries ESC itself: the whole sequence goes, text and all
+            assert "PWNED WINDOW TITLE" not in shown and "1337" not in shown
 
 
 @pytest.mark.parametrize("kind", ["rss", "json"])
@@ -342,3 +346,20 @@ async def test_tui_filters_raw_text_even_when_the_store_does_not(
     assert "RAW" in everything
     assert not forbidden_sequences(everything.encode())
     assert "\x1b" not in everything
+
+
+def test_cli_list_shows_no_trace_of_an_escape_sequence_in_a_title(tmp_path: Path) -> None:
+    # JSON may carry ESC and BEL as \u escapes, so the title arrives with them intact.
+    title = r"Evil \u001b]0;PWNED\u0007\u001b[31mRED\u001b[0m bell \u001b[2J \u009b2Jok"
+    (tmp_path / "config.toml").write_text("")
+    feed = tmp_path / "feed.json"
+    feed.write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "F",'
+        f' "items": [{{"id": "1", "title": "{title}", "content_text": "x"}}]}}'
+    )
+    listed = run("list", str(feed), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert_only_styles(listed.stdout.decode())
+    shown = SGR.sub("", listed.stdout.decode())
+    assert "Evil RED bell ok" in shown
+    assert "PWNED" not in shown and "[31m" not in shown and "2J" not in shown

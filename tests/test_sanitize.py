@@ -22,7 +22,8 @@ _LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_ODD}]")
 _LINE_BREAKS = re.compile("[\u2028\u2029]")
 # Characters a real (or hostile) feed string is made of, weighted towards the edge cases.
 _INTERESTING = (
-    "\x00\x01\x08\t\n\x0b\x0c\r\x1b\x1c\x1f \x7f\x80\x85\x9b\x9f\xa0é—“”\u2028\u2029"
+    "\x00\x01\x07\x08\t\n\x0b\x0c\r\x18\x1b\x1c\x1f \x7f\x80\x85\x90\x9b\x9c\x9d\x9f\xa0é—“”"
+    "\u2028\u2029\\;0123mJ]"
     "\u202a\u202e\u2066\u2069\ufeff\ud800\udfff\u3000<>&;#!-[]/pPbrsciptCDATA"
 )
 TEXT = st.text(
@@ -59,17 +60,60 @@ MARKUP = st.lists(
 PROPERTY = settings(max_examples=400, deadline=None)
 
 
+_CSI_7BIT, _CSI_C1 = "\x1b[", "\x9b"
+_STRING_STARTS_7BIT = "]PX^_"  # OSC, DCS, SOS, PM, APC after ESC
+_STRING_STARTS_C1 = "\x90\x98\x9d\x9e\x9f"
+_STRING_STOPS = "\x07\x18\x1a\x1b\x9c\n\r"
+
+
+def _skip(value: str, index: int, low: str, high: str) -> int:
+    while index < len(value) and low <= value[index] <= high:
+        index += 1
+    return index
+
+
+def reference_strip_escapes(value: str) -> str:
+    """Terminal escape sequences removed, read character by character (no regex)."""
+    kept: list[str] = []
+    index = 0
+    while index < len(value):
+        char = value[index]
+        following = value[index + 1 : index + 2]
+        if value.startswith(_CSI_7BIT, index) or char == _CSI_C1:
+            index += 2 if char == "\x1b" else 1
+            index = _skip(value, index, "\x30", "\x3f")
+            index = _skip(value, index, "\x20", "\x2f")
+            index += 1 if "\x40" <= value[index : index + 1] <= "\x7e" else 0
+        elif (char == "\x1b" and following and following in _STRING_STARTS_7BIT) or (
+            char in _STRING_STARTS_C1
+        ):
+            index += 2 if char == "\x1b" else 1
+            while index < len(value) and value[index] not in _STRING_STOPS:
+                index += 1
+            if value.startswith("\x1b\\", index):
+                index += 2
+            elif value[index : index + 1] in ("\x07", "\x9c"):
+                index += 1
+        elif char == "\x1b":
+            index = _skip(value, index + 1, "\x20", "\x2f")
+            index += 1 if "\x30" <= value[index : index + 1] <= "\x7e" else 0
+        else:
+            kept.append(char)
+            index += 1
+    return "".join(kept)
+
+
 def reference_clean_text(value: str) -> str:
     if not value:
         return ""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _BODY_UNSAFE.sub("", value)
+    return _BODY_UNSAFE.sub("", reference_strip_escapes(value))
 
 
 def reference_clean_line(value: str) -> str:
     if not value:
         return ""
-    value = _LINE_UNSAFE.sub(" ", value)
+    value = _LINE_UNSAFE.sub(" ", reference_strip_escapes(value))
     value = _LINE_BREAKS.sub(" ", value)
     return " ".join(value.split())
 
@@ -77,7 +121,7 @@ def reference_clean_line(value: str) -> str:
 def reference_clean_url(value: str) -> str:
     if not value:
         return ""
-    return "".join(_LINE_UNSAFE.sub("", value).split())
+    return "".join(_LINE_UNSAFE.sub("", reference_strip_escapes(value)).split())
 
 
 def reference_html_to_plain(value: str, limit: int) -> str:
@@ -142,13 +186,16 @@ def test_html_to_plain_matches_reference_and_is_safe(value: str, limit: int) -> 
 
 def test_ascii_fast_paths_on_everyday_strings() -> None:
     assert sanitize.clean_text("a\tb\r\nc") == "a\tb\nc"
-    assert sanitize.clean_text("a\x1b[31mred") == "a[31mred"
+    assert sanitize.clean_text("a\x1b[31mred") == "ared"
     assert sanitize.clean_line("  one\ttwo\x1fthree\x01four  ") == "one two three four"
     assert sanitize.clean_url(" https://example.com/a\n b \x7f") == "https://example.com/ab"
 
 
 def test_entities_are_decoded_before_controls_are_dropped() -> None:
+    # html.unescape drops a reference to a control outright: no ESC is left to start a
+    # sequence, so what followed it is plain text.
     assert sanitize.clean_entity_line("a&#27;]0;pwned&#7;b") == "a]0;pwnedb"
+    assert sanitize.clean_entity_line("a\x1b]0;pwned\x07b &amp; c") == "ab & c"
     # U+202E becomes a space; &#155; is windows-1252's "›", as browsers read it.
     assert sanitize.html_to_plain("<p>x&#x202e;y&#155;z</p>") == "x y›z"
 
@@ -171,3 +218,27 @@ LONG_BODY = st.lists(
 def test_summary_of_a_prefix_equals_the_summary_of_the_whole_body(body: str, is_html: bool) -> None:
     whole = body if is_html else _escape_for_plain(body)
     assert summary_of(body, is_html) == sanitize.html_to_plain(whole[:32_000])
+
+
+HOSTILE_TITLE = "Evil \x1b]0;PWNED\x07\x1b[31mRED\x1b[0m bell \x1b[2J"
+
+
+def test_whole_escape_sequences_leave_nothing_visible() -> None:
+    assert sanitize.clean_line(HOSTILE_TITLE) == "Evil RED bell"
+    assert sanitize.clean_line(HOSTILE_TITLE + " — é") == "Evil RED bell — é"
+    assert sanitize.clean_text(HOSTILE_TITLE + "\nnext") == "Evil RED bell \nnext"
+    assert sanitize.clean_url("https://a.example/\x1b[31mx\x1b]8;;y\x1b\\") == "https://a.example/x"
+    # OSC 52 (clipboard) ended by ST, DCS, APC, two-byte and charset sequences.
+    assert sanitize.clean_line("a\x1b]52;c;cHduZWQ=\x1b\\b") == "ab"
+    assert sanitize.clean_line("a\x1bP1$qm\x1b\\b\x1b_apc\x1b\\c") == "abc"
+    assert sanitize.clean_line("a\x1bcb\x1b7c\x1b(Bd\x1b#8e") == "abcde"
+    # The one-character C1 forms: CSI, OSC ended by ST, DCS.
+    assert sanitize.clean_line("é\x9b1;31mred\x9d0;title\x9cok\x90q\x9c!") == "éredok!"
+    # A sequence cut short at the end goes too; an unended string stops at a line end.
+    assert sanitize.clean_line("end\x1b[3") == "end"
+    assert sanitize.clean_text("a\x1b]0;lost\nkept") == "a\nkept"
+
+
+def test_index_text_drops_sequences_a_reference_decodes_to() -> None:
+    # &#155; is "›" (windows-1252), not CSI; a raw C1 CSI in decoded text is one.
+    assert sanitize.index_text("x &#233; \x9b2Jy") == "x é y"

@@ -2,8 +2,10 @@
 
 Why: Textual and Rich pass text to the terminal unfiltered, so an ESC or C1 byte in a
 feed title would become a live control sequence (clipboard writes with OSC 52, window
-titles with OSC 0/2, screen clearing). We drop C0 and C1 controls, DEL, lone surrogates
-and the bidi embedding/override/isolate controls, and keep newline and tab in bodies.
+titles with OSC 0/2, screen clearing). We drop whole escape sequences (dropping only the
+ESC would leave `]0;title` or `[31m` on screen), then C0 and C1 controls, DEL, lone
+surrogates and the bidi embedding/override/isolate controls, and keep newline and tab in
+bodies.
 """
 
 from __future__ import annotations
@@ -17,6 +19,23 @@ _BIDI_AND_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
 _BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
 # On one line, tab, newline and the Unicode line separators are whitespace too.
 _LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_AND_ODD}]")
+# The same less what str.split() treats as whitespace (tab, newlines, \x0b-\x0d, the
+# separators \x1c-\x1f, NEL, U+2028, U+2029): a title with a line break then costs one
+# scan that finds nothing.
+_LINE_UNSAFE_UNSPLIT = re.compile(f"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f{_BIDI_AND_ODD}]")
+
+# Terminal escape sequences (ECMA-48), 7-bit and C1 forms: CSI (parameters, intermediates,
+# final byte); the control strings OSC, DCS, SOS, PM and APC up to BEL or ST (ESC \\ or
+# U+009C), or to a line end, CAN, SUB or the next ESC; then any other ESC sequence
+# (intermediates and one final byte). Every tail is optional, so a sequence cut short is
+# dropped too, and a prefix of a string never keeps text the whole string drops.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x18\x1a\x1b\x9c\n\r]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
+)
+# What starts one: only strings holding these pay for the pattern above.
+_ESCAPE_START = re.compile(r"[\x1b\x90\x98\x9b\x9d-\x9f]")
 
 # Fast paths. An ASCII string can only hold C0 controls and DEL among the unsafe
 # characters, and bytes.translate finds or replaces those several times faster than a
@@ -48,10 +67,25 @@ def clean_text(value: str | None) -> str:
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     if value.isascii():
-        raw = value.encode("ascii")
-        if not raw.translate(None, _ASCII_BODY_SAFE):
+        controls = value.encode("ascii").translate(None, _ASCII_BODY_SAFE)
+        if not controls:
             return value
-    return _BODY_UNSAFE.sub("", value)
+        if 0x1B in controls:
+            value = _ESCAPE_SEQUENCE.sub("", value)
+        return _BODY_UNSAFE.sub("", value)
+    # A search finds nothing as fast as a substitution replaces nothing, and most bodies
+    # hold nothing unsafe.
+    unsafe = _BODY_UNSAFE.search(value)
+    if unsafe is None:
+        return value
+    return _BODY_UNSAFE.sub("", _without_escapes(value, unsafe.start()))
+
+
+def _without_escapes(value: str, start: int) -> str:
+    """`value` without its terminal escape sequences; none starts before `start`."""
+    if _ESCAPE_START.search(value, start) is None:
+        return value
+    return _ESCAPE_SEQUENCE.sub("", value)
 
 
 def clean_line(value: str | None) -> str:
@@ -59,9 +93,15 @@ def clean_line(value: str | None) -> str:
     if not value:
         return ""
     if not value.isascii():
-        return " ".join(_LINE_UNSAFE.sub(" ", value).split())
+        unsafe = _LINE_UNSAFE_UNSPLIT.search(value)
+        if unsafe is not None:
+            value = _LINE_UNSAFE_UNSPLIT.sub(" ", _without_escapes(value, unsafe.start()))
+        return " ".join(value.split())
     raw = value.encode("ascii")
-    if raw.translate(None, _ASCII_PRINTABLE):
+    controls = raw.translate(None, _ASCII_PRINTABLE)
+    if controls:
+        if 0x1B in controls:
+            raw = _ESCAPE_SEQUENCE.sub("", value).encode("ascii")
         value = raw.translate(_ASCII_CONTROLS_TO_SPACE).decode("ascii")
     # Now the only whitespace is " ": stripping the ends and halving runs until none is
     # left is what splitting and joining would do, without a string per word.
@@ -76,8 +116,16 @@ def clean_url(value: str | None) -> str:
     if not value:
         return ""
     if value.isascii():
-        return value.encode("ascii").translate(None, _ASCII_CONTROLS + b" ").decode("ascii")
-    return "".join(_LINE_UNSAFE.sub("", value).split())
+        raw = value.encode("ascii")
+        cleaned = raw.translate(None, _ASCII_CONTROLS + b" ")
+        if len(cleaned) != len(raw) and 0x1B in raw:
+            cleaned = _ESCAPE_SEQUENCE.sub("", value).encode("ascii")
+            cleaned = cleaned.translate(None, _ASCII_CONTROLS + b" ")
+        return cleaned.decode("ascii")
+    unsafe = _LINE_UNSAFE.search(value)
+    if unsafe is not None:
+        value = _LINE_UNSAFE.sub("", _without_escapes(value, unsafe.start()))
+    return "".join(value.split())
 
 
 def decode_entities(value: str) -> str:
@@ -124,7 +172,9 @@ def index_text(value: str) -> str:
         numeric = "&#" in text
         text = html.unescape(text)
         if numeric:
-            text = _LINE_UNSAFE.sub(" ", text)
+            unsafe = _LINE_UNSAFE.search(text)
+            if unsafe is not None:
+                text = _LINE_UNSAFE.sub(" ", _without_escapes(text, unsafe.start()))
     return text.strip()
 
 
