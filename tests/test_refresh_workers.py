@@ -293,3 +293,43 @@ async def test_fetching_waits_while_parsing_lags_behind(
     # still come in (per-host limit 4). Without the gate all 16 in flight would.
     workers = max(1, worker_count())
     assert fetched_ahead <= (2 * workers + 1) + workers + 4 < 16
+
+
+SPAWN_UNDER_A_CAPTURED_STDERR = """
+import asyncio, io, sys
+sys.path.insert(0, {tests!r})
+from feedserver import rss
+from tuinews.refresh.parsing import Parsers, Body
+
+class Captured(io.TextIOBase):  # what Textual puts in sys.stderr while the app runs
+    def write(self, text): return len(text)
+    def fileno(self): return -1
+
+sys.stderr = Captured()
+
+async def main():
+    parsers = Parsers(feeds=1, threshold=0)  # processes from the first body
+    try:
+        prepared = await parsers.prepare(Body(rss(3)), "http://x.example/feed", None)
+        print(len(prepared[1]), parsers._pool is not None)
+    finally:
+        parsers.close()
+
+if __name__ == "__main__":  # a spawned worker imports this file again
+    asyncio.run(main())
+"""
+
+
+def test_the_reader_spawns_parse_workers_although_it_captures_stderr(tmp_path: Path) -> None:
+    """In the reader, Textual replaces sys.stderr by an object without a descriptor;
+    spawning the parse workers then failed ('bad value(s) in fds_to_keep') and every feed
+    of a refresh past 2 MB failed with it."""
+    script = tmp_path / "spawn.py"
+    script.write_text(
+        SPAWN_UNDER_A_CAPTURED_STDERR.format(tests=str(Path(__file__).parent)), encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "True"]  # three items, parsed by a worker process

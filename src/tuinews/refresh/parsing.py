@@ -102,7 +102,12 @@ class Parsers:
         if self._pool is None and self.workers > 0 and expected > self.threshold:
             from tuinews.refresh.workers import WorkerPool
 
-            self._pool = WorkerPool.spawn(self.workers)
+            try:
+                self._pool = WorkerPool.spawn(self.workers)
+            except (OSError, ValueError):
+                # No processes to be had (limits, a sandbox): threads parse this
+                # refresh, slower but every feed still saved.
+                self.workers = 0
         return self._pool
 
     async def prepare(self, body: Body, url: str, content_type: str | None) -> PreparedFeed:

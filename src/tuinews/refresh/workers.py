@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from tuinews.errors import SourceError
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Iterator
 
     from tuinews.refresh.parsing import Body
     from tuinews.store.save import PreparedFeed
@@ -41,10 +43,19 @@ class WorkerGone(Exception):
     """The worker died (killed, out of memory) before answering; parse elsewhere."""
 
 
-def _serve(requests: Connection, results: Connection, inherited: list[Connection]) -> None:
+def _serve(
+    requests: Connection, results: Connection, inherited: list[Connection], quiet: bool
+) -> None:
     """The worker's loop: (id, url, content type) then the body; answers (id, kind, value)."""
     for connection in inherited:
         connection.close()
+    if quiet:
+        # Spawned by the reader: the terminal is its screen, where a stray line (a
+        # warning, a crash) would be drawn over the articles. The pipe says what matters.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     # Ctrl-C reaches the whole process group; the parent decides, and our pipe tells us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from tuinews.refresh.parsing import parse_and_prepare, warm_up
@@ -80,7 +91,9 @@ class _Worker:
         mine = {self.requests, self.results}
         inherited = list(_PARENT_ENDS | mine) if inherit else []
         self.process = context.Process(
-            target=_serve, args=(request_reader, result_writer, inherited), daemon=True
+            target=_serve,
+            args=(request_reader, result_writer, inherited, not inherit),
+            daemon=True,
         )
         self.process.start()
         request_reader.close()
@@ -166,7 +179,8 @@ class WorkerPool:
     def spawn(cls, count: int) -> WorkerPool:
         """Start `count` fresh interpreters (safe from any thread); they warm up meanwhile."""
         context = multiprocessing.get_context("spawn")
-        return cls([_Worker(context, inherit=False) for _ in range(count)])
+        with _stderr_with_descriptor():
+            return cls([_Worker(context, inherit=False) for _ in range(count)])
 
     @property
     def alive(self) -> bool:
@@ -216,6 +230,31 @@ class WorkerPool:
         for worker in self._workers:
             worker.close()
         self._workers = []
+
+
+@contextlib.contextmanager
+def _stderr_with_descriptor() -> Iterator[None]:
+    """sys.stderr with a file descriptor while workers are spawned.
+
+    multiprocessing hands its helper process (the resource tracker) sys.stderr's
+    descriptor. In the reader, Textual replaces sys.stderr by a capture without one
+    (fileno() is -1), and spawning failed: every feed of a big refresh failed with it.
+    /dev/null stands in meanwhile; a line the helper wrote would land on the reader's
+    screen anyway."""
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (OSError, ValueError, AttributeError):
+        usable = False
+    if usable:
+        yield
+        return
+    captured = sys.stderr
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        sys.stderr = devnull
+        try:
+            yield
+        finally:
+            sys.stderr = captured
 
 
 def _send(worker: _Worker, header: bytes, body: bytes) -> None:
