@@ -583,3 +583,29 @@ async def test_proxy_from_the_environment(
     outcome = only_outcome(await refresh(db, url))
     assert (outcome.status, outcome.new) == ("updated", 2)
     assert server.requests("/feed")[0].headers["Host"] == "feeds.example.test"
+
+
+async def test_a_fault_of_ours_on_one_feed_is_kept_with_that_feed(
+    server: FeedServer, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error on one feed fails that feed only, and its reason is stored, so
+    `tuinews feeds` and the reader's feed details say why (they used to say nothing);
+    no back-off, since the server did nothing wrong."""
+    from tuinews.refresh import engine
+
+    good = server.route("/good", static(rss(2)))
+    bad = server.route("/bad", static(rss(2)))
+    real_http = engine._Run._http
+
+    async def http(self: engine._Run, info: FeedInfo, now: datetime) -> FeedOutcome:
+        if info.url == bad:
+            raise RuntimeError("a bug")
+        return await real_http(self, info, now)
+
+    monkeypatch.setattr(engine._Run, "_http", http)
+    summary = await refresh(db, good, bad)
+    assert (summary.new, summary.failed) == (2, 1)
+    info = stored(db, bad)
+    assert info.last_error == "unexpected error (RuntimeError: a bug)"
+    assert info.failures == 1
+    assert info.next_fetch is not None and info.next_fetch <= datetime.now(UTC)

@@ -279,8 +279,13 @@ class _Run:
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
         except Exception as error:
             # A bug met on one feed must not end the refresh of all the others.
-            reason = f"unexpected error ({type(error).__name__}: {error})"
-            return FeedOutcome(info.url, info.title, "failed", error=reason[:300])
+            reason = f"unexpected error ({type(error).__name__}: {error})"[:300]
+            try:
+                # Kept with the feed, so `tuinews feeds` and the reader's feed details say
+                # why; no back-off (the fault is ours, not the server's).
+                return await self._fail(info, now, reason, retry_after=now)
+            except Exception:
+                return FeedOutcome(info.url, info.title, "failed", error=reason)
 
     async def _removed(self, info: FeedInfo) -> bool:
         """Whether `tuinews remove` (or the reader) took the feed out of the store while
