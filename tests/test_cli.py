@@ -87,6 +87,9 @@ def make_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Cli:
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # A settings file named by TUINEWS_CONFIG must exist for the commands that read the
+    # subscriptions; an empty one holds none.
+    (tmp_path / "config.toml").touch()
     monkeypatch.setenv("TUINEWS_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("TUINEWS_DB", str(tmp_path / "store.db"))
     return Cli(tmp_path, capsys)

@@ -235,6 +235,7 @@ def _split_launch_args(argv: Sequence[str]) -> tuple[list[str], list[str]] | Non
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
+    _replace_unencodable_characters()
     frame: FirstFrame | None = None
     if not args_list:
         # The reader's first screen, drawn from the store before the rest loads.
@@ -245,6 +246,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and not debug:
         _exit_now(code)  # the console script: returns only when other threads remain
     return code
+
+
+def _replace_unencodable_characters() -> None:
+    """On a terminal or pipe that is not UTF-8 (LANG=C, PYTHONIOENCODING=latin-1), a
+    character it cannot show becomes "?" instead of ending the command with a traceback:
+    feed titles may hold any character, and our own lines hold a few ("–", "…")."""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        try:
+            if encoding is None or codecs.lookup(encoding).name == "utf-8":
+                continue
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+        except (AttributeError, LookupError, ValueError):
+            continue  # replaced by a test or an embedding program: theirs to decide
 
 
 def _exit_now(code: int) -> None:
@@ -285,7 +302,9 @@ def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
         if debug:
             raise
         print(f"tuinews: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        # A usage mistake (commands.common.UsageError) exits 2, as argparse's own do.
+        status: int = getattr(error, "exit_status", EXIT_FAILED)
+        return status
     except BrokenPipeError:
         # `tuinews list | head`: the reader went away; that is not an error.
         _silence_stdout()
@@ -314,16 +333,41 @@ def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
     if launch is not None:
         options, sources = launch
         ns = parser.parse_args(options)
+        if not sources:
+            _require_config_file(ns)
         from tuinews.commands.launch import run_tui
 
         return run_tui(ns, sources, frame)
     ns = parser.parse_args(argv)
     if ns.command is None:
+        _require_config_file(ns)
         from tuinews.commands.launch import run_tui
 
         return run_tui(ns, [], frame)
+    if _reads_subscriptions(ns):
+        _require_config_file(ns)
     handler = _handler(ns.command)
     return handler(ns)
+
+
+def _reads_subscriptions(ns: argparse.Namespace) -> bool:
+    """Does the command work on the subscriptions or the store? Not `add` and `import`,
+    which create the settings file, nor `list`/`read` of sources given by name."""
+    if ns.command in ("add", "import"):
+        return False
+    if ns.command == "list":
+        return not ns.sources
+    if ns.command == "read":
+        from tuinews.commands.common import is_source_ref
+
+        return not is_source_ref(ns.source)
+    return True
+
+
+def _require_config_file(ns: argparse.Namespace) -> None:
+    from tuinews.commands.common import require_config_file
+
+    require_config_file(ns)
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:

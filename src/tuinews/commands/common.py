@@ -30,6 +30,32 @@ def db_path(ns: argparse.Namespace) -> Path:
     return paths.db_file(getattr(ns, "db", None))
 
 
+class UsageError(TuinewsError):
+    """The command line or the environment names something that is not there: exit
+    status 2, as argparse gives for the other mistakes in a command line."""
+
+    exit_status = 2
+
+
+def config_origin(ns: argparse.Namespace) -> str | None:
+    """What chose the settings file ("--config", "TUINEWS_CONFIG"), or None: the default."""
+    if getattr(ns, "config", None):
+        return "--config"
+    if os.environ.get("TUINEWS_CONFIG"):
+        return "TUINEWS_CONFIG"
+    return None
+
+
+def require_config_file(ns: argparse.Namespace) -> None:
+    """UsageError when the settings file the user named is not there. For commands that
+    read the subscriptions: a typo would otherwise look like an empty list. The default
+    file missing is a first run, and `add` and `import` create the file."""
+    origin = config_origin(ns)
+    path = config_path(ns)
+    if origin is not None and not path.exists():
+        raise UsageError(f"{path}: no such file (given by {origin})")
+
+
 def load_settings(ns: argparse.Namespace) -> Config:
     from tuinews.config import load_config
     from tuinews.ui.launch_cache import remember_launch
@@ -122,26 +148,95 @@ def clean_tags(tags: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so a crash never leaves half a file.
-    TuinewsError naming `path` (not the temporary file) when it cannot be written."""
-    import tempfile
+def write_output(name: str, data: bytes) -> None:
+    """Write `data` to the file the user named (`-o NAME`), as a shell redirection would
+    treat it, but never leaving half a file.
 
-    if path.is_dir():
-        raise TuinewsError(f"{path}: is a folder; give a file name")
+    A regular file (or a new one) is replaced atomically, next to the symlink's target
+    when `name` is one, so the link stays; it keeps its mode, and a new file gets the
+    umask's. Anything else (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to
+    directly: renaming over it would replace the device node or the pipe. TuinewsError
+    naming `name` when it cannot be written.
+    """
+    import stat
+
+    path = Path(name).expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        descriptor = _open_descriptor(path)
+        if descriptor is not None:
+            _write_all(descriptor, data)
+            return
+        try:
+            status: os.stat_result | None = path.stat()
+        except FileNotFoundError:
+            status = None  # a new file, or a symlink to one
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            raise TuinewsError(f"{name}: is a folder; give a file name")
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            handle = os.open(path, os.O_WRONLY)
+            try:
+                _write_all(handle, data)
+            finally:
+                os.close(handle)
+            return
+        _replace_file(Path(os.path.realpath(path)), data, status)
     except OSError as error:
-        raise TuinewsError(f"{path}: cannot write: {error.strerror or error}") from None
+        raise TuinewsError(f"{name}: cannot write: {error.strerror or error}") from None
+
+
+def _open_descriptor(path: Path) -> int | None:
+    """The descriptor of this process that /dev/stdout, /dev/fd/N or /proc/self/fd/N
+    names, when it is open. Written to as it is, so `>> log` still appends and a
+    socket, which cannot be opened again by name, still works."""
+    text = os.path.normpath(path)
+    named = {"/dev/stdout": 1, "/dev/stderr": 2}.get(text)
+    if named is None:
+        for prefix in ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/"):
+            number = text.removeprefix(prefix)
+            if number != text and number.isdigit():
+                named = int(number)
+                break
+    if named is None:
+        return None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise TuinewsError(f"{path}: cannot write: {error.strerror or error}") from None
+        os.fstat(named)
+    except OSError:
+        return None  # not open here: let opening the name report what is wrong
+    return named
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _replace_file(path: Path, data: bytes, existing: os.stat_result | None) -> None:
+    """Write a temporary file beside `path`, then rename it over `path` (OSError)."""
+    import contextlib
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = -1
+    while descriptor < 0:
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        # Created with 0666: the kernel applies the umask, as for any new file.
+        with contextlib.suppress(FileExistsError):
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        if existing is not None:
+            os.fchmod(descriptor, existing.st_mode & 0o7777)
+            if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
+                # root writing a user's file leaves it theirs; others cannot, and need not.
+                with contextlib.suppress(OSError):
+                    os.fchown(descriptor, existing.st_uid, existing.st_gid)
+        _write_all(descriptor, data)
+        os.fsync(descriptor)
+        os.close(descriptor)
+        descriptor = -1
+        os.replace(temporary, path)
+    except BaseException:
+        if descriptor >= 0:
+            os.close(descriptor)
+        temporary.unlink(missing_ok=True)
         raise

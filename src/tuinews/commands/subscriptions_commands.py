@@ -97,19 +97,28 @@ def feeds_command(ns: argparse.Namespace) -> int:
 
 
 def import_command(ns: argparse.Namespace) -> int:
+    from tuinews.refresh.locations import local_path, location_kind
     from tuinews.subscriptions import SubscriptionFile
 
     source = ns.file
+    base: Path | None = None
     if source == "-":
         data = read_stdin_bytes(25 * 1024 * 1024)
-        base = None
-    else:
-        path = Path(source).expanduser()
+    elif location_kind(source) == "http":
+        # A list from the web names web feeds only: with no folder of its own (base
+        # None), its local entries are refused.
+        data = _download(ns, source)
+    elif location_kind(source) == "local":
+        path = local_path(source)
         try:
             data = path.read_bytes()
         except OSError as error:
             raise TuinewsError(f"{source}: {error.strerror or error}") from None
         base = path.resolve().parent
+    else:
+        raise TuinewsError(
+            f"{source}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
+        )
     subs, skipped = _parse_subscription_list(data, source, base)
     subs = _usable(subs, skipped, base)
     for line in skipped:
@@ -124,14 +133,46 @@ def import_command(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _download(ns: argparse.Namespace, url: str) -> bytes:
+    """The body at `url`, fetched as `refresh` fetches a feed (its size limit, timeouts
+    and redirect limit from the [refresh] settings)."""
+    import asyncio
+
+    from tuinews.config import load_config
+    from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+
+    # The file may not exist yet: import creates it.
+    settings = load_config(config_path(ns)).refresh
+
+    async def fetch() -> bytes:
+        client = make_client(settings)
+        try:
+            return (await Fetcher(client, settings).fetch(url)).body
+        finally:
+            await client.aclose()
+
+    try:
+        return asyncio.run(fetch())
+    except FetchError as error:
+        raise TuinewsError(f"{url}: {error.reason}") from None
+
+
 def _parse_subscription_list(
     data: bytes, source: str, base: Path | None
 ) -> tuple[list[Subscription], list[str]]:
-    from tuinews.sources.detect import looks_binary
+    from tuinews.sources.detect import looks_binary, sniff_structured
 
     if looks_binary(data):
         # Read as a urls file, every line of it would come back as a skipped entry.
         raise TuinewsError(f"{source}: not OPML or a newsboat urls file (binary data)")
+    if sniff_structured(data) == "feed":
+        import shlex
+
+        target = shlex.quote(source) if source != "-" else "URL"
+        raise TuinewsError(
+            f"{source}: this is a feed, not a subscription list; "
+            f"subscribe to it with: tuinews add {target}"
+        )
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         from tuinews.sources.opml import parse_opml_report
@@ -185,10 +226,11 @@ def export_command(ns: argparse.Namespace) -> int:
     config = load_settings(ns)
     document = write_opml(_with_known_titles(ns, config.feeds))
     if ns.output:
-        from tuinews.commands.common import write_atomically
+        from tuinews.commands.common import write_output
 
-        write_atomically(Path(ns.output).expanduser(), document)
-        print(f"wrote {len(config.feeds)} feeds to {ns.output}", file=sys.stderr)
+        write_output(ns.output, document)
+        count = len(config.feeds)
+        print(f"wrote {count} feed{'s' if count != 1 else ''} to {ns.output}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()

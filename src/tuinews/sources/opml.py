@@ -180,9 +180,11 @@ def parse_opml_report(
         element, folders = stack.pop()
         if _local(element) != "outline":
             continue
-        title = clean_line(_attribute(element, "title")) or clean_line(_attribute(element, "text"))
-        children = [child for child in element if _local(child) == "outline"]
         raw_url = _attribute(element, "xmlUrl")
+        title = clean_line(_attribute(element, "title")) or clean_line(_attribute(element, "text"))
+        if title and title == clean_line(raw_url):
+            title = ""  # a feed named by its URL (our export's, and others') has no title
+        children = [child for child in element if _local(child) == "outline"]
         if raw_url or not children:
             url, why = _resolve_url(raw_url, base)
             if url is None:
@@ -250,25 +252,25 @@ def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = _xml_safe(title)
     body = etree.SubElement(root, "body")
-    # A new folder starts whenever the first tag changes, so the document keeps the
-    # subscriptions' order (a folder name may then repeat; importers merge by name).
-    folder: _Element | None = None
-    folder_name: str | None = None
+    # One folder per name, where its first feed stands; later feeds with that first tag
+    # join it. Other readers show two outlines of one name as two folders.
+    folders: dict[str, _Element] = {}
     for sub in subs:
         parent = body
         if sub.tags:
-            if folder is None or folder_name != sub.tags[0]:
-                folder_name = sub.tags[0]
-                safe_name = _xml_safe(folder_name)
-                folder = etree.SubElement(body, "outline", text=safe_name, title=safe_name)
-            parent = folder
-        else:
-            folder, folder_name = None, None
+            folder_name = _xml_safe(sub.tags[0])
+            if folder_name not in folders:
+                folders[folder_name] = etree.SubElement(
+                    body, "outline", text=folder_name, title=folder_name
+                )
+            parent = folders[folder_name]
+        xml_url = _xml_safe(_as_url(sub.url))
         name = _xml_safe(sub.title or "")
-        outline = etree.SubElement(parent, "outline", type="rss", text=name)
-        if sub.title:
+        # `text` is what readers show: a feed never fetched goes by its URL, not by "".
+        outline = etree.SubElement(parent, "outline", type="rss", text=name or xml_url)
+        if name:
             outline.set("title", name)
-        outline.set("xmlUrl", _xml_safe(_as_url(sub.url)))
+        outline.set("xmlUrl", xml_url)
         if sub.html_url:
             outline.set("htmlUrl", _xml_safe(sub.html_url))
         if sub.tags:
