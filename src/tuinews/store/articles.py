@@ -16,7 +16,7 @@ from typing import Any
 
 from tuinews.errors import StoreError
 from tuinews.store.fts import search_terms
-from tuinews.store.records import Headline, SortKey, StoredArticle, View
+from tuinews.store.records import Headline, SortKey, StoredArticle, View, ViewWindow
 from tuinews.store.rows import ARTICLE_SELECT, to_headline, to_stored_article
 from tuinews.store.sql import HEADLINE_COLUMNS
 
@@ -209,6 +209,37 @@ def position(conn: sqlite3.Connection, view: View, key: SortKey) -> int:
     return int(conn.execute(sql, params).fetchone()[0])
 
 
+def view_window(
+    conn: sqlite3.Connection, view: View, keep: Headline | None, limit: int
+) -> ViewWindow:
+    """The caller holds one read transaction, so a refresh committing meanwhile cannot
+    shift the rows between the count, the kept article's index and the window."""
+    total = count(conn, view)
+    cursor = 0
+    if keep is not None and total:
+        cursor = position(conn, view, _current_key(conn, view, keep))
+    start = max(0, cursor - limit // 2)
+    rows = headlines(conn, view, limit=limit, offset=start) if total else []
+    last_pk = conn.execute("SELECT COALESCE(max(pk), 0) FROM articles").fetchone()[0]
+    return ViewWindow(total, start, rows, cursor, int(last_pk))
+
+
+def _current_key(conn: sqlite3.Connection, view: View, keep: Headline) -> SortKey:
+    """`keep`'s sort key now: in a search view the score moves as articles are added to
+    the index, so the old score would place another article; by time it never moves."""
+    try:
+        match = _search(view)
+    except _NoMatchError:
+        return keep.sort_key
+    if match is None:
+        return keep.sort_key
+    sql, params, _order = _by_score(view, match, None, None)
+    row = conn.execute(
+        f"SELECT sort_value, pk FROM ({sql}) WHERE pk = ?", [*params, keep.pk]
+    ).fetchone()
+    return (float(row[0]), int(row[1])) if row else keep.sort_key
+
+
 def count(conn: sqlite3.Connection, view: View) -> int:
     try:
         match = _search(view)
@@ -293,13 +324,16 @@ def set_starred(conn: sqlite3.Connection, pk: int, starred: bool) -> None:
     conn.execute("UPDATE articles SET starred = ? WHERE pk = ?", (int(starred), pk))
 
 
-def mark_read_where(conn: sqlite3.Connection, view: View) -> list[int]:
+def mark_read_where(conn: sqlite3.Connection, view: View, up_to_pk: int | None = None) -> list[int]:
     try:
         match = _search(view)
     except _NoMatchError:
         return []
     clauses, params = _filters(view, prefix="")
     clauses.insert(0, "read = 0")
+    if up_to_pk is not None:
+        clauses.append("pk <= ?")
+        params.append(up_to_pk)
     if match is not None:
         clauses.append("pk IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
         params.append(match)

@@ -41,6 +41,18 @@ class Headline:
 
 
 @dataclass(frozen=True, slots=True)
+class ViewWindow:
+    """A view counted, an article placed in it and a window of rows around it, all read
+    from one snapshot of the store."""
+
+    total: int
+    start: int  # index of rows[0]
+    rows: list[Headline]
+    cursor: int  # index of the kept article (0 without one)
+    last_pk: int  # the newest article stored then: "mark all read" goes no further
+
+
+@dataclass(frozen=True, slots=True)
 class StoredArticle:
     pk: int
     article: Article

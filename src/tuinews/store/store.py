@@ -30,6 +30,7 @@ from tuinews.store.records import (
     SortKey,
     StoredArticle,
     View,
+    ViewWindow,
 )
 from tuinews.store.save import PreparedFeed, prepare_feed
 from tuinews.store.save import save_prepared as _save_prepared
@@ -115,6 +116,18 @@ class Store:
                 yield conn
             except sqlite3.Error as exc:
                 raise store_error(self.path, exc) from exc
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Several reads in one read transaction: they all see the store as it was at
+        the first one, whatever other processes commit meanwhile (WAL)."""
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                with suppress(sqlite3.Error):
+                    conn.execute("COMMIT")
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -348,6 +361,13 @@ class Store:
         with self._reading() as conn:
             return _articles.count(conn, view)
 
+    def view_window(self, view: View, *, keep: Headline | None, limit: int) -> ViewWindow:
+        """Count `view`, find `keep` in it (its index now; 0 without it) and fetch
+        `limit` rows around it, from one snapshot of the store."""
+        self._searchable(view)
+        with self._snapshot() as conn:
+            return _articles.view_window(conn, view, keep, limit)
+
     def position(self, view: View, key: SortKey) -> int:
         """The index in `view` of the row with sort key `key` (where it would be, when
         it has left the view)."""
@@ -398,11 +418,12 @@ class Store:
         with self._writing() as conn:
             _articles.set_starred(conn, pk, starred)
 
-    def mark_read_where(self, view: View) -> list[int]:
-        """Mark every unread article of the view read; returns their pks (for undo)."""
+    def mark_read_where(self, view: View, *, up_to_pk: int | None = None) -> list[int]:
+        """Mark every unread article of the view read, only those stored up to
+        `up_to_pk` when given (what the user was shown); returns their pks (for undo)."""
         self._searchable(view)
         with self._writing() as conn:
-            return _articles.mark_read_where(conn, view)
+            return _articles.mark_read_where(conn, view, up_to_pk)
 
     def unread_counts(self) -> dict[int, int]:
         """feed_id -> unread, from counters kept by triggers (no article is read)."""

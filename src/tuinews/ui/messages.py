@@ -69,6 +69,7 @@ class ViewLoaded(Message):
     start: int
     rows: Sequence[Headline]
     cursor: int
+    last_pk: int = 0  # the newest article stored when the view was read
 
 
 @dataclass

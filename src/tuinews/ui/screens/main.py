@@ -154,13 +154,13 @@ class MainScreen(RefreshingScreen):
             self.status.say("Starred." if not current.starred else "Unstarred.")
 
     def action_mark_all_read(self) -> None:
-        self._mark_all_read(self.view, self.view_label())
+        self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk)
 
     @work(thread=True, group="write", description="mark all read")
     @reported
-    def _mark_all_read(self, view: View, label: str) -> None:
+    def _mark_all_read(self, view: View, label: str, up_to_pk: int | None) -> None:
         assert self.store is not None
-        pks = self.store.mark_read_where(view)
+        pks = self.store.mark_read_where(view, up_to_pk=up_to_pk)
         self.app.call_from_thread(self._marked_all, pks, label)
         self.post_message(self._load_feeds())
 

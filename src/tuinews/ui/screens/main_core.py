@@ -89,6 +89,9 @@ class MainCore(Screen[None]):
         self.active_pane: Pane = "list"
         self.feeds_by_id: dict[int, FeedInfo] = {}
         self.undo_pks: list[int] = []
+        # The newest article stored when the list was last read: "mark all read" marks
+        # what the user could have seen, not what a refresh in another process added.
+        self.shown_up_to_pk: int | None = None
         self.refreshing = False
         self._rest_timer: Timer | None = None
         self._sidebar_timer: Timer | None = None
@@ -287,14 +290,18 @@ class MainCore(Screen[None]):
         self, generation: int, view: View, keep: Headline | None, limit: int
     ) -> ViewLoaded:
         assert self.store is not None
-        store = self.store
-        total = store.count(view)
-        # Its index now is the number of rows newer than it (counted through the index,
-        # however far down the list it is).
-        cursor = store.position(view, keep.sort_key) if keep is not None and total else 0
-        start = max(0, cursor - limit // 2)
-        rows = store.headlines(view, limit=limit, offset=start) if total else []
-        return ViewLoaded(generation, view, total, start, rows, cursor)
+        # One snapshot: a refresh committing between the count, the kept article's index
+        # and the window shifted the rows, and the selection landed on another article.
+        window = self.store.view_window(view, keep=keep, limit=limit)
+        return ViewLoaded(
+            generation,
+            view,
+            window.total,
+            window.start,
+            window.rows,
+            window.cursor,
+            window.last_pk,
+        )
 
     @on(ViewLoaded)
     def _on_view_loaded(self, message: ViewLoaded) -> None:
@@ -302,6 +309,7 @@ class MainCore(Screen[None]):
             return
         self.generation = message.generation
         self.view = self._shown_view = message.view
+        self.shown_up_to_pk = message.last_pk
         self._user_chose = False
         headlines = self.headlines
         screen_row = headlines.cursor - headlines.scroll_offset.y

@@ -1,0 +1,104 @@
+"""The reader beside another process writing the store (a cron `tuinews refresh`): the
+selection stays on its article, and "mark all read" marks only what the user was shown."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from test_ui_support import (
+    BASE_DATE,
+    make_article,
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    running,
+    save_feed,
+    settle,
+)
+from tuinews.config import UISettings
+from tuinews.store import Store, View
+from tuinews.store import articles as store_articles
+
+URL = "https://news.example/a/rss"
+
+
+def _add_newer(
+    store_path: Path, count: int, *, title: str = "Fresh {n}", first: int = 1000
+) -> None:
+    with Store.open(store_path) as store:
+        save_feed(
+            store,
+            URL,
+            "Alpha News",
+            [
+                make_article(
+                    URL,
+                    first + n,
+                    title=title.format(n=n),
+                    when=BASE_DATE + timedelta(minutes=n + 1),
+                )
+                for n in range(count)
+            ],
+        )
+
+
+def test_a_view_is_read_from_one_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh committing between the count, the kept article's index and the window
+    used to shift the rows under the selection."""
+    ctx = make_ctx(tmp_path, per_feed=20)
+    with Store.open(ctx.store_path) as store:
+        rows = store.headlines(View(), limit=100)
+        keep = rows[10]
+        real_position = store_articles.position
+
+        def position_after_a_commit(*args: object) -> int:
+            _add_newer(ctx.store_path, 30)  # another process commits right now
+            return real_position(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store_articles, "position", position_after_a_commit)
+        window = store.view_window(View(), keep=keep, limit=50)
+        assert window.total == 60
+        assert window.rows[window.cursor - window.start].pk == keep.pk
+        assert store.count(View()) == 90  # committed, seen by the next read
+
+
+async def test_the_selection_stays_on_its_search_result_when_scores_move(tmp_path: Path) -> None:
+    """New matching articles change every score of a search: the selected result is
+    found again by itself, not by its old score."""
+    extra = {
+        URL: [
+            make_article(URL, 500 + n, title=f"Harbour news {n}" + " harbour" * (n % 4))
+            for n in range(12)
+        ]
+    }
+    ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"harbour", "enter")
+        await settle(pilot)
+        for _ in range(6):
+            await pilot.press("j")
+        await settle(pilot)
+        chosen = screen.headlines.current
+        assert chosen is not None and "Harbour" in chosen.title
+        _add_newer(ctx.store_path, 40, title="harbour harbour harbour {n}")
+        screen.reload_view()
+        await settle(pilot)
+        assert screen.headlines.current is not None
+        assert screen.headlines.current.pk == chosen.pk
+
+
+async def test_mark_all_read_leaves_what_arrived_after_the_list_was_shown(
+    tmp_path: Path,
+) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        shown = app.screen.headlines.row_count
+        _add_newer(ctx.store_path, 20)  # a cron refresh, unseen by the open list
+        await pilot.press("A")
+        await settle(pilot)
+        assert f"Marked {shown} articles read" in str(app.screen.status.render())
+        with Store.open(ctx.store_path) as store:
+            assert store.count(View(unread_only=True)) == 20
