@@ -246,10 +246,10 @@ def test_permission_errors_are_reported_as_such(
 ) -> None:
     path = _write(tmp_path / "locked.txt", TEXT)
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> None:
-        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    def refuse(target: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(target))
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(local.os, "open", refuse)
     with pytest.raises(SourceError) as caught:
         load_path(path)
     assert caught.value.reason == "permission denied"

@@ -115,6 +115,11 @@ def root_name(head: str) -> str | None:
     return match.group(2).lower() if match else None
 
 
+def looks_like_html(data: bytes) -> bool:
+    """Whether the bytes start like an HTML page (a doctype or an html/head/body root)."""
+    return _looks_like_html(sniff_text(data))
+
+
 def _looks_like_html(head: str) -> bool:
     if _HTML_DOCTYPE.search(head[:1024]):
         return True

@@ -110,7 +110,9 @@ def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Fe
     if outcome.feed is not None:
         return outcome.feed
     if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):
-        raise SourceError(url, "not a feed: looks like an HTML page")
+        from tuinews.sources.htmlpage import html_page_reason
+
+        raise SourceError(url, html_page_reason(data, url))
     if _FEED_MARKERS.search(head):
         from tuinews.sources.encoding import xml_as_utf8
         from tuinews.sources.feed_fallback import parse_with_feedparser

@@ -25,6 +25,13 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DROPPED = ("script", "style", "template", "noscript")
 LEAD_MIN_WORDS = 12
 _DATE_META_NAMES = ("date", "dc.date", "dcterms.date", "dc.date.issued", "pubdate")
+# <link rel="alternate" type=...> values that announce a feed.
+FEED_LINK_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"}
+)
+# A page's <head> (where feed links live) comes early: parse no more of the page.
+FEED_LINK_SCAN_BYTES = 512 * 1024
+_FEED_LINK_MAX_CHARS = 500  # longer "URLs" are not worth a line in an error message
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +173,66 @@ def parse_html_page(text: str) -> HtmlPage:
         direction=_direction(doc.get("dir"))
         or _direction(main.get("dir") if main is not None else None),
     )
+
+
+def feed_links(data: bytes, page: str, limit: int = 3) -> tuple[str, ...]:
+    """The feeds an HTML page announces with `<link rel="alternate" type=...>`, resolved
+    against `page`: http(s) URLs, or for a local page (a path or file:// URL) also paths.
+
+    Only the first FEED_LINK_SCAN_BYTES are parsed, by lxml with no network access.
+    The URLs are untrusted text, cleaned here; show them only as plain text.
+    """
+    import lxml.html
+    from lxml import etree
+
+    head = data[:FEED_LINK_SCAN_BYTES]
+    try:
+        parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+        doc = lxml.html.document_fromstring(head, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return ()
+    found: list[str] = []
+    for element in doc.iter("link"):
+        rels = (element.get("rel") or "").lower().split()
+        kind = (element.get("type") or "").split(";", 1)[0].strip().lower()
+        if "alternate" not in rels or kind not in FEED_LINK_TYPES:
+            continue
+        url = _feed_link(element.get("href") or "", page)
+        if url and url not in found:
+            found.append(url)
+            if len(found) == limit:
+                break
+    return tuple(found)
+
+
+def _feed_link(href: str, page: str) -> str | None:
+    from urllib.parse import urljoin, urlsplit
+
+    href = clean_url(href)
+    if not href or len(href) > _FEED_LINK_MAX_CHARS:
+        return None
+    if page.lower().startswith(("http://", "https://")):
+        url = clean_url(urljoin(page, href))
+        return url if url.lower().startswith(("http://", "https://")) else None
+    if href.lower().startswith(("http://", "https://")):
+        return href
+    if href.startswith(("/", "#", "?")) or ":" in href.split("/", 1)[0]:
+        # Another scheme (javascript:, data:, ftp://), or a path from the root of the
+        # site the page was saved from, which names no file here.
+        return None
+    from pathlib import PurePosixPath
+    from urllib.parse import unquote
+
+    folder = PurePosixPath(unquote(urlsplit(page).path) if page.startswith("file:") else page)
+    target = PurePosixPath(unquote(href.split("#", 1)[0].split("?", 1)[0]))
+    resolved = str(folder.parent / target)
+    return clean_line(resolved) or None
+
+
+def html_page_reason(data: bytes, page: str) -> str:
+    """Why an HTML page is not a feed, naming the feeds it links to (up to three)."""
+    links = feed_links(data, page)
+    if not links:
+        return "not a feed: looks like an HTML page"
+    noun = "the feed" if len(links) == 1 else "the feeds"
+    return f"not a feed: an HTML page; it links to {noun} {', '.join(links)}"

@@ -47,31 +47,89 @@ def _reason(error: OSError) -> str:
     return (error.strerror or type(error).__name__).lower()
 
 
-def _too_large(size: int) -> str:
-    return (
-        f"too large ({size // (1024 * 1024)} MB; the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB)"
-    )
+_FILE_TYPES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
-def _read_bounded(path: Path) -> tuple[bytes, datetime]:
-    """The file's bytes and modification time; SourceError for anything unreadable."""
+def _not_regular(mode: int) -> str:
+    kind = next((name for test, name in _FILE_TYPES if test(mode)), "")
+    return f"not a regular file ({kind})" if kind else "not a regular file"
+
+
+def _size_text(size: int, unit: int, decimals: int) -> str:
+    name = {1024 * 1024: "MB", 1024: "KB", 1: "bytes"}[unit]
+    number = f"{size / unit:.{decimals}f}"
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return f"{number} {name}"
+
+
+def too_large(size: int | None, limit: int) -> str:
+    """`too large (50.3 MB; the limit is 50 MB)`: the size with as many decimals as it
+    takes to differ from the limit, else in bytes; `size` None means reading stopped
+    past the limit."""
+    unit = next(unit for unit in (1024 * 1024, 1024, 1) if limit >= unit)
+    shown_limit = _size_text(limit, unit, 2)
+    if size is None:
+        return f"too large (more than the limit of {shown_limit})"
+    for decimals in (0, 1, 2):
+        shown = _size_text(size, unit, decimals)
+        if shown != _size_text(limit, unit, decimals):
+            return f"too large ({shown}; the limit is {shown_limit})"
+    return f"too large ({size:,} bytes; the limit is {limit:,} bytes)"
+
+
+def _read_bounded(path: Path, max_bytes: int | None = None) -> tuple[bytes, datetime]:
+    """The file's bytes and modification time; SourceError for anything unreadable.
+
+    Only regular files are read: a FIFO would block until a writer came (for ever, in a
+    refresh), and a device such as /dev/zero never ends.
+    """
     source = str(path)
+    max_bytes = _limit(max_bytes)
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise SourceError(source, "is a directory")
-            if info.st_size > MAX_FILE_BYTES:
-                raise SourceError(source, _too_large(info.st_size))
-            # Read one byte past the limit: pipes and devices report no size.
-            data = handle.read(MAX_FILE_BYTES + 1)
+        info = os.stat(path)  # through symlinks: what would be read
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceError(source, "is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(source, _not_regular(info.st_mode))
+        if info.st_size > max_bytes:
+            raise SourceError(source, too_large(info.st_size, max_bytes))
+        # O_NONBLOCK: should the path become a FIFO after the stat, opening it must not
+        # wait for a writer; the fstat below then refuses it.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(descriptor, "rb", buffering=0) as handle:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceError(source, _not_regular(info.st_mode))
+            # One byte past the size (and never past the limit) tells a growing file.
+            data = handle.read(min(info.st_size, max_bytes) + 1) or b""
+            while max_bytes >= len(data) > info.st_size:
+                more = handle.read(max_bytes + 1 - len(data))
+                if not more:
+                    break
+                data += more
     except OSError as error:
         raise SourceError(source, _reason(error)) from error
     except ValueError as error:  # embedded NUL in the path
         raise SourceError(source, "no such file or directory") from error
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError(source, _too_large(len(data)))
+    if len(data) > max_bytes:
+        raise SourceError(source, too_large(None, max_bytes))
     return data, datetime.fromtimestamp(info.st_mtime, UTC)
+
+
+def _limit(max_bytes: int | None) -> int:
+    # Read at call time, not bound as a default: tests lower the module's limit.
+    return MAX_FILE_BYTES if max_bytes is None else max_bytes
+
+
+def _is_blank(data: bytes) -> bool:
+    # isspace() reads in place; strip() would copy a large file to test it.
+    return not data or data.isspace()
 
 
 def _absolute(path: Path) -> Path:
@@ -79,8 +137,12 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.normpath(path.expanduser().absolute()))
 
 
-def load_path(path: Path) -> Feed | list[Subscription]:
-    """A file or directory as a feed, or an OPML file's subscriptions."""
+def load_path(path: Path, *, max_bytes: int | None = None) -> Feed | list[Subscription]:
+    """A file or directory as a feed, or an OPML file's subscriptions.
+
+    `max_bytes` bounds each file read (a refresh passes its `max_bytes` setting). A FIFO,
+    socket or device, even through a symlink, is refused at once ("not a regular file").
+    """
     path = _absolute(path)
     source = str(path)
     try:
@@ -88,23 +150,30 @@ def load_path(path: Path) -> Feed | list[Subscription]:
     except (OSError, ValueError) as error:
         raise SourceError(source, "no such file or directory") from error
     if is_directory:
-        return load_directory(path)
-    data, mtime = _read_bounded(path)
-    return load_bytes(data, path.name, source, mtime, base=path.parent)
+        return load_directory(path, max_bytes=max_bytes)
+    data, mtime = _read_bounded(path, max_bytes)
+    return load_bytes(data, path.name, source, mtime, base=path.parent, max_bytes=max_bytes)
 
 
 def load_bytes(
-    data: bytes, name: str, source: str, mtime: datetime | None, *, base: Path | None = None
+    data: bytes,
+    name: str,
+    source: str,
+    mtime: datetime | None,
+    *,
+    base: Path | None = None,
+    max_bytes: int | None = None,
 ) -> Feed | list[Subscription]:
     """Bytes of a file (or stdin, `name` "-") as a feed or a list of subscriptions.
 
     `source` is the feed key and the name in errors; `base` is the folder relative OPML
     entries resolve against.
     """
-    if not data.strip():
+    max_bytes = _limit(max_bytes)
+    if len(data) > max_bytes:
+        raise SourceError(source, too_large(len(data), max_bytes))
+    if _is_blank(data):
         raise SourceError(source, "is empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError(source, _too_large(len(data)))
     from tuinews.sources.feeds import ungzipped
 
     opened = ungzipped(data, source)  # feed.xml.gz, saved as served: what is inside
@@ -135,7 +204,13 @@ def _parse_feed(data: bytes, source: str) -> Feed:
 
 def _refuse_non_article(data: bytes, name: str, source: str) -> None:
     suffix = Path(name).suffix.lower() if name != STDIN_NAME else ""
-    if detect.looks_binary(data) or suffix in detect.DATA_EXTENSIONS:
+    if detect.looks_binary(data):
+        raise SourceError(source, NOT_SUPPORTED)
+    if suffix in detect.DATA_EXTENSIONS:
+        if detect.looks_like_html(data):  # a web page saved as feed.xml: name its feeds
+            from tuinews.sources.htmlpage import html_page_reason
+
+            raise SourceError(source, html_page_reason(data, source))
         raise SourceError(source, NOT_SUPPORTED)
 
 
@@ -208,10 +283,11 @@ def article_from_bytes(
     )
 
 
-def load_directory(path: Path) -> Feed:
+def load_directory(path: Path, *, max_bytes: int | None = None) -> Feed:
     """A directory as one feed: its article and feed files (one level), newest first.
 
-    Hidden files, OPML lists, binaries and unreadable files are skipped.
+    Hidden files, OPML lists, binaries, unreadable files, files over `max_bytes` and
+    anything not a regular file are skipped.
     """
     source = str(path)
     title = clean_line(path.name) or source
@@ -228,7 +304,7 @@ def load_directory(path: Path) -> Feed:
                 continue
         except OSError:
             continue
-        articles.extend(_directory_entry(Path(entry.path), source, title))
+        articles.extend(_directory_entry(Path(entry.path), source, title, max_bytes))
     articles.sort(key=_newest_first)
     return Feed(url=source, title=title, articles=articles)
 
@@ -238,12 +314,14 @@ def _newest_first(article: Article) -> tuple[bool, float]:
     return (moment is None, -moment.timestamp() if moment else 0.0)
 
 
-def _directory_entry(path: Path, feed: str, feed_title: str) -> list[Article]:
+def _directory_entry(
+    path: Path, feed: str, feed_title: str, max_bytes: int | None
+) -> list[Article]:
     try:
-        data, mtime = _read_bounded(path)
+        data, mtime = _read_bounded(path, max_bytes)
     except SourceError:
         return []
-    if not data.strip():
+    if _is_blank(data):
         return []
     kind = detect.detect_kind(data, path.name)
     try:
