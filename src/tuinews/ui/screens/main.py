@@ -210,7 +210,8 @@ class MainScreen(RefreshingScreen):
         if url is None:
             self.action_refresh_all()
         else:
-            self.start_refresh([url])
+            # Asked for by name: fetched now, even while it waits after errors (R waits).
+            self.start_refresh([url], force=True)
 
     def action_refresh_all(self) -> None:
         self.start_refresh(None)

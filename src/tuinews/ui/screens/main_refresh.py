@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 
 from tuinews.errors import TuinewsError
+from tuinews.sources.sanitize import clean_line
 from tuinews.ui.messages import RefreshDone, RefreshProgress, Status
 from tuinews.ui.screens.main_reader import ReadingScreen
+from tuinews.ui.widgets.headline_list import ViewStale
 
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar
@@ -58,7 +60,10 @@ class RefreshingScreen(ReadingScreen):
         interval = timedelta(minutes=self.ctx.config.refresh.interval_minutes)
         return last is None or datetime.now(UTC) - last > interval
 
-    def start_refresh(self, only: list[str] | None) -> None:
+    def start_refresh(self, only: list[str] | None, *, force: bool = False) -> None:
+        """Refresh `only` these feeds (URLs), or all. `force`: fetch them now, even
+        those waiting after errors (back-off) or disabled: `r` on one feed is an
+        explicit request, as `tuinews refresh --force FEED`; `R` keeps the back-off."""
         if not self.ctx.subscriptions:
             self.status.say("No feeds to refresh: press a to add one.")
             return
@@ -67,7 +72,7 @@ class RefreshingScreen(ReadingScreen):
         bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
         bar.display = True
         self.status.say("Refreshing…")
-        self._refresh_worker(only)
+        self._refresh_worker(only, force)
 
     def _progress_bar(self) -> ProgressBar:
         """The refresh progress bar, mounted on first use (not needed for the first screen)."""
@@ -81,7 +86,7 @@ class RefreshingScreen(ReadingScreen):
         return bar
 
     @work(exclusive=True, group="refresh", description="refresh feeds")
-    async def _refresh_worker(self, only: list[str] | None) -> None:
+    async def _refresh_worker(self, only: list[str] | None, force: bool) -> None:
         from tuinews.refresh import RefreshStopped, refresh_feeds  # lazy: httpx, parsers
 
         def progress(done: int, total: int, outcome: object) -> None:
@@ -100,6 +105,7 @@ class RefreshingScreen(ReadingScreen):
                 self.ctx.subscriptions,
                 self.ctx.config.refresh,
                 only=only,
+                force=force,
                 progress=progress,
                 lock="wait",
                 on_wait=waiting,
@@ -140,6 +146,14 @@ class RefreshingScreen(ReadingScreen):
         now = time.monotonic()
         if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
             self._last_progress_reload = now
+            self.reload_feeds()
+            self.reload_view()
+
+    @on(ViewStale)
+    def _on_view_stale(self, message: ViewStale) -> None:
+        """Articles went away outside the reader (`tuinews cleanup`, `remove`): count
+        the view and the feeds again, as after a refresh."""
+        if message.generation == self.generation:
             self.reload_feeds()
             self.reload_view()
 
@@ -209,7 +223,8 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def _summary_line(summary: object) -> str:
-    """One line from a RefreshSummary, read defensively (only its counts are shown)."""
+    """One line from a RefreshSummary, read defensively: its counts, and the feeds it
+    skipped (one: which and why; several: how many and the usual why)."""
     parts = []
     for name, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
         value = getattr(summary, name, None)
@@ -217,5 +232,30 @@ def _summary_line(summary: object) -> str:
             value = len(value)
         if isinstance(value, int) and value:
             parts.append(f"{value} {label}")
+    skipped = [
+        outcome
+        for outcome in getattr(summary, "outcomes", None) or []
+        if getattr(outcome, "status", None) == "skipped"
+    ]
+    if len(skipped) == 1:
+        only = skipped[0]
+        name = clean_line(getattr(only, "title", "") or getattr(only, "url", ""))
+        reason = clean_line(getattr(only, "error", None) or "not due yet")
+        line = f"{name}: skipped, {reason}"
+        return f"Refreshed: {', '.join(parts)}; {line}" if parts else line
+    if skipped:
+        parts.append(f"{len(skipped)} skipped ({_skip_reasons(skipped)})")
     done = ", ".join(parts) if parts else "nothing new"
     return f"Refreshed: {done}"
+
+
+def _skip_reasons(skipped: list[Any]) -> str:
+    """Why several feeds were skipped, in a few words (`i` on a feed says exactly)."""
+    backing_off = sum(
+        1 for o in skipped if str(getattr(o, "error", "")).startswith("next try after")
+    )
+    if backing_off == len(skipped):
+        return "failing: next try later; r on a feed fetches it now"
+    if backing_off:
+        return f"{backing_off} failing: next try later"
+    return "see i on a feed"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.message import Message
 from textual.strip import Strip
 
 from tuinews.store import Headline
@@ -29,6 +30,18 @@ _ROLE_CLASSES: dict[Role, str] = {
     "unread": "headline-list--unread",
     "star": "headline-list--star",
 }
+
+
+class ViewStale(Message):
+    """A window came back shorter than the list's count says: articles were removed
+    outside the reader (`tuinews cleanup`, `remove`). The screen counts the view again."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ViewStale)
 
 
 class HeadlineList(CursorList):
@@ -53,7 +66,15 @@ class HeadlineList(CursorList):
         super().__init__(id=id, classes=classes)
         self.generation = 0
         self._rows: dict[int, Headline] = {}
-        self._pending: set[int] = set()
+        # Window starts asked for, and whether by keyset `before` (its answer starts
+        # lower when short). A window that came back short stays here until the view
+        # is loaded again: asking again would get the same answer, over and over.
+        self._pending: dict[int, bool] = {}
+        # The generation reported stale, and the cursor then when it was on a row
+        # that never came (G past the real end): the reload puts it on the last row.
+        self._stale_generation: int | None = None
+        self._stale_total: int | None = None
+        self._stale_cursor: int | None = None
         self.fetched_rows = 0  # rows received from the store since start (tests watch it)
         # Drawn rows, so scrolling back and forth does not lay out the same text again.
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
@@ -63,6 +84,9 @@ class HeadlineList(CursorList):
         self, generation: int, total: int, start: int, rows: Sequence[Headline], cursor: int
     ) -> None:
         """Show a freshly counted view: `rows` are the rows from index `start`."""
+        if self._stale_cursor is not None and cursor == 0 and total:
+            cursor = min(self._stale_cursor, total - 1)
+        self._stale_cursor = None
         self.generation = generation
         self._rows = {start + i: row for i, row in enumerate(rows)}
         self.fetched_rows += len(rows)
@@ -74,7 +98,12 @@ class HeadlineList(CursorList):
     def add_rows(self, generation: int, start: int, rows: Sequence[Headline]) -> None:
         if generation != self.generation:
             return  # an answer for a view that is gone
-        self._pending.discard(start)
+        window = self._answered_window(start, len(rows))
+        if window is not None:
+            if len(rows) < min(self.WINDOW, self.row_count - window):
+                self._report_stale()  # and the window stays pending: no asking again
+            else:
+                del self._pending[window]
         self.fetched_rows += len(rows)
         for i, row in enumerate(rows):
             self._rows[start + i] = row
@@ -149,10 +178,10 @@ class HeadlineList(CursorList):
         start = (index // self.WINDOW) * self.WINDOW
         if start in self._pending:
             return
-        self._pending.add(start)
         # Keyset paging when a neighbour is known (cheap, stable under inserts); offset otherwise.
         previous = self._rows.get(start - 1)
         following = self._rows.get(start + self.WINDOW)
+        self._pending[start] = bool(following and not previous)
         self.post_message(
             WindowWanted(
                 self.generation,
@@ -162,6 +191,27 @@ class HeadlineList(CursorList):
                 before=following.sort_key if following and not previous else None,
             )
         )
+
+    def _answered_window(self, start: int, count: int) -> int | None:
+        """The window an answer of `count` rows placed at `start` is for: a `before`
+        answer ends where its window ends, the others start where theirs starts."""
+        if self._pending.get(start) is False:
+            return start
+        end_aligned = start + count - self.WINDOW
+        if self._pending.get(end_aligned) is True:
+            return end_aligned
+        return None
+
+    def _report_stale(self) -> None:
+        """The store holds fewer rows than counted. Reported once per count of the
+        view: should the store still disagree after a reload, the list keeps what it
+        has rather than reloading in a loop."""
+        if self._stale_generation == self.generation or self._stale_total == self.row_count:
+            return
+        self._stale_generation = self.generation
+        self._stale_total = self.row_count
+        self._stale_cursor = self.cursor if self.current is None else None
+        self.post_message(ViewStale(self.generation))
 
     def _evict(self) -> None:
         keep = self.KEEP * self.WINDOW

@@ -1,0 +1,154 @@
+"""QA pass 7 of the reader: a list longer than the store after a cleanup, refreshing a
+feed in back-off, untitled feeds in the sidebar, adding a feed on the sample screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feedserver import FeedServer, rss, static, status
+from test_ui_support import (
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    running,
+    settle,
+)
+from tuinews.model import Subscription
+from tuinews.store import Store
+from tuinews.ui import messages
+
+
+async def wait_for_refresh(pilot: Any, screen: Any) -> None:
+    for _ in range(300):
+        await settle(pilot)
+        if not screen.refreshing:
+            return
+    raise AssertionError("refresh did not finish")
+
+
+def list_title(app: Any) -> str:
+    return str(app.screen.query_one("#list-box").border_title)
+
+
+@pytest.fixture
+def window_requests(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The start of every window of rows the headline list asks the screen for."""
+    seen: list[int] = []
+    real_init = messages.WindowWanted.__init__
+
+    def init(self: messages.WindowWanted, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        seen.append(self.start)
+
+    monkeypatch.setattr(messages.WindowWanted, "__init__", init)
+    return seen
+
+
+async def test_articles_removed_outside_reload_the_list_instead_of_asking_forever(
+    tmp_path: Path, window_requests: list[int]
+) -> None:
+    ctx = make_ctx(tmp_path, per_feed=300)
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        assert list_title(app) == "All (900)"
+        # `tuinews remove` from another terminal (or a cleanup): 600 articles go.
+        with Store.open(ctx.store_path) as store:
+            for feed in store.feeds()[1:]:
+                store.remove_feed(feed.id)
+        await pilot.press("G")
+        for _ in range(4):
+            await settle(pilot)
+        asked = len(window_requests)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert len(window_requests) == asked  # nothing is asked for again and again
+        assert list_title(app) == "All (300)"
+        headlines = screen.headlines
+        assert headlines.row_count == 300
+        # G ends on the last article there is, drawn (not a blank row).
+        assert headlines.cursor == 299
+        assert headlines.current is not None
+        last = headlines.current
+        with Store.open(ctx.store_path) as store:
+            from tuinews.store import View
+
+            oldest = store.headlines(View(), limit=1, offset=299)[0]
+        assert last.pk == oldest.pk
+        assert len(screen.sidebar.entries) == 3 + 2  # All/Unread/Starred, tag, one feed
+
+
+async def test_R_says_why_a_failing_feed_was_skipped_and_r_fetches_it_now(
+    tmp_path: Path,
+) -> None:
+    with FeedServer() as server:
+        url = server.route("/grow.xml", status(500))
+        ctx = make_ctx(tmp_path, [Subscription(url, "Grow b")], build=False)
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert screen.status.message == "Refreshed: 1 failed"
+            # The server is back, but the feed waits (back-off): R respects that, and says so.
+            server.route("/grow.xml", static(rss(3, title="Grow b")))
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert len(server.requests("/grow.xml")) == 1
+            line = screen.status.message
+            assert line.startswith("Grow b: skipped, next try after "), line
+            assert "(last error: " in line and "500" in line
+            # r on the feed is an explicit request: fetched now.
+            await pilot.press("h", "end", "r")
+            await wait_for_refresh(pilot, screen)
+            assert len(server.requests("/grow.xml")) == 2
+            assert screen.status.message == "Refreshed: 3 new"
+            assert screen.headlines.row_count == 3
+            assert not any(entry.feed and entry.feed.failures for entry in screen.sidebar.entries)
+
+
+async def test_R_counts_several_skipped_feeds_and_names_the_key_that_forces(
+    tmp_path: Path,
+) -> None:
+    with FeedServer() as server:
+        subs = [Subscription(server.route(f"/f{n}.xml", status(503)), f"F{n}") for n in range(3)]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            for _ in range(2):
+                await pilot.press("R")
+                await wait_for_refresh(pilot, screen)
+            assert screen.status.message == (
+                "Refreshed: 3 skipped (failing: next try later; r on a feed fetches it now)"
+            )
+
+
+async def test_untitled_feeds_on_one_host_read_differently_in_the_sidebar(
+    tmp_path: Path,
+) -> None:
+    base = "http://127.0.0.1:8771"
+    subs = [
+        Subscription(f"{base}/fail500.xml"),
+        Subscription(f"{base}/gone410.xml"),
+        Subscription("https://user:secret@example.org/blog/2024/feed.xml"),
+        Subscription("https://example.org/[b]not markup[/b]/x.xml"),
+    ]
+    ctx = make_ctx(tmp_path, subs, build=False)
+    async with running(ctx, size=(120, 30)) as (app, _pilot):
+        sidebar = app.screen.sidebar
+        width = sidebar.scrollable_content_region.width
+        feeds = [i for i, entry in enumerate(sidebar.entries) if entry.kind == "feed"]
+        rows = [sidebar.render_row(i, width, False).text for i in feeds]
+        assert all(len(row) == width for row in rows)  # fitted to the sidebar
+        # The host is cut first: the end, which tells feeds on one host apart, stays.
+        assert rows[0].strip() == "127.0.0.1:87…/fail500.xml"
+        assert rows[1].strip() == "127.0.0.1:87…/gone410.xml"
+        assert rows[2].strip() == "example.org/…/feed.xml"  # no credentials shown
+        assert rows[3].strip().endswith("…/x.xml")
+        # Whole when there is room; shown as typed, never as markup.
+        wide = [sidebar.render_row(i, 60, False).text.strip() for i in feeds]
+        assert wide[0] == "127.0.0.1:8771/fail500.xml"
+        assert wide[2] == "example.org/blog/2024/feed.xml"
+        assert wide[3] == "example.org/[b]not markup[/b]/x.xml"
+        narrow = [sidebar.render_row(i, 16, False).text.strip() for i in feeds[:2]]
+        assert narrow == ["…/fail500.xml", "…/gone410.xml"]
