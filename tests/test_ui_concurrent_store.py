@@ -102,3 +102,25 @@ async def test_mark_all_read_leaves_what_arrived_after_the_list_was_shown(
         assert f"Marked {shown} articles read" in str(app.screen.status.render())
         with Store.open(ctx.store_path) as store:
             assert store.count(View(unread_only=True)) == 20
+
+
+async def test_the_list_catches_up_when_the_counts_say_articles_arrived(tmp_path: Path) -> None:
+    """After a cron refresh, the next counts the reader reads (here after a mark) show
+    more articles than the list: the list is read again, selection kept, so the header
+    and the sidebar agree (the header used to stay behind until R)."""
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("j", "j")
+        await settle(pilot)
+        reading = screen.headlines.current
+        assert reading is not None
+        before = screen.headlines.row_count
+        _add_newer(ctx.store_path, 20)
+        await pilot.press("m")
+        await settle(pilot)
+        await settle(pilot)
+        assert screen.headlines.row_count == before + 20
+        assert "(38)" in str(screen.query_one("#list-box").border_title)
+        assert screen.headlines.current is not None
+        assert screen.headlines.current.pk == reading.pk

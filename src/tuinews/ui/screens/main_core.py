@@ -377,7 +377,8 @@ class MainCore(Screen[None]):
         feeds = [by_url[url] for url in wanted if url in by_url]
         starred = self.store.count(View(starred_only=True))
         unread = sum(feed.unread for feed in by_url.values())  # subscribed or not
-        return FeedsLoaded(feeds, {"starred": starred, "unread": unread})
+        total = sum(feed.total for feed in by_url.values())
+        return FeedsLoaded(feeds, {"starred": starred, "unread": unread, "all": total})
 
     @work(thread=True, exclusive=True, group="feeds", description="load feeds")
     @reported
@@ -391,6 +392,24 @@ class MainCore(Screen[None]):
         self.sidebar.set_feeds(
             message.feeds, starred=counts.get("starred"), unread=counts.get("unread")
         )
+        if self._list_is_behind(message):
+            self.reload_view()  # another process added or removed articles meanwhile
+
+    def _list_is_behind(self, message: FeedsLoaded) -> bool:
+        """Whether the counts just read say the list's rows changed since it was read
+        (a cron refresh, a cleanup): the header and the sidebar would disagree.
+
+        Only where the counts are comparable: not in a search, and not in the unread
+        or starred filters, whose lists keep an article the user just marked."""
+        view = self._shown_view
+        if view.search or view.unread_only or view.starred_only:
+            return False
+        if view.feed_ids is None:
+            expected = message.counts.get("all")
+        else:
+            wanted = set(view.feed_ids)
+            expected = sum(feed.total for feed in message.feeds if feed.id in wanted)
+        return expected is not None and expected != self.headlines.row_count
 
     @on(SidebarHighlighted)
     def _on_sidebar_highlighted(self) -> None:
