@@ -94,9 +94,7 @@ def test_quotes_and_non_ascii_letters_are_kept_exactly() -> None:
 def test_controls_and_bidi_overrides_are_stripped() -> None:
     text = "Safe\u202e title\x1b]52;c;evil\x07\n\nBody \x1b[2Jtext\u2066 here.\x9b\n"
     parsed = parse_plain_text(text)
-    assert parsed == PlainText(
-        title="Safe title]52;c;evil", dateline=None, body="Body [2Jtext here."
-    )
+    assert parsed == PlainText(title="Safe title", dateline=None, body="Body text here.")
     for block in text_blocks("a\x1b\x00b\u202a.\n"):
         assert block.text == "ab."
 

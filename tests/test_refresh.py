@@ -609,3 +609,16 @@ async def test_a_fault_of_ours_on_one_feed_is_kept_with_that_feed(
     assert info.last_error == "unexpected error (RuntimeError: a bug)"
     assert info.failures == 1
     assert info.next_fetch is not None and info.next_fetch <= datetime.now(UTC)
+
+
+async def test_a_local_feed_obeys_the_refresh_size_limit(tmp_path: Path, db: Path) -> None:
+    """The `max_bytes` setting bounds local feeds as it bounds web feeds (they used to be
+    allowed 50 MB whatever the setting)."""
+    path = tmp_path / "big.xml"
+    path.write_bytes(rss(40))
+    small = replace(SETTINGS, max_bytes=len(path.read_bytes()) // 2)
+    outcome = only_outcome(await refresh(db, str(path), settings=small))
+    assert outcome.status == "failed"
+    assert outcome.error is not None and "too large" in outcome.error
+    assert article_count(db) == 0
+    assert only_outcome(await refresh(db, str(path))).new == 40

@@ -397,7 +397,9 @@ class _Run:
     ) -> tuple[Feed, SaveStats]:
         """Read and prepare the file in a thread, then write it as a fetched feed is."""
         async with self.processing:
-            feed, prepared = await asyncio.to_thread(_load_local_prepared, path)
+            feed, prepared = await asyncio.to_thread(
+                _load_local_prepared, path, self.settings.max_bytes
+            )
             stats = await self.writer.write(FeedWrite(info.id, now, prepared, source_mtime=mtime))
         return feed, stats
 
@@ -491,18 +493,19 @@ def _unwritable(error: StoreError) -> bool:
     return isinstance(error, StoreUnwritable)
 
 
-def _load_local_prepared(path: Path) -> tuple[Feed, PreparedFeed]:
+def _load_local_prepared(path: Path, max_bytes: int) -> tuple[Feed, PreparedFeed]:
     from tuinews.store.save import prepare_feed
 
-    feed = _load_local(path)
+    feed = _load_local(path, max_bytes)
     return feed, prepare_feed(feed, with_text=True)
 
 
-def _load_local(path: Path) -> Feed:
+def _load_local(path: Path, max_bytes: int) -> Feed:
+    """A local feed, read up to the refresh's size limit, as a web feed is."""
     from tuinews.sources.local import load_path
 
     try:
-        loaded = load_path(path)
+        loaded = load_path(path, max_bytes=max_bytes)
     except (SourceError, OSError):
         raise
     except Exception as exc:
