@@ -3,6 +3,7 @@ feed in back-off, untitled feeds in the sidebar, adding a feed on the sample scr
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,64 @@ async def test_untitled_feeds_on_one_host_read_differently_in_the_sidebar(
         assert wide[3] == "example.org/[b]not markup[/b]/x.xml"
         narrow = [sidebar.render_row(i, 16, False).text.strip() for i in feeds[:2]]
         assert narrow == ["…/fail500.xml", "…/gone410.xml"]
+
+
+def samples_ctx() -> Any:
+    """The first-run context `tuinews` builds with no subscriptions (XDG dirs in tmp)."""
+    import argparse
+
+    from tuinews.commands.launch import _samples_context
+    from tuinews.config import Config
+
+    return _samples_context(argparse.Namespace(), Config())
+
+
+def store_counts(path: Path) -> tuple[set[str], int]:
+    from tuinews.store import View
+
+    with Store.open(path) as store:
+        return {feed.url for feed in store.feeds()}, store.count(View())
+
+
+async def test_a_on_the_sample_screen_subscribes_for_real_and_leaves_the_samples(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Input
+
+    from tuinews import paths
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.add_feed import AddFeedScreen
+
+    ctx = await asyncio.to_thread(samples_ctx)
+    sample_feeds, sample_articles = store_counts(ctx.store_path)
+    with FeedServer() as server:
+        url = server.route("/mine.xml", static(rss(4, title="My Own Feed")))
+        async with running(ctx, size=(80, 24)) as (app, pilot):
+            screen = app.screen
+            await pilot.press("a")
+            await pilot.pause()
+            assert isinstance(app.screen, AddFeedScreen)
+            note = str(app.screen.query_one(".dialog-note").render())
+            assert "Saved to your subscriptions in" in note and "session only" not in note
+            app.screen.query_one(Input).value = url
+            await pilot.press("enter")
+            await wait_for_refresh(pilot, screen)
+            assert app.screen is screen
+            assert screen.status.message == (
+                "Subscribed to My Own Feed: 4 articles. Restart tuinews to read your feeds."
+            )
+            # The reader still shows the samples, as they were.
+            assert store_counts(ctx.store_path) == (sample_feeds, sample_articles)
+    # Written as `tuinews add` writes it, and fetched into the user's own store.
+    assert [sub.url for sub in SubscriptionFile(paths.config_file()).load()] == [url]
+    assert store_counts(paths.db_file()) == ({url}, 4)
+
+
+async def test_the_first_run_hint_fits_80_columns(tmp_path: Path) -> None:
+    ctx = await asyncio.to_thread(samples_ctx)
+    async with running(ctx, size=(80, 24)) as (app, _pilot):
+        status = app.screen.status
+        assert status.message == ctx.hint
+        shown = "".join(seg.text for seg in status.render_line(0)).strip()
+        assert shown == ctx.hint  # whole, not cut with "…"
+        assert "Press a to add" in shown

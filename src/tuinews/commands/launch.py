@@ -20,10 +20,8 @@ if TYPE_CHECKING:
     from tuinews.ui.context import AppContext
     from tuinews.ui.first_frame import FirstFrame
 
-SAMPLES_HINT = (
-    "No subscriptions yet: showing the bundled sample feeds. "
-    "Press a to add a feed, or run `tuinews add URL` or `tuinews import FILE`."
-)
+# Fits a status line at 80 columns (78 cells between its padding).
+SAMPLES_HINT = "No subscriptions yet: these are sample feeds. Press a to add your own."
 
 
 def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None = None) -> int:
@@ -111,9 +109,14 @@ def _samples_context(ns: argparse.Namespace, config: Config) -> AppContext:
 
         # Local files only: quick, and the first screen then has articles.
         asyncio.run(refresh_feeds(store_path, subs, config.refresh))
-    return _context(
+    ctx = _context(
         ns, config, store_path, subs, ephemeral=True, hint=SAMPLES_HINT, refresh_on_start=False
     )
+    # A feed added from here is a real subscription: saved in the config and fetched
+    # into this store, not the sample one (see ui.screens.add_feed.first_run_store).
+    # Set on the instance: AppContext (ui/context.py) has no field for it yet.
+    vars(ctx)["user_store_path"] = db_path(ns)
+    return ctx
 
 
 def _samples_stale(store_path: Path, folder: Path) -> bool:

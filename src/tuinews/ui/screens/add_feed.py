@@ -1,8 +1,15 @@
-"""The add-feed dialog: the address is checked here, and a bad one is explained inline."""
+"""The add-feed dialog: the address is checked here, and a bad one is explained inline.
+
+On the first-run sample screen (no subscriptions yet) adding a feed subscribes for real:
+it is saved in the user's config and fetched into the user's store, while the reader
+goes on showing the samples (their store is left as it is); the user's feeds open when
+tuinews starts again.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +21,20 @@ from textual.widgets import Button, Input, Label, Static
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
 from tuinews.ui.context import AppContext
+from tuinews.ui.messages import Status
 from tuinews.ui.safe import safe_text
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from tuinews.config import RefreshSettings
+
+
+def first_run_store(ctx: AppContext) -> Path | None:
+    """The user's store when the reader shows the sample feeds (no subscriptions yet):
+    a feed added there is a real subscription. Set by `commands.launch`."""
+    store = getattr(ctx, "user_store_path", None)
+    return store if isinstance(store, Path) else None
 
 
 class AddFeedScreen(ModalScreen[Subscription | None]):
@@ -31,11 +51,15 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
             yield Label("Add a feed", classes="dialog-title")
             yield Input(placeholder="https://example.org/feed.xml or a file path", id="url")
             yield Static("", id="error", classes="dialog-error")
-            where = (
-                "Kept for this session only (sample feeds or sources given on the command line)."
-                if self.ctx.ephemeral
-                else f"Saved to your subscriptions in {self.ctx.config_path.name}."
-            )
+            if first_run_store(self.ctx) is not None:
+                where = (
+                    f"Saved to your subscriptions in {self.ctx.config_path}; your feeds "
+                    "replace the sample feeds when tuinews starts again."
+                )
+            elif self.ctx.ephemeral:
+                where = "Kept for this session only (sources given on the command line)."
+            else:
+                where = f"Saved to your subscriptions in {self.ctx.config_path.name}."
             yield Static(safe_text(where), classes="dialog-note")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
@@ -59,19 +83,76 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
         if not text:
             self.show_error("Type the address of a feed (or a path to a feed file).")
             return
+        user_store = first_run_store(self.ctx)
         try:
             url = validate_feed_ref(text)
-            if any(sub.url == url for sub in self.ctx.subscriptions):
+            # On the sample screen the shown feeds are the samples, not the user's.
+            if user_store is None and any(sub.url == url for sub in self.ctx.subscriptions):
                 self.show_error(f"Already subscribed to {url}")
                 return
             subscription = Subscription(url)
-            if not self.ctx.ephemeral:
+            if user_store is not None or not self.ctx.ephemeral:
                 SubscriptionFile(self.ctx.config_path).add(subscription)
-        except (TuinewsError, OSError) as error:  # e.g. a read-only config
+        except (TuinewsError, OSError) as error:  # e.g. a read-only config, a duplicate
             self.show_error(str(error))
             return
-        self.dismiss(subscription)
+        if user_store is None:
+            self.dismiss(subscription)
+            return
+        # Not into the sample store (it would keep the feed's articles, with no sidebar
+        # entry, at every start): fetched into the user's own store, in the background.
+        reader = self.app.screen_stack[-2]
+        name = self.ctx.config_path.name
+        reader.post_message(Status(f"Subscribed to {url} (saved in {name}); fetching it…"))
+        self.app.run_worker(
+            _fetch_first_feed(user_store, subscription, self.ctx.config.refresh, reader),
+            group="first-subscription",
+            description="fetch a new subscription into the user's store",
+        )
+        self.dismiss(None)  # the reader has nothing to add to the sample feeds
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+async def _fetch_first_feed(
+    store_path: Path, subscription: Subscription, settings: RefreshSettings, reader: Screen[None]
+) -> None:
+    """Fetch a feed subscribed to from the sample screen into the user's store, so that
+    the next start shows it at once; the status line says how it went."""
+    import asyncio
+
+    from tuinews.refresh import refresh_feeds
+    from tuinews.sources.sanitize import clean_line
+
+    url = subscription.url
+    try:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        summary = await refresh_feeds(store_path, [subscription], settings, lock="wait")
+    except (TuinewsError, OSError) as error:
+        reader.post_message(Status(f"Subscribed to {url}; not fetched: {error}", error=True))
+        return
+    outcome = summary.outcomes[0] if summary.outcomes else None
+    if outcome is None or outcome.status == "failed":
+        why = outcome.error if outcome is not None else "no answer"
+        line = f"Subscribed to {url}; fetching it failed: {why} (tried again at next start)"
+        reader.post_message(Status(clean_line(line), error=True))
+        return
+    title = clean_line(await asyncio.to_thread(_stored_title, store_path, url)) or url
+    noun = "article" if summary.new == 1 else "articles"
+    reader.post_message(
+        Status(f"Subscribed to {title}: {summary.new} {noun}. Restart tuinews to read your feeds.")
+    )
+
+
+def _stored_title(store_path: Path, url: str) -> str:
+    """The feed's title as stored after its first fetch (the outcome has the URL)."""
+    from tuinews.store import Store
+
+    try:
+        with Store.open(store_path) as store:
+            info = store.feed_by_url(url)
+    except TuinewsError:
+        return ""
+    return info.title if info is not None and info.title != url else ""
