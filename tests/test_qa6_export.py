@@ -1,0 +1,318 @@
+"""QA pass 6 on the subscription commands: where `export -o` writes, one folder per tag,
+import's hints, a settings file named but missing, and output in narrow encodings."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from feedserver import FeedServer, rss, static
+from test_cli import TUINEWS, Cli, make_cli
+from test_cli_subscriptions import feeds_in
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+def subscribe(cli: Cli, *urls: str, tag: str | None = None) -> None:
+    for url in urls:
+        args = ["add", url] + (["--tag", tag] if tag else [])
+        assert cli.call(*args).status == 0
+
+
+def is_opml(data: bytes) -> bool:
+    return data.startswith(b"<?xml") and data.rstrip().endswith(b"</opml>")
+
+
+# ---------------------------------------------------------------- export -o: where it writes
+
+
+def test_export_through_a_symlink_updates_its_target_and_keeps_the_link(cli: Cli) -> None:
+    subscribe(cli, "https://a.example/rss")
+    dotfiles = cli.root / "dotfiles"
+    dotfiles.mkdir()
+    target = dotfiles / "feeds.opml"
+    target.write_text("old\n")
+    link = cli.root / "link.opml"
+    link.symlink_to(target)
+    result = cli.call("export", "-o", str(link))
+    assert result.status == 0, result.err
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert is_opml(target.read_bytes())
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["feeds.opml"]  # no temporary left
+
+
+def test_export_keeps_a_files_mode_and_creates_new_ones_with_the_umask(cli: Cli) -> None:
+    subscribe(cli, "https://a.example/rss")
+    existing = cli.root / "shared.opml"
+    existing.write_text("old\n")
+    existing.chmod(0o640)
+    new = cli.root / "new.opml"
+    previous = os.umask(0o022)
+    try:
+        assert cli.call("export", "-o", str(existing)).status == 0
+        assert cli.call("export", "-o", str(new)).status == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    assert is_opml(existing.read_bytes()) and is_opml(new.read_bytes())
+
+
+def test_export_into_a_fifo_writes_to_its_reader_and_leaves_the_fifo(cli: Cli) -> None:
+    subscribe(cli, "https://a.example/rss")
+    fifo = cli.root / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = cli.call("export", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert result.status == 0, result.err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert received and is_opml(received[0])
+
+
+def test_export_to_dev_fd_writes_to_that_descriptor_as_opened(cli: Cli) -> None:
+    """`-o >(wc -c)` and `3>>log` name a descriptor: written as it is, appending here."""
+    subscribe(cli, "https://a.example/rss")
+    log = cli.root / "log"
+    log.write_bytes(b"earlier line\n")
+    with open(log, "ab") as appending:
+        number = appending.fileno()
+        done = subprocess.run(
+            [str(TUINEWS), "export", "-o", f"/dev/fd/{number}"],
+            pass_fds=(number,),
+            capture_output=True,
+            env=cli.env,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode() == f"wrote 1 feed to /dev/fd/{number}\n"
+    data = log.read_bytes()
+    assert data.startswith(b"earlier line\n") and is_opml(data.removeprefix(b"earlier line\n"))
+    assert stat.S_ISREG(log.stat().st_mode)
+
+
+def full_device(tmp_path: Path) -> Path:
+    """A device that answers every write with ENOSPC. As root, a node of our own: code
+    that renames over its target would otherwise replace the system's /dev/full."""
+    if os.geteuid() != 0:
+        return Path("/dev/full")
+    node = tmp_path / "full"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except OSError:
+        pytest.skip("root without mknod: cannot make a safe full device")
+    return node
+
+
+def test_export_to_a_full_device_says_so_in_one_line(cli: Cli) -> None:
+    subscribe(cli, "https://a.example/rss")
+    device = full_device(cli.root)
+    result = cli.call("export", "-o", str(device))
+    assert result.status == 1
+    assert result.err_lines == [f"tuinews: {device}: cannot write: No space left on device"]
+    assert stat.S_ISCHR(device.stat().st_mode)  # still the device, not an XML file
+
+
+def test_export_counts_feeds_in_words(cli: Cli) -> None:
+    out = cli.root / "out.opml"
+    subscribe(cli, "https://a.example/rss")
+    assert cli.call("export", "-o", str(out)).err == f"wrote 1 feed to {out}\n"
+    subscribe(cli, "https://b.example/rss")
+    assert cli.call("export", "-o", str(out)).err == f"wrote 2 feeds to {out}\n"
+
+
+# ---------------------------------------------------------------- export: folders
+
+
+def folder_names(document: bytes) -> list[str]:
+    body = etree.fromstring(document).find("body")
+    assert body is not None
+    return [str(o.get("text")) for o in body if o.get("xmlUrl") is None]
+
+
+def test_feeds_sharing_a_tag_apart_in_the_list_share_one_folder(cli: Cli) -> None:
+    subscribe(cli, "https://a.example/rss", tag="tech")
+    subscribe(cli, "https://b.example/rss")
+    subscribe(cli, "https://c.example/rss", tag="news")
+    subscribe(cli, "https://d.example/rss", tag="tech")
+    document = cli.call("export").out.encode()
+    assert folder_names(document) == ["tech", "news"]
+    tech = etree.fromstring(document).find("body/outline[@text='tech']")
+    assert tech is not None
+    assert [o.get("xmlUrl") for o in tech] == ["https://a.example/rss", "https://d.example/rss"]
+    # Never fetched, no title anywhere: readers show the URL rather than an empty name.
+    assert [o.get("text") for o in tech] == ["https://a.example/rss", "https://d.example/rss"]
+    fresh = cli.root / "fresh.toml"
+    exported = cli.root / "out.opml"
+    exported.write_bytes(document)
+    assert cli.call("--config", str(fresh), "import", str(exported)).status == 0
+    assert sorted(feeds_in(fresh)) == sorted(feeds_in(cli.config))  # no URL became a title
+
+
+def test_corpus_lists_survive_import_export_import(cli: Cli, corpus_opml: Path) -> None:
+    for listing in sorted(corpus_opml.glob("*.opml")):
+        first = cli.root / f"{listing.stem}.toml"
+        assert cli.call("--config", str(first), "import", str(listing)).status == 0, listing
+        exported = cli.root / f"{listing.stem}.out.opml"
+        assert cli.call("--config", str(first), "export", "-o", str(exported)).status == 0
+        document = exported.read_bytes()
+        repeated = [name for name, n in Counter(folder_names(document)).items() if n > 1]
+        assert not repeated, (listing.name, repeated)
+        second = cli.root / f"{listing.stem}.again.toml"
+        again = cli.call("--config", str(second), "import", str(exported))
+        assert again.status == 0, (listing.name, again.err)
+        assert sorted(feeds_in(second)) == sorted(feeds_in(first)), listing.name
+
+
+# ---------------------------------------------------------------- import: hints and URLs
+
+
+@pytest.mark.parametrize(
+    "name", ["city-desk.rss", "lab-notes.atom", "release-notes.json", "field-journal.rdf"]
+)
+def test_importing_a_feed_says_to_add_it(cli: Cli, sample_feeds: Path, name: str) -> None:
+    feed = cli.root / f"my {name}"
+    feed.write_bytes((sample_feeds / name).read_bytes())
+    result = cli.call("import", str(feed))
+    assert result.status == 1
+    assert result.err_lines == [
+        f"tuinews: {feed}: this is a feed, not a subscription list; "
+        f"subscribe to it with: tuinews add '{feed}'"
+    ]
+    assert cli.config.read_text() == ""
+
+
+def test_import_fetches_a_list_from_the_web(cli: Cli, server: FeedServer) -> None:
+    listing = (
+        b'<opml version="2.0"><body><outline text="Tech">'
+        b'<outline text="Remote" xmlUrl="https://remote.example/feed"/>'
+        b'<outline text="Local" xmlUrl="file:///etc/passwd"/>'
+        b"</outline></body></opml>"
+    )
+    url = server.route("/subs.opml", static(listing, content_type="text/x-opml"))
+    result = cli.call("import", url)
+    assert result.status == 0, result.err
+    assert result.out == "imported 1 feed\n"
+    assert feeds_in(cli.config) == [("https://remote.example/feed", "Remote", ("Tech",))]
+    # A list from the web cannot subscribe the reader to local files.
+    assert "/etc/passwd" in result.err
+
+
+def test_import_from_the_web_keeps_the_refresh_size_limit(cli: Cli, server: FeedServer) -> None:
+    cli.config.write_text("[refresh]\nmax_bytes = 2048\n")
+    url = server.route("/big.opml", static(b"https://a.example/feed\n" * 100))
+    result = cli.call("import", url)
+    assert result.status == 1
+    assert result.err_lines == [f"tuinews: {url}: response larger than 2 KB"]
+    feed = server.route("/feed", static(rss(1)))
+    assert "this is a feed" in cli.call("import", feed).err
+
+
+# ---------------------------------------------------------------- a settings file named but missing
+
+
+READERS = [
+    ["feeds"],
+    ["list"],
+    ["refresh"],
+    ["export"],
+    ["remove", "x"],
+    ["mark-read", "--all"],
+    ["cleanup"],
+    ["read", "0123abcd"],
+    [],  # the reader on the subscriptions
+]
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda args: " ".join(args) or "reader")
+def test_a_missing_config_given_by_option_is_an_error(cli: Cli, args: list[str]) -> None:
+    missing = cli.root / "typo.toml"
+    result = cli.call("--config", str(missing), *args)
+    assert (result.status, result.out) == (2, "")
+    assert result.err_lines == [f"tuinews: {missing}: no such file (given by --config)"]
+    assert not missing.exists()
+
+
+def test_a_missing_config_given_by_the_environment_is_an_error(cli: Cli) -> None:
+    missing = cli.root / "typo.toml"
+    result = cli.run("feeds", env={"TUINEWS_CONFIG": str(missing)})
+    assert result.status == 2
+    assert result.err == f"tuinews: {missing}: no such file (given by TUINEWS_CONFIG)\n"
+
+
+def test_add_and_import_create_a_named_config_and_sources_need_none(
+    cli: Cli, sample_feeds: Path
+) -> None:
+    new = cli.root / "new.toml"
+    assert cli.call("--config", str(new), "add", "https://a.example/rss").status == 0
+    assert feeds_in(new) == [("https://a.example/rss", None, ())]
+    other = cli.root / "other.toml"
+    listing = str(sample_feeds / "subscriptions.opml")
+    assert cli.call("--config", str(other), "import", listing).status == 0
+    assert feeds_in(other)
+    # Reading named sources does not use the subscriptions.
+    absent = str(cli.root / "absent.toml")
+    shown = cli.call("--config", absent, "list", str(sample_feeds / "city-desk.rss"))
+    assert shown.status == 0 and shown.out
+
+
+def test_the_default_config_missing_is_a_first_run(cli: Cli, tmp_path: Path) -> None:
+    env = {key: value for key, value in cli.env.items() if key != "TUINEWS_CONFIG"}
+    done = subprocess.run(
+        [str(TUINEWS), "feeds"], capture_output=True, env=env, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    assert b"no subscriptions yet" in done.stderr
+
+
+# ---------------------------------------------------------------- narrow output encodings
+
+
+WIDE_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>新闻 – Nachrichten</title><link>http://example.com/</link>
+<item><title>中文标题 – “quoted” …</title><link>http://example.com/1</link><guid>1</guid>
+<pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate><description>正文</description></item>
+</channel></rss>
+"""
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_in_a_narrow_encoding_replaces_what_it_cannot_show(cli: Cli, encoding: str) -> None:
+    feed = cli.root / "wide.rss"
+    feed.write_text(WIDE_FEED, encoding="utf-8")
+    narrow = {"PYTHONIOENCODING": encoding}
+    assert cli.run("add", str(feed), env=narrow).status == 0
+    for args in (["refresh"], ["list"], ["feeds"], ["read", str(feed)], ["list", str(feed)]):
+        done = subprocess.run(
+            [str(TUINEWS), *args],
+            capture_output=True,
+            env={**cli.env, **narrow},
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, (args, done.stderr)
+        assert b"Traceback" not in done.stderr
+        if args != ["refresh"]:  # the others show the feed's or the article's title
+            assert "?" in (done.stdout + done.stderr).decode(encoding), args
+    missing = subprocess.run(
+        [str(TUINEWS), "import", str(cli.root / "订阅.opml")],
+        capture_output=True,
+        env={**cli.env, **narrow},
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.decode(encoding).startswith(f"tuinews: {cli.root}/??.opml: ")
