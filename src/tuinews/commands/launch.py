@@ -113,9 +113,8 @@ def _samples_context(ns: argparse.Namespace, config: Config) -> AppContext:
         ns, config, store_path, subs, ephemeral=True, hint=SAMPLES_HINT, refresh_on_start=False
     )
     # A feed added from here is a real subscription: saved in the config and fetched
-    # into this store, not the sample one (see ui.screens.add_feed.first_run_store).
-    # Set on the instance: AppContext (ui/context.py) has no field for it yet.
-    vars(ctx)["user_store_path"] = db_path(ns)
+    # into the user's store, not the sample one (see ui.screens.add_feed.first_run_store).
+    ctx.user_store_path = db_path(ns)
     return ctx
 
 

@@ -52,7 +52,7 @@ MAIN_BINDINGS: list[Binding] = [
     _b("s", "star", "Star", show=True),
     _b("A", "mark_all_read", "Mark all read"),
     _b("u", "undo", "Undo mark all read"),
-    _b("r", "refresh_feed", "Refresh feed"),
+    _b("r", "refresh_feed", "Refresh feed now (even if failing)"),
     _b("R", "refresh_all", "Refresh all", show=True),
     _b("o", "open_link", "Open link"),
     _b("y", "copy_link", "Copy link"),

@@ -22,3 +22,6 @@ class AppContext:
     hint: str | None = None
     # None: refresh when the last refresh is older than config.refresh.interval_minutes.
     refresh_on_start: bool | None = None
+    # On the first-run sample screen: the user's own store, where a feed added there is
+    # fetched (it is a real subscription, saved in the config); None elsewhere.
+    user_store_path: Path | None = None

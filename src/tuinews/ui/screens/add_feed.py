@@ -33,8 +33,7 @@ if TYPE_CHECKING:
 def first_run_store(ctx: AppContext) -> Path | None:
     """The user's store when the reader shows the sample feeds (no subscriptions yet):
     a feed added there is a real subscription. Set by `commands.launch`."""
-    store = getattr(ctx, "user_store_path", None)
-    return store if isinstance(store, Path) else None
+    return ctx.user_store_path
 
 
 class AddFeedScreen(ModalScreen[Subscription | None]):
