@@ -283,3 +283,32 @@ def test_the_caller_hears_of_an_upgrade_before_it_runs_and_only_then(tmp_path: P
     Store.open(old, on_upgrade=upgrading).close()  # current now: nothing to say
     Store.open(tmp_path / "new.db", on_upgrade=upgrading).close()  # created, not upgraded
     assert heard == [1]
+
+
+@pytest.mark.parametrize("command", [["list"], ["refresh"]])
+def test_a_command_says_it_upgrades_an_older_store_once(tmp_path: Path, command: list[str]) -> None:
+    import subprocess
+
+    from test_cli import TUINEWS
+
+    store = tmp_path / "old.db"
+    _make_v1_store(store)
+    config = tmp_path / "config.toml"
+    config.write_text('[[feeds]]\nurl = "https://a.example/rss"\n')
+    env = {
+        **os.environ,
+        "TUINEWS_DB": str(store),
+        "TUINEWS_CONFIG": str(config),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path),
+        "https_proxy": "http://127.0.0.1:9",  # nothing leaves this machine
+    }
+    first = subprocess.run(
+        [str(TUINEWS), *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert first.stderr.startswith("tuinews: upgrading the store for this version"), first.stderr
+    again = subprocess.run(
+        [str(TUINEWS), *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert "upgrading" not in again.stderr

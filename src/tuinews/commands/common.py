@@ -71,7 +71,15 @@ def open_store(ns: argparse.Namespace) -> Store:
 
     path = db_path(ns)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return Store.open(path)
+    return Store.open(path, on_upgrade=say_upgrading)
+
+
+def say_upgrading() -> None:
+    """Before an older store is migrated: a big one takes seconds, which must not look
+    like a hang."""
+    from tuinews.store.connection import UPGRADE_NOTICE
+
+    warn(UPGRADE_NOTICE)
 
 
 def stdout_console(width: int | None = None) -> Console:

@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuinews import paths
-from tuinews.commands.common import config_path, db_path, error_line, load_settings
+from tuinews.commands.common import (
+    config_path,
+    db_path,
+    error_line,
+    load_settings,
+    say_upgrading,
+)
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
 
@@ -67,7 +73,7 @@ def _check_store(store_path: Path) -> None:
     from tuinews.store import Store
 
     store_path.parent.mkdir(parents=True, exist_ok=True)
-    Store.open(store_path).close()
+    Store.open(store_path, on_upgrade=say_upgrading).close()
 
 
 def _context(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -101,7 +102,9 @@ async def refresh_feeds(
             workers.close()
         raise
     try:
-        store = await asyncio.to_thread(Store.open, store_path)
+        store = await asyncio.to_thread(
+            functools.partial(Store.open, store_path, on_upgrade=_upgrade_notice(on_wait))
+        )
         try:
             await asyncio.to_thread(store.sync_feeds, subscriptions)
             subscribed = {sub.url for sub in subscriptions}
@@ -491,6 +494,16 @@ def _unwritable(error: StoreError) -> bool:
     from tuinews.store import StoreUnwritable
 
     return isinstance(error, StoreUnwritable)
+
+
+def _upgrade_notice(say: Callable[[str], None] | None) -> Callable[[], None] | None:
+    """Say, through the same channel as "waiting for another refresh", why opening an
+    older store takes a while."""
+    if say is None:
+        return None
+    from tuinews.store.connection import UPGRADE_NOTICE
+
+    return lambda: say(UPGRADE_NOTICE)
 
 
 def _load_local_prepared(path: Path, max_bytes: int) -> tuple[Feed, PreparedFeed]:

@@ -10,6 +10,10 @@ from tuinews.errors import StoreError
 from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 NOT_A_STORE = "not a tuinews store (file is not a database)"
+# What a command says before it migrates an older store (`on_upgrade`).
+UPGRADE_NOTICE = (
+    "upgrading the store for this version of tuinews (once; a big store takes a few seconds)"
+)
 
 
 # The sqlite3 module binds None through its adaptation protocol: a failed adapter look-up
