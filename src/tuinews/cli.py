@@ -161,7 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     command("feeds", "list subscriptions: title, tags, unread/total, last refresh, last error")
 
     p = command("import", "subscribe to the feeds of an OPML file or a newsboat urls file")
-    p.add_argument("file", metavar="FILE", help="OPML 1.0/1.1/2.0 or newsboat `urls` (- for stdin)")
+    p.add_argument(
+        "file",
+        metavar="FILE|URL",
+        help="OPML 1.0/1.1/2.0 or newsboat `urls`: a file, an http(s) URL, or - for stdin",
+    )
 
     p = command("export", "write subscriptions as OPML 2.0 (tags become folders)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
