@@ -22,7 +22,7 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 
 
 SUMMARY = re.compile(
-    r"^(\d+) feeds: (\d+) new articles, (\d+) not modified, (\d+) failed, (\d+) skipped "
+    r"^(\d+) feeds?: (\d+) new articles?, (\d+) not modified, (\d+) failed, (\d+) skipped "
     r"in [\d.]+ s$"
 )
 

@@ -197,3 +197,19 @@ async def test_brotli_and_deflate_are_decoded(server: FeedServer) -> None:
 async def test_unsupported_scheme_is_one_line() -> None:
     error = await failure("ftp://example.com/feed")
     assert "unsupported URL scheme" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        (25 * 1024 * 1024, "25 MB"),
+        (1536 * 1024, "1.5 MB"),
+        (1000, "1000 bytes"),
+        (1000 * 1024, "1000 KB"),
+        (10_000, "9.8 KB"),
+    ],
+)
+def test_sizes_read_as_a_person_would_write_them(size: int, said: str) -> None:
+    from tuinews.refresh.fetch import format_size
+
+    assert format_size(size) == said  # was "0.976562 KB" for 1000 bytes

@@ -67,15 +67,23 @@ def refresh_command(ns: argparse.Namespace) -> int:
         # Said once: the store refuses every write, so the other feeds were not tried.
         print(f"tuinews: {stopped}", file=sys.stderr)
         if not ns.quiet:
-            print(f"refresh stopped: {summary.feeds} feeds done, {summary.new} new articles saved")
+            print(
+                f"refresh stopped: {_count(summary.feeds, 'feed')} done, "
+                f"{_count(summary.new, 'new article')} saved"
+            )
         return 1
     if not ns.quiet:
         print(
-            f"{summary.feeds} feeds: {summary.new} new articles, {summary.not_modified} not "
+            f"{_count(summary.feeds, 'feed')}: {_count(summary.new, 'new article')}, "
+            f"{summary.not_modified} not "
             f"modified, {summary.failed} failed, {summary.skipped} skipped "
             f"in {summary.seconds:.2f} s"
         )
     return 1 if summary.failed else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # glibc's mallopt option for the number of malloc arenas.

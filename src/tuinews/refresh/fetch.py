@@ -91,11 +91,14 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def format_size(limit: int) -> str:
-    mib = limit / (1024 * 1024)
-    if mib >= 1:
-        return f"{mib:g} MB"
-    return f"{limit / 1024:g} KB"
+def format_size(size: int) -> str:
+    """25 MB, 1.5 MB, 977 KB, 300 bytes: as precise as a limit is usually set."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            value = size / scale
+            text = f"{value:.1f}".removesuffix(".0") if value < 10 else f"{value:.0f}"
+            return f"{text} {unit}"
+    return f"{size} bytes"
 
 
 def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
