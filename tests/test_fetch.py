@@ -22,7 +22,8 @@ from feedserver import (
     status,
 )
 from tuinews.config import RefreshSettings
-from tuinews.refresh.fetch import Fetcher, FetchError, FetchResult, make_client, parse_retry_after
+from tuinews.refresh.client import make_client
+from tuinews.refresh.fetch import Fetcher, FetchError, FetchResult, parse_retry_after
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
 

@@ -17,7 +17,8 @@ from feedserver import Call, FeedServer, Handler, _send, closed_port_url, redire
 from test_cli import Cli, make_cli
 from test_refresh import SETTINGS, only_outcome, refresh, stored
 from tuinews.errors import TuinewsError
-from tuinews.refresh.fetch import Fetcher, FetchError, ProxyConfigError, make_client
+from tuinews.refresh.client import ProxyConfigError, make_client
+from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.store import Store
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
@@ -213,7 +214,7 @@ def test_a_feed_removed_during_the_refresh_is_skipped_not_failed(
     assert result.status == 0, result.err
     assert result.err == ""
     assert f"skipped  {gone}: removed during the refresh" in result.out
-    assert "1 new articles" in result.out and "0 failed, 1 skipped" in result.out
+    assert "1 new article," in result.out and "0 failed, 1 skipped" in result.out
     with Store.open(cli.db) as store:
         assert store.feed_by_url(gone) is None
 

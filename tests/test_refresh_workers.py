@@ -22,7 +22,7 @@ import pytest
 from feedserver import FeedServer, Generated, rss, static
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
-from tuinews.refresh import fetch, refresh_feeds
+from tuinews.refresh import client, refresh_feeds
 from tuinews.refresh.parsing import Body
 from tuinews.refresh.workers import WorkerPool
 from tuinews.store import Store, View
@@ -149,10 +149,10 @@ def tls_server(tmp_path: Path) -> tuple[FeedServer, Path]:
 @pytest.fixture
 def fresh_certificates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Certificates load once per process; each test here wants its own environment.
-    monkeypatch.setattr(fetch, "_certificates_loaded", False)
-    fetch._tls_context_shell.cache_clear()
+    monkeypatch.setattr(client, "_certificates_loaded", False)
+    client._tls_context_shell.cache_clear()
     yield
-    fetch._tls_context_shell.cache_clear()
+    client._tls_context_shell.cache_clear()
 
 
 def https_url(server: FeedServer) -> str:
@@ -192,7 +192,7 @@ async def test_http_feeds_never_load_the_certificates(server: FeedServer, tmp_pa
     summary = await refresh_feeds(tmp_path / "h.db", [Subscription(url=url)], SETTINGS)
     await asyncio.sleep(0)
     assert summary.new == 2
-    assert not fetch._certificates_loaded
+    assert not client.certificates_loaded()
 
 
 async def test_a_worker_dead_before_its_request_fails_quietly(

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from feedserver import FeedServer, rss, static
 from test_cli import Cli, make_cli
 from tuinews.config import RefreshSettings
-from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+from tuinews.refresh.client import make_client
+from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.refresh.transport import H11Transport
 
 

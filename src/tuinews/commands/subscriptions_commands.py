@@ -139,7 +139,8 @@ def _download(ns: argparse.Namespace, url: str) -> bytes:
     import asyncio
 
     from tuinews.config import load_config
-    from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+    from tuinews.refresh.client import make_client
+    from tuinews.refresh.fetch import Fetcher, FetchError
 
     # The file may not exist yet: import creates it.
     settings = load_config(config_path(ns)).refresh

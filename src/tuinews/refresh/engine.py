@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from tuinews.errors import ConfigError, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
-from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+from tuinews.refresh.client import make_client
+from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary

@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import functools
-import importlib
-import importlib.util
-import os
 import re
 import socket
 import ssl
-import sys
-import threading
-import weakref
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +22,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from tuinews.errors import TuinewsError
-from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, accept_encoding, decoder_for
+from tuinews.refresh.client import certificates_loaded, load_tls_certificates, proxy_for
+from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
 from tuinews.sources.sanitize import clean_line, clean_url
 
 if TYPE_CHECKING:
@@ -321,216 +315,6 @@ class _Slots:
             self._host = None
 
 
-def _skip_sniffio_probe() -> None:
-    # httpcore tries `import sniffio` on every request; when it is not installed each failed
-    # import searches sys.path again (about 0.4 ms, a quarter of a 100-feed 304 refresh).
-    # A None entry makes that import fail at once, which is what httpcore expects.
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-@functools.cache
-def _tls_context_shell() -> ssl.SSLContext:
-    """The one verifying context of this process, possibly without its CA certificates
-    yet: creating it is cheap, loading the bundle is not (see `load_tls_certificates`)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificate and host name
-    keylog = os.environ.get("SSLKEYLOGFILE")
-    if keylog and not sys.flags.ignore_environment:
-        context.keylog_filename = keylog  # as ssl.create_default_context does
-    return context
-
-
-_certificates_lock = threading.Lock()
-_certificates_loaded = False
-
-
-def load_tls_certificates() -> None:
-    """Load the CA certificates (SSL_CERT_FILE or SSL_CERT_DIR if set, else certifi's
-    bundle, as httpx would) into the shared context, once per process. Tens of
-    milliseconds with the GIL released: callers run it in a thread, only once an https
-    URL is about to be fetched, so refreshes of http:// feeds never pay it."""
-    global _certificates_loaded
-    with _certificates_lock:
-        if _certificates_loaded:
-            return
-        context = _tls_context_shell()
-        if os.environ.get("SSL_CERT_FILE"):
-            context.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
-        elif os.environ.get("SSL_CERT_DIR"):
-            context.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
-        else:
-            import certifi
-
-            context.load_verify_locations(cafile=certifi.where())
-        _certificates_loaded = True
-
-
-def tls_context() -> ssl.SSLContext:
-    """The verifying TLS context with its certificates loaded (blocking)."""
-    load_tls_certificates()
-    return _tls_context_shell()
-
-
-def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
-    """One client per refresh: keep-alive across feeds of one host, proxies from the env.
-
-    ProxyConfigError (one line naming the variable) for a proxy setting httpx would
-    refuse or misread; checked here, before any feed is tried."""
-    import httpx
-
-    read = settings.timeout
-    limits = httpx.Limits(
-        max_connections=max(1, settings.concurrency),
-        max_keepalive_connections=max(1, settings.concurrency),
-    )
-    transport = None
-    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
-    if environment_names_proxy():
-        _skip_sniffio_probe()  # only httpx's own transports (httpcore) probe for it
-        mounts = _proxy_mounts(environment_proxies(), limits)
-    else:
-        from tuinews.refresh.transport import H11Transport
-
-        transport = H11Transport(_tls_context_shell())
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(read, connect=settings.connect_timeout),
-        limits=limits,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": accept_encoding()},
-        follow_redirects=False,
-        # The proxies were read from the environment above (checked, and remembered so a
-        # failure can name its proxy); nothing else here depends on the environment.
-        trust_env=False,
-        # Certificates are loaded before the first https request (`Fetcher`).
-        verify=_tls_context_shell(),
-        transport=transport,
-        mounts=mounts,
-    )
-
-
-_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
-PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-
-
-class ProxyConfigError(TuinewsError):
-    """A proxy variable that cannot be used; `str()` names the variable and the reason."""
-
-
-def environment_names_proxy() -> bool:
-    """Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (any case) is set: then httpx's own
-    transports run the refresh, since ours speaks only directly to servers."""
-    return any(value and name.lower() in _PROXY_VARIABLES for name, value in os.environ.items())
-
-
-def environment_proxies() -> dict[str, str | None]:
-    """httpx mount patterns ("http://", "all://*.example.com") -> the proxy URL, or None
-    for hosts NO_PROXY sends directly, read as httpx reads them. ProxyConfigError for a
-    value no proxy can be reached at (an unknown scheme, no host, a bad port, a bare
-    word), instead of a traceback or a refresh that quietly fails for another reason."""
-    import urllib.request
-
-    from httpx._utils import get_environment_proxies  # httpx's own reading of the env
-
-    raw = urllib.request.getproxies()
-    mounts = get_environment_proxies()
-    for key, url in mounts.items():
-        scheme = key.removesuffix("://")
-        if url is not None and scheme in ("http", "https", "all"):
-            mounts[key] = _checked_proxy(_proxy_variable(scheme), raw.get(scheme, url))
-    return mounts
-
-
-def _proxy_variable(scheme: str) -> str:
-    """The variable a proxy came from: urllib prefers the lowercase name."""
-    wanted = f"{scheme}_proxy"
-    names = [name for name, value in os.environ.items() if value and name.lower() == wanted]
-    return wanted if wanted in names else (names[0] if names else wanted.upper())
-
-
-def _without_password(value: str) -> str:
-    # A proxy URL may hold a password: error lines and logs must not.
-    return re.sub(r"(//[^/@]*:)[^/@]*@", r"\1***@", value)
-
-
-def _checked_proxy(variable: str, value: str) -> str:
-    """The proxy URL httpx is to use for `value`, or ProxyConfigError."""
-    import httpx
-
-    shown = clean_line(_without_password(value))[:100]
-
-    def refuse(reason: str) -> ProxyConfigError:
-        return ProxyConfigError(f"{variable}={shown}: {reason}")
-
-    value = value.strip()
-    if any(char.isspace() for char in value):
-        raise refuse("a proxy address has no spaces")
-    if "://" not in value:
-        # httpx (like curl) reads `host:port` as an http proxy; a bare word without a
-        # port is far more likely a mistake than a proxy listening on port 80.
-        host, colon, port = value.rpartition(":")
-        if not (colon and host and port.isdigit()):
-            raise refuse("not a proxy address (expected http://host:port or socks5h://host:port)")
-        value = "http://" + value
-    scheme = value.partition("://")[0].lower()
-    if scheme not in PROXY_SCHEMES:
-        raise refuse(
-            f"unsupported proxy scheme '{clean_line(scheme)[:20]}' "
-            f"(use {', '.join(PROXY_SCHEMES[:-1])} or {PROXY_SCHEMES[-1]})"
-        )
-    try:
-        urlsplit(value).port  # noqa: B018  (raises on a port out of range, as httpx does not)
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError) as error:
-        reason = clean_line(str(error)).rstrip(".")[:100]
-        raise refuse(f"not a valid proxy URL ({reason[:1].lower() + reason[1:]})") from None
-    if not url.host:
-        raise refuse("the proxy URL names no host")
-    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
-        raise refuse("a SOCKS proxy needs the Python package socksio (pip install socksio)")
-    return value
-
-
-# The proxy a client's transport goes through, shown without its password.
-_PROXY_OF: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
-
-
-def _proxy_mounts(
-    proxies: dict[str, str | None], limits: httpx.Limits
-) -> dict[str, httpx.AsyncBaseTransport | None]:
-    import httpx
-
-    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-    for pattern, url in proxies.items():
-        if url is None:
-            mounts[pattern] = None  # NO_PROXY: the client's own, direct transport
-            continue
-        proxy = httpx.URL(url)
-        if proxy.scheme == "socks5h":
-            # httpx before 0.28 knows only socks5://, and its SOCKS client always lets
-            # the proxy resolve the host name, which is what socks5h:// asks for.
-            url = "socks5" + url[len("socks5h") :]
-        transport = httpx.AsyncHTTPTransport(
-            proxy=httpx.Proxy(url), verify=_tls_context_shell(), limits=limits, trust_env=False
-        )
-        # httpx's netloc leaves out the user name and password.
-        _PROXY_OF[transport] = f"{proxy.scheme}://{proxy.netloc.decode('ascii', 'replace')}"
-        mounts[pattern] = transport
-    return mounts
-
-
-def proxy_for(client: httpx.AsyncClient, url: str) -> str | None:
-    """The proxy `client` reaches `url` through (as the user named it), or None."""
-    if not _PROXY_OF:
-        return None
-    import httpx
-
-    try:
-        # httpx's own choice among its mounts (no public way to ask it).
-        transport = client._transport_for_url(httpx.URL(url))
-    except (AttributeError, httpx.InvalidURL, ValueError):
-        return None
-    return _PROXY_OF.get(transport)
-
-
 class Fetcher:
     """Fetches URLs with the settings' limits, sharing one client and the host limits."""
 
@@ -542,11 +326,11 @@ class Fetcher:
 
     def prepare_tls(self) -> None:
         """Start loading the CA certificates in a thread now (an https fetch is coming)."""
-        if self._certificates is None and not _certificates_loaded:
+        if self._certificates is None and not certificates_loaded():
             self._certificates = asyncio.ensure_future(asyncio.to_thread(load_tls_certificates))
 
     async def _tls_ready(self) -> None:
-        if _certificates_loaded:
+        if certificates_loaded():
             return
         self.prepare_tls()
         assert self._certificates is not None

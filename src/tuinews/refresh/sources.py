@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from tuinews.errors import SourceError
 from tuinews.model import Feed, Subscription
-from tuinews.refresh.fetch import Fetcher, FetchError, make_client
+from tuinews.refresh.client import make_client
+from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.refresh.locations import local_path, location_kind, os_error_line
 
 if TYPE_CHECKING:

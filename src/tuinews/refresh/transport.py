@@ -6,7 +6,7 @@ transport overhead; this one spends about 0.6 ms. It does what a feed fetch need
 no more: HTTP/1.1, keep-alive per origin, TLS with the given context, timeouts from the
 request. httpx still builds requests and responses, and h11 (httpx's own HTTP/1.1
 parser, which bounds header sizes and checks framing) reads everything the server sends.
-When the environment names a proxy, `fetch.make_client` keeps httpx's own transports,
+When the environment names a proxy, `client.make_client` keeps httpx's own transports,
 which know how to reach one.
 """
 
