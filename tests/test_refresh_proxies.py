@@ -1,4 +1,4 @@
-"""The QA pass's refresh defects: proxies (SOCKS, bad settings, naming the proxy that
+"""Refresh behaviour around the network's edges: proxies (SOCKS, bad settings, naming the proxy that
 failed), plain TLS reasons, a feed removed while a refresh runs, and a moved feed kept
 under its canonical URL. Real servers on 127.0.0.1 and real stores throughout."""
 

@@ -1,4 +1,4 @@
-"""QA round 6, local sources and pages: FIFOs and devices refused at once, sizes against
+"""Local sources and pages: FIFOs and devices refused at once, sizes against
 the right limit and said precisely, and an HTML page's error naming the feeds it links to.
 
 The CLI runs as the real script in a subprocess (its timeout only guards against a hang,

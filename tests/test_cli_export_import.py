@@ -1,4 +1,4 @@
-"""QA pass 6 on the subscription commands: where `export -o` writes, one folder per tag,
+"""The subscription commands at their edges: where `export -o` writes, one folder per tag,
 import's hints, a settings file named but missing, and output in narrow encodings."""
 
 from __future__ import annotations
