@@ -58,6 +58,24 @@ def big_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     yield path, subs
 
 
+def _context(path: Path, subs: list[Subscription], tmp_path: Path) -> AppContext:
+    return AppContext(
+        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
+        config_path=tmp_path / "config.toml",
+        store_path=path,
+        subscriptions=list(subs),
+        refresh_on_start=False,
+    )
+
+
+def _copy(big_store: tuple[Path, list], tmp_path: Path) -> tuple[Path, list]:
+    """A copy of the big store for a test that changes it."""
+    source, subs = big_store
+    path = tmp_path / "copy.db"
+    path.write_bytes(source.read_bytes())
+    return path, subs
+
+
 class Calls:
     def __init__(self) -> None:
         self.headlines: list[dict[str, Any]] = []
@@ -97,13 +115,7 @@ async def test_big_store_first_screen_and_jumps_stay_bounded(
     big_store: tuple[Path, list], calls: Calls, tmp_path: Path
 ) -> None:
     path, subs = big_store
-    ctx = AppContext(
-        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
-        config_path=tmp_path / "config.toml",
-        store_path=path,
-        subscriptions=list(subs),
-        refresh_on_start=False,
-    )
+    ctx = _context(path, subs, tmp_path)
     async with running(ctx) as (app, pilot):
         headlines = app.screen.headlines
         assert headlines.row_count == TOTAL
@@ -142,16 +154,8 @@ async def test_selection_far_down_stays_when_new_articles_arrive(
     """Reading near the end of a 100,000-article list while a refresh adds articles
     above: the same article stays selected, on the same screen row (it used to jump to
     the newest article once more than 10,000 rows were above it)."""
-    source, subs = big_store
-    path = tmp_path / "copy.db"
-    path.write_bytes(source.read_bytes())
-    ctx = AppContext(
-        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
-        config_path=tmp_path / "config.toml",
-        store_path=path,
-        subscriptions=list(subs),
-        refresh_on_start=False,
-    )
+    path, subs = _copy(big_store, tmp_path)
+    ctx = _context(path, subs, tmp_path)
     async with running(ctx, size=(80, 24)) as (app, pilot):
         screen = app.screen
         headlines = screen.headlines
@@ -200,21 +204,13 @@ async def test_next_unread_finds_one_60000_read_rows_away(
 ) -> None:
     """n and p find the nearest unread article however many read ones lie between (the
     reader used to give up after 10,000 rows and say there were none)."""
-    source, subs = big_store
-    path = tmp_path / "copy.db"
-    path.write_bytes(source.read_bytes())
+    path, subs = _copy(big_store, tmp_path)
     with Store.open(path) as store:
         everything = store.headlines(View(), limit=TOTAL)
         store.mark_read_where(View())
         far, farther = everything[60_000], everything[90_000]
         store.set_read([far.pk, farther.pk], False)
-    ctx = AppContext(
-        config=Config(feeds=tuple(subs), ui=UISettings(mark_read="manual")),
-        config_path=tmp_path / "config.toml",
-        store_path=path,
-        subscriptions=list(subs),
-        refresh_on_start=False,
-    )
+    ctx = _context(path, subs, tmp_path)
     async with running(ctx, size=(80, 24)) as (app, pilot):
         headlines = app.screen.headlines
         await pilot.press("n")
