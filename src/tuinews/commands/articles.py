@@ -183,12 +183,27 @@ def _list_store(ns: argparse.Namespace) -> int:
             remaining -= len(page)
             after = None if view.search else page[-1].sort_key
         out.flush()
+        if view.search and store.unsearched:
+            warn(unsearched_line(store))
         if printed == 0 and not ns.json and sys.stdout.isatty() and not store.feeds():
             warn(
                 "the store is empty: add feeds with `tuinews add URL`, then "
                 "`tuinews refresh` (or list a source: `tuinews list URL|FILE`)"
             )
     return 0
+
+
+def unsearched_line(store: Store) -> str:
+    """What a search on `store` left out, and why: e.g. '9 articles are not in the search
+    index yet (the store is read-only)'."""
+    count = store.unsearched
+    error = store.index_error
+    if store.read_only or (error is not None and "read-only" in str(error)):
+        reason = "the store is read-only"
+    else:
+        reason = str(error).removeprefix(f"{store.path}: ")
+    articles = "1 article is" if count == 1 else f"{count} articles are"
+    return f"{articles} not in the search index yet ({reason})"
 
 
 def read_command(ns: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuinews.commands.common import (
     config_path,
@@ -18,6 +19,9 @@ from tuinews.commands.common import (
 )
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
+
+if TYPE_CHECKING:
+    from tuinews.store import FeedInfo
 
 
 def add_command(ns: argparse.Namespace) -> int:
@@ -54,11 +58,20 @@ def feeds_command(ns: argparse.Namespace) -> int:
     if not config.feeds:
         warn("no subscriptions yet: add one with `tuinews add URL`")
         return 0
+    from tuinews.store import StoreUnwritable
+
     with open_store(ns) as store:
-        store.sync_feeds(config.feeds)
-        # The store also keeps feeds no longer subscribed (for their starred articles).
-        subscribed = {sub.url for sub in config.feeds}
-        feeds = [f for f in store.feeds() if f.url in subscribed]
+        try:
+            if store.read_only:
+                raise StoreUnwritable(f"{store.path}: the store is read-only")
+            store.sync_feeds(config.feeds)
+        except StoreUnwritable:
+            # A store that refuses writes (read-only, disk full) is listed as it is.
+            feeds = _subscribed_as_stored(config.feeds, store.feeds())
+        else:
+            # The store also keeps feeds no longer subscribed (for their starred articles).
+            subscribed = {sub.url for sub in config.feeds}
+            feeds = [f for f in store.feeds() if f.url in subscribed]
     if not sys.stdout.isatty():
         # Scripts get tab-separated columns.
         for f in feeds:
@@ -94,6 +107,46 @@ def feeds_command(ns: argparse.Namespace) -> int:
         )
     stdout_console().print(table)
     return 0
+
+
+def _subscribed_as_stored(subs: Sequence[Subscription], stored: list[FeedInfo]) -> list[FeedInfo]:
+    """The subscriptions in the settings file's order, each with what the store holds of
+    it (what `sync_feeds` would show, without writing): a feed the store has never seen
+    is listed with no articles and never refreshed."""
+    from dataclasses import replace
+
+    from tuinews.store import FeedInfo
+
+    by_url = {info.url: info for info in stored}
+    unique: dict[str, Subscription] = {}
+    for sub in subs:
+        unique.setdefault(sub.url, sub)  # the first of a repeated URL wins, as in the store
+    feeds: list[FeedInfo] = []
+    for sub in unique.values():
+        info = by_url.get(sub.url)
+        if info is None:
+            info = FeedInfo(
+                id=0,
+                url=sub.url,
+                title=sub.title or sub.url,
+                tags=tuple(sub.tags),
+                unread=0,
+                total=0,
+                last_refresh=None,
+                last_status=None,
+                last_error=None,
+                last_error_at=None,
+                failures=0,
+                next_fetch=None,
+                disabled=False,
+                etag=None,
+                last_modified=None,
+                source_mtime=None,
+            )
+        else:
+            info = replace(info, title=sub.title or info.title, tags=tuple(sub.tags))
+        feeds.append(info)
+    return feeds
 
 
 def import_command(ns: argparse.Namespace) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from tuinews.errors import StoreError
 from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
@@ -41,7 +43,7 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     if "disk is full" in lowered or "disk full" in lowered:
         reason = "cannot write the store: the disk is full"
     elif "readonly" in lowered or "read-only" in lowered:
-        reason = "cannot write the store: the file or its folder is read-only"
+        reason = f"cannot write the store: {read_only_culprit(path)}"
     elif "locked" in lowered or "busy" in lowered:
         reason = "the store is busy (another tuinews is writing to it); try again"
         unwritable = False
@@ -57,6 +59,49 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         reason = f"store error: {message}"
         unwritable = False
     return (StoreUnwritable if unwritable else StoreError)(f"{path}: {reason}")
+
+
+def _writable(path: Path) -> bool:
+    # Effective ids: what SQLite's own open() will be allowed to do.
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def read_only_culprit(path: Path) -> str:
+    """Which file refuses writes to the store at `path`, in words. SQLite creates the
+    -wal and -shm files with the database's mode, so a run on a read-only store leaves
+    read-only ones that refuse writes after the store itself is made writable again."""
+    if path.exists() and not _writable(path):
+        return "the file is read-only"
+    beside = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    for companion in beside:
+        if companion.exists() and not _writable(companion):
+            return f"{companion} is read-only"
+    if not all(companion.exists() for companion in beside) and not _writable(path.parent):
+        return f"its folder {path.parent} is read-only"
+    # SQLite makes an empty -wal file writable again as it opens it, too late for the
+    # connection that found it read-only.
+    return f"it or a file beside it ({path.name}-wal, {path.name}-shm) was read-only; try again"
+
+
+def _folder_refused(exc: sqlite3.Error) -> bool:
+    """SQLite could not create the -wal or -shm file beside the store."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY"
+
+
+def _nobody_can_write_beside(path: Path) -> bool:
+    """No process short of root can create files in the store's folder: a read-only
+    file system, or a folder without any write permission bit. Only then may the store
+    be opened `immutable` (no locks, no -shm): a tuinews able to write the store needs
+    its -wal there, and none can exist or appear while reading."""
+    folder = path.parent
+    if any(path.with_name(path.name + suffix).exists() for suffix in ("-wal", "-shm")):
+        return False  # another connection may be working with them
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+        return folder.stat().st_mode & 0o222 == 0
+    except OSError:
+        return False
 
 
 def _check_header(path: Path) -> None:
@@ -91,23 +136,69 @@ def open_connection(
 ) -> sqlite3.Connection:
     """A connection to the store at `path`, created or migrated to the current schema;
     `on_upgrade` is called before an existing store is migrated (a big one takes
-    seconds, which the user should hear about before they pass)."""
+    seconds, which the user should hear about before they pass).
+
+    A store in a folder this process cannot write opens read-only (`PRAGMA query_only`
+    on: see `is_read_only`) when no process could write it meanwhile; otherwise the
+    StoreError names the folder."""
     _check_header(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
     try:
+        return _open(path, path, busy_timeout, on_upgrade)
+    except _FolderRefused as refused:
+        if not path.exists() or not _nobody_can_write_beside(path):
+            raise StoreUnwritable(
+                f"{path}: cannot open the store: its folder {path.parent} is read-only "
+                f"(SQLite must create {path.name}-wal and {path.name}-shm beside it)"
+            ) from refused.__cause__
+    # Without a -shm file SQLite reads a WAL store only as `immutable` (no locking):
+    # safe here because nothing can write the store while this connection reads it.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    conn = _open(path, uri, busy_timeout, None)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+class _FolderRefused(Exception):
+    """SQLite needed to create the -wal or -shm file in a folder it cannot write."""
+
+
+def is_read_only(conn: sqlite3.Connection, path: Path) -> bool:
+    """The store refuses writes: opened read-only, or its file is not writable."""
+    if conn.execute("PRAGMA query_only").fetchone()[0]:
+        return True
+    return path.exists() and not _writable(path)
+
+
+def _open(
+    path: Path, target: Path | str, busy_timeout: float, on_upgrade: Callable[[], None] | None
+) -> sqlite3.Connection:
+    immutable = isinstance(target, str)  # the read-only URI of open_connection
+    try:
         # isolation_level=None: no implicit transactions; writes use BEGIN IMMEDIATE so
         # they wait (busy timeout) for the lock instead of failing on upgrade.
         conn = sqlite3.connect(
-            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            target,
+            timeout=busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=immutable,
         )
     except sqlite3.Error as exc:
         raise store_error(path, exc) from exc
     try:
         version = _check_ownership(conn, path)
         conn.execute("PRAGMA foreign_keys = ON")
+        if immutable:
+            if version < SCHEMA_VERSION:
+                raise StoreUnwritable(
+                    f"{path}: made by an older tuinews; upgrading it needs write access "
+                    f"to its folder {path.parent}"
+                )
+            return conn  # read as a plain file: no journal to set up
         if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StoreError(f"{path}: cannot switch the store to WAL mode")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -119,6 +210,8 @@ def open_connection(
             _migrate(conn, path)
     except sqlite3.Error as exc:
         conn.close()
+        if _folder_refused(exc):
+            raise _FolderRefused from exc
         raise store_error(path, exc) from exc
     except BaseException:
         conn.close()

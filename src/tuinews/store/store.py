@@ -21,7 +21,12 @@ from tuinews.model import Feed, Subscription
 from tuinews.store import articles as _articles
 from tuinews.store import feeds as _feeds
 from tuinews.store import schema as _schema
-from tuinews.store.connection import open_connection, store_error
+from tuinews.store.connection import (
+    StoreUnwritable,
+    is_read_only,
+    open_connection,
+    store_error,
+)
 from tuinews.store.records import (
     FeedInfo,
     FeedWrite,
@@ -62,6 +67,13 @@ class Store:
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
+        # This process cannot write the store (its file, or its folder: see
+        # connection.open_connection); reading commands use it as it is.
+        self.read_only = is_read_only(conn, path)
+        # Articles the last search could not see: they wait for the search index,
+        # which this process could not add them to (`index_error` says why).
+        self.unsearched = 0
+        self.index_error: StoreError | None = None
 
     @classmethod
     def open(
@@ -351,10 +363,22 @@ class Store:
     def _searchable(self, view: View) -> None:
         if view.search is None or not view.search.strip():
             return
-        # A store this process cannot write (a read-only file): search what the index
-        # already holds rather than fail.
-        with suppress(StoreError):
-            self.index_for_search()
+        # A store this process cannot write (read-only, busy): search what the index
+        # already holds rather than fail, and count what it leaves out so the caller
+        # can say so (results missing without a word look like "no such article").
+        error: StoreError | None = None
+        if self.read_only:  # no write attempted
+            error = StoreUnwritable(f"{self.path}: the store is read-only")
+        else:
+            try:
+                self.index_for_search()
+            except StoreError as exc:
+                error = exc
+        self.index_error = error
+        self.unsearched = 0
+        if error is not None:
+            with self._reading() as conn:
+                self.unsearched = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
 
     def count(self, view: View) -> int:
         self._searchable(view)
