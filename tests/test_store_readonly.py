@@ -209,3 +209,29 @@ def test_a_folder_another_user_may_write_is_named(ro: ReadOnlyCli, store_path: P
         f"tuinews: {store_path}: cannot open the store: its folder {folder} is read-only "
         "(SQLite must create s.db-wal and s.db-shm beside it)"
     ]
+
+
+def test_the_reader_opens_a_read_only_store_and_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
+    """The reader shows the articles and says marks are not saved; it used to exit with
+    a write error and Textual's error dump."""
+    pexpect = pytest.importorskip("pexpect")
+    from test_e2e_pty import Screen
+
+    store_path.chmod(0o444)
+    before = store_path.read_bytes()
+    env = {**ro.cli.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(
+        ro.prefix[0], [*ro.prefix[1:], str(TUINEWS)], env=env, dimensions=(24, 80), timeout=30
+    )
+    screen = Screen(child)
+    try:
+        screen.wait_for("Read-only store")
+        screen.wait_for("Item 9")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert b"Traceback" not in (child.before or b"")
+    assert store_path.read_bytes() == before  # nothing written (SQLite adds its -shm)

@@ -157,6 +157,10 @@ class MainCore(Screen[None]):
         )
         if self.ctx.hint:
             self.status.say(self.ctx.hint)
+        if self.store.read_only:
+            self.status.say(
+                "Read-only store: reading works; marks and refreshes are not saved.", error=True
+            )
         self.activate("list")
 
     def _sync_feeds_if_needed(self, store: Store) -> list[FeedInfo] | None:
@@ -164,6 +168,8 @@ class MainCore(Screen[None]):
         start could wait on another process's refresh (busy timeout) before the first
         screen. Returns the store's feeds when nothing changed (the sidebar uses them)."""
         feeds = store.feeds()
+        if store.read_only:
+            return feeds  # shown as the store holds them: nothing may be written
         known = {feed.url: (feed.title, feed.tags) for feed in feeds}
         for sub in self.ctx.subscriptions:
             mirrored = known.get(sub.url)

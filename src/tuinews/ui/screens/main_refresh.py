@@ -54,7 +54,7 @@ class RefreshingScreen(ReadingScreen):
     def _should_refresh_on_start(self) -> bool:
         if self.ctx.refresh_on_start is not None:
             return self.ctx.refresh_on_start
-        if not self.ctx.subscriptions or self.store is None:
+        if not self.ctx.subscriptions or self.store is None or self.store.read_only:
             return False
         last = self.store.last_refresh_time()
         interval = timedelta(minutes=self.ctx.config.refresh.interval_minutes)
