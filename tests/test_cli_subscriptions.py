@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -191,6 +192,15 @@ def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:
     for heading in ("Title", "Tags", "Unread/Total", "Last refresh", "Last error"):
         assert heading in shown
     assert "City Desk" in shown and "\x1b" not in shown
+
+    # At 80 columns too: one line per feed, the date whole, the long title cut.
+    code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=80)
+    lines = [line for line in shown.replace("\r", "").splitlines() if line.strip()]
+    assert code == 0 and len(lines) == 3, lines
+    assert all(len(line) <= 80 for line in lines)
+    assert "Unread/Total" in lines[0] and "Last error" in lines[0]
+    assert re.search(r"9/9 +\d{4}-\d\d-\d\d \d\d:\d\d", lines[1])
+    assert "never" in lines[2] and lines[2].rstrip().endswith("…")  # the error, cut
 
 
 NESTED_OPML = """\

@@ -92,21 +92,55 @@ def feeds_command(ns: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    # A feed's title can be any length: one line each, cut with "…".
-    table.add_column("Title", no_wrap=True, overflow="ellipsis", max_width=48)
-    for column in ("Tags", "Unread/Total", "Last refresh", "Last error"):
-        table.add_column(column, overflow="fold")
-    for f in feeds:
-        table.add_row(
-            Text(f.title),
-            Text(", ".join(f.tags)),
-            Text(f"{f.unread}/{f.total}"),
-            Text(short_date(f.last_refresh).strip() or "never"),
-            Text(f.last_error or "", style="red"),
+    rows = [
+        (
+            f.title,
+            ", ".join(f.tags),
+            f"{f.unread}/{f.total}",
+            short_date(f.last_refresh).strip() or "never",
+            f.last_error or "",
         )
-    stdout_console().print(table)
+        for f in feeds
+    ]
+    headers = ("Title", "Tags", "Unread/Total", "Last refresh", "Last error")
+    console = stdout_console()
+    widths = _column_widths(headers, rows, console.width)
+    # One line per feed at any width: long titles, tags and errors are cut with "…";
+    # the counts and the date never are (a wrapped date doubled the table at 80 columns).
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, no_wrap=True, overflow="ellipsis", width=width)
+    for title, tags, counts, refreshed, error in rows:
+        table.add_row(
+            Text(title), Text(tags), Text(counts), Text(refreshed), Text(error, style="red")
+        )
+    console.print(table)
     return 0
+
+
+# Title, tags and error give way, in that order of last resort: the error first (the
+# details are in the reader's feed view), then the title, then the tags.
+_SHRINK_ORDER = (4, 0, 1)
+_MIN_WIDTHS = (12, 4, 0, 0, 10)
+_MAX_WIDTHS = (48, 20, None, None, None)
+
+
+def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: int) -> list[int]:
+    """Widths that fit `room` columns with two spaces between: each column as wide as
+    its widest cell (within its maximum), shrunk where needed in `_SHRINK_ORDER`."""
+    widths = []
+    for index, header in enumerate(headers):
+        want = max([len(header), *(len(row[index]) for row in rows)])
+        cap = _MAX_WIDTHS[index]
+        widths.append(min(want, cap) if cap else want)
+    excess = sum(widths) + 2 * (len(widths) - 1) - room
+    for index in _SHRINK_ORDER:
+        if excess <= 0:
+            break
+        give = min(excess, max(0, widths[index] - _MIN_WIDTHS[index]))
+        widths[index] -= give
+        excess -= give
+    return widths
 
 
 def _subscribed_as_stored(subs: Sequence[Subscription], stored: list[FeedInfo]) -> list[FeedInfo]:
