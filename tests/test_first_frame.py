@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -391,3 +392,58 @@ def test_a_tampered_colour_cache_never_reaches_the_terminal(tmp_path: Path) -> N
     styles = load_styles("textual-dark", "256", cache)
     assert styles is not None and styles.footers == {}  # fell back to the shipped table
     assert all(code.replace(";", "").isdigit() or code == "" for code in styles.sgr.values())
+
+
+@pytest.fixture
+def untitled_home(isolated_home: Path, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Feeds on one loopback host known only by their address: two that name themselves
+    by their own URL (so the store names them, and their articles, by it) and a failing
+    one with credentials in its URL; refreshed by the real command."""
+    from feedserver import FeedServer, rss, static, status
+
+    with FeedServer() as server:
+        urls = [server.url(f"/{name}.xml") for name in ("alpha", "beta")]
+        for url, items in zip(urls, (4, 3), strict=True):
+            server.route(url.rpartition(server.url(""))[2], static(rss(items, title=url)))
+        server.route("/fail500.xml", status(500))
+        failing = server.url("/fail500.xml", host="user:secret@127.0.0.1")
+        config = tmp_path / "config.toml"
+        config.write_text("".join(f'[[feeds]]\nurl = "{url}"\n\n' for url in [*urls, failing]))
+        proxies = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("NO_COLOR", "COLORTERM", "TUINEWS_TESTING") and k.lower() not in proxies
+        }
+        env.update(
+            TUINEWS_CONFIG=str(config),
+            TUINEWS_DB=str(tmp_path / "store.db"),
+            TERM="xterm-256color",
+            TEXTUAL_ANIMATIONS="none",
+        )
+        subprocess.run([_script(), "refresh", "--quiet"], env=env, check=False, timeout=60)
+        yield env
+
+
+@pytest.mark.parametrize("size", [(120, 40), (150, 50)])
+def test_untitled_feeds_are_framed_by_their_address_as_textual_shows_them(
+    untitled_home: dict[str, str], size: tuple[int, int]
+) -> None:
+    """The sidebar and the headlines' feed column show an untitled feed as its host and
+    the end of its path, fitted (feeds on one host differ), in the frame as on the live
+    screen; never its credentials, never the raw URL."""
+    frame, final, frame_bytes = _frame_and_screen(untitled_home, size)
+    assert b"item 4 v0" in frame_bytes, "no first frame was drawn"
+    assert _compare(frame, final, _drawn_cells(size, footer=False)) == []
+    where = layout(*size)
+    assert where.sidebar is not None
+    lines = final.display[: where.list_box.height]
+    sidebar = [line[1 : where.sidebar.width - 1].rstrip() for line in lines]
+    assert sidebar[5].startswith("  127.0.0.1:") and sidebar[5].endswith("…/alpha.xml 4")
+    assert sidebar[6].startswith("  127.0.0.1:") and sidebar[6].endswith("…/beta.xml 3")
+    assert sidebar[7].startswith("! 127.0.0.1:") and sidebar[7].endswith("…/fail500.xml")
+    headlines = [line[where.list_box.x :] for line in lines[1:8]]
+    assert sum("…/alpha.xml " in line for line in headlines) == 4, headlines
+    assert sum("…/beta.xml " in line for line in headlines) == 3, headlines
+    panes = "\n".join(lines)
+    assert "http" not in panes and "secret" not in panes and "user" not in panes

@@ -214,3 +214,60 @@ async def test_the_first_run_hint_fits_80_columns(tmp_path: Path) -> None:
         shown = "".join(seg.text for seg in status.render_line(0)).strip()
         assert shown == ctx.hint  # whole, not cut with "…"
         assert "Press a to add" in shown
+
+
+async def test_untitled_feeds_in_the_headline_list_read_as_their_address(
+    tmp_path: Path,
+) -> None:
+    """The headlines' feed column names an untitled feed (the store names it by its URL)
+    as the sidebar does: the end of its path kept, no scheme, no credentials, no markup."""
+    base = "http://127.0.0.1:8771"
+    subs = [
+        Subscription(f"{base}/news/alpha.xml"),
+        Subscription(f"{base}/news/beta.xml"),
+        Subscription("https://user:secret@example.org/blog/feed.xml"),
+        Subscription("https://example.org/[b]x[/b]/b.xml", "https://[b]titled[/b]"),
+    ]
+    ctx = make_ctx(tmp_path, subs, per_feed=1)
+    async with running(ctx, size=(150, 30)) as (app, _pilot):
+        headlines = app.screen.headlines
+        columns = []
+        for index in range(headlines.row_count):
+            row = headlines.row(index)
+            assert row is not None
+            text = headlines.row_text(row, 117).plain
+            assert "secret" not in text and "http://" not in text
+            columns.append(text[14:32])  # the feed column (wide layout: 18 cells)
+        assert sorted(columns) == [
+            "127.0.0.…/beta.xml",  # the host is cut first: the end tells them apart
+            "127.0.0…/alpha.xml",
+            "example.…/feed.xml",  # no credentials
+            "https://[b]titled…",  # a title (not an address): as typed, cut at its end
+        ]
+
+
+@pytest.mark.parametrize(
+    ("url", "width", "label"),
+    [
+        ("https://example.org/feed/", 40, "example.org/feed"),
+        ("https://example.org/a/b/feed.xml?page=2", 40, "example.org/a/b/feed.xml?page=2"),
+        ("https://example.org/a/b/feed.xml?page=2", 29, "example.org/…/feed.xml?page=2"),
+        ("https://example.org/a/b/feed.xml?page=2", 25, "example.…/feed.xml?page=2"),
+        ("https://example.org/", 5, "exam…"),
+        ("HTTPS://u:p@Example.org/x.xml", 40, "Example.org/x.xml"),
+        ("ftp://u:p@files.example/x.xml", 40, "ftp://files.example/x.xml"),
+        ("http://u:p@[::1/x.xml", 40, "http://[::1/x.xml"),  # not a valid URL: still hidden
+        ("/home/me/feeds/news.xml", 12, "…ds/news.xml"),
+        ("https://例え.jp/フィード/ニュース.xml", 14, "…/ニュース.xml"),  # cells, not characters
+        ("https://example.org/x.xml", 0, ""),
+    ],
+)
+def test_an_address_label_fits_its_cells_and_hides_credentials(
+    url: str, width: int, label: str
+) -> None:
+    from rich.cells import cell_len
+
+    from tuinews.ui.rows import address_label
+
+    assert address_label(url, width) == label
+    assert cell_len(label) <= width

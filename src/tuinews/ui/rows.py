@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from rich.cells import cell_len, set_cell_size
 
@@ -101,9 +102,14 @@ def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
     stamp = row.date.astimezone().strftime("%Y-%m-%d" if wide else "%b %d") if row.date else ""
     feed_width = 18 if wide else 12
     feed = clean_line(row.feed_title)
-    if len(feed) > feed_width:
-        feed = feed[: feed_width - 1] + "…"
-    runs.append((f"{stamp.ljust(10 if wide else 6)} {feed.ljust(feed_width)} ", "meta"))
+    if is_web_address(feed):
+        # Untitled: the store names it by its URL (the row does not carry the URL to
+        # compare with; a feed titled with its own URL reads the same either way).
+        feed = address_label(feed, feed_width)
+    elif cell_len(feed) > feed_width:
+        feed = set_cell_size(feed, feed_width - 1) + "…"
+    feed = set_cell_size(feed, feed_width)  # padded in cells: wide characters align
+    runs.append((f"{stamp.ljust(10 if wide else 6)} {feed} ", "meta"))
     runs.append((clean_line(row.title), "plain" if row.read else "unread"))
     return truncate_runs(_merged(runs), width)
 
@@ -201,7 +207,12 @@ def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run
         runs = [(clean_line(entry.label), "tag")]
     elif entry.kind == "feed":
         runs = [("!" if entry_failed(entry) else " ", "failed"), (" ", "plain")]
-        runs.append((clean_line(entry.label), "plain"))
+        label = clean_line(entry.label)
+        if entry.feed is not None and is_untitled(entry.feed):
+            # Fitted here rather than cut at the end: the end tells feeds on one host apart.
+            room = width - 2 - (len(f" {count}") if count else 0)
+            label = address_label(entry.feed.url, room)
+        runs.append((label, "plain"))
     else:
         runs = [(entry.label, "bold")]
     number = f" {count}" if count else ""
@@ -209,3 +220,82 @@ def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run
     if number:
         runs.append((number, "count"))
     return runs
+
+
+# ---- feeds known only by their address ------------------------------------------------
+
+
+def is_untitled(feed: FeedLike) -> bool:
+    """Whether the feed has no title of its own or from the settings: the store then
+    gives its URL as the title (`COALESCE(title, feed_title, url)`)."""
+    url = feed.url
+    return isinstance(url, str) and bool(url) and feed.title in (url, clean_line(url))
+
+
+def is_web_address(text: str) -> bool:
+    """Whether `text` is a whole http(s) URL (one word), as an untitled feed's name is."""
+    if not text[:8].lower().startswith(("http://", "https://")) or " " in text:
+        return False
+    try:
+        return bool(urlsplit(text).hostname)
+    except ValueError:  # e.g. an unclosed "[" where the host is
+        return False
+
+
+def address_label(url: str, width: int) -> str:
+    """A feed known only by its address, in `width` cells: host and the end of the
+    path (`example.org/…/feed.xml`). The end tells feeds on one host apart, so it is
+    kept whole and the host is cut first. A file path keeps its end. Credentials
+    (`user:pass@`) are never shown. Plain text: the caller styles it as a run."""
+    url = clean_line(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed "[" in the host
+        return _end_of(_without_credentials(url), width)
+    if parts.scheme not in ("http", "https") or not hostname:
+        return _end_of(_without_credentials(url), width)
+    host = parts.netloc.rpartition("@")[2]
+    query = f"?{parts.query}" if parts.query else ""
+    full = host + (parts.path if query else parts.path.rstrip("/")) + query
+    if cell_len(full) <= width:
+        return full
+    segments = [s for s in parts.path.split("/") if s]
+    tail = (segments[-1] if segments else "") + query
+    if not tail:
+        return _start_of(host, width)
+    middle = "/…/" if len(segments) > 1 else "/"
+    if cell_len(host) + len(middle) + cell_len(tail) <= width:
+        return host + middle + tail
+    room = width - len("…/") - cell_len(tail)
+    if room >= 4:
+        return set_cell_size(host, room) + "…/" + tail
+    return _end_of("…/" + tail if cell_len(tail) + 2 <= width else tail, width)
+
+
+def _without_credentials(url: str) -> str:
+    """`url` without the `user:pass@` of its authority (any scheme)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return scheme + sep + authority.rpartition("@")[2] + slash + path
+
+
+def _start_of(text: str, width: int) -> str:
+    """`text`, or its start and "…" when it is wider than `width` cells."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+
+
+def _end_of(text: str, width: int) -> str:
+    """`text`, or "…" and its end when it is wider than `width` cells."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    end = text[len(text) - width + 1 :]  # at most width - 1 cells, fewer if some are wide
+    while cell_len(end) > width - 1:
+        end = end[1:]
+    return "…" + end

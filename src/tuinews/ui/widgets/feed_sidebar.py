@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from tuinews.sources.sanitize import clean_line
 from tuinews.store import FeedInfo
 from tuinews.ui.messages import SidebarHighlighted
 from tuinews.ui.rows import (
@@ -126,11 +124,6 @@ class FeedSidebar(CursorList):
     def render_row(self, index: int, width: int, selected: bool) -> Strip:
         entry = self.entries[index]
         count = self._count(entry)
-        feed = entry.feed
-        if entry.kind == "feed" and feed is not None and entry.label == feed.url:
-            # Untitled: its address, cut so that feeds on one host still differ.
-            room = width - 2 - (len(f" {count}") if count else 0)
-            entry = SidebarEntry("feed", address_label(feed.url, room), feed, entry.tag)
         text = Text(no_wrap=True, end="")
         for part, role in sidebar_runs(entry, count, width):
             text.append(part, self._role_style(role))
@@ -141,39 +134,6 @@ class FeedSidebar(CursorList):
             return "bold"
         name = _ROLE_CLASSES.get(role)
         return self.get_component_rich_style(name) if name else ""
-
-
-def address_label(url: str, width: int) -> str:
-    """A feed known only by its address, in `width` cells: host and the end of the
-    path (`example.org/…/feed.xml`). The end tells feeds on one host apart, so it is
-    kept whole and the host is cut first. A file path keeps its end. No credentials."""
-    url = clean_line(url)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _end_of(url, width)
-    host = parts.netloc.rpartition("@")[2]
-    query = f"?{parts.query}" if parts.query else ""
-    full = host + (parts.path if query else parts.path.rstrip("/")) + query
-    if len(full) <= width:
-        return full
-    segments = [s for s in parts.path.split("/") if s]
-    tail = (segments[-1] if segments else "") + query
-    if not tail:
-        return host[: width - 1] + "…" if width > 0 else ""
-    middle = "/…/" if len(segments) > 1 else "/"
-    if len(host) + len(middle) + len(tail) <= width:
-        return host + middle + tail
-    room = width - len("…/") - len(tail)
-    if room >= 4:
-        return host[:room] + "…/" + tail
-    return _end_of("…/" + tail if len(tail) + 2 <= width else tail, width)
-
-
-def _end_of(text: str, width: int) -> str:
-    """`text`, or its end after "…" when it is longer than `width`."""
-    if len(text) <= width:
-        return text
-    return "…" + text[len(text) - width + 1 :] if width > 0 else ""
 
 
 def _same(a: SidebarEntry, b: SidebarEntry) -> bool:
