@@ -431,3 +431,13 @@ def test_cleanup_drops_feeds_deleted_from_the_settings_by_hand(
     titles = [line.split("  ")[-1] for line in cli.call("list").out.splitlines()]
     assert len(titles) == 4 and sum("beta" in title for title in titles) == 1
     assert cli.call("cleanup").err.startswith("tuinews: no [retention] settings")
+
+
+def test_a_password_in_a_feed_url_is_never_shown(cli: Cli, server: FeedServer) -> None:
+    gone = server.route("/private", status(404)).replace("http://", "http://me:s3cret@")
+    subscribe(cli, (gone, ""))
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert "s3cret" not in result.out + result.err
+    assert "me:***@" in result.err
+    assert "s3cret" not in cli.call("feeds").out.split("\t")[0]

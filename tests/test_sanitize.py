@@ -242,3 +242,15 @@ def test_whole_escape_sequences_leave_nothing_visible() -> None:
 def test_index_text_drops_sequences_a_reference_decodes_to() -> None:
     # &#155; is "›" (windows-1252), not CSI; a raw C1 CSI in decoded text is one.
     assert sanitize.index_text("x &#233; \x9b2Jy") == "x é y"
+
+
+def test_passwords_in_urls_are_hidden() -> None:
+    assert sanitize.without_password("https://me:s3cret@host.example/feed") == (
+        "https://me:***@host.example/feed"
+    )
+    assert sanitize.without_password("https://host.example/a@b") == "https://host.example/a@b"
+    assert (
+        sanitize.without_password("socks5h://u:p@127.0.0.1:9050")
+        == "socks5h://u:***@127.0.0.1:9050"
+    )
+    assert sanitize.without_password("Plain title") == "Plain title"

@@ -57,12 +57,12 @@ def refresh_command(ns: argparse.Namespace) -> int:
     _apply_moves(ns, summary)
     for outcome in summary.outcomes:
         if outcome.status == "failed":
-            print(f"tuinews: {outcome.title or outcome.url}: {outcome.error}", file=sys.stderr)
+            print(f"tuinews: {outcome.name}: {outcome.error}", file=sys.stderr)
         if outcome.note:
-            warn(f"{outcome.title or outcome.url}: {outcome.note}")
+            warn(f"{outcome.name}: {outcome.note}")
         if outcome.status == "skipped" and reporter.interactive:
             # Plain lines said it already; the progress bar did not.
-            print(f"skipped {outcome.title or outcome.url}: {outcome.error}")
+            print(f"skipped {outcome.name}: {outcome.error}")
     if stopped is not None:
         # Said once: the store refuses every write, so the other feeds were not tried.
         print(f"tuinews: {stopped}", file=sys.stderr)
@@ -127,6 +127,7 @@ def _parse_workers(ns: argparse.Namespace, feeds: Sequence[Subscription]) -> Wor
 
 def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
     """A permanent redirect updates the subscription, and the user is told."""
+    from tuinews.sources.sanitize import without_password as shown
     from tuinews.subscriptions import SubscriptionFile
 
     moves = [(o.url, o.moved_to) for o in summary.outcomes if o.moved_to]
@@ -140,9 +141,9 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
         try:
             subs.replace_url(old, new)
         except ConfigError as error:
-            warn(f"{old}: moved permanently to {new}; subscription not updated: {error}")
+            warn(f"{shown(old)}: moved permanently to {shown(new)}; not updated: {error}")
             continue
-        warn(f"{old}: moved permanently to {new}; subscription updated")
+        warn(f"{shown(old)}: moved permanently to {shown(new)}; subscription updated")
 
 
 # A refresh that ends sooner shows no bar: its summary line follows at once, and setting
@@ -216,7 +217,7 @@ class _Reporter:
     def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
         if self.interactive:
             # Feed titles go in as plain data: markup is off on this console.
-            description = _fit(outcome.title or outcome.url, 40)
+            description = _fit(outcome.name, 40)
             with self._lock:
                 self._done, self._total, self._description = done, total, description
                 if self._progress is not None and self._task is not None:
@@ -226,7 +227,7 @@ class _Reporter:
             return
         if self.quiet:
             return
-        name = outcome.title or outcome.url
+        name = outcome.name
         if outcome.status == "failed":
             line = f"[{done}/{total}] failed  {name}"
         elif outcome.status == "skipped":

@@ -19,6 +19,7 @@ from tuinews.commands.common import (
 )
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
+from tuinews.sources.sanitize import without_password
 
 if TYPE_CHECKING:
     from tuinews.store import FeedInfo
@@ -79,7 +80,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
             print(
                 "\t".join(
                     [
-                        f.title,
+                        without_password(f.title),
                         ",".join(f.tags),
                         f"{f.unread}/{f.total}",
                         refreshed,
@@ -94,7 +95,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
 
     rows = [
         (
-            f.title,
+            without_password(f.title),
             ", ".join(f.tags),
             f"{f.unread}/{f.total}",
             short_date(f.last_refresh).strip() or "never",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import re
 import ssl
 import sys
 import threading
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 from tuinews.errors import TuinewsError
 from tuinews.refresh.decode import accept_encoding
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, without_password
 
 if TYPE_CHECKING:
     import httpx
@@ -158,16 +157,11 @@ def _proxy_variable(scheme: str) -> str:
     return wanted if wanted in names else (names[0] if names else wanted.upper())
 
 
-def _without_password(value: str) -> str:
-    # A proxy URL may hold a password: error lines and logs must not.
-    return re.sub(r"(//[^/@]*:)[^/@]*@", r"\1***@", value)
-
-
 def _checked_proxy(variable: str, value: str) -> str:
     """The proxy URL httpx is to use for `value`, or ProxyConfigError."""
     import httpx
 
-    shown = clean_line(_without_password(value))[:100]
+    shown = clean_line(without_password(value))[:100]
 
     def refuse(reason: str) -> ProxyConfigError:
         return ProxyConfigError(f"{variable}={shown}: {reason}")

@@ -26,6 +26,14 @@ class FeedOutcome:
     http_status: int | None = None
     note: str | None = None  # something the user should know (not a failure)
 
+    @property
+    def name(self) -> str:
+        """How to name the feed to the user: its title, else its URL, never with the
+        password a URL may hold."""
+        from tuinews.sources.sanitize import without_password
+
+        return without_password(self.title or self.url)
+
 
 @dataclass(slots=True)
 class RefreshSummary:

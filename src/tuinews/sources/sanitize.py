@@ -111,6 +111,16 @@ def clean_line(value: str | None) -> str:
     return value
 
 
+_PASSWORD = re.compile(r"(//[^/@]*:)[^/@]*@")
+
+
+def without_password(url: str) -> str:
+    """`url` with the password of its user:password@ part shown as ***: a feed or proxy
+    URL may carry one, and error lines, tables and the screen are read over shoulders
+    and pasted into bug reports."""
+    return _PASSWORD.sub(r"\1***@", url) if "@" in url else url
+
+
 def clean_url(value: str | None) -> str:
     """A URL: controls and all whitespace removed (feeds often wrap URLs across lines)."""
     if not value:

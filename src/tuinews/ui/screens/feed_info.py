@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tuinews.commands.common import short_date
+from tuinews.sources.sanitize import without_password
 from tuinews.store import FeedInfo
 from tuinews.ui.safe import safe_text
 
@@ -28,8 +29,8 @@ def feed_details(feed: FeedInfo) -> Table:
     table.add_column()
     status = str(feed.last_status) if feed.last_status is not None else "-"
     rows = [
-        ("Title", feed.title),
-        ("URL", feed.url),
+        ("Title", without_password(feed.title)),
+        ("URL", without_password(feed.url)),
         ("Tags", ", ".join(feed.tags) or "-"),
         ("Articles", f"{feed.total} ({feed.unread} unread)"),
         ("Last refresh", _when(feed.last_refresh)),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 
 from tuinews.errors import TuinewsError
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, without_password
 from tuinews.ui.messages import RefreshDone, RefreshProgress, Status
 from tuinews.ui.screens.main_reader import ReadingScreen
 from tuinews.ui.widgets.headline_list import ViewStale
@@ -195,7 +195,7 @@ class RefreshingScreen(ReadingScreen):
         for outcome in getattr(summary, "outcomes", []):
             old, new = outcome.url, outcome.moved_to
             if getattr(outcome, "note", None):
-                self.status.say(f"{outcome.title or old}: {outcome.note}")
+                self.status.say(f"{outcome.name}: {outcome.note}")
             if not new:
                 continue
             self.ctx.subscriptions[:] = [
@@ -210,7 +210,10 @@ class RefreshingScreen(ReadingScreen):
                 except (TuinewsError, OSError) as error:
                     self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
                     continue
-            self.status.say(f"{old} moved permanently to {new}; subscription updated")
+            self.status.say(
+                f"{without_password(old)} moved permanently to {without_password(new)}; "
+                "subscription updated"
+            )
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -239,7 +242,7 @@ def _summary_line(summary: object) -> str:
     ]
     if len(skipped) == 1:
         only = skipped[0]
-        name = clean_line(getattr(only, "title", "") or getattr(only, "url", ""))
+        name = clean_line(getattr(only, "name", "") or getattr(only, "url", ""))
         reason = clean_line(getattr(only, "error", None) or "not due yet")
         line = f"{name}: skipped, {reason}"
         return f"Refreshed: {', '.join(parts)}; {line}" if parts else line
