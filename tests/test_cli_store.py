@@ -368,7 +368,9 @@ def test_listed_ids_are_long_enough_to_name_one_article(cli: Cli) -> None:
             fetched_at=datetime(2026, 1, 5, tzinfo=UTC),
             next_fetch=None,
         )
-    listed = {line.split()[0]: line for line in cli.call("list").out.splitlines()}
+    lines = cli.call("list").out.splitlines()
+    assert len({line.index(" N ") for line in lines}) == 1  # the columns still align
+    listed = {line.split()[0]: line for line in lines}
     assert sorted(listed) == ["0123456789a", "0123456789b", "fedcba98"]
     for short in listed:
         shown = cli.call("read", short)
@@ -412,9 +414,12 @@ def test_refresh_into_a_file_from_a_terminal_writes_a_line_per_feed(
     assert summary_of(lines[-1])[:2] == (2, 5)
 
 
-def test_cleanup_drops_feeds_deleted_from_the_settings_by_hand(
+def test_cleanup_drops_feeds_deleted_from_the_settings_only_when_asked(
     cli: Cli, two_feeds: tuple[str, str]
 ) -> None:
+    """A feed deleted from the settings file by hand keeps its articles until
+    `cleanup --unsubscribed`: plain `cleanup` only says so, since `--config OTHER`
+    names another list of feeds and must never empty the store."""
     alpha, _beta = two_feeds
     assert cli.run("refresh").status == 0
     starred = next(line for line in cli.call("list").out.splitlines() if "beta" in line)
@@ -425,12 +430,35 @@ def test_cleanup_drops_feeds_deleted_from_the_settings_by_hand(
     # The user deletes Beta's entry with an editor; its articles stay until cleanup.
     text = cli.config.read_text()
     cli.config.write_text(text[: text.index("\n[[feeds]]", text.index(alpha))] + "\n")
+    told = cli.call("cleanup")
+    assert (told.status, told.out) == (0, "")
+    assert "1 feed not in" in told.err and "holds 1 article (Beta)" in told.err
+    assert "cleanup --unsubscribed" in told.err
     assert len(cli.call("list").out.splitlines()) == 5
-    result = cli.call("cleanup")
-    assert (result.status, result.out) == (0, "removed 1 article (kept: starred ones)\n")
+    result = cli.call("cleanup", "--unsubscribed")
+    assert result.status == 0, result.err
+    assert result.out == "removed 1 article of 1 feed no longer subscribed (kept: starred ones)\n"
     titles = [line.split("  ")[-1] for line in cli.call("list").out.splitlines()]
     assert len(titles) == 4 and sum("beta" in title for title in titles) == 1
     assert cli.call("cleanup").err.startswith("tuinews: no [retention] settings")
+
+
+def test_cleanup_with_another_settings_file_never_empties_the_store(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    alpha, _beta = two_feeds
+    assert cli.run("refresh").status == 0
+    other = cli.root / "other.toml"
+    other.write_text(f'[[feeds]]\nurl = "{alpha}"\n')
+    result = cli.call("--config", str(other), "cleanup")
+    assert result.status == 0 and result.out == ""
+    assert "cleanup --unsubscribed" in result.err
+    assert len(cli.call("list").out.splitlines()) == 5
+    empty = cli.root / "empty.toml"
+    empty.write_text("# nothing yet\n")
+    refused = cli.call("--config", str(empty), "cleanup", "--unsubscribed")
+    assert refused.status == 1 and "lists no feeds" in refused.err
+    assert len(cli.call("list").out.splitlines()) == 5
 
 
 def test_a_password_in_a_feed_url_is_never_shown(cli: Cli, server: FeedServer) -> None:
@@ -441,3 +469,67 @@ def test_a_password_in_a_feed_url_is_never_shown(cli: Cli, server: FeedServer) -
     assert "s3cret" not in result.out + result.err
     assert "me:***@" in result.err
     assert "s3cret" not in cli.call("feeds").out.split("\t")[0]
+
+
+def test_cleanup_keeps_a_feed_stored_under_an_older_spelling(cli: Cli) -> None:
+    """A store written before URLs were canonicalised as now holds `…#latest`: cleanup,
+    run before anything else, renames it to the subscribed spelling first, so nothing
+    of it is dropped (it used to drop all its articles and marks)."""
+    from datetime import UTC, datetime
+
+    from tuinews.model import Article, Feed, Subscription
+
+    url = "http://feeds.example/feed.xml"
+    old_spelling = url + "#latest"
+    subscribe(cli, (url, "Feed"))
+    with Store.open(cli.db) as store:
+        store.sync_feeds([Subscription(old_spelling, "Feed")])
+        info = store.feed_by_url(old_spelling)
+        assert info is not None
+        when = datetime(2026, 1, 1, tzinfo=UTC)
+        articles = [
+            Article(
+                id=f"{n:016x}", feed=old_spelling, title=f"Old {n}", guid=str(n), published=when
+            )
+            for n in range(3)
+        ]
+        store.save_fetch(
+            info.id,
+            Feed(old_spelling, "Feed", articles=articles),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=when,
+            next_fetch=None,
+        )
+    result = cli.call("cleanup", "--unsubscribed")
+    assert result.out.startswith("removed 0 articles of 0 feeds"), result.out
+    assert len(cli.call("list").out.splitlines()) == 3
+
+
+def test_a_search_with_nothing_to_find_says_so(cli: Cli, two_feeds: tuple[str, str]) -> None:
+    assert cli.run("refresh").status == 0
+    left_out = cli.call("list", "--search", "-alpha")  # "-alpha" is words, not an option
+    assert left_out.status == 2
+    assert left_out.err_lines == [
+        "tuinews: nothing to search for in '-alpha': give a word of letters or digits "
+        "(-word only leaves articles out)"
+    ]
+    assert cli.call("list", "--search", "🎉").status == 2
+    kept = cli.call("list", "--search", "body -alpha")
+    assert kept.status == 0 and len(kept.out.splitlines()) == 2
+
+
+def test_a_feed_named_by_its_url_before_the_store_caught_up_with_its_spelling(
+    cli: Cli,
+) -> None:
+    """`list --feed URL` finds a feed the store still holds under an older spelling of
+    that URL (before any command renamed it)."""
+    from tuinews.model import Subscription
+
+    url = "http://feeds.example/feed.xml"
+    subscribe(cli, (url, "Feed"))
+    with Store.open(cli.db) as store:
+        store.sync_feeds([Subscription(url + "#latest", "Feed")])
+    found = cli.call("list", "--feed", url)
+    assert found.status == 0, found.err

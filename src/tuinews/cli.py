@@ -176,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--feed", action="append", metavar="FEED", help="articles of FEED")
     p.add_argument("ids", nargs="*", metavar="ID", help="article ids (from `list`)")
 
-    command("cleanup", "drop old articles as the [retention] settings say (starred kept)")
+    p = command("cleanup", "drop old articles as the [retention] settings say (starred kept)")
+    p.add_argument(
+        "--unsubscribed",
+        action="store_true",
+        help="also drop the articles of feeds no longer in the settings file (starred kept)",
+    )
     return parser
 
 
@@ -331,6 +336,25 @@ def _silence_stdout() -> None:
         pass
 
 
+def _search_words_attached(argv: list[str]) -> list[str]:
+    """`--search -word` as `--search=-word`: argparse takes a value starting with "-"
+    for an option and refuses it, while leaving words out is what "-" means here."""
+    fixed: list[str] = []
+    words = iter(argv)
+    for arg in words:
+        if arg == "--search":
+            value = next(words, None)
+            if value is not None and value.startswith("-") and value != "--":
+                fixed.append(f"--search={value}")
+                continue
+            fixed.append(arg)
+            if value is not None:
+                fixed.append(value)
+            continue
+        fixed.append(arg)
+    return fixed
+
+
 def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
     launch = _split_launch_args(argv)
     parser = build_parser()
@@ -342,7 +366,7 @@ def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
         from tuinews.commands.launch import run_tui
 
         return run_tui(ns, sources, frame)
-    ns = parser.parse_args(argv)
+    ns = parser.parse_args(_search_words_attached(argv))
     if ns.command is None:
         _require_config_file(ns)
         from tuinews.commands.launch import run_tui

@@ -139,11 +139,33 @@ def resolve_feed(store: Store, ref: str) -> FeedInfo:
     from tuinews.subscriptions import match_feed
 
     feeds = store.feeds()
-    return feeds[match_feed(ref, [(feed.url, feed.title) for feed in feeds])]
+    return feeds[match_feed(ref, [(_canonical(feed.url), feed.title) for feed in feeds])]
+
+
+def _canonical(url: str) -> str:
+    """A stored URL in today's canonical form: a store not yet synced with the settings
+    may hold an older spelling (`…#latest`) of the URL the user types."""
+    from tuinews.config import canonical_feed_url
+    from tuinews.errors import ConfigError
+
+    try:
+        return canonical_feed_url(url)
+    except ConfigError:
+        return url
 
 
 def _list_store(ns: argparse.Namespace) -> int:
     load_settings(ns)  # a broken settings file is reported, never silently ignored
+    search = getattr(ns, "search", None)
+    if search:
+        from tuinews.store.fts import search_terms
+
+        if search_terms(search) is None:
+            warn(
+                f"nothing to search for in {search!r}: give a word of letters or digits "
+                "(-word only leaves articles out)"
+            )
+            return 2
     with open_store(ns) as store:
         view = store_view(ns, store)
         limit = ns.limit or 1_000_000_000
@@ -162,6 +184,8 @@ def _list_store(ns: argparse.Namespace) -> int:
             if not page:
                 break
             short = store.short_ids([row.article_id for row in page]) if not ns.json else []
+            # An id made longer to stay unique pads the page's others: columns align.
+            id_width = max(map(len, short), default=8)
             for number, row in enumerate(page):
                 if ns.json:
                     stored = store.article(row.pk)
@@ -177,7 +201,7 @@ def _list_store(ns: argparse.Namespace) -> int:
                     mark = ("N" if not row.read else " ") + ("*" if row.starred else " ")
                     feed = _fit(row.feed_title, 20).ljust(20)
                     date = short_date(row.date)
-                    line = f"{short[number]} {mark} {date}  {feed}  {row.title}"
+                    line = f"{short[number]:<{id_width}} {mark} {date}  {feed}  {row.title}"
                     out.write(_fit(line, width) + "\n")
             printed += len(page)
             remaining -= len(page)

@@ -278,22 +278,58 @@ def mark_read_command(ns: argparse.Namespace) -> int:
 
 
 def cleanup_command(ns: argparse.Namespace) -> int:
+    """Retention, and on request (--unsubscribed) the articles of feeds no longer in the
+    settings file: never implied, since `--config OTHER` names another list of feeds."""
+    from tuinews.store import View
+
     config = load_settings(ns)
     retention = config.retention
+    subscribed = {sub.url for sub in config.feeds}
     with open_store(ns) as store:
-        removed = store.cleanup(
-            days=retention.days,
-            per_feed=retention.per_feed,
-            # No subscriptions at all is more likely the wrong settings file than a
-            # wish to empty the store: then nothing goes for being unsubscribed.
-            subscribed=[sub.url for sub in config.feeds] if config.feeds else None,
+        if config.feeds:
+            # A feed stored under an older spelling of its URL is renamed first: it is
+            # subscribed, not left behind.
+            store.sync_feeds(config.feeds)
+        left = [
+            (
+                feed.title,
+                store.count(View(feed_ids=(feed.id,)))
+                - store.count(View(feed_ids=(feed.id,), starred_only=True)),
+            )
+            for feed in store.feeds()
+            if feed.url not in subscribed
+        ]
+        left = [(title, count) for title, count in left if count]
+        if ns.unsubscribed and not config.feeds:
+            # Most likely the wrong settings file: emptying the store is never implied.
+            warn(f"{config_path(ns)} lists no feeds: --unsubscribed would drop every article")
+            return 1
+        dropped = 0
+        if ns.unsubscribed:
+            dropped = store.cleanup(days=None, per_feed=None, subscribed=list(subscribed))
+        removed = store.cleanup(days=retention.days, per_feed=retention.per_feed)
+    if ns.unsubscribed:
+        print(
+            f"removed {_count(dropped, 'article')} of {_count(len(left), 'feed')} "
+            "no longer subscribed (kept: starred ones)"
+        )
+    elif left:
+        from tuinews.sources.sanitize import without_password
+
+        names = ", ".join(without_password(title) for title, _articles in left[:3])
+        more = f" and {len(left) - 3} more" if len(left) > 3 else ""
+        warn(
+            f"{_count(len(left), 'feed')} not in {config_path(ns)} still "
+            f"{'hold' if len(left) != 1 else 'holds'} "
+            f"{_count(sum(n for _t, n in left), 'article')} ({names}{more}); "
+            "`tuinews cleanup --unsubscribed` removes them (starred ones stay)"
         )
     if retention.days is None and retention.per_feed is None:
-        if not removed:
+        if not ns.unsubscribed and not left:
             warn("no [retention] settings (days, per_feed): nothing to clean up")
-            return 0
-        kept = "starred ones"
-    else:
-        kept = "starred ones, and those their feed still lists"
-    print(f"removed {removed} article{'s' if removed != 1 else ''} (kept: {kept})")
+        return 0
+    print(
+        f"removed {_count(removed, 'article')} "
+        "(kept: starred ones, and those their feed still lists)"
+    )
     return 0
