@@ -155,6 +155,32 @@ def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
     assert "Field" not in cli.call("feeds").out
 
 
+def test_a_config_listing_a_feed_twice_warns_and_every_command_works(
+    cli: Cli, sample_feeds: Path
+) -> None:
+    local = sample_feeds / "city-desk.rss"
+    # Two spellings an older version kept apart, now one feed.
+    cli.config.write_text(
+        f'[[feeds]]\nurl = "{local}"\ntitle = "Desk"\n\n'
+        '[[feeds]]\nurl = "http://h.example/feed.xml"\n\n'
+        f'[[feeds]]\nurl = "file://{local}"\ntitle = "Desk again"\n'
+    )
+    warning = f"tuinews: {cli.config}:9: the same feed as line 2 (ignored; delete one of them)"
+    listed = cli.call("feeds")
+    assert listed.status == 0, listed.err
+    assert listed.err_lines == [warning]
+    assert [line.split("\t")[0] for line in listed.out.splitlines()] == [
+        "Desk",
+        "http://h.example/feed.xml",
+    ]
+    assert cli.call("list").status == 0
+    removed = cli.call("remove", "Desk")
+    assert removed.status == 0, removed.err
+    assert removed.err_lines == [warning]
+    assert feeds_in(cli.config) == [("http://h.example/feed.xml", None, ())]
+    assert cli.call("feeds").err == ""
+
+
 def test_adds_at_the_same_time_all_keep_their_feed(cli: Cli) -> None:
     # Each `add` reads, changes and replaces the file: without the lock, the last one
     # to replace it dropped what the others had added meanwhile.

@@ -176,17 +176,21 @@ def test_unknown_table_and_feed_key_are_errors(tmp_path: Path) -> None:
     assert ":3: feeds[1].titel: unknown key (did you mean 'title'?)" in message
 
 
-def test_duplicate_feed_names_both_lines(tmp_path: Path) -> None:
-    text = (
-        "[[feeds]]\nurl = 'https://a.org/feed'\n\n"
+def test_a_feed_listed_twice_loads_with_a_warning_naming_both_lines(tmp_path: Path) -> None:
+    # An exact copy: the same rule as two spellings of one URL (below).
+    path = write(
+        tmp_path,
+        "[[feeds]]\nurl = 'https://a.org/feed'\ntitle = 'First'\n\n"
         "[[feeds]]\nurl = 'https://b.org/feed'\n\n"
-        "[[feeds]]\nurl = 'HTTPS://A.ORG/feed'\n"
+        "[[feeds]]\nurl = 'https://a.org/feed'\ntitle = 'Second'\n",
     )
-    message = error_of(tmp_path, text)
-    assert message == (
-        f"{tmp_path / 'config.toml'}:8: feeds[3].url: "
-        "duplicate of the feed at line 2: https://a.org/feed"
-    )
+    config = load_config(path)
+    assert [(sub.url, sub.title) for sub in config.feeds] == [
+        ("https://a.org/feed", "First"),
+        ("https://b.org/feed", None),
+    ]
+    assert config.warnings == (f"{path}:9: the same feed as line 2 (ignored; delete one of them)",)
+    assert load_config(write(tmp_path, FULL)).warnings == ()
 
 
 def test_feed_titles_and_tags_are_cleaned(tmp_path: Path) -> None:
@@ -291,16 +295,24 @@ def test_canonical_form_keeps_the_query_and_the_path_case() -> None:
         canonical_feed_url("http://bü..example/feed")
 
 
-def test_a_config_naming_one_feed_two_ways_is_reported(tmp_path: Path) -> None:
+def test_a_config_naming_one_feed_two_ways_loads_and_the_first_wins(tmp_path: Path) -> None:
+    # Older versions kept the fragment and the default port: both entries were theirs.
     path = write(
         tmp_path,
         '[[feeds]]\nurl = "http://bücher.example/feed"\n\n'
-        '[[feeds]]\nurl = "http://xn--bcher-kva.example:80/./feed#latest"\n',
+        '[[feeds]]\nurl = "http://h.example/feed.xml#top"\ntitle = "Top"\n\n'
+        '[[feeds]]\nurl = "http://xn--bcher-kva.example:80/./feed#latest"\n\n'
+        '[[feeds]]\nurl = "http://h.example/feed.xml"\ntitle = "Plain"\n',
     )
-    with pytest.raises(
-        ConfigError, match=r"config.toml:5: feeds\[2\].url: duplicate of the feed at line 2"
-    ):
-        load_config(path)
+    config = load_config(path)
+    assert [(sub.url, sub.title) for sub in config.feeds] == [
+        ("http://xn--bcher-kva.example/feed", None),
+        ("http://h.example/feed.xml", "Top"),
+    ]
+    assert config.warnings == (
+        f"{path}:9: the same feed as line 2 (ignored; delete one of them)",
+        f"{path}:12: the same feed as line 5 (ignored; delete one of them)",
+    )
 
 
 def test_adding_another_spelling_of_a_subscription_is_refused(tmp_path: Path) -> None:

@@ -177,6 +177,62 @@ def test_replace_url_errors(config: Path) -> None:
     assert config.read_text() == USER_FILE
 
 
+LISTED_TWICE = """\
+[[feeds]]
+url = "http://h.example/feed.xml#top"  # kept from an older version
+title = "Top"
+
+[[feeds]]
+url = "https://other.example/rss"
+
+# the same again
+[[feeds]]
+url = "http://h.example/feed.xml"
+"""
+
+
+def test_a_file_listing_a_feed_twice_can_still_be_edited(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(LISTED_TWICE)
+    subs = SubscriptionFile(path)
+    subs.add(Subscription("https://new.example/feed"))
+    assert entries(path) == [
+        "http://h.example/feed.xml",
+        "https://other.example/rss",
+        "https://new.example/feed",
+    ]
+    with pytest.raises(ConfigError, match="already subscribed"):
+        subs.add(Subscription("http://h.example/feed.xml"))
+    subs.set_value("ui", "theme", "nord")
+    assert load_config(path).ui.theme == "nord"
+
+
+def test_removing_a_feed_listed_twice_removes_both_entries(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(LISTED_TWICE)
+    removed = SubscriptionFile(path).remove("Top")
+    assert removed == Subscription("http://h.example/feed.xml", "Top")
+    # Leaving the second entry would have kept the user subscribed.
+    assert entries(path) == ["https://other.example/rss"]
+    assert load_config(path).warnings == ()
+    assert path.read_text() == (
+        '[[feeds]]\nurl = "https://other.example/rss"\n\n# the same again\n'
+    )
+
+
+def test_replacing_the_url_of_a_feed_listed_twice_replaces_both(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(LISTED_TWICE)
+    SubscriptionFile(path).replace_url("http://h.example/feed.xml", "https://h.example/new")
+    config = load_config(path)
+    assert [sub.url for sub in config.feeds] == [
+        "https://h.example/new",
+        "https://other.example/rss",
+    ]
+    assert len(config.warnings) == 1  # still listed twice, as the user wrote it
+    assert "# kept from an older version" in path.read_text()
+
+
 def test_set_value_changes_in_place_and_adds_keys_and_tables(config: Path) -> None:
     subs = SubscriptionFile(config)
     subs.set_value("ui", "theme", "nord")

@@ -5,6 +5,11 @@ defaults: every problem is a `ConfigError` whose one line names the file, the li
 the key, so the user can fix it. Unknown keys are errors too, because a typo that is
 silently ignored (`concurency = 4`) looks exactly like a setting that works.
 
+One thing is not an error: a feed listed twice (as written, or two spellings of one
+URL). Its meaning is plain, and a newer tuinews that canonicalises URLs more strictly
+must not refuse a file the older one read and lock the user out of every command; the
+first entry counts and `Config.warnings` says which line is ignored.
+
 Error messages find their line numbers with `toml_layout.TomlLayout`, the scanner that
 `subscriptions` also edits the file with. No work at import time.
 """
@@ -69,6 +74,9 @@ class Config:
     refresh: RefreshSettings = field(default_factory=RefreshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     ui: UISettings = field(default_factory=UISettings)
+    # One line each ("<file>:<line>: ..."), for the commands to show: things that load
+    # but that the user should tidy up, such as a feed listed twice.
+    warnings: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- loading
@@ -235,6 +243,7 @@ class _Reader:
         self.path = path
         self.text = text
         self._layout: TomlLayout | None = None
+        self.warnings: list[str] = []
 
     def line(self, where: KeyPath) -> int | None:
         if self._layout is None:  # scanned only when there is an error to report
@@ -254,7 +263,14 @@ class _Reader:
         refresh = replace(RefreshSettings(), **self.settings(data, "refresh", _REFRESH))
         retention = replace(RetentionSettings(), **self.settings(data, "retention", _RETENTION))
         ui = replace(UISettings(), **self.settings(data, "ui", _UI), keymap=self.keymap(data))
-        return Config(feeds=self.feeds(data), refresh=refresh, retention=retention, ui=ui)
+        feeds = self.feeds(data)
+        return Config(
+            feeds=feeds,
+            refresh=refresh,
+            retention=retention,
+            ui=ui,
+            warnings=tuple(self.warnings),
+        )
 
     def table(self, data: Mapping[str, object], name: str) -> dict[str, object]:
         value = data.get(name, {})
@@ -294,12 +310,22 @@ class _Reader:
         for index, entry in enumerate(entries):
             sub = self.feed(index, entry)
             if sub.url in first_seen:
-                line = self.line(("feeds", first_seen[sub.url], "url"))
-                reason = f"duplicate of the feed at line {line}: {sub.url}"
-                raise self.error(("feeds", index, "url"), reason)
+                # The same rule for an exact copy and another spelling: the first wins.
+                self.warnings.append(self.duplicate_warning(index, first_seen[sub.url]))
+                continue
             first_seen[sub.url] = index
             feeds.append(sub)
         return tuple(feeds)
+
+    def duplicate_warning(self, index: int, first: int) -> str:
+        line = self.line(("feeds", index, "url"))
+        first_line = self.line(("feeds", first, "url"))
+        if line is None or first_line is None:  # only when the text is not the data's
+            where = f"{self.path}: {key_path_text(('feeds', index))}"
+            return f"{where}: the same feed as {key_path_text(('feeds', first))} (ignored)"
+        return (
+            f"{self.path}:{line}: the same feed as line {first_line} (ignored; delete one of them)"
+        )
 
     def feed(self, index: int, entry: object) -> Subscription:
         if not isinstance(entry, dict):

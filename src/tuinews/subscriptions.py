@@ -256,6 +256,13 @@ class _Document:
         self.newline = "\r" if "\r\n" in text else ""  # lines keep "\r"; "\n" joins them
         self.data = parse_toml(text, path)
         self.config: Config = parse_config(text, path, self.data)
+        # Each [[feeds]] entry's canonical URL, ignored duplicates included: the file's
+        # entries, not `config.feeds`, are what the edits below find and delete.
+        entries = self.data.get("feeds", [])
+        assert isinstance(entries, list)  # parse_config has checked the entries
+        self.entry_urls = [
+            canonical_feed_url(entry["url"], base_dir=path.parent) for entry in entries
+        ]
         self.layout = TomlLayout(text)
         self.lines = list(self.layout.lines)
         self.expected: dict[str, Any] = copy.deepcopy(self.data)
@@ -266,15 +273,16 @@ class _Document:
     def _feed_headers(self) -> list[Header]:
         """The header of each [[feeds]] entry, in order; refuses layouts we cannot edit."""
         headers = [h for h in self.layout.headers if h.array and h.path == ("feeds",)]
-        if len(headers) != len(self.config.feeds):
+        if len(headers) != len(self.entry_urls):
             raise ConfigError(
                 f"{self.path}: cannot edit feeds written as `feeds = [...]`; "
                 "write them as [[feeds]] tables"
             )
         return headers
 
-    def _index_of_url(self, url: str) -> int | None:
-        return next((i for i, sub in enumerate(self.config.feeds) if sub.url == url), None)
+    def _entries_of(self, url: str) -> list[int]:
+        """The entries naming `url`: the one that counts and any ignored duplicates."""
+        return [index for index, entry_url in enumerate(self.entry_urls) if entry_url == url]
 
     def add_feeds(self, subs: list[Subscription], *, refuse_duplicates: bool) -> tuple[int, int]:
         headers = self._feed_headers()
@@ -327,15 +335,17 @@ class _Document:
             ref, [(sub.url, sub.title or titles.get(sub.url, "")) for sub in self.config.feeds]
         )
         removed = self.config.feeds[index]
-        header = headers[index]
-        first = header.line
-        last = self.layout.last_own_line(header) + 1
-        while last < len(self.lines) and self.layout.kinds[last] == "blank":
-            last += 1
-        del self.lines[first:last]
+        # Its duplicates go too: left behind, the next would subscribe to it again.
+        for entry in reversed(self._entries_of(removed.url)):  # later lines first
+            header = headers[entry]
+            first = header.line
+            last = self.layout.last_own_line(header) + 1
+            while last < len(self.lines) and self.layout.kinds[last] == "blank":
+                last += 1
+            del self.lines[first:last]
+            del self.expected["feeds"][entry]
         while self.lines and not self.lines[-1].strip():
             self.lines.pop()  # the removed entry was last: no blank tail
-        del self.expected["feeds"][index]
         if not self.expected["feeds"]:
             del self.expected["feeds"]
         self.changed = True
@@ -344,18 +354,20 @@ class _Document:
     def replace_url(self, old: str, new: str) -> None:
         headers = self._feed_headers()
         old_url, new_url = canonical_feed_url(old), canonical_feed_url(new)
-        index = self._index_of_url(old_url)
-        if index is None:
+        entries = self._entries_of(old_url)
+        if not entries:
             raise ConfigError(f"not subscribed: {old_url}")
         if old_url == new_url:
             return
-        if self._index_of_url(new_url) is not None:
+        if self._entries_of(new_url):
             raise ConfigError(f"already subscribed: {new_url}")
-        key = self.layout.find_key((*headers[index].prefix, "url"))
-        if key is None:
-            raise ConfigError(f"{self.path}: cannot find the url line of {old_url}")
-        self._replace_value(key.line, key.start, key.end_line, key.end, _toml(new_url))
-        self.expected["feeds"][index]["url"] = new_url
+        # Duplicates follow: left with the old URL, the next would subscribe to it again.
+        for index in reversed(entries):  # later lines first: a value may span lines
+            key = self.layout.find_key((*headers[index].prefix, "url"))
+            if key is None:
+                raise ConfigError(f"{self.path}: cannot find the url line of {old_url}")
+            self._replace_value(key.line, key.start, key.end_line, key.end, _toml(new_url))
+            self.expected["feeds"][index]["url"] = new_url
 
     # ------------------------------------------------------------- settings
 

@@ -61,6 +61,8 @@ def load_settings(ns: argparse.Namespace) -> Config:
     from tuinews.ui.launch_cache import remember_launch
 
     config = load_config(config_path(ns))
+    for line in config.warnings:
+        warn(line)
     # For the next bare `tuinews`: its first frame comes before the settings are loaded.
     remember_launch(paths.cache_dir(), config_path(ns), db_path(ns), config)
     return config
