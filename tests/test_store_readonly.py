@@ -235,3 +235,54 @@ def test_the_reader_opens_a_read_only_store_and_says_so(ro: ReadOnlyCli, store_p
     assert child.exitstatus == 0
     assert b"Traceback" not in (child.before or b"")
     assert store_path.read_bytes() == before  # nothing written (SQLite adds its -shm)
+
+
+def test_refresh_in_a_folder_nobody_can_write_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
+    """The refresh lock could not be made there: it used to end with the bare
+    `…refresh-lock: Permission denied` (and a traceback in the reader)."""
+    folder = store_path.parent
+    store_path.chmod(0o444)
+    folder.chmod(0o555)
+    before = snapshot(folder)
+    result = ro.run("refresh")
+    assert result.status == 1
+    assert result.err_lines == [
+        f"tuinews: {store_path}: cannot refresh: the store's folder {folder} is read-only"
+    ]
+    assert snapshot(folder) == before
+
+
+def test_refreshing_in_the_reader_on_a_read_only_store_says_so(
+    ro: ReadOnlyCli, store_path: Path
+) -> None:
+    """R and r say at once that nothing can be refreshed; they ended the reader with a
+    PermissionError traceback (the refresh lock could not be made in the folder)."""
+    pexpect = pytest.importorskip("pexpect")
+    from test_e2e_pty import Screen
+
+    folder = store_path.parent
+    store_path.chmod(0o444)
+    folder.chmod(0o555)
+    before = snapshot(folder)
+    env = {**ro.cli.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(
+        ro.prefix[0] if ro.prefix else str(TUINEWS),
+        [*ro.prefix[1:], str(TUINEWS)] if ro.prefix else [],
+        env=env,
+        dimensions=(24, 120),
+        timeout=30,
+    )
+    screen = Screen(child)
+    try:
+        screen.wait_for("Item 9")
+        child.send("R")
+        screen.wait_for("Cannot refresh: the store is read-only")
+        child.send("r")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert b"Traceback" not in (child.before or b"")
+    assert snapshot(folder) == before

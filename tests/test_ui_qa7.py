@@ -90,7 +90,8 @@ async def test_R_says_why_a_failing_feed_was_skipped_and_r_fetches_it_now(
             screen = app.screen
             await pilot.press("R")
             await wait_for_refresh(pilot, screen)
-            assert screen.status.message == "Refreshed: 1 failed"
+            # One feed failed: it is named, with the reason (it used to say "1 failed").
+            assert screen.status.message == "Grow b: failed: HTTP 500 Internal Server Error"
             # The server is back, but the feed waits (back-off): R respects that, and says so.
             server.route("/grow.xml", static(rss(3, title="Grow b")))
             await pilot.press("R")
@@ -271,3 +272,48 @@ def test_an_address_label_fits_its_cells_and_hides_credentials(
 
     assert address_label(url, width) == label
     assert cell_len(label) <= width
+
+
+async def test_a_lone_failure_is_named_after_the_other_counts(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        subs = [
+            Subscription(server.route("/ok.xml", static(rss(3, title="Fine"))), "Fine"),
+            Subscription(server.route("/bad.xml", status(500)), "Grow b"),
+        ]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert screen.status.message == (
+                "Refreshed: 3 new; Grow b: failed: HTTP 500 Internal Server Error"
+            )
+
+
+async def test_several_failures_are_counted(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        subs = [Subscription(server.route(f"/f{n}.xml", status(503)), f"F{n}") for n in range(2)]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        async with running(ctx) as (app, pilot):
+            await pilot.press("R")
+            await wait_for_refresh(pilot, app.screen)
+            assert app.screen.status.message == "Refreshed: 2 failed"
+
+
+async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Path) -> None:
+    from tuinews.refresh.lock import lock_path
+
+    with FeedServer() as server:
+        url = server.route("/feed.xml", static(rss(3, title="Feed")))
+        ctx = make_ctx(tmp_path, [Subscription(url, "Feed")], build=False)
+        lock_path(ctx.store_path).mkdir()  # in the way of the lock file
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert screen.status.message == (
+                f"Refresh failed: {ctx.store_path}: cannot refresh: the refresh lock "
+                f"{lock_path(ctx.store_path)} cannot be opened (is a directory)"
+            )
+            assert app.is_running
+            assert server.requests("/feed.xml") == []

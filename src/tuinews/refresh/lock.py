@@ -7,6 +7,7 @@ so a killed refresh never leaves a stale lock behind.
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import os
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from tuinews.errors import TuinewsError
+from tuinews.errors import StoreError, TuinewsError
 
 LockMode = Literal["wait", "skip"]
 WAITING_MESSAGE = "another refresh is running; waiting for it to finish"
@@ -29,6 +30,27 @@ class RefreshBusy(TuinewsError):
         super().__init__("another refresh is running; skipped")
 
 
+class RefreshLockUnavailable(StoreError):
+    """The lock file beside the store cannot be opened or created (a read-only folder):
+    one line naming what refuses, like the store's own write errors."""
+
+    def __init__(self, store_path: Path, error: OSError) -> None:
+        super().__init__(f"{store_path}: cannot refresh: {_lock_culprit(store_path, error)}")
+
+
+_REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _lock_culprit(store_path: Path, error: OSError) -> str:
+    lock = lock_path(store_path)
+    if error.errno in _REFUSED:
+        if not lock.exists():
+            return f"the store's folder {lock.parent} is read-only"
+        return f"{lock} cannot be opened (permission denied)"
+    reason = (error.strerror or "cannot be opened").lower()
+    return f"the refresh lock {lock} cannot be opened ({reason})"
+
+
 def lock_path(store_path: Path) -> Path:
     return Path(f"{store_path}.refresh-lock")
 
@@ -37,13 +59,32 @@ class RefreshLock:
     """Held for the duration of one refresh; `async with` or acquire/release."""
 
     def __init__(self, store_path: Path) -> None:
+        self.store_path = store_path
         self.path = lock_path(store_path)
         self._fd: int | None = None
         # When this refresh started waiting for another one (None: it did not wait).
         self.waited_since: datetime | None = None
 
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except PermissionError as error:
+            refused = error
+        except OSError as error:
+            raise RefreshLockUnavailable(self.store_path, error) from None
+        # flock needs no write access: a lock file this user may only read (made by
+        # another user sharing the store) still serves.
+        try:
+            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise RefreshLockUnavailable(self.store_path, refused) from None
+        except OSError as error:
+            raise RefreshLockUnavailable(self.store_path, error) from None
+
     def try_acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        """Take the lock if free. Raises `RefreshLockUnavailable` (a `StoreError`) when
+        the lock file cannot be opened or created."""
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from textual.widgets import ProgressBar
 
 WAITING_LINE = "Another refresh is running; waiting for it…"
+READ_ONLY_LINE = "Cannot refresh: the store is read-only (nothing fetched could be saved)."
 
 
 class RefreshingScreen(ReadingScreen):
@@ -66,6 +67,10 @@ class RefreshingScreen(ReadingScreen):
         explicit request, as `tuinews refresh --force FEED`; `R` keeps the back-off."""
         if not self.ctx.subscriptions:
             self.status.say("No feeds to refresh: press a to add one.")
+            return
+        if self.store is not None and self.store.read_only:
+            # Nothing fetched could be saved: say so at once instead of fetching.
+            self.status.say(READ_ONLY_LINE, error=True)
             return
         self.refreshing = True
         bar = self._progress_bar()
@@ -114,8 +119,9 @@ class RefreshingScreen(ReadingScreen):
             # The store refused a write (disk full, read-only): what was saved stays.
             self.post_message(RefreshDone(stopped.summary, str(stopped), stopped=True))
             return
-        except TuinewsError as error:
-            self.post_message(RefreshDone(None, str(error)))
+        except Exception as error:
+            # Any other failure is a status line too, never the end of the reader.
+            self.post_message(RefreshDone(None, _error_line(error)))
             return
         self.post_message(RefreshDone(summary))
 
@@ -225,31 +231,50 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
+def _error_line(error: Exception) -> str:
+    """An error in words: a file error as `file: reason`, never a class name alone."""
+    if isinstance(error, TuinewsError):
+        return clean_line(str(error))
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return clean_line(f"{where}{error.strerror.lower()}")
+    return clean_line(f"unexpected error: {error}" if str(error) else "unexpected error")
+
+
 def _summary_line(summary: object) -> str:
-    """One line from a RefreshSummary, read defensively: its counts, and the feeds it
-    skipped (one: which and why; several: how many and the usual why)."""
+    """One line from a RefreshSummary, read defensively: its counts, and the feeds that
+    failed or were skipped (one: which and why; several: how many, and the usual why)."""
+    outcomes = getattr(summary, "outcomes", None) or []
+    failed = [o for o in outcomes if getattr(o, "status", None) == "failed"]
+    skipped = [o for o in outcomes if getattr(o, "status", None) == "skipped"]
     parts = []
-    for name, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
-        value = getattr(summary, name, None)
+    named = []  # "feed: what happened", for a lone failure or skip
+    for attribute, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
+        value = getattr(summary, attribute, None)
         if isinstance(value, list | tuple):
             value = len(value)
-        if isinstance(value, int) and value:
+        if not isinstance(value, int) or not value:
+            continue
+        if attribute == "failed" and value == 1 and len(failed) == 1:
+            reason = clean_line(getattr(failed[0], "error", None) or "unknown error")
+            named.append(f"{_feed_name(failed[0])}: failed: {reason}")
+        else:
             parts.append(f"{value} {label}")
-    skipped = [
-        outcome
-        for outcome in getattr(summary, "outcomes", None) or []
-        if getattr(outcome, "status", None) == "skipped"
-    ]
     if len(skipped) == 1:
-        only = skipped[0]
-        name = clean_line(getattr(only, "name", "") or getattr(only, "url", ""))
-        reason = clean_line(getattr(only, "error", None) or "not due yet")
-        line = f"{name}: skipped, {reason}"
-        return f"Refreshed: {', '.join(parts)}; {line}" if parts else line
-    if skipped:
+        reason = clean_line(getattr(skipped[0], "error", None) or "not due yet")
+        named.append(f"{_feed_name(skipped[0])}: skipped, {reason}")
+    elif skipped:
         parts.append(f"{len(skipped)} skipped ({_skip_reasons(skipped)})")
+    if named:
+        line = "; ".join(named)
+        return f"Refreshed: {', '.join(parts)}; {line}" if parts else line
     done = ", ".join(parts) if parts else "nothing new"
     return f"Refreshed: {done}"
+
+
+def _feed_name(outcome: Any) -> str:
+    """The outcome's name (its title, else its URL without a password)."""
+    return clean_line(getattr(outcome, "name", "") or without_password(getattr(outcome, "url", "")))
 
 
 def _skip_reasons(skipped: list[Any]) -> str:
