@@ -333,3 +333,27 @@ def test_a_gzipped_feed_file_is_read(tmp_path: Path, sample_feeds: Path) -> None
     with pytest.raises(SourceError) as caught:
         local.load_path(cut)
     assert caught.value.reason == "not a feed: a gzip file cut short"
+
+
+def test_a_gzipped_file_is_held_to_the_size_limit_once_unpacked(tmp_path: Path) -> None:
+    """`max_bytes` bounds what a .gz holds, as it bounds the same file unpacked (only a
+    fixed 25 MB cap on unpacking applied)."""
+    import gzip
+
+    plain = b"<rss version='2.0'><channel><title>T</title>" + b" " * 5000 + b"</channel></rss>"
+    unpacked, packed = tmp_path / "sub.xml", tmp_path / "sub.xml.gz"
+    unpacked.write_bytes(plain)
+    packed.write_bytes(gzip.compress(plain))
+    assert len(packed.read_bytes()) < 2000 < len(plain)
+    for path in (unpacked, packed):
+        with pytest.raises(SourceError) as caught:
+            local.load_path(path, max_bytes=2000)
+        assert caught.value.reason.startswith("too large")
+    assert caught.value.reason == "too large once unpacked (more than the limit of 1.95 KB)"
+    exact = local.load_path(packed, max_bytes=len(plain))
+    assert isinstance(exact, Feed) and exact.title == "T"
+    with pytest.raises(SourceError):
+        local.load_path(packed, max_bytes=len(plain) - 1)
+    # Standard input too, when the caller gives the limit.
+    with pytest.raises(SourceError, match="too large once unpacked"):
+        load_bytes(gzip.compress(plain), "-", "-", None, max_bytes=2000)

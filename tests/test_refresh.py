@@ -622,3 +622,21 @@ async def test_a_local_feed_obeys_the_refresh_size_limit(tmp_path: Path, db: Pat
     assert outcome.error is not None and "too large" in outcome.error
     assert article_count(db) == 0
     assert only_outcome(await refresh(db, str(path), force=True)).new == 40
+
+
+async def test_a_gzipped_local_feed_obeys_the_size_limit_once_unpacked(
+    tmp_path: Path, db: Path
+) -> None:
+    """A small .gz that unpacks past `max_bytes` is refused as the same file unpacked is
+    (only the fixed 25 MB cap on unpacking applied)."""
+    plain = rss(100)
+    path = tmp_path / "sub.xml.gz"
+    path.write_bytes(gzip.compress(plain))
+    small = replace(SETTINGS, max_bytes=2000)
+    assert len(path.read_bytes()) < 2000 < len(plain)
+    outcome = only_outcome(await refresh(db, str(path), settings=small))
+    assert outcome.status == "failed"
+    assert outcome.error == "too large once unpacked (more than the limit of 1.95 KB)"
+    assert article_count(db) == 0
+    roomy = replace(SETTINGS, max_bytes=len(plain))
+    assert only_outcome(await refresh(db, str(path), settings=roomy, force=True)).new == 100

@@ -71,18 +71,26 @@ def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Fee
     return _parse_xml(data, url, content_type, head)
 
 
-def ungzipped(data: bytes, url: str) -> bytes:
-    """`data` itself, or what it holds when it is a gzip file (up to GUNZIP_LIMIT bytes);
-    SourceError when that gzip file is damaged, cut short, larger, or holds another."""
+def ungzipped(data: bytes, url: str, *, limit: int | None = None) -> bytes:
+    """`data` itself, or what it holds when it is a gzip file (up to `limit` bytes, a
+    caller's size setting, else GUNZIP_LIMIT); SourceError when that gzip file is
+    damaged, cut short, larger, or holds another."""
     if data[:2] != GZIP_MAGIC:
         return data
     import zlib
 
     opener = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
     try:
-        inner = opener.decompress(data, GUNZIP_LIMIT)
+        # max_length 0 means "no limit" to zlib: a limit of 0 reads one byte instead.
+        inner = opener.decompress(data, max(1, GUNZIP_LIMIT if limit is None else limit + 1))
     except zlib.error:
         raise SourceError(url, "not a feed: a damaged gzip file") from None
+    if limit is not None and len(inner) > limit:
+        from tuinews.sources.local import too_large
+
+        # "too large (more than the limit of 2 KB)", as the same file unpacked would be.
+        unpacked = too_large(None, limit).removeprefix("too large ")
+        raise SourceError(url, f"too large once unpacked {unpacked}")
     if opener.unconsumed_tail:
         raise SourceError(url, f"not a feed: a gzip file larger than {GUNZIP_LIMIT >> 20} MB")
     if not opener.eof:

@@ -176,7 +176,8 @@ def load_bytes(
         raise SourceError(source, "is empty")
     from tuinews.sources.feeds import ungzipped
 
-    opened = ungzipped(data, source)  # feed.xml.gz, saved as served: what is inside
+    # feed.xml.gz, saved as served: what is inside, held to the same size limit
+    opened = ungzipped(data, source, limit=max_bytes)
     if opened is not data:
         data, name = opened, name.removesuffix(".gz").removesuffix(".GZ")
     kind = detect.detect_kind(data, name)
