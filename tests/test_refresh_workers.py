@@ -183,7 +183,8 @@ async def test_https_feed_with_an_untrusted_certificate(
         summary = await refresh_feeds(
             tmp_path / "t.db", [Subscription(url=https_url(server))], SETTINGS
         )
-    assert summary.outcomes[0].error == "TLS certificate not valid for this site"
+    error = summary.outcomes[0].error
+    assert error == "TLS certificate not trusted (self-signed or unknown issuer)"
 
 
 @pytest.mark.usefixtures("fresh_certificates")

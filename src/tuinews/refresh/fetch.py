@@ -8,12 +8,8 @@ lets a network exception escape as a traceback.
 from __future__ import annotations
 
 import asyncio
-import errno
-import re
-import socket
-import ssl
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -24,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from tuinews.errors import TuinewsError
 from tuinews.refresh.client import certificates_loaded, load_tls_certificates, proxy_for
 from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
+from tuinews.refresh.network_errors import describe_network_error
 from tuinews.sources.sanitize import clean_line, clean_url
 
 if TYPE_CHECKING:
@@ -142,113 +139,6 @@ def _is_invalid_host(host: str) -> bool:
     # RFC 6761: resolvers should answer NXDOMAIN for .invalid at once; we do so ourselves
     # so such a URL fails instantly even on a machine whose resolver hangs offline.
     return host.rstrip(".").lower().endswith(".invalid") or host.rstrip(".").lower() == "invalid"
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-# OpenSSL's reasons for a handshake that met something other than TLS: most often an
-# https:// URL whose server speaks plain HTTP on that port.
-_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG"})
-
-
-def _tls_failure(error: ssl.SSLError, *, connecting: bool) -> str:
-    """`[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)` in plain words."""
-    reason = str(getattr(error, "reason", None) or "").upper()
-    what = "TLS handshake failed" if connecting else "TLS error"
-    if reason in _NOT_TLS or "WRONG_VERSION" in reason:
-        return f"{what}: the server did not answer in TLS (is it really https?)"
-    if isinstance(error, ssl.SSLEOFError) or "UNEXPECTED_EOF" in reason:
-        return f"{what}: the server closed the connection"
-    words = reason.lower().replace("_", " ").removeprefix("sslv3 ").removeprefix("tlsv1 ")
-    if "alert" in words:
-        return f"{what}: the server refused it ({clean_line(words)[:60]})"
-    return f"{what} ({clean_line(words)[:60] or 'no reason given'})"
-
-
-def _proxy_refusal(exc: BaseException, proxy: str) -> str:
-    """httpcore's ProxyError (an HTTP proxy's answer to CONNECT, a SOCKS reply) in words."""
-    message = clean_line(str(exc)).rstrip(".")
-    if status := re.match(r"(\d{3})\b", message):  # "502 Bad Gateway": the proxy's answer
-        line = http_status_line(int(status.group(1)))
-        return f"proxy {proxy}: {line} (the proxy's answer, not the feed's)"
-    if could_not := re.match(r"proxy server could not connect: (.+)", message, re.IGNORECASE):
-        return f"proxy {proxy}: could not reach the feed's server ({could_not.group(1).lower()})"
-    if "username/password" in message.lower():
-        return f"proxy {proxy}: user name or password refused"
-    if message.lower().startswith("requested "):  # "Requested NO AUTH ... but got ..."
-        return f"proxy {proxy}: asks for another way of logging in"
-    return f"proxy {proxy}: {message[:100] or 'refused the connection'}"
-
-
-def describe_network_error(
-    exc: BaseException, url: str, *, body_started: bool, proxy: str | None = None
-) -> str:
-    """One line for an httpx/OS error, worded for someone who did not write the code.
-    `proxy`: the proxy the request went through; a failure to reach it names it."""
-    import httpx
-
-    if proxy is not None:
-        if isinstance(exc, httpx.ProxyError):
-            return _proxy_refusal(exc, proxy)
-        tls = any(isinstance(cause, ssl.SSLError) for cause in _causes(exc))
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not tls:
-            # The client connects to the proxy only: the proxy is what did not answer.
-            reason = describe_network_error(exc, proxy, body_started=False)
-            return f"proxy {proxy}: {reason}"
-    host = urlsplit(url).hostname or url
-    text = " ".join(str(e) for e in _causes(exc)).lower()
-    for cause in _causes(exc):
-        if isinstance(cause, socket.gaierror):
-            return f"cannot resolve host '{clean_line(host)}'"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return "TLS certificate not valid for this site"
-        if isinstance(cause, ssl.SSLError):
-            connecting = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-            return _tls_failure(cause, connecting=connecting)
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"timed out connecting to '{clean_line(host)}'"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out waiting for the server"
-    if "name or service not known" in text or "temporary failure in name resolution" in text:
-        return f"cannot resolve host '{clean_line(host)}'"
-    if "nodename nor servname" in text or "no address associated" in text:
-        return f"cannot resolve host '{clean_line(host)}'"
-    if "connection refused" in text or f"errno {errno.ECONNREFUSED}" in text:
-        return "connection refused"
-    if "certificate" in text:
-        return "TLS certificate not valid for this site"
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        scheme = urlsplit(url).scheme
-        return f"unsupported URL scheme '{clean_line(scheme)}'"
-    if isinstance(exc, httpx.InvalidURL):
-        return "invalid URL"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        malformed = isinstance(exc, httpx.RemoteProtocolError) and "peer closed" not in text
-        if body_started and not malformed:  # h11: "peer closed connection without ..."
-            return "connection reset mid-body"
-        if "reset" in text or "peer closed" in text or "disconnected" in text:
-            return "connection reset by the server"
-        if "location header" in text:  # httpx checks a redirect's address itself
-            return "invalid URL in a redirect"
-        if "connectionclosed" in text.replace(" ", "") and not body_started:
-            return "the server closed the connection without answering"
-        if "buffer too long" in text:  # h11's bound on a status line plus headers
-            from tuinews.refresh.transport import MAX_HEAD_BYTES
-
-            return f"the server sent headers larger than {MAX_HEAD_BYTES // 1024} KB"
-        return "the server broke the HTTP protocol"
-    if isinstance(exc, httpx.NetworkError | OSError):
-        return "network error: " + (clean_line(str(exc))[:100] or type(exc).__name__)
-    return clean_line(str(exc))[:120] or type(exc).__name__
 
 
 async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:

@@ -1,0 +1,190 @@
+"""A network failure (httpx, OpenSSL, the OS) as one line for the user: what went
+wrong and, where it helps, what to check ("TLS certificate is for another site",
+"TLS handshake failed: the server did not answer in TLS (is it really https?)").
+Never a Python class name."""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+import ssl
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from tuinews.sources.sanitize import clean_line
+
+__all__ = ["describe_network_error"]
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+# OpenSSL's reasons for a handshake that met something other than TLS: most often an
+# https:// URL whose server speaks plain HTTP on that port.
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG"})
+
+
+_NOT_TLS_WORDS = "the server did not answer in TLS (is it really https?)"
+
+# OpenSSL's X509_V_ERR_* codes (x509_vfy.h), by what the user should hear.
+_UNTRUSTED_CODES = frozenset({2, 18, 19, 20, 21, 27})  # no known authority, self-signed
+_OTHER_SITE_CODES = frozenset({62, 63, 64})  # host name, e-mail or IP address mismatch
+_CERTIFICATE_WORDS = {
+    10: "TLS certificate expired",
+    9: "TLS certificate not valid yet (is this computer's clock right?)",
+    23: "TLS certificate revoked",
+}
+
+
+def _certificate_refusal(error: ssl.SSLCertVerificationError) -> str:
+    """Why the certificate was refused, from OpenSSL's verify code and message."""
+    code = getattr(error, "verify_code", None)
+    message = clean_line(str(getattr(error, "verify_message", None) or "")).rstrip(".")
+    lowered = message.lower()
+    if code in _UNTRUSTED_CODES or "self" in lowered or "issuer" in lowered:
+        return "TLS certificate not trusted (self-signed or unknown issuer)"
+    if code in _OTHER_SITE_CODES or "mismatch" in lowered:
+        return "TLS certificate is for another site"
+    if code in _CERTIFICATE_WORDS:
+        return _CERTIFICATE_WORDS[code]
+    if "expired" in lowered:
+        return "TLS certificate expired"
+    return (
+        f"TLS certificate not accepted ({lowered[:80]})"
+        if lowered
+        else ("TLS certificate not accepted")
+    )
+
+
+def _not_tls_answer(exc: BaseException, cause: BaseException, url: str) -> bool:
+    """An https connection the server reset or closed during the handshake: most often
+    a plain-HTTP server that dropped the TLS greeting it could not read."""
+    import httpx
+
+    if not isinstance(exc, httpx.ConnectError) or urlsplit(url).scheme.lower() != "https":
+        return False
+    if isinstance(cause, ConnectionResetError | ssl.SSLEOFError | BrokenPipeError):
+        return True
+    reason = str(getattr(cause, "reason", None) or "").upper()
+    return isinstance(cause, ssl.SSLError) and "UNEXPECTED_EOF" in reason
+
+
+def _tls_failure(error: ssl.SSLError, *, connecting: bool) -> str:
+    """`[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)` in plain words."""
+    reason = str(getattr(error, "reason", None) or "").upper()
+    what = "TLS handshake failed" if connecting else "TLS error"
+    if reason in _NOT_TLS or "WRONG_VERSION" in reason:
+        return f"{what}: {_NOT_TLS_WORDS}"
+    if isinstance(error, ssl.SSLEOFError) or "UNEXPECTED_EOF" in reason:
+        return f"{what}: the server closed the connection"
+    words = reason.lower().replace("_", " ").removeprefix("sslv3 ").removeprefix("tlsv1 ")
+    if "alert" in words:
+        return f"{what}: the server refused it ({clean_line(words)[:60]})"
+    return f"{what} ({clean_line(words)[:60] or 'no reason given'})"
+
+
+def _proxy_refusal(exc: BaseException, proxy: str) -> str:
+    """httpcore's ProxyError (an HTTP proxy's answer to CONNECT, a SOCKS reply) in words."""
+    from tuinews.refresh.fetch import http_status_line
+
+    message = clean_line(str(exc)).rstrip(".")
+    if status := re.match(r"(\d{3})\b", message):  # "502 Bad Gateway": the proxy's answer
+        line = http_status_line(int(status.group(1)))
+        return f"proxy {proxy}: {line} (the proxy's answer, not the feed's)"
+    if could_not := re.match(r"proxy server could not connect: (.+)", message, re.IGNORECASE):
+        return f"proxy {proxy}: could not reach the feed's server ({could_not.group(1).lower()})"
+    if "username/password" in message.lower():
+        return f"proxy {proxy}: user name or password refused"
+    if message.lower().startswith("requested "):  # "Requested NO AUTH ... but got ..."
+        return f"proxy {proxy}: asks for another way of logging in"
+    return f"proxy {proxy}: {message[:100] or 'refused the connection'}"
+
+
+def describe_network_error(
+    exc: BaseException, url: str, *, body_started: bool, proxy: str | None = None
+) -> str:
+    """One line for an httpx/OS error, worded for someone who did not write the code.
+    `proxy`: the proxy the request went through; a failure to reach it names it."""
+    import httpx
+
+    if proxy is not None:
+        if isinstance(exc, httpx.ProxyError):
+            return _proxy_refusal(exc, proxy)
+        tls = any(isinstance(cause, ssl.SSLError) for cause in _causes(exc))
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not tls:
+            # The client connects to the proxy only: the proxy is what did not answer.
+            reason = describe_network_error(exc, proxy, body_started=False)
+            return f"proxy {proxy}: {reason}"
+    host = urlsplit(url).hostname or url
+    text = " ".join(str(e) for e in _causes(exc)).lower()
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve host '{clean_line(host)}'"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return _certificate_refusal(cause)
+        if _not_tls_answer(exc, cause, url):
+            return f"TLS handshake failed: {_NOT_TLS_WORDS}"
+        if isinstance(cause, ssl.SSLError):
+            connecting = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            return _tls_failure(cause, connecting=connecting)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to '{clean_line(host)}'"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out waiting for the server"
+    if "name or service not known" in text or "temporary failure in name resolution" in text:
+        return f"cannot resolve host '{clean_line(host)}'"
+    if "nodename nor servname" in text or "no address associated" in text:
+        return f"cannot resolve host '{clean_line(host)}'"
+    if "connection refused" in text or f"errno {errno.ECONNREFUSED}" in text:
+        return "connection refused"
+    if "certificate" in text:
+        return "TLS certificate not accepted"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        scheme = urlsplit(url).scheme
+        return f"unsupported URL scheme '{clean_line(scheme)}'"
+    if isinstance(exc, httpx.InvalidURL):
+        return "invalid URL"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        malformed = isinstance(exc, httpx.RemoteProtocolError) and "peer closed" not in text
+        if body_started and not malformed:  # h11: "peer closed connection without ..."
+            return "connection reset mid-body"
+        if "reset" in text or "peer closed" in text or "disconnected" in text:
+            return "connection reset by the server"
+        if "location header" in text:  # httpx checks a redirect's address itself
+            return "invalid URL in a redirect"
+        if "connectionclosed" in text.replace(" ", "") and not body_started:
+            return "the server closed the connection without answering"
+        if "buffer too long" in text:  # h11's bound on a status line plus headers
+            from tuinews.refresh.transport import MAX_HEAD_BYTES
+
+            return f"the server sent headers larger than {MAX_HEAD_BYTES // 1024} KB"
+        return "the server broke the HTTP protocol"
+    if isinstance(exc, httpx.NetworkError | OSError):
+        # An empty message (ConnectionResetError()) once showed as the bare class name.
+        return "network error: " + (clean_line(str(exc))[:100] or _os_error_words(exc))
+    return clean_line(str(exc))[:120] or "unexpected network error"
+
+
+def _os_error_words(exc: BaseException) -> str:
+    """What the OS error under `exc` means, for an error that carries no message."""
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(cause, BrokenPipeError):
+            return "the server closed the connection"
+        if isinstance(cause, ConnectionAbortedError):
+            return "connection aborted"
+        if isinstance(cause, TimeoutError):
+            return "timed out"
+        if isinstance(cause, OSError) and cause.strerror:
+            return clean_line(cause.strerror).lower()[:100]
+    return "no details given"
