@@ -181,6 +181,20 @@ def test_a_config_listing_a_feed_twice_warns_and_every_command_works(
     assert cli.call("feeds").err == ""
 
 
+def test_add_reads_feed_links_and_non_ascii_paths_as_browsers_do(cli: Cli) -> None:
+    wrapped = cli.call("add", "feed://https://host.example/feed.xml")
+    assert wrapped.status == 0, wrapped.err
+    assert wrapped.out.startswith("subscribed to https://host.example/feed.xml;")
+    assert cli.call("add", "http://host.example/€").status == 0
+    again = cli.call("add", "http://host.example/%e2%82%ac")
+    assert again.status == 1
+    assert again.err_lines == ["tuinews: already subscribed: http://host.example/%E2%82%AC"]
+    assert [url for url, _, _ in feeds_in(cli.config)] == [
+        "https://host.example/feed.xml",
+        "http://host.example/%E2%82%AC",
+    ]
+
+
 def test_adds_at_the_same_time_all_keep_their_feed(cli: Cli) -> None:
     # Each `add` reads, changes and replaces the file: without the lock, the last one
     # to replace it dropped what the others had added meanwhile.

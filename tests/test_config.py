@@ -277,6 +277,15 @@ def test_canonical_feed_url() -> None:
         ("http://BÜCHER.example/feed", "http://xn--bcher-kva.example/feed"),
         ("http://example.com", "http://example.com/"),
         ("http://[::1]:80/x", "http://[::1]/x"),
+        # feed:// around a full URL names that URL (it became http://https//host/...)
+        ("feed://https://example.com/feed.xml", "https://example.com/feed.xml"),
+        ("FEED://HTTP://Example.com/x", "http://example.com/x"),
+        ("feed://example.com/x", "http://example.com/x"),
+        # Non-ASCII in the path and query: UTF-8 escapes in capitals, as browsers send it.
+        ("http://example.com/€", "http://example.com/%E2%82%AC"),
+        ("http://example.com/%e2%82%ac", "http://example.com/%E2%82%AC"),
+        ("http://example.com/caf%C3%A9?q=café", "http://example.com/caf%C3%A9?q=caf%C3%A9"),
+        ("http://bücher.example/bücher#ü", "http://xn--bcher-kva.example/b%C3%BCcher"),
     ],
 )
 def test_one_feed_spelled_differently_has_one_canonical_form(spelling: str, canonical: str) -> None:

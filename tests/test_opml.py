@@ -83,6 +83,21 @@ def test_unusable_urls_are_skipped_and_reported() -> None:
     ]
 
 
+def test_feed_scheme_around_a_full_url_means_that_url() -> None:
+    data = b"""<opml version="2.0"><body>
+      <outline text="Wrapped" xmlUrl="feed://https://wrapped.example/feed.xml"/>
+      <outline text="Wrapped http" xmlUrl="FEED://http://plain.example/rss"/>
+      <outline text="Colon" xmlUrl="feed:https://colon.example/atom"/>
+    </body></opml>"""
+    subs, skipped = parse_opml_report(data, "w.opml")
+    assert [sub.url for sub in subs] == [
+        "https://wrapped.example/feed.xml",  # was http://https//wrapped.example/feed.xml
+        "http://plain.example/rss",
+        "https://colon.example/atom",
+    ]
+    assert skipped == []
+
+
 def test_relative_urls_resolve_against_the_folder_of_a_local_file(tmp_path: Path) -> None:
     (tmp_path / "feeds").mkdir()
     (tmp_path / "feeds" / "x.xml").write_text("<rss/>")

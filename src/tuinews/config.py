@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from tuinews import __version__
 from tuinews.errors import ConfigError
@@ -379,6 +379,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _PLAIN_HTTP = re.compile(r"(https?)://[a-z0-9.-]+(?::([1-9][0-9]{0,4}))?/[!\"$&-~]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # RFC 3986's unreserved characters: escaped or not, they name the same resource.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -422,8 +423,10 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     two ways is one subscription: lowercase scheme and host, an international host in
     its IDNA (punycode) form, no default port, no fragment, no empty `?`, dot segments
     resolved, escapes of unreserved characters decoded and the others' hex in capitals,
-    `/` for an empty path. The query is kept as written (some servers care about its
-    order or spelling), and so is the path's case. `feed://` becomes http; `file://` URLs
+    other non-ASCII characters of the path and query escaped as UTF-8 (as browsers send
+    them), `/` for an empty path. The query is otherwise kept as written (some servers
+    care about its order or spelling), and so is the path's case. `feed://` becomes http,
+    and `feed:` or `feed://` before a full http(s) URL means that URL; `file://` URLs
     and paths become absolute paths (`~` expanded, relative to `base_dir`, else the
     working directory). Raises ConfigError with the reason alone (no file or line).
     """
@@ -432,9 +435,7 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
         return text
     value = text.strip()
     if value.lower().startswith("feed:"):  # a browser's "subscribe" link
-        value = value[5:]
-        if value.startswith("//"):
-            value = "http:" + value
+        value = without_feed_scheme(value)
     if found := _SCHEME.match(value):
         scheme = found.group(1).lower()
         if scheme in ("http", "https"):
@@ -461,6 +462,18 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
 
 
+def without_feed_scheme(url: str) -> str:
+    """`feed://host/x` -> `http://host/x`; `feed:https://host/x` and
+    `feed://https://host/x` -> `https://host/x` (browsers wrote both for a full URL)."""
+    if not url.lower().startswith("feed:"):
+        return url
+    rest = url[5:]
+    inner = rest[2:] if rest.startswith("//") else rest
+    if inner.lower().startswith(("http://", "https://")):
+        return inner
+    return "http:" + rest if rest.startswith("//") else rest
+
+
 def _canonical_http(scheme: str, url: str) -> str:
     try:
         parts = urlsplit(url)
@@ -477,9 +490,10 @@ def _canonical_http(scheme: str, url: str) -> str:
     netloc = userinfo + at + (f"[{host}]" if ":" in host else host)
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
-    path = _remove_dot_segments(_normalize_escapes(parts.path)) or "/"
+    path = _remove_dot_segments(_normalize_escapes(_escape_non_ascii(parts.path))) or "/"
     # No fragment: it never reaches the server. An empty query drops its `?` here too.
-    canonical = urlunsplit((scheme, netloc, path, parts.query, ""))
+    query = _escape_non_ascii(parts.query)
+    canonical = urlunsplit((scheme, netloc, path, query, ""))
     _check_http(urlsplit(canonical), url)
     return canonical
 
@@ -493,6 +507,13 @@ def _idna_host(host: str, url: str) -> str:
     except (idna.IDNAError, UnicodeError) as error:
         reason = clean_line(str(error))[:100]
         raise ConfigError(f"URL has an invalid host name {host!r} ({reason}): {url!r}") from None
+
+
+def _escape_non_ascii(text: str) -> str:
+    """`/€` -> `/%E2%82%AC`: UTF-8 escapes, as a browser sends the address."""
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(lambda found: quote(found.group(), safe=""), text)
 
 
 def _normalize_escapes(text: str) -> str:

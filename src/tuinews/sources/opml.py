@@ -113,9 +113,11 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
     if not url:
         return None, "no feed URL"
     if url.lower().startswith("feed:"):
-        # feed://host/x and feed:https://host/x are old browser conventions for http(s).
-        rest = url[5:]
-        url = rest if rest.lower().startswith(("http://", "https://")) else "http:" + rest
+        # feed://host/x, feed:https://host/x and feed://https://host/x: old browser
+        # conventions for http(s), read as `tuinews add` reads them.
+        from tuinews.config import without_feed_scheme
+
+        url = without_feed_scheme(url)
     try:
         parts = urlsplit(url) if "\\" not in url else None
         host = parts.hostname if parts else None  # raises on a malformed [IPv6] host
