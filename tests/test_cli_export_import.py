@@ -51,6 +51,38 @@ def test_export_through_a_symlink_updates_its_target_and_keeps_the_link(cli: Cli
     assert sorted(p.name for p in dotfiles.iterdir()) == ["feeds.opml"]  # no temporary left
 
 
+def test_export_into_a_missing_folder_fails_like_a_redirection_and_creates_nothing(
+    cli: Cli,
+) -> None:
+    subscribe(cli, "https://a.example/rss")
+    missing = cli.root / "nonexist" / "x.opml"
+    result = cli.call("export", "-o", str(missing))
+    assert result.status == 1
+    assert result.err_lines == [f"tuinews: {missing}: cannot write: No such file or directory"]
+    assert not missing.parent.exists()
+    # Through a symlink whose target's folder is missing, too.
+    dangling = cli.root / "dangling.opml"
+    dangling.symlink_to(cli.root / "gone" / "deeper" / "feeds.opml")
+    through_link = cli.call("export", "-o", str(dangling))
+    assert through_link.status == 1
+    assert through_link.err_lines == [
+        f"tuinews: {dangling}: cannot write: No such file or directory"
+    ]
+    assert not (cli.root / "gone").exists()
+
+
+def test_export_to_dash_writes_to_standard_output(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe(cli, "https://a.example/rss")
+    monkeypatch.chdir(cli.root)
+    result = cli.call("export", "-o", "-")
+    assert result.status == 0, result.err
+    assert "https://a.example/rss" in result.out and result.out.startswith("<?xml")
+    assert result.err == ""
+    assert not (cli.root / "-").exists()
+
+
 def test_export_keeps_a_files_mode_and_creates_new_ones_with_the_umask(cli: Cli) -> None:
     subscribe(cli, "https://a.example/rss")
     existing = cli.root / "shared.opml"

@@ -162,11 +162,13 @@ def write_output(name: str, data: bytes) -> None:
     """Write `data` to the file the user named (`-o NAME`), as a shell redirection would
     treat it, but never leaving half a file.
 
-    A regular file (or a new one) is replaced atomically, next to the symlink's target
-    when `name` is one, so the link stays; it keeps its mode, and a new file gets the
-    umask's. Anything else (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to
-    directly: renaming over it would replace the device node or the pipe. TuinewsError
-    naming `name` when it cannot be written.
+    A missing folder is an error, never created (a typo in the name must not leave a
+    folder tree behind, nor one a dangling symlink names). A regular file (or a new
+    one) is replaced atomically, next to the symlink's target when `name` is one, so
+    the link stays; it keeps its mode, and a new file gets the umask's. Anything else
+    (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to directly: renaming over it
+    would replace the device node or the pipe. TuinewsError naming `name` when it
+    cannot be written.
     """
     import stat
 
@@ -226,7 +228,6 @@ def _replace_file(path: Path, data: bytes, existing: os.stat_result | None) -> N
     import contextlib
     import secrets
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = -1
     while descriptor < 0:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")

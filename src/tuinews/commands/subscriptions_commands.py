@@ -314,7 +314,7 @@ def export_command(ns: argparse.Namespace) -> int:
 
     config = load_settings(ns)
     document = write_opml(_with_known_titles(ns, config.feeds))
-    if ns.output:
+    if ns.output and ns.output != "-":  # `-o -` is standard output, as for most tools
         from tuinews.commands.common import write_output
 
         write_output(ns.output, document)
