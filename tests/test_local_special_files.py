@@ -195,3 +195,20 @@ def test_feed_links_are_cleaned_and_only_the_head_of_a_huge_page_is_read() -> No
     with pytest.raises(SourceError) as caught:
         parse_feed(late, "https://e.example/")
     assert caught.value.reason == "not a feed: looks like an HTML page"
+
+
+def test_list_of_a_local_file_obeys_the_size_setting(tmp_path: Path) -> None:
+    """`tuinews list FILE` reads a local file up to `max_bytes`, as `list URL` and a
+    refresh do (it used to allow 50 MB whatever the setting)."""
+    from feedserver import rss
+
+    feed = tmp_path / "big.xml"
+    feed.write_bytes(rss(60))
+    config = tmp_path / "config.toml"
+    config.write_text(f"[refresh]\nmax_bytes = {len(feed.read_bytes()) // 2}\n")
+    env = {**os.environ, "TUINEWS_CONFIG": str(config), "XDG_DATA_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(TUINEWS), "list", str(feed)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "too large" in done.stderr and done.stdout == ""

@@ -216,7 +216,10 @@ def test_https_feed_with_an_unknown_certificate_fails_in_one_line(
     _subscribe(cli, url)
     result = cli.run("refresh")  # certifi's authorities do not know this certificate
     assert result.status == 1
-    assert result.err.strip() == f"tuinews: {url}: TLS certificate not valid for this site"
+    assert (
+        result.err.strip()
+        == f"tuinews: {url}: TLS certificate not trusted (self-signed or unknown issuer)"
+    )
     assert "Traceback" not in result.err
 
 

@@ -162,7 +162,9 @@ async def test_refresh_with_a_failing_feed_marks_it_and_shows_its_error(tmp_path
             await pilot.press("R")
             await wait_for_refresh(pilot, screen)
             assert screen.headlines.row_count == 4
-            assert "1 failed" in screen.status.message
+            assert screen.status.message == (
+                "Refreshed: 4 new; Bad Feed: failed: HTTP 500 Internal Server Error"
+            )
             bad_entry = next(e for e in screen.sidebar.entries if e.label == "Bad Feed")
             assert bad_entry.feed is not None and bad_entry.feed.last_error
             index = screen.sidebar.entries.index(bad_entry)

@@ -86,7 +86,9 @@ class _Loader:
         if spec == "-":
             if self.stdin is None:
                 raise SourceError("-", "nothing on standard input")
-            return await asyncio.to_thread(_from_bytes, self.stdin, "-", None)
+            return await asyncio.to_thread(
+                _from_bytes, self.stdin, "-", None, self.settings.max_bytes
+            )
         kind = location_kind(spec)
         if kind == "http":
             result = await self.fetcher().fetch(spec)
@@ -95,13 +97,16 @@ class _Loader:
             )
         if kind == "local":
             path = local_path(spec)
-            return await asyncio.to_thread(_from_path, path)
+            return await asyncio.to_thread(_from_path, path, self.settings.max_bytes)
         scheme = spec.split("://", 1)[0]
         raise SourceError(spec, f"unsupported URL scheme '{scheme}'")
 
 
-def _from_bytes(data: bytes, source: str, content_type: str | None) -> Feed | list[Subscription]:
-    """A fetched body or stdin: a feed, or an OPML list of subscriptions."""
+def _from_bytes(
+    data: bytes, source: str, content_type: str | None, max_bytes: int | None = None
+) -> Feed | list[Subscription]:
+    """A fetched body or stdin: a feed, or an OPML list of subscriptions. `max_bytes`
+    bounds what a gzipped stdin unpacks to (a fetched body was bounded as it came)."""
     from tuinews.sources.detect import detect_kind
 
     name = source.rsplit("/", 1)[-1] if source != "-" else "-"
@@ -112,13 +117,14 @@ def _from_bytes(data: bytes, source: str, content_type: str | None) -> Feed | li
     if source == "-":
         from tuinews.sources.local import load_bytes
 
-        return load_bytes(data, "-", "-", None)
+        return load_bytes(data, "-", "-", None, max_bytes=max_bytes)
     from tuinews.sources.feeds import parse_feed
 
     return parse_feed(data, source, content_type=content_type)
 
 
-def _from_path(path: Path) -> Feed | list[Subscription]:
+def _from_path(path: Path, max_bytes: int) -> Feed | list[Subscription]:
+    """A local source, read up to the same size limit as a web one (the settings')."""
     from tuinews.sources.local import load_path
 
-    return load_path(path)
+    return load_path(path, max_bytes=max_bytes)
