@@ -348,3 +348,25 @@ def test_output_in_a_narrow_encoding_replaces_what_it_cannot_show(cli: Cli, enco
     )
     assert missing.returncode == 1
     assert missing.stderr.decode(encoding).startswith(f"tuinews: {cli.root}/??.opml: ")
+
+
+def test_import_counts_repeats_in_the_list_apart_from_feeds_already_subscribed(
+    cli: Cli,
+) -> None:
+    listing = cli.root / "repeats.opml"
+    listing.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="A" xmlUrl="https://a.example/rss"/>'
+        '<outline text="A again" xmlUrl="https://A.example:443/rss#latest"/>'
+        '<outline text="B" xmlUrl="https://b.example/rss"/>'
+        '<outline text="B again" xmlUrl="https://b.example/./rss"/>'
+        '<outline text="C" xmlUrl="https://c.example/rss"/>'
+        "</body></opml>"
+    )
+    first = cli.call("import", str(listing))
+    assert first.status == 0, first.err
+    assert first.out == "imported 3 feeds (2 duplicates in the list skipped)\n"
+    again = cli.call("import", str(listing))
+    assert again.out == (
+        "imported 0 feeds (3 already subscribed, 2 duplicates in the list skipped)\n"
+    )

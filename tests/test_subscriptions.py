@@ -99,18 +99,23 @@ def test_add_many_counts_added_and_skipped(config: Path) -> None:
         Subscription("https://alpha.example/feed"),
         Subscription("https://new1.example/", "New 1"),
         Subscription("https://new2.example/", tags=("imported",)),
-        Subscription("https://new1.example/"),  # twice in the import itself
+        Subscription("HTTPS://NEW1.example:443/#top", tags=("again",)),  # twice in the import
     ]
-    assert SubscriptionFile(config).add_many(subs) == (2, 2)
+    counts = SubscriptionFile(config).add_many(subs)
+    assert (counts.added, counts.already_subscribed, counts.repeated) == (2, 1, 1)
     assert entries(config)[-2:] == ["https://new1.example/", "https://new2.example/"]
+    # The repeat's tags join the first entry's, as for a feed a list names twice.
+    assert load_config(config).feeds[-2] == Subscription(
+        "https://new1.example/", "New 1", ("again",)
+    )
     assert config.read_text().startswith(USER_FILE)
-    assert SubscriptionFile(config).add_many(subs) == (0, 4)
+    assert SubscriptionFile(config).add_many(subs) == (0, 3, 1)
 
 
 def test_add_many_scales_to_a_large_import(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     subs = [Subscription(f"https://site{i}.example/feed", f"Site {i}") for i in range(2000)]
-    assert SubscriptionFile(path).add_many(subs) == (2000, 0)
+    assert SubscriptionFile(path).add_many(subs) == (2000, 0, 0)
     assert len(SubscriptionFile(path).load()) == 2000
 
 

@@ -22,8 +22,9 @@ import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from tuinews.config import (
     SETTINGS_TABLES,
@@ -36,6 +37,7 @@ from tuinews.config import (
 )
 from tuinews.errors import ConfigError
 from tuinews.model import Subscription
+from tuinews.sources.subscription_merge import merge_subscription
 from tuinews.toml_layout import Header, TomlLayout
 
 T = TypeVar("T")
@@ -72,6 +74,14 @@ def validate_feed_ref(text: str) -> str:
     raise ConfigError(f"not a URL or an existing path: {value!r}")
 
 
+class AddCounts(NamedTuple):
+    """What `add_many` did with each entry it was given."""
+
+    added: int
+    already_subscribed: int
+    repeated: int  # entries naming a feed an earlier entry of the same batch names
+
+
 class SubscriptionFile:
     """The `[[feeds]]` entries and settings of one config file, edited in place."""
 
@@ -84,11 +94,12 @@ class SubscriptionFile:
 
     def add(self, sub: Subscription) -> None:
         """Append a feed; ConfigError "already subscribed: <url>" if it is there."""
-        added, _skipped = self._edit(lambda doc: doc.add_feeds([sub], refuse_duplicates=True))
-        assert added == 1
+        counts = self._edit(lambda doc: doc.add_feeds([sub], refuse_duplicates=True))
+        assert counts.added == 1
 
-    def add_many(self, subs: Iterable[Subscription]) -> tuple[int, int]:
-        """Append feeds (an import): (added, skipped because already subscribed)."""
+    def add_many(self, subs: Iterable[Subscription]) -> AddCounts:
+        """Append feeds (an import). A feed the batch names twice (in any spelling) is
+        added once, with the tags of both entries."""
         wanted = list(subs)
         return self._edit(lambda doc: doc.add_feeds(wanted, refuse_duplicates=False))
 
@@ -284,22 +295,25 @@ class _Document:
         """The entries naming `url`: the one that counts and any ignored duplicates."""
         return [index for index, entry_url in enumerate(self.entry_urls) if entry_url == url]
 
-    def add_feeds(self, subs: list[Subscription], *, refuse_duplicates: bool) -> tuple[int, int]:
+    def add_feeds(self, subs: list[Subscription], *, refuse_duplicates: bool) -> AddCounts:
         headers = self._feed_headers()
         known = {sub.url for sub in self.config.feeds}
-        block: list[str] = []
-        added = skipped = 0
+        wanted: dict[str, Subscription] = {}
         for sub in subs:
             try:
                 url = canonical_feed_url(sub.url)
             except ConfigError as exc:
                 raise ConfigError(f"{sub.url!r}: {exc}") from None
+            merge_subscription(wanted, replace(sub, url=url))
+        repeated = len(subs) - len(wanted)
+        block: list[str] = []
+        added = already = 0
+        for url, sub in wanted.items():
             if url in known:
                 if refuse_duplicates:
                     raise ConfigError(f"already subscribed: {url}")
-                skipped += 1
+                already += 1
                 continue
-            known.add(url)
             entry: dict[str, object] = {"url": url}
             if sub.title:
                 entry["title"] = sub.title
@@ -308,8 +322,9 @@ class _Document:
             block += ["", "[[feeds]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
             self.expected.setdefault("feeds", []).append(entry)
             added += 1
+        counts = AddCounts(added, already, repeated)
         if not added:
-            return 0, skipped
+            return counts
         if headers:
             after = self._end_of_last_entry(headers[-1])
         else:
@@ -317,7 +332,7 @@ class _Document:
             if not self.lines:
                 block.insert(0, NEW_FILE_HEADER)
         self._insert(after, block)
-        return added, skipped
+        return counts
 
     def _end_of_last_entry(self, header: Header) -> int:
         """Where a new entry goes: after the last entry and the comments that follow it,

@@ -213,10 +213,16 @@ def import_command(ns: argparse.Namespace) -> int:
         warn(f"{source}: {line}")
     if not subs:
         raise TuinewsError(f"{source}: no feeds found (expected OPML or a newsboat urls file)")
-    added, duplicates = SubscriptionFile(config_path(ns)).add_many(subs)
+    counts = SubscriptionFile(config_path(ns)).add_many(subs)
+    notes = []
+    if counts.already_subscribed:
+        notes.append(f"{counts.already_subscribed} already subscribed")
+    if counts.repeated:
+        plural = "s" if counts.repeated != 1 else ""
+        notes.append(f"{counts.repeated} duplicate{plural} in the list skipped")
     print(
-        f"imported {added} feed{'s' if added != 1 else ''}"
-        + (f" ({duplicates} already subscribed)" if duplicates else "")
+        f"imported {counts.added} feed{'s' if counts.added != 1 else ''}"
+        + (f" ({', '.join(notes)})" if notes else "")
     )
     return 0
 
