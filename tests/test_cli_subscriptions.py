@@ -195,6 +195,34 @@ def test_add_reads_feed_links_and_non_ascii_paths_as_browsers_do(cli: Cli) -> No
     ]
 
 
+def test_messages_hide_a_feeds_password_and_the_settings_file_keeps_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    added = cli.call("add", "http://user:pw@host.example/feed")
+    assert added.status == 0, added.err
+    assert (
+        added.out
+        == "subscribed to http://user:***@host.example/feed; `tuinews refresh` fetches it\n"
+    )
+    assert feeds_in(cli.config) == [("http://user:pw@host.example/feed", None, ())]
+    again = cli.call("add", "HTTP://user:pw@HOST.example:80/feed")
+    assert again.err_lines == ["tuinews: already subscribed: http://user:***@host.example/feed"]
+    bad = cli.call("add", "http://user:pw@host.example:99999/feed")
+    assert bad.status == 1 and "pw" not in bad.err and "user:***@" in bad.err
+    listing = tmp_path / "secret.opml"
+    listing.write_text(
+        '<opml version="2.0"><body>'
+        '<outline xmlUrl="http://me:hunter2@other.example:70000/rss"/>'
+        '<outline text="Fine" xmlUrl="https://fine.example/rss"/></body></opml>'
+    )
+    imported = cli.call("import", str(listing))
+    assert imported.status == 0, imported.err
+    assert "hunter2" not in imported.err and "me:***@other.example" in imported.err
+    removed = cli.call("remove", "http://user:pw@host.example/feed")
+    assert removed.status == 0, removed.err
+    assert removed.out == "unsubscribed from http://user:***@host.example/feed\n"
+
+
 def test_adds_at_the_same_time_all_keep_their_feed(cli: Cli) -> None:
     # Each `add` reads, changes and replaces the file: without the lock, the last one
     # to replace it dropped what the others had added meanwhile.

@@ -147,10 +147,44 @@ def test_remove_ambiguous_or_unknown_is_refused(config: Path) -> None:
     subs = SubscriptionFile(config)
     with pytest.raises(ConfigError) as caught:
         subs.remove("tech")
-    assert str(caught.value) == "'tech' matches several feeds: Beta Tech, Gamma Tech Weekly"
+    assert str(caught.value) == (
+        "'tech' matches several feeds: Beta Tech (https://beta.example/rss), "
+        "Gamma Tech Weekly (https://gamma.example/atom); name one by its URL"
+    )
     with pytest.raises(ConfigError, match=r"^no feed matches 'nothing'$"):
         subs.remove("nothing")
     assert config.read_text() == USER_FILE
+
+
+def test_feeds_alike_by_title_are_told_apart_by_their_urls(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    subs = SubscriptionFile(path)
+    subs.add_many(
+        [
+            Subscription("http://127.0.0.1:18801/notitle"),
+            Subscription("http://user:secret@127.0.0.1:18801/notitle?lang=fr"),
+            Subscription("https://a.example/feed", "Lower Feed"),
+            Subscription("https://b.example/feed", "Lower Feed"),
+        ]
+    )
+    # The store names an untitled feed by its host, as `tuinews feeds` shows it.
+    by_host = {
+        "http://127.0.0.1:18801/notitle": "127.0.0.1",
+        "http://user:secret@127.0.0.1:18801/notitle?lang=fr": "127.0.0.1",
+    }
+    with pytest.raises(ConfigError) as caught:
+        subs.remove("127.0.0.1", by_host)
+    assert str(caught.value) == (
+        "'127.0.0.1' matches several feeds: 127.0.0.1 (http://127.0.0.1:18801/notitle), "
+        "127.0.0.1 (http://user:***@127.0.0.1:18801/notitle?lang=fr); name one by its URL"
+    )
+    with pytest.raises(ConfigError) as caught:
+        subs.remove("Lower Feed")
+    assert str(caught.value) == (
+        "'Lower Feed' matches several feeds: Lower Feed (https://a.example/feed), "
+        "Lower Feed (https://b.example/feed); name one by its URL"
+    )
+    assert subs.remove("https://b.example/feed").title == "Lower Feed"
 
 
 def test_exact_title_wins_over_substring(tmp_path: Path) -> None:

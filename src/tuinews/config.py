@@ -29,7 +29,7 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 from tuinews import __version__
 from tuinews.errors import ConfigError
 from tuinews.model import Subscription
-from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.sanitize import clean_line, clean_url, without_password
 from tuinews.toml_layout import KeyPath, TomlLayout
 
 MarkReadMode = Literal["on_open", "on_leave", "manual"]
@@ -384,6 +384,11 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
+def _quoted(url: str) -> str:
+    """A URL in an error message: quoted, its password (if any) shown as ***."""
+    return repr(without_password(url))
+
+
 def _plainly_canonical(text: str) -> bool:
     found = _PLAIN_HTTP.fullmatch(text)
     if found is None or "/." in text or text.endswith("?"):
@@ -397,23 +402,23 @@ def _check_http(parts: SplitResult, url: str) -> None:
     imported or read from the file, not left to fail (or worse) at every refresh."""
     host = parts.hostname
     if not host:
-        raise ConfigError(f"URL has no host: {url!r}")
+        raise ConfigError(f"URL has no host: {_quoted(url)}")
     try:
         parts.port  # noqa: B018  (raises on a port that is not a number from 0 to 65535)
     except ValueError:
-        raise ConfigError(f"URL has an invalid port: {url!r}") from None
+        raise ConfigError(f"URL has an invalid port: {_quoted(url)}") from None
     if ":" in host:
         return  # an IPv6 address: urlsplit has checked it
     labels = host.removesuffix(".").split(".")
     if len(host) > 253 or any(not label or len(label) > 63 for label in labels):
-        raise ConfigError(f"URL has an invalid host name {host!r}: {url!r}")
+        raise ConfigError(f"URL has an invalid host name {host!r}: {_quoted(url)}")
     if all(label.isdigit() for label in labels):
         import ipaddress  # here: only a numeric host needs it (start-up)
 
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
-            raise ConfigError(f"URL has an invalid IP address {host!r}: {url!r}") from None
+            raise ConfigError(f"URL has an invalid IP address {host!r}: {_quoted(url)}") from None
 
 
 def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
@@ -441,12 +446,12 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
         if scheme in ("http", "https"):
             if any(char.isspace() for char in value):
                 # clean_url would drop them and name another address ("exa mple.com")
-                raise ConfigError(f"URL contains spaces: {value!r}")
+                raise ConfigError(f"URL contains spaces: {_quoted(value)}")
             return _canonical_http(scheme, clean_url(value))
         if scheme == "file":
             parts = urlsplit(value)
             if parts.netloc not in ("", "localhost"):
-                raise ConfigError(f"file URL names another computer: {value!r}")
+                raise ConfigError(f"file URL names another computer: {_quoted(value)}")
             value = unquote(parts.path)
         else:
             raise ConfigError(
@@ -455,7 +460,7 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     if not value:
         raise ConfigError("empty URL or path")
     if clean_line(value) != " ".join(value.split()) or "\t" in value or "\n" in value:
-        raise ConfigError(f"path contains control characters: {value!r}")
+        raise ConfigError(f"path contains control characters: {_quoted(value)}")
     # Made absolute here: a relative `--config c.toml` must not make its feeds' paths
     # relative to wherever the command runs.
     base = os.path.abspath(base_dir) if base_dir is not None else os.getcwd()
@@ -478,11 +483,11 @@ def _canonical_http(scheme: str, url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError as error:  # a bracketed host that is no IPv6 address, say
-        raise ConfigError(f"malformed URL ({error}): {url!r}") from None
+        raise ConfigError(f"malformed URL ({error}): {_quoted(url)}") from None
     try:
         port = parts.port  # raises on a port that is not a number from 0 to 65535
     except ValueError:
-        raise ConfigError(f"URL has an invalid port: {url!r}") from None
+        raise ConfigError(f"URL has an invalid port: {_quoted(url)}") from None
     userinfo, at, _host = parts.netloc.rpartition("@")
     host = parts.hostname or ""
     if not host.isascii():
@@ -506,7 +511,9 @@ def _idna_host(host: str, url: str) -> str:
         return idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:
         reason = clean_line(str(error))[:100]
-        raise ConfigError(f"URL has an invalid host name {host!r} ({reason}): {url!r}") from None
+        raise ConfigError(
+            f"URL has an invalid host name {host!r} ({reason}): {_quoted(url)}"
+        ) from None
 
 
 def _escape_non_ascii(text: str) -> str:

@@ -37,6 +37,7 @@ from tuinews.config import (
 )
 from tuinews.errors import ConfigError
 from tuinews.model import Subscription
+from tuinews.sources.sanitize import without_password
 from tuinews.sources.subscription_merge import merge_subscription
 from tuinews.toml_layout import Header, TomlLayout
 
@@ -60,18 +61,19 @@ def validate_feed_ref(text: str) -> str:
     canonical = canonical_feed_url(value)
     if canonical.startswith(("http://", "https://")) or os.path.exists(canonical):
         return canonical
+    shown = without_password(value)
     first, slash, _rest = value.partition("/")
     host = _HOST_LIKE.match(first)
     if host and host.group(1).lower() not in _FEED_FILE_EXTENSIONS:
         raise ConfigError(
-            f"not a URL or an existing path: {value!r} (did you mean 'https://{value}'?)"
+            f"not a URL or an existing path: {shown!r} (did you mean 'https://{shown}'?)"
         )
     if value.lower().startswith("file:") or slash or value.startswith(("~", ".")):
-        raise ConfigError(f"no such file or directory: {canonical!r}")
+        raise ConfigError(f"no such file or directory: {without_password(canonical)!r}")
     suffix = value.rpartition(".")[2].lower()
     if "." in value and suffix in _FEED_FILE_EXTENSIONS:
-        raise ConfigError(f"no such file or directory: {canonical!r}")
-    raise ConfigError(f"not a URL or an existing path: {value!r}")
+        raise ConfigError(f"no such file or directory: {without_password(canonical)!r}")
+    raise ConfigError(f"not a URL or an existing path: {shown!r}")
 
 
 class AddCounts(NamedTuple):
@@ -252,10 +254,19 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            names = [feeds[i][1] or feeds[i][0] for i in found[:5]]
+            # Titles alone can be alike (two untitled feeds of one host go by the host):
+            # the URL tells them apart and is what the user can type next.
+            names = [_title_and_url(*feeds[i]) for i in found[:5]]
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-            raise ConfigError(f"{ref!r} matches several feeds: {', '.join(names)}{more}")
+            raise ConfigError(
+                f"{ref!r} matches several feeds: {', '.join(names)}{more}; name one by its URL"
+            )
     raise ConfigError(f"no feed matches {ref!r}")
+
+
+def _title_and_url(url: str, title: str) -> str:
+    shown = without_password(url)
+    return f"{without_password(title)} ({shown})" if title and title != url else shown
 
 
 class _Document:
@@ -303,7 +314,7 @@ class _Document:
             try:
                 url = canonical_feed_url(sub.url)
             except ConfigError as exc:
-                raise ConfigError(f"{sub.url!r}: {exc}") from None
+                raise ConfigError(f"{without_password(sub.url)!r}: {exc}") from None
             merge_subscription(wanted, replace(sub, url=url))
         repeated = len(subs) - len(wanted)
         block: list[str] = []
@@ -311,7 +322,7 @@ class _Document:
         for url, sub in wanted.items():
             if url in known:
                 if refuse_duplicates:
-                    raise ConfigError(f"already subscribed: {url}")
+                    raise ConfigError(f"already subscribed: {without_password(url)}")
                 already += 1
                 continue
             entry: dict[str, object] = {"url": url}
@@ -371,16 +382,17 @@ class _Document:
         old_url, new_url = canonical_feed_url(old), canonical_feed_url(new)
         entries = self._entries_of(old_url)
         if not entries:
-            raise ConfigError(f"not subscribed: {old_url}")
+            raise ConfigError(f"not subscribed: {without_password(old_url)}")
         if old_url == new_url:
             return
         if self._entries_of(new_url):
-            raise ConfigError(f"already subscribed: {new_url}")
+            raise ConfigError(f"already subscribed: {without_password(new_url)}")
         # Duplicates follow: left with the old URL, the next would subscribe to it again.
         for index in reversed(entries):  # later lines first: a value may span lines
             key = self.layout.find_key((*headers[index].prefix, "url"))
             if key is None:
-                raise ConfigError(f"{self.path}: cannot find the url line of {old_url}")
+                shown = without_password(old_url)
+                raise ConfigError(f"{self.path}: cannot find the url line of {shown}")
             self._replace_value(key.line, key.start, key.end_line, key.end, _toml(new_url))
             self.expected["feeds"][index]["url"] = new_url
 

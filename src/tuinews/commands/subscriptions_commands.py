@@ -33,7 +33,8 @@ def add_command(ns: argparse.Namespace) -> int:
     sub = Subscription(url=url, title=ns.title or None, tags=clean_tags(ns.tag))
     # The edit parses and validates the whole file first: a broken one is refused unchanged.
     SubscriptionFile(config_path(ns)).add(sub)
-    print(f"subscribed to {url}; `tuinews refresh` fetches it")
+    # Shown without its password; the settings file keeps the URL as given.
+    print(f"subscribed to {without_password(url)}; `tuinews refresh` fetches it")
     return 0
 
 
@@ -50,7 +51,8 @@ def remove_command(ns: argparse.Namespace) -> int:
         feed = store.feed_by_url(removed.url)
         starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = starred_kept(starred)
-    print(f"unsubscribed from {removed.title or removed.url}" + (f"; {kept}" if kept else ""))
+    name = without_password(removed.title or removed.url)
+    print(f"unsubscribed from {name}" + (f"; {kept}" if kept else ""))
     return 0
 
 
@@ -189,6 +191,7 @@ def import_command(ns: argparse.Namespace) -> int:
     from tuinews.subscriptions import SubscriptionFile
 
     source = ns.file
+    shown = without_password(source)  # a list's URL may carry a password
     base: Path | None = None
     if source == "-":
         data = read_stdin_bytes(25 * 1024 * 1024)
@@ -201,18 +204,18 @@ def import_command(ns: argparse.Namespace) -> int:
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise TuinewsError(f"{source}: {error.strerror or error}") from None
+            raise TuinewsError(f"{shown}: {error.strerror or error}") from None
         base = path.resolve().parent
     else:
         raise TuinewsError(
-            f"{source}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
+            f"{shown}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
         )
-    subs, skipped = _parse_subscription_list(data, source, base)
+    subs, skipped = _parse_subscription_list(data, shown, base)
     subs = _usable(subs, skipped, base)
     for line in skipped:
-        warn(f"{source}: {line}")
+        warn(f"{shown}: {line}")
     if not subs:
-        raise TuinewsError(f"{source}: no feeds found (expected OPML or a newsboat urls file)")
+        raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
     counts = SubscriptionFile(config_path(ns)).add_many(subs)
     notes = []
     if counts.already_subscribed:
@@ -249,7 +252,7 @@ def _download(ns: argparse.Namespace, url: str) -> bytes:
     try:
         return asyncio.run(fetch())
     except FetchError as error:
-        raise TuinewsError(f"{url}: {error.reason}") from None
+        raise TuinewsError(f"{without_password(url)}: {error.reason}") from None
 
 
 def _parse_subscription_list(
@@ -291,7 +294,7 @@ def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> 
         try:
             usable.append(replace(sub, url=canonical_feed_url(sub.url, base)))
         except ConfigError as error:
-            skipped.append(f"skipped {sub.title or sub.url!r}: {error}")
+            skipped.append(f"skipped {sub.title or without_password(sub.url)!r}: {error}")
     return usable
 
 

@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 from tuinews.errors import SourceError
 from tuinews.model import Subscription
 from tuinews.sources.detect import declared_charset, decode_text
-from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.sanitize import clean_line, clean_url, without_password
 from tuinews.sources.subscription_merge import merge_subscription
 
 if TYPE_CHECKING:
@@ -122,22 +122,23 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
         parts = urlsplit(url) if "\\" not in url else None
         host = parts.hostname if parts else None  # raises on a malformed [IPv6] host
     except ValueError as error:
-        return None, f"malformed URL {url!r} ({error})"
+        return None, f"malformed URL {without_password(url)!r} ({error})"
     scheme = parts.scheme.lower() if parts else ""
     if scheme in {"http", "https"} and host:
         if any(char.isspace() for char in raw.strip()):
             # clean_url dropped them: the address left would be another ("exa mple.com")
-            return None, f"URL contains spaces {clean_line(raw.strip())!r}"
+            shown = without_password(clean_line(raw.strip()))
+            return None, f"URL contains spaces {shown!r}"
         return url, ""
     if base is not None:
         local = _local_target(url, scheme, base)
         if local == _OUTSIDE:
-            return None, f"local file outside the list's folder {url!r}"
+            return None, f"local file outside the list's folder {without_password(url)!r}"
         if local is not None:
             return local, ""
     if not scheme and not url.startswith("//"):
-        return None, f"relative URL {url!r}"
-    return None, f"not an http(s) URL {url!r}"
+        return None, f"relative URL {without_password(url)!r}"
+    return None, f"not an http(s) URL {without_password(url)!r}"
 
 
 # A list may come from anywhere: its local entries must stay inside its own folder, so a
@@ -191,7 +192,7 @@ def parse_opml_report(
             url, why = _resolve_url(raw_url, base)
             if url is None:
                 if raw_url or _attribute(element, "type").lower() not in {"folder", "category"}:
-                    name = title or clean_url(raw_url) or "(untitled)"
+                    name = title or without_password(clean_url(raw_url)) or "(untitled)"
                     skipped.append(f"skipped {name!r}: {why}")
             else:
                 # The folders first: export files a feed under its first tag, so the
