@@ -181,6 +181,24 @@ def test_a_config_listing_a_feed_twice_warns_and_every_command_works(
     assert cli.call("feeds").err == ""
 
 
+def test_the_reader_can_take_the_warnings_to_show_them_itself(
+    cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from tuinews.commands.common import load_settings
+
+    cli.config.write_text(
+        '[[feeds]]\nurl = "http://h.example/a"\n[[feeds]]\nurl = "http://h.example/a#b"\n'
+    )
+    capsys.readouterr()
+    quiet = load_settings(argparse.Namespace(config=str(cli.config)), print_warnings=False)
+    assert capsys.readouterr().err == ""
+    assert quiet.warnings == (
+        f"{cli.config}:4: the same feed as line 2 (ignored; delete one of them)",
+    )
+
+
 def test_add_reads_feed_links_and_non_ascii_paths_as_browsers_do(cli: Cli) -> None:
     wrapped = cli.call("add", "feed://https://host.example/feed.xml")
     assert wrapped.status == 0, wrapped.err

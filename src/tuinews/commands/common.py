@@ -56,13 +56,16 @@ def require_config_file(ns: argparse.Namespace) -> None:
         raise UsageError(f"{path}: no such file (given by {origin})")
 
 
-def load_settings(ns: argparse.Namespace) -> Config:
+def load_settings(ns: argparse.Namespace, *, print_warnings: bool = True) -> Config:
+    """The settings; their warnings (a feed listed twice) go to stderr unless the caller
+    shows them itself (the reader, whose first frame may already be on the screen)."""
     from tuinews.config import load_config
     from tuinews.ui.launch_cache import remember_launch
 
     config = load_config(config_path(ns))
-    for line in config.warnings:
-        warn(line)
+    if print_warnings:
+        for line in config.warnings:
+            warn(line)
     # For the next bare `tuinews`: its first frame comes before the settings are loaded.
     remember_launch(paths.cache_dir(), config_path(ns), db_path(ns), config)
     return config
