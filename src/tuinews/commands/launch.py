@@ -32,7 +32,9 @@ SAMPLES_HINT = "No subscriptions yet: these are sample feeds. Press a to add you
 
 def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None = None) -> int:
     """`frame`: the first frame `cli.main` drew already (a bare `tuinews`)."""
-    config = load_settings(ns)  # a broken file stops here with one line: no silent defaults
+    # A broken file stops here with one line: no silent defaults. Its warnings go to the
+    # status line: on stderr the first frame, maybe on the screen already, hides them.
+    config = load_settings(ns, print_warnings=False)
     if not sys.stdout.isatty():
         raise TuinewsError(
             "the reader needs a terminal; for scripts use `tuinews list` or `tuinews read`"
@@ -46,7 +48,8 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
                 return 1
         elif config.feeds:
             _check_store(db_path(ns))
-            ctx = _context(ns, config, db_path(ns), list(config.feeds))
+            hint = f"{config.warnings[0]}" if config.warnings else None
+            ctx = _context(ns, config, db_path(ns), list(config.feeds), hint=hint)
         else:
             ctx = _samples_context(ns, config)
         # Drawn from the store while Textual loads: the first screen in milliseconds.
