@@ -288,6 +288,15 @@ def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:
     assert re.search(r"9/9 +\d{4}-\d\d-\d\d \d\d:\d\d", lines[1])
     assert "never" in lines[2] and lines[2].rstrip().endswith("…")  # the error, cut
 
+    # Narrower still: the error and the tags give way entirely; counts and dates never.
+    for columns in (50, 44):
+        code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=columns)
+        lines = [line for line in shown.replace("\r", "").splitlines() if line.strip()]
+        assert code == 0 and len(lines) == 3, lines
+        assert all(len(line) <= columns for line in lines)
+        assert "Unread/Total" in lines[0] and "Last refresh" in lines[0]
+        assert re.search(r"9/9 +\d{4}-\d\d-\d\d \d\d:\d\d", lines[1]), lines
+
 
 NESTED_OPML = """\
 <?xml version="1.0" encoding="UTF-8"?>

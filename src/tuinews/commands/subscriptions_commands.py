@@ -111,38 +111,48 @@ def feeds_command(ns: argparse.Namespace) -> int:
     # One line per feed at any width: long titles, tags and errors are cut with "…";
     # the counts and the date never are (a wrapped date doubled the table at 80 columns).
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, no_wrap=True, overflow="ellipsis", width=width)
-    for title, tags, counts, refreshed, error in rows:
-        table.add_row(
-            Text(title), Text(tags), Text(counts), Text(refreshed), Text(error, style="red")
-        )
+    shown = [index for index, width in enumerate(widths) if width > 0]
+    for index in shown:
+        table.add_column(headers[index], no_wrap=True, overflow="ellipsis", width=widths[index])
+    for row in rows:
+        table.add_row(*(Text(row[i], style="red" if i == 4 else "") for i in shown))
     console.print(table)
     return 0
 
 
-# Title, tags and error give way, in that order of last resort: the error first (the
-# details are in the reader's feed view), then the title, then the tags.
-_SHRINK_ORDER = (4, 0, 1)
-_MIN_WIDTHS = (12, 4, 0, 0, 10)
+# Where room is short, columns give way in these steps (column, width it may shrink
+# to): the error first, to a few words (the reader's feed view has it whole), then the
+# title, then the tags and the error go entirely, then the title shrinks further. The
+# counts and the date never shrink.
+_SHRINK_STEPS = ((4, 10), (0, 16), (1, 0), (4, 0), (0, 8))
 _MAX_WIDTHS = (48, 20, None, None, None)
+_USEFUL_WIDTH = 5
 
 
 def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: int) -> list[int]:
     """Widths that fit `room` columns with two spaces between: each column as wide as
-    its widest cell (within its maximum), shrunk where needed in `_SHRINK_ORDER`."""
+    its widest cell (within its maximum), shrunk where needed by `_SHRINK_STEPS`."""
+    from rich.cells import cell_len  # terminal cells: a CJK title is twice its length
+
     widths = []
     for index, header in enumerate(headers):
-        want = max([len(header), *(len(row[index]) for row in rows)])
+        want = max([cell_len(header), *(cell_len(row[index]) for row in rows)])
         cap = _MAX_WIDTHS[index]
         widths.append(min(want, cap) if cap else want)
     excess = sum(widths) + 2 * (len(widths) - 1) - room
-    for index in _SHRINK_ORDER:
+    wanted_title = widths[0]
+    for index, floor in _SHRINK_STEPS:
         if excess <= 0:
             break
-        give = min(excess, max(0, widths[index] - _MIN_WIDTHS[index]))
+        give = min(excess, max(0, widths[index] - floor))
         widths[index] -= give
         excess -= give
+    for index in (1, 4):
+        if 0 < widths[index] < _USEFUL_WIDTH:
+            # A column of a letter or two says nothing: it goes, the title gets the room
+            # (with the gap before it).
+            widths[0] = min(wanted_title, widths[0] + widths[index] + 2)
+            widths[index] = 0
     return widths
 
 
