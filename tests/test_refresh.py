@@ -640,3 +640,18 @@ async def test_a_gzipped_local_feed_obeys_the_size_limit_once_unpacked(
     assert article_count(db) == 0
     roomy = replace(SETTINGS, max_bytes=len(plain))
     assert only_outcome(await refresh(db, str(path), settings=roomy, force=True)).new == 100
+
+
+async def test_a_gzip_file_served_as_is_unpacks_only_up_to_the_size_setting(
+    server: FeedServer, db: Path
+) -> None:
+    """A `feed.xml.gz` served without Content-Encoding is unpacked by the parser: the
+    `max_bytes` setting bounds what it unpacks to, as it bounds the transfer."""
+    body = gzip.compress(rss(300))
+    url = server.route("/feed.xml.gz", static(body, content_type="application/gzip"))
+    small = replace(SETTINGS, max_bytes=len(body) * 2)
+    outcome = only_outcome(await refresh(db, url, settings=small))
+    assert outcome.status == "failed"
+    assert outcome.error is not None and "too large once unpacked" in outcome.error
+    assert article_count(db) == 0
+    assert only_outcome(await refresh(db, url, force=True)).new == 300

@@ -230,7 +230,9 @@ class _DyingPool:
         self.received = received
         self.alive = True
 
-    async def prepare(self, body: Body, url: str, content_type: str | None) -> object:
+    async def prepare(
+        self, body: Body, url: str, content_type: str | None, max_bytes: int | None = None
+    ) -> object:
         from tuinews.refresh.workers import WorkerGone
 
         data = body.take()
@@ -334,3 +336,19 @@ def test_the_reader_spawns_parse_workers_although_it_captures_stderr(tmp_path: P
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3", "True"]  # three items, parsed by a worker process
+
+
+async def test_a_worker_unpacks_a_gzip_body_only_up_to_the_size_setting() -> None:
+    import gzip
+
+    from tuinews.errors import SourceError
+
+    pool = WorkerPool.spawn(1)
+    try:
+        body = gzip.compress(rss(300))
+        with pytest.raises(SourceError, match="too large once unpacked"):
+            await pool.prepare(Body(body), "http://x/feed.xml.gz", None, len(body) * 2)
+        _title, items = await pool.prepare(Body(body), "http://x/feed.xml.gz", None, None)
+        assert len(items) == 300
+    finally:
+        pool.close()

@@ -204,7 +204,7 @@ class _Run:
         # requests at once, a fetched body per worker waiting to be parsed (`parked`),
         # and a few feeds between parse and save: one parsing and one queued per worker,
         # while one is written.
-        self.parsers = Parsers(feeds=1, pool=workers)
+        self.parsers = Parsers(feeds=1, pool=workers, max_bytes=settings.max_bytes)
         # Feeds between their request and their write. A web feed takes its slot only
         # once its host has room (see `_PipelineSlot`): a host with a queue of feeds
         # must not hold slots the other hosts' feeds could use.

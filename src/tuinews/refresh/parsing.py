@@ -9,6 +9,7 @@ bodies in one refresh, so small refreshes and the TUI never pay their start-up.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING
 
@@ -22,14 +23,20 @@ POOL_THRESHOLD = 2 * 1024 * 1024  # bytes of bodies in one refresh before proces
 
 
 def parse_and_prepare(
-    body: bytes, url: str, content_type: str | None, *, with_text: bool = True
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    *,
+    with_text: bool = True,
+    max_bytes: int | None = None,
 ) -> PreparedFeed:
-    """The store rows of a fetched body; SourceError when it is not a feed."""
+    """The store rows of a fetched body; SourceError when it is not a feed. `max_bytes`
+    bounds a gzip file inside the body, as the transfer itself was bounded."""
     from tuinews.sources.feeds import parse_feed
     from tuinews.store.save import prepare_feed
 
     try:
-        feed = parse_feed(body, url, content_type=content_type)
+        feed = parse_feed(body, url, content_type=content_type, max_bytes=max_bytes)
     except SourceError:
         raise
     except Exception as exc:
@@ -87,9 +94,14 @@ class Parsers:
     """
 
     def __init__(
-        self, feeds: int, threshold: int = POOL_THRESHOLD, pool: WorkerPool | None = None
+        self,
+        feeds: int,
+        threshold: int = POOL_THRESHOLD,
+        pool: WorkerPool | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.feeds = feeds
+        self.max_bytes = max_bytes
         self.threshold = threshold
         self.seen_bytes = 0
         self.workers = worker_count()
@@ -116,7 +128,7 @@ class Parsers:
         pool = self._pool_for(len(body))
         if pool is not None and pool.alive:
             try:
-                return await pool.prepare(body, url, content_type)
+                return await pool.prepare(body, url, content_type, self.max_bytes)
             except WorkerGone:
                 pass  # killed or out of memory: this process parses from now on
         # A body a dead worker had received is gone with it (it may be what killed it).
@@ -125,7 +137,12 @@ class Parsers:
             raise SourceError(url, "could not be parsed (the parse worker died)")
         import asyncio  # here: the workers are forked from a process that imported this module
 
-        return await asyncio.to_thread(parse_and_prepare, data, url, content_type, with_text=False)
+        return await asyncio.to_thread(
+            functools.partial(parse_and_prepare, with_text=False, max_bytes=self.max_bytes),
+            data,
+            url,
+            content_type,
+        )
 
     def close(self) -> None:
         if self._pool is not None and self._own_pool:

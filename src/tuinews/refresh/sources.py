@@ -93,7 +93,11 @@ class _Loader:
         if kind == "http":
             result = await self.fetcher().fetch(spec)
             return await asyncio.to_thread(
-                _from_bytes, result.body, result.url, result.content_type
+                _from_bytes,
+                result.body,
+                result.url,
+                result.content_type,
+                self.settings.max_bytes,
             )
         if kind == "local":
             path = local_path(spec)
@@ -120,7 +124,7 @@ def _from_bytes(
         return load_bytes(data, "-", "-", None, max_bytes=max_bytes)
     from tuinews.sources.feeds import parse_feed
 
-    return parse_feed(data, source, content_type=content_type)
+    return parse_feed(data, source, content_type=content_type, max_bytes=max_bytes)
 
 
 def _from_path(path: Path, max_bytes: int) -> Feed | list[Subscription]:

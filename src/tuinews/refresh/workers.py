@@ -46,7 +46,8 @@ class WorkerGone(Exception):
 def _serve(
     requests: Connection, results: Connection, inherited: list[Connection], quiet: bool
 ) -> None:
-    """The worker's loop: (id, url, content type) then the body; answers (id, kind, value)."""
+    """The worker's loop: (id, url, content type, size limit) then the body; answers
+    (id, kind, value)."""
     for connection in inherited:
         connection.close()
     if quiet:
@@ -70,10 +71,11 @@ def _serve(
             body = requests.recv_bytes()
         except (EOFError, OSError):
             return
-        request_id, url, content_type = pickle.loads(header)
+        request_id, url, content_type, max_bytes = pickle.loads(header)
         answer: tuple[int, str, object]
         try:
-            answer = (request_id, "ok", parse_and_prepare(body, url, content_type))
+            prepared = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
+            answer = (request_id, "ok", prepared)
         except SourceError as error:
             # SourceError has its own __init__ and would not unpickle: send its line.
             answer = (request_id, "error", error.reason)
@@ -186,7 +188,9 @@ class WorkerPool:
     def alive(self) -> bool:
         return any(not w.dead for w in self._workers)
 
-    async def prepare(self, body: Body, url: str, content_type: str | None) -> PreparedFeed:
+    async def prepare(
+        self, body: Body, url: str, content_type: str | None, max_bytes: int | None = None
+    ) -> PreparedFeed:
         """Store rows for `body`; SourceError when it is not a feed, WorkerGone when no
         worker could answer (the body is given back when it was not delivered)."""
         live = [w for w in self._workers if not w.dead]
@@ -203,7 +207,7 @@ class WorkerPool:
         future: asyncio.Future[tuple[str, object]] = loop.create_future()
         worker.pending[request_id] = future
         worker.used = True
-        header = pickle.dumps((request_id, url, content_type))
+        header = pickle.dumps((request_id, url, content_type, max_bytes))
         data = body.take()
         assert data is not None
         try:

@@ -53,9 +53,12 @@ GUNZIP_LIMIT = 25 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip file
 
 
-def parse_feed(data: bytes, url: str, *, content_type: str | None = None) -> Feed:
-    """The feed in `data`; `url` keys the feed and is the base for relative links."""
-    data = ungzipped(data, url)
+def parse_feed(
+    data: bytes, url: str, *, content_type: str | None = None, max_bytes: int | None = None
+) -> Feed:
+    """The feed in `data`; `url` keys the feed and is the base for relative links. A
+    gzip file (served as is, without Content-Encoding) unpacks up to `max_bytes`."""
+    data = ungzipped(data, url, limit=max_bytes)
     head = _head_text(data).lstrip()
     if not head.strip("\x00"):
         raise SourceError(url, "empty document")
