@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -211,20 +212,27 @@ def test_a_folder_another_user_may_write_is_named(ro: ReadOnlyCli, store_path: P
     ]
 
 
+def spawn_reader(ro: ReadOnlyCli, *, columns: int) -> tuple[Any, Any]:
+    """The real reader in a pseudo-terminal, without the power to write what modes
+    forbid; returns the child and a Screen reading its output."""
+    import pexpect
+
+    from test_e2e_pty import Screen
+
+    env = {**ro.cli.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
+    env.pop("NO_COLOR", None)
+    program, *args = [*ro.prefix, str(TUINEWS)]
+    child = pexpect.spawn(program, args, env=env, dimensions=(24, columns), timeout=30)
+    return child, Screen(child)
+
+
 def test_the_reader_opens_a_read_only_store_and_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
     """The reader shows the articles and says marks are not saved; it used to exit with
     a write error and Textual's error dump."""
     pexpect = pytest.importorskip("pexpect")
-    from test_e2e_pty import Screen
-
     store_path.chmod(0o444)
     before = store_path.read_bytes()
-    env = {**ro.cli.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
-    env.pop("NO_COLOR", None)
-    child = pexpect.spawn(
-        ro.prefix[0], [*ro.prefix[1:], str(TUINEWS)], env=env, dimensions=(24, 80), timeout=30
-    )
-    screen = Screen(child)
+    child, screen = spawn_reader(ro, columns=80)
     try:
         screen.wait_for("Read-only store")
         screen.wait_for("Item 9")
@@ -258,22 +266,11 @@ def test_refreshing_in_the_reader_on_a_read_only_store_says_so(
     """R and r say at once that nothing can be refreshed; they ended the reader with a
     PermissionError traceback (the refresh lock could not be made in the folder)."""
     pexpect = pytest.importorskip("pexpect")
-    from test_e2e_pty import Screen
-
     folder = store_path.parent
     store_path.chmod(0o444)
     folder.chmod(0o555)
     before = snapshot(folder)
-    env = {**ro.cli.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
-    env.pop("NO_COLOR", None)
-    child = pexpect.spawn(
-        ro.prefix[0] if ro.prefix else str(TUINEWS),
-        [*ro.prefix[1:], str(TUINEWS)] if ro.prefix else [],
-        env=env,
-        dimensions=(24, 120),
-        timeout=30,
-    )
-    screen = Screen(child)
+    child, screen = spawn_reader(ro, columns=120)
     try:
         screen.wait_for("Item 9")
         child.send("R")
