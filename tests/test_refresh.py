@@ -655,3 +655,21 @@ async def test_a_gzip_file_served_as_is_unpacks_only_up_to_the_size_setting(
     assert outcome.error is not None and "too large once unpacked" in outcome.error
     assert article_count(db) == 0
     assert only_outcome(await refresh(db, url, force=True)).new == 300
+
+
+async def test_a_refresh_that_waited_skips_every_feed_the_running_one_fetched(
+    server: FeedServer, db: Path
+) -> None:
+    """The running refresh stamps its feeds from its own start, before the second one
+    began to wait: the lock file's note of that start is what the waiter compares with
+    (it used to fetch every feed again)."""
+    import asyncio
+
+    urls = [server.route(f"/slow{n}", Generated(items=2, delay=0.6)) for n in range(4)]
+    first = asyncio.create_task(refresh(db, *urls))
+    await asyncio.sleep(0.3)  # the first holds the lock and waits on its servers
+    second = await refresh(db, *urls, on_wait=lambda _message: None)
+    await first
+    assert [o.status for o in second.outcomes] == ["skipped"] * 4
+    assert {o.error for o in second.outcomes} == {"just refreshed by another refresh"}
+    assert all(len(server.requests(f"/slow{n}")) == 1 for n in range(4))

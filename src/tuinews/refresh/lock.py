@@ -11,7 +11,7 @@ import errno
 import fcntl
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -62,7 +62,8 @@ class RefreshLock:
         self.store_path = store_path
         self.path = lock_path(store_path)
         self._fd: int | None = None
-        # When this refresh started waiting for another one (None: it did not wait).
+        # When the refresh this one waited for started (None: it did not wait): what
+        # that refresh fetched is not fetched again.
         self.waited_since: datetime | None = None
 
     def _open(self) -> int:
@@ -94,6 +95,7 @@ class RefreshLock:
             os.close(fd)
             raise
         self._fd = fd
+        _note_start(fd)
         return True
 
     async def acquire(
@@ -104,7 +106,7 @@ class RefreshLock:
             return
         if mode == "skip":
             raise RefreshBusy()
-        self.waited_since = datetime.now(UTC)
+        self.waited_since = _holder_start(self.path)
         if on_wait is not None:
             on_wait(WAITING_MESSAGE)
         while not self.try_acquire():
@@ -115,3 +117,31 @@ class RefreshLock:
             fd, self._fd = self._fd, None
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+# A holder's note older than this is not trusted (a holder that could not write left an
+# earlier holder's): the waiter then counts from when it began waiting.
+_NOTE_MAX_AGE = timedelta(hours=1)
+
+
+def _note_start(fd: int) -> None:
+    """Write when this refresh started into the lock file, for a refresh that waits: the
+    feeds stamped since then are what this one fetched. A lock file this user may only
+    read (opened read-only) keeps no note."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, datetime.now(UTC).isoformat().encode("ascii"), 0)
+    except OSError:
+        pass
+
+
+def _holder_start(path: Path) -> datetime:
+    """When the refresh holding the lock started, from its note; else now."""
+    now = datetime.now(UTC)
+    try:
+        started = datetime.fromisoformat(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return now
+    if started.tzinfo is None or not now - _NOTE_MAX_AGE <= started <= now:
+        return now
+    return started
