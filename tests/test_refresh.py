@@ -142,6 +142,8 @@ async def test_a_move_onto_another_subscription_keeps_both_and_says_so(
     assert outcome.note == f"moved permanently to {new}, which is subscribed already"
     with Store.open(db) as store:
         assert sorted(info.url for info in store.feeds()) == sorted([old, new])
+    # Its articles are stored once, under the feed that is subscribed at that address.
+    assert article_count(db) == 2
 
 
 async def test_temporary_redirect_keeps_the_url(server: FeedServer, db: Path) -> None:

@@ -356,6 +356,13 @@ class _Run:
             )
         moved, note = await self._move(info, result.moved_to)
         await self._enable(info)
+        if note is not None:
+            # Moved onto another subscription: that feed stores these articles itself;
+            # saved here too, every article would be listed twice until the user removes
+            # this one, which the note asks for.
+            return FeedOutcome(
+                info.url, info.title, "updated", http_status=result.status, note=note
+            )
         if result.not_modified:
             await self.writer.write(FeedWrite(info.id, now))
             return FeedOutcome(
