@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tuinews.errors import SourceError
 from tuinews.model import Feed
 from tuinews.sources.feeds import looks_like_feed, parse_feed
 
-# Files that legitimately give no articles, with the reason.
-NO_ARTICLES = {
-    "feed-rs__reuters_truncated-server-error.rss": "server error cut the feed before any item",
+# Files that are refused, with the reason: a server error cut the feed before its first
+# item (reported as a failure, not as a feed with nothing new).
+REFUSED = {
+    "feed-rs__reuters_truncated-server-error.rss": "premature end of data",
 }
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -35,10 +37,11 @@ def test_every_corpus_file(corpus_feeds: Path) -> None:
         data = read(corpus_feeds, name)
         if not looks_like_feed(data):
             problems.append(f"{name}: not sniffed as a feed")
-        feed = parse_feed(data, f"https://corpus.example/{name}")
-        if name in NO_ARTICLES:
-            assert feed.articles == [], name
+        if name in REFUSED:
+            with pytest.raises(SourceError, match=REFUSED[name]):
+                parse_feed(data, f"https://corpus.example/{name}")
             continue
+        feed = parse_feed(data, f"https://corpus.example/{name}")
         if not feed.articles:
             problems.append(f"{name}: no articles")
             continue

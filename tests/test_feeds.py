@@ -439,3 +439,17 @@ def test_gzip_bombs_and_damaged_gzip_are_refused(body: bytes, reason: str) -> No
     with pytest.raises(SourceError) as caught:
         parse_feed(body, "https://example.com/feed.xml.gz")
     assert caught.value.reason == f"not a feed: {reason}"
+
+
+def test_a_feed_garbled_before_its_first_item_is_refused_not_empty() -> None:
+    """Recover mode keeps the items before the damage; a feed damaged before any item
+    (a server error mid-page, a body cut short) is a failure, not "0 new"."""
+    from tuinews.errors import SourceError
+
+    cut = b"<?xml version='1.0'?><rss version='2.0'><channel><title>Bomb</title><description>aaa"
+    with pytest.raises(SourceError, match=r"XML error at line 1: .*\(no item before it\)"):
+        parse_feed(cut, "http://x/feed")
+    kept = cut.replace(b"<description>aaa", b"<item><title>One</title></item><item><title>Tw")
+    assert [a.title for a in parse_feed(kept, "http://x/feed").articles] == ["One", "Tw"]
+    empty = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></channel></rss>"
+    assert parse_feed(empty, "http://x/feed").articles == []  # well-formed: just empty

@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tuinews.errors import SourceError
 from tuinews.model import Article, Enclosure, Feed, article_key
 from tuinews.sources import dates
 from tuinews.sources.feeds import parse_feed
@@ -121,7 +122,11 @@ def test_corpus_feeds_prepare_exactly_as_before(corpus_feeds: Path) -> None:
         data = path.read_bytes()
         if path.name.endswith(".gz"):
             data = gzip.decompress(data)
-        _assert_same(parse_feed(data, f"https://corpus.example/{path.name}"))
+        try:
+            feed = parse_feed(data, f"https://corpus.example/{path.name}")
+        except SourceError:
+            continue  # refused (a feed cut before its first item): nothing to compare
+        _assert_same(feed)
         checked += 1
     assert checked >= 100
 

@@ -120,6 +120,8 @@ def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Fe
         raise SourceError(url, "not a feed: unreadable XML text") from None
     if outcome.feed is not None:
         return outcome.feed
+    if outcome.broken and outcome.error:
+        raise SourceError(url, f"{_lower_first(outcome.error)} (no item before it)")
     if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):
         from tuinews.sources.htmlpage import html_page_reason
 

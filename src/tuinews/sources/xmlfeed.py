@@ -180,6 +180,8 @@ class XmlOutcome:
     feed: Feed | None = None
     html_page: bool = False
     error: str | None = None
+    # Ill-formed, and nothing survived the damage: a broken feed, not an empty one.
+    broken: bool = False
 
 
 def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcome:
@@ -209,9 +211,12 @@ def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcom
         is_html = local_name(root.tag).lower() == "html" if isinstance(root.tag, str) else False
         return XmlOutcome(html_page=is_html, error=error)
     name = local_name(feed_root.tag)
-    if name == "feed":
-        return XmlOutcome(feed=read_atom(feed_root, url))
-    return XmlOutcome(feed=_read_rss(feed_root, url))
+    feed = read_atom(feed_root, url) if name == "feed" else _read_rss(feed_root, url)
+    if error is not None and not feed.articles:
+        # Recover mode keeps the items before the damage; with none, reporting "0 new"
+        # would hide a feed cut short or garbled before its first item.
+        return XmlOutcome(error=error, broken=True)
+    return XmlOutcome(feed=feed)
 
 
 def _describe(exc: etree.XMLSyntaxError) -> str:
