@@ -417,3 +417,19 @@ def test_local_feeds_export_as_file_urls_and_import_back(cli: Cli, sample_feeds:
     again = cli.call("--config", str(other), "import", str(exported))
     assert again.status == 0, again.err
     assert [url for url, _, _ in feeds_in(other)] == [local]
+
+
+def test_add_says_what_is_wrong_with_a_mistyped_address_or_an_empty_tag(
+    cli: Cli, sample_feeds: Path
+) -> None:
+    slashes = cli.call("add", "http:/example.org/feed")
+    assert (slashes.status, slashes.err_lines) == (
+        1,
+        ["tuinews: malformed URL (expected http:// or https://): 'http:/example.org/feed'"],
+    )
+    empty_tag = cli.call("add", str(sample_feeds / "city-desk.rss"), "--tag", " ")
+    assert (empty_tag.status, empty_tag.err_lines) == (
+        2,
+        ["tuinews: --tag ' ': a tag needs a letter or digit"],
+    )
+    assert not cli.config.exists() or "city-desk" not in cli.config.read_text()

@@ -62,6 +62,10 @@ def validate_feed_ref(text: str) -> str:
     if canonical.startswith(("http://", "https://")) or os.path.exists(canonical):
         return canonical
     shown = without_password(value)
+    if re.match(r"(?i)https?:(?!//)", value):
+        # "http:/feed" or "https:example.org": an address with its slashes mistyped,
+        # not a file path (which it would otherwise be taken for).
+        raise ConfigError(f"malformed URL (expected http:// or https://): {shown!r}")
     first, slash, _rest = value.partition("/")
     host = _HOST_LIKE.match(first)
     if host and host.group(1).lower() not in _FEED_FILE_EXTENSIONS:

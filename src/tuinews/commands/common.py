@@ -154,8 +154,11 @@ def clean_tags(tags: list[str]) -> tuple[str, ...]:
 
     seen: dict[str, None] = {}
     for tag in tags:
-        for part in tag.split(","):
-            cleaned = clean_line(part)
+        parts = [clean_line(part) for part in tag.split(",")]
+        if not any(parts):
+            # Said, not dropped: the user asked for a tag and would look for it.
+            raise UsageError(f"--tag {tag!r}: a tag needs a letter or digit")
+        for cleaned in parts:
             if cleaned:
                 seen.setdefault(cleaned)
     return tuple(seen)
