@@ -34,7 +34,7 @@ from tuinews.ui.messages import (
 )
 from tuinews.ui.safe import safe_text
 from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
-from tuinews.ui.widgets.headline_list import HeadlineList
+from tuinews.ui.widgets.headline_list import HeadlineList, ViewStale
 from tuinews.ui.widgets.key_footer import KeyFooter
 from tuinews.ui.widgets.reader import ReaderPane
 from tuinews.ui.widgets.status_line import StatusLine
@@ -400,6 +400,14 @@ class MainCore(Screen[None]):
         )
         if self._list_is_behind(message):
             self.reload_view()  # another process added or removed articles meanwhile
+
+    @on(ViewStale)
+    def _on_view_stale(self, message: ViewStale) -> None:
+        """Articles went away outside the reader (`tuinews cleanup`, `remove`): the list
+        met the end of its rows early. Count the view and the feeds again."""
+        if message.generation == self.generation:
+            self.reload_feeds()
+            self.reload_view()
 
     def _list_is_behind(self, message: FeedsLoaded) -> bool:
         """Whether the counts just read say the list's rows changed since it was read

@@ -20,8 +20,7 @@ from tuinews.ui.messages import (
 )
 from tuinews.ui.screens import main_core
 from tuinews.ui.screens.main_core import MainCore, reported
-
-WINDOW = 200  # rows loaded from the next unread article on
+from tuinews.ui.widgets.headline_list import HeadlineList
 
 
 class ReadingScreen(MainCore):
@@ -170,7 +169,10 @@ class ReadingScreen(MainCore):
             self.app.call_from_thread(self._unread_not_found, forward, across_feeds)
             return
         target = self.store.position(view, found[0].sort_key)
-        following = self.store.headlines(view, limit=WINDOW - 1, after=found[0].sort_key)
+        # A window of rows from it on, as the list would ask for them.
+        following = self.store.headlines(
+            view, limit=HeadlineList.WINDOW - 1, after=found[0].sort_key
+        )
         self.post_message(WindowLoaded(generation, target, [found[0], *following]))
         self.app.call_from_thread(self._jump_to, generation, target)
 

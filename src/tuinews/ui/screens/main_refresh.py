@@ -14,7 +14,6 @@ from tuinews.errors import TuinewsError
 from tuinews.sources.sanitize import clean_line, without_password
 from tuinews.ui.messages import RefreshDone, RefreshProgress, Status
 from tuinews.ui.screens.main_reader import ReadingScreen
-from tuinews.ui.widgets.headline_list import ViewStale
 
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar
@@ -152,14 +151,6 @@ class RefreshingScreen(ReadingScreen):
         now = time.monotonic()
         if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
             self._last_progress_reload = now
-            self.reload_feeds()
-            self.reload_view()
-
-    @on(ViewStale)
-    def _on_view_stale(self, message: ViewStale) -> None:
-        """Articles went away outside the reader (`tuinews cleanup`, `remove`): count
-        the view and the feeds again, as after a refresh."""
-        if message.generation == self.generation:
             self.reload_feeds()
             self.reload_view()
 

@@ -1,5 +1,6 @@
-"""QA pass 7 of the reader: a list longer than the store after a cleanup, refreshing a
-feed in back-off, untitled feeds in the sidebar, adding a feed on the sample screen."""
+"""The reader when things change around it: a list longer than the store after a
+cleanup, refreshing a feed in back-off or a read-only store, untitled feeds' labels,
+adding a feed on the sample screen."""
 
 from __future__ import annotations
 
