@@ -14,7 +14,7 @@ from store_checks import assert_store_sound
 from tuinews.errors import StoreError
 from tuinews.model import Article, Enclosure, Feed, Subscription, article_id, article_key
 from tuinews.store import SaveStats, Store, View
-from tuinews.store.fts import fts_query
+from tuinews.store.fts import search_terms
 from tuinews.store.schema import count_new_articles, queue_new_articles
 
 A_URL = "https://a.example/feed"
@@ -563,6 +563,12 @@ def test_search_never_fails_on_what_the_user_types(thousand: Store, words: str) 
     thousand.headlines(view, limit=10)
     assert thousand.count(view) >= 0
     thousand.mark_read_where(View(search=words, feed_ids=()))
+
+
+def fts_query(words: str) -> str | None:
+    """The FTS5 expression a search sends to the index (None: nothing for it to find)."""
+    terms = search_terms(words)
+    return terms.match if terms is not None else None
 
 
 def test_fts_query_quotes_every_term() -> None:

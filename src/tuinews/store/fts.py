@@ -94,12 +94,6 @@ def search_terms(words: str) -> SearchTerms | None:
     return SearchTerms(query, tuple(contains), tuple(lacks))
 
 
-def fts_query(words: str) -> str | None:
-    """The FTS5 MATCH expression for `words` (None when the index has nothing to find)."""
-    terms = search_terms(words)
-    return terms.match if terms is not None else None
-
-
 # What the index reads of one body: search needs the words, not every word of a 2 MB
 # page, and tokenizing is most of the cost of saving an article.
 INDEX_SOURCE_LIMIT = 64_000
