@@ -1,8 +1,9 @@
 """Parse worker processes and TLS for a refresh: what a user would notice if they broke.
 
-Workers must give the same store as parsing in a thread, never outlive a refresh killed
-with SIGKILL, and a worker that dies must not lose a feed. https feeds verify
-certificates (the CA bundle loads only when an https URL is fetched).
+Workers parse and write feeds; they must give the same store as parsing in a thread,
+never outlive a refresh killed with SIGKILL, and a worker that dies must not lose a
+feed. https feeds verify certificates (the CA bundle loads only when an https URL is
+fetched).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,9 +25,10 @@ from feedserver import FeedServer, Generated, rss, static
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.refresh import client, refresh_feeds
-from tuinews.refresh.parsing import Body
+from tuinews.refresh.parsing import Body, Parsers
 from tuinews.refresh.workers import WorkerPool
-from tuinews.store import Store, View
+from tuinews.refresh.writer import BatchWriter
+from tuinews.store import FeedWrite, Store, View
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
 
@@ -41,6 +44,14 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def _store_with_feed(db: Path, url: str = "http://x/feed") -> tuple[Store, FeedWrite]:
+    """A real store subscribed to `url`, and the write a fetch of it would record."""
+    store = Store.open(db)
+    store.sync_feeds([Subscription(url=url)])
+    (info,) = store.feeds()
+    return store, FeedWrite(info.id, datetime.now(UTC), status=200)
 
 
 def _titles(db: Path) -> list[str]:
@@ -197,7 +208,7 @@ async def test_http_feeds_never_load_the_certificates(server: FeedServer, tmp_pa
 
 
 async def test_a_worker_dead_before_its_request_fails_quietly(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     import gc
     import logging
@@ -207,6 +218,8 @@ async def test_a_worker_dead_before_its_request_fails_quietly(
     pool = WorkerPool.fork(1)
     if pool is None:
         pytest.skip("cannot fork here (threads already running)")
+    db = tmp_path / "s.db"
+    write = FeedWrite(1, datetime.now(UTC))
     try:
         worker = pool._workers[0]
         worker.process.kill()
@@ -214,7 +227,7 @@ async def test_a_worker_dead_before_its_request_fails_quietly(
         with caplog.at_level(logging.ERROR, logger="asyncio"):
             for _ in range(3):
                 with pytest.raises(WorkerGone):
-                    await pool.prepare(Body(rss(300)), "http://x/feed", None)
+                    await pool.save(Body(rss(300)), "http://x/feed", None, db, write)
             await asyncio.sleep(0.1)  # the result reader sees end-of-file meanwhile
             gc.collect()
         assert "never retrieved" not in caplog.text
@@ -230,9 +243,7 @@ class _DyingPool:
         self.received = received
         self.alive = True
 
-    async def prepare(
-        self, body: Body, url: str, content_type: str | None, max_bytes: int | None = None
-    ) -> object:
+    async def save(self, body: Body, *args: object) -> object:
         from tuinews.refresh.workers import WorkerGone
 
         data = body.take()
@@ -245,25 +256,31 @@ class _DyingPool:
         pass
 
 
-async def test_a_body_the_dead_worker_had_received_fails_its_feed_in_one_line() -> None:
+async def test_a_body_the_dead_worker_had_received_fails_its_feed_in_one_line(
+    tmp_path: Path,
+) -> None:
     from tuinews.errors import SourceError
-    from tuinews.refresh.parsing import Parsers
 
-    parsers = Parsers(feeds=1, pool=_DyingPool(received=True))  # type: ignore[arg-type]
-    with pytest.raises(SourceError) as raised:
-        await parsers.prepare(Body(rss(5)), "http://x/feed", None)
-    assert raised.value.reason == "could not be parsed (the parse worker died)"
-    # The next feed is parsed here, in a thread.
-    _title, items = await parsers.prepare(Body(rss(5)), "http://x/other", None)
-    assert len(items) == 5
+    store, write = _store_with_feed(tmp_path / "s.db")
+    with store:
+        pool = _DyingPool(received=True)
+        parsers = Parsers(store.path, BatchWriter(store), feeds=1, pool=pool)  # type: ignore[arg-type]
+        with pytest.raises(SourceError) as raised:
+            await parsers.save(Body(rss(5)), "http://x/feed", None, write)
+        assert raised.value.reason == "could not be parsed (the parse worker died)"
+        assert store.count(View()) == 0
+        # The next feed is parsed here, in a thread, and saved by this process.
+        _title, stats = await parsers.save(Body(rss(5)), "http://x/feed", None, write)
+        assert stats.new == 5 and store.count(View()) == 5
 
 
-async def test_a_body_the_dead_worker_never_got_is_parsed_here() -> None:
-    from tuinews.refresh.parsing import Parsers
-
-    parsers = Parsers(feeds=1, pool=_DyingPool(received=False))  # type: ignore[arg-type]
-    _title, items = await parsers.prepare(Body(rss(7)), "http://x/feed", None)
-    assert len(items) == 7
+async def test_a_body_the_dead_worker_never_got_is_parsed_here(tmp_path: Path) -> None:
+    store, write = _store_with_feed(tmp_path / "s.db")
+    with store:
+        pool = _DyingPool(received=False)
+        parsers = Parsers(store.path, BatchWriter(store), feeds=1, pool=pool)  # type: ignore[arg-type]
+        _title, stats = await parsers.save(Body(rss(7)), "http://x/feed", None, write)
+        assert stats.new == 7 and store.count(View()) == 7
 
 
 async def test_fetching_waits_while_parsing_lags_behind(
@@ -271,17 +288,17 @@ async def test_fetching_waits_while_parsing_lags_behind(
 ) -> None:
     """While the parser is stuck, only a few bodies are fetched ahead of it (each holds
     its memory); the rest are requested once parsing moves again."""
-    from tuinews.refresh.parsing import Parsers, worker_count
+    from tuinews.refresh.parsing import worker_count
 
     urls = [server.route(f"/f{n}", Generated(items=5, title=f"F{n}")) for n in range(24)]
     release = asyncio.Event()
-    original = Parsers.prepare
+    original = Parsers.save
 
-    async def stuck(self: Parsers, body: Body, url: str, content_type: str | None) -> object:
+    async def stuck(self: Parsers, body: Body, *args: object) -> object:
         await release.wait()
-        return await original(self, body, url, content_type)
+        return await original(self, body, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Parsers, "prepare", stuck)
+    monkeypatch.setattr(Parsers, "save", stuck)
     settings = RefreshSettings(timeout=5.0, connect_timeout=2.0, concurrency=16, per_host=4)
     refresh = asyncio.create_task(
         refresh_feeds(tmp_path / "s.db", [Subscription(url=u) for u in urls], settings)
@@ -300,9 +317,14 @@ async def test_fetching_waits_while_parsing_lags_behind(
 
 SPAWN_UNDER_A_CAPTURED_STDERR = """
 import asyncio, io, sys
+from datetime import UTC, datetime
+from pathlib import Path
 sys.path.insert(0, {tests!r})
 from feedserver import rss
+from tuinews.model import Subscription
 from tuinews.refresh.parsing import Parsers, Body
+from tuinews.refresh.writer import BatchWriter
+from tuinews.store import FeedWrite, Store, View
 
 class Captured(io.TextIOBase):  # what Textual puts in sys.stderr while the app runs
     def write(self, text): return len(text)
@@ -311,12 +333,17 @@ class Captured(io.TextIOBase):  # what Textual puts in sys.stderr while the app 
 sys.stderr = Captured()
 
 async def main():
-    parsers = Parsers(feeds=1, threshold=0)  # processes from the first body
+    store = Store.open(Path({db!r}))
+    store.sync_feeds([Subscription(url="http://x.example/feed")])
+    write = FeedWrite(store.feeds()[0].id, datetime.now(UTC), status=200)
+    # Processes from the first body:
+    parsers = Parsers(store.path, BatchWriter(store), feeds=1, threshold=0)
     try:
-        prepared = await parsers.prepare(Body(rss(3)), "http://x.example/feed", None)
-        print(len(prepared[1]), parsers._pool is not None)
+        _title, stats = await parsers.save(Body(rss(3)), "http://x.example/feed", None, write)
+        print(stats.new, store.count(View()), parsers._pool is not None)
     finally:
         parsers.close()
+        store.close()
 
 if __name__ == "__main__":  # a spawned worker imports this file again
     asyncio.run(main())
@@ -329,26 +356,66 @@ def test_the_reader_spawns_parse_workers_although_it_captures_stderr(tmp_path: P
     of a refresh past 2 MB failed with it."""
     script = tmp_path / "spawn.py"
     script.write_text(
-        SPAWN_UNDER_A_CAPTURED_STDERR.format(tests=str(Path(__file__).parent)), encoding="utf-8"
+        SPAWN_UNDER_A_CAPTURED_STDERR.format(
+            tests=str(Path(__file__).parent), db=str(tmp_path / "s.db")
+        ),
+        encoding="utf-8",
     )
     done = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["3", "True"]  # three items, parsed by a worker process
+    # Three items, parsed and saved by a worker process:
+    assert done.stdout.split() == ["3", "3", "True"]
 
 
-async def test_a_worker_unpacks_a_gzip_body_only_up_to_the_size_setting() -> None:
+async def test_a_worker_unpacks_a_gzip_body_only_up_to_the_size_setting(tmp_path: Path) -> None:
     import gzip
 
     from tuinews.errors import SourceError
 
+    url = "http://x/feed.xml.gz"
+    store, write = _store_with_feed(tmp_path / "s.db", url)
     pool = WorkerPool.spawn(1)
     try:
         body = gzip.compress(rss(300))
         with pytest.raises(SourceError, match="too large once unpacked"):
-            await pool.prepare(Body(body), "http://x/feed.xml.gz", None, len(body) * 2)
-        _title, items = await pool.prepare(Body(body), "http://x/feed.xml.gz", None, None)
-        assert len(items) == 300
+            await pool.save(Body(body), url, None, store.path, write, len(body) * 2)
+        _title, stats = await pool.save(Body(body), url, None, store.path, write, None)
+        assert stats.new == 300 and store.count(View()) == 300
     finally:
         pool.close()
+        store.close()
+
+
+async def test_a_worker_reports_the_stores_refusal_as_this_process_would(
+    tmp_path: Path,
+) -> None:
+    """A refresh stops at the first StoreUnwritable (disk full, read-only, not a store):
+    a worker's refusal must reach it as that class, with the same line."""
+    from tuinews.errors import StoreError
+    from tuinews.store import StoreUnwritable
+
+    not_a_store = tmp_path / "notes.db"
+    not_a_store.write_text("my notes, not a tuinews store\n" * 200, encoding="utf-8")
+    with pytest.raises(StoreError) as here:
+        Store.open(not_a_store)
+    store, write = _store_with_feed(tmp_path / "s.db")
+    pool = WorkerPool.spawn(1)
+    try:
+        with pytest.raises(StoreError) as there:
+            await pool.save(Body(rss(2)), "http://x/feed", None, not_a_store, write)
+        assert type(there.value) is type(here.value) is StoreUnwritable
+        assert str(there.value) == str(here.value)
+        # A feed removed from the store meanwhile is a plain StoreError: the refresh
+        # goes on (and says the feed was skipped).
+        gone = FeedWrite(write.feed_id + 1, write.fetched_at)
+        with pytest.raises(StoreError) as missing:
+            await pool.save(Body(rss(2)), "http://x/feed", None, store.path, gone)
+        assert type(missing.value) is StoreError
+        # The worker goes on with the next feed.
+        _title, stats = await pool.save(Body(rss(2)), "http://x/feed", None, store.path, write)
+        assert stats.new == 2
+    finally:
+        pool.close()
+        store.close()

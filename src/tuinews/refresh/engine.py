@@ -202,9 +202,12 @@ class _Run:
         self.fetcher: Fetcher | None = None
         # Memory stays bounded however many feeds there are: at most `concurrency`
         # requests at once, a fetched body per worker waiting to be parsed (`parked`),
-        # and a few feeds between parse and save: one parsing and one queued per worker,
-        # while one is written.
-        self.parsers = Parsers(feeds=1, pool=workers, max_bytes=settings.max_bytes)
+        # and a few feeds between parse and save: one being parsed or written and one
+        # queued per worker, and one more.
+        self.writer = BatchWriter(store)
+        self.parsers = Parsers(
+            store.path, self.writer, feeds=1, pool=workers, max_bytes=settings.max_bytes
+        )
         # Feeds between their request and their write. A web feed takes its slot only
         # once its host has room (see `_PipelineSlot`): a host with a queue of feeds
         # must not hold slots the other hosts' feeds could use.
@@ -214,7 +217,6 @@ class _Run:
         # One body waiting per worker is enough to keep them busy: each worker already
         # has one feed queued behind the one it parses (the processing slots).
         self.parked = _Parked(max(1, self.parsers.workers))
-        self.writer = BatchWriter(store)
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
@@ -377,24 +379,21 @@ class _Run:
             with self.parked.holding():
                 await self.processing.acquire()
             try:
-                prepared = await self.parsers.prepare(body, key, result.content_type)
-                stats = await self.writer.write(
-                    FeedWrite(
-                        info.id,
-                        now,
-                        prepared,
-                        status=result.status,
-                        etag=result.etag,
-                        last_modified=result.last_modified,
-                    )
+                write = FeedWrite(
+                    info.id,
+                    now,
+                    status=result.status,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
                 )
+                feed_title, stats = await self.parsers.save(body, key, result.content_type, write)
             finally:
                 self.processing.release()
         except SourceError as error:
             return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)
         return FeedOutcome(
             info.url,
-            info.title or prepared[0],
+            info.title or feed_title,
             "updated",
             new=stats.new,
             updated=stats.updated,

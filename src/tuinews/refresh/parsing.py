@@ -1,10 +1,11 @@
-"""Turning fetched bodies into store rows: in a thread for small refreshes, in worker
-processes once a refresh has a lot to parse.
+"""Turning fetched bodies into saved articles: parsed in a thread and written by this
+process's writer for small refreshes, parsed and written by worker processes once a
+refresh has a lot to parse.
 
 Parsing and preparing rows cost about two thirds of a big refresh's CPU and hold the GIL;
-the store writes the rest. Worker processes run them beside this process, which fetches
-and writes SQLite. Processes start only past `POOL_THRESHOLD` bytes of
-bodies in one refresh, so small refreshes and the TUI never pay their start-up.
+writing them costs most of the rest. Worker processes do both beside this process, which
+fetches. Processes start only past `POOL_THRESHOLD` bytes of bodies in one refresh, so
+small refreshes and the TUI never pay their start-up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from typing import TYPE_CHECKING
 from tuinews.errors import SourceError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tuinews.refresh.workers import WorkerPool
+    from tuinews.refresh.writer import BatchWriter
+    from tuinews.store import FeedWrite, SaveStats
     from tuinews.store.save import PreparedFeed
 
 POOL_THRESHOLD = 2 * 1024 * 1024  # bytes of bodies in one refresh before processes start
@@ -88,18 +93,23 @@ class Body:
 
 
 class Parsers:
-    """Where one refresh parses: in worker processes given by the caller (forked early by
-    the command), else in threads until the bodies of the refresh (those seen, or the
-    first one times the feeds) exceed `threshold` bytes, then in spawned processes.
+    """Where one refresh parses and saves: in worker processes given by the caller
+    (forked early by the command), else in threads (saved through `writer`) until the
+    bodies of the refresh (those seen, or the first one times the feeds) exceed
+    `threshold` bytes, then in spawned processes.
     """
 
     def __init__(
         self,
+        store_path: Path,
+        writer: BatchWriter,
         feeds: int,
         threshold: int = POOL_THRESHOLD,
         pool: WorkerPool | None = None,
         max_bytes: int | None = None,
     ) -> None:
+        self.store_path = store_path
+        self.writer = writer
         self.feeds = feeds
         self.max_bytes = max_bytes
         self.threshold = threshold
@@ -122,13 +132,20 @@ class Parsers:
                 self.workers = 0
         return self._pool
 
-    async def prepare(self, body: Body, url: str, content_type: str | None) -> PreparedFeed:
+    async def save(
+        self, body: Body, url: str, content_type: str | None, write: FeedWrite
+    ) -> tuple[str, SaveStats]:
+        """Parse `body` and record it as `write` (given without rows): the feed's title
+        and what was saved. SourceError when it is not a feed, StoreError when the store
+        refused it."""
         from tuinews.refresh.workers import WorkerGone
 
         pool = self._pool_for(len(body))
         if pool is not None and pool.alive:
             try:
-                return await pool.prepare(body, url, content_type, self.max_bytes)
+                return await pool.save(
+                    body, url, content_type, self.store_path, write, self.max_bytes
+                )
             except WorkerGone:
                 pass  # killed or out of memory: this process parses from now on
         # A body a dead worker had received is gone with it (it may be what killed it).
@@ -136,13 +153,16 @@ class Parsers:
         if data is None:
             raise SourceError(url, "could not be parsed (the parse worker died)")
         import asyncio  # here: the workers are forked from a process that imported this module
+        import dataclasses
 
-        return await asyncio.to_thread(
+        prepared: PreparedFeed = await asyncio.to_thread(
             functools.partial(parse_and_prepare, with_text=False, max_bytes=self.max_bytes),
             data,
             url,
             content_type,
         )
+        stats = await self.writer.write(dataclasses.replace(write, prepared=prepared))
+        return prepared[0], stats
 
     def close(self) -> None:
         if self._pool is not None and self._own_pool:
