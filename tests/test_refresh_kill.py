@@ -1,7 +1,10 @@
-"""A refresh killed with SIGKILL at any moment leaves a sound store with its marks intact."""
+"""A refresh killed with SIGKILL at any moment leaves a sound store with its marks intact:
+parsing in threads (small refreshes), or in worker processes that write the feeds
+themselves (`tuinews refresh` with 8 web feeds or more), killed alone or with them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -36,7 +39,7 @@ from tuinews.model import Subscription
 from tuinews.refresh import refresh_feeds
 import tuinews.store, tuinews.sources.feeds, httpx
 
-db, urls = sys.argv[1], json.loads(sys.argv[2])
+db, urls, workers = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "workers"
 
 def say(*words):
     # One write(2) per line: a child killed mid-print must not leave half a line for the
@@ -47,9 +50,18 @@ def progress(done, total, outcome):
     say("progress", done)
 
 def refresh():
+    pool = None
+    if workers:
+        # As `tuinews refresh` does: forked while this process has one thread.
+        from tuinews.refresh.workers import WorkerPool
+
+        pool = WorkerPool.fork(2)
+        say("workers", *(w.process.pid for w in pool._workers))
     settings = RefreshSettings(concurrency=8, per_host=8)
     subs = [Subscription(url=u) for u in urls]
-    asyncio.run(refresh_feeds(Path(db), subs, settings, progress=progress, force=True))
+    asyncio.run(
+        refresh_feeds(Path(db), subs, settings, progress=progress, force=True, workers=pool)
+    )
     say("finished")
 
 say("ready")
@@ -73,9 +85,9 @@ while sys.stdin.readline():
 
 
 class _Zygote:
-    def __init__(self, db: Path, urls: list[str]) -> None:
+    def __init__(self, db: Path, urls: list[str], parse_in: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE, str(db), json.dumps(urls)],
+            [sys.executable, "-c", ZYGOTE, str(db), json.dumps(urls), parse_in],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -155,6 +167,24 @@ def _integrity(db: Path) -> str:
         conn.close()
 
 
+def _wait_gone(pids: list[int]) -> None:
+    """Until the workers have exited (reaped by init once their parent is gone)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if not any(os.path.exists(f"/proc/{pid}") and _running(pid) for pid in pids):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"parse workers {pids} outlived their refresh")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _wait_for_line(process: subprocess.Popen[str], timeout: float) -> bool:
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], timeout)
@@ -162,7 +192,8 @@ def _wait_for_line(process: subprocess.Popen[str], timeout: float) -> bool:
 
 
 @pytest.mark.slow
-async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parse_in", ["threads", "workers"])
+async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path, parse_in: str) -> None:
     rng = random.Random(20261126)
     db = tmp_path / "store.db"
     with FeedServer() as server:
@@ -180,13 +211,18 @@ async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path) -> None:
         assert marked
 
         killed_mid_refresh = 0
-        zygote = _Zygote(db, urls)
+        zygote = _Zygote(db, urls, parse_in)
         try:
-            for _round in range(KILLS):
+            for round_number in range(KILLS):
                 for feed in feeds:
                     feed.items += 1  # every refresh has new and changed items to write
                     feed.bump()
                 pid = zygote.start_refresh()
+                workers: list[int] = []
+                if parse_in == "workers":
+                    line = zygote.wait_for("workers", timeout=10)
+                    assert line is not None
+                    workers = [int(word) for word in line.split()[1:]]
                 # "reaped" may come first when a refresh ends before its first progress line:
                 # it must not be read past, or the wait below would never see it.
                 seen = None
@@ -195,7 +231,14 @@ async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path) -> None:
                     seen = zygote.wait_for("progress", "finished", timeout=10)
                 time.sleep(rng.uniform(0.0, 0.1))  # else during opening and the first fetches
                 os.kill(pid, signal.SIGKILL)  # not reaped before `reap`: the pid is ours
+                if round_number % 2:
+                    # `pkill -9 tuinews`: the workers die too, maybe in mid-write. Else
+                    # they finish the feed in hand and exit.
+                    for worker in workers:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(worker, signal.SIGKILL)
                 zygote.reap()
+                _wait_gone(workers)
                 if seen is not None and seen.startswith("progress") and not zygote.finished:
                     killed_mid_refresh += 1
                 assert _integrity(db) == "ok"
