@@ -370,3 +370,17 @@ def test_import_counts_repeats_in_the_list_apart_from_feeds_already_subscribed(
     assert again.out == (
         "imported 0 feeds (3 already subscribed, 2 duplicates in the list skipped)\n"
     )
+
+
+def test_export_leaves_a_feed_without_a_title_untitled(cli: Cli, server: FeedServer) -> None:
+    """A feed that names itself nowhere goes by its host in `feeds`; exported as its
+    title, the host would become the feed's title in every reader importing the list."""
+    untitled = b'<?xml version="1.0"?><rss version="2.0"><channel><item><guid>1</guid>'
+    untitled += b"<title>one</title></item></channel></rss>"
+    url = server.route("/blog/feed.xml", static(untitled))
+    subscribe(cli, url)
+    assert cli.run("refresh").status == 0
+    assert cli.call("feeds").out.startswith("127.0.0.1\t")
+    outline = etree.fromstring(cli.call("export").out.encode()).find("body/outline")
+    assert outline is not None
+    assert outline.get("title") is None and outline.get("text") == url

@@ -311,10 +311,12 @@ def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> 
 def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) -> list[Subscription]:
     """Feeds without a title in the file get the title the feed gives itself (as
     `tuinews feeds` shows it), when the store has fetched it: a reader importing the
-    list then shows names, not bare URLs."""
+    list then shows names, not bare URLs. Not the name a feed without a title goes by
+    (its host): written out, it would become that feed's title for good."""
     import dataclasses
 
     from tuinews.commands.common import db_path
+    from tuinews.sources.feed_build import fallback_title
 
     if all(sub.title for sub in feeds) or not db_path(ns).exists():
         return list(feeds)
@@ -322,7 +324,7 @@ def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) ->
         titles = {info.url: info.title for info in store.feeds()}
     return [
         sub
-        if sub.title or titles.get(sub.url, sub.url) == sub.url
+        if sub.title or titles.get(sub.url, sub.url) in (sub.url, fallback_title(sub.url))
         else dataclasses.replace(sub, title=titles[sub.url])
         for sub in feeds
     ]
