@@ -419,3 +419,22 @@ async def test_a_worker_reports_the_stores_refusal_as_this_process_would(
     finally:
         pool.close()
         store.close()
+
+
+async def test_workers_go_on_writing_when_a_killed_sibling_kept_its_turn(tmp_path: Path) -> None:
+    """A worker killed mid-write (out of memory) never gives back its turn at the store:
+    the others must not wait for it feed after feed, and still save everything."""
+    store, write = _store_with_feed(tmp_path / "s.db")
+    pool = WorkerPool.spawn(2, lock_wait=0.2)
+    try:
+        assert pool._write_lock.acquire(timeout=1)  # as a killed sibling leaves it: held
+        saved = []
+        for items in (3, 4, 5, 6):  # one more item each time (the newest)
+            _title, stats = await pool.save(
+                Body(rss(items)), "http://x/feed", None, store.path, write
+            )
+            saved.append(stats.new)
+        assert saved == [3, 1, 1, 1] and store.count(View()) == 6
+    finally:
+        pool.close()
+        store.close()

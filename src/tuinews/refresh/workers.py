@@ -43,9 +43,9 @@ if TYPE_CHECKING:
     from tuinews.refresh.parsing import Body
     from tuinews.store import FeedWrite, SaveStats, Store
 
-# A sibling killed while writing never releases the write lock: past this wait, a worker
-# writes anyway (SQLite's own locking keeps the store whole either way).
-WRITE_LOCK_WAIT = 10.0
+# A sibling killed while writing never gives its turn back: past this wait (a turn
+# normally lasts a fraction of a second), a worker stops taking turns (see `_Turns`).
+WRITE_LOCK_WAIT = 5.0
 
 # Parent-side pipe ends of every worker alive in this process: a forked worker must close
 # them all, or a sibling would never see end-of-file when the parent dies.
@@ -62,6 +62,7 @@ def _serve(
     inherited: list[Connection],
     quiet: bool,
     write_lock: Any,
+    lock_wait: float,
 ) -> None:
     """The worker's loop: (id, url, content type, size limit, store path, feed write
     without rows) then the body; answers (id, kind, value): "saved" with (the feed's
@@ -85,6 +86,7 @@ def _serve(
     warm_up()
 
     stores: dict[str, Store] = {}
+    turns = _Turns(write_lock, lock_wait)
     try:
         while True:
             try:
@@ -97,7 +99,7 @@ def _serve(
             try:
                 prepared = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
                 del body  # the rows are all that is needed now
-                stats = _save(stores, store_path, write_lock, write, prepared)
+                stats = _save(stores, store_path, turns, write, prepared)
                 answer = (request_id, "saved", (prepared[0], stats))
             except SourceError as error:
                 # SourceError has its own __init__ and would not unpickle: send its line.
@@ -116,10 +118,32 @@ def _serve(
                 store.close()
 
 
+class _Turns:
+    """The workers' turns at the store. A sibling killed mid-write (the kernel's
+    out-of-memory killer, a `kill -9`) never gives its turn back: after one wait of
+    `lock_wait`, this worker stops taking turns and relies on SQLite's own locking,
+    slower when both write at once but as safe."""
+
+    def __init__(self, lock: Any, lock_wait: float) -> None:
+        self._lock = lock
+        self._wait = lock_wait
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        lock = self._lock
+        if lock is not None and not lock.acquire(timeout=self._wait):
+            self._lock = lock = None
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
+
+
 def _save(
     stores: dict[str, Store],
     store_path: str,
-    write_lock: Any,
+    turns: _Turns,
     write: FeedWrite,
     prepared: tuple[str, list[tuple[Any, ...]]],
 ) -> SaveStats:
@@ -134,26 +158,22 @@ def _save(
         # Opened at the first feed and kept: the refresh's process has opened (and
         # migrated) it already.
         store = stores[store_path] = Store.open(Path(store_path))
-    locked = write_lock.acquire(timeout=WRITE_LOCK_WAIT)
-    try:
+    with turns.turn():
         (result,) = store.write_batch([dataclasses.replace(write, prepared=prepared)])
-    finally:
-        if locked:
-            write_lock.release()
     if isinstance(result, StoreError):
         raise result
     return result
 
 
 class _Worker:
-    def __init__(self, context: Any, inherit: bool, write_lock: Any) -> None:
+    def __init__(self, context: Any, inherit: bool, write_lock: Any, lock_wait: float) -> None:
         request_reader, self.requests = multiprocessing.Pipe(duplex=False)
         self.results, result_writer = multiprocessing.Pipe(duplex=False)
         mine = {self.requests, self.results}
         inherited = list(_PARENT_ENDS | mine) if inherit else []
         self.process = context.Process(
             target=_serve,
-            args=(request_reader, result_writer, inherited, not inherit, write_lock),
+            args=(request_reader, result_writer, inherited, not inherit, write_lock, lock_wait),
             daemon=True,
         )
         self.process.start()
@@ -231,22 +251,23 @@ class WorkerPool:
         self._ids = itertools.count()
 
     @classmethod
-    def fork(cls, count: int) -> WorkerPool | None:
+    def fork(cls, count: int, lock_wait: float = WRITE_LOCK_WAIT) -> WorkerPool | None:
         """Fork `count` workers now; None when forking is unsafe (threads exist) or
         unavailable. Call this before starting any thread or event loop."""
         if count < 1 or threading.active_count() != 1 or not hasattr(os, "fork"):
             return None
         context = multiprocessing.get_context("fork")
         lock = context.Lock()
-        return cls([_Worker(context, inherit=True, write_lock=lock) for _ in range(count)], lock)
+        workers = [_Worker(context, True, lock, lock_wait) for _ in range(count)]
+        return cls(workers, lock)
 
     @classmethod
-    def spawn(cls, count: int) -> WorkerPool:
+    def spawn(cls, count: int, lock_wait: float = WRITE_LOCK_WAIT) -> WorkerPool:
         """Start `count` fresh interpreters (safe from any thread); they warm up meanwhile."""
         context = multiprocessing.get_context("spawn")
         with _stderr_with_descriptor():
             lock = context.Lock()
-            workers = [_Worker(context, inherit=False, write_lock=lock) for _ in range(count)]
+            workers = [_Worker(context, False, lock, lock_wait) for _ in range(count)]
             return cls(workers, lock)
 
     @property
