@@ -421,13 +421,41 @@ async def test_a_worker_reports_the_stores_refusal_as_this_process_would(
         store.close()
 
 
-async def test_workers_go_on_writing_when_a_killed_sibling_kept_its_turn(tmp_path: Path) -> None:
-    """A worker killed mid-write (out of memory) never gives back its turn at the store:
-    the others must not wait for it feed after feed, and still save everything."""
+async def test_a_worker_killed_mid_write_gives_its_turn_back(tmp_path: Path) -> None:
+    """A worker killed while writing (out of memory, kill -9) never releases its turn at
+    the store itself: the refresh's process must, or the other worker would wait for it
+    before every feed."""
+    store, write = _store_with_feed(tmp_path / "s.db")
+    pool = WorkerPool.spawn(2, lock_wait=600)  # a turn never given back: the test times out
+    try:
+        dying, _living = pool._workers
+        for worker in pool._workers:
+            worker.start_reading(asyncio.get_running_loop())
+        assert pool.turns.lock.acquire(timeout=10)
+        pool.turns.holder.value = dying.process.pid or 0  # mid-write, as the worker says
+        dying.process.kill()
+        for _ in range(200):
+            if dying.dead:
+                break
+            await asyncio.sleep(0.05)
+        assert dying.dead
+        _title, stats = await asyncio.wait_for(
+            pool.save(Body(rss(3)), "http://x/feed", None, store.path, write), timeout=60
+        )
+        assert stats.new == 3 and store.count(View()) == 3
+        assert pool.turns.holder.value == 0
+    finally:
+        pool.close()
+        store.close()
+
+
+async def test_workers_go_on_writing_when_a_turn_never_comes(tmp_path: Path) -> None:
+    """Should a worker die in the instant between taking its turn and saying so, nobody
+    knows to give the turn back: the others wait once, then write without turns."""
     store, write = _store_with_feed(tmp_path / "s.db")
     pool = WorkerPool.spawn(2, lock_wait=0.2)
     try:
-        assert pool._write_lock.acquire(timeout=1)  # as a killed sibling leaves it: held
+        assert pool.turns.lock.acquire(timeout=10)  # held, by nobody who will say so
         saved = []
         for items in (3, 4, 5, 6):  # one more item each time (the newest)
             _title, stats = await pool.save(
@@ -438,3 +466,43 @@ async def test_workers_go_on_writing_when_a_killed_sibling_kept_its_turn(tmp_pat
     finally:
         pool.close()
         store.close()
+
+
+def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Ctrl-C while bodies wait to be sent to busy workers: one line, status 130, no
+    asyncio "Future exception was never retrieved" blocks, no process left behind."""
+    from test_cli import TUINEWS
+
+    urls = [
+        server.route(f"/f{n}", Generated(items=200, title=f"F{n}", item_bytes=1650))
+        for n in range(40)
+    ]
+    config = tmp_path / "feeds.toml"
+    config.write_text("".join(f'[[feeds]]\nurl = "{u}"\n\n' for u in urls), encoding="utf-8")
+    env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(tmp_path / "s.db")}
+    refresh = subprocess.Popen(
+        [str(TUINEWS), "refresh"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert refresh.stdout is not None
+    for _ in range(3):  # feeds are being saved, more bodies queue for the workers
+        assert refresh.stdout.readline().startswith("[")
+    workers = [
+        int(pid)
+        for pid in subprocess.run(
+            ["pgrep", "-P", str(refresh.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+    ]
+    os.killpg(refresh.pid, signal.SIGINT)  # as the terminal does for Ctrl-C
+    _out, err = refresh.communicate(timeout=60)
+    assert (refresh.returncode, err) == (130, "tuinews: interrupted\n")
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)

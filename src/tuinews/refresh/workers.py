@@ -5,7 +5,7 @@ Why the workers write: the rows of a feed are most of its memory. Sent back to t
 refresh's process to be written there, they were pickled, unpickled and held until
 written, which made that process the largest of the refresh (50 feeds x 200 items:
 42 MB peak, 36 MB with the workers writing) and spent its CPU, the refresh's
-bottleneck, on unpickling. The workers take turns at the store (`write_lock`), so they
+bottleneck, on unpickling. The workers take turns at the store (`StoreTurns`), so they
 never wait on SQLite's busy handler, which sleeps in steps of milliseconds.
 
 Not a `ProcessPoolExecutor`: its workers outlive a parent killed with SIGKILL (each holds
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from tuinews.refresh.parsing import Body
     from tuinews.store import FeedWrite, SaveStats, Store
 
-# A sibling killed while writing never gives its turn back: past this wait (a turn
-# normally lasts a fraction of a second), a worker stops taking turns (see `_Turns`).
+# Past this wait for its turn (a turn normally lasts a fraction of a second), a worker
+# stops taking turns (see `_Turns`).
 WRITE_LOCK_WAIT = 5.0
 
 # Parent-side pipe ends of every worker alive in this process: a forked worker must close
@@ -61,7 +61,7 @@ def _serve(
     results: Connection,
     inherited: list[Connection],
     quiet: bool,
-    write_lock: Any,
+    shared_turns: StoreTurns,
     lock_wait: float,
 ) -> None:
     """The worker's loop: (id, url, content type, size limit, store path, feed write
@@ -86,7 +86,7 @@ def _serve(
     warm_up()
 
     stores: dict[str, Store] = {}
-    turns = _Turns(write_lock, lock_wait)
+    turns = _Turns(shared_turns, lock_wait)
     try:
         while True:
             try:
@@ -118,26 +118,47 @@ def _serve(
                 store.close()
 
 
-class _Turns:
-    """The workers' turns at the store. A sibling killed mid-write (the kernel's
-    out-of-memory killer, a `kill -9`) never gives its turn back: after one wait of
-    `lock_wait`, this worker stops taking turns and relies on SQLite's own locking,
-    slower when both write at once but as safe."""
+class StoreTurns:
+    """The workers' turns at the store: a lock, and which worker holds it. A worker
+    killed mid-write (the kernel's out-of-memory killer, a `kill -9`) never releases
+    the lock itself; the refresh's process, which sees it die, releases it for it."""
 
-    def __init__(self, lock: Any, lock_wait: float) -> None:
-        self._lock = lock
+    def __init__(self, context: Any) -> None:
+        self.lock = context.Lock()
+        self.holder = context.RawValue("i", 0)  # pid of the worker writing, else 0
+
+    def release_for(self, dead_pid: int | None) -> None:
+        """Give back the turn of a worker that died holding it."""
+        if dead_pid and self.holder.value == dead_pid:
+            self.holder.value = 0
+            with contextlib.suppress(ValueError):  # released meanwhile after all
+                self.lock.release()
+
+
+class _Turns:
+    """A worker's side of `StoreTurns`. Should a turn never come (a sibling died in the
+    instant between taking the lock and saying so), after one wait of `lock_wait` this
+    worker stops taking turns and relies on SQLite's own locking, slower when both write
+    at once but as safe."""
+
+    def __init__(self, shared: StoreTurns, lock_wait: float) -> None:
+        self._shared: StoreTurns | None = shared
         self._wait = lock_wait
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
-        lock = self._lock
-        if lock is not None and not lock.acquire(timeout=self._wait):
-            self._lock = lock = None
+        shared = self._shared
+        if shared is not None:
+            if shared.lock.acquire(timeout=self._wait):
+                shared.holder.value = os.getpid()
+            else:
+                self._shared = shared = None
         try:
             yield
         finally:
-            if lock is not None:
-                lock.release()
+            if shared is not None:
+                shared.holder.value = 0
+                shared.lock.release()
 
 
 def _save(
@@ -166,14 +187,14 @@ def _save(
 
 
 class _Worker:
-    def __init__(self, context: Any, inherit: bool, write_lock: Any, lock_wait: float) -> None:
+    def __init__(self, context: Any, inherit: bool, turns: StoreTurns, lock_wait: float) -> None:
         request_reader, self.requests = multiprocessing.Pipe(duplex=False)
         self.results, result_writer = multiprocessing.Pipe(duplex=False)
         mine = {self.requests, self.results}
         inherited = list(_PARENT_ENDS | mine) if inherit else []
         self.process = context.Process(
             target=_serve,
-            args=(request_reader, result_writer, inherited, not inherit, write_lock, lock_wait),
+            args=(request_reader, result_writer, inherited, not inherit, turns, lock_wait),
             daemon=True,
         )
         self.process.start()
@@ -187,6 +208,7 @@ class _Worker:
         self.send_lock = threading.Lock()
         self.reader: threading.Thread | None = None
         self.dead = False
+        self.turns = turns
 
     def start_reading(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.reader is None:
@@ -201,6 +223,8 @@ class _Worker:
             try:
                 request_id, kind, value = pickle.loads(self.results.recv_bytes())
             except (EOFError, OSError):
+                # Dead (or closed after its last answer, holding nothing).
+                self.turns.release_for(self.process.pid)
                 self._call(loop, self._fail_pending)
                 return
             self._call(loop, self._answer, request_id, kind, value)
@@ -243,11 +267,11 @@ class _Worker:
 class WorkerPool:
     """Worker processes that turn fetched bodies into store rows."""
 
-    def __init__(self, workers: list[_Worker], write_lock: Any) -> None:
+    def __init__(self, workers: list[_Worker], turns: StoreTurns) -> None:
         self._workers = workers
         # Held here as long as the workers live: a spawned worker finds the lock by a
         # name that goes when the last reference in this process does.
-        self._write_lock = write_lock
+        self.turns = turns
         self._ids = itertools.count()
 
     @classmethod
@@ -257,18 +281,18 @@ class WorkerPool:
         if count < 1 or threading.active_count() != 1 or not hasattr(os, "fork"):
             return None
         context = multiprocessing.get_context("fork")
-        lock = context.Lock()
-        workers = [_Worker(context, True, lock, lock_wait) for _ in range(count)]
-        return cls(workers, lock)
+        turns = StoreTurns(context)
+        workers = [_Worker(context, True, turns, lock_wait) for _ in range(count)]
+        return cls(workers, turns)
 
     @classmethod
     def spawn(cls, count: int, lock_wait: float = WRITE_LOCK_WAIT) -> WorkerPool:
         """Start `count` fresh interpreters (safe from any thread); they warm up meanwhile."""
         context = multiprocessing.get_context("spawn")
         with _stderr_with_descriptor():
-            lock = context.Lock()
-            workers = [_Worker(context, False, lock, lock_wait) for _ in range(count)]
-            return cls(workers, lock)
+            turns = StoreTurns(context)
+            workers = [_Worker(context, False, turns, lock_wait) for _ in range(count)]
+            return cls(workers, turns)
 
     @property
     def alive(self) -> bool:
@@ -311,13 +335,13 @@ class WorkerPool:
             body.give_back(data)
             worker.pending.pop(request_id, None)
             worker.dead = True
-            # The reader may have failed this future already: nobody awaits it now, and
-            # asyncio would print "exception was never retrieved" at exit.
-            if not future.done():
-                future.cancel()
-            elif not future.cancelled():
-                future.exception()
+            _abandon(future)
             raise WorkerGone() from None
+        except BaseException:
+            # Cancelled while sending (Ctrl-C). Left pending, it has close() kill the
+            # worker, which may be busy with it, rather than wait.
+            _abandon(future)
+            raise
         del data  # delivered: the worker holds it now
         kind, value = await future
         if kind == "source":
@@ -358,6 +382,16 @@ def _stderr_with_descriptor() -> Iterator[None]:
             yield
         finally:
             sys.stderr = captured
+
+
+def _abandon(future: asyncio.Future[Any]) -> None:
+    """Nobody will await `future`. The reader may have failed it already (its worker
+    died, or was killed at close); asyncio would then print "Future exception was never
+    retrieved" at exit."""
+    if not future.done():
+        future.cancel()
+    elif not future.cancelled():
+        future.exception()
 
 
 def _send(worker: _Worker, header: bytes, body: bytes) -> None:
