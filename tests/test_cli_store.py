@@ -22,7 +22,8 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 
 
 SUMMARY = re.compile(
-    r"^(\d+) feeds?: (\d+) new articles?, (\d+) not modified, (\d+) failed, (\d+) skipped "
+    r"^(\d+) feeds?: (\d+) new articles?, (?:\d+ updated, )?(\d+) not modified, (\d+) failed, "
+    r"(\d+) skipped "
     r"in [\d.]+ s$"
 )
 
@@ -533,3 +534,28 @@ def test_a_feed_named_by_its_url_before_the_store_caught_up_with_its_spelling(
         store.sync_feeds([Subscription(url + "#latest", "Feed")])
     found = cli.call("list", "--feed", url)
     assert found.status == 0, found.err
+
+
+def test_a_first_refresh_names_each_feed_by_its_own_title(cli: Cli, server: FeedServer) -> None:
+    """Subscribed without a title, a feed is known by its URL until fetched; the line
+    saying what its first fetch saved already names it as `feeds` will."""
+    url = server.route("/alpha", static(rss(3, title="Alpha Weekly")))
+    cli.config.write_text(f'[[feeds]]\nurl = "{url}"\n')
+    first = cli.run("refresh")
+    assert first.status == 0, first.err
+    assert first.out.splitlines()[0] == "[1/1] 3 new  Alpha Weekly"
+
+
+def test_a_refresh_says_how_many_articles_a_feed_changed(cli: Cli, server: FeedServer) -> None:
+    """Edited articles are rewritten (marks kept); the user is told, where "0 new"
+    alone would say nothing happened."""
+    feed = Generated(items=3, title="Edited")
+    cli.config.write_text(f'[[feeds]]\nurl = "{server.route("/e", feed)}"\n')
+    assert cli.run("refresh").status == 0
+    feed.bump()  # every item's text changes
+    feed.items = 4  # and one more
+    again = cli.run("refresh")
+    assert again.status == 0, again.err
+    lines = again.out.splitlines()
+    assert lines[0] == "[1/1] 1 new, 3 updated  Edited"
+    assert lines[-1].startswith("1 feed: 1 new article, 3 updated, 0 not modified, 0 failed")

@@ -267,7 +267,9 @@ async def test_a_body_the_dead_worker_had_received_fails_its_feed_in_one_line(
         parsers = Parsers(store.path, BatchWriter(store), feeds=1, pool=pool)  # type: ignore[arg-type]
         with pytest.raises(SourceError) as raised:
             await parsers.save(Body(rss(5)), "http://x/feed", None, write)
-        assert raised.value.reason == "could not be parsed (the parse worker died)"
+        assert raised.value.reason == (
+            "its parse worker died (out of memory or killed); the next refresh tries again"
+        )
         assert store.count(View()) == 0
         # The next feed is parsed here, in a thread, and saved by this process.
         _title, stats = await parsers.save(Body(rss(5)), "http://x/feed", None, write)
@@ -506,3 +508,23 @@ def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in workers)
+
+
+async def test_a_feed_lost_with_its_worker_is_fetched_again_at_the_next_refresh(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Not the feed's fault (as far as anyone knows): it says why, without the back-off
+    a failing server gets, so the next refresh saves it."""
+    from tuinews.refresh.parsing import WORKER_DIED
+
+    url = server.route("/feed", Generated(items=4, title="Lost"))
+    db = tmp_path / "s.db"
+    first = await refresh_feeds(
+        db,
+        [Subscription(url=url)],
+        SETTINGS,
+        workers=_DyingPool(received=True),  # type: ignore[arg-type]
+    )
+    assert [(o.status, o.error) for o in first.outcomes] == [("failed", WORKER_DIED)]
+    second = await refresh_feeds(db, [Subscription(url=url)], SETTINGS)
+    assert [(o.status, o.new) for o in second.outcomes] == [("updated", 4)]

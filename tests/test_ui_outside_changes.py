@@ -318,3 +318,15 @@ async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Pat
             )
             assert app.is_running
             assert server.requests("/feed.xml") == []
+
+
+def test_the_status_line_counts_articles_a_refresh_rewrote() -> None:
+    """A refresh that only rewrote edited articles did something: "nothing new" would
+    hide it."""
+    from tuinews.refresh import FeedOutcome, RefreshSummary
+    from tuinews.ui.screens.main_refresh import _summary_line
+
+    summary = RefreshSummary()
+    summary.add(FeedOutcome("http://x/a", "A", "updated", new=0, updated=12))
+    summary.add(FeedOutcome("http://x/b", "B", "updated", new=2, updated=1))
+    assert _summary_line(summary) == "Refreshed: 2 new, 13 updated"

@@ -25,7 +25,7 @@ from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
-from tuinews.refresh.parsing import Body, Parsers
+from tuinews.refresh.parsing import Body, Parsers, WorkerDied
 from tuinews.refresh.writer import BatchWriter
 from tuinews.store.records import FeedWrite
 
@@ -390,10 +390,14 @@ class _Run:
             finally:
                 self.processing.release()
         except SourceError as error:
-            return await self._fail(info, now, error.reason, status=result.status, moved_to=moved)
+            retry = now if isinstance(error, WorkerDied) else None
+            return await self._fail(
+                info, now, error.reason, status=result.status, moved_to=moved, retry_after=retry
+            )
         return FeedOutcome(
             info.url,
-            info.title or feed_title,
+            # The store names a feed it has no title for by its URL; now it has one.
+            feed_title if info.title == info.url and feed_title else info.title,
             "updated",
             new=stats.new,
             updated=stats.updated,

@@ -39,6 +39,7 @@ class FeedOutcome:
 class RefreshSummary:
     feeds: int = 0
     new: int = 0
+    updated: int = 0  # articles a feed changed since they were saved (marks kept)
     not_modified: int = 0
     failed: int = 0
     skipped: int = 0
@@ -54,6 +55,7 @@ class RefreshSummary:
         self.outcomes.append(outcome)
         self.feeds += 1
         self.new += outcome.new
+        self.updated += outcome.updated
         if outcome.status in ("not_modified", "unchanged_file"):
             self.not_modified += 1
         elif outcome.status == "failed":

@@ -69,6 +69,14 @@ def worker_count() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 0
 
 
+WORKER_DIED = "its parse worker died (out of memory or killed); the next refresh tries again"
+
+
+class WorkerDied(SourceError):
+    """The worker that had the feed's body died before answering. Not the feed's fault
+    as far as anyone knows (and the worker may have saved it before dying): no back-off."""
+
+
 class Body:
     """A fetched body on its way to a parser. `take()` hands the bytes over, so this
     process lets go of them as soon as a worker has them: a big refresh then holds a
@@ -151,7 +159,7 @@ class Parsers:
         # A body a dead worker had received is gone with it (it may be what killed it).
         data = body.take()
         if data is None:
-            raise SourceError(url, "could not be parsed (the parse worker died)")
+            raise WorkerDied(url, WORKER_DIED)
         import asyncio  # here: the workers are forked from a process that imported this module
         import dataclasses
 

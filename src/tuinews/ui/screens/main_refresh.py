@@ -240,7 +240,13 @@ def _summary_line(summary: object) -> str:
     skipped = [o for o in outcomes if getattr(o, "status", None) == "skipped"]
     parts = []
     named = []  # "feed: what happened", for a lone failure or skip
-    for attribute, label in (("new", "new"), ("failed", "failed"), ("not_modified", "unchanged")):
+    counts = (
+        ("new", "new"),
+        ("updated", "updated"),
+        ("failed", "failed"),
+        ("not_modified", "unchanged"),
+    )
+    for attribute, label in counts:
         value = getattr(summary, attribute, None)
         if isinstance(value, list | tuple):
             value = len(value)
