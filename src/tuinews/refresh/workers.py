@@ -4,7 +4,7 @@ body and writes the feed to the store itself, and says what it saved.
 Why the workers write: the rows of a feed are most of its memory. Sent back to the
 refresh's process to be written there, they were pickled, unpickled and held until
 written, which made that process the largest of the refresh (50 feeds x 200 items:
-42 MB peak, 36 MB with the workers writing) and spent its CPU, the refresh's
+45 MB peak, 37 MB with the workers writing) and spent its CPU, the refresh's
 bottleneck, on unpickling. The workers take turns at the store (`StoreTurns`), so they
 never wait on SQLite's busy handler, which sleeps in steps of milliseconds.
 
@@ -97,8 +97,10 @@ def _serve(
             request_id, url, content_type, max_bytes, store_path, write = pickle.loads(header)
             answer: tuple[int, str, object]
             try:
-                prepared = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
-                del body  # the rows are all that is needed now
+                try:
+                    prepared = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
+                finally:
+                    del body  # the rows are all that is needed now (or nothing: not a feed)
                 stats = _save(stores, store_path, turns, write, prepared)
                 answer = (request_id, "saved", (prepared[0], stats))
             except SourceError as error:
@@ -265,7 +267,7 @@ class _Worker:
 
 
 class WorkerPool:
-    """Worker processes that turn fetched bodies into store rows."""
+    """Worker processes that parse fetched bodies and write them to the store."""
 
     def __init__(self, workers: list[_Worker], turns: StoreTurns) -> None:
         self._workers = workers
