@@ -4,8 +4,7 @@ body and writes the feed to the store itself, and says what it saved.
 Why the workers write: the rows of a feed are most of its memory. Sent back to the
 refresh's process to be written there, they were pickled, unpickled and held until
 written, which made that process the largest of the refresh (50 feeds x 200 items:
-45 MB peak, 37 MB with the workers writing) and spent its CPU, the refresh's
-bottleneck, on unpickling. The workers take turns at the store (`StoreTurns`), so they
+45 MB peak, 37 MB with the workers writing) and spent its CPU on unpickling. The workers take turns at the store (`StoreTurns`), so they
 never wait on SQLite's busy handler, which sleeps in steps of milliseconds.
 
 Not a `ProcessPoolExecutor`: its workers outlive a parent killed with SIGKILL (each holds
