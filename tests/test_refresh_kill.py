@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer, Generated
+from processes import wait_gone
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.refresh import refresh_feeds
@@ -167,24 +168,6 @@ def _integrity(db: Path) -> str:
         conn.close()
 
 
-def _wait_gone(pids: list[int]) -> None:
-    """Until the workers have exited (reaped by init once their parent is gone)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if not any(os.path.exists(f"/proc/{pid}") and _running(pid) for pid in pids):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"parse workers {pids} outlived their refresh")
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _wait_for_line(process: subprocess.Popen[str], timeout: float) -> bool:
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], timeout)
@@ -238,7 +221,7 @@ async def test_sigkill_during_refresh_keeps_store_sound(tmp_path: Path, parse_in
                         with contextlib.suppress(ProcessLookupError):
                             os.kill(worker, signal.SIGKILL)
                 zygote.reap()
-                _wait_gone(workers)
+                assert wait_gone(workers, timeout=30), f"workers {workers} outlived the refresh"
                 if seen is not None and seen.startswith("progress") and not zygote.finished:
                     killed_mid_refresh += 1
                 assert _integrity(db) == "ok"

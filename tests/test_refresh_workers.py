@@ -14,7 +14,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer, Generated, rss, static
+from processes import alive, wait_gone
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.refresh import client, refresh_feeds
@@ -31,19 +31,6 @@ from tuinews.refresh.writer import BatchWriter
 from tuinews.store import FeedWrite, Store, View
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purposes: its parent (here: init) has not reaped it yet.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _store_with_feed(db: Path, url: str = "http://x/feed") -> tuple[Store, FeedWrite]:
@@ -74,7 +61,7 @@ async def test_forked_workers_store_the_same_as_threads(server: FeedServer, tmp_
     assert _titles(tmp_path / "a.db") == _titles(tmp_path / "b.db")
     bad = [o for o in pooled.outcomes if o.status == "failed"]
     assert bad[0].error == next(o for o in threaded.outcomes if o.status == "failed").error
-    assert not any(_alive(pid) for pid in pids)  # closed with the refresh
+    assert not any(alive(pid) for pid in pids)  # closed with the refresh
 
 
 async def test_a_worker_that_dies_loses_no_feed(server: FeedServer, tmp_path: Path) -> None:
@@ -123,10 +110,7 @@ def test_workers_exit_when_the_refresh_is_killed(server: FeedServer, tmp_path: P
     assert child.stdout.readline().strip() == "progress"  # parsing is under way
     child.kill()
     child.wait()
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(_alive(pid) for pid in pids)
+    assert wait_gone(pids)
     # What was saved before the kill is consistent and readable.
     with Store.open(tmp_path / "k.db") as store:
         assert store.count(View()) % 200 == 0
@@ -504,10 +488,7 @@ def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
     os.killpg(refresh.pid, signal.SIGINT)  # as the terminal does for Ctrl-C
     _out, err = refresh.communicate(timeout=60)
     assert (refresh.returncode, err) == (130, "tuinews: interrupted\n")
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(_alive(pid) for pid in workers)
+    assert wait_gone(workers)
 
 
 async def test_a_feed_lost_with_its_worker_is_fetched_again_at_the_next_refresh(

@@ -74,18 +74,17 @@ def refresh_command(ns: argparse.Namespace) -> int:
         return 1
     if not ns.quiet:
         print(
-            f"{_count(summary.feeds, 'feed')}: {_count(summary.new, 'new article')}, "
-            f"{_updated(summary.updated)}"
-            f"{summary.not_modified} not "
+            f"{_count(summary.feeds, 'feed')}: {_count(summary.new, 'new article')}"
+            f"{_and_updated(summary.updated)}, {summary.not_modified} not "
             f"modified, {summary.failed} failed, {summary.skipped} skipped "
             f"in {summary.seconds:.2f} s"
         )
     return 1 if summary.failed else 0
 
 
-def _updated(number: int) -> str:
+def _and_updated(number: int) -> str:
     # Said only when a feed changed articles it had sent before, as blogs do on edits.
-    return f"{number} updated, " if number else ""
+    return f", {number} updated" if number else ""
 
 
 def _count(number: int, noun: str) -> str:
@@ -239,14 +238,10 @@ class _Reporter:
         elif outcome.status == "skipped":
             line = f"[{done}/{total}] skipped  {name}: {outcome.error}"
         elif outcome.status == "updated":
-            line = f"[{done}/{total}] {outcome.new} new{_updated_tail(outcome.updated)}  {name}"
+            line = f"[{done}/{total}] {outcome.new} new{_and_updated(outcome.updated)}  {name}"
         else:
             line = f"[{done}/{total}] {outcome.status.replace('_', ' ')}  {name}"
         print(line, flush=True)
-
-
-def _updated_tail(number: int) -> str:
-    return f", {number} updated" if number else ""
 
 
 def _fit(text: str, width: int) -> str:

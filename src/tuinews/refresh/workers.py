@@ -4,8 +4,9 @@ body and writes the feed to the store itself, and says what it saved.
 Why the workers write: the rows of a feed are most of its memory. Sent back to the
 refresh's process to be written there, they were pickled, unpickled and held until
 written, which made that process the largest of the refresh (50 feeds x 200 items:
-45 MB peak, 37 MB with the workers writing) and spent its CPU on unpickling. The workers take turns at the store (`StoreTurns`), so they
-never wait on SQLite's busy handler, which sleeps in steps of milliseconds.
+45 MB peak, 37 MB with the workers writing) and spent its CPU on unpickling. The
+workers take turns at the store (`StoreTurns`), so they never wait on SQLite's busy
+handler, which sleeps in steps of milliseconds.
 
 Not a `ProcessPoolExecutor`: its workers outlive a parent killed with SIGKILL (each holds
 the write end of its own request queue, so it never reads end-of-file), and it cannot be
