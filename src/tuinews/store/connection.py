@@ -16,6 +16,7 @@ NOT_A_STORE = "not a tuinews store (file is not a database)"
 UPGRADE_NOTICE = (
     "upgrading the store for this version of tuinews (once; a big store takes a few seconds)"
 )
+PAGE_SIZE = 16384  # of a new store; an existing one keeps its own
 
 
 # The sqlite3 module binds None through its adaptation protocol: a failed adapter look-up
@@ -199,6 +200,11 @@ def _open(
                     f"to its folder {path.parent}"
                 )
             return conn  # read as a plain file: no journal to set up
+        if version == 0:
+            # Before the first page is written (it fixes the page size for good): most
+            # rows are an article of a few KB, which in 4 KB pages spill onto overflow
+            # pages. A new store's first refresh saves in about three quarters of the time.
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StoreError(f"{path}: cannot switch the store to WAL mode")
         conn.execute("PRAGMA synchronous = NORMAL")
