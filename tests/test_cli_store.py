@@ -559,3 +559,40 @@ def test_a_refresh_says_how_many_articles_a_feed_changed(cli: Cli, server: FeedS
     lines = again.out.splitlines()
     assert lines[0] == "[1/1] 1 new, 3 updated  Edited"
     assert lines[-1].startswith("1 feed: 1 new article, 3 updated, 0 not modified, 0 failed")
+
+
+def test_a_feed_subscribed_again_after_remove_gets_all_its_articles_back(
+    cli: Cli, two_feeds: tuple[str, str], server: FeedServer
+) -> None:
+    """A starred article keeps a removed feed's row in the store; the server's validators
+    must not stay with it, or the next refresh gets a 304 and the other articles never
+    come back."""
+    alpha, _beta = two_feeds
+    assert cli.run("refresh").status == 0
+    first = next(line for line in cli.call("list", "--feed", "Alpha").out.splitlines())
+    with Store.open(cli.db) as store:
+        found = store.find_article(first.split()[0])
+        assert found is not None
+        store.set_starred(found.pk, True)
+    removed = cli.call("remove", "Alpha")
+    assert removed.status == 0, removed.err
+    assert len(cli.call("list", "--feed", alpha).out.splitlines()) == 1  # the starred one
+    assert cli.call("add", alpha).status == 0
+    again = cli.run("refresh")
+    assert again.status == 0, again.err
+    assert summary_of(again.out)[:2] == (2, 2)  # Alpha's two unstarred articles are new
+    assert len(cli.call("list", "--feed", alpha).out.splitlines()) == 3
+    last = server.requests("/alpha")[-1]
+    assert "If-None-Match" not in last.headers
+
+
+def test_refresh_force_fetches_in_full(
+    cli: Cli, two_feeds: tuple[str, str], server: FeedServer
+) -> None:
+    assert cli.run("refresh").status == 0
+    assert summary_of(cli.run("refresh").out)[2] == 2  # both not modified
+    forced = cli.run("refresh", "--force")
+    assert forced.status == 0, forced.err
+    assert summary_of(forced.out) == (2, 0, 0, 0)  # fetched in full: nothing new
+    assert "If-None-Match" not in server.requests("/alpha")[-1].headers
+    assert "If-None-Match" in server.requests("/alpha")[-2].headers

@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force",
         action="store_true",
-        help="also fetch feeds that are backing off after failures or Retry-After",
+        help="fetch every feed in full: no conditional GET, no back-off or Retry-After wait",
     )
 
     p = command("add", "subscribe to a feed URL or a local path")

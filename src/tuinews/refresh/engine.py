@@ -344,8 +344,11 @@ class _Run:
 
         self._check_store()
         try:
+            # --force fetches in full, as it re-reads a local file whatever its mtime:
+            # the way out when a server answers 304 for a feed whose articles are gone.
+            validators = (None, None) if self.force else (info.etag, info.last_modified)
             result = await self.fetcher.fetch(
-                info.url, etag=info.etag, last_modified=info.last_modified, room=room
+                info.url, etag=validators[0], last_modified=validators[1], room=room
             )
         except FetchError as error:
             return await self._fail(

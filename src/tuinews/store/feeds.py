@@ -91,9 +91,23 @@ def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
     (no longer refreshed once unsubscribed). Returns how many starred articles stay."""
     conn.execute("DELETE FROM articles WHERE feed_id = ? AND starred = 0", (feed_id,))
     (kept,) = conn.execute("SELECT COUNT(*) FROM articles WHERE feed_id = ?", (feed_id,)).fetchone()
-    if not kept:
+    if kept:
+        _forget_fetches(conn, feed_id)
+    else:
         conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
     return int(kept)
+
+
+def _forget_fetches(conn: sqlite3.Connection, feed_id: int) -> None:
+    """What a kept row of an unsubscribed feed knew of its server, forgotten: subscribed
+    again, the feed is fetched in full, or a 304 would leave out every article dropped
+    with the subscription. Back-off and a 410's disabling go too: re-subscribing is
+    asking to try again."""
+    conn.execute(
+        "UPDATE feeds SET etag = NULL, last_modified = NULL, source_mtime = NULL, "
+        "next_fetch = NULL, failures = 0, disabled = 0 WHERE id = ?",
+        (feed_id,),
+    )
 
 
 def drop_unsubscribed(conn: sqlite3.Connection, subscribed: set[str]) -> int:
@@ -106,11 +120,13 @@ def drop_unsubscribed(conn: sqlite3.Connection, subscribed: set[str]) -> int:
             removed += conn.execute(
                 "DELETE FROM articles WHERE feed_id = ? AND starred = 0", (feed_id,)
             ).rowcount
-            conn.execute(
+            gone = conn.execute(
                 "DELETE FROM feeds WHERE id = ? AND NOT EXISTS "
                 "(SELECT 1 FROM articles WHERE feed_id = ?)",
                 (feed_id, feed_id),
-            )
+            ).rowcount
+            if not gone:
+                _forget_fetches(conn, feed_id)
     return removed
 
 
