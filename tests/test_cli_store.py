@@ -596,3 +596,26 @@ def test_refresh_force_fetches_in_full(
     assert summary_of(forced.out) == (2, 0, 0, 0)  # fetched in full: nothing new
     assert "If-None-Match" not in server.requests("/alpha")[-1].headers
     assert "If-None-Match" in server.requests("/alpha")[-2].headers
+
+
+def test_a_named_store_that_is_not_there_is_refused_not_created(
+    cli: Cli, two_feeds: tuple[str, str], tmp_path: Path
+) -> None:
+    """A typo in --db or TUINEWS_DB must not show an empty store (as if every article
+    were gone) nor create folders where it points; refresh creates a store in a folder
+    that exists."""
+    deep = tmp_path / "no" / "such" / "x.db"
+    result = cli.run("--db", str(deep), "list")
+    assert (result.status, result.out) == (2, "")
+    assert result.err == f"tuinews: {deep}: no such folder {deep.parent} (given by --db)\n"
+    typo = tmp_path / "tyop.db"
+    for args in (["list"], ["read", "abc"], ["mark-read", "--all"], ["list", "--unread"]):
+        result = cli.run(*args, env={"TUINEWS_DB": str(typo)})
+        assert (result.status, result.out) == (2, ""), args
+        assert result.err == (
+            f"tuinews: {typo}: no such store (given by TUINEWS_DB); `tuinews refresh` creates it\n"
+        )
+    assert not (tmp_path / "no").exists() and not typo.exists()
+    created = cli.run("refresh", env={"TUINEWS_DB": str(typo)})
+    assert created.status == 0, created.err
+    assert len(cli.run("list", env={"TUINEWS_DB": str(typo)}).out.splitlines()) == 5

@@ -166,7 +166,7 @@ def _list_store(ns: argparse.Namespace) -> int:
                 "(-word only leaves articles out)"
             )
             return 2
-    with open_store(ns) as store:
+    with open_store(ns, must_exist=True) as store:
         view = store_view(ns, store)
         limit = ns.limit or 1_000_000_000
         width = _line_width()
@@ -246,7 +246,7 @@ def read_command(ns: argparse.Namespace) -> int:
         _print_article(console, articles[ns.index - 1])
         return 0
     load_settings(ns)
-    with open_store(ns) as store:
+    with open_store(ns, must_exist=True) as store:
         stored: StoredArticle | None = store.find_article(ns.source)
         if stored is None:
             error_line(ns.source, "no such file, URL or stored article id")

@@ -71,11 +71,38 @@ def load_settings(ns: argparse.Namespace, *, print_warnings: bool = True) -> Con
     return config
 
 
-def open_store(ns: argparse.Namespace) -> Store:
+def store_origin(ns: argparse.Namespace) -> str | None:
+    """What chose the store ("--db", "TUINEWS_DB"), or None: the default."""
+    if getattr(ns, "db", None):
+        return "--db"
+    if os.environ.get("TUINEWS_DB"):
+        return "TUINEWS_DB"
+    return None
+
+
+def store_folder(ns: argparse.Namespace) -> Path:
+    """The store's path, its folder made ready: the default data folder is created; a
+    store the user named must be in a folder that exists (a typo in it would otherwise
+    create folders, and a new empty store, wherever it points)."""
+    path = db_path(ns)
+    origin = store_origin(ns)
+    if origin is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise UsageError(f"{path}: no such folder {path.parent} (given by {origin})")
+    return path
+
+
+def open_store(ns: argparse.Namespace, *, must_exist: bool = False) -> Store:
+    """The store. `must_exist`, for commands that only read or mark what is stored: a
+    store the user named must be there, for an empty one where a typo points would look
+    as if every article were gone."""
     from tuinews.store import Store
 
-    path = db_path(ns)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = store_folder(ns)
+    origin = store_origin(ns)
+    if must_exist and origin is not None and not path.exists():
+        raise UsageError(f"{path}: no such store (given by {origin}); `tuinews refresh` creates it")
     return Store.open(path, on_upgrade=say_upgrading)
 
 

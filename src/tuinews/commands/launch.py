@@ -17,6 +17,7 @@ from tuinews.commands.common import (
     error_line,
     load_settings,
     say_upgrading,
+    store_folder,
 )
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
@@ -47,7 +48,7 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
             if ctx is None:
                 return 1
         elif config.feeds:
-            _check_store(db_path(ns))
+            _check_store(store_folder(ns))
             hint = f"{config.warnings[0]}" if config.warnings else None
             ctx = _context(ns, config, db_path(ns), list(config.feeds), hint=hint)
         else:
@@ -75,7 +76,6 @@ def _check_store(store_path: Path) -> None:
     """A store that is not ours stops here with one line, not inside the running reader."""
     from tuinews.store import Store
 
-    store_path.parent.mkdir(parents=True, exist_ok=True)
     Store.open(store_path, on_upgrade=say_upgrading).close()
 
 

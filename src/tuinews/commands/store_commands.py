@@ -7,7 +7,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from tuinews.commands.common import config_path, db_path, load_settings, open_store, warn
+from tuinews.commands.common import (
+    config_path,
+    load_settings,
+    open_store,
+    store_folder,
+    warn,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,8 +30,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
     if not config.feeds:
         warn("no subscriptions yet: add one with `tuinews add URL`")
         return 0
-    store_path = db_path(ns)
-    store_path.parent.mkdir(parents=True, exist_ok=True)
+    store_path = store_folder(ns)
     # Forked now, while this process has one thread (the progress bar and the event
     # loop start threads): a warm parser is ready when the first body arrives. And
     # before the refresh's imports (asyncio, the HTTP stack), which the workers never
@@ -258,7 +263,7 @@ def mark_read_command(ns: argparse.Namespace) -> int:
         warn("give article ids, or --all / --feed, not both")
         return 2
     load_settings(ns)
-    with open_store(ns) as store:
+    with open_store(ns, must_exist=True) as store:
         if ns.ids:
             pks: dict[int, None] = {}  # one article named twice is marked once
             status = 0
@@ -290,7 +295,7 @@ def cleanup_command(ns: argparse.Namespace) -> int:
     config = load_settings(ns)
     retention = config.retention
     subscribed = {sub.url for sub in config.feeds}
-    with open_store(ns) as store:
+    with open_store(ns, must_exist=True) as store:
         if config.feeds:
             # A feed stored under an older spelling of its URL is renamed first: it is
             # subscribed, not left behind.
