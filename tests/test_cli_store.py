@@ -619,3 +619,18 @@ def test_a_named_store_that_is_not_there_is_refused_not_created(
     created = cli.run("refresh", env={"TUINEWS_DB": str(typo)})
     assert created.status == 0, created.err
     assert len(cli.run("list", env={"TUINEWS_DB": str(typo)}).out.splitlines()) == 5
+
+
+def test_an_empty_search_is_refused_and_index_with_an_id_is_pointed_out(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    assert cli.run("refresh").status == 0
+    for words in ("", "   "):
+        result = cli.call("list", "--search", words)
+        assert (result.status, result.out) == (2, ""), words
+        assert result.err.startswith(f"tuinews: nothing to search for in {words!r}")
+    article_id = cli.call("list").out.split()[0]
+    shown = cli.call("read", article_id, "--index", "2")
+    assert shown.status == 0 and shown.out
+    assert shown.err == "tuinews: --index applies to a source, not to a stored article id\n"
+    assert cli.call("read", article_id).err == ""

@@ -122,7 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--index",
         type=_positive_int,
-        default=1,
         metavar="N",
         help="with a source: the Nth article, newest first (default 1)",
     )

@@ -157,7 +157,7 @@ def _canonical(url: str) -> str:
 def _list_store(ns: argparse.Namespace) -> int:
     load_settings(ns)  # a broken settings file is reported, never silently ignored
     search = getattr(ns, "search", None)
-    if search:
+    if search is not None:  # `--search ''` too: listing everything would not be a search
         from tuinews.store.fts import search_terms
 
         if search_terms(search) is None:
@@ -240,11 +240,14 @@ def read_command(ns: argparse.Namespace) -> int:
         if not articles:
             error_line(ns.source, "has no articles")
             return 1
-        if ns.index > len(articles):
-            error_line(ns.source, f"has {len(articles)} articles; there is no number {ns.index}")
+        index = ns.index or 1
+        if index > len(articles):
+            error_line(ns.source, f"has {len(articles)} articles; there is no number {index}")
             return 1
-        _print_article(console, articles[ns.index - 1])
+        _print_article(console, articles[index - 1])
         return 0
+    if ns.index is not None:
+        warn("--index applies to a source, not to a stored article id")
     load_settings(ns)
     with open_store(ns, must_exist=True) as store:
         stored: StoredArticle | None = store.find_article(ns.source)
