@@ -237,7 +237,7 @@ def test_import_fetches_a_list_from_the_web(cli: Cli, server: FeedServer) -> Non
     url = server.route("/subs.opml", static(listing, content_type="text/x-opml"))
     result = cli.call("import", url)
     assert result.status == 0, result.err
-    assert result.out == "imported 1 feed\n"
+    assert result.out == "imported 1 feed (1 unusable entry skipped)\n"
     assert feeds_in(cli.config) == [("https://remote.example/feed", "Remote", ("Tech",))]
     # A list from the web cannot subscribe the reader to local files.
     assert "/etc/passwd" in result.err

@@ -322,8 +322,9 @@ def test_import_opml_then_export_round_trips(cli: Cli, tmp_path: Path) -> None:
     cli.config.write_text("# keep me\n")
     result = cli.call("import", str(listing))
     assert result.status == 0
-    assert result.out == "imported 3 feeds\n"
-    assert len(result.err_lines) == 1 and "gopher" in result.err  # one skipped, named
+    # Every entry is accounted for: the one skipped is named and counted.
+    assert result.out == "imported 3 feeds (1 unusable entry skipped)\n"
+    assert len(result.err_lines) == 1 and "gopher" in result.err
     imported = feeds_in(cli.config)
     assert imported == [
         ("https://top.example.com/feed", "Top level", ()),
@@ -332,7 +333,7 @@ def test_import_opml_then_export_round_trips(cli: Cli, tmp_path: Path) -> None:
     ]
     assert cli.config.read_text().startswith("# keep me\n")
     twice = cli.call("import", str(listing))
-    assert twice.out == "imported 0 feeds (3 already subscribed)\n"
+    assert twice.out == "imported 0 feeds (3 already subscribed, 1 unusable entry skipped)\n"
 
     exported = tmp_path / "out.opml"
     assert cli.call("export", "-o", str(exported)).status == 0
@@ -357,7 +358,7 @@ def test_import_newsboat_urls(cli: Cli, tmp_path: Path) -> None:
     )
     result = cli.run("import", str(urls))
     assert result.status == 0, result.err
-    assert result.out == "imported 3 feeds\n"
+    assert result.out == "imported 3 feeds (1 unusable entry skipped)\n"  # the query
     assert feeds_in(cli.config) == [
         ("https://one.example.com/feed", "One, the feed", ("tech",)),
         ("https://two.example.org/rss", None, ("open source", "tech")),

@@ -245,6 +245,9 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     `--feed` share it, so a name one accepts the other accepts too.
     """
     wanted = ref.strip()
+    if not wanted:
+        # Every title holds the empty string: "matches several feeds" would mislead.
+        raise ConfigError("no feed named: the name is empty (give a URL or a title)")
     urls = {wanted}
     with contextlib.suppress(ConfigError):
         urls.add(canonical_feed_url(wanted))
@@ -280,6 +283,8 @@ class _Document:
         self.path = path
         self.bom = bom
         self.newline = "\r" if "\r\n" in text else ""  # lines keep "\r"; "\n" joins them
+        if self.newline and text and not text.endswith("\n"):
+            text += "\r\n"  # the last line gets the file's line ending before lines follow it
         self.data = parse_toml(text, path)
         self.config: Config = parse_config(text, path, self.data)
         # Each [[feeds]] entry's canonical URL, ignored duplicates included: the file's
@@ -332,8 +337,11 @@ class _Document:
             entry: dict[str, object] = {"url": url}
             if sub.title:
                 entry["title"] = sub.title
-            if sub.tags:
-                entry["tags"] = list(sub.tags)
+            # A blank tag is no tag: the file reads `tags = [""]` as none, and so is
+            # one never written.
+            tags = [tag for tag in sub.tags if tag.strip()]
+            if tags:
+                entry["tags"] = tags
             block += ["", "[[feeds]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
             self.expected.setdefault("feeds", []).append(entry)
             added += 1
@@ -367,9 +375,7 @@ class _Document:
         removed = self.config.feeds[index]
         # Its duplicates go too: left behind, the next would subscribe to it again.
         for entry in reversed(self._entries_of(removed.url)):  # later lines first
-            header = headers[entry]
-            first = header.line
-            last = self.layout.last_own_line(header) + 1
+            first, last = self._own_lines(headers[entry])
             while last < len(self.lines) and self.layout.kinds[last] == "blank":
                 last += 1
             del self.lines[first:last]
@@ -380,6 +386,20 @@ class _Document:
             del self.expected["feeds"]
         self.changed = True
         return removed
+
+    def _own_lines(self, header: Header) -> tuple[int, int]:
+        """The lines an entry's removal takes: its header, keys and values, and the
+        comments among and right after them. Not the comments above its header (they
+        may head a group of feeds), nor comments after a blank line, nor comments that
+        run straight into the next table's header (they are that table's)."""
+        last = self.layout.last_own_line(header) + 1
+        end = self.layout.section_end(header)
+        after = last
+        while after < end and self.layout.kinds[after] == "comment":
+            after += 1
+        if after < end or end == len(self.lines):
+            last = after
+        return header.line, last
 
     def replace_url(self, old: str, new: str) -> None:
         headers = self._feed_headers()

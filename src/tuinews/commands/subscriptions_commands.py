@@ -22,20 +22,36 @@ from tuinews.model import Subscription
 from tuinews.sources.sanitize import without_password
 
 if TYPE_CHECKING:
+    from tuinews.sources.subscription_merge import LocalFiles
     from tuinews.store import FeedInfo
 
 
 def add_command(ns: argparse.Namespace) -> int:
-    from tuinews.commands.common import clean_tags
     from tuinews.subscriptions import SubscriptionFile, validate_feed_ref
 
     url = validate_feed_ref(ns.url)
-    sub = Subscription(url=url, title=ns.title or None, tags=clean_tags(ns.tag))
+    sub = Subscription(url=url, title=ns.title or None, tags=_one_tag_each(ns.tag))
     # The edit parses and validates the whole file first: a broken one is refused unchanged.
     SubscriptionFile(config_path(ns)).add(sub)
     # Shown without its password; the settings file keeps the URL as given.
     print(f"subscribed to {without_password(url)}; `tuinews refresh` fetches it")
     return 0
+
+
+def _one_tag_each(given: list[str]) -> tuple[str, ...]:
+    """The tags of `--tag` options, one per option and whole: a comma is part of a tag
+    (an OPML folder may be named "News, world", and import keeps it so)."""
+    from tuinews.commands.common import UsageError
+    from tuinews.sources.sanitize import clean_line
+
+    tags: dict[str, None] = {}
+    for tag in given:
+        cleaned = clean_line(tag)
+        if not cleaned:
+            # Said, not dropped: the user asked for a tag and would look for it.
+            raise UsageError(f"--tag {tag!r}: a tag needs a letter or digit")
+        tags.setdefault(cleaned)
+    return tuple(tags)
 
 
 def remove_command(ns: argparse.Namespace) -> int:
@@ -87,7 +103,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
                         f"{f.unread}/{f.total}",
                         refreshed,
                         f.last_error or "",
-                        f.url,
+                        without_password(f.url),
                     ]
                 )
             )
@@ -198,17 +214,21 @@ def _subscribed_as_stored(subs: Sequence[Subscription], stored: list[FeedInfo]) 
 
 def import_command(ns: argparse.Namespace) -> int:
     from tuinews.refresh.locations import local_path, location_kind
+    from tuinews.sources.subscription_merge import quoted
     from tuinews.subscriptions import SubscriptionFile
 
     source = ns.file
     shown = without_password(source)  # a list's URL may carry a password
     base: Path | None = None
+    # Which local files the list may name: see `LocalFiles`. A list the user gives as a
+    # file or on standard input (`tuinews export | tuinews import -`) may name feed files
+    # anywhere, so what `export` wrote comes back; a list from the web names none.
+    local_files: LocalFiles = "any_feed"
     if source == "-":
         data = read_stdin_bytes(25 * 1024 * 1024)
     elif location_kind(source) == "http":
-        # A list from the web names web feeds only: with no folder of its own (base
-        # None), its local entries are refused.
         data = _download(ns, source)
+        local_files = "none"
     elif location_kind(source) == "local":
         path = local_path(source)
         try:
@@ -220,24 +240,36 @@ def import_command(ns: argparse.Namespace) -> int:
         raise TuinewsError(
             f"{shown}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
         )
-    subs, skipped = _parse_subscription_list(data, shown, base)
-    subs = _usable(subs, skipped, base)
+    entries, skipped = _parse_subscription_list(data, shown, base, local_files)
+    entries = _usable(entries, skipped, base)
     for line in skipped:
         warn(f"{shown}: {line}")
-    if not subs:
+    if not entries:
         raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
-    counts = SubscriptionFile(config_path(ns)).add_many(subs)
-    notes = []
-    if counts.already_subscribed:
-        notes.append(f"{counts.already_subscribed} already subscribed")
-    if counts.repeated:
-        plural = "s" if counts.repeated != 1 else ""
-        notes.append(f"{counts.repeated} duplicate{plural} in the list skipped")
-    print(
-        f"imported {counts.added} feed{'s' if counts.added != 1 else ''}"
-        + (f" ({', '.join(notes)})" if notes else "")
-    )
+    for outside in dict.fromkeys(sub.url for sub in entries if _outside(sub.url, base)):
+        # Named, so that a list naming a feed file one did not expect does not go unseen.
+        warn(f"{shown}: local feed {quoted(outside)} (outside the list's folder)")
+    counts = SubscriptionFile(config_path(ns)).add_many(entries)
+    print(_import_summary(counts.added, counts.already_subscribed, counts.repeated, len(skipped)))
     return 0
+
+
+def _outside(url: str, folder: Path | None) -> bool:
+    """Whether `url` is a local file outside `folder` (None: standard input's none)."""
+    return url.startswith("/") and (folder is None or not Path(url).is_relative_to(folder))
+
+
+def _import_summary(added: int, already: int, repeated: int, skipped: int) -> str:
+    """`imported N feeds (...)`, accounting for every entry of the list."""
+    notes = []
+    if already:
+        notes.append(f"{already} already subscribed")
+    if repeated:
+        notes.append(f"{repeated} duplicate{'s' if repeated != 1 else ''} in the list skipped")
+    if skipped:
+        notes.append(f"{skipped} unusable entr{'ies' if skipped != 1 else 'y'} skipped")
+    summary = f"imported {added} feed{'s' if added != 1 else ''}"
+    return summary + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _download(ns: argparse.Namespace, url: str) -> bytes:
@@ -266,8 +298,10 @@ def _download(ns: argparse.Namespace, url: str) -> bytes:
 
 
 def _parse_subscription_list(
-    data: bytes, source: str, base: Path | None
+    data: bytes, source: str, base: Path | None, local_files: LocalFiles
 ) -> tuple[list[Subscription], list[str]]:
+    """Every usable entry of the list (repeats kept: `add_many` counts them), and one
+    line per entry skipped."""
     from tuinews.sources.detect import looks_binary, sniff_structured
 
     if looks_binary(data):
@@ -285,11 +319,11 @@ def _parse_subscription_list(
     if head.startswith(b"<"):
         from tuinews.sources.opml import parse_opml_report
 
-        return parse_opml_report(data, source, base=base)
+        return parse_opml_report(data, source, base=base, local_files=local_files, merge=False)
     from tuinews.sources.newsboat import parse_newsboat_urls_report
 
     text = data.decode("utf-8", errors="replace")
-    return parse_newsboat_urls_report(text, source)
+    return parse_newsboat_urls_report(text, source, base=base, local_files=local_files, merge=False)
 
 
 def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> list[Subscription]:
@@ -298,13 +332,14 @@ def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> 
 
     from tuinews.config import canonical_feed_url
     from tuinews.errors import ConfigError
+    from tuinews.sources.subscription_merge import quoted
 
     usable = []
     for sub in subs:
         try:
             usable.append(replace(sub, url=canonical_feed_url(sub.url, base)))
         except ConfigError as error:
-            skipped.append(f"skipped {sub.title or without_password(sub.url)!r}: {error}")
+            skipped.append(f"skipped {quoted(sub.title or without_password(sub.url))}: {error}")
     return usable
 
 

@@ -3,15 +3,23 @@
 https://example.org/feed.xml tech "long tag" "~Example Blog"
 # a comment
 "query:Unread:unread = \\"yes\\""      (skipped: tuinews has its own views)
+file:///home/me/generated.xml            (newsboat reads file:// feeds off the disk)
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from tuinews.errors import SourceError
 from tuinews.model import Subscription
 from tuinews.sources.sanitize import clean_line, clean_url
-from tuinews.sources.subscription_merge import merge_subscription
+from tuinews.sources.subscription_merge import (
+    LocalFiles,
+    local_entry,
+    merge_subscription,
+    quoted,
+)
 
 # newsboat's pseudo-feeds: saved searches and feeds produced by commands or filters.
 # tuinews never runs commands named in a subscription list.
@@ -54,30 +62,63 @@ def _tokens(line: str) -> list[str]:
     return tokens
 
 
-def parse_newsboat_urls_report(text: str, source: str) -> tuple[list[Subscription], list[str]]:
-    """Subscriptions in file order (duplicates merged), and one line per skipped entry."""
+def _resolve(first: str, base: Path | None, local_files: LocalFiles) -> tuple[str | None, str]:
+    """The subscription URL of a line's first token, or None and why not."""
+    reason = next(
+        (why for prefix, why in _UNSUPPORTED_PREFIXES.items() if first.startswith(prefix)),
+        None,
+    )
+    if reason is not None:
+        return None, reason
+    try:
+        parts = urlsplit(first) if "\\" not in first else None
+    except ValueError as error:  # a malformed [IPv6] host
+        return None, f"malformed URL ({error})"
+    scheme = parts.scheme.lower() if parts else ""
+    try:
+        if scheme in {"http", "https"} and parts and parts.hostname:
+            return first, ""
+    except ValueError as error:
+        return None, f"malformed URL ({error})"
+    if scheme == "file":
+        from tuinews.sources.local import path_from_file_url
+
+        try:
+            return local_entry(path_from_file_url(first), base, local_files)
+        except SourceError as error:
+            return None, error.reason
+    if not scheme and first.startswith(("/", "~")):
+        # newsboat itself wants file:// here; `tuinews add` takes a path, and so does this.
+        return local_entry(Path(first), base, local_files)
+    return None, "not an http(s) URL"
+
+
+def parse_newsboat_urls_report(
+    text: str,
+    source: str,
+    *,
+    base: Path | None = None,
+    local_files: LocalFiles = "inside",
+    merge: bool = True,
+) -> tuple[list[Subscription], list[str]]:
+    """Subscriptions in file order, and one line per skipped entry.
+
+    `base` is the folder of a local urls file; `local_files` says which local files its
+    lines may name (none without `base`). Repeated URLs are merged unless `merge` is
+    False (a caller that counts them).
+    """
     found: dict[str, Subscription] = {}
+    entries: list[Subscription] = []
     skipped: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         tokens = _tokens(raw)
         if not tokens:
             continue
-        first = clean_url(tokens[0])
-        reason = next(
-            (why for prefix, why in _UNSUPPORTED_PREFIXES.items() if first.startswith(prefix)),
-            None,
-        )
-        if reason is None:
-            try:
-                parts = urlsplit(first) if "\\" not in first else None
-                if not (parts and parts.scheme.lower() in {"http", "https"} and parts.hostname):
-                    reason = "not an http(s) URL"
-            except ValueError as error:  # a malformed [IPv6] host
-                reason = f"malformed URL ({error})"
-        if reason is not None:
+        url, reason = _resolve(clean_url(tokens[0]), base, local_files)
+        if url is None:
             shown = clean_line(tokens[0])
             shown = shown if len(shown) <= 80 else shown[:79] + "…"
-            skipped.append(f"skipped line {number} {shown!r}: {reason}")
+            skipped.append(f"skipped line {number} {quoted(shown)}: {reason}")
             continue
         title: str | None = None
         tags: list[str] = []
@@ -88,8 +129,12 @@ def parse_newsboat_urls_report(text: str, source: str) -> tuple[list[Subscriptio
             tag = clean_line(token)
             if tag and tag not in tags:
                 tags.append(tag)
-        merge_subscription(found, Subscription(first, title, tuple(tags)))
-    return list(found.values()), skipped
+        entry = Subscription(url, title, tuple(tags))
+        if merge:
+            merge_subscription(found, entry)
+        else:
+            entries.append(entry)
+    return (list(found.values()) if merge else entries), skipped
 
 
 def parse_newsboat_urls(text: str, source: str) -> list[Subscription]:

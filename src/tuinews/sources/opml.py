@@ -17,7 +17,12 @@ from tuinews.errors import SourceError
 from tuinews.model import Subscription
 from tuinews.sources.detect import declared_charset, decode_text
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
-from tuinews.sources.subscription_merge import merge_subscription
+from tuinews.sources.subscription_merge import (
+    LocalFiles,
+    local_entry,
+    merge_subscription,
+    quoted,
+)
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -107,7 +112,7 @@ def _category_tags(value: str) -> list[str]:
     return tags
 
 
-def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
+def _resolve_url(raw: str, base: Path | None, local_files: LocalFiles) -> tuple[str | None, str]:
     """A usable subscription URL, or None and why not."""
     url = clean_url(raw)
     if not url:
@@ -118,63 +123,52 @@ def _resolve_url(raw: str, base: Path | None) -> tuple[str | None, str]:
         from tuinews.config import without_feed_scheme
 
         url = without_feed_scheme(url)
+    shown = quoted(without_password(url))
     try:
         parts = urlsplit(url) if "\\" not in url else None
         host = parts.hostname if parts else None  # raises on a malformed [IPv6] host
     except ValueError as error:
-        return None, f"malformed URL {without_password(url)!r} ({error})"
+        return None, f"malformed URL {shown} ({error})"
     scheme = parts.scheme.lower() if parts else ""
     if scheme in {"http", "https"} and host:
         if any(char.isspace() for char in raw.strip()):
             # clean_url dropped them: the address left would be another ("exa mple.com")
-            shown = without_password(clean_line(raw.strip()))
-            return None, f"URL contains spaces {shown!r}"
+            return None, f"URL contains spaces {quoted(without_password(raw.strip()))}"
         return url, ""
-    if base is not None:
-        local = _local_target(url, scheme, base)
-        if local == _OUTSIDE:
-            return None, f"local file outside the list's folder {without_password(url)!r}"
-        if local is not None:
-            return local, ""
-    if not scheme and not url.startswith("//"):
-        return None, f"relative URL {without_password(url)!r}"
-    return None, f"not an http(s) URL {without_password(url)!r}"
-
-
-# A list may come from anywhere: its local entries must stay inside its own folder, so a
-# downloaded OPML cannot subscribe the reader to ~/.ssh/id_rsa or /etc/passwd.
-_OUTSIDE = "\x00outside"
-
-
-def _local_target(url: str, scheme: str, base: Path) -> str | None:
-    """The absolute path an entry names inside `base`, `_OUTSIDE`, or None."""
     if scheme == "file":
         from tuinews.sources.local import path_from_file_url
 
         try:
-            candidate = path_from_file_url(url)
-        except SourceError:
-            return None
-    elif not scheme:
-        candidate = base / unquote(url)
-    else:
-        return None
-    try:
-        if not candidate.exists():
-            return None
-        if not candidate.resolve().is_relative_to(base.resolve()):
-            return _OUTSIDE
-        return str(Path(candidate).absolute())
-    except (OSError, ValueError):
-        return None
+            return local_entry(path_from_file_url(url), base, local_files)
+        except SourceError as error:
+            return None, f"{error.reason} {shown}"
+    if not scheme and url.startswith("/") and not url.startswith("//"):
+        return local_entry(Path(unquote(url)), base, local_files)
+    if not scheme and not url.startswith("//"):
+        # A relative path that names nothing is more likely a URL without its scheme.
+        if base is not None and (base / unquote(url)).exists():
+            return local_entry(Path(unquote(url)), base, local_files)
+        return None, f"relative URL {shown}"
+    return None, f"not an http(s) URL {shown}"
 
 
 def parse_opml_report(
-    data: bytes, source: str, *, base: Path | None = None
+    data: bytes,
+    source: str,
+    *,
+    base: Path | None = None,
+    local_files: LocalFiles = "inside",
+    merge: bool = True,
 ) -> tuple[list[Subscription], list[str]]:
-    """Subscriptions in document order, and one line per outline that was skipped."""
+    """Subscriptions in document order, and one line per outline that was skipped.
+
+    `local_files` says which local files entries may name (see `LocalFiles`; none
+    without `base`). `merge=False` keeps an entry per outline, repeats included, for
+    a caller that counts them.
+    """
     root = _parse_tree(data, source)
     found: dict[str, Subscription] = {}
+    entries: list[Subscription] = []
     skipped: list[str] = []
     body = next((child for child in root if _local(child) == "body"), root)
     # Explicit stack: a hostile file may nest outlines deeper than Python recursion allows.
@@ -189,11 +183,11 @@ def parse_opml_report(
             title = ""  # a feed named by its URL (our export's, and others') has no title
         children = [child for child in element if _local(child) == "outline"]
         if raw_url or not children:
-            url, why = _resolve_url(raw_url, base)
+            url, why = _resolve_url(raw_url, base, local_files)
             if url is None:
                 if raw_url or _attribute(element, "type").lower() not in {"folder", "category"}:
-                    name = title or without_password(clean_url(raw_url)) or "(untitled)"
-                    skipped.append(f"skipped {name!r}: {why}")
+                    name = title or without_password(clean_url(raw_url))
+                    skipped.append(f"skipped {quoted(name) if name else '(untitled)'}: {why}")
             else:
                 # The folders first: export files a feed under its first tag, so the
                 # folder it sat in stays its folder.
@@ -202,10 +196,14 @@ def parse_opml_report(
                     t for t in _category_tags(_attribute(element, "category")) if t not in tags
                 ]
                 html_url = clean_url(_attribute(element, "htmlUrl")) or None
-                merge_subscription(found, Subscription(url, title or None, tuple(tags), html_url))
+                entry = Subscription(url, title or None, tuple(tags), html_url)
+                if merge:
+                    merge_subscription(found, entry)
+                else:
+                    entries.append(entry)
         inner = (*folders, title) if title and not raw_url and title not in folders else folders
         stack.extend((child, inner) for child in reversed(children))
-    return list(found.values()), skipped
+    return (list(found.values()) if merge else entries), skipped
 
 
 def _local(element: _Element) -> str:

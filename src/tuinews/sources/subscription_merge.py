@@ -1,8 +1,40 @@
-"""One subscription per URL in an imported list (OPML, newsboat `urls`)."""
+"""Rules shared by the imported lists (OPML, newsboat `urls`): one subscription per URL,
+and which local files an entry may name."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Literal
+
 from tuinews.model import Subscription
+from tuinews.sources.sanitize import clean_line
+
+# Which local files a list's entries may name.
+#   "none":     a list from the web: none at all (it names web feeds).
+#   "inside":   any file inside the list's own folder (`base`): a list opened to read.
+#   "any_feed": that, and feed files anywhere: a list given to `tuinews import` as a
+#               file or on standard input.
+#
+# Why: a local subscription is read at every refresh, stored and shown. A list that
+# came from somewhere else (a download, `curl … | tuinews import -`) must not make the
+# reader copy ~/.ssh/id_rsa or /etc/shadow into its store and onto the screen. What
+# carries that risk is a file that is not a feed; a feed file elsewhere (what `export`
+# writes for a local subscription, as an absolute file:// URL) discloses nothing, and
+# refusing it broke the round trip. So outside the list's folder an entry must be a
+# regular file that reads as a feed (RSS, Atom, RDF, JSON Feed); a folder or any other
+# file there is refused, and `tuinews add` remains the way to subscribe to it.
+LocalFiles = Literal["none", "inside", "any_feed"]
+_SNIFF_BYTES = 64 * 1024
+
+
+def quoted(value: str) -> str:
+    """A name or URL in a message, quoted and readable: `repr` would show a Persian
+    name's zero-width non-joiner as `\\u200c`. Controls are removed, so a name cannot
+    drive the terminal."""
+    text = clean_line(value)
+    mark = '"' if "'" in text and '"' not in text else "'"
+    return f"{mark}{text}{mark}"
 
 
 def merge_subscription(found: dict[str, Subscription], sub: Subscription) -> None:
@@ -19,3 +51,36 @@ def merge_subscription(found: dict[str, Subscription], sub: Subscription) -> Non
         tags=tags,
         html_url=existing.html_url or sub.html_url,
     )
+
+
+def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple[str | None, str]:
+    """The absolute path an entry naming the local file `path` (absolute, or relative to
+    `base`, the list's folder) subscribes to, or None and why not."""
+    if local_files == "none" or (base is None and local_files == "inside"):
+        return None, f"local file {quoted(str(path))} (a list from the web names web feeds only)"
+    candidate = path.expanduser()
+    if base is not None:
+        candidate = base / candidate
+    elif not candidate.is_absolute():
+        return None, f"relative path {quoted(str(path))}"
+    shown = quoted(str(candidate))
+    try:
+        if not candidate.exists():
+            return None, f"no such file or directory {shown}"  # what `tuinews add` says
+        if base is not None and candidate.resolve().is_relative_to(base.resolve()):
+            return os.path.normpath(candidate.absolute()), ""
+        if local_files == "inside":
+            return None, f"local file outside the list's folder {shown}"
+        if not candidate.is_file():  # a folder, a FIFO, a device
+            return None, f"local file outside the list's folder, not a feed file {shown}"
+        with candidate.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as error:
+        return None, f"{(error.strerror or str(error)).lower()} {shown}"
+    except (ValueError, RuntimeError) as error:  # a NUL byte, a symlink loop
+        return None, f"unreadable path {shown} ({error})"
+    from tuinews.sources.detect import sniff_structured
+
+    if sniff_structured(head) != "feed":
+        return None, f"local file outside the list's folder, not a feed {shown}"
+    return os.path.normpath(candidate.absolute()), ""

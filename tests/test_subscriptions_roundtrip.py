@@ -1,0 +1,296 @@
+"""The subscription list as a user handles it: export then import takes every feed back
+(local files too), one `--tag` is one tag, import accounts for every entry, `remove`
+takes its own comments, and names and passwords are shown as people read them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_cli import Cli, make_cli
+from test_cli_subscriptions import feeds_in
+
+RSS = "<?xml version='1.0'?><rss version='2.0'><channel><title>Local</title></channel></rss>"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+def local_feed(folder: Path, name: str = "feed.rdf") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    feed = folder / name
+    feed.write_text(RSS)
+    return feed
+
+
+# ---------------------------------------------------------------- 1: local feeds round-trip
+
+
+def test_export_then_import_from_a_file_keeps_local_feeds(cli: Cli) -> None:
+    feed = local_feed(cli.root / "feeds")
+    assert cli.call("add", str(feed), "--tag", "linux").status == 0
+    assert cli.call("add", "https://a.example/rss").status == 0
+    exported = cli.root / "elsewhere" / "e.opml"
+    exported.parent.mkdir()
+    assert cli.call("export", "-o", str(exported)).status == 0
+    fresh = cli.root / "fresh.toml"
+    again = cli.call("--config", str(fresh), "import", str(exported))
+    assert (again.status, again.out) == (0, "imported 2 feeds\n")
+    # Named, not skipped: a list naming a file one did not expect does not go unseen.
+    assert again.err_lines == [
+        f"tuinews: {exported}: local feed '{feed}' (outside the list's folder)"
+    ]
+    assert feeds_in(fresh) == [(str(feed), None, ("linux",)), ("https://a.example/rss", None, ())]
+
+
+def test_export_piped_into_import_keeps_local_feeds(cli: Cli) -> None:
+    feed = local_feed(cli.root / "feeds")
+    assert cli.call("add", str(feed)).status == 0
+    document = cli.run("export").out.encode()
+    fresh = cli.root / "fresh.toml"
+    piped = cli.run("--config", str(fresh), "import", "-", stdin=document)
+    assert (piped.status, piped.out) == (0, "imported 1 feed\n")
+    assert feeds_in(fresh) == [(str(feed), None, ())]
+
+
+def test_a_list_file_may_not_name_local_files_that_are_not_feeds(cli: Cli) -> None:
+    """What the folder rule protected against: a downloaded list subscribing the reader to
+    a secret. Outside the list's folder only feed files are taken."""
+    secret = cli.root / "home" / ".ssh" / "id_rsa"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    listing = cli.root / "downloads" / "list.opml"
+    listing.parent.mkdir()
+    listing.write_text(
+        '<opml version="2.0"><body>'
+        f'<outline text="Key" xmlUrl="file://{secret}"/>'
+        f'<outline text="Folder" xmlUrl="{secret.parent}"/>'
+        f'<outline text="Gone" xmlUrl="file://{cli.root}/gone.xml"/>'
+        '<outline text="Web" xmlUrl="https://web.example/rss"/>'
+        "</body></opml>"
+    )
+    result = cli.call("import", str(listing))
+    assert (result.status, result.out) == (0, "imported 1 feed (3 unusable entries skipped)\n")
+    assert result.err_lines == [
+        f"tuinews: {listing}: skipped 'Key': local file outside the list's folder, "
+        f"not a feed '{secret}'",
+        f"tuinews: {listing}: skipped 'Folder': local file outside the list's folder, "
+        f"not a feed file '{secret.parent}'",
+        f"tuinews: {listing}: skipped 'Gone': no such file or directory '{cli.root}/gone.xml'",
+    ]
+    assert feeds_in(cli.config) == [("https://web.example/rss", "Web", ())]
+
+
+def test_newsboat_urls_file_takes_file_urls_and_paths(cli: Cli) -> None:
+    feed = local_feed(cli.root / "feeds")
+    urls = cli.root / "newsboat" / "urls"
+    urls.parent.mkdir()
+    urls.write_text(
+        f'file://{feed} local "~Mine"\n'
+        f"{feed}\n"  # the same feed as a path: a duplicate
+        "file:///nonexistent/missing.xml\n"
+        "https://web.example/rss\n"
+    )
+    result = cli.call("import", str(urls))
+    assert result.out == (
+        "imported 2 feeds (1 duplicate in the list skipped, 1 unusable entry skipped)\n"
+    )
+    assert result.err_lines == [
+        f"tuinews: {urls}: skipped line 3 'file:///nonexistent/missing.xml': "
+        "no such file or directory '/nonexistent/missing.xml'",
+        f"tuinews: {urls}: local feed '{feed}' (outside the list's folder)",
+    ]
+    assert feeds_in(cli.config) == [
+        (str(feed), "Mine", ("local",)),
+        ("https://web.example/rss", None, ()),
+    ]
+
+
+# ---------------------------------------------------------------- 2: one --tag, one tag
+
+
+def test_one_tag_option_is_one_tag_commas_and_all(cli: Cli) -> None:
+    added = cli.call("add", "https://a.example/rss", "--tag", "Folder, with comma", "--tag", "b")
+    assert added.status == 0, added.err
+    assert feeds_in(cli.config) == [("https://a.example/rss", None, ("Folder, with comma", "b"))]
+    exported = cli.root / "out.opml"
+    assert cli.call("export", "-o", str(exported)).status == 0
+    fresh = cli.root / "fresh.toml"
+    assert cli.call("--config", str(fresh), "import", str(exported)).status == 0
+    assert feeds_in(fresh) == feeds_in(cli.config)
+
+
+# ---------------------------------------------------------------- 3: every entry counted
+
+
+def test_exact_duplicates_in_a_list_are_counted(cli: Cli) -> None:
+    listing = cli.root / "list.opml"
+    listing.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="A" xmlUrl="https://a.example/rss"/>'
+        '<outline text="Tech"><outline text="A" xmlUrl="https://a.example/rss"/></outline>'
+        '<outline text="B" xmlUrl="https://b.example/rss"/>'
+        "</body></opml>"
+    )
+    result = cli.call("import", str(listing))
+    assert result.out == "imported 2 feeds (1 duplicate in the list skipped)\n"
+    # Merged, not lost: the repeat's folder is a tag of the feed.
+    assert feeds_in(cli.config)[0] == ("https://a.example/rss", "A", ("Tech",))
+
+
+def test_the_engineering_blogs_list_is_accounted_for(cli: Cli, corpus_opml: Path) -> None:
+    listing = corpus_opml / "engineering-blogs__engineering_blogs.opml"
+    entries = listing.read_text(encoding="utf-8").count("xmlUrl=")
+    result = cli.call("import", str(listing))
+    assert result.status == 0, result.err
+    assert result.out == f"imported {entries - 2} feeds (2 duplicates in the list skipped)\n"
+
+
+# ---------------------------------------------------------------- 4: names shown readably
+
+
+def test_skipped_names_are_shown_as_written_without_escapes(cli: Cli) -> None:
+    listing = cli.root / "fa.opml"
+    listing.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="خوانده\u200cنشده" xmlUrl="vfolder"/>'
+        '<outline text="bell&#x7;&#x1b;[31mred" xmlUrl="gopher://x.example/"/>'
+        '<outline text="Ok" xmlUrl="https://ok.example/rss"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    result = cli.call("import", str(listing))
+    assert result.err_lines == [
+        f"tuinews: {listing}: skipped 'خوانده\u200cنشده': relative URL 'vfolder'",
+        f"tuinews: {listing}: skipped 'bell red': not an http(s) URL 'gopher://x.example/'",
+    ]
+
+
+# ---------------------------------------------------------------- 5, 6: remove
+
+
+FEEDS_WITH_COMMENTS = """\
+# my feeds
+
+# --- news ---
+[[feeds]]
+url = "https://a.example/rss"
+# a's comment, inside its table
+# and a second line
+
+[[feeds]]
+url = "https://b.example/rss"
+title = "B"
+# b is noisy
+
+# --- tech ---
+
+[[feeds]]
+url = "https://c.example/rss"
+# about d, right above its header
+[[feeds]]
+url = "https://d.example/rss"
+"""
+
+
+def test_remove_takes_the_comments_inside_the_removed_entry(cli: Cli) -> None:
+    cli.config.write_text(FEEDS_WITH_COMMENTS)
+    assert cli.call("remove", "https://a.example/rss").status == 0
+    assert cli.call("remove", "B").status == 0
+    assert cli.call("remove", "https://c.example/rss").status == 0
+    # The group headings (above a header, or after a blank line) and the comment that
+    # runs into d's header stay.
+    assert cli.config.read_text() == (
+        "# my feeds\n"
+        "\n"
+        "# --- news ---\n"
+        "# --- tech ---\n"
+        "\n"
+        "# about d, right above its header\n"
+        "[[feeds]]\n"
+        'url = "https://d.example/rss"\n'
+    )
+    assert cli.call("import", str(write_list(cli.root))).status == 0
+    assert cli.config.read_text().endswith(
+        '[[feeds]]\nurl = "https://d.example/rss"\n\n[[feeds]]\nurl = "https://e.example/rss"\n'
+    )
+
+
+def write_list(folder: Path) -> Path:
+    listing = folder / "one.opml"
+    listing.write_text('<opml><body><outline xmlUrl="https://e.example/rss"/></body></opml>')
+    return listing
+
+
+def test_remove_of_the_last_entry_takes_its_trailing_comment(cli: Cli) -> None:
+    cli.config.write_text(
+        '[[feeds]]\nurl = "https://a.example/rss"\n\n'
+        '[[feeds]]\nurl = "https://b.example/rss"\n# b was a test\n'
+    )
+    assert cli.call("remove", "https://b.example/rss").status == 0
+    assert cli.config.read_text() == '[[feeds]]\nurl = "https://a.example/rss"\n'
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_remove_with_an_empty_name_says_so(cli: Cli, name: str) -> None:
+    cli.config.write_text(
+        '[[feeds]]\nurl = "https://a.example/rss"\n\n[[feeds]]\nurl = "https://b.example/rss"\n'
+    )
+    before = cli.config.read_text()
+    result = cli.call("remove", name)
+    assert result.status == 1
+    assert result.err_lines == ["tuinews: no feed named: the name is empty (give a URL or a title)"]
+    assert cli.config.read_text() == before
+
+
+# ---------------------------------------------------------------- 7: passwords
+
+
+def test_feeds_in_a_pipe_masks_the_password_in_every_column(cli: Cli) -> None:
+    assert cli.call("add", "https://user:s3cret@a.example/rss").status == 0
+    listed = cli.call("feeds")
+    assert listed.status == 0
+    assert "s3cret" not in listed.out
+    assert listed.out.split("\t")[-1] == "https://user:***@a.example/rss\n"
+
+
+# ---------------------------------------------------------------- 8: line endings
+
+
+def test_add_to_a_crlf_file_without_a_final_newline_keeps_crlf(cli: Cli) -> None:
+    cli.config.write_bytes(b'# mine\r\n[[feeds]]\r\nurl = "https://a.example/rss"')
+    assert cli.call("add", "https://b.example/rss").status == 0
+    assert cli.config.read_bytes() == (
+        b'# mine\r\n[[feeds]]\r\nurl = "https://a.example/rss"\r\n'
+        b'\r\n[[feeds]]\r\nurl = "https://b.example/rss"\r\n'
+    )
+
+
+# ---------------------------------------------------------------- 9: blank tags
+
+
+def test_a_blank_tag_in_the_file_is_no_tag_everywhere(cli: Cli) -> None:
+    """`--tag ''` is refused before anything is written; a file that already holds one
+    still loads, and the blank tag counts nowhere: not in `feeds`, not in the export."""
+    text = '[[feeds]]\nurl = "https://a.example/rss"\ntags = ["", " ", "x"]\n'
+    cli.config.write_text(text)
+    listed = cli.call("feeds")
+    assert (listed.status, listed.err) == (0, "")
+    assert listed.out.split("\t")[1] == "x"
+    exported = cli.call("export").out
+    assert 'category="/x"' in exported and '<outline text=""' not in exported
+    assert cli.call("add", "https://b.example/rss", "--tag", "").status == 2
+    assert cli.config.read_text() == text
+
+
+def test_a_blank_tag_is_never_written_to_the_file(cli: Cli) -> None:
+    """The reader (or any caller) adding a feed with a blank tag writes the tags that
+    count, as the file would read them."""
+    from tuinews.model import Subscription
+    from tuinews.subscriptions import SubscriptionFile
+
+    SubscriptionFile(cli.config).add(Subscription("https://a.example/rss", tags=("", " ", "x")))
+    assert cli.config.read_text().endswith('url = "https://a.example/rss"\ntags = ["x"]\n')
