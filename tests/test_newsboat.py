@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tuinews.model import Subscription
 from tuinews.sources.newsboat import parse_newsboat_urls, parse_newsboat_urls_report
 
@@ -63,4 +65,21 @@ def test_malformed_urls_are_reported_not_raised() -> None:
         "skipped line 1 'http://[zz]/x': malformed URL "
         "('zz' does not appear to be an IPv4 or IPv6 address)",
         "skipped line 2 'http://[::1/x': malformed URL (Invalid IPv6 URL)",
+    ]
+
+
+def test_file_urls_and_paths_are_local_feeds_when_the_list_is_a_file(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.rss"
+    feed.write_text("<rss version='2.0'><channel><title>F</title></channel></rss>")
+    text = f"{feed.as_uri()} a\n{feed} b\n"
+    subs, skipped = parse_newsboat_urls_report(
+        text, "urls", base=tmp_path / "lists", local_files="any_feed"
+    )
+    assert (subs, skipped) == ([Subscription(str(feed), None, ("a", "b"))], [])
+    # Read from the web: no local file at all.
+    _, skipped = parse_newsboat_urls_report(text, "urls", local_files="none")
+    assert skipped == [
+        f"skipped line 1 '{feed.as_uri()}': local file '{feed}' "
+        "(a list from the web names web feeds only)",
+        f"skipped line 2 '{feed}': local file '{feed}' (a list from the web names web feeds only)",
     ]

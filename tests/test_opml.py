@@ -274,3 +274,29 @@ def test_a_feed_keeps_its_folder_first_when_it_also_has_categories() -> None:
     assert sub.tags == ("Tech", "lang", "go")
     (again,) = parse_opml(write_opml([sub]), "again.opml")
     assert again.tags == sub.tags
+
+
+def test_a_list_opened_to_read_keeps_local_entries_inside_its_folder(tmp_path: Path) -> None:
+    """`tuinews list.opml` reads a list in place ("inside", the default): a feed file
+    elsewhere is refused; `tuinews import` ("any_feed") takes it, and only if it is a feed."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    feed = elsewhere / "feed.rss"
+    feed.write_text("<rss version='2.0'><channel><title>F</title></channel></rss>")
+    notes = elsewhere / "notes.txt"
+    notes.write_text("private")
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    data = (
+        f'<opml><body><outline text="F" xmlUrl="{feed.as_uri()}"/>'
+        f'<outline text="N" xmlUrl="{notes}"/></body></opml>'
+    ).encode()
+    subs, skipped = parse_opml_report(data, "l.opml", base=lists)
+    assert subs == []
+    assert skipped == [
+        f"skipped 'F': local file outside the list's folder '{feed}'",
+        f"skipped 'N': local file outside the list's folder '{notes}'",
+    ]
+    subs, skipped = parse_opml_report(data, "l.opml", base=lists, local_files="any_feed")
+    assert subs == [Subscription(str(feed), "F")]
+    assert skipped == [f"skipped 'N': local file outside the list's folder, not a feed '{notes}'"]
