@@ -221,7 +221,7 @@ def in_folder_order(subs: list[Subscription]) -> list[Subscription]:
 
 
 _clean_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\ufffe\uffff"),
     max_size=30,
 ).map(clean_line)
 _titles = st.one_of(st.none(), _clean_text.filter(bool))
