@@ -44,7 +44,7 @@ mark_read = "manual"
 
 [keymap]
 "next_unread" = "n,N"
-quit = "q"
+back_or_quit = "q"
 
 [[feeds]]
 url = "https://Example.ORG/feed.xml"
@@ -93,7 +93,7 @@ def test_every_setting_is_read(tmp_path: Path, isolated_home: Path) -> None:
         theme="nord",
         browser="w3m %u",
         mark_read="manual",
-        keymap={"next_unread": "n,N", "quit": "q"},
+        keymap={"next_unread": "n,N", "back_or_quit": "q"},
     )
     assert config.feeds == (
         Subscription("https://example.org/feed.xml", "Example", ("news", "tech")),
@@ -125,25 +125,35 @@ def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
     text = "# settings\n[refresh]\ninterval_minutes = 30\nconcurrency = 'many'\n"
     message = error_of(tmp_path, text)
     path = tmp_path / "config.toml"
-    assert message == (f"{path}:4: refresh.concurrency: expected a positive integer, got 'many'")
+    assert message == (
+        f'{path}:4: refresh.concurrency: expected a whole number from 1 to 1000, got "many"'
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[refresh]\n\ntimeout = 0\n", ":3: refresh.timeout: expected a positive number, got 0"),
+        (
+            "[refresh]\n\ntimeout = 0\n",
+            ":3: refresh.timeout: expected a number of seconds above 0 and up to 86400 (a day),"
+            " got 0",
+        ),
         (
             "[refresh]\nconcurrency = true\n",
-            ":2: refresh.concurrency: expected a positive integer, got true",
+            ":2: refresh.concurrency: expected a whole number from 1 to 1000, got true",
         ),
-        ("[retention]\ndays = 1.5\n", ":2: retention.days: expected a positive integer, got 1.5"),
+        (
+            "[retention]\ndays = 1.5\n",
+            ":2: retention.days: expected a whole number of days from 1 to 36500 (about 100 years),"
+            " got 1.5",
+        ),
         (
             "[ui]\nmark_read = 'never'\n",
-            ":2: ui.mark_read: expected one of on_open, on_leave, manual, got 'never'",
+            ':2: ui.mark_read: expected one of on_open, on_leave, manual, got "never"',
         ),
         ("[ui]\nbrowser = 'w3m \"%u'\n", ":2: ui.browser: cannot split"),
         ("[keymap]\nquit = ''\n", ":2: keymap.quit: expected a non-empty one-line string"),
-        ("refresh.timeout = -1\n", ":1: refresh.timeout: expected a positive number, got -1"),
+        ("refresh.timeout = -1\n", ":1: refresh.timeout: expected a number of seconds"),
         ("ui = 3\n", ":1: ui: expected a table [ui], got 3"),
         ("[[feeds]]\ntitle = 'x'\n", ":1: feeds[1]: missing url"),
         (

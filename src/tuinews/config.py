@@ -30,7 +30,7 @@ from tuinews import __version__
 from tuinews.errors import ConfigError
 from tuinews.model import Subscription
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
-from tuinews.toml_layout import KeyPath, TomlLayout
+from tuinews.toml_layout import Header, KeyLine, KeyPath, TomlLayout
 
 MarkReadMode = Literal["on_open", "on_leave", "manual"]
 MARK_READ_MODES: tuple[str, ...] = get_args(MarkReadMode)
@@ -130,10 +130,54 @@ def _syntax_message(path: Path, text: str, message: str) -> str:
         last = text.rstrip("\n").split("\n")
         reason = found.group(1) + " at the end of the file"
         line, column = str(len(last)), str(len(last[-1]) + 1)
+    reason = _plain_reason(reason)
     if reason[:1].isupper() and not reason[1:2].isupper():
         reason = reason[0].lower() + reason[1:]
     where = f"{path}:{line}:{column}" if line else str(path)
     return f"{where}: {reason}"
+
+
+# tomllib names tables by Python tuples ("Cannot declare ('feeds',) twice"): these say
+# the same with TOML's own spelling.
+_TABLE_REASONS = (
+    (re.compile(r"^Cannot declare (\(.*\)) twice$"), "table [{0}] declared twice"),
+    (
+        re.compile(r"^Cannot mutate immutable namespace (\(.*\))$"),
+        "cannot add to {0}: it is already written in full (as an inline table or a list)",
+    ),
+    (
+        re.compile(r"^Cannot redefine namespace (\(.*\))$"),
+        "cannot add to table [{0}] with a dotted key: it has its own [{0}] header",
+    ),
+)
+_CHARACTER_REASON = re.compile(r"^(Illegal character|Found invalid character) ('.*')$")
+
+
+def _plain_reason(reason: str) -> str:
+    import ast
+
+    for pattern, template in _TABLE_REASONS:
+        if found := pattern.match(reason):
+            try:
+                keys = ast.literal_eval(found.group(1))
+            except (ValueError, SyntaxError):
+                return reason
+            if not isinstance(keys, tuple) or not all(isinstance(key, str) for key in keys):
+                return reason
+            name = ".".join(_toml_key(key) for key in keys)
+            if keys == ("feeds",) and "declared twice" in template:
+                # `[feeds]` where `[[feeds]]` was meant: the likely mistake.
+                return template.format(name) + " (each feed starts with [[feeds]], two brackets)"
+            return template.format(name)
+    if found := _CHARACTER_REASON.match(reason):
+        try:
+            char = ast.literal_eval(found.group(2))
+        except (ValueError, SyntaxError):
+            return reason
+        if isinstance(char, str) and len(char) == 1:
+            shown = _toml_string(char) if char.isprintable() else f"U+{ord(char):04X}"
+            return f"{found.group(1).lower()} {shown}"
+    return reason
 
 
 class _Invalid(Exception):
@@ -144,35 +188,122 @@ Converter = Callable[[object], object]
 
 
 def _show(value: object) -> str:
-    """A value as the user wrote it, short and with control characters escaped."""
+    """A value as the user wrote it in TOML, short and with control characters escaped;
+    tables, lists and dates by their kind ("a date", "a list of numbers")."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
+    if isinstance(value, str):
+        shown = _toml_string(value)
+        return shown if len(shown) <= 60 else shown[:56] + '..."'
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, int | float):
+        shown = repr(value)
+        return shown if len(shown) <= 60 else shown[:57] + "..."
     if isinstance(value, list):
-        return "an array"
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
+        return _list_kind(value)
+    return "a " + _KIND_NAMES.get(_kind(value), "value")
 
 
-def _positive_int(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    raise _Invalid(f"expected a positive integer, got {_show(value)}")
+# Plural names of TOML value kinds, as a user reads them; "a " + singular for one value.
+_KIND_NAMES = {
+    "table": "table",
+    "list": "list",
+    "date": "date",
+    "datetime": "date and time",
+    "time": "time of day",
+}
+_KIND_PLURALS = {
+    "string": "strings",
+    "number": "numbers",
+    "boolean": "true/false values",
+    "table": "tables",
+    "list": "lists",
+    "date": "dates",
+    "datetime": "dates and times",
+    "time": "times of day",
+}
 
 
-def _count(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise _Invalid(f"expected an integer of 0 or more, got {_show(value)}")
+def _kind(value: object) -> str:
+    import datetime
+
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, datetime.datetime):  # before date: a datetime is a date too
+        return "datetime"
+    if isinstance(value, datetime.date):
+        return "date"
+    if isinstance(value, datetime.time):
+        return "time"
+    return "value"
 
 
-def _positive_number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid(f"expected a positive number, got {_show(value)}")
-    if value > 0 and math.isfinite(value):
-        return float(value)
-    raise _Invalid(f"expected a positive number, got {_show(value)}")
+def _list_kind(values: list[object]) -> str:
+    if not values:
+        return "an empty list"
+    kinds = {_kind(value) for value in values}
+    if len(kinds) > 1:
+        return "a list of mixed values"
+    return f"a list of {_KIND_PLURALS.get(kinds.pop(), 'values')}"
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string; controls (and bidi overrides) escaped, so the
+    shown value cannot move the terminal's cursor or reorder the line."""
+    import unicodedata
+
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(f"\\u{ord(char):04X}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
+
+
+def _whole_number(
+    low: int, high: int, unit: str = "", note: str = "", advice: str = ""
+) -> Converter:
+    """An integer setting from `low` to `high`. The bounds keep every use of the value
+    within what dates and SQLite integers hold (a huge one crashed `cleanup`); `advice`
+    follows a value out of range."""
+    expected = f"expected a whole number{unit} from {low} to {high}{note}"
+
+    def convert(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if low <= value <= high:
+                return value
+            raise _Invalid(f"{expected}, got {_show(value)}{advice}")
+        raise _Invalid(f"{expected}, got {_show(value)}")
+
+    return convert
+
+
+def _number(high: int, unit: str, note: str = "") -> Converter:
+    """A positive number (integer or decimal) of at most `high`."""
+    expected = f"expected a number of {unit} above 0 and up to {high}{note}"
+
+    def convert(value: object) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= high:
+            return float(value)
+        raise _Invalid(f"{expected}, got {_show(value)}")
+
+    return convert
 
 
 def _one_line(value: object) -> str:
@@ -207,17 +338,40 @@ def _keys(value: object) -> str:
     return text
 
 
+# Upper bounds, each far beyond any sensible value yet safe for what the setting feeds:
+# `now - days` must stay a date, counts must fit SQLite's 64-bit integers, and timers
+# and timeouts must stay within what datetime and the event loop can hold.
+MAX_INTERVAL_MINUTES = 525_600  # a year
+MAX_CONNECTIONS = 1_000
+MAX_TIMEOUT_SECONDS = 86_400  # a day
+MAX_BODY_BYTES = 2**40  # 1 TiB
+MAX_REDIRECTS = 100
+MAX_RETENTION_DAYS = 36_500  # a century
+MAX_ARTICLES_PER_FEED = 1_000_000_000
+_KEEP_ALL = "; leave {key} out to keep every article, however {what}"
+
 _REFRESH: Mapping[str, Converter] = {
-    "interval_minutes": _positive_number,
-    "concurrency": _positive_int,
-    "per_host": _positive_int,
-    "connect_timeout": _positive_number,
-    "timeout": _positive_number,
-    "max_bytes": _positive_int,
-    "max_redirects": _count,
+    "interval_minutes": _number(MAX_INTERVAL_MINUTES, "minutes", " (a year)"),
+    "concurrency": _whole_number(1, MAX_CONNECTIONS),
+    "per_host": _whole_number(1, MAX_CONNECTIONS),
+    "connect_timeout": _number(MAX_TIMEOUT_SECONDS, "seconds", " (a day)"),
+    "timeout": _number(MAX_TIMEOUT_SECONDS, "seconds", " (a day)"),
+    "max_bytes": _whole_number(1, MAX_BODY_BYTES, " of bytes", " (1 TiB)"),
+    "max_redirects": _whole_number(0, MAX_REDIRECTS),
     "user_agent": _one_line,
 }
-_RETENTION: Mapping[str, Converter] = {"days": _positive_int, "per_feed": _positive_int}
+_RETENTION: Mapping[str, Converter] = {
+    "days": _whole_number(
+        1,
+        MAX_RETENTION_DAYS,
+        " of days",
+        " (about 100 years)",
+        _KEEP_ALL.format(key="days", what="old"),
+    ),
+    "per_feed": _whole_number(
+        1, MAX_ARTICLES_PER_FEED, "", "", _KEEP_ALL.format(key="per_feed", what="many")
+    ),
+}
 _UI: Mapping[str, Converter] = {"theme": _one_line, "browser": _command, "mark_read": _mark_read}
 SETTINGS_TABLES: Mapping[str, Mapping[str, Converter] | None] = {
     "refresh": _REFRESH,
@@ -226,6 +380,23 @@ SETTINGS_TABLES: Mapping[str, Mapping[str, Converter] | None] = {
     "keymap": None,  # any binding id
 }
 FEED_KEYS = ("url", "title", "tags")
+
+# The names `[keymap]` can rebind: the ids of the reader's bindings (tuinews.ui.bindings
+# and the dialogs' BINDINGS). Listed here because reading them from the UI would import
+# Textual into every command; a test checks that the two lists agree.
+KEYMAP_IDS: frozenset[str] = frozenset(
+    (
+        *("help", "cursor_down", "cursor_up", "first", "last", "page_down", "page_up"),
+        *("open", "next_pane", "previous_pane", "pane_left", "pane_right", "space"),
+        *("next_unread", "previous_unread", "toggle_read", "star", "mark_all_read", "undo"),
+        *("refresh_feed", "refresh_all", "open_link", "copy_link", "links"),
+        *(f"link_{n}" for n in range(1, 10)),
+        *("search", "cycle_filter", "add_feed", "remove_feed", "feed_info"),
+        *("toggle_sidebar", "back", "back_or_quit"),
+        *("dialog.yes", "dialog.no", "dialog.cancel", "dialog.close", "help.close"),
+        *("links.cancel", "links.copy", "links.open"),
+    )
+)
 
 
 def _unknown(key: str, known: list[str], what: str = "key") -> str:
@@ -236,19 +407,30 @@ def _unknown(key: str, known: list[str], what: str = "key") -> str:
     return f"unknown {what}{hint}"
 
 
+def _unknown_binding(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(KEYMAP_IDS), n=1)
+    if not close and key:
+        close = sorted(name for name in KEYMAP_IDS if key.lower() in name)[:3]
+    if close:
+        return f"no such key binding (did you mean {' or '.join(close)}?)"
+    return "no such key binding (ids name the reader's actions, like next_unread or dialog.yes)"
+
+
 class _Reader:
     """Turns parsed TOML into a Config; errors point at the line of the offending key."""
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.text = text
-        self._layout: TomlLayout | None = None
+        self._places: list[tuple[KeyPath, int]] | None = None
         self.warnings: list[str] = []
 
     def line(self, where: KeyPath) -> int | None:
-        if self._layout is None:  # scanned only when there is an error to report
-            self._layout = TomlLayout(self.text)
-        return self._layout.line_of(where)
+        if self._places is None:  # scanned only when there is something to report
+            self._places = _places(TomlLayout(self.text))
+        return _line_of(self._places, where)
 
     def error(self, where: KeyPath, reason: str) -> ConfigError:
         line = self.line(where)
@@ -299,6 +481,13 @@ class _Reader:
                 keymap[key] = _keys(value)
             except _Invalid as exc:
                 raise self.error(("keymap", key), str(exc)) from None
+            if key not in KEYMAP_IDS:
+                # A warning, not an error: a binding a newer tuinews added must not lock
+                # an older one out of every command (the reader applies the others).
+                line = self.line(("keymap", key))
+                where = f"{self.path}:{line}" if line else str(self.path)
+                shown = key_path_text(("keymap", key))
+                self.warnings.append(f"{where}: {shown}: {_unknown_binding(key)}; ignored")
         return keymap
 
     def feeds(self, data: Mapping[str, object]) -> tuple[Subscription, ...]:
@@ -358,6 +547,58 @@ class _Reader:
         )
 
 
+def _places(layout: TomlLayout) -> list[tuple[KeyPath, int]]:
+    """Each header and key of the text with the path tomllib gives it, and its 0-based line.
+
+    Unlike `Header.prefix`, a table under an array of tables belongs to the array's
+    latest entry: `[feeds.extra]` after the second `[[feeds]]` is ("feeds", 1, "extra").
+    """
+    places: list[tuple[KeyPath, int]] = []
+    entries: dict[tuple[str, ...], int] = {}  # each [[array]]'s latest entry so far
+    raw: KeyPath = ()  # the current header's prefix as the layout has it
+    resolved: KeyPath = ()
+    items: list[Header | KeyLine] = [*layout.headers, *layout.keys]
+    for item in sorted(items, key=lambda item: item.line):
+        if isinstance(item, KeyLine):
+            places.append(((*resolved, *item.full[len(raw) :]), item.line))
+            continue
+        if item.array:
+            entries[item.path] = entries.get(item.path, -1) + 1
+            for path in [p for p in entries if len(p) > len(item.path)]:
+                if path[: len(item.path)] == item.path:  # a new entry starts its own
+                    del entries[path]
+        raw, resolved = item.prefix, _in_entries(item.path, entries, item.array)
+        places.append((resolved, item.line))
+    return places
+
+
+def _in_entries(
+    path: tuple[str, ...], entries: Mapping[tuple[str, ...], int], array: bool
+) -> KeyPath:
+    resolved: list[str | int] = []
+    for length in range(1, len(path) + 1):
+        resolved.append(path[length - 1])
+        if path[:length] in entries and (length < len(path) or array):
+            resolved.append(entries[path[:length]])
+    return tuple(resolved)
+
+
+def _line_of(places: list[tuple[KeyPath, int]], where: KeyPath) -> int | None:
+    """The 1-based line of the key, else of the first key within it (a dotted
+    `extra.x = 1` defines `extra`), else of its closest enclosing table."""
+    best: tuple[float, int] | None = None
+    for path, line in places:
+        if where[: len(path)] == path:
+            score = float(len(path))
+        elif path[: len(where)] == where:
+            score = len(where) - 0.5
+        else:
+            continue
+        if best is None or score > best[0]:
+            best = (score, line)
+    return best[1] + 1 if best else None
+
+
 def key_path_text(where: KeyPath) -> str:
     """("feeds", 2, "url") -> "feeds[3].url": entries count from 1, as people count."""
     text = ""
@@ -365,8 +606,7 @@ def key_path_text(where: KeyPath) -> str:
         if isinstance(part, int):
             text += f"[{part + 1}]"
         else:
-            shown = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else repr(part)
-            text += f".{shown}" if text else shown
+            text += f".{_toml_key(part)}" if text else _toml_key(part)
     return text
 
 
