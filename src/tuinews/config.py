@@ -201,59 +201,30 @@ def _show(value: object) -> str:
         shown = repr(value)
         return shown if len(shown) <= 60 else shown[:57] + "..."
     if isinstance(value, list):
-        return _list_kind(value)
-    return "a " + _KIND_NAMES.get(_kind(value), "value")
+        if not value:
+            return "an empty list"
+        kinds = {_kind(item)[1] for item in value}
+        return f"a list of {kinds.pop()}" if len(kinds) == 1 else "a list of mixed values"
+    return _kind(value)[0]
 
 
-# Plural names of TOML value kinds, as a user reads them; "a " + singular for one value.
-_KIND_NAMES = {
-    "table": "table",
-    "list": "list",
-    "date": "date",
-    "datetime": "date and time",
-    "time": "time of day",
-}
-_KIND_PLURALS = {
-    "string": "strings",
-    "number": "numbers",
-    "boolean": "true/false values",
-    "table": "tables",
-    "list": "lists",
-    "date": "dates",
-    "datetime": "dates and times",
-    "time": "times of day",
-}
-
-
-def _kind(value: object) -> str:
+def _kind(value: object) -> tuple[str, str]:
+    """The TOML kind of a value as a user names one of them, and several."""
     import datetime
 
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, dict):
-        return "table"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, datetime.datetime):  # before date: a datetime is a date too
-        return "datetime"
-    if isinstance(value, datetime.date):
-        return "date"
-    if isinstance(value, datetime.time):
-        return "time"
-    return "value"
-
-
-def _list_kind(values: list[object]) -> str:
-    if not values:
-        return "an empty list"
-    kinds = {_kind(value) for value in values}
-    if len(kinds) > 1:
-        return "a list of mixed values"
-    return f"a list of {_KIND_PLURALS.get(kinds.pop(), 'values')}"
+    kinds: list[tuple[type | tuple[type, ...], str, str]] = [
+        (bool, "a true/false value", "true/false values"),  # before int: a bool is an int
+        (str, "a string", "strings"),
+        ((int, float), "a number", "numbers"),
+        (dict, "a table", "tables"),
+        (list, "a list", "lists"),
+        (datetime.datetime, "a date and time", "dates and times"),  # before date
+        (datetime.date, "a date", "dates"),
+        (datetime.time, "a time of day", "times of day"),
+    ]
+    return next(
+        ((one, many) for kind, one, many in kinds if isinstance(value, kind)), ("a value", "values")
+    )
 
 
 def _toml_string(text: str) -> str:
