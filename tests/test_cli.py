@@ -483,7 +483,18 @@ def test_long_output_in_a_pipe_arrives_whole(cli: Cli, tmp_path: Path) -> None:
         (["--db", "", "list"], "tuinews: argument --db: empty file name (see `tuinews --help`)"),
         (
             ["list", "--limit", "0"],
-            "tuinews list: argument --limit: must be 1 or more: '0' (see `tuinews list --help`)",
+            "tuinews list: argument --limit: must be from 1 to 1000000000: '0' "
+            "(see `tuinews list --help`)",
+        ),
+        (
+            ["list", "--limit", "9223372036854775808"],
+            "tuinews list: argument --limit: must be from 1 to 1000000000: "
+            "'9223372036854775808' (see `tuinews list --help`)",
+        ),
+        (
+            ["read", "x", "--width", "9223372036854775808"],
+            "tuinews read: argument --width: must be from 1 to 1000: "
+            "'9223372036854775808' (see `tuinews read --help`)",
         ),
     ],
 )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+MAX_WIDTH = 1000  # columns of `read --width`
 
 DESCRIPTION = """\
 A terminal news reader. With no command, opens the reader on your subscriptions
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--width",
-        type=_positive_int,
+        type=_columns,
         metavar="W",
         help="wrap at W columns (default: the terminal's width, or 80)",
     )
@@ -184,16 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, most: int = 1_000_000_000) -> int:
+    # Bounded: a huge number is a typo, and past 2**63 SQLite and Rich fail with tracebacks.
     import argparse
 
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {most}: {text!r}")
     return value
+
+
+def _columns(text: str) -> int:
+    # Rules and tables are drawn the full width: 10 million columns printed 600 MB.
+    return _positive_int(text, most=MAX_WIDTH)
 
 
 # Command name -> (module under tuinews.commands, function). Each command imports only its

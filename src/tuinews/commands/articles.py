@@ -242,7 +242,8 @@ def read_command(ns: argparse.Namespace) -> int:
             return 1
         index = ns.index or 1
         if index > len(articles):
-            error_line(ns.source, f"has {len(articles)} articles; there is no number {index}")
+            count = f"{len(articles)} article" + ("s" if len(articles) > 1 else "")
+            error_line(ns.source, f"has {count}; there is no number {index}")
             return 1
         _print_article(console, articles[index - 1])
         return 0
