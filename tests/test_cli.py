@@ -501,3 +501,27 @@ def test_long_output_in_a_pipe_arrives_whole(cli: Cli, tmp_path: Path) -> None:
 def test_usage_errors_are_one_line(cli: Cli, args: list[str], line: str) -> None:
     result = cli.run(*args)
     assert (result.status, result.err.splitlines(), result.out) == (2, [line], "")
+
+
+def test_an_exported_list_read_in_place_takes_its_local_feeds_not_other_files(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`tuinews list LIST.opml` reads an exported list as `import` does: local feed files
+    anywhere, but never a file outside the list's folder that is not a feed."""
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "local.rss").write_bytes(rss(2, title="Local", prefix="local"))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password: hunter2\n")
+    listing = tmp_path / "lists" / "mine.opml"
+    listing.parent.mkdir()
+    listing.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        f'<outline text="Local" xmlUrl="{(feeds / "local.rss").as_uri()}"/>'
+        f'<outline text="Secret" xmlUrl="{secret.as_uri()}"/>'
+        "</body></opml>"
+    )
+    result = cli.run("list", str(listing))
+    assert result.status == 0, result.err
+    assert len(result.out.splitlines()) == 2 and "local" in result.out
+    assert "hunter2" not in result.out + result.err

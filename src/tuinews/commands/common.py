@@ -176,21 +176,6 @@ def is_source_ref(text: str) -> bool:
     return os.path.exists(os.path.expanduser(text))
 
 
-def clean_tags(tags: list[str]) -> tuple[str, ...]:
-    from tuinews.sources.sanitize import clean_line
-
-    seen: dict[str, None] = {}
-    for tag in tags:
-        parts = [clean_line(part) for part in tag.split(",")]
-        if not any(parts):
-            # Said, not dropped: the user asked for a tag and would look for it.
-            raise UsageError(f"--tag {tag!r}: a tag needs a letter or digit")
-        for cleaned in parts:
-            if cleaned:
-                seen.setdefault(cleaned)
-    return tuple(seen)
-
-
 def write_output(name: str, data: bytes) -> None:
     """Write `data` to the file the user named (`-o NAME`), as a shell redirection would
     treat it, but never leaving half a file.

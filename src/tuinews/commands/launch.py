@@ -237,7 +237,10 @@ def _expand_source(spec: str) -> tuple[list[Subscription], str | None]:
             from tuinews.sources.opml import parse_opml_report
 
             try:
-                subs, skipped = parse_opml_report(path.read_bytes(), spec, base=path.parent)
+                # As `import` reads a list: an exported list names local feeds anywhere.
+                subs, skipped = parse_opml_report(
+                    path.read_bytes(), spec, base=path.parent, local_files="any_feed"
+                )
             except TuinewsError as error:
                 return [], getattr(error, "reason", str(error))
             for line in skipped:

@@ -182,9 +182,10 @@ def load_bytes(
         data, name = opened, name.removesuffix(".gz").removesuffix(".GZ")
     kind = detect.detect_kind(data, name)
     if kind == "opml":
-        from tuinews.sources.opml import parse_opml
+        from tuinews.sources.opml import parse_opml_report
 
-        return parse_opml(data, source, base=base)
+        # As `import` reads a list: an exported list names local feeds anywhere.
+        return parse_opml_report(data, source, base=base, local_files="any_feed")[0]
     if kind == "feed":
         return _parse_feed(data, source)
     _refuse_non_article(data, name, source)
