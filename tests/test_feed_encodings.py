@@ -105,3 +105,29 @@ def test_short_legacy_text_that_is_also_valid_utf8_keeps_its_declaration(
     data = rss(text, text, declaration).encode(codec)
     data.decode("utf-8")  # the premise: these bytes validate as UTF-8 as well
     assert parse_feed(data, URL).articles[0].title == text
+
+
+@pytest.mark.parametrize(
+    ("codec", "declaration", "text"),
+    [
+        ("iso-8859-2", "iso-8859-2", "Zażółć gęślą jaźń"),
+        ("cp1251", "windows-1251", "Цитата дня про кота"),
+        ("koi8-r", "KOI8-R", "Привет, мир"),
+        ("shift_jis", "Shift_JIS", "ニュース速報"),
+    ],
+)
+def test_a_servers_default_utf8_charset_loses_to_the_documents_own(
+    codec: str, declaration: str, text: str
+) -> None:
+    """A server configured to send `charset=utf-8` for everything, on a feed that is not
+    UTF-8 and says what it is: the feed's declaration is believed (as newsboat does)."""
+    body = rss(text, text, declaration).encode(codec)
+    feed = parse_feed(body, URL, content_type="application/rss+xml; charset=utf-8")
+    assert (feed.title, feed.articles[0].title) == (text, text)
+
+
+def test_mislabelled_utf8_without_a_declaration_is_guessed() -> None:
+    text = "Новости дня: цитата про кота и собаку, длинная строка русского текста"
+    body = rss(text, text, None).encode("cp1251")
+    feed = parse_feed(body, URL, content_type="text/xml; charset=utf-8")
+    assert feed.title == text

@@ -7,6 +7,8 @@ with bytes forming valid multi-byte UTF-8 loses to UTF-8: servers and templates 
 lie, the bytes don't. The exception is text that also decodes under the declared
 charset and whose UTF-8 reading is implausible (controls, unassigned or rarely used
 characters, letters of three scripts): short CJK text can happen to be valid UTF-8.
+An HTTP `charset=utf-8` on bytes that are not UTF-8 is a server's default: the XML
+declaration, when it names another encoding, is believed instead.
 XML documents leave here as UTF-8 bytes whose declaration says so, because libxml2
 would otherwise trust the (possibly wrong) declaration.
 """
@@ -151,33 +153,49 @@ def resolve_encoding(data: bytes, content_type: str | None = None) -> tuple[byte
     data, bom_encoding = strip_bom(data)
     if bom_encoding is not None:
         return data, bom_encoding
-    declared = _codec(charset_from_content_type(content_type))
-    if declared is None:
-        match = _DECL_ENCODING.search(data[:512]) if data[:200].lstrip()[:5] == b"<?xml" else None
-        declared = _codec(match.group(1).decode("ascii")) if match else None
-    if declared in {"utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"}:
-        # A UTF-16 label on bytes with no mark and ASCII '<': the label is wrong.
-        declared = None
+    from_http = _usable(_codec(charset_from_content_type(content_type)))
+    declared = from_http or _usable(_declared_in_document(data))
     if declared is not None and declared != "utf_8":
         if data.isascii() or not _is_utf8(data) or _utf8_reading_is_implausible(data, declared):
             return data, declared
         return data, "utf_8"
-    if declared == "utf_8" or declared is None:
-        if _is_utf8(data):
-            return data, "utf_8"
-        if declared is None:
-            return data, _guess(data)
-        return data, _LENIENT_UTF8
-    return data, declared
+    if _is_utf8(data):
+        return data, "utf_8"
+    if declared is None:
+        return data, _guess(data)
+    if from_http == "utf_8":
+        # A server's default `charset=utf-8` on a document that is not UTF-8 and names
+        # its own legacy encoding (Polish ISO-8859-2, Russian windows-1251): the
+        # document knows best. libxml2, and so newsboat, read it so.
+        own = _usable(_declared_in_document(data))
+        if own is not None and own != "utf_8":
+            return data, own
+    return data, _LENIENT_UTF8
+
+
+def _declared_in_document(data: bytes) -> str | None:
+    """The codec the XML declaration names, if any."""
+    if data[:200].lstrip()[:5] != b"<?xml":
+        return None
+    match = _DECL_ENCODING.search(data[:512])
+    return _codec(match.group(1).decode("ascii")) if match else None
+
+
+def _usable(codec: str | None) -> str | None:
+    # A UTF-16 or UTF-32 label on bytes with no mark and ASCII '<': the label is wrong.
+    if codec in {"utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"}:
+        return None
+    return codec
 
 
 def _decode(body: bytes, encoding: str) -> str:
     if encoding != _LENIENT_UTF8:
         return body.decode(encoding, errors="replace")
     text = body.decode("utf-8", errors="replace")
-    # Declared UTF-8 but not one valid multi-byte sequence: really windows-1252.
+    # Declared UTF-8 but not one valid multi-byte sequence: a legacy encoding, most
+    # often windows-1252 (what `_guess` settles on unless the bytes say otherwise).
     if all(char == "\ufffd" for char in _NON_ASCII_TEXT.findall(text)):
-        return body.decode("cp1252", errors="replace")
+        return body.decode(_guess(body), errors="replace")
     return text
 
 
