@@ -281,18 +281,23 @@ def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:
 
     # At 80 columns too: one line per feed, the date whole, the long title cut.
     code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=80)
-    lines = [line for line in shown.replace("\r", "").splitlines() if line.strip()]
+    table, _, notes = shown.replace("\r", "").strip().partition("\n\n")
+    lines = table.splitlines()
     assert code == 0 and len(lines) == 3, lines
-    assert all(len(line) <= 80 for line in lines)
+    assert all(len(line) <= 80 for line in shown.replace("\r", "").splitlines())
     assert "Unread/Total" in lines[0] and "Last error" in lines[0]
     assert re.search(r"9/9 +\d{4}-\d\d-\d\d \d\d:\d\d", lines[1])
     assert "never" in lines[2] and lines[2].rstrip().endswith("…")  # the error, cut
+    # ... and under the table in full.
+    assert " ".join(notes.split()).startswith(f"Broken: {broken[4]}")
 
     # Narrower still: the error and the tags give way entirely; counts and dates never.
     for columns in (50, 44):
         code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=columns)
-        lines = [line for line in shown.replace("\r", "").splitlines() if line.strip()]
+        table, _, notes = shown.replace("\r", "").strip().partition("\n\n")
+        lines = table.splitlines()
         assert code == 0 and len(lines) == 3, lines
+        assert " ".join(notes.split()).startswith(f"Broken: {broken[4]}")
         assert all(len(line) <= columns for line in lines)
         assert "Unread/Total" in lines[0] and "Last refresh" in lines[0]
         assert re.search(r"9/9 +\d{4}-\d\d-\d\d \d\d:\d\d", lines[1]), lines

@@ -22,6 +22,8 @@ from tuinews.model import Subscription
 from tuinews.sources.sanitize import without_password
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from tuinews.sources.subscription_merge import LocalFiles
     from tuinews.store import FeedInfo
 
@@ -117,7 +119,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
             ", ".join(f.tags),
             f"{f.unread}/{f.total}",
             short_date(f.last_refresh).strip() or "never",
-            f.last_error or "",
+            _error_with_state(f),
         )
         for f in feeds
     ]
@@ -133,7 +135,43 @@ def feeds_command(ns: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(*(Text(row[i], style="red" if i == 4 else "") for i in shown))
     console.print(table)
+    _print_cut_errors(console, feeds, rows, widths[4])
     return 0
+
+
+def _error_with_state(feed: FeedInfo) -> str:
+    """The feed's last error, with when it is tried next (back-off) or that it is off."""
+    from datetime import UTC, datetime
+
+    error = feed.last_error or ""
+    if not error:
+        return ""
+    if feed.disabled:
+        return f"disabled: {error}"
+    if feed.next_fetch is not None and feed.next_fetch > datetime.now(UTC):
+        return f"{error} (next try after {short_date(feed.next_fetch)})"
+    return error
+
+
+def _print_cut_errors(
+    console: Console, feeds: Sequence[FeedInfo], rows: Sequence[Sequence[str]], room: int
+) -> None:
+    """The errors the table had to cut or leave out, in full under it: after a failed
+    refresh they are what `feeds` is run for, and 80 columns leave them a few letters."""
+    from rich.text import Text
+
+    notes: list[Text] = []
+    for feed, row in zip(feeds, rows, strict=True):
+        if len(row[4]) <= room:
+            continue
+        note = Text(row[0] or without_password(feed.url), style="bold")
+        note.append(": ")
+        note.append(row[4], style="red")
+        notes.append(note)
+    if notes:
+        console.print()
+        for note in notes:
+            console.print(note)
 
 
 # Where room is short, columns give way in these steps (column, width it may shrink
