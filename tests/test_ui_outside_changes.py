@@ -12,9 +12,12 @@ import pytest
 
 from feedserver import FeedServer, rss, static, status
 from test_ui_support import (
+    BASE_DATE,
+    make_article,
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
     running,
+    save_feed,
     settle,
 )
 from tuinews.model import Subscription
@@ -330,3 +333,52 @@ def test_the_status_line_counts_articles_a_refresh_rewrote() -> None:
     summary.add(FeedOutcome("http://x/a", "A", "updated", new=0, updated=12))
     summary.add(FeedOutcome("http://x/b", "B", "updated", new=2, updated=1))
     assert _summary_line(summary) == "Refreshed: 2 new, 13 updated"
+
+
+async def test_a_refresh_or_marks_from_another_process_appear_in_the_open_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron `tuinews refresh` (or `mark-read` in another terminal) while the reader is
+    open: its articles and marks show within seconds, the selection kept, without R."""
+    from datetime import timedelta
+
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        assert list_title(app) == "All (18)"
+        await pilot.press("j", "j")
+        await settle(pilot)
+        selected = screen.headlines.current
+        url = ctx.subscriptions[0].url
+        with Store.open(ctx.store_path) as store:
+            fresh = [
+                make_article(url, 900 + n, when=BASE_DATE + timedelta(hours=n + 1))
+                for n in range(2)
+            ]
+            existing = [
+                make_article(url, n, when=BASE_DATE - timedelta(hours=n * 3)) for n in range(6)
+            ]
+            save_feed(store, url, "Alpha News", fresh + existing)
+        for _ in range(20):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if list_title(app) == "All (20)":
+                break
+        assert list_title(app) == "All (20)"
+        assert screen.headlines.current is not None
+        assert screen.headlines.current.pk == selected.pk  # the selection stays
+        assert "2 new articles from a refresh outside the reader" in str(screen.status.render())
+        # Marks made elsewhere show too.
+        with Store.open(ctx.store_path) as store:
+            from tuinews.store import View
+
+            store.mark_read_where(View())
+        for _ in range(20):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if screen.headlines.current is not None and screen.headlines.current.read:
+                break
+        assert screen.headlines.current is not None and screen.headlines.current.read

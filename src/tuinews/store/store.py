@@ -338,6 +338,21 @@ class Store:
                 disable=disable,
             )
 
+    def change_stamp(self) -> tuple[int, int]:
+        """What tells a reader another process changed the store: SQLite's data version
+        (it moves when another connection commits) and the newest article's pk."""
+        with self._reading() as conn:
+            (version,) = conn.execute("PRAGMA data_version").fetchone()
+            (newest,) = conn.execute("SELECT COALESCE(MAX(pk), 0) FROM articles").fetchone()
+            return int(version), int(newest)
+
+    def count_newer(self, pk: int) -> int:
+        """How many articles were saved after the one numbered `pk`."""
+        with self._reading() as conn:
+            return int(
+                conn.execute("SELECT count(*) FROM articles WHERE pk > ?", (pk,)).fetchone()[0]
+            )
+
     def last_refresh_time(self) -> datetime | None:
         """The newest successful fetch of any feed."""
         with self._reading() as conn:

@@ -104,6 +104,13 @@ class RefreshDone(Message):
 
 
 @dataclass
+class StoreChangedOutside(Message):
+    """Another process (a cron refresh, `tuinews mark-read`, cleanup) changed the store."""
+
+    new: int  # articles it saved
+
+
+@dataclass
 class Status(Message):
     """A line for the status bar, from a worker."""
 

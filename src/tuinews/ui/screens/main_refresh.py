@@ -12,7 +12,7 @@ from textual import on, work
 
 from tuinews.errors import TuinewsError
 from tuinews.sources.sanitize import clean_line, without_password
-from tuinews.ui.messages import RefreshDone, RefreshProgress, Status
+from tuinews.ui.messages import RefreshDone, RefreshProgress, Status, StoreChangedOutside
 from tuinews.ui.screens.main_reader import ReadingScreen
 
 if TYPE_CHECKING:
@@ -29,10 +29,48 @@ class RefreshingScreen(ReadingScreen):
     the keys keep answering, and new articles appear without moving the selection.
     """
 
+    # Seconds between looks for changes other processes made to the store.
+    outside_check_seconds = 5.0
+    _seen_stamp: tuple[int, int] | None = None
+
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
         self._config_stamp = _stamp(self.ctx.config_path)
         self.call_after_refresh(self._refresh_on_start)
+        if not self.ctx.ephemeral:
+            self.set_interval(self.outside_check_seconds, self._look_outside)
+
+    def _look_outside(self) -> None:
+        if not self.refreshing and self.store is not None:
+            self._check_outside_changes()
+
+    @work(thread=True, exclusive=True, group="outside", description="look for outside changes")
+    def _check_outside_changes(self) -> None:
+        """A refresh from cron or the command line, `mark-read` or `cleanup` in another
+        terminal: their changes appear in the open reader within seconds (one PRAGMA on
+        the screen's connection when nothing changed), the selection kept."""
+        from tuinews.errors import StoreError
+
+        assert self.store is not None
+        try:
+            stamp = self.store.change_stamp()
+            seen, self._seen_stamp = self._seen_stamp, stamp
+            if seen is None or seen[0] == stamp[0] or self.refreshing:
+                return  # the first look, nothing new, or our own refresh (reloaded at its end)
+            new = self.store.count_newer(seen[1]) if stamp[1] > seen[1] else 0
+        except StoreError:
+            return
+        self.post_message(StoreChangedOutside(new))
+
+    @on(StoreChangedOutside)
+    def _on_store_changed_outside(self, message: StoreChangedOutside) -> None:
+        if self.refreshing:
+            return
+        self.reload_feeds()
+        self.reload_view()
+        if message.new:
+            articles = f"{message.new} new article" + ("s" if message.new > 1 else "")
+            self.status.say(f"{articles} from a refresh outside the reader")
 
     # Seconds after start before articles saved by refreshes outside the reader (cron,
     # the command line) are added to the search index in the background: the first
@@ -157,6 +195,7 @@ class RefreshingScreen(ReadingScreen):
     @on(RefreshDone)
     def _on_refresh_done(self, message: RefreshDone) -> None:
         self.refreshing = False
+        self._seen_stamp = None  # its own commits are not news from outside
         self._progress_bar().display = False
         if message.stopped:
             self._follow_moves(message.summary)  # feeds saved before the stop
@@ -186,6 +225,7 @@ class RefreshingScreen(ReadingScreen):
                 store.index_for_search()
         except StoreError:
             pass  # a search indexes them itself, or says why it cannot
+        self._seen_stamp = None  # its commits are not news from outside
 
     def _follow_moves(self, summary: Any) -> None:
         """A permanent redirect moves the subscription too (the store already moved)."""
