@@ -11,16 +11,21 @@ import asyncio
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from http import HTTPStatus
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from tuinews.errors import TuinewsError
 from tuinews.refresh.client import certificates_loaded, load_tls_certificates, proxy_for
 from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
-from tuinews.refresh.network_errors import describe_network_error
+from tuinews.refresh.network_errors import (
+    describe_network_error,
+    format_seconds,
+    http_status_line,
+    parse_retry_after,
+    redirect_failure,
+    retry_after_words,
+)
 from tuinews.sources.sanitize import clean_line, clean_url
 
 if TYPE_CHECKING:
@@ -33,8 +38,8 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 # Answers a forwarding proxy gives itself (auth needed, the server unreachable).
 PROXY_STATUSES = frozenset({407, 502, 504})
-# A server asking for a pause longer than this is more likely confused than serious.
-MAX_RETRY_AFTER = timedelta(days=7)
+# A 304 is an answer to "send it only if it changed"; to a plain GET it sends nothing.
+UNASKED_NOT_MODIFIED = "HTTP 304 Not Modified to a request that asked for the whole feed"
 
 
 class FetchError(TuinewsError):
@@ -77,47 +82,14 @@ class FetchResult:
         return self.status == 304
 
 
-def format_seconds(seconds: float) -> str:
-    """`30 s`, `1.5 s`: how long a limit was, in the user's terms."""
-    return f"{seconds:g} s"
-
-
 def format_size(size: int) -> str:
-    """25 MB, 1.5 MB, 977 KB, 300 bytes: as precise as a limit is usually set."""
+    """25 MB, 1.5 MB, 512 KB when that is the exact size (1024-based, as limits are
+    usually set); otherwise the bytes as written (1,000,000 bytes): a limit set in
+    decimal shown rounded in binary units ("977 KB") reads as a different number."""
     for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= scale:
-            value = size / scale
-            text = f"{value:.1f}".removesuffix(".0") if value < 10 else f"{value:.0f}"
-            return f"{text} {unit}"
-    return f"{size} bytes"
-
-
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """The moment a `Retry-After` header (seconds or an HTTP date) allows the next try."""
-    if not value:
-        return None
-    value = value.strip()
-    delay: timedelta | None = None
-    if value.isdigit():
-        delay = timedelta(seconds=int(value))
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        delay = when - now
-    delay = max(timedelta(0), min(delay, MAX_RETRY_AFTER))
-    return now + delay
-
-
-def http_status_line(status: int) -> str:
-    """`HTTP 404 Not Found`, from our own table: a server's reason phrase is untrusted."""
-    try:
-        return f"HTTP {status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"HTTP {status}"
+        if size >= scale and size * 10 % scale == 0:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size:,} bytes"
 
 
 def _redirect_target(current: str, location: str) -> str:
@@ -149,6 +121,15 @@ async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
         seen += len(chunk)
         if seen > limit:
             return
+
+
+@dataclass(slots=True)
+class _Received:
+    """How much of a body has arrived (raw, before decompression) and how much the
+    server said it would send."""
+
+    raw: int = 0
+    declared: int | None = None
 
 
 class HostLimiter:
@@ -267,7 +248,9 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        conditional = bool(etag or last_modified)
         current = url
+        chain = [url]  # every URL asked, for the line that gives up on redirects
         moved_to: str | None = None
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
@@ -282,6 +265,7 @@ class Fetcher:
             if _is_invalid_host(host):
                 raise FetchError(f"cannot resolve host '{clean_line(host)}'")
             body_started = False
+            received = _Received()
             try:
                 if current[:6].lower() == "https:":
                     await self._tls_ready()
@@ -294,15 +278,18 @@ class Fetcher:
                         else:
                             still_permanent = False
                         current = target
+                        chain.append(target)
                         await _drain(response)
                         continue
                     # After redirects, the address that answered so is named too.
                     self._check_status(response, current if current != url else None)
                     if response.status_code == 304:
                         await _drain(response)
+                        if not conditional:
+                            raise FetchError(UNASKED_NOT_MODIFIED, status=304)
                         return self._result(response, current, b"", moved_to)
                     body_started = True
-                    body = await self._read_body(response)
+                    body = await self._read_body(response, received)
                     return self._result(response, current, body, moved_to)
                 finally:
                     await response.aclose()
@@ -314,10 +301,17 @@ class Fetcher:
                 else:
                     proxy = proxy_for(self.client, current)
                     reason = describe_network_error(
-                        exc, current, body_started=body_started, proxy=proxy
+                        exc,
+                        current,
+                        body_started=body_started,
+                        proxy=proxy,
+                        connect_timeout=self.settings.connect_timeout,
+                        read_timeout=self.settings.timeout,
+                        received=received.raw if body_started else None,
+                        declared=received.declared,
                     )
                 raise FetchError(reason) from None
-        raise FetchError("too many redirects")
+        raise FetchError(redirect_failure(chain, self.settings.max_redirects))
 
     def _check_status(self, response: httpx.Response, redirected_to: str | None) -> None:
         status = response.status_code
@@ -329,16 +323,23 @@ class Fetcher:
         if status == 410:
             raise FetchError(f"gone (HTTP 410){at}: feed disabled", status=410)
         retry_at = None
+        line = http_status_line(status) + at
         if status in RETRY_AFTER_STATUSES:
-            retry_at = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        raise FetchError(http_status_line(status) + at, status=status, retry_after=retry_at)
+            now = datetime.now(UTC)
+            retry_at = parse_retry_after(response.headers.get("retry-after"), now)
+            line += retry_after_words(retry_at, now)
+        raise FetchError(line, status=status, retry_after=retry_at)
 
-    async def _read_body(self, response: httpx.Response) -> bytes:
+    async def _read_body(self, response: httpx.Response, received: _Received) -> bytes:
+        """The decoded body within the size limit; `received` counts what came so far,
+        for the line saying how much arrived if the connection ends early."""
         limit = self.settings.max_bytes
         too_big = f"response larger than {format_size(limit)}"
-        declared = response.headers.get("content-length", "")
-        if declared.strip().isdigit() and int(declared) > limit:
-            raise FetchError(too_big, status=response.status_code)
+        declared = response.headers.get("content-length", "").strip()
+        if declared.isdigit():
+            received.declared = int(declared)
+            if received.declared > limit:
+                raise FetchError(too_big, status=response.status_code)
         try:
             decoder = decoder_for(response.headers.get("content-encoding"))
         except UnsupportedEncoding as error:
@@ -348,6 +349,7 @@ class Fetcher:
         size = 0
         async for raw in response.aiter_raw():
             raw_size += len(raw)
+            received.raw = raw_size
             if raw_size > limit:
                 raise FetchError(too_big, status=response.status_code)
             for piece in decoder.decode(raw):

@@ -1,20 +1,135 @@
-"""A network failure (httpx, OpenSSL, the OS) as one line for the user: what went
-wrong and, where it helps, what to check ("TLS certificate is for another site",
-"TLS handshake failed: the server did not answer in TLS (is it really https?)").
-Never a Python class name."""
+"""A failed fetch as one line for the user: a network failure (httpx, OpenSSL, the OS),
+saying what went wrong and, where it helps, what to check ("TLS certificate is for
+another site", "TLS handshake failed: the server did not answer in TLS (is it really
+https?)"); an HTTP status and what a Retry-After asks; a redirect loop or too long a
+chain. Never a Python class name."""
 
 from __future__ import annotations
 
 import errno
+import math
 import re
 import socket
 import ssl
-from collections.abc import Iterator
-from urllib.parse import urlsplit
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from urllib.parse import urlsplit, urlunsplit
 
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, without_password
 
-__all__ = ["describe_network_error"]
+__all__ = [
+    "body_cut_short",
+    "describe_network_error",
+    "format_seconds",
+    "http_status_line",
+    "parse_retry_after",
+    "redirect_failure",
+    "retry_after_words",
+]
+
+# A server asking for a pause longer than this is more likely confused than serious.
+MAX_RETRY_AFTER = timedelta(days=7)
+
+
+def format_seconds(seconds: float) -> str:
+    """`30 s`, `1.5 s`: how long a limit was, in the user's terms."""
+    return f"{seconds:g} s"
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """The moment a `Retry-After` header (seconds or an HTTP date) allows the next try."""
+    if not value:
+        return None
+    value = value.strip()
+    delay: timedelta | None = None
+    if value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = when - now
+    delay = max(timedelta(0), min(delay, MAX_RETRY_AFTER))
+    return now + delay
+
+
+def retry_after_words(retry_at: datetime | None, now: datetime) -> str:
+    """` (server asks to retry after 17:05)`: when a 429/503 says the next try may come,
+    as a time of day (the line is kept with the feed and read later), or a date."""
+    if retry_at is None or retry_at <= now:
+        return ""
+    delay = retry_at - now
+    if delay >= MAX_RETRY_AFTER:
+        return f" (server asks to wait {MAX_RETRY_AFTER.days} days or more)"
+    if delay < timedelta(minutes=1):
+        return f" (server asks to retry in {math.ceil(delay.total_seconds())} s)"
+    # As the refresh's own "next try after" line shows a time.
+    shape = "%H:%M" if delay < timedelta(hours=20) else "%Y-%m-%d %H:%M"
+    return f" (server asks to retry after {retry_at.astimezone().strftime(shape)})"
+
+
+def http_status_line(status: int) -> str:
+    """`HTTP 404 Not Found`, from our own table: a server's reason phrase is untrusted."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _after(seconds: float | None) -> str:
+    return f" after {format_seconds(seconds)}" if seconds is not None else ""
+
+
+def body_cut_short(received: int | None, declared: int | None) -> str:
+    """A body the server ended (a clean close, no reset) before all of it came."""
+    if received is None:
+        got = ""
+    elif declared is not None:
+        got = f" (got {received:,} of {declared:,} bytes)"
+    else:
+        got = f" (got {received:,} bytes)"
+    return f"the connection closed before the whole body arrived{got}"
+
+
+# A URL in a redirect line: long enough to tell them apart, short enough for one line.
+_SHOWN_URL_CHARS = 60
+
+
+def _shown_urls(urls: Sequence[str]) -> list[str]:
+    """The URLs of a redirect chain as the user reads them best: the first one whole
+    (without its password), each next one as its path when it stays on the origin of
+    the one before (read as a link on that page would be)."""
+    shown = []
+    previous = None
+    for url in urls:
+        parts = urlsplit(url)
+        if previous is not None and (parts.scheme, parts.netloc) == previous:
+            text = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        else:
+            text = without_password(url)
+        previous = (parts.scheme, parts.netloc)
+        text = clean_line(text)
+        if len(text) > _SHOWN_URL_CHARS:
+            text = text[: _SHOWN_URL_CHARS - 1] + "\u2026"
+        shown.append(text)
+    return shown
+
+
+def redirect_failure(chain: Sequence[str], limit: int) -> str:
+    """Why redirects were given up: a loop, named by its URLs, or too long a chain.
+    `chain`: every URL asked, then the redirect target that was not followed."""
+    for end, url in enumerate(chain):
+        start = chain.index(url)
+        if start < end:
+            return f"redirect loop ({' -> '.join(_shown_urls(chain[start : end + 1]))})"
+    if limit == 0:
+        return "redirected, and max_redirects = 0 follows none"
+    return f"more than {limit} redirect{'s' if limit != 1 else ''}"
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -92,8 +207,6 @@ def _tls_failure(error: ssl.SSLError, *, connecting: bool) -> str:
 
 def _proxy_refusal(exc: BaseException, proxy: str) -> str:
     """httpcore's ProxyError (an HTTP proxy's answer to CONNECT, a SOCKS reply) in words."""
-    from tuinews.refresh.fetch import http_status_line
-
     message = clean_line(str(exc)).rstrip(".")
     if status := re.match(r"(\d{3})\b", message):  # "502 Bad Gateway": the proxy's answer
         line = http_status_line(int(status.group(1)))
@@ -108,10 +221,20 @@ def _proxy_refusal(exc: BaseException, proxy: str) -> str:
 
 
 def describe_network_error(
-    exc: BaseException, url: str, *, body_started: bool, proxy: str | None = None
+    exc: BaseException,
+    url: str,
+    *,
+    body_started: bool,
+    proxy: str | None = None,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
+    received: int | None = None,
+    declared: int | None = None,
 ) -> str:
     """One line for an httpx/OS error, worded for someone who did not write the code.
-    `proxy`: the proxy the request went through; a failure to reach it names it."""
+    `proxy`: the proxy the request went through; a failure to reach it names it.
+    The timeouts are the limits the client ran with (a timeout line says how long it
+    waited); `received`/`declared`: the body's bytes so far and its Content-Length."""
     import httpx
 
     if proxy is not None:
@@ -120,7 +243,9 @@ def describe_network_error(
         tls = any(isinstance(cause, ssl.SSLError) for cause in _causes(exc))
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not tls:
             # The client connects to the proxy only: the proxy is what did not answer.
-            reason = describe_network_error(exc, proxy, body_started=False)
+            reason = describe_network_error(
+                exc, proxy, body_started=False, connect_timeout=connect_timeout
+            )
             return f"proxy {proxy}: {reason}"
     host = urlsplit(url).hostname or url
     text = " ".join(str(e) for e in _causes(exc)).lower()
@@ -137,9 +262,9 @@ def describe_network_error(
             connecting = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             return _tls_failure(cause, connecting=connecting)
     if isinstance(exc, httpx.ConnectTimeout):
-        return f"timed out connecting to '{clean_line(host)}'"
+        return f"timed out connecting to '{clean_line(host)}'{_after(connect_timeout)}"
     if isinstance(exc, httpx.TimeoutException):
-        return "timed out waiting for the server"
+        return f"timed out waiting for the server{_after(read_timeout)}"
     if "name or service not known" in text or "temporary failure in name resolution" in text:
         return f"cannot resolve host '{clean_line(host)}'"
     if "nodename nor servname" in text or "no address associated" in text:
@@ -155,7 +280,11 @@ def describe_network_error(
         return "invalid URL"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         malformed = isinstance(exc, httpx.RemoteProtocolError) and "peer closed" not in text
-        if body_started and not malformed:  # h11: "peer closed connection without ..."
+        if body_started and not malformed:
+            if isinstance(exc, httpx.RemoteProtocolError):
+                # h11's "peer closed connection without sending complete message body":
+                # an orderly close; a reset (RST) arrives as a ReadError instead.
+                return body_cut_short(received, declared)
             return "connection reset mid-body"
         if "reset" in text or "peer closed" in text or "disconnected" in text:
             return "connection reset by the server"
