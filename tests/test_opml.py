@@ -300,3 +300,56 @@ def test_a_list_opened_to_read_keeps_local_entries_inside_its_folder(tmp_path: P
     subs, skipped = parse_opml_report(data, "l.opml", base=lists, local_files="any_feed")
     assert subs == [Subscription(str(feed), "F")]
     assert skipped == [f"skipped 'N': local file outside the list's folder, not a feed '{notes}'"]
+
+
+def test_nested_folders_come_back_nested_on_export() -> None:
+    """International > News / Open Source, as Liferea and NetNewsWire nest them: the
+    tags import gives (outermost first) bring the folders back as they were, so other
+    readers see the same tree; tags given by hand stay top folders."""
+    document = b"""<opml version="2.0"><body>
+      <outline text="International">
+        <outline text="News">
+          <outline text="BBC" type="rss" xmlUrl="https://bbc.example/rss"/>
+          <outline text="DW" type="rss" xmlUrl="https://dw.example/rss"/>
+        </outline>
+        <outline text="Open Source">
+          <outline text="LWN" type="rss" xmlUrl="https://lwn.example/rss"/>
+        </outline>
+        <outline text="Euronews" type="rss" xmlUrl="https://euronews.example/rss"/>
+      </outline>
+      <outline text="Comics"><outline text="XKCD" type="rss" xmlUrl="https://xkcd.example/rss"/>
+      </outline></body></opml>"""
+    subs = parse_opml(document, "nested.opml")
+    subs += [
+        Subscription("https://mine.example/rss", "Mine", ("Blogs", "Tech")),
+        Subscription("https://yours.example/rss", "Yours", ("Tech",)),
+    ]
+    from lxml import etree
+
+    tree = etree.fromstring(write_opml(subs))
+
+    def folders(element: etree._Element) -> list[tuple[str, list[object]]]:
+        return [
+            (child.get("text"), folders(child)) for child in element if child.get("xmlUrl") is None
+        ]
+
+    body = tree.find("body")
+    assert folders(body) == [
+        ("International", [("News", []), ("Open Source", [])]),
+        ("Comics", []),
+        ("Blogs", []),  # tags by hand: Tech is not always with Blogs, so not inside it
+        ("Tech", []),
+    ]
+    # Each feed sits where it sat; read back, the same feeds with the same tags.
+    assert [
+        (feed.get("text"), [a.get("text") for a in feed.iterancestors() if a.get("text")])
+        for feed in body.iter("outline")
+        if feed.get("xmlUrl")
+    ][:4] == [
+        ("BBC", ["News", "International"]),
+        ("DW", ["News", "International"]),
+        ("LWN", ["Open Source", "International"]),
+        ("Euronews", ["International"]),
+    ]
+    again = parse_opml(write_opml(subs), "again.opml")
+    assert sorted(again, key=lambda sub: sub.url) == sorted(subs, key=lambda sub: sub.url)

@@ -223,6 +223,40 @@ def parse_opml(data: bytes, source: str, *, base: Path | None = None) -> list[Su
     return parse_opml_report(data, source, base=base)[0]
 
 
+def _folder_parents(subs: Sequence[Subscription]) -> dict[str, str | None]:
+    """The folder each tag sits in: the nearest tag that comes before it in every feed
+    that has it, else none (a top folder).
+
+    Import gives a feed in `News` inside `International` the tags (International, News),
+    outermost first, so every feed tagged News is also tagged International, earlier:
+    News goes back inside International. Tags given by hand rarely line up so (a feed
+    with only `tech`, another with `news, tech`): they stay top folders. No cycle is
+    possible: a parent comes before its child in every feed that has the child."""
+    before: dict[str, set[str]] = {}
+    for sub in subs:
+        for index, tag in enumerate(sub.tags):
+            earlier = set(sub.tags[:index])
+            before[tag] = before[tag] & earlier if tag in before else earlier
+    parents: dict[str, str | None] = {}
+    for sub in subs:
+        for index, tag in enumerate(sub.tags):
+            if tag not in parents:
+                wanted = before[tag]
+                parents[tag] = next((t for t in reversed(sub.tags[:index]) if t in wanted), None)
+    return parents
+
+
+def _folder_path(tags: Sequence[str], parents: dict[str, str | None]) -> list[str]:
+    """From the feed's first tag (a top folder: nothing comes before it), down through
+    the feed's tags that are folders inside the last one."""
+    path: list[str] = []
+    current: str | None = tags[0] if tags else None
+    while current is not None:
+        path.append(current)
+        current = next((tag for tag in tags if parents.get(tag) == current), None)
+    return path
+
+
 def _xml_safe(value: str) -> str:
     return _NOT_XML.sub("", value)
 
@@ -246,25 +280,28 @@ def _as_url(location: str) -> str:
 
 
 def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
-    """OPML 2.0: each feed in a folder named by its first tag, all tags in `category`."""
+    """OPML 2.0: tags as folders, nested as the imported list nested them (see
+    `_folder_parents`); each feed in the deepest folder its tags reach from its first
+    tag, all its tags in `category`."""
     from lxml import etree
 
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = _xml_safe(title)
     body = etree.SubElement(root, "body")
-    # One folder per name, where its first feed stands; later feeds with that first tag
-    # join it. Other readers show two outlines of one name as two folders.
-    folders: dict[str, _Element] = {}
+    parents = _folder_parents(subs)
+    # One folder per path, where its first feed stands; later feeds in it join it.
+    # Other readers show two outlines of one name as two folders.
+    folders: dict[tuple[str, ...], _Element] = {}
     for sub in subs:
         parent = body
-        if sub.tags:
-            folder_name = _xml_safe(sub.tags[0])
-            if folder_name not in folders:
-                folders[folder_name] = etree.SubElement(
-                    body, "outline", text=folder_name, title=folder_name
-                )
-            parent = folders[folder_name]
+        path: tuple[str, ...] = ()
+        for tag in _folder_path(sub.tags, parents):
+            path += (tag,)
+            if path not in folders:
+                name = _xml_safe(tag)
+                folders[path] = etree.SubElement(parent, "outline", text=name, title=name)
+            parent = folders[path]
         xml_url = _xml_safe(_as_url(sub.url))
         name = _xml_safe(sub.title or "")
         # `text` is what readers show: a feed never fetched goes by its URL, not by "".
