@@ -16,8 +16,6 @@ Error messages find their line numbers with `toml_layout.TomlLayout`, the scanne
 
 from __future__ import annotations
 
-import math
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,6 +31,7 @@ from tuinews.feed_urls import without_feed_scheme as without_feed_scheme
 from tuinews.model import Subscription
 from tuinews.sources.sanitize import clean_line
 from tuinews.toml_layout import Header, KeyLine, KeyPath, TomlLayout
+from tuinews.toml_text import show_value, syntax_message, toml_key
 
 MarkReadMode = Literal["on_open", "on_leave", "manual"]
 MARK_READ_MODES: tuple[str, ...] = get_args(MarkReadMode)
@@ -117,69 +116,7 @@ def parse_toml(text: str, path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_syntax_message(path, text, str(exc))) from None
-
-
-_AT_POSITION = re.compile(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", re.DOTALL)
-_AT_END = re.compile(r"^(.*?)\s*\(at end of document\)$", re.DOTALL)
-
-
-def _syntax_message(path: Path, text: str, message: str) -> str:
-    reason, line, column = message, "", ""
-    if found := _AT_POSITION.match(message):
-        reason, line, column = found.group(1), found.group(2), found.group(3)
-    elif found := _AT_END.match(message):
-        last = text.rstrip("\n").split("\n")
-        reason = found.group(1) + " at the end of the file"
-        line, column = str(len(last)), str(len(last[-1]) + 1)
-    reason = _plain_reason(reason)
-    if reason[:1].isupper() and not reason[1:2].isupper():
-        reason = reason[0].lower() + reason[1:]
-    where = f"{path}:{line}:{column}" if line else str(path)
-    return f"{where}: {reason}"
-
-
-# tomllib names tables by Python tuples ("Cannot declare ('feeds',) twice"): these say
-# the same with TOML's own spelling.
-_TABLE_REASONS = (
-    (re.compile(r"^Cannot declare (\(.*\)) twice$"), "table [{0}] declared twice"),
-    (
-        re.compile(r"^Cannot mutate immutable namespace (\(.*\))$"),
-        "cannot add to {0}: it is already written in full (as an inline table or a list)",
-    ),
-    (
-        re.compile(r"^Cannot redefine namespace (\(.*\))$"),
-        "cannot add to table [{0}] with a dotted key: it has its own [{0}] header",
-    ),
-)
-_CHARACTER_REASON = re.compile(r"^(Illegal character|Found invalid character) ('.*')$")
-
-
-def _plain_reason(reason: str) -> str:
-    import ast
-
-    for pattern, template in _TABLE_REASONS:
-        if found := pattern.match(reason):
-            try:
-                keys = ast.literal_eval(found.group(1))
-            except (ValueError, SyntaxError):
-                return reason
-            if not isinstance(keys, tuple) or not all(isinstance(key, str) for key in keys):
-                return reason
-            name = ".".join(_toml_key(key) for key in keys)
-            if keys == ("feeds",) and "declared twice" in template:
-                # `[feeds]` where `[[feeds]]` was meant: the likely mistake.
-                return template.format(name) + " (each feed starts with [[feeds]], two brackets)"
-            return template.format(name)
-    if found := _CHARACTER_REASON.match(reason):
-        try:
-            char = ast.literal_eval(found.group(2))
-        except (ValueError, SyntaxError):
-            return reason
-        if isinstance(char, str) and len(char) == 1:
-            shown = _toml_string(char) if char.isprintable() else f"U+{ord(char):04X}"
-            return f"{found.group(1).lower()} {shown}"
-    return reason
+        raise ConfigError(syntax_message(path, text, str(exc))) from None
 
 
 class _Invalid(Exception):
@@ -187,66 +124,6 @@ class _Invalid(Exception):
 
 
 Converter = Callable[[object], object]
-
-
-def _show(value: object) -> str:
-    """A value as the user wrote it in TOML, short and with control characters escaped;
-    tables, lists and dates by their kind ("a date", "a list of numbers")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        shown = _toml_string(value)
-        return shown if len(shown) <= 60 else shown[:56] + '..."'
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, int | float):
-        shown = repr(value)
-        return shown if len(shown) <= 60 else shown[:57] + "..."
-    if isinstance(value, list):
-        if not value:
-            return "an empty list"
-        kinds = {_kind(item)[1] for item in value}
-        return f"a list of {kinds.pop()}" if len(kinds) == 1 else "a list of mixed values"
-    return _kind(value)[0]
-
-
-def _kind(value: object) -> tuple[str, str]:
-    """The TOML kind of a value as a user names one of them, and several."""
-    import datetime
-
-    kinds: list[tuple[type | tuple[type, ...], str, str]] = [
-        (bool, "a true/false value", "true/false values"),  # before int: a bool is an int
-        (str, "a string", "strings"),
-        ((int, float), "a number", "numbers"),
-        (dict, "a table", "tables"),
-        (list, "a list", "lists"),
-        (datetime.datetime, "a date and time", "dates and times"),  # before date
-        (datetime.date, "a date", "dates"),
-        (datetime.time, "a time of day", "times of day"),
-    ]
-    return next(
-        ((one, many) for kind, one, many in kinds if isinstance(value, kind)), ("a value", "values")
-    )
-
-
-def _toml_string(text: str) -> str:
-    """`text` as a TOML basic string; controls (and bidi overrides) escaped, so the
-    shown value cannot move the terminal's cursor or reorder the line."""
-    import unicodedata
-
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(f"\\u{ord(char):04X}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
 
 
 def _whole_number(
@@ -261,8 +138,8 @@ def _whole_number(
         if isinstance(value, int) and not isinstance(value, bool):
             if low <= value <= high:
                 return value
-            raise _Invalid(f"{expected}, got {_show(value)}{advice}")
-        raise _Invalid(f"{expected}, got {_show(value)}")
+            raise _Invalid(f"{expected}, got {show_value(value)}{advice}")
+        raise _Invalid(f"{expected}, got {show_value(value)}")
 
     return convert
 
@@ -274,7 +151,7 @@ def _number(high: int, unit: str, note: str = "") -> Converter:
     def convert(value: object) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= high:
             return float(value)
-        raise _Invalid(f"{expected}, got {_show(value)}")
+        raise _Invalid(f"{expected}, got {show_value(value)}")
 
     return convert
 
@@ -282,7 +159,7 @@ def _number(high: int, unit: str, note: str = "") -> Converter:
 def _one_line(value: object) -> str:
     if isinstance(value, str) and value.strip() and clean_line(value) == value.strip():
         return value.strip()
-    raise _Invalid(f"expected a non-empty one-line string, got {_show(value)}")
+    raise _Invalid(f"expected a non-empty one-line string, got {show_value(value)}")
 
 
 def _command(value: object) -> str:
@@ -292,7 +169,7 @@ def _command(value: object) -> str:
     try:
         words = shlex.split(text)
     except ValueError as exc:  # an unclosed quote
-        raise _Invalid(f"cannot split {_show(text)} into arguments: {exc}") from None
+        raise _Invalid(f"cannot split {show_value(text)} into arguments: {exc}") from None
     if not words:
         raise _Invalid('expected a command like "w3m %u", got an empty one')
     return text
@@ -301,13 +178,13 @@ def _command(value: object) -> str:
 def _mark_read(value: object) -> str:
     if isinstance(value, str) and value in MARK_READ_MODES:
         return value
-    raise _Invalid(f"expected one of {', '.join(MARK_READ_MODES)}, got {_show(value)}")
+    raise _Invalid(f"expected one of {', '.join(MARK_READ_MODES)}, got {show_value(value)}")
 
 
 def _keys(value: object) -> str:
     text = _one_line(value)
     if any(not part.strip() for part in text.split(",")):
-        raise _Invalid(f'expected keys separated by commas like "n,N", got {_show(value)}')
+        raise _Invalid(f'expected keys separated by commas like "n,N", got {show_value(value)}')
     return text
 
 
@@ -430,7 +307,7 @@ class _Reader:
     def table(self, data: Mapping[str, object], name: str) -> dict[str, object]:
         value = data.get(name, {})
         if not isinstance(value, dict):
-            raise self.error((name,), f"expected a table [{name}], got {_show(value)}")
+            raise self.error((name,), f"expected a table [{name}], got {show_value(value)}")
         return value
 
     def settings(
@@ -466,7 +343,7 @@ class _Reader:
     def feeds(self, data: Mapping[str, object]) -> tuple[Subscription, ...]:
         entries = data.get("feeds", [])
         if not isinstance(entries, list):
-            raise self.error(("feeds",), f"expected [[feeds]] tables, got {_show(entries)}")
+            raise self.error(("feeds",), f"expected [[feeds]] tables, got {show_value(entries)}")
         first_seen: dict[str, int] = {}
         feeds: list[Subscription] = []
         for index, entry in enumerate(entries):
@@ -499,18 +376,18 @@ class _Reader:
             raise self.error(("feeds", index), "missing url")
         url = entry["url"]
         if not isinstance(url, str):
-            raise self.error(("feeds", index, "url"), f"expected a string, got {_show(url)}")
+            raise self.error(("feeds", index, "url"), f"expected a string, got {show_value(url)}")
         try:
             url = canonical_feed_url(url, base_dir=self.path.parent)
         except ConfigError as exc:
             raise self.error(("feeds", index, "url"), str(exc)) from None
         title = entry.get("title")
         if title is not None and not isinstance(title, str):
-            reason = f"expected a string, got {_show(title)}"
+            reason = f"expected a string, got {show_value(title)}"
             raise self.error(("feeds", index, "title"), reason)
         tags = entry.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-            reason = f'expected a list of strings like ["news"], got {_show(tags)}'
+            reason = f'expected a list of strings like ["news"], got {show_value(tags)}'
             raise self.error(("feeds", index, "tags"), reason)
         cleaned = (clean_line(tag) for tag in tags)
         return Subscription(
@@ -579,5 +456,5 @@ def key_path_text(where: KeyPath) -> str:
         if isinstance(part, int):
             text += f"[{part + 1}]"
         else:
-            text += f".{_toml_key(part)}" if text else _toml_key(part)
+            text += f".{toml_key(part)}" if text else toml_key(part)
     return text
