@@ -61,13 +61,16 @@ def refresh_command(ns: argparse.Namespace) -> int:
             stopped, summary = error, error.summary
     _apply_moves(ns, summary)
     for outcome in summary.outcomes:
-        if outcome.status == "failed":
-            print(f"tuinews: {outcome.name}: {outcome.error}", file=sys.stderr)
+        if outcome.status == "failed" or outcome.still_failing:
+            # A feed skipped while still failing is reported as a failure is (also with
+            # --quiet, and in the exit status): its back-off spares the server, not the user.
+            print(f"tuinews: {outcome.name}: {_failure_line(outcome)}", file=sys.stderr)
         if outcome.note:
-            warn(f"{outcome.name}: {outcome.note}")
-        if outcome.status == "skipped" and reporter.interactive:
+            remove = f"; `tuinews remove {_typed(outcome)}` unsubscribes this one"
+            warn(f"{outcome.name}: {outcome.note}{remove if outcome.moved_onto else ''}")
+        if outcome.status == "skipped" and reporter.interactive and not outcome.still_failing:
             # Plain lines said it already; the progress bar did not.
-            print(f"skipped {outcome.name}: {outcome.error}")
+            print(f"skipped {outcome.name}: {_skip_line(outcome)}")
     if stopped is not None:
         # Said once: the store refuses every write, so the other feeds were not tried.
         print(f"tuinews: {stopped}", file=sys.stderr)
@@ -81,10 +84,60 @@ def refresh_command(ns: argparse.Namespace) -> int:
         print(
             f"{_count(summary.feeds, 'feed')}: {_count(summary.new, 'new article')}"
             f"{_and_updated(summary.updated)}, {summary.not_modified} not "
-            f"modified, {summary.failed} failed, {summary.skipped} skipped "
-            f"in {summary.seconds:.2f} s"
+            f"modified, {summary.failed} failed, {summary.skipped} skipped"
+            f"{_still_failing(summary.still_failing)} in {summary.seconds:.2f} s"
         )
-    return 1 if summary.failed else 0
+    # 1 while some feed does not work, whether tried now or left to its back-off: a cron
+    # job or a script sees the same status at every run until the feed is fixed or removed.
+    return 1 if summary.failed or summary.still_failing else 0
+
+
+def _still_failing(number: int) -> str:
+    return f" ({number} still failing)" if number else ""
+
+
+def _typed(outcome: FeedOutcome) -> str:
+    """The feed as the user can name it to `refresh` and `remove`: its title (an exact title
+    names one feed, or those commands ask for the URL), else its URL; quoted for a shell."""
+    import shlex
+
+    return shlex.quote(outcome.name)
+
+
+def _retry_hint(outcome: FeedOutcome) -> str:
+    """How a disabled (410) feed comes back, or goes."""
+    name = _typed(outcome)
+    return f"`tuinews refresh {name}` tries it again, `tuinews remove {name}` unsubscribes"
+
+
+def _failure_line(outcome: FeedOutcome) -> str:
+    """What stderr says of a feed that failed now, or that was skipped while failing."""
+    from tuinews.refresh.outcome import short_time
+
+    if outcome.disabled:
+        return f"{outcome.error}; {_retry_hint(outcome)}"
+    if outcome.status == "failed" or outcome.retry_at is None:
+        return outcome.error or "failed"
+    when = short_time(outcome.retry_at)
+    if outcome.skipped_because == "server_wait":
+        wait = f"the server asked to wait until {when}; --force fetches it anyway"
+    else:
+        wait = f"next try after {when} or with --force"
+    return f"{outcome.last_error or 'failed'} (still failing: {wait})"
+
+
+def _skip_line(outcome: FeedOutcome) -> str:
+    """Why a feed was skipped, with the way to fetch it anyway."""
+    from tuinews.refresh.outcome import short_time
+
+    if outcome.disabled:
+        return f"{outcome.error}; {_retry_hint(outcome)}"
+    if outcome.skipped_because == "server_wait":
+        return f"{outcome.error}; --force fetches it anyway"
+    if outcome.skipped_because == "backoff" and outcome.retry_at is not None:
+        why = f" (last error: {outcome.last_error})" if outcome.last_error else ""
+        return f"next try after {short_time(outcome.retry_at)} or with --force{why}"
+    return outcome.error or ""
 
 
 def _and_updated(number: int) -> str:
@@ -217,7 +270,10 @@ class _Reporter:
             timer.join()  # no thread outlives the command (see cli._exit_now)
 
     def waiting(self, message: str) -> None:
-        # Said even with --quiet: a refresh that seems to hang needs an explanation.
+        if self.quiet:
+            # --quiet prints failures only: a cron job would mail this line whenever the
+            # reader happens to be refreshing. The refresh runs once the lock is free.
+            return
         with self._lock:
             if self._progress is not None:
                 self._progress.console.print(f"tuinews: {message}")
@@ -241,7 +297,7 @@ class _Reporter:
         if outcome.status == "failed":
             line = f"[{done}/{total}] failed  {name}"
         elif outcome.status == "skipped":
-            line = f"[{done}/{total}] skipped  {name}: {outcome.error}"
+            line = f"[{done}/{total}] skipped  {name}: {_skip_line(outcome)}"
         elif outcome.status == "updated":
             line = f"[{done}/{total}] {outcome.new} new{_and_updated(outcome.updated)}  {name}"
         else:

@@ -21,10 +21,17 @@ from typing import TYPE_CHECKING
 from tuinews.errors import ConfigError, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.client import make_client
-from tuinews.refresh.fetch import Fetcher, FetchError
+from tuinews.refresh.fetch import RETRY_AFTER_STATUSES, Fetcher, FetchError
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
-from tuinews.refresh.outcome import FeedOutcome, ProgressCallback, RefreshStopped, RefreshSummary
+from tuinews.refresh.outcome import (
+    FeedOutcome,
+    ProgressCallback,
+    RefreshStopped,
+    RefreshSummary,
+    SkipKind,
+    short_time,
+)
 from tuinews.refresh.parsing import Body, Parsers, WorkerDied
 from tuinews.refresh.writer import BatchWriter
 from tuinews.store.records import FeedWrite
@@ -36,22 +43,55 @@ if TYPE_CHECKING:
     from tuinews.store.save import PreparedFeed
 
 
-MAX_BACKOFF = timedelta(hours=24)
 REMOVED_DURING_REFRESH = "removed during the refresh"
 
+# Back-off: a web feed that failed is left alone for a while, twice as long after each
+# failure in a row (2, 4, 8 ... minutes), up to a cap that depends on who failed:
+# - no HTTP answer (connection refused, unresolvable host, timeout, TLS): 1 hour. The
+#   fault may well be ours (offline, DNS, a laptop's sleep); retrying costs a connection.
+#   And when NO feed of a refresh got an HTTP answer, the machine is most likely offline:
+#   those failures are recorded (`feeds` shows them) but set no back-off at all.
+# - a server error (5xx): 6 hours; usually over within hours.
+# - any other answer (404, not a feed, too large): 24 hours.
+# A Retry-After (429/503) is honoured as given (fetch caps it at 7 days). Local files
+# never wait: checking one is free. A feed named on the command line, or --force, is
+# fetched whatever its back-off; a named feed still honours a wait its server asked for.
+# The wait doubles from the previous one (`next_fetch - last_error_at`), not from the
+# count of failures: failures while offline leave no wait, so they do not lengthen it.
+FIRST_BACKOFF = timedelta(minutes=2)
+NETWORK_BACKOFF_CAP = timedelta(hours=1)
+SERVER_ERROR_BACKOFF_CAP = timedelta(hours=6)
+MAX_BACKOFF = timedelta(hours=24)
 
-def backoff(failures: int) -> timedelta:
-    """How long a feed that failed `failures` times in a row is left alone."""
-    if failures <= 0:
-        return timedelta(0)
-    return min(timedelta(minutes=2 ** min(failures, 20)), MAX_BACKOFF)
+
+def backoff(previous: timedelta | None, status: int | None) -> timedelta:
+    """How long to leave a web feed alone after a failure (answered `status`, None for no
+    HTTP answer), given the wait set after its previous failure in a row (None: first)."""
+    wait = FIRST_BACKOFF if previous is None else max(FIRST_BACKOFF, previous * 2)
+    if status is None:
+        cap = NETWORK_BACKOFF_CAP
+    elif 500 <= status < 600:
+        cap = SERVER_ERROR_BACKOFF_CAP
+    else:
+        cap = MAX_BACKOFF
+    return min(wait, cap)
 
 
-def _when(moment: datetime, now: datetime) -> str:
-    local = moment.astimezone()
-    if moment - now < timedelta(hours=20):
-        return local.strftime("%H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+def _previous_wait(info: FeedInfo) -> timedelta | None:
+    if not info.failures or info.next_fetch is None or info.last_error_at is None:
+        return None
+    wait = info.next_fetch - info.last_error_at
+    return wait if wait > timedelta(0) else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Unanswered:
+    """A web feed that failed without an HTTP answer, its back-off decided when the
+    refresh ends: none when no feed got an answer (offline)."""
+
+    info: FeedInfo
+    at: datetime
+    reason: str
 
 
 def select_feeds(infos: Sequence[FeedInfo], only: Sequence[str] | None) -> list[FeedInfo]:
@@ -200,6 +240,10 @@ class _Run:
         self.other_refresh_since: datetime | None = None
         self.stopped_by: StoreError | None = None  # the store refused a write
         self.fetcher: Fetcher | None = None
+        # Whether any web feed of this refresh got an HTTP answer (any status), and the
+        # failures without one, recorded at the end (see `backoff`).
+        self.answered = False
+        self.unanswered: list[_Unanswered] = []
         # Memory stays bounded however many feeds there are: at most `concurrency`
         # requests at once, a fetched body per worker waiting to be parsed (`parked`),
         # and a few feeds between parse and save: one being parsed or written and one
@@ -229,6 +273,7 @@ class _Run:
         client = make_client(self.settings) if needs_http else None
         try:
             if client is not None:
+                client.event_hooks["response"].append(self._heard)
                 self.fetcher = Fetcher(client, self.settings)
                 if any(i.url[:6].lower() == "https:" for i in infos):
                     self.fetcher.prepare_tls()  # while the first requests go out
@@ -250,6 +295,7 @@ class _Run:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await self.writer.close()
+            await self._record_unanswered()
         finally:
             if client is not None:
                 await client.aclose()
@@ -259,11 +305,40 @@ class _Run:
     async def _indexed(self, index: int, info: FeedInfo) -> tuple[int, FeedOutcome]:
         return index, await self.one(info)
 
+    async def _heard(self, _response: object) -> None:
+        """httpx's response hook: a server (or a proxy) answered, so this machine is online."""
+        self.answered = True
+
+    async def _record_unanswered(self) -> None:
+        """Record the failures that had no HTTP answer. When no feed got one, the machine
+        is most likely offline: not the servers' fault, so they set no back-off (the next
+        refresh tries them again), and a night offline blocks nothing the morning after."""
+        failures, self.unanswered = self.unanswered, []
+        if not failures or self.stopped_by is not None:
+            return
+
+        def record() -> None:
+            for failure in failures:
+                wait = backoff(_previous_wait(failure.info), None) if self.answered else None
+                self.store.record_failure(
+                    failure.info.id,
+                    status=None,
+                    error=failure.reason,
+                    at=failure.at,
+                    next_fetch=failure.at + wait if wait else None,
+                )
+
+        try:
+            await asyncio.to_thread(record)
+        except StoreError as error:
+            if _unwritable(error):
+                self.stopped_by = error
+
     async def one(self, info: FeedInfo) -> FeedOutcome:
         now = datetime.now(UTC)
-        reason = self._skip_reason(info, now)
-        if reason is not None:
-            return FeedOutcome(info.url, info.title, "skipped", error=reason)
+        skipped = self._skipped(info, now)
+        if skipped is not None:
+            return skipped
         try:
             kind = location_kind(info.url)
             if kind == "http":
@@ -304,15 +379,43 @@ class _Run:
     @staticmethod
     def _removed_outcome(info: FeedInfo) -> FeedOutcome:
         # Not a failure: the user asked for it to go.
-        return FeedOutcome(info.url, info.title, "skipped", error=REMOVED_DURING_REFRESH)
+        return FeedOutcome(
+            info.url,
+            info.title,
+            "skipped",
+            error=REMOVED_DURING_REFRESH,
+            skipped_because="removed",
+        )
 
     def _check_store(self) -> None:
         if self.stopped_by is not None:
             raise self.stopped_by
 
-    def _skip_reason(self, info: FeedInfo, now: datetime) -> str | None:
+    def _skipped(self, info: FeedInfo, now: datetime) -> FeedOutcome | None:
+        """The outcome of a feed this refresh leaves alone, or None to fetch it."""
+
+        def skip(
+            kind: SkipKind,
+            reason: str,
+            *,
+            retry_at: datetime | None = None,
+            last_error: str | None = None,
+            disabled: bool = False,
+        ) -> FeedOutcome:
+            return FeedOutcome(
+                info.url,
+                info.title,
+                "skipped",
+                error=reason,
+                skipped_because=kind,
+                retry_at=retry_at,
+                last_error=last_error,
+                disabled=disabled,
+            )
+
         if info.disabled and not (self.force or self.named):
-            return f"disabled after: {info.last_error or 'gone (HTTP 410)'}"
+            gone = (info.last_error or "gone (HTTP 410)").removesuffix(": feed disabled")
+            return skip("disabled", f"disabled: {gone}", disabled=True, last_error=gone)
         if self.force:
             return None
         since = self.other_refresh_since
@@ -322,11 +425,23 @@ class _Run:
                 default=None,
             )
             if latest is not None and latest >= since:
-                return "just refreshed by another refresh"
-        if info.next_fetch is not None and info.next_fetch > now:
-            why = f" (last error: {info.last_error})" if info.last_error else ""
-            return f"next try after {_when(info.next_fetch, now)}{why}"
-        return None
+                return skip("other_refresh", "just refreshed by another refresh")
+        if location_kind(info.url) != "http":
+            return None  # a file is free to check (an older store may hold a back-off)
+        if info.next_fetch is None or info.next_fetch <= now:
+            return None
+        last = info.last_error
+        why = f" (last error: {last})" if last else ""
+        when = short_time(info.next_fetch, now)
+        if self.named:
+            # The user asked for this feed: fetched now, as `r` in the reader does, unless
+            # its server asked for a pause (429/503), which --force overrides.
+            if info.last_status not in RETRY_AFTER_STATUSES:
+                return None
+            reason = f"the server asked to wait until {when}{why}"
+            return skip("server_wait", reason, retry_at=info.next_fetch, last_error=last)
+        reason = f"next try after {when}{why}"
+        return skip("backoff", reason, retry_at=info.next_fetch, last_error=last)
 
     async def _http(self, info: FeedInfo, now: datetime) -> FeedOutcome:
         slot = _PipelineSlot(self.in_flight, self.parked)
@@ -359,19 +474,25 @@ class _Run:
                 retry_after=error.retry_after,
                 disable=error.gone,
             )
-        moved, note = await self._move(info, result.moved_to)
+        moved, onto = await self._move(info, result.moved_to)
         await self._enable(info)
-        if note is not None:
+        if onto is not None:
             # Moved onto another subscription: that feed stores these articles itself;
             # saved here too, every article would be listed twice until the user removes
             # this one, which the note asks for.
+            note = f"moved permanently to {onto}, which is subscribed already"
             return FeedOutcome(
-                info.url, info.title, "updated", http_status=result.status, note=note
+                info.url,
+                info.title,
+                "updated",
+                http_status=result.status,
+                note=note,
+                moved_onto=onto,
             )
         if result.not_modified:
             await self.writer.write(FeedWrite(info.id, now))
             return FeedOutcome(
-                info.url, info.title, "not_modified", moved_to=moved, http_status=304, note=note
+                info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
         key = moved or info.url
         # The body travels on its own, handed over to the parser: `result` keeps only the
@@ -406,7 +527,6 @@ class _Run:
             updated=stats.updated,
             moved_to=moved,
             http_status=result.status,
-            note=note,
         )
 
     async def _load_and_save(
@@ -426,8 +546,8 @@ class _Run:
             await asyncio.to_thread(self.store.set_disabled, info.id, False)
 
     async def _move(self, info: FeedInfo, new_url: str | None) -> tuple[str | None, str | None]:
-        """Follow a permanent redirect in the store: (the new URL, None), or (None, why
-        not) when the new URL is another subscription's, or (None, None) without one."""
+        """Follow a permanent redirect in the store: (the new URL, None), or (None, the
+        new URL) when it is another subscription's, or (None, None) without one."""
         if not new_url:
             return None, None
         from tuinews.config import canonical_feed_url
@@ -446,7 +566,7 @@ class _Run:
             if _unwritable(error):
                 raise
             # Both stay as they are: merging two feeds' articles and marks is the user's call.
-            return None, f"moved permanently to {new_url}, which is subscribed already"
+            return None, new_url
         return new_url, None
 
     async def _local(self, info: FeedInfo, now: datetime) -> FeedOutcome:
@@ -481,7 +601,27 @@ class _Run:
         disable: bool = False,
         moved_to: str | None = None,
     ) -> FeedOutcome:
-        next_fetch = retry_after or now + backoff(info.failures + 1)
+        failed = FeedOutcome(
+            info.url,
+            info.title,
+            "failed",
+            error=reason,
+            moved_to=moved_to,
+            disabled=disable,
+            http_status=status,
+        )
+        next_fetch: datetime | None
+        if retry_after is not None:
+            next_fetch = retry_after
+        elif location_kind(info.url) != "http":
+            next_fetch = None  # a file (or a URL to fix): free to try at every refresh
+        elif status is None and not disable and not self.answered:
+            # No HTTP answer, and none for any feed so far: perhaps offline. Decided and
+            # recorded when the refresh ends (`_record_unanswered`).
+            self.unanswered.append(_Unanswered(info, now, reason))
+            return self._removed_outcome(info) if await self._removed(info) else failed
+        else:
+            next_fetch = now + backoff(_previous_wait(info), status)
         await asyncio.to_thread(
             self.store.record_failure,
             info.id,
@@ -493,15 +633,7 @@ class _Run:
         )
         if await self._removed(info):
             return self._removed_outcome(info)
-        return FeedOutcome(
-            info.url,
-            info.title,
-            "failed",
-            error=reason,
-            moved_to=moved_to,
-            disabled=disable,
-            http_status=status,
-        )
+        return failed
 
 
 def _unwritable(error: StoreError) -> bool:

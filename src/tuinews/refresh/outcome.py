@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from tuinews.errors import StoreError
 
 OutcomeStatus = Literal["updated", "not_modified", "failed", "skipped", "unchanged_file"]
+# Why a feed was skipped: its back-off, a wait the server asked for (429/503, a feed named
+# on the command line), a 410, fetched by the refresh this one waited for, or removed.
+SkipKind = Literal["backoff", "server_wait", "disabled", "other_refresh", "removed"]
+# Skips of a feed whose last try failed: it is still failing, though not tried this time.
+FAILING_SKIPS: frozenset[SkipKind] = frozenset({"backoff", "server_wait", "disabled"})
+
+
+def short_time(moment: datetime, now: datetime | None = None) -> str:
+    """`17:05`, or with the date when that is a day or so away: when a feed is tried next."""
+    local = moment.astimezone()
+    if moment - (now or datetime.now(UTC)) < timedelta(hours=20):
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +39,18 @@ class FeedOutcome:
     disabled: bool = False  # HTTP 410: the store no longer refreshes this feed
     http_status: int | None = None
     note: str | None = None  # something the user should know (not a failure)
+    skipped_because: SkipKind | None = None
+    # Skipped while still failing: when a refresh tries it by itself, and why it failed.
+    retry_at: datetime | None = None
+    last_error: str | None = None
+    # A permanent redirect onto this URL, another subscription's: nothing moved (`note`).
+    moved_onto: str | None = None
+
+    @property
+    def still_failing(self) -> bool:
+        """Skipped, but its last try failed (back-off, a wait the server asked for, 410):
+        not a failure of this refresh, yet the feed is not working."""
+        return self.status == "skipped" and self.skipped_because in FAILING_SKIPS
 
     @property
     def name(self) -> str:
@@ -43,6 +69,7 @@ class RefreshSummary:
     not_modified: int = 0
     failed: int = 0
     skipped: int = 0
+    still_failing: int = 0  # of the skipped feeds, those whose last try failed
     seconds: float = 0.0
     outcomes: list[FeedOutcome] = field(default_factory=list)
 
@@ -62,6 +89,7 @@ class RefreshSummary:
             self.failed += 1
         elif outcome.status == "skipped":
             self.skipped += 1
+            self.still_failing += outcome.still_failing
 
 
 ProgressCallback = Callable[[int, int, FeedOutcome], None]

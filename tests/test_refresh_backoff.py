@@ -1,0 +1,286 @@
+"""`tuinews refresh` and its back-off as a user meets them: a night offline, feeds named on
+the command line, 410s, local files, --quiet while another refresh runs, and the lines and
+exit status that tell a cron job a feed is still failing."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedserver import (
+    FeedServer,
+    _RequestHandler,
+    _Server,
+    closed_port_url,
+    redirect,
+    rss,
+    static,
+    status,
+)
+from test_cli import TUINEWS, Cli, make_cli
+from test_cli_store import subscribe
+from tuinews.refresh.lock import RefreshLock
+from tuinews.store import Store
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return make_cli(tmp_path, capsys, monkeypatch)
+
+
+SUMMARY = re.compile(
+    r"^(\d+) feeds?: (\d+) new articles?, (?:\d+ updated, )?(\d+) not modified, (\d+) failed, "
+    r"(\d+) skipped(?: \((\d+) still failing\))? in [\d.]+ s$"
+)
+
+
+def summary(out: str) -> tuple[int, ...]:
+    """(feeds, new, not modified, failed, skipped, still failing) from the last line."""
+    match = SUMMARY.match(out.splitlines()[-1])
+    assert match, out
+    return tuple(int(group or 0) for group in match.groups())
+
+
+def feed_lines(out: str) -> list[str]:
+    """The per-feed lines without their `[n/total] ` counter, sorted (they come in the
+    order the feeds finish)."""
+    return sorted(line.split("] ", 1)[1] for line in out.splitlines() if line.startswith("["))
+
+
+def line_of(out: str, name: str) -> str:
+    (line,) = [line for line in feed_lines(out) if f"  {name}" in line]
+    return line
+
+
+def next_try(line: str) -> datetime:
+    """The local time a skip line says the feed is tried next, as an aware datetime."""
+    match = re.search(r"(?:next try after|wait until) (\d{4}-\d\d-\d\d )?(\d\d:\d\d)", line)
+    assert match, line
+    now = datetime.now().astimezone()
+    if match.group(1):
+        return datetime.strptime(match.group(1) + match.group(2), "%Y-%m-%d %H:%M").astimezone()
+    hour, minute = (int(part) for part in match.group(2).split(":"))
+    moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return moment + timedelta(days=1) if moment < now - timedelta(minutes=1) else moment
+
+
+def serve_again(server: FeedServer) -> None:
+    """Start a stopped FeedServer again on its old port: the feeds' server is back."""
+    port = server.port
+    server._server = _Server(("127.0.0.1", port), _RequestHandler)
+    server._server.owner = server
+    server._thread = threading.Thread(
+        target=server._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    server.start()
+
+
+def fail_for_long(cli: Cli, url: str, *, times: int, wait: timedelta) -> None:
+    """A feed that has failed `times` in a row, its last back-off `wait` long, now over."""
+    now = datetime.now().astimezone()
+    with Store.open(cli.db) as store:
+        info = store.feed_by_url(url)
+        assert info is not None
+        for _ in range(times):
+            store.record_failure(
+                info.id,
+                status=None,
+                error="connection refused",
+                at=now - wait - timedelta(minutes=1),
+                next_fetch=now - timedelta(minutes=1),
+            )
+
+
+def test_a_night_offline_blocks_nothing_the_morning_after(cli: Cli, server: FeedServer) -> None:
+    one = server.route("/one", static(rss(3, title="One", prefix="one")))
+    two = server.route("/two", static(rss(2, title="Two", prefix="two")))
+    subscribe(cli, (one, "Off1"), (two, "Off2"))
+    server.stop()  # offline: every connection is refused
+    for _night in range(3):
+        offline = cli.call("refresh")
+        assert offline.status == 1
+        # Tried at every refresh, never "skipped ... next try after".
+        assert feed_lines(offline.out) == ["failed  Off1", "failed  Off2"]
+        assert offline.err_lines == [
+            "tuinews: Off1: connection refused",
+            "tuinews: Off2: connection refused",
+        ]
+        assert summary(offline.out) == (2, 0, 0, 2, 0, 0)
+    assert "connection refused" in cli.call("feeds").out
+
+    serve_again(server)
+    server.route("/two", status(500))
+    morning = cli.call("refresh")
+    assert feed_lines(morning.out) == ["3 new  Off1", "failed  Off2"]
+    assert morning.err_lines == ["tuinews: Off2: HTTP 500 Internal Server Error"]
+    assert morning.status == 1
+
+    # The night's failures did not lengthen Off2's back-off: a first one, 2 minutes.
+    later = cli.call("refresh")
+    skipped = line_of(later.out, "Off2")
+    assert skipped.startswith("skipped  Off2: next try after ")
+    assert " or with --force (last error: HTTP 500 Internal Server Error)" in skipped
+    assert next_try(skipped) - datetime.now().astimezone() <= timedelta(minutes=3)
+    # Not all green: counted as skipped and still failing, said on stderr, exit status 1.
+    assert summary(later.out) == (2, 0, 0, 0, 1, 1)
+    (said,) = later.err_lines
+    assert said.startswith("tuinews: Off2: HTTP 500 Internal Server Error (still failing: ")
+    assert said.endswith(" or with --force)")
+    assert later.status == 1
+
+    # --quiet prints failures only: the feed still failing is one of them.
+    quiet = cli.call("refresh", "--quiet")
+    assert (quiet.status, quiet.out, quiet.err_lines) == (1, "", [said])
+
+    server.route("/two", static(rss(2, title="Two", prefix="two")))
+    forced = cli.call("refresh", "--force")
+    assert (forced.status, line_of(forced.out, "Off2")) == (0, "2 new  Off2")
+
+
+@pytest.mark.parametrize(
+    ("answer", "cap"),
+    [
+        (None, timedelta(hours=1)),  # no HTTP answer: connection refused
+        (500, timedelta(hours=6)),
+        (404, timedelta(hours=24)),
+    ],
+)
+def test_back_off_cap_depends_on_who_failed(
+    cli: Cli, server: FeedServer, answer: int | None, cap: timedelta
+) -> None:
+    good = server.route("/good", static(rss(1)))
+    bad = closed_port_url() if answer is None else server.route("/bad", status(answer))
+    subscribe(cli, (good, "Good"), (bad, "Bad"))
+    cli.call("refresh")
+    # Failing for two days, its last wait 30 hours (as older versions set it).
+    fail_for_long(cli, bad, times=12, wait=timedelta(hours=30))
+    assert cli.call("refresh").status == 1
+
+    later = cli.call("refresh")
+    skipped = line_of(later.out, "Bad")
+    assert skipped.startswith("skipped  Bad: next try after ")
+    wait = next_try(skipped) - datetime.now().astimezone()
+    assert cap - timedelta(minutes=2) <= wait <= cap + timedelta(minutes=1)
+
+
+def test_a_feed_named_on_the_command_line_is_fetched_now(cli: Cli, server: FeedServer) -> None:
+    good = server.route("/good", static(rss(1)))
+    missing = server.route("/r404", status(404))
+    subscribe(cli, (good, "Good"), (missing, "r404"))
+    cli.call("refresh")
+    assert "skipped  r404: next try after" in cli.call("refresh").out
+
+    server.route("/r404", static(rss(2)))
+    named = cli.call("refresh", "r404")
+    assert (named.status, feed_lines(named.out), named.err) == (0, ["2 new  r404"], "")
+    assert len(server.requests("/r404")) == 2
+
+
+def test_a_named_feed_still_waits_as_its_server_asked(cli: Cli, server: FeedServer) -> None:
+    busy = server.route("/busy", status(429, headers={"Retry-After": "7200"}))
+    subscribe(cli, (busy, "Busy"))
+    (failed,) = cli.call("refresh").err_lines
+    assert failed.startswith("tuinews: Busy: HTTP 429 Too Many Requests")
+
+    named = cli.call("refresh", "Busy")
+    (line,) = feed_lines(named.out)
+    assert line.startswith("skipped  Busy: the server asked to wait until ")
+    assert " (last error: HTTP 429 Too Many Requests" in line
+    assert line.endswith("; --force fetches it anyway")
+    assert timedelta(minutes=115) < next_try(line) - datetime.now().astimezone()
+    assert named.status == 1
+    assert len(server.requests("/busy")) == 1
+
+    server.route("/busy", static(rss(1)))
+    forced = cli.call("refresh", "--force", "Busy")
+    assert (forced.status, feed_lines(forced.out)) == (0, ["1 new  Busy"])
+
+
+def test_gone_feed_says_how_to_try_again_or_unsubscribe(cli: Cli, server: FeedServer) -> None:
+    good = server.route("/good", static(rss(1)))
+    gone = server.route("/gone", status(410))
+    subscribe(cli, (good, "Good"), (gone, "Old blog"))
+    hint = "`tuinews refresh 'Old blog'` tries it again, `tuinews remove 'Old blog'` unsubscribes"
+
+    first = cli.call("refresh")
+    assert first.err_lines == [f"tuinews: Old blog: gone (HTTP 410): feed disabled; {hint}"]
+    assert first.status == 1
+
+    later = cli.call("refresh")
+    assert line_of(later.out, "Old blog") == f"skipped  Old blog: disabled: gone (HTTP 410); {hint}"
+    assert later.err_lines == [f"tuinews: Old blog: disabled: gone (HTTP 410); {hint}"]
+    assert (later.status, summary(later.out)) == (1, (2, 0, 0, 0, 1, 1))
+    assert len(server.requests("/gone")) == 1
+
+    # The hint works as written (the shell takes the quotes away).
+    server.route("/gone", static(rss(2)))
+    again = cli.call("refresh", "Old blog")
+    assert (again.status, feed_lines(again.out)) == (0, ["2 new  Old blog"])
+    assert cli.call("refresh").status == 0
+
+
+def test_a_local_file_never_backs_off(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "f.xml"
+    path.write_bytes(rss(2, title="Upd feed"))
+    assert cli.call("add", str(path)).status == 0
+    assert cli.call("refresh").status == 0
+    path.unlink()
+    gone = cli.call("refresh")
+    assert gone.status == 1
+    assert gone.err_lines == ["tuinews: Upd feed: no such file or directory"]
+
+    path.write_bytes(rss(3, title="Upd feed"))
+    back = cli.call("refresh")
+    assert (back.status, feed_lines(back.out), back.err) == (0, ["1 new  Upd feed"], "")
+
+
+def test_quiet_refresh_waits_for_another_in_silence(cli: Cli, server: FeedServer) -> None:
+    url = server.route("/feed", static(rss(2)))
+    subscribe(cli, (url, "Feed"))
+    held = RefreshLock(cli.db)
+    assert held.try_acquire()
+    lock_file = f"{cli.db}.refresh-lock"
+    try:
+        child = subprocess.Popen(
+            [str(TUINEWS), "refresh", "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=cli.env,
+        )
+        # It waits once it has the lock file open: no sleep guesses when that is.
+        fds = Path(f"/proc/{child.pid}/fd")
+        while child.poll() is None:
+            opened = []
+            for fd in list(fds.iterdir()) if fds.exists() else []:
+                try:
+                    opened.append(os.readlink(fd))
+                except OSError:
+                    continue
+            if lock_file in opened:
+                break
+        assert child.poll() is None, "it waits while the other refresh holds the lock"
+    finally:
+        held.release()
+    out, err = child.communicate(timeout=60)
+    assert (child.returncode, out, err) == (0, b"", b"")
+    with Store.open(cli.db) as store:
+        info = store.feed_by_url(url)
+        assert info is not None and info.total == 2
+
+
+def test_move_onto_a_subscribed_feed_suggests_removing_it(cli: Cli, server: FeedServer) -> None:
+    new = server.route("/new", static(rss(2)))
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (new, "New home"), (old, "Old home"))
+    result = cli.call("refresh")
+    assert result.status == 0
+    assert result.err_lines == [
+        f"tuinews: Old home: moved permanently to {new}, which is subscribed already; "
+        "`tuinews remove 'Old home'` unsubscribes this one"
+    ]
