@@ -284,3 +284,25 @@ def test_move_onto_a_subscribed_feed_suggests_removing_it(cli: Cli, server: Feed
         f"tuinews: Old home: moved permanently to {new}, which is subscribed already; "
         "`tuinews remove 'Old home'` unsubscribes this one"
     ]
+
+
+def test_a_proxy_that_cannot_reach_the_servers_counts_as_offline(
+    cli: Cli, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy, being offline reads as the proxy's own 502s: no back-off either."""
+    for name in ("no_proxy", "NO_PROXY", "http_proxy", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url(""))
+    # The proxy (the test server, asked for the whole URL) answers 502 for both feeds.
+    server.route("/a.xml", status(502))
+    server.route("/b.xml", status(502))
+    subscribe(cli, ("http://a.example/a.xml", "Far A"), ("http://b.example/b.xml", "Far B"))
+    for _offline in range(2):
+        offline = cli.call("refresh")
+        assert feed_lines(offline.out) == ["failed  Far A", "failed  Far B"]
+        assert offline.status == 1
+
+    server.route("/a.xml", static(rss(1)))
+    server.route("/b.xml", static(rss(2)))
+    back = cli.call("refresh")
+    assert (back.status, feed_lines(back.out)) == (0, ["1 new  Far A", "2 new  Far B"])

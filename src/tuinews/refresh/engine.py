@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from tuinews.errors import ConfigError, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
-from tuinews.refresh.client import make_client
-from tuinews.refresh.fetch import RETRY_AFTER_STATUSES, Fetcher, FetchError
+from tuinews.refresh.client import make_client, proxy_for
+from tuinews.refresh.fetch import PROXY_STATUSES, RETRY_AFTER_STATUSES, Fetcher, FetchError
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import (
@@ -37,6 +37,8 @@ from tuinews.refresh.writer import BatchWriter
 from tuinews.store.records import FeedWrite
 
 if TYPE_CHECKING:
+    import httpx
+
     from tuinews.config import RefreshSettings
     from tuinews.refresh.workers import WorkerPool
     from tuinews.store import FeedInfo, SaveStats, Store
@@ -47,7 +49,8 @@ REMOVED_DURING_REFRESH = "removed during the refresh"
 
 # Back-off: a web feed that failed is left alone for a while, twice as long after each
 # failure in a row (2, 4, 8 ... minutes), up to a cap that depends on who failed:
-# - no HTTP answer (connection refused, unresolvable host, timeout, TLS): 1 hour. The
+# - no HTTP answer (connection refused, unresolvable host, timeout, TLS, or a proxy's own
+#   502/504/407, which says it could not reach the server): 1 hour. The
 #   fault may well be ours (offline, DNS, a laptop's sleep); retrying costs a connection.
 #   And when NO feed of a refresh got an HTTP answer, the machine is most likely offline:
 #   those failures are recorded (`feeds` shows them) but set no back-off at all.
@@ -92,6 +95,7 @@ class _Unanswered:
     info: FeedInfo
     at: datetime
     reason: str
+    status: int | None  # a proxy's answer, or None
 
 
 def select_feeds(infos: Sequence[FeedInfo], only: Sequence[str] | None) -> list[FeedInfo]:
@@ -305,9 +309,17 @@ class _Run:
     async def _indexed(self, index: int, info: FeedInfo) -> tuple[int, FeedOutcome]:
         return index, await self.one(info)
 
-    async def _heard(self, _response: object) -> None:
-        """httpx's response hook: a server (or a proxy) answered, so this machine is online."""
-        self.answered = True
+    async def _heard(self, response: httpx.Response) -> None:
+        """httpx's response hook: a server answered, so this machine is online (a proxy's
+        502/504 says only that the proxy is)."""
+        if not self._proxy_answer(str(response.request.url), response.status_code):
+            self.answered = True
+
+    def _proxy_answer(self, url: str, status: int | None) -> bool:
+        """Whether `status` is a proxy's answer that it could not reach the server."""
+        if status not in PROXY_STATUSES or self.fetcher is None:
+            return False
+        return proxy_for(self.fetcher.client, url) is not None
 
     async def _record_unanswered(self) -> None:
         """Record the failures that had no HTTP answer. When no feed got one, the machine
@@ -322,7 +334,7 @@ class _Run:
                 wait = backoff(_previous_wait(failure.info), None) if self.answered else None
                 self.store.record_failure(
                     failure.info.id,
-                    status=None,
+                    status=failure.status,
                     error=failure.reason,
                     at=failure.at,
                     next_fetch=failure.at + wait if wait else None,
@@ -611,17 +623,18 @@ class _Run:
             http_status=status,
         )
         next_fetch: datetime | None
+        unanswered = status is None or self._proxy_answer(info.url, status)
         if retry_after is not None:
             next_fetch = retry_after
         elif location_kind(info.url) != "http":
             next_fetch = None  # a file (or a URL to fix): free to try at every refresh
-        elif status is None and not disable and not self.answered:
+        elif unanswered and not self.answered:
             # No HTTP answer, and none for any feed so far: perhaps offline. Decided and
             # recorded when the refresh ends (`_record_unanswered`).
-            self.unanswered.append(_Unanswered(info, now, reason))
+            self.unanswered.append(_Unanswered(info, now, reason, status))
             return self._removed_outcome(info) if await self._removed(info) else failed
         else:
-            next_fetch = now + backoff(_previous_wait(info), status)
+            next_fetch = now + backoff(_previous_wait(info), None if unanswered else status)
         await asyncio.to_thread(
             self.store.record_failure,
             info.id,
