@@ -9,19 +9,19 @@ store transaction, so a refresh killed at any moment leaves a consistent store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuinews.errors import ConfigError, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
+from tuinews.refresh.backoff import backoff, previous_wait, skipped_outcome
 from tuinews.refresh.client import make_client, proxy_for
-from tuinews.refresh.fetch import PROXY_STATUSES, RETRY_AFTER_STATUSES, Fetcher, FetchError
+from tuinews.refresh.fetch import PROXY_STATUSES, Fetcher, FetchError
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import (
@@ -29,10 +29,9 @@ from tuinews.refresh.outcome import (
     ProgressCallback,
     RefreshStopped,
     RefreshSummary,
-    SkipKind,
-    short_time,
 )
 from tuinews.refresh.parsing import Body, Parsers, WorkerDied
+from tuinews.refresh.pipeline import Parked, PipelineSlot
 from tuinews.refresh.writer import BatchWriter
 from tuinews.store.records import FeedWrite
 
@@ -46,45 +45,6 @@ if TYPE_CHECKING:
 
 
 REMOVED_DURING_REFRESH = "removed during the refresh"
-
-# Back-off: a web feed that failed is left alone for a while, twice as long after each
-# failure in a row (2, 4, 8 ... minutes), up to a cap that depends on who failed:
-# - no HTTP answer (connection refused, unresolvable host, timeout, TLS, or a proxy's own
-#   502/504/407, which says it could not reach the server): 1 hour. The
-#   fault may well be ours (offline, DNS, a laptop's sleep); retrying costs a connection.
-#   And when NO feed of a refresh got an HTTP answer, the machine is most likely offline:
-#   those failures are recorded (`feeds` shows them) but set no back-off at all.
-# - a server error (5xx): 6 hours; usually over within hours.
-# - any other answer (404, not a feed, too large): 24 hours.
-# A Retry-After (429/503) is honoured as given (fetch caps it at 7 days). Local files
-# never wait: checking one is free. A feed named on the command line, or --force, is
-# fetched whatever its back-off; a named feed still honours a wait its server asked for.
-# The wait doubles from the previous one (`next_fetch - last_error_at`), not from the
-# count of failures: failures while offline leave no wait, so they do not lengthen it.
-FIRST_BACKOFF = timedelta(minutes=2)
-NETWORK_BACKOFF_CAP = timedelta(hours=1)
-SERVER_ERROR_BACKOFF_CAP = timedelta(hours=6)
-MAX_BACKOFF = timedelta(hours=24)
-
-
-def backoff(previous: timedelta | None, status: int | None) -> timedelta:
-    """How long to leave a web feed alone after a failure (answered `status`, None for no
-    HTTP answer), given the wait set after its previous failure in a row (None: first)."""
-    wait = FIRST_BACKOFF if previous is None else max(FIRST_BACKOFF, previous * 2)
-    if status is None:
-        cap = NETWORK_BACKOFF_CAP
-    elif 500 <= status < 600:
-        cap = SERVER_ERROR_BACKOFF_CAP
-    else:
-        cap = MAX_BACKOFF
-    return min(wait, cap)
-
-
-def _previous_wait(info: FeedInfo) -> timedelta | None:
-    if not info.failures or info.next_fetch is None or info.last_error_at is None:
-        return None
-    wait = info.next_fetch - info.last_error_at
-    return wait if wait > timedelta(0) else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,57 +134,6 @@ async def refresh_feeds(
     return summary
 
 
-class _Parked:
-    """Fetched bodies waiting for a processing slot. While `limit` of them wait, no new
-    fetch starts: parsing is the bottleneck then, more fetching would not make the
-    refresh quicker, and each waiting body holds its memory (up to the size limit).
-    Fetches already under way go on, so a slow server never holds up the others."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.count = 0
-        self._room = asyncio.Event()
-        self._room.set()
-
-    async def room(self) -> None:
-        await self._room.wait()
-
-    @contextlib.contextmanager
-    def holding(self) -> Iterator[None]:
-        self.count += 1
-        if self.count >= self.limit:
-            self._room.clear()
-        try:
-            yield
-        finally:
-            self.count -= 1
-            if self.count < self.limit:
-                self._room.set()
-
-
-class _PipelineSlot:
-    """A web feed's place among the feeds between request and write, taken by the
-    fetcher once the feed's host has a free slot (before the request and its timeout),
-    after waiting for room among the parked bodies."""
-
-    def __init__(self, slots: asyncio.Semaphore, parked: _Parked) -> None:
-        self._slots = slots
-        self._parked = parked
-        self._held = False
-
-    async def acquire(self) -> None:
-        if self._held:
-            return  # taken already (the fetcher calls once per fetch)
-        await self._parked.room()
-        await self._slots.acquire()
-        self._held = True
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._slots.release()
-
-
 class _Run:
     """One refresh: the store, the settings and the shared HTTP client."""
 
@@ -264,7 +173,7 @@ class _Run:
         self.processing = asyncio.Semaphore(slots)
         # One body waiting per worker is enough to keep them busy: each worker already
         # has one feed queued behind the one it parses (the processing slots).
-        self.parked = _Parked(max(1, self.parsers.workers))
+        self.parked = Parked(max(1, self.parsers.workers))
 
     async def all(
         self, infos: Sequence[FeedInfo], progress: ProgressCallback | None
@@ -331,7 +240,7 @@ class _Run:
 
         def record() -> None:
             for failure in failures:
-                wait = backoff(_previous_wait(failure.info), None) if self.answered else None
+                wait = backoff(previous_wait(failure.info), None) if self.answered else None
                 self.store.record_failure(
                     failure.info.id,
                     status=failure.status,
@@ -405,64 +314,18 @@ class _Run:
 
     def _skipped(self, info: FeedInfo, now: datetime) -> FeedOutcome | None:
         """The outcome of a feed this refresh leaves alone, or None to fetch it."""
-
-        def skip(
-            kind: SkipKind,
-            reason: str,
-            *,
-            retry_at: datetime | None = None,
-            last_error: str | None = None,
-            disabled: bool = False,
-        ) -> FeedOutcome:
-            return FeedOutcome(
-                info.url,
-                info.title,
-                "skipped",
-                error=reason,
-                skipped_because=kind,
-                retry_at=retry_at,
-                last_error=last_error,
-                disabled=disabled,
-            )
-
-        if info.disabled and not (self.force or self.named):
-            gone = (info.last_error or "gone (HTTP 410)").removesuffix(": feed disabled")
-            return skip("disabled", f"disabled: {gone}", disabled=True, last_error=gone)
-        if self.force:
-            return None
-        since = self.other_refresh_since
-        if since is not None:
-            latest = max(
-                (t for t in (info.last_refresh, info.last_error_at) if t is not None),
-                default=None,
-            )
-            if latest is not None and latest >= since:
-                return skip("other_refresh", "just refreshed by another refresh")
-        if location_kind(info.url) != "http":
-            return None  # a file is free to check (an older store may hold a back-off)
-        if info.next_fetch is None or info.next_fetch <= now:
-            return None
-        last = info.last_error
-        why = f" (last error: {last})" if last else ""
-        when = short_time(info.next_fetch, now)
-        if self.named:
-            # The user asked for this feed: fetched now, as `r` in the reader does, unless
-            # its server asked for a pause (429/503), which --force overrides.
-            if info.last_status not in RETRY_AFTER_STATUSES:
-                return None
-            reason = f"the server asked to wait until {when}{why}"
-            return skip("server_wait", reason, retry_at=info.next_fetch, last_error=last)
-        reason = f"next try after {when}{why}"
-        return skip("backoff", reason, retry_at=info.next_fetch, last_error=last)
+        return skipped_outcome(
+            info, now, force=self.force, named=self.named, since=self.other_refresh_since
+        )
 
     async def _http(self, info: FeedInfo, now: datetime) -> FeedOutcome:
-        slot = _PipelineSlot(self.in_flight, self.parked)
+        slot = PipelineSlot(self.in_flight, self.parked)
         try:
             return await self._http_in(slot, info, now)
         finally:
             slot.release()
 
-    async def _http_in(self, slot: _PipelineSlot, info: FeedInfo, now: datetime) -> FeedOutcome:
+    async def _http_in(self, slot: PipelineSlot, info: FeedInfo, now: datetime) -> FeedOutcome:
         assert self.fetcher is not None
 
         async def room() -> None:
@@ -634,7 +497,7 @@ class _Run:
             self.unanswered.append(_Unanswered(info, now, reason, status))
             return self._removed_outcome(info) if await self._removed(info) else failed
         else:
-            next_fetch = now + backoff(_previous_wait(info), None if unanswered else status)
+            next_fetch = now + backoff(previous_wait(info), None if unanswered else status)
         await asyncio.to_thread(
             self.store.record_failure,
             info.id,
