@@ -133,8 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="wrap at W columns (default: the terminal's width, or 80)",
     )
 
-    p = command("refresh", "fetch subscribed feeds into the store")
-    p.add_argument("feeds", nargs="*", metavar="FEED", help="only these feeds (URL or title)")
+    p = command(
+        "refresh",
+        "fetch subscribed feeds into the store (exit 1 when a feed failed or is still failing)",
+    )
+    p.add_argument(
+        "feeds",
+        nargs="*",
+        metavar="FEED",
+        help="only these feeds (URL or title), fetched now even while backing off",
+    )
     p.add_argument(
         "--quiet", "-q", action="store_true", help="print only failures and nothing else"
     )
