@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from feedserver import FeedServer
+
+if TYPE_CHECKING:
+    from test_cli import Cli
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SAMPLE_FEEDS = Path(__file__).resolve().parents[1] / "sample_feeds"
@@ -76,3 +80,11 @@ def sample_feeds() -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     # Child processes spawned by tests must not read the developer's settings either.
     os.environ.setdefault("TUINEWS_TESTING", "1")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The console script and `tuinews.cli.main` with their own config and store files."""
+    from test_cli import make_cli
+
+    return make_cli(tmp_path, capsys, monkeypatch)

@@ -95,11 +95,6 @@ def make_cli(
     return Cli(tmp_path, capsys)
 
 
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
-
-
 def run_in_terminal(args: list[str], env: dict[str, str], columns: int = 100) -> tuple[int, str]:
     """Run the console script with a pseudo-terminal as stdout/stderr; return its output."""
     import fcntl

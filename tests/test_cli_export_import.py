@@ -14,13 +14,8 @@ import pytest
 from lxml import etree
 
 from feedserver import FeedServer, rss, static
-from test_cli import TUINEWS, Cli, make_cli
+from test_cli import TUINEWS, Cli
 from test_cli_subscriptions import feeds_in
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 def subscribe(cli: Cli, *urls: str, tag: str | None = None) -> None:

@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer, Generated, rss, static, status
-from test_cli import TUINEWS, Cli, json_lines, make_cli, run_in_terminal
+from test_cli import TUINEWS, Cli, json_lines, run_in_terminal
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import Store
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
-
 
 SUMMARY = re.compile(
     r"^(\d+) feeds?: (\d+) new articles?, (?:\d+ updated, )?(\d+) not modified, (\d+) failed, "

@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import TUINEWS, Cli, make_cli, run_in_terminal
+from test_cli import TUINEWS, Cli, run_in_terminal
 from tuinews.store import Store
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
-
 
 HAND_WRITTEN = """\
 # My reading list, kept by hand.

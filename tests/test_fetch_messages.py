@@ -9,7 +9,6 @@ import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,29 +26,9 @@ from feedserver import (
     static,
     status,
 )
-from test_cli import Cli, make_cli
-from tuinews.config import RefreshSettings
-from tuinews.refresh.client import make_client
-from tuinews.refresh.fetch import Fetcher, FetchError, FetchResult
+from test_cli import Cli
+from test_fetch import SETTINGS, failure, fetch
 from tuinews.refresh.network_errors import describe_network_error
-
-SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
-
-
-async def fetch(url: str, settings: RefreshSettings = SETTINGS, **validators: str) -> FetchResult:
-    async with make_client(settings) as client:
-        return await Fetcher(client, settings).fetch(url, **validators)
-
-
-async def failure(url: str, settings: RefreshSettings = SETTINGS) -> FetchError:
-    with pytest.raises(FetchError) as caught:
-        await fetch(url, settings)
-    return caught.value
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 def subscribe(cli: Cli, url: str, title: str) -> None:

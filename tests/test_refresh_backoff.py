@@ -23,16 +23,10 @@ from feedserver import (
     static,
     status,
 )
-from test_cli import TUINEWS, Cli, make_cli
+from test_cli import TUINEWS, Cli
 from test_cli_store import subscribe
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import Store
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
-
 
 SUMMARY = re.compile(
     r"^(\d+) feeds?: (\d+) new articles?, (?:\d+ updated, )?(\d+) not modified, (\d+) failed, "

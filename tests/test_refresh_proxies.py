@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from feedserver import Call, FeedServer, Handler, _send, closed_port_url, redirect, rss, static
-from test_cli import Cli, make_cli
+from test_cli import Cli
 from test_refresh import SETTINGS, only_outcome, refresh, stored
 from tuinews.errors import TuinewsError
 from tuinews.refresh.client import ProxyConfigError, make_client
@@ -27,11 +27,6 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "store.db"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 @pytest.fixture

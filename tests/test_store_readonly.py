@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from test_cli import TUINEWS, Cli, Result, make_cli
+from test_cli import TUINEWS, Cli, Result
 from test_store import make_article, save
 from tuinews.model import Subscription
 from tuinews.store import Store
@@ -69,11 +69,6 @@ class ReadOnlyCli:
             check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 @pytest.fixture

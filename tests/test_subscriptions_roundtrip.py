@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import Cli, make_cli
+from test_cli import Cli
 from test_cli_subscriptions import feeds_in
 
 RSS = "<?xml version='1.0'?><rss version='2.0'><channel><title>Local</title></channel></rss>"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 def local_feed(folder: Path, name: str = "feed.rdf") -> Path:

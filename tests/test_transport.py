@@ -22,16 +22,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feedserver import FeedServer, rss, static
-from test_cli import Cli, make_cli
+from test_cli import Cli
 from tuinews.config import RefreshSettings
 from tuinews.refresh.client import make_client
 from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.refresh.transport import H11Transport
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return make_cli(tmp_path, capsys, monkeypatch)
 
 
 class _Counting:
