@@ -316,9 +316,7 @@ def _feed_name(outcome: Any) -> str:
 
 def _skip_reasons(skipped: list[Any]) -> str:
     """Why several feeds were skipped, in a few words (`i` on a feed says exactly)."""
-    backing_off = sum(
-        1 for o in skipped if str(getattr(o, "error", "")).startswith("next try after")
-    )
+    backing_off = sum(1 for o in skipped if getattr(o, "still_failing", False))
     if backing_off == len(skipped):
         return "failing: next try later; r on a feed fetches it now"
     if backing_off:
