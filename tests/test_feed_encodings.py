@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tuinews.sources.feeds import parse_feed
@@ -126,8 +128,34 @@ def test_a_servers_default_utf8_charset_loses_to_the_documents_own(
     assert (feed.title, feed.articles[0].title) == (text, text)
 
 
-def test_mislabelled_utf8_without_a_declaration_is_guessed() -> None:
-    text = "Новости дня: цитата про кота и собаку, длинная строка русского текста"
-    body = rss(text, text, None).encode("cp1251")
+@pytest.mark.parametrize(
+    ("codec", "text"),
+    [
+        ("cp1251", "Новости дня: цитата про кота и собаку, длинная строка русского текста"),
+        ("koi8-r", "Новости дня: погода ясная, завтра дождь."),
+        ("shift_jis", "ニュース速報です。今日の天気は晴れ、明日は雨の予報です。"),
+        ("euc-kr", "오늘의 뉴스입니다. 날씨는 맑고 내일은 비가 옵니다."),
+        ("big5", "今日新聞報導，天氣晴朗，明天會下雨。"),
+        ("gb2312", "今日新闻报道，天气晴朗，明天会下雨。"),
+    ],
+)
+def test_mislabelled_utf8_without_a_declaration_is_guessed(codec: str, text: str) -> None:
+    """Legacy bytes under `charset=utf-8` and no declaration: a few byte runs form valid
+    UTF-8 by chance, the rest do not; the guess reads them, not U+FFFD soup."""
+    body = rss(text, text * 3, None).encode(codec)
     feed = parse_feed(body, URL, content_type="text/xml; charset=utf-8")
-    assert feed.title == text
+    assert (feed.title, feed.articles[0].title) == (text, text * 3)
+
+
+def test_a_latin1_feed_without_a_declaration_served_as_utf8(corpus_feeds: Path) -> None:
+    data = (corpus_feeds / "miniflux__le-cercle-psy_no-decl_latin1.rss").read_bytes()
+    served = parse_feed(data, URL, content_type="application/rss+xml; charset=utf-8")
+    assert "\ufffd" not in served.articles[1].summary
+    assert served.articles[1].summary == parse_feed(data, URL).articles[1].summary
+
+
+def test_utf8_with_a_few_broken_bytes_stays_utf8() -> None:
+    text = "Crème brûlée à la française, déjà vu"
+    body = rss(text, text, None).encode("utf-8").replace("déjà".encode(), b"d\xe9j\xe0")
+    feed = parse_feed(body, URL, content_type="text/xml; charset=utf-8")
+    assert feed.title.startswith("Crème brûlée à la française, d")  # not mojibake

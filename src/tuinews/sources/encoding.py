@@ -192,9 +192,12 @@ def _decode(body: bytes, encoding: str) -> str:
     if encoding != _LENIENT_UTF8:
         return body.decode(encoding, errors="replace")
     text = body.decode("utf-8", errors="replace")
-    # Declared UTF-8 but not one valid multi-byte sequence: a legacy encoding, most
-    # often windows-1252 (what `_guess` settles on unless the bytes say otherwise).
-    if all(char == "\ufffd" for char in _NON_ASCII_TEXT.findall(text)):
+    # Declared UTF-8, but more invalid sequences than valid ones: a legacy encoding (a
+    # few valid ones happen by chance in Latin-1 or CJK bytes), most often windows-1252,
+    # what `_guess` settles on unless the bytes say otherwise. A UTF-8 document with a
+    # few broken bytes keeps its UTF-8 reading.
+    non_ascii = _NON_ASCII_TEXT.findall(text)
+    if non_ascii.count("\ufffd") * 2 > len(non_ascii):
         return body.decode(_guess(body), errors="replace")
     return text
 
