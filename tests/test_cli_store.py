@@ -598,21 +598,27 @@ def test_a_named_store_that_is_not_there_is_refused_not_created(
     """A typo in --db or TUINEWS_DB must not show an empty store (as if every article
     were gone) nor create folders where it points; refresh creates a store in a folder
     that exists."""
+    alpha, beta = two_feeds
     deep = tmp_path / "no" / "such" / "x.db"
     result = cli.run("--db", str(deep), "list")
     assert (result.status, result.out) == (2, "")
     assert result.err == f"tuinews: {deep}: no such folder {deep.parent} (given by --db)\n"
     typo = tmp_path / "tyop.db"
-    for args in (["list"], ["read", "abc"], ["mark-read", "--all"], ["list", "--unread"]):
+    for args in (["list"], ["read", "abc"], ["mark-read", "--all"], ["feeds"], ["cleanup"]):
         result = cli.run(*args, env={"TUINEWS_DB": str(typo)})
         assert (result.status, result.out) == (2, ""), args
         assert result.err == (
             f"tuinews: {typo}: no such store (given by TUINEWS_DB); `tuinews refresh` creates it\n"
         )
     assert not (tmp_path / "no").exists() and not typo.exists()
+    # `remove` leaves the subscriptions file as asked, with no store made where it points.
+    assert cli.run("add", alpha, env={"TUINEWS_DB": str(typo)}).status != 0  # subscribed
+    removed = cli.run("remove", "Beta", env={"TUINEWS_DB": str(typo)})
+    assert removed.status == 0 and not typo.exists()
+    assert beta not in cli.config.read_text()
     created = cli.run("refresh", env={"TUINEWS_DB": str(typo)})
     assert created.status == 0, created.err
-    assert len(cli.run("list", env={"TUINEWS_DB": str(typo)}).out.splitlines()) == 5
+    assert len(cli.run("list", env={"TUINEWS_DB": str(typo)}).out.splitlines()) == 3
 
 
 def test_an_empty_search_is_refused_and_index_with_an_id_is_pointed_out(

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 
 from tuinews.commands.common import (
     config_path,
+    db_path,
     load_settings,
     open_store,
     read_stdin_bytes,
     short_date,
     stdout_console,
+    store_origin,
     warn,
 )
 from tuinews.errors import TuinewsError
@@ -60,14 +62,20 @@ def remove_command(ns: argparse.Namespace) -> int:
     from tuinews.subscriptions import SubscriptionFile, starred_kept
 
     load_settings(ns)
-    # The store opens first: when it cannot, the subscription stays and nothing changed.
-    with open_store(ns) as store:
-        # Named as `tuinews feeds` shows them: a feed without a title in the file goes
-        # by the title it gives itself.
-        titles = {info.url: info.title for info in store.feeds()}
-        removed = SubscriptionFile(config_path(ns)).remove(ns.feed, titles)
-        feed = store.feed_by_url(removed.url)
-        starred = store.remove_feed(feed.id) if feed is not None else 0
+    if store_origin(ns) is not None and not db_path(ns).exists():
+        # A store named by --db or TUINEWS_DB that is not there holds nothing to drop,
+        # and is not made here (a typo in its name would leave an empty store behind).
+        removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
+        starred = 0
+    else:
+        # The store opens first: when it cannot, the subscription stays as it was.
+        with open_store(ns) as store:
+            # Named as `tuinews feeds` shows them: a feed without a title in the file
+            # goes by the title it gives itself.
+            titles = {info.url: info.title for info in store.feeds()}
+            removed = SubscriptionFile(config_path(ns)).remove(ns.feed, titles)
+            feed = store.feed_by_url(removed.url)
+            starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = starred_kept(starred)
     name = without_password(removed.title or removed.url)
     print(f"unsubscribed from {name}" + (f"; {kept}" if kept else ""))
@@ -81,7 +89,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
         return 0
     from tuinews.store import StoreUnwritable
 
-    with open_store(ns) as store:
+    with open_store(ns, must_exist=True) as store:
         try:
             if store.read_only:
                 raise StoreUnwritable(f"{store.path}: the store is read-only")
@@ -388,7 +396,6 @@ def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) ->
     (its host): written out, it would become that feed's title for good."""
     import dataclasses
 
-    from tuinews.commands.common import db_path
     from tuinews.sources.feed_build import fallback_title
 
     if all(sub.title for sub in feeds) or not db_path(ns).exists():
