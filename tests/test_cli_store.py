@@ -604,13 +604,19 @@ def test_a_named_store_that_is_not_there_is_refused_not_created(
     assert (result.status, result.out) == (2, "")
     assert result.err == f"tuinews: {deep}: no such folder {deep.parent} (given by --db)\n"
     typo = tmp_path / "tyop.db"
-    for args in (["list"], ["read", "abc"], ["mark-read", "--all"], ["feeds"], ["cleanup"]):
+    for args in (["list"], ["read", "abc"], ["mark-read", "--all"], ["cleanup"]):
         result = cli.run(*args, env={"TUINEWS_DB": str(typo)})
         assert (result.status, result.out) == (2, ""), args
         assert result.err == (
             f"tuinews: {typo}: no such store (given by TUINEWS_DB); `tuinews refresh` creates it\n"
         )
     assert not (tmp_path / "no").exists() and not typo.exists()
+    # `feeds` lists the subscriptions, says the store is not there yet, makes none.
+    listed = cli.run("feeds", env={"TUINEWS_DB": str(typo)})
+    assert listed.status == 0 and len(listed.out.splitlines()) == 2
+    assert listed.err == (
+        f"tuinews: {typo}: no such store yet (given by TUINEWS_DB); `tuinews refresh` creates it\n"
+    )
     # `remove` leaves the subscriptions file as asked, with no store made where it points.
     assert cli.run("add", alpha, env={"TUINEWS_DB": str(typo)}).status != 0  # subscribed
     removed = cli.run("remove", "Beta", env={"TUINEWS_DB": str(typo)})

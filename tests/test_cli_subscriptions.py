@@ -103,8 +103,9 @@ def test_add_through_the_script_with_flags(cli: Cli, tmp_path: Path) -> None:
     assert cli.config.read_text() == ""  # the file TUINEWS_CONFIG names is left alone
     store = tmp_path / "elsewhere.db"
     listed = cli.run("feeds", "--config", str(other), "--db", str(store))
-    assert listed.status == 0
-    assert store.exists() and not cli.db.exists()
+    assert listed.status == 0 and len(listed.out.splitlines()) == 2
+    assert f"{store}: no such store yet (given by --db)" in listed.err
+    assert not store.exists() and not cli.db.exists()
 
 
 def test_remove_by_title_drops_articles(cli: Cli, sample_feeds: Path) -> None:
@@ -160,6 +161,7 @@ def test_a_config_listing_a_feed_twice_warns_and_every_command_works(
         f'[[feeds]]\nurl = "file://{local}"\ntitle = "Desk again"\n'
     )
     warning = f"tuinews: {cli.config}:9: the same feed as line 2 (ignored; delete one of them)"
+    Store.open(cli.db).close()  # a store there already: `feeds` would say it is not yet
     listed = cli.call("feeds")
     assert listed.status == 0, listed.err
     assert listed.err_lines == [warning]

@@ -87,20 +87,36 @@ def feeds_command(ns: argparse.Namespace) -> int:
     if not config.feeds:
         warn("no subscriptions yet: add one with `tuinews add URL`")
         return 0
+
+    origin = store_origin(ns)
+    if origin is not None and not db_path(ns).exists():
+        # Listed from the settings file alone, the store not made: a typo in its name
+        # must neither leave an empty store behind nor pass for one unnoticed.
+        warn(f"{db_path(ns)}: no such store yet (given by {origin}); `tuinews refresh` creates it")
+        feeds = _subscribed_as_stored(config.feeds, [])
+    else:
+        feeds = _feeds_in_store(ns, config.feeds)
+    _print_feeds(feeds)
+    return 0
+
+
+def _feeds_in_store(ns: argparse.Namespace, subs: Sequence[Subscription]) -> list[FeedInfo]:
     from tuinews.store import StoreUnwritable
 
-    with open_store(ns, must_exist=True) as store:
+    with open_store(ns) as store:
         try:
             if store.read_only:
                 raise StoreUnwritable(f"{store.path}: the store is read-only")
-            store.sync_feeds(config.feeds)
+            store.sync_feeds(subs)
         except StoreUnwritable:
             # A store that refuses writes (read-only, disk full) is listed as it is.
-            feeds = _subscribed_as_stored(config.feeds, store.feeds())
-        else:
-            # The store also keeps feeds no longer subscribed (for their starred articles).
-            subscribed = {sub.url for sub in config.feeds}
-            feeds = [f for f in store.feeds() if f.url in subscribed]
+            return _subscribed_as_stored(subs, store.feeds())
+        # The store also keeps feeds no longer subscribed (for their starred articles).
+        subscribed = {sub.url for sub in subs}
+        return [f for f in store.feeds() if f.url in subscribed]
+
+
+def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
     if not sys.stdout.isatty():
         # Scripts get tab-separated columns.
         for f in feeds:
@@ -117,7 +133,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
                     ]
                 )
             )
-        return 0
+        return
     from rich.table import Table
     from rich.text import Text
 
@@ -144,7 +160,6 @@ def feeds_command(ns: argparse.Namespace) -> int:
         table.add_row(*(Text(row[i], style="red" if i == 4 else "") for i in shown))
     console.print(table)
     _print_cut_errors(console, feeds, rows, widths[4])
-    return 0
 
 
 def _error_with_state(feed: FeedInfo) -> str:
