@@ -272,6 +272,9 @@ def test_a_blank_tag_in_the_file_is_no_tag_everywhere(cli: Cli) -> None:
     still loads, and the blank tag counts nowhere: not in `feeds`, not in the export."""
     text = '[[feeds]]\nurl = "https://a.example/rss"\ntags = ["", " ", "x"]\n'
     cli.config.write_text(text)
+    from tuinews.store import Store
+
+    Store.open(cli.db).close()  # else `feeds` says the store TUINEWS_DB names is not there
     listed = cli.call("feeds")
     assert (listed.status, listed.err) == (0, "")
     assert listed.out.split("\t")[1] == "x"
