@@ -97,11 +97,15 @@ def _still_failing(number: int) -> str:
 
 
 def _typed(outcome: FeedOutcome) -> str:
-    """The feed as the user can name it to `refresh` and `remove`: its title (an exact title
-    names one feed, or those commands ask for the URL), else its URL; quoted for a shell."""
+    """The feed as the user can name it to `refresh` and `remove`, quoted for a shell:
+    its URL, which names one feed whatever titles others share (two feeds may have one
+    title); its title only when the URL holds a password, not to be printed."""
     import shlex
 
-    return shlex.quote(outcome.name)
+    from tuinews.sources.sanitize import without_password
+
+    shown = without_password(outcome.url)
+    return shlex.quote(shown if shown == outcome.url else outcome.name)
 
 
 def _retry_hint(outcome: FeedOutcome) -> str:

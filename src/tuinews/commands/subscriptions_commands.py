@@ -166,13 +166,16 @@ def _error_with_state(feed: FeedInfo) -> str:
     """The feed's last error, with when it is tried next (back-off) or that it is off."""
     from datetime import UTC, datetime
 
+    from tuinews.refresh.backoff import plain_error
+
     error = feed.last_error or ""
     if not error:
         return ""
     if feed.disabled:
-        return f"disabled: {error}"
+        gone = error.removesuffix(": feed disabled")
+        return f"disabled: {gone}; `tuinews refresh FEED` tries it again"
     if feed.next_fetch is not None and feed.next_fetch > datetime.now(UTC):
-        return f"{error} (next try after {short_date(feed.next_fetch)})"
+        return f"{plain_error(error)} (next try after {short_date(feed.next_fetch)})"
     return error
 
 

@@ -58,6 +58,13 @@ def previous_wait(info: FeedInfo) -> timedelta | None:
 _SERVER_ASKS = re.compile(r" \(server asks to [^()]*\)$")
 
 
+def plain_error(error: str) -> str:
+    """A stored error line without the wait a 429/503 asked for: said where it is
+    quoted beside the time of the next try (a stored "retry after 09:19" also reads
+    wrong a day later)."""
+    return _SERVER_ASKS.sub("", error)
+
+
 def skipped_outcome(
     info: FeedInfo, now: datetime, *, force: bool, named: bool, since: datetime | None
 ) -> FeedOutcome | None:
@@ -95,13 +102,19 @@ def skipped_outcome(
             default=None,
         )
         if latest is not None and latest >= since:
+            if info.last_error_at is not None and info.last_error_at == latest:
+                # Failed there: still failing, for this refresh's summary and exit status
+                # as for the other's (a cron job that waited must not report all well).
+                error = plain_error(info.last_error or "failed")
+                reason = f"failed in the refresh that just ran: {error}"
+                return skip("other_refresh_failed", reason, last_error=error)
             return skip("other_refresh", "just refreshed by another refresh")
     if location_kind(info.url) != "http":
         return None  # a file is free to check (an older store may hold a back-off)
     if info.next_fetch is None or info.next_fetch <= now:
         return None
-    last = info.last_error
-    why = f" (last error: {_SERVER_ASKS.sub('', last)})" if last else ""
+    last = plain_error(info.last_error) if info.last_error else None
+    why = f" (last error: {last})" if last else ""
     when = short_time(info.next_fetch, now)
     if named:
         # The user asked for this feed: fetched now, as `r` in the reader does, unless

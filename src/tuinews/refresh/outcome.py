@@ -11,10 +11,15 @@ from tuinews.errors import StoreError
 
 OutcomeStatus = Literal["updated", "not_modified", "failed", "skipped", "unchanged_file"]
 # Why a feed was skipped: its back-off, a wait the server asked for (429/503, a feed named
-# on the command line), a 410, fetched by the refresh this one waited for, or removed.
-SkipKind = Literal["backoff", "server_wait", "disabled", "other_refresh", "removed"]
+# on the command line), a 410, fetched by the refresh this one waited for (and saved, or
+# failed there), or removed.
+SkipKind = Literal[
+    "backoff", "server_wait", "disabled", "other_refresh", "other_refresh_failed", "removed"
+]
 # Skips of a feed whose last try failed: it is still failing, though not tried this time.
-FAILING_SKIPS: frozenset[SkipKind] = frozenset({"backoff", "server_wait", "disabled"})
+FAILING_SKIPS: frozenset[SkipKind] = frozenset(
+    {"backoff", "server_wait", "disabled", "other_refresh_failed"}
+)
 
 
 def short_time(moment: datetime, now: datetime | None = None) -> str:
