@@ -196,3 +196,25 @@ async def test_an_unknown_keymap_name_is_reported(
         await pilot.press("S")  # the known ones are rebound all the same
         await settle(pilot)
         assert app.screen.headlines.current.starred
+
+
+async def test_keymap_warnings_from_the_settings_file_are_shown_by_the_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings file's own lines (with line numbers and a suggestion), which the
+    commands keep quiet about: a key binding matters only here."""
+    import tuinews.ui.app as app_module
+    from tuinews.config import load_config
+
+    monkeypatch.setattr(app_module, "KEYMAP_CHECK_DELAY", 0.01)
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[keymap]\nnext_unred = "n"\nzzz = "z"\n')
+    ui = load_config(settings).ui
+    app = create_app(make_ctx(tmp_path, ui=ui))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.screen.status.message == (
+            f"{settings}:2: keymap.next_unred: no such key binding (did you mean next_unread?);"
+            " ignored (and 1 more)"
+        )

@@ -67,6 +67,9 @@ class UISettings:
     browser: str | None = None  # a command like "w3m %u", run as an argument list
     mark_read: MarkReadMode = "on_open"
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    # "<file>:<line>: keymap.x: no such key binding ...": shown by the reader, the one
+    # place keys matter (a cron `refresh --quiet` must not mail them at every run).
+    keymap_warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +297,13 @@ class _Reader:
                 raise self.error((key,), _unknown(key, known, "table or key"))
         refresh = replace(RefreshSettings(), **self.settings(data, "refresh", _REFRESH))
         retention = replace(RetentionSettings(), **self.settings(data, "retention", _RETENTION))
-        ui = replace(UISettings(), **self.settings(data, "ui", _UI), keymap=self.keymap(data))
+        keymap, keymap_warnings = self.keymap(data)
+        ui = replace(
+            UISettings(),
+            **self.settings(data, "ui", _UI),
+            keymap=keymap,
+            keymap_warnings=keymap_warnings,
+        )
         feeds = self.feeds(data)
         return Config(
             feeds=feeds,
@@ -324,8 +333,9 @@ class _Reader:
                 raise self.error((name, key), str(exc)) from None
         return values
 
-    def keymap(self, data: Mapping[str, object]) -> dict[str, str]:
+    def keymap(self, data: Mapping[str, object]) -> tuple[dict[str, str], tuple[str, ...]]:
         keymap: dict[str, str] = {}
+        warnings: list[str] = []
         for key, value in self.table(data, "keymap").items():
             try:
                 keymap[key] = _keys(value)
@@ -337,8 +347,8 @@ class _Reader:
                 line = self.line(("keymap", key))
                 where = f"{self.path}:{line}" if line else str(self.path)
                 shown = key_path_text(("keymap", key))
-                self.warnings.append(f"{where}: {shown}: {_unknown_binding(key)}; ignored")
-        return keymap
+                warnings.append(f"{where}: {shown}: {_unknown_binding(key)}; ignored")
+        return keymap, tuple(warnings)
 
     def feeds(self, data: Mapping[str, object]) -> tuple[Subscription, ...]:
         entries = data.get("feeds", [])

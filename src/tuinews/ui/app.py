@@ -64,6 +64,11 @@ class NewsApp(App[None]):
             self.set_timer(KEYMAP_CHECK_DELAY, self._check_keymap)
 
     def _check_keymap(self) -> None:
+        said = self.ctx.config.ui.keymap_warnings  # with their lines and a "did you mean"
+        if said:
+            more = f" (and {len(said) - 1} more)" if len(said) > 1 else ""
+            self.say(f"{said[0]}{more}", error=True)
+            return
         unknown = sorted(set(self.ctx.config.ui.keymap) - binding_ids())
         if unknown:
             names = ", ".join(unknown)
