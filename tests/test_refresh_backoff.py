@@ -101,9 +101,10 @@ def test_a_night_offline_blocks_nothing_the_morning_after(cli: Cli, server: Feed
         assert offline.status == 1
         # Tried at every refresh, never "skipped ... next try after".
         assert feed_lines(offline.out) == ["failed  Off1", "failed  Off2"]
+        # One line for the lot, not one per feed (a night of cron mails).
         assert offline.err_lines == [
-            "tuinews: Off1: connection refused",
-            "tuinews: Off2: connection refused",
+            "tuinews: no feed answered (offline?): 2 feeds failed, such as "
+            "Off1: connection refused; `tuinews feeds` lists them"
         ]
         assert summary(offline.out) == (2, 0, 0, 2, 0, 0)
     assert "connection refused" in cli.call("feeds").out

@@ -60,7 +60,18 @@ def refresh_command(ns: argparse.Namespace) -> int:
         except RefreshStopped as error:
             stopped, summary = error, error.summary
     _apply_moves(ns, summary)
+    offline = [o for o in summary.outcomes if o.unanswered] if summary.offline else []
+    if len(offline) > 1:
+        # One line, not one per feed: a night of cron runs offline would mail them all.
+        example = f"{offline[0].name}: {offline[0].error}"
+        print(
+            f"tuinews: no feed answered (offline?): {len(offline)} feeds failed, "
+            f"such as {example}; `tuinews feeds` lists them",
+            file=sys.stderr,
+        )
     for outcome in summary.outcomes:
+        if len(offline) > 1 and outcome.unanswered:
+            continue
         if outcome.status == "failed" or outcome.still_failing:
             # A feed skipped while still failing is reported as a failure is (also with
             # --quiet, and in the exit status): its back-off spares the server, not the user.

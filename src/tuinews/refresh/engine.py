@@ -128,6 +128,7 @@ async def refresh_feeds(
     summary = RefreshSummary()
     for outcome in outcomes:
         summary.add(outcome)
+    summary.offline = run.offline
     summary.seconds = time.monotonic() - started
     if run.stopped_by is not None:
         raise RefreshStopped(str(run.stopped_by), summary) from run.stopped_by
@@ -157,6 +158,7 @@ class _Run:
         # failures without one, recorded at the end (see `backoff`).
         self.answered = False
         self.unanswered: list[_Unanswered] = []
+        self.offline = False  # set at the end: no feed answered (see _record_unanswered)
         # Memory stays bounded however many feeds there are: at most `concurrency`
         # requests at once, a fetched body per worker waiting to be parsed (`parked`),
         # and a few feeds between parse and save: one being parsed or written and one
@@ -237,6 +239,7 @@ class _Run:
         failures, self.unanswered = self.unanswered, []
         if not failures or self.stopped_by is not None:
             return
+        self.offline = not self.answered
 
         def record() -> None:
             for failure in failures:
@@ -476,6 +479,7 @@ class _Run:
         disable: bool = False,
         moved_to: str | None = None,
     ) -> FeedOutcome:
+        unanswered = status is None or self._proxy_answer(info.url, status)
         failed = FeedOutcome(
             info.url,
             info.title,
@@ -484,9 +488,9 @@ class _Run:
             moved_to=moved_to,
             disabled=disable,
             http_status=status,
+            unanswered=unanswered and location_kind(info.url) == "http",
         )
         next_fetch: datetime | None
-        unanswered = status is None or self._proxy_answer(info.url, status)
         if retry_after is not None:
             next_fetch = retry_after
         elif location_kind(info.url) != "http":

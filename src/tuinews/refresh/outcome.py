@@ -43,6 +43,7 @@ class FeedOutcome:
     moved_to: str | None = None  # a permanent redirect: the subscription should follow
     disabled: bool = False  # HTTP 410: the store no longer refreshes this feed
     http_status: int | None = None
+    unanswered: bool = False  # a web feed that failed with no HTTP answer from its server
     note: str | None = None  # something the user should know (not a failure)
     skipped_because: SkipKind | None = None
     # Skipped while still failing: when a refresh tries it by itself, and why it failed.
@@ -75,6 +76,9 @@ class RefreshSummary:
     failed: int = 0
     skipped: int = 0
     still_failing: int = 0  # of the skipped feeds, those whose last try failed
+    # No web feed got an HTTP answer, and some failed for it: most likely offline. Those
+    # feeds' outcomes are `unanswered` (then set no back-off).
+    offline: bool = False
     seconds: float = 0.0
     outcomes: list[FeedOutcome] = field(default_factory=list)
 
