@@ -36,7 +36,7 @@ def test_export_then_import_from_a_file_keeps_local_feeds(cli: Cli) -> None:
     assert (again.status, again.out) == (0, "imported 2 feeds\n")
     # Named, not skipped: a list naming a file one did not expect does not go unseen.
     assert again.err_lines == [
-        f"tuinews: {exported}: local feed '{feed}' (outside the list's folder)"
+        f"tuinews: {exported}: subscribing to the local file '{feed}', outside the list's folder"
     ]
     assert feeds_in(fresh) == [(str(feed), None, ("linux",)), ("https://a.example/rss", None, ())]
 
@@ -96,7 +96,7 @@ def test_newsboat_urls_file_takes_file_urls_and_paths(cli: Cli) -> None:
     assert result.err_lines == [
         f"tuinews: {urls}: skipped line 3 'file:///nonexistent/missing.xml': "
         "no such file or directory '/nonexistent/missing.xml'",
-        f"tuinews: {urls}: local feed '{feed}' (outside the list's folder)",
+        f"tuinews: {urls}: subscribing to the local file '{feed}', outside the list's folder",
     ]
     assert feeds_in(cli.config) == [
         (str(feed), "Mine", ("local",)),

@@ -312,7 +312,7 @@ def import_command(ns: argparse.Namespace) -> int:
         raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
     for outside in dict.fromkeys(sub.url for sub in entries if _outside(sub.url, base)):
         # Named, so that a list naming a feed file one did not expect does not go unseen.
-        warn(f"{shown}: local feed {quoted(outside)} (outside the list's folder)")
+        warn(f"{shown}: subscribing to the local file {quoted(outside)}, outside the list's folder")
     counts = SubscriptionFile(config_path(ns)).add_many(entries)
     print(_import_summary(counts.added, counts.already_subscribed, counts.repeated, len(skipped)))
     return 0
