@@ -190,6 +190,10 @@ def test_a_key_needing_quotes_is_named_as_toml_writes_it(tmp_path: Path) -> None
             ":3:8: cannot add to table [a.b] with a dotted key: it has its own [a.b] header",
         ),
         ('x = "a\x01"\n', ":1:7: illegal character U+0001"),
+        (
+            "[refresh]\ntimeout = 1\ntimeout = 2\n",
+            ":3:12: key timeout set twice (each key once per table)",
+        ),
     ],
 )
 def test_syntax_errors_name_tables_as_toml_writes_them(

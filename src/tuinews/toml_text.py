@@ -22,11 +22,25 @@ def syntax_message(path: Path, text: str, message: str) -> str:
         last = text.rstrip("\n").split("\n")
         reason = found.group(1) + " at the end of the file"
         line, column = str(len(last)), str(len(last[-1]) + 1)
+    if reason == "Cannot overwrite a value" and line:
+        reason = _set_twice(text, int(line))
     reason = _plain_reason(reason)
     if reason[:1].isupper() and not reason[1:2].isupper():
         reason = reason[0].lower() + reason[1:]
     where = f"{path}:{line}:{column}" if line else str(path)
     return f"{where}: {reason}"
+
+
+_KEY_AT_START = re.compile(r"\s*([A-Za-z0-9_.-]+|\"[^\"]*\"|'[^']*')\s*=")
+
+
+def _set_twice(text: str, line: int) -> str:
+    """tomllib's "Cannot overwrite a value", naming the key its line sets again."""
+    lines = text.split("\n")
+    found = _KEY_AT_START.match(lines[line - 1]) if 0 < line <= len(lines) else None
+    if found is None:
+        return "a key set twice"
+    return f"key {found.group(1)} set twice (each key once per table)"
 
 
 # tomllib names tables by Python tuples ("Cannot declare ('feeds',) twice"): these say
