@@ -520,3 +520,6 @@ def test_an_exported_list_read_in_place_takes_its_local_feeds_not_other_files(
     assert result.status == 0, result.err
     assert len(result.out.splitlines()) == 2 and "local" in result.out
     assert "hunter2" not in result.out + result.err
+    # The same list piped in (`tuinews export | tuinews list -`).
+    piped = cli.run("list", "-", stdin=listing.read_bytes())
+    assert (piped.status, piped.out) == (0, result.out)

@@ -115,9 +115,14 @@ def _from_bytes(
 
     name = source.rsplit("/", 1)[-1] if source != "-" else "-"
     if detect_kind(data, name) == "opml":
-        from tuinews.sources.opml import parse_opml
+        from tuinews.sources.opml import parse_opml_report
 
-        return parse_opml(data, source)
+        # A list on standard input is the user's own (`tuinews export | tuinews list -`):
+        # its local feed files come back, as `import -` takes them; one from the web
+        # names no local file.
+        return parse_opml_report(data, source, local_files="any_feed" if source == "-" else "none")[
+            0
+        ]
     if source == "-":
         from tuinews.sources.local import load_bytes
 
