@@ -37,13 +37,18 @@ class UsageError(TuinewsError):
     exit_status = 2
 
 
+def _origin(ns: argparse.Namespace, option: str, variable: str) -> str | None:
+    """What named a file: "--option", the environment variable, or None (the default)."""
+    if getattr(ns, option, None):
+        return f"--{option}"
+    if os.environ.get(variable):
+        return variable
+    return None
+
+
 def config_origin(ns: argparse.Namespace) -> str | None:
     """What chose the settings file ("--config", "TUINEWS_CONFIG"), or None: the default."""
-    if getattr(ns, "config", None):
-        return "--config"
-    if os.environ.get("TUINEWS_CONFIG"):
-        return "TUINEWS_CONFIG"
-    return None
+    return _origin(ns, "config", "TUINEWS_CONFIG")
 
 
 def require_config_file(ns: argparse.Namespace) -> None:
@@ -73,11 +78,7 @@ def load_settings(ns: argparse.Namespace, *, print_warnings: bool = True) -> Con
 
 def store_origin(ns: argparse.Namespace) -> str | None:
     """What chose the store ("--db", "TUINEWS_DB"), or None: the default."""
-    if getattr(ns, "db", None):
-        return "--db"
-    if os.environ.get("TUINEWS_DB"):
-        return "TUINEWS_DB"
-    return None
+    return _origin(ns, "db", "TUINEWS_DB")
 
 
 def store_folder(ns: argparse.Namespace) -> Path:
