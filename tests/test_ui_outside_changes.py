@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from feedserver import FeedServer, rss, static, status
+from feedserver import FeedServer, Generated, rss, static, status
 from test_ui_support import (
     BASE_DATE,
     make_article,
@@ -382,3 +382,85 @@ async def test_a_refresh_or_marks_from_another_process_appear_in_the_open_reader
             if screen.headlines.current is not None and screen.headlines.current.read:
                 break
         assert screen.headlines.current is not None and screen.headlines.current.read
+
+
+async def test_r_on_a_feed_is_polite_conditional_get_and_the_servers_wait(
+    tmp_path: Path,
+) -> None:
+    """`r` fetches one feed now, as `tuinews refresh FEED` does: with the validators it
+    has (a 304 costs the server nothing), and not while its server asked for a pause."""
+    with FeedServer() as server:
+        url = server.route("/etag.xml", Generated(items=3, title="Etag"))
+        busy = server.route("/busy.xml", status(429, headers={"Retry-After": "3600"}))
+        subs = [Subscription(url, "Etag"), Subscription(busy, "Busy")]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            await pilot.press("h", "end", "k", "r")  # the sidebar's first feed: Etag
+            await wait_for_refresh(pilot, screen)
+            assert len(server.requests("/etag.xml")) == 2
+            assert server.requests("/etag.xml")[-1].headers.get("If-None-Match") == '"v0"'
+            await pilot.press("j", "r")  # Busy asked for an hour's pause
+            await wait_for_refresh(pilot, screen)
+            assert len(server.requests("/busy.xml")) == 1
+            assert screen.status.message.startswith(
+                "Busy: skipped, the server asked to wait until "
+            ), screen.status.message
+
+
+async def test_starring_an_article_a_cleanup_just_removed_says_so(tmp_path: Path) -> None:
+    """`s` must not say "Starred." of an article `tuinews cleanup` (or `remove`) deleted
+    from another terminal a moment before: the user starred it to keep it."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        current = screen.headlines.current
+        assert current is not None
+        with Store.open(ctx.store_path) as store:
+            for feed in store.feeds():
+                store.remove_feed(feed.id)  # nothing starred: every article goes
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.status.message == "Not starred: a cleanup outside the reader removed it."
+        with Store.open(ctx.store_path) as store:
+            from tuinews.store import View
+
+            assert store.count(View(starred_only=True)) == 0
+
+
+async def test_a_feed_added_in_another_terminal_appears_in_the_sidebar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tuinews add URL` (then a cron refresh) while the reader is open: the new feed is
+    listed within seconds and its articles can be chosen by feed, without R."""
+    from datetime import timedelta
+
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    config = "".join(
+        f'[[feeds]]\nurl = "{sub.url}"\ntitle = "{sub.title}"\n\n'
+        for sub in [Subscription("https://news.example/a/rss", "Alpha News")]
+    )
+    ctx = make_ctx(
+        tmp_path, [Subscription("https://news.example/a/rss", "Alpha News")], config_text=config
+    )
+    async with running(ctx, size=(120, 40)) as (app, pilot):
+        screen = app.screen
+        assert all(entry.label != "Delta Post" for entry in screen.sidebar.entries)
+        added = Subscription("https://delta.example/rss", "Delta Post")
+        SubscriptionFile(ctx.config_path).add(added)
+        with Store.open(ctx.store_path) as store:
+            store.sync_feeds([*ctx.subscriptions, added])
+            fresh = [make_article(added.url, 700, when=BASE_DATE + timedelta(hours=1))]
+            save_feed(store, added.url, "Delta Post", fresh)
+        for _ in range(20):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if any(entry.label == "Delta Post" for entry in screen.sidebar.entries):
+                break
+        assert any(entry.label == "Delta Post" for entry in screen.sidebar.entries)
+        assert [sub.url for sub in ctx.subscriptions][-1] == added.url

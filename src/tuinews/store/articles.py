@@ -320,8 +320,12 @@ def set_read(conn: sqlite3.Connection, pks: Sequence[int], read: bool) -> int:
     ).rowcount
 
 
-def set_starred(conn: sqlite3.Connection, pk: int, starred: bool) -> None:
-    conn.execute("UPDATE articles SET starred = ? WHERE pk = ?", (int(starred), pk))
+def set_starred(conn: sqlite3.Connection, pk: int, starred: bool) -> bool:
+    """Star or unstar; False when the article is gone (a cleanup elsewhere removed it)."""
+    return (
+        conn.execute("UPDATE articles SET starred = ? WHERE pk = ?", (int(starred), pk)).rowcount
+        > 0
+    )
 
 
 def mark_read_where(conn: sqlite3.Connection, view: View, up_to_pk: int | None = None) -> list[int]:

@@ -453,9 +453,10 @@ class Store:
         with self._writing() as conn:
             return _articles.set_read(conn, pks, read)
 
-    def set_starred(self, pk: int, starred: bool) -> None:
+    def set_starred(self, pk: int, starred: bool) -> bool:
+        """Star or unstar; False when no such article is left (removed by a cleanup)."""
         with self._writing() as conn:
-            _articles.set_starred(conn, pk, starred)
+            return _articles.set_starred(conn, pk, starred)
 
     def mark_read_where(self, view: View, *, up_to_pk: int | None = None) -> list[int]:
         """Mark every unread article of the view read, only those stored up to

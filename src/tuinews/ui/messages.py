@@ -105,9 +105,12 @@ class RefreshDone(Message):
 
 @dataclass
 class StoreChangedOutside(Message):
-    """Another process (a cron refresh, `tuinews mark-read`, cleanup) changed the store."""
+    """Another process (a cron refresh, `tuinews mark-read`, cleanup) changed the store,
+    or the subscriptions (`tuinews add`, `remove`, `import`, an editor)."""
 
     new: int  # articles it saved
+    subscriptions: tuple[Any, ...] | None = None  # the settings file's, when it changed
+    config_stamp: Any = None  # that file's stamp then
 
 
 @dataclass

@@ -210,8 +210,10 @@ class MainScreen(RefreshingScreen):
         if url is None:
             self.action_refresh_all()
         else:
-            # Asked for by name: fetched now, even while it waits after errors (R waits).
-            self.start_refresh([url], force=True)
+            # Asked for by name, as `tuinews refresh FEED`: fetched now even while it waits
+            # after errors (R waits), with conditional GET, unless its server asked for a
+            # pause (429/503 Retry-After), which is honoured.
+            self.start_refresh([url])
 
     def action_refresh_all(self) -> None:
         self.start_refresh(None)

@@ -126,7 +126,10 @@ class ReadingScreen(MainCore):
     @reported
     def write_star(self, pk: int, starred: bool) -> None:
         assert self.store is not None
-        self.store.set_starred(pk, starred)
+        if not self.store.set_starred(pk, starred):
+            # Removed meanwhile by a `tuinews cleanup` elsewhere: "Starred." was not true.
+            self.post_message(Status("Not starred: a cleanup outside the reader removed it.", True))
+            self.app.call_from_thread(self.reload_view)
         self.post_message(self._load_feeds())
 
     # -- next unread ---------------------------------------------------------------

@@ -52,20 +52,46 @@ class RefreshingScreen(ReadingScreen):
         from tuinews.errors import StoreError
 
         assert self.store is not None
+        subscriptions, config_stamp = self._subscriptions_if_changed()
         try:
             stamp = self.store.change_stamp()
             seen, self._seen_stamp = self._seen_stamp, stamp
-            if seen is None or seen[0] == stamp[0] or self.refreshing:
-                return  # the first look, nothing new, or our own refresh (reloaded at its end)
-            new = self.store.count_newer(seen[1]) if stamp[1] > seen[1] else 0
+            if subscriptions is None and (seen is None or seen[0] == stamp[0]):
+                return  # the first look, or nothing new
+            if self.refreshing:
+                return  # our own refresh: reloaded (and the file re-read) at its end
+            new = self.store.count_newer(seen[1]) if seen and stamp[1] > seen[1] else 0
         except StoreError:
             return
-        self.post_message(StoreChangedOutside(new))
+        self.post_message(StoreChangedOutside(new, subscriptions, config_stamp))
+
+    def _subscriptions_if_changed(self) -> tuple[tuple[Any, ...] | None, Any]:
+        """The settings file's subscriptions when it changed since the reader read it
+        (`tuinews add` or `import` in another terminal), their rows added to the store so
+        the sidebar lists them at once; (None, None) when unchanged or unreadable (a
+        broken file is said at the next R)."""
+        from tuinews.config import load_config
+        from tuinews.errors import TuinewsError
+
+        stamp = _stamp(self.ctx.config_path)
+        if self.ctx.ephemeral or stamp is None or stamp == self._config_stamp:
+            return None, None
+        try:
+            feeds = load_config(self.ctx.config_path).feeds
+            assert self.store is not None
+            if not self.store.read_only:
+                self.store.sync_feeds(feeds)
+        except TuinewsError:
+            return None, None
+        return feeds, stamp
 
     @on(StoreChangedOutside)
     def _on_store_changed_outside(self, message: StoreChangedOutside) -> None:
         if self.refreshing:
             return
+        if message.subscriptions is not None:
+            self.ctx.subscriptions[:] = message.subscriptions
+            self._config_stamp = message.config_stamp
         self.reload_feeds()
         self.reload_view()
         if message.new:
@@ -99,9 +125,10 @@ class RefreshingScreen(ReadingScreen):
         return last is None or datetime.now(UTC) - last > interval
 
     def start_refresh(self, only: list[str] | None, *, force: bool = False) -> None:
-        """Refresh `only` these feeds (URLs), or all. `force`: fetch them now, even
-        those waiting after errors (back-off) or disabled: `r` on one feed is an
-        explicit request, as `tuinews refresh --force FEED`; `R` keeps the back-off."""
+        """Refresh `only` these feeds (URLs), or all. Feeds named in `only` are fetched
+        now even while backing off or disabled (`r`, as `tuinews refresh FEED`), except
+        while their server asked for a pause; `R` keeps the back-off. `force`: as
+        `tuinews refresh --force`, everything now and in full."""
         if not self.ctx.subscriptions:
             self.status.say("No feeds to refresh: press a to add one.")
             return
