@@ -335,6 +335,26 @@ def test_the_status_line_counts_articles_a_refresh_rewrote() -> None:
     assert _summary_line(summary) == "Refreshed: 2 new, 13 updated"
 
 
+def test_R_after_waiting_for_another_refresh_says_it_fetched_them() -> None:
+    from tuinews.refresh import FeedOutcome, RefreshSummary
+    from tuinews.ui.screens.main_refresh import _summary_line
+
+    def skipped(name: str, kind: str) -> FeedOutcome:
+        return FeedOutcome(f"http://x/{name}", name, "skipped", skipped_because=kind)  # type: ignore[arg-type]
+
+    waited = RefreshSummary()
+    for name in "ABC":
+        waited.add(skipped(name, "other_refresh"))
+    assert _summary_line(waited) == (
+        "Refreshed: 3 skipped (just fetched by the refresh that ran meanwhile)"
+    )
+    waited.add(skipped("D", "backoff"))
+    assert _summary_line(waited) == (
+        "Refreshed: 4 skipped (1 failing: next try later, "
+        "3 just fetched by the refresh that ran meanwhile)"
+    )
+
+
 async def test_a_refresh_or_marks_from_another_process_appear_in_the_open_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

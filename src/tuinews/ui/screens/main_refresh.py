@@ -344,8 +344,12 @@ def _feed_name(outcome: Any) -> str:
 def _skip_reasons(skipped: list[Any]) -> str:
     """Why several feeds were skipped, in a few words (`i` on a feed says exactly)."""
     backing_off = sum(1 for o in skipped if getattr(o, "still_failing", False))
+    fetched = sum(1 for o in skipped if getattr(o, "skipped_because", None) == "other_refresh")
     if backing_off == len(skipped):
         return "failing: next try later; r on a feed fetches it now"
-    if backing_off:
-        return f"{backing_off} failing: next try later"
-    return "see i on a feed"
+    if fetched == len(skipped):
+        return "just fetched by the refresh that ran meanwhile"
+    said = [f"{backing_off} failing: next try later"] if backing_off else []
+    if fetched:
+        said.append(f"{fetched} just fetched by the refresh that ran meanwhile")
+    return ", ".join(said) or "see i on a feed"
