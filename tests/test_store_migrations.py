@@ -285,6 +285,21 @@ def test_the_caller_hears_of_an_upgrade_before_it_runs_and_only_then(tmp_path: P
     assert heard == [1]
 
 
+def test_the_reader_hears_of_an_upgrade_in_its_status_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stderr line is covered by the full screen at once: the reader's first status
+    line says it instead (`_check_store` tells the launch whether it upgraded)."""
+    from tuinews.commands.launch import _check_store
+
+    old = tmp_path / "old.db"
+    _make_v1_store(old)
+    assert _check_store(old) is True
+    assert "upgrading the store" in capsys.readouterr().err
+    assert _check_store(old) is False
+    assert _check_store(tmp_path / "new.db") is False
+
+
 @pytest.mark.parametrize("command", [["list"], ["refresh"]])
 def test_a_command_says_it_upgrades_an_older_store_once(tmp_path: Path, command: list[str]) -> None:
     import subprocess

@@ -48,8 +48,11 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
             if ctx is None:
                 return 1
         elif config.feeds:
-            _check_store(store_folder(ns))
+            upgraded = _check_store(store_folder(ns))
             hint = f"{config.warnings[0]}" if config.warnings else None
+            if upgraded:
+                # Said on stderr too, but the full screen covers it at once.
+                hint = "The store was upgraded for this version of tuinews (once)."
             ctx = _context(ns, config, db_path(ns), list(config.feeds), hint=hint)
         else:
             ctx = _samples_context(ns, config)
@@ -72,11 +75,20 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _check_store(store_path: Path) -> None:
-    """A store that is not ours stops here with one line, not inside the running reader."""
+def _check_store(store_path: Path) -> bool:
+    """A store that is not ours stops here with one line, not inside the running reader.
+    Returns whether an older store was upgraded."""
     from tuinews.store import Store
 
-    Store.open(store_path, on_upgrade=say_upgrading).close()
+    upgraded = False
+
+    def upgrading() -> None:
+        nonlocal upgraded
+        upgraded = True
+        say_upgrading()
+
+    Store.open(store_path, on_upgrade=upgrading).close()
+    return upgraded
 
 
 def _context(
