@@ -218,3 +218,15 @@ async def test_keymap_warnings_from_the_settings_file_are_shown_by_the_reader(
             f"{settings}:2: keymap.next_unred: no such key binding (did you mean next_unread?);"
             " ignored (and 1 more)"
         )
+
+
+async def test_ctrl_c_quits_as_in_newsboat(tmp_path: Path) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("/", "a", "b", "ctrl+c")  # in the search box it copies
+        await pilot.pause(0.1)
+        assert app.is_running
+        await pilot.press("escape", "ctrl+c")
+        await pilot.pause(0.1)
+        assert not app.is_running

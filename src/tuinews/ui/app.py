@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tuinews.ui.bindings import MAIN_BINDINGS
@@ -40,6 +41,9 @@ def binding_ids() -> set[str]:
 class NewsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tuinews"
+    # Ctrl-C quits, as in newsboat and most terminal programs (Textual's default only
+    # says to press Ctrl-Q). Not a priority binding: in the search box it still copies.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+c", "quit", show=False)]
 
     def __init__(self, ctx: AppContext, *, first_frame: FirstFrame | None = None) -> None:
         super().__init__(driver_class=_driver_after(first_frame) if first_frame else None)
