@@ -68,9 +68,9 @@ def retry_after_words(retry_at: datetime | None, now: datetime) -> str:
         return f" (server asks to wait {MAX_RETRY_AFTER.days} days or more)"
     if delay < timedelta(minutes=1):
         return f" (server asks to retry in {math.ceil(delay.total_seconds())} s)"
-    # As the refresh's own "next try after" line shows a time.
-    shape = "%H:%M" if delay < timedelta(hours=20) else "%Y-%m-%d %H:%M"
-    return f" (server asks to retry after {retry_at.astimezone().strftime(shape)})"
+    from tuinews.refresh.outcome import short_time  # as "next try after" shows a time
+
+    return f" (server asks to retry after {short_time(retry_at, now)})"
 
 
 def http_status_line(status: int) -> str:

@@ -18,6 +18,8 @@ from tuinews.ui.screens.main_reader import ReadingScreen
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar
 
+    from tuinews.model import Subscription
+
 WAITING_LINE = "Another refresh is running; waiting for it…"
 READ_ONLY_LINE = "Cannot refresh: the store is read-only (nothing fetched could be saved)."
 
@@ -49,10 +51,18 @@ class RefreshingScreen(ReadingScreen):
         """A refresh from cron or the command line, `mark-read` or `cleanup` in another
         terminal: their changes appear in the open reader within seconds (one PRAGMA on
         the screen's connection when nothing changed), the selection kept."""
-        from tuinews.errors import StoreError
+        from tuinews.errors import StoreError, TuinewsError
 
         assert self.store is not None
-        subscriptions, config_stamp = self._subscriptions_if_changed()
+        # `tuinews add` or `import` in another terminal: their feeds' rows are added to
+        # the store here, so the sidebar lists them at once. A broken file is said at R.
+        try:
+            changed = self._changed_subscriptions()
+            if changed is not None and not self.store.read_only:
+                self.store.sync_feeds(changed[0])
+        except TuinewsError:
+            changed = None
+        subscriptions, config_stamp = changed or (None, None)
         try:
             stamp = self.store.change_stamp()
             seen, self._seen_stamp = self._seen_stamp, stamp
@@ -65,25 +75,16 @@ class RefreshingScreen(ReadingScreen):
             return
         self.post_message(StoreChangedOutside(new, subscriptions, config_stamp))
 
-    def _subscriptions_if_changed(self) -> tuple[tuple[Any, ...] | None, Any]:
-        """The settings file's subscriptions when it changed since the reader read it
-        (`tuinews add` or `import` in another terminal), their rows added to the store so
-        the sidebar lists them at once; (None, None) when unchanged or unreadable (a
-        broken file is said at the next R)."""
+    def _changed_subscriptions(self) -> tuple[tuple[Subscription, ...], Any] | None:
+        """The settings file's subscriptions and stamp when the file changed since the
+        reader read it (`tuinews add`, `remove`, `import`, an editor, a refresh that
+        followed a move), else None. ConfigError when it is broken now."""
         from tuinews.config import load_config
-        from tuinews.errors import TuinewsError
 
         stamp = _stamp(self.ctx.config_path)
-        if self.ctx.ephemeral or stamp is None or stamp == self._config_stamp:
-            return None, None
-        try:
-            feeds = load_config(self.ctx.config_path).feeds
-            assert self.store is not None
-            if not self.store.read_only:
-                self.store.sync_feeds(feeds)
-        except TuinewsError:
-            return None, None
-        return feeds, stamp
+        if stamp is None or stamp == self._config_stamp:
+            return None  # unchanged since the reader read it (or saved it itself)
+        return load_config(self.ctx.config_path).feeds, stamp
 
     @on(StoreChangedOutside)
     def _on_store_changed_outside(self, message: StoreChangedOutside) -> None:
@@ -196,14 +197,10 @@ class RefreshingScreen(ReadingScreen):
         ConfigError (the file was broken meanwhile) stops this refresh with its line."""
         import asyncio
 
-        from tuinews.config import load_config
-
-        stamp = _stamp(self.ctx.config_path)
-        if stamp is None or stamp == self._config_stamp:
-            return  # unchanged since the reader read it (or saved it itself)
-        config = await asyncio.to_thread(load_config, self.ctx.config_path)
-        self.ctx.subscriptions[:] = config.feeds  # the sidebar follows when the refresh ends
-        self._config_stamp = stamp
+        changed = await asyncio.to_thread(self._changed_subscriptions)
+        if changed is not None:
+            # The sidebar follows when the refresh ends.
+            self.ctx.subscriptions[:], self._config_stamp = changed
 
     _last_progress_reload = 0.0
 
