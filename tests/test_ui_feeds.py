@@ -163,7 +163,7 @@ async def test_refresh_with_a_failing_feed_marks_it_and_shows_its_error(tmp_path
             await wait_for_refresh(pilot, screen)
             assert screen.headlines.row_count == 4
             assert screen.status.message == (
-                "Refreshed: 4 new; Bad Feed: failed: HTTP 500 Internal Server Error"
+                "Bad Feed failed: HTTP 500 Internal Server Error; refreshed: 4 new"
             )
             bad_entry = next(e for e in screen.sidebar.entries if e.label == "Bad Feed")
             assert bad_entry.feed is not None and bad_entry.feed.last_error

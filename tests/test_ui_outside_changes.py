@@ -95,7 +95,7 @@ async def test_R_says_why_a_failing_feed_was_skipped_and_r_fetches_it_now(
             await pilot.press("R")
             await wait_for_refresh(pilot, screen)
             # One feed failed: it is named, with the reason (it used to say "1 failed").
-            assert screen.status.message == "Grow b: failed: HTTP 500 Internal Server Error"
+            assert screen.status.message == "Grow b failed: HTTP 500 Internal Server Error"
             # The server is back, but the feed waits (back-off): R respects that, and says so.
             server.route("/grow.xml", static(rss(3, title="Grow b")))
             await pilot.press("R")
@@ -290,18 +290,24 @@ async def test_a_lone_failure_is_named_after_the_other_counts(tmp_path: Path) ->
             await pilot.press("R")
             await wait_for_refresh(pilot, screen)
             assert screen.status.message == (
-                "Refreshed: 3 new; Grow b: failed: HTTP 500 Internal Server Error"
+                "Grow b failed: HTTP 500 Internal Server Error; refreshed: 3 new"
             )
 
 
-async def test_several_failures_are_counted(tmp_path: Path) -> None:
+async def test_several_failures_are_named_first_and_fit_80_columns(tmp_path: Path) -> None:
+    # The status line is cut at the screen's width: the failures, which the user may
+    # have to act on, come before the counts.
     with FeedServer() as server:
-        subs = [Subscription(server.route(f"/f{n}.xml", status(503)), f"F{n}") for n in range(2)]
+        subs = [Subscription(server.route("/ok.xml", Generated(items=3)), "Fine")]
+        subs += [Subscription(server.route(f"/f{n}.xml", status(503)), f"F{n}") for n in range(3)]
         ctx = make_ctx(tmp_path, subs, build=False)
-        async with running(ctx) as (app, pilot):
+        async with running(ctx, size=(80, 24)) as (app, pilot):
             await pilot.press("R")
             await wait_for_refresh(pilot, app.screen)
-            assert app.screen.status.message == "Refreshed: 2 failed"
+            line = app.screen.status
+            assert line.message.startswith("3 failed: F")
+            assert line.message.endswith("and 1 more (i on a feed says why); refreshed: 3 new")
+            assert line.has_class("-error")
 
 
 async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Path) -> None:

@@ -228,7 +228,8 @@ class RefreshingScreen(ReadingScreen):
         elif message.error is not None:
             self.status.say(f"Refresh failed: {message.error}", error=True)
         else:
-            self.status.say(_summary_line(message.summary))
+            failed = _count(message.summary, "failed")
+            self.status.say(_summary_line(message.summary), error=bool(failed))
             self._follow_moves(message.summary)
         self.reload_feeds()
         self.reload_view()
@@ -297,40 +298,55 @@ def _error_line(error: Exception) -> str:
 
 
 def _summary_line(summary: object) -> str:
-    """One line from a RefreshSummary, read defensively: its counts, and the feeds that
-    failed or were skipped (one: which and why; several: how many, and the usual why)."""
+    """One line from a RefreshSummary, read defensively. Failures come first, named (the
+    line is cut at the screen's width, and they are what the user may have to act on);
+    then the counts; then the feeds skipped (one: which and why; several: how many, and
+    the usual why)."""
     outcomes = getattr(summary, "outcomes", None) or []
     failed = [o for o in outcomes if getattr(o, "status", None) == "failed"]
     skipped = [o for o in outcomes if getattr(o, "status", None) == "skipped"]
     parts = []
-    named = []  # "feed: what happened", for a lone failure or skip
-    counts = (
-        ("new", "new"),
-        ("updated", "updated"),
-        ("failed", "failed"),
-        ("not_modified", "unchanged"),
-    )
-    for attribute, label in counts:
-        value = getattr(summary, attribute, None)
-        if isinstance(value, list | tuple):
-            value = len(value)
-        if not isinstance(value, int) or not value:
-            continue
-        if attribute == "failed" and value == 1 and len(failed) == 1:
-            reason = clean_line(getattr(failed[0], "error", None) or "unknown error")
-            named.append(f"{_feed_name(failed[0])}: failed: {reason}")
-        else:
+    for attribute, label in (("new", "new"), ("updated", "updated"), ("not_modified", "unchanged")):
+        value = _count(summary, attribute)
+        if value:
             parts.append(f"{value} {label}")
+    named = ""  # a lone skipped feed, named with its reason
     if len(skipped) == 1:
         reason = clean_line(getattr(skipped[0], "error", None) or "not due yet")
-        named.append(f"{_feed_name(skipped[0])}: skipped, {reason}")
+        named = f"{_feed_name(skipped[0])}: skipped, {reason}"
     elif skipped:
         parts.append(f"{len(skipped)} skipped ({_skip_reasons(skipped)})")
+    done = "; ".join(part for part in (", ".join(parts), named) if part)
+    failures = _failures(_count(summary, "failed"), failed)
+    if failures and getattr(summary, "offline", False) and len(failed) > 1:
+        failures = f"No feed answered (offline?): {failures}"
+    if failures:
+        return f"{failures}; refreshed: {done}" if done else failures
     if named:
-        line = "; ".join(named)
-        return f"Refreshed: {', '.join(parts)}; {line}" if parts else line
-    done = ", ".join(parts) if parts else "nothing new"
-    return f"Refreshed: {done}"
+        return f"Refreshed: {done}" if parts else named
+    return f"Refreshed: {done or 'nothing new'}"
+
+
+def _count(summary: object, attribute: str) -> int:
+    value = getattr(summary, attribute, None)
+    if isinstance(value, list | tuple):
+        value = len(value)
+    return value if isinstance(value, int) else 0
+
+
+def _failures(count: int, failed: list[Any]) -> str:
+    """The failed feeds in a few words: a lone one with its reason, else the first names."""
+    if not count:
+        return ""
+    if count == 1 and len(failed) == 1:
+        reason = clean_line(getattr(failed[0], "error", None) or "unknown error")
+        return f"{_feed_name(failed[0])} failed: {reason}"
+    names = [_feed_name(outcome) for outcome in failed[:2]]
+    if not names:
+        return f"{count} failed"
+    more = count - len(names)
+    listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    return f"{count} failed: {listed} (i on a feed says why)"
 
 
 def _feed_name(outcome: Any) -> str:
