@@ -307,13 +307,17 @@ def test_a_quick_refresh_on_a_terminal_shows_its_summary_only(
 
 
 def test_a_slow_refresh_on_a_terminal_shows_a_progress_bar(cli: Cli, server: FeedServer) -> None:
+    from tuinews.commands.store_commands import STALLED_AFTER_S
+
     fast = server.route("/fast", static(rss(2, title="Fast", prefix="fast")))
-    slow = server.route("/slow", Generated(items=3, title="Slow", delay=1.5))
+    slow = server.route("/slow", Generated(items=3, title="Slow", delay=STALLED_AFTER_S + 1.5))
     subscribe(cli, (fast, "Fast"), (slow, "Slow"))
     code, shown = run_in_terminal(["refresh"], cli.env)
     assert code == 0
     assert "Refreshing" in shown  # the Rich progress bar, not plain lines
     assert "1/2" in shown  # the fast feed was counted while the slow one was waited for
+    # Once nothing has finished for a while, the bar names the feed it is waiting for.
+    assert "waiting for Slow (3 s)" in shown
     assert "[1/2]" not in shown
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
     assert summary_of(text.rstrip("\n"))[:2] == (2, 5)

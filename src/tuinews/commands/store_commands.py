@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from tuinews.commands.common import (
@@ -16,9 +17,9 @@ from tuinews.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress, ProgressColumn, Task, TaskID
 
     from tuinews.model import Subscription
     from tuinews.refresh import FeedOutcome, RefreshSummary
@@ -55,6 +56,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                     force=ns.force,
                     on_wait=reporter.waiting,
                     workers=workers,
+                    on_start=reporter.start,
                 )
             )
         except RefreshStopped as error:
@@ -227,6 +229,9 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
 # A refresh that ends sooner shows no bar: its summary line follows at once, and setting
 # the bar up (Rich and its drawing thread) cost a sixth of a refresh of unchanged feeds.
 PROGRESS_AFTER_S = 0.3
+# With no feed done for this long, the bar names the feeds it still waits for instead of
+# the last one done: a server that stalls is then known before its timeout.
+STALLED_AFTER_S = 3.0
 
 
 class _Reporter:
@@ -245,6 +250,11 @@ class _Reporter:
         self._done = 0
         self._total: int | None = None
         self._description = ""
+        # What the bar's last column shows, read by Rich's drawing thread: under a lock
+        # of its own, never held while calling Rich (which holds its own while drawing).
+        self._shown = threading.Lock()
+        self._pending: dict[str, str] = {}  # URL -> name of the feeds not done yet
+        self._last_done = time.monotonic()
 
     def __enter__(self) -> _Reporter:
         if self.interactive:
@@ -264,14 +274,12 @@ class _Reporter:
                 TextColumn("Refreshing"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.description}"),
+                _live_column(self._now_showing),
                 console=Console(stderr=True, highlight=False, markup=False),
                 transient=True,
             )
             progress.start()
-            self._task = progress.add_task(
-                self._description, total=self._total, completed=self._done
-            )
+            self._task = progress.add_task("", total=self._total, completed=self._done)
             self._progress = progress
 
     def __exit__(self, *exc: object) -> None:
@@ -295,16 +303,36 @@ class _Reporter:
                 return
         warn(message)
 
+    def start(self, feeds: list[tuple[str, str]]) -> None:
+        """The feeds about to be refreshed, as (URL, title)."""
+        from tuinews.sources.sanitize import without_password
+
+        with self._shown:
+            self._pending = {url: without_password(title or url) for url, title in feeds}
+            self._last_done = time.monotonic()
+
+    def _now_showing(self) -> str:
+        """The last feed done; after STALLED_AFTER_S without one, those still awaited."""
+        with self._shown:
+            waited = time.monotonic() - self._last_done
+            if waited < STALLED_AFTER_S or not self._pending:
+                return self._description
+            first, *others = self._pending.values()
+        more = f" and {len(others)} more" if others else ""
+        return f"waiting for {_fit(first, 30)}{more} ({waited:.0f} s)"
+
     def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
         if self.interactive:
             # Feed titles go in as plain data: markup is off on this console.
             description = _fit(outcome.name, 40)
+            with self._shown:
+                self._pending.pop(outcome.url, None)
+                self._last_done = time.monotonic()
+                self._description = description
             with self._lock:
-                self._done, self._total, self._description = done, total, description
+                self._done, self._total = done, total
                 if self._progress is not None and self._task is not None:
-                    self._progress.update(
-                        self._task, completed=done, total=total, description=description
-                    )
+                    self._progress.update(self._task, completed=done, total=total)
             return
         if self.quiet:
             return
@@ -318,6 +346,19 @@ class _Reporter:
         else:
             line = f"[{done}/{total}] {outcome.status.replace('_', ' ')}  {name}"
         print(line, flush=True)
+
+
+def _live_column(text: Callable[[], str]) -> ProgressColumn:
+    """A progress column of plain text asked for at every redraw (markup off: feed titles
+    are data), so that it can change between two feeds done."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class LiveText(ProgressColumn):  # defined here: Rich is imported once a bar shows
+        def render(self, task: Task) -> Text:
+            return Text(text(), no_wrap=True, overflow="ellipsis")
+
+    return LiveText()
 
 
 def _fit(text: str, width: int) -> str:

@@ -86,6 +86,7 @@ async def refresh_feeds(
     force: bool = False,
     on_wait: Callable[[str], None] | None = None,
     workers: WorkerPool | None = None,
+    on_start: Callable[[list[tuple[str, str]]], None] | None = None,
 ) -> RefreshSummary:
     """Refresh the subscriptions (or `only` those, by URL or title) into the store.
 
@@ -95,6 +96,8 @@ async def refresh_feeds(
     (disk full, read-only, I/O error) stops the refresh: `RefreshStopped`, raised once.
     `workers`: parse processes the caller started (`WorkerPool.fork` while it had one
     thread); the refresh uses them for every body and closes them when it ends.
+    `on_start` gets the (URL, title) of every feed about to be refreshed, so that a
+    progress display can name those not done yet (their outcomes carry the same URL).
     """
     from tuinews.store import Store
 
@@ -118,6 +121,8 @@ async def refresh_feeds(
             chosen = select_feeds(infos, only)
             run = _Run(store, settings, force=force, named=only is not None, workers=workers)
             run.other_refresh_since = refresh_lock.waited_since
+            if on_start is not None:
+                on_start([(info.url, info.title) for info in chosen])
             outcomes = await run.all(chosen, progress)
         finally:
             await asyncio.to_thread(store.close)
