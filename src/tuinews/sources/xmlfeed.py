@@ -147,7 +147,25 @@ def _fix_named_references(document: bytes) -> bytes:
     if _NAMED_REFERENCE.search(document) is None:
         return document
     declared = set(_DECLARED_ENTITY.findall(document[:65536])) if b"<!ENTITY" in document else set()
+    if b"<![CDATA[" not in document:
+        return _replace_named_references(document, declared)
+    # Inside a CDATA section a reference is literal text, not markup: left as written
+    # ("&nbsp;" in an HTML body is decoded by the renderer; in plain text it is text).
+    parts: list[bytes] = []
+    done = 0
+    for section in _CDATA_SECTION.finditer(document):
+        parts.append(_replace_named_references(document[done : section.start()], declared))
+        parts.append(section.group(0))
+        done = section.end()
+    parts.append(_replace_named_references(document[done:], declared))
+    return b"".join(parts)
 
+
+# A CDATA section, or the rest of the document when one is never closed.
+_CDATA_SECTION = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)
+
+
+def _replace_named_references(document: bytes, declared: set[bytes]) -> bytes:
     def replace(match: re.Match[bytes]) -> bytes:
         name = match.group(1)
         if name in declared:
