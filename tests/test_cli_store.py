@@ -644,3 +644,18 @@ def test_an_empty_search_is_refused_and_index_with_an_id_is_pointed_out(
     assert shown.status == 0 and shown.out
     assert shown.err == "tuinews: --index applies to a source, not to a stored article id\n"
     assert cli.call("read", article_id).err == ""
+
+
+def test_undated_articles_are_listed_in_the_feeds_own_order(cli: Cli, tmp_path: Path) -> None:
+    # No dates: every item is dated by the fetch that found it, so they tie. The store
+    # lists them as the feed does (and as `tuinews list FILE` does), top item first.
+    items = "".join(
+        f"<item><title>Item {n}</title><guid>u-{n}</guid></item>" for n in ("one", "two", "three")
+    )
+    feed = tmp_path / "undated.xml"
+    feed.write_text(f'<rss version="2.0"><channel><title>U</title>{items}</channel></rss>')
+    subscribe(cli, (str(feed), "Undated"))
+    assert cli.run("refresh").status == 0
+    stored = [row["title"] for row in json_lines(cli.call("list", "--json").out)]
+    direct = [row["title"] for row in json_lines(cli.call("list", "--json", str(feed)).out)]
+    assert stored == direct == ["Item one", "Item two", "Item three"]

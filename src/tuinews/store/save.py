@@ -127,6 +127,9 @@ def save_prepared(
 
     inserted = 0
     if inserts:
+        # Last item first: items with equal dates (or none, dated by this fetch) are
+        # listed newest pk first, and a feed lists its newest item first.
+        inserts.reverse()
         (largest_pk,) = conn.execute("SELECT COALESCE(MAX(pk), 0) FROM articles").fetchone()
         inserted = conn.executemany(_INSERT_PREPARED, inserts).rowcount
         if inserted < len(inserts):
