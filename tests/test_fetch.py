@@ -184,6 +184,26 @@ async def test_gzip_within_limit_is_decoded(server: FeedServer) -> None:
     assert (await fetch(url)).body == body
 
 
+async def test_a_plain_body_labelled_gzip_is_read_as_it_is(server: FeedServer) -> None:
+    # A misconfigured server: no gzip magic bytes, so nothing was compressed.
+    body = rss(5)
+    url = server.route("/plain", static(body, headers={"Content-Encoding": "gzip"}))
+    assert (await fetch(url)).body == body
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [("gzip", b"\x1f\x8b\x08\x00garbage after the magic"), ("deflate", b"\xff\x00not deflate")],
+)
+async def test_a_corrupt_compressed_body_says_which_coding(
+    server: FeedServer, coding: str, body: bytes
+) -> None:
+    url = server.route("/bad", static(body, headers={"Content-Encoding": coding}))
+    assert (await failure(url)).reason == (
+        f"Content-Encoding says {coding}, but the body does not decompress as {coding}"
+    )
+
+
 async def test_brotli_and_deflate_are_decoded(server: FeedServer) -> None:
     import zlib
 

@@ -349,7 +349,7 @@ async def test_gzipped_feed_is_stored(server: FeedServer, db: Path) -> None:
     [
         (b"<!DOCTYPE html><html><body>Hi</body></html>", "text/html", "looks like an HTML page"),
         (bytes(range(256)) * 8, "application/octet-stream", "binary data"),
-        (b"", "application/rss+xml", "empty document"),
+        (b"", "application/rss+xml", "empty document (0 bytes)"),
     ],
 )
 async def test_not_a_feed(

@@ -23,7 +23,13 @@ class UnsupportedEncoding(ValueError):
 
 
 class CorruptBody(ValueError):
-    """A compressed body that does not decompress (zlib signals its own zlib.error)."""
+    """A compressed body that does not decompress; `str()` is the user's line."""
+
+
+def _corrupt(coding: str) -> CorruptBody:
+    return CorruptBody(
+        f"Content-Encoding says {coding}, but the body does not decompress as {coding}"
+    )
 
 
 class Decoder(Protocol):
@@ -47,9 +53,31 @@ class _Zlib:
     def __init__(self, gzip: bool) -> None:
         self._gzip = gzip
         self._started = False
+        self._plain = False  # labelled gzip but sent as it is (see `decode`)
         self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._plain:
+            yield data
+            return
+        if (
+            self._gzip
+            and not self._started
+            and data
+            and not data.startswith(b"\x1f\x8b"[: len(data)])
+        ):
+            # A gzip body starts with its two magic bytes; without them, a server labelled
+            # an uncompressed body gzip (a misconfigured cache or proxy compressing twice
+            # shows the same). The bytes are read as they are, and the parser judges them.
+            self._plain = True
+            yield data
+            return
+        try:
+            yield from self._inflated(data)
+        except zlib.error:
+            raise _corrupt("gzip" if self._gzip else "deflate") from None
+
+    def _inflated(self, data: bytes) -> Iterator[bytes]:
         pending = data
         while pending:
             if self._obj.eof:
@@ -75,7 +103,12 @@ class _Zlib:
                 pending = self._obj.unused_data
 
     def flush(self) -> Iterator[bytes]:
-        tail = self._obj.flush()
+        if self._plain:
+            return
+        try:
+            tail = self._obj.flush()
+        except zlib.error:
+            raise _corrupt("gzip" if self._gzip else "deflate") from None
         if tail:
             yield tail
 
@@ -89,8 +122,8 @@ class _Brotli:
     def decode(self, data: bytes) -> Iterator[bytes]:
         try:
             yield from self._pieces(data)
-        except self._error as error:
-            raise CorruptBody(str(error)) from None
+        except self._error:
+            raise _corrupt("br") from None
 
     def _pieces(self, data: bytes) -> Iterator[bytes]:
         obj = self._obj

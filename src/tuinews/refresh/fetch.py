@@ -296,8 +296,10 @@ class Fetcher:
             except (httpx.HTTPError, OSError, zlib.error, CorruptBody, OverflowError) as exc:
                 if isinstance(exc, OverflowError):  # the socket's refusal of a port > 65535
                     reason = "invalid URL: port out of range"
-                elif isinstance(exc, zlib.error | CorruptBody):
-                    reason = "compressed body is corrupt"
+                elif isinstance(exc, CorruptBody):
+                    reason = str(exc)
+                elif isinstance(exc, zlib.error):
+                    reason = "the compressed body does not decompress"
                 else:
                     proxy = proxy_for(self.client, current)
                     reason = describe_network_error(
