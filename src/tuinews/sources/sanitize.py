@@ -45,14 +45,17 @@ _ASCII_BODY_SAFE = _ASCII_PRINTABLE + b"\t\n"
 _ASCII_CONTROLS = bytes(range(0x20)) + b"\x7f"
 # On one line every ASCII control becomes a space, as _LINE_UNSAFE.sub(" ", ...) does.
 _ASCII_CONTROLS_TO_SPACE = bytes.maketrans(_ASCII_CONTROLS, b" " * len(_ASCII_CONTROLS))
-_TAG = re.compile(r"<[^>]*>?")
+# As HTML5 tokenizes: "<" opens a tag (or comment, doctype, processing instruction) only
+# before an ASCII letter, "/", "!" or "?"; any other "<" is text (`a < b`, `<3`, `x <- y`).
+# A tag cut short by the end of the text is still dropped, as a browser drops it.
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*>?")
 _SCRIPT_STYLE = re.compile(r"<(script|style|template)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_COMMENT = re.compile(r"<!--.*?(-->|$)", re.DOTALL)
+# `<!-->` and `<!--->` are whole (empty) comments in HTML5; `--!>` also closes one.
+_COMMENT = re.compile(r"<!--(?:-?>|.*?(?:--!?>|$))", re.DOTALL)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)(\]\]>|$)", re.DOTALL)
-# No capturing group: capturing made each substitution half again as slow.
-_BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(?:p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE
-)
+# No capturing group: capturing made each substitution half again as slow. No space
+# after "<": `a < p and q > r` is text.
+_BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE)
 
 SUMMARY_LIMIT = 500
 # Schemes a reader must never follow or hand to an opener: they run code or read local
@@ -202,6 +205,47 @@ def _without_markup(text: str) -> str:
         text = _BLOCK_TAG.sub(" ", text)
         text = _TAG.sub("", text)
     return text
+
+
+# What an RSS title's HTML may hold: phrasing (inline) elements, current and obsolete.
+# Any other `<word>` in a title is the publisher's literal text (`The <dialog> element`,
+# `Vec<String>`), as newsboat shows it.
+_TITLE_INLINE_TAGS = (
+    "a|abbr|acronym|b|bdi|bdo|big|br|cite|code|del|dfn|em|font|i|img|ins|kbd|mark|nobr"
+    "|q|rp|rt|ruby|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var|wbr"
+)
+_TITLE_TAG = re.compile(
+    rf"<(/?)({_TITLE_INLINE_TAGS})(?=[\s/>])([^>]*)>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+)
+_TITLE_VOID_TAGS = frozenset({"br", "img", "wbr"})
+
+
+def title_to_plain(value: str | None) -> str:
+    """An HTML-bearing title as one clean line: inline tags and comments dropped, every
+    other `<...>` kept as text, entities decoded.
+
+    A bare opening tag (`<code>`, `<b>` with no attributes) counts as markup only when
+    its closing tag follows: `Box<U>` and `The <code> element` are text, `<b>x</b>` is not.
+    """
+    if not value:
+        return ""
+    if "<" in value:
+        value = _TITLE_TAG.sub(_title_tag_replacement, value)
+    return clean_entity_line(value)
+
+
+def _title_tag_replacement(match: re.Match[str]) -> str:
+    closing, name, rest = match.group(1, 2, 3)
+    if name is None:  # a comment
+        return ""
+    name = name.lower()
+    if name == "br":
+        return " "
+    # A closing tag, a void element, attributes or a self-closing "/" make it markup.
+    if closing or name in _TITLE_VOID_TAGS or rest.strip():
+        return ""
+    closer = re.search(rf"</{name}\s*>", match.string[match.end() :], re.IGNORECASE)
+    return "" if closer is not None else match.group(0)
 
 
 def cut_digest(text: str, limit: int) -> str:
