@@ -15,7 +15,7 @@ from tuinews.sources.feeds import looks_like_feed, parse_feed
 # Files that are refused, with the reason: a server error cut the feed before its first
 # item (reported as a failure, not as a feed with nothing new).
 REFUSED = {
-    "feed-rs__reuters_truncated-server-error.rss": "premature end of data",
+    "feed-rs__reuters_truncated-server-error.rss": "ends early at line 19",
 }
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

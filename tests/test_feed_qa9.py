@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
+import pytest
+
 from test_cli import Cli
+from tuinews.errors import SourceError
 from tuinews.model import Feed
-from tuinews.sources.feeds import parse_feed
+from tuinews.sources.feeds import BrokenFeedError, parse_feed
 
 URL = "https://example.org/feed"
 
@@ -60,3 +65,116 @@ def test_rss_bodies_in_cdata_keep_their_named_references_for_the_renderer() -> N
     [article] = feed.articles
     assert article.content == "<p>caf&eacute;&nbsp;noir été"
     assert article.summary == "café noir été"
+
+
+# --- a document cut off inside an item ---------------------------------------------------
+
+WHOLE_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Cut</title><link>http://example.org/</link>
+<item><title>Item 0</title><link>http://example.org/a/0</link><guid isPermaLink='false'>id-0</guid><pubDate>Mon, 01 Jan 2024 10:00:00 +0200</pubDate><description>Body 0 &amp; more</description></item>
+<item><title>Item 1</title><link>http://example.org/a/1</link><guid isPermaLink='false'>id-1</guid><pubDate>Tue, 02 Jan 2024 10:00:00 +0200</pubDate><description><![CDATA[Body <b>1</b>]]></description></item>
+<!-- a comment --><item><title>Item 2</title><link>http://example.org/a/2</link><guid isPermaLink='false'>id-2</guid><pubDate>Wed, 03 Jan 2024 10:00:00 +0200</pubDate><description>Body 2</description></item>
+</channel></rss>
+"""  # noqa: E501
+
+
+def test_the_item_a_cut_document_ends_in_is_dropped_and_no_duplicate_follows(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cut_at = WHOLE_RSS.index("<link>http://example.org/a/2") + len("<link>http://")
+    path = Path(write(tmp_path, "cut.xml", WHOLE_RSS[:cut_at]))
+    listed = cli.call("list", "--json", str(path))
+    assert listed.status == 0, listed.err
+    rows = [json.loads(line) for line in listed.out.splitlines()]
+    assert sorted(row["title"] for row in rows) == ["Item 0", "Item 1"]
+    assert all(row["link"] != "http://" for row in rows)
+
+    assert cli.call("add", str(path)).status == 0
+    assert cli.call("refresh").status == 0
+    path.write_text(WHOLE_RSS, encoding="utf-8")
+    os.utime(path, (1e9, 1e9))  # surely another modification time than the cut copy
+    assert cli.call("refresh").status == 0
+    stored = [json.loads(line) for line in cli.call("list", "--json").out.splitlines()]
+    assert sorted(row["title"] for row in stored) == ["Item 0", "Item 1", "Item 2"]
+
+
+def test_every_cut_of_a_feed_keeps_only_whole_articles() -> None:
+    whole = {article.guid: article for article in parse(WHOLE_RSS).articles}
+    start = WHOLE_RSS.index("<item>")
+    for cut_at in range(start, len(WHOLE_RSS)):
+        try:
+            articles = parse(WHOLE_RSS[:cut_at]).articles
+        except SourceError as error:
+            assert "before any article" in error.reason
+            assert cut_at < WHOLE_RSS.index("</item>") + len("</item>")
+            continue
+        for article in articles:
+            assert article.guid in whole, (cut_at, article)
+            assert article == whole[article.guid], cut_at
+
+
+def test_a_cut_atom_entry_and_rss_1_item_are_dropped_too() -> None:
+    atom = parse(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<entry><id>urn:1</id><title>One</title></entry>\n"
+        '<entry><id>urn:2</id><title>Two</title><link href="http://e.org/'
+    )
+    assert [a.title for a in atom.articles] == ["One"]
+    rdf = parse(
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/"><channel><title>R</title></channel>'
+        '<item rdf:about="http://e.org/1"><title>One</title></item>'
+        '<item rdf:about="http://e.org/2"><title>Tw'
+    )
+    assert [a.title for a in rdf.articles] == ["One"]
+
+
+def test_a_web_link_without_a_host_is_not_an_article_link() -> None:
+    feed = parse(
+        "<rss version='2.0'><channel><title>T</title>"
+        "<item><title>A</title><link>http://</link><guid>http://e.org/a</guid></item>"
+        "<item><title>B</title><link>https:///path</link></item>"
+        "</channel></rss>"
+    )
+    assert [(a.title, a.link) for a in feed.articles] == [
+        ("A", "http://e.org/a"),
+        ("B", None),
+    ]
+    atom = parse(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        '<entry><id>urn:1</id><title>One</title><link href="http://"/></entry></feed>'
+    )
+    assert atom.articles[0].link is None
+
+
+# --- a document cut off before its first item -------------------------------------------
+
+
+def test_a_feed_cut_before_its_first_item_says_so_and_keeps_its_title(
+    cli: Cli, tmp_path: Path
+) -> None:
+    text = (
+        '<?xml version="1.0"?>\n<rss version="2.0">\n<channel>\n'
+        "<title>Most Read</title>\n<link>http://example.org/</link>\n<description>d"
+    )
+    with pytest.raises(BrokenFeedError) as refused:
+        parse(text)
+    assert refused.value.reason == (
+        "the document ends early at line 6 (<description> from line 6 is never closed),"
+        " before any article"
+    )
+    assert refused.value.feed_title == "Most Read"
+    listed = cli.call("list", write(tmp_path, "cut.rss", text))
+    assert listed.status != 0
+    assert "the document ends early at line 6" in listed.err
+
+
+def test_the_reuters_server_error_names_the_unclosed_channel(corpus_feeds: Path) -> None:
+    data = (corpus_feeds / "feed-rs__reuters_truncated-server-error.rss").read_bytes()
+    with pytest.raises(BrokenFeedError) as refused:
+        parse_feed(data, URL)
+    assert refused.value.reason == (
+        "the document ends early at line 19 (<channel> from line 5 is never closed),"
+        " before any article"
+    )
+    assert refused.value.feed_title == "Reuters: Most Read Articles"

@@ -18,6 +18,7 @@ from tuinews.sources.feed_xmltext import (
     element_link,
     inner_markup,
     text_of,
+    without_hostless,
     xhtml_inner,
 )
 from tuinews.sources.sanitize import html_to_plain
@@ -163,7 +164,7 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         elif local.startswith("media:"):
             add_media_enclosures(child, base, enclosures)
     if link is None and guid and guid.strip().startswith(("http://", "https://")):
-        link = resolve_link(guid, None)
+        link = without_hostless(resolve_link(guid, None))
     return build_article(
         url,
         title=title,

@@ -14,6 +14,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _XMLNS_ATTR = re.compile(r'\s+xmlns(?::[A-Za-z0-9_.-]+)?="[^"]*"')
 _HTMLISH = re.compile(r"</?[A-Za-z][^>]*>|&[#A-Za-z0-9]+;")
 
+_NO_HOST = frozenset({"", "/", "?", "#", ":"})
+
 Element = Any  # lxml's _Element; kept loose because lxml-stubs may be absent
 
 
@@ -62,19 +64,27 @@ def looks_like_html(text: str) -> bool:
     return ("<" in text or "&" in text) and _HTMLISH.search(text) is not None
 
 
+def without_hostless(link: str | None) -> str | None:
+    """`link`, or None for a web address with no host ("http://", "https:///x"): what a
+    feed cut off inside a link, or a template left unfilled, leaves behind."""
+    if link is None or not link.startswith(("http://", "https://")):
+        return link
+    return link if link[link.index("//") + 2 :][:1] not in _NO_HOST else None
+
+
 def element_link(value: str | None, element: Element, fallback_base: str | None) -> str | None:
     """A link from `element`, resolved against xml:base, else the feed's own base."""
     if not value:
         return None
     stripped = value.strip()
     if stripped.startswith(("https://", "http://")):
-        return resolve_link(stripped, None)
+        return without_hostless(resolve_link(stripped, None))
     # The tree is parsed without a document URL, so `.base` is what xml:base says.
     xml_base = element.base if element is not None else None
     base = fallback_base
     if xml_base:
         base = resolve_link(xml_base, fallback_base) or fallback_base
-    return resolve_link(stripped, base)
+    return without_hostless(resolve_link(stripped, base))
 
 
 def add_media_enclosures(element: Element, base: str, enclosures: list[Enclosure]) -> None:

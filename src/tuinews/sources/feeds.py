@@ -37,6 +37,15 @@ def _is_json_feed_head(head: str) -> bool:
     return '"items"' in head and any(key in head for key in _JSON_FEED_KEYS)
 
 
+class BrokenFeedError(SourceError):
+    """A feed document damaged or cut off before its first article. `feed_title` is the
+    title read before the damage (None when there was none), for a store that has none."""
+
+    def __init__(self, source: str, reason: str, feed_title: str | None) -> None:
+        super().__init__(source, reason)
+        self.feed_title = feed_title
+
+
 def looks_like_feed(data: bytes) -> bool:
     """Whether `data` starts like a feed (RSS, RDF, Atom or JSON Feed); a cheap sniff."""
     head = _head_text(data).lstrip()
@@ -61,7 +70,7 @@ def parse_feed(
     data = ungzipped(data, url, limit=max_bytes)
     head = _head_text(data).lstrip()
     if not head.strip("\x00"):
-        raise SourceError(url, "empty document")
+        raise SourceError(url, "empty document (0 bytes)" if not data else "blank document")
     first = head[:1]
     if first in "{[":
         from tuinews.sources.jsonfeed import parse_json_feed
@@ -121,7 +130,8 @@ def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Fe
     if outcome.feed is not None:
         return outcome.feed
     if outcome.broken and outcome.error:
-        raise SourceError(url, f"{_lower_first(outcome.error)} (no item before it)")
+        damage = outcome.cut.describe() if outcome.cut else _lower_first(outcome.error)
+        raise BrokenFeedError(url, f"{damage}, before any article", outcome.title)
     if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):
         from tuinews.sources.htmlpage import html_page_reason
 

@@ -21,10 +21,12 @@ from tuinews.sources.feed_atom import ATOM_NAMESPACES, read_atom
 from tuinews.sources.feed_build import (
     build_article,
     clean_language,
+    fallback_title,
     finish_feed,
     make_enclosure,
     resolve_link,
 )
+from tuinews.sources.feed_cut import DocumentCut, document_cut, drop_unfinished_article
 from tuinews.sources.feed_xmltext import (
     XML_LANG,
     Element,
@@ -33,6 +35,7 @@ from tuinews.sources.feed_xmltext import (
     local_name,
     looks_like_html,
     text_of,
+    without_hostless,
 )
 
 _RSS_NAMESPACES = frozenset(
@@ -200,11 +203,15 @@ class XmlOutcome:
     error: str | None = None
     # Ill-formed, and nothing survived the damage: a broken feed, not an empty one.
     broken: bool = False
+    # Where a broken document ends early, and the feed title read before that.
+    cut: DocumentCut | None = None
+    title: str | None = None
 
 
 def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcome:
     document = _fix_named_references(xml_as_utf8(data, content_type))
     error: str | None = None
+    cut: DocumentCut | None = None
     try:
         root = etree.fromstring(document, _parser(recover=False))
     except etree.XMLSyntaxError as exc:
@@ -218,10 +225,13 @@ def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcom
             except etree.XMLSyntaxError:
                 root = None
         if root is None:
+            recovering = _parser(recover=True)
             try:
-                root = etree.fromstring(document, _parser(recover=True))
+                root = etree.fromstring(document, recovering)
             except etree.XMLSyntaxError:
                 root = None
+            if root is not None:
+                cut = document_cut(document, root, recovering.error_log)
     if root is None:
         return XmlOutcome(error=error or "no XML document")
     feed_root = _find_feed_root(root)
@@ -229,11 +239,16 @@ def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcom
         is_html = local_name(root.tag).lower() == "html" if isinstance(root.tag, str) else False
         return XmlOutcome(html_page=is_html, error=error)
     name = local_name(feed_root.tag)
+    if cut is not None:
+        # The article the data ends in is a fragment (a link "http://", no date, no
+        # body); stored, it would stay beside the real one once the whole feed is back.
+        drop_unfinished_article(document, feed_root, "entry" if name == "feed" else "item")
     feed = read_atom(feed_root, url) if name == "feed" else _read_rss(feed_root, url)
     if error is not None and not feed.articles:
         # Recover mode keeps the items before the damage; with none, reporting "0 new"
         # would hide a feed cut short or garbled before its first item.
-        return XmlOutcome(error=error, broken=True)
+        title = feed.title if feed.title != fallback_title(url) else None
+        return XmlOutcome(error=error, broken=True, cut=cut, title=title)
     return XmlOutcome(feed=feed)
 
 
@@ -295,7 +310,7 @@ def _read_rss(root: Element, url: str) -> Feed:
             elif field == "language" and language is None:
                 language = text_of(child)
     language = clean_language(language or root.get(XML_LANG))
-    feed_link = resolve_link(link, url)
+    feed_link = without_hostless(resolve_link(link, url))
     base = feed_link or url
     articles = [_read_item(item, url, base) for item in items]
     return finish_feed(
@@ -373,11 +388,11 @@ def _read_item(item: Element, url: str, base: str) -> Article:
             language = language or text_of(child)
     if link is None:
         link = item.get(_RDF_ABOUT)  # RSS 1.0 names each item by its URL
-    resolved = resolve_link(link.strip(), base) if link else None
+    resolved = without_hostless(resolve_link(link.strip(), base)) if link else None
     if resolved is None and guid and guid_is_link:
         candidate = guid.strip()
         if candidate.startswith(("http://", "https://")):
-            resolved = resolve_link(candidate, None)
+            resolved = without_hostless(resolve_link(candidate, None))
     if title and "<" in title and looks_like_html(title):
         from tuinews.sources.sanitize import html_to_plain
 
