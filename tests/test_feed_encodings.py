@@ -159,3 +159,28 @@ def test_utf8_with_a_few_broken_bytes_stays_utf8() -> None:
     body = rss(text, text, None).encode("utf-8").replace("déjà".encode(), b"d\xe9j\xe0")
     feed = parse_feed(body, URL, content_type="text/xml; charset=utf-8")
     assert feed.title.startswith("Crème brûlée à la française, d")  # not mojibake
+
+
+def test_an_item_pasted_in_windows_1252_into_a_utf8_feed_reads_right() -> None:
+    # Each part keeps its own reading: the UTF-8 text as UTF-8, the pasted item's
+    # bytes as windows-1252 (where U+FFFD used to stand for every accented letter).
+    utf8 = "It’s “news”".encode()
+    pasted = "Un été très réussi, déjà vu".encode("cp1252")
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>" + utf8 + b"</title><guid>1</guid></item>"
+        b"<item><title>" + pasted + b"</title><guid>2</guid></item></channel></rss>"
+    )
+    feed = parse_feed(body, URL, content_type="application/rss+xml; charset=utf-8")
+    assert [a.title for a in feed.articles] == ["It’s “news”", "Un été très réussi, déjà vu"]
+
+
+def test_a_few_windows_1252_bytes_do_not_turn_valid_utf8_into_mojibake() -> None:
+    # More invalid bytes than valid sequences used to read the whole document as
+    # windows-1252, "Café" as "CafÃ©".
+    data = rss("TITLE", "ITEM", None).encode()
+    data = data.replace(b"TITLE", "Café".encode()).replace(
+        b"ITEM", "Café à la carte « menu »".encode("cp1252")
+    )
+    feed = parse_feed(data, URL, content_type="text/xml; charset=utf-8")
+    assert (feed.title, feed.articles[0].title) == ("Café", "Café à la carte « menu »")

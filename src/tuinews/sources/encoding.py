@@ -193,13 +193,39 @@ def _decode(body: bytes, encoding: str) -> str:
         return body.decode(encoding, errors="replace")
     text = body.decode("utf-8", errors="replace")
     # Declared UTF-8, but more invalid sequences than valid ones: a legacy encoding (a
-    # few valid ones happen by chance in Latin-1 or CJK bytes), most often windows-1252,
-    # what `_guess` settles on unless the bytes say otherwise. A UTF-8 document with a
-    # few broken bytes keeps its UTF-8 reading.
+    # few valid ones happen by chance in Latin-1 or CJK bytes). When the guess is a
+    # multi-byte or Cyrillic one, the whole document is read in it.
     non_ascii = _NON_ASCII_TEXT.findall(text)
     if non_ascii.count("\ufffd") * 2 > len(non_ascii):
-        return body.decode(_guess(body), errors="replace")
-    return text
+        guess = _guess(body)
+        if guess != "cp1252":
+            return body.decode(guess, errors="replace")
+    elif "\ufffd" not in text:
+        return text
+    # Otherwise valid UTF-8 stays UTF-8 and each invalid byte is read as windows-1252:
+    # text pasted from a legacy editor into a UTF-8 feed, the usual way such bytes get
+    # in, reads right beside the UTF-8 text (and Latin-1 documents read as wholly).
+    return body.decode("utf-8", errors=_cp1252_bytes())
+
+
+_CP1252_BYTES = "tuinews-cp1252-bytes"
+
+
+def _cp1252_bytes() -> str:
+    """The name of a decoding error handler reading each invalid byte as windows-1252
+    (its five unassigned bytes as U+FFFD), registered on first use."""
+    try:
+        codecs.lookup_error(_CP1252_BYTES)
+    except LookupError:
+
+        def handler(error: UnicodeError) -> tuple[str, int]:
+            if not isinstance(error, UnicodeDecodeError):
+                raise error
+            bad = error.object[error.start : error.end]
+            return bytes(bad).decode("cp1252", errors="replace"), error.end
+
+        codecs.register_error(_CP1252_BYTES, handler)
+    return _CP1252_BYTES
 
 
 def decode_text(data: bytes, content_type: str | None = None) -> str:
