@@ -178,3 +178,36 @@ def test_the_reuters_server_error_names_the_unclosed_channel(corpus_feeds: Path)
         " before any article"
     )
     assert refused.value.feed_title == "Reuters: Most Read Articles"
+
+
+# --- RSS 1.0 identity ----------------------------------------------------------------------
+
+RDF_SAME_LINKS = """<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/">
+<channel rdf:about="http://e.org/"><title>R</title><link>http://e.org/</link></channel>
+<item rdf:about="http://e.org/thread/1"><title>Reply 1</title>
+<link>http://e.org/thread</link></item>
+<item rdf:about="http://e.org/thread/2"><title>Reply 2</title>
+<link>http://e.org/thread</link></item>
+<item rdf:about="http://e.org/thread/3"><title>Reply 3</title>
+<link>http://e.org/thread</link><guid isPermaLink="false">own-guid</guid></item>
+</rdf:RDF>"""
+
+
+def test_rss_1_items_sharing_a_link_stay_apart_by_rdf_about(cli: Cli, tmp_path: Path) -> None:
+    listed = cli.call("list", "--json", write(tmp_path, "same.rdf", RDF_SAME_LINKS))
+    rows = [json.loads(line) for line in listed.out.splitlines()]
+    assert sorted(row["title"] for row in rows) == ["Reply 1", "Reply 2", "Reply 3"]
+    assert {row["link"] for row in rows} == {"http://e.org/thread"}
+    guids = {article.title: article.guid for article in parse(RDF_SAME_LINKS).articles}
+    assert guids == {
+        "Reply 1": "http://e.org/thread/1",
+        "Reply 2": "http://e.org/thread/2",
+        "Reply 3": "own-guid",  # a <guid> still wins
+    }
+
+
+def test_the_2ch_rdf_feed_keeps_its_three_items(corpus_feeds: Path) -> None:
+    data = (corpus_feeds / "plagger__2ch-top10news_shift-jis-ncr.rdf").read_bytes()
+    assert len(parse_feed(data, URL).articles) == 3

@@ -386,8 +386,12 @@ def _read_item(item: Element, url: str, base: str) -> Article:
             guid = guid or text_of(child)
         elif field == "language":
             language = language or text_of(child)
-    if link is None:
-        link = item.get(_RDF_ABOUT)  # RSS 1.0 names each item by its URL
+    about = item.get(_RDF_ABOUT)
+    if about is not None:
+        # RSS 1.0 names each item by its URI: its identity (items that share a <link>
+        # are distinct) and, without a <link>, its address.
+        guid = guid or about
+        link = link or about
     resolved = without_hostless(resolve_link(link.strip(), base)) if link else None
     if resolved is None and guid and guid_is_link:
         candidate = guid.strip()
