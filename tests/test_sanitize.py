@@ -254,3 +254,26 @@ def test_passwords_in_urls_are_hidden() -> None:
         == "socks5h://u:***@127.0.0.1:9050"
     )
     assert sanitize.without_password("Plain title") == "Plain title"
+
+
+# Text with "<" but no tag: after each "<", never a letter, "/", "!" or "?".
+_NO_TAG_TEXT = st.text(alphabet=st.sampled_from("ab <-=3.>;é\t"), max_size=40).filter(
+    lambda text: re.search(r"<[A-Za-z/!?]", text) is None
+)
+
+
+@PROPERTY
+@given(_NO_TAG_TEXT)
+def test_a_less_than_sign_that_starts_no_tag_is_kept_as_text(value: str) -> None:
+    # HTML5 starts a tag at "<" only before a letter, "/", "!" or "?"; any other "<" is
+    # text, so a summary and the search index keep the words after it.
+    assert sanitize.html_to_plain(value, 0) == sanitize.clean_line(value)
+    assert sanitize.index_text(value).split() == value.split()
+
+
+@PROPERTY
+@given(MARKUP)
+def test_title_to_plain_is_one_safe_line(value: str) -> None:
+    title = sanitize.title_to_plain(value)
+    assert _is_safe(title)
+    assert title == " ".join(title.split())
