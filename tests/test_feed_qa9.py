@@ -211,3 +211,16 @@ def test_rss_1_items_sharing_a_link_stay_apart_by_rdf_about(cli: Cli, tmp_path: 
 def test_the_2ch_rdf_feed_keeps_its_three_items(corpus_feeds: Path) -> None:
     data = (corpus_feeds / "plagger__2ch-top10news_shift-jis-ncr.rdf").read_bytes()
     assert len(parse_feed(data, URL).articles) == 3
+
+
+def test_rss_1_items_whose_rdf_about_is_their_link_keep_their_article_id() -> None:
+    """Stores made before rdf:about counted hold these items by link: no duplicates."""
+    from tuinews.model import article_id, article_key
+
+    [article] = parse(
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/"><channel><title>R</title></channel>'
+        '<item rdf:about="http://e.org/1"><title>One</title><link>http://e.org/1</link>'
+        "</item></rdf:RDF>"
+    ).articles
+    assert article.id == article_id(URL, article_key(None, "http://e.org/1", "One", None))

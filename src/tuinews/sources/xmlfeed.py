@@ -389,8 +389,10 @@ def _read_item(item: Element, url: str, base: str) -> Article:
     about = item.get(_RDF_ABOUT)
     if about is not None:
         # RSS 1.0 names each item by its URI: its identity (items that share a <link>
-        # are distinct) and, without a <link>, its address.
-        guid = guid or about
+        # are distinct) and, without a <link>, its address. Most feeds repeat the link
+        # there; those keep the link as their key, as stores made before this hold it.
+        if guid is None and link is not None and about.strip() != link.strip():
+            guid = about
         link = link or about
     resolved = without_hostless(resolve_link(link.strip(), base)) if link else None
     if resolved is None and guid and guid_is_link:
