@@ -224,3 +224,49 @@ def test_rss_1_items_whose_rdf_about_is_their_link_keep_their_article_id() -> No
         "</item></rdf:RDF>"
     ).articles
     assert article.id == article_id(URL, article_key(None, "http://e.org/1", "One", None))
+
+
+# --- authors ---------------------------------------------------------------------------
+
+
+def test_an_rss_author_with_child_elements_is_its_name_and_several_are_joined(
+    cli: Cli, tmp_path: Path
+) -> None:
+    text = (
+        "<rss version='2.0'><channel><title>Blog</title>"
+        "<item><title>Two writers</title><link>http://e.org/1</link>"
+        '<author xmlns:author="http://www.w3.org/2005/Atom"><name>Jani Patokallio</name>'
+        "<title>Solutions Architect</title><department></department></author>"
+        "<author><name>Ana Ruiz </name><title>Engineer</title></author></item>"
+        "<item><title>Address and name</title><link>http://e.org/2</link>"
+        "<author>jo@e.org (Jo Writer)</author><author>max@e.org (Max)</author></item>"
+        "<item><title>Creators</title><link>http://e.org/3</link>"
+        '<dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">Anna</dc:creator>'
+        '<dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">Bo</dc:creator></item>'
+        "</channel></rss>"
+    )
+    listed = cli.call("list", "--json", write(tmp_path, "authors.rss", text))
+    authors = {row["title"]: row["author"] for row in map(json.loads, listed.out.splitlines())}
+    assert authors == {
+        "Two writers": "Jani Patokallio, Ana Ruiz",
+        "Address and name": "Jo Writer, Max",
+        "Creators": "Anna, Bo",
+    }
+
+
+def test_an_atom_entry_with_several_authors_names_them_all() -> None:
+    feed = parse(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<author><name>Feed Author</name></author>"
+        "<entry><id>urn:1</id><title>One</title><author><name>Ada</name></author>"
+        "<author><name>Grace</name><email>g@e.org</email></author></entry>"
+        "<entry><id>urn:2</id><title>Two</title></entry></feed>"
+    )
+    assert [a.author for a in feed.articles] == ["Ada, Grace", "Feed Author"]
+
+
+def test_the_google_cloud_blog_authors_are_names_only(corpus_feeds: Path) -> None:
+    data = (corpus_feeds / "netnewswire__google-cloudblog.rss").read_bytes()
+    authors = {a.author for a in parse_feed(data, URL).articles}
+    assert "Diane Chaleff" in authors
+    assert not any("Manager" in (author or "") for author in authors)

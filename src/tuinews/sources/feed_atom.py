@@ -17,6 +17,7 @@ from tuinews.sources.feed_xmltext import (
     add_media_enclosures,
     element_link,
     inner_markup,
+    join_names,
     text_of,
     without_hostless,
     xhtml_inner,
@@ -115,7 +116,8 @@ def read_atom(root: Element, url: str) -> Feed:
 
 
 def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) -> Article:
-    title = guid = author = summary = None
+    title = guid = summary = None
+    authors: list[str] = []
     content: str | None = None
     content_type: ContentType = "html"
     summary_is_html = True
@@ -157,8 +159,8 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         elif local == "summary" and summary is None:
             summary, kind = _body(child)
             summary_is_html = kind == "html"
-        elif local == "author" and author is None:
-            author = _person(child)
+        elif local == "author":
+            authors.append(_person(child) or "")
         elif local == "category":
             categories.append(child.get("label") or child.get("term") or text_of(child))
         elif local.startswith("media:"):
@@ -170,7 +172,7 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         title=title,
         link=link,
         guid=guid,
-        author=author or feed_author,
+        author=(join_names(authors) if authors else None) or feed_author,
         published=parse_date(published_text),
         updated=parse_date(updated_text),
         description=summary,

@@ -14,6 +14,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _XMLNS_ATTR = re.compile(r'\s+xmlns(?::[A-Za-z0-9_.-]+)?="[^"]*"')
 _HTMLISH = re.compile(r"</?[A-Za-z][^>]*>|&[#A-Za-z0-9]+;")
 
+_MAX_NAMES = 20
 _NO_HOST = frozenset({"", "/", "?", "#", ":"})
 
 Element = Any  # lxml's _Element; kept loose because lxml-stubs may be absent
@@ -28,6 +29,23 @@ def text_of(element: Element) -> str:
     if len(element) == 0:
         return element.text or ""
     return "".join(element.itertext())
+
+
+def person_name(element: Element) -> str:
+    """An RSS <author> or <dc:creator>: its <name> child when it has one (Google's blog
+    nests name, job title, department), else its text with the pieces spaced."""
+    if len(element) == 0:
+        return element.text or ""
+    for child in element:
+        if isinstance(child.tag, str) and local_name(child.tag) == "name":
+            return text_of(child)
+    return " ".join(piece.strip() for piece in element.itertext() if piece.strip())
+
+
+def join_names(names: list[str]) -> str | None:
+    """Several authors as one line, "A, B" (a name repeated once); None for none."""
+    unique = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    return ", ".join(unique[:_MAX_NAMES]) or None
 
 
 def inner_markup(element: Element) -> str:

@@ -32,8 +32,10 @@ from tuinews.sources.feed_xmltext import (
     Element,
     add_media_enclosures,
     inner_markup,
+    join_names,
     local_name,
     looks_like_html,
+    person_name,
     text_of,
     without_hostless,
 )
@@ -327,7 +329,9 @@ _AUTHOR_WITH_NAME = re.compile(r"\s*\S+@\S+\s*\((.+)\)\s*\Z")
 
 
 def _read_item(item: Element, url: str, base: str) -> Article:
-    title = link = guid = description = content = author = None
+    title = link = guid = description = content = author = itunes_author = None
+    authors: list[str] | None = None  # only when an item names more than one
+    author_field = ""
     date_text = updated_text = None
     guid_is_link = True
     categories: list[str] = []
@@ -355,9 +359,16 @@ def _read_item(item: Element, url: str, base: str) -> Article:
             date_text = date_text or child.text
         elif field == "updated":
             updated_text = updated_text or child.text
-        elif field in ("author", "creator", "itunes_author"):
-            if author is None or field != "itunes_author":
-                author = author or text_of(child)
+        elif field == "itunes_author":
+            itunes_author = itunes_author or text_of(child)
+        elif field in ("author", "creator"):
+            # Several of one kind are several people; <author> beside <dc:creator> is
+            # usually one person twice (an address, a name): the first kind is kept.
+            if author is None:
+                author, author_field = person_name(child), field
+            elif field == author_field:
+                authors = authors or [author]
+                authors.append(person_name(child))
         elif field == "category":
             categories.append(text_of(child))
         elif field == "enclosure":
@@ -403,10 +414,12 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         from tuinews.sources.sanitize import html_to_plain
 
         title = html_to_plain(title[:10_000], 0)
-    if author:
-        named = _AUTHOR_WITH_NAME.match(author[:2000])
-        if named is not None:
-            author = named.group(1)
+    if authors:
+        author = join_names([_without_address(name) for name in authors])
+    elif author:
+        author = _without_address(author)
+    else:
+        author = itunes_author
     return build_article(
         url,
         title=title,
@@ -421,6 +434,12 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         categories=categories,
         language=clean_language(language) if language else None,
     )
+
+
+def _without_address(author: str) -> str:
+    """ "jo@example.org (Jo Writer)" is "Jo Writer"."""
+    named = _AUTHOR_WITH_NAME.match(author[:2000])
+    return author if named is None else named.group(1)
 
 
 def _unique(enclosures: list[Enclosure]) -> list[Enclosure]:
