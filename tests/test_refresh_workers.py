@@ -374,6 +374,30 @@ async def test_a_worker_unpacks_a_gzip_body_only_up_to_the_size_setting(tmp_path
         store.close()
 
 
+async def test_a_worker_says_which_feeds_a_web_page_links_to(tmp_path: Path) -> None:
+    # What lets a refresh follow a site's address to its feed (FeedLinkingPage does
+    # not pickle: the worker sends its parts).
+    from tuinews.errors import FeedLinkingPage
+
+    url = "http://site.example/"
+    store, write = _store_with_feed(tmp_path / "s.db", url)
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head>'
+    pool = WorkerPool.spawn(1)
+    try:
+        with pytest.raises(FeedLinkingPage) as raised:
+            await pool.save(
+                Body(page + b"<body>x</body></html>"), url, "text/html", store.path, write
+            )
+        assert raised.value.feeds == ("http://site.example/rss",)
+        assert (
+            raised.value.reason
+            == "not a feed: an HTML page; it links to the feed http://site.example/rss"
+        )
+    finally:
+        pool.close()
+        store.close()
+
+
 async def test_a_worker_reports_the_stores_refusal_as_this_process_would(
     tmp_path: Path,
 ) -> None:

@@ -211,6 +211,36 @@ async def test_a_on_the_sample_screen_subscribes_for_real_and_leaves_the_samples
     assert store_counts(paths.db_file()) == ({url}, 4)
 
 
+async def test_a_with_a_sites_address_subscribes_to_the_feed_it_links_to(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Input
+
+    from tuinews import paths
+    from tuinews.subscriptions import SubscriptionFile
+
+    ctx = await asyncio.to_thread(samples_ctx)
+    with FeedServer() as server:
+        feed = server.route("/feed.xml", static(rss(2, title="Site Feed")))
+        page = b'<html><head><link rel="alternate" type="application/atom+xml" href="feed.xml">'
+        site = server.route(
+            "/", static(page + b"</head><body>Hi</body></html>", content_type="text/html")
+        )
+        async with running(ctx, size=(80, 24)) as (app, pilot):
+            screen = app.screen
+            await pilot.press("a")
+            await pilot.pause()
+            app.screen.query_one(Input).value = site
+            await pilot.press("enter")
+            await wait_for_refresh(pilot, screen)
+            assert screen.status.message == (
+                "Subscribed to Site Feed: 2 articles. Restart tuinews to read your feeds."
+            )
+    # The subscriptions name the feed as the store does: the next start reads it.
+    assert [sub.url for sub in SubscriptionFile(paths.config_file()).load()] == [feed]
+    assert store_counts(paths.db_file()) == ({feed}, 2)
+
+
 async def test_the_first_run_hint_fits_80_columns(tmp_path: Path) -> None:
     ctx = await asyncio.to_thread(samples_ctx)
     async with running(ctx, size=(80, 24)) as (app, _pilot):

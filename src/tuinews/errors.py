@@ -16,6 +16,15 @@ class SourceError(TuinewsError):
         self.reason = reason
 
 
+class FeedLinkingPage(SourceError):
+    """An HTML page where a feed was expected, that announces feeds (`feeds`, the site's
+    main one first as a rule): what a user gets when subscribing to a site's address."""
+
+    def __init__(self, source: str, reason: str, feeds: tuple[str, ...]) -> None:
+        super().__init__(source, reason)
+        self.feeds = feeds
+
+
 class ConfigError(TuinewsError):
     """The settings or subscriptions file is invalid (the message names file, line, key)."""
 

@@ -210,20 +210,21 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
     from tuinews.sources.sanitize import without_password as shown
     from tuinews.subscriptions import SubscriptionFile
 
-    moves = [(o.url, o.moved_to) for o in summary.outcomes if o.moved_to]
+    moves = [o for o in summary.outcomes if o.moved_to]
     if not moves:
         return
     from tuinews.errors import ConfigError
 
     subs = SubscriptionFile(config_path(ns))
-    for old, new in moves:
-        assert new is not None
+    for outcome in moves:
+        assert outcome.moved_to is not None
+        said = f"{shown(outcome.url)}: {outcome.move_line}"
         try:
-            subs.replace_url(old, new)
+            subs.replace_url(outcome.url, outcome.moved_to)
         except ConfigError as error:
-            warn(f"{shown(old)}: moved permanently to {shown(new)}; not updated: {error}")
+            warn(f"{said}; not updated: {error}")
             continue
-        warn(f"{shown(old)}: moved permanently to {shown(new)}; subscription updated")
+        warn(f"{said}; subscription updated")
 
 
 # A refresh that ends sooner shows no bar: its summary line follows at once, and setting

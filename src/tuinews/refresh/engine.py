@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuinews.errors import ConfigError, SourceError, StoreError, TuinewsError
+from tuinews.errors import ConfigError, FeedLinkingPage, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.backoff import backoff, previous_wait, skipped_outcome
 from tuinews.refresh.client import make_client, proxy_for
-from tuinews.refresh.fetch import PROXY_STATUSES, Fetcher, FetchError
+from tuinews.refresh.fetch import PROXY_STATUSES, Fetcher, FetchError, FetchResult
 from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import (
@@ -377,26 +377,13 @@ class _Run:
             return FeedOutcome(
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
-        key = moved or info.url
-        # The body travels on its own, handed over to the parser: `result` keeps only the
-        # headers while the feed is parsed and written.
-        body = Body(result.body)
-        result = dataclasses.replace(result, body=b"")
         try:
-            with self.parked.holding():
-                await self.processing.acquire()
-            try:
-                write = FeedWrite(
-                    info.id,
-                    now,
-                    status=result.status,
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                )
-                feed_title, stats = await self.parsers.save(body, key, result.content_type, write)
-            finally:
-                self.processing.release()
+            feed_title, stats = await self._parse_and_save(info, now, result, moved or info.url)
         except SourceError as error:
+            if isinstance(error, FeedLinkingPage) and info.last_refresh is None:
+                followed = await self._follow_page(slot, info, now, error.feeds[0])
+                if followed is not None:
+                    return followed
             retry = now if isinstance(error, WorkerDied) else None
             return await self._fail(
                 info, now, error.reason, status=result.status, moved_to=moved, retry_after=retry
@@ -410,6 +397,73 @@ class _Run:
             updated=stats.updated,
             moved_to=moved,
             http_status=result.status,
+        )
+
+    async def _parse_and_save(
+        self, info: FeedInfo, now: datetime, result: FetchResult, key: str
+    ) -> tuple[str, SaveStats]:
+        """Parse a fetched body and save it as the feed's articles, their ids made from
+        `key` (the feed's URL); SourceError when it is not a feed."""
+        # The body travels on its own, handed over to the parser: `result` keeps only the
+        # headers while the feed is parsed and written.
+        body = Body(result.body)
+        result = dataclasses.replace(result, body=b"")
+        with self.parked.holding():
+            await self.processing.acquire()
+        try:
+            write = FeedWrite(
+                info.id,
+                now,
+                status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+            )
+            return await self.parsers.save(body, key, result.content_type, write)
+        finally:
+            self.processing.release()
+
+    async def _follow_page(
+        self, slot: PipelineSlot, info: FeedInfo, now: datetime, link: str
+    ) -> FeedOutcome | None:
+        """A feed never fetched yet whose address gives a web page that links to a feed:
+        the user subscribed to a site's address. The feed it links to (its first: a
+        site's main feed comes first as a rule) is fetched instead, and when it is a feed
+        the subscription moves to it, as a permanent redirect moves it. None when it
+        cannot be followed: not a feed either, failing, or subscribed already (the
+        page's own failure, which names the link, then stands)."""
+        from tuinews.config import canonical_feed_url
+
+        assert self.fetcher is not None
+
+        async def room() -> None:
+            await slot.acquire()
+            self._check_store()
+
+        try:
+            target = canonical_feed_url(link)
+            result = await self.fetcher.fetch(target, etag=None, last_modified=None, room=room)
+            if result.moved_to:
+                target = canonical_feed_url(result.moved_to)
+        except (ConfigError, FetchError):
+            return None
+        if target == info.url:
+            return None
+        if await asyncio.to_thread(self.store.feed_by_url, target) is not None:
+            return None
+        try:
+            feed_title, stats = await self._parse_and_save(info, now, result, target)
+        except SourceError:
+            return None
+        moved, _ = await self._move(info, target)
+        return FeedOutcome(
+            info.url,
+            feed_title if info.title == info.url and feed_title else info.title,
+            "updated",
+            new=stats.new,
+            updated=stats.updated,
+            moved_to=moved,
+            http_status=result.status,
+            found_on_page=moved is not None,
         )
 
     async def _load_and_save(

@@ -51,12 +51,25 @@ class FeedOutcome:
     last_error: str | None = None
     # A permanent redirect onto this URL, another subscription's: nothing moved (`note`).
     moved_onto: str | None = None
+    # `moved_to` is not a redirect's target but the feed a web page links to: the
+    # subscription was a site's address (see `_Run._follow_page`).
+    found_on_page: bool = False
 
     @property
     def still_failing(self) -> bool:
         """Skipped, but its last try failed (back-off, a wait the server asked for, 410):
         not a failure of this refresh, yet the feed is not working."""
         return self.status == "skipped" and self.skipped_because in FAILING_SKIPS
+
+    @property
+    def move_line(self) -> str:
+        """How the move to `moved_to` is told, after the old URL and a colon."""
+        from tuinews.sources.sanitize import without_password
+
+        new = without_password(self.moved_to or "")
+        if self.found_on_page:
+            return f"a web page, not a feed; following the feed it links to, {new}"
+        return f"moved permanently to {new}"
 
     @property
     def name(self) -> str:

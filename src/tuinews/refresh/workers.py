@@ -33,7 +33,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, cast
 
-from tuinews.errors import SourceError, StoreError
+from tuinews.errors import FeedLinkingPage, SourceError, StoreError
 
 if TYPE_CHECKING:
     import asyncio
@@ -103,6 +103,8 @@ def _serve(
                     del body  # the rows are all that is needed now (or nothing: not a feed)
                 stats = _save(stores, store_path, turns, write, prepared)
                 answer = (request_id, "saved", (prepared[0], stats))
+            except FeedLinkingPage as error:
+                answer = (request_id, "page", (error.reason, error.feeds))
             except SourceError as error:
                 # SourceError has its own __init__ and would not unpickle: send its line.
                 answer = (request_id, "source", error.reason)
@@ -348,6 +350,9 @@ class WorkerPool:
         kind, value = await future
         if kind == "source":
             raise SourceError(url, str(value))
+        if kind == "page":
+            reason, feeds = cast("tuple[str, tuple[str, ...]]", value)
+            raise FeedLinkingPage(url, reason, feeds)
         if kind == "store":
             from tuinews.store import StoreUnwritable
 

@@ -133,9 +133,9 @@ def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Fe
         damage = outcome.cut.describe() if outcome.cut else _lower_first(outcome.error)
         raise BrokenFeedError(url, f"{damage}, before any article", outcome.title)
     if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):
-        from tuinews.sources.htmlpage import html_page_reason
+        from tuinews.sources.htmlpage import html_page_error
 
-        raise SourceError(url, html_page_reason(data, url))
+        raise html_page_error(data, url)
     if _FEED_MARKERS.search(head):
         from tuinews.sources.encoding import xml_as_utf8
         from tuinews.sources.feed_fallback import parse_with_feedparser

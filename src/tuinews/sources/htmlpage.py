@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from tuinews.errors import FeedLinkingPage, SourceError
 from tuinews.model import Direction
 from tuinews.sources.markdown import parse_date
 from tuinews.sources.plaintext import shorten
@@ -231,8 +232,19 @@ def _feed_link(href: str, page: str) -> str | None:
 
 def html_page_reason(data: bytes, page: str) -> str:
     """Why an HTML page is not a feed, naming the feeds it links to (up to three)."""
-    links = feed_links(data, page)
+    return _page_reason(feed_links(data, page))
+
+
+def _page_reason(links: tuple[str, ...]) -> str:
     if not links:
         return "not a feed: looks like an HTML page"
     noun = "the feed" if len(links) == 1 else "the feeds"
     return f"not a feed: an HTML page; it links to {noun} {', '.join(links)}"
+
+
+def html_page_error(data: bytes, page: str) -> SourceError:
+    """The error for an HTML page fetched as a feed: FeedLinkingPage when it links to
+    feeds (a refresh may follow them), else a SourceError saying what it is."""
+    links = feed_links(data, page)
+    reason = _page_reason(links)
+    return FeedLinkingPage(page, reason, links) if links else SourceError(page, reason)

@@ -104,7 +104,9 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
         name = self.ctx.config_path.name
         reader.post_message(Status(f"Subscribed to {url} (saved in {name}); fetching it…"))
         self.app.run_worker(
-            _fetch_first_feed(user_store, subscription, self.ctx.config.refresh, reader),
+            _fetch_first_feed(
+                user_store, subscription, self.ctx.config.refresh, reader, self.ctx.config_path
+            ),
             group="first-subscription",
             description="fetch a new subscription into the user's store",
         )
@@ -116,10 +118,16 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
 
 
 async def _fetch_first_feed(
-    store_path: Path, subscription: Subscription, settings: RefreshSettings, reader: Screen[None]
+    store_path: Path,
+    subscription: Subscription,
+    settings: RefreshSettings,
+    reader: Screen[None],
+    config_path: Path,
 ) -> None:
     """Fetch a feed subscribed to from the sample screen into the user's store, so that
-    the next start shows it at once; the status line says how it went."""
+    the next start shows it at once; the status line says how it went. A move (a
+    permanent redirect, a site's address that led to its feed) is saved in the
+    subscriptions, which must name the feed as the store does."""
     import asyncio
 
     from tuinews.refresh import refresh_feeds
@@ -138,6 +146,17 @@ async def _fetch_first_feed(
         line = f"Subscribed to {url}; fetching it failed: {why} (tried again at next start)"
         reader.post_message(Status(clean_line(line), error=True))
         return
+    if outcome.moved_to:
+        from tuinews.subscriptions import SubscriptionFile
+
+        subscriptions = SubscriptionFile(config_path)
+        try:
+            await asyncio.to_thread(subscriptions.replace_url, url, outcome.moved_to)
+        except (TuinewsError, OSError) as error:
+            line = f"{url}: {outcome.move_line}; not saved: {error}"
+            reader.post_message(Status(clean_line(line), error=True))
+            return
+        url = outcome.moved_to
     title = clean_line(await asyncio.to_thread(_stored_title, store_path, url)) or url
     noun = "article" if summary.new == 1 else "articles"
     reader.post_message(

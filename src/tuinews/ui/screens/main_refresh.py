@@ -270,12 +270,10 @@ class RefreshingScreen(ReadingScreen):
                 try:
                     SubscriptionFile(self.ctx.config_path).replace_url(old, new)
                 except (TuinewsError, OSError) as error:
-                    self.status.say(f"{old} moved to {new}; not saved: {error}", error=True)
+                    said = f"{without_password(old)}: {outcome.move_line}"
+                    self.status.say(f"{said}; not saved: {error}", error=True)
                     continue
-            self.status.say(
-                f"{without_password(old)} moved permanently to {without_password(new)}; "
-                "subscription updated"
-            )
+            self.status.say(f"{without_password(old)}: {outcome.move_line}; subscription updated")
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

@@ -1,0 +1,88 @@
+"""Subscribing to a site's address: the first refresh finds the page's feed link and
+moves the subscription to that feed, as a permanent redirect moves it."""
+
+from __future__ import annotations
+
+import tomllib
+
+from feedserver import FeedServer, Generated, rss, static, status
+from test_cli import Cli, json_lines
+
+PAGE = (
+    "<!DOCTYPE html><html><head><title>A blog</title>"
+    '<link rel="alternate" type="application/rss+xml" title="Posts" href="{main}">'
+    '<link rel="alternate" type="application/rss+xml" title="Comments" href="/comments.xml">'
+    "</head><body><p>Welcome</p></body></html>"
+)
+
+
+def _page(main: str) -> bytes:
+    return PAGE.format(main=main).encode()
+
+
+def _subscribed(cli: Cli) -> list[str]:
+    return [feed["url"] for feed in tomllib.loads(cli.config.read_text()).get("feeds", [])]
+
+
+def test_a_sites_address_is_followed_to_its_feed(cli: Cli, server: FeedServer) -> None:
+    server.route("/blog/feed.xml", Generated(items=3, title="The blog"))
+    server.route("/comments.xml", static(rss(2, title="Comments", prefix="c")))
+    site = server.route("/blog/", static(_page("feed.xml"), content_type="text/html"))
+    feed = server.url("/blog/feed.xml")
+    assert cli.call("add", site).status == 0
+
+    first = cli.run("refresh")
+    assert first.status == 0, first.err
+    assert first.err == (
+        f"tuinews: {site}: a web page, not a feed; following the feed it links to, "
+        f"{feed}; subscription updated\n"
+    )
+    assert "3 new articles" in first.out
+    assert _subscribed(cli) == [feed]  # the first feed link: the site's posts
+    assert {row["feed"] for row in json_lines(cli.call("list", "--json").out)} == {"The blog"}
+
+    second = cli.run("refresh")
+    assert (second.status, second.err) == (0, "")
+    assert "1 not modified" in second.out
+
+
+def test_a_page_whose_feed_link_is_broken_stays_a_failure(cli: Cli, server: FeedServer) -> None:
+    server.route("/gone.xml", status(404))
+    site = server.route("/", static(_page("/gone.xml"), content_type="text/html"))
+    assert cli.call("add", site).status == 0
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert f"it links to the feeds {server.url('/gone.xml')}" in result.err
+    assert _subscribed(cli) == [site]
+
+
+def test_a_feed_that_worked_is_not_moved_by_a_page_it_now_serves(
+    cli: Cli, server: FeedServer
+) -> None:
+    # A site's redesign, a captive portal: the user's feed is not swapped unasked.
+    server.route("/other.xml", static(rss(2, title="Other", prefix="o")))
+    route = static(rss(2, title="Mine"))
+    url = server.route("/mine.xml", route)
+    assert cli.call("add", url).status == 0
+    assert cli.run("refresh").status == 0
+    route.body, route.content_type = _page("/other.xml"), "text/html"
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert "it links to the feeds" in result.err
+    assert _subscribed(cli) == [url]
+
+
+def test_a_page_linking_to_a_feed_subscribed_already_is_not_followed(
+    cli: Cli, server: FeedServer
+) -> None:
+    feed = server.route("/feed.xml", static(rss(2, title="Posts")))
+    site = server.route("/", static(_page("/feed.xml"), content_type="text/html"))
+    assert cli.call("add", feed).status == 0
+    assert cli.call("add", site).status == 0
+    result = cli.run("refresh")
+    assert result.status == 1
+    comments = server.url("/comments.xml")
+    assert result.err == (
+        f"tuinews: {site}: not a feed: an HTML page; it links to the feeds {feed}, {comments}\n"
+    )
+    assert _subscribed(cli) == [feed, site]
