@@ -79,9 +79,6 @@ def test_words_after_a_less_than_sign_are_searchable(
         assert title in found.out, (words, found.out)
 
 
-@pytest.mark.xfail(
-    reason="needs xmlfeed.py to clean RSS titles with sanitize.title_to_plain", strict=False
-)
 def test_rss_titles_keep_words_in_angle_brackets(cli: Cli, lt_feed: Path) -> None:
     records = _listed(cli, lt_feed)
     titles = {guid: record["title"] for guid, record in records.items()}

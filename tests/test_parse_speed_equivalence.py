@@ -314,7 +314,7 @@ _REFERENCE_SCRIPT_STYLE = re.compile(
     r"<(script|style|template)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL
 )
 _REFERENCE_BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE
+    r"</?(p|br|div|li|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.IGNORECASE
 )
 _MARKUP = st.lists(
     st.sampled_from(

@@ -22,7 +22,7 @@ from tuinews.sources.feed_xmltext import (
     without_hostless,
     xhtml_inner,
 )
-from tuinews.sources.sanitize import html_to_plain
+from tuinews.sources.sanitize import title_to_plain
 
 ATOM_NAMESPACES = frozenset(
     {
@@ -72,8 +72,8 @@ def _body(element: Element) -> tuple[str, ContentType]:
 def _title(element: Element) -> str:
     text, kind = _body(element)
     if kind == "html":
-        return html_to_plain(text[:10_000], 0)
-    # Plain text: html_to_plain would eat a literal "<"; clean_entity_line runs later.
+        return title_to_plain(text[:10_000])
+    # Plain text: markup stripping would eat a literal "<"; clean_entity_line runs later.
     return text.replace("&", "&amp;") if "&" in text else text
 
 

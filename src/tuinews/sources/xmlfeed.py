@@ -411,9 +411,9 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         if candidate.startswith(("http://", "https://")):
             resolved = without_hostless(resolve_link(candidate, None))
     if title and "<" in title and looks_like_html(title):
-        from tuinews.sources.sanitize import html_to_plain
+        from tuinews.sources.sanitize import title_to_plain
 
-        title = html_to_plain(title[:10_000], 0)
+        title = title_to_plain(title[:10_000])
     if authors:
         author = join_names([_without_address(name) for name in authors])
     elif author:
