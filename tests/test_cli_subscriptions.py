@@ -396,6 +396,24 @@ def test_export_with_no_subscriptions_is_valid_opml(cli: Cli) -> None:
     assert "<opml" in result.out and "</opml>" in result.out
 
 
+def test_feeds_json_gives_scripts_exact_tags_and_state(cli: Cli, sample_feeds: Path) -> None:
+    local = sample_feeds / "city-desk.rss"
+    assert cli.call("add", str(local), "--tag", "News, world", "--tag", "local").status == 0
+    (cli.root / "gone.rss").write_text("<rss><channel><title>soon gone")
+    assert cli.call("add", str(cli.root / "gone.rss"), "--title", "Broken").status == 0
+    (cli.root / "gone.rss").unlink()
+    assert cli.run("refresh").status == 1
+    result = cli.call("feeds", "--json")
+    assert result.status == 0
+    courier, broken = (json.loads(line) for line in result.out.splitlines())
+    assert courier["tags"] == ["News, world", "local"]  # the comma stays inside its tag
+    assert (courier["unread"], courier["total"], courier["last_error"]) == (9, 9, None)
+    assert courier["last_refresh"].endswith("Z") and courier["disabled"] is False
+    assert broken["title"] == "Broken" and broken["last_refresh"] is None
+    assert broken["failures"] == 1 and broken["last_error"]
+    assert broken["last_error_at"].endswith("Z")
+
+
 def test_export_names_untitled_feeds_and_refuses_a_folder(cli: Cli, sample_feeds: Path) -> None:
     assert cli.call("add", str(sample_feeds / "field-journal.rdf")).status == 0
     assert cli.run("refresh").status == 0

@@ -166,7 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("remove", "unsubscribe from a feed and drop its articles")
     p.add_argument("feed", metavar="FEED", help="URL, title, or a unique part of the title")
 
-    command("feeds", "list subscriptions: title, tags, unread/total, last refresh, last error")
+    p = command("feeds", "list subscriptions: title, tags, unread/total, last refresh, last error")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per feed and line (tags as a list, times in UTC, back-off state)",
+    )
 
     p = command("import", "subscribe to the feeds of an OPML file or a newsboat urls file")
     p.add_argument(

@@ -96,7 +96,10 @@ def feeds_command(ns: argparse.Namespace) -> int:
         feeds = _subscribed_as_stored(config.feeds, [])
     else:
         feeds = _feeds_in_store(ns, config.feeds)
-    _print_feeds(feeds)
+    if ns.json:
+        _print_feeds_json(feeds)
+    else:
+        _print_feeds(feeds)
     return 0
 
 
@@ -114,6 +117,31 @@ def _feeds_in_store(ns: argparse.Namespace, subs: Sequence[Subscription]) -> lis
         # The store also keeps feeds no longer subscribed (for their starred articles).
         subscribed = {sub.url for sub in subs}
         return [f for f in store.feeds() if f.url in subscribed]
+
+
+def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
+    """JSON Lines for scripts: what the table shows, exact (tags are a list: a tag may
+    hold a comma), and the state behind "next try" (URLs without their password)."""
+    import json
+
+    from tuinews.commands.common import iso_utc
+
+    for f in feeds:
+        record = {
+            "title": without_password(f.title),
+            "url": without_password(f.url),
+            "tags": list(f.tags),
+            "unread": f.unread,
+            "total": f.total,
+            "last_refresh": iso_utc(f.last_refresh),
+            "last_status": f.last_status,
+            "last_error": f.last_error,
+            "last_error_at": iso_utc(f.last_error_at),
+            "failures": f.failures,
+            "next_fetch": iso_utc(f.next_fetch),
+            "disabled": f.disabled,
+        }
+        print(json.dumps(record, ensure_ascii=False))
 
 
 def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
