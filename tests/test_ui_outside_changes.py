@@ -5,6 +5,7 @@ adding a feed on the sample screen."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +339,30 @@ async def test_several_failures_are_named_first_and_fit_80_columns(tmp_path: Pat
             assert line.message.startswith("3 failed: F")
             assert line.message.endswith("and 1 more (i on a feed says why); refreshed: 3 new")
             assert line.has_class("-error")
+
+
+async def test_a_stalled_refresh_names_the_feed_it_waits_for(tmp_path: Path) -> None:
+    from tuinews.ui.screens.main_refresh import STALLED_AFTER_S
+
+    with FeedServer() as server:
+        subs = [
+            Subscription(server.route("/quick.xml", Generated(items=2)), "Quick"),
+            Subscription(
+                server.route("/slow.xml", Generated(items=2, delay=STALLED_AFTER_S + 2)), "Slow"
+            ),
+        ]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        async with running(ctx, size=(80, 24)) as (app, pilot):
+            screen = app.screen
+            await pilot.press("R")
+            said = []
+            for _ in range(200):
+                await asyncio.sleep(0.05)
+                said.append(screen.status.message)
+                if not screen.refreshing:
+                    break
+            assert any(re.fullmatch(r"Refreshing 1/2: waiting for Slow \(\d s\)", m) for m in said)
+            assert screen.status.message == "Refreshed: 4 new"
 
 
 async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Path) -> None:

@@ -16,11 +16,15 @@ from tuinews.ui.messages import RefreshDone, RefreshProgress, Status, StoreChang
 from tuinews.ui.screens.main_reader import ReadingScreen
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
     from textual.widgets import ProgressBar
 
     from tuinews.model import Subscription
 
 WAITING_LINE = "Another refresh is running; waiting for it…"
+# With no feed done for this long, the status line names the feeds the refresh still
+# waits for: a server that stalls is then known before its timeout.
+STALLED_AFTER_S = 3.0
 READ_ONLY_LINE = "Cannot refresh: the store is read-only (nothing fetched could be saved)."
 
 
@@ -34,10 +38,14 @@ class RefreshingScreen(ReadingScreen):
     # Seconds between looks for changes other processes made to the store.
     outside_check_seconds = 5.0
     _seen_stamp: tuple[int, int] | None = None
+    _stall_timer: Timer | None = None
+    _progress_line = ""
+    _last_progress = 0.0
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
         self._config_stamp = _stamp(self.ctx.config_path)
+        self._awaited: dict[str, str] = {}  # URL -> name of the feeds a refresh waits for
         self.call_after_refresh(self._refresh_on_start)
         if not self.ctx.ephemeral:
             self.set_interval(self.outside_check_seconds, self._look_outside)
@@ -139,10 +147,24 @@ class RefreshingScreen(ReadingScreen):
             return
         self.refreshing = True
         bar = self._progress_bar()
-        bar.update(total=len(only) if only else len(self.ctx.subscriptions), progress=0)
+        total = len(only) if only else len(self.ctx.subscriptions)
+        bar.update(total=total, progress=0)
         bar.display = True
         self.status.say("Refreshing…")
+        self._awaited = {}
+        self._progress_line = f"Refreshing 0/{total}"
+        self._last_progress = time.monotonic()
+        self._stall_timer = self.set_interval(1.0, self._say_awaited)
         self._refresh_worker(only, force)
+
+    def _say_awaited(self) -> None:
+        """After STALLED_AFTER_S without a feed done, which feeds the refresh waits for."""
+        waited = time.monotonic() - self._last_progress
+        if not self.refreshing or not self._awaited or waited < STALLED_AFTER_S:
+            return
+        first, *others = self._awaited.values()
+        more = f" and {len(others)} more" if others else ""
+        self.status.say(f"{self._progress_line}: waiting for {first}{more} ({waited:.0f} s)")
 
     def _progress_bar(self) -> ProgressBar:
         """The refresh progress bar, mounted on first use (not needed for the first screen)."""
@@ -162,6 +184,13 @@ class RefreshingScreen(ReadingScreen):
         def progress(done: int, total: int, outcome: object) -> None:
             self.post_message(RefreshProgress(done, total, outcome))
 
+        def started(feeds: list[tuple[str, str]]) -> None:
+            # On this loop's thread, as is the progress message's handler.
+            self._awaited = {
+                url: clean_line(without_password(title or url)) for url, title in feeds
+            }
+            self._last_progress = time.monotonic()
+
         def waiting(_line: str) -> None:
             # Another process (a cron `tuinews refresh`) holds the refresh lock: ours
             # waits for it, then goes on (feeds it just fetched are skipped).
@@ -179,6 +208,7 @@ class RefreshingScreen(ReadingScreen):
                 progress=progress,
                 lock="wait",
                 on_wait=waiting,
+                on_start=started,
             )
         except RefreshStopped as stopped:
             # The store refused a write (disk full, read-only): what was saved stays.
@@ -208,7 +238,10 @@ class RefreshingScreen(ReadingScreen):
     def _on_refresh_progress(self, message: RefreshProgress) -> None:
         bar = self._progress_bar()
         bar.update(total=message.total, progress=message.done)
-        self.status.say(f"Refreshing {message.done}/{message.total}")
+        self._awaited.pop(getattr(message.outcome, "url", ""), None)
+        self._last_progress = time.monotonic()
+        self._progress_line = f"Refreshing {message.done}/{message.total}"
+        self.status.say(self._progress_line)
         # New articles appear as they arrive, at most once a second, cursor kept.
         now = time.monotonic()
         if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
@@ -219,6 +252,8 @@ class RefreshingScreen(ReadingScreen):
     @on(RefreshDone)
     def _on_refresh_done(self, message: RefreshDone) -> None:
         self.refreshing = False
+        if self._stall_timer is not None:
+            self._stall_timer.stop()
         self._seen_stamp = None  # its own commits are not news from outside
         self._progress_bar().display = False
         if message.stopped:
