@@ -388,16 +388,7 @@ class _Run:
             return await self._fail(
                 info, now, error.reason, status=result.status, moved_to=moved, retry_after=retry
             )
-        return FeedOutcome(
-            info.url,
-            # The store names a feed it has no title for by its URL; now it has one.
-            feed_title if info.title == info.url and feed_title else info.title,
-            "updated",
-            new=stats.new,
-            updated=stats.updated,
-            moved_to=moved,
-            http_status=result.status,
-        )
+        return _saved(info, feed_title, stats, result.status, moved)
 
     async def _parse_and_save(
         self, info: FeedInfo, now: datetime, result: FetchResult, key: str
@@ -455,16 +446,8 @@ class _Run:
         except SourceError:
             return None
         moved, _ = await self._move(info, target)
-        return FeedOutcome(
-            info.url,
-            feed_title if info.title == info.url and feed_title else info.title,
-            "updated",
-            new=stats.new,
-            updated=stats.updated,
-            moved_to=moved,
-            http_status=result.status,
-            found_on_page=moved is not None,
-        )
+        outcome = _saved(info, feed_title, stats, result.status, moved)
+        return dataclasses.replace(outcome, found_on_page=moved is not None)
 
     async def _load_and_save(
         self, info: FeedInfo, path: Path, now: datetime, mtime: float | None
@@ -579,6 +562,22 @@ def _unwritable(error: StoreError) -> bool:
     from tuinews.store import StoreUnwritable
 
     return isinstance(error, StoreUnwritable)
+
+
+def _saved(
+    info: FeedInfo, feed_title: str, stats: SaveStats, status: int | None, moved: str | None
+) -> FeedOutcome:
+    """The outcome of a web feed fetched and saved."""
+    return FeedOutcome(
+        info.url,
+        # The store names a feed it has no title for by its URL; now it has one.
+        feed_title if info.title == info.url and feed_title else info.title,
+        "updated",
+        new=stats.new,
+        updated=stats.updated,
+        moved_to=moved,
+        http_status=status,
+    )
 
 
 def _upgrade_notice(say: Callable[[str], None] | None) -> Callable[[], None] | None:
