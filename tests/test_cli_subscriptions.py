@@ -403,9 +403,11 @@ def test_feeds_json_gives_scripts_exact_tags_and_state(cli: Cli, sample_feeds: P
     assert cli.call("add", str(cli.root / "gone.rss"), "--title", "Broken").status == 0
     (cli.root / "gone.rss").unlink()
     assert cli.run("refresh").status == 1
+    assert cli.call("add", "https://news.example/feed").status == 0  # not fetched yet
     result = cli.call("feeds", "--json")
     assert result.status == 0
-    courier, broken = (json.loads(line) for line in result.out.splitlines())
+    courier, broken, untitled = (json.loads(line) for line in result.out.splitlines())
+    assert untitled["title"] is None and untitled["url"] == "https://news.example/feed"
     assert courier["tags"] == ["News, world", "local"]  # the comma stays inside its tag
     assert (courier["unread"], courier["total"], courier["last_error"]) == (9, 9, None)
     assert courier["last_refresh"].endswith("Z") and courier["disabled"] is False

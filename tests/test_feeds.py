@@ -458,3 +458,9 @@ def test_a_feed_garbled_before_its_first_item_is_refused_not_empty() -> None:
     assert [a.title for a in parse_feed(kept, "http://x/feed").articles] == ["One"]
     empty = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></channel></rss>"
     assert parse_feed(empty, "http://x/feed").articles == []  # well-formed: just empty
+
+
+def test_a_broken_json_feed_says_where_in_plain_words() -> None:
+    with pytest.raises(SourceError) as raised:
+        parse_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "x', URL)
+    assert raised.value.reason.endswith("unterminated string starting at line 1")

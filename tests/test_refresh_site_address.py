@@ -4,9 +4,11 @@ moves the subscription to that feed, as a permanent redirect moves it."""
 from __future__ import annotations
 
 import tomllib
+from typing import Any
 
 from feedserver import FeedServer, Generated, rss, static, status
 from test_cli import Cli, json_lines
+from tuinews.store import Store
 
 PAGE = (
     "<!DOCTYPE html><html><head><title>A blog</title>"
@@ -52,7 +54,11 @@ def test_a_page_whose_feed_link_is_broken_stays_a_failure(cli: Cli, server: Feed
     assert cli.call("add", site).status == 0
     result = cli.run("refresh")
     assert result.status == 1
-    assert f"it links to the feeds {server.url('/gone.xml')}" in result.err
+    gone, comments = server.url("/gone.xml"), server.url("/comments.xml")
+    assert result.err == (
+        f"tuinews: {site}: not a feed: an HTML page; it links to the feeds {gone}, {comments} "
+        f"({gone}: HTTP 404 Not Found; {comments}: HTTP 404 Not Found)\n"
+    )
     assert _subscribed(cli) == [site]
 
 
@@ -83,6 +89,62 @@ def test_a_page_linking_to_a_feed_subscribed_already_is_not_followed(
     assert result.status == 1
     comments = server.url("/comments.xml")
     assert result.err == (
-        f"tuinews: {site}: not a feed: an HTML page; it links to the feeds {feed}, {comments}\n"
+        f"tuinews: {site}: not a feed: an HTML page; it links to the feeds {feed}, {comments} "
+        f"({feed}: subscribed already as Posts; {comments}: HTTP 404 Not Found)\n"
     )
     assert _subscribed(cli) == [feed, site]
+
+
+def test_the_next_link_is_tried_when_the_first_does_not_do(cli: Cli, server: FeedServer) -> None:
+    server.route("/gone.xml", status(404))
+    server.route("/comments.xml", static(rss(2, title="Comments", prefix="c")))
+    site = server.route("/", static(_page("/gone.xml"), content_type="text/html"))
+    assert cli.call("add", site).status == 0
+    result = cli.run("refresh")
+    assert result.status == 0, result.err
+    assert _subscribed(cli) == [server.url("/comments.xml")]
+
+
+def test_two_addresses_of_one_site_get_its_feed_once(cli: Cli, server: FeedServer) -> None:
+    # Two pages linking to the same feed, followed in one refresh: one subscription
+    # takes the feed; the other says it is subscribed already, and nothing is stored twice.
+    server.route("/feed.xml", static(rss(3, title="Posts")))
+    first = server.route("/a/", static(_page("/feed.xml"), content_type="text/html"))
+    second = server.route("/b/", static(_page("/feed.xml"), content_type="text/html"))
+    assert cli.call("add", first).status == 0
+    assert cli.call("add", second).status == 0
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert "subscribed already" in result.err
+    assert len(json_lines(cli.call("list", "--json").out)) == 3
+    subscribed = _subscribed(cli)
+    assert server.url("/feed.xml") in subscribed and len(subscribed) == 2
+
+
+def test_an_earlier_subscription_kept_in_the_store_is_taken_back_with_its_marks(
+    cli: Cli, server: FeedServer
+) -> None:
+    feed = server.route("/feed.xml", static(rss(3, title="Posts")))
+    assert cli.call("add", feed).status == 0
+    assert cli.run("refresh").status == 0
+    starred_id = json_lines(cli.call("list", "--json").out)[0]["id"]
+    with Store.open(cli.db) as store:
+        article = store.find_article(starred_id)
+        assert article is not None
+        store.set_starred(article.pk, True)
+    # Unsubscribed by hand (the store keeps the row for its starred article), then
+    # subscribed again through the site's address.
+    site = server.route("/", static(_page("/feed.xml"), content_type="text/html"))
+    cli.config.write_text(f'[[feeds]]\nurl = "{site}"\n')
+    result = cli.run("refresh")
+    assert result.status == 0, result.err
+    assert _subscribed(cli) == [feed]
+    listed = json_lines(cli.call("list", "--json").out)
+    assert len(listed) == 3
+    assert [row["starred"] for row in listed if row["id"] == starred_id] == [True]
+    assert [info.url for info in _stored_feeds(cli)] == [feed]
+
+
+def _stored_feeds(cli: Cli) -> list[Any]:
+    with Store.open(cli.db) as store:
+        return list(store.feeds())

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from feedserver import FeedServer, Generated, rss, static, status
+from feedserver import FeedServer, Generated, redirect, rss, static, status
 from test_ui_support import (
     BASE_DATE,
     make_article,
@@ -363,6 +363,32 @@ async def test_a_stalled_refresh_names_the_feed_it_waits_for(tmp_path: Path) -> 
                     break
             assert any(re.fullmatch(r"Refreshing 1/2: waiting for Slow \(\d s\)", m) for m in said)
             assert screen.status.message == "Refreshed: 4 new"
+
+
+async def test_a_move_is_told_after_the_failures_not_instead(tmp_path: Path) -> None:
+    from tuinews.subscriptions import SubscriptionFile
+
+    with FeedServer() as server:
+        server.route("/new.xml", static(rss(2, title="Moved")))
+        server.route("/feed.xml", static(rss(2, title="Site Feed", prefix="s")))
+        page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+        moved = server.route("/old.xml", redirect(server.url("/new.xml")))
+        site = server.route("/", static(page + b"</head></html>", content_type="text/html"))
+        broken = server.route("/broken.xml", status(500))
+        subs = [Subscription(moved, "Moved"), Subscription(site), Subscription(broken, "Broken")]
+        ctx = make_ctx(tmp_path, subs, build=False)
+        SubscriptionFile(ctx.config_path).add_many(subs)
+        async with running(ctx, size=(80, 24)) as (app, pilot):
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            assert screen.status.message == (
+                "Broken failed: HTTP 500 Internal Server Error; refreshed: 4 new; "
+                f"Moved moved to {server.url('/new.xml')}; "
+                f"Site Feed: the feed its page links to, {server.url('/feed.xml')}"
+            )
+        saved = [sub.url for sub in SubscriptionFile(ctx.config_path).load()]
+        assert saved == [server.url("/new.xml"), server.url("/feed.xml"), broken]
 
 
 async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Path) -> None:

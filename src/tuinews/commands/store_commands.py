@@ -273,7 +273,7 @@ class _Reporter:
                 return  # the refresh ended meanwhile
             progress = Progress(
                 TextColumn("Refreshing"),
-                BarColumn(),
+                BarColumn(bar_width=20),  # Rich's 40 left little room at 80 columns
                 MofNCompleteColumn(),
                 _live_column(self._now_showing),
                 console=Console(stderr=True, highlight=False, markup=False),

@@ -128,7 +128,8 @@ def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
 
     for f in feeds:
         record = {
-            "title": without_password(f.title),
+            # null for a feed known only by its address (the store names it by its URL)
+            "title": None if f.title == f.url else without_password(f.title),
             "url": without_password(f.url),
             "tags": list(f.tags),
             "unread": f.unread,
@@ -138,7 +139,7 @@ def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
             "last_error": f.last_error,
             "last_error_at": iso_utc(f.last_error_at),
             "failures": f.failures,
-            "next_fetch": iso_utc(f.next_fetch),
+            "next_fetch": None if f.disabled else iso_utc(f.next_fetch),
             "disabled": f.disabled,
         }
         print(json.dumps(record, ensure_ascii=False))

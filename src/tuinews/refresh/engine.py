@@ -121,6 +121,7 @@ async def refresh_feeds(
             chosen = select_feeds(infos, only)
             run = _Run(store, settings, force=force, named=only is not None, workers=workers)
             run.other_refresh_since = refresh_lock.waited_since
+            run.subscribed = subscribed
             if on_start is not None:
                 on_start([(info.url, info.title) for info in chosen])
             outcomes = await run.all(chosen, progress)
@@ -164,6 +165,7 @@ class _Run:
         self.answered = False
         self.unanswered: list[_Unanswered] = []
         self.offline = False  # set at the end: no feed answered (see _record_unanswered)
+        self.subscribed: set[str] = set()  # every subscription's URL, not only the chosen
         # Memory stays bounded however many feeds there are: at most `concurrency`
         # requests at once, a fetched body per worker waiting to be parsed (`parked`),
         # and a few feeds between parse and save: one being parsed or written and one
@@ -380,13 +382,15 @@ class _Run:
         try:
             feed_title, stats = await self._parse_and_save(info, now, result, moved or info.url)
         except SourceError as error:
+            reason = error.reason
             if isinstance(error, FeedLinkingPage) and info.last_refresh is None:
-                followed = await self._follow_page(slot, info, now, error.feeds[0])
-                if followed is not None:
+                followed = await self._follow_page(slot, info, moved or info.url, now, error)
+                if isinstance(followed, FeedOutcome):
                     return followed
+                reason = followed
             retry = now if isinstance(error, WorkerDied) else None
             return await self._fail(
-                info, now, error.reason, status=result.status, moved_to=moved, retry_after=retry
+                info, now, reason, status=result.status, moved_to=moved, retry_after=retry
             )
         return _saved(info, feed_title, stats, result.status, moved)
 
@@ -414,14 +418,25 @@ class _Run:
             self.processing.release()
 
     async def _follow_page(
-        self, slot: PipelineSlot, info: FeedInfo, now: datetime, link: str
-    ) -> FeedOutcome | None:
-        """A feed never fetched yet whose address gives a web page that links to a feed:
-        the user subscribed to a site's address. The feed it links to (its first: a
-        site's main feed comes first as a rule) is fetched instead, and when it is a feed
-        the subscription moves to it, as a permanent redirect moves it. None when it
-        cannot be followed: not a feed either, failing, or subscribed already (the
-        page's own failure, which names the link, then stands)."""
+        self, slot: PipelineSlot, info: FeedInfo, here: str, now: datetime, page: FeedLinkingPage
+    ) -> FeedOutcome | str:
+        """A feed never fetched yet whose address (`here`) gives a web page that links
+        to feeds: the user subscribed to a site's address. Its links are tried in order
+        (a site's main feed comes first as a rule); the first that is a feed is saved,
+        and the subscription moves to it, as a permanent redirect moves it. Otherwise
+        the page's failure line, with why each link did not do."""
+        whys = []
+        for link in page.feeds:
+            tried = await self._try_page_link(slot, info, here, now, link)
+            if isinstance(tried, FeedOutcome):
+                return tried
+            whys.append(tried if len(page.feeds) == 1 else f"{link}: {tried}")
+        return f"{page.reason} ({'; '.join(whys)})"
+
+    async def _try_page_link(
+        self, slot: PipelineSlot, info: FeedInfo, here: str, now: datetime, link: str
+    ) -> FeedOutcome | str:
+        """The outcome of following a page's feed link, or why it did not do."""
         from tuinews.config import canonical_feed_url
 
         assert self.fetcher is not None
@@ -433,21 +448,38 @@ class _Run:
         try:
             target = canonical_feed_url(link)
             result = await self.fetcher.fetch(target, etag=None, last_modified=None, room=room)
-            if result.moved_to:
-                target = canonical_feed_url(result.moved_to)
-        except (ConfigError, FetchError):
-            return None
-        if target == info.url:
-            return None
-        if await asyncio.to_thread(self.store.feed_by_url, target) is not None:
-            return None
+            target = canonical_feed_url(result.moved_to) if result.moved_to else target
+        except ConfigError as error:
+            return str(error)
+        except FetchError as error:
+            return error.reason
+        if target == here:
+            return "the page itself"
+        stored = await asyncio.to_thread(self.store.feed_by_url, target)
+        if stored is not None and stored.url in self.subscribed:
+            return f"subscribed already as {stored.title}"
+        if stored is None:
+            # Claimed before saving: of two pages of one refresh that link to the same
+            # feed, only one gets it (the store's addresses are unique).
+            moved, _ = await self._move(dataclasses.replace(info, url=here), target)
+            if moved is None:
+                return "subscribed already"
+            owner = info
+        else:
+            # An earlier subscription's row, kept for its starred articles: subscribed
+            # again through the site's address, it keeps its marks, as `tuinews add`
+            # of its own address would; the page's row (never fetched) goes.
+            owner = stored
         try:
-            feed_title, stats = await self._parse_and_save(info, now, result, target)
-        except SourceError:
-            return None
-        moved, _ = await self._move(info, target)
-        outcome = _saved(info, feed_title, stats, result.status, moved)
-        return dataclasses.replace(outcome, found_on_page=moved is not None)
+            feed_title, stats = await self._parse_and_save(owner, now, result, target)
+        except SourceError as error:
+            if owner is info:
+                await self._move(dataclasses.replace(info, url=target), here)  # given back
+            return error.reason
+        if owner is not info:
+            await asyncio.to_thread(self.store.remove_feed, info.id)
+        outcome = _saved(owner, feed_title, stats, result.status, target)
+        return dataclasses.replace(outcome, url=info.url, found_on_page=True)
 
     async def _load_and_save(
         self, info: FeedInfo, path: Path, now: datetime, mtime: float | None

@@ -62,7 +62,8 @@ def parse_json_feed(data: bytes, url: str, content_type: str | None = None) -> F
 
 def _json_reason(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg.lower()} at line {exc.lineno}"
+        # Some messages end in "at" already ("Unterminated string starting at").
+        return f"{exc.msg.lower().removesuffix(' at')} at line {exc.lineno}"
     return "not valid JSON"
 
 

@@ -257,15 +257,18 @@ class RefreshingScreen(ReadingScreen):
         self._seen_stamp = None  # its own commits are not news from outside
         self._progress_bar().display = False
         if message.stopped:
-            self._follow_moves(message.summary)  # feeds saved before the stop
+            notes, unsaved = self._follow_moves(message.summary)  # feeds saved before the stop
             saved = _summary_line(message.summary).removeprefix("Refreshed: ")
-            self.status.say(f"Refresh stopped: {message.error} (before that: {saved})", error=True)
+            line = f"Refresh stopped: {message.error} (before that: {saved})"
+            self.status.say("; ".join([line, *notes]), error=True)
         elif message.error is not None:
             self.status.say(f"Refresh failed: {message.error}", error=True)
         else:
+            # One line, failures first: notes said after it would replace it.
+            notes, unsaved = self._follow_moves(message.summary)
             failed = _count(message.summary, "failed")
-            self.status.say(_summary_line(message.summary), error=bool(failed))
-            self._follow_moves(message.summary)
+            line = "; ".join([_summary_line(message.summary), *notes])
+            self.status.say(line, error=bool(failed) or unsaved)
         self.reload_feeds()
         self.reload_view()
         if getattr(message.summary, "new", 0):
@@ -287,28 +290,37 @@ class RefreshingScreen(ReadingScreen):
             pass  # a search indexes them itself, or says why it cannot
         self._seen_stamp = None  # its commits are not news from outside
 
-    def _follow_moves(self, summary: Any) -> None:
-        """A permanent redirect moves the subscription too (the store already moved)."""
+    def _follow_moves(self, summary: Any) -> tuple[list[str], bool]:
+        """A move (a permanent redirect, a site's address that led to its feed) moves
+        the subscription too (the store moved already). Returns what to tell, briefly,
+        and whether a move could not be saved."""
+        notes: list[str] = []
+        unsaved = False
         for outcome in getattr(summary, "outcomes", []):
             old, new = outcome.url, outcome.moved_to
             if getattr(outcome, "note", None):
-                self.status.say(f"{outcome.name}: {outcome.note}")
+                notes.append(f"{_feed_name(outcome)}: {outcome.note}")
             if not new:
                 continue
             self.ctx.subscriptions[:] = [
                 dataclasses.replace(sub, url=new) if sub.url == old else sub
                 for sub in self.ctx.subscriptions
             ]
+            shown = without_password(new)
+            if outcome.found_on_page:
+                said = f"{_feed_name(outcome)}: the feed its page links to, {shown}"
+            else:
+                said = f"{_feed_name(outcome)} moved to {shown}"
             if not self.ctx.ephemeral:
                 from tuinews.subscriptions import SubscriptionFile
 
                 try:
                     SubscriptionFile(self.ctx.config_path).replace_url(old, new)
                 except (TuinewsError, OSError) as error:
-                    said = f"{without_password(old)}: {outcome.move_line}"
-                    self.status.say(f"{said}; not saved: {error}", error=True)
-                    continue
-            self.status.say(f"{without_password(old)}: {outcome.move_line}; subscription updated")
+                    said += f" (not saved in {self.ctx.config_path.name}: {error})"
+                    unsaved = True
+            notes.append(said)
+        return notes, unsaved
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -343,21 +355,24 @@ def _summary_line(summary: object) -> str:
         value = _count(summary, attribute)
         if value:
             parts.append(f"{value} {label}")
-    named = ""  # a lone skipped feed, named with its reason
+    skips = ""  # a lone skipped feed, named with its reason; or how many, and why
     if len(skipped) == 1:
         reason = clean_line(getattr(skipped[0], "error", None) or "not due yet")
-        named = f"{_feed_name(skipped[0])}: skipped, {reason}"
+        skips = f"{_feed_name(skipped[0])}: skipped, {reason}"
     elif skipped:
-        parts.append(f"{len(skipped)} skipped ({_skip_reasons(skipped)})")
-    done = "; ".join(part for part in (", ".join(parts), named) if part)
+        skips = f"{len(skipped)} skipped ({_skip_reasons(skipped)})"
+    counted = ", ".join(parts)
     failures = _failures(_count(summary, "failed"), failed)
     if failures and getattr(summary, "offline", False) and len(failed) > 1:
         failures = f"No feed answered (offline?): {failures}"
     if failures:
-        return f"{failures}; refreshed: {done}" if done else failures
-    if named:
-        return f"Refreshed: {done}" if parts else named
-    return f"Refreshed: {done or 'nothing new'}"
+        done = [f"refreshed: {counted}"] if counted else []
+        return "; ".join([failures, *done, *([skips] if skips else [])])
+    if len(skipped) == 1:
+        return f"Refreshed: {counted}; {skips}" if counted else skips
+    if skips:
+        counted = f"{counted}, {skips}" if counted else skips
+    return f"Refreshed: {counted or 'nothing new'}"
 
 
 def _count(summary: object, attribute: str) -> int:
@@ -383,8 +398,12 @@ def _failures(count: int, failed: list[Any]) -> str:
 
 
 def _feed_name(outcome: Any) -> str:
-    """The outcome's name (its title, else its URL without a password)."""
-    return clean_line(getattr(outcome, "name", "") or without_password(getattr(outcome, "url", "")))
+    """The outcome's name: its title, else its address as the sidebar shows it (host
+    and the end of the path), short enough to leave room for the rest of the line."""
+    from tuinews.ui.rows import address_label, is_web_address
+
+    name = clean_line(getattr(outcome, "name", "") or without_password(getattr(outcome, "url", "")))
+    return address_label(name, 40) if is_web_address(name) else name
 
 
 def _skip_reasons(skipped: list[Any]) -> str:
