@@ -148,3 +148,18 @@ def test_an_earlier_subscription_kept_in_the_store_is_taken_back_with_its_marks(
 def _stored_feeds(cli: Cli) -> list[Any]:
     with Store.open(cli.db) as store:
         return list(store.feeds())
+
+
+def test_list_and_read_of_a_sites_address_read_its_feed(cli: Cli, server: FeedServer) -> None:
+    server.route("/gone.xml", status(404))
+    server.route("/comments.xml", static(rss(2, title="Comments", prefix="c")))
+    site = server.route("/", static(_page("/gone.xml"), content_type="text/html"))
+    listed = cli.call("list", "--json", site)
+    assert listed.status == 0, listed.err
+    assert [row["feed"] for row in json_lines(listed.out)] == ["Comments", "Comments"]
+    assert cli.call("read", site).status == 0
+    lonely = server.route(
+        "/lonely/", static(b"<html><body>No feeds</body></html>", content_type="text/html")
+    )
+    failed = cli.call("list", lonely)
+    assert failed.status == 1 and "looks like an HTML page" in failed.err

@@ -8,12 +8,13 @@ given stdin bytes, and OPML lists expanded to the feeds they name (one level dee
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuinews.errors import SourceError
+from tuinews.errors import FeedLinkingPage, SourceError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.client import make_client
 from tuinews.refresh.fetch import Fetcher, FetchError
@@ -91,19 +92,28 @@ class _Loader:
             )
         kind = location_kind(spec)
         if kind == "http":
-            result = await self.fetcher().fetch(spec)
-            return await asyncio.to_thread(
-                _from_bytes,
-                result.body,
-                result.url,
-                result.content_type,
-                self.settings.max_bytes,
-            )
+            try:
+                return await self._fetched(spec)
+            except FeedLinkingPage as page:
+                # A site's address: read the first feed it links to that reads, as a
+                # refresh follows a new subscription's page.
+                for link in page.feeds:
+                    with contextlib.suppress(SourceError, FetchError):
+                        loaded = await self._fetched(link)
+                        if isinstance(loaded, Feed):
+                            return loaded
+                raise
         if kind == "local":
             path = local_path(spec)
             return await asyncio.to_thread(_from_path, path, self.settings.max_bytes)
         scheme = spec.split("://", 1)[0]
         raise SourceError(spec, f"unsupported URL scheme '{scheme}'")
+
+    async def _fetched(self, url: str) -> Feed | list[Subscription]:
+        result = await self.fetcher().fetch(url)
+        return await asyncio.to_thread(
+            _from_bytes, result.body, result.url, result.content_type, self.settings.max_bytes
+        )
 
 
 def _from_bytes(
