@@ -659,3 +659,25 @@ def test_undated_articles_are_listed_in_the_feeds_own_order(cli: Cli, tmp_path: 
     stored = [row["title"] for row in json_lines(cli.call("list", "--json").out)]
     direct = [row["title"] for row in json_lines(cli.call("list", "--json", str(feed)).out)]
     assert stored == direct == ["Item one", "Item two", "Item three"]
+
+
+def test_a_move_the_settings_file_cannot_follow_leaves_the_feed_working(
+    cli: Cli, server: FeedServer
+) -> None:
+    # Feeds written as an inline array cannot be edited by the command: the store then
+    # keeps the old address too, so the feed goes on being refreshed (and the move is
+    # said again), instead of becoming "another subscription" of itself.
+    from feedserver import redirect
+
+    feed = Generated(items=2, title="Moved")
+    new = server.route("/new", feed)
+    old = server.route("/old", redirect(new, 301))
+    cli.config.write_text(f'feeds = [{{ url = "{old}", title = "Mine" }}]\n')
+    first = cli.run("refresh")
+    assert first.status == 0, first.err
+    assert f"moved permanently to {new}; not updated" in first.err
+    feed.bump()  # new text: every item counts as updated
+    second = cli.run("refresh")
+    assert second.status == 0, second.err
+    assert "2 updated" in second.out and "subscribed already" not in second.err
+    assert len(json_lines(cli.call("list", "--json").out)) == 2

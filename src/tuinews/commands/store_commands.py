@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
@@ -213,7 +214,7 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
     moves = [o for o in summary.outcomes if o.moved_to]
     if not moves:
         return
-    from tuinews.errors import ConfigError
+    from tuinews.errors import ConfigError, TuinewsError
 
     subs = SubscriptionFile(config_path(ns))
     for outcome in moves:
@@ -222,6 +223,10 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
         try:
             subs.replace_url(outcome.url, outcome.moved_to)
         except ConfigError as error:
+            # The store goes back too: it names the feed as the file does, and the
+            # next refresh follows the move again (and says so again).
+            with contextlib.suppress(TuinewsError), open_store(ns) as store:
+                store.undo_move(outcome.moved_to, outcome.url)
             warn(f"{said}; not updated: {error}")
             continue
         warn(f"{said}; subscription updated")

@@ -193,6 +193,16 @@ class Store:
         with self._writing() as conn:
             _feeds.change_feed_url(conn, feed_id, new_url)
 
+    def undo_move(self, moved_to: str, back_to: str) -> None:
+        """Give the feed now at `moved_to` its address `back_to` again: a move the
+        subscriptions file could not follow (the store and the file must name a feed
+        alike, or the next refresh takes it for another feed). Nothing when either
+        address is taken meanwhile."""
+        with self._writing() as conn:
+            moved = _feeds.feed_by_url(conn, moved_to)
+            if moved is not None and _feeds.feed_by_url(conn, back_to) is None:
+                _feeds.change_feed_url(conn, moved.id, back_to)
+
     def set_disabled(self, feed_id: int, disabled: bool) -> None:
         """Disable a feed, or enable it again (which also resets its failure count)."""
         with self._writing() as conn:

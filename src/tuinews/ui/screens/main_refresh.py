@@ -290,6 +290,20 @@ class RefreshingScreen(ReadingScreen):
             pass  # a search indexes them itself, or says why it cannot
         self._seen_stamp = None  # its commits are not news from outside
 
+    def _undo_move(self, new: str, old: str) -> None:
+        """The store names the feed as the subscriptions still do (see Store.undo_move)."""
+        from tuinews.store import Store
+
+        self.ctx.subscriptions[:] = [
+            dataclasses.replace(sub, url=old) if sub.url == new else sub
+            for sub in self.ctx.subscriptions
+        ]
+        try:
+            with Store.open(self.ctx.store_path) as store:
+                store.undo_move(new, old)
+        except TuinewsError:
+            pass  # the next refresh says what is wrong with the store
+
     def _follow_moves(self, summary: Any) -> tuple[list[str], bool]:
         """A move (a permanent redirect, a site's address that led to its feed) moves
         the subscription too (the store moved already). Returns what to tell, briefly,
@@ -319,6 +333,7 @@ class RefreshingScreen(ReadingScreen):
                 except (TuinewsError, OSError) as error:
                     said += f" (not saved in {self.ctx.config_path.name}: {error})"
                     unsaved = True
+                    self._undo_move(new, old)
             notes.append(said)
         return notes, unsaved
 
