@@ -681,3 +681,17 @@ def test_a_move_the_settings_file_cannot_follow_leaves_the_feed_working(
     assert second.status == 0, second.err
     assert "2 updated" in second.out and "subscribed already" not in second.err
     assert len(json_lines(cli.call("list", "--json").out)) == 2
+
+
+def test_a_feed_cut_off_mid_item_saves_the_whole_items_and_says_so(
+    cli: Cli, server: FeedServer
+) -> None:
+    whole = rss(3, title="Cut").decode()
+    cut = whole[: whole.rindex("<item>") + len("<item><title>Ite")]  # inside the last item
+    url = server.route("/cut.xml", static(cut.encode()))
+    subscribe(cli, (url, "Cut"))
+    result = cli.run("refresh")
+    assert result.status == 0, result.err  # not a failure: two whole articles saved
+    assert summary_of(result.out)[:2] == (1, 2)
+    assert result.err.startswith("tuinews: Cut: the document ends early at line ")
+    assert result.err.rstrip().endswith("; its complete articles were saved")

@@ -398,6 +398,23 @@ async def test_a_worker_says_which_feeds_a_web_page_links_to(tmp_path: Path) -> 
         store.close()
 
 
+async def test_a_worker_and_a_thread_both_say_where_a_document_was_cut(tmp_path: Path) -> None:
+    whole = rss(4).decode()
+    cut = whole[: whole.rindex("<item>") + len("<item><title>It")].encode()
+    store, write = _store_with_feed(tmp_path / "s.db", "http://x/feed")
+    pool = WorkerPool.spawn(1)
+    try:
+        _title, by_worker = await pool.save(Body(cut), "http://x/feed", None, store.path, write)
+        parsers = Parsers(store.path, BatchWriter(store), feeds=1, threshold=1 << 40)
+        _title, by_thread = await parsers.save(Body(cut), "http://x/feed", None, write)
+    finally:
+        pool.close()
+        store.close()
+    assert by_worker.new == 3 and by_thread.new == 0  # the same three whole items
+    assert by_worker.cut is not None and by_worker.cut.startswith("the document ends early")
+    assert by_thread.cut == by_worker.cut
+
+
 async def test_a_worker_reports_the_stores_refusal_as_this_process_would(
     tmp_path: Path,
 ) -> None:

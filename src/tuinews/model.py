@@ -73,6 +73,9 @@ class Feed:
     language: str | None = None
     direction: Direction | None = None
     articles: list[Article] = field(default_factory=list)
+    # Where the document ended early, when it did: `articles` are the complete ones
+    # before that point ("the document ends early at line 19 (...)").
+    cut: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -609,6 +609,7 @@ def _saved(
         updated=stats.updated,
         moved_to=moved,
         http_status=status,
+        note=f"{stats.cut}; its complete articles were saved" if stats.cut else None,
     )
 
 

@@ -34,9 +34,10 @@ def parse_and_prepare(
     *,
     with_text: bool = True,
     max_bytes: int | None = None,
-) -> PreparedFeed:
-    """The store rows of a fetched body; SourceError when it is not a feed. `max_bytes`
-    bounds a gzip file inside the body, as the transfer itself was bounded."""
+) -> tuple[PreparedFeed, str | None]:
+    """The store rows of a fetched body, and where the document ended early if it did
+    (`Feed.cut`); SourceError when it is not a feed. `max_bytes` bounds a gzip file
+    inside the body, as the transfer itself was bounded."""
     from tuinews.sources.feeds import parse_feed
     from tuinews.store.save import prepare_feed
 
@@ -47,7 +48,7 @@ def parse_and_prepare(
     except Exception as exc:
         # A parser bug on one hostile feed must not end the whole refresh.
         raise SourceError(url, f"could not be parsed ({type(exc).__name__})") from exc
-    return prepare_feed(feed, with_text=with_text)
+    return prepare_feed(feed, with_text=with_text), feed.cut
 
 
 def warm_up() -> None:
@@ -163,14 +164,14 @@ class Parsers:
         import asyncio  # here: the workers are forked from a process that imported this module
         import dataclasses
 
-        prepared: PreparedFeed = await asyncio.to_thread(
+        prepared, cut = await asyncio.to_thread(
             functools.partial(parse_and_prepare, with_text=False, max_bytes=self.max_bytes),
             data,
             url,
             content_type,
         )
         stats = await self.writer.write(dataclasses.replace(write, prepared=prepared))
-        return prepared[0], stats
+        return prepared[0], dataclasses.replace(stats, cut=cut) if cut else stats
 
     def close(self) -> None:
         if self._pool is not None and self._own_pool:

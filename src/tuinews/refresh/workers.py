@@ -98,10 +98,14 @@ def _serve(
             answer: tuple[int, str, object]
             try:
                 try:
-                    prepared = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
+                    prepared, cut = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
                 finally:
                     del body  # the rows are all that is needed now (or nothing: not a feed)
                 stats = _save(stores, store_path, turns, write, prepared)
+                if cut:
+                    import dataclasses
+
+                    stats = dataclasses.replace(stats, cut=cut)
                 answer = (request_id, "saved", (prepared[0], stats))
             except FeedLinkingPage as error:
                 answer = (request_id, "page", (error.reason, error.feeds))

@@ -251,6 +251,8 @@ def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcom
         # would hide a feed cut short or garbled before its first item.
         title = feed.title if feed.title != fallback_title(url) else None
         return XmlOutcome(error=error, broken=True, cut=cut, title=title)
+    if cut is not None:
+        feed.cut = cut.describe()
     return XmlOutcome(feed=feed)
 
 

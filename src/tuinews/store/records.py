@@ -86,6 +86,8 @@ class FeedInfo:
 class SaveStats:
     new: int
     updated: int
+    # The fetched document ended early (`Feed.cut`): its complete articles were saved.
+    cut: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
