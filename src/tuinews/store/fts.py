@@ -141,4 +141,6 @@ def _starts_with_summary(body: str, summary: str) -> bool:
     words = summary.removesuffix("…").split()
     if summary.endswith("…") and words:
         words.pop()  # may have been cut mid-word
+    if words and not body.lstrip().startswith(words[0]):
+        return False  # the usual answer for a summary of its own, without splitting the body
     return body.split(maxsplit=len(words))[: len(words)] == words
