@@ -126,7 +126,12 @@ def run_in_terminal(args: list[str], env: dict[str, str], columns: int = 100) ->
         elif child.poll() is not None:
             break
     os.close(leader)
-    code = child.wait(timeout=30)
+    try:
+        code = child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()  # a hung child must not outlive the test run
+        child.wait()
+        raise
     return code, b"".join(chunks).decode("utf-8", errors="replace")
 
 

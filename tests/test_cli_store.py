@@ -695,3 +695,25 @@ def test_a_feed_cut_off_mid_item_saves_the_whole_items_and_says_so(
     assert summary_of(result.out)[:2] == (1, 2)
     assert result.err.startswith("tuinews: Cut: the document ends early at line ")
     assert result.err.rstrip().endswith("; its complete articles were saved")
+
+
+def test_a_refresh_whose_pipe_closes_early_still_refreshes_every_feed(
+    cli: Cli, server: FeedServer
+) -> None:
+    # `tuinews refresh | head -1`: the reader of the lines goes away, not the refresh.
+    entries = [
+        (server.route(f"/f{n}.xml", Generated(items=2, title=f"F{n}", delay=0.05 * n)), f"F{n}")
+        for n in range(6)
+    ]
+    subscribe(cli, *entries, (server.route("/bad.xml", status(404)), "Bad"))
+    child = subprocess.Popen(
+        [str(TUINEWS), "refresh"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=cli.env,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().startswith(b"[1/7]")
+    child.stdout.close()
+    assert child.wait(timeout=60) == 1  # Bad failed: said by the status, as in a pipe
+    assert len(json_lines(cli.call("list", "--json").out)) == 12

@@ -335,7 +335,9 @@ def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
         return status
     except BrokenPipeError:
         # `tuinews list | head`: the reader went away; that is not an error.
-        _silence_stdout()
+        from tuinews.commands.common import silence_stdout
+
+        silence_stdout()
         return EXIT_OK
     except OSError as error:
         if debug:
@@ -343,16 +345,6 @@ def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
         where = f"{error.filename}: " if error.filename else ""
         print(f"tuinews: {where}{error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED
-
-
-def _silence_stdout() -> None:
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def _search_words_attached(argv: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tuinews import paths
 from tuinews.errors import TuinewsError
@@ -146,8 +146,23 @@ def error_line(source: str, reason: str) -> None:
     print(f"tuinews: {source}: {reason}", file=sys.stderr)
 
 
+def silence_stdout(stream: TextIO | None = None) -> None:
+    """Send what is still printed to `stream` (stdout) to /dev/null: the reader of a
+    pipe went away (`tuinews list | head`), and Python's last flush must not fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, (stream or sys.stdout).fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def warn(message: str) -> None:
-    print(f"tuinews: {message}", file=sys.stderr)
+    """A line on stderr. Should stderr be a pipe whose reader went away, the command
+    goes on (a refresh must still finish and save its moves) without its lines."""
+    try:
+        print(f"tuinews: {message}", file=sys.stderr)
+    except BrokenPipeError:
+        silence_stdout(sys.stderr)
 
 
 def read_stdin_bytes(limit: int) -> bytes:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, Task, TaskID
 
     from tuinews.model import Subscription
-    from tuinews.refresh import FeedOutcome, RefreshSummary
+    from tuinews.refresh import FeedOutcome, RefreshStopped, RefreshSummary
     from tuinews.refresh.workers import WorkerPool
 
 
@@ -63,6 +63,30 @@ def refresh_command(ns: argparse.Namespace) -> int:
         except RefreshStopped as error:
             stopped, summary = error, error.summary
     _apply_moves(ns, summary)
+    try:
+        _report(ns, summary, stopped, interactive=reporter.interactive)
+    except BrokenPipeError:
+        # Whoever read the output went away (`refresh | head -1`): the refresh is done
+        # all the same, and its exit status says how it went.
+        from tuinews.commands.common import silence_stdout
+
+        silence_stdout()
+        silence_stdout(sys.stderr)
+    if stopped is not None:
+        return 1
+    # 1 while some feed does not work, whether tried now or left to its back-off: a cron
+    # job or a script sees the same status at every run until the feed is fixed or removed.
+    return 1 if summary.failed or summary.still_failing else 0
+
+
+def _report(
+    ns: argparse.Namespace,
+    summary: RefreshSummary,
+    stopped: RefreshStopped | None,
+    *,
+    interactive: bool,
+) -> None:
+    """What a refresh says when it is done: failures and notes on stderr, the summary."""
     offline = [o for o in summary.outcomes if o.unanswered] if summary.offline else []
     if len(offline) > 1:
         # One line, not one per feed: a night of cron runs offline would mail them all.
@@ -82,7 +106,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
         if outcome.note:
             remove = f"; `tuinews remove {_typed(outcome)}` unsubscribes this one"
             warn(f"{outcome.name}: {outcome.note}{remove if outcome.moved_onto else ''}")
-        if outcome.status == "skipped" and reporter.interactive and not outcome.still_failing:
+        if outcome.status == "skipped" and interactive and not outcome.still_failing:
             # Plain lines said it already; the progress bar did not.
             print(f"skipped {outcome.name}: {_skip_line(outcome)}")
     if stopped is not None:
@@ -93,7 +117,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                 f"refresh stopped: {_count(summary.feeds, 'feed')} done, "
                 f"{_count(summary.new, 'new article')} saved"
             )
-        return 1
+        return
     if not ns.quiet:
         print(
             f"{_count(summary.feeds, 'feed')}: {_count(summary.new, 'new article')}"
@@ -101,9 +125,6 @@ def refresh_command(ns: argparse.Namespace) -> int:
             f"modified, {summary.failed} failed, {summary.skipped} skipped"
             f"{_still_failing(summary.still_failing)} in {summary.seconds:.2f} s"
         )
-    # 1 while some feed does not work, whether tried now or left to its back-off: a cron
-    # job or a script sees the same status at every run until the feed is fixed or removed.
-    return 1 if summary.failed or summary.still_failing else 0
 
 
 def _still_failing(number: int) -> str:
@@ -351,7 +372,16 @@ class _Reporter:
             line = f"[{done}/{total}] {outcome.new} new{_and_updated(outcome.updated)}  {name}"
         else:
             line = f"[{done}/{total}] {outcome.status.replace('_', ' ')}  {name}"
-        print(line, flush=True)
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            # `tuinews refresh | head -1`: the reader of the lines went away, not the
+            # refresh. It goes on (a refresh stopped there would leave feeds unfetched
+            # and pass for done) and its exit status still says whether a feed failed.
+            from tuinews.commands.common import silence_stdout
+
+            silence_stdout()
+            self.quiet = True
 
 
 def _live_column(text: Callable[[], str]) -> ProgressColumn:
