@@ -317,7 +317,7 @@ def test_a_slow_refresh_on_a_terminal_shows_a_progress_bar(cli: Cli, server: Fee
     assert "Refreshing" in shown  # the Rich progress bar, not plain lines
     assert "1/2" in shown  # the fast feed was counted while the slow one was waited for
     # Once nothing has finished for a while, the bar names the feed it is waiting for.
-    assert "waiting for Slow (3 s)" in shown
+    assert "(3 s) waiting for Slow" in shown
     assert "[1/2]" not in shown
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
     assert summary_of(text.rstrip("\n"))[:2] == (2, 5)

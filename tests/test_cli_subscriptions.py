@@ -455,3 +455,14 @@ def test_add_says_what_is_wrong_with_a_mistyped_address_or_an_empty_tag(
         ["tuinews: --tag ' ': a tag needs a letter or digit"],
     )
     assert not cli.config.exists() or "city-desk" not in cli.config.read_text()
+
+
+def test_feeds_names_untitled_feeds_by_host_and_end_of_path(cli: Cli) -> None:
+    # Cut from the end, both read "http://feeds.example.org/some/long/path/…".
+    for name in ("stall.xml", "stallbody.xml"):
+        url = f"https://feeds.example.org/some/rather/long/path/to/the/{name}"
+        assert cli.call("add", url).status == 0
+    code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=80)
+    assert code == 0
+    assert "feeds.example.org/…/stall.xml" in shown
+    assert "feeds.example.org/…/stallbody.xml" in shown

@@ -337,6 +337,10 @@ class _Reporter:
         with self._shown:
             self._pending = {url: without_password(title or url) for url, title in feeds}
             self._last_done = time.monotonic()
+        with self._lock:
+            self._total = len(feeds)  # "0/?" before the first feed is done otherwise
+            if self._progress is not None and self._task is not None:
+                self._progress.update(self._task, total=self._total)
 
     def _now_showing(self) -> str:
         """The last feed done; after STALLED_AFTER_S without one, those still awaited."""
@@ -346,7 +350,7 @@ class _Reporter:
                 return self._description
             first, *others = self._pending.values()
         more = f" and {len(others)} more" if others else ""
-        return f"waiting for {_fit(first, 30)}{more} ({waited:.0f} s)"
+        return f"({waited:.0f} s) waiting for {_fit(first, 30)}{more}"
 
     def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
         if self.interactive:
@@ -398,6 +402,11 @@ def _live_column(text: Callable[[], str]) -> ProgressColumn:
 
 
 def _fit(text: str, width: int) -> str:
+    """A feed's name in `width` characters; an address as host and end of its path."""
+    from tuinews.feed_names import address_label, is_web_address
+
+    if is_web_address(text):
+        return address_label(text, width)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

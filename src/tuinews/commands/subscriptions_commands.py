@@ -166,6 +166,8 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from tuinews.feed_names import address_label
+
     rows = [
         (
             without_password(f.title),
@@ -185,8 +187,13 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
     shown = [index for index, width in enumerate(widths) if width > 0]
     for index in shown:
         table.add_column(headers[index], no_wrap=True, overflow="ellipsis", width=widths[index])
-    for row in rows:
-        table.add_row(*(Text(row[i], style="red" if i == 4 else "") for i in shown))
+    for feed, row in zip(feeds, rows, strict=True):
+        cells = list(row)
+        if feed.title == feed.url and widths[0] > 0:
+            # Known only by its address: host and the end of the path, which tell
+            # feeds apart, rather than the start of the URL cut with "…".
+            cells[0] = address_label(without_password(feed.url), widths[0])
+        table.add_row(*(Text(cells[i], style="red" if i == 4 else "") for i in shown))
     console.print(table)
     _print_cut_errors(console, feeds, rows, widths[4])
 

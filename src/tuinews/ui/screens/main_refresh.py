@@ -415,7 +415,7 @@ def _failures(count: int, failed: list[Any]) -> str:
 def _feed_name(outcome: Any) -> str:
     """The outcome's name: its title, else its address as the sidebar shows it (host
     and the end of the path), short enough to leave room for the rest of the line."""
-    from tuinews.ui.rows import address_label, is_web_address
+    from tuinews.feed_names import address_label, is_web_address
 
     name = clean_line(getattr(outcome, "name", "") or without_password(getattr(outcome, "url", "")))
     return address_label(name, 40) if is_web_address(name) else name

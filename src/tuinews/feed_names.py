@@ -1,0 +1,80 @@
+"""Naming a feed known only by its address, in a given width: host and the end of the
+path (`example.org/…/feed.xml`), as the reader's sidebar, its status line, `tuinews
+feeds` and the refresh's progress bar show it. Plain text, no I/O."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from rich.cells import cell_len, set_cell_size
+
+from tuinews.sources.sanitize import clean_line
+
+
+def is_web_address(text: str) -> bool:
+    """Whether `text` is a whole http(s) URL (one word), as an untitled feed's name is."""
+    if not text[:8].lower().startswith(("http://", "https://")) or " " in text:
+        return False
+    try:
+        return bool(urlsplit(text).hostname)
+    except ValueError:  # e.g. an unclosed "[" where the host is
+        return False
+
+
+def address_label(url: str, width: int) -> str:
+    """A feed known only by its address, in `width` cells: host and the end of the
+    path (`example.org/…/feed.xml`). The end tells feeds on one host apart, so it is
+    kept whole and the host is cut first. A file path keeps its end. Credentials
+    (`user:pass@`) are never shown. Plain text: the caller styles it as a run."""
+    url = clean_line(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed "[" in the host
+        return _end_of(_without_credentials(url), width)
+    if parts.scheme not in ("http", "https") or not hostname:
+        return _end_of(_without_credentials(url), width)
+    host = parts.netloc.rpartition("@")[2]
+    query = f"?{parts.query}" if parts.query else ""
+    full = host + (parts.path if query else parts.path.rstrip("/")) + query
+    if cell_len(full) <= width:
+        return full
+    segments = [s for s in parts.path.split("/") if s]
+    tail = (segments[-1] if segments else "") + query
+    if not tail:
+        return _start_of(host, width)
+    middle = "/…/" if len(segments) > 1 else "/"
+    if cell_len(host) + len(middle) + cell_len(tail) <= width:
+        return host + middle + tail
+    room = width - len("…/") - cell_len(tail)
+    if room >= 4:
+        return set_cell_size(host, room) + "…/" + tail
+    return _end_of("…/" + tail if cell_len(tail) + 2 <= width else tail, width)
+
+
+def _without_credentials(url: str) -> str:
+    """`url` without the `user:pass@` of its authority (any scheme)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return scheme + sep + authority.rpartition("@")[2] + slash + path
+
+
+def _start_of(text: str, width: int) -> str:
+    """`text`, or its start and "…" when it is wider than `width` cells."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+
+
+def _end_of(text: str, width: int) -> str:
+    """`text`, or "…" and its end when it is wider than `width` cells."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    end = text[len(text) - width + 1 :]  # at most width - 1 cells, fewer if some are wide
+    while cell_len(end) > width - 1:
+        end = end[1:]
+    return "…" + end
