@@ -46,6 +46,8 @@ T = TypeVar("T")
 NEW_FILE_HEADER = "# tuinews settings and subscriptions"
 _FEED_FILE_EXTENSIONS = {"rss", "xml", "atom", "json", "opml", "rdf", "md", "txt", "html", "htm"}
 _HOST_LIKE = re.compile(r"^(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,})(?::\d+)?$")
+_ADDRESS_LIKE = re.compile(r"^(localhost|[0-9.]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?$", re.IGNORECASE)
+_SNIFF_BYTES = 8192
 _ATTEMPTS = 5
 
 
@@ -59,7 +61,10 @@ def validate_feed_ref(text: str) -> str:
     if not value:
         raise ConfigError("not a URL or an existing path: ''")
     canonical = canonical_feed_url(value)
-    if canonical.startswith(("http://", "https://")) or os.path.exists(canonical):
+    if canonical.startswith(("http://", "https://")):
+        return canonical
+    if os.path.exists(canonical):
+        _refuse_subscription_list(value, canonical)
         return canonical
     shown = without_password(value)
     if re.match(r"(?i)https?:(?!//)", value):
@@ -72,12 +77,56 @@ def validate_feed_ref(text: str) -> str:
         raise ConfigError(
             f"not a URL or an existing path: {shown!r} (did you mean 'https://{shown}'?)"
         )
+    if _is_address(first):
+        # 127.0.0.1:8080/feed, localhost:8080/feed: a server on this computer or the
+        # local network, rarely one with a certificate, hence http. Still a hint only:
+        # the user may have meant a file.
+        raise ConfigError(
+            f"not a URL or an existing path: {shown!r} (did you mean 'http://{shown}'?)"
+        )
     if value.lower().startswith("file:") or slash or value.startswith(("~", ".")):
         raise ConfigError(f"no such file or directory: {without_password(canonical)!r}")
     suffix = value.rpartition(".")[2].lower()
     if "." in value and suffix in _FEED_FILE_EXTENSIONS:
         raise ConfigError(f"no such file or directory: {without_password(canonical)!r}")
     raise ConfigError(f"not a URL or an existing path: {shown!r}")
+
+
+def _is_address(text: str) -> bool:
+    """Whether `text` is an IP address or `localhost`, with or without a :port."""
+    found = _ADDRESS_LIKE.match(text)
+    if found is None:
+        return False
+    host = found.group(1).strip("[]")
+    if host.lower() == "localhost":
+        return True
+    import ipaddress  # here: only a mistyped address needs it (start-up)
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_subscription_list(typed: str, path: str) -> None:
+    """ConfigError when the regular file at `path` is an OPML list: subscribed, it would
+    fail at every refresh. Only its first few KB are read; a FIFO or device is not
+    opened at all (it could block), and a file that cannot be read is left to refresh."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except (OSError, ValueError):
+        return
+    from tuinews.sources.detect import sniff_structured
+
+    if sniff_structured(head) != "opml":
+        return
+    from tuinews.sources.feeds import subscription_list_reason
+
+    raise ConfigError(f"{typed}: {subscription_list_reason(typed)}")
 
 
 class AddCounts(NamedTuple):

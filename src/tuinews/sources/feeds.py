@@ -14,6 +14,7 @@ import re
 
 from tuinews.errors import SourceError
 from tuinews.model import Feed
+from tuinews.sources.detect import root_name
 from tuinews.sources.encoding import strip_bom
 
 _SNIFF_BYTES = 8192
@@ -35,6 +36,18 @@ def _is_json_feed_head(head: str) -> bool:
     if "jsonfeed.org/version" in head or ('"rss"' in head and '"channel"' in head):
         return True
     return '"items"' in head and any(key in head for key in _JSON_FEED_KEYS)
+
+
+def subscription_list_reason(location: str | None = None) -> str:
+    """What is said of an OPML list given where a feed belongs, from the web or a file
+    (one wording everywhere); `location`, when given, is named in the command to run."""
+    if location is None:
+        command = "`tuinews import`"
+    else:
+        import shlex
+
+        command = f"tuinews import {shlex.quote(location)}"
+    return f"a subscription list, not a feed: add its feeds with {command}"
 
 
 class BrokenFeedError(SourceError):
@@ -132,6 +145,9 @@ def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Fe
     if outcome.broken and outcome.error:
         damage = outcome.cut.describe() if outcome.cut else _lower_first(outcome.error)
         raise BrokenFeedError(url, f"{damage}, before any article", outcome.title)
+    if root_name(head) == "opml":
+        # Checked before the HTML markers: an OPML list has a <head> too.
+        raise SourceError(url, subscription_list_reason())
     if outcome.html_page or (_HTML_MARKERS.search(head) and not _FEED_MARKERS.search(head)):
         from tuinews.sources.htmlpage import html_page_error
 

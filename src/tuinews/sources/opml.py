@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from tuinews.errors import SourceError
 from tuinews.model import Subscription
@@ -41,6 +41,7 @@ _ATTRIBUTE_START = re.compile(r"(?:^|(?<=\s))(?P<name>[A-Za-z_][\w:.-]*)\s*=\s*\
 # Characters XML 1.0 cannot carry at all (lxml refuses them when writing).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CATEGORY_SPECIALS = "%,/"
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _repair_outline_quotes(match: re.Match[str]) -> str:
@@ -112,7 +113,24 @@ def _category_tags(value: str) -> list[str]:
     return tags
 
 
-def _resolve_url(raw: str, base: Path | None, local_files: LocalFiles) -> tuple[str | None, str]:
+def _web_address(source: str) -> str | None:
+    """`source` when it is an http(s) URL, without its user:password@ part (the name in
+    messages shows the password as ***, which must not become part of a feed's URL)."""
+    if not source.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        parts = urlsplit(source)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _resolve_url(
+    raw: str, base: Path | None, local_files: LocalFiles, base_url: str | None = None
+) -> tuple[str | None, str]:
     """A usable subscription URL, or None and why not."""
     url = clean_url(raw)
     if not url:
@@ -123,6 +141,10 @@ def _resolve_url(raw: str, base: Path | None, local_files: LocalFiles) -> tuple[
         from tuinews.config import without_feed_scheme
 
         url = without_feed_scheme(url)
+    if base_url is not None and not _HAS_SCHEME.match(url):
+        # A list from the web names its neighbours as a page names its links; the result
+        # is a web address on the list's own scheme, never a local file.
+        url = urljoin(base_url, url)
     shown = quoted(without_password(url))
     try:
         parts = urlsplit(url) if "\\" not in url else None
@@ -159,13 +181,18 @@ def parse_opml_report(
     base: Path | None = None,
     local_files: LocalFiles = "inside",
     merge: bool = True,
+    base_url: str | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Subscriptions in document order, and one line per outline that was skipped.
 
     `local_files` says which local files entries may name (see `LocalFiles`; none
     without `base`). `merge=False` keeps an entry per outline, repeats included, for
-    a caller that counts them.
+    a caller that counts them. `base_url` is the web address the list came from (by
+    default `source` itself when it is an http(s) URL, less any user:password@):
+    relative feed and page addresses resolve against it.
     """
+    if base_url is None:
+        base_url = _web_address(source)
     root = _parse_tree(data, source)
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
@@ -183,7 +210,7 @@ def parse_opml_report(
             title = ""  # a feed named by its URL (our export's, and others') has no title
         children = [child for child in element if _local(child) == "outline"]
         if raw_url or not children:
-            url, why = _resolve_url(raw_url, base, local_files)
+            url, why = _resolve_url(raw_url, base, local_files, base_url)
             if url is None:
                 if raw_url or _attribute(element, "type").lower() not in {"folder", "category"}:
                     name = title or without_password(clean_url(raw_url))
@@ -195,7 +222,7 @@ def parse_opml_report(
                 tags += [
                     t for t in _category_tags(_attribute(element, "category")) if t not in tags
                 ]
-                html_url = clean_url(_attribute(element, "htmlUrl")) or None
+                html_url = _page_url(_attribute(element, "htmlUrl"), base_url)
                 entry = Subscription(url, title or None, tuple(tags), html_url)
                 if merge:
                     merge_subscription(found, entry)
@@ -204,6 +231,16 @@ def parse_opml_report(
         inner = (*folders, title) if title and not raw_url and title not in folders else folders
         stack.extend((child, inner) for child in reversed(children))
     return (list(found.values()) if merge else entries), skipped
+
+
+def _page_url(raw: str, base_url: str | None) -> str | None:
+    """An outline's site link; from a web list, resolved against it, and kept only when
+    it is then a web address."""
+    url = clean_url(raw)
+    if not url or base_url is None:
+        return url or None
+    joined = urljoin(base_url, url) if not _HAS_SCHEME.match(url) else url
+    return joined if joined.lower().startswith(("http://", "https://")) else None
 
 
 def _local(element: _Element) -> str:
