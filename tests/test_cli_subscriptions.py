@@ -382,7 +382,7 @@ def test_import_problems(cli: Cli, tmp_path: Path) -> None:
     result = cli.call("import", str(broken))
     assert result.status == 1
     assert all(line.startswith(f"tuinews: {broken}: ") for line in result.err_lines)
-    assert "no feeds found" in result.err_lines[-1]
+    assert result.err_lines[-1].endswith("the list names no usable feed (1 skipped)")
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing here\n")
     nothing = cli.call("import", str(empty))

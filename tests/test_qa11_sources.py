@@ -205,3 +205,29 @@ def test_a_missing_file_that_is_no_address_is_still_missing(
     monkeypatch.chdir(cli.root)
     result = cli.call("add", "1.2.3/x.rss")  # no IP address: a folder that is not there
     assert result.err_lines == [f"tuinews: no such file or directory: '{cli.root}/1.2.3/x.rss'"]
+
+
+def test_a_web_list_whose_every_entry_is_skipped_is_not_called_no_opml(
+    cli: Cli, server: FeedServer
+) -> None:
+    url = server.route(
+        "/only-local.opml",
+        static(opml('text="F" xmlUrl="file:///etc/passwd"'), content_type="text/x-opml"),
+    )
+    result = cli.call("import", url)
+    assert result.status == 1
+    assert (
+        result.err.splitlines()[-1] == f"tuinews: {url}: the list names no usable feed (1 skipped)"
+    )
+
+
+def test_a_web_list_behind_a_password_keeps_it_for_its_relative_feeds(
+    cli: Cli, server: FeedServer
+) -> None:
+    server.route(
+        "/lists/mine.opml", static(opml('text="F" xmlUrl="f.xml"'), content_type="text/x-opml")
+    )
+    url = server.url("/lists/mine.opml").replace("http://", "http://me:secret@")
+    assert cli.call("import", url).status == 0
+    assert "http://me:secret@" in cli.config.read_text()
+    assert cli.config.read_text().count("/lists/f.xml") == 1

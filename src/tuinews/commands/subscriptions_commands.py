@@ -340,11 +340,16 @@ def import_command(ns: argparse.Namespace) -> int:
         raise TuinewsError(
             f"{shown}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
         )
-    entries, skipped = _parse_subscription_list(data, shown, base, local_files)
+    list_url = source if location_kind(source) == "http" else None
+    entries, skipped = _parse_subscription_list(data, shown, base, local_files, list_url)
     entries = _usable(entries, skipped, base)
     for line in skipped:
         warn(f"{shown}: {line}")
     if not entries:
+        from tuinews.sources.detect import sniff_structured
+
+        if skipped and sniff_structured(data) == "opml":
+            raise TuinewsError(f"{shown}: the list names no usable feed ({len(skipped)} skipped)")
         raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
     for outside in dict.fromkeys(sub.url for sub in entries if _outside(sub.url, base)):
         # Named, so that a list naming a feed file one did not expect does not go unseen.
@@ -398,10 +403,15 @@ def _download(ns: argparse.Namespace, url: str) -> bytes:
 
 
 def _parse_subscription_list(
-    data: bytes, source: str, base: Path | None, local_files: LocalFiles
+    data: bytes,
+    source: str,
+    base: Path | None,
+    local_files: LocalFiles,
+    list_url: str | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Every usable entry of the list (repeats kept: `add_many` counts them), and one
-    line per entry skipped."""
+    line per entry skipped. `list_url`: where a list from the web came from, password
+    and all, against which its relative addresses are read."""
     from tuinews.sources.detect import looks_binary, sniff_structured
 
     if looks_binary(data):
@@ -419,7 +429,9 @@ def _parse_subscription_list(
     if head.startswith(b"<"):
         from tuinews.sources.opml import parse_opml_report
 
-        return parse_opml_report(data, source, base=base, local_files=local_files, merge=False)
+        return parse_opml_report(
+            data, source, base=base, local_files=local_files, merge=False, base_url=list_url
+        )
     from tuinews.sources.newsboat import parse_newsboat_urls_report
 
     text = data.decode("utf-8", errors="replace")

@@ -641,7 +641,7 @@ def _load_local(path: Path, max_bytes: int) -> Feed:
     except Exception as exc:
         raise SourceError(str(path), f"could not be read ({type(exc).__name__})") from exc
     if isinstance(loaded, list):
-        raise SourceError(
-            str(path), "a subscription list, not a feed: add its feeds with `tuinews import`"
-        )
+        from tuinews.sources.feeds import subscription_list_reason
+
+        raise SourceError(str(path), subscription_list_reason())
     return loaded
