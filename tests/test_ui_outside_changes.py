@@ -391,6 +391,27 @@ async def test_a_move_is_told_after_the_failures_not_instead(tmp_path: Path) -> 
         assert saved == [server.url("/new.xml"), server.url("/feed.xml"), broken]
 
 
+async def test_a_start_without_a_refresh_says_which_feeds_are_failing(tmp_path: Path) -> None:
+    # At 80 columns the sidebar that marks them is hidden: the status line says so.
+    from datetime import UTC, datetime
+
+    ctx = make_ctx(tmp_path)
+    with Store.open(ctx.store_path) as store:
+        for feed in store.feeds()[:2]:
+            store.record_failure(
+                feed.id,
+                status=404,
+                error="HTTP 404 Not Found",
+                at=datetime.now(UTC),
+                next_fetch=None,
+            )
+        names = [feed.title for feed in store.feeds()[:2]]
+    async with running(ctx, size=(80, 24)) as (app, _pilot):
+        status = app.screen.status
+        assert status.message == f"2 feeds failing: {names[0]}, {names[1]} (i on a feed says why)"
+        assert status.has_class("-error")
+
+
 async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Path) -> None:
     from tuinews.refresh.lock import lock_path
 

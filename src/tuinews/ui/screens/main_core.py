@@ -157,11 +157,35 @@ class MainCore(Screen[None]):
         )
         if self.ctx.hint:
             self.status.say(self.ctx.hint)
+        else:
+            self._say_failing_feeds()
         if self.store.read_only:
             self.status.say(
                 "Read-only store: reading works; marks and refreshes are not saved.", error=True
             )
         self.activate("list")
+
+    def _say_failing_feeds(self) -> None:
+        """Subscriptions whose last fetch failed, said at start: at 80 columns the
+        sidebar that marks them is hidden, and a start without a refresh says nothing
+        else about them (a refresh at start replaces this with its own summary)."""
+        subscribed = {sub.url for sub in self.ctx.subscriptions}
+        failing = [
+            feed for feed in self.feeds_by_id.values() if feed.last_error and feed.url in subscribed
+        ]
+        if not failing:
+            return
+        from tuinews.feed_names import address_label, is_web_address
+
+        names = [
+            address_label(f.title, 30) if is_web_address(f.title) else f.title for f in failing[:2]
+        ]
+        more = f" and {len(failing) - 2} more" if len(failing) > 2 else ""
+        noun = "feed" if len(failing) == 1 else "feeds"
+        self.status.say(
+            f"{len(failing)} {noun} failing: {', '.join(names)}{more} (i on a feed says why)",
+            error=True,
+        )
 
     def _sync_feeds_if_needed(self, store: Store) -> list[FeedInfo] | None:
         """Mirror the subscriptions in the store, but only when they differ: a write at
