@@ -126,7 +126,7 @@ async def test_R_counts_several_skipped_feeds_and_names_the_key_that_forces(
                 await pilot.press("R")
                 await wait_for_refresh(pilot, screen)
             assert screen.status.message == (
-                "Refreshed: 3 skipped (failing: next try later; r on a feed fetches it now)"
+                "Refreshed: 3 skipped (failing, retried later; r retries one now)"
             )
 
 
@@ -337,7 +337,7 @@ async def test_several_failures_are_named_first_and_fit_80_columns(tmp_path: Pat
             await wait_for_refresh(pilot, app.screen)
             line = app.screen.status
             assert line.message.startswith("3 failed: F")
-            assert line.message.endswith("and 1 more (i on a feed says why); refreshed: 3 new")
+            assert line.message.endswith("and 1 more (i says why); refreshed: 3 new")
             assert line.has_class("-error")
 
 
@@ -408,7 +408,7 @@ async def test_a_start_without_a_refresh_says_which_feeds_are_failing(tmp_path: 
         names = [feed.title for feed in store.feeds()[:2]]
     async with running(ctx, size=(80, 24)) as (app, _pilot):
         status = app.screen.status
-        assert status.message == f"2 feeds failing: {names[0]}, {names[1]} (i on a feed says why)"
+        assert status.message == f"2 feeds failing: {names[0]}, {names[1]} (i says why)"
         assert status.has_class("-error")
 
 
@@ -458,7 +458,7 @@ def test_R_after_waiting_for_another_refresh_says_it_fetched_them() -> None:
     )
     waited.add(skipped("D", "backoff"))
     assert _summary_line(waited) == (
-        "Refreshed: 4 skipped (1 failing: next try later, "
+        "Refreshed: 4 skipped (1 failing, retried later, "
         "3 just fetched by the refresh that ran meanwhile)"
     )
 

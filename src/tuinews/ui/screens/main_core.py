@@ -183,7 +183,7 @@ class MainCore(Screen[None]):
         more = f" and {len(failing) - 2} more" if len(failing) > 2 else ""
         noun = "feed" if len(failing) == 1 else "feeds"
         self.status.say(
-            f"{len(failing)} {noun} failing: {', '.join(names)}{more} (i on a feed says why)",
+            f"{len(failing)} {noun} failing: {', '.join(names)}{more} (i says why)",
             error=True,
         )
 

@@ -409,7 +409,7 @@ def _failures(count: int, failed: list[Any]) -> str:
         return f"{count} failed"
     more = count - len(names)
     listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-    return f"{count} failed: {listed} (i on a feed says why)"
+    return f"{count} failed: {listed} (i says why)"
 
 
 def _feed_name(outcome: Any) -> str:
@@ -426,10 +426,10 @@ def _skip_reasons(skipped: list[Any]) -> str:
     backing_off = sum(1 for o in skipped if getattr(o, "still_failing", False))
     fetched = sum(1 for o in skipped if getattr(o, "skipped_because", None) == "other_refresh")
     if backing_off == len(skipped):
-        return "failing: next try later; r on a feed fetches it now"
+        return "failing, retried later; r retries one now"
     if fetched == len(skipped):
         return "just fetched by the refresh that ran meanwhile"
-    said = [f"{backing_off} failing: next try later"] if backing_off else []
+    said = [f"{backing_off} failing, retried later"] if backing_off else []
     if fetched:
         said.append(f"{fetched} just fetched by the refresh that ran meanwhile")
     return ", ".join(said) or "see i on a feed"
