@@ -379,3 +379,16 @@ def test_export_leaves_a_feed_without_a_title_untitled(cli: Cli, server: FeedSer
     outline = etree.fromstring(cli.call("export").out.encode()).find("body/outline")
     assert outline is not None
     assert outline.get("title") is None and outline.get("text") == url
+
+
+def test_a_feeds_web_site_survives_import_and_export(cli: Cli, tmp_path: Path) -> None:
+    listed = tmp_path / "sites.opml"
+    listed.write_text(
+        '<opml version="2.0"><body><outline text="News" title="News" type="rss" '
+        'xmlUrl="https://news.example/feed.xml" htmlUrl="https://news.example/"/>'
+        "</body></opml>"
+    )
+    assert cli.call("import", str(listed)).status == 0
+    assert 'site = "https://news.example/"' in cli.config.read_text()
+    exported = cli.call("export").out
+    assert 'htmlUrl="https://news.example/"' in exported

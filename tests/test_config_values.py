@@ -207,7 +207,10 @@ def test_syntax_errors_name_tables_as_toml_writes_them(
 
 def test_a_table_under_a_feed_is_reported_at_its_own_line(tmp_path: Path) -> None:
     text = "[[feeds]]\nurl = 'https://a.org/'\n[feeds.extra]\nx = 1\n"
-    assert error_of(tmp_path, text) == ":3: feeds[1].extra: unknown key (known: url, title, tags)"
+    assert (
+        error_of(tmp_path, text)
+        == ":3: feeds[1].extra: unknown key (known: url, title, tags, site)"
+    )
 
 
 def test_a_table_under_a_later_feed_is_reported_at_its_own_line(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from tuinews.errors import ConfigError
 from tuinews.feed_urls import canonical_feed_url as canonical_feed_url
 from tuinews.feed_urls import without_feed_scheme as without_feed_scheme
 from tuinews.model import Subscription
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, clean_url
 from tuinews.toml_layout import Header, KeyLine, KeyPath, TomlLayout
 from tuinews.toml_text import show_value, syntax_message, toml_key
 
@@ -232,7 +232,7 @@ SETTINGS_TABLES: Mapping[str, Mapping[str, Converter] | None] = {
     "ui": _UI,
     "keymap": None,  # any binding id
 }
-FEED_KEYS = ("url", "title", "tags")
+FEED_KEYS = ("url", "title", "tags", "site")
 
 # The names `[keymap]` can rebind: the ids of the reader's bindings (tuinews.ui.bindings
 # and the dialogs' BINDINGS). Listed here because reading them from the UI would import
@@ -400,10 +400,15 @@ class _Reader:
             reason = f'expected a list of strings like ["news"], got {show_value(tags)}'
             raise self.error(("feeds", index, "tags"), reason)
         cleaned = (clean_line(tag) for tag in tags)
+        # The feed's web site (OPML's htmlUrl), kept so that export gives it back.
+        site = entry.get("site")
+        if site is not None and not isinstance(site, str):
+            raise self.error(("feeds", index, "site"), f"expected a string, got {show_value(site)}")
         return Subscription(
             url=url,
             title=clean_line(title) or None,
             tags=tuple(dict.fromkeys(tag for tag in cleaned if tag)),
+            html_url=clean_url(site) or None if site else None,
         )
 
 

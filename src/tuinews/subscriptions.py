@@ -391,6 +391,8 @@ class _Document:
             tags = [tag for tag in sub.tags if tag.strip()]
             if tags:
                 entry["tags"] = tags
+            if sub.html_url:
+                entry["site"] = sub.html_url
             block += ["", "[[feeds]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
             self.expected.setdefault("feeds", []).append(entry)
             added += 1
