@@ -717,3 +717,20 @@ def test_a_refresh_whose_pipe_closes_early_still_refreshes_every_feed(
     child.stdout.close()
     assert child.wait(timeout=60) == 1  # Bad failed: said by the status, as in a pipe
     assert len(json_lines(cli.call("list", "--json").out)) == 12
+
+
+def test_list_by_tag(cli: Cli, server: FeedServer) -> None:
+    alpha = server.route("/alpha", static(rss(3, title="Alpha", prefix="alpha")))
+    beta = server.route("/beta", static(rss(2, title="Beta", prefix="beta")))
+    cli.config.write_text(
+        f'[[feeds]]\nurl = "{alpha}"\ntags = ["News"]\n\n'
+        f'[[feeds]]\nurl = "{beta}"\ntags = ["tech"]\n'
+    )
+    assert cli.run("refresh").status == 0
+    news = json_lines(cli.call("list", "--json", "--tag", "news").out)
+    assert {row["feed"] for row in news} == {"Alpha"} and len(news) == 3
+    both = json_lines(cli.call("list", "--json", "--tag", "news", "--feed", "Beta").out)
+    assert len(both) == 5
+    unknown = cli.call("list", "--tag", "sport")
+    assert unknown.status == 1
+    assert unknown.err == "tuinews: no feed has the tag 'sport' (tags: News, tech)\n"

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FEED",
         help="store: only this feed (URL or title; repeatable)",
     )
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="store: only feeds with this tag (repeatable; with --feed, either)",
+    )
     p.add_argument("--search", metavar="TEXT", help="store: full-text search, best match first")
 
     p = command("read", "print one article, rendered for the terminal")

@@ -91,8 +91,10 @@ def _line_width() -> int | None:
 
 def list_command(ns: argparse.Namespace) -> int:
     if ns.sources:
-        if ns.unread or ns.starred or ns.feed or ns.search:
-            warn("--unread, --starred, --feed and --search apply to the store, not to sources")
+        if ns.unread or ns.starred or ns.feed or ns.tag or ns.search:
+            warn(
+                "--unread, --starred, --feed, --tag and --search apply to the store, not to sources"
+            )
         return _list_sources(ns)
     return _list_store(ns)
 
@@ -126,12 +128,28 @@ def store_view(ns: argparse.Namespace, store: Store) -> View:
     feed_ids: tuple[int, ...] | None = None
     if getattr(ns, "feed", None):
         feed_ids = tuple(resolve_feed(store, ref).id for ref in ns.feed)
+    if getattr(ns, "tag", None):
+        feed_ids = (*(feed_ids or ()), *_tagged(store, ns.tag))
     return View(
         feed_ids=feed_ids,
         unread_only=bool(getattr(ns, "unread", False)),
         starred_only=bool(getattr(ns, "starred", False)),
         search=getattr(ns, "search", None) or None,
     )
+
+
+def _tagged(store: Store, tags: list[str]) -> list[int]:
+    """The feeds with any of `tags` (as the sidebar shows them, case aside)."""
+    from tuinews.errors import TuinewsError
+
+    wanted = {tag.casefold() for tag in tags}
+    feeds = store.feeds()
+    found = [feed.id for feed in feeds if wanted & {tag.casefold() for tag in feed.tags}]
+    if not found:
+        known = sorted({tag for feed in feeds for tag in feed.tags}, key=str.casefold)
+        said = ", ".join(known) if known else "none yet"
+        raise TuinewsError(f"no feed has the tag {', '.join(map(repr, tags))} (tags: {said})")
+    return found
 
 
 def resolve_feed(store: Store, ref: str) -> FeedInfo:
