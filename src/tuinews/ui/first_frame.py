@@ -34,6 +34,7 @@ from tuinews.ui.launch_cache import keymap_signature
 from tuinews.ui.rows import (
     Run,
     entry_count,
+    failing_line,
     headline_runs,
     sidebar_rows,
     sidebar_runs,
@@ -307,7 +308,9 @@ def _frame_text(
         inner = " " * (box.width - 2)
         for y in range(box.y + 1, box.y + box.height - 1):
             canvas.line(box.x + 1, y, [(inner, "reader.fill")])
-    status = _status_runs(hint, width)
+    status = _status_runs(
+        hint or failing_line([(f.title, f.last_error) for f in data.feeds]), width
+    )
     canvas.line(0, where.status_y, status)
     footer = styles.footers.get(str(width))
     if footer:

@@ -230,3 +230,16 @@ def is_untitled(feed: FeedLike) -> bool:
     gives its URL as the title (`COALESCE(title, feed_title, url)`)."""
     url = feed.url
     return isinstance(url, str) and bool(url) and feed.title in (url, clean_line(url))
+
+
+def failing_line(feeds: Sequence[tuple[str, str | None]]) -> str:
+    """What the status line says at start of the subscriptions whose last fetch failed,
+    given (title, last error) in subscription order: "2 feeds failing: A, B (i says
+    why)"; empty when none is. The reader and its first frame say the same."""
+    failing = [title for title, error in feeds if error]
+    if not failing:
+        return ""
+    names = [address_label(t, 30) if is_web_address(t) else t for t in failing[:2]]
+    more = f" and {len(failing) - 2} more" if len(failing) > 2 else ""
+    noun = "feed" if len(failing) == 1 else "feeds"
+    return f"{len(failing)} {noun} failing: {', '.join(names)}{more} (i says why)"

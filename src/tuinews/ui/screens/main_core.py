@@ -32,6 +32,7 @@ from tuinews.ui.messages import (
     WindowLoaded,
     WindowWanted,
 )
+from tuinews.ui.rows import failing_line
 from tuinews.ui.safe import safe_text
 from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
 from tuinews.ui.widgets.headline_list import HeadlineList, ViewStale
@@ -168,24 +169,13 @@ class MainCore(Screen[None]):
     def _say_failing_feeds(self) -> None:
         """Subscriptions whose last fetch failed, said at start: at 80 columns the
         sidebar that marks them is hidden, and a start without a refresh says nothing
-        else about them (a refresh at start replaces this with its own summary)."""
-        subscribed = {sub.url for sub in self.ctx.subscriptions}
-        failing = [
-            feed for feed in self.feeds_by_id.values() if feed.last_error and feed.url in subscribed
-        ]
-        if not failing:
-            return
-        from tuinews.feed_names import address_label, is_web_address
-
-        names = [
-            address_label(f.title, 30) if is_web_address(f.title) else f.title for f in failing[:2]
-        ]
-        more = f" and {len(failing) - 2} more" if len(failing) > 2 else ""
-        noun = "feed" if len(failing) == 1 else "feeds"
-        self.status.say(
-            f"{len(failing)} {noun} failing: {', '.join(names)}{more} (i says why)",
-            error=True,
-        )
+        else about them (a refresh at start replaces this with its own summary). In
+        the status line's own colour: the first frame draws the same line."""
+        by_url = {feed.url: feed for feed in self.feeds_by_id.values()}
+        subscribed = [by_url[sub.url] for sub in self.ctx.subscriptions if sub.url in by_url]
+        line = failing_line([(feed.title, feed.last_error) for feed in subscribed])
+        if line:
+            self.status.say(line)
 
     def _sync_feeds_if_needed(self, store: Store) -> list[FeedInfo] | None:
         """Mirror the subscriptions in the store, but only when they differ: a write at
