@@ -12,6 +12,7 @@ import pytest
 
 from feedserver import FeedServer, Generated, rss, static, status
 from test_cli import TUINEWS, Cli, json_lines, run_in_terminal
+from tuinews.model import Subscription
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import Store
 
@@ -734,3 +735,26 @@ def test_list_by_tag(cli: Cli, server: FeedServer) -> None:
     unknown = cli.call("list", "--tag", "sport")
     assert unknown.status == 1
     assert unknown.err == "tuinews: no feed has the tag 'sport' (tags: News, tech)\n"
+
+
+def test_a_refresh_of_feeds_fetched_with_validators_starts_no_parse_workers(
+    cli: Cli, server: FeedServer
+) -> None:
+    # Their next fetch is most likely a 304 with nothing to parse: starting the workers
+    # was a quarter of a refresh of 100 unchanged feeds. A first refresh, or --force,
+    # still starts them (and a refresh whose bodies come after all starts them then).
+    import argparse
+
+    from tuinews.commands.store_commands import WORKERS_FROM_FEEDS, wants_workers
+
+    count = WORKERS_FROM_FEEDS + 2
+    subscribe(cli, *((server.route(f"/f{n}", Generated(items=2)), f"F{n}") for n in range(count)))
+    subs = [Subscription(server.url(f"/f{n}")) for n in range(count)]
+
+    def workers(force: bool) -> bool:
+        return wants_workers(argparse.Namespace(feeds=[], force=force), subs, cli.db)
+
+    assert workers(force=False)  # no store yet: a first refresh
+    assert cli.run("refresh").status == 0
+    assert not workers(force=False)
+    assert workers(force=True)

@@ -19,6 +19,7 @@ from tuinews.commands.common import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from pathlib import Path
 
     from rich.progress import Progress, ProgressColumn, Task, TaskID
 
@@ -37,7 +38,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
     # loop start threads): a warm parser is ready when the first body arrives. And
     # before the refresh's imports (asyncio, the HTTP stack), which the workers never
     # use: each worker is a few MB smaller.
-    workers = _parse_workers(ns, config.feeds)
+    workers = _parse_workers(ns, config.feeds, store_path)
     _one_malloc_arena()
     import asyncio
 
@@ -214,17 +215,34 @@ def _one_malloc_arena() -> None:
 WORKERS_FROM_FEEDS = 8
 
 
-def _parse_workers(ns: argparse.Namespace, feeds: Sequence[Subscription]) -> WorkerPool | None:
-    from tuinews.refresh.locations import location_kind
+def _parse_workers(
+    ns: argparse.Namespace, feeds: Sequence[Subscription], store_path: Path
+) -> WorkerPool | None:
     from tuinews.refresh.parsing import worker_count
     from tuinews.refresh.workers import WorkerPool
 
-    web_feeds = sum(location_kind(sub.url) == "http" for sub in feeds)
-    if ns.feeds:
-        web_feeds = min(web_feeds, len(ns.feeds))
+    return WorkerPool.fork(worker_count()) if wants_workers(ns, feeds, store_path) else None
+
+
+def wants_workers(ns: argparse.Namespace, feeds: Sequence[Subscription], store_path: Path) -> bool:
+    """Whether this refresh is likely to parse enough to start parse workers at once."""
+    from tuinews.refresh.locations import location_kind
+
+    web = [sub.url for sub in feeds if location_kind(sub.url) == "http"]
+    web_feeds = min(len(web), len(ns.feeds)) if ns.feeds else len(web)
     if web_feeds < WORKERS_FROM_FEEDS:
-        return None
-    return WorkerPool.fork(worker_count())
+        return False
+    if not ns.force and store_path.exists():
+        from tuinews.store.peek import conditional_feeds
+
+        # Feeds fetched before with a validator mostly answer 304, with no body: when
+        # fewer than WORKERS_FROM_FEEDS of the others are left, the workers' start would
+        # be wasted (a quarter of a refresh of 100 unchanged feeds). Should bodies come
+        # after all, the refresh starts workers for them past a size (`Parsers`).
+        known = conditional_feeds(store_path)
+        if known is not None and sum(url not in known for url in web) < WORKERS_FROM_FEEDS:
+            return False
+    return True
 
 
 def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:

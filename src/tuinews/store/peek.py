@@ -1,0 +1,31 @@
+"""A look into the store before a refresh starts its parse workers.
+
+Lean on purpose, like `first_screen`: read-only, no migration, nothing written, and the
+connection closed before the caller forks (a forked child must not inherit one).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+
+def conditional_feeds(path: Path) -> set[str] | None:
+    """The URLs of the feeds fetched before with a validator (ETag or Last-Modified):
+    their next fetch is most likely a 304 with no body to parse. None when the store
+    cannot be read as it is (missing, locked, not ours): assume nothing."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = conn.execute(
+            "SELECT url FROM feeds WHERE last_refresh IS NOT NULL "
+            "AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+        ).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return {str(url) for (url,) in rows}
