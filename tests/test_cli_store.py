@@ -308,7 +308,7 @@ def test_a_quick_refresh_on_a_terminal_shows_its_summary_only(
 
 
 def test_a_slow_refresh_on_a_terminal_shows_a_progress_bar(cli: Cli, server: FeedServer) -> None:
-    from tuinews.commands.store_commands import STALLED_AFTER_S
+    from tuinews.refresh.awaited import STALLED_AFTER_S
 
     fast = server.route("/fast", static(rss(2, title="Fast", prefix="fast")))
     slow = server.route("/slow", Generated(items=3, title="Slow", delay=STALLED_AFTER_S + 1.5))

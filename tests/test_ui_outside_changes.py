@@ -342,7 +342,7 @@ async def test_several_failures_are_named_first_and_fit_80_columns(tmp_path: Pat
 
 
 async def test_a_stalled_refresh_names_the_feed_it_waits_for(tmp_path: Path) -> None:
-    from tuinews.ui.screens.main_refresh import STALLED_AFTER_S
+    from tuinews.refresh.awaited import STALLED_AFTER_S
 
     with FeedServer() as server:
         subs = [

@@ -78,3 +78,15 @@ def _end_of(text: str, width: int) -> str:
     while cell_len(end) > width - 1:
         end = end[1:]
     return "…" + end
+
+
+def short_name(name: str, width: int) -> str:
+    """A feed's name for a line that says more: an address as host and end of path,
+    a title as it is (the line is cut at the screen's edge)."""
+    return address_label(name, width) if is_web_address(name) else name
+
+
+def some_of(names: list[str], shown: int = 2) -> str:
+    """The first `shown` names and how many more: "A, B and 3 more"."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

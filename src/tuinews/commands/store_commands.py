@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from tuinews.commands.common import (
@@ -16,6 +14,7 @@ from tuinews.commands.common import (
     store_folder,
     warn,
 )
+from tuinews.refresh.awaited import Awaited
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -63,7 +62,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
             )
         except RefreshStopped as error:
             stopped, summary = error, error.summary
-    _apply_moves(ns, summary)
+    _apply_moves(ns, summary, store_path)
     try:
         _report(ns, summary, stopped, interactive=reporter.interactive)
     except BrokenPipeError:
@@ -245,38 +244,21 @@ def wants_workers(ns: argparse.Namespace, feeds: Sequence[Subscription], store_p
     return True
 
 
-def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary) -> None:
-    """A permanent redirect updates the subscription, and the user is told."""
+def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary, store_path: Path) -> None:
+    """A move updates the subscription, and the user is told."""
+    from tuinews.refresh.moves import save_move
     from tuinews.sources.sanitize import without_password as shown
-    from tuinews.subscriptions import SubscriptionFile
 
-    moves = [o for o in summary.outcomes if o.moved_to]
-    if not moves:
-        return
-    from tuinews.errors import ConfigError, TuinewsError
-
-    subs = SubscriptionFile(config_path(ns))
-    for outcome in moves:
-        assert outcome.moved_to is not None
-        said = f"{shown(outcome.url)}: {outcome.move_line}"
-        try:
-            subs.replace_url(outcome.url, outcome.moved_to)
-        except ConfigError as error:
-            # The store goes back too: it names the feed as the file does, and the
-            # next refresh follows the move again (and says so again).
-            with contextlib.suppress(TuinewsError), open_store(ns) as store:
-                store.undo_move(outcome.moved_to, outcome.url)
-            warn(f"{said}; not updated: {error}")
-            continue
-        warn(f"{said}; subscription updated")
+    for outcome in summary.outcomes:
+        if outcome.moved_to:
+            said = f"{shown(outcome.url)}: {outcome.move_line}"
+            error = save_move(config_path(ns), store_path, outcome.url, outcome.moved_to)
+            warn(f"{said}; not updated: {error}" if error else f"{said}; subscription updated")
 
 
 # A refresh that ends sooner shows no bar: its summary line follows at once, and setting
 # the bar up (Rich and its drawing thread) cost a sixth of a refresh of unchanged feeds.
 PROGRESS_AFTER_S = 0.3
-# With no feed done for this long, the bar names the feeds it still waits for instead of
-# the last one done: a server that stalls is then known before its timeout.
-STALLED_AFTER_S = 3.0
 
 
 class _Reporter:
@@ -298,8 +280,7 @@ class _Reporter:
         # What the bar's last column shows, read by Rich's drawing thread: under a lock
         # of its own, never held while calling Rich (which holds its own while drawing).
         self._shown = threading.Lock()
-        self._pending: dict[str, str] = {}  # URL -> name of the feeds not done yet
-        self._last_done = time.monotonic()
+        self._awaited = Awaited()
 
     def __enter__(self) -> _Reporter:
         if self.interactive:
@@ -350,33 +331,31 @@ class _Reporter:
 
     def start(self, feeds: list[tuple[str, str]]) -> None:
         """The feeds about to be refreshed, as (URL, title)."""
-        from tuinews.sources.sanitize import without_password
-
         with self._shown:
-            self._pending = {url: without_password(title or url) for url, title in feeds}
-            self._last_done = time.monotonic()
+            self._awaited.start(feeds)
         with self._lock:
             self._total = len(feeds)  # "0/?" before the first feed is done otherwise
             if self._progress is not None and self._task is not None:
                 self._progress.update(self._task, total=self._total)
 
     def _now_showing(self) -> str:
-        """The last feed done; after STALLED_AFTER_S without one, those still awaited."""
+        """The last feed done; once the refresh stalls, the feeds it still awaits (the
+        seconds first: 80 columns cut the end)."""
         with self._shown:
-            waited = time.monotonic() - self._last_done
-            if waited < STALLED_AFTER_S or not self._pending:
+            stalled = self._awaited.stalled()
+            if stalled is None:
                 return self._description
-            first, *others = self._pending.values()
-        more = f" and {len(others)} more" if others else ""
-        return f"({waited:.0f} s) waiting for {_fit(first, 30)}{more}"
+        from tuinews.feed_names import some_of
+
+        names, waited = stalled
+        return f"({waited:.0f} s) waiting for {some_of([_fit(names[0], 30), *names[1:]], 1)}"
 
     def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
         if self.interactive:
             # Feed titles go in as plain data: markup is off on this console.
             description = _fit(outcome.name, 40)
             with self._shown:
-                self._pending.pop(outcome.url, None)
-                self._last_done = time.monotonic()
+                self._awaited.done(outcome.url)
                 self._description = description
             with self._lock:
                 self._done, self._total = done, total
@@ -421,10 +400,9 @@ def _live_column(text: Callable[[], str]) -> ProgressColumn:
 
 def _fit(text: str, width: int) -> str:
     """A feed's name in `width` characters; an address as host and end of its path."""
-    from tuinews.feed_names import address_label, is_web_address
+    from tuinews.feed_names import short_name
 
-    if is_web_address(text):
-        return address_label(text, width)
+    text = short_name(text, width)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 
-from tuinews.feed_names import address_label, is_web_address
+from tuinews.feed_names import address_label, is_web_address, short_name, some_of
 from tuinews.sources.sanitize import clean_line
 
 if TYPE_CHECKING:
@@ -236,10 +236,8 @@ def failing_line(feeds: Sequence[tuple[str, str | None]]) -> str:
     """What the status line says at start of the subscriptions whose last fetch failed,
     given (title, last error) in subscription order: "2 feeds failing: A, B (i says
     why)"; empty when none is. The reader and its first frame say the same."""
-    failing = [title for title, error in feeds if error]
+    failing = [short_name(title, 30) for title, error in feeds if error]
     if not failing:
         return ""
-    names = [address_label(t, 30) if is_web_address(t) else t for t in failing[:2]]
-    more = f" and {len(failing) - 2} more" if len(failing) > 2 else ""
     noun = "feed" if len(failing) == 1 else "feeds"
-    return f"{len(failing)} {noun} failing: {', '.join(names)}{more} (i says why)"
+    return f"{len(failing)} {noun} failing: {some_of(failing)} (i says why)"

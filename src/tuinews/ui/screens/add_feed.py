@@ -147,13 +147,11 @@ async def _fetch_first_feed(
         reader.post_message(Status(clean_line(line), error=True))
         return
     if outcome.moved_to:
-        from tuinews.subscriptions import SubscriptionFile
+        from tuinews.refresh.moves import save_move
 
-        subscriptions = SubscriptionFile(config_path)
-        try:
-            await asyncio.to_thread(subscriptions.replace_url, url, outcome.moved_to)
-        except (TuinewsError, OSError) as error:
-            line = f"{url}: {outcome.move_line}; not saved: {error}"
+        unsaved = await asyncio.to_thread(save_move, config_path, store_path, url, outcome.moved_to)
+        if unsaved is not None:
+            line = f"{url}: {outcome.move_line}; not saved: {unsaved}"
             reader.post_message(Status(clean_line(line), error=True))
             return
         url = outcome.moved_to

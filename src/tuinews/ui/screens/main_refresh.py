@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 
 from tuinews.errors import TuinewsError
+from tuinews.feed_names import short_name, some_of
+from tuinews.refresh.awaited import Awaited
 from tuinews.sources.sanitize import clean_line, without_password
 from tuinews.ui.messages import RefreshDone, RefreshProgress, Status, StoreChangedOutside
 from tuinews.ui.screens.main_reader import ReadingScreen
@@ -22,9 +24,6 @@ if TYPE_CHECKING:
     from tuinews.model import Subscription
 
 WAITING_LINE = "Another refresh is running; waiting for it…"
-# With no feed done for this long, the status line names the feeds the refresh still
-# waits for: a server that stalls is then known before its timeout.
-STALLED_AFTER_S = 3.0
 READ_ONLY_LINE = "Cannot refresh: the store is read-only (nothing fetched could be saved)."
 
 
@@ -40,12 +39,11 @@ class RefreshingScreen(ReadingScreen):
     _seen_stamp: tuple[int, int] | None = None
     _stall_timer: Timer | None = None
     _progress_line = ""
-    _last_progress = 0.0
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
         self._config_stamp = _stamp(self.ctx.config_path)
-        self._awaited: dict[str, str] = {}  # URL -> name of the feeds a refresh waits for
+        self._awaited = Awaited()  # the feeds a refresh has not finished yet
         self.call_after_refresh(self._refresh_on_start)
         if not self.ctx.ephemeral:
             self.set_interval(self.outside_check_seconds, self._look_outside)
@@ -151,20 +149,18 @@ class RefreshingScreen(ReadingScreen):
         bar.update(total=total, progress=0)
         bar.display = True
         self.status.say("Refreshing…")
-        self._awaited = {}
+        self._awaited = Awaited()
         self._progress_line = f"Refreshing 0/{total}"
-        self._last_progress = time.monotonic()
         self._stall_timer = self.set_interval(1.0, self._say_awaited)
         self._refresh_worker(only, force)
 
     def _say_awaited(self) -> None:
-        """After STALLED_AFTER_S without a feed done, which feeds the refresh waits for."""
-        waited = time.monotonic() - self._last_progress
-        if not self.refreshing or not self._awaited or waited < STALLED_AFTER_S:
-            return
-        first, *others = self._awaited.values()
-        more = f" and {len(others)} more" if others else ""
-        self.status.say(f"{self._progress_line}: waiting for {first}{more} ({waited:.0f} s)")
+        """Once the refresh stalls, which feeds it waits for."""
+        stalled = self._awaited.stalled() if self.refreshing else None
+        if stalled is not None:
+            names, waited = stalled
+            said = some_of([short_name(name, 40) for name in names], 1)
+            self.status.say(f"{self._progress_line}: waiting for {said} ({waited:.0f} s)")
 
     def _progress_bar(self) -> ProgressBar:
         """The refresh progress bar, mounted on first use (not needed for the first screen)."""
@@ -184,13 +180,6 @@ class RefreshingScreen(ReadingScreen):
         def progress(done: int, total: int, outcome: object) -> None:
             self.post_message(RefreshProgress(done, total, outcome))
 
-        def started(feeds: list[tuple[str, str]]) -> None:
-            # On this loop's thread, as is the progress message's handler.
-            self._awaited = {
-                url: clean_line(without_password(title or url)) for url, title in feeds
-            }
-            self._last_progress = time.monotonic()
-
         def waiting(_line: str) -> None:
             # Another process (a cron `tuinews refresh`) holds the refresh lock: ours
             # waits for it, then goes on (feeds it just fetched are skipped).
@@ -208,7 +197,7 @@ class RefreshingScreen(ReadingScreen):
                 progress=progress,
                 lock="wait",
                 on_wait=waiting,
-                on_start=started,
+                on_start=self._awaited.start,  # on this loop's thread, as is done()
             )
         except RefreshStopped as stopped:
             # The store refused a write (disk full, read-only): what was saved stays.
@@ -238,8 +227,7 @@ class RefreshingScreen(ReadingScreen):
     def _on_refresh_progress(self, message: RefreshProgress) -> None:
         bar = self._progress_bar()
         bar.update(total=message.total, progress=message.done)
-        self._awaited.pop(getattr(message.outcome, "url", ""), None)
-        self._last_progress = time.monotonic()
+        self._awaited.done(getattr(message.outcome, "url", ""))
         self._progress_line = f"Refreshing {message.done}/{message.total}"
         self.status.say(self._progress_line)
         # New articles appear as they arrive, at most once a second, cursor kept.
@@ -290,24 +278,11 @@ class RefreshingScreen(ReadingScreen):
             pass  # a search indexes them itself, or says why it cannot
         self._seen_stamp = None  # its commits are not news from outside
 
-    def _undo_move(self, new: str, old: str) -> None:
-        """The store names the feed as the subscriptions still do (see Store.undo_move)."""
-        from tuinews.store import Store
-
-        self.ctx.subscriptions[:] = [
-            dataclasses.replace(sub, url=old) if sub.url == new else sub
-            for sub in self.ctx.subscriptions
-        ]
-        try:
-            with Store.open(self.ctx.store_path) as store:
-                store.undo_move(new, old)
-        except TuinewsError:
-            pass  # the next refresh says what is wrong with the store
-
     def _follow_moves(self, summary: Any) -> tuple[list[str], bool]:
         """A move (a permanent redirect, a site's address that led to its feed) moves
-        the subscription too (the store moved already). Returns what to tell, briefly,
-        and whether a move could not be saved."""
+        the subscription too (the store moved already; `save_move` undoes that when the
+        file cannot take it). Returns what to tell, briefly, and whether a move could not
+        be saved."""
         notes: list[str] = []
         unsaved = False
         for outcome in getattr(summary, "outcomes", []):
@@ -316,24 +291,23 @@ class RefreshingScreen(ReadingScreen):
                 notes.append(f"{_feed_name(outcome)}: {outcome.note}")
             if not new:
                 continue
-            self.ctx.subscriptions[:] = [
-                dataclasses.replace(sub, url=new) if sub.url == old else sub
-                for sub in self.ctx.subscriptions
-            ]
             shown = without_password(new)
             if outcome.found_on_page:
                 said = f"{_feed_name(outcome)}: the feed its page links to, {shown}"
             else:
                 said = f"{_feed_name(outcome)} moved to {shown}"
             if not self.ctx.ephemeral:
-                from tuinews.subscriptions import SubscriptionFile
+                from tuinews.refresh.moves import save_move
 
-                try:
-                    SubscriptionFile(self.ctx.config_path).replace_url(old, new)
-                except (TuinewsError, OSError) as error:
-                    said += f" (not saved in {self.ctx.config_path.name}: {error})"
+                error = save_move(self.ctx.config_path, self.ctx.store_path, old, new)
+                if error is not None:
+                    notes.append(f"{said} (not saved in {self.ctx.config_path.name}: {error})")
                     unsaved = True
-                    self._undo_move(new, old)
+                    continue
+            self.ctx.subscriptions[:] = [
+                dataclasses.replace(sub, url=new) if sub.url == old else sub
+                for sub in self.ctx.subscriptions
+            ]
             notes.append(said)
         return notes, unsaved
 
@@ -404,21 +378,16 @@ def _failures(count: int, failed: list[Any]) -> str:
     if count == 1 and len(failed) == 1:
         reason = clean_line(getattr(failed[0], "error", None) or "unknown error")
         return f"{_feed_name(failed[0])} failed: {reason}"
-    names = [_feed_name(outcome) for outcome in failed[:2]]
-    if not names:
+    if not failed:
         return f"{count} failed"
-    more = count - len(names)
-    listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-    return f"{count} failed: {listed} (i says why)"
+    return f"{count} failed: {some_of([_feed_name(outcome) for outcome in failed])} (i says why)"
 
 
 def _feed_name(outcome: Any) -> str:
     """The outcome's name: its title, else its address as the sidebar shows it (host
     and the end of the path), short enough to leave room for the rest of the line."""
-    from tuinews.feed_names import address_label, is_web_address
-
     name = clean_line(getattr(outcome, "name", "") or without_password(getattr(outcome, "url", "")))
-    return address_label(name, 40) if is_web_address(name) else name
+    return short_name(name, 40)
 
 
 def _skip_reasons(skipped: list[Any]) -> str:

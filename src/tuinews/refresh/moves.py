@@ -1,0 +1,32 @@
+"""Saving a refresh's moves (a permanent redirect, a site's address that led to its feed)
+in the subscriptions file, for every caller of `refresh_feeds`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tuinews.errors import TuinewsError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def save_move(config_path: Path, store_path: Path, old: str, new: str) -> str | None:
+    """Move the subscription from `old` to `new` in the settings file, as the store has
+    already moved the feed. When the file cannot take it (feeds written as an inline
+    array, a read-only file), the store goes back to `old`: both must name the feed
+    alike, or the next refresh takes it for another subscription (it then follows the
+    move again, and says so again). Returns why it could not be saved, or None."""
+    from tuinews.store import Store
+    from tuinews.subscriptions import SubscriptionFile
+
+    try:
+        SubscriptionFile(config_path).replace_url(old, new)
+    except (TuinewsError, OSError) as error:
+        try:
+            with Store.open(store_path) as store:
+                store.undo_move(new, old)
+        except TuinewsError:
+            pass  # the next refresh says what is wrong with the store
+        return str(error)
+    return None
