@@ -3,10 +3,13 @@ moves the subscription to that feed, as a permanent redirect moves it."""
 
 from __future__ import annotations
 
+import time
 import tomllib
 from typing import Any
 
-from feedserver import FeedServer, Generated, rss, static, status
+import pytest
+
+from feedserver import Call, FeedServer, Generated, rss, static, status
 from test_cli import Cli, json_lines
 from tuinews.store import Store
 
@@ -105,12 +108,23 @@ def test_the_next_link_is_tried_when_the_first_does_not_do(cli: Cli, server: Fee
     assert _subscribed(cli) == [server.url("/comments.xml")]
 
 
-def test_two_addresses_of_one_site_get_its_feed_once(cli: Cli, server: FeedServer) -> None:
+@pytest.mark.parametrize("second_page_delay", [0.0, 0.6])
+def test_two_addresses_of_one_site_get_its_feed_once(
+    cli: Cli, server: FeedServer, second_page_delay: float
+) -> None:
     # Two pages linking to the same feed, followed in one refresh: one subscription
     # takes the feed; the other says it is subscribed already, and nothing is stored twice.
+    # With the delay, the second page is read once the first has taken the feed (it used
+    # to take that feed for an old unsubscribed row and take it over).
     server.route("/feed.xml", static(rss(3, title="Posts")))
-    first = server.route("/a/", static(_page("/feed.xml"), content_type="text/html"))
-    second = server.route("/b/", static(_page("/feed.xml"), content_type="text/html"))
+    page = static(_page("/feed.xml"), content_type="text/html")
+
+    def late_page(handler: Any) -> None:
+        time.sleep(second_page_delay)
+        page.serve(handler)
+
+    first = server.route("/a/", page)
+    second = server.route("/b/", Call(late_page))
     assert cli.call("add", first).status == 0
     assert cli.call("add", second).status == 0
     result = cli.run("refresh")

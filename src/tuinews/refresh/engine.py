@@ -519,6 +519,9 @@ class _Run:
                 raise
             # Both stay as they are: merging two feeds' articles and marks is the user's call.
             return None, new_url
+        # Subscribed from now on (the settings file follows the move): a page followed
+        # later in this run must not take this row for an unsubscribed one and take it over.
+        self.subscribed.add(new_url)
         return new_url, None
 
     async def _local(self, info: FeedInfo, now: datetime) -> FeedOutcome:
