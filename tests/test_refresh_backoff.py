@@ -331,6 +331,13 @@ def test_move_onto_a_subscribed_feed_suggests_removing_it(cli: Cli, server: Feed
         f"tuinews: Old home: moved permanently to {new}, which is subscribed already; "
         f"`tuinews remove {old}` unsubscribes this one"
     ]
+    # `feeds` keeps saying it (it used to show the feed as never refreshed, no error),
+    # and it is no failure: the next refresh fetches it again, without back-off.
+    listed = {line.split("\t")[0]: line.split("\t") for line in cli.call("feeds").out.splitlines()}
+    assert listed["Old home"][3] != "never"
+    assert listed["Old home"][4] == f"moved permanently to {new}, which is subscribed already"
+    assert cli.call("refresh").status == 0
+    assert len(server.requests("/old")) == 2
 
 
 def test_a_proxy_that_cannot_reach_the_servers_counts_as_offline(

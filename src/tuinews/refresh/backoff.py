@@ -102,7 +102,7 @@ def skipped_outcome(
             default=None,
         )
         if latest is not None and latest >= since:
-            if info.last_error_at is not None and info.last_error_at == latest:
+            if info.failures and info.last_error_at == latest:
                 # Failed there: still failing, for this refresh's summary and exit status
                 # as for the other's (a cron job that waited must not report all well).
                 error = plain_error(info.last_error or "failed")

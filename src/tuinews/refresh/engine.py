@@ -366,6 +366,11 @@ class _Run:
             # saved here too, every article would be listed twice until the user removes
             # this one, which the note asks for.
             note = f"moved permanently to {onto}, which is subscribed already"
+            # Kept for `feeds` and the reader's feed info, which otherwise showed this
+            # feed as never refreshed, without a word of why.
+            await asyncio.to_thread(
+                self.store.record_note, info.id, status=result.status, note=note, at=now
+            )
             return FeedOutcome(
                 info.url,
                 info.title,

@@ -164,6 +164,17 @@ def record_failure(
     )
 
 
+def record_note(
+    conn: sqlite3.Connection, feed_id: int, *, status: int | None, note: str, at: datetime
+) -> None:
+    # failures = 0 keeps it from reading as a failing feed (no back-off, no failing mark).
+    conn.execute(
+        """UPDATE feeds SET last_status = ?, last_refresh = ?, last_error = ?,
+        last_error_at = ?, failures = 0, next_fetch = NULL WHERE id = ?""",
+        (status, at.timestamp(), note, at.timestamp(), feed_id),
+    )
+
+
 def set_disabled(conn: sqlite3.Connection, feed_id: int, disabled: bool) -> None:
     conn.execute(
         "UPDATE feeds SET disabled = ?, failures = CASE WHEN ? THEN failures ELSE 0 END "

@@ -348,6 +348,12 @@ class Store:
                 disable=disable,
             )
 
+    def record_note(self, feed_id: int, *, status: int | None, note: str, at: datetime) -> None:
+        """A fetch that worked but asks the user to act (a move onto another
+        subscription): refreshed at `at`, `note` shown where errors are, no back-off."""
+        with self._writing() as conn:
+            _feeds.record_note(conn, feed_id, status=status, note=note, at=at)
+
     def change_stamp(self) -> tuple[int, int]:
         """What tells a reader another process changed the store: SQLite's data version
         (it moves when another connection commits) and the newest article's pk."""
