@@ -140,7 +140,9 @@ def test_remove_by_exact_title_then_unique_substring(config: Path) -> None:
     assert subs.remove("Alpha Daily").url == "https://alpha.example/feed"
     assert subs.remove("weekly").url == "https://gamma.example/atom"
     assert entries(config) == ["https://beta.example/rss"]
-    assert "# News I read every morning" in config.read_text()
+    # One comment right above each feed's header: each is that feed's, and goes with it.
+    assert "# News I read every morning" not in config.read_text()
+    assert "# tech stuff\n[[feeds]]" in config.read_text()
 
 
 def test_remove_ambiguous_or_unknown_is_refused(config: Path) -> None:
@@ -432,6 +434,7 @@ def test_random_edits_keep_the_file_loadable_and_the_comments(
     config: Path, steps: list[tuple[bool, int, str, list[str]]]
 ) -> None:
     """Any mix of adds and removes leaves a file that loads to the expected feeds."""
+    beta = "https://beta.example/rss"  # under the comment "# tech stuff"
     config.write_text(USER_FILE)
     subs = SubscriptionFile(config)
     expected = [feed.url for feed in subs.load()]
@@ -446,8 +449,10 @@ def test_random_edits_keep_the_file_loadable_and_the_comments(
             expected.remove(url)
     assert entries(config) == expected
     text = config.read_text()
-    for comment in ("# tuinews settings -- written by hand", "# half an hour", "# tech stuff"):
+    for comment in ("# tuinews settings -- written by hand", "# half an hour"):
         assert comment in text
+    if not any(not adding and pool[number] == beta for adding, number, _t, _g in steps):
+        assert '# tech stuff\n[[feeds]]\nurl = "https://beta.example/rss"' in text
     assert "\n\n\n" not in text
 
 

@@ -220,6 +220,21 @@ def write_list(folder: Path) -> Path:
     return listing
 
 
+def test_remove_takes_the_comment_above_when_every_feed_has_one(cli: Cli) -> None:
+    cli.config.write_text(
+        "# my feeds\n\n"
+        '# A, weekly\n[[feeds]]\nurl = "https://a.example/rss"\n\n'
+        '# B, daily\n# (and noisy)\n[[feeds]]\nurl = "https://b.example/rss"\n\n'
+        '# C, last\n[[feeds]]\nurl = "https://c.example/rss"\n'
+    )
+    assert cli.call("remove", "https://b.example/rss").status == 0
+    assert cli.call("remove", "https://c.example/rss").status == 0
+    # B's comment used to stay, and read as C's; then C's stayed, heading nothing.
+    assert cli.config.read_text() == (
+        '# my feeds\n\n# A, weekly\n[[feeds]]\nurl = "https://a.example/rss"\n'
+    )
+
+
 def test_remove_of_the_last_entry_takes_its_trailing_comment(cli: Cli) -> None:
     cli.config.write_text(
         '[[feeds]]\nurl = "https://a.example/rss"\n\n'

@@ -426,7 +426,8 @@ class _Document:
         removed = self.config.feeds[index]
         # Its duplicates go too: left behind, the next would subscribe to it again.
         for entry in reversed(self._entries_of(removed.url)):  # later lines first
-            first, last = self._own_lines(headers[entry])
+            _header, last = self._own_lines(headers[entry])
+            first = self._first_line_taken(headers, entry)
             while last < len(self.lines) and self.layout.kinds[last] == "blank":
                 last += 1
             del self.lines[first:last]
@@ -437,6 +438,18 @@ class _Document:
             del self.expected["feeds"]
         self.changed = True
         return removed
+
+    def _first_line_taken(self, headers: list[Header], entry: int) -> int:
+        """Where an entry's removal starts: its header, or the comments right above it
+        when the next feed (the previous one, for the last) has such comments too: one
+        comment per feed, so this one is the removed feed's. Otherwise they may head a
+        group that goes on after it; and the file's opening comment is never taken."""
+        line = headers[entry].line
+        above = self.layout.attached_comments_start(line)
+        if above in (line, 0) or len(headers) == 1:
+            return line
+        neighbour = headers[entry + 1 if entry + 1 < len(headers) else entry - 1].line
+        return above if self.layout.attached_comments_start(neighbour) < neighbour else line
 
     def _own_lines(self, header: Header) -> tuple[int, int]:
         """The lines an entry's removal takes: its header, keys and values, and the
