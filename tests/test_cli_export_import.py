@@ -16,6 +16,7 @@ from lxml import etree
 from feedserver import FeedServer, rss, static
 from test_cli import TUINEWS, Cli
 from test_cli_subscriptions import feeds_in
+from tuinews.store import Store
 
 
 def subscribe(cli: Cli, *urls: str, tag: str | None = None) -> None:
@@ -44,6 +45,25 @@ def test_export_through_a_symlink_updates_its_target_and_keeps_the_link(cli: Cli
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert is_opml(target.read_bytes())
     assert sorted(p.name for p in dotfiles.iterdir()) == ["feeds.opml"]  # no temporary left
+
+
+def test_export_onto_the_settings_file_or_the_store_is_refused(cli: Cli) -> None:
+    subscribe(cli, "https://a.example/rss")
+    Store.open(cli.db).close()
+    settings = cli.config.read_bytes()
+    link = cli.root / "link.toml"
+    link.symlink_to(cli.config)
+    for name, what in (
+        (str(cli.config), "the settings file"),
+        (str(link), "the settings file"),
+        (str(cli.db), "the store"),
+    ):
+        result = cli.call("export", "-o", name)
+        assert result.status == 1
+        assert result.err_lines[0].startswith(f"tuinews: {name}: is {what} (")
+    # Replaced by the list, every subscription and setting was gone.
+    assert cli.config.read_bytes() == settings
+    assert cli.call("feeds").status == 0
 
 
 def test_export_into_a_missing_folder_fails_like_a_redirection_and_creates_nothing(

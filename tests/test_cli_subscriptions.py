@@ -299,6 +299,15 @@ def test_feeds_table(cli: Cli, sample_feeds: Path) -> None:
         assert re.search(r"9/9 +\d{4}-\d\d-\d\d \d\d:\d\d", lines[1]), lines
 
 
+def test_feeds_on_a_terminal_shows_short_tags(cli: Cli, sample_feeds: Path) -> None:
+    # Tags of four letters or fewer once hid the column, however wide the terminal.
+    cli.call("add", str(sample_feeds / "city-desk.rss"), "--tag", "dev")
+    assert cli.run("refresh").status == 0
+    code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=120)
+    header, row = shown.replace("\r", "").strip().splitlines()[:2]
+    assert code == 0 and "Tags" in header and " dev " in row
+
+
 NESTED_OPML = """\
 <?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0">

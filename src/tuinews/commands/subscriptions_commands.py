@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -255,6 +256,7 @@ def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: 
         want = max([cell_len(header), *(cell_len(row[index]) for row in rows)])
         cap = _MAX_WIDTHS[index]
         widths.append(min(want, cap) if cap else want)
+    natural = list(widths)
     excess = sum(widths) + 2 * (len(widths) - 1) - room
     wanted_title = widths[0]
     for index, floor in _SHRINK_STEPS:
@@ -264,9 +266,10 @@ def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: 
         widths[index] -= give
         excess -= give
     for index in (1, 4):
-        if 0 < widths[index] < _USEFUL_WIDTH:
-            # A column of a letter or two says nothing: it goes, the title gets the room
-            # (with the gap before it).
+        empty = not any(row[index] for row in rows)
+        if widths[index] > 0 and (empty or widths[index] < min(_USEFUL_WIDTH, natural[index])):
+            # An empty column, or one shrunk to a letter or two, says nothing: it goes,
+            # the title gets the room (with the gap before it). Short tags ("dev") stay.
             widths[0] = min(wanted_title, widths[0] + widths[index] + 2)
             widths[index] = 0
     return widths
@@ -476,6 +479,23 @@ def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) ->
     ]
 
 
+def _refuse_own_files(ns: argparse.Namespace, name: str) -> None:
+    """`export -o` onto the settings file (or the store) would replace every
+    subscription and setting with the list: refused, naming the file."""
+    target = Path(name).expanduser()
+    store = db_path(ns)
+    own = [
+        (config_path(ns), "the settings file"),
+        (store, "the store"),
+        (store.with_name(store.name + "-wal"), "the store's journal"),
+        (store.with_name(store.name + "-shm"), "the store's journal"),
+    ]
+    for path, what in own:
+        with contextlib.suppress(OSError):
+            if target.samefile(path):
+                raise TuinewsError(f"{name}: is {what} ({path}); export to another file")
+
+
 def export_command(ns: argparse.Namespace) -> int:
     from tuinews.sources.opml import write_opml
 
@@ -484,6 +504,7 @@ def export_command(ns: argparse.Namespace) -> int:
     if ns.output and ns.output != "-":  # `-o -` is standard output, as for most tools
         from tuinews.commands.common import write_output
 
+        _refuse_own_files(ns, ns.output)
         write_output(ns.output, document)
         count = len(config.feeds)
         print(f"wrote {count} feed{'s' if count != 1 else ''} to {ns.output}", file=sys.stderr)
