@@ -737,6 +737,25 @@ def test_list_by_tag(cli: Cli, server: FeedServer) -> None:
     assert unknown.err == "tuinews: no feed has the tag 'sport' (tags: News, tech)\n"
 
 
+def test_feeds_are_named_as_the_settings_file_names_them_now(cli: Cli, server: FeedServer) -> None:
+    alpha = server.route("/alpha", static(rss(3, title="Tender Lovemaking", prefix="alpha")))
+    beta = server.route("/beta", static(rss(2, title="Beta", prefix="beta")))
+    cli.config.write_text(f'[[feeds]]\nurl = "{alpha}"\n')
+    assert cli.run("refresh").status == 0
+    # Subscribed since the refresh, by hand, with a title and a tag; alpha gets a tag too.
+    cli.config.write_text(
+        f'[[feeds]]\nurl = "{alpha}"\ntags = ["handtag"]\n\n'
+        f'[[feeds]]\nurl = "{beta}"\ntitle = "Tender"\n'
+    )
+    # "Tender" is beta's title now: nothing of it is stored yet, and alpha is left alone
+    # (it used to be taken for "Tender", the only stored title holding the word).
+    assert cli.call("list", "--feed", "Tender").out == ""
+    assert cli.call("mark-read", "--feed", "Tender").out == "marked 0 articles read\n"
+    assert len(cli.call("list", "--unread").out.splitlines()) == 3
+    tagged = cli.call("list", "--json", "--tag", "handtag")
+    assert tagged.status == 0 and len(json_lines(tagged.out)) == 3
+
+
 def test_a_refresh_of_feeds_fetched_with_validators_starts_no_parse_workers(
     cli: Cli, server: FeedServer
 ) -> None:

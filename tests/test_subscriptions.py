@@ -145,6 +145,14 @@ def test_remove_by_exact_title_then_unique_substring(config: Path) -> None:
     assert "# tech stuff\n[[feeds]]" in config.read_text()
 
 
+def test_remove_by_part_of_the_address_when_no_title_holds_it(config: Path) -> None:
+    # An untitled feed never refreshed goes by its address (`feeds` shows host and path).
+    SubscriptionFile(config).add(Subscription("http://127.0.0.1:8771/gone.rss"))
+    assert SubscriptionFile(config).remove("gone.rss").url == "http://127.0.0.1:8771/gone.rss"
+    # A title holding the word wins over an address holding it.
+    assert SubscriptionFile(config).remove("alpha").title == "Alpha Daily"
+
+
 def test_remove_ambiguous_or_unknown_is_refused(config: Path) -> None:
     subs = SubscriptionFile(config)
     with pytest.raises(ConfigError) as caught:

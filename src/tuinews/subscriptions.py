@@ -288,7 +288,8 @@ def starred_kept(count: int) -> str:
 
 def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     """The index of the feed `ref` names among (url, title) pairs: the URL as typed or in
-    canonical form, else an exact title, else a unique case-insensitive part of a title.
+    canonical form, else an exact title, else a unique case-insensitive part of a title,
+    else of the address.
 
     ConfigError when no feed or several feeds match. `remove` and the store commands'
     `--feed` share it, so a name one accepts the other accepts too.
@@ -306,7 +307,10 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     exact = [i for i, (_url, title) in enumerate(feeds) if title == wanted]
     folded = wanted.casefold()
     partial = [i for i, (_url, title) in enumerate(feeds) if folded in title.casefold()]
-    for found in (exact, partial):
+    # Last, a part of the address: an untitled feed goes by it (`feeds` shows host and
+    # path), and `remove gone.rss` names it as well as its whole URL would.
+    in_url = [i for i, (url, _title) in enumerate(feeds) if folded in _address(url).casefold()]
+    for found in (exact, partial, in_url):
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
@@ -318,6 +322,11 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
                 f"{ref!r} matches several feeds: {', '.join(names)}{more}; name one by its URL"
             )
     raise ConfigError(f"no feed matches {ref!r}")
+
+
+def _address(url: str) -> str:
+    """A URL as `feeds` shows an untitled feed's: no scheme, no password."""
+    return without_password(url).partition("://")[2] or url
 
 
 def _title_and_url(url: str, title: str) -> str:

@@ -22,7 +22,7 @@ from tuinews.commands.common import (
     stdout_console,
     warn,
 )
-from tuinews.model import Article, Feed
+from tuinews.model import Article, Feed, Subscription
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -122,14 +122,19 @@ def _list_sources(ns: argparse.Namespace) -> int:
     return EXIT_CODES[ok]
 
 
-def store_view(ns: argparse.Namespace, store: Store) -> View:
+def store_view(ns: argparse.Namespace, store: Store, subs: Sequence[Subscription]) -> View:
+    """The store's articles the options select; --feed and --tag name feeds as the
+    settings file (`subs`) does now, as `remove` and `feeds` do, not as the store knew
+    them at the last refresh."""
     from tuinews.store import View
 
     feed_ids: tuple[int, ...] | None = None
-    if getattr(ns, "feed", None):
-        feed_ids = tuple(resolve_feed(store, ref).id for ref in ns.feed)
-    if getattr(ns, "tag", None):
-        feed_ids = (*(feed_ids or ()), *_tagged(store, ns.tag))
+    if getattr(ns, "feed", None) or getattr(ns, "tag", None):
+        feeds = _named_feeds(store, subs)
+        if getattr(ns, "feed", None):
+            feed_ids = tuple(resolve_feed(feeds, ref).id for ref in ns.feed)
+        if getattr(ns, "tag", None):
+            feed_ids = (*(feed_ids or ()), *_tagged(feeds, ns.tag))
     return View(
         feed_ids=feed_ids,
         unread_only=bool(getattr(ns, "unread", False)),
@@ -138,12 +143,23 @@ def store_view(ns: argparse.Namespace, store: Store) -> View:
     )
 
 
-def _tagged(store: Store, tags: list[str]) -> list[int]:
+def _named_feeds(store: Store, subs: Sequence[Subscription]) -> list[FeedInfo]:
+    """The subscribed feeds with the titles and tags of the settings file (a feed never
+    fetched yet has id 0, and no articles), then the stored feeds no longer subscribed,
+    kept for their starred articles."""
+    from tuinews.commands.subscriptions_commands import subscribed_as_stored
+
+    stored = store.feeds()
+    subscribed = subscribed_as_stored(subs, stored)
+    urls = {feed.url for feed in subscribed}
+    return subscribed + [feed for feed in stored if feed.url not in urls]
+
+
+def _tagged(feeds: Sequence[FeedInfo], tags: list[str]) -> list[int]:
     """The feeds with any of `tags` (as the sidebar shows them, case aside)."""
     from tuinews.errors import TuinewsError
 
     wanted = {tag.casefold() for tag in tags}
-    feeds = store.feeds()
     found = [feed.id for feed in feeds if wanted & {tag.casefold() for tag in feed.tags}]
     if not found:
         known = sorted({tag for feed in feeds for tag in feed.tags}, key=str.casefold)
@@ -152,11 +168,10 @@ def _tagged(store: Store, tags: list[str]) -> list[int]:
     return found
 
 
-def resolve_feed(store: Store, ref: str) -> FeedInfo:
-    """A stored feed, named as `tuinews remove` names one (URL, title, part of a title)."""
+def resolve_feed(feeds: Sequence[FeedInfo], ref: str) -> FeedInfo:
+    """The feed `ref` names, as `tuinews remove` names one (URL, title, part of a title)."""
     from tuinews.subscriptions import match_feed
 
-    feeds = store.feeds()
     return feeds[match_feed(ref, [(_canonical(feed.url), feed.title) for feed in feeds])]
 
 
@@ -173,7 +188,8 @@ def _canonical(url: str) -> str:
 
 
 def _list_store(ns: argparse.Namespace) -> int:
-    load_settings(ns)  # a broken settings file is reported, never silently ignored
+    # A broken settings file is reported, never silently ignored.
+    subs = load_settings(ns).feeds
     search = getattr(ns, "search", None)
     if search is not None:  # `--search ''` too: listing everything would not be a search
         from tuinews.store.fts import search_terms
@@ -185,7 +201,7 @@ def _list_store(ns: argparse.Namespace) -> int:
             )
             return 2
     with open_store(ns, must_exist=True) as store:
-        view = store_view(ns, store)
+        view = store_view(ns, store, subs)
         limit = ns.limit or 1_000_000_000
         width = _line_width()
         out = sys.stdout

@@ -415,7 +415,7 @@ def mark_read_command(ns: argparse.Namespace) -> int:
     if ns.ids and (ns.all or ns.feed):
         warn("give article ids, or --all / --feed, not both")
         return 2
-    load_settings(ns)
+    subs = load_settings(ns).feeds
     with open_store(ns, must_exist=True) as store:
         if ns.ids:
             pks: dict[int, None] = {}  # one article named twice is marked once
@@ -433,7 +433,7 @@ def mark_read_command(ns: argparse.Namespace) -> int:
             already = len(pks) - changed
         else:
             ns.unread = False
-            changed = len(store.mark_read_where(store_view(ns, store)))
+            changed = len(store.mark_read_where(store_view(ns, store, subs)))
             status = already = 0
     note = f" ({already} already read)" if already else ""
     print(f"marked {changed} article{'s' if changed != 1 else ''} read{note}")

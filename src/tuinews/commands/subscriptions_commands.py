@@ -94,7 +94,7 @@ def feeds_command(ns: argparse.Namespace) -> int:
         # Listed from the settings file alone, the store not made: a typo in its name
         # must neither leave an empty store behind nor pass for one unnoticed.
         warn(f"{db_path(ns)}: no such store yet (given by {origin}); `tuinews refresh` creates it")
-        feeds = _subscribed_as_stored(config.feeds, [])
+        feeds = subscribed_as_stored(config.feeds, [])
     else:
         feeds = _feeds_in_store(ns, config.feeds)
     if ns.json:
@@ -114,7 +114,7 @@ def _feeds_in_store(ns: argparse.Namespace, subs: Sequence[Subscription]) -> lis
             store.sync_feeds(subs)
         except StoreUnwritable:
             # A store that refuses writes (read-only, disk full) is listed as it is.
-            return _subscribed_as_stored(subs, store.feeds())
+            return subscribed_as_stored(subs, store.feeds())
         # The store also keeps feeds no longer subscribed (for their starred articles).
         subscribed = {sub.url for sub in subs}
         return [f for f in store.feeds() if f.url in subscribed]
@@ -275,7 +275,7 @@ def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: 
     return widths
 
 
-def _subscribed_as_stored(subs: Sequence[Subscription], stored: list[FeedInfo]) -> list[FeedInfo]:
+def subscribed_as_stored(subs: Sequence[Subscription], stored: list[FeedInfo]) -> list[FeedInfo]:
     """The subscriptions in the settings file's order, each with what the store holds of
     it (what `sync_feeds` would show, without writing): a feed the store has never seen
     is listed with no articles and never refreshed."""
