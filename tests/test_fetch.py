@@ -129,6 +129,10 @@ def test_retry_after_garbage_is_ignored() -> None:
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after("", now) is None
     assert parse_retry_after("99999999999", now) == now + timedelta(days=7)
+    # Too large for a timedelta (it read as "invalid URL: port out of range"), and a
+    # digit that is not ASCII (a traceback).
+    assert parse_retry_after("9" * 20, now) == now + timedelta(days=7)
+    assert parse_retry_after("\u00b2", now) is None
 
 
 async def test_connection_refused() -> None:

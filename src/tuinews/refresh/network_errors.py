@@ -44,12 +44,13 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
         return None
     value = value.strip()
     delay: timedelta | None = None
-    if value.isdigit():
-        delay = timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():  # not "²", which isdigit() also takes
+        # Capped before timedelta sees it: 10**20 seconds overflows it.
+        delay = timedelta(seconds=min(int(value), int(MAX_RETRY_AFTER.total_seconds())))
     else:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
