@@ -16,7 +16,7 @@ from test_ui_support import (
 )
 from tuinews.config import UISettings
 from tuinews.ui.app import create_app
-from tuinews.ui.links import browser_argv, has_graphical_session, refused_scheme
+from tuinews.ui.links import browser_argv, has_graphical_session, link_refusal
 from tuinews.ui.screens.link_picker import LinkPickerScreen
 
 URL = "https://news.example/a/rss"
@@ -43,7 +43,16 @@ def test_browser_argv_keeps_the_url_one_argument() -> None:
     ],
 )
 def test_dangerous_schemes_are_refused(url: str) -> None:
-    assert refused_scheme(url) is not None
+    assert link_refusal(url, opening=False) is not None
+
+
+def test_links_opened_need_a_scheme_and_a_valid_address() -> None:
+    assert link_refusal("-oProxyCommand=id", opening=True) == "a link without a scheme"
+    assert link_refusal("--help", opening=False) is None  # copied, it is only text
+    assert link_refusal("http://[oops/x", opening=False) == "an invalid link"
+    assert link_refusal("https://e.example/a", opening=True) is None
+    with pytest.raises(ValueError):
+        browser_argv("w3m %u", "-oProxyCommand=id")
 
 
 def test_graphical_session_detection() -> None:
@@ -84,6 +93,28 @@ async def test_javascript_links_are_never_opened_or_copied(tmp_path: Path) -> No
         assert "not opening a javascript: link" in app.screen.status.message.lower()
         await pilot.press("y")
         assert app.clipboard != "javascript:alert(1)"
+
+
+async def test_invalid_and_dash_links_are_refused_without_a_crash(tmp_path: Path) -> None:
+    out = tmp_path / "argv.txt"
+    script = tmp_path / "browser.py"
+    script.write_text(f"import pathlib\npathlib.Path({str(out)!r}).write_text('ran')\n")
+    body = "<p><a href='-oProxyCommand=id'>dash</a></p>"
+    extra = {URL: [make_article(URL, 9, title="Odd", link="http://[oops/x", body=body)]}
+    ctx = make_ctx(tmp_path, extra=extra, ui=UISettings(browser=f"{sys.executable} {script}"))
+    async with running(ctx) as (app, pilot):
+        await pilot.press("slash", *"odd", "enter")
+        await settle(pilot)
+        # "http://[oops" made urlsplit raise: the reader exited with a traceback.
+        await pilot.press("o")
+        assert "not opening an invalid link" in app.screen.status.message.lower()
+        await pilot.press("y")
+        assert "not copying an invalid link" in app.screen.status.message.lower()
+        # A link that would be the browser's option is never given to it.
+        await pilot.press("1")
+        await settle(pilot)
+        assert "without a scheme" in app.screen.status.message
+        assert not out.exists()
 
 
 async def test_configured_browser_gets_the_url_as_one_argument(tmp_path: Path) -> None:

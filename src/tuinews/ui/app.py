@@ -14,7 +14,7 @@ from textual.screen import Screen
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.context import AppContext
 from tuinews.ui.first_frame import FirstFrame
-from tuinews.ui.links import browser_argv, has_graphical_session, refused_scheme
+from tuinews.ui.links import browser_argv, has_graphical_session, link_refusal
 from tuinews.ui.screens.main import MainScreen
 
 if TYPE_CHECKING:
@@ -139,9 +139,9 @@ class NewsApp(App[None]):
     # -- links ------------------------------------------------------------------------
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Every link opened anywhere in the app comes through here (scheme checks)."""
-        scheme = refused_scheme(url)
-        if scheme:
-            self.say(f"Not opening a {scheme}: link.", error=True)
+        refusal = link_refusal(url, opening=True)
+        if refusal:
+            self.say(f"Not opening {refusal}: {url}", error=True)
             return
         command = self.ctx.config.ui.browser
         if command:
@@ -192,9 +192,9 @@ class NewsApp(App[None]):
         self.call_from_thread(self.say, message)
 
     def copy_url(self, url: str) -> None:
-        scheme = refused_scheme(url)
-        if scheme:
-            self.say(f"Not copying a {scheme}: link.", error=True)
+        refusal = link_refusal(url, opening=False)
+        if refusal:
+            self.say(f"Not copying {refusal}: {url}", error=True)
             return
         self.copy_to_clipboard(url)
         self.say(f"Copied the link (OSC 52): {url}")

@@ -11,15 +11,25 @@ from urllib.parse import urlsplit
 from tuinews.sources.sanitize import UNSAFE_URL_SCHEMES
 
 
-def refused_scheme(url: str) -> str | None:
-    """The scheme of a link that must never be opened or copied as opened, else None.
+def link_refusal(url: str, *, opening: bool) -> str | None:
+    """Why a link must not be opened (`opening`) or copied, as "a javascript: link",
+    else None.
 
-    The list is the project's one list (`sanitize.UNSAFE_URL_SCHEMES`). The scheme is read
+    The refused schemes are the project's one list (`sanitize.UNSAFE_URL_SCHEMES`), read
     with `urlsplit`, which drops leading spaces, controls and tabs the way a browser does
     ("java<Tab>script:" is javascript:), unlike `Link.is_safe`, so it stays the check here.
+    Opened, a link needs a scheme: a relative one left unresolved would be a local file
+    to a browser, and one starting with "-" an option ("-oProxyCommand=...").
     """
-    scheme = urlsplit(url.strip()).scheme.lower()
-    return scheme if scheme in UNSAFE_URL_SCHEMES else None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:  # "http://[oops": an address no browser can take either
+        return "an invalid link"
+    if scheme in UNSAFE_URL_SCHEMES:
+        return f"a {scheme}: link"
+    if opening and not scheme:
+        return "a link without a scheme"
+    return None
 
 
 def browser_argv(command: str, url: str) -> list[str]:
@@ -31,6 +41,8 @@ def browser_argv(command: str, url: str) -> list[str]:
     parts = shlex.split(command)
     if not parts:
         raise ValueError("the browser setting is empty")
+    if url.startswith("-"):  # never an option of the browser (`link_refusal` said so first)
+        raise ValueError(f"not a link: {url}")
     if "%u" in parts:
         return [url if part == "%u" else part for part in parts]
     return [*parts, url]
