@@ -6,7 +6,8 @@ import webbrowser
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
+from textual.widgets.input import Selection
 
 from interpreter import fresh_output
 from test_ui_support import (
@@ -224,9 +225,26 @@ async def test_ctrl_c_quits_as_in_newsboat(tmp_path: Path) -> None:
     app = create_app(make_ctx(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("/", "a", "b", "ctrl+c")  # in the search box it copies
+        await pilot.press("/", "a", "b")
+        box = app.screen.focused
+        assert isinstance(box, Input)
+        box.selection = Selection(0, 2)
+        await pilot.press("ctrl+c")  # text selected in the search box: copied
         await pilot.pause(0.1)
-        assert app.is_running
+        assert app.is_running and app.clipboard == "ab"
         await pilot.press("escape", "ctrl+c")
+        await pilot.pause(0.1)
+        assert not app.is_running
+
+
+@pytest.mark.parametrize("keys", [("i",), ("question_mark",), ("slash",), ("enter", "L")])
+async def test_ctrl_c_quits_from_every_pop_up_screen(tmp_path: Path, keys: tuple[str, ...]) -> None:
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        assert app.screen is not app.main  # a pop-up: it used to keep Ctrl-C to itself
+        await pilot.press("ctrl+c")
         await pilot.pause(0.1)
         assert not app.is_running

@@ -42,8 +42,12 @@ class NewsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tuinews"
     # Ctrl-C quits, as in newsboat and most terminal programs (Textual's default only
-    # says to press Ctrl-Q). Not a priority binding: in the search box it still copies.
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+c", "quit", show=False)]
+    # says to press Ctrl-Q). A priority binding: a pop-up screen (feed info, links, help,
+    # search) never passes other keys on to the app. Text selected in the search box is
+    # copied instead, as there Ctrl-C would.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "quit_or_copy", show=False, priority=True)
+    ]
 
     def __init__(self, ctx: AppContext, *, first_frame: FirstFrame | None = None) -> None:
         super().__init__(driver_class=_driver_after(first_frame) if first_frame else None)
@@ -81,6 +85,13 @@ class NewsApp(App[None]):
     @property
     def main(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    async def action_quit_or_copy(self) -> None:
+        selected = getattr(self.focused, "selected_text", "")
+        if isinstance(selected, str) and selected:
+            self.copy_to_clipboard(selected)
+        else:
+            await self.action_quit()
 
     def say(self, message: str, *, error: bool = False) -> None:
         self.main.status.say(message, error=error)
