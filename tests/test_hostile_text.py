@@ -173,6 +173,31 @@ def test_cli_list_and_read_of_hostile_files(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "document"),
+    [
+        # libxml2 keeps 255 levels and drops what follows; markdown-it stopped at 20
+        # levels of tokens (ten of lists) and dropped the rest of the document.
+        ("bold.html", "<p>before</p>" + "<b>" * 255 + "deep" + "</b>" * 255 + "<p>after</p>"),
+        ("divs.html", "<p>before</p>" + "<div>" * 300 + "deep" + "</div>" * 300 + "<p>after</p>"),
+        (
+            "list.md",
+            "before\n\n" + "".join("  " * i + f"- deep{i}\n" for i in range(60)) + "\nafter\n",
+        ),
+        ("quote.md", "before\n\n" + ">" * 120 + " deep\n\nafter\n"),
+    ],
+)
+def test_deeply_nested_local_files_keep_all_their_text(
+    tmp_path: Path, name: str, document: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(document)
+    shown = run("read", str(path), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(SGR.sub("", shown.stdout.decode()).split())
+    assert "before" in text and "deep" in text and text.endswith("after")
+
+
 def test_cli_import_of_hostile_opml_titles(tmp_path: Path) -> None:
     opml = tmp_path / "list.opml"
     title = "PWN-OPML " + all_payloads() + " " + markup_payloads()

@@ -127,16 +127,30 @@ def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     # Raw HTML in Markdown is escaped (shown as text), never passed through.
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    return MarkdownIt("commonmark", {"html": False, "maxNesting": _MARKDOWN_NESTING}).enable(
+        "table"
+    )
+
+
+# markdown-it stops at this nesting (commonmark's preset: 20, about 10 levels of lists)
+# and drops the rest of the document; its parser is iterative enough for much more.
+_MARKDOWN_NESTING = 100
 
 
 def markdown_to_html(content: str) -> str:
-    try:
-        return str(_markdown().render(clean_text(content)))
-    except Exception:  # a parser bug must not hide the article: show it as text instead
-        from html import escape
+    from html import escape
 
-        return "<pre>" + escape(clean_text(content)) + "</pre>"
+    text = clean_text(content)
+    try:
+        markdown = _markdown()
+        tokens = markdown.parse(text)
+        if all(token.level < _MARKDOWN_NESTING - 1 for token in tokens):
+            return str(markdown.renderer.render(tokens, markdown.options, {}))
+        # Nested to the cap: what follows was dropped. All the text, as paragraphs.
+        paragraphs = (part.strip() for part in text.split("\n\n"))
+        return "".join(f"<p>{escape(part)}</p>" for part in paragraphs if part)
+    except Exception:  # a parser bug must not hide the article: show it as text instead
+        return "<pre>" + escape(text) + "</pre>"
 
 
 # Header fields are cut here: a hostile 10 MB title would otherwise be wrapped whole

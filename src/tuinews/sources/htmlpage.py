@@ -109,6 +109,9 @@ def _direction(value: str | None) -> Direction | None:
     return None
 
 
+_HEAD = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def parse_html_page(text: str) -> HtmlPage:
     """Metadata and main content of an HTML page (text already decoded)."""
     import lxml.html
@@ -117,10 +120,14 @@ def parse_html_page(text: str) -> HtmlPage:
     source = _XML_DECLARATION.sub("", text, count=1)
     if not source.strip():
         return HtmlPage(title="", body="")
+    parser = lxml.html.HTMLParser()
     try:
-        doc = lxml.html.document_fromstring(source)
+        doc = lxml.html.document_fromstring(source, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return HtmlPage(title="", body="")
+    # libxml2 stops at 256 levels of nesting and drops everything after that point: the
+    # body is then all the page's text, without structure, as for a feed's body.
+    too_deep = any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
 
     title = clean_line(_meta(doc, "og:title", "twitter:title"))
     if not title:
@@ -162,6 +169,9 @@ def parse_html_page(text: str) -> HtmlPage:
             heading.drop_tree()
         body = clean_text(_inner_html(main))
         summary = _lead_paragraph(main)
+    if too_deep:
+        text = html_to_plain(_HEAD.sub("", source), limit=0)
+        body, summary = f"<p>{html.escape(text)}</p>", ""
 
     return HtmlPage(
         title=title,
