@@ -147,6 +147,20 @@ def test_add_refuses_a_local_opml_list_at_once(
     assert cli.call("import", "my feeds.txt").status == 0
 
 
+def test_add_refuses_a_newsboat_urls_file_but_takes_a_text_article(cli: Cli) -> None:
+    urls = cli.root / "urls"
+    urls.write_text('# mine\nhttps://a.example/rss news\n"query:Unread:unread = \\"yes\\""\n')
+    result = cli.call("add", str(urls))
+    assert result.err_lines == [
+        f"tuinews: {urls}: a subscription list, not a feed: "
+        f"add its feeds with tuinews import {urls}"
+    ]
+    note = cli.root / "note.txt"
+    note.write_text("Links worth reading\nhttps://a.example/ is one\n")
+    assert cli.call("add", str(note)).status == 0  # prose, one line aside: an article
+    assert cli.call("import", str(urls)).status == 0
+
+
 def test_add_still_takes_a_feed_file_and_a_folder(cli: Cli, sample_feeds: Path) -> None:
     assert cli.call("add", str(sample_feeds / "lab-notes.atom")).status == 0
     assert cli.call("add", str(sample_feeds / "articles")).status == 0

@@ -110,9 +110,10 @@ def _is_address(text: str) -> bool:
 
 
 def _refuse_subscription_list(typed: str, path: str) -> None:
-    """ConfigError when the regular file at `path` is an OPML list: subscribed, it would
-    fail at every refresh. Only its first few KB are read; a FIFO or device is not
-    opened at all (it could block), and a file that cannot be read is left to refresh."""
+    """ConfigError when the regular file at `path` is an OPML list or a newsboat urls
+    file: subscribed, it would fail at every refresh, or be read as one text article.
+    Only its first few KB are read; a FIFO or device is not opened at all (it could
+    block), and a file that cannot be read is left to refresh."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return
@@ -121,8 +122,9 @@ def _refuse_subscription_list(typed: str, path: str) -> None:
     except (OSError, ValueError):
         return
     from tuinews.sources.detect import sniff_structured
+    from tuinews.sources.newsboat import looks_like_urls_file
 
-    if sniff_structured(head) != "opml":
+    if sniff_structured(head) != "opml" and not looks_like_urls_file(head):
         return
     from tuinews.sources.feeds import subscription_list_reason
 

@@ -8,6 +8,7 @@ file:///home/me/generated.xml            (newsboat reads file:// feeds off the d
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +21,22 @@ from tuinews.sources.subscription_merge import (
     merge_subscription,
     quoted,
 )
+
+# A line of a urls file, as `add` tells one from a feed or an article: a web address,
+# quoted or not, or one of newsboat's pseudo-feeds.
+_URLS_LINE = re.compile(r'"?(https?://|query:|exec:|filter:)', re.IGNORECASE)
+
+
+def looks_like_urls_file(head: bytes) -> bool:
+    """Whether the start of a file reads as a newsboat urls file: every line that is not
+    blank or a comment starts with an address (the last, perhaps cut, aside)."""
+    lines = head.decode("utf-8", "replace").splitlines()
+    if len(head) >= 4096 and len(lines) > 1:
+        lines.pop()  # cut by the read, it may be half a line
+    entries = [line.strip() for line in lines]
+    entries = [line for line in entries if line and not line.startswith("#")]
+    return bool(entries) and all(_URLS_LINE.match(line.lstrip("\ufeff")) for line in entries)
+
 
 # newsboat's pseudo-feeds: saved searches and feeds produced by commands or filters.
 # tuinews never runs commands named in a subscription list.
