@@ -38,3 +38,17 @@ def test_the_lock_is_taken_and_released(tmp_path: Path) -> None:
     first.release()
     assert second.try_acquire()
     second.release()
+
+
+def test_a_store_named_through_a_symlink_shares_its_lock(tmp_path: Path) -> None:
+    # Two refreshes of one store, one named through a link, each took a lock of its own
+    # and fetched every feed (a failing one was counted twice).
+    (tmp_path / "data").mkdir()
+    db = tmp_path / "data" / "s.db"
+    db.touch()
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    first, second = RefreshLock(db), RefreshLock(link)
+    assert first.try_acquire()
+    assert not second.try_acquire()
+    first.release()

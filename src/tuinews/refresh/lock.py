@@ -52,7 +52,9 @@ def _lock_culprit(store_path: Path, error: OSError) -> str:
 
 
 def lock_path(store_path: Path) -> Path:
-    return Path(f"{store_path}.refresh-lock")
+    # Beside the file itself: a store named through a symlink is the same store, and two
+    # refreshes of it must share one lock.
+    return Path(f"{os.path.realpath(store_path)}.refresh-lock")
 
 
 class RefreshLock:
