@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from test_ui_support import (
     BASE_DATE,
     make_article,
@@ -15,6 +17,7 @@ from test_ui_support import (
     settle,
 )
 from tuinews.config import UISettings
+from tuinews.errors import StoreError
 from tuinews.ui.screens.main import MainScreen
 
 
@@ -106,6 +109,30 @@ async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:
         await pilot.press("f")
         await settle(pilot)
         assert screen.headlines.row_count == 18
+
+
+async def test_a_mark_the_store_refuses_is_put_back_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert screen.store is not None
+
+        def refuse(*_args: object) -> bool:
+            raise StoreError("cannot write the store: the disk is full")
+
+        monkeypatch.setattr(screen.store, "set_starred", refuse)
+        monkeypatch.setattr(screen.store, "set_read", refuse)
+        await pilot.press("s")
+        await settle(pilot)
+        # The row showed the star the store never saved, until the list was reloaded.
+        assert screen.headlines.current.starred is False
+        assert screen.status.message == "Not saved: cannot write the store: the disk is full"
+        await pilot.press("m")
+        await settle(pilot)
+        assert screen.headlines.current.read is False
+    assert read_state(ctx.store_path)["Story 0 from a"] == (False, False)
 
 
 async def test_f_cycles_to_unread_only(tmp_path: Path) -> None:

@@ -119,18 +119,38 @@ class ReadingScreen(MainCore):
     @reported
     def _write_read(self, pks: list[int], read: bool) -> None:
         assert self.store is not None
-        self.store.set_read(pks, read)
+        try:
+            self.store.set_read(pks, read)
+        except TuinewsError as error:
+            self._not_saved(pks, error, read=not read)
+            return
         self.post_message(self._load_feeds())
 
     @work(thread=True, group="write", description="save star")
     @reported
     def write_star(self, pk: int, starred: bool) -> None:
         assert self.store is not None
-        if not self.store.set_starred(pk, starred):
+        try:
+            saved = self.store.set_starred(pk, starred)
+        except TuinewsError as error:
+            self._not_saved([pk], error, starred=not starred)
+            return
+        if not saved:
             # Removed meanwhile by a `tuinews cleanup` elsewhere: "Starred." was not true.
             self.post_message(Status("Not starred: a cleanup outside the reader removed it.", True))
             self.app.call_from_thread(self.reload_view)
         self.post_message(self._load_feeds())
+
+    def _not_saved(self, pks: list[int], error: TuinewsError, **before: bool) -> None:
+        """A mark the store refused (disk full, locked too long): the rows, changed at
+        the key press, show again what the store holds, and the status line says so."""
+
+        def put_back() -> None:
+            for pk in pks:
+                self.headlines.update_row(pk, **before)
+
+        self.app.call_from_thread(put_back)
+        self.post_message(Status(f"Not saved: {error}", error=True))
 
     # -- next unread ---------------------------------------------------------------
     def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
