@@ -294,6 +294,13 @@ def test_store_from_a_newer_tuinews(cli: Cli, sample_feeds: Path) -> None:
     assert str(cli.db) in result.err and "newer" in result.err
     assert "Traceback" not in result.err
     assert cli.db.read_bytes() == before
+    # The subscriptions are the settings file's: export still writes them all (it
+    # refused, leaving someone who went back a version no way to take them along).
+    cli.config.write_text(f'[[feeds]]\nurl = "{sample_feeds / "city-desk.rss"}"\n')  # untitled
+    exported = cli.run("export")
+    assert exported.status == 0 and "city-desk.rss" in exported.out
+    assert "newer" in exported.err and "without the titles" in exported.err
+    assert cli.db.read_bytes() == before
 
 
 def test_a_quick_refresh_on_a_terminal_shows_its_summary_only(

@@ -465,12 +465,19 @@ def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) ->
     (its host): written out, it would become that feed's title for good."""
     import dataclasses
 
+    from tuinews.errors import StoreError
     from tuinews.sources.feed_build import fallback_title
 
     if all(sub.title for sub in feeds) or not db_path(ns).exists():
         return list(feeds)
-    with open_store(ns) as store:
-        titles = {info.url: info.title for info in store.feeds()}
+    try:
+        with open_store(ns) as store:
+            titles = {info.url: info.title for info in store.feeds()}
+    except StoreError as error:
+        # The list is the settings file's: a store this version cannot read (newer,
+        # damaged) costs the feeds' own titles, never the export.
+        warn(f"{error}; exported without the titles feeds give themselves")
+        return list(feeds)
     return [
         sub
         if sub.title or titles.get(sub.url, sub.url) in (sub.url, fallback_title(sub.url))
