@@ -89,6 +89,10 @@ def _folder_refused(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY"
 
 
+def _cannot_open(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN"
+
+
 def _nobody_can_write_beside(path: Path) -> bool:
     """No process short of root can create files in the store's folder: a read-only
     file system, or a folder without any write permission bit. Only then may the store
@@ -216,7 +220,8 @@ def _open(
             _migrate(conn, path)
     except sqlite3.Error as exc:
         conn.close()
-        if _folder_refused(exc):
+        if _folder_refused(exc) or (_cannot_open(exc) and _nobody_can_write_beside(path)):
+            # On a read-only file system SQLite says SQLITE_CANTOPEN, not READONLY.
             raise _FolderRefused from exc
         raise store_error(path, exc) from exc
     except BaseException:
