@@ -187,6 +187,18 @@ def test_usage_error_is_short(cli: Cli) -> None:
 # --- list SOURCE -------------------------------------------------------------------------
 
 
+def test_a_mistyped_command_is_named_as_one(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `tuinews lst` used to be taken for a file the reader could not open.
+    result = cli.call("lst")
+    assert (result.status, result.err_lines) == (
+        2,
+        ["tuinews: lst: no such command or file; did you mean `tuinews list`?"],
+    )
+    monkeypatch.chdir(cli.root)
+    (cli.root / "lst").write_text("a note\n")  # a file of that name is read, as ever
+    assert "did you mean" not in cli.call("lst").err
+
+
 def test_list_file_newest_first_with_limit(cli: Cli, sample_feeds: Path) -> None:
     every = cli.call("list", "--json", str(sample_feeds / "city-desk.rss"))
     assert every.status == 0

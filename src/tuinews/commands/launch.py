@@ -36,6 +36,7 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
     # A broken file stops here with one line: no silent defaults. Its warnings go to the
     # status line: on stderr the first frame, maybe on the screen already, hides them.
     config = load_settings(ns, print_warnings=False)
+    _refuse_mistyped_command(sources)
     if not sys.stdout.isatty():
         raise TuinewsError(
             "the reader needs a terminal; for scripts use `tuinews list` or `tuinews read`"
@@ -73,6 +74,23 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _refuse_mistyped_command(sources: list[str]) -> None:
+    """`tuinews lst`: a source that is no file and reads like a command mistyped is
+    said to be one, rather than a missing file the reader would open on."""
+    import difflib
+
+    from tuinews.cli import COMMANDS
+    from tuinews.commands.common import UsageError
+
+    if len(sources) != 1 or any(c in sources[0] for c in "/.:") or Path(sources[0]).exists():
+        return
+    close = difflib.get_close_matches(sources[0], sorted(COMMANDS), n=1, cutoff=0.6)
+    if close:
+        raise UsageError(
+            f"{sources[0]}: no such command or file; did you mean `tuinews {close[0]}`?"
+        )
 
 
 def _check_store(store_path: Path) -> bool:
