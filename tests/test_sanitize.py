@@ -132,6 +132,10 @@ def reference_html_to_plain(value: str, limit: int) -> str:
         text = sanitize._SCRIPT_STYLE.sub(" ", text)
         text = sanitize._BLOCK_TAG.sub(" ", text)
         text = sanitize._TAG.sub("", text)
+    # A reference to ESC is an ESC, so a whole escape sequence goes (html.unescape alone
+    # drops the ESC and leaves the rest of the sequence as text).
+    text = re.sub(r"&#(?:0*27(?![0-9])|[xX]0*1[bB](?![0-9a-fA-F]));?", "\x1b", text)
+    text = re.sub(r"&#(?:0*7(?![0-9])|[xX]0*7(?![0-9a-fA-F]));?", "\x07", text)
     text = reference_clean_line(html.unescape(text))
     if limit and len(text) > limit:
         cut = text.rfind(" ", 0, limit)
@@ -192,9 +196,11 @@ def test_ascii_fast_paths_on_everyday_strings() -> None:
 
 
 def test_entities_are_decoded_before_controls_are_dropped() -> None:
-    # html.unescape drops a reference to a control outright: no ESC is left to start a
-    # sequence, so what followed it is plain text.
-    assert sanitize.clean_entity_line("a&#27;]0;pwned&#7;b") == "a]0;pwnedb"
+    # An escape sequence written with `&#27;` goes whole, as a raw one does (html.unescape
+    # alone drops the ESC, and "]0;pwned" was left as text).
+    assert sanitize.clean_entity_line("a&#27;]0;pwned&#7;b") == "ab"
+    assert sanitize.clean_entity_line("E1&#x1B;[31mENT&#27;[0m") == "E1ENT"
+    assert sanitize.clean_entity_line("&#77;&#x7a;&#270;") == "MzĎ"  # not ESC or BEL
     assert sanitize.clean_entity_line("a\x1b]0;pwned\x07b &amp; c") == "ab & c"
     # U+202E becomes a space; &#155; is windows-1252's "›", as browsers read it.
     assert sanitize.html_to_plain("<p>x&#x202e;y&#155;z</p>") == "x y›z"

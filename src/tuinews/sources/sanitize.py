@@ -141,9 +141,27 @@ def clean_url(value: str | None) -> str:
     return "".join(value.split())
 
 
+# References to ESC and BEL. html.unescape turns them into nothing, which would leave
+# the rest of an escape sequence ("[31m") as text; as real controls the cleaning drops
+# the sequence whole (BEL ends an OSC one).
+_ESCAPE_REFERENCE = re.compile(r"&#(?:0*(27|7)(?![0-9])|[xX]0*(1[bB]|7)(?![0-9a-fA-F]));?")
+
+
+def unescape(text: str) -> str:
+    """html.unescape, but an escape sequence written with `&#27;` goes whole when the
+    text is cleaned (every caller cleans what this returns)."""
+    if "&#" in text:
+        text = _ESCAPE_REFERENCE.sub(_control_for, text)
+    return html.unescape(text)
+
+
+def _control_for(reference: re.Match[str]) -> str:
+    return "\x07" if "7" in (reference[1] or "", reference[2] or "") else "\x1b"
+
+
 def decode_entities(value: str) -> str:
     """Decode HTML/XML character references (named and numeric)."""
-    return html.unescape(value) if "&" in value else value
+    return unescape(value) if "&" in value else value
 
 
 def clean_entity_line(value: str | None) -> str:
@@ -171,7 +189,7 @@ def plain_digest(value: str) -> str:
     """html_to_plain without the cut: the whole fragment as one clean line of text."""
     text = _without_markup(value)
     # clean_entity_line(text), two calls fewer: this runs twice for every article.
-    return clean_line(html.unescape(text) if "&" in text else text)
+    return clean_line(unescape(text) if "&" in text else text)
 
 
 def index_text(value: str) -> str:
@@ -183,7 +201,7 @@ def index_text(value: str) -> str:
     text = _without_markup(value)
     if "&" in text:
         numeric = "&#" in text
-        text = html.unescape(text)
+        text = unescape(text)
         if numeric:
             unsafe = _LINE_UNSAFE.search(text)
             if unsafe is not None:
