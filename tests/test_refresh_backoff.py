@@ -219,6 +219,14 @@ def test_gone_feed_says_how_to_try_again_or_unsubscribe(cli: Cli, server: FeedSe
     assert (later.status, summary(later.out)) == (1, (2, 0, 0, 0, 1, 1))
     assert len(server.requests("/gone")) == 1
 
+    # Tried again while it fails otherwise (a 500, or offline): that refresh says why,
+    # and the feed stays disabled for the reason it was disabled for, not the try's.
+    server.route("/gone", status(500))
+    retried = cli.call("refresh", gone)
+    assert retried.err_lines[0].startswith("tuinews: Old blog: HTTP 500")
+    listed = {line.split("\t")[0]: line.split("\t") for line in cli.call("feeds").out.splitlines()}
+    assert listed["Old blog"][4] == "gone (HTTP 410): feed disabled"
+
     # The hint works as written (the shell takes the quotes away).
     server.route("/gone", static(rss(2)))
     again = cli.call("refresh", gone)

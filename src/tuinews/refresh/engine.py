@@ -254,7 +254,7 @@ class _Run:
                 self.store.record_failure(
                     failure.info.id,
                     status=failure.status,
-                    error=failure.reason,
+                    error=_stored_reason(failure.info, failure.reason),
                     at=failure.at,
                     next_fetch=failure.at + wait if wait else None,
                 )
@@ -588,7 +588,7 @@ class _Run:
             self.store.record_failure,
             info.id,
             status=status,
-            error=reason,
+            error=reason if disable else _stored_reason(info, reason),
             at=now,
             next_fetch=next_fetch,
             disable=disable,
@@ -596,6 +596,13 @@ class _Run:
         if await self._removed(info):
             return self._removed_outcome(info)
         return failed
+
+
+def _stored_reason(info: FeedInfo, reason: str) -> str:
+    """What a failure leaves as the feed's last error: for a feed disabled (a 410) and
+    tried again on request, still why it is disabled, which `feeds` and the reader show
+    beside "disabled"; the failure of the try itself is said by the refresh."""
+    return info.last_error if info.disabled and info.last_error else reason
 
 
 def _unwritable(error: StoreError) -> bool:
