@@ -53,6 +53,14 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _DIGITS = re.compile(r"\d{1,18}")
 
 
+def _cut_line(value: str, limit: int) -> str:
+    """A one-line field of at most `limit` characters of source, "…" saying it was cut
+    (a 10,000-character title was stored cut without a sign)."""
+    if len(value) <= limit:
+        return _line(value)
+    return _line(value[: limit - 1]).rstrip() + "…"
+
+
 def _line(value: str) -> str:
     """clean_entity_line, skipping the work when it provably changes nothing.
 
@@ -163,7 +171,7 @@ def build_article(
     language: str | None = None,
 ) -> Article:
     """An `Article` from raw strings; `link` must already be resolved (see resolve_link)."""
-    clean_title = _line(title[:TITLE_LIMIT]) if title else ""
+    clean_title = _cut_line(title, TITLE_LIMIT) if title else ""
     body = content or description or ""
     if content:
         body_type: ContentType = content_type
@@ -239,7 +247,7 @@ def finish_feed(
     description_is_html: bool = True,
 ) -> Feed:
     """The `Feed`: articles deduplicated by id (first wins) and ordered newest first."""
-    feed_title = clean_entity_line(title[:TITLE_LIMIT]) if title else ""
+    feed_title = _cut_line(title, TITLE_LIMIT) if title else ""
     feed_title = feed_title or fallback_title(url)
     about = description[:_SUMMARY_SOURCE_LIMIT] if description else ""
     about = html_to_plain(about if description_is_html else _escape_for_plain(about), 0)
