@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from feedserver import FeedServer, rss, static
 from test_cli import Cli
 from tuinews.errors import SourceError
 from tuinews.model import Feed
@@ -167,6 +168,25 @@ def test_a_feed_cut_before_its_first_item_says_so_and_keeps_its_title(
     listed = cli.call("list", write(tmp_path, "cut.rss", text))
     assert listed.status != 0
     assert "the document ends early at line 6" in listed.err
+
+
+@pytest.mark.parametrize("others", [0, 8])  # parsed in a thread; in parse workers
+def test_a_feed_cut_before_its_first_item_is_named_by_its_title(
+    cli: Cli, server: FeedServer, others: int
+) -> None:
+    cut = (
+        '<?xml version="1.0"?>\n<rss version="2.0">\n<channel>\n'
+        "<title>Most Read</title>\n<link>http://example.org/</link>\n<description>d"
+    )
+    urls = [server.route("/cut.rss", static(cut.encode()))]
+    urls += [server.route(f"/f{n}.rss", static(rss(1, title=f"F{n}"))) for n in range(others)]
+    cli.config.write_text("".join(f'[[feeds]]\nurl = "{url}"\n\n' for url in urls))
+    result = cli.run("refresh")
+    assert result.status == 1
+    # Known by its address until now, in `feeds`, the reader and the next failure line.
+    titles = [line.split("\t")[0] for line in cli.call("feeds").out.splitlines()]
+    assert titles[0] == "Most Read"
+    assert cli.run("refresh").err_lines[0].startswith("tuinews: Most Read: ")
 
 
 def test_the_reuters_server_error_names_the_unclosed_channel(corpus_feeds: Path) -> None:

@@ -388,6 +388,11 @@ class _Run:
             feed_title, stats = await self._parse_and_save(info, now, result, moved or info.url)
         except SourceError as error:
             reason = error.reason
+            title = getattr(error, "feed_title", None)  # BrokenFeedError's, if any
+            if title and info.title == info.url:
+                # Broken before its first article, but its name was read: better than
+                # its address in `feeds` and the reader while it stays broken.
+                await asyncio.to_thread(self.store.name_untitled_feed, info.id, title)
             if isinstance(error, FeedLinkingPage) and info.last_refresh is None:
                 followed = await self._follow_page(slot, info, moved or info.url, now, error)
                 if isinstance(followed, FeedOutcome):

@@ -66,8 +66,11 @@ def _serve(
 ) -> None:
     """The worker's loop: (id, url, content type, size limit, store path, feed write
     without rows) then the body; answers (id, kind, value): "saved" with (the feed's
-    title, SaveStats), "source" with the reason the body is not a feed, "store" with
-    (whether the store is unwritable, the message)."""
+    title, SaveStats), "source" with the reason the body is not a feed, "broken" with
+    that reason and the title read before the damage, "store" with (whether the store
+    is unwritable, the message)."""
+    from tuinews.sources.feeds import BrokenFeedError
+
     for connection in inherited:
         connection.close()
     if quiet:
@@ -109,6 +112,8 @@ def _serve(
                 answer = (request_id, "saved", (prepared[0], stats))
             except FeedLinkingPage as error:
                 answer = (request_id, "page", (error.reason, error.feeds))
+            except BrokenFeedError as error:
+                answer = (request_id, "broken", (error.reason, error.feed_title))
             except SourceError as error:
                 # SourceError has its own __init__ and would not unpickle: send its line.
                 answer = (request_id, "source", error.reason)
@@ -354,6 +359,11 @@ class WorkerPool:
         kind, value = await future
         if kind == "source":
             raise SourceError(url, str(value))
+        if kind == "broken":
+            from tuinews.sources.feeds import BrokenFeedError
+
+            reason, title = cast("tuple[str, str | None]", value)
+            raise BrokenFeedError(url, reason, title)
         if kind == "page":
             reason, feeds = cast("tuple[str, tuple[str, ...]]", value)
             raise FeedLinkingPage(url, reason, feeds)

@@ -175,6 +175,12 @@ def record_note(
     )
 
 
+def name_untitled_feed(conn: sqlite3.Connection, feed_id: int, feed_title: str) -> None:
+    conn.execute(
+        "UPDATE feeds SET feed_title = ? WHERE id = ? AND feed_title = ''", (feed_title, feed_id)
+    )
+
+
 def set_disabled(conn: sqlite3.Connection, feed_id: int, disabled: bool) -> None:
     conn.execute(
         "UPDATE feeds SET disabled = ?, failures = CASE WHEN ? THEN failures ELSE 0 END "

@@ -348,6 +348,12 @@ class Store:
                 disable=disable,
             )
 
+    def name_untitled_feed(self, feed_id: int, feed_title: str) -> None:
+        """The title a feed gives itself, read from a document broken before its first
+        article, kept when the store has none yet (its only name was its address)."""
+        with self._writing() as conn:
+            _feeds.name_untitled_feed(conn, feed_id, feed_title)
+
     def record_note(self, feed_id: int, *, status: int | None, note: str, at: datetime) -> None:
         """A fetch that worked but asks the user to act (a move onto another
         subscription): refreshed at `at`, `note` shown where errors are, no back-off."""
