@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
@@ -115,6 +117,35 @@ async def test_narrow_terminal_shows_one_pane_at_a_time(tmp_path: Path) -> None:
         assert screen.sidebar.display and not list_box.display
         await pilot.press("b")
         assert list_box.display
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_q_from_a_feeds_list_goes_back_to_the_feeds_then_quits(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # As newsboat's q: article list -> feed list -> quit. It quit from a feed's list.
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        if screen.layout_mode == "narrow":
+            await pilot.press("b")
+        else:
+            screen.activate("sidebar")
+        feed_row = next(i for i, e in enumerate(screen.sidebar.entries) if e.kind == "feed")
+        screen.sidebar.move_cursor(feed_row)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.base_view.feed_ids and screen.focused_pane != "sidebar"
+        if screen.focused_pane == "reader":
+            await pilot.press("q")  # the article first, as ever
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.is_running and screen.focused_pane == "sidebar"
+        assert screen.sidebar.display and screen.sidebar.current.kind == "feed"
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert not app.is_running
 
 
 async def test_resize_from_wide_to_medium_to_narrow(tmp_path: Path) -> None:

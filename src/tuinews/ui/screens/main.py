@@ -103,15 +103,22 @@ class MainScreen(RefreshingScreen):
             self.activate("sidebar")
 
     def action_back(self) -> None:
-        self._go_back()
+        self._go_back(quitting=False)
 
     def action_back_or_quit(self) -> None:
-        if not self._go_back():
+        if not self._go_back(quitting=True):
             self.app.exit()
 
-    def _go_back(self) -> bool:
-        """One step back (reader to list, search to the view); False at the top level."""
-        if self.layout_mode == "narrow" and self.narrow_pane != "list":
+    def _go_back(self, *, quitting: bool) -> bool:
+        """One step back: reader to list, search to the view, a feed's (or tag's) list
+        to the feeds, as in newsboat; False at the top level. The feeds are the top for
+        q (it quits there); Escape from them in one pane goes back to the list."""
+        if self.layout_mode == "narrow" and self.narrow_pane == "sidebar":
+            if quitting:
+                return False
+            self.show_pane("list")
+            return True
+        if self.layout_mode == "narrow" and self.narrow_pane == "reader":
             self.show_pane("list")
             return True
         if self.focused_pane == "reader":
@@ -120,6 +127,9 @@ class MainScreen(RefreshingScreen):
         if self.search is not None:
             self.search = None
             self.reload_view(keep=self._before_search)
+            return True
+        if self.focused_pane == "list" and self.base_view != View():
+            self.show_pane("sidebar")  # where the feed was chosen, still selected there
             return True
         return False
 
