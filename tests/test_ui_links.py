@@ -161,3 +161,14 @@ async def test_number_keys_and_L_pick_links_from_the_article(tmp_path: Path) -> 
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.clipboard == "https://two.example/"
+        # j/k move as in the headline list (they did nothing: Enter took the first).
+        await pilot.press("L")
+        await pilot.pause()
+        await pilot.press("j", "y")
+        await pilot.pause()
+        assert app.clipboard == "https://two.example/"
+        await pilot.press("L")
+        await pilot.pause()
+        await pilot.press("G", "k", "y")
+        await pilot.pause()
+        assert app.clipboard == "https://one.example/"

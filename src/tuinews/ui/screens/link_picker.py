@@ -20,6 +20,11 @@ class LinkPickerScreen(ModalScreen[tuple[str, str] | None]):
         Binding("escape,q", "cancel", "Cancel", id="links.cancel"),
         Binding("y", "copy", "Copy", id="links.copy"),
         Binding("o", "choose", "Open", id="links.open"),
+        # The list's own keys, as in the headline list (and newsboat's URL view).
+        Binding("j", "move('cursor_down')", "Down", show=False, id="links.down"),
+        Binding("k", "move('cursor_up')", "Up", show=False, id="links.up"),
+        Binding("g", "move('first')", "First", show=False, id="links.first"),
+        Binding("G", "move('last')", "Last", show=False, id="links.last"),
     ]
 
     def __init__(self, links: list[Any]) -> None:
@@ -58,6 +63,9 @@ class LinkPickerScreen(ModalScreen[tuple[str, str] | None]):
     def action_copy(self) -> None:
         url = self._selected_url()
         self.dismiss(("copy", url) if url else None)
+
+    def action_move(self, where: str) -> None:
+        getattr(self.query_one(OptionList), f"action_{where}")()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
