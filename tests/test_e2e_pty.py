@@ -83,3 +83,32 @@ def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path
     tail = output[-200:]
     assert b"\x1b[?1049l" in tail
     assert b"\x1b[?25h" in tail
+
+
+def test_the_first_subscription_made_on_the_samples_opens_the_users_feeds(
+    isolated_home: Path,
+) -> None:
+    # It used to say "Restart tuinews to read your feeds".
+    from feedserver import FeedServer, rss, static
+
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="80", LINES="24", TEXTUAL_ANIMATIONS="none")
+    with FeedServer() as server:
+        url = server.route("/mine.xml", static(rss(3, title="My Own Feed", prefix="mine")))
+        child = pexpect.spawn(tuinews_script(), env=env, dimensions=(24, 80), timeout=30)
+        screen = Screen(child)
+        try:
+            screen.wait_for("sample feeds")
+            screen.wait_for("palette")
+            child.send("a")
+            screen.wait_for("Add")
+            time.sleep(0.3)
+            child.send(url + "\r")
+            screen.forget()
+            screen.wait_for("Subscribed to My Own Feed: 3 articles.")
+            screen.wait_for("mine 3")  # a headline of the new feed, not a sample
+            child.send("q")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close()
+    assert child.exitstatus == 0, (child.before or b"")[-500:]

@@ -62,15 +62,21 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
 
         if frame is None and not sources:
             frame = draw_first_frame(ctx, paths.cache_dir())
-        try:
-            from tuinews.ui.app import create_app
+        from tuinews.ui.app import create_app
 
-            app = create_app(ctx, first_frame=frame)
-            app.run()
-        finally:
-            if frame is not None:
-                frame.restore()
-        return app.return_code or 0
+        while True:
+            try:
+                app = create_app(ctx, first_frame=frame)
+                app.run()
+            finally:
+                if frame is not None:
+                    frame.restore()
+            if app.reopen_saying is None:
+                return app.return_code or 0
+            # The first subscription, made on the sample feeds: the reader again, on them.
+            frame = None
+            config = load_settings(ns, print_warnings=False)
+            ctx = _context(ns, config, db_path(ns), list(config.feeds), hint=app.reopen_saying)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -52,6 +52,9 @@ class NewsApp(App[None]):
     def __init__(self, ctx: AppContext, *, first_frame: FirstFrame | None = None) -> None:
         super().__init__(driver_class=_driver_after(first_frame) if first_frame else None)
         self.ctx = ctx
+        # Set when the reader ends to be opened again on the user's own feeds (the first
+        # subscription made on the sample feeds): the line its status shows then.
+        self.reopen_saying: str | None = None
         if ctx.config.ui.keymap:
             self.set_keymap(dict(ctx.config.ui.keymap))
 

@@ -157,9 +157,10 @@ async def _fetch_first_feed(
         url = outcome.moved_to
     title = clean_line(await asyncio.to_thread(_stored_title, store_path, url)) or url
     noun = "article" if summary.new == 1 else "articles"
-    reader.post_message(
-        Status(f"Subscribed to {title}: {summary.new} {noun}. Restart tuinews to read your feeds.")
-    )
+    # The reader opens again on the user's own feeds (it used to ask for a restart).
+    app = reader.app
+    app.reopen_saying = f"Subscribed to {title}: {summary.new} {noun}."  # type: ignore[attr-defined]
+    app.exit()
 
 
 def _stored_title(store_path: Path, url: str) -> str:
