@@ -117,6 +117,17 @@ async def test_invalid_and_dash_links_are_refused_without_a_crash(tmp_path: Path
         assert not out.exists()
 
 
+async def test_a_browser_setting_naming_no_program_is_said_in_one_line(tmp_path: Path) -> None:
+    # The reader went blank for good: the error left Textual's suspend() unrestored.
+    missing = tmp_path / "nosuchbrowser"
+    ctx = make_ctx(tmp_path, ui=UISettings(browser=f"{missing} %u"))
+    async with running(ctx) as (app, pilot):
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen.status.message == f"Could not start {missing}: no such program"
+        assert app.is_running
+
+
 async def test_configured_browser_gets_the_url_as_one_argument(tmp_path: Path) -> None:
     out = tmp_path / "argv.txt"
     script = tmp_path / "browser.py"

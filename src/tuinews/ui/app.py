@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterable
 from functools import partial
@@ -174,16 +175,29 @@ class NewsApp(App[None]):
         except ValueError as error:
             self.say(f"Browser setting: {error}", error=True)
             return
+        if shutil.which(argv[0]) is None:
+            # Said before the terminal is handed over (a typo in the setting).
+            self.say(f"Could not start {argv[0]}: no such program", error=True)
+            return
+        failed: OSError | None = None
         try:
-            # A terminal browser (w3m, lynx) gets the terminal while it runs.
+            # A terminal browser (w3m, lynx) gets the terminal while it runs. Nothing may
+            # leave this block by an exception: Textual's suspend() would not take the
+            # terminal back, and the reader would stay blank.
             with self.suspend():
-                result = subprocess.run(argv, check=False)
+                try:
+                    result = subprocess.run(argv, check=False)
+                except OSError as error:
+                    failed = error
         except SuspendNotSupported:
-            result = subprocess.run(
-                argv, check=False, stdin=subprocess.DEVNULL, capture_output=True
-            )
-        except OSError as error:
-            self.say(f"Could not start {argv[0]}: {error.strerror}", error=True)
+            try:
+                result = subprocess.run(
+                    argv, check=False, stdin=subprocess.DEVNULL, capture_output=True
+                )
+            except OSError as error:
+                failed = error
+        if failed is not None:
+            self.say(f"Could not start {argv[0]}: {failed.strerror or failed}", error=True)
             return
         if result.returncode:
             self.say(f"{argv[0]} exited with status {result.returncode}", error=True)
