@@ -39,6 +39,31 @@ async def test_opening_an_article_marks_it_read_in_the_store(tmp_path: Path) -> 
         assert read_state(ctx.store_path)["Story 0 from a"] == (True, False)
 
 
+async def test_skimming_headlines_beside_the_reader_marks_none_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three panes, mark_read = "on_open": each headline the cursor rested on for a tenth
+    # of a second was marked read. Now only one shown for READ_AFTER, or opened.
+    from tuinews.ui.screens import main_core
+
+    monkeypatch.setattr(main_core, "READ_AFTER", 0.5)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        for _ in range(3):
+            await pilot.press("j")
+            await settle(pilot)  # rendered beside the list, well under READ_AFTER
+        skimmed = [title for title, (read, _) in read_state(ctx.store_path).items() if read]
+        assert skimmed == []
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert screen.headlines.current.read  # the one left on screen
+        await pilot.press("j", "enter")  # opened: read at once
+        await settle(pilot)
+        assert screen.headlines.current.read
+        assert sum(read for read, _ in read_state(ctx.store_path).values()) == 2
+
+
 async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

@@ -146,6 +146,9 @@ def quick_rest(monkeypatch: pytest.MonkeyPatch) -> None:
     from tuinews.ui.screens import main_core
 
     monkeypatch.setattr(main_core, "REST_DELAY", 0.01)
+    # Shown beside the list, an article counts as read at once (tests of skimming set
+    # their own delay).
+    monkeypatch.setattr(main_core, "READ_AFTER", 0)
 
 
 async def settle(pilot: object, rest: float = 0.03) -> None:

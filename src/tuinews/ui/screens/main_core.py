@@ -49,6 +49,10 @@ LayoutMode = Literal["wide", "medium", "narrow"]
 Pane = Literal["sidebar", "list", "reader"]
 
 REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
+# With mark_read = "on_open", an article shown beside the list (the cursor resting on
+# it) counts as read after this long, or at once when opened (Enter): skimming
+# headlines with j must not mark each one read, as newsboat marks only what is opened.
+READ_AFTER = 2.0
 
 
 def reported(method: Callable[P, None]) -> Callable[P, None]:
@@ -95,6 +99,7 @@ class MainCore(Screen[None]):
         self.shown_up_to_pk: int | None = None
         self.refreshing = False
         self._rest_timer: Timer | None = None
+        self._read_timer: Timer | None = None
         self._sidebar_timer: Timer | None = None
         self._then_next_unread = False
         self._user_chose = False

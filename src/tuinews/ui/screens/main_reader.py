@@ -46,7 +46,7 @@ class ReadingScreen(MainCore):
         if headline.pk == self.reader.pk and width == self.reader.rendered_width:
             self._reader_chosen = self._reader_chosen or self._user_chose
             if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
-                self.set_read([headline.pk], True)
+                self._mark_opened(headline.pk)
             return
         self._render_article(headline.pk, width)
 
@@ -86,7 +86,7 @@ class ReadingScreen(MainCore):
         if not self._user_chose:
             return  # shown because a view loaded, not because the user picked it
         if mode == "on_open" and not current.read:
-            self.set_read([current.pk], True)
+            self._mark_opened(current.pk)
         elif mode == "on_leave" and previous_chosen and previous not in (None, message.pk):
             # Only an article the user picked counts as read when left (not the one
             # shown at start). Index 0 is a real row: no `or` on the index.
@@ -94,6 +94,23 @@ class ReadingScreen(MainCore):
             row = self.headlines.row(index) if index is not None else None
             if row is not None and not row.read:
                 self.set_read([row.pk], True)
+
+    def _mark_opened(self, pk: int) -> None:
+        """on_open: read now when the reader has the keys (opened), else once it has
+        been shown beside the list for READ_AFTER seconds with the cursor still on it."""
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+        if self.focused_pane == "reader" or main_core.READ_AFTER <= 0:
+            self.set_read([pk], True)
+            return
+
+        def still_shown() -> None:
+            current = self.headlines.current
+            if current is not None and current.pk == pk == self.reader.pk and not current.read:
+                self.set_read([pk], True)
+
+        self._read_timer = self.set_timer(main_core.READ_AFTER, still_shown)
 
     # -- writes -----------------------------------------------------------------------
     def set_read(self, pks: list[int], read: bool) -> None:
