@@ -148,6 +148,21 @@ async def test_q_from_a_feeds_list_goes_back_to_the_feeds_then_quits(
         assert not app.is_running
 
 
+async def test_a_resize_to_more_panes_shows_the_article_the_cursor_is_on(tmp_path: Path) -> None:
+    # The reader, hidden at 80x24 and never rendered there, stayed empty ("No articles
+    # here yet") after a resize to three panes, until the cursor moved.
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main(app)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert screen.reader.pk == screen.headlines.current.pk
+
+
 async def test_resize_from_wide_to_medium_to_narrow(tmp_path: Path) -> None:
     app = create_app(make_ctx(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:

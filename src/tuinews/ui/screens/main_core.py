@@ -218,6 +218,7 @@ class MainCore(Screen[None]):
         sidebar = self.query_one("#sidebar")
         list_box = self.query_one("#list-box")
         reader_box = self.query_one("#reader-box")
+        reader_was_shown = reader_box.display
         if mode == "narrow":
             pane = self.narrow_pane
             sidebar.display = pane == "sidebar"
@@ -232,6 +233,10 @@ class MainCore(Screen[None]):
             reader_box.display = True
             if self.active_pane == "sidebar" and not sidebar.display:
                 self.activate("list")
+        if reader_box.display and not reader_was_shown:
+            # Shown again by a resize (one pane -> two or three): what the cursor is on,
+            # which the hidden reader may never have rendered.
+            self.call_after_refresh(self._show_current_now)
 
     def show_pane(self, pane: Pane) -> None:
         """Move to a pane: in narrow mode that pane fills the screen."""
