@@ -64,6 +64,22 @@ async def test_skimming_headlines_beside_the_reader_marks_none_read(
         assert sum(read for read, _ in read_state(ctx.store_path).values()) == 2
 
 
+async def test_a_search_made_while_reading_reads_its_first_hit(tmp_path: Path) -> None:
+    # One pane at 80x24: the first hit fills the screen, and was left unread.
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash", *"story 3", "enter")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        await settle(pilot)
+        assert screen.narrow_pane == "reader"
+        assert screen.reader.pk == screen.headlines.current.pk
+        assert read_state(ctx.store_path)[screen.headlines.current.title][0] is True
+
+
 async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

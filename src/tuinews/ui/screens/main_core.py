@@ -340,7 +340,10 @@ class MainCore(Screen[None]):
         self.generation = message.generation
         self.view = self._shown_view = message.view
         self.shown_up_to_pk = message.last_pk
-        self._user_chose = False
+        # An article a new view puts in the reader was not picked by the user, unless
+        # the reader has the keys (a search made while reading shows its first hit
+        # there, full screen in one pane): that one is being read.
+        self._user_chose = self.focused_pane == "reader"
         headlines = self.headlines
         screen_row = headlines.cursor - headlines.scroll_offset.y
         headlines.load(
