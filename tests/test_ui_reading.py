@@ -80,6 +80,23 @@ async def test_a_search_made_while_reading_reads_its_first_hit(tmp_path: Path) -
         assert read_state(ctx.store_path)[screen.headlines.current.title][0] is True
 
 
+async def test_what_a_key_did_gives_way_to_the_lasting_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "No more unread articles." stayed on while the user read on, no longer true.
+    from tuinews.ui.widgets import status_line
+
+    monkeypatch.setattr(status_line, "FLEETING_FOR", 0.2)
+    ctx = make_ctx(tmp_path, hint="A lasting hint")
+    async with running(ctx) as (app, pilot):
+        status = app.screen.status
+        assert status.message == "A lasting hint"
+        await pilot.press("s")
+        assert status.message == "Starred."
+        await pilot.pause(0.4)
+        assert status.message == "A lasting hint"
+
+
 async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

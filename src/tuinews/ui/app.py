@@ -97,8 +97,8 @@ class NewsApp(App[None]):
         else:
             await self.action_quit()
 
-    def say(self, message: str, *, error: bool = False) -> None:
-        self.main.status.say(message, error=error)
+    def say(self, message: str, *, error: bool = False, fleeting: bool = False) -> None:
+        self.main.status.say(message, error=error, fleeting=fleeting)
 
     # -- themes -----------------------------------------------------------------------
     def _remember_theme(self, theme: object) -> None:
@@ -165,7 +165,7 @@ class NewsApp(App[None]):
             self._open_in_webbrowser(url)
         else:
             self.copy_to_clipboard(url)
-            self.say(f"No graphical browser here: copied the link (OSC 52): {url}")
+            self.say(f"No graphical browser here: copied the link (OSC 52): {url}", fleeting=True)
 
     def _run_browser(self, command: str, url: str) -> None:
         from textual.app import SuspendNotSupported
@@ -202,7 +202,7 @@ class NewsApp(App[None]):
         if result.returncode:
             self.say(f"{argv[0]} exited with status {result.returncode}", error=True)
         else:
-            self.say(f"Opened {url}")
+            self.say(f"Opened {url}", fleeting=True)
 
     def _open_in_webbrowser(self, url: str) -> None:
         self.run_worker(
@@ -225,7 +225,7 @@ class NewsApp(App[None]):
             self.say(f"Not copying {refusal}: {url}", error=True)
             return
         self.copy_to_clipboard(url)
-        self.say(f"Copied the link (OSC 52): {url}")
+        self.say(f"Copied the link (OSC 52): {url}", fleeting=True)
 
 
 def create_app(ctx: AppContext, *, first_frame: FirstFrame | None = None) -> NewsApp:

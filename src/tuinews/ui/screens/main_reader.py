@@ -230,6 +230,8 @@ class ReadingScreen(MainCore):
                     self.sidebar.move_cursor(index)
                     self._then_next_unread = True
                     self.select_sidebar_entry(candidate)
-                    self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
+                    self.status.say(
+                        f"Next feed with unread articles: {candidate.feed.title}", fleeting=True
+                    )
                     return
-        self.status.say("No more unread articles.")
+        self.status.say("No more unread articles.", fleeting=True)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 
 from tuinews.ui.safe import safe_text
+
+# Seconds a fleeting message stays (see `StatusLine.say`).
+FLEETING_FOR = 6.0
 
 
 class StatusLine(Widget):
@@ -21,7 +27,29 @@ class StatusLine(Widget):
     # layout=False: a new message repaints this line only.
     message: reactive[str] = reactive("", layout=False)
 
-    def say(self, message: str, *, error: bool = False) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lasting: tuple[str, bool] = ("", False)
+        self._fade: Timer | None = None
+
+    def say(self, message: str, *, error: bool = False, fleeting: bool = False) -> None:
+        """Show `message`. A fleeting one (what a key just did: "Starred.") gives way
+        after FLEETING_FOR seconds to the last lasting one (a refresh's summary, the
+        failing feeds, a hint): "No more unread articles." stayed on while the user read
+        on, no longer true."""
+        if self._fade is not None:
+            self._fade.stop()
+            self._fade = None
+        if fleeting:
+            self._fade = self.set_timer(FLEETING_FOR, self._back_to_lasting)
+        else:
+            self._lasting = (message, error)
+        self.set_class(error, "-error")
+        self.message = message
+
+    def _back_to_lasting(self) -> None:
+        self._fade = None
+        message, error = self._lasting
         self.set_class(error, "-error")
         self.message = message
 
