@@ -162,6 +162,23 @@ def test_images_show_alt_text_or_file_name() -> None:
     assert "[image: image]" in text
 
 
+def test_an_image_of_its_own_is_numbered_like_a_link_with_its_hover_text() -> None:
+    # An article that is one comic had no link to open; its alt text was cut silently.
+    html = (
+        f'<p><img src="/comics/pox.png" alt="{"word " * 60}" title="The joke."></p>'
+        '<p><a href="/big.png"><img src="/small.png" alt="thumb"></a>'
+        '<img src="/px.gif" width="1" height="1"><img src="data:image/png;base64,AAAA"></p>'
+    )
+    rendered = render_article(article(html), header=False)
+    text = " ".join(plain_text(rendered, 80).split())
+    assert "word word…][1] The joke." in text
+    assert "[image: thumb][2]" in text  # the link's number: the link wraps the image
+    assert [link.url for link in rendered.links] == [
+        "https://news.example/comics/pox.png",
+        "https://news.example/big.png",
+    ]
+
+
 def test_links_are_numbered_and_listed_with_absolute_urls() -> None:
     html = """<p><a href="/about">About</a>, <a href="other.html">other</a>,
     <a href="https://elsewhere.example/x">far</a>, <a href="/about">again</a>,

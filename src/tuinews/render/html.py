@@ -53,6 +53,25 @@ if TYPE_CHECKING:
     from lxml.etree import _Element
 
 
+# An image's title (hover) text is kept longer than its alt text: it is often a whole line.
+TITLE_TEXT_LIMIT = 1000
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, "…" saying it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _worth_a_number(image: _Element, source: str) -> bool:
+    """Not an inline data: image (a blob, not an address), nor a 1-pixel tracker."""
+    if not source or source[:5].lower() == "data:":
+        return False
+    return not (
+        image.get("width", "").strip() in ("0", "1")
+        or image.get("height", "").strip() in ("0", "1")
+    )
+
+
 @dataclass
 class _Container:
     """An open block that holds other blocks: the body, a list, an item, a quote."""
@@ -317,10 +336,22 @@ class _Walker:
 
     # -- inline elements -------------------------------------------------------------
     def add_image(self, element: _Element) -> None:
-        alt = clean_line(element.get("alt"))[:ALT_LIMIT]
+        alt = _cut(clean_line(element.get("alt")), ALT_LIMIT)
+        source = (element.get("src") or "").strip()
         if not alt:
-            alt = file_name_of(element.get("src") or "") or "image"
+            alt = file_name_of(source) or "image"
         self.add_exact(f"[image: {alt}]", IMAGE_STYLE)
+        if self.links or not _worth_a_number(element, source):
+            return  # inside a link, the link's number opens it
+        # An image of its own (a comic, a chart) can be opened like a link, as in
+        # newsboat; it had no number, and an article that is one image had no link.
+        number = self.registry.add(source, alt)
+        if number is not None:
+            self.add_exact(f"[{number}]", LINK_NUMBER_STYLE)
+        title = clean_line(element.get("title"))
+        if title and title != alt:
+            # The text a browser shows on hover: xkcd's punchline is there.
+            self.add_exact(" " + _cut(title, TITLE_TEXT_LIMIT), IMAGE_STYLE)
 
     def add_media(self, element: _Element, tag: str) -> None:
         """A dropped video, audio or embedded frame leaves `[video: host][n]` behind, so a
