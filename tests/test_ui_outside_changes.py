@@ -444,6 +444,21 @@ def test_the_status_line_counts_articles_a_refresh_rewrote() -> None:
     assert _summary_line(summary) == "Refreshed: 2 new, 13 updated"
 
 
+def test_a_long_failure_leaves_room_for_the_counts_at_80_columns() -> None:
+    from tuinews.refresh import FeedOutcome, RefreshSummary
+    from tuinews.ui.screens.main_refresh import _summary_line
+
+    summary = RefreshSummary()
+    summary.add(FeedOutcome("http://x/a", "A", "updated", new=3))
+    summary.add(FeedOutcome("http://x/b", "B", "not_modified"))
+    reason = "the document ends early at line 19 (<channel> from line 5 is never closed)"
+    summary.add(FeedOutcome("http://x/r", "Reuters", "failed", error=reason))
+    line = _summary_line(summary)
+    # The counts used to fall off the line, after the whole reason.
+    assert line.startswith("Reuters failed: the document ends early")
+    assert line.endswith("…; refreshed: 3 new, 1 unchanged") and len(line) <= 78
+
+
 def test_R_after_waiting_for_another_refresh_says_it_fetched_them() -> None:
     from tuinews.refresh import FeedOutcome, RefreshSummary
     from tuinews.ui.screens.main_refresh import _summary_line

@@ -331,6 +331,10 @@ def _error_line(error: Exception) -> str:
     return clean_line(f"unexpected error: {error}" if str(error) else "unexpected error")
 
 
+# Cells the failures keep on the status line, however long the counts after them.
+FAILURE_ROOM_MIN = 36
+
+
 def _summary_line(summary: object) -> str:
     """One line from a RefreshSummary, read defensively. Failures come first, named (the
     line is cut at the screen's width, and they are what the user may have to act on);
@@ -356,6 +360,12 @@ def _summary_line(summary: object) -> str:
         failures = f"No feed answered (offline?): {failures}"
     if failures:
         done = [f"refreshed: {counted}"] if counted else []
+        if counted:
+            # The failure's reason gives way to the counts on an 80-column line (78
+            # cells); `i` on the feed says it whole.
+            room = max(FAILURE_ROOM_MIN, 78 - len(counted) - len("; refreshed: "))
+            if len(failures) > room:
+                failures = failures[: room - 1].rstrip() + "…"
         return "; ".join([failures, *done, *([skips] if skips else [])])
     if len(skipped) == 1:
         return f"Refreshed: {counted}; {skips}" if counted else skips
