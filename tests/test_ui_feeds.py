@@ -179,6 +179,13 @@ async def test_refresh_with_a_failing_feed_marks_it_and_shows_its_error(tmp_path
             console.print(feed_details(app.screen.feed))
             details = console.file.getvalue()
             assert "500" in details and "Failures" in details
+            # At any width the address is there whole (it was cut with "…").
+            narrow = Console(width=40, file=io.StringIO())
+            narrow.print(feed_details(app.screen.feed))
+            assert "…" not in narrow.file.getvalue()
+            assert app.screen.feed.url in "".join(
+                line[13:].rstrip() for line in narrow.file.getvalue().splitlines()
+            )
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is screen

@@ -26,7 +26,8 @@ def _when(moment: datetime | None) -> str:
 def feed_details(feed: FeedInfo) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    # fold: a long address or error wraps whole; here, of all places, it must be read.
+    table.add_column(overflow="fold")
     status = str(feed.last_status) if feed.last_status is not None else "-"
     rows = [
         ("Title", without_password(feed.title)),
