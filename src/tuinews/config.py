@@ -248,6 +248,7 @@ KEYMAP_IDS: frozenset[str] = frozenset(
         *("toggle_sidebar", "back", "back_or_quit"),
         *("dialog.yes", "dialog.no", "dialog.cancel", "dialog.close", "help.close"),
         *("links.cancel", "links.copy", "links.open"),
+        *("links.down", "links.up", "links.first", "links.last"),
     )
 )
 
