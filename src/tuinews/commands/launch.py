@@ -73,7 +73,8 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
                     frame.restore()
             if app.reopen_saying is None:
                 return app.return_code or 0
-            # The first subscription, made on the sample feeds: the reader again, on them.
+            # The first subscription was made on the sample feeds: the reader again, now
+            # on the user's own feeds.
             frame = None
             config = load_settings(ns, print_warnings=False)
             ctx = _context(ns, config, db_path(ns), list(config.feeds), hint=app.reopen_saying)
