@@ -47,7 +47,7 @@ from tuinews.render.tags import (
     format_list_number,
 )
 from tuinews.render.wrap import Paragraph
-from tuinews.sources.sanitize import clean_line, clean_text, html_to_plain
+from tuinews.sources.sanitize import clean_line, clean_text, ellipsized, html_to_plain
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -55,11 +55,6 @@ if TYPE_CHECKING:
 
 # An image's title (hover) text is kept longer than its alt text: it is often a whole line.
 TITLE_TEXT_LIMIT = 1000
-
-
-def _cut(text: str, limit: int) -> str:
-    """`text` within `limit` characters, "…" saying it was cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _worth_a_number(image: _Element, source: str) -> bool:
@@ -336,7 +331,7 @@ class _Walker:
 
     # -- inline elements -------------------------------------------------------------
     def add_image(self, element: _Element) -> None:
-        alt = _cut(clean_line(element.get("alt")), ALT_LIMIT)
+        alt = ellipsized(clean_line(element.get("alt")), ALT_LIMIT)
         source = (element.get("src") or "").strip()
         if not alt:
             alt = file_name_of(source) or "image"
@@ -351,7 +346,7 @@ class _Walker:
         title = clean_line(element.get("title"))
         if title and title != alt:
             # The text a browser shows on hover: xkcd's punchline is there.
-            self.add_exact(" " + _cut(title, TITLE_TEXT_LIMIT), IMAGE_STYLE)
+            self.add_exact(" " + ellipsized(title, TITLE_TEXT_LIMIT), IMAGE_STYLE)
 
     def add_media(self, element: _Element, tag: str) -> None:
         """A dropped video, audio or embedded frame leaves `[video: host][n]` behind, so a

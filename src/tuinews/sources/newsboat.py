@@ -31,8 +31,8 @@ def looks_like_urls_file(head: bytes) -> bool:
     """Whether the start of a file reads as a newsboat urls file: every line that is not
     blank or a comment starts with an address (the last, perhaps cut, aside)."""
     lines = head.decode("utf-8", "replace").splitlines()
-    if len(head) >= 4096 and len(lines) > 1:
-        lines.pop()  # cut by the read, it may be half a line
+    if len(lines) > 1 and not head.endswith((b"\n", b"\r")):
+        lines.pop()  # perhaps cut by the read: half a line
     entries = [line.strip() for line in lines]
     entries = [line for line in entries if line and not line.startswith("#")]
     return bool(entries) and all(_URLS_LINE.match(line.lstrip("\ufeff")) for line in entries)

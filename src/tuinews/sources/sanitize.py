@@ -159,6 +159,11 @@ def _control_for(reference: re.Match[str]) -> str:
     return "\x07" if "7" in (reference[1] or "", reference[2] or "") else "\x1b"
 
 
+def ellipsized(text: str, limit: int) -> str:
+    """`text` within `limit` characters, "…" saying it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def decode_entities(value: str) -> str:
     """Decode HTML/XML character references (named and numeric)."""
     return unescape(value) if "&" in value else value

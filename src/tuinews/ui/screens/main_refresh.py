@@ -13,7 +13,7 @@ from textual import on, work
 from tuinews.errors import TuinewsError
 from tuinews.feed_names import short_name, some_of
 from tuinews.refresh.awaited import Awaited
-from tuinews.sources.sanitize import clean_line, without_password
+from tuinews.sources.sanitize import clean_line, ellipsized, without_password
 from tuinews.ui.messages import RefreshDone, RefreshProgress, Status, StoreChangedOutside
 from tuinews.ui.screens.main_reader import ReadingScreen
 
@@ -364,8 +364,7 @@ def _summary_line(summary: object) -> str:
             # The failure's reason gives way to the counts on an 80-column line (78
             # cells); `i` on the feed says it whole.
             room = max(FAILURE_ROOM_MIN, 78 - len(counted) - len("; refreshed: "))
-            if len(failures) > room:
-                failures = failures[: room - 1].rstrip() + "…"
+            failures = ellipsized(failures, room)
         return "; ".join([failures, *done, *([skips] if skips else [])])
     if len(skipped) == 1:
         return f"Refreshed: {counted}; {skips}" if counted else skips
