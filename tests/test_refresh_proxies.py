@@ -132,12 +132,33 @@ async def test_a_feed_is_fetched_through_a_socks_proxy(
 def test_a_proxy_setting_that_cannot_work_is_one_line_naming_it(
     cli: Cli, proxy_env: pytest.MonkeyPatch, variable: str, value: str, line: str
 ) -> None:
-    cli.config.write_text('[[feeds]]\nurl = "http://feeds.example.test/feed"\n')
+    # A feed that goes through the proxy: one that does not is fetched all the same.
+    scheme = "https" if variable.lower() == "https_proxy" else "http"
+    url = f"{scheme}://feeds.example.test/feed"
+    cli.config.write_text(f'[[feeds]]\nurl = "{url}"\n')
     proxy_env.setenv(variable, value)
-    for command in (["refresh"], ["list", "http://feeds.example.test/feed"]):
+    for command in (["refresh"], ["list", url]):
         result = cli.call(*command)
         assert (result.status, result.err_lines) == (1, [f"tuinews: {line}"]), command
         assert "secret" not in result.err
+
+
+async def test_a_bad_proxy_no_feed_goes_through_stops_nothing(
+    db: Path, server: FeedServer, proxy_env: pytest.MonkeyPatch
+) -> None:
+    # NO_PROXY sends the feed directly: the broken http_proxy used to stop the refresh.
+    feed = server.route("/feed.xml", static(rss(2)))
+    away = server.route("/away", redirect("http://feeds.example.test/feed"))
+    proxy_env.setenv("http_proxy", "http://bad proxy:99")
+    proxy_env.setenv("no_proxy", "127.0.0.1")
+    summary = await refresh(db, feed, away)
+    outcomes = {o.url: o for o in summary.outcomes}
+    assert outcomes[feed].status == "updated" and outcomes[feed].new == 2
+    # A redirect that leads through the broken proxy fails with its line.
+    assert outcomes[away].status == "failed"
+    assert "http_proxy=http://bad proxy:99: a proxy address has no spaces" in str(
+        outcomes[away].error
+    )
 
 
 async def test_the_reader_hears_a_bad_proxy_setting_as_one_line(

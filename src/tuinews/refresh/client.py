@@ -15,6 +15,7 @@ import ssl
 import sys
 import threading
 import weakref
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -82,11 +83,14 @@ def tls_context() -> ssl.SSLContext:
     return _tls_context_shell()
 
 
-def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
+def make_client(settings: RefreshSettings, urls: Iterable[str] | None = None) -> httpx.AsyncClient:
     """One client per refresh: keep-alive across feeds of one host, proxies from the env.
 
     ProxyConfigError (one line naming the variable) for a proxy setting httpx would
-    refuse or misread; checked here, before any feed is tried."""
+    refuse or misread; checked here, before any feed is tried. Given the `urls` to be
+    fetched, only for a proxy one of them would go through: a broken http_proxy does
+    not stop a refresh of feeds NO_PROXY sends directly (a redirect that leads through
+    it fails with that line)."""
     import httpx
 
     read = settings.timeout
@@ -98,7 +102,7 @@ def make_client(settings: RefreshSettings) -> httpx.AsyncClient:
     mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
     if environment_names_proxy():
         _skip_sniffio_probe()  # only httpx's own transports (httpcore) probe for it
-        mounts = _proxy_mounts(environment_proxies(), limits)
+        mounts = _proxy_mounts(environment_proxies(urls), limits)
     else:
         from tuinews.refresh.transport import H11Transport
 
@@ -132,22 +136,49 @@ def environment_names_proxy() -> bool:
     return any(value and name.lower() in _PROXY_VARIABLES for name, value in os.environ.items())
 
 
-def environment_proxies() -> dict[str, str | None]:
+def environment_proxies(
+    urls: Iterable[str] | None = None,
+) -> dict[str, str | ProxyConfigError | None]:
     """httpx mount patterns ("http://", "all://*.example.com") -> the proxy URL, or None
     for hosts NO_PROXY sends directly, read as httpx reads them. ProxyConfigError for a
     value no proxy can be reached at (an unknown scheme, no host, a bad port, a bare
-    word), instead of a traceback or a refresh that quietly fails for another reason."""
+    word), instead of a traceback or a refresh that quietly fails for another reason;
+    when none of `urls` would go through that proxy, the error is its value instead."""
     import urllib.request
 
     from httpx._utils import get_environment_proxies  # httpx's own reading of the env
 
     raw = urllib.request.getproxies()
-    mounts = get_environment_proxies()
+    mounts: dict[str, str | ProxyConfigError | None] = dict(get_environment_proxies())
+    used = None if urls is None else _patterns_used(mounts, urls)
     for key, url in mounts.items():
         scheme = key.removesuffix("://")
-        if url is not None and scheme in ("http", "https", "all"):
-            mounts[key] = _checked_proxy(_proxy_variable(scheme), raw.get(scheme, url))
+        if isinstance(url, str) and scheme in ("http", "https", "all"):
+            try:
+                mounts[key] = _checked_proxy(_proxy_variable(scheme), raw.get(scheme, url))
+            except ProxyConfigError as error:
+                if used is None or key in used:
+                    raise
+                mounts[key] = error
     return mounts
+
+
+def _patterns_used(mounts: Mapping[str, object], urls: Iterable[str]) -> set[str]:
+    """The mount patterns httpx would pick for `urls` (its own matching and order)."""
+    import httpx
+    from httpx._utils import URLPattern
+
+    patterns = sorted(URLPattern(key) for key in mounts)
+    used: set[str] = set()
+    for url in urls:
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, ValueError):
+            continue
+        chosen = next((p.pattern for p in patterns if p.matches(parsed)), None)
+        if chosen is not None:
+            used.add(chosen)
+    return used
 
 
 def _proxy_variable(scheme: str) -> str:
@@ -200,7 +231,7 @@ _PROXY_OF: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
 
 def _proxy_mounts(
-    proxies: dict[str, str | None], limits: httpx.Limits
+    proxies: dict[str, str | ProxyConfigError | None], limits: httpx.Limits
 ) -> dict[str, httpx.AsyncBaseTransport | None]:
     import httpx
 
@@ -208,6 +239,9 @@ def _proxy_mounts(
     for pattern, url in proxies.items():
         if url is None:
             mounts[pattern] = None  # NO_PROXY: the client's own, direct transport
+            continue
+        if isinstance(url, ProxyConfigError):
+            mounts[pattern] = _refused_proxy(url)  # no feed goes there but by a redirect
             continue
         proxy = httpx.URL(url)
         if proxy.scheme == "socks5h":
@@ -221,6 +255,18 @@ def _proxy_mounts(
         _PROXY_OF[transport] = f"{proxy.scheme}://{proxy.netloc.decode('ascii', 'replace')}"
         mounts[pattern] = transport
     return mounts
+
+
+def _refused_proxy(error: ProxyConfigError) -> httpx.AsyncBaseTransport:
+    """A transport for a proxy setting that cannot be used: every request through it
+    fails with the setting's one line."""
+    import httpx
+
+    class RefusedProxy(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise httpx.ProxyError(str(error))
+
+    return RefusedProxy()
 
 
 def proxy_for(client: httpx.AsyncClient, url: str) -> str | None:

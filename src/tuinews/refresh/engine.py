@@ -192,7 +192,8 @@ class _Run:
             return []
         needs_http = any(location_kind(i.url) == "http" for i in infos)
         self.parsers.feeds = sum(location_kind(i.url) == "http" for i in infos)
-        client = make_client(self.settings) if needs_http else None
+        web = [i.url for i in infos if location_kind(i.url) == "http"]
+        client = make_client(self.settings, urls=web) if needs_http else None
         try:
             if client is not None:
                 client.event_hooks["response"].append(self._heard)
