@@ -296,7 +296,7 @@ async def test_refresh_waits_for_another_refresh_and_says_so(tmp_path: Path) -> 
             other.release()
             await wait_for_refresh(pilot, screen)
             assert screen.headlines.row_count == 3
-            assert screen.status.message.startswith("Refreshed: 3 new")
+            assert screen.status.message.startswith("Refreshed Later: 3 new")  # its one feed, named
 
 
 async def test_a_store_that_refuses_writes_stops_the_refresh_with_one_line(

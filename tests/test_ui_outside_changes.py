@@ -109,7 +109,7 @@ async def test_R_says_why_a_failing_feed_was_skipped_and_r_fetches_it_now(
             await pilot.press("h", "end", "r")
             await wait_for_refresh(pilot, screen)
             assert len(server.requests("/grow.xml")) == 2
-            assert screen.status.message == "Refreshed: 3 new"
+            assert screen.status.message == "Refreshed Grow b: 3 new"  # which feed r fetched
             assert screen.headlines.row_count == 3
             assert not any(entry.feed and entry.feed.failures for entry in screen.sidebar.entries)
 

@@ -370,6 +370,8 @@ def _summary_line(summary: object) -> str:
         return f"Refreshed: {counted}; {skips}" if counted else skips
     if skips:
         counted = f"{counted}, {skips}" if counted else skips
+    if len(outcomes) == 1:  # `r` on one feed: which one, as a refresh of all needs not
+        return f"Refreshed {_feed_name(outcomes[0])}: {counted or 'nothing new'}"
     return f"Refreshed: {counted or 'nothing new'}"
 
 
