@@ -127,6 +127,23 @@ def test_external_entities_in_opml_are_never_read(secret_file: Path, tmp_path: P
     assert SECRET not in (tmp_path / "config.toml").read_text(errors="replace")
 
 
+def test_escape_sequences_written_as_references_go_whole() -> None:
+    # The parser drops an `&#27;` (not a legal XML character) and left "[31m" as text,
+    # in titles, escaped bodies and CDATA bodies alike.
+    document = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    <item><title>Direct &#27;[31mred&#27;[0m title</title><link>http://x/1</link>
+    <description>plain &#27;]0;pwned&#7; body &#x1b;[2J x</description></item>
+    <item><title>C</title><link>http://x/2</link>
+    <description><![CDATA[<p>cdata &#27;[31m red</p>]]></description></item>
+    </channel></rss>"""
+    first, second = parse_feed(document, "http://x/").articles
+    assert first.title == "Direct red title"
+    assert first.summary == "plain body x"
+    assert second.summary == "cdata red"
+    for article in (first, second):
+        assert "[" not in plain_text(render_article(article), 80)
+
+
 @pytest.mark.parametrize("attack", ["billion-laughs", "quadratic-blowup"])
 def test_entity_expansion_is_bounded(attack: str) -> None:
     data = billion_laughs() if attack == "billion-laughs" else quadratic_blowup()

@@ -23,7 +23,7 @@ from feedserver import (
     static,
     status,
 )
-from test_cli import TUINEWS, Cli
+from test_cli import TUINEWS, Cli, json_lines
 from test_cli_store import subscribe
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import Store
@@ -226,6 +226,11 @@ def test_gone_feed_says_how_to_try_again_or_unsubscribe(cli: Cli, server: FeedSe
     assert retried.err_lines[0].startswith("tuinews: Old blog: HTTP 500")
     listed = {line.split("\t")[0]: line.split("\t") for line in cli.call("feeds").out.splitlines()}
     assert listed["Old blog"][4] == "gone (HTTP 410): feed disabled"
+    # ... with its 410 and no next fetch: it is fetched again only when named.
+    record = next(
+        r for r in json_lines(cli.call("feeds", "--json").out) if r["title"] == "Old blog"
+    )
+    assert (record["last_status"], record["next_fetch"], record["disabled"]) == (410, None, True)
 
     # The hint works as written (the shell takes the quotes away).
     server.route("/gone", static(rss(2)))

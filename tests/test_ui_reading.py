@@ -95,6 +95,13 @@ async def test_what_a_key_did_gives_way_to_the_lasting_status(
         assert status.message == "Starred."
         await pilot.pause(0.4)
         assert status.message == "A lasting hint"
+        # A key's error reply gives way too, and never comes back after the next reply.
+        await pilot.press("9")
+        assert status.message == "This article has no link 9."
+        app.say("Not copying an invalid link: http://[oops", error=True)
+        await pilot.press("s")
+        await pilot.pause(0.4)
+        assert status.message == "A lasting hint"
 
 
 async def test_manual_mode_only_m_marks_read(tmp_path: Path) -> None:

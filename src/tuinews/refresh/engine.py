@@ -251,11 +251,14 @@ class _Run:
 
         def record() -> None:
             for failure in failures:
-                wait = backoff(previous_wait(failure.info), None) if self.answered else None
+                info = failure.info
+                wait = backoff(previous_wait(info), None) if self.answered else None
+                if info.disabled:  # stays disabled as it was (see `_fail`)
+                    wait = None
                 self.store.record_failure(
-                    failure.info.id,
-                    status=failure.status,
-                    error=_stored_reason(failure.info, failure.reason),
+                    info.id,
+                    status=info.last_status if info.disabled else failure.status,
+                    error=_stored_reason(info, failure.reason),
                     at=failure.at,
                     next_fetch=failure.at + wait if wait else None,
                 )
@@ -590,11 +593,15 @@ class _Run:
             return self._removed_outcome(info) if await self._removed(info) else failed
         else:
             next_fetch = now + backoff(previous_wait(info), None if unanswered else status)
+        if info.disabled and not disable:
+            # Tried again on request and still not back: it stays disabled as it was
+            # (its 410, no next fetch), which `feeds` and the feed's details show.
+            status, next_fetch, reason = info.last_status, None, _stored_reason(info, reason)
         await asyncio.to_thread(
             self.store.record_failure,
             info.id,
             status=status,
-            error=reason if disable else _stored_reason(info, reason),
+            error=reason,
             at=now,
             next_fetch=next_fetch,
             disable=disable,

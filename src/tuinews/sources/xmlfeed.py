@@ -143,6 +143,24 @@ def _drop_illegal_controls(document: bytes) -> bytes:
     return document if cleaned == document else cleaned
 
 
+# A terminal escape sequence written with character references (`&#27;[31m`,
+# `&#27;]0;title&#7;`), in XML or in escaped or CDATA HTML alike. The parser drops an
+# ESC reference (not a legal XML character) and would leave "[31m" as text; a reader
+# has no use for any of it.
+_ESCAPE_BY_REFERENCE = re.compile(
+    rb"&#(?:0*27|[xX]0*1[bB]);"
+    rb"(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clearing
+    rb"|\][^&<\x07]{0,256}?(?:&#0*7;|&#[xX]0*7;|&#(?:0*27|[xX]0*1[bB]);\\)"  # OSC
+    rb"|[@-Z\\-_])?"  # any other two-byte sequence
+)
+
+
+def _without_escape_references(document: bytes) -> bytes:
+    if b"&#" not in document or _ESCAPE_BY_REFERENCE.search(document) is None:
+        return document
+    return _ESCAPE_BY_REFERENCE.sub(b"", document)
+
+
 def _fix_named_references(document: bytes) -> bytes:
     """The document with references libxml2 rejects replaced, otherwise byte-identical."""
     if _NEEDS_FIXING.search(document) is None:
@@ -211,7 +229,7 @@ class XmlOutcome:
 
 
 def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcome:
-    document = _fix_named_references(xml_as_utf8(data, content_type))
+    document = _fix_named_references(_without_escape_references(xml_as_utf8(data, content_type)))
     error: str | None = None
     cut: DocumentCut | None = None
     try:

@@ -69,7 +69,7 @@ class NewsApp(App[None]):
         self.set_timer(FRAME_CAPTURE_DELAY, self._save_first_frame_styles)
         if theme not in self.available_themes:
             note = f"Unknown theme {theme!r} in the config; using {self.theme} (Ctrl+P: Theme)."
-            self.call_after_refresh(self.say, note, error=True)
+            self.call_after_refresh(partial(self.say, note, error=True, lasting=True))
         if self.ctx.config.ui.keymap:
             # Later: naming every binding imports the dialogs, which the first screen
             # does not need.
@@ -79,12 +79,14 @@ class NewsApp(App[None]):
         said = self.ctx.config.ui.keymap_warnings  # with their lines and a "did you mean"
         if said:
             more = f" (and {len(said) - 1} more)" if len(said) > 1 else ""
-            self.say(f"{said[0]}{more}", error=True)
+            self.say(f"{said[0]}{more}", error=True, lasting=True)
             return
         unknown = sorted(set(self.ctx.config.ui.keymap) - binding_ids())
         if unknown:
             names = ", ".join(unknown)
-            self.say(f"No such key binding in [keymap] of the config: {names}", error=True)
+            self.say(
+                f"No such key binding in [keymap] of the config: {names}", error=True, lasting=True
+            )
 
     @property
     def main(self) -> MainScreen:
@@ -97,8 +99,8 @@ class NewsApp(App[None]):
         else:
             await self.action_quit()
 
-    def say(self, message: str, *, error: bool = False, fleeting: bool = False) -> None:
-        self.main.status.say(message, error=error, fleeting=fleeting)
+    def say(self, message: str, *, error: bool = False, lasting: bool = False) -> None:
+        self.main.status.say(message, error=error, lasting=lasting)
 
     # -- themes -----------------------------------------------------------------------
     def _remember_theme(self, theme: object) -> None:
@@ -165,7 +167,7 @@ class NewsApp(App[None]):
             self._open_in_webbrowser(url)
         else:
             self.copy_to_clipboard(url)
-            self.say(f"No graphical browser here: copied the link (OSC 52): {url}", fleeting=True)
+            self.say(f"No graphical browser here: copied the link (OSC 52): {url}")
 
     def _run_browser(self, command: str, url: str) -> None:
         from textual.app import SuspendNotSupported
@@ -202,7 +204,7 @@ class NewsApp(App[None]):
         if result.returncode:
             self.say(f"{argv[0]} exited with status {result.returncode}", error=True)
         else:
-            self.say(f"Opened {url}", fleeting=True)
+            self.say(f"Opened {url}")
 
     def _open_in_webbrowser(self, url: str) -> None:
         self.run_worker(
@@ -225,7 +227,7 @@ class NewsApp(App[None]):
             self.say(f"Not copying {refusal}: {url}", error=True)
             return
         self.copy_to_clipboard(url)
-        self.say(f"Copied the link (OSC 52): {url}", fleeting=True)
+        self.say(f"Copied the link (OSC 52): {url}")
 
 
 def create_app(ctx: AppContext, *, first_frame: FirstFrame | None = None) -> NewsApp:

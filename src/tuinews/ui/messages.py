@@ -119,6 +119,7 @@ class Status(Message):
 
     text: str
     error: bool = False
+    lasting: bool = False  # see StatusLine.say
 
 
 class ReaderWidthChanged(Message):

@@ -1,9 +1,8 @@
 """The add-feed dialog: the address is checked here, and a bad one is explained inline.
 
 On the first-run sample screen (no subscriptions yet) adding a feed subscribes for real:
-it is saved in the user's config and fetched into the user's store, while the reader
-goes on showing the samples (their store is left as it is); the user's feeds open when
-tuinews starts again.
+it is saved in the user's config and fetched into the user's store (the samples' store
+is left as it is); once it is fetched, the reader opens again on the user's feeds.
 """
 
 from __future__ import annotations
@@ -52,8 +51,8 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
             yield Static("", id="error", classes="dialog-error")
             if first_run_store(self.ctx) is not None:
                 where = (
-                    f"Saved to your subscriptions in {self.ctx.config_path}; your feeds "
-                    "replace the sample feeds when tuinews starts again."
+                    f"Saved to your subscriptions in {self.ctx.config_path}; once it is "
+                    "fetched, your feeds replace the sample feeds."
                 )
             elif self.ctx.ephemeral:
                 where = "Kept for this session only (sources given on the command line)."
@@ -102,7 +101,8 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
         # entry, at every start): fetched into the user's own store, in the background.
         reader = self.app.screen_stack[-2]
         name = self.ctx.config_path.name
-        reader.post_message(Status(f"Subscribed to {url} (saved in {name}); fetching it…"))
+        line = f"Subscribed to {url} (saved in {name}); fetching it…"
+        reader.post_message(Status(line, lasting=True))
         self.app.run_worker(
             _fetch_first_feed(
                 user_store, subscription, self.ctx.config.refresh, reader, self.ctx.config_path
@@ -138,13 +138,14 @@ async def _fetch_first_feed(
         store_path.parent.mkdir(parents=True, exist_ok=True)
         summary = await refresh_feeds(store_path, [subscription], settings, lock="wait")
     except (TuinewsError, OSError) as error:
-        reader.post_message(Status(f"Subscribed to {url}; not fetched: {error}", error=True))
+        line = f"Subscribed to {url}; not fetched: {error}"
+        reader.post_message(Status(line, error=True, lasting=True))
         return
     outcome = summary.outcomes[0] if summary.outcomes else None
     if outcome is None or outcome.status == "failed":
         why = outcome.error if outcome is not None else "no answer"
         line = f"Subscribed to {url}; fetching it failed: {why} (tried again at next start)"
-        reader.post_message(Status(clean_line(line), error=True))
+        reader.post_message(Status(clean_line(line), error=True, lasting=True))
         return
     if outcome.moved_to:
         from tuinews.refresh.moves import save_move
@@ -152,7 +153,7 @@ async def _fetch_first_feed(
         unsaved = await asyncio.to_thread(save_move, config_path, store_path, url, outcome.moved_to)
         if unsaved is not None:
             line = f"{url}: {outcome.move_line}; not saved: {unsaved}"
-            reader.post_message(Status(clean_line(line), error=True))
+            reader.post_message(Status(clean_line(line), error=True, lasting=True))
             return
         url = outcome.moved_to
     title = clean_line(await asyncio.to_thread(_stored_title, store_path, url)) or url

@@ -154,14 +154,14 @@ class MainScreen(RefreshingScreen):
         current = self.headlines.current
         if current is not None:
             self.set_read([current.pk], not current.read)
-            self.status.say("Marked read." if not current.read else "Marked unread.", fleeting=True)
+            self.status.say("Marked read." if not current.read else "Marked unread.")
 
     def action_star(self) -> None:
         current = self.headlines.current
         if current is not None:
             self.headlines.update_row(current.pk, starred=not current.starred)
             self.write_star(current.pk, not current.starred)
-            self.status.say("Starred." if not current.starred else "Unstarred.", fleeting=True)
+            self.status.say("Starred." if not current.starred else "Unstarred.")
 
     def action_mark_all_read(self) -> None:
         self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk)
@@ -182,7 +182,7 @@ class MainScreen(RefreshingScreen):
 
     def action_undo(self) -> None:
         if not self.undo_pks:
-            self.status.say("Nothing to undo.", fleeting=True)
+            self.status.say("Nothing to undo.")
             return
         pks, self.undo_pks = self.undo_pks, []
         self._undo_mark(pks)
@@ -198,7 +198,7 @@ class MainScreen(RefreshingScreen):
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
-        self.status.say(f"Showing {self.filter} articles.", fleeting=True)
+        self.status.say(f"Showing {self.filter} articles.")
         self.reload_view()
 
     # -- feeds ------------------------------------------------------------------------
@@ -240,7 +240,7 @@ class MainScreen(RefreshingScreen):
             self.ctx.subscriptions.append(result)
         assert self.store is not None
         self.store.sync_feeds(self.ctx.subscriptions)
-        self.status.say(f"Added {result.url}; fetching it…")
+        self.status.say(f"Added {result.url}; fetching it…", lasting=True)
         self.reload_feeds()
         self.start_refresh([result.url])
 
@@ -256,7 +256,7 @@ class MainScreen(RefreshingScreen):
 
         entry = self.sidebar.current
         if entry is None or entry.feed is None:
-            self.status.say("Select a feed in the sidebar to remove it.", fleeting=True)
+            self.status.say("Select a feed in the sidebar to remove it.")
             return
         feed = entry.feed
         question = f"Remove the feed “{feed.title}” and its articles (starred ones stay)?"
@@ -291,7 +291,7 @@ class MainScreen(RefreshingScreen):
 
         feed = self._selected_feed()
         if feed is None:
-            self.status.say("Select a feed to see its details.", fleeting=True)
+            self.status.say("Select a feed to see its details.")
             return
         self.app.push_screen(FeedInfoScreen(feed))
 
@@ -321,25 +321,25 @@ class MainScreen(RefreshingScreen):
     def action_open_link(self) -> None:
         url = self._article_link()
         if url is None:
-            self.status.say("This article has no link.", fleeting=True)
+            self.status.say("This article has no link.")
         else:
             self.news_app.open_url(url)
 
     def action_copy_link(self) -> None:
         url = self._article_link()
         if url is None:
-            self.status.say("This article has no link.", fleeting=True)
+            self.status.say("This article has no link.")
         else:
             self.news_app.copy_url(url)
 
     def action_link(self, number: int) -> None:
         current = self.headlines.current
         if current is None or self.reader.pk != current.pk:
-            self.status.say("Open an article first.", fleeting=True)
+            self.status.say("Open an article first.")
             return
         link = next((li for li in self.reader.links if li.number == number), None)
         if link is None:
-            self.status.say(f"This article has no link {number}.", fleeting=True)
+            self.status.say(f"This article has no link {number}.")
             return
         self.news_app.open_url(link.url)
 
@@ -348,7 +348,7 @@ class MainScreen(RefreshingScreen):
 
         current = self.headlines.current
         if current is None or self.reader.pk != current.pk or not self.reader.links:
-            self.status.say("This article has no links.", fleeting=True)
+            self.status.say("This article has no links.")
             return
         self.app.push_screen(LinkPickerScreen(self.reader.links), self._link_picked)
 

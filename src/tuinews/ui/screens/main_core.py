@@ -162,12 +162,14 @@ class MainCore(Screen[None]):
             self._load_view(self.generation + 1, self._effective_view(), None, HeadlineList.WINDOW)
         )
         if self.ctx.hint:
-            self.status.say(self.ctx.hint)
+            self.status.say(self.ctx.hint, lasting=True)
         else:
             self._say_failing_feeds()
         if self.store.read_only:
             self.status.say(
-                "Read-only store: reading works; marks and refreshes are not saved.", error=True
+                "Read-only store: reading works; marks and refreshes are not saved.",
+                error=True,
+                lasting=True,
             )
         self.activate("list")
 
@@ -180,7 +182,7 @@ class MainCore(Screen[None]):
         subscribed = [by_url[sub.url] for sub in self.ctx.subscriptions if sub.url in by_url]
         line = failing_line([(feed.title, feed.last_error) for feed in subscribed])
         if line:
-            self.status.say(line)
+            self.status.say(line, lasting=True)
 
     def _sync_feeds_if_needed(self, store: Store) -> list[FeedInfo] | None:
         """Mirror the subscriptions in the store, but only when they differ: a write at
@@ -481,7 +483,7 @@ class MainCore(Screen[None]):
 
     @on(Status)
     def _on_status(self, message: Status) -> None:
-        self.status.say(message.text, error=message.error)
+        self.status.say(message.text, error=message.error, lasting=message.lasting)
 
     # -- provided by the reading layer (main_reader) ----------------------------------
     def _show_current_now(self) -> None:

@@ -230,8 +230,6 @@ class ReadingScreen(MainCore):
                     self.sidebar.move_cursor(index)
                     self._then_next_unread = True
                     self.select_sidebar_entry(candidate)
-                    self.status.say(
-                        f"Next feed with unread articles: {candidate.feed.title}", fleeting=True
-                    )
+                    self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
                     return
-        self.status.say("No more unread articles.", fleeting=True)
+        self.status.say("No more unread articles.")

@@ -103,7 +103,7 @@ class RefreshingScreen(ReadingScreen):
         self.reload_view()
         if message.new:
             articles = f"{message.new} new article" + ("s" if message.new > 1 else "")
-            self.status.say(f"{articles} from a refresh outside the reader")
+            self.status.say(f"{articles} from a refresh outside the reader", lasting=True)
 
     # Seconds after start before articles saved by refreshes outside the reader (cron,
     # the command line) are added to the search index in the background: the first
@@ -148,7 +148,7 @@ class RefreshingScreen(ReadingScreen):
         total = len(only) if only else len(self.ctx.subscriptions)
         bar.update(total=total, progress=0)
         bar.display = True
-        self.status.say("Refreshing…")
+        self.status.say("Refreshing…", lasting=True)
         self._awaited = Awaited()
         self._progress_line = f"Refreshing 0/{total}"
         self._stall_timer = self.set_interval(1.0, self._say_awaited)
@@ -160,7 +160,8 @@ class RefreshingScreen(ReadingScreen):
         if stalled is not None:
             names, waited = stalled
             said = some_of([short_name(name, 40) for name in names], 1)
-            self.status.say(f"{self._progress_line}: waiting for {said} ({waited:.0f} s)")
+            line = f"{self._progress_line}: waiting for {said} ({waited:.0f} s)"
+            self.status.say(line, lasting=True)
 
     def _progress_bar(self) -> ProgressBar:
         """The refresh progress bar, mounted on first use (not needed for the first screen)."""
@@ -183,7 +184,7 @@ class RefreshingScreen(ReadingScreen):
         def waiting(_line: str) -> None:
             # Another process (a cron `tuinews refresh`) holds the refresh lock: ours
             # waits for it, then goes on (feeds it just fetched are skipped).
-            self.post_message(Status(WAITING_LINE))
+            self.post_message(Status(WAITING_LINE, lasting=True))
 
         try:
             if not self.ctx.ephemeral:
@@ -229,7 +230,7 @@ class RefreshingScreen(ReadingScreen):
         bar.update(total=message.total, progress=message.done)
         self._awaited.done(getattr(message.outcome, "url", ""))
         self._progress_line = f"Refreshing {message.done}/{message.total}"
-        self.status.say(self._progress_line)
+        self.status.say(self._progress_line, lasting=True)
         # New articles appear as they arrive, at most once a second, cursor kept.
         now = time.monotonic()
         if getattr(message.outcome, "new", 0) and now - self._last_progress_reload >= 1.0:
@@ -248,15 +249,15 @@ class RefreshingScreen(ReadingScreen):
             notes, unsaved = self._follow_moves(message.summary)  # feeds saved before the stop
             saved = _summary_line(message.summary).removeprefix("Refreshed: ")
             line = f"Refresh stopped: {message.error} (before that: {saved})"
-            self.status.say("; ".join([line, *notes]), error=True)
+            self.status.say("; ".join([line, *notes]), error=True, lasting=True)
         elif message.error is not None:
-            self.status.say(f"Refresh failed: {message.error}", error=True)
+            self.status.say(f"Refresh failed: {message.error}", error=True, lasting=True)
         else:
             # One line, failures first: notes said after it would replace it.
             notes, unsaved = self._follow_moves(message.summary)
             failed = _count(message.summary, "failed")
             line = "; ".join([_summary_line(message.summary), *notes])
-            self.status.say(line, error=bool(failed) or unsaved)
+            self.status.say(line, error=bool(failed) or unsaved, lasting=True)
         self.reload_feeds()
         self.reload_view()
         if getattr(message.summary, "new", 0):

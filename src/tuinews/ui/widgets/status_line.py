@@ -11,7 +11,7 @@ from textual.widget import Widget
 
 from tuinews.ui.safe import safe_text
 
-# Seconds a fleeting message stays (see `StatusLine.say`).
+# Seconds a line that is not lasting stays (see `StatusLine.say`).
 FLEETING_FOR = 6.0
 
 
@@ -32,18 +32,18 @@ class StatusLine(Widget):
         self._lasting: tuple[str, bool] = ("", False)
         self._fade: Timer | None = None
 
-    def say(self, message: str, *, error: bool = False, fleeting: bool = False) -> None:
-        """Show `message`. A fleeting one (what a key just did: "Starred.") gives way
-        after FLEETING_FOR seconds to the last lasting one (a refresh's summary, the
-        failing feeds, a hint): "No more unread articles." stayed on while the user read
-        on, no longer true."""
+    def say(self, message: str, *, error: bool = False, lasting: bool = False) -> None:
+        """Show `message`. What a key just did ("Starred.", "Not copying …") gives way
+        after FLEETING_FOR seconds to the last `lasting` line (a refresh's progress and
+        summary, the failing feeds, a hint): "No more unread articles." stayed on while
+        the user read on, no longer true."""
         if self._fade is not None:
             self._fade.stop()
             self._fade = None
-        if fleeting:
-            self._fade = self.set_timer(FLEETING_FOR, self._back_to_lasting)
-        else:
+        if lasting:
             self._lasting = (message, error)
+        else:
+            self._fade = self.set_timer(FLEETING_FOR, self._back_to_lasting)
         self.set_class(error, "-error")
         self.message = message
 
