@@ -761,6 +761,10 @@ def test_feeds_are_named_as_the_settings_file_names_them_now(cli: Cli, server: F
     assert len(cli.call("list", "--unread").out.splitlines()) == 3
     tagged = cli.call("list", "--json", "--tag", "handtag")
     assert tagged.status == 0 and len(json_lines(tagged.out)) == 3
+    # Rows are labelled with the name --feed takes (they kept the stored title).
+    cli.config.write_text(f'[[feeds]]\nurl = "{alpha}"\ntitle = "Comic A"\n')
+    rows = json_lines(cli.call("list", "--json", "--feed", "Comic A").out)
+    assert len(rows) == 3 and {row["feed"] for row in rows} == {"Comic A"}
 
 
 def test_a_refresh_of_feeds_fetched_with_validators_starts_no_parse_workers(

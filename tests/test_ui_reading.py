@@ -62,6 +62,12 @@ async def test_skimming_headlines_beside_the_reader_marks_none_read(
         await settle(pilot)
         assert screen.headlines.current.read
         assert sum(read for read, _ in read_state(ctx.store_path).values()) == 2
+        # Reading on with n from the list opens the next unread: read at once too (it
+        # was left unread unless it stayed on screen for READ_AFTER).
+        await pilot.press("escape" if screen.focused_pane == "reader" else "h", "n")
+        await settle(pilot)
+        assert screen.focused_pane == "list" and screen.headlines.current.read
+        assert sum(read for read, _ in read_state(ctx.store_path).values()) == 3
 
 
 async def test_a_search_made_while_reading_reads_its_first_hit(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -201,6 +202,12 @@ def _list_store(ns: argparse.Namespace) -> int:
             )
             return 2
     with open_store(ns, must_exist=True) as store:
+        from tuinews.store import StoreUnwritable
+
+        with contextlib.suppress(StoreUnwritable):
+            # Rows are labelled as the settings file names feeds now (as --feed takes
+            # them), not as the store knew them at the last refresh.
+            store.sync_feeds_if_changed(subs)
         view = store_view(ns, store, subs)
         limit = ns.limit or 1_000_000_000
         width = _line_width()

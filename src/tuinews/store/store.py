@@ -169,6 +169,25 @@ class Store:
         with self._writing() as conn:
             _feeds.sync_feeds(conn, subs)
 
+    def sync_feeds_if_changed(self, subs: Sequence[Subscription]) -> list[FeedInfo] | None:
+        """`sync_feeds`, only when the store's titles, tags or feeds differ from `subs`
+        (a write could wait on another process's refresh); a read-only store is left as
+        it is. Returns the feeds when nothing was written, else None."""
+        feeds = self.feeds()
+        if self.read_only:
+            return feeds
+        known = {feed.url: (feed.title, feed.tags) for feed in feeds}
+        for sub in subs:
+            mirrored = known.get(sub.url)
+            if (
+                mirrored is None
+                or (sub.title and sub.title != mirrored[0])
+                or sub.tags != mirrored[1]
+            ):
+                self.sync_feeds(subs)
+                return None
+        return feeds
+
     def feeds(self) -> list[FeedInfo]:
         """Every feed with its unread/total counts, in subscription order."""
         with self._reading() as conn:

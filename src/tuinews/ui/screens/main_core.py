@@ -100,6 +100,8 @@ class MainCore(Screen[None]):
         self.refreshing = False
         self._rest_timer: Timer | None = None
         self._read_timer: Timer | None = None
+        # The article a reading key (n, p, Space) moved to: opened, not skimmed past.
+        self._open_pk: int | None = None
         self._sidebar_timer: Timer | None = None
         self._then_next_unread = False
         self._user_chose = False
@@ -153,7 +155,9 @@ class MainCore(Screen[None]):
         # one count, one window of headlines, the feed list.
         try:
             self.store = Store.open(self.ctx.store_path)
-            feeds = self._sync_feeds_if_needed(self.store)
+            # Mirrored only when they differ: a write at start could wait on another
+            # process's refresh (busy timeout) before the first screen.
+            feeds = self.store.sync_feeds_if_changed(self.ctx.subscriptions)
         except TuinewsError as error:
             self.app.exit(return_code=1, message=f"tuinews: {error}")
             return
@@ -183,25 +187,6 @@ class MainCore(Screen[None]):
         line = failing_line([(feed.title, feed.last_error) for feed in subscribed])
         if line:
             self.status.say(line, lasting=True)
-
-    def _sync_feeds_if_needed(self, store: Store) -> list[FeedInfo] | None:
-        """Mirror the subscriptions in the store, but only when they differ: a write at
-        start could wait on another process's refresh (busy timeout) before the first
-        screen. Returns the store's feeds when nothing changed (the sidebar uses them)."""
-        feeds = store.feeds()
-        if store.read_only:
-            return feeds  # shown as the store holds them: nothing may be written
-        known = {feed.url: (feed.title, feed.tags) for feed in feeds}
-        for sub in self.ctx.subscriptions:
-            mirrored = known.get(sub.url)
-            if (
-                mirrored is None
-                or (sub.title and sub.title != mirrored[0])
-                or (sub.tags != mirrored[1])
-            ):
-                store.sync_feeds(self.ctx.subscriptions)
-                return None
-        return feeds
 
     def on_unmount(self) -> None:
         if self.store is not None:

@@ -96,12 +96,13 @@ class ReadingScreen(MainCore):
                 self.set_read([row.pk], True)
 
     def _mark_opened(self, pk: int) -> None:
-        """on_open: read now when the reader has the keys (opened), else once it has
-        been shown beside the list for READ_AFTER seconds with the cursor still on it."""
+        """on_open: read now when the reader has the keys or a reading key (n, p, Space)
+        brought it (opened), else once it has been shown beside the list for READ_AFTER
+        seconds with the cursor still on it (skimmed with j/k, it is not read)."""
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
-        if self.focused_pane == "reader" or main_core.READ_AFTER <= 0:
+        if self.focused_pane == "reader" or pk == self._open_pk or main_core.READ_AFTER <= 0:
             self.set_read([pk], True)
             return
 
@@ -180,6 +181,7 @@ class ReadingScreen(MainCore):
             if row is None:
                 break
             if not row.read:
+                self._open_pk = row.pk
                 headlines.move_cursor(index)
                 return
             index += step
@@ -219,6 +221,8 @@ class ReadingScreen(MainCore):
     def _jump_to(self, generation: int, index: int) -> None:
         if generation == self.generation:
             self.headlines.move_cursor(index)
+            current = self.headlines.current
+            self._open_pk = current.pk if current is not None else None
 
     def _unread_not_found(self, forward: bool, across_feeds: bool) -> None:
         entry = self.sidebar.current
