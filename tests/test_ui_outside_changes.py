@@ -408,6 +408,10 @@ async def test_a_start_without_a_refresh_says_which_feeds_are_failing(tmp_path: 
                 next_fetch=None,
             )
         names = [feed.title for feed in store.feeds()[:2]]
+        # A note where errors are (a move onto another feed) is no failure: it was
+        # counted as one here, while the sidebar marked nothing.
+        third = store.feeds()[2]
+        store.record_note(third.id, status=301, note="moved permanently to …", at=datetime.now(UTC))
     async with running(ctx, size=(80, 24)) as (app, _pilot):
         status = app.screen.status
         assert status.message == f"2 feeds failing: {names[0]}, {names[1]} (i says why)"

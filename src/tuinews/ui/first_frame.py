@@ -36,6 +36,7 @@ from tuinews.ui.rows import (
     entry_count,
     failing_line,
     headline_runs,
+    is_failing,
     sidebar_rows,
     sidebar_runs,
     truncate_runs,
@@ -309,7 +310,7 @@ def _frame_text(
         for y in range(box.y + 1, box.y + box.height - 1):
             canvas.line(box.x + 1, y, [(inner, "reader.fill")])
     status = _status_runs(
-        hint or failing_line([(f.title, f.last_error) for f in data.feeds]), width
+        hint or failing_line([(f.title, is_failing(f)) for f in data.feeds]), width
     )
     canvas.line(0, where.status_y, status)
     footer = styles.footers.get(str(width))

@@ -8,7 +8,7 @@ Imports neither Textual nor Rich's console: the first frame cannot wait for them
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len, set_cell_size
 
@@ -197,7 +197,7 @@ def entry_count(entry: SidebarEntry, rows: SidebarRows, starred: int) -> int | N
 
 
 def entry_failed(entry: SidebarEntry) -> bool:
-    return bool(entry.feed and entry.feed.last_error is not None and entry.feed.failures)
+    return entry.feed is not None and is_failing(entry.feed)
 
 
 def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run]:
@@ -232,11 +232,17 @@ def is_untitled(feed: FeedLike) -> bool:
     return isinstance(url, str) and bool(url) and feed.title in (url, clean_line(url))
 
 
-def failing_line(feeds: Sequence[tuple[str, str | None]]) -> str:
+def is_failing(feed: Any) -> bool:
+    """A feed whose last fetch failed: an error and failures counted (a note kept where
+    errors are, such as a move onto another subscription, is no failure)."""
+    return bool(feed.last_error is not None and feed.failures)
+
+
+def failing_line(feeds: Sequence[tuple[str, bool]]) -> str:
     """What the status line says at start of the subscriptions whose last fetch failed,
-    given (title, last error) in subscription order: "2 feeds failing: A, B (i says
+    given (title, failing) in subscription order: "2 feeds failing: A, B (i says
     why)"; empty when none is. The reader and its first frame say the same."""
-    failing = [short_name(title, 30) for title, error in feeds if error]
+    failing = [short_name(title, 30) for title, is_it in feeds if is_it]
     if not failing:
         return ""
     noun = "feed" if len(failing) == 1 else "feeds"

@@ -32,7 +32,7 @@ from tuinews.ui.messages import (
     WindowLoaded,
     WindowWanted,
 )
-from tuinews.ui.rows import failing_line
+from tuinews.ui.rows import failing_line, is_failing
 from tuinews.ui.safe import safe_text
 from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
 from tuinews.ui.widgets.headline_list import HeadlineList, ViewStale
@@ -184,7 +184,7 @@ class MainCore(Screen[None]):
         the status line's own colour: the first frame draws the same line."""
         by_url = {feed.url: feed for feed in self.feeds_by_id.values()}
         subscribed = [by_url[sub.url] for sub in self.ctx.subscriptions if sub.url in by_url]
-        line = failing_line([(feed.title, feed.last_error) for feed in subscribed])
+        line = failing_line([(feed.title, is_failing(feed)) for feed in subscribed])
         if line:
             self.status.say(line, lasting=True)
 
