@@ -152,6 +152,7 @@ def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
             ':2: ui.mark_read: expected one of on_open, on_leave, manual, got "never"',
         ),
         ("[ui]\nbrowser = 'w3m \"%u'\n", ":2: ui.browser: cannot split"),
+        ("[ui]\nbrowser = '%u --new-tab'\n", ":2: ui.browser: expected a program before %u"),
         ("[keymap]\nquit = ''\n", ":2: keymap.quit: expected a non-empty one-line string"),
         ("refresh.timeout = -1\n", ":1: refresh.timeout: expected a number of seconds"),
         ("ui = 3\n", ":1: ui: expected a table [ui], got 3"),

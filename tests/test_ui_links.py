@@ -128,6 +128,15 @@ async def test_a_browser_setting_naming_no_program_is_said_in_one_line(tmp_path:
         assert app.is_running
 
 
+async def test_L_before_the_article_is_open_says_to_open_it(tmp_path: Path) -> None:
+    # One pane: on a headline, L said "This article has no links." of an article with links.
+    body = "<p><a href='https://one.example/'>one</a></p>"
+    extra = {URL: [make_article(URL, 9, title="Linked", body=body)]}
+    async with running(make_ctx(tmp_path, extra=extra), size=(80, 24)) as (app, pilot):
+        await pilot.press("L")
+        assert app.screen.status.message == "Open an article first."
+
+
 async def test_configured_browser_gets_the_url_as_one_argument(tmp_path: Path) -> None:
     out = tmp_path / "argv.txt"
     script = tmp_path / "browser.py"

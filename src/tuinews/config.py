@@ -175,6 +175,8 @@ def _command(value: object) -> str:
         raise _Invalid(f"cannot split {show_value(text)} into arguments: {exc}") from None
     if not words:
         raise _Invalid('expected a command like "w3m %u", got an empty one')
+    if words[0] == "%u":  # the link would be run as the program
+        raise _Invalid(f'expected a program before %u, like "w3m %u", got {show_value(text)}')
     return text
 
 

@@ -353,7 +353,10 @@ class MainScreen(RefreshingScreen):
         from tuinews.ui.screens.link_picker import LinkPickerScreen
 
         current = self.headlines.current
-        if current is None or self.reader.pk != current.pk or not self.reader.links:
+        if current is None or self.reader.pk != current.pk:
+            self.status.say("Open an article first.")  # as a link number says
+            return
+        if not self.reader.links:
             self.status.say("This article has no links.")
             return
         self.app.push_screen(LinkPickerScreen(self.reader.links), self._link_picked)
