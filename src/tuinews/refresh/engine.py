@@ -253,14 +253,11 @@ class _Run:
             for failure in failures:
                 info = failure.info
                 wait = backoff(previous_wait(info), None) if self.answered else None
-                if info.disabled:  # stays disabled as it was (see `_fail`)
-                    wait = None
+                status, reason, next_fetch = _as_recorded(
+                    info, failure.status, failure.reason, failure.at + wait if wait else None
+                )
                 self.store.record_failure(
-                    info.id,
-                    status=info.last_status if info.disabled else failure.status,
-                    error=_stored_reason(info, failure.reason),
-                    at=failure.at,
-                    next_fetch=failure.at + wait if wait else None,
+                    info.id, status=status, error=reason, at=failure.at, next_fetch=next_fetch
                 )
 
         try:
@@ -593,10 +590,8 @@ class _Run:
             return self._removed_outcome(info) if await self._removed(info) else failed
         else:
             next_fetch = now + backoff(previous_wait(info), None if unanswered else status)
-        if info.disabled and not disable:
-            # Tried again on request and still not back: it stays disabled as it was
-            # (its 410, no next fetch), which `feeds` and the feed's details show.
-            status, next_fetch, reason = info.last_status, None, _stored_reason(info, reason)
+        if not disable:
+            status, reason, next_fetch = _as_recorded(info, status, reason, next_fetch)
         await asyncio.to_thread(
             self.store.record_failure,
             info.id,
@@ -611,11 +606,16 @@ class _Run:
         return failed
 
 
-def _stored_reason(info: FeedInfo, reason: str) -> str:
-    """What a failure leaves as the feed's last error: for a feed disabled (a 410) and
-    tried again on request, still why it is disabled, which `feeds` and the reader show
-    beside "disabled"; the failure of the try itself is said by the refresh."""
-    return info.last_error if info.disabled and info.last_error else reason
+def _as_recorded(
+    info: FeedInfo, status: int | None, reason: str, next_fetch: datetime | None
+) -> tuple[int | None, str, datetime | None]:
+    """A failure's status, error and next fetch as the store keeps them. A feed disabled
+    (a 410) and tried again on request stays disabled as it was: its 410, its reason and
+    no next fetch, which `feeds` and the feed's details show; the try's own failure is
+    said by the refresh."""
+    if not info.disabled:
+        return status, reason, next_fetch
+    return info.last_status, info.last_error or reason, None
 
 
 def _unwritable(error: StoreError) -> bool:

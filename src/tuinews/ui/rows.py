@@ -8,7 +8,7 @@ Imports neither Textual nor Rich's console: the first frame cannot wait for them
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 
@@ -232,7 +232,7 @@ def is_untitled(feed: FeedLike) -> bool:
     return isinstance(url, str) and bool(url) and feed.title in (url, clean_line(url))
 
 
-def is_failing(feed: Any) -> bool:
+def is_failing(feed: FeedLike) -> bool:
     """A feed whose last fetch failed: an error and failures counted (a note kept where
     errors are, such as a move onto another subscription, is no failure)."""
     return bool(feed.last_error is not None and feed.failures)

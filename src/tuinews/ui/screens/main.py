@@ -142,11 +142,11 @@ class MainScreen(RefreshingScreen):
         if reader.pk is not None and not reader.at_end:
             reader.scroll_lines(max(1, reader.page_height - 1))
             current = self.headlines.current
-            if current is not None and current.pk == reader.pk and not current.read:
+            on_open = self.ctx.config.ui.mark_read == "on_open"
+            if on_open and current is not None and current.pk == reader.pk and not current.read:
                 # Paged through beside the list: being read, as when opened.
                 self._open_pk = current.pk
-                if self.ctx.config.ui.mark_read == "on_open":
-                    self._mark_opened(current.pk)
+                self._mark_opened(current.pk)
         else:
             self.action_next_unread()
 
