@@ -274,8 +274,8 @@ async def test_fetching_waits_while_parsing_lags_behind(
 ) -> None:
     """While the parser is stuck, only a few bodies are fetched ahead of it (each holds
     its memory); the rest are requested once parsing moves again."""
-    from tuinews.refresh.parsing import worker_count
-
+    workers = 2  # as on a two-core machine; more cores get more workers, and more slots
+    monkeypatch.setattr("tuinews.refresh.parsing.worker_count", lambda: workers)
     urls = [server.route(f"/f{n}", Generated(items=5, title=f"F{n}")) for n in range(24)]
     release = asyncio.Event()
     original = Parsers.save
@@ -297,7 +297,6 @@ async def test_fetching_waits_while_parsing_lags_behind(
     # Stuck parsing holds a feed in each processing slot (two per worker and one) and
     # a parked body per worker; requests already under way when the gate closed may
     # still come in (per-host limit 4). Without the gate all 16 in flight would.
-    workers = max(1, worker_count())
     assert fetched_ahead <= (2 * workers + 1) + workers + 4 < 16
 
 
@@ -550,3 +549,50 @@ async def test_a_feed_lost_with_its_worker_is_fetched_again_at_the_next_refresh(
     assert [(o.status, o.error) for o in first.outcomes] == [("failed", WORKER_DIED)]
     second = await refresh_feeds(db, [Subscription(url=url)], SETTINGS)
     assert [(o.status, o.new) for o in second.outcomes] == [("updated", 4)]
+
+
+@pytest.mark.parametrize(
+    ("affinity", "cpu_max", "workers"),
+    [
+        (1, None, 0),  # one core: parsing in a thread beside the fetching
+        (2, None, 2),
+        (3, None, 3),
+        (16, None, 4),  # past four they would mostly wait for their turn at the store
+        (16, "150000 100000\n", 2),  # a container allowed 1.5 cores of a big machine
+        (16, "50000 100000\n", 0),
+        (16, "max 100000\n", 4),
+        (2, "800000 100000\n", 2),  # a quota above the cores it may run on
+        (8, "garbage\n", 4),
+    ],
+)
+def test_parse_workers_follow_the_cores_a_refresh_may_use(
+    affinity: int,
+    cpu_max: str | None,
+    workers: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tuinews.refresh import parsing
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+    limits = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        limits.write_text(cpu_max)
+    monkeypatch.setattr(parsing, "CGROUP_CPU_LIMITS", str(limits))
+    assert parsing.worker_count() == workers
+
+
+async def test_four_workers_share_a_refresh_and_store_every_feed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    urls = [server.route(f"/f{n}", Generated(items=40, title=f"F{n}")) for n in range(12)]
+    subs = [Subscription(url=u) for u in urls]
+    pool = WorkerPool.spawn(4)
+    workers = list(pool._workers)
+    summary = await refresh_feeds(tmp_path / "s.db", subs, SETTINGS, workers=pool)
+    assert (summary.new, summary.failed) == (12 * 40, 0)
+    assert len(_titles(tmp_path / "s.db")) == 12 * 40
+    with Store.open(tmp_path / "s.db") as store:
+        assert sorted(f.title for f in store.feeds()) == sorted(f"F{n}" for n in range(12))
+    assert all(worker.used for worker in workers)  # each parsed and wrote some feeds
+    assert wait_gone(worker.process.pid or 0 for worker in workers)  # closed with the refresh

@@ -58,16 +58,39 @@ def warm_up() -> None:
     import tuinews.store.save  # noqa: F401
 
 
-def worker_count() -> int:
-    """Two workers when there are two cores or more, none on one core.
+# Workers take turns at the store, and writing is about a fifth of their work: past
+# four, they would mostly wait for their turn, each holding a parsed feed in memory.
+MAX_WORKERS = 4
+# cgroup v2: "QUOTA PERIOD" in microseconds, or "max PERIOD" without a limit.
+CGROUP_CPU_LIMITS = "/sys/fs/cgroup/cpu.max"
 
-    Parsing costs about three times what this process spends per article (fetching,
-    SQLite), so with one worker on two cores that worker was the bottleneck and this
-    process half idle; with two, the system shares both cores among the three
-    processes (a third of the time of a 100 x 1000 refresh saved). More than two would
-    add memory (a parse of a large feed peaks at tens of MB) for little: by then the
-    writing in this process is the bottleneck."""
-    return 2 if (os.cpu_count() or 1) >= 2 else 0
+
+def worker_count() -> int:
+    """One worker per usable core, up to `MAX_WORKERS`; none on one core.
+
+    Parsing and preparing rows cost about three times what this process spends per
+    article (fetching), so parsing sets the pace: with one worker on two cores that
+    worker was the bottleneck and this process half idle; with two, the system shares
+    both cores among the three processes (a third of a 100 x 1000 refresh saved)."""
+    cores = usable_cores()
+    return 0 if cores < 2 else min(cores, MAX_WORKERS)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity, bounded by a container's
+    CPU quota (cgroup v2 `cpu.max`), where a machine's core count overstates it."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        with open(CGROUP_CPU_LIMITS, encoding="ascii") as limits:
+            quota, period = limits.read().split()[:2]
+        if quota != "max" and int(period) > 0:
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limits here
+    return max(1, cores)
 
 
 WORKER_DIED = "its parse worker died (out of memory or killed); the next refresh tries again"

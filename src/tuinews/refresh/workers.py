@@ -286,6 +286,7 @@ class WorkerPool:
         # name that goes when the last reference in this process does.
         self.turns = turns
         self._ids = itertools.count()
+        self._rotation = itertools.count()
 
     @classmethod
     def fork(cls, count: int, lock_wait: float = WRITE_LOCK_WAIT) -> WorkerPool | None:
@@ -327,7 +328,9 @@ class WorkerPool:
         live = [w for w in self._workers if not w.dead]
         if not live:
             raise WorkerGone()
-        worker = min(live, key=lambda w: len(w.pending))
+        # The least busy worker; ties go round, so idle workers share the feeds.
+        start = next(self._rotation) % len(live)
+        worker = min(live[start:] + live[:start], key=lambda w: len(w.pending))
         # Imported here, not at the top: `tuinews refresh` forks its workers before it
         # imports asyncio, so they do not carry it (a few MB each).
         import asyncio
