@@ -76,13 +76,24 @@ def test_enclosures_are_listed_with_type_size_and_a_number() -> None:
     )
     rendered = render_article(item)
     text = plain_text(rendered, 120)
-    assert "Enclosure: https://cdn.example/ep1.mp3 (audio/mpeg, 12.3 MB) [2]" in text
-    assert "Enclosure: /small.ogg (999 B) [3]" in text
+    # Numbered down the page: the header's enclosures come before the body's links.
+    assert "Enclosure: https://cdn.example/ep1.mp3 (audio/mpeg, 12.3 MB) [1]" in text
+    assert "Enclosure: /small.ogg (999 B) [2]" in text
+    assert "first[3]" in text
     assert [link.url for link in rendered.links] == [
-        "https://news.example/a",
         "https://cdn.example/ep1.mp3",
         "https://news.example/small.ogg",
+        "https://news.example/a",
     ]
+
+
+def test_an_address_too_long_for_a_line_starts_beside_its_label() -> None:
+    long_link = "https://news.example/" + "/".join(f"section{n}" for n in range(12))
+    text = plain_text(render_article(article("<p>x</p>", link=long_link)), 80)
+    lines = text.splitlines()
+    first = next(line for line in lines if line.startswith("Link:"))
+    assert first == "Link: " + long_link[:74]  # not "Link:" alone, the address below
+    assert "".join(lines[lines.index(first) + 1 :]).startswith(long_link[74:])
 
 
 def test_title_and_fields_that_look_like_markup_show_as_typed() -> None:

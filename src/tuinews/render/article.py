@@ -50,15 +50,17 @@ class RenderedArticle:
 
 def render_article(article: Article, *, header: bool = True) -> RenderedArticle:
     """Render `article` for any console width; links are numbered `[1]`… in order of
-    appearance (body first, then enclosures) and listed at the end."""
+    appearance (the header's enclosures, then the body's links) and listed at the end."""
     registry = LinkRegistry(pick_base_url(article.link, article.feed))
-    blocks = body_blocks(article.content, article.content_type, registry, article.dateline)
-    if not blocks and article.summary:
-        blocks = [Paragraph(Text(clean_text(article.summary)))]
+    # The header lists the enclosures above the body: numbered first, so the numbers
+    # read in order down the page.
     enclosure_numbers = [
         registry.add(enclosure.url, f"enclosure {enclosure.type or ''}".strip())
         for enclosure in article.enclosures
     ]
+    blocks = body_blocks(article.content, article.content_type, registry, article.dateline)
+    if not blocks and article.summary:
+        blocks = [Paragraph(Text(clean_text(article.summary)))]
     parts: list[RenderableType] = []
     if header:
         parts.append(header_block(article, enclosure_numbers))

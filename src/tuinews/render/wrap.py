@@ -49,7 +49,10 @@ def wrap_ranges(plain: str, width: int) -> list[tuple[int, int]]:
                 ranges.append((offset + start, offset + length))
                 break
             cut = line.rfind(" ", start, start + width + 1)
-            if cut <= start:
+            if cut <= start or _folds_anyway(line, cut + 1, width):
+                # A word longer than a whole line (an address) is folded wherever it
+                # starts: beside what precedes it, not below a line left short
+                # ("Link:" alone on its line).
                 end = next_start = start + width
             else:
                 end = cut
@@ -64,6 +67,12 @@ def wrap_ranges(plain: str, width: int) -> list[tuple[int, int]]:
                 break
         offset += length + 1
     return ranges
+
+
+def _folds_anyway(line: str, word_start: int, width: int) -> bool:
+    """Whether the word at `word_start` is longer than `width`."""
+    word_end = line.find(" ", word_start, word_start + width + 1)
+    return word_end == -1 and len(line) - word_start > width
 
 
 class Paragraph:
