@@ -130,6 +130,18 @@ def test_table_cells_and_headers_appear() -> None:
     assert "Pear[1]" in text
 
 
+def test_table_words_stay_whole_while_another_column_has_room() -> None:
+    prose = "a long description of the setting that wraps over several lines " * 3
+    html = (
+        "<table><tr><th>Setting</th><th>Meaning</th></tr>"
+        f"<tr><td>internationalization_fallback</td><td>{prose}</td></tr></table>"
+    )
+    text = body_text(html, 80)
+    assert_fits(text, 80)
+    assert "internationalization_fallback" in text  # not cut at ten cells
+    assert " ".join(prose.split()) in " ".join(re.sub(r"[│┌┐└┘├┤┬┴┼─]", " ", text).split())
+
+
 def test_a_table_too_wide_for_any_grid_is_stacked() -> None:
     header = "".join(f"<th>h{n}</th>" for n in range(30))
     row = "".join(f"<td>v{n}</td>" for n in range(30))

@@ -43,6 +43,7 @@ class FittedTable:
         self.rows = [_pad_row(row, columns) for row in rows]
         # Per column: the longest word (capped) and the longest line, in cells.
         self.min_widths = [1] * columns
+        self.word_widths = [1] * columns  # the longest word, uncapped
         self.max_widths = [1] * columns
         for row in self._all_rows():
             for index, cell in enumerate(row):
@@ -52,6 +53,7 @@ class FittedTable:
                 longest_word = max(map(cell_len, plain.split()), default=1)
                 longest_line = max(map(cell_len, plain.split("\n")))
                 self.min_widths[index] = max(self.min_widths[index], min(longest_word, WORD_CELLS))
+                self.word_widths[index] = max(self.word_widths[index], longest_word)
                 self.max_widths[index] = max(self.max_widths[index], longest_line)
         self.min_grid_width = sum(self.min_widths) + COLUMN_OVERHEAD * columns + 1
 
@@ -71,7 +73,12 @@ class FittedTable:
         available = width - COLUMN_OVERHEAD * self.columns - 1
         if sum(self.max_widths) <= available:
             return list(self.max_widths)
-        widths = list(self.min_widths)
+        # Every word whole when the columns' longest words fit side by side: a long word
+        # cut in two while another column has room to spare reads badly.
+        whole_words = [
+            min(word, most) for word, most in zip(self.word_widths, self.max_widths, strict=True)
+        ]
+        widths = whole_words if sum(whole_words) <= available else list(self.min_widths)
         spare = available - sum(widths)
         wants = [most - least for most, least in zip(self.max_widths, widths, strict=True)]
         total_want = sum(wants)
