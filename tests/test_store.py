@@ -667,6 +667,34 @@ def test_disk_full_mid_save_rolls_back_and_says_so(store: Store) -> None:
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+@pytest.mark.parametrize(("free_blocks", "said"), [(0, "the disk is full"), (10, "disk I/O error")])
+def test_an_io_error_on_a_full_disk_says_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_blocks: int, said: str
+) -> None:
+    """A disk filled to the last block makes SQLite fail even to read (it cannot create
+    the -shm file) with a bare "disk I/O error"; the user is told why."""
+    import os
+    import sqlite3
+
+    from tuinews.store.connection import store_error
+
+    real_statvfs = os.statvfs
+
+    def statvfs(path: str | os.PathLike[str]) -> object:
+        found = real_statvfs(path)
+
+        class Full:
+            f_bavail = free_blocks
+            f_flag = found.f_flag
+
+        return Full()
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    db = tmp_path / "store.db"
+    error = store_error(db, sqlite3.OperationalError("disk I/O error"))
+    assert str(error) == f"{db}: cannot read or write the store: {said}"
+
+
 def test_read_only_store_refuses_writes_cleanly(store: Store) -> None:
     conn = store._conn
     assert conn is not None

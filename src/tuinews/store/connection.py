@@ -55,11 +55,21 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     elif "unable to open" in lowered:
         reason = "cannot open the store file (missing folder or no permission)"
     elif "disk i/o error" in lowered:
-        reason = "cannot read or write the store: disk I/O error"
+        # What SQLite reports when a full disk refuses the -shm or -wal file it needs
+        # even to read.
+        trouble = "the disk is full" if _disk_full(path) else "disk I/O error"
+        reason = f"cannot read or write the store: {trouble}"
     else:
         reason = f"store error: {message}"
         unwritable = False
     return (StoreUnwritable if unwritable else StoreError)(f"{path}: {reason}")
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
 
 
 def _writable(path: Path) -> bool:
