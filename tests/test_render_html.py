@@ -191,6 +191,21 @@ def test_an_image_of_its_own_is_numbered_like_a_link_with_its_hover_text() -> No
     ]
 
 
+def test_a_one_pixel_tracker_leaves_no_placeholder() -> None:
+    # Feedburner and golem.de end every article with a web bug: it showed as
+    # "[image: oj0UrXDF22s]" glued to the last sentence.
+    html = (
+        '<p>She said so.<img src="http://feeds.feedburner.com/~r/JN/~4/oj0UrXDF22s" '
+        'height="1" width="1" alt=""/></p>'
+        '<img alt="" height="0" width="0" style="display:none" src="http://t.example/5148"/>'
+    )
+    rendered = render_article(article(html), header=False)
+    text = plain_text(rendered, 80)
+    assert "[image" not in text
+    assert "She said so." in text
+    assert rendered.links == []
+
+
 def test_links_are_numbered_and_listed_with_absolute_urls() -> None:
     html = """<p><a href="/about">About</a>, <a href="other.html">other</a>,
     <a href="https://elsewhere.example/x">far</a>, <a href="/about">again</a>,

@@ -57,14 +57,15 @@ if TYPE_CHECKING:
 TITLE_TEXT_LIMIT = 1000
 
 
-def _worth_a_number(image: _Element, source: str) -> bool:
-    """Not an inline data: image (a blob, not an address), nor a 1-pixel tracker."""
-    if not source or source[:5].lower() == "data:":
-        return False
-    return not (
-        image.get("width", "").strip() in ("0", "1")
-        or image.get("height", "").strip() in ("0", "1")
-    )
+def _is_tracker(image: _Element) -> bool:
+    """A 0- or 1-pixel image: a web bug (feedburner, golem), nothing a reader can see."""
+    sizes = (image.get("width", "").strip(), image.get("height", "").strip())
+    return "0" in sizes or "1" in sizes
+
+
+def _worth_a_number(source: str) -> bool:
+    """Not an inline data: image (a blob, not an address)."""
+    return bool(source) and source[:5].lower() != "data:"
 
 
 @dataclass
@@ -331,12 +332,15 @@ class _Walker:
 
     # -- inline elements -------------------------------------------------------------
     def add_image(self, element: _Element) -> None:
+        if _is_tracker(element):
+            # Its placeholder was a file name like "[image: cpx.php]" glued to the text.
+            return
         alt = ellipsized(clean_line(element.get("alt")), ALT_LIMIT)
         source = (element.get("src") or "").strip()
         if not alt:
             alt = file_name_of(source) or "image"
         self.add_exact(f"[image: {alt}]", IMAGE_STYLE)
-        if self.links or not _worth_a_number(element, source):
+        if self.links or not _worth_a_number(source):
             return  # inside a link, the link's number opens it
         # An image of its own (a comic, a chart) can be opened like a link, as in
         # newsboat; it had no number, and an article that is one image had no link.
