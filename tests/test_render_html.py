@@ -191,6 +191,18 @@ def test_an_image_of_its_own_is_numbered_like_a_link_with_its_hover_text() -> No
     ]
 
 
+def test_a_long_alt_text_that_is_also_the_title_is_shown_once_and_whole() -> None:
+    # xkcd's feed puts the punchline in both alt and title: it was shown cut, then again.
+    joke = "People with all six of those names agree " * 6 + "except &quot;Trevor.&quot;"
+    html = f'<p><img src="https://imgs.example/comics/pox.png" title="{joke}" alt="{joke}"></p>'
+    rendered = render_article(article(html), header=False)
+    text = " ".join(plain_text(rendered, 80).split())
+    assert text.count("People with all six") == 6
+    assert text.startswith("[image: pox.png][1] People with all six") and "Trevor." in text
+    short = '<p><img src="/c.png" title="A cat" alt="A cat"></p>'
+    assert " ".join(body_text(short, 80).split()).startswith("[image: A cat][1] Links:")
+
+
 def test_a_one_pixel_tracker_leaves_no_placeholder() -> None:
     # Feedburner and golem.de end every article with a web bug: it showed as
     # "[image: oj0UrXDF22s]" glued to the last sentence.

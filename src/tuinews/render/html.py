@@ -335,20 +335,26 @@ class _Walker:
         if _is_tracker(element):
             # Its placeholder was a file name like "[image: cpx.php]" glued to the text.
             return
-        alt = ellipsized(clean_line(element.get("alt")), ALT_LIMIT)
+        whole_alt = clean_line(element.get("alt"))
+        alt = ellipsized(whole_alt, ALT_LIMIT)
         source = (element.get("src") or "").strip()
+        own = not self.links and _worth_a_number(source)
+        title = clean_line(element.get("title"))
+        if title == whole_alt:
+            # xkcd's alt and title hold the same punchline: shown once, whole, as the
+            # title after the number (it was the cut alt text, then the title again).
+            alt, title = ("", title) if own and alt != whole_alt else (alt, "")
         if not alt:
             alt = file_name_of(source) or "image"
         self.add_exact(f"[image: {alt}]", IMAGE_STYLE)
-        if self.links or not _worth_a_number(source):
+        if not own:
             return  # inside a link, the link's number opens it
         # An image of its own (a comic, a chart) can be opened like a link, as in
         # newsboat; it had no number, and an article that is one image had no link.
         number = self.registry.add(source, alt)
         if number is not None:
             self.add_exact(f"[{number}]", LINK_NUMBER_STYLE)
-        title = clean_line(element.get("title"))
-        if title and title != alt:
+        if title:
             # The text a browser shows on hover: xkcd's punchline is there.
             self.add_exact(" " + ellipsized(title, TITLE_TEXT_LIMIT), IMAGE_STYLE)
 
