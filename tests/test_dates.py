@@ -113,3 +113,13 @@ def test_iso_dates_in_basic_form_and_partial_dates_keep_their_fields() -> None:
     assert parse_date("Fri, 2006/09/15 08:19:53 EDT") == datetime(
         2006, 9, 15, 12, 19, 53, tzinfo=UTC
     )
+
+
+def test_slashed_dates_of_forum_software_are_read() -> None:
+    # kc0011.net (Dvbbs) writes "2020/1/10 14:33:00": unknown before, so its articles
+    # sorted by when they were first seen (newsboat reads it as 2020-01-01).
+    assert parse_date("2020/1/10 14:33:00") == datetime(2020, 1, 10, 14, 33, tzinfo=UTC)
+    assert parse_date("2020/01/10") == datetime(2020, 1, 10, tzinfo=UTC)
+    assert parse_date("2020/1/10 9:05 +0800") == datetime(2020, 1, 10, 1, 5, tzinfo=UTC)
+    assert parse_date("2020/13/10 14:33") is None
+    assert parse_date("2020/1/10 14:33 garbage") is None

@@ -60,6 +60,9 @@ _CANONICAL = re.compile(
 )
 _MONTH_DIGITS = {name: f"{number:02d}" for name, number in _MONTHS.items()}
 _ISO_SPACE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(.*)\Z")
+# "2020/1/10 14:33:00" (Dvbbs, other Chinese forum software): the month, day and hour
+# may have one digit.
+_SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})(?:\s+(\d{1,2})(:\d{2}(?::\d{2})?.*))?\Z")
 _ISO_ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)\Z", re.IGNORECASE)
 # Longer strings are not dates; don't let a hostile one feed the slow fallbacks.
 _MAX_DATE_LENGTH = 100
@@ -93,6 +96,7 @@ def parse_date(value: str | None) -> datetime | None:
             _canonical_rfc822(text)
             or _rfc822(text)
             or _iso(text)
+            or _slashed(text)
             or _email(text)
             or _feedparser(text)
         )
@@ -183,6 +187,16 @@ def _iso(text: str) -> datetime | None:
         return None
     # A date with no zone is read as UTC: the least surprising guess for a feed.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _slashed(text: str) -> datetime | None:
+    """A year/month/day date read as the ISO date it spells (zoneless, so UTC)."""
+    match = _SLASHED.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, rest = match.groups()
+    clock = f" {int(hour):02d}{rest}" if hour else ""
+    return _iso(f"{year}-{int(month):02d}-{int(day):02d}{clock}")
 
 
 def _email(text: str) -> datetime | None:
