@@ -123,3 +123,23 @@ def test_slashed_dates_of_forum_software_are_read() -> None:
     assert parse_date("2020/1/10 9:05 +0800") == datetime(2020, 1, 10, 1, 5, tzinfo=UTC)
     assert parse_date("2020/13/10 14:33") is None
     assert parse_date("2020/1/10 14:33 garbage") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # UOL (Portuguese): newsboat refuses the whole feed; every article was undated.
+        ("Seg, 24 Set 2018 19:42:40 -0300", datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)),
+        ("Sáb, 01 Dez 2018 10:00:00 -0300", datetime(2018, 12, 1, 13, tzinfo=UTC)),
+        ("mié, 02 ene 2019 10:00:00 +0100", datetime(2019, 1, 2, 9, tzinfo=UTC)),
+        ("sam., 12 juil. 2025 08:00:00 +0200", datetime(2025, 7, 12, 6, tzinfo=UTC)),
+        ("12 juin 2025 08:00 GMT", datetime(2025, 6, 12, 8, tzinfo=UTC)),
+        ("Di, 04 Mär 2025 10:00:00 +0100", datetime(2025, 3, 4, 9, tzinfo=UTC)),
+        ("gio, 15 ott 2020 10:00:00 +0200", datetime(2020, 10, 15, 8, tzinfo=UTC)),
+        ("Wed, 01 Xyz 2024 12:00:00 +0000", None),
+    ],
+)
+def test_day_and_month_names_of_other_languages_are_read(
+    text: str, expected: datetime | None
+) -> None:
+    assert parse_date(text) == expected

@@ -50,10 +50,42 @@ _ZONES = {
     "PST": -8,
     "PDT": -7,
 }
+# Day and month names in any language ([^\W\d_] is a letter): "Seg, 24 Set 2018" (UOL).
 _RFC822 = re.compile(
-    r"\s*(?:[A-Za-z]{3,9},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[A-Za-z]*\.?\s+(\d{2,4})"
+    r"\s*(?:[^\W\d_]{2,9}\.?,?\s+)?(\d{1,2})\s+([^\W\d_]{3,9})\.?\s+(\d{2,4})"
     r"\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[A-Za-z]{1,5})?\s*\Z"
 )
+# Month names of feeds written in Portuguese, Spanish, French, German, Italian and
+# Dutch, where they differ from English, by their first three letters (French "juin"
+# and "juil" by four). newsboat refuses such feeds whole.
+_FOREIGN_MONTHS = {
+    "ene": 1,
+    "gen": 1,
+    "fev": 2,
+    "fév": 2,
+    "mär": 3,
+    "mrz": 3,
+    "mrt": 3,
+    "abr": 4,
+    "avr": 4,
+    "mai": 5,
+    "mag": 5,
+    "mei": 5,
+    "juin": 6,
+    "giu": 6,
+    "juil": 7,
+    "lug": 7,
+    "ago": 8,
+    "aoû": 8,
+    "aou": 8,
+    "set": 9,
+    "out": 10,
+    "okt": 10,
+    "ott": 10,
+    "dez": 12,
+    "dic": 12,
+    "déc": 12,
+}
 # Every field of this form sits at a fixed offset: see _canonical_rfc822.
 _CANONICAL = re.compile(
     r"[A-Za-z]{3}, [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\Z"
@@ -132,7 +164,8 @@ def _rfc822(text: str) -> datetime | None:
     if match is None:
         return None
     day, month_name, year_text, hour, minute, second, zone = match.groups()
-    month = _MONTHS.get(month_name.lower())
+    name = month_name.lower()
+    month = _MONTHS.get(name[:3]) or _FOREIGN_MONTHS.get(name[:3]) or _FOREIGN_MONTHS.get(name[:4])
     if month is None:
         return None
     year = int(year_text)
