@@ -83,3 +83,12 @@ def test_file_urls_and_paths_are_local_feeds_when_the_list_is_a_file(tmp_path: P
         "(a list from the web names web feeds only)",
         f"skipped line 2 '{feed}': local file '{feed}' (a list from the web names web feeds only)",
     ]
+
+
+def test_a_quoted_url_with_spaces_is_reported_not_changed() -> None:
+    # `"https://e.example/a b.xml"` is one token; dropping the space named another feed.
+    subs, skipped = parse_newsboat_urls_report(
+        '"https://e.example/a b.xml" tag\nhttps://ok.example/f\n', "urls"
+    )
+    assert [sub.url for sub in subs] == ["https://ok.example/f"]
+    assert skipped == ["skipped line 1 'https://e.example/a b.xml': URL contains spaces"]

@@ -132,6 +132,10 @@ def parse_newsboat_urls_report(
         if not tokens:
             continue
         url, reason = _resolve(clean_url(tokens[0]), base, local_files)
+        spaced = any(char.isspace() for char in tokens[0].strip())
+        if spaced and url is not None and url.lower().startswith(("http://", "https://")):
+            # A quoted URL: clean_url dropped its spaces, naming another address.
+            url, reason = None, "URL contains spaces"
         if url is None:
             shown = clean_line(tokens[0])
             shown = shown if len(shown) <= 80 else shown[:79] + "…"
