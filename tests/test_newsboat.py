@@ -92,3 +92,9 @@ def test_a_quoted_url_with_spaces_is_reported_not_changed() -> None:
     )
     assert [sub.url for sub in subs] == ["https://ok.example/f"]
     assert skipped == ["skipped line 1 'https://e.example/a b.xml': URL contains spaces"]
+
+
+def test_a_byte_order_mark_does_not_turn_the_first_comment_into_an_entry() -> None:
+    # Notepad saves UTF-8 with a BOM: the first line is still a comment.
+    subs, skipped = parse_newsboat_urls_report("\ufeff# my feeds\nhttps://a.example/rss\n", "urls")
+    assert (subs, skipped) == ([Subscription("https://a.example/rss")], [])

@@ -127,6 +127,7 @@ def parse_newsboat_urls_report(
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
     skipped: list[str] = []
+    text = text.removeprefix("\ufeff")  # a BOM would make a first `#` line an entry
     for number, raw in enumerate(text.splitlines(), start=1):
         tokens = _tokens(raw)
         if not tokens:
