@@ -123,6 +123,22 @@ def test_raw_ampersands_and_unescaped_quotes_are_repaired() -> None:
     ]
 
 
+def test_raw_markup_in_a_description_keeps_the_outline_and_its_feed() -> None:
+    # awesome-rss-feeds' programming list: the feed was skipped as having "no feed URL".
+    data = (
+        b'<opml version="1.0"><body><outline text="Signal v. Noise" description="By the '
+        b'makers of <a href="https://www.basecamp.com" rel="noopener">Basecamp</a>. Since 1999." '
+        b'xmlUrl="https://m.signalvnoise.com/feed/" type="rss" />\n'
+        b'<outline text="Next" xmlUrl="https://next.example/rss" type="rss" />\n</body></opml>'
+    )
+    subs, skipped = parse_opml_report(data, "p.opml")
+    assert [(sub.title, sub.url) for sub in subs] == [
+        ("Signal v. Noise", "https://m.signalvnoise.com/feed/"),
+        ("Next", "https://next.example/rss"),
+    ]
+    assert skipped == []
+
+
 def test_bom_and_bidi_controls_in_titles() -> None:
     data = (
         "\ufeff<?xml version='1.0'?><opml version='1.0'><body>"

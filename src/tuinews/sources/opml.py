@@ -31,10 +31,13 @@ if TYPE_CHECKING:
 _RAW_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # One start tag of an outline; its end is a `>` followed by the next tag or a line end,
-# so `&>` inside a title does not end it. Written so that no character can be matched
-# two ways: the scan stays linear on hostile input.
+# so `&>` inside a title does not end it, nor does raw markup in a description
+# (`<a href="…">Basecamp</a>`): a `<` that does not start an outline tag is part of it.
+# Written so that no character can be matched two ways: the scan stays linear on
+# hostile input.
 _OUTLINE_TAG = re.compile(
-    r"<outline\b(?P<body>[^<>]*(?:>(?!\s*(?:<|$))[^<>]*)*)(?P<end>/?>)(?=\s*(?:<|$))",
+    r"<outline\b(?P<body>[^<>]*(?:(?:>(?!\s*(?:<|$))|<(?!/?outline\b))[^<>]*)*)"
+    r"(?P<end>/?>)(?=\s*(?:<|$))",
     re.MULTILINE,
 )
 _ATTRIBUTE_START = re.compile(r"(?:^|(?<=\s))(?P<name>[A-Za-z_][\w:.-]*)\s*=\s*\"")
