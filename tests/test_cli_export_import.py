@@ -387,6 +387,22 @@ def test_import_counts_repeats_in_the_list_apart_from_feeds_already_subscribed(
     )
 
 
+def test_importing_a_list_cut_short_says_so(cli: Cli) -> None:
+    # A download cut off midway: recover mode reads what is there, and the user is told
+    # that the rest may be missing, not left to take it for the whole list.
+    listing = cli.root / "cut.opml"
+    listing.write_text(
+        '<opml version="2.0"><body>\n<outline text="A" xmlUrl="https://a.example/rss"/>\n'
+        '<outline text="B" xmlUrl="https://b.example/r'
+    )
+    result = cli.call("import", str(listing))
+    assert result.status == 0, result.err
+    first = result.err.splitlines()[0]  # libxml2's own words in the brackets
+    assert first.startswith(f"tuinews: {listing}: damaged XML at line 3 (")
+    assert first.endswith("): read what could be read, some feeds may be missing")
+    assert result.out == "imported 1 feed (1 unusable entry skipped)\n"
+
+
 def test_export_leaves_a_feed_without_a_title_untitled(cli: Cli, server: FeedServer) -> None:
     """A feed that names itself nowhere goes by its host in `feeds`; exported as its
     title, the host would become the feed's title in every reader importing the list."""

@@ -369,3 +369,16 @@ def test_nested_folders_come_back_nested_on_export() -> None:
     ]
     again = parse_opml(write_opml(subs), "again.opml")
     assert sorted(again, key=lambda sub: sub.url) == sorted(subs, key=lambda sub: sub.url)
+
+
+def test_damage_the_repairs_cannot_mend_is_reported_first() -> None:
+    data = b'<opml><body>\n<outline text="A" xmlUrl="https://a.example/rss"/>\n<outline tex'
+    subs, skipped = parse_opml_report(data, "cut.opml")
+    assert [sub.url for sub in subs] == ["https://a.example/rss"]
+    assert skipped[0].startswith("damaged XML at line 3 (")
+    # Mended faults (raw `&`, unescaped quotes) are not damage.
+    mended = b'<opml><body><outline text="A & "B"" xmlUrl="https://a.example/rss?a=1&b=2"/>'
+    assert parse_opml_report(mended + b"</body></opml>", "ok.opml")[1] == []
+    # Nor is a character XML cannot hold, which is only dropped.
+    dropped = b'<opml><body><outline text="bell&#x7;" xmlUrl="https://a.example/rss"/>'
+    assert parse_opml_report(dropped + b"</body></opml>", "ok.opml")[1] == []

@@ -346,19 +346,27 @@ def import_command(ns: argparse.Namespace) -> int:
     list_url = source if location_kind(source) == "http" else None
     entries, skipped = _parse_subscription_list(data, shown, base, local_files, list_url)
     entries = _usable(entries, skipped, base)
-    for line in skipped:
+    from tuinews.sources.opml import DAMAGE_NOTE
+
+    # The lines name skipped entries, but for a note on damaged XML.
+    damage = [line for line in skipped if line.endswith(DAMAGE_NOTE)]
+    unusable = len(skipped) - len(damage)
+    alone = not entries and damage and not unusable  # the damage is all there is to say
+    for line in skipped[len(damage) :] if alone else skipped:
         warn(f"{shown}: {line}")
     if not entries:
         from tuinews.sources.detect import sniff_structured
 
-        if skipped and sniff_structured(data) == "opml":
-            raise TuinewsError(f"{shown}: the list names no usable feed ({len(skipped)} skipped)")
+        if alone:  # nothing read: the damage is why, in the one line
+            raise TuinewsError(f"{shown}: no feeds found ({damage[0].removesuffix(DAMAGE_NOTE)})")
+        if unusable and sniff_structured(data) == "opml":
+            raise TuinewsError(f"{shown}: the list names no usable feed ({unusable} skipped)")
         raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
     for outside in dict.fromkeys(sub.url for sub in entries if _outside(sub.url, base)):
         # Named, so that a list naming a feed file one did not expect does not go unseen.
         warn(f"{shown}: subscribing to the local file {quoted(outside)}, outside the list's folder")
     counts = SubscriptionFile(config_path(ns)).add_many(entries)
-    print(_import_summary(counts.added, counts.already_subscribed, counts.repeated, len(skipped)))
+    print(_import_summary(counts.added, counts.already_subscribed, counts.repeated, unusable))
     return 0
 
 

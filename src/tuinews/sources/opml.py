@@ -44,6 +44,8 @@ _ATTRIBUTE_START = re.compile(r"(?:^|(?<=\s))(?P<name>[A-Za-z_][\w:.-]*)\s*=\s*\
 # Characters XML 1.0 cannot carry at all (lxml refuses them when writing).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CATEGORY_SPECIALS = "%,/"
+# Ends the line `parse_opml_report` gives first for XML damaged beyond the repairs.
+DAMAGE_NOTE = ": read what could be read, some feeds may be missing"
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -72,7 +74,9 @@ def _repair(text: str) -> str:
     return _OUTLINE_TAG.sub(_repair_outline_quotes, text)
 
 
-def _parse_tree(data: bytes, source: str) -> _Element:
+def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None]:
+    """The document's root, and what damage the repairs could not mend (None: none):
+    libxml2's recover mode then read what it could, and feeds may be missing."""
     from lxml import etree
 
     text = _XML_DECLARATION.sub("", decode_text(data, declared_charset(data)), count=1)
@@ -80,6 +84,7 @@ def _parse_tree(data: bytes, source: str) -> _Element:
     strict = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, encoding="utf-8"
     )
+    damage = None
     try:
         root = etree.fromstring(encoded, strict)
     except (etree.XMLSyntaxError, ValueError):
@@ -90,9 +95,15 @@ def _parse_tree(data: bytes, source: str) -> _Element:
             root = etree.fromstring(_repair(text).encode("utf-8", errors="replace"), lenient)
         except (etree.XMLSyntaxError, ValueError) as error:
             raise SourceError(source, "not an OPML file (unreadable XML)") from error
+        # A file cut short, a tag left open: what follows may be lost, and unsaid it
+        # would look like a complete import. A character XML cannot hold (`&#x7;`, a
+        # raw control) is only dropped: that is no damage.
+        lost = [e for e in lenient.error_log if e.type_name != "ERR_INVALID_CHAR"]
+        if lost:
+            damage = f"damaged XML at line {lost[0].line} ({clean_line(lost[0].message)})"
     if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
         raise SourceError(source, "not an OPML file")
-    return root
+    return root, damage
 
 
 def _attribute(element: _Element, name: str) -> str:
@@ -186,7 +197,8 @@ def parse_opml_report(
     merge: bool = True,
     base_url: str | None = None,
 ) -> tuple[list[Subscription], list[str]]:
-    """Subscriptions in document order, and one line per outline that was skipped.
+    """Subscriptions in document order, and one line per outline that was skipped (and
+    first, when the XML was damaged beyond the repairs, one line saying where).
 
     `local_files` says which local files entries may name (see `LocalFiles`; none
     without `base`). `merge=False` keeps an entry per outline, repeats included, for
@@ -196,10 +208,12 @@ def parse_opml_report(
     """
     if base_url is None:
         base_url = _web_address(source)
-    root = _parse_tree(data, source)
+    root, damage = _parse_tree(data, source)
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
     skipped: list[str] = []
+    if damage is not None:
+        skipped.append(damage + DAMAGE_NOTE)
     body = next((child for child in root if _local(child) == "body"), root)
     # Explicit stack: a hostile file may nest outlines deeper than Python recursion allows.
     stack: list[tuple[_Element, tuple[str, ...]]] = [(child, ()) for child in reversed(body)]
