@@ -475,3 +475,14 @@ def test_feeds_names_untitled_feeds_by_host_and_end_of_path(cli: Cli) -> None:
     assert code == 0
     assert "feeds.example.org/…/stall.xml" in shown
     assert "feeds.example.org/…/stallbody.xml" in shown
+
+
+def test_add_writes_a_title_as_import_and_the_reader_read_it(cli: Cli) -> None:
+    # Controls and escape sequences go, as from an imported list; a title of blanks is none.
+    evil = cli.call("add", "https://a.example/rss", "--title", "Evil\x1b]0;pwned\x07 line\nbreak")
+    blank = cli.call("add", "https://b.example/rss", "--title", "   ")
+    assert (evil.status, blank.status) == (0, 0), evil.err + blank.err
+    assert tomllib.loads(cli.config.read_text())["feeds"] == [
+        {"url": "https://a.example/rss", "title": "Evil line break"},
+        {"url": "https://b.example/rss"},
+    ]

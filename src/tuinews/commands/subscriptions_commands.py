@@ -32,10 +32,13 @@ if TYPE_CHECKING:
 
 
 def add_command(ns: argparse.Namespace) -> int:
+    from tuinews.sources.sanitize import clean_line
     from tuinews.subscriptions import SubscriptionFile, validate_feed_ref
 
     url = validate_feed_ref(ns.url)
-    sub = Subscription(url=url, title=ns.title or None, tags=_one_tag_each(ns.tag))
+    # Cleaned as an imported title is: no escape sequence or line break in the file.
+    title = clean_line(ns.title or "") or None
+    sub = Subscription(url=url, title=title, tags=_one_tag_each(ns.tag))
     # The edit parses and validates the whole file first: a broken one is refused unchanged.
     SubscriptionFile(config_path(ns)).add(sub)
     # Shown without its password; the settings file keeps the URL as given.
