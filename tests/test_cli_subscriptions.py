@@ -486,3 +486,12 @@ def test_add_writes_a_title_as_import_and_the_reader_read_it(cli: Cli) -> None:
         {"url": "https://a.example/rss", "title": "Evil line break"},
         {"url": "https://b.example/rss"},
     ]
+
+
+def test_import_of_an_empty_name_says_no_file_is_named(cli: Cli) -> None:
+    for name in ("", "  "):
+        result = cli.call("import", name)
+        assert (result.status, result.err_lines) == (
+            1,
+            ["tuinews: import: no file named (give a file, an http(s) URL or -)"],
+        )

@@ -330,6 +330,9 @@ def import_command(ns: argparse.Namespace) -> int:
     # file or on standard input (`tuinews export | tuinews import -`) may name feed files
     # anywhere, so what `export` wrote comes back; a list from the web names none.
     local_files: LocalFiles = "any_feed"
+    if not source.strip():
+        # Read as a path, "" is the working folder: ": Is a directory" named nothing.
+        raise TuinewsError("import: no file named (give a file, an http(s) URL or -)")
     if source == "-":
         data = read_stdin_bytes(25 * 1024 * 1024)
     elif location_kind(source) == "http":
