@@ -132,6 +132,18 @@ async def test_a_loop_does_not_show_the_password(server: FeedServer) -> None:
     assert reason == f"redirect loop (http://reader:***@127.0.0.1:{server.port}/a -> /b -> /a)"
 
 
+async def test_a_failure_after_a_redirect_does_not_show_the_password(
+    server: FeedServer,
+) -> None:
+    # A relative Location keeps the feed URL's user:password@ (the same origin, as
+    # curl does): the address named after the status must not print it.
+    server.route("/old", redirect("/new", 302))
+    url = f"http://reader:s3cret@127.0.0.1:{server.port}/old"
+    reason = (await failure(url)).reason
+    assert reason == f"HTTP 404 Not Found (at http://reader:***@127.0.0.1:{server.port}/new)"
+    assert "s3cret" not in reason
+
+
 async def test_a_long_chain_says_more_than_the_limit(server: FeedServer) -> None:
     for hop in range(6):
         server.route(f"/{hop}", redirect(f"/{hop + 1}", 302))

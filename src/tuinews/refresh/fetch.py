@@ -26,7 +26,7 @@ from tuinews.refresh.network_errors import (
     redirect_failure,
     retry_after_words,
 )
-from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.sanitize import clean_line, clean_url, without_password
 
 if TYPE_CHECKING:
     import httpx
@@ -319,7 +319,7 @@ class Fetcher:
         status = response.status_code
         if 200 <= status < 300 or status == 304:
             return
-        at = f" (at {redirected_to})" if redirected_to else ""
+        at = f" (at {without_password(redirected_to)})" if redirected_to else ""
         if status in PROXY_STATUSES and (proxy := proxy_for(self.client, str(response.url))):
             at += f" (through proxy {proxy})"  # perhaps the proxy's answer, not the feed's
         if status == 410:
