@@ -154,7 +154,19 @@ async def test_temporary_redirect_keeps_the_url(server: FeedServer, db: Path) ->
     assert stored(db, old).total == 2
 
 
-@pytest.mark.parametrize("target", ["file:///etc/passwd", "file:///tmp/", "ftp://example.com/feed"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "file:///etc/passwd",
+        "file:///tmp/",
+        "ftp://example.com/feed",
+        # No host: httpx cannot build its next request from these (that escaped as
+        # "unexpected error (InvalidURL: ...)").
+        "javascript:alert(1)",
+        "data:text/xml,<rss/>",
+        "mailto:feeds@example.com",
+    ],
+)
 async def test_redirect_off_the_web_is_refused(server: FeedServer, db: Path, target: str) -> None:
     # A feed server must not be able to point its subscription at the user's own files.
     url = server.route("/feed", redirect(target, 301))
@@ -174,6 +186,7 @@ async def test_redirect_off_the_web_is_refused(server: FeedServer, db: Path, tar
     [
         ("http://127.0.0.1:99999/feed", "invalid URL"),
         ("http://[zz]/feed", "invalid URL"),
+        ("http:feed", "invalid URL"),
     ],
 )
 async def test_redirect_to_a_broken_url_fails_that_feed_alone(

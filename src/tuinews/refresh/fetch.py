@@ -107,6 +107,14 @@ def _redirect_target(current: str, location: str) -> str:
     return target
 
 
+async def _judge_redirect(response: httpx.Response) -> None:
+    """A client hook: httpx builds the next request of every redirect, even one it does
+    not follow, and a Location it cannot make a URL of (`javascript:alert(1)`, `data:`:
+    no host) escaped from `send` as InvalidURL. Judged here first, as `_fetch` does."""
+    if response.status_code in REDIRECTS and "location" in response.headers:
+        _redirect_target(str(response.request.url), response.headers["location"])
+
+
 def _is_invalid_host(host: str) -> bool:
     # RFC 6761: resolvers should answer NXDOMAIN for .invalid at once; we do so ourselves
     # so such a URL fails instantly even on a machine whose resolver hangs offline.
@@ -191,6 +199,9 @@ class Fetcher:
 
     def __init__(self, client: httpx.AsyncClient, settings: RefreshSettings) -> None:
         self.client = client
+        hooks = client.event_hooks
+        if _judge_redirect not in hooks["response"]:
+            client.event_hooks = {**hooks, "response": [*hooks["response"], _judge_redirect]}
         self.settings = settings
         self.limiter = HostLimiter(settings.concurrency, settings.per_host)
         self._certificates: asyncio.Task[None] | None = None
@@ -269,7 +280,11 @@ class Fetcher:
             try:
                 if current[:6].lower() == "https:":
                     await self._tls_ready()
-                response = await self.client.send(request, stream=True)
+                try:
+                    response = await self.client.send(request, stream=True)
+                except httpx.InvalidURL:
+                    # Only a redirect's Location is made a URL in `send` (`http:feed`).
+                    raise FetchError("invalid URL in a redirect") from None
                 try:
                     if response.status_code in REDIRECTS and "location" in response.headers:
                         target = _redirect_target(current, response.headers["location"])
