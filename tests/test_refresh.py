@@ -154,6 +154,19 @@ async def test_temporary_redirect_keeps_the_url(server: FeedServer, db: Path) ->
     assert stored(db, old).total == 2
 
 
+async def test_a_redirect_to_an_address_with_spaces_keeps_them(
+    server: FeedServer, db: Path
+) -> None:
+    # Servers send Location values with raw spaces; browsers and curl send them as %20.
+    # Dropped, they asked for another address ("/myfeed.xml").
+    server.route("/my%20feed.xml", static(rss(2)))
+    server.route("/myfeed.xml", status(404))
+    old = server.route("/old", redirect(" /my feed.xml ", 302))
+    outcome = only_outcome(await refresh(db, old))
+    assert (outcome.status, outcome.error) == ("updated", None)
+    assert stored(db, old).total == 2
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -95,9 +95,11 @@ def format_size(size: int) -> str:
 def _redirect_target(current: str, location: str) -> str:
     """Where a redirect from `current` leads. Refused anywhere but the web: a feed server
     must not be able to point its subscribers at `file:///home/...` (a subscription that
-    moved there would read the user's own files into the store) or any other scheme."""
+    moved there would read the user's own files into the store) or any other scheme.
+    A space inside the Location is part of the address and is sent as %20 (as browsers
+    and curl do); `clean_url` alone would drop it and ask for another address."""
     try:
-        target = urljoin(current, clean_url(location))
+        target = urljoin(current, clean_url(location.strip().replace(" ", "%20")))
         scheme = urlsplit(target).scheme.lower()
     except ValueError as exc:
         raise FetchError(f"invalid URL: {clean_line(str(exc))[:200]}") from None
