@@ -195,6 +195,40 @@ async def test_a_plain_body_labelled_gzip_is_read_as_it_is(server: FeedServer) -
     assert (await fetch(url)).body == body
 
 
+async def test_codings_applied_one_after_another_are_undone_in_turn(server: FeedServer) -> None:
+    # RFC 9110 8.4: Content-Encoding lists the codings in the order they were applied.
+    import gzip
+    import zlib
+
+    body = rss(5)
+    twice = gzip.compress(gzip.compress(body))
+    server.route("/twice", static(twice, headers={"Content-Encoding": "gzip, gzip"}))
+    mixed = gzip.compress(zlib.compress(body))
+    server.route("/mixed", static(mixed, headers={"Content-Encoding": "deflate, x-gzip"}))
+    assert (await fetch(server.url("/twice"))).body == body
+    assert (await fetch(server.url("/mixed"))).body == body
+
+
+async def test_a_bomb_compressed_twice_stops_at_the_limit(server: FeedServer) -> None:
+    import gzip
+
+    bomb = gzip.compress(gzip.compress(bytes(10 * 1024 * 1024), 9), 9)
+    url = server.route("/bomb", static(bomb, headers={"Content-Encoding": "gzip, gzip"}))
+    error = await failure(url, replace(SETTINGS, max_bytes=512 * 1024))
+    assert error.reason == "response larger than 512 KB"
+
+
+@pytest.mark.parametrize(
+    ("coding", "said"),
+    [("gzip, zstd", "zstd"), ("gzip, " * 4 + "gzip", "gzip,gzip,gzip,gzip,gzip")],
+)
+async def test_unknown_or_too_many_codings_are_named(
+    server: FeedServer, coding: str, said: str
+) -> None:
+    url = server.route("/odd", static(rss(1), headers={"Content-Encoding": coding}))
+    assert (await failure(url)).reason == f"unsupported content encoding '{said}'"
+
+
 @pytest.mark.parametrize(
     ("coding", "body"),
     [("gzip", b"\x1f\x8b\x08\x00garbage after the magic"), ("deflate", b"\xff\x00not deflate")],

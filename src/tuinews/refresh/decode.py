@@ -155,14 +155,35 @@ def accept_encoding() -> str:
     return "gzip, deflate, br" if _has_brotli() else "gzip, deflate"
 
 
-def decoder_for(content_encoding: str | None) -> Decoder:
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-    codings = [c for c in codings if c != "identity"]
-    if not codings:
-        return _Identity()
-    if len(codings) > 1:
-        raise UnsupportedEncoding(f"unsupported content encoding '{clean_line(','.join(codings))}'")
-    coding = codings[0]
+# Codings one body may list (`gzip, gzip` from a server compressing twice); more is
+# taken for garbage rather than given a decompressor each.
+MAX_CODINGS = 3
+
+
+class _Chain:
+    """Codings applied one after another, undone in the reverse order: each decoder's
+    pieces go through the next, so every step stays bounded."""
+
+    def __init__(self, decoders: list[Decoder]) -> None:
+        self._decoders = decoders  # in the order to undo them
+
+    def _onward(self, index: int, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        """`pieces` decoded by decoder `index`, through the decoders after it."""
+        if index + 1 == len(self._decoders):
+            yield from pieces
+            return
+        for piece in pieces:
+            yield from self._onward(index + 1, self._decoders[index + 1].decode(piece))
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        return self._onward(0, self._decoders[0].decode(data))
+
+    def flush(self) -> Iterator[bytes]:
+        for index, decoder in enumerate(self._decoders):
+            yield from self._onward(index, decoder.flush())
+
+
+def _decoder(coding: str) -> Decoder:
     if coding in ("gzip", "x-gzip"):
         return _Zlib(gzip=True)
     if coding == "deflate":
@@ -170,3 +191,16 @@ def decoder_for(content_encoding: str | None) -> Decoder:
     if coding == "br" and _has_brotli():
         return _Brotli()
     raise UnsupportedEncoding(f"unsupported content encoding '{clean_line(coding)[:40]}'")
+
+
+def decoder_for(content_encoding: str | None) -> Decoder:
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return _Identity()
+    if len(codings) > MAX_CODINGS:
+        listed = clean_line(",".join(codings))[:60]
+        raise UnsupportedEncoding(f"unsupported content encoding '{listed}'")
+    # Listed in the order they were applied (RFC 9110 8.4): the last one is undone first.
+    decoders = [_decoder(coding) for coding in reversed(codings)]
+    return decoders[0] if len(decoders) == 1 else _Chain(decoders)
