@@ -478,6 +478,18 @@ def test_a_password_in_a_feed_url_is_never_shown(cli: Cli, server: FeedServer) -
     assert "s3cret" not in cli.call("feeds").out.split("\t")[0]
 
 
+def test_list_json_does_not_show_the_password_of_a_feed_url(cli: Cli, server: FeedServer) -> None:
+    url = server.route("/private", static(rss(2))).replace("http://", "http://me:s3cret@")
+    subscribe(cli, (url, ""))
+    assert cli.run("refresh").status == 0
+    listed = cli.call("list", "--json")
+    assert listed.status == 0 and "s3cret" not in listed.out
+    masked = url.replace("s3cret", "***")
+    assert {line["feed_url"] for line in json_lines(listed.out)} == {masked}
+    # The same spelling as `feeds --json`, so the two can be matched.
+    assert [line["url"] for line in json_lines(cli.call("feeds", "--json").out)] == [masked]
+
+
 def test_cleanup_keeps_a_feed_stored_under_an_older_spelling(cli: Cli) -> None:
     """A store written before URLs were canonicalised as now holds `…#latest`: cleanup,
     run before anything else, renames it to the subscribed spelling first, so nothing

@@ -59,10 +59,13 @@ def newest_first(articles: Iterable[Article]) -> list[Article]:
 
 
 def article_json(article: Article, extra: dict[str, object] | None = None) -> str:
+    from tuinews.sources.sanitize import without_password
+
+    # A feed URL's password shown as ***, as `feeds --json` shows it.
     record: dict[str, object] = {
         "id": article.id,
-        "feed": article.feed_title or article.feed,
-        "feed_url": article.feed,
+        "feed": without_password(article.feed_title or article.feed),
+        "feed_url": without_password(article.feed),
         "title": article.title,
         "link": article.link,
         "published": iso_utc(article.published),
