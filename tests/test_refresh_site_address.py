@@ -65,6 +65,23 @@ def test_a_page_whose_feed_link_is_broken_stays_a_failure(cli: Cli, server: Feed
     assert _subscribed(cli) == [site]
 
 
+def test_the_links_of_a_sites_address_with_a_password_do_not_show_it(
+    cli: Cli, server: FeedServer
+) -> None:
+    # Relative links on a page at user:password@ keep it (urljoin), as the fetch must.
+    server.route("/gone.xml", status(404))
+    server.route("/", static(_page("/gone.xml"), content_type="text/html"))
+    site = server.url("/").replace("http://", "http://me:s3cret@")
+    assert cli.call("add", site).status == 0
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert "s3cret" not in result.err
+    masked = server.url("/").replace("http://", "http://me:***@")
+    assert f"it links to the feeds {masked}gone.xml, {masked}comments.xml (" in result.err
+    assert f"({masked}gone.xml: HTTP 404 Not Found;" in result.err
+    assert "s3cret" not in cli.call("feeds", "--json").out
+
+
 def test_a_feed_that_worked_is_not_moved_by_a_page_it_now_serves(
     cli: Cli, server: FeedServer
 ) -> None:

@@ -33,6 +33,7 @@ from tuinews.refresh.outcome import (
 from tuinews.refresh.parsing import Body, Parsers, WorkerDied
 from tuinews.refresh.pipeline import Parked, PipelineSlot
 from tuinews.refresh.writer import BatchWriter
+from tuinews.sources.sanitize import without_password
 from tuinews.store.records import FeedWrite
 
 if TYPE_CHECKING:
@@ -441,7 +442,7 @@ class _Run:
             tried = await self._try_page_link(slot, info, here, now, link)
             if isinstance(tried, FeedOutcome):
                 return tried
-            whys.append(tried if len(page.feeds) == 1 else f"{link}: {tried}")
+            whys.append(tried if len(page.feeds) == 1 else f"{without_password(link)}: {tried}")
         return f"{page.reason} ({'; '.join(whys)})"
 
     async def _try_page_link(

@@ -248,8 +248,12 @@ def html_page_reason(data: bytes, page: str) -> str:
 def _page_reason(links: tuple[str, ...]) -> str:
     if not links:
         return "not a feed: looks like an HTML page"
+    from tuinews.sources.sanitize import without_password
+
     noun = "the feed" if len(links) == 1 else "the feeds"
-    return f"not a feed: an HTML page; it links to {noun} {', '.join(links)}"
+    # A relative link on a page at user:password@ keeps it: shown as ***.
+    shown = ", ".join(without_password(link) for link in links)
+    return f"not a feed: an HTML page; it links to {noun} {shown}"
 
 
 def html_page_error(data: bytes, page: str) -> SourceError:
