@@ -98,3 +98,10 @@ def test_a_byte_order_mark_does_not_turn_the_first_comment_into_an_entry() -> No
     # Notepad saves UTF-8 with a BOM: the first line is still a comment.
     subs, skipped = parse_newsboat_urls_report("\ufeff# my feeds\nhttps://a.example/rss\n", "urls")
     assert (subs, skipped) == ([Subscription("https://a.example/rss")], [])
+
+
+def test_newsboats_hidden_tag_is_not_made_a_tag() -> None:
+    # "!" hides a feed from newsboat's list (its articles still reach query feeds);
+    # tuinews lists every feed, and a tag named "!" would mean nothing.
+    subs = parse_newsboat_urls('https://example.org/feed.xml "!" tech\n', "urls")
+    assert subs == [Subscription("https://example.org/feed.xml", None, ("tech",))]

@@ -149,6 +149,8 @@ def parse_newsboat_urls_report(
                 title = title or clean_line(token[1:]) or None
                 continue
             tag = clean_line(token)
+            if tag == "!":
+                continue  # newsboat hides such a feed from its list; tuinews lists every feed
             if tag and tag not in tags:
                 tags.append(tag)
         entry = Subscription(url, title, tuple(tags))
