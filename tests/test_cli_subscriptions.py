@@ -461,7 +461,7 @@ def test_add_says_what_is_wrong_with_a_mistyped_address_or_an_empty_tag(
     empty_tag = cli.call("add", str(sample_feeds / "city-desk.rss"), "--tag", " ")
     assert (empty_tag.status, empty_tag.err_lines) == (
         2,
-        ["tuinews: --tag ' ': a tag needs a letter or digit"],
+        ["tuinews: --tag ' ': a tag cannot be empty or blank"],
     )
     assert not cli.config.exists() or "city-desk" not in cli.config.read_text()
 

@@ -57,7 +57,7 @@ def _one_tag_each(given: list[str]) -> tuple[str, ...]:
         cleaned = clean_line(tag)
         if not cleaned:
             # Said, not dropped: the user asked for a tag and would look for it.
-            raise UsageError(f"--tag {tag!r}: a tag needs a letter or digit")
+            raise UsageError(f"--tag {tag!r}: a tag cannot be empty or blank")
         tags.setdefault(cleaned)
     return tuple(tags)
 
