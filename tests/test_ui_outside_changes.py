@@ -612,3 +612,43 @@ async def test_a_feed_added_in_another_terminal_appears_in_the_sidebar(
                 break
         assert any(entry.label == "Delta Post" for entry in screen.sidebar.entries)
         assert [sub.url for sub in ctx.subscriptions][-1] == added.url
+
+
+async def test_marks_made_elsewhere_before_the_first_look_still_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tuinews mark-read --all` (or a cron refresh's last commit) in the seconds between
+    the reader's first screen and its first look for outside changes: the first look
+    took the store as it found it for the one already shown, and the list stayed stale
+    until some later change."""
+    from tuinews.store import View
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    real_stamp = Store.change_stamp
+    looks: list[int] = []
+
+    def stamp_after_a_commit_elsewhere(store: Store) -> tuple[int, int]:
+        if not looks:  # the first look: another process has just marked everything
+            with Store.open(ctx.store_path) as other:
+                other.mark_read_where(View())
+        looks.append(1)
+        return real_stamp(store)
+
+    monkeypatch.setattr(Store, "change_stamp", stamp_after_a_commit_elsewhere)
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        for _ in range(30):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if all(row.read for row in shown(screen)):
+                break
+        assert len(looks) > 2
+        assert [row.read for row in shown(screen)] == [True] * 5
+
+
+def shown(screen: Any) -> list[Any]:
+    rows = [screen.headlines.row(index) for index in range(5)]
+    assert all(row is not None for row in rows)
+    return rows

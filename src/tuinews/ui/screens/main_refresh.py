@@ -72,8 +72,11 @@ class RefreshingScreen(ReadingScreen):
         try:
             stamp = self.store.change_stamp()
             seen, self._seen_stamp = self._seen_stamp, stamp
-            if subscriptions is None and (seen is None or seen[0] == stamp[0]):
-                return  # the first look, or nothing new
+            if subscriptions is None and seen is not None and seen[0] == stamp[0]:
+                return  # nothing new
+            # The first look (or the first after the reader's own refresh or indexing)
+            # has nothing to compare with: another process may have committed since the
+            # list was loaded, so it is loaded again once (no "new articles" line).
             if self.refreshing:
                 return  # our own refresh: reloaded (and the file re-read) at its end
             new = self.store.count_newer(seen[1]) if seen and stamp[1] > seen[1] else 0
