@@ -396,3 +396,41 @@ async def test_refresh_follows_changes_made_to_the_config_meanwhile(tmp_path: Pa
         assert [sub.url for sub in ctx.subscriptions] == [new]
         with Store.open(ctx.store_path) as store:
             assert store.count(View()) == 2  # the new feed's; nothing of the old one
+
+
+async def test_d_while_another_process_holds_the_store_says_so_and_the_reader_lives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's write lock held elsewhere (a cron refresh, a long `tuinews cleanup`)
+    for longer than the busy timeout: the removal ran on the UI thread, froze the reader
+    for the whole timeout and then ended it with a StoreError traceback, the feed gone
+    from the settings file and its articles left in the store without a word."""
+    real_open = Store.open.__func__  # type: ignore[attr-defined]
+
+    def quick_open(cls: type[Store], path: Path, **kwargs: object) -> Store:
+        return real_open(cls, path, **{**kwargs, "busy_timeout": 0.2})  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Store, "open", classmethod(quick_open))
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await pilot.press("d")
+        await pilot.pause()
+        other = sqlite3.connect(ctx.store_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("y")
+            await settle(pilot)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert app.is_running and app.return_code is None
+        assert screen.status.message == (
+            "Removed Alpha News from the feeds; its articles stay in the store for now "
+            f"({ctx.store_path}: the store is busy (another tuinews is writing to it); "
+            "try again): tuinews cleanup --unsubscribed drops them."
+        )
+        assert all(e.label != "Alpha News" for e in screen.sidebar.entries)

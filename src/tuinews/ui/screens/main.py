@@ -272,7 +272,6 @@ class MainScreen(RefreshingScreen):
 
     def _remove(self, feed: Any) -> None:
         from tuinews.errors import TuinewsError
-        from tuinews.subscriptions import starred_kept
 
         if not self.ctx.ephemeral:
             from tuinews.subscriptions import SubscriptionFile
@@ -283,14 +282,34 @@ class MainScreen(RefreshingScreen):
                 self.status.say(str(error), error=True)
                 return
         self.ctx.subscriptions[:] = [s for s in self.ctx.subscriptions if s.url != feed.url]
-        assert self.store is not None
-        starred = self.store.remove_feed(feed.id)
         if self.base_view.feed_ids and feed.id in self.base_view.feed_ids:
             self.base_view, self.base_label = View(), "All"
-        kept = starred_kept(starred)
-        self.status.say(f"Removed {feed.title}" + (f"; {kept}." if kept else "."))
-        self.reload_feeds()
-        self.reload_view()
+        self._remove_from_store(feed)
+
+    @work(thread=True, group="write", description="remove a feed")
+    @reported
+    def _remove_from_store(self, feed: Any) -> None:
+        """The feed's articles out of the store, off the UI thread: the write may wait for
+        another process's (a cron refresh's) write lock, up to the busy timeout."""
+        from tuinews.errors import TuinewsError
+        from tuinews.subscriptions import starred_kept
+
+        assert self.store is not None
+        try:
+            starred = self.store.remove_feed(feed.id)
+        except TuinewsError as error:
+            # The settings file no longer lists it: what the store keeps is an
+            # unsubscribed feed's, which `cleanup --unsubscribed` drops.
+            line = (
+                f"Removed {feed.title} from the feeds; its articles stay in the store for "
+                f"now ({error}): tuinews cleanup --unsubscribed drops them."
+            )
+            self.post_message(Status(line, error=True))
+        else:
+            kept = starred_kept(starred)
+            self.post_message(Status(f"Removed {feed.title}" + (f"; {kept}." if kept else ".")))
+        self.post_message(self._load_feeds())
+        self.app.call_from_thread(self.reload_view)
 
     def action_feed_info(self) -> None:
         from tuinews.ui.screens.feed_info import FeedInfoScreen
