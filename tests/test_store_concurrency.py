@@ -134,3 +134,51 @@ def test_opening_a_store_never_opens_the_file_outside_sqlite(
     with Store.open(db) as first, Store.open(db) as second:
         assert first.feeds() == second.feeds()
     assert opened == []
+
+
+def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Path) -> None:
+    """The reader saves a mark in a worker while a cron refresh holds the write lock:
+    the mark waits its turn, and the reader's other reads on the same Store (the article
+    to show, a window of headlines) go on meanwhile. They used to wait behind the mark
+    for as long as it waited, seconds during a refresh and the whole busy timeout
+    against a longer write, with the article pane frozen."""
+    import sqlite3
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from tuinews.model import Article, Feed
+
+    path = tmp_path / "shared.db"
+    url = "https://feed1.example/rss"
+    with Store.open(path) as store:
+        store.sync_feeds([Subscription(url)])
+        items = [Article(id="", feed=url, title=f"Item {i}", guid=f"{url}#{i}") for i in range(3)]
+        store.save_fetch(
+            1,
+            Feed(url, "Feed 1", articles=items),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime.now(UTC),
+            next_fetch=None,
+        )
+    other = sqlite3.connect(path, isolation_level=None)  # another process's refresh
+    with Store.open(path, busy_timeout=10) as store:
+        pk = store.headlines(View(), limit=1)[0].pk
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            writer = threading.Thread(target=store.set_read, args=([pk], True))
+            writer.start()
+            time.sleep(0.2)  # the mark is waiting for the write lock now
+            assert writer.is_alive()
+            started = time.monotonic()
+            assert store.article(pk) is not None
+            assert len(store.headlines(View(), limit=10)) == 3
+            assert time.monotonic() - started < 0.5
+        finally:
+            other.execute("COMMIT")
+        writer.join(timeout=10)
+        assert not writer.is_alive()
+        assert store.headlines(View(), limit=1)[0].read  # the mark was saved after all
+    other.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,9 @@ from tuinews.store.save import save_prepared as _save_prepared
 WRITER_CACHE_KIB = (2 * 1024, 8 * 1024)  # smallest and largest
 WRITER_CACHE_SHARE = 16  # the cache is this fraction of the file, within those bounds
 WRITER_CHECKPOINT_PAGES = 8000
+# A write waiting for another connection's write lock holds this Store's lock for at
+# most this long at a time (see `Store._begin_write`).
+WRITE_WAIT_STEP_MS = 50
 
 
 class Store:
@@ -141,15 +145,44 @@ class Store:
                 with suppress(sqlite3.Error):
                     conn.execute("COMMIT")
 
+    def _begin_write(self) -> sqlite3.Connection:
+        """BEGIN IMMEDIATE; returns with `self._lock` held. While another connection (a
+        refresh in another process) holds the store's write lock, the wait is spent in
+        steps of WRITE_WAIT_STEP_MS with `self._lock` released between them: other
+        threads' reads on this Store (the reader's article, its headlines) go on
+        meanwhile instead of waiting as long as the write does. StoreError ("busy") once
+        the connection's busy timeout has passed, as before."""
+        deadline: float | None = None
+        budget_ms = 0
+        while True:
+            self._lock.acquire()
+            try:
+                conn = self._open_conn()
+                if deadline is None:
+                    budget_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+                    deadline = time.monotonic() + budget_ms / 1000
+                conn.execute(f"PRAGMA busy_timeout = {min(budget_ms, WRITE_WAIT_STEP_MS)}")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return conn  # `self._lock` stays held for the transaction
+                except sqlite3.Error as exc:
+                    busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+                    if not busy or time.monotonic() >= deadline:
+                        raise store_error(self.path, exc) from exc
+                finally:
+                    with suppress(sqlite3.Error):
+                        conn.execute(f"PRAGMA busy_timeout = {budget_ms}")
+            except BaseException:
+                self._lock.release()
+                raise
+            self._lock.release()
+            time.sleep(0.002)  # a reader waiting for the lock takes it now
+
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed on success, rolled back on any error."""
-        with self._lock:
-            conn = self._open_conn()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise store_error(self.path, exc) from exc
+        conn = self._begin_write()
+        try:
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -161,6 +194,8 @@ class Store:
                 if isinstance(exc, sqlite3.Error):
                     raise store_error(self.path, exc) from exc
                 raise
+        finally:
+            self._lock.release()
 
     # ---- feeds --------------------------------------------------------------------
 
