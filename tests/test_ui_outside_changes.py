@@ -652,3 +652,38 @@ def shown(screen: Any) -> list[Any]:
     rows = [screen.headlines.row(index) for index in range(5)]
     assert all(row is not None for row in rows)
     return rows
+
+
+async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tuinews remove FEED` while the reader shows that feed: the list stayed on it, as
+    "Alpha News (0)" with "No articles here yet. Press R to refresh.", which R could
+    never change. It goes back to All and says why, as `d` in the reader does."""
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx, size=(120, 40)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        assert list_title(app) == "Alpha News (6)"
+        url = "https://news.example/a/rss"
+        with Store.open(ctx.store_path) as store:  # as `tuinews remove` does
+            SubscriptionFile(ctx.config_path).remove(url)
+            info = store.feed_by_url(url)
+            assert info is not None
+            store.remove_feed(info.id)
+        for _ in range(30):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if list_title(app).startswith("All"):
+                break
+        assert list_title(app) == "All (12)"
+        assert screen.status.message == (
+            "Alpha News is no longer among your feeds (removed outside the reader); showing All."
+        )

@@ -412,7 +412,17 @@ class MainCore(Screen[None]):
         self.sidebar.set_feeds(
             message.feeds, starred=counts.get("starred"), unread=counts.get("unread")
         )
-        if self._list_is_behind(message):
+        shown = self.base_view.feed_ids
+        if shown and not any(feed_id in self.feeds_by_id for feed_id in shown):
+            # The feed (or every feed of the tag) shown was unsubscribed outside the
+            # reader (`tuinews remove`): its empty list would say "Press R to refresh".
+            self.status.say(
+                f"{self.base_label} is no longer among your feeds (removed outside the "
+                "reader); showing All."
+            )
+            self.base_view, self.base_label = View(), "All"
+            self.reload_view()
+        elif self._list_is_behind(message):
             self.reload_view()  # another process added or removed articles meanwhile
 
     @on(ViewStale)
