@@ -9,6 +9,7 @@ store transaction, so a refresh killed at any moment leaves a consistent store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import time
@@ -126,6 +127,8 @@ async def refresh_feeds(
             if on_start is not None:
                 on_start([(info.url, info.title) for info in chosen])
             outcomes = await run.all(chosen, progress)
+            if run.stopped_by is None and any(outcome.updated for outcome in outcomes):
+                await _upkeep_search_index(store)
         finally:
             await asyncio.to_thread(store.close)
     finally:
@@ -140,6 +143,14 @@ async def refresh_feeds(
     if run.stopped_by is not None:
         raise RefreshStopped(str(run.stopped_by), summary) from run.stopped_by
     return summary
+
+
+async def _upkeep_search_index(store: Store) -> None:
+    """Updated articles leave their old words in the search index: compact it when they
+    have grown it too much. Housekeeping: a store that refuses it is no refresh failure
+    (the next refresh tries again)."""
+    with contextlib.suppress(StoreError):
+        await asyncio.to_thread(store.upkeep_search_index)
 
 
 class _Run:
