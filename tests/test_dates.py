@@ -136,6 +136,8 @@ def test_slashed_dates_of_forum_software_are_read() -> None:
         ("12 juin 2025 08:00 GMT", datetime(2025, 6, 12, 8, tzinfo=UTC)),
         ("Di, 04 Mär 2025 10:00:00 +0100", datetime(2025, 3, 4, 9, tzinfo=UTC)),
         ("gio, 15 ott 2020 10:00:00 +0200", datetime(2020, 10, 15, 8, tzinfo=UTC)),
+        # A month name of ten letters, read by its first three before the change.
+        ("Lun, 24 septiembre 2018 10:00:00 +0000", datetime(2018, 9, 24, 10, tzinfo=UTC)),
         ("Wed, 01 Xyz 2024 12:00:00 +0000", None),
     ],
 )

@@ -52,7 +52,7 @@ _ZONES = {
 }
 # Day and month names in any language ([^\W\d_] is a letter): "Seg, 24 Set 2018" (UOL).
 _RFC822 = re.compile(
-    r"\s*(?:[^\W\d_]{2,9}\.?,?\s+)?(\d{1,2})\s+([^\W\d_]{3,9})\.?\s+(\d{2,4})"
+    r"\s*(?:[^\W\d_]{2,9}\.?,?\s+)?(\d{1,2})\s+([^\W\d_]{3,})\.?\s+(\d{2,4})"
     r"\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[A-Za-z]{1,5})?\s*\Z"
 )
 # Month names of feeds written in Portuguese, Spanish, French, German, Italian and
