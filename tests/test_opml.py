@@ -382,3 +382,8 @@ def test_damage_the_repairs_cannot_mend_is_reported_first() -> None:
     # Nor is a character XML cannot hold, which is only dropped.
     dropped = b'<opml><body><outline text="bell&#x7;" xmlUrl="https://a.example/rss"/>'
     assert parse_opml_report(dropped + b"</body></opml>", "ok.opml")[1] == []
+    # Nor is an HTML entity XML does not define: a word of a title is lost, no feed.
+    entity = b'<opml><body><outline text="Caf&eacute;&nbsp;A" xmlUrl="https://a.example/rss"/>'
+    subs, skipped = parse_opml_report(entity + b"</body></opml>", "ok.opml")
+    assert [sub.url for sub in subs] == ["https://a.example/rss"]
+    assert skipped == []

@@ -46,6 +46,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CATEGORY_SPECIALS = "%,/"
 # Ends the line `parse_opml_report` gives first for XML damaged beyond the repairs.
 DAMAGE_NOTE = ": read what could be read, some feeds may be missing"
+# libxml2's errors in recover mode that drop a character or an entity, nothing more.
+_NO_DAMAGE = frozenset({"ERR_INVALID_CHAR", "ERR_UNDECLARED_ENTITY", "WAR_UNDECLARED_ENTITY"})
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -97,8 +99,9 @@ def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None]:
             raise SourceError(source, "not an OPML file (unreadable XML)") from error
         # A file cut short, a tag left open: what follows may be lost, and unsaid it
         # would look like a complete import. A character XML cannot hold (`&#x7;`, a
-        # raw control) is only dropped: that is no damage.
-        lost = [e for e in lenient.error_log if e.type_name != "ERR_INVALID_CHAR"]
+        # raw control) is only dropped: that is no damage, nor is an HTML entity XML
+        # does not define (`&nbsp;`, `&eacute;` in a title), which loses a word, no feed.
+        lost = [e for e in lenient.error_log if e.type_name not in _NO_DAMAGE]
         if lost:
             damage = f"damaged XML at line {lost[0].line} ({clean_line(lost[0].message)})"
     if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
