@@ -182,3 +182,57 @@ def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Pa
         assert not writer.is_alive()
         assert store.headlines(View(), limit=1)[0].read  # the mark was saved after all
     other.close()
+
+
+def test_a_write_waiting_for_another_process_is_saved_before_the_store_closes(
+    tmp_path: Path,
+) -> None:
+    """The reader quits (closing its Store) while a star saved in a worker still waits for
+    a cron refresh's write lock: the close waits for it, as it did before writes let go
+    of the Store's lock between tries; the star was lost as "the store is closed"."""
+    import sqlite3
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from tuinews.errors import StoreError
+    from tuinews.model import Article, Feed
+
+    path = tmp_path / "shared.db"
+    url = "https://feed1.example/rss"
+    with Store.open(path) as store:
+        store.sync_feeds([Subscription(url)])
+        items = [Article(id="", feed=url, title="Item", guid=f"{url}#1")]
+        store.save_fetch(
+            1,
+            Feed(url, "Feed 1", articles=items),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime.now(UTC),
+            next_fetch=None,
+        )
+        pk = store.headlines(View(), limit=1)[0].pk
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    failures: list[StoreError] = []
+
+    def star(store: Store) -> None:
+        try:
+            store.set_starred(pk, True)
+        except StoreError as error:
+            failures.append(error)
+
+    store = Store.open(path, busy_timeout=10)
+    other.execute("BEGIN IMMEDIATE")
+    writer = threading.Thread(target=star, args=(store,))
+    writer.start()
+    time.sleep(0.2)  # the star is waiting for the write lock now
+    done = threading.Timer(0.5, lambda: other.execute("COMMIT"))  # the refresh ends
+    done.start()
+    store.close()  # the reader quits
+    writer.join(timeout=10)
+    done.join()
+    other.close()
+    assert failures == []
+    with Store.open(path) as again:
+        assert again.headlines(View(), limit=1)[0].starred

@@ -70,6 +70,10 @@ class Store:
         self.path = path
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
+        # Writes waiting for another process's write lock (`_begin_write`), which lets go
+        # of `_lock` between tries: `close` waits for them, as it waited for the lock.
+        self._waiting_writes = 0
+        self._no_waiting_write = threading.Condition(self._lock)
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
         # This process cannot write the store (its file, or its folder: see
         # connection.open_connection); reading commands use it as it is.
@@ -94,6 +98,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            self._no_waiting_write.wait_for(lambda: not self._waiting_writes)
             if self._conn is None:
                 return
             with suppress(sqlite3.Error):
@@ -152,6 +157,16 @@ class Store:
         threads' reads on this Store (the reader's article, its headlines) go on
         meanwhile instead of waiting as long as the write does. StoreError ("busy") once
         the connection's busy timeout has passed, as before."""
+        with self._lock:
+            self._waiting_writes += 1
+        try:
+            return self._wait_for_write()
+        finally:
+            with self._lock:  # held already after a BEGIN that succeeded
+                self._waiting_writes -= 1
+                self._no_waiting_write.notify_all()
+
+    def _wait_for_write(self) -> sqlite3.Connection:
         deadline: float | None = None
         budget_ms = 0
         while True:
