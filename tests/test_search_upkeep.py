@@ -88,3 +88,24 @@ def test_a_cleanup_that_drops_most_articles_shrinks_the_search_index(tmp_path: P
     assert after <= INDEX_GROWTH_LIMIT * _live_pages(tmp_path / "store.db", tmp_path / "c.db")
     assert after < before / 5, (before, after)
     assert_store_sound(tmp_path / "store.db")
+
+
+def test_upkeep_with_nothing_to_do_does_not_wait_for_another_writer(tmp_path: Path) -> None:
+    """The end of a refresh while another process holds the write lock: with the index
+    within its limit there is nothing to compact, and no wait. A refresh of three small
+    feeds took the whole busy timeout (30 s) to end, waiting to find that out."""
+    import time
+
+    db = tmp_path / "store.db"
+    with Store.open(db) as store:
+        store.sync_feeds([Subscription(url="http://a.test/feed")])
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with Store.open(db, busy_timeout=3) as store:
+            started = time.monotonic()
+            assert store.upkeep_search_index() is False
+            assert time.monotonic() - started < 1
+    finally:
+        other.execute("COMMIT")
+        other.close()

@@ -471,8 +471,13 @@ class Store:
         indexed have grown it too much (see schema.search_index_grown); True if it did.
         For the end of a refresh or a cleanup: a compaction holds the write lock for
         about 2 s at 100,000 articles."""
-        with self._writing() as conn:
+        with self._reading() as conn:
             if not _schema.search_index_grown(conn):
+                # No write lock asked for: one held by another process would hold up the
+                # end of the refresh for the busy timeout, for nothing to do.
+                return False
+        with self._writing() as conn:
+            if not _schema.search_index_grown(conn):  # compacted meanwhile by another
                 return False
             _schema.compact_search_index(conn)
             return True
