@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from feedserver import FeedServer, Generated
 from store_checks import assert_store_sound
 from tuinews.config import RefreshSettings
@@ -109,3 +111,27 @@ def test_upkeep_with_nothing_to_do_does_not_wait_for_another_writer(tmp_path: Pa
     finally:
         other.execute("COMMIT")
         other.close()
+
+
+def test_a_cleanup_whose_upkeep_fails_still_counts_what_it_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk refuses the compaction (it writes the whole index again) after the
+    articles were dropped: the cleanup said "disk is full" and exit 1, as though nothing
+    had been removed."""
+    from test_store import make_article, save
+    from tuinews.store import schema
+
+    url = "http://a.test/feed"
+    with Store.open(tmp_path / "store.db") as store:
+        store.sync_feeds([Subscription(url=url)])
+        info = store.feed_by_url(url)
+        assert info is not None
+        save(store, info.id, [make_article(url, n) for n in range(20)])
+
+        def full(conn: sqlite3.Connection) -> bool:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(schema, "search_index_grown", full)
+        assert store.cleanup(days=None, per_feed=None, subscribed=[]) == 20
+        assert store.count(View()) == 0

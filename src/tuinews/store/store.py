@@ -607,5 +607,9 @@ class Store:
                         conn, feed_id, before=before, per_feed=per_feed
                     )
         if removed:
-            self.upkeep_search_index()  # the dropped articles' words stay in it till then
+            # The dropped articles' words stay in the index till then. Housekeeping, as
+            # at the end of a refresh: a store refusing it (full disk, busy) does not
+            # make the removal, committed already, look failed; the next one tries again.
+            with suppress(StoreError):
+                self.upkeep_search_index()
         return removed
