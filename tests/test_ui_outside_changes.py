@@ -22,7 +22,7 @@ from test_ui_support import (
     settle,
 )
 from tuinews.model import Subscription
-from tuinews.store import Store
+from tuinews.store import Store, View
 from tuinews.ui import messages
 
 
@@ -687,3 +687,33 @@ async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
         assert screen.status.message == (
             "Alpha News is no longer among your feeds (removed outside the reader); showing All."
         )
+
+
+async def test_a_feed_moved_by_a_refresh_elsewhere_stays_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron refresh follows the shown feed's permanent redirect: the store names it by
+    its new address at once, the settings file only when that refresh ends. Meanwhile
+    the reader took the feed for one removed outside it, said so, and left it for All."""
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx, size=(120, 40)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        assert list_title(app) == "Alpha News (6)"
+        with Store.open(ctx.store_path) as store:  # the refresh, part way
+            info = store.feed_by_url("https://news.example/a/rss")
+            assert info is not None
+            store.change_feed_url(info.id, "https://news.example/a/feed")
+            store.mark_read_where(View())  # a change the reader sees at its next look
+        for _ in range(10):
+            await pilot.pause(0.05)
+            await settle(pilot)
+        assert list_title(app) == "Alpha News (6)"
+        assert "no longer among your feeds" not in str(screen.status.message)

@@ -93,6 +93,9 @@ class MainCore(Screen[None]):
         self.narrow_pane: Pane = "list"
         self.active_pane: Pane = "list"
         self.feeds_by_id: dict[int, FeedInfo] = {}
+        # Every feed's address when last listed, kept after it leaves the list: a feed
+        # shown and gone from the list is removed only if its address is unsubscribed.
+        self._last_urls: dict[int, str] = {}
         self.undo_pks: list[int] = []
         # The newest article stored when the list was last read: "mark all read" marks
         # what the user could have seen, not what a refresh in another process added.
@@ -408,14 +411,21 @@ class MainCore(Screen[None]):
     @on(FeedsLoaded)
     def _on_feeds_loaded(self, message: FeedsLoaded) -> None:
         self.feeds_by_id = {feed.id: feed for feed in message.feeds}
+        self._last_urls.update((feed.id, feed.url) for feed in message.feeds)
         counts = message.counts
         self.sidebar.set_feeds(
             message.feeds, starred=counts.get("starred"), unread=counts.get("unread")
         )
         shown = self.base_view.feed_ids
-        if shown and not any(feed_id in self.feeds_by_id for feed_id in shown):
+        subscribed = {sub.url for sub in self.ctx.subscriptions}
+        if shown and not any(
+            feed_id in self.feeds_by_id or self._last_urls.get(feed_id) in subscribed
+            for feed_id in shown
+        ):
             # The feed (or every feed of the tag) shown was unsubscribed outside the
             # reader (`tuinews remove`): its empty list would say "Press R to refresh".
+            # Not a feed still subscribed under the address it had: a refresh elsewhere
+            # moved it in the store, and the settings file follows when that refresh ends.
             self.status.say(
                 f"{self.base_label} is no longer among your feeds (removed outside the "
                 "reader); showing All."
