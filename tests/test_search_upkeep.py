@@ -113,6 +113,33 @@ def test_upkeep_with_nothing_to_do_does_not_wait_for_another_writer(tmp_path: Pa
         other.close()
 
 
+def test_upkeep_due_waits_little_for_another_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction due while another process writes is put off to the next refresh or
+    cleanup, rather than holding up the end of this one for the busy timeout."""
+    import time
+
+    from tuinews.errors import StoreError
+    from tuinews.store import schema
+
+    db = tmp_path / "store.db"
+    with Store.open(db) as store:
+        store.sync_feeds([Subscription(url="http://a.test/feed")])
+    monkeypatch.setattr(schema, "search_index_grown", lambda conn: True)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with Store.open(db, busy_timeout=20) as store:
+            started = time.monotonic()
+            with pytest.raises(StoreError, match="busy"):
+                store.upkeep_search_index()
+            assert time.monotonic() - started < 10  # not the 20 s busy timeout
+    finally:
+        other.execute("COMMIT")
+        other.close()
+
+
 def test_a_cleanup_whose_upkeep_fails_still_counts_what_it_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

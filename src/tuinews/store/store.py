@@ -61,6 +61,8 @@ WRITER_CHECKPOINT_PAGES = 8000
 # A write waiting for another connection's write lock holds this Store's lock for at
 # most this long at a time (see `Store._begin_write`).
 WRITE_WAIT_STEP_MS = 50
+# Seconds the search index upkeep waits for another process's write lock.
+UPKEEP_PATIENCE = 1.0
 
 
 class Store:
@@ -150,23 +152,23 @@ class Store:
                 with suppress(sqlite3.Error):
                     conn.execute("COMMIT")
 
-    def _begin_write(self) -> sqlite3.Connection:
+    def _begin_write(self, patience: float | None = None) -> sqlite3.Connection:
         """BEGIN IMMEDIATE; returns with `self._lock` held. While another connection (a
         refresh in another process) holds the store's write lock, the wait is spent in
         steps of WRITE_WAIT_STEP_MS with `self._lock` released between them: other
         threads' reads on this Store (the reader's article, its headlines) go on
         meanwhile instead of waiting as long as the write does. StoreError ("busy") once
-        the connection's busy timeout has passed, as before."""
+        the connection's busy timeout (or `patience` seconds, if shorter) has passed."""
         with self._lock:
             self._waiting_writes += 1
         try:
-            return self._wait_for_write()
+            return self._wait_for_write(patience)
         finally:
             with self._lock:  # held already after a BEGIN that succeeded
                 self._waiting_writes -= 1
                 self._no_waiting_write.notify_all()
 
-    def _wait_for_write(self) -> sqlite3.Connection:
+    def _wait_for_write(self, patience: float | None) -> sqlite3.Connection:
         deadline: float | None = None
         budget_ms = 0
         while True:
@@ -175,7 +177,8 @@ class Store:
                 conn = self._open_conn()
                 if deadline is None:
                     budget_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-                    deadline = time.monotonic() + budget_ms / 1000
+                    wait = budget_ms / 1000 if patience is None else min(patience, budget_ms / 1000)
+                    deadline = time.monotonic() + wait
                 conn.execute(f"PRAGMA busy_timeout = {min(budget_ms, WRITE_WAIT_STEP_MS)}")
                 try:
                     conn.execute("BEGIN IMMEDIATE")
@@ -194,9 +197,11 @@ class Store:
             time.sleep(0.002)  # a reader waiting for the lock takes it now
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed on success, rolled back on any error."""
-        conn = self._begin_write()
+    def _writing(self, patience: float | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any error.
+        `patience`: seconds to wait for another process's write lock, if shorter than
+        the busy timeout."""
+        conn = self._begin_write(patience)
         try:
             try:
                 yield conn
@@ -476,7 +481,9 @@ class Store:
                 # No write lock asked for: one held by another process would hold up the
                 # end of the refresh for the busy timeout, for nothing to do.
                 return False
-        with self._writing() as conn:
+        # Housekeeping waits little for another process's write: the next refresh or
+        # cleanup tries again.
+        with self._writing(patience=UPKEEP_PATIENCE) as conn:
             if not _schema.search_index_grown(conn):  # compacted meanwhile by another
                 return False
             _schema.compact_search_index(conn)
