@@ -259,6 +259,22 @@ async def test_search_shows_matches_as_a_view_and_escape_returns(tmp_path: Path)
         assert screen.headlines.cursor == 0  # back where the search started
 
 
+async def test_a_search_with_no_word_to_find_says_so_and_keeps_the_view(tmp_path: Path) -> None:
+    """`-word` alone, a lone quote or `OR` hold nothing to search for (`list --search`
+    refuses them): the reader showed an empty "search “-gardening” (0)" instead."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        rows = screen.headlines.row_count
+        for words in ("-gardening", '"', "OR"):
+            await pilot.press("slash", *words, "enter")
+            await settle(pilot)
+            assert screen.search is None
+            assert screen.headlines.row_count == rows
+            assert "No word to search for" in screen.status.message
+            assert "-word only leaves articles out" in screen.status.message
+
+
 async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

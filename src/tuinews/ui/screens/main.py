@@ -329,6 +329,16 @@ class MainScreen(RefreshingScreen):
     def _searched(self, words: str | None) -> None:
         if words is None:
             return
+        if words.strip():
+            from tuinews.store.fts import search_terms
+
+            if search_terms(words) is None:
+                # As `list --search` says; an empty view would read as "nothing matches".
+                self.status.say(
+                    f"No word to search for in “{words.strip()}” (-word only leaves articles out).",
+                    error=True,
+                )
+                return
         if self.search is None:
             self._before_search = self.headlines.current  # Escape comes back to it
         self.search = words.strip() or None
