@@ -275,6 +275,21 @@ async def test_a_search_with_no_word_to_find_says_so_and_keeps_the_view(tmp_path
             assert "-word only leaves articles out" in screen.status.message
 
 
+async def test_a_search_without_matches_says_so_when_the_list_fills_the_screen(
+    tmp_path: Path,
+) -> None:
+    """At 80 columns the reader pane, which said "Nothing matches", is hidden: the list
+    was an empty box."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"zebrafish", "enter")
+        await settle(pilot)
+        assert screen.search == "zebrafish"
+        assert screen.headlines.row_count == 0
+        assert screen.status.message == "Nothing matches “zebrafish”."
+
+
 async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

@@ -353,6 +353,9 @@ class MainCore(Screen[None]):
         self.query_one("#list-box").border_title = safe_text(title)
         if message.total == 0:
             self.reader.show_message(self._empty_message())
+            if self.search and self.layout_mode == "narrow" and self.narrow_pane != "reader":
+                # The reader, which says so, is hidden: the list alone is an empty box.
+                self.status.say(self._empty_message())
         if self._then_next_unread:
             self._then_next_unread = False
             current = self.headlines.current
