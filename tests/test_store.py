@@ -598,6 +598,11 @@ def test_search_leaves_out_minus_words_and_accepts_or(store: Store) -> None:
     assert found('kangaroo -"kangaroo desert"') == {"kangaroo gardening"}
     assert found("kangaroo or tomatoes") == set()  # lower-case "or" is a word to find
     assert fts_query("-gardening") is None  # only words to leave out: not a search
+    # A bare NOT leaves out the next term, as "-" does; it searched the word "not".
+    assert found("kangaroo NOT gardening") == {"kangaroo desert"}
+    assert found('kangaroo NOT "kangaroo desert"') == {"kangaroo gardening"}
+    assert fts_query("NOT gardening") is None
+    assert fts_query("kangaroo not desert") == '"kangaroo" "not" "desert"'
 
 
 # ---- look-ups, retention ----------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 Nothing the user types reaches FTS5 as syntax: every word or "quoted phrase" becomes an
 FTS5 string (quotes doubled), joined by spaces, which FTS5 reads as AND. Three forms
-mean what search boxes usually mean: a word ending in `*` is a prefix, `-word` leaves
-out articles with that word, and a bare `OR` between words accepts either side (AND
-binds tighter, so `a b OR c` is `(a b) OR c`). The operators are written by this
-module, never copied from the input; other FTS5 syntax typed by the user (AND, NOT,
-NEAR, parentheses, column filters) is searched as plain words.
+mean what search boxes usually mean: a word ending in `*` is a prefix, `-word` (or a
+bare `NOT word`) leaves out articles with that word, and a bare `OR` between words
+accepts either side (AND binds tighter, so `a b OR c` is `(a b) OR c`). The operators
+are written by this module, never copied from the input; other FTS5 syntax typed by the
+user (AND, NEAR, parentheses, column filters) is searched as plain words.
 """
 
 from __future__ import annotations
@@ -57,8 +57,15 @@ def search_terms(words: str) -> SearchTerms | None:
     excluded: list[str] = []
     contains: list[str] = []
     lacks: list[str] = []
+    negated = False  # the term follows a bare NOT
     for match in _TOKEN.finditer(words):
         minus, phrase, word = match.group(1, 2, 3)
+        if word == "NOT":
+            # "python NOT rust" searched the word "not" (in most English articles): the
+            # opposite of what was meant.
+            negated = True
+            continue
+        minus, negated = minus or negated, False
         if phrase is not None:
             if _has_word(phrase):
                 text = " ".join(phrase.split())
@@ -73,6 +80,7 @@ def search_terms(words: str) -> SearchTerms | None:
         leave_out = word.startswith("-") and len(word) > 1
         if leave_out:
             word = word[1:]
+        leave_out = leave_out or bool(minus)
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if not _has_word(word):
