@@ -136,24 +136,18 @@ def test_opening_a_store_never_opens_the_file_outside_sqlite(
     assert opened == []
 
 
-def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Path) -> None:
-    """The reader saves a mark in a worker while a cron refresh holds the write lock:
-    the mark waits its turn, and the reader's other reads on the same Store (the article
-    to show, a window of headlines) go on meanwhile. They used to wait behind the mark
-    for as long as it waited, seconds during a refresh and the whole busy timeout
-    against a longer write, with the article pane frozen."""
-    import sqlite3
-    import threading
-    import time
+def _store_with_items(path: Path, count: int) -> Path:
+    """A store at `path` with one feed of `count` articles, as a refresh saved them."""
     from datetime import UTC, datetime
 
     from tuinews.model import Article, Feed
 
-    path = tmp_path / "shared.db"
     url = "https://feed1.example/rss"
     with Store.open(path) as store:
         store.sync_feeds([Subscription(url)])
-        items = [Article(id="", feed=url, title=f"Item {i}", guid=f"{url}#{i}") for i in range(3)]
+        items = [
+            Article(id="", feed=url, title=f"Item {n}", guid=f"{url}#{n}") for n in range(count)
+        ]
         store.save_fetch(
             1,
             Feed(url, "Feed 1", articles=items),
@@ -163,6 +157,20 @@ def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Pa
             fetched_at=datetime.now(UTC),
             next_fetch=None,
         )
+    return path
+
+
+def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Path) -> None:
+    """The reader saves a mark in a worker while a cron refresh holds the write lock:
+    the mark waits its turn, and the reader's other reads on the same Store (the article
+    to show, a window of headlines) go on meanwhile. They used to wait behind the mark
+    for as long as it waited, seconds during a refresh and the whole busy timeout
+    against a longer write, with the article pane frozen."""
+    import sqlite3
+    import threading
+    import time
+
+    path = _store_with_items(tmp_path / "shared.db", 3)
     other = sqlite3.connect(path, isolation_level=None)  # another process's refresh
     with Store.open(path, busy_timeout=10) as store:
         pk = store.headlines(View(), limit=1)[0].pk
@@ -193,25 +201,11 @@ def test_a_write_waiting_for_another_process_is_saved_before_the_store_closes(
     import sqlite3
     import threading
     import time
-    from datetime import UTC, datetime
 
     from tuinews.errors import StoreError
-    from tuinews.model import Article, Feed
 
-    path = tmp_path / "shared.db"
-    url = "https://feed1.example/rss"
+    path = _store_with_items(tmp_path / "shared.db", 1)
     with Store.open(path) as store:
-        store.sync_feeds([Subscription(url)])
-        items = [Article(id="", feed=url, title="Item", guid=f"{url}#1")]
-        store.save_fetch(
-            1,
-            Feed(url, "Feed 1", articles=items),
-            status=200,
-            etag=None,
-            last_modified=None,
-            fetched_at=datetime.now(UTC),
-            next_fetch=None,
-        )
         pk = store.headlines(View(), limit=1)[0].pk
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     failures: list[StoreError] = []

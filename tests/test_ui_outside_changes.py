@@ -5,7 +5,9 @@ adding a feed on the sample screen."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -654,12 +656,12 @@ def shown(screen: Any) -> list[Any]:
     return rows
 
 
-async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
+@contextlib.asynccontextmanager
+async def _showing_alpha_news(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`tuinews remove FEED` while the reader shows that feed: the list stayed on it, as
-    "Alpha News (0)" with "No articles here yet. Press R to refresh.", which R could
-    never change. It goes back to All and says why, as `d` in the reader does."""
+) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The reader showing Alpha News, its feeds listed in the settings file, looking for
+    changes made outside it every 50 ms: (context, app, pilot)."""
     from tuinews.subscriptions import SubscriptionFile
     from tuinews.ui.screens.main_refresh import RefreshingScreen
 
@@ -668,10 +670,22 @@ async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
     for sub in ctx.subscriptions:
         SubscriptionFile(ctx.config_path).add(sub)
     async with running(ctx, size=(120, 40)) as (app, pilot):
-        screen = app.screen
         await pilot.press("h", "j", "j", "j", "j")  # Alpha News
         await settle(pilot)
         assert list_title(app) == "Alpha News (6)"
+        yield ctx, app, pilot
+
+
+async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tuinews remove FEED` while the reader shows that feed: the list stayed on it, as
+    "Alpha News (0)" with "No articles here yet. Press R to refresh.", which R could
+    never change. It goes back to All and says why, as `d` in the reader does."""
+    async with _showing_alpha_news(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        from tuinews.subscriptions import SubscriptionFile
+
         url = "https://news.example/a/rss"
         with Store.open(ctx.store_path) as store:  # as `tuinews remove` does
             SubscriptionFile(ctx.config_path).remove(url)
@@ -695,18 +709,8 @@ async def test_a_feed_moved_by_a_refresh_elsewhere_stays_shown(
     """A cron refresh follows the shown feed's permanent redirect: the store names it by
     its new address at once, the settings file only when that refresh ends. Meanwhile
     the reader took the feed for one removed outside it, said so, and left it for All."""
-    from tuinews.subscriptions import SubscriptionFile
-    from tuinews.ui.screens.main_refresh import RefreshingScreen
-
-    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
-    ctx = make_ctx(tmp_path)
-    for sub in ctx.subscriptions:
-        SubscriptionFile(ctx.config_path).add(sub)
-    async with running(ctx, size=(120, 40)) as (app, pilot):
+    async with _showing_alpha_news(tmp_path, monkeypatch) as (ctx, app, pilot):
         screen = app.screen
-        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
-        await settle(pilot)
-        assert list_title(app) == "Alpha News (6)"
         with Store.open(ctx.store_path) as store:  # the refresh, part way
             info = store.feed_by_url("https://news.example/a/rss")
             assert info is not None
