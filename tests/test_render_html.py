@@ -218,6 +218,21 @@ def test_a_one_pixel_tracker_leaves_no_placeholder() -> None:
     assert rendered.links == []
 
 
+def test_links_with_nothing_shown_inside_get_no_number() -> None:
+    # TechCrunch's share buttons are icons; a tracker may sit inside a link: both showed
+    # as bare "[10] [11]", numbers saying nothing of where they lead.
+    html = (
+        '<p>Story <a href="/more">read more</a>.</p>'
+        '<p><a href="https://share.example/x"><svg><path d="M0"/></svg></a> '
+        '<a href="https://share.example/y"> </a>'
+        '<a href="https://ads.example/c"><img src="https://ads.example/p.gif" width="1" '
+        'height="1"></a></p>'
+    )
+    rendered = render_article(article(html), header=False)
+    assert [link.text for link in rendered.links] == ["read more"]
+    assert "[2]" not in plain_text(rendered, 80)
+
+
 def test_links_are_numbered_and_listed_with_absolute_urls() -> None:
     html = """<p><a href="/about">About</a>, <a href="other.html">other</a>,
     <a href="https://elsewhere.example/x">far</a>, <a href="/about">again</a>,

@@ -379,6 +379,10 @@ class _Walker:
 
     def end_link(self) -> None:
         href, label = self.links.pop()
+        if not label[0].strip():
+            # Nothing shown inside it (share buttons drawn by icons, a tracking pixel):
+            # a bare "[10] [11]" says nothing of where it leads.
+            return
         number = self.registry.add(href, label[0])
         if number is None:
             return
