@@ -290,6 +290,36 @@ async def test_a_search_without_matches_says_so_when_the_list_fills_the_screen(
         assert screen.status.message == "Nothing matches “zebrafish”."
 
 
+async def test_a_search_says_searching_until_its_results_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first search after a big refresh indexes its articles first (seconds): the old
+    list stayed on screen with nothing said."""
+    import threading
+
+    from tuinews.store import Store
+
+    indexed = threading.Event()
+    real_window = Store.view_window
+
+    def slow_window(store: Store, view: object, **kwargs: object) -> object:
+        if getattr(view, "search", None):
+            indexed.wait(10)  # the index catching up
+        return real_window(store, view, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "view_window", slow_window)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"gardening", "enter")
+        await pilot.pause(0.2)
+        assert screen.status.message == "Searching…"
+        indexed.set()
+        await settle(pilot)
+        assert screen.search == "gardening"
+        assert screen.status.message != "Searching…"  # gone with the results, not later
+
+
 async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

@@ -49,6 +49,7 @@ LayoutMode = Literal["wide", "medium", "narrow"]
 Pane = Literal["sidebar", "list", "reader"]
 
 REST_DELAY = 0.1  # seconds the cursor must rest before the reader renders
+SEARCHING = "Searching…"
 # With mark_read = "on_open", an article shown beside the list (the cursor resting on
 # it) counts as read after this long, or at once when opened (Enter): skimming
 # headlines with j must not mark each one read, as newsboat marks only what is opened.
@@ -299,6 +300,10 @@ class MainCore(Screen[None]):
         self.view = self._effective_view()
         if keep is None and self.view.search == self._shown_view.search:
             keep = self.headlines.current
+        if self.view.search and self.view.search != self._shown_view.search:
+            # A new search: the first after a refresh indexes its articles first, seconds
+            # after a big one, with the old list still shown and nothing said.
+            self.status.say(SEARCHING)
         self._fetch_view(self.generation, self.view, keep)
 
     @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
@@ -328,6 +333,7 @@ class MainCore(Screen[None]):
         if message.generation < self.generation:
             return
         self.generation = message.generation
+        self.status.withdraw(SEARCHING)
         self.view = self._shown_view = message.view
         self.shown_up_to_pk = message.last_pk
         # An article a new view puts in the reader was not picked by the user, unless

@@ -47,6 +47,13 @@ class StatusLine(Widget):
         self.set_class(error, "-error")
         self.message = message
 
+    def withdraw(self, message: str) -> None:
+        """Give way to the lasting line now if `message`, not lasting, is still shown:
+        the work it announced ("Searching…") is done."""
+        if self.message == message and self._fade is not None:
+            self._fade.stop()
+            self._back_to_lasting()
+
     def _back_to_lasting(self) -> None:
         self._fade = None
         message, error = self._lasting
