@@ -87,9 +87,10 @@ def test_enclosures_are_listed_with_type_size_and_a_number() -> None:
     ]
 
 
-def test_an_address_too_long_for_a_line_starts_beside_its_label() -> None:
+@pytest.mark.parametrize("title", ["Roadworks", "東京の天気 ☀"])  # wide characters too
+def test_an_address_too_long_for_a_line_starts_beside_its_label(title: str) -> None:
     long_link = "https://news.example/" + "/".join(f"section{n}" for n in range(12))
-    text = plain_text(render_article(article("<p>x</p>", link=long_link)), 80)
+    text = plain_text(render_article(article("<p>x</p>", link=long_link, title=title)), 80)
     lines = text.splitlines()
     first = next(line for line in lines if line.startswith("Link:"))
     assert first == "Link: " + long_link[:74]  # not "Link:" alone, the address below

@@ -167,14 +167,19 @@ def _header_line(value: str | None) -> str:
 
 
 def header_block(article: Article, enclosure_numbers: list[int | None]) -> RenderableType:
-    """Title, then one labelled line per known field, then a rule."""
-    text = Text(_header_line(article.title) or UNTITLED, style=TITLE_STYLE)
+    """Title, then one labelled line per known field, then a rule. Each a paragraph of
+    its own: a wide character in the title (CJK, an emoji) sends its paragraph through
+    Rich's wrapping, which leaves a label alone above an address too long for its line."""
+    lines = [Text(_header_line(article.title) or UNTITLED, style=TITLE_STYLE)]
 
-    def field(label: str, value: str) -> None:
-        if value:
-            text.append("\n")
-            text.append(label + ": ", style=LABEL_STYLE)
-            text.append(value)
+    def field(label: str, value: str) -> Text | None:
+        if not value:
+            return None
+        line = Text(style=TITLE_STYLE)  # the header's one style, as the title's
+        line.append(label + ": ", style=LABEL_STYLE)
+        line.append(value)
+        lines.append(line)
+        return line
 
     field("Feed", _header_line(article.feed_title))
     field("Author", _header_line(article.author))
@@ -188,14 +193,14 @@ def header_block(article: Article, enclosure_numbers: list[int | None]) -> Rende
     field("Language", language)
     field("Tags", ", ".join(filter(None, (clean_line(tag) for tag in article.categories))))
     for enclosure, number in zip(article.enclosures, enclosure_numbers, strict=True):
-        text.append("\n")
-        text.append("Enclosure: ", style=LABEL_STYLE)
-        text.append(describe_enclosure(enclosure))
-        if number is not None:
-            text.append(" ")
-            text.append(f"[{number}]", style=LINK_NUMBER_STYLE)
-    text.overflow = "fold"
-    return join_blocks([Paragraph(text), Rule(style=HEADER_RULE_STYLE)], spaced=False)
+        line = field("Enclosure", describe_enclosure(enclosure))
+        if line is not None and number is not None:
+            line.append(" ")
+            line.append(f"[{number}]", style=LINK_NUMBER_STYLE)
+    for line in lines:
+        line.overflow = "fold"
+    rule = Rule(style=HEADER_RULE_STYLE)
+    return join_blocks([*(Paragraph(line) for line in lines), rule], spaced=False)
 
 
 def describe_enclosure(enclosure: Enclosure) -> str:
