@@ -577,6 +577,13 @@ def test_fts_query_quotes_every_term() -> None:
     assert fts_query("* ( ) -") is None
 
 
+def test_a_term_given_twice_is_searched_once() -> None:
+    # 5,000 pasted copies of a word took 7 s: each one is a pass over its index entries.
+    assert fts_query(" ".join(["python*"] * 5000)) == '"python"*'
+    assert fts_query("python rust python") == '"python" "rust"'
+    assert fts_query("a -b OR a -b") == '("a") NOT "b"'
+
+
 def test_search_leaves_out_minus_words_and_accepts_or(store: Store) -> None:
     a = feed_id(store, A_URL)
     texts = ["kangaroo gardening", "kangaroo desert", "tomatoes gardening", "nothing here"]
