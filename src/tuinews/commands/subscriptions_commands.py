@@ -354,17 +354,16 @@ def import_command(ns: argparse.Namespace) -> int:
     entries = _usable(entries, skipped, base)
     from tuinews.sources.opml import DAMAGE_NOTE
 
-    # The lines name skipped entries, but for a note on damaged XML.
-    damage = [line for line in skipped if line.endswith(DAMAGE_NOTE)]
-    unusable = len(skipped) - len(damage)
-    alone = not entries and damage and not unusable  # the damage is all there is to say
-    for line in skipped[len(damage) :] if alone else skipped:
+    # The lines name skipped entries, but for a first one on damaged XML.
+    damage = skipped[0] if skipped and skipped[0].endswith(DAMAGE_NOTE) else None
+    unusable = len(skipped) - (damage is not None)
+    if damage and not entries and not unusable:  # nothing read: the damage is why
+        raise TuinewsError(f"{shown}: no feeds found ({damage.removesuffix(DAMAGE_NOTE)})")
+    for line in skipped:
         warn(f"{shown}: {line}")
     if not entries:
         from tuinews.sources.detect import sniff_structured
 
-        if alone:  # nothing read: the damage is why, in the one line
-            raise TuinewsError(f"{shown}: no feeds found ({damage[0].removesuffix(DAMAGE_NOTE)})")
         if unusable and sniff_structured(data) == "opml":
             raise TuinewsError(f"{shown}: the list names no usable feed ({unusable} skipped)")
         raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
