@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_store.py --feeds 100 --items 1000
 
 Feeds are generated (tests/feedserver.rss), parsed and prepared up front as the refresh's
-worker process would (`prepare_feed(..., with_text=True)`, timed on its own), then saved
+worker process would (`prepare_feed`, timed on its own), then saved
 into an empty store one feed per transaction (a refresh batches feeds that are ready
 together; this measures the worst case). Prints CPU (process_time) and wall microseconds
 per new article, for all feeds, the first tenth and the last tenth (a store grown to
@@ -45,7 +45,7 @@ def prepared_feeds(feeds: int, items: int) -> tuple[list[PreparedFeed], float]:
         for n in range(feeds)
     ]
     started = time.process_time()
-    prepared = [prepare_feed(feed, with_text=True) for feed in parsed]
+    prepared = [prepare_feed(feed) for feed in parsed]
     return prepared, (time.process_time() - started) * 1e6 / (feeds * items)
 
 

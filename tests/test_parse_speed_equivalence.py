@@ -23,7 +23,6 @@ from tuinews.errors import SourceError
 from tuinews.model import Article, Enclosure, Feed, article_key
 from tuinews.sources import dates
 from tuinews.sources.feeds import parse_feed
-from tuinews.store.fts import indexed_body
 from tuinews.store.save import PreparedFeed, prepare_feed
 
 # ---- reference implementations (as before the fast paths) -----------------------------
@@ -59,7 +58,7 @@ def reference_fields(article: Article) -> tuple[tuple[Any, ...], str]:
     return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
 
 
-def reference_prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
+def reference_prepare_feed(feed: Feed) -> PreparedFeed:
     items: dict[str, tuple[Any, ...]] = {}
     for article in feed.articles:
         key = article_key(article.guid, article.link, article.title, article.published)
@@ -67,9 +66,8 @@ def reference_prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
             continue
         fields, digest = reference_fields(article)
         published, updated = fields[4], fields[5]
-        body_text = indexed_body(fields[6], fields[7], fields[8]) if with_text else None
         date = published if published is not None else updated
-        items[key] = (key, article.id, digest, *fields, body_text, date)
+        items[key] = (key, article.id, digest, *fields, date)
     return feed.title, list(items.values())
 
 
@@ -102,18 +100,16 @@ def _outcome(function: Any, text: str) -> object:
 # ---- prepared items -------------------------------------------------------------------
 
 
-def _prepared(prepare: Any, feed: Feed, with_text: bool) -> object:
+def _prepared(prepare: Any, feed: Feed) -> object:
     try:
-        result = prepare(feed, with_text=with_text)
+        result = prepare(feed)
     except UnicodeEncodeError:  # lone surrogates (sanitize drops them before this)
         return UnicodeEncodeError
     return (result, repr(result))  # repr: same types too (float against int, say)
 
 
 def _assert_same(feed: Feed) -> None:
-    for with_text in (True, False):
-        new = _prepared(prepare_feed, feed, with_text)
-        assert new == _prepared(reference_prepare_feed, feed, with_text)
+    assert _prepared(prepare_feed, feed) == _prepared(reference_prepare_feed, feed)
 
 
 def test_corpus_feeds_prepare_exactly_as_before(corpus_feeds: Path) -> None:
@@ -194,9 +190,7 @@ def test_a_recorded_digest_is_unchanged() -> None:
         categories=("News", "Économie"),
         language="fr",
     )
-    (item,) = prepare_feed(
-        Feed(url=article.feed, title="Feed", articles=[article]), with_text=True
-    )[1]
+    (item,) = prepare_feed(Feed(url=article.feed, title="Feed", articles=[article]))[1]
     assert item[2] == reference_fields(article)[1]
     assert item[2] == "0cc8e8e56c4e285feed027ef"  # computed by the code before the fast paths
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from store_checks import assert_store_sound
 from tuinews.errors import StoreError
 from tuinews.model import Article, Feed
 from tuinews.store import Store, View, schema
@@ -193,6 +194,83 @@ def test_a_version_2_store_is_migrated_and_stays_searchable(tmp_path: Path) -> N
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
     conn.close()
+
+
+def _make_v7_store(path: Path) -> None:
+    """A store as the version-7 code left it: the search text of each article in its row
+    (`body_text`), two articles indexed and one still waiting for the first search."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    migrate(conn, target=7)
+    conn.execute("INSERT INTO feeds (id, url, position) VALUES (1, 'https://a.example/rss', 0)")
+    rows = [
+        # pk, key, title, content, body_text (as v7 wrote it), read
+        (1, "g:1", "Comet seen", "<p>A comet over the ridge</p>", "A comet over the ridge", 1),
+        (2, "g:2", "Harbour", "<p>boats in the harbour</p>", "boats in the harbour", 0),
+        (3, "g:3", "Later", "<p>a glacier calves</p>", "a glacier calves", 0),
+    ]
+    conn.executemany(
+        "INSERT INTO articles (pk, article_id, feed_id, key, title, content, body_text, read, "
+        "first_seen, last_seen, sort_ts, content_hash) "
+        "VALUES (?, printf('%016x', ?), 1, ?, ?, ?, ?, ?, 1.7e9, 1.7e9, 1.7e9 + ?, 'h')",
+        [
+            (pk, pk, key, title, content, text, read, pk)
+            for pk, key, title, content, text, read in rows
+        ],
+    )
+    conn.execute("UPDATE feeds SET total = 3, unread = 2 WHERE id = 1")
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, title, body) "
+        "SELECT pk, title, body_text FROM articles WHERE pk <= 2"
+    )
+    conn.execute("INSERT INTO search_pending (pk) VALUES (3)")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_version_7_store_keeps_its_search_text_beside_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "v7.db"
+    _make_v7_store(path)
+    with Store.open(path) as store:
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+        if sqlite3.sqlite_version_info >= (3, 35, 5):
+            assert "body_text" not in columns  # the store no longer carries it
+        assert conn.execute("SELECT pk, body FROM search_text ORDER BY pk").fetchall() == [
+            (1, "A comet over the ridge"),
+            (2, "boats in the harbour"),
+        ]
+        conn.close()
+        assert_store_sound(path)
+        assert store.count(View(search="comet")) == 1
+        assert store.count(View(search="glacier")) == 1  # the pending one, indexed now
+        assert_store_sound(path)
+        # An article indexed under version 7 changes: its old words leave the index.
+        changed = Article(
+            id="",
+            feed="https://a.example/rss",
+            title="Comet seen",
+            guid="1",
+            content="<p>now about a nebula</p>",
+        )
+        store.save_fetch(
+            1,
+            Feed(url="https://a.example/rss", title="A", articles=[changed]),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+            next_fetch=None,
+        )
+        assert store.count(View(search="ridge")) == 0
+        assert store.count(View(search="nebula")) == 1
+        assert store.article(1).read  # type: ignore[union-attr]
+        assert_store_sound(path)
+        store.remove_feed(1)
+        assert store.count(View(search="harbour")) == 0
+    assert_store_sound(path)
 
 
 def _snapshot(path: Path) -> tuple[bytes, int]:

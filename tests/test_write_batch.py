@@ -32,7 +32,7 @@ def _write(store: Store, url: str, items: int, feed_id: int | None = None) -> Fe
         assert info is not None
         feed_id = info.id
     feed = Feed(url, "Feed", articles=[make_article(url, n) for n in range(items)])
-    return FeedWrite(feed_id, T0, prepare_feed(feed, with_text=True), status=200, etag='"e"')
+    return FeedWrite(feed_id, T0, prepare_feed(feed), status=200, etag='"e"')
 
 
 def test_a_batch_saves_every_feed_with_its_own_counts(store: Store) -> None:

@@ -667,7 +667,7 @@ def _load_local_prepared(path: Path, max_bytes: int) -> tuple[Feed, PreparedFeed
     from tuinews.store.save import prepare_feed
 
     feed = _load_local(path, max_bytes)
-    return feed, prepare_feed(feed, with_text=True)
+    return feed, prepare_feed(feed)
 
 
 def _load_local(path: Path, max_bytes: int) -> Feed:

@@ -32,7 +32,6 @@ def parse_and_prepare(
     url: str,
     content_type: str | None,
     *,
-    with_text: bool = True,
     max_bytes: int | None = None,
 ) -> tuple[PreparedFeed, str | None]:
     """The store rows of a fetched body, and where the document ended early if it did
@@ -48,7 +47,7 @@ def parse_and_prepare(
     except Exception as exc:
         # A parser bug on one hostile feed must not end the whole refresh.
         raise SourceError(url, f"could not be parsed ({type(exc).__name__})") from exc
-    return prepare_feed(feed, with_text=with_text), feed.cut
+    return prepare_feed(feed), feed.cut
 
 
 def warm_up() -> None:
@@ -188,7 +187,7 @@ class Parsers:
         import dataclasses
 
         prepared, cut = await asyncio.to_thread(
-            functools.partial(parse_and_prepare, with_text=False, max_bytes=self.max_bytes),
+            functools.partial(parse_and_prepare, max_bytes=self.max_bytes),
             data,
             url,
             content_type,

@@ -261,6 +261,11 @@ class _Worker:
         self.pending.clear()
 
     def close(self) -> None:
+        self.stop()
+        self.wait()
+
+    def stop(self) -> None:
+        """Tell the worker to finish (it closes its store, then exits); `wait` for it."""
         for connection in (self.requests, self.results):
             _PARENT_ENDS.discard(connection)
         if not self.used or self.pending:
@@ -268,6 +273,8 @@ class _Worker:
             # mid-parse: nothing it would still say is wanted.
             self.process.kill()
         self.requests.close()  # the worker reads end-of-file and exits
+
+    def wait(self) -> None:
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -378,8 +385,13 @@ class WorkerPool:
         return value  # type: ignore[return-value]
 
     def close(self) -> None:
+        # All told first, then waited for: their stores close side by side (the first
+        # to close copies the refresh's pages into the database file, about a tenth of
+        # a second after 50 feeds x 200 items), not one after the other.
         for worker in self._workers:
-            worker.close()
+            worker.stop()
+        for worker in self._workers:
+            worker.wait()
         self._workers = []
 
 

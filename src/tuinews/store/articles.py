@@ -44,8 +44,13 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
     terms = search_terms(view.search) if view.search else None
     if terms is not None:
         # Words of unspaced scripts, looked for in the text (instr: no LIKE wildcards
-        # to escape, and these scripts have no letter case).
-        found = f"(instr({prefix}title, ?) > 0 OR instr({prefix}body_text, ?) > 0)"
+        # to escape, and these scripts have no letter case): the title and the search
+        # text the index was given (schema v8), which every article searched has.
+        row = f"{prefix or 'articles.'}pk"
+        found = (
+            f"(instr({prefix}title, ?) > 0 OR instr(COALESCE((SELECT body FROM search_text "
+            f"WHERE search_text.pk = {row}), ''), ?) > 0)"
+        )
         for word in terms.contains:
             clauses.append(found)
             params.extend([word, word])

@@ -14,7 +14,6 @@ from typing import Any
 
 from tuinews.errors import StoreError
 from tuinews.model import Article, Feed, article_id, article_key
-from tuinews.store.fts import indexed_body
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import to_epoch
 from tuinews.store.schema import queue_new_articles
@@ -35,7 +34,6 @@ CONTENT_COLUMNS = (
     "language",
     "direction",
     "dateline",
-    "body_text",
     "sort_ts",
     "content_hash",
 )
@@ -45,8 +43,8 @@ CONTENT_COLUMNS = (
 # concatenation instead of rebuilding every row in Python.
 _INSERT_PREPARED = (
     "INSERT OR IGNORE INTO articles (key, article_id, content_hash, "
-    f"{', '.join(CONTENT_COLUMNS[:14])}, body_text, sort_ts, feed_id, first_seen, last_seen) "
-    f"VALUES ({', '.join(f'?{n}' for n in range(1, 19))}, COALESCE(?19, ?21), ?20, ?21, ?21)"
+    f"{', '.join(CONTENT_COLUMNS[:14])}, sort_ts, feed_id, first_seen, last_seen) "
+    f"VALUES ({', '.join(f'?{n}' for n in range(1, 18))}, COALESCE(?18, ?20), ?19, ?20, ?20)"
 )
 _UPDATE = (
     f"UPDATE articles SET last_seen = ?, {', '.join(c + ' = ?' for c in CONTENT_COLUMNS)} "
@@ -56,22 +54,21 @@ _UPDATE = (
 
 # A feed's articles ready for the store, as plain tuples (cheap to send between
 # processes): (feed title, items), one item per identity, the newest copy kept:
-# (key, article_id or "", digest, *first 14 CONTENT_COLUMNS, body_text or None, date or None).
+# (key, article_id or "", digest, *first 14 CONTENT_COLUMNS, date or None).
 PreparedItem = tuple[Any, ...]
 PreparedFeed = tuple[str, list[PreparedItem]]
 _FIELDS = slice(3, 17)
 
 
-def prepare_feed(feed: Feed, *, with_text: bool) -> PreparedFeed:
-    """Everything `save_prepared` needs that does not depend on the store. `with_text`
-    computes the searchable text of every item now (in a worker process, where it is
-    free); otherwise only rows about to be written get it, at save time."""
+def prepare_feed(feed: Feed) -> PreparedFeed:
+    """Everything `save_prepared` needs that does not depend on the store. (The search
+    text is computed when an article is indexed: schema v8.)"""
     items: dict[str, PreparedItem] = {}
     for article in feed.articles:
         # What rows.key_of gives, without its extra call per article.
         key = article_key(article.guid, article.link, article.title, article.published)
         if key not in items:  # the same identity twice in one fetch: the first (newest) wins
-            items[key] = _prepared_item(key, article, with_text)
+            items[key] = _prepared_item(key, article)
     return feed.title, list(items.values())
 
 
@@ -117,7 +114,7 @@ def save_prepared(
         key, digest = item[0], item[2]
         old = existing.get(key)
         if old is None:
-            if not item[1] or item[17] is None:  # prepared without an id or search text
+            if not item[1]:  # prepared without an id
                 item = _completed(item, url)
             inserts.append(item + tail)
         elif old[2] != digest:
@@ -170,7 +167,7 @@ def save_prepared(
 _NO_ITEMS = "[]"
 
 
-def _prepared_item(key: str, article: Article, with_text: bool) -> PreparedItem:
+def _prepared_item(key: str, article: Article) -> PreparedItem:
     """The PreparedItem of `article`: its 14 content fields, their digest, and more."""
     enclosures = _NO_ITEMS
     if article.enclosures:
@@ -197,7 +194,6 @@ def _prepared_item(key: str, article: Article, with_text: bool) -> PreparedItem:
         f"{language!r}, {direction!r}, {dateline!r})"
     )
     digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-    body_text = indexed_body(summary, content, content_type) if with_text else None
     return (
         key,
         article.id,
@@ -217,7 +213,6 @@ def _prepared_item(key: str, article: Article, with_text: bool) -> PreparedItem:
         language,
         direction,
         dateline,
-        body_text,
         published_ts if published_ts is not None else updated_ts,  # date
     )
 
@@ -234,21 +229,13 @@ def _json_strings(values: tuple[str, ...]) -> str:
 
 def _row(item: PreparedItem, first_seen: float) -> tuple[Any, ...]:
     """All of CONTENT_COLUMNS for a prepared item about to be written."""
-    date = item[18]
-    return (*item[_FIELDS], _body_text(item), first_seen if date is None else date, item[2])
+    date = item[17]
+    return (*item[_FIELDS], first_seen if date is None else date, item[2])
 
 
 def _completed(item: PreparedItem, url: str) -> PreparedItem:
-    """`item` with its article id and search text filled in where they are missing."""
-    return (item[0], item[1] or article_id(url, item[0]), *item[2:17], _body_text(item), item[18])
-
-
-def _body_text(item: PreparedItem) -> str:
-    """The item's search text, computed now if it was prepared without it."""
-    body_text: str | None = item[17]
-    if body_text is None:
-        body_text = indexed_body(item[9], item[10], item[11])  # summary, content, type
-    return body_text
+    """`item` with its article id filled in."""
+    return (item[0], article_id(url, item[0]), *item[2:])
 
 
 def _insert_with_fresh_ids(

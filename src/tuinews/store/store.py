@@ -300,7 +300,7 @@ class Store:
         updated (read/starred kept), items gone from the feed kept."""
         return self.save_prepared(
             feed_id,
-            prepare_feed(feed, with_text=False),
+            prepare_feed(feed),
             status=status,
             etag=etag,
             last_modified=last_modified,
