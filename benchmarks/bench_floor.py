@@ -7,7 +7,8 @@ The bare pipeline is what no Python feed reader can do without: lxml parses each
 blog-shaped feed (the refresh benchmark's), a loop copies each item's fields into a
 tuple, and SQLite inserts the tuples into one table with a unique key and one index,
 a transaction per feed. tuinews's own path does the same work as a refresh's parse
-worker: `parse_and_prepare` (sanitising, dates, summaries, search text, digests), then
+worker: `parse_and_prepare` (sanitising, dates, summaries, digests; the search text waits
+for the first search since schema v8), then
 `Store.write_batch` into a real store. Both run in this process on the same bodies, in
 CPU seconds, best of N rounds. Prints a table, then the figures as one JSON object.
 
