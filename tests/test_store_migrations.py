@@ -209,6 +209,7 @@ def _make_v7_store(path: Path) -> None:
         (1, "g:1", "Comet seen", "<p>A comet over the ridge</p>", "A comet over the ridge", 1),
         (2, "g:2", "Harbour", "<p>boats in the harbour</p>", "boats in the harbour", 0),
         (3, "g:3", "Later", "<p>a glacier calves</p>", "a glacier calves", 0),
+        (4, "g:4", "硬币", "<p>出建国纪念币</p>", "出建国纪念币", 0),
     ]
     conn.executemany(
         "INSERT INTO articles (pk, article_id, feed_id, key, title, content, body_text, read, "
@@ -219,29 +220,27 @@ def _make_v7_store(path: Path) -> None:
             for pk, key, title, content, text, read in rows
         ],
     )
-    conn.execute("UPDATE feeds SET total = 3, unread = 2 WHERE id = 1")
+    conn.execute("UPDATE feeds SET total = 4, unread = 3 WHERE id = 1")
     conn.execute(
         "INSERT INTO articles_fts (rowid, title, body) "
-        "SELECT pk, title, body_text FROM articles WHERE pk <= 2"
+        "SELECT pk, title, body_text FROM articles WHERE pk != 3"
     )
     conn.execute("INSERT INTO search_pending (pk) VALUES (3)")
     conn.execute("COMMIT")
     conn.close()
 
 
-def test_a_version_7_store_keeps_its_search_text_beside_the_index(tmp_path: Path) -> None:
+def test_a_version_7_store_is_upgraded_at_once_and_stays_searchable(tmp_path: Path) -> None:
     path = tmp_path / "v7.db"
     _make_v7_store(path)
     with Store.open(path) as store:
         conn = sqlite3.connect(path)
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
-        if sqlite3.sqlite_version_info >= (3, 35, 5):
-            assert "body_text" not in columns  # the store no longer carries it
-        assert conn.execute("SELECT pk, body FROM search_text ORDER BY pk").fetchall() == [
-            (1, "A comet over the ridge"),
-            (2, "boats in the harbour"),
-        ]
+        # No row rewritten: the text indexed before stays where it was.
+        assert conn.execute("SELECT count(*) FROM search_text").fetchone()[0] == 0
+        assert conn.execute("SELECT body_text FROM articles WHERE pk = 1").fetchone() == (
+            "A comet over the ridge",
+        )
         conn.close()
         assert_store_sound(path)
         assert store.count(View(search="comet")) == 1
@@ -267,6 +266,31 @@ def test_a_version_7_store_keeps_its_search_text_beside_the_index(tmp_path: Path
         assert store.count(View(search="ridge")) == 0
         assert store.count(View(search="nebula")) == 1
         assert store.article(1).read  # type: ignore[union-attr]
+        assert_store_sound(path)
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT body_text FROM articles WHERE pk = 1").fetchone() == ("",)
+        conn.close()
+        # Words of unspaced scripts are found in text indexed before version 8 and after.
+        assert store.count(View(search="纪念币")) == 1
+        assert store.count(View(search="纪念币 -comet")) == 1
+        fresh = Article(
+            id="",
+            feed="https://a.example/rss",
+            title="新闻",
+            guid="5",
+            content="<p>银行发行纪念币</p>",
+        )
+        store.save_fetch(
+            1,
+            Feed(url="https://a.example/rss", title="A", articles=[fresh]),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime(2024, 1, 2, tzinfo=UTC),
+            next_fetch=None,
+        )
+        assert store.count(View(search="纪念币")) == 2
+        assert store.count(View(search="发行")) == 1
         assert_store_sound(path)
         store.remove_feed(1)
         assert store.count(View(search="harbour")) == 0

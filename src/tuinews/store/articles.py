@@ -18,6 +18,7 @@ from tuinews.errors import StoreError
 from tuinews.store.fts import search_terms
 from tuinews.store.records import Headline, SortKey, StoredArticle, View, ViewWindow
 from tuinews.store.rows import ARTICLE_SELECT, to_headline, to_stored_article
+from tuinews.store.schema import INDEXED_TEXT
 from tuinews.store.sql import HEADLINE_COLUMNS
 
 # Column weights for bm25: a word in the title counts most.
@@ -44,13 +45,10 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
     terms = search_terms(view.search) if view.search else None
     if terms is not None:
         # Words of unspaced scripts, looked for in the text (instr: no LIKE wildcards
-        # to escape, and these scripts have no letter case): the title and the search
-        # text the index was given (schema v8), which every article searched has.
-        row = f"{prefix or 'articles.'}pk"
-        found = (
-            f"(instr({prefix}title, ?) > 0 OR instr(COALESCE((SELECT body FROM search_text "
-            f"WHERE search_text.pk = {row}), ''), ?) > 0)"
-        )
+        # to escape, and these scripts have no letter case): the title and the text the
+        # index was given (schema v8), which every article searched has.
+        text = INDEXED_TEXT.format(pk=f"{prefix or 'articles.'}pk", body_text=f"{prefix}body_text")
+        found = f"(instr({prefix}title, ?) > 0 OR instr({text}, ?) > 0)"
         for word in terms.contains:
             clauses.append(found)
             params.extend([word, word])

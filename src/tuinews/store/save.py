@@ -47,7 +47,10 @@ _INSERT_PREPARED = (
     f"VALUES ({', '.join(f'?{n}' for n in range(1, 18))}, COALESCE(?18, ?20), ?19, ?20, ?20)"
 )
 _UPDATE = (
-    f"UPDATE articles SET last_seen = ?, {', '.join(c + ' = ?' for c in CONTENT_COLUMNS)} "
+    # body_text: the search text of an article indexed before schema v8, which the
+    # index no longer needs once the article changed (see schema v8).
+    "UPDATE articles SET last_seen = ?, body_text = '', "
+    f"{', '.join(c + ' = ?' for c in CONTENT_COLUMNS)} "
     "WHERE pk = ?"
 )
 
