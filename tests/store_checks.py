@@ -22,9 +22,42 @@ def assert_store_sound(db: Path) -> None:
         # Text kept for the index (schema v8) is of indexed articles only.
         texts = {pk for (pk,) in conn.execute("SELECT pk FROM search_text")}
         assert texts <= set(indexed)
+        _assert_index_exact(conn)
         counted = conn.execute(
             "SELECT f.total, f.unread, count(a.pk), total(a.read = 0) FROM feeds f"
             " LEFT JOIN articles a ON a.feed_id = f.id GROUP BY f.id"
         ).fetchall()
     for total, unread, real_total, real_unread in counted:
         assert (total, unread) == (real_total, int(real_unread))
+
+
+def _assert_index_exact(conn: sqlite3.Connection) -> None:
+    """The index holds exactly the words of every indexed article's title and of the text
+    the store says it was given (schema.INDEXED_TEXT), each where it was: FTS5's own
+    'integrity-check' cannot see words a contentless index was never told to drop (a
+    'delete' given other words leaves the old ones there, found by a search)."""
+    from tuinews.store.schema import INDEXED_TEXT
+
+    text = INDEXED_TEXT.format(pk="a.pk", body_text="a.body_text")
+    conn.execute(
+        "CREATE VIRTUAL TABLE temp.index_now USING fts5vocab(main, articles_fts, instance)"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE temp.expected USING fts5(title, body, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    conn.execute(
+        f"INSERT INTO temp.expected (rowid, title, body) SELECT a.pk, a.title, {text} "
+        "FROM articles a WHERE a.pk NOT IN (SELECT pk FROM search_pending)"
+    )
+    conn.execute("CREATE VIRTUAL TABLE temp.index_wanted USING fts5vocab(temp, expected, instance)")
+    columns = "term, doc, col, offset"
+    extra = conn.execute(
+        f"SELECT {columns} FROM temp.index_now EXCEPT SELECT {columns} FROM temp.index_wanted "
+        "LIMIT 5"
+    ).fetchall()
+    missing = conn.execute(
+        f"SELECT {columns} FROM temp.index_wanted EXCEPT SELECT {columns} FROM temp.index_now "
+        "LIMIT 5"
+    ).fetchall()
+    assert (extra, missing) == ([], []), "index entries wrong (extra, missing)"

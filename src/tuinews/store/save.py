@@ -46,12 +46,20 @@ _INSERT_PREPARED = (
     f"{', '.join(CONTENT_COLUMNS[:14])}, sort_ts, feed_id, first_seen, last_seen) "
     f"VALUES ({', '.join(f'?{n}' for n in range(1, 18))}, COALESCE(?18, ?20), ?19, ?20, ?20)"
 )
+# The update of a changed article from (last_seen, *CONTENT_COLUMNS, pk).
+_SEARCHED = " AND ".join(
+    f"{column} IS ?{CONTENT_COLUMNS.index(column) + 2}"
+    for column in ("title", "summary", "content", "content_type")
+)
 _UPDATE = (
-    # body_text: the search text of an article indexed before schema v8, which the
-    # index no longer needs once the article changed (see schema v8).
-    "UPDATE articles SET last_seen = ?, body_text = '', "
-    f"{', '.join(c + ' = ?' for c in CONTENT_COLUMNS)} "
-    "WHERE pk = ?"
+    # body_text: the search text of an article indexed before schema v8. Emptied when
+    # what is searched changes (the index drops those words and the article is pending
+    # again), and only then: an article whose link or date changed stays indexed, and
+    # the index needs that very text to drop its words one day (see schema v8).
+    "UPDATE articles SET last_seen = ?1, "
+    f"body_text = CASE WHEN {_SEARCHED} THEN body_text ELSE '' END, "
+    f"{', '.join(f'{c} = ?{n}' for n, c in enumerate(CONTENT_COLUMNS, start=2))} "
+    f"WHERE pk = ?{len(CONTENT_COLUMNS) + 2}"
 )
 
 
