@@ -127,3 +127,47 @@ def test_a_backlog_is_indexed_in_steps_and_all_found(
     assert steps == [3, 3, 2]  # a transaction each: a refresh waits one step at most
     assert _pending(store) == 0
     assert_store_sound(store.path)
+
+
+def test_an_article_whose_text_is_not_text_does_not_stop_the_others_being_indexed(
+    store: Store,
+) -> None:
+    """Articles are indexed in chunks by one statement through a Python function: a row
+    it cannot read (a body another program wrote as bytes) failed the whole chunk, at
+    every search, and no article saved after it was ever indexed again."""
+    feed_id = _feed_id(store)
+    save(
+        store,
+        feed_id,
+        [make_article(URL, n, title=f"Stoat {n}", content="<p>snow tracks</p>") for n in range(3)],
+    )
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE articles SET content = CAST(content AS BLOB) WHERE title = 'Stoat 1'")
+    assert sorted(_found(store, "stoat")) == ["Stoat 0", "Stoat 1", "Stoat 2"]
+    assert store.index_error is None
+    assert len(_found(store, "tracks")) == 3
+    assert _pending(store) == 0
+    assert_store_sound(store.path)
+
+
+def test_an_article_the_text_extraction_fails_on_is_indexed_by_its_raw_text(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuinews.store import fts
+
+    def fragile(html: str) -> str:
+        if "weasel" in html:
+            raise RecursionError("a sanitizer bug")
+        return html
+
+    monkeypatch.setattr(fts, "_index_text", fragile)
+    save(
+        store,
+        _feed_id(store),
+        [make_article(URL, n, title=f"Mink {n}", content=f"<p>weasel {n}</p>") for n in (1, 2)]
+        + [make_article(URL, 3, title="Mink 3", content="<p>ferret</p>")],
+    )
+    assert sorted(_found(store, "weasel")) == ["Mink 1", "Mink 2"]
+    assert _found(store, "ferret") == ["Mink 3"]
+    assert store.index_error is None
+    assert_store_sound(store.path)

@@ -136,6 +136,26 @@ def indexed_body(summary: str, content: str, content_type: str) -> str:
     return f"{summary}\n{body}" if body else summary
 
 
+def row_search_text(summary: object, content: object, content_type: object) -> str:
+    """`indexed_body` of a stored row, as `schema.index_pending` has SQLite call it (one
+    statement indexes thousands of articles): for any value a row may hold (bytes written
+    by another program), and never raising, since an exception fails the whole statement,
+    at every search, and no article after that one would ever be indexed."""
+    summary, content = _as_text(summary), _as_text(content)
+    try:
+        return indexed_body(summary, content, _as_text(content_type))
+    except Exception:  # a sanitizer bug on one article: its raw text is searched
+        return content[:INDEX_TEXT_LIMIT]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
 def _without_last_word(text: str) -> str:
     """`text` without its last word, right-stripped: what re.sub(r"\\S+\\s*$", "", text)
     .rstrip() gives (str.rsplit and the regex agree on whitespace), without the regex's

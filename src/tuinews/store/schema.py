@@ -291,7 +291,7 @@ def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
     """Add up to `limit` pending articles, oldest first, to the search index; the caller
     holds a write transaction. Returns how many left the pending list (fewer than
     `limit`: none is pending any more)."""
-    from tuinews.store.fts import INDEX_SOURCE_LIMIT, indexed_body
+    from tuinews.store.fts import INDEX_SOURCE_LIMIT, row_search_text
 
     taken, last = conn.execute(
         "SELECT count(*), max(pk) FROM (SELECT pk FROM search_pending ORDER BY pk LIMIT ?)",
@@ -300,7 +300,7 @@ def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
     if not taken:
         return 0
     # SQLite streams the rows through indexed_body; Python never holds the batch.
-    conn.create_function("tuinews_search_text", 3, indexed_body, deterministic=True)
+    conn.create_function("tuinews_search_text", 3, row_search_text, deterministic=True)
     conn.execute(
         "INSERT INTO search_text (pk, body) SELECT a.pk, tuinews_search_text(a.summary, "
         f"substr(a.content, 1, {INDEX_SOURCE_LIMIT}), a.content_type) "
