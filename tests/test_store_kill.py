@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from store_checks import assert_store_sound
 from tuinews.model import Article, Feed, Subscription
 from tuinews.store import Store, View
 
@@ -21,13 +22,16 @@ URL = "https://kill.example/rss"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 # Saves batches forever: the 50 marked items change each round (so they are rewritten)
-# and 20 new ones arrive. Prints after each commit so the parent kills mid-stream.
+# and 20 new ones arrive, then indexes them for search as a search would (schema v8:
+# their search text computed by a Python function inside the statement), in small steps.
+# Prints after each round so the parent kills mid-stream.
 _SAVER = """
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tuinews.model import Article, Feed
-from tuinews.store import Store
+from tuinews.store import Store, schema
+schema.INDEX_CHUNK = 25
 path, url, start = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 with Store.open(path) as store:
@@ -41,6 +45,7 @@ with Store.open(path) as store:
         store.save_fetch(1, Feed(url, "Kill", articles=items), status=200, etag=None,
                          last_modified=None, fetched_at=datetime.now(UTC), next_fetch=None)
         store.cleanup(days=None, per_feed=200)
+        store.index_for_search()
         print(n, flush=True)
         n += 1
 """
@@ -60,6 +65,7 @@ def _check(path: Path, read_pks: set[int], starred_pks: set[int]) -> None:
         )
     finally:
         conn.close()
+    assert_store_sound(path)  # the search index too, word for word
     for pk in range(1, 51):
         assert marks[pk] == (pk in read_pks, pk in starred_pks)
 
