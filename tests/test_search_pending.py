@@ -171,3 +171,36 @@ def test_an_article_the_text_extraction_fails_on_is_indexed_by_its_raw_text(
     assert _found(store, "ferret") == ["Mink 3"]
     assert store.index_error is None
     assert_store_sound(store.path)
+
+
+def test_a_search_that_cannot_index_never_lists_an_article_holding_a_left_out_word(
+    tmp_path: Path,
+) -> None:
+    # Another process holds the write lock, so the search runs on the index as it is
+    # (Store.unsearched says what it leaves out). An article still waiting for the index
+    # has no search text yet (schema v8): nothing shows it lacks a word, so it must not
+    # be listed as lacking one. Version 7 read its text from its row and left it out.
+    path = tmp_path / "store.db"
+    with Store.open(path) as store:
+        store.sync_feeds([Subscription(url=URL)])
+        save(
+            store,
+            _feed_id(store),
+            [make_article(URL, 1, title="待处理", content="<p>待处理的邮票文章 zephyr</p>")],
+        )
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with Store.open(path, busy_timeout=0.05) as store:
+            assert _found(store, "-邮票 待处理") == []
+            assert _found(store, "-zephyr 待处理") == []
+            assert store.unsearched == 1
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with Store.open(path) as store:  # indexed now: the same searches, the same answer
+        assert _found(store, "-邮票 待处理") == []
+        assert _found(store, "-zephyr 待处理") == []
+        assert _found(store, "-纪念币 待处理") == ["待处理"]
+        assert _found(store, "-walrus 待处理") == ["待处理"]
+    assert_store_sound(path)

@@ -60,6 +60,13 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
                 f"{prefix}pk NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
             )
             params.append(terms.excluded_match)
+        if terms.lacks or terms.excluded_match is not None:
+            # Only an indexed article is known to lack a word: one still waiting for the
+            # index (a store the search could not index first) has no search text yet.
+            clauses.append(
+                "NOT EXISTS (SELECT 1 FROM search_pending "
+                f"WHERE search_pending.pk = {prefix or 'articles.'}pk)"
+            )
     return clauses, params
 
 
