@@ -254,15 +254,7 @@ def test_a_version_7_store_is_upgraded_at_once_and_stays_searchable(tmp_path: Pa
             guid="1",
             content="<p>now about a nebula</p>",
         )
-        store.save_fetch(
-            1,
-            Feed(url="https://a.example/rss", title="A", articles=[changed]),
-            status=200,
-            etag=None,
-            last_modified=None,
-            fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
-            next_fetch=None,
-        )
+        _save_to_v7_feed(store, changed, 1)
         assert store.count(View(search="ridge")) == 0
         assert store.count(View(search="nebula")) == 1
         assert store.article(1).read  # type: ignore[union-attr]
@@ -280,15 +272,7 @@ def test_a_version_7_store_is_upgraded_at_once_and_stays_searchable(tmp_path: Pa
             guid="5",
             content="<p>银行发行纪念币</p>",
         )
-        store.save_fetch(
-            1,
-            Feed(url="https://a.example/rss", title="A", articles=[fresh]),
-            status=200,
-            etag=None,
-            last_modified=None,
-            fetched_at=datetime(2024, 1, 2, tzinfo=UTC),
-            next_fetch=None,
-        )
+        _save_to_v7_feed(store, fresh, 2)
         assert store.count(View(search="纪念币")) == 2
         assert store.count(View(search="发行")) == 1
         assert_store_sound(path)
