@@ -204,3 +204,18 @@ def test_a_search_that_cannot_index_never_lists_an_article_holding_a_left_out_wo
         assert _found(store, "-纪念币 待处理") == ["待处理"]
         assert _found(store, "-walrus 待处理") == ["待处理"]
     assert_store_sound(path)
+
+
+def test_indexing_works_while_another_statement_is_still_running(store: Store) -> None:
+    """The indexing step's SQL function is defined when the connection opens: SQLite
+    refuses to define one while a statement on the connection is unfinished (a cursor
+    read halfway), and the search failed with "unable to delete/modify user-function"."""
+    feed_id = _feed_id(store)
+    save(store, feed_id, [make_article(URL, n, title=f"Otter {n}") for n in range(2)])
+    assert len(_found(store, "otter")) == 2
+    save(store, feed_id, [make_article(URL, n, title=f"Otter {n}") for n in range(3)])
+    halfway = store._open_conn().execute("SELECT pk FROM articles")
+    assert halfway.fetchone() is not None
+    assert sorted(_found(store, "otter")) == ["Otter 0", "Otter 1", "Otter 2"]
+    assert store.index_error is None
+    halfway.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tuinews.errors import StoreError
-from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
+from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate, register_functions
 
 NOT_A_STORE = "not a tuinews store (file is not a database)"
 # What a command says before it migrates an older store (`on_upgrade`).
@@ -207,6 +207,7 @@ def _open(
     try:
         version = _check_ownership(conn, path)
         conn.execute("PRAGMA foreign_keys = ON")
+        register_functions(conn)
         if immutable:
             if version < SCHEMA_VERSION:
                 raise StoreUnwritable(

@@ -282,6 +282,18 @@ def has_pending(conn: sqlite3.Connection) -> bool:
     return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM search_pending)").fetchone()[0])
 
 
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions `index_pending` runs, on every connection as it opens: SQLite
+    refuses to (re)define a function while a statement is running on the connection."""
+    conn.create_function("tuinews_search_text", 3, _search_text, deterministic=True)
+
+
+def _search_text(summary: object, content: object, content_type: object) -> str:
+    from tuinews.store.fts import row_search_text  # not needed to open a store
+
+    return row_search_text(summary, content, content_type)
+
+
 # Articles indexed per transaction: a large backlog (100,000 articles take a few
 # seconds) is indexed in steps, so a refresh or a mark waits at most one step.
 INDEX_CHUNK = 5000
@@ -291,7 +303,7 @@ def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
     """Add up to `limit` pending articles, oldest first, to the search index; the caller
     holds a write transaction. Returns how many left the pending list (fewer than
     `limit`: none is pending any more)."""
-    from tuinews.store.fts import INDEX_SOURCE_LIMIT, row_search_text
+    from tuinews.store.fts import INDEX_SOURCE_LIMIT
 
     taken, last = conn.execute(
         "SELECT count(*), max(pk) FROM (SELECT pk FROM search_pending ORDER BY pk LIMIT ?)",
@@ -300,7 +312,6 @@ def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
     if not taken:
         return 0
     # SQLite streams the rows through indexed_body; Python never holds the batch.
-    conn.create_function("tuinews_search_text", 3, row_search_text, deterministic=True)
     conn.execute(
         "INSERT INTO search_text (pk, body) SELECT a.pk, tuinews_search_text(a.summary, "
         f"substr(a.content, 1, {INDEX_SOURCE_LIMIT}), a.content_type) "
