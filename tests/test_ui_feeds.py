@@ -12,6 +12,7 @@ from rich.console import Console
 from textual.widgets import Input
 
 from feedserver import FeedServer, Generated, rss, static, status
+from store_checks import assert_store_sound
 from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
@@ -434,3 +435,50 @@ async def test_d_while_another_process_holds_the_store_says_so_and_the_reader_li
             "try again): tuinews cleanup --unsubscribed drops them."
         )
         assert all(e.label != "Alpha News" for e in screen.sidebar.entries)
+
+
+async def test_quitting_stops_the_background_indexing_between_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader indexes a big backlog (a first refresh of 100,000 articles: seconds)
+    in the background. Quitting meanwhile went on with all of it after the screen was
+    gone: the terminal hung, blank, without a prompt, until the last step (asyncio waits
+    for its worker threads at exit). It stops after the step under way; the rest waits
+    for the next search."""
+    import threading
+    import time
+
+    from tuinews.store import schema
+
+    ctx = make_ctx(tmp_path, [Subscription("http://a.test/feed", "A")], per_feed=12)
+    monkeypatch.setattr(schema, "INDEX_CHUNK", 3)
+    monkeypatch.setattr(MainScreen, "index_after_start", 0.1)
+    started = threading.Event()
+    steps: list[float] = []
+    original = schema.index_pending
+
+    def slow_step(conn: sqlite3.Connection, *, limit: int) -> int:
+        steps.append(time.monotonic())
+        started.set()
+        time.sleep(0.3)  # 5,000 articles take about as long
+        return original(conn, limit=limit)
+
+    monkeypatch.setattr(schema, "index_pending", slow_step)
+    app = create_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            if started.is_set():
+                break
+            await pilot.pause(0.02)
+        assert started.is_set()
+        await pilot.press("q")
+        await pilot.pause()
+        quit_at = time.monotonic()
+    time.sleep(1.5)  # what was left, four steps in all, would be done by now
+    assert steps
+    assert [at for at in steps if at > quit_at] == []  # no step begun after quitting
+    with sqlite3.connect(ctx.store_path) as conn:
+        pending = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+        indexed = conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
+    assert pending + indexed == 12 and pending > 0
+    assert_store_sound(ctx.store_path)

@@ -456,14 +456,18 @@ class Store:
 
     # ---- articles -------------------------------------------------------------------
 
-    def index_for_search(self) -> int:
+    def index_for_search(self, *, stop: Callable[[], bool] | None = None) -> int:
         """Add the articles saved since the last search to the search index (refreshes
-        leave that to the first search, see schema v6); returns how many were added."""
+        leave that to the first search, see schema v6); returns how many were added.
+        `stop`: asked before each step; True leaves the rest for the next search (the
+        reader's background indexing, when the reader quits)."""
         with self._reading() as conn:
             if not _schema.has_pending(conn):
                 return 0
         added = 0
         while True:
+            if stop is not None and stop():
+                return added
             limit = _schema.INDEX_CHUNK
             with self._writing() as conn:  # a transaction per step (see INDEX_CHUNK)
                 step = _schema.index_pending(conn, limit=limit)

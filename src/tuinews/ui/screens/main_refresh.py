@@ -271,13 +271,18 @@ class RefreshingScreen(ReadingScreen):
         """Add the refresh's articles to the search index now, while the user reads, so
         the next search does not wait for it. On a connection of its own: the screen's
         reads go on meanwhile (WAL); a mark waits at most for one step of it (a
-        transaction of `schema.INDEX_CHUNK` articles)."""
+        transaction of `schema.INDEX_CHUNK` articles). Quitting (which cancels the
+        worker) stops it after the step under way: the process would otherwise wait for
+        the whole backlog at exit, seconds after a big refresh, its screen gone."""
+        from textual.worker import get_current_worker
+
         from tuinews.errors import StoreError
         from tuinews.store import Store
 
+        worker = get_current_worker()
         try:
             with Store.open(self.ctx.store_path) as store:
-                store.index_for_search()
+                store.index_for_search(stop=lambda: worker.is_cancelled)
         except StoreError:
             pass  # a search indexes them itself, or says why it cannot
         self._seen_stamp = None  # its commits are not news from outside
