@@ -378,7 +378,8 @@ def compact_search_index(conn: sqlite3.Connection) -> None:
 #
 # Articles indexed before version 8 keep their text in `body_text`, where it was: moving
 # it would rewrite every row of the store (4.5 s and 120 MB more file at 100,000
-# articles) for nothing. New rows leave `body_text` empty, and a rewritten row empties it.
+# articles) for nothing. New rows leave `body_text` empty; an update that changes what is
+# searched empties it (see save._UPDATE).
 # As before, an article is either indexed or pending (in `search_pending`); the text the
 # index was given, which a contentless index needs to drop those words again, is the
 # article's `search_text` row, else its `body_text`. A changed indexed article leaves the
