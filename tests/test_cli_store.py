@@ -450,6 +450,31 @@ def test_cleanup_drops_feeds_deleted_from_the_settings_only_when_asked(
     assert cli.call("cleanup").err.startswith("tuinews: no [retention] settings")
 
 
+def test_cleanup_counts_what_a_deleted_feed_still_holds_after_retention(
+    cli: Cli, server: FeedServer
+) -> None:
+    """The hint about a feed deleted from the settings file by hand counts what is left
+    after the retention settings applied: it said "still holds 6 articles" while the
+    same run had just dropped 3 of them, and `--unsubscribed` then removed 3."""
+    url = server.route("/many", static(rss(6, title="Many", prefix="many")))
+    other = server.route("/other", static(rss(1, title="Other", prefix="other")))
+    subscribe(cli, (url, "Many"), (other, "Other"))
+    assert cli.run("refresh").status == 0
+    server.route("/many", static(rss(2, title="Many", prefix="many")))
+    assert cli.run("refresh").status == 0
+    # The user deletes the feed from the file and sets a retention in the same edit.
+    subscribe(cli, (other, "Other"))
+    cli.config.write_text(cli.config.read_text() + "\n[retention]\nper_feed = 1\n")
+    result = cli.call("cleanup")
+    assert result.status == 0, result.err
+    # Kept: the newest (item 6) and the two the feed still lists (2 and 1).
+    assert result.out.startswith("removed 3 articles")
+    assert "holds 3 articles (Many)" in result.err, result.err
+    assert len(cli.call("list").out.splitlines()) == 3 + 1
+    dropped = cli.call("cleanup", "--unsubscribed")
+    assert dropped.out.startswith("removed 3 articles of 1 feed no longer subscribed")
+
+
 def test_cleanup_with_another_settings_file_never_empties_the_store(
     cli: Cli, two_feeds: tuple[str, str]
 ) -> None:

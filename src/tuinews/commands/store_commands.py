@@ -453,24 +453,32 @@ def cleanup_command(ns: argparse.Namespace) -> int:
             # A feed stored under an older spelling of its URL is renamed first: it is
             # subscribed, not left behind.
             store.sync_feeds(config.feeds)
-        left = [
-            (
-                feed.title,
-                store.count(View(feed_ids=(feed.id,)))
-                - store.count(View(feed_ids=(feed.id,), starred_only=True)),
-            )
-            for feed in store.feeds()
-            if feed.url not in subscribed
-        ]
-        left = [(title, count) for title, count in left if count]
+
+        def unsubscribed_articles() -> list[tuple[str, int]]:
+            """(title, articles but starred ones) of each feed no longer subscribed."""
+            counts = [
+                (
+                    feed.title,
+                    store.count(View(feed_ids=(feed.id,)))
+                    - store.count(View(feed_ids=(feed.id,), starred_only=True)),
+                )
+                for feed in store.feeds()
+                if feed.url not in subscribed
+            ]
+            return [(title, count) for title, count in counts if count]
+
         if ns.unsubscribed and not config.feeds:
             # Most likely the wrong settings file: emptying the store is never implied.
             warn(f"{config_path(ns)} lists no feeds: --unsubscribed would drop every article")
             return 1
         dropped = 0
         if ns.unsubscribed:
+            left = unsubscribed_articles()  # the feeds the drop below is about
             dropped = store.cleanup(days=None, per_feed=None, subscribed=list(subscribed))
         removed = store.cleanup(days=retention.days, per_feed=retention.per_feed)
+        if not ns.unsubscribed:
+            # Counted after the retention: what is still there for --unsubscribed to drop.
+            left = unsubscribed_articles()
     if ns.unsubscribed:
         print(
             f"removed {_count(dropped, 'article')} of {_count(len(left), 'feed')} "
