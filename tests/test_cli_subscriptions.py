@@ -144,6 +144,8 @@ def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
     removed = cli.call("remove", "field journal")
     assert removed.status == 0, removed.err
     assert removed.out.strip().endswith("; its starred article stays")
+    # Named as it was found, not by the file path that `feeds` never showed.
+    assert removed.out.startswith("unsubscribed from Field Journal: weather"), removed.out
     starred = cli.call("list", "--starred", "--json").out.splitlines()
     assert [json.loads(line)["id"] for line in starred] == [first_id]
     assert len(cli.call("list").out.splitlines()) == 1

@@ -66,6 +66,7 @@ def remove_command(ns: argparse.Namespace) -> int:
     from tuinews.subscriptions import SubscriptionFile, starred_kept
 
     load_settings(ns)
+    titles: dict[str, str] = {}
     if store_origin(ns) is not None and not db_path(ns).exists():
         # A store named by --db or TUINEWS_DB that is not there holds nothing to drop,
         # and is not made here (a typo in its name would leave an empty store behind).
@@ -81,7 +82,8 @@ def remove_command(ns: argparse.Namespace) -> int:
             feed = store.feed_by_url(removed.url)
             starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = starred_kept(starred)
-    name = without_password(removed.title or removed.url)
+    # A feed without a title in the file is named as `feeds` showed it: its own title.
+    name = without_password(removed.title or titles.get(removed.url) or removed.url)
     print(f"unsubscribed from {name}" + (f"; {kept}" if kept else ""))
     return 0
 
