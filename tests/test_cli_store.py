@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from feedserver import FeedServer, Generated, rss, static, status
+from store_checks import assert_store_sound
 from test_cli import TUINEWS, Cli, json_lines, run_in_terminal
 from tuinews.model import Subscription
 from tuinews.refresh.lock import RefreshLock
@@ -850,3 +852,42 @@ def test_a_search_with_thousands_of_hits_is_listed_in_a_few_pages(
     with Store.open(cli.db) as store:
         best_first = store.headlines(View(search="lorem"), limit=5000)
     assert [record["id"] for record in json_lines(listed.out)] == [h.article_id for h in best_first]
+
+
+def _run_with_closed(cli: Cli, fd: int, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """The console script started with standard output or error closed (`>&-`, `2>&-`),
+    as some scripts and service managers start it."""
+    other = subprocess.PIPE
+    return subprocess.run(
+        [str(TUINEWS), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=other if fd != 1 else None,
+        stderr=other if fd != 2 else None,
+        env=cli.env,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: os.close(fd),  # in the child, before it runs tuinews
+    )
+
+
+@pytest.mark.parametrize("args", [["refresh"], ["list"], ["feeds"], ["mark-read", "--all"]])
+def test_a_command_started_with_stdout_closed_works_without_a_traceback(
+    cli: Cli, two_feeds: tuple[str, str], args: list[str]
+) -> None:
+    # `tuinews refresh >&-`: refresh printed a traceback (sys.stdout is None) and
+    # saved nothing; list likewise.
+    assert cli.run("refresh").status == 0
+    done = _run_with_closed(cli, 1, *args)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert_store_sound(cli.db)
+
+
+def test_a_refresh_started_with_stderr_closed_exits_0_when_all_went_well(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    # `tuinews refresh 2>&-`: every feed read, the summary said 0 failed, yet the exit
+    # status was 1 (the last flush of a stderr that is None failed).
+    done = _run_with_closed(cli, 2, "refresh")
+    assert done.returncode == 0
+    assert summary_of(done.stdout.decode()) == (2, 5, 0, 0)
+    assert_store_sound(cli.db)

@@ -270,6 +270,7 @@ def _split_launch_args(argv: Sequence[str]) -> tuple[list[str], list[str]] | Non
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
+    _open_closed_standard_streams()
     _replace_unencodable_characters()
     frame: FirstFrame | None = None
     if not args_list:
@@ -281,6 +282,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and not debug:
         _exit_now(code)  # the console script: returns only when other threads remain
     return code
+
+
+def _open_closed_standard_streams() -> None:
+    """Standard input, output or error closed by whoever started us (`tuinews refresh
+    >&-`, `2>&-`) become /dev/null. Python leaves such a stream None, on which every
+    command ended in a traceback (or, stderr closed, in exit status 1); and the store
+    would be opened on the free descriptor 1 or 2, where a stray write lands in it."""
+    import os
+
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            opened = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        except OSError:
+            continue
+        if opened != fd:
+            os.dup2(opened, fd)
+            os.close(opened)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
 
 
 def _replace_unencodable_characters() -> None:
