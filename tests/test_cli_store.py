@@ -891,3 +891,19 @@ def test_a_refresh_started_with_stderr_closed_exits_0_when_all_went_well(
     assert done.returncode == 0
     assert summary_of(done.stdout.decode()) == (2, 5, 0, 0)
     assert_store_sound(cli.db)
+
+
+def test_a_feed_named_by_its_whole_title_in_another_case_is_that_feed(
+    cli: Cli, server: FeedServer
+) -> None:
+    # `tuinews refresh good` with feeds "Good" and "Good Two": refused as naming both,
+    # though "Good" is the title typed, only in lower case.
+    good = server.route("/good", static(rss(2, title="Good"), etag='"g"'))
+    two = server.route("/two", static(rss(3, title="Good Two", prefix="two"), etag='"t"'))
+    subscribe(cli, (good, "Good"), (two, "Good Two"))
+    result = cli.run("refresh", "good")
+    assert (result.status, result.err) == (0, "")
+    assert summary_of(result.out) == (1, 2, 0, 0)
+    assert len(json_lines(cli.call("list", "--json", "--feed", "GOOD").out)) == 2
+    # A part of a title still has to name one feed.
+    assert "matches several feeds" in cli.run("refresh", "goo").err

@@ -290,8 +290,8 @@ def starred_kept(count: int) -> str:
 
 def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     """The index of the feed `ref` names among (url, title) pairs: the URL as typed or in
-    canonical form, else an exact title, else a unique case-insensitive part of a title,
-    else of the address.
+    canonical form, else an exact title, else a whole title in any case, else a unique
+    case-insensitive part of a title, else of the address.
 
     ConfigError when no feed or several feeds match. `remove` and the store commands'
     `--feed` share it, so a name one accepts the other accepts too.
@@ -308,11 +308,13 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
             return index
     exact = [i for i, (_url, title) in enumerate(feeds) if title == wanted]
     folded = wanted.casefold()
+    # A whole title in another case names that feed, not every title holding it.
+    whole = [i for i, (_url, title) in enumerate(feeds) if title.casefold() == folded]
     partial = [i for i, (_url, title) in enumerate(feeds) if folded in title.casefold()]
     # Last, a part of the address: an untitled feed goes by it (`feeds` shows host and
     # path), and `remove gone.rss` names it as well as its whole URL would.
     in_url = [i for i, (url, _title) in enumerate(feeds) if folded in _address(url).casefold()]
-    for found in (exact, partial, in_url):
+    for found in (exact, whole, partial, in_url):
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
