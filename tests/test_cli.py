@@ -508,6 +508,12 @@ def test_long_output_in_a_pipe_arrives_whole(cli: Cli, tmp_path: Path) -> None:
             "tuinews read: argument --width: must be from 1 to 1000: "
             "'9223372036854775808' (see `tuinews read --help`)",
         ),
+        # An option the command does not take: its own --help lists what it does take.
+        (
+            ["refresh", "--bogus"],
+            "tuinews refresh: unrecognized arguments: --bogus (see `tuinews refresh --help`)",
+        ),
+        (["--bogus"], "tuinews: unrecognized arguments: --bogus (see `tuinews --help`)"),
     ],
 )
 def test_usage_errors_are_one_line(cli: Cli, args: list[str], line: str) -> None:

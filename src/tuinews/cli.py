@@ -7,7 +7,7 @@ exit status; tracebacks only with `--debug`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from tuinews import __version__
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     class Parser(argparse.ArgumentParser):
+        commands: Mapping[str, argparse.ArgumentParser]  # the top parser's, by name
+
         def error(self, message: str) -> NoReturn:
             # One line, as every other user error: the usage block is one --help away.
             self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tuinews {__version__}")
     _common_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = commands.choices
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -409,7 +412,11 @@ def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
         from tuinews.commands.launch import run_tui
 
         return run_tui(ns, sources, frame)
-    ns = parser.parse_args(_search_words_attached(argv))
+    ns, unknown = parser.parse_known_args(_search_words_attached(argv))
+    if unknown:
+        # Said by the command's own parser, whose --help lists the options it takes.
+        command = getattr(parser, "commands", {}).get(ns.command, parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if ns.command is None:
         _require_config_file(ns)
         from tuinews.commands.launch import run_tui
