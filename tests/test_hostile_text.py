@@ -388,3 +388,24 @@ def test_cli_list_shows_no_trace_of_an_escape_sequence_in_a_title(tmp_path: Path
     shown = SGR.sub("", listed.stdout.decode())
     assert "Evil RED bell ok" in shown
     assert "PWNED" not in shown and "[31m" not in shown and "2J" not in shown
+
+
+def test_cli_output_holds_no_noncharacters(tmp_path: Path) -> None:
+    # U+FFFF and friends: Rich counts a cell each, tmux draws none, and the row's border
+    # moved left of the others'; a link copied or shown carried them too.
+    (tmp_path / "config.toml").write_text("")
+    feed = tmp_path / "feed.json"
+    odd = r"\uffff\ufffe\ufdd0\ufdef"
+    feed.write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "F' + odd + 'G",'
+        f' "items": [{{"id": "1", "title": "A{odd}B", "url": "https://a.example/{odd}x",'
+        f' "content_html": "<p>C{odd}D</p>", "authors": [{{"name": "E{odd}F"}}]}}]}}'
+    )
+    for args in (("list", str(feed)), ("read", str(feed))):
+        shown = run(*args, cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        text = SGR.sub("", shown.stdout.decode())
+        assert "A B" in text and "F G" in text  # on one line, a space as a control
+        assert not [char for char in text if char in "\uffff\ufffe\ufdd0\ufdef"], args
+    read = SGR.sub("", run("read", str(feed), cwd=tmp_path).stdout.decode())
+    assert "https://a.example/x" in read and "CD" in read and "E F" in read

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from tuinews.sources import sanitize
 from tuinews.sources.feed_build import _escape_for_plain, summary_of
 
-_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
+# The Basic Multilingual Plane's noncharacters: U+FDD0..U+FDEF, U+FFFE, U+FFFF.
+_NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff"
+_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff" + _NONCHARACTERS
 _BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_ODD}]")
 _LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_ODD}]")
 _LINE_BREAKS = re.compile("[\u2028\u2029]")
@@ -25,6 +27,7 @@ _INTERESTING = (
     "\x00\x01\x07\x08\t\n\x0b\x0c\r\x18\x1b\x1c\x1f \x7f\x80\x85\x90\x9b\x9c\x9d\x9f\xa0é—“”"
     "\u2028\u2029\\;0123mJ]"
     "\u202a\u202e\u2066\u2069\ufeff\ud800\udfff\u3000<>&;#!-[]/pPbrsciptCDATA"
+    "\ufdd0\ufdef\ufffe\uffff\ufdcf\ufdf0\ufffd"
 )
 TEXT = st.text(
     alphabet=st.one_of(st.sampled_from(_INTERESTING), st.characters()),
@@ -152,6 +155,8 @@ def _is_safe(text: str, keep: str = "") -> bool:
             return False
         if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069 or code == 0xFEFF:
             return False
+        if 0xFDD0 <= code <= 0xFDEF or code in (0xFFFE, 0xFFFF):
+            return False
     return True
 
 
@@ -243,6 +248,21 @@ def test_whole_escape_sequences_leave_nothing_visible() -> None:
     # A sequence cut short at the end goes too; an unended string stops at a line end.
     assert sanitize.clean_line("end\x1b[3") == "end"
     assert sanitize.clean_text("a\x1b]0;lost\nkept") == "a\nkept"
+
+
+def test_noncharacters_are_dropped() -> None:
+    # Never text (XML forbids U+FFFE/U+FFFF): Rich counts each as a cell, tmux and other
+    # terminals draw nothing, and the rest of the row (pane borders, the next pane) then
+    # lands columns off. A copied link must not carry one either.
+    for char in ("\ufdd0", "\ufdef", "\ufffe", "\uffff"):
+        # On one line it becomes a space, as controls do.
+        assert sanitize.clean_line(f"a{char}b é") == "a b é", hex(ord(char))
+        assert sanitize.clean_text(f"a{char}b\né") == "ab\né", hex(ord(char))
+        assert sanitize.clean_url(f"https://a.example/{char}é") == "https://a.example/é"
+        assert sanitize.html_to_plain(f"<p>a{char}b</p>") == "a b"
+    assert (
+        sanitize.clean_line("\ufdcf \ufdf0 \ufffd \U0001fffd") == "\ufdcf \ufdf0 \ufffd \U0001fffd"
+    )
 
 
 def test_index_text_drops_sequences_a_reference_decodes_to() -> None:

@@ -7,7 +7,7 @@ import re
 from rich.style import Style
 from rich.text import Span, Text
 
-from tuinews.sources.sanitize import clean_text
+from tuinews.sources.sanitize import NONCHARACTERS, clean_text
 
 # HTML's own whitespace (not NBSP, which must survive), plus the Unicode line separators,
 # which terminals do not treat as line breaks.
@@ -15,7 +15,9 @@ _COLLAPSIBLE = re.compile("[ \t\n\r\f\u2028\u2029]+")
 # Zero-width characters that make a spacer paragraph look non-empty.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 # What `clean_text` removes; searched once per paragraph instead of once per text node.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]")
+_UNSAFE = re.compile(
+    f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff{NONCHARACTERS}]"
+)
 
 
 class InlineText:

@@ -13,9 +13,15 @@ from __future__ import annotations
 import html
 import re
 
+# The noncharacters of the Basic Multilingual Plane (U+FDD0..U+FDEF, U+FFFE, U+FFFF):
+# never text, and XML forbids U+FFFE/U+FFFF (a byte-swapped BOM). Rich counts a cell for
+# each where tmux draws none, which moved the rest of the row (pane borders, the next
+# pane) columns off. (Those of the other planes are left: any astral character in these
+# classes made every scan of non-ASCII text several times slower.)
+NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff"
 # C0 except tab/newline, DEL, C1, bidi embeddings/overrides/isolates, lone surrogates,
-# and the byte-order mark that leaks into text from badly concatenated files.
-_BIDI_AND_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
+# the byte-order mark that leaks into text from badly concatenated files, noncharacters.
+_BIDI_AND_ODD = "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff" + NONCHARACTERS
 _BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_ODD}]")
 # On one line, tab, newline and the Unicode line separators are whitespace too.
 _LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_AND_ODD}]")
