@@ -172,6 +172,26 @@ async def test_o_with_a_display_opens_the_system_browser(
         assert app.screen.status.message == "Opened https://example.org/0"
 
 
+async def test_o_gives_the_system_browser_no_link_of_another_scheme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed's `steam:` or `ms-msdt:` link went to whatever program registered the
+    scheme, which the user never sees (such handlers have run code from crafted links)."""
+    opened: list[str] = []
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    app = create_app(make_ctx(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_url("steam://run/1")
+        await settle(pilot)
+        assert opened == []
+        assert app.screen.status.message == (
+            "Not opening a steam: link (only web and mail links; y copies it): steam://run/1"
+        )
+
+
 async def test_an_unknown_theme_is_reported_not_fatal(tmp_path: Path) -> None:
     app = create_app(make_ctx(tmp_path, ui=UISettings(theme="no-such-theme")))
     async with app.run_test(size=(80, 24)) as pilot:

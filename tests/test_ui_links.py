@@ -16,7 +16,7 @@ from test_ui_support import (
 )
 from tuinews.config import UISettings
 from tuinews.ui.app import create_app
-from tuinews.ui.links import browser_argv, has_graphical_session, link_refusal
+from tuinews.ui.links import browser_argv, desktop_refusal, has_graphical_session, link_refusal
 from tuinews.ui.screens.link_picker import LinkPickerScreen
 
 URL = "https://news.example/a/rss"
@@ -192,3 +192,19 @@ async def test_number_keys_and_L_pick_links_from_the_article(tmp_path: Path) -> 
         await pilot.press("G", "k", "y")
         await pilot.pause()
         assert app.clipboard == "https://one.example/"
+
+
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        ("https://e.example/a", None),
+        ("HTTP://e.example/a", None),
+        ("mailto:editor@e.example", None),
+        ("magnet:?xt=urn:btih:abc", None),
+        ("steam://run/1", "a steam: link"),
+        ("ms-msdt:/id PCWDiagnostic", "a ms-msdt: link"),
+        ("smb://host/share", "a smb: link"),
+    ],
+)
+def test_the_desktop_handler_gets_web_and_mail_links_only(url: str, refusal: str | None) -> None:
+    assert desktop_refusal(url) == refusal

@@ -15,7 +15,12 @@ from textual.screen import Screen
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.context import AppContext
 from tuinews.ui.first_frame import FirstFrame
-from tuinews.ui.links import browser_argv, has_graphical_session, link_refusal
+from tuinews.ui.links import (
+    browser_argv,
+    desktop_refusal,
+    has_graphical_session,
+    link_refusal,
+)
 from tuinews.ui.screens.main import MainScreen
 
 if TYPE_CHECKING:
@@ -164,6 +169,10 @@ class NewsApp(App[None]):
         if command:
             self._run_browser(command, url)
         elif has_graphical_session():
+            refusal = desktop_refusal(url)
+            if refusal:
+                self.say(f"Not opening {refusal} (only web and mail links; y copies it): {url}")
+                return
             self._open_in_webbrowser(url)
         else:
             self.copy_to_clipboard(url)

@@ -32,6 +32,19 @@ def link_refusal(url: str, *, opening: bool) -> str | None:
     return None
 
 
+# Schemes handed to the desktop's handler (the default browser, xdg-open) when no browser
+# is configured. Any other scheme would go to whatever program registered it, unseen by
+# the user; custom scheme handlers have run code from a crafted link before.
+DESKTOP_SCHEMES = frozenset({"http", "https", "mailto", "magnet"})
+
+
+def desktop_refusal(url: str) -> str | None:
+    """Why the desktop's handler must not be given `url` (a link `link_refusal` let
+    through), as "a steam: link", else None."""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return None if scheme in DESKTOP_SCHEMES else f"a {scheme}: link"
+
+
 def browser_argv(command: str, url: str) -> list[str]:
     """The argument list for a configured browser like "w3m %u".
 
