@@ -413,6 +413,26 @@ def test_one_control_character_keeps_every_other_body_intact(control: str) -> No
         assert article.content == "<p>Read <a href='https://x.example/a?b=1&amp;c=2'>this</a></p>"
 
 
+def test_raw_escape_sequences_in_a_document_leave_nothing_visible() -> None:
+    """Raw ESC bytes are not XML: the repair that drops them kept the rest of each
+    sequence, and a title showed as "]0;PWN" or "[2JHello"."""
+    feed = parse(
+        "<rss><channel><title>\x1b]0;PWN\x07News</title><item>"
+        "<title>\x1b[2J\x1b[31mHello\x1b[0m</title><author>\x1b]52;c;ZXZpbA==\x1b\\Ann</author>"
+        "<description>a\x1b(Bb</description></item><item><title>c\x1b&amp;d</title>"
+        "<guid>2</guid><description>e\x1b</description></item></channel></rss>"
+    )
+    article, other = feed.articles
+    assert (feed.title, article.title, article.author, article.content) == (
+        "News",
+        "Hello",
+        "Ann",
+        "ab",
+    )
+    # A lone ESC before markup or an entity takes nothing of them with it.
+    assert (other.title, other.content) == ("c&d", "e")
+
+
 def test_tab_newline_and_ordinary_references_are_kept() -> None:
     feed = parse(
         "<rss><channel><item><title>a&#9;b&#x41;&#10;&#233;</title></item></channel></rss>"

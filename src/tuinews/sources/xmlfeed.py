@@ -134,8 +134,22 @@ _CONTROL_REFERENCE = re.compile(
 )
 
 
+# A raw terminal escape sequence (not XML: an ESC byte makes the document ill-formed).
+# Dropped whole, as sanitize drops one in text; dropping the ESC byte alone left the rest
+# as text ("]0;PWN", "[2J"). Never past a "<" or "&" (the document's own markup), and an
+# OSC string ends within 256 bytes.
+_RAW_ESCAPE = re.compile(
+    rb"\x1b(?:\[[0-;=-?]*[ -%'-/]*[@-~]"  # CSI
+    rb"|[\]P^_X][^\x07\x1b<]{0,256}?(?:\x07|\x1b\\)"  # OSC, DCS and other strings
+    rb"|[ -%'-/]*[0-;=-~])?"  # any other sequence
+)
+
+
 def _drop_illegal_controls(document: bytes) -> bytes:
-    """The document without raw or referenced C0 controls; the same object if none."""
+    """The document without raw or referenced C0 controls (raw escape sequences whole);
+    the same object if none."""
+    if b"\x1b" in document:
+        document = _RAW_ESCAPE.sub(b"", document)
     # Raw control bytes never occur inside UTF-8 multi-byte sequences: safe to drop.
     cleaned = document.translate(None, _CONTROL_BYTES)
     if b"&#" in cleaned:
