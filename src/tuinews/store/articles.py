@@ -44,10 +44,11 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
         clauses.append(f"{prefix}starred = 1")
     terms = search_terms(view.search) if view.search else None
     if terms is not None:
+        row = f"{prefix or 'articles.'}pk"  # the article's pk, seen from a subquery
         # Words of unspaced scripts, looked for in the text (instr: no LIKE wildcards
         # to escape, and these scripts have no letter case): the title and the text the
         # index was given (schema v8), which every article searched has.
-        text = INDEXED_TEXT.format(pk=f"{prefix or 'articles.'}pk", body_text=f"{prefix}body_text")
+        text = INDEXED_TEXT.format(pk=row, body_text=f"{prefix}body_text")
         found = f"(instr({prefix}title, ?) > 0 OR instr({text}, ?) > 0)"
         for word in terms.contains:
             clauses.append(found)
@@ -64,8 +65,7 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
             # Only an indexed article is known to lack a word: one still waiting for the
             # index (a store the search could not index first) has no search text yet.
             clauses.append(
-                "NOT EXISTS (SELECT 1 FROM search_pending "
-                f"WHERE search_pending.pk = {prefix or 'articles.'}pk)"
+                f"NOT EXISTS (SELECT 1 FROM search_pending WHERE search_pending.pk = {row})"
             )
     return clauses, params
 

@@ -16,7 +16,7 @@ from tuinews.errors import StoreError
 from tuinews.model import Article, Feed, article_id, article_key
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import to_epoch
-from tuinews.store.schema import queue_new_articles
+from tuinews.store.schema import SEARCHED_COLUMNS, queue_new_articles
 
 # Columns written from an Article, in the order `_prepared_item` and `_row` give them.
 CONTENT_COLUMNS = (
@@ -46,18 +46,18 @@ _INSERT_PREPARED = (
     f"{', '.join(CONTENT_COLUMNS[:14])}, sort_ts, feed_id, first_seen, last_seen) "
     f"VALUES ({', '.join(f'?{n}' for n in range(1, 18))}, COALESCE(?18, ?20), ?19, ?20, ?20)"
 )
-# The update of a changed article from (last_seen, *CONTENT_COLUMNS, pk).
-_SEARCHED = " AND ".join(
-    f"{column} IS ?{CONTENT_COLUMNS.index(column) + 2}"
-    for column in ("title", "summary", "content", "content_type")
+# Whether an update leaves the searched columns as they are (parameters as in _UPDATE).
+_SEARCHED_SAME = " AND ".join(
+    f"{column} IS ?{CONTENT_COLUMNS.index(column) + 2}" for column in SEARCHED_COLUMNS
 )
+# The update of a changed article from (last_seen, *CONTENT_COLUMNS, pk).
 _UPDATE = (
     # body_text: the search text of an article indexed before schema v8. Emptied when
     # what is searched changes (the index drops those words and the article is pending
     # again), and only then: an article whose link or date changed stays indexed, and
     # the index needs that very text to drop its words one day (see schema v8).
     "UPDATE articles SET last_seen = ?1, "
-    f"body_text = CASE WHEN {_SEARCHED} THEN body_text ELSE '' END, "
+    f"body_text = CASE WHEN {_SEARCHED_SAME} THEN body_text ELSE '' END, "
     f"{', '.join(f'{c} = ?{n}' for n, c in enumerate(CONTENT_COLUMNS, start=2))} "
     f"WHERE pk = ?{len(CONTENT_COLUMNS) + 2}"
 )

@@ -285,13 +285,11 @@ def has_pending(conn: sqlite3.Connection) -> bool:
 def register_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions `index_pending` runs, on every connection as it opens: SQLite
     refuses to (re)define a function while a statement is running on the connection."""
-    conn.create_function("tuinews_search_text", 3, _search_text, deterministic=True)
+    # Imported here, not at the top: `fts` comes with the Store (its search queries), not
+    # with this module, which a migration test may use alone.
+    from tuinews.store.fts import row_search_text
 
-
-def _search_text(summary: object, content: object, content_type: object) -> str:
-    from tuinews.store.fts import row_search_text  # not needed to open a store
-
-    return row_search_text(summary, content, content_type)
+    conn.create_function("tuinews_search_text", 3, row_search_text, deterministic=True)
 
 
 # Articles indexed per transaction: a large backlog (100,000 articles take a few
@@ -386,6 +384,9 @@ def compact_search_index(conn: sqlite3.Connection) -> None:
 # index and is pending again: the next search computes its new text.
 INDEXED_TEXT = "COALESCE((SELECT body FROM search_text WHERE search_text.pk = {pk}), {body_text})"
 _OLD_TEXT = INDEXED_TEXT.format(pk="OLD.pk", body_text="OLD.body_text")
+# The columns the search text comes from, which the update trigger below watches (its SQL
+# is written out: a migration's text never changes once released).
+SEARCHED_COLUMNS = ("title", "summary", "content", "content_type")
 _V8_SEARCH_TEXT = f"""
 CREATE TABLE search_text (pk INTEGER PRIMARY KEY, body TEXT NOT NULL);
 DROP TRIGGER articles_fts_delete;
