@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def assert_store_sound(db: Path) -> None:
-    """SQLite integrity, a whole search index, and per-feed counters that match the rows."""
+    """SQLite integrity, a whole search index, per-feed counters that match the rows, and
+    former addresses that name a feed without being any feed's address now."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # Raises sqlite3.DatabaseError when the index and the articles disagree.
@@ -23,6 +24,11 @@ def assert_store_sound(db: Path) -> None:
         texts = {pk for (pk,) in conn.execute("SELECT pk FROM search_text")}
         assert texts <= set(indexed)
         _assert_index_exact(conn)
+        # A former address (schema v9) is of a feed in the store, and no feed's address now.
+        assert conn.execute(
+            "SELECT count(*) FROM former_urls WHERE url IN (SELECT url FROM feeds) "
+            "OR feed_id NOT IN (SELECT id FROM feeds)"
+        ).fetchone() == (0,)
         counted = conn.execute(
             "SELECT f.total, f.unread, count(a.pk), total(a.read = 0) FROM feeds f"
             " LEFT JOIN articles a ON a.feed_id = f.id GROUP BY f.id"

@@ -327,6 +327,57 @@ def test_an_article_indexed_before_version_8_and_rewritten_with_the_same_text_st
     assert_store_sound(path)
 
 
+def _make_v8_store(path: Path) -> None:
+    """A store as the version-8 code left it: two feeds, one moved by a permanent
+    redirect already (the store knew only its new address), articles with marks."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    migrate(conn, target=8)
+    conn.execute(
+        "INSERT INTO feeds (id, url, title, position) VALUES "
+        "(1, 'https://new.example/rss', 'Moved', 0), (2, 'https://b.example/rss', NULL, 1)"
+    )
+    conn.executemany(
+        "INSERT INTO articles (pk, article_id, feed_id, key, title, read, starred, "
+        "first_seen, last_seen, sort_ts, content_hash) "
+        "VALUES (?, printf('%016x', ?), ?, 'g:' || ?, ?, ?, ?, 1.7e9, 1.7e9, 1.7e9 + ?, 'h')",
+        [(1, 1, 1, 1, "Kept", 1, 1, 1), (2, 2, 1, 2, "Fresh", 0, 0, 2), (3, 3, 2, 3, "B", 0, 0, 3)],
+    )
+    schema.count_new_articles(conn, 0)
+    schema.queue_new_articles(conn, 0)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_version_8_store_gets_former_addresses_and_keeps_its_feeds(tmp_path: Path) -> None:
+    path = tmp_path / "v8.db"
+    _make_v8_store(path)
+    with Store.open(path) as store:
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        conn.close()
+        assert [(f.url, f.unread, f.total) for f in store.feeds()] == [
+            ("https://new.example/rss", 1, 2),
+            ("https://b.example/rss", 1, 1),
+        ]
+        # Moves before the upgrade were not remembered: nothing to name by.
+        assert store.former_urls() == {}
+        assert_store_sound(path)
+        # From now on a move is, and removing the feed forgets it (its row goes with
+        # its last article, and with it its former addresses: foreign keys cascade).
+        store.change_feed_url(2, "https://c.example/rss")
+        assert store.former_urls() == {"https://b.example/rss": "https://c.example/rss"}
+        assert_store_sound(path)
+        assert store.remove_feed(2) == 0
+        assert store.former_urls() == {}
+        store.change_feed_url(1, "https://newer.example/rss")
+        assert store.remove_feed(1) == 1  # the starred article keeps the row
+        assert store.former_urls() == {}
+        assert store.count(View(starred_only=True)) == 1
+    assert_store_sound(path)
+
+
 def _snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), os.stat(path).st_mtime_ns
 

@@ -102,12 +102,14 @@ def _forget_fetches(conn: sqlite3.Connection, feed_id: int) -> None:
     """What a kept row of an unsubscribed feed knew of its server, forgotten: subscribed
     again, the feed is fetched in full, or a 304 would leave out every article dropped
     with the subscription. Back-off and a 410's disabling go too: re-subscribing is
-    asking to try again."""
+    asking to try again. So do the addresses it had before a move: they no longer name
+    a feed the user unsubscribed from."""
     conn.execute(
         "UPDATE feeds SET etag = NULL, last_modified = NULL, source_mtime = NULL, "
         "next_fetch = NULL, failures = 0, disabled = 0 WHERE id = ?",
         (feed_id,),
     )
+    conn.execute("DELETE FROM former_urls WHERE feed_id = ?", (feed_id,))
 
 
 def drop_unsubscribed(conn: sqlite3.Connection, subscribed: set[str]) -> int:
@@ -130,11 +132,30 @@ def drop_unsubscribed(conn: sqlite3.Connection, subscribed: set[str]) -> int:
     return removed
 
 
-def change_feed_url(conn: sqlite3.Connection, feed_id: int, new_url: str) -> None:
+def change_feed_url(
+    conn: sqlite3.Connection, feed_id: int, new_url: str, *, remember: bool = True
+) -> None:
+    """Give the feed the address `new_url`; with `remember`, its address until now stays
+    one of its former addresses (see schema v9), which go on naming it."""
     other = conn.execute("SELECT id FROM feeds WHERE url = ?", (new_url,)).fetchone()
     if other is not None and other[0] != feed_id:
         raise StoreError(f"{new_url}: already subscribed as another feed")
+    row = conn.execute("SELECT url FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+    # The trigger drops `new_url` from the former addresses: it is this feed's now.
     conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (new_url, feed_id))
+    if remember and row is not None and row[0] != new_url:
+        conn.execute(
+            "INSERT OR REPLACE INTO former_urls (url, feed_id) VALUES (?, ?)", (row[0], feed_id)
+        )
+
+
+def former_urls(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each address a feed had before a move -> the feed's address now."""
+    rows = conn.execute(
+        "SELECT former_urls.url, feeds.url FROM former_urls "
+        "JOIN feeds ON feeds.id = former_urls.feed_id"
+    )
+    return {str(old): str(new) for old, new in rows}
 
 
 def record_not_modified(

@@ -414,6 +414,32 @@ def _v8_search_text_when_indexed(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V8_SEARCH_TEXT)
 
 
+# Version 9: the addresses a feed had before a move (a permanent redirect, a site's
+# address that led to its feed), so that the old address still names it: a cron line
+# `tuinews refresh OLD` written before the move. A feed's former addresses go with its row
+# (ON DELETE CASCADE) or when it is unsubscribed (`feeds._forget_fetches`), and an address
+# a feed holds now is nobody's former one: the triggers drop it when a feed is added at it
+# or moves to it (a later subscription to the old address is named by it, not the feed
+# that moved away).
+_V9_FORMER_URLS = """
+CREATE TABLE former_urls (
+    url     TEXT PRIMARY KEY,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE
+);
+CREATE INDEX former_urls_by_feed ON former_urls (feed_id);
+CREATE TRIGGER former_urls_taken_by_insert AFTER INSERT ON feeds BEGIN
+    DELETE FROM former_urls WHERE url = NEW.url;
+END;
+CREATE TRIGGER former_urls_taken_by_move AFTER UPDATE OF url ON feeds BEGIN
+    DELETE FROM former_urls WHERE url = NEW.url;
+END;
+"""
+
+
+def _v9_former_urls(conn: sqlite3.Connection) -> None:
+    _run_script(conn, _V9_FORMER_URLS)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[n] takes a store from version n to n + 1.
@@ -426,6 +452,7 @@ MIGRATIONS: list[Migration] = [
     _v6_search_indexed_when_searched,
     _v7_search_upkeep,
     _v8_search_text_when_indexed,
+    _v9_former_urls,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

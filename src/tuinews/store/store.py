@@ -262,10 +262,18 @@ class Store:
         with self._writing() as conn:
             return _feeds.remove_feed(conn, feed_id)
 
-    def change_feed_url(self, feed_id: int, new_url: str) -> None:
-        """Follow a permanent redirect; StoreError if `new_url` is another feed's."""
+    def change_feed_url(self, feed_id: int, new_url: str, *, remember: bool = True) -> None:
+        """Follow a permanent redirect; StoreError if `new_url` is another feed's. With
+        `remember`, the feed's address until now keeps naming it (`former_urls`)."""
         with self._writing() as conn:
-            _feeds.change_feed_url(conn, feed_id, new_url)
+            _feeds.change_feed_url(conn, feed_id, new_url, remember=remember)
+
+    def former_urls(self) -> dict[str, str]:
+        """Each address a feed had before a move (a permanent redirect, a site's address
+        that led to its feed) -> the feed's address now. An address some feed holds now
+        is never among them, and a feed removed or unsubscribed has none."""
+        with self._reading() as conn:
+            return _feeds.former_urls(conn)
 
     def undo_move(self, moved_to: str, back_to: str) -> None:
         """Give the feed now at `moved_to` its address `back_to` again: a move the
@@ -275,7 +283,8 @@ class Store:
         with self._writing() as conn:
             moved = _feeds.feed_by_url(conn, moved_to)
             if moved is not None and _feeds.feed_by_url(conn, back_to) is None:
-                _feeds.change_feed_url(conn, moved.id, back_to)
+                # Not remembered: the feed was never named by `moved_to` anywhere else.
+                _feeds.change_feed_url(conn, moved.id, back_to, remember=False)
 
     def set_disabled(self, feed_id: int, disabled: bool) -> None:
         """Disable a feed, or enable it again (which also resets its failure count)."""
@@ -429,8 +438,9 @@ class Store:
             _feeds.name_untitled_feed(conn, feed_id, feed_title)
 
     def record_note(self, feed_id: int, *, status: int | None, note: str, at: datetime) -> None:
-        """A fetch that worked but asks the user to act (a move onto another
-        subscription): refreshed at `at`, `note` shown where errors are, no back-off."""
+        """A fetch that worked but asks the user to act: refreshed at `at`, `note` shown
+        where errors are, no back-off. (A move onto another subscription used to be one;
+        the refresh records it as a failure now.)"""
         with self._writing() as conn:
             _feeds.record_note(conn, feed_id, status=status, note=note, at=at)
 
