@@ -131,15 +131,19 @@ async def test_permanent_redirect_moves_the_feed(server: FeedServer, db: Path, c
     assert article_count(db) == 2
 
 
-async def test_a_move_onto_another_subscription_keeps_both_and_says_so(
+async def test_a_move_onto_another_subscription_keeps_both_and_fails(
     server: FeedServer, db: Path
 ) -> None:
     new = server.route("/new", static(rss(2)))
+    await refresh(db, new)
     old = server.route("/old", redirect("/new", 301))
     summary = await refresh(db, old, new)
     outcome = {o.url: o for o in summary.outcomes}[old]
     assert outcome.moved_to is None and summary.moved == []
-    assert outcome.note == f"moved permanently to {new}, which is subscribed already"
+    assert (outcome.status, outcome.moved_onto, summary.failed) == ("failed", new, 1)
+    assert outcome.error == (
+        f"moved permanently to {new} (Test feed), which you already subscribe to"
+    )
     with Store.open(db) as store:
         assert sorted(info.url for info in store.feeds()) == sorted([old, new])
     # Its articles are stored once, under the feed that is subscribed at that address.

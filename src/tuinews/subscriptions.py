@@ -21,7 +21,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -326,6 +326,29 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
                 f"{ref!r} matches several feeds: {', '.join(names)}{more}; name one by its URL"
             )
     raise ConfigError(f"no feed matches {ref!r}")
+
+
+def moved_feed(
+    ref: str, current: Collection[str], former: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """(the former address, the address now) when `ref` names one of the feeds at the
+    `current` addresses by an address it had before a move (`former`: former address ->
+    address now, `Store.former_urls`), as typed or in canonical form. None when `ref` is
+    a current address (a later subscription to the old address is named by it, not the
+    feed that moved away) or no former one: `match_feed` then names the feed, or says
+    why none. Checked before `match_feed`, so an old address never falls through to a
+    title or to part of another feed's address."""
+    wanted = ref.strip()
+    urls = [wanted]
+    with contextlib.suppress(ConfigError):
+        urls.append(canonical_feed_url(wanted))
+    if any(url in current for url in urls):
+        return None
+    for url in urls:
+        now = former.get(url)
+        if now is not None and now in current:
+            return url, now
+    return None
 
 
 def _address(url: str) -> str:

@@ -19,6 +19,7 @@ from tuinews.commands.common import (
     load_settings,
     open_store,
     read_stdin_bytes,
+    say_moved,
     short_date,
     stdout_console,
     warn,
@@ -126,17 +127,25 @@ def _list_sources(ns: argparse.Namespace) -> int:
     return EXIT_CODES[ok]
 
 
-def store_view(ns: argparse.Namespace, store: Store, subs: Sequence[Subscription]) -> View:
+def store_view(
+    ns: argparse.Namespace,
+    store: Store,
+    subs: Sequence[Subscription],
+    *,
+    doing: str = "listing it there",
+) -> View:
     """The store's articles the options select; --feed and --tag name feeds as the
     settings file (`subs`) does now, as `remove` and `feeds` do, not as the store knew
-    them at the last refresh."""
+    them at the last refresh. A feed named by an address it had before a move is said
+    to have moved (`doing`: what the command does with it)."""
     from tuinews.store import View
 
     feed_ids: tuple[int, ...] | None = None
     if getattr(ns, "feed", None) or getattr(ns, "tag", None):
         feeds = _named_feeds(store, subs)
         if getattr(ns, "feed", None):
-            feed_ids = tuple(resolve_feed(feeds, ref).id for ref in ns.feed)
+            refs = current_names(ns.feed, [feed.url for feed in feeds], store, doing)
+            feed_ids = tuple(resolve_feed(feeds, ref).id for ref in refs)
         if getattr(ns, "tag", None):
             feed_ids = (*(feed_ids or ()), *_tagged(feeds, ns.tag))
     return View(
@@ -170,6 +179,34 @@ def _tagged(feeds: Sequence[FeedInfo], tags: list[str]) -> list[int]:
         said = ", ".join(known) if known else "none yet"
         raise TuinewsError(f"no feed has the tag {', '.join(map(repr, tags))} (tags: {said})")
     return found
+
+
+def current_names(refs: Sequence[str], urls: Sequence[str], store: Store, doing: str) -> list[str]:
+    """`refs` (names of feeds, as the user gave them), each former address of one of the
+    feeds at `urls` replaced by the feed's address now (`Store.former_urls`): said on
+    stderr once per address, with what the command is `doing` there."""
+    from tuinews.subscriptions import moved_feed
+
+    current = {*urls, *map(_canonical, urls)}
+    former: dict[str, str] | None = None
+    said: set[str] = set()
+    names = []
+    for ref in refs:
+        if ref.strip() in current:
+            names.append(ref)
+            continue
+        if former is None:
+            former = store.former_urls()
+        moved = moved_feed(ref, current, former)
+        if moved is None:
+            names.append(ref)
+            continue
+        old, now = moved
+        if old not in said:
+            said.add(old)
+            say_moved(old, now, doing)
+        names.append(now)
+    return names
 
 
 def resolve_feed(feeds: Sequence[FeedInfo], ref: str) -> FeedInfo:

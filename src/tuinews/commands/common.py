@@ -165,6 +165,15 @@ def warn(message: str) -> None:
         silence_stdout(sys.stderr)
 
 
+def say_moved(old: str, new: str, doing: str) -> None:
+    """The line of a command given a feed's former address (it moved, see
+    `Store.former_urls`): what the feed's address is now, so that a script or a cron
+    line can name it so, and what the command does (`doing`: "refreshing it there")."""
+    from tuinews.sources.sanitize import without_password
+
+    warn(f"{without_password(old)}: moved to {without_password(new)}; {doing}")
+
+
 def read_stdin_bytes(limit: int) -> bytes:
     data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:

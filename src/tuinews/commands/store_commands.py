@@ -11,6 +11,7 @@ from tuinews.commands.common import (
     config_path,
     load_settings,
     open_store,
+    say_moved,
     store_folder,
     warn,
 )
@@ -87,6 +88,9 @@ def _report(
     interactive: bool,
 ) -> None:
     """What a refresh says when it is done: failures and notes on stderr, the summary."""
+    for old, new in summary.named_by_former:
+        # Also with --quiet: the command line (a cron job's) should name it anew.
+        say_moved(old, new, "refreshing it there")
     offline = [o for o in summary.outcomes if o.unanswered] if summary.offline else []
     if len(offline) > 1:
         # One line, not one per feed: a night of cron runs offline would mail them all.
@@ -104,8 +108,7 @@ def _report(
             # --quiet, and in the exit status): its back-off spares the server, not the user.
             print(f"tuinews: {outcome.name}: {_failure_line(outcome)}", file=sys.stderr)
         if outcome.note:
-            remove = f"; `tuinews remove {_typed(outcome)}` unsubscribes this one"
-            warn(f"{outcome.name}: {outcome.note}{remove if outcome.moved_onto else ''}")
+            warn(f"{outcome.name}: {outcome.note}")
         if outcome.status == "skipped" and interactive and not outcome.still_failing:
             # Plain lines said it already; the progress bar did not.
             print(f"skipped {outcome.name}: {_skip_line(outcome)}")
@@ -155,6 +158,9 @@ def _failure_line(outcome: FeedOutcome) -> str:
 
     if outcome.disabled:
         return f"{outcome.error}; {_retry_hint(outcome)}"
+    if outcome.moved_onto:
+        # Both subscriptions name one feed now: which to keep is the user's call.
+        return f"{outcome.error}; `tuinews remove {_typed(outcome)}` unsubscribes this one"
     if outcome.status == "failed" or outcome.retry_at is None:
         return outcome.error or "failed"
     when = short_time(outcome.retry_at)
@@ -433,7 +439,8 @@ def mark_read_command(ns: argparse.Namespace) -> int:
             already = len(pks) - changed
         else:
             ns.unread = False
-            changed = len(store.mark_read_where(store_view(ns, store, subs)))
+            view = store_view(ns, store, subs, doing="marking its articles read there")
+            changed = len(store.mark_read_where(view))
             status = already = 0
     note = f" ({already} already read)" if already else ""
     print(f"marked {changed} article{'s' if changed != 1 else ''} read{note}")

@@ -63,9 +63,10 @@ def _one_tag_each(given: list[str]) -> tuple[str, ...]:
 
 
 def remove_command(ns: argparse.Namespace) -> int:
+    from tuinews.commands.articles import current_names
     from tuinews.subscriptions import SubscriptionFile, starred_kept
 
-    load_settings(ns)
+    subs = load_settings(ns).feeds
     titles: dict[str, str] = {}
     if store_origin(ns) is not None and not db_path(ns).exists():
         # A store named by --db or TUINEWS_DB that is not there holds nothing to drop,
@@ -78,7 +79,10 @@ def remove_command(ns: argparse.Namespace) -> int:
             # Named as `tuinews feeds` shows them: a feed without a title in the file
             # goes by the title it gives itself.
             titles = {info.url: info.title for info in store.feeds()}
-            removed = SubscriptionFile(config_path(ns)).remove(ns.feed, titles)
+            (ref,) = current_names(
+                [ns.feed], [sub.url for sub in subs], store, "unsubscribing from it"
+            )
+            removed = SubscriptionFile(config_path(ns)).remove(ref, titles)
             feed = store.feed_by_url(removed.url)
             starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = starred_kept(starred)

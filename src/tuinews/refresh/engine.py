@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -120,6 +120,10 @@ async def refresh_feeds(
             subscribed = {sub.url for sub in subscriptions}
             # The store keeps feeds no longer subscribed (their starred articles); skip them.
             infos = [i for i in await asyncio.to_thread(store.feeds) if i.url in subscribed]
+            named_by_former: dict[str, str] = {}
+            if only is not None:
+                former = await asyncio.to_thread(store.former_urls)
+                only = [_named_now(name, infos, former, named_by_former) for name in only]
             chosen = select_feeds(infos, only)
             run = _Run(store, settings, force=force, named=only is not None, workers=workers)
             run.other_refresh_since = refresh_lock.waited_since
@@ -139,10 +143,25 @@ async def refresh_feeds(
     for outcome in outcomes:
         summary.add(outcome)
     summary.offline = run.offline
+    summary.named_by_former = list(named_by_former.items())
     summary.seconds = time.monotonic() - started
     if run.stopped_by is not None:
         raise RefreshStopped(str(run.stopped_by), summary) from run.stopped_by
     return summary
+
+
+def _named_now(
+    name: str, infos: Sequence[FeedInfo], former: Mapping[str, str], moves: dict[str, str]
+) -> str:
+    """`name` (of `only`), or the address now of the feed it names by an address that
+    feed had before a move; that move is added to `moves` (former -> now)."""
+    from tuinews.subscriptions import moved_feed
+
+    moved = moved_feed(name, {info.url for info in infos}, former)
+    if moved is None:
+        return name
+    moves.setdefault(*moved)
+    return moved[1]
 
 
 async def _upkeep_search_index(store: Store) -> None:
@@ -375,23 +394,9 @@ class _Run:
         moved, onto = await self._move(info, result.moved_to)
         await self._enable(info)
         if onto is not None:
-            # Moved onto another subscription: that feed stores these articles itself;
-            # saved here too, every article would be listed twice until the user removes
-            # this one, which the note asks for.
-            note = f"moved permanently to {onto}, which is subscribed already"
-            # Kept for `feeds` and the reader's feed info, which otherwise showed this
-            # feed as never refreshed, without a word of why.
-            await asyncio.to_thread(
-                self.store.record_note, info.id, status=result.status, note=note, at=now
-            )
-            return FeedOutcome(
-                info.url,
-                info.title,
-                "updated",
-                http_status=result.status,
-                note=note,
-                moved_onto=onto,
-            )
+            # Enabled again just now, if it was disabled: it answered.
+            enabled = dataclasses.replace(info, disabled=False)
+            return await self._moved_onto(enabled, now, onto, result.status)
         if result.not_modified:
             await self.writer.write(FeedWrite(info.id, now))
             return FeedOutcome(
@@ -416,6 +421,32 @@ class _Run:
                 info, now, reason, status=result.status, moved_to=moved, retry_after=retry
             )
         return _saved(info, feed_title, stats, result.status, moved)
+
+    async def _moved_onto(
+        self, info: FeedInfo, now: datetime, onto: str, status: int | None
+    ) -> FeedOutcome:
+        """A permanent redirect onto the address of another feed of the store. Nothing
+        moves: the settings file would list that address twice, and this feed's articles
+        and marks would have to be merged into the other's, the user's call. Nor is
+        anything saved here: that feed stores these articles itself (saved twice, every
+        article would be listed twice). A failure, so that the user hears of it at every
+        refresh (a cron job by its exit status) until they remove this subscription;
+        without back-off, since the server is not at fault: it is tried again each time
+        and is back to normal at once should the redirect go away."""
+        other = await asyncio.to_thread(self.store.feed_by_url, onto)
+        shown = without_password(onto)
+        if other is not None and other.url in self.subscribed:
+            titled = f" ({without_password(other.title)})" if other.title != other.url else ""
+            reason = f"moved permanently to {shown}{titled}, which you already subscribe to"
+            failed = await self._fail(info, now, reason, status=status, retry_after=now)
+            return dataclasses.replace(failed, moved_onto=onto)
+        # The row of a feed unsubscribed from, kept for its starred articles: once
+        # subscribed again, it is the case above.
+        reason = (
+            f"moved permanently to {shown}, a feed you unsubscribed from (the store keeps "
+            "its starred articles); subscribe to it again"
+        )
+        return await self._fail(info, now, reason, status=status, retry_after=now)
 
     async def _parse_and_save(
         self, info: FeedInfo, now: datetime, result: FetchResult, key: str
@@ -497,7 +528,8 @@ class _Run:
             feed_title, stats = await self._parse_and_save(owner, now, result, target)
         except SourceError as error:
             if owner is info:
-                await self._move(dataclasses.replace(info, url=target), here)  # given back
+                # Given back, not a move: `target` never named this feed.
+                await self._move(dataclasses.replace(info, url=target), here, remember=False)
             return error.reason
         if owner is not info:
             await asyncio.to_thread(self.store.remove_feed, info.id)
@@ -520,9 +552,12 @@ class _Run:
         if info.disabled:
             await asyncio.to_thread(self.store.set_disabled, info.id, False)
 
-    async def _move(self, info: FeedInfo, new_url: str | None) -> tuple[str | None, str | None]:
+    async def _move(
+        self, info: FeedInfo, new_url: str | None, *, remember: bool = True
+    ) -> tuple[str | None, str | None]:
         """Follow a permanent redirect in the store: (the new URL, None), or (None, the
-        new URL) when it is another subscription's, or (None, None) without one."""
+        new URL) when it is another feed's, or (None, None) without one. With `remember`,
+        the old URL goes on naming the feed (`Store.former_urls`)."""
         if not new_url:
             return None, None
         from tuinews.config import canonical_feed_url
@@ -536,7 +571,7 @@ class _Run:
         if new_url == info.url:
             return None, None
         try:
-            await asyncio.to_thread(self.store.change_feed_url, info.id, new_url)
+            await asyncio.to_thread(self.store.change_feed_url, info.id, new_url, remember=remember)
         except StoreError as error:
             if _unwritable(error):
                 raise

@@ -49,7 +49,8 @@ class FeedOutcome:
     # Skipped while still failing: when a refresh tries it by itself, and why it failed.
     retry_at: datetime | None = None
     last_error: str | None = None
-    # A permanent redirect onto this URL, another subscription's: nothing moved (`note`).
+    # A permanent redirect onto this URL, another subscription's: nothing moved, and
+    # the feed failed (`error` says so), until the user removes one of the two.
     moved_onto: str | None = None
     # `moved_to` is not a redirect's target but the feed a web page links to: the
     # subscription was a site's address (see `_Run._follow_page`).
@@ -94,6 +95,9 @@ class RefreshSummary:
     offline: bool = False
     seconds: float = 0.0
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    # (former address, address now) of each feed `only` named by an address it had
+    # before a move (`Store.former_urls`), once each: the user should hear of it.
+    named_by_former: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def moved(self) -> list[tuple[str, str]]:

@@ -1,0 +1,308 @@
+"""A feed that moved (a permanent redirect) as a user meets it afterwards: its old address
+still names it (`refresh OLD` in a cron line, `list --feed`, `mark-read --feed`, `remove`),
+with one line saying where it is now; and a move onto an address already subscribed,
+which is said, counted as a failure and changes nothing.
+
+Real loopback HTTP servers, real stores, the real console script where a cron job would
+run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedserver import FeedServer, Generated, redirect, rss, static
+from store_checks import assert_store_sound
+from test_cli import Cli, json_lines
+from test_cli_store import subscribe
+from tuinews.model import Subscription
+from tuinews.store import Store, View
+
+OLD = "https://old.example/feed"
+MIDDLE = "https://middle.example/feed"
+NEW = "https://new.example/feed"
+
+
+# ---- the store: former addresses ----------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store.open(tmp_path / "store.db")
+    opened.sync_feeds([Subscription(OLD, "Mine"), Subscription("https://other.example/feed")])
+    return opened
+
+
+def _id(store: Store, url: str) -> int:
+    info = store.feed_by_url(url)
+    assert info is not None
+    return info.id
+
+
+def test_each_address_a_feed_moved_from_names_it_until_it_is_removed(store: Store) -> None:
+    feed = _id(store, OLD)
+    store.change_feed_url(feed, MIDDLE)
+    store.change_feed_url(feed, NEW)
+    assert store.former_urls() == {OLD: NEW, MIDDLE: NEW}
+    assert_store_sound(store.path)
+    assert store.remove_feed(feed) == 0
+    assert store.former_urls() == {}
+    assert_store_sound(store.path)
+    store.close()
+
+
+def test_a_feed_kept_for_its_starred_articles_forgets_its_former_addresses(
+    store: Store,
+) -> None:
+    from test_store import make_article, save
+
+    feed = _id(store, OLD)
+    save(store, feed, [make_article(OLD, 1), make_article(OLD, 2)])
+    store.set_starred(store.headlines(View(), limit=1)[0].pk, True)
+    store.change_feed_url(feed, NEW)
+    assert store.remove_feed(feed) == 1  # the row stays, for its starred article
+    assert store.feed(feed) is not None and store.former_urls() == {}
+    # So does a feed deleted from the settings file by hand, at `cleanup --unsubscribed`.
+    other = _id(store, "https://other.example/feed")
+    save(store, other, [make_article("https://other.example/feed", 3)])
+    store.set_starred(store.headlines(View(feed_ids=(other,)), limit=1)[0].pk, True)
+    store.change_feed_url(other, MIDDLE)
+    store.cleanup(days=None, per_feed=None, subscribed=[])
+    assert store.former_urls() == {}
+    assert_store_sound(store.path)
+    store.close()
+
+
+def test_an_address_subscribed_to_again_names_the_new_subscription_only(store: Store) -> None:
+    feed = _id(store, OLD)
+    store.change_feed_url(feed, MIDDLE)
+    store.change_feed_url(feed, NEW)
+    store.sync_feeds([Subscription(NEW, "Mine"), Subscription(OLD, "Old one, again")])
+    assert store.former_urls() == {MIDDLE: NEW}
+    assert _id(store, OLD) != feed
+    # A feed that moves back to an address it had holds it again.
+    store.change_feed_url(feed, MIDDLE)
+    assert store.former_urls() == {NEW: MIDDLE}
+    assert_store_sound(store.path)
+    store.close()
+
+
+def test_a_move_given_back_leaves_no_former_address(store: Store) -> None:
+    # The settings file could not follow the move (`save_move`): the store goes back.
+    store.change_feed_url(_id(store, OLD), NEW)
+    store.undo_move(NEW, OLD)
+    assert store.former_urls() == {}
+    assert store.feed_by_url(OLD) is not None
+    assert_store_sound(store.path)
+    store.close()
+
+
+# ---- the command line: an old address still names the feed ------------------------------
+
+
+@pytest.fixture
+def moved(cli: Cli, server: FeedServer) -> tuple[str, str]:
+    """A feed subscribed at /old, moved for good to /new by a first refresh."""
+    new = server.route("/new", Generated(items=3, title="Moved feed"))
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (old, "Mine"))
+    first = cli.call("refresh")
+    assert first.status == 0, first.err
+    assert first.err_lines == [f"tuinews: {old}: moved permanently to {new}; subscription updated"]
+    return old, new
+
+
+def test_a_cron_line_naming_the_old_address_refreshes_the_feed_and_says_where_it_is(
+    cli: Cli, server: FeedServer, moved: tuple[str, str]
+) -> None:
+    old, new = moved
+    fetched = len(server.requests("/new"))
+    # As cron runs it: the console script, output to a pipe, the old address twice.
+    result = cli.run("refresh", old, old)
+    assert result.status == 0, result.err
+    assert result.err_lines == [f"tuinews: {old}: moved to {new}; refreshing it there"]
+    assert result.out.splitlines()[0] == "[1/1] not modified  Mine"
+    assert len(server.requests("/new")) == fetched + 1
+    assert len(server.requests("/old")) == 1  # never asked again
+    # Said with --quiet too: the cron line is what should change.
+    quiet = cli.run("refresh", "--quiet", old)
+    assert (quiet.status, quiet.out) == (0, "")
+    assert quiet.err_lines == [f"tuinews: {old}: moved to {new}; refreshing it there"]
+    # The new address and the title say nothing more.
+    for name in (new, "Mine"):
+        plain = cli.call("refresh", name)
+        assert (plain.status, plain.err) == (0, "")
+    # `feeds` and `export` know the feed by its address now only.
+    feeds = cli.call("feeds", "--json")
+    assert [row["url"] for row in json_lines(feeds.out)] == [new]
+    exported = cli.call("export")
+    assert new in exported.out and old not in exported.out
+
+
+def test_list_and_mark_read_take_the_old_address(cli: Cli, moved: tuple[str, str]) -> None:
+    old, new = moved
+    listed = cli.call("list", "--feed", old, "--json")
+    assert listed.status == 0, listed.err
+    assert listed.err_lines == [f"tuinews: {old}: moved to {new}; listing it there"]
+    assert [row["feed_url"] for row in json_lines(listed.out)] == [new] * 3
+    marked = cli.call("mark-read", "--feed", old)
+    assert (marked.status, marked.out) == (0, "marked 3 articles read\n")
+    assert marked.err_lines == [f"tuinews: {old}: moved to {new}; marking its articles read there"]
+    assert cli.call("list", "--unread").out == ""
+
+
+def test_remove_takes_the_old_address_and_forgets_it(cli: Cli, moved: tuple[str, str]) -> None:
+    old, new = moved
+    removed = cli.call("remove", old)
+    assert removed.status == 0, removed.err
+    assert removed.out == "unsubscribed from Mine\n"
+    assert removed.err_lines == [f"tuinews: {old}: moved to {new}; unsubscribing from it"]
+    assert "[[feeds]]" not in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert store.former_urls() == {} and store.feeds() == []
+    again = cli.call("list", "--feed", old)
+    assert again.status == 1
+    assert again.err_lines == [f"tuinews: no feed matches {old!r}"]
+
+
+def test_every_address_of_a_chain_of_moves_names_the_feed(cli: Cli, server: FeedServer) -> None:
+    a = server.route("/a", redirect("/b", 301))
+    b = server.route("/b", static(rss(2, title="Wandering")))
+    c = server.url("/c")
+    subscribe(cli, (a, "Wandering"))
+    assert cli.call("refresh").status == 0
+    server.route("/c", static(rss(2, title="Wandering")))
+    server.route("/b", redirect("/c", 308))
+    second = cli.call("refresh")
+    assert second.err_lines == [f"tuinews: {b}: moved permanently to {c}; subscription updated"]
+    assert f'url = "{c}"' in cli.config.read_text()
+    result = cli.call("list", "--feed", a, "--feed", b, "--feed", a)
+    assert result.status == 0, result.err
+    assert result.err_lines == [
+        f"tuinews: {a}: moved to {c}; listing it there",
+        f"tuinews: {b}: moved to {c}; listing it there",
+    ]
+    assert len(result.out.splitlines()) == 2  # one feed, its two articles once
+    refreshed = cli.call("refresh", a)
+    assert refreshed.err_lines == [f"tuinews: {a}: moved to {c}; refreshing it there"]
+
+
+def test_a_new_subscription_at_the_old_address_is_named_by_it(
+    cli: Cli, server: FeedServer, moved: tuple[str, str]
+) -> None:
+    old, new = moved
+    before = cli.call("list", "--feed", old)
+    assert before.err_lines == [f"tuinews: {old}: moved to {new}; listing it there"]
+    server.route("/old", static(rss(1, title="Newcomer", prefix="newcomer")))
+    added = cli.call("add", old, "--title", "Newcomer")
+    assert added.status == 0, added.err
+    assert cli.call("refresh").status == 0
+    listed = cli.call("list", "--feed", old, "--json")
+    assert (listed.status, listed.err) == (0, "")
+    assert [row["feed_url"] for row in json_lines(listed.out)] == [old]
+    refreshed = cli.call("refresh", old)
+    assert (refreshed.status, refreshed.err) == (0, "")
+    assert refreshed.out.splitlines()[0] == "[1/1] 0 new  Newcomer"
+    # The feed that moved away is named by its address now, as before.
+    moved_away = cli.call("list", "--feed", new, "--json")
+    assert (moved_away.status, moved_away.err) == (0, "")
+    assert len(json_lines(moved_away.out)) == 3
+
+
+def test_a_sites_address_names_the_feed_it_led_to(cli: Cli, server: FeedServer) -> None:
+    from test_refresh_site_address import _page
+
+    # The page's first link is no feed: tried (the subscription moved there, then given
+    # back), it must not become a former address of the feed the second link leads to.
+    server.route("/notes.xml", static(b"plain notes, no feed", content_type="text/plain"))
+    comments = server.route("/comments.xml", static(rss(2, title="Comments", prefix="c")))
+    site = server.route("/", static(_page("/notes.xml"), content_type="text/html"))
+    subscribe(cli, (site, "Site"))
+    first = cli.call("refresh")
+    assert first.status == 0, first.err
+    assert f'url = "{comments}"' in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert store.former_urls() == {site: comments}
+    again = cli.call("refresh", site)
+    assert again.status == 0, again.err
+    assert again.err_lines == [f"tuinews: {site}: moved to {comments}; refreshing it there"]
+
+
+# ---- a move onto an address already subscribed -------------------------------------------
+
+
+def test_a_move_onto_a_subscribed_feed_fails_says_so_and_loses_nothing(
+    cli: Cli, server: FeedServer
+) -> None:
+    old = server.route("/old", static(rss(3, title="Old home", prefix="old")))
+    new = server.route("/new", static(rss(2, title="New home", prefix="new")))
+    subscribe(cli, (old, "Old home"), (new, "New home"))
+    assert cli.call("refresh").status == 0
+    with Store.open(cli.db) as store:
+        old_id = store.feed_by_url(old).id  # type: ignore[union-attr]
+        rows = store.headlines(View(feed_ids=(old_id,)), limit=10)
+        store.set_read([rows[0].pk], True)
+        store.set_starred(rows[1].pk, True)
+    settings = cli.config.read_text()
+    server.route("/old", redirect("/new", 301))
+
+    for _run in range(2):  # said at every refresh (no back-off) until the user acts
+        result = cli.run("refresh")
+        assert result.status == 1
+        assert result.err_lines == [
+            f"tuinews: Old home: moved permanently to {new} (New home), which you already "
+            f"subscribe to; `tuinews remove {old}` unsubscribes this one"
+        ]
+        assert "[2/2]" in result.out and "1 failed" in result.out.splitlines()[-1]
+        # The settings file is left as it was: no second entry for /new, /old kept.
+        assert cli.config.read_text() == settings
+    assert len(server.requests("/old")) == 3
+    with Store.open(cli.db) as store:
+        marks = {
+            h.pk: (h.read, h.starred) for h in store.headlines(View(feed_ids=(old_id,)), limit=10)
+        }
+        assert store.former_urls() == {}
+        info = store.feed(old_id)
+    assert info is not None and info.url == old
+    assert len(marks) == 3  # nothing of the old home's articles dropped or moved
+    assert marks[rows[0].pk] == (True, False) and marks[rows[1].pk] == (False, True)
+    assert info.last_error == (
+        f"moved permanently to {new} (New home), which you already subscribe to"
+    )
+    assert_store_sound(cli.db)
+    # Removing it, as the line says, leaves one subscription and the starred article.
+    removed = cli.call("remove", old)
+    assert removed.out == "unsubscribed from Old home; its starred article stays\n"
+    final = cli.call("refresh")
+    assert (final.status, final.err) == (0, "")
+
+
+def test_a_move_onto_a_feed_unsubscribed_from_says_how_to_subscribe_again(
+    cli: Cli, server: FeedServer
+) -> None:
+    new = server.route("/new", static(rss(2, title="New home", prefix="new")))
+    subscribe(cli, (new, "New home"))
+    assert cli.call("refresh").status == 0
+    with Store.open(cli.db) as store:
+        store.set_starred(store.headlines(View(), limit=1)[0].pk, True)
+    assert cli.call("remove", new).status == 0  # its row stays, for the starred article
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (old, "Old home"))
+    result = cli.call("refresh")
+    assert result.status == 1
+    assert result.err_lines == [
+        f"tuinews: Old home: moved permanently to {new}, a feed you unsubscribed from "
+        "(the store keeps its starred articles); subscribe to it again"
+    ]
+    assert_store_sound(cli.db)
+    # Subscribed again, it is a move onto a feed subscribed already.
+    assert cli.call("add", new, "--title", "New home").status == 0
+    again = cli.call("refresh")
+    assert again.status == 1
+    assert again.err_lines == [
+        f"tuinews: Old home: moved permanently to {new} (New home), which you already "
+        f"subscribe to; `tuinews remove {old}` unsubscribes this one"
+    ]
+    with Store.open(cli.db) as store:
+        assert store.count(View(starred_only=True)) == 1
