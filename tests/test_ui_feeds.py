@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,10 @@ from test_ui_support import (
     running,
     settle,
 )
+from tuinews.commands.common import short_date
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
-from tuinews.store import Store, View
+from tuinews.store import FeedInfo, Store, View
 from tuinews.subscriptions import SubscriptionFile
 from tuinews.ui.app import create_app
 from tuinews.ui.rows import entry_count
@@ -190,6 +192,67 @@ async def test_refresh_with_a_failing_feed_marks_it_and_shows_its_error(tmp_path
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is screen
+
+
+def details_text(feed: FeedInfo) -> dict[str, str]:
+    """The feed details dialog's rows, name -> value, as shown now."""
+    console = Console(width=200, file=io.StringIO())
+    console.print(feed_details(feed))
+    width = len("Last refresh ")  # the widest name, and the gap after it
+    lines = console.file.getvalue().splitlines()
+    return {line[:width].strip(): line[width:].strip() for line in lines if line[:1] != " "}
+
+
+async def open_details(pilot, screen: MainScreen, label: str) -> FeedInfo:  # type: ignore[no-untyped-def]
+    entry = next(e for e in screen.sidebar.entries if e.label == label)
+    await pilot.press("h")
+    screen.sidebar.move_cursor(screen.sidebar.entries.index(entry))
+    await pilot.press("i")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, FeedInfoScreen)
+    feed: FeedInfo = pilot.app.screen.feed
+    return feed
+
+
+async def test_feed_details_tell_a_429s_wait_from_its_next_fetch(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        busy = server.route("/busy.xml", status(429, headers={"Retry-After": "7200"}))
+        ctx = make_ctx(tmp_path, [Subscription(busy, "Busy Feed")], build=False)
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            # Said as it fails: the time the server asked for.
+            assert "server asks to retry after" in screen.status.message
+            feed = await open_details(pilot, screen, "Busy Feed")
+            assert feed.next_fetch is not None
+            details = details_text(feed)
+            # Kept and shown later: the reason, and the next fetch while it is to come.
+            assert details["Error"] == "HTTP 429 Too Many Requests"
+            assert details["Next fetch"] == short_date(feed.next_fetch)
+
+
+async def test_feed_details_of_an_old_failure_say_no_past_time(tmp_path: Path) -> None:
+    """An error an earlier version stored with its "retry after", hours ago: the details
+    say the reason, and that the next refresh fetches the feed."""
+    ctx = make_ctx(tmp_path)
+    now = datetime.now(UTC)
+    with Store.open(ctx.store_path) as store:
+        info = store.feed_by_url("https://blog.example/c/rss")
+        assert info is not None
+        store.record_failure(
+            info.id,
+            status=429,
+            error="HTTP 429 Too Many Requests (server asks to retry after 17:05)",
+            at=now - timedelta(hours=5),
+            next_fetch=now - timedelta(hours=3),
+        )
+    async with running(ctx) as (app, pilot):
+        details = details_text(await open_details(pilot, app.screen, "Gamma Blog"))
+        assert details["Error"] == "HTTP 429 Too Many Requests"
+        assert details["Next fetch"] == "next refresh"
 
 
 async def test_new_articles_keep_the_selected_article_selected(tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ from tuinews.model import Subscription
 from tuinews.sources.sanitize import without_password
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from tuinews.sources.subscription_merge import LocalFiles
@@ -131,10 +133,12 @@ def _feeds_in_store(ns: argparse.Namespace, subs: Sequence[Subscription]) -> lis
 
 def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
     """JSON Lines for scripts: what the table shows, exact (tags are a list: a tag may
-    hold a comma), and the state behind "next try" (URLs without their password)."""
+    hold a comma), and the state behind "next try" (URLs without their password). The
+    error is the reason only: when the feed is tried next is `next_fetch`."""
     import json
 
     from tuinews.commands.common import iso_utc
+    from tuinews.refresh.shown_error import plain_error
 
     for f in feeds:
         record = {
@@ -146,7 +150,7 @@ def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
             "total": f.total,
             "last_refresh": iso_utc(f.last_refresh),
             "last_status": f.last_status,
-            "last_error": f.last_error,
+            "last_error": None if f.last_error is None else plain_error(f.last_error),
             "last_error_at": iso_utc(f.last_error_at),
             "failures": f.failures,
             "next_fetch": None if f.disabled else iso_utc(f.next_fetch),
@@ -156,8 +160,14 @@ def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
 
 
 def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
     if not sys.stdout.isatty():
-        # Scripts get tab-separated columns.
+        from tuinews.refresh.shown_error import plain_error
+
+        # Scripts get tab-separated columns; the error is its reason, without a time
+        # (`--json` has `next_fetch`).
         for f in feeds:
             refreshed = short_date(f.last_refresh).strip() or "never"
             print(
@@ -167,7 +177,7 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
                         ",".join(f.tags),
                         f"{f.unread}/{f.total}",
                         refreshed,
-                        f.last_error or "",
+                        plain_error(f.last_error or ""),
                         without_password(f.url),
                     ]
                 )
@@ -184,7 +194,7 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
             ", ".join(f.tags),
             f"{f.unread}/{f.total}",
             short_date(f.last_refresh).strip() or "never",
-            _error_with_state(f),
+            _error_with_state(f, now),
         )
         for f in feeds
     ]
@@ -208,20 +218,21 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
     _print_cut_errors(console, feeds, rows, widths[4])
 
 
-def _error_with_state(feed: FeedInfo) -> str:
-    """The feed's last error, with when it is tried next (back-off) or that it is off."""
-    from datetime import UTC, datetime
+def _error_with_state(feed: FeedInfo, now: datetime) -> str:
+    """The feed's last error, with when it is tried next (back-off) or that it is off.
+    The next try is told only while it is to come: once over, the next refresh fetches
+    the feed, and the error stands alone (a stored error never holds a time)."""
+    from tuinews.refresh.shown_error import next_try, plain_error
 
-    from tuinews.refresh.backoff import plain_error
-
-    error = feed.last_error or ""
+    error = plain_error(feed.last_error or "")
     if not error:
         return ""
     if feed.disabled:
         gone = error.removesuffix(": feed disabled")
         return f"disabled: {gone}; `tuinews refresh FEED` tries it again"
-    if feed.next_fetch is not None and feed.next_fetch > datetime.now(UTC):
-        return f"{plain_error(error)} (next try after {short_date(feed.next_fetch)})"
+    retry_at = next_try(feed, now)
+    if retry_at is not None:
+        return f"{error} (next try after {short_date(retry_at)})"
     return error
 
 

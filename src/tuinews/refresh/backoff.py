@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tuinews.refresh.fetch import RETRY_AFTER_STATUSES
 from tuinews.refresh.locations import location_kind
 from tuinews.refresh.outcome import FeedOutcome, SkipKind, short_time
+from tuinews.refresh.shown_error import plain_error
 
 if TYPE_CHECKING:
     from tuinews.store import FeedInfo
@@ -52,17 +52,6 @@ def previous_wait(info: FeedInfo) -> timedelta | None:
         return None
     wait = info.next_fetch - info.last_error_at
     return wait if wait > timedelta(0) else None
-
-
-# fetch adds the time a 429/503 asked for to its error line; a skip line says it already.
-_SERVER_ASKS = re.compile(r" \(server asks to [^()]*\)$")
-
-
-def plain_error(error: str) -> str:
-    """A stored error line without the wait a 429/503 asked for: said where it is
-    quoted beside the time of the next try (a stored "retry after 09:19" also reads
-    wrong a day later)."""
-    return _SERVER_ASKS.sub("", error)
 
 
 def skipped_outcome(

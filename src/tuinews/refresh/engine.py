@@ -33,6 +33,7 @@ from tuinews.refresh.outcome import (
 )
 from tuinews.refresh.parsing import Body, Parsers, WorkerDied
 from tuinews.refresh.pipeline import Parked, PipelineSlot
+from tuinews.refresh.shown_error import plain_error
 from tuinews.refresh.writer import BatchWriter
 from tuinews.sources.sanitize import without_password
 from tuinews.store.records import FeedWrite
@@ -285,7 +286,10 @@ class _Run:
                 info = failure.info
                 wait = backoff(previous_wait(info), None) if self.answered else None
                 status, reason, next_fetch = _as_recorded(
-                    info, failure.status, failure.reason, failure.at + wait if wait else None
+                    info,
+                    failure.status,
+                    plain_error(failure.reason),
+                    failure.at + wait if wait else None,
                 )
                 self.store.record_failure(
                     info.id, status=status, error=reason, at=failure.at, next_fetch=next_fetch
@@ -637,13 +641,17 @@ class _Run:
             return self._removed_outcome(info) if await self._removed(info) else failed
         else:
             next_fetch = now + backoff(previous_wait(info), None if unanswered else status)
+        # The outcome's line, said now, keeps the time a 429/503 asked for; the store keeps
+        # the line without it: read later, the next try is told from `next_fetch`
+        # (`refresh.shown_error`), and a "retry after 17:05" would read as tomorrow's.
+        stored = plain_error(reason)
         if not disable:
-            status, reason, next_fetch = _as_recorded(info, status, reason, next_fetch)
+            status, stored, next_fetch = _as_recorded(info, status, stored, next_fetch)
         await asyncio.to_thread(
             self.store.record_failure,
             info.id,
             status=status,
-            error=reason,
+            error=stored,
             at=now,
             next_fetch=next_fetch,
             disable=disable,

@@ -61,7 +61,9 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
 
 def retry_after_words(retry_at: datetime | None, now: datetime) -> str:
     """` (server asks to retry after 17:05)`: when a 429/503 says the next try may come,
-    as a time of day (the line is kept with the feed and read later), or a date."""
+    as a time of day (with its date on another day). For the refresh's own failure line,
+    said as the feed fails: the store keeps the line without it (`shown_error`), and
+    what is shown later says the next try from the feed's `next_fetch`."""
     if retry_at is None or retry_at <= now:
         return ""
     delay = retry_at - now

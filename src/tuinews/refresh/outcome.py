@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from tuinews.errors import StoreError
@@ -23,9 +23,11 @@ FAILING_SKIPS: frozenset[SkipKind] = frozenset(
 
 
 def short_time(moment: datetime, now: datetime | None = None) -> str:
-    """`17:05`, or with the date when that is a day or so away: when a feed is tried next."""
+    """`17:05` for a moment later today (local time), else with its date, `2026-01-06
+    09:00`: when a feed is tried next. A bare time on another day read wrong: at 23:00,
+    "09:00" (tomorrow's) and at 17:00, "12:00" (tomorrow's, looking past)."""
     local = moment.astimezone()
-    if moment - (now or datetime.now(UTC)) < timedelta(hours=20):
+    if local.date() == (now or datetime.now(UTC)).astimezone().date():
         return local.strftime("%H:%M")
     return local.strftime("%Y-%m-%d %H:%M")
 

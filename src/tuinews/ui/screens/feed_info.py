@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.table import Table
@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tuinews.commands.common import short_date
+from tuinews.refresh.shown_error import next_try, plain_error
 from tuinews.sources.sanitize import without_password
 from tuinews.store import FeedInfo
 from tuinews.ui.safe import safe_text
@@ -23,7 +24,18 @@ def _when(moment: datetime | None) -> str:
     return short_date(moment) if moment else "never"  # the CLI's format, local time
 
 
-def feed_details(feed: FeedInfo) -> Table:
+def _next_fetch(feed: FeedInfo, now: datetime) -> str:
+    """When a refresh fetches the feed, true at `now`: a back-off's end only while it is
+    to come (a stored error never says a time; see `refresh.shown_error`)."""
+    if feed.disabled:
+        return "when refreshed on its own (disabled)"
+    retry_at = next_try(feed, now)
+    return _when(retry_at) if retry_at is not None else "next refresh"
+
+
+def feed_details(feed: FeedInfo, now: datetime | None = None) -> Table:
+    """The feed's details as of `now` (the present by default)."""
+    now = now or datetime.now(UTC)
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     # fold: a long address or error wraps whole; here, of all places, it must be read.
@@ -36,10 +48,10 @@ def feed_details(feed: FeedInfo) -> Table:
         ("Articles", f"{feed.total} ({feed.unread} unread)"),
         ("Last refresh", _when(feed.last_refresh)),
         ("Status", status + (" (disabled)" if feed.disabled else "")),
-        ("Error", feed.last_error or "none"),
+        ("Error", plain_error(feed.last_error or "") or "none"),
         ("Error at", _when(feed.last_error_at) if feed.last_error else "-"),
         ("Failures", str(feed.failures)),
-        ("Next fetch", _when(feed.next_fetch) if feed.next_fetch else "next refresh"),
+        ("Next fetch", _next_fetch(feed, now)),
     ]
     for name, value in rows:
         # Text objects: titles, URLs and errors come from outside and are not markup.
