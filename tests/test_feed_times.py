@@ -1,13 +1,16 @@
 """What `tuinews feeds` says about time, as a user reads it later: the wait a 429/503
 asked for while it lasts and never after (also for errors an earlier version stored with
-a "retry after 17:05" in them). Times are moved by recording a feed's failure in the past,
-as the back-off tests do."""
+a "retry after 17:05" in them), and each feed refreshed when its own answer came, not
+when the refresh began. Times are moved by recording a feed's failure in the past, as
+the back-off tests do."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 
-from feedserver import FeedServer, rss, static, status
+from feedserver import Call, FeedServer, rss, static, status
 from test_cli import Cli, json_lines, run_in_terminal
 from test_cli_store import subscribe
 from tuinews.commands.common import short_date
@@ -124,3 +127,57 @@ def test_a_retry_on_another_day_is_said_with_its_date() -> None:
     now = datetime.now().astimezone().replace(hour=9, minute=0, second=0, microsecond=0)
     later_today = now + timedelta(hours=8)
     assert short_time(later_today, now) == later_today.astimezone().strftime("%H:%M")
+
+
+def _slow(delay: float, serve: dict[str, bytes | int], answered: list[float]) -> Call:
+    """A route that answers after `delay` seconds with serve["body"] (or serve["status"]),
+    noting when it answered."""
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(delay)
+        answered.append(time.time())
+        body = serve.get("body")
+        if isinstance(body, bytes):
+            static(body).serve(handler)
+        else:
+            status(int(serve["status"])).serve(handler)
+
+    return Call(answer)
+
+
+def _moment(record: dict[str, object], key: str) -> float:
+    return datetime.fromisoformat(str(record[key]).replace("Z", "+00:00")).timestamp()
+
+
+def test_each_feed_is_refreshed_when_its_answer_came(cli: Cli, server: FeedServer) -> None:
+    quick = server.route("/quick", static(rss(3, title="Quick", prefix="quick")))
+    slow_feed: dict[str, bytes | int] = {"body": rss(4, title="Slow", prefix="slow")}
+    slow_answers: list[float] = []
+    slow = server.route("/slow", _slow(1.0, slow_feed, slow_answers))
+    broken_answers: list[float] = []
+    broken = server.route("/broken", _slow(1.0, {"status": 500}, broken_answers))
+    subscribe(cli, (quick, "Quick"), (slow, "Slow"), (broken, "Broken"))
+
+    started = time.time()
+    assert cli.call("refresh").status == 1
+    records = json_records(cli)
+    quick_at = _moment(records["Quick"], "last_refresh")
+    slow_at = _moment(records["Slow"], "last_refresh")
+    # Not the refresh's start for all: each feed's own moment.
+    assert started <= quick_at < slow_answers[0]
+    assert slow_at >= slow_answers[0] and slow_at - quick_at >= 0.9
+    failed_at = _moment(records["Broken"], "last_error_at")
+    assert failed_at >= broken_answers[0]
+    # The back-off counts from that moment too: 2 minutes, the first time.
+    assert abs(_moment(records["Broken"], "next_fetch") - failed_at - 120) < 0.001
+
+    # Articles count as seen at their feed's own time, so a cleanup still keeps what each
+    # feed lists: Slow now lists only its oldest item; its two middle ones may go.
+    slow_feed["body"] = rss(1, title="Slow", prefix="slow")
+    assert cli.call("refresh", "Quick", "Slow").status == 0
+    assert _moment(json_records(cli)["Slow"], "last_refresh") >= slow_answers[1]
+    cli.config.write_text(cli.config.read_text() + "\n[retention]\nper_feed = 1\n")
+    cleaned = cli.call("cleanup")
+    assert cleaned.out.startswith("removed 2 articles"), cleaned.out + cleaned.err
+    titles = sorted(line.split("  ")[-1].strip() for line in cli.call("list").out.splitlines())
+    assert titles == ["quick 1 v0", "quick 2 v0", "quick 3 v0", "slow 1 v0", "slow 4 v0"]

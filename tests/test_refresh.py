@@ -632,10 +632,10 @@ async def test_a_fault_of_ours_on_one_feed_is_kept_with_that_feed(
     bad = server.route("/bad", static(rss(2)))
     real_http = engine._Run._http
 
-    async def http(self: engine._Run, info: FeedInfo, now: datetime) -> FeedOutcome:
+    async def http(self: engine._Run, info: FeedInfo) -> FeedOutcome:
         if info.url == bad:
             raise RuntimeError("a bug")
-        return await real_http(self, info, now)
+        return await real_http(self, info)
 
     monkeypatch.setattr(engine._Run, "_http", http)
     summary = await refresh(db, good, bad)

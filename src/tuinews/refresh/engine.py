@@ -302,21 +302,23 @@ class _Run:
                 self.stopped_by = error
 
     async def one(self, info: FeedInfo) -> FeedOutcome:
-        now = datetime.now(UTC)
-        skipped = self._skipped(info, now)
+        # The times kept for a feed (its refresh, its failure, when its articles were last
+        # seen) are taken when its answer came or its file was read, not here: a feed may
+        # wait a while for a free connection, and its download may be slow.
+        skipped = self._skipped(info, datetime.now(UTC))
         if skipped is not None:
             return skipped
         try:
             kind = location_kind(info.url)
             if kind == "http":
                 self._check_store()
-                return await self._http(info, now)
+                return await self._http(info)
             if kind == "local":
                 async with self.in_flight:
                     self._check_store()
-                    return await self._local(info, now)
+                    return await self._local(info)
             scheme = info.url.split("://", 1)[0]
-            return await self._fail(info, now, f"unsupported URL scheme '{scheme}'")
+            return await self._fail(info, datetime.now(UTC), f"unsupported URL scheme '{scheme}'")
         except StoreError as error:
             if _unwritable(error):
                 # Kept now, not when `all` hears of it: no other feed starts meanwhile.
@@ -328,6 +330,7 @@ class _Run:
         except Exception as error:
             # A bug met on one feed must not end the refresh of all the others.
             reason = f"unexpected error ({type(error).__name__}: {error})"[:300]
+            now = datetime.now(UTC)
             try:
                 # Kept with the feed, so `tuinews feeds` and the reader's feed details say
                 # why; no back-off (the fault is ours, not the server's).
@@ -364,14 +367,14 @@ class _Run:
             info, now, force=self.force, named=self.named, since=self.other_refresh_since
         )
 
-    async def _http(self, info: FeedInfo, now: datetime) -> FeedOutcome:
+    async def _http(self, info: FeedInfo) -> FeedOutcome:
         slot = PipelineSlot(self.in_flight, self.parked)
         try:
-            return await self._http_in(slot, info, now)
+            return await self._http_in(slot, info)
         finally:
             slot.release()
 
-    async def _http_in(self, slot: PipelineSlot, info: FeedInfo, now: datetime) -> FeedOutcome:
+    async def _http_in(self, slot: PipelineSlot, info: FeedInfo) -> FeedOutcome:
         assert self.fetcher is not None
 
         async def room() -> None:
@@ -389,12 +392,14 @@ class _Run:
         except FetchError as error:
             return await self._fail(
                 info,
-                now,
+                datetime.now(UTC),
                 error.reason,
                 status=error.status,
                 retry_after=error.retry_after,
                 disable=error.gone,
             )
+        # The feed's refresh: when its answer (the whole body) came.
+        now = datetime.now(UTC)
         moved, onto = await self._move(info, result.moved_to)
         await self._enable(info)
         if onto is not None:
@@ -416,7 +421,7 @@ class _Run:
                 # its address in `feeds` and the reader while it stays broken.
                 await asyncio.to_thread(self.store.name_untitled_feed, info.id, title)
             if isinstance(error, FeedLinkingPage) and info.last_refresh is None:
-                followed = await self._follow_page(slot, info, moved or info.url, now, error)
+                followed = await self._follow_page(slot, info, moved or info.url, error)
                 if isinstance(followed, FeedOutcome):
                     return followed
                 reason = followed
@@ -476,7 +481,7 @@ class _Run:
             self.processing.release()
 
     async def _follow_page(
-        self, slot: PipelineSlot, info: FeedInfo, here: str, now: datetime, page: FeedLinkingPage
+        self, slot: PipelineSlot, info: FeedInfo, here: str, page: FeedLinkingPage
     ) -> FeedOutcome | str:
         """A feed never fetched yet whose address (`here`) gives a web page that links
         to feeds: the user subscribed to a site's address. Its links are tried in order
@@ -485,14 +490,14 @@ class _Run:
         the page's failure line, with why each link did not do."""
         whys = []
         for link in page.feeds:
-            tried = await self._try_page_link(slot, info, here, now, link)
+            tried = await self._try_page_link(slot, info, here, link)
             if isinstance(tried, FeedOutcome):
                 return tried
             whys.append(tried if len(page.feeds) == 1 else f"{without_password(link)}: {tried}")
         return f"{page.reason} ({'; '.join(whys)})"
 
     async def _try_page_link(
-        self, slot: PipelineSlot, info: FeedInfo, here: str, now: datetime, link: str
+        self, slot: PipelineSlot, info: FeedInfo, here: str, link: str
     ) -> FeedOutcome | str:
         """The outcome of following a page's feed link, or why it did not do."""
         from tuinews.config import canonical_feed_url
@@ -506,6 +511,7 @@ class _Run:
         try:
             target = canonical_feed_url(link)
             result = await self.fetcher.fetch(target, etag=None, last_modified=None, room=room)
+            now = datetime.now(UTC)  # when the linked feed's answer came
             target = canonical_feed_url(result.moved_to) if result.moved_to else target
         except ConfigError as error:
             return str(error)
@@ -541,14 +547,16 @@ class _Run:
         return dataclasses.replace(outcome, url=info.url, found_on_page=True)
 
     async def _load_and_save(
-        self, info: FeedInfo, path: Path, now: datetime, mtime: float | None
+        self, info: FeedInfo, path: Path, mtime: float | None
     ) -> tuple[Feed, SaveStats]:
-        """Read and prepare the file in a thread, then write it as a fetched feed is."""
+        """Read and prepare the file in a thread, then write it as a fetched feed is,
+        refreshed when it was read."""
         async with self.processing:
-            feed, prepared = await asyncio.to_thread(
+            feed, prepared, read_at = await asyncio.to_thread(
                 _load_local_prepared, path, self.settings.max_bytes
             )
-            stats = await self.writer.write(FeedWrite(info.id, now, prepared, source_mtime=mtime))
+            write = FeedWrite(info.id, read_at, prepared, source_mtime=mtime)
+            stats = await self.writer.write(write)
         return feed, stats
 
     async def _enable(self, info: FeedInfo) -> None:
@@ -586,22 +594,22 @@ class _Run:
         self.subscribed.add(new_url)
         return new_url, None
 
-    async def _local(self, info: FeedInfo, now: datetime) -> FeedOutcome:
+    async def _local(self, info: FeedInfo) -> FeedOutcome:
         try:
             path = local_path(info.url)
             mtime = await asyncio.to_thread(source_mtime, path)
         except OSError as error:
-            return await self._fail(info, now, os_error_line(error))
+            return await self._fail(info, datetime.now(UTC), os_error_line(error))
         except SourceError as error:
-            return await self._fail(info, now, error.reason)
+            return await self._fail(info, datetime.now(UTC), error.reason)
         if not self.force and info.source_mtime is not None and info.source_mtime == mtime:
             return FeedOutcome(info.url, info.title, "unchanged_file")
         try:
-            feed, stats = await self._load_and_save(info, path, now, mtime)
+            feed, stats = await self._load_and_save(info, path, mtime)
         except SourceError as error:
-            return await self._fail(info, now, error.reason)
+            return await self._fail(info, datetime.now(UTC), error.reason)
         except OSError as error:
-            return await self._fail(info, now, os_error_line(error))
+            return await self._fail(info, datetime.now(UTC), os_error_line(error))
         await self._enable(info)
         return FeedOutcome(
             info.url, info.title or feed.title, "updated", new=stats.new, updated=stats.updated
@@ -610,7 +618,7 @@ class _Run:
     async def _fail(
         self,
         info: FeedInfo,
-        now: datetime,
+        now: datetime,  # when it failed
         reason: str,
         *,
         status: int | None = None,
@@ -706,11 +714,13 @@ def _upgrade_notice(say: Callable[[str], None] | None) -> Callable[[], None] | N
     return lambda: say(UPGRADE_NOTICE)
 
 
-def _load_local_prepared(path: Path, max_bytes: int) -> tuple[Feed, PreparedFeed]:
+def _load_local_prepared(path: Path, max_bytes: int) -> tuple[Feed, PreparedFeed, datetime]:
+    """The file's feed, its rows for the store, and when it was read (its refresh time)."""
     from tuinews.store.save import prepare_feed
 
     feed = _load_local(path, max_bytes)
-    return feed, prepare_feed(feed)
+    read_at = datetime.now(UTC)
+    return feed, prepare_feed(feed), read_at
 
 
 def _load_local(path: Path, max_bytes: int) -> Feed:
