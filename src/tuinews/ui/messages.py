@@ -73,6 +73,14 @@ class ViewLoaded(Message):
 
 
 @dataclass
+class ViewFailed(Message):
+    """Counting or fetching a view failed (a store error), in a worker."""
+
+    generation: int
+    error: str
+
+
+@dataclass
 class FeedsLoaded(Message):
     feeds: list[FeedInfo]
     counts: dict[str, int] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.messages import Status
 from tuinews.ui.screens.main_core import Filter, reported
 from tuinews.ui.screens.main_refresh import RefreshingScreen
+from tuinews.ui.waiting_keys import waits_for_search
 
 FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 
@@ -35,21 +36,27 @@ class MainScreen(RefreshingScreen):
         widget = self.sidebar if pane == "sidebar" else self.headlines
         widget.move_cursor(to if to is not None else widget.cursor + (delta or 0))
 
+    @waits_for_search
     def action_cursor_down(self) -> None:
         self._move(1)
 
+    @waits_for_search
     def action_cursor_up(self) -> None:
         self._move(-1)
 
+    @waits_for_search
     def action_first(self) -> None:
         self._move(to=0)
 
+    @waits_for_search
     def action_last(self) -> None:
         self._move(to=10**12)
 
+    @waits_for_search
     def action_page_down(self) -> None:
         self._move(self._page_of_focused())
 
+    @waits_for_search
     def action_page_up(self) -> None:
         self._move(-self._page_of_focused())
 
@@ -59,6 +66,7 @@ class MainScreen(RefreshingScreen):
         return max(1, widget.page_height - 1)
 
     # -- panes ------------------------------------------------------------------------
+    @waits_for_search
     def action_open(self) -> None:
         pane = self.focused_pane
         if pane == "sidebar":
@@ -80,18 +88,23 @@ class MainScreen(RefreshingScreen):
                 self.select_sidebar_entry()
             self.show_pane(panes[target])
 
+    @waits_for_search
     def action_next_pane(self) -> None:
         self._step_pane(1, wrap=True)
 
+    @waits_for_search
     def action_previous_pane(self) -> None:
         self._step_pane(-1, wrap=True)
 
+    @waits_for_search
     def action_pane_left(self) -> None:
         self._step_pane(-1, wrap=False)
 
+    @waits_for_search
     def action_pane_right(self) -> None:
         self._step_pane(1, wrap=False)
 
+    @waits_for_search
     def action_toggle_sidebar(self) -> None:
         if self.layout_mode == "narrow":
             self.show_pane("list" if self.narrow_pane == "sidebar" else "sidebar")
@@ -134,6 +147,7 @@ class MainScreen(RefreshingScreen):
         return False
 
     # -- reading ----------------------------------------------------------------------
+    @waits_for_search
     def action_space(self) -> None:
         if self.layout_mode == "narrow" and self.narrow_pane != "reader":
             self.action_open()  # one pane at a time: Space first shows the article
@@ -150,18 +164,22 @@ class MainScreen(RefreshingScreen):
         else:
             self.action_next_unread()
 
+    @waits_for_search
     def action_next_unread(self) -> None:
         self.find_unread(forward=True, across_feeds=True)
 
+    @waits_for_search
     def action_previous_unread(self) -> None:
         self.find_unread(forward=False, across_feeds=False)
 
+    @waits_for_search
     def action_toggle_read(self) -> None:
         current = self.headlines.current
         if current is not None:
             self.set_read([current.pk], not current.read)
             self.status.say("Marked read." if not current.read else "Marked unread.")
 
+    @waits_for_search
     def action_star(self) -> None:
         current = self.headlines.current
         if current is not None:
@@ -169,6 +187,7 @@ class MainScreen(RefreshingScreen):
             self.write_star(current.pk, not current.starred)
             self.status.say("Starred." if not current.starred else "Unstarred.")
 
+    @waits_for_search
     def action_mark_all_read(self) -> None:
         self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk)
 
@@ -186,6 +205,7 @@ class MainScreen(RefreshingScreen):
         noun = "article" if len(pks) == 1 else "articles"
         self.status.say(f"Marked {len(pks)} {noun} read in {label} (u undoes).")
 
+    @waits_for_search
     def action_undo(self) -> None:
         if not self.undo_pks:
             self.status.say("Nothing to undo.")
@@ -202,6 +222,7 @@ class MainScreen(RefreshingScreen):
         self.post_message(Status(f"Marked {len(pks)} articles unread again."))
         self.app.call_from_thread(self.reload_view)
 
+    @waits_for_search
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
         self.status.say(f"Showing {self.filter} articles.")
@@ -221,6 +242,7 @@ class MainScreen(RefreshingScreen):
             return self.feeds_by_id[current.feed_id].url
         return None
 
+    @waits_for_search
     def action_refresh_feed(self) -> None:
         url = self._current_feed_url()
         if url is None:
@@ -231,6 +253,7 @@ class MainScreen(RefreshingScreen):
             # pause (429/503 Retry-After), which is honoured.
             self.start_refresh([url])
 
+    @waits_for_search
     def action_refresh_all(self) -> None:
         self.start_refresh(None)
 
@@ -257,6 +280,7 @@ class MainScreen(RefreshingScreen):
         url = self._current_feed_url()
         return next((f for f in self.feeds_by_id.values() if f.url == url), None)
 
+    @waits_for_search
     def action_remove_feed(self) -> None:
         from tuinews.ui.screens.confirm import ConfirmScreen
 
@@ -311,6 +335,7 @@ class MainScreen(RefreshingScreen):
         self.post_message(self._load_feeds())
         self.app.call_from_thread(self.reload_view)
 
+    @waits_for_search
     def action_feed_info(self) -> None:
         from tuinews.ui.screens.feed_info import FeedInfoScreen
 
@@ -353,6 +378,7 @@ class MainScreen(RefreshingScreen):
             return self.reader.link
         return current.link
 
+    @waits_for_search
     def action_open_link(self) -> None:
         url = self._article_link()
         if url is None:
@@ -360,6 +386,7 @@ class MainScreen(RefreshingScreen):
         else:
             self.news_app.open_url(url)
 
+    @waits_for_search
     def action_copy_link(self) -> None:
         url = self._article_link()
         if url is None:
@@ -367,6 +394,7 @@ class MainScreen(RefreshingScreen):
         else:
             self.news_app.copy_url(url)
 
+    @waits_for_search
     def action_link(self, number: int) -> None:
         current = self.headlines.current
         if current is None or self.reader.pk != current.pk:
@@ -378,6 +406,7 @@ class MainScreen(RefreshingScreen):
             return
         self.news_app.open_url(link.url)
 
+    @waits_for_search
     def action_links(self) -> None:
         from tuinews.ui.screens.link_picker import LinkPickerScreen
 

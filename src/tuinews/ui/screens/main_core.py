@@ -28,12 +28,14 @@ from tuinews.ui.messages import (
     PaneClicked,
     SidebarHighlighted,
     Status,
+    ViewFailed,
     ViewLoaded,
     WindowLoaded,
     WindowWanted,
 )
 from tuinews.ui.rows import failing_line, is_failing
 from tuinews.ui.safe import safe_text
+from tuinews.ui.waiting_keys import WaitingKeys
 from tuinews.ui.widgets.feed_sidebar import FeedSidebar, SidebarEntry
 from tuinews.ui.widgets.headline_list import HeadlineList, ViewStale
 from tuinews.ui.widgets.key_footer import KeyFooter
@@ -111,6 +113,9 @@ class MainCore(Screen[None]):
         self._user_chose = False
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
+        # Keys typed while a new search loads, for its results (see waiting_keys).
+        self.waiting_keys = WaitingKeys()
+        self._searching_line = SEARCHING  # as said, with the keys waiting
 
     @property
     def news_app(self) -> NewsApp:
@@ -302,14 +307,39 @@ class MainCore(Screen[None]):
             keep = self.headlines.current
         if self.view.search and self.view.search != self._shown_view.search:
             # A new search: the first after a refresh indexes its articles first, seconds
-            # after a big one, with the old list still shown and nothing said.
-            self.status.say(SEARCHING)
+            # after a big one, with the old list still shown and nothing said. The keys
+            # typed meanwhile wait for its results.
+            self.waiting_keys.begin(self.generation, self.view.search)
+            self._say_searching()
+        else:
+            self.waiting_keys.give_up()  # Escape: the search's results will not show
         self._fetch_view(self.generation, self.view, keep)
 
+    def hold_for_search(self, action: Callable[[], None]) -> bool:
+        """Keep a key's action for the results of the search loading now (see
+        `waiting_keys.waits_for_search`); False when none is loading."""
+        if not self.waiting_keys.hold(action):
+            return False
+        self._say_searching()
+        return True
+
+    def _say_searching(self) -> None:
+        waiting = len(self.waiting_keys)
+        line = SEARCHING
+        if waiting:
+            keys = "1 key waits" if waiting == 1 else f"{waiting} keys wait"
+            line = f"{SEARCHING} {keys} for the results."
+        self._searching_line = line
+        self.status.say(line)
+
     @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
-    @reported
     def _fetch_view(self, generation: int, view: View, keep: Headline | None) -> None:
-        self.post_message(self._load_view(generation, view, keep, HeadlineList.WINDOW))
+        try:
+            loaded = self._load_view(generation, view, keep, HeadlineList.WINDOW)
+        except TuinewsError as error:
+            self.post_message(ViewFailed(generation, str(error)))
+            return
+        self.post_message(loaded)
 
     def _load_view(
         self, generation: int, view: View, keep: Headline | None, limit: int
@@ -333,7 +363,7 @@ class MainCore(Screen[None]):
         if message.generation < self.generation:
             return
         self.generation = message.generation
-        self.status.withdraw(SEARCHING)
+        self.status.withdraw(self._searching_line)
         self.view = self._shown_view = message.view
         self.shown_up_to_pk = message.last_pk
         # An article a new view puts in the reader was not picked by the user, unless
@@ -367,6 +397,19 @@ class MainCore(Screen[None]):
             current = self.headlines.current
             if current is None or current.read:
                 self.find_unread(forward=True, across_feeds=False)
+        # The keys typed while this search loaded, on its results now, in order.
+        for action in self.waiting_keys.loaded(message.generation):
+            action()
+
+    @on(ViewFailed)
+    def _on_view_failed(self, message: ViewFailed) -> None:
+        line = message.error
+        if self.waiting_keys.loading and message.generation >= self.generation:
+            dropped = self.waiting_keys.give_up()
+            if dropped:
+                keys = "1 key" if dropped == 1 else f"{dropped} keys"
+                line = f"{line} ({keys} typed meanwhile not acted on)"
+        self.status.say(line, error=True)
 
     def _empty_message(self) -> str:
         if self.search:
@@ -491,6 +534,7 @@ class MainCore(Screen[None]):
         if view == self.base_view and self.search is None:
             return
         self.base_view, self.base_label, self.search = view, label, None
+        self.waiting_keys.give_up()
         self.generation += 1
         self.view = self._effective_view()
         self._fetch_view(self.generation, self.view, None)

@@ -1,0 +1,92 @@
+"""Keys typed while a new search loads wait for its results, then act on them in order.
+
+The first search after a big refresh adds the refresh's articles to the search index
+before it answers: seconds (about 2.5 s with 60,000 articles waiting), with the old list
+still on screen and the UI answering keys all along. A key that acts on the list or the
+article acted on that old list, which the results then replaced with the cursor on their
+first row: `/rust` Enter `j j` Enter moved and opened nothing among the results (and
+marked an article of the old list read). Such keys are held here instead, and run on the
+results as soon as they show. Imports no Textual: the screen wires it in.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+P = ParamSpec("P")
+
+
+class HoldsKeys(Protocol):
+    def hold_for_search(self, action: Callable[[], None]) -> bool:
+        """Keep `action` for the results of the search loading now (True), or False
+        when no search is loading: the action runs at once."""
+        ...
+
+
+S = TypeVar("S", bound=HoldsKeys)
+
+
+def waits_for_search(
+    action: Callable[Concatenate[S, P], None],
+) -> Callable[Concatenate[S, P], None]:
+    """A key action that acts on the list, the article or the panes: typed while a new
+    search loads, it runs once the search's results show, after the keys typed before
+    it. Not for the keys that open a dialog taking words (search, add a feed), help,
+    nor Escape / q: from a search, they leave it at once (its held keys are dropped)."""
+
+    @functools.wraps(action)
+    def wrapper(screen: S, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        if not screen.hold_for_search(functools.partial(action, screen, *args, **kwargs)):
+            action(screen, *args, **kwargs)
+
+    return wrapper
+
+
+class WaitingKeys:
+    """The search whose results are loading (the view's generation and its words) and
+    the key actions typed meanwhile, in order."""
+
+    def __init__(self) -> None:
+        self.generation: int | None = None  # None: no new search is loading
+        self.search: str | None = None
+        self._actions: list[Callable[[], None]] = []
+
+    @property
+    def loading(self) -> bool:
+        return self.generation is not None
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def begin(self, generation: int, search: str) -> None:
+        """The view of a new search is fetched as `generation`. Keys held for other
+        words are dropped: their results will never show. The same words fetched
+        again (a refresh reloading the view meanwhile) keep them."""
+        if search != self.search:
+            self._actions.clear()
+        self.generation, self.search = generation, search
+
+    def hold(self, action: Callable[[], None]) -> bool:
+        if self.generation is None:
+            return False
+        self._actions.append(action)
+        return True
+
+    def loaded(self, generation: int) -> list[Callable[[], None]]:
+        """A view of `generation` is shown: when it is the search's (or newer), the
+        held actions, to run now, in order; else none."""
+        if self.generation is None or generation < self.generation:
+            return []
+        actions, self._actions = self._actions, []
+        self.generation = self.search = None
+        return actions
+
+    def give_up(self) -> int:
+        """The search will not show (Escape, another view, an error): its held keys are
+        dropped. Returns how many."""
+        dropped = len(self._actions)
+        self._actions = []
+        self.generation = self.search = None
+        return dropped
