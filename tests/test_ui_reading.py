@@ -433,6 +433,41 @@ async def test_a_new_search_typed_while_one_loads_drops_the_keys_held_for_the_fi
         indexed.set()
 
 
+async def test_a_search_that_fails_says_so_and_holds_no_key_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search whose fetch fails (a store error) shows no results: the keys held for
+    them are said to be dropped, and the next keys act at once."""
+    from tuinews.store import Store
+
+    failing = threading.Event()
+    real_window = Store.view_window
+
+    def failing_window(store: Store, view: Any, **kwargs: Any) -> Any:
+        if view.search:
+            failing.wait(10)
+            raise StoreError("tuinews.db: disk I/O error")
+        return real_window(store, view, **kwargs)
+
+    monkeypatch.setattr(Store, "view_window", failing_window)
+    ctx = make_ctx(tmp_path)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            await pilot.press("slash", *"story", "enter", "j")
+            failing.set()
+            await settle(pilot)
+            assert screen.status.message == (
+                "tuinews.db: disk I/O error (1 key typed meanwhile not acted on)"
+            )
+            assert screen.headlines.cursor == 0
+            await pilot.press("j")
+            assert screen.headlines.cursor == 1
+    finally:
+        failing.set()
+
+
 async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):
