@@ -468,6 +468,36 @@ async def test_a_search_that_fails_says_so_and_holds_no_key_after_it(
         failing.set()
 
 
+async def test_a_burst_of_keys_edits_the_search_words_in_the_order_typed(
+    tmp_path: Path,
+) -> None:
+    """Keys that arrive together (a busy moment, a key macro, tmux send-keys): Backspace
+    ran after the letters typed behind it, and `/` Backspace×4 `coffee` on the search
+    "rust" searched "co"."""
+    from textual import events
+    from textual.widgets import Input
+
+    url = "https://news.example/a/rss"
+    extra = {url: [make_article(url, 50, title="Rust and coffee")]}
+    ctx = make_ctx(tmp_path, extra=extra)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("slash", *"rust", "enter")
+        await settle(pilot)
+        await pilot.press("slash")
+        box = app.screen.query_one(Input)
+        assert box.value == "rust"
+        await pilot.press("end")  # the words are selected when the prompt opens
+        for key, character in [*[("backspace", None)] * 4, *[(c, c) for c in "coffee"]]:
+            app.post_message(events.Key(key, character))  # together, nothing awaited
+        await pilot.pause()
+        assert box.value == "coffee"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.search == "coffee"
+
+
 async def test_n_and_p_jump_between_unread_articles(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx) as (app, pilot):

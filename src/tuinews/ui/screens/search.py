@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tuinews.ui.widgets.ordered_input import OrderedInput
+
 
 class SearchScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -24,7 +26,8 @@ class SearchScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Search articles (titles and text)", classes="dialog-title")
-            yield Input(value=self.initial, placeholder="words…", id="words")
+            # Edited in the order typed, however fast the keys come.
+            yield OrderedInput(value=self.initial, placeholder="words…", id="words")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
