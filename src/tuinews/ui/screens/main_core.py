@@ -307,12 +307,13 @@ class MainCore(Screen[None]):
             keep = self.headlines.current
         if self.view.search and self.view.search != self._shown_view.search:
             # A new search: the first after a refresh indexes its articles first, seconds
-            # after a big one, with the old list still shown and nothing said. The keys
-            # typed meanwhile wait for its results.
+            # after a big one, with the old list still shown. Said; and the keys typed
+            # meanwhile wait for its results (see waiting_keys).
             self.waiting_keys.begin(self.generation, self.view.search)
             self._say_searching()
         else:
-            self.waiting_keys.give_up()  # Escape: the search's results will not show
+            # Escape (or the words shown already): no new results to wait for.
+            self.waiting_keys.give_up()
         self._fetch_view(self.generation, self.view, keep)
 
     def hold_for_search(self, action: Callable[[], None]) -> bool:
