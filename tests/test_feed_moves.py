@@ -306,3 +306,60 @@ def test_a_move_onto_a_feed_unsubscribed_from_says_how_to_subscribe_again(
     ]
     with Store.open(cli.db) as store:
         assert store.count(View(starred_only=True)) == 1
+
+
+# ---- a settings file that lags behind the store's move ------------------------------------
+
+
+def test_a_move_the_settings_file_missed_keeps_the_feed_and_is_saved_again(
+    cli: Cli, moved: tuple[str, str]
+) -> None:
+    # A refresh killed (kill -9, cron's timeout) after the store moved the feed but before
+    # the settings file took the move leaves the file at the old address; so does the user
+    # writing it back by hand. The feed must keep its articles and marks there.
+    old, new = moved
+    with Store.open(cli.db) as store:
+        first = store.headlines(View(), limit=1)[0]
+        store.set_read([first.pk], True)
+    subscribe(cli, (old, "Mine"))
+    result = cli.call("refresh")
+    assert result.status == 0, result.err
+    assert result.err_lines == [f"tuinews: {old}: moved permanently to {new}; subscription updated"]
+    assert f'url = "{new}"' in cli.config.read_text() and old not in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert [feed.url for feed in store.feeds()] == [new]
+        assert store.former_urls() == {old: new}
+        assert store.count(View()) == 3 and store.count(View(unread_only=True)) == 2
+    assert_store_sound(cli.db)
+    assert cli.call("list", "--feed", old).status == 0
+
+
+def test_a_refresh_that_read_the_settings_before_another_moved_the_feed_loses_nothing(
+    cli: Cli, moved: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two refreshes at once: the second read the file (old address) before the first
+    # moved the feed and saved the move, then waited for the first to finish.
+    import dataclasses
+
+    from tuinews.commands import store_commands
+
+    old, new = moved
+    stale = store_commands.load_settings
+    monkeypatch.setattr(
+        store_commands,
+        "load_settings",
+        lambda ns: dataclasses.replace(stale(ns), feeds=(Subscription(old, "Mine"),)),
+    )
+    settings = cli.config.read_text()
+    result = cli.call("refresh")
+    assert result.status == 0, result.err
+    assert cli.config.read_text() == settings  # the move is in it already, once
+    monkeypatch.undo()
+    with Store.open(cli.db) as store:
+        assert [feed.url for feed in store.feeds()] == [new]
+        assert store.former_urls() == {old: new}
+        assert store.count(View()) == 3
+    assert_store_sound(cli.db)
+    after = cli.call("refresh", old)
+    assert after.status == 0, after.err
+    assert after.err_lines == [f"tuinews: {old}: moved to {new}; refreshing it there"]

@@ -505,6 +505,10 @@ class _Document:
         headers = self._feed_headers()
         old_url, new_url = canonical_feed_url(old), canonical_feed_url(new)
         entries = self._entries_of(old_url)
+        if not entries and self._entries_of(new_url):
+            # Moved already: by another refresh that read the file after this one (two
+            # at once), or by hand. Nothing to do, and the store must not move back.
+            return
         if not entries:
             raise ConfigError(f"not subscribed: {without_password(old_url)}")
         if old_url == new_url:

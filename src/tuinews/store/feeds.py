@@ -18,6 +18,7 @@ def sync_feeds(conn: sqlite3.Connection, subs: Sequence[Subscription]) -> None:
     existing = dict(conn.execute("SELECT url, id FROM feeds").fetchall())
     unique = list({sub.url: sub for sub in reversed(subs)}.values())[::-1]  # first wins
     _follow_spellings(conn, existing, [sub.url for sub in unique])
+    _follow_former_urls(conn, existing, [sub.url for sub in unique])
     listed: set[int] = set()
     for position, sub in enumerate(unique):
         values = (sub.title or None, dump_tags(sub.tags), position)
@@ -70,6 +71,37 @@ def _follow_spellings(conn: sqlite3.Connection, existing: dict[str, int], urls: 
         if old is not None:
             conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (url, existing[old]))
             existing[url] = existing.pop(old)
+
+
+def _follow_former_urls(
+    conn: sqlite3.Connection, existing: dict[str, int], urls: list[str]
+) -> None:
+    """Give a feed back an address it had before a move when that address is subscribed
+    and the feed's address now is not: the settings file did not take the move (a
+    refresh killed before it saved it, or one that read the file before another refresh
+    moved the feed), or the user wrote the old address back by hand. A new, empty feed
+    there would leave the articles and marks with a row no longer subscribed, and its
+    first fetch would fail on the redirect to it. The address now is remembered in turn,
+    so whichever of the two the file holds names the feed; the next fetch follows the
+    redirect again, if it is still there, and the file with it."""
+    wanted = set(urls)
+    missing = [url for url in urls if url not in existing]
+    if not missing:
+        return
+    rows = conn.execute(
+        "SELECT former_urls.url, feeds.id, feeds.url FROM former_urls "
+        "JOIN feeds ON feeds.id = former_urls.feed_id"
+    ).fetchall()
+    former = {str(old): (int(feed_id), str(now)) for old, feed_id, now in rows}
+    for url in missing:
+        found = former.get(url)
+        if found is None:
+            continue
+        feed_id, now = found
+        if now in wanted or existing.get(now) != feed_id:
+            continue  # subscribed where it is, or given back to another address already
+        change_feed_url(conn, feed_id, url)
+        existing[url] = existing.pop(now)
 
 
 def feeds(conn: sqlite3.Connection) -> list[FeedInfo]:
