@@ -197,6 +197,11 @@ def test_a_new_subscription_at_the_old_address_is_named_by_it(
     server.route("/old", static(rss(1, title="Newcomer", prefix="newcomer")))
     added = cli.call("add", old, "--title", "Newcomer")
     assert added.status == 0, added.err
+    # Added (the site may have put another feed there), with word of where it was.
+    assert added.err_lines == [
+        f"tuinews: {old} moved to {new}, which you subscribe to; "
+        "if it still redirects there, `tuinews remove` it again"
+    ]
     assert cli.call("refresh").status == 0
     listed = cli.call("list", "--feed", old, "--json")
     assert (listed.status, listed.err) == (0, "")
@@ -208,6 +213,31 @@ def test_a_new_subscription_at_the_old_address_is_named_by_it(
     moved_away = cli.call("list", "--feed", new, "--json")
     assert (moved_away.status, moved_away.err) == (0, "")
     assert len(json_lines(moved_away.out)) == 3
+
+
+def test_importing_a_list_from_before_a_move_does_not_subscribe_the_old_address_again(
+    cli: Cli, server: FeedServer, tmp_path: Path
+) -> None:
+    other = server.route("/other", Generated(items=2, title="Other"))
+    backup = tmp_path / "backup.opml"
+    backup.write_text(
+        '<opml version="2.0"><body>'
+        f'<outline type="rss" text="Mine" xmlUrl="{server.url("/old")}"/>'
+        f'<outline type="rss" text="Other" xmlUrl="{other}"/>'
+        "</body></opml>"
+    )
+    new = server.route("/new", Generated(items=3, title="Moved feed"))
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (old, "Mine"))
+    assert cli.call("refresh").status == 0
+    imported = cli.call("import", str(backup))
+    assert imported.status == 0, imported.err
+    assert imported.err_lines == [f"tuinews: {backup}: {old} moved to {new}, subscribed"]
+    assert imported.out == "imported 1 feed (1 already subscribed)\n"
+    config = cli.config.read_text()
+    assert f'url = "{old}"' not in config and f'url = "{new}"' in config
+    refreshed = cli.call("refresh")
+    assert refreshed.status == 0, refreshed.err  # no subscription failing on the redirect
 
 
 def test_a_sites_address_names_the_feed_it_led_to(cli: Cli, server: FeedServer) -> None:

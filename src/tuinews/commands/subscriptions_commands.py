@@ -44,8 +44,27 @@ def add_command(ns: argparse.Namespace) -> int:
     # The edit parses and validates the whole file first: a broken one is refused unchanged.
     SubscriptionFile(config_path(ns)).add(sub)
     # Shown without its password; the settings file keeps the URL as given.
+    for old, now in _moved_onto_subscribed(ns, [url]).items():
+        # Added all the same (the site may have put another feed there), but if it
+        # still redirects, every refresh fails on it: said now, when it is fresh.
+        warn(
+            f"{without_password(old)} moved to {without_password(now)}, which you subscribe "
+            "to; if it still redirects there, `tuinews remove` it again"
+        )
     print(f"subscribed to {without_password(url)}; `tuinews refresh` fetches it")
     return 0
+
+
+def _moved_onto_subscribed(ns: argparse.Namespace, urls: Sequence[str]) -> dict[str, str]:
+    """Those of `urls` that a subscribed feed had as its address before a move (a
+    permanent redirect the store followed) -> the feed's address now."""
+    from tuinews.store.peek import former_addresses
+
+    former = former_addresses(db_path(ns))
+    if not former:
+        return {}
+    subscribed = {sub.url for sub in load_settings(ns).feeds}
+    return {url: former[url] for url in urls if former.get(url) in subscribed}
 
 
 def _one_tag_each(given: list[str]) -> tuple[str, ...]:
@@ -387,8 +406,15 @@ def import_command(ns: argparse.Namespace) -> int:
     for outside in dict.fromkeys(sub.url for sub in entries if _outside(sub.url, base)):
         # Named, so that a list naming a feed file one did not expect does not go unseen.
         warn(f"{shown}: subscribing to the local file {quoted(outside)}, outside the list's folder")
+    moved = _moved_onto_subscribed(ns, [sub.url for sub in entries])
+    for old, now in moved.items():
+        # An older list (a backup from before a feed moved): its old address would be
+        # a second subscription, failing on the redirect at every refresh.
+        warn(f"{shown}: {without_password(old)} moved to {without_password(now)}, subscribed")
+    entries = [sub for sub in entries if sub.url not in moved]
     counts = SubscriptionFile(config_path(ns)).add_many(entries)
-    print(_import_summary(counts.added, counts.already_subscribed, counts.repeated, unusable))
+    already = counts.already_subscribed + len(moved)
+    print(_import_summary(counts.added, already, counts.repeated, unusable))
     return 0
 
 

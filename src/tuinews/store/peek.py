@@ -1,4 +1,5 @@
-"""A look into the store before a refresh starts its parse workers.
+"""Looks into the store without opening it for writing: before a refresh starts its
+parse workers, and for `add` and `import`.
 
 Lean on purpose, like `first_screen`: read-only, no migration, nothing written, and the
 connection closed before the caller forks (a forked child must not inherit one).
@@ -29,3 +30,26 @@ def conditional_feeds(path: Path) -> set[str] | None:
     finally:
         conn.close()
     return {str(url) for (url,) in rows}
+
+
+def former_addresses(path: Path) -> dict[str, str]:
+    """Each address a stored feed had before a move -> its address now (as
+    `Store.former_urls`), read without opening the store for writing: `add` and `import`
+    check a new address against them. Empty when the store is missing, locked, from
+    before schema v9 or not ours: nothing is known to have moved."""
+    if not path.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
+    except sqlite3.Error:
+        return {}
+    try:
+        rows = conn.execute(
+            "SELECT former_urls.url, feeds.url FROM former_urls "
+            "JOIN feeds ON feeds.id = former_urls.feed_id"
+        ).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+    return {str(old): str(now) for old, now in rows}
