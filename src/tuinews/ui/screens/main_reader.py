@@ -79,6 +79,13 @@ class ReadingScreen(MainCore):
         current = self.headlines.current
         if current is None or current.pk != message.pk:
             return
+        width = self.reader.content_width
+        if message.width != width and self.query_one("#reader-box").display:
+            # Rendered for a width the reader no longer has: shown (one pane at a time)
+            # before its layout, it was laid out while this rendered. Not shown at the
+            # wrong width: rendered again.
+            self._render_article(message.pk, width)
+            return
         previous, previous_chosen = self.reader.pk, self._reader_chosen
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
         self._reader_chosen = self._user_chose
