@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -22,6 +23,7 @@ from tuinews.ui.links import (
     link_refusal,
 )
 from tuinews.ui.screens.main import MainScreen
+from tuinews.ui.waiting_keys import KeyGate
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -63,6 +65,16 @@ class NewsApp(App[None]):
         self.reopen_saying: str | None = None
         if ctx.config.ui.keymap:
             self.set_keymap(dict(ctx.config.ui.keymap))
+        # Typed keys wait here for a key that opens or answers a dialog (waiting_keys).
+        self.key_gate: KeyGate[events.Key] = KeyGate()
+        # Ctrl-C and Ctrl-Q quit at once, whatever waits.
+        self._never_held = {
+            key.strip()
+            for cls in type(self).__mro__
+            for binding in vars(cls).get("BINDINGS", ())
+            if isinstance(binding, Binding) and binding.priority
+            for key in binding.key.split(",")
+        }
 
     def on_mount(self) -> None:
         theme = self.ctx.config.ui.theme
@@ -92,6 +104,41 @@ class NewsApp(App[None]):
             self.say(
                 f"No such key binding in [keymap] of the config: {names}", error=True, lasting=True
             )
+
+    # -- typed keys -------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Typed keys go through the key gate (see waiting_keys.KeyGate); Textual then
+        routes each to the widget that has focus, or to the screen."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.key_gate.holding and event.key not in self._never_held:
+                self.key_gate.hold(event)
+            else:
+                await self._route_key(event)
+            return
+        await super().on_event(event)
+
+    async def _route_key(self, key: events.Key) -> None:
+        # A screen whose `gate_on` says the keys behind this one must wait for it calls
+        # `key_done` with it once its effect is done.
+        gate_on = getattr(self.screen_stack[-1], "gate_on", None) if self.screen_stack else None
+        waits = gate_on is not None and gate_on(key)
+        if waits:
+            self.key_gate.close(key)
+        await super().on_event(key)
+        if waits and not key.is_forwarded:
+            # Taken by an app-wide priority key instead (Ctrl-C, Ctrl-Q): nothing
+            # more is to come of it.
+            self.key_done(key)
+
+    def key_done(self, key: events.Key | None) -> None:
+        """`key`, which held the keys behind it, has had its effect: they go on, in
+        order (after the keys queued for the app now, which the gate holds meanwhile)."""
+        if self.key_gate.done(key):
+            self.call_later(self._route_held_keys)
+
+    async def _route_held_keys(self) -> None:
+        while (key := self.key_gate.next_key()) is not None:
+            await self._route_key(key)
 
     @property
     def main(self) -> MainScreen:

@@ -1,21 +1,73 @@
-"""Keys typed while a new search loads wait for its results, then act on them in order.
+"""Keys that wait: for the dialog a key opens or answers, and for a new search's results.
+
+A burst of keys (typed over a slow SSH link, a key macro, `tmux send-keys`) reaches the
+app in one read. Textual routes each key as it takes it from the queue, to the widget
+that has focus then: `/rust` Enter went whole to the main screen, before `/` had opened
+the search prompt; the prompt then dropped the letters, and Enter searched nothing. The
+`KeyGate` (the app's) holds the keys behind a key that changes where keys go (one that
+opens a dialog, or answers one) until that key is done, then routes them in order, as if
+they had been typed slowly.
 
 The first search after a big refresh adds the refresh's articles to the search index
 before it answers: seconds (about 2.5 s with 60,000 articles waiting), with the old list
 still on screen and the UI answering keys all along. A key that acts on the list or the
 article acted on that old list, which the results then replaced with the cursor on their
 first row: `/rust` Enter `j j` Enter moved and opened nothing among the results (and
-marked an article of the old list read). Such keys are held here instead, and run on the
-results as soon as they show. Imports no Textual: the screen wires it in.
+marked an article of the old list read). Such keys are held by `WaitingKeys` instead,
+and run on the results as soon as they show. Imports no Textual: the app and the screens
+wire it in.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
+K = TypeVar("K")
+
+
+class KeyGate(Generic[K]):
+    """Typed keys that wait for the key before them to be done.
+
+    The app routes each typed key through the gate. A key after which keys go elsewhere
+    (`/` opens the search prompt, Enter answers it) closes the gate: it is routed, and
+    the keys behind it, typed in the same burst or later, are held. The screen that
+    asked for the wait says when that key is done (the dialog is up with its focus; the
+    dialog has answered, gone or still open), and the held keys are routed then, in
+    order, each through the gate again."""
+
+    def __init__(self) -> None:
+        self._closed_by: K | None = None  # the key whose effect the held keys wait for
+        self._held: deque[K] = deque()
+
+    @property
+    def holding(self) -> bool:
+        """Whether a typed key must wait: the gate is closed, or keys typed before it
+        still wait to be routed."""
+        return self._closed_by is not None or bool(self._held)
+
+    def close(self, key: K) -> None:
+        self._closed_by = key
+
+    def hold(self, key: K) -> None:
+        self._held.append(key)
+
+    def done(self, key: K | None) -> bool:
+        """`key` has had its effect: the gate opens if it waited for that key. True
+        when keys wait to be routed now (`next_key`)."""
+        if key is not None and key is self._closed_by:
+            self._closed_by = None
+            return bool(self._held)
+        return False
+
+    def next_key(self) -> K | None:
+        """The next held key to route, while the gate is open."""
+        if self._closed_by is None and self._held:
+            return self._held.popleft()
+        return None
 
 
 class HoldsKeys(Protocol):

@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tuinews.errors import TuinewsError
@@ -22,6 +21,8 @@ from tuinews.model import Subscription
 from tuinews.ui.context import AppContext
 from tuinews.ui.messages import Status
 from tuinews.ui.safe import safe_text
+from tuinews.ui.screens.dialog import Dialog
+from tuinews.ui.widgets.ordered_input import OrderedInput
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -35,7 +36,7 @@ def first_run_store(ctx: AppContext) -> Path | None:
     return ctx.user_store_path
 
 
-class AddFeedScreen(ModalScreen[Subscription | None]):
+class AddFeedScreen(Dialog[Subscription | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel")
     ]
@@ -47,7 +48,8 @@ class AddFeedScreen(ModalScreen[Subscription | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label("Add a feed", classes="dialog-title")
-            yield Input(placeholder="https://example.org/feed.xml or a file path", id="url")
+            # Edited in the order typed, however fast the keys come.
+            yield OrderedInput(placeholder="https://example.org/feed.xml or a file path", id="url")
             yield Static("", id="error", classes="dialog-error")
             if first_run_store(self.ctx) is not None:
                 where = (

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tuinews.commands.common import short_date
@@ -18,6 +17,7 @@ from tuinews.refresh.shown_error import next_try, plain_error
 from tuinews.sources.sanitize import without_password
 from tuinews.store import FeedInfo
 from tuinews.ui.safe import safe_text
+from tuinews.ui.screens.dialog import Dialog
 
 
 def _when(moment: datetime | None) -> str:
@@ -61,7 +61,7 @@ def feed_details(feed: FeedInfo, now: datetime | None = None) -> Table:
     return table
 
 
-class FeedInfoScreen(ModalScreen[None]):
+class FeedInfoScreen(Dialog[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,i,enter", "close", "Close", id="dialog.close")
     ]

@@ -8,14 +8,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuinews.ui.safe import safe_line
+from tuinews.ui.screens.dialog import Dialog
 
 
-class LinkPickerScreen(ModalScreen[tuple[str, str] | None]):
+class LinkPickerScreen(Dialog[tuple[str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "cancel", "Cancel", id="links.cancel"),
         Binding("y", "copy", "Copy", id="links.copy"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 
 from tuinews.store import View
 from tuinews.ui.bindings import MAIN_BINDINGS
@@ -13,13 +14,63 @@ from tuinews.ui.screens.main_core import Filter, reported
 from tuinews.ui.screens.main_refresh import RefreshingScreen
 from tuinews.ui.waiting_keys import waits_for_search
 
+if TYPE_CHECKING:
+    from tuinews.ui.screens.dialog import Dialog
+
 FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
+# The actions that may open a dialog: the keys typed behind their key go into it.
+DIALOG_ACTIONS = frozenset({"search", "add_feed", "help", "remove_feed", "feed_info", "links"})
 
 
 class MainScreen(RefreshingScreen):
     """Sidebar, headline list and reader; what each key does."""
 
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
+    _key_in_hand: events.Key | None = None  # the key whose action runs now
+    _opened: Dialog[Any] | None = None  # the dialog that action opened
+
+    # -- keys -------------------------------------------------------------------------
+    # A key's binding runs here, where the key arrives, in the order typed (Textual runs
+    # it later, once the key has bubbled up to the app, and looks the binding up on the
+    # screen shown then: after `/` opened the search prompt, a `j` typed before it was
+    # dropped). A key that may open a dialog holds the keys typed after it (the app's
+    # key gate): they go into the dialog once it is up, or on here if none opened.
+    def gate_on(self, key: events.Key) -> bool:
+        """Whether the keys typed after `key` must wait for it (see waiting_keys)."""
+        active = self.active_bindings.get(key.key)
+        return (
+            active is not None
+            and active.node is self
+            and active.enabled
+            and active.binding.action in DIALOG_ACTIONS
+        )
+
+    async def on_key(self, event: events.Key) -> None:
+        opened: Dialog[Any] | None = None
+        try:
+            if self.app.screen is not self:
+                return  # typed before another screen came up: Textual's way
+            active = self.active_bindings.get(event.key)
+            if active is None or active.node is not self or not active.enabled:
+                return
+            event.stop()  # not to the app, which would run the binding again
+            self._key_in_hand, self._opened = event, None
+            try:
+                await self.run_action(active.binding.action)
+            finally:
+                opened, self._key_in_hand, self._opened = self._opened, None, None
+        finally:
+            if opened is None:
+                self.news_app.key_done(event)  # else the dialog says so once it is up
+
+    def open_dialog(
+        self, dialog: Dialog[Any], callback: Callable[[Any], None] | None = None
+    ) -> None:
+        """Push a dialog. The keys typed after the key that opened it go into it once it
+        is up: the dialog tells the app's key gate so (`Dialog.opened_by`)."""
+        if self._key_in_hand is not None:
+            dialog.opened_by, self._opened = self._key_in_hand, dialog
+        self.app.push_screen(dialog, callback)
 
     # -- moving -----------------------------------------------------------------------
     def _move(self, delta: int | None = None, *, to: int | None = None) -> None:
@@ -260,7 +311,7 @@ class MainScreen(RefreshingScreen):
     def action_add_feed(self) -> None:
         from tuinews.ui.screens.add_feed import AddFeedScreen
 
-        self.app.push_screen(AddFeedScreen(self.ctx), self._feed_added)
+        self.open_dialog(AddFeedScreen(self.ctx), self._feed_added)
 
     def _feed_added(self, result: Any) -> None:
         if result is None:
@@ -290,9 +341,7 @@ class MainScreen(RefreshingScreen):
             return
         feed = entry.feed
         question = f"Remove the feed “{feed.title}” and its articles (starred ones stay)?"
-        self.app.push_screen(
-            ConfirmScreen(question), lambda yes: self._remove(feed) if yes else None
-        )
+        self.open_dialog(ConfirmScreen(question), lambda yes: self._remove(feed) if yes else None)
 
     def _remove(self, feed: Any) -> None:
         from tuinews.errors import TuinewsError
@@ -343,13 +392,13 @@ class MainScreen(RefreshingScreen):
         if feed is None:
             self.status.say("Select a feed to see its details.")
             return
-        self.app.push_screen(FeedInfoScreen(feed))
+        self.open_dialog(FeedInfoScreen(feed))
 
     # -- search -----------------------------------------------------------------------
     def action_search(self) -> None:
         from tuinews.ui.screens.search import SearchScreen
 
-        self.app.push_screen(SearchScreen(self.search or ""), self._searched)
+        self.open_dialog(SearchScreen(self.search or ""), self._searched)
 
     def _searched(self, words: str | None) -> None:
         if words is None:
@@ -417,7 +466,7 @@ class MainScreen(RefreshingScreen):
         if not self.reader.links:
             self.status.say("This article has no links.")
             return
-        self.app.push_screen(LinkPickerScreen(self.reader.links), self._link_picked)
+        self.open_dialog(LinkPickerScreen(self.reader.links), self._link_picked)
 
     def _link_picked(self, choice: tuple[str, str] | None) -> None:
         if choice is None:
@@ -431,4 +480,4 @@ class MainScreen(RefreshingScreen):
     def action_help(self) -> None:
         from tuinews.ui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(self))
+        self.open_dialog(HelpScreen(self))

@@ -8,13 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tuinews.ui.screens.dialog import Dialog
 from tuinews.ui.widgets.ordered_input import OrderedInput
 
 
-class SearchScreen(ModalScreen[str | None]):
+class SearchScreen(Dialog[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel")
     ]

@@ -1,0 +1,79 @@
+"""The base of the reader's dialogs: the keys typed in a burst reach them in order.
+
+The keys typed after the key that opened a dialog (`/`, `a`, ...) wait in the app's key
+gate (`waiting_keys.KeyGate`) until the dialog is up with its focus, then come into it:
+`/rust` Enter typed in one go searches "rust". A key that answers the dialog (Enter in
+its text box, or one of its own keys: Escape, `y`, `q`, ...) holds the keys typed after
+it until the dialog has answered: they then go on to the screen under it (`/rust` Enter
+`j` moves in the results), or into the dialog again when it stays open (an address the
+add-feed dialog refuses).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from textual import events
+from textual.screen import ModalScreen
+
+if TYPE_CHECKING:
+    from tuinews.ui.app import NewsApp
+
+ResultType = TypeVar("ResultType")
+
+
+class Dialog(ModalScreen[ResultType]):
+    """A dialog (subclasses must not `prevent_default` an `Input.Submitted`: the
+    keys typed after Enter wait for this class's handler of it)."""
+
+    # The key that opened the dialog (set by the main screen), until the dialog is up.
+    opened_by: events.Key | None = None
+    # The key the keys typed after it wait for, until the dialog has answered it.
+    _answering: events.Key | None = None
+
+    def _key_done(self, key: events.Key | None) -> None:
+        app: NewsApp = self.app  # type: ignore[assignment]
+        app.key_done(key)
+
+    def on_mount(self) -> None:
+        # Runs after the dialog's own on_mount (Textual calls each class's handler),
+        # whose focus() the app applies later: the keys typed meanwhile follow it.
+        self.app.call_later(self._ready)
+
+    def _ready(self) -> None:
+        opened_by, self.opened_by = self.opened_by, None
+        self._key_done(opened_by)
+
+    def gate_on(self, key: events.Key) -> bool:
+        """Whether the keys typed after `key` must wait for the dialog to answer it:
+        a key bound on the dialog itself (run where it arrives, `on_key`), or the
+        Enter that submits its text box (answered in `on_input_submitted`)."""
+        active = self.active_bindings.get(key.key)
+        if active is None or not active.enabled:
+            return False
+        if active.node is not self and active.binding.action != "submit":
+            return False
+        self._answering = key
+        return True
+
+    async def on_key(self, event: events.Key) -> None:
+        # The dialog's own keys run where they arrive, in the order typed, and while the
+        # dialog is there: Textual runs them once the key has bubbled up to the app.
+        active = self.active_bindings.get(event.key)
+        if active is None or active.node is not self or not active.enabled:
+            return
+        event.stop()  # not to the app, which would run the binding again
+        try:
+            await self.run_action(active.binding.action)
+        finally:
+            self._key_done(event)
+
+    def on_input_submitted(self) -> None:
+        # After the dialog's own handler of the words (the subclass's comes first): it
+        # has answered, dismissed or still open.
+        self._key_done(self._answering)
+
+    def on_unmount(self) -> None:
+        # Gone before it was up, or before it answered: nothing waits for it any more.
+        self._key_done(self.opened_by)
+        self._key_done(self._answering)

@@ -1,0 +1,277 @@
+"""Keys that arrive together (one read over SSH, a key macro, `tmux send-keys`) act as if
+typed one by one, also across a dialog opening and closing.
+
+`pilot.press` waits for the app to be idle after each key, so it never makes a burst:
+`burst` posts the keys to the app in one go, as Textual's driver does with the keys of
+one read, and nothing runs between them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual import events
+from textual.keys import _character_to_key
+from textual.widgets import Input
+
+from feedserver import rss
+from test_ui_reading import _index_on_cue
+from test_ui_support import (
+    make_article,
+    make_ctx,
+    quick_rest,  # noqa: F401  (autouse fixture)
+    read_state,
+    running,
+    settle,
+)
+from tuinews.subscriptions import SubscriptionFile
+from tuinews.ui.screens.add_feed import AddFeedScreen
+from tuinews.ui.screens.main import MainScreen
+from tuinews.ui.screens.search import SearchScreen
+
+CONTROL_CHARACTERS = {"enter": "\r", "backspace": "\x7f", "escape": "\x1b", "ctrl+c": "\x03"}
+
+
+def burst(app: Any, *keys: str) -> None:
+    """Post `keys` (a character, or a key name such as "enter") to the app at once."""
+    for key in keys:
+        if len(key) == 1:
+            event = events.Key(_character_to_key(key), key)
+        else:
+            event = events.Key(key, CONTROL_CHARACTERS.get(key))
+        event.set_sender(app)
+        app.post_message(event)
+
+
+def test_the_key_gate_holds_the_keys_behind_a_key_until_that_key_is_done() -> None:
+    from tuinews.ui.waiting_keys import KeyGate
+
+    gate: KeyGate[str] = KeyGate()
+    assert not gate.holding
+    gate.close("/")
+    gate.hold("r")
+    gate.hold("u")
+    assert gate.holding and gate.next_key() is None
+    assert not gate.done("j")  # another key (typed before "/") is done: still closed
+    assert gate.next_key() is None
+    assert gate.done("/")  # keys wait to be routed now
+    assert gate.holding  # and the keys typed meanwhile queue behind them
+    assert gate.next_key() == "r"
+    gate.close("r")  # a key routed from the gate may close it again
+    assert gate.next_key() is None
+    assert gate.done("r")
+    assert gate.next_key() == "u"
+    assert gate.next_key() is None and not gate.holding
+
+
+@pytest.fixture
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The refreshes the reader starts (none is run: the feeds are not reachable)."""
+    started: list[Any] = []
+    monkeypatch.setattr(MainScreen, "start_refresh", lambda self, only, **_: started.append(only))
+    return started
+
+
+def rust_ctx(tmp_path: Path) -> Any:
+    url = "https://news.example/a/rss"
+    return make_ctx(tmp_path, extra={url: [make_article(url, 50, title="Rust and coffee")]})
+
+
+async def test_a_search_typed_in_one_burst_searches_its_words_and_nothing_else(
+    tmp_path: Path, refreshes: list[Any]
+) -> None:
+    """`/rust` Enter in one read: the letters reached the main screen before the prompt
+    was up and were dropped, and Enter searched nothing. r (refresh), u (undo) and s
+    (star) must not act on the list either."""
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        burst(app, "/", *"rust", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search == "rust"
+        assert screen.headlines.row_count == 1
+        assert screen.headlines.current.title == "Rust and coffee"
+        assert refreshes == []
+        assert not any(starred for _, starred in read_state(ctx.store_path).values())
+        assert screen.status.message != "Nothing to undo."
+
+
+async def test_backspace_in_a_burst_edits_the_words_in_order(tmp_path: Path) -> None:
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "/", *"rusk", "backspace", "t", "enter")
+        await settle(pilot)
+        assert screen.search == "rust"
+
+
+async def test_keys_typed_before_the_search_key_act_first(tmp_path: Path) -> None:
+    """The main screen runs its keys where they arrive, in order: the j's before the
+    `/` act on the list, not in the prompt it opens."""
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "j", "j", "/")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert screen.headlines.cursor == 2
+
+
+async def test_keys_after_the_enter_of_a_burst_act_on_the_results(tmp_path: Path) -> None:
+    """`/story` Enter `j j` in one read: the j's went into the closing prompt."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "/", *"story", "enter", "j", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search == "story"
+        assert screen.headlines.cursor == 2
+
+
+async def test_keys_after_the_enter_of_a_burst_wait_for_a_loading_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same burst while the search indexes first: the j's wait for its results."""
+    ctx = make_ctx(tmp_path)
+    indexed = _index_on_cue(monkeypatch)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            burst(app, "/", *"story", "enter", "j", "j", "enter")
+            await pilot.pause()
+            assert screen.status.message == "Searching… 3 keys wait for the results."
+            indexed.set()
+            await settle(pilot)
+            assert screen.search == "story"
+            assert screen.headlines.cursor == 2
+            assert screen.focused_pane == "reader"
+    finally:
+        indexed.set()
+
+
+async def test_a_search_and_the_next_one_in_one_burst(tmp_path: Path) -> None:
+    """After Enter, `/` opens the prompt again and the keys behind it go into it."""
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "/", *"story", "enter", "/", *["backspace"] * 5, *"rust", "enter", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search == "rust"
+        assert screen.headlines.current.title == "Rust and coffee"
+
+
+async def test_escape_in_a_burst_leaves_the_prompt_and_the_next_key_acts_on_the_list(
+    tmp_path: Path,
+) -> None:
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "/", *"rust", "escape", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search is None
+        assert screen.headlines.cursor == 1
+
+
+async def test_ctrl_c_in_a_burst_quits_at_once(tmp_path: Path) -> None:
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        burst(app, "/", *"ru", "ctrl+c", *"st")
+        await pilot.pause(0.1)
+        assert not app.is_running
+
+
+async def test_a_feed_added_in_one_burst(tmp_path: Path, refreshes: list[Any]) -> None:
+    """`a`, the address and Enter in one read: the address reached the dialog empty."""
+    feed_file = tmp_path / "local-feed.xml"
+    feed_file.write_bytes(rss(2, title="Local Feed"))
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "a", *str(feed_file), "enter", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert [s.url for s in SubscriptionFile(ctx.config_path).load()] == [str(feed_file)]
+        assert refreshes == [[str(feed_file)]]
+        assert screen.headlines.cursor == 1
+
+
+async def test_keys_after_an_address_the_dialog_refuses_go_into_it_again(
+    tmp_path: Path, refreshes: list[Any]
+) -> None:
+    """Enter on an empty address: the dialog says so and stays; the keys typed after
+    it in the same burst are the address, and the next Enter adds it."""
+    feed_file = tmp_path / "local-feed.xml"
+    feed_file.write_bytes(rss(2, title="Local Feed"))
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        burst(app, "a", "enter", *str(feed_file))
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AddFeedScreen)
+        assert dialog.query_one("#error").display
+        assert dialog.query_one(Input).value == str(feed_file)
+        burst(app, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert refreshes == [[str(feed_file)]]
+
+
+async def test_help_opened_and_closed_in_a_burst(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "?", "q", "j")
+        await settle(pilot)
+        assert app.screen is screen and app.is_running
+        assert screen.headlines.cursor == 1
+
+
+async def test_keys_typed_one_by_one_wait_for_nothing(tmp_path: Path) -> None:
+    """Keys wait only while a dialog opens or answers: typed slowly, none waits."""
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        await pilot.press("slash")
+        assert isinstance(app.screen, SearchScreen)
+        assert not app.key_gate.holding
+        await pilot.press(*"rust", "enter")
+        await settle(pilot)
+        assert app.screen.search == "rust"
+
+
+async def test_ctrl_c_copying_the_selected_words_holds_no_key(tmp_path: Path) -> None:
+    """Ctrl-C with words selected in the prompt copies them (an app-wide key): the keys
+    after it act at once, on the prompt and then on the list."""
+    from textual.widgets.input import Selection
+
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"ab")
+        app.screen.query_one(Input).selection = Selection(0, 2)
+        burst(app, "ctrl+c", "escape", "j")
+        await settle(pilot)
+        assert app.is_running and app.clipboard == "ab"
+        assert app.screen is screen
+        assert screen.headlines.cursor == 1
+
+
+async def test_a_feed_removed_and_confirmed_in_one_burst(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "h", "j", "j", "j", "j", "d", "y", "j")  # Alpha News, removed
+        await settle(pilot)
+        assert app.screen is screen
+        assert [s.title for s in SubscriptionFile(ctx.config_path).load()] == [
+            "Beta Daily",
+            "Gamma Blog",
+        ]
