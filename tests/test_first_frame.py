@@ -79,7 +79,9 @@ def reader_home(isolated_home: Path, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _run(env: dict[str, str], size: tuple[int, int], keys: bytes = b"") -> bytes:
+def _run(
+    env: dict[str, str], size: tuple[int, int], keys: bytes = b"", quit: bytes = b"q"
+) -> bytes:
     """Start the reader, let it settle (long enough to save its colours), quit; all output."""
     columns, rows = size
     child = pexpect.spawn(_script(), env=env, dimensions=(rows, columns), timeout=30)
@@ -99,7 +101,7 @@ def _run(env: dict[str, str], size: tuple[int, int], keys: bytes = b"") -> bytes
             continue
         out += chunk
         quiet_since = time.monotonic()
-    child.send(b"q")
+    child.send(quit)
     child.expect(pexpect.EOF, timeout=10)
     child.close()
     return out  # up to the quit: what was on the screen then
@@ -194,6 +196,16 @@ def test_keys_pressed_during_the_frame_are_not_lost_nor_echoed(
     with Store.open(Path(reader_home["TUINEWS_DB"])) as store:
         third = store.headlines(View(), limit=3)[2].title
     assert third in reader
+
+
+def test_a_search_typed_during_the_frame_is_searched(reader_home: dict[str, str]) -> None:
+    """`/beta` Enter typed while the frame shows reaches Textual in one read: the words go
+    into the search prompt and Enter searches them (the terminal used to turn that Enter
+    into Ctrl+J, which the prompt ignores)."""
+    size = (120, 40)
+    out = _run(reader_home, size, keys=b"/beta\r", quit=b"\x03")  # Ctrl-C quits anywhere
+    screen = _screen(out, size)
+    assert "search “beta” (9)" in screen.display[0]
 
 
 def test_the_terminal_is_left_as_it_was(reader_home: dict[str, str]) -> None:

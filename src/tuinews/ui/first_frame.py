@@ -270,8 +270,13 @@ def _draw(
         saved = None
     if saved is not None:
         quiet = list(saved)
-        # Keys pressed before Textual reads them stay queued, unechoed.
+        # Keys pressed before Textual reads them stay queued, unechoed, and as Textual
+        # would have read them: no Enter turned into Ctrl+J (ICRNL), no Ctrl+S/Ctrl+Q
+        # taken for flow control (Textual's own raw mode clears the same input flags).
         quiet[3] = quiet[3] & ~(termios.ECHO | termios.ICANON)
+        quiet[0] = quiet[0] & ~(
+            termios.ICRNL | termios.INLCR | termios.IGNCR | termios.IXON | termios.IXOFF
+        )
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
     _write(fd, text)
     return FirstFrame(fd, saved)
