@@ -545,3 +545,59 @@ async def test_space_pages_the_reader_then_goes_to_next_unread(tmp_path: Path) -
         await pilot.press("space")
         await settle(pilot)
         assert screen.headlines.cursor == start + 1
+
+
+def _typed_at_once(app: Any, keys: list[str]) -> None:
+    """Keys that come in one read from the terminal (a paste, a key macro, a laggy SSH
+    link, tmux send-keys): posted together, nothing awaited between them."""
+    from textual import events
+
+    characters = {"slash": "/", "enter": "\r"}
+    for key in keys:
+        app.post_message(events.Key(key, characters.get(key, key)))
+
+
+async def test_a_search_typed_in_one_burst_with_the_keys_after_it_acts_on_its_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/quantum` Enter `j j` Enter in one burst: every key went to the list before `/`
+    opened the prompt, and came back checked against the prompt's bindings: all lost,
+    nothing searched."""
+    url = "https://news.example/a/rss"
+    hits = [make_article(url, 50 + n, title=f"Quantum gardening {n}") for n in range(4)]
+    ctx = make_ctx(tmp_path, extra={url: hits})
+    indexed = _index_on_cue(monkeypatch)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            _typed_at_once(app, ["slash", *"quantum", "enter", "j", "j", "enter"])
+            await pilot.pause()
+            await pilot.pause()
+            assert screen.status.message == "Searching… 3 keys wait for the results."
+            indexed.set()
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.search == "quantum"
+            assert screen.headlines.cursor == 2
+            assert screen.focused_pane == "reader"
+    finally:
+        indexed.set()
+
+
+async def test_enter_twice_at_once_in_the_search_prompt_keeps_the_reader(
+    tmp_path: Path,
+) -> None:
+    """The second Enter reached the prompt before it closed and dismissed it again, which
+    took the reader's own screen away: a blank terminal that no key but Ctrl-C left."""
+    url = "https://news.example/a/rss"
+    ctx = make_ctx(tmp_path, extra={url: [make_article(url, 50, title="Quantum gardening")]})
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("slash", *"quantum")
+        _typed_at_once(app, ["enter", "enter"])
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search == "quantum"
+        assert screen.focused_pane == "reader"  # the second Enter opened the hit
