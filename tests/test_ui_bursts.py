@@ -154,6 +154,22 @@ async def test_keys_after_the_enter_of_a_burst_wait_for_a_loading_search(
         indexed.set()
 
 
+async def test_enter_twice_at_once_in_the_search_prompt_keeps_the_reader(
+    tmp_path: Path,
+) -> None:
+    """The second Enter reached the prompt before it closed and dismissed it again, which
+    took the reader's own screen away: a blank terminal that no key but Ctrl-C left."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"story")
+        burst(app, "enter", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search == "story"
+        assert screen.focused_pane == "reader"  # the second Enter opened the hit
+
+
 async def test_a_search_and_the_next_one_in_one_burst(tmp_path: Path) -> None:
     """After Enter, `/` opens the prompt again and the keys behind it go into it."""
     ctx = rust_ctx(tmp_path)
