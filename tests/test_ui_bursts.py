@@ -170,6 +170,30 @@ async def test_enter_twice_at_once_in_the_search_prompt_keeps_the_reader(
         assert screen.focused_pane == "reader"  # the second Enter opened the hit
 
 
+async def test_keys_held_for_a_key_never_done_go_on_after_a_while(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a dialog never say it has answered, the keys behind its Enter must not
+    wait for good (a reader deaf to every key but Ctrl-C): the gate gives up on it."""
+    from tuinews.ui import app as app_module
+    from tuinews.ui.screens.dialog import Dialog
+
+    monkeypatch.setattr(app_module, "KEY_GATE_BACKSTOP_S", 0.2, raising=False)
+    monkeypatch.setattr(Dialog, "on_input_submitted", lambda self: None)
+    monkeypatch.setattr(Dialog, "on_unmount", lambda self: None)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "/", *"story", "enter", "j", "j")
+        await settle(pilot)
+        assert screen.search == "story"
+        assert app.key_gate.holding  # the j's wait for an answer that never comes
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert not app.key_gate.holding
+        assert screen.headlines.cursor == 2
+
+
 async def test_a_search_and_the_next_one_in_one_burst(tmp_path: Path) -> None:
     """After Enter, `/` opens the prompt again and the keys behind it go into it."""
     ctx = rust_ctx(tmp_path)

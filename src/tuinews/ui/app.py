@@ -46,6 +46,10 @@ def binding_ids() -> set[str]:
     return {i for i in ids if i}
 
 
+# Far longer than any dialog takes to come up or to answer a key.
+KEY_GATE_BACKSTOP_S = 2.0
+
+
 class NewsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tuinews"
@@ -124,6 +128,10 @@ class NewsApp(App[None]):
         waits = gate_on is not None and gate_on(key)
         if waits:
             self.key_gate.close(key)
+            # Should a path never say the key is done (a dialog that neither answers
+            # nor goes), the keys behind it go on rather than wait for good: a reader
+            # deaf to every key but Ctrl-C is worse than a key lost.
+            self.set_timer(KEY_GATE_BACKSTOP_S, partial(self.key_done, key))
         await super().on_event(key)
         if waits and not key.is_forwarded:
             # Taken by an app-wide priority key instead (Ctrl-C, Ctrl-Q): nothing
