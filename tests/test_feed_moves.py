@@ -186,6 +186,10 @@ def test_every_address_of_a_chain_of_moves_names_the_feed(cli: Cli, server: Feed
     assert len(result.out.splitlines()) == 2  # one feed, its two articles once
     refreshed = cli.call("refresh", a)
     assert refreshed.err_lines == [f"tuinews: {a}: moved to {c}; refreshing it there"]
+    # Also without its scheme, as the current address is taken (`feeds` shows it so).
+    bare = cli.call("list", "--feed", b.partition("://")[2])
+    assert bare.status == 0, bare.err
+    assert bare.err_lines == [f"tuinews: {b}: moved to {c}; listing it there"]
 
 
 def test_a_new_subscription_at_the_old_address_is_named_by_it(

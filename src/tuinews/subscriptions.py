@@ -348,6 +348,13 @@ def moved_feed(
         now = former.get(url)
         if now is not None and now in current:
             return url, now
+    # An address as `feeds` shows one, without its scheme (`host/path`): a feed's
+    # address now names it first (often the same feed, moved from http to https).
+    if "://" in wanted or any(_address(url) == wanted for url in current):
+        return None
+    for old, now in former.items():
+        if _address(old) == wanted and now in current:
+            return old, now
     return None
 
 
