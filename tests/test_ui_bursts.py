@@ -315,3 +315,62 @@ async def test_a_feed_removed_and_confirmed_in_one_burst(tmp_path: Path) -> None
             "Beta Daily",
             "Gamma Blog",
         ]
+
+
+async def test_enter_on_the_confirmation_s_focused_button_holds_the_keys_after_it(
+    tmp_path: Path,
+) -> None:
+    """`d` Enter `j`: Enter presses the focused No button, which answers the question
+    as `n` does; the `j` reached the closing question and was lost."""
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "h", "j", "j", "j", "j", "d", "enter", "j")  # Alpha News, kept
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(SubscriptionFile(ctx.config_path).load()) == 3
+        assert screen.sidebar.cursor == 5
+        assert not app.key_gate.holding
+
+
+async def test_enter_in_the_link_list_holds_the_keys_after_it(tmp_path: Path) -> None:
+    """`L` Enter `j`: Enter takes the highlighted link (the list's own key); the `j`
+    reached the closing list and was lost."""
+    url = "https://news.example/a/rss"
+    body = "<p><a href='https://one.example/'>one</a> <a href='https://two.example/'>two</a></p>"
+    extra = {url: [make_article(url, 50, title="Two links", body=body)]}
+    ctx = make_ctx(tmp_path, extra=extra)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"two links", "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.focused_pane == "reader"
+        burst(app, "L", "enter", "escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert app.clipboard == "https://one.example/"  # no display: copied
+        assert screen.focused_pane == "list"  # Escape: back from the article
+        assert not app.key_gate.holding
+
+
+async def test_a_letter_bound_to_a_dialog_key_is_typed_in_its_text_box_without_a_wait(
+    tmp_path: Path,
+) -> None:
+    """`[keymap]` "dialog.cancel" = "escape,q": in the search prompt `q` is a letter
+    (the text box takes it, as it always did), and the keys after it must not wait
+    for a cancel that never comes (2 s of a deaf prompt)."""
+    from tuinews.config import UISettings
+
+    ui = UISettings(keymap={"dialog.cancel": "escape,q"})
+    ctx = make_ctx(tmp_path, ui=ui)
+    async with running(ctx) as (app, pilot):
+        await pilot.press("slash")
+        assert isinstance(app.screen, SearchScreen)
+        burst(app, *"quay")
+        await settle(pilot)
+        assert not app.key_gate.holding
+        assert app.screen.query_one(Input).value == "quay"

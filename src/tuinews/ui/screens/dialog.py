@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from textual import events
+from textual.binding import ActiveBinding
 from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList
 
 if TYPE_CHECKING:
     from tuinews.ui.app import NewsApp
@@ -47,11 +49,17 @@ class Dialog(ModalScreen[ResultType]):
     def gate_on(self, key: events.Key) -> bool:
         """Whether the keys typed after `key` must wait for the dialog to answer it:
         a key bound on the dialog itself (run where it arrives, `on_key`), or the
-        Enter that submits its text box (answered in `on_input_submitted`)."""
+        Enter that submits its text box, presses its focused button or picks from its
+        list (answered in `on_input_submitted`, `on_button_pressed`,
+        `on_option_list_option_selected`)."""
         active = self.active_bindings.get(key.key)
         if active is None or not active.enabled:
             return False
-        if active.node is not self and active.binding.action != "submit":
+        if key.is_printable and isinstance(self.focused, Input):
+            # The text box takes it, even when `[keymap]` binds it on the dialog
+            # ("dialog.cancel" = "escape,q"): no answer is to come of it.
+            return False
+        if active.node is not self and not _answers(active):
             return False
         self._answering = key
         return True
@@ -73,7 +81,33 @@ class Dialog(ModalScreen[ResultType]):
         # has answered, dismissed or still open.
         self._key_done(self._answering)
 
+    def on_button_pressed(self) -> None:
+        # Likewise after the dialog's handler of its button (Enter on it: `d` Enter
+        # answers No, and the keys after it go on to the reader).
+        self._key_done(self._answering)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._key_done(self._answering)
+
     def on_unmount(self) -> None:
         # Gone before it was up, or before it answered: nothing waits for it any more.
         self._key_done(self.opened_by)
         self._key_done(self._answering)
+
+
+def _answers(active: ActiveBinding) -> bool:
+    """Whether a binding of a widget in the dialog answers it with a message that the
+    dialog handles (Textual runs it once the key has bubbled up to the app): Enter
+    submitting a text box, pressing a button, or picking the highlighted option. Only
+    when that message is sure to come, else the keys after it would wait for nothing."""
+    node, action = active.node, active.binding.action
+    if action == "submit":
+        return isinstance(node, Input)
+    if action == "press":
+        # A button pressed a moment ago (still "-active") or disabled ignores the key.
+        return isinstance(node, Button) and not node.disabled and not node.has_class("-active")
+    if action == "select":
+        if not isinstance(node, OptionList) or node.highlighted is None:
+            return False
+        return not node.get_option_at_index(node.highlighted).disabled
+    return False
