@@ -31,7 +31,13 @@ from tuinews.ui.screens.add_feed import AddFeedScreen
 from tuinews.ui.screens.main import MainScreen
 from tuinews.ui.screens.search import SearchScreen
 
-CONTROL_CHARACTERS = {"enter": "\r", "backspace": "\x7f", "escape": "\x1b", "ctrl+c": "\x03"}
+CONTROL_CHARACTERS = {
+    "enter": "\r",
+    "ctrl+j": "\n",
+    "backspace": "\x7f",
+    "escape": "\x1b",
+    "ctrl+c": "\x03",
+}
 
 
 def burst(app: Any, *keys: str) -> None:
@@ -98,6 +104,19 @@ async def test_a_search_typed_in_one_burst_searches_its_words_and_nothing_else(
         assert refreshes == []
         assert not any(starred for _, starred in read_state(ctx.store_path).values())
         assert screen.status.message != "Nothing to undo."
+
+
+async def test_an_enter_typed_ahead_as_a_line_feed_submits_the_search(tmp_path: Path) -> None:
+    """Typed before the reader set the terminal up (`tuinews` Enter `/rust` Enter over a
+    slow link), Enter comes as a line feed (Ctrl+J): it left the prompt open with the
+    letters of the keys after it typed into it."""
+    ctx = rust_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        burst(app, "/", *"rust", "ctrl+j", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.search == "rust"
 
 
 async def test_backspace_in_a_burst_edits_the_words_in_order(tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 
@@ -16,6 +19,11 @@ class OrderedInput(Input):
     on the search "rust" typed "coffee" first, then deleted four letters of it, and
     searched "co" (Textual issue #6605). Keys bound outside the input (Escape, Ctrl+C)
     take their usual way."""
+
+    # Ctrl+J (a line feed) submits too, as in a shell's line editor: Enter typed ahead,
+    # before the reader has set the terminal up (`tuinews` Enter `/rust` Enter over a
+    # slow link), reaches it as a line feed, the terminal's own translation of Enter.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+j", "submit", show=False)]
 
     async def on_key(self, event: events.Key) -> None:
         active = self.screen.active_bindings.get(event.key)
