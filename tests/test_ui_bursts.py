@@ -80,6 +80,14 @@ def refreshes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return started
 
 
+def subscribed_ctx(tmp_path: Path) -> Any:
+    """The test feeds, written in the settings file (which `d` removes them from)."""
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    return ctx
+
+
 def rust_ctx(tmp_path: Path) -> Any:
     url = "https://news.example/a/rss"
     return make_ctx(tmp_path, extra={url: [make_article(url, 50, title="Rust and coffee")]})
@@ -324,9 +332,7 @@ async def test_ctrl_c_copying_the_selected_words_holds_no_key(tmp_path: Path) ->
 
 
 async def test_a_feed_removed_and_confirmed_in_one_burst(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path)
-    for sub in ctx.subscriptions:
-        SubscriptionFile(ctx.config_path).add(sub)
+    ctx = subscribed_ctx(tmp_path)
     async with running(ctx) as (app, pilot):
         screen = app.screen
         burst(app, "h", "j", "j", "j", "j", "d", "y", "j")  # Alpha News, removed
@@ -343,9 +349,7 @@ async def test_enter_on_the_confirmation_s_focused_button_holds_the_keys_after_i
 ) -> None:
     """`d` Enter `j`: Enter presses the focused No button, which answers the question
     as `n` does; the `j` reached the closing question and was lost."""
-    ctx = make_ctx(tmp_path)
-    for sub in ctx.subscriptions:
-        SubscriptionFile(ctx.config_path).add(sub)
+    ctx = subscribed_ctx(tmp_path)
     async with running(ctx) as (app, pilot):
         screen = app.screen
         burst(app, "h", "j", "j", "j", "j", "d", "enter", "j")  # Alpha News, kept
