@@ -88,20 +88,14 @@ def _follow_former_urls(
     missing = [url for url in urls if url not in existing]
     if not missing:
         return
-    rows = conn.execute(
-        "SELECT former_urls.url, feeds.id, feeds.url FROM former_urls "
-        "JOIN feeds ON feeds.id = former_urls.feed_id"
-    ).fetchall()
-    former = {str(old): (int(feed_id), str(now)) for old, feed_id, now in rows}
+    former = former_urls(conn)
     for url in missing:
-        found = former.get(url)
-        if found is None:
-            continue
-        feed_id, now = found
-        if now in wanted or existing.get(now) != feed_id:
+        now = former.get(url)
+        if now is None or now in wanted or now not in existing:
             continue  # subscribed where it is, or given back to another address already
+        feed_id = existing.pop(now)
         change_feed_url(conn, feed_id, url)
-        existing[url] = existing.pop(now)
+        existing[url] = feed_id
 
 
 def feeds(conn: sqlite3.Connection) -> list[FeedInfo]:

@@ -43,13 +43,11 @@ def former_addresses(path: Path) -> dict[str, str]:
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
     except sqlite3.Error:
         return {}
+    from tuinews.store.feeds import former_urls
+
     try:
-        rows = conn.execute(
-            "SELECT former_urls.url, feeds.url FROM former_urls "
-            "JOIN feeds ON feeds.id = former_urls.feed_id"
-        ).fetchall()
+        return former_urls(conn)
     except sqlite3.Error:
         return {}
     finally:
         conn.close()
-    return {str(old): str(now) for old, now in rows}
