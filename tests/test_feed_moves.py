@@ -98,6 +98,35 @@ def test_a_move_given_back_leaves_no_former_address(store: Store) -> None:
     store.close()
 
 
+def test_a_feed_moving_onto_a_kept_row_takes_its_articles_and_keeps_every_star(
+    store: Store,
+) -> None:
+    from test_store import make_article, save
+
+    kept = _id(store, "https://other.example/feed")
+    save(store, kept, [make_article(NEW, n, guid=f"item{n}") for n in (1, 2)])
+    for headline in store.headlines(View(feed_ids=(kept,)), limit=5):
+        store.set_starred(headline.pk, True)
+    assert store.remove_feed(kept) == 2  # unsubscribed: the row stays for its stars
+    store.change_feed_url(kept, NEW)
+    feed = _id(store, OLD)
+    save(store, feed, [make_article(OLD, n, guid=f"item{n}") for n in (2, 3)])
+    store.set_read([h.pk for h in store.headlines(View(feed_ids=(feed,)), limit=5)], True)
+    store.move_onto_kept(feed, kept, NEW)
+    assert store.feed(kept) is None
+    assert store.feed_by_url(NEW) == store.feed(feed)
+    headlines = store.headlines(View(feed_ids=(feed,)), limit=10)
+    # Article 2, in both: once, the moving feed's row (read), starred as the kept one was.
+    assert sorted((h.title, h.starred, h.read) for h in headlines) == [
+        ("Article number 1", True, False),
+        ("Article number 2", True, True),
+        ("Article number 3", False, True),
+    ]
+    assert store.former_urls() == {OLD: NEW}
+    assert_store_sound(store.path)
+    store.close()
+
+
 # ---- the command line: an old address still names the feed ------------------------------
 
 
@@ -312,34 +341,66 @@ def test_a_move_onto_a_subscribed_feed_fails_says_so_and_loses_nothing(
     assert (final.status, final.err) == (0, "")
 
 
-def test_a_move_onto_a_feed_unsubscribed_from_says_how_to_subscribe_again(
+def test_a_move_onto_a_feed_unsubscribed_from_subscribes_to_it_again_with_its_stars(
     cli: Cli, server: FeedServer
 ) -> None:
-    new = server.route("/new", static(rss(2, title="New home", prefix="new")))
+    new = server.route("/new", static(rss(3, title="New home", prefix="new")))
     subscribe(cli, (new, "New home"))
     assert cli.call("refresh").status == 0
     with Store.open(cli.db) as store:
-        store.set_starred(store.headlines(View(), limit=1)[0].pk, True)
-    assert cli.call("remove", new).status == 0  # its row stays, for the starred article
+        starred = store.headlines(View(), limit=2)
+        for headline in starred:
+            store.set_starred(headline.pk, True)
+    assert cli.call("remove", new).status == 0  # its row stays, for the starred articles
     old = server.route("/old", redirect("/new", 301))
     subscribe(cli, (old, "Old home"))
     result = cli.call("refresh")
-    assert result.status == 1
-    assert result.err_lines == [
-        f"tuinews: Old home: moved permanently to {new}, a feed you unsubscribed from "
-        "(the store keeps its starred articles); subscribe to it again"
-    ]
+    assert result.status == 0, result.err
+    assert result.err_lines == [f"tuinews: {old}: moved permanently to {new}; subscription updated"]
+    assert f'url = "{new}"' in cli.config.read_text()
     assert_store_sound(cli.db)
-    # Subscribed again, it is a move onto a feed subscribed already.
-    assert cli.call("add", new, "--title", "New home").status == 0
-    again = cli.call("refresh")
-    assert again.status == 1
-    assert again.err_lines == [
-        f"tuinews: Old home: moved permanently to {new} (New home), which you already "
-        f"subscribe to; `tuinews remove {old}` unsubscribes this one"
-    ]
     with Store.open(cli.db) as store:
-        assert store.count(View(starred_only=True)) == 1
+        (feed,) = store.feeds()  # one feed: the kept row is this subscription's now
+        assert feed.url == new
+        assert store.count(View()) == 3  # each article once
+        stars = store.headlines(View(starred_only=True), limit=10)
+        assert sorted(h.title for h in stars) == sorted(h.title for h in starred)
+        assert store.former_urls() == {old: new}
+    # And it goes on as any moved feed: refreshed where it is, named by its old address.
+    again = cli.call("refresh", old)
+    assert again.status == 0, again.err
+    assert again.err_lines == [f"tuinews: {old}: moved to {new}; refreshing it there"]
+
+
+def test_each_address_a_chain_of_redirects_passed_names_the_feed(
+    cli: Cli, server: FeedServer
+) -> None:
+    a = server.route("/a", redirect("/b", 301))
+    b = server.route("/b", redirect("/c", 308))
+    c = server.route("/c", static(rss(2, title="Wandering")))
+    subscribe(cli, (a, "Wandering"))
+    first = cli.call("refresh")
+    assert first.status == 0, first.err
+    assert first.err_lines == [f"tuinews: {a}: moved permanently to {c}; subscription updated"]
+    with Store.open(cli.db) as store:
+        assert store.former_urls() == {a: c, b: c}
+    listed = cli.call("list", "--feed", b)
+    assert listed.status == 0, listed.err
+    assert listed.err_lines == [f"tuinews: {b}: moved to {c}; listing it there"]
+    assert len(listed.out.splitlines()) == 2
+    assert_store_sound(cli.db)
+
+
+def test_a_temporary_hop_in_a_chain_is_not_remembered(cli: Cli, server: FeedServer) -> None:
+    a = server.route("/a", redirect("/b", 301))
+    server.route("/b", redirect("/c", 302))  # only the permanent part of a chain moves
+    server.route("/c", static(rss(2, title="Wandering")))
+    b = server.url("/b")
+    subscribe(cli, (a, "Wandering"))
+    assert cli.call("refresh").status == 0
+    assert f'url = "{b}"' in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert store.former_urls() == {a: b}
 
 
 # ---- a settings file that lags behind the store's move ------------------------------------

@@ -400,7 +400,7 @@ class _Run:
             )
         # The feed's refresh: when its answer (the whole body) came.
         now = datetime.now(UTC)
-        moved, onto = await self._move(info, result.moved_to)
+        moved, onto = await self._move(info, result.moved_to, via=result.moved_via)
         await self._enable(info)
         if onto is not None:
             # Enabled again just now, if it was disabled: it answered.
@@ -565,11 +565,17 @@ class _Run:
             await asyncio.to_thread(self.store.set_disabled, info.id, False)
 
     async def _move(
-        self, info: FeedInfo, new_url: str | None, *, remember: bool = True
+        self,
+        info: FeedInfo,
+        new_url: str | None,
+        *,
+        remember: bool = True,
+        via: Sequence[str] = (),
     ) -> tuple[str | None, str | None]:
         """Follow a permanent redirect in the store: (the new URL, None), or (None, the
-        new URL) when it is another feed's, or (None, None) without one. With `remember`,
-        the old URL goes on naming the feed (`Store.former_urls`)."""
+        new URL) when it is another subscribed feed's, or (None, None) without one. With
+        `remember`, the old URL and the addresses `via` the redirects passed through go
+        on naming the feed (`Store.former_urls`)."""
         if not new_url:
             return None, None
         from tuinews.config import canonical_feed_url
@@ -582,17 +588,45 @@ class _Run:
             return None, None
         if new_url == info.url:
             return None, None
+        passed = []
+        for url in via:
+            with contextlib.suppress(ConfigError):
+                passed.append(canonical_feed_url(url))
         try:
-            await asyncio.to_thread(self.store.change_feed_url, info.id, new_url, remember=remember)
+            await asyncio.to_thread(
+                self.store.change_feed_url, info.id, new_url, remember=remember, via=passed
+            )
         except StoreError as error:
             if _unwritable(error):
                 raise
-            # Both stay as they are: merging two feeds' articles and marks is the user's call.
-            return None, new_url
+            if not await self._move_onto_kept(info, new_url, remember, passed):
+                # Both stay as they are: merging two subscriptions' articles and marks
+                # is the user's call.
+                return None, new_url
         # Subscribed from now on (the settings file follows the move): a page followed
         # later in this run must not take this row for an unsubscribed one and take it over.
         self.subscribed.add(new_url)
         return new_url, None
+
+    async def _move_onto_kept(
+        self, info: FeedInfo, new_url: str, remember: bool, via: Sequence[str]
+    ) -> bool:
+        """Move the feed onto the row of a feed unsubscribed from that the store keeps for
+        its starred articles (at `new_url`): the user subscribes to that feed again by
+        its old address, and gets those articles back with it. False when `new_url` is
+        a subscribed feed's."""
+        kept = await asyncio.to_thread(self.store.feed_by_url, new_url)
+        if kept is None or kept.url in self.subscribed:
+            return False
+        try:
+            await asyncio.to_thread(
+                self.store.move_onto_kept, info.id, kept.id, new_url, remember=remember, via=via
+            )
+        except StoreError as error:
+            if _unwritable(error):
+                raise
+            return False
+        return True
 
     async def _local(self, info: FeedInfo) -> FeedOutcome:
         try:

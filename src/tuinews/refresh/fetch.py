@@ -76,6 +76,9 @@ class FetchResult:
     # so: a feed moved to an address that fails stays where it was, and moves once the
     # new address answers.
     moved_to: str | None
+    # The addresses a chain of permanent redirects passed through on its way to
+    # `moved_to` (A -> B -> C: B); they name the feed as its old address does.
+    moved_via: tuple[str, ...] = ()
 
     @property
     def not_modified(self) -> bool:
@@ -264,7 +267,7 @@ class Fetcher:
         conditional = bool(etag or last_modified)
         current = url
         chain = [url]  # every URL asked, for the line that gives up on redirects
-        moved_to: str | None = None
+        permanent: list[str] = []  # the targets of the permanent redirects so far
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
             # After a redirect (the last answer closed): the next host's limit counts now.
@@ -291,7 +294,7 @@ class Fetcher:
                     if response.status_code in REDIRECTS and "location" in response.headers:
                         target = _redirect_target(current, response.headers["location"])
                         if still_permanent and response.status_code in PERMANENT_REDIRECTS:
-                            moved_to = target
+                            permanent.append(target)
                         else:
                             still_permanent = False
                         current = target
@@ -304,10 +307,10 @@ class Fetcher:
                         await _drain(response)
                         if not conditional:
                             raise FetchError(UNASKED_NOT_MODIFIED, status=304)
-                        return self._result(response, current, b"", moved_to)
+                        return self._result(response, current, b"", permanent)
                     body_started = True
                     body = await self._read_body(response, received)
-                    return self._result(response, current, body, moved_to)
+                    return self._result(response, current, body, permanent)
                 finally:
                     await response.aclose()
             except (httpx.HTTPError, OSError, zlib.error, CorruptBody, OverflowError) as exc:
@@ -385,7 +388,7 @@ class Fetcher:
 
     @staticmethod
     def _result(
-        response: httpx.Response, url: str, body: bytes, moved_to: str | None
+        response: httpx.Response, url: str, body: bytes, permanent: list[str]
     ) -> FetchResult:
         headers = response.headers
         return FetchResult(
@@ -395,5 +398,6 @@ class Fetcher:
             content_type=headers.get("content-type"),
             etag=clean_line(headers.get("etag")) or None,
             last_modified=clean_line(headers.get("last-modified")) or None,
-            moved_to=moved_to,
+            moved_to=permanent[-1] if permanent else None,
+            moved_via=tuple(permanent[:-1]),
         )

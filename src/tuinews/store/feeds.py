@@ -159,20 +159,54 @@ def drop_unsubscribed(conn: sqlite3.Connection, subscribed: set[str]) -> int:
 
 
 def change_feed_url(
-    conn: sqlite3.Connection, feed_id: int, new_url: str, *, remember: bool = True
+    conn: sqlite3.Connection,
+    feed_id: int,
+    new_url: str,
+    *,
+    remember: bool = True,
+    via: Sequence[str] = (),
 ) -> None:
     """Give the feed the address `new_url`; with `remember`, its address until now stays
-    one of its former addresses (see schema v9), which go on naming it."""
+    one of its former addresses (see schema v9), which go on naming it, and so do the
+    addresses `via` which the move passed through (A -> B -> C in one fetch: B). An
+    address of `via` that names some feed already is left to it."""
     other = conn.execute("SELECT id FROM feeds WHERE url = ?", (new_url,)).fetchone()
     if other is not None and other[0] != feed_id:
         raise StoreError(f"{new_url}: already subscribed as another feed")
     row = conn.execute("SELECT url FROM feeds WHERE id = ?", (feed_id,)).fetchone()
     # The trigger drops `new_url` from the former addresses: it is this feed's now.
     conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (new_url, feed_id))
-    if remember and row is not None and row[0] != new_url:
+    if not remember or row is None:
+        return
+    if row[0] != new_url:
         conn.execute(
             "INSERT OR REPLACE INTO former_urls (url, feed_id) VALUES (?, ?)", (row[0], feed_id)
         )
+    for url in via:
+        if url not in (row[0], new_url):
+            conn.execute(
+                "INSERT OR IGNORE INTO former_urls (url, feed_id) SELECT ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
+                (url, feed_id, url),
+            )
+
+
+def take_over(conn: sqlite3.Connection, feed_id: int, kept_id: int) -> None:
+    """Move the articles of `kept_id`, the row of a feed unsubscribed from (kept for its
+    starred articles), to the feed `feed_id`, and drop that row: the subscription
+    `feed_id` moved to its address. An article both have stays the moving feed's, starred."""
+    conn.execute(
+        "UPDATE articles SET starred = 1 WHERE feed_id = ? AND starred = 0 AND key IN "
+        "(SELECT key FROM articles WHERE feed_id = ? AND starred = 1)",
+        (feed_id, kept_id),
+    )
+    conn.execute(
+        "DELETE FROM articles WHERE feed_id = ? AND key IN "
+        "(SELECT key FROM articles WHERE feed_id = ?)",
+        (kept_id, feed_id),
+    )
+    conn.execute("UPDATE articles SET feed_id = ? WHERE feed_id = ?", (feed_id, kept_id))
+    conn.execute("DELETE FROM feeds WHERE id = ?", (kept_id,))
 
 
 def former_urls(conn: sqlite3.Connection) -> dict[str, str]:

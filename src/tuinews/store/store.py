@@ -262,11 +262,30 @@ class Store:
         with self._writing() as conn:
             return _feeds.remove_feed(conn, feed_id)
 
-    def change_feed_url(self, feed_id: int, new_url: str, *, remember: bool = True) -> None:
+    def change_feed_url(
+        self, feed_id: int, new_url: str, *, remember: bool = True, via: Sequence[str] = ()
+    ) -> None:
         """Follow a permanent redirect; StoreError if `new_url` is another feed's. With
-        `remember`, the feed's address until now keeps naming it (`former_urls`)."""
+        `remember`, the feed's address until now, and the addresses `via` the redirects
+        passed through, keep naming it (`former_urls`)."""
         with self._writing() as conn:
-            _feeds.change_feed_url(conn, feed_id, new_url, remember=remember)
+            _feeds.change_feed_url(conn, feed_id, new_url, remember=remember, via=via)
+
+    def move_onto_kept(
+        self,
+        feed_id: int,
+        kept_id: int,
+        new_url: str,
+        *,
+        remember: bool = True,
+        via: Sequence[str] = (),
+    ) -> None:
+        """`change_feed_url` onto the address of `kept_id`, the row of a feed unsubscribed
+        from (kept for its starred articles): its articles become this feed's, in the
+        same transaction."""
+        with self._writing() as conn:
+            _feeds.take_over(conn, feed_id, kept_id)
+            _feeds.change_feed_url(conn, feed_id, new_url, remember=remember, via=via)
 
     def former_urls(self) -> dict[str, str]:
         """Each address a feed had before a move (a permanent redirect, a site's address
