@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tuinews.errors import SourceError
-from tuinews.model import Article, Enclosure, Feed, article_key
+from tuinews.model import Article, Enclosure, Feed, article_key, link_sharing
 from tuinews.sources import dates
 from tuinews.sources.feeds import parse_feed
 from tuinews.store.save import PreparedFeed, prepare_feed
@@ -60,8 +60,11 @@ def reference_fields(article: Article) -> tuple[tuple[Any, ...], str]:
 
 def reference_prepare_feed(feed: Feed) -> PreparedFeed:
     items: dict[str, tuple[Any, ...]] = {}
-    for article in feed.articles:
-        key = article_key(article.guid, article.link, article.title, article.published)
+    # The key follows the rule for links several items share (`article_key`), which is
+    # not what this reference checks: the fields and their digest are.
+    levels = link_sharing(feed.articles) or [0] * len(feed.articles)
+    for article, level in zip(feed.articles, levels, strict=True):
+        key = article_key(article.guid, article.link, article.title, article.published, level)
         if key in items:
             continue
         fields, digest = reference_fields(article)

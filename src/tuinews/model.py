@@ -7,6 +7,8 @@ Every string in these objects has already been cleaned by `tuinews.sources.sanit
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -88,14 +90,49 @@ class Subscription:
     html_url: str | None = None
 
 
-def article_key(guid: str | None, link: str | None, title: str, published: datetime | None) -> str:
-    """The identity of an article inside its feed: guid, else link, else title and date."""
+def article_key(
+    guid: str | None,
+    link: str | None,
+    title: str,
+    published: datetime | None,
+    shared: int = 0,
+) -> str:
+    """The identity of an article inside its feed: guid, else link, else title and date.
+
+    `shared` (see `link_sharing`) is for an item without guid whose link other items of
+    its document have too (a status page's updates, a feed that links every item to its
+    home page): 1 when their titles differ, its title joins the link; 2 when one has its
+    title too, its date as well. Otherwise such items would be taken for one article.
+    """
     if guid:
         return "g:" + guid
     if link:
-        return "l:" + link
+        if not shared:
+            return "l:" + link
+        key = f"l:{link}\x1ft:{title}"
+        if shared > 1:
+            key += f"\x1fd:{published.timestamp()!r}" if published else "\x1fd:"
+        return key
     stamp = published.isoformat() if published else ""
     return "h:" + hashlib.sha1(f"{title}\x00{stamp}".encode()).hexdigest()
+
+
+def link_sharing(articles: Sequence[Article]) -> list[int] | None:
+    """For each of `articles` (one document's), its `shared` level for `article_key`:
+    0 unless it has no guid and its link is another such item's too, then 1, or 2 when
+    that other item has its title as well. None when no link is shared (the rule)."""
+    links = Counter(a.link for a in articles if not a.guid and a.link)
+    if not links or max(links.values()) < 2:
+        return None
+    titles = Counter(
+        (a.link, a.title) for a in articles if not a.guid and a.link and links[a.link] > 1
+    )
+    return [
+        0
+        if a.guid or not a.link or links[a.link] < 2
+        else (2 if titles[(a.link, a.title)] > 1 else 1)
+        for a in articles
+    ]
 
 
 def article_id(feed: str, key: str) -> str:

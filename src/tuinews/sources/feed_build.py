@@ -22,6 +22,7 @@ from tuinews.model import (
     Feed,
     article_id,
     article_key,
+    link_sharing,
 )
 from tuinews.sources.sanitize import (
     SUMMARY_LIMIT,
@@ -255,6 +256,7 @@ def finish_feed(
     dated: list[Article] = []
     undated: list[Article] = []
     direction = direction_for(language)
+    rekey_shared_links(articles)
     for article in articles:
         if article.id in seen or _is_empty(article):
             continue
@@ -275,6 +277,18 @@ def finish_feed(
         direction=direction,
         articles=dated + undated,
     )
+
+
+def rekey_shared_links(articles: Sequence[Article]) -> None:
+    """New ids for the items without guid that share their link with another item of
+    the document (see `article_key`): without, they would be taken for one article."""
+    levels = link_sharing(articles)
+    if levels is None:
+        return
+    for article, level in zip(articles, levels, strict=True):
+        if level:
+            key = article_key(None, article.link, article.title, article.published, level)
+            article.id = article_id(article.feed, key)
 
 
 def _is_empty(article: Article) -> bool:

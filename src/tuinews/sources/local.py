@@ -14,7 +14,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tuinews.errors import SourceError
-from tuinews.model import Article, Direction, Feed, Subscription, article_id, article_key
+from tuinews.model import (
+    Article,
+    Direction,
+    Feed,
+    Subscription,
+    article_id,
+    article_key,
+    link_sharing,
+)
 from tuinews.sources import detect
 from tuinews.sources.sanitize import clean_line, title_or_fallback
 
@@ -331,10 +339,13 @@ def _directory_entry(
             return []
         if kind == "feed":
             parsed = _parse_feed(data, str(path))
-            for article in parsed.articles:
+            levels = link_sharing(parsed.articles) or [0] * len(parsed.articles)
+            for article, level in zip(parsed.articles, levels, strict=True):
                 # Re-key under the directory: the directory is the feed the store knows.
                 article.feed = feed
-                key = article_key(article.guid, article.link, article.title, article.published)
+                key = article_key(
+                    article.guid, article.link, article.title, article.published, level
+                )
                 article.id = article_id(feed, key)
             return parsed.articles
         _refuse_non_article(data, path.name, str(path))

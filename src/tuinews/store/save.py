@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tuinews.errors import StoreError
-from tuinews.model import Article, Feed, article_id, article_key
+from tuinews.model import Article, Feed, article_id, article_key, link_sharing
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import to_epoch
 from tuinews.store.schema import SEARCHED_COLUMNS, queue_new_articles
@@ -75,9 +75,11 @@ def prepare_feed(feed: Feed) -> PreparedFeed:
     """Everything `save_prepared` needs that does not depend on the store. (The search
     text is computed when an article is indexed: schema v8.)"""
     items: dict[str, PreparedItem] = {}
-    for article in feed.articles:
-        # What rows.key_of gives, without its extra call per article.
-        key = article_key(article.guid, article.link, article.title, article.published)
+    levels = link_sharing(feed.articles)
+    for n, article in enumerate(feed.articles):
+        key = article_key(
+            article.guid, article.link, article.title, article.published, levels[n] if levels else 0
+        )
         if key not in items:  # the same identity twice in one fetch: the first (newest) wins
             items[key] = _prepared_item(key, article)
     return feed.title, list(items.values())
@@ -116,6 +118,9 @@ def save_prepared(
                 (feed_id, keys_json),
             ).fetchall()
         }
+
+        if len(existing) < len(items):
+            _adopt_other_link_keys(conn, feed_id, items, existing)
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
@@ -176,6 +181,51 @@ def save_prepared(
 
 
 _NO_ITEMS = "[]"
+
+
+def _link_keys(item: PreparedItem) -> list[str]:
+    """The keys an item without guid has had or would have as its link's sharing
+    changed (see `article_key`), its own key aside; none for an item with a guid."""
+    title, link, guid, published = item[3], item[4], item[5], item[7]
+    if guid or not link:
+        return []
+    date = "" if published is None else repr(published)
+    forms = ("l:" + link, f"l:{link}\x1ft:{title}", f"l:{link}\x1ft:{title}\x1fd:{date}")
+    return [form for form in forms if form != item[0]]
+
+
+def _adopt_other_link_keys(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    items: list[PreparedItem],
+    existing: dict[str, tuple[int, float, str, float]],
+) -> None:
+    """Give the stored row of an item without guid the item's key when its link came to
+    be shared, or no longer is (see `article_key`): stored under the other form of its
+    key, it would be saved again as a new article, and its marks left on the old row.
+    A row stored under the link alone (all items sharing it were one article before)
+    goes to the item with its title; one stored with its date only to that date."""
+    wanted: dict[str, list[PreparedItem]] = {}
+    for item in items:
+        if item[0] not in existing:
+            for form in _link_keys(item):
+                wanted.setdefault(form, []).append(item)
+    if not wanted:
+        return
+    rows = conn.execute(
+        "SELECT key, pk, first_seen, content_hash, last_seen, title, published FROM articles "
+        "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
+        (feed_id, json.dumps(list(wanted), ensure_ascii=False)),
+    ).fetchall()
+    for form, pk, first_seen, digest, last_seen, title, published in rows:
+        for item in wanted[form]:
+            if item[0] in existing or title != item[3]:
+                continue
+            if "\x1fd:" in item[0] and published != item[7]:
+                continue
+            conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
+            existing[item[0]] = (pk, first_seen, digest, last_seen)
+            break
 
 
 def _prepared_item(key: str, article: Article) -> PreparedItem:
