@@ -139,6 +139,10 @@ class AddCounts(NamedTuple):
     repeated: int  # entries naming a feed an earlier entry of the same batch names
 
 
+class NotSubscribed(ConfigError):
+    """The settings file does not list the feed (any more)."""
+
+
 class SubscriptionFile:
     """The `[[feeds]]` entries and settings of one config file, edited in place."""
 
@@ -517,7 +521,7 @@ class _Document:
             # at once), or by hand. Nothing to do, and the store must not move back.
             return
         if not entries:
-            raise ConfigError(f"not subscribed: {without_password(old_url)}")
+            raise NotSubscribed(f"not subscribed: {without_password(old_url)}")
         if old_url == new_url:
             return
         if self._entries_of(new_url):

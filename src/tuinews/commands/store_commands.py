@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from tuinews.commands.common import (
     store_folder,
     warn,
 )
+from tuinews.errors import ConfigError
 from tuinews.refresh.awaited import Awaited
 
 if TYPE_CHECKING:
@@ -59,6 +61,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                     on_wait=reporter.waiting,
                     workers=workers,
                     on_start=reporter.start,
+                    listed_now=functools.partial(_listed_now, config_path(ns)),
                 )
             )
         except RefreshStopped as error:
@@ -78,6 +81,17 @@ def refresh_command(ns: argparse.Namespace) -> int:
     # 1 while some feed does not work, whether tried now or left to its back-off: a cron
     # job or a script sees the same status at every run until the feed is fixed or removed.
     return 1 if summary.failed or summary.still_failing else 0
+
+
+def _listed_now(path: Path) -> Sequence[Subscription] | None:
+    """The subscriptions the settings file lists now; None when it cannot be read (the
+    refresh goes on with those it read at its start)."""
+    from tuinews.config import load_config
+
+    try:
+        return load_config(path).feeds
+    except (ConfigError, OSError):
+        return None
 
 
 def _report(

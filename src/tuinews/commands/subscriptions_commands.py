@@ -105,6 +105,11 @@ def remove_command(ns: argparse.Namespace) -> int:
             )
             removed = SubscriptionFile(config_path(ns)).remove(ref, titles)
             feed = store.feed_by_url(removed.url)
+            moved_to = store.former_urls().get(removed.url) if feed is None else None
+            if moved_to is not None and moved_to not in {sub.url for sub in subs}:
+                # A refresh running now has just moved the feed (a permanent redirect)
+                # and not yet said so in the settings file.
+                feed = store.feed_by_url(moved_to)
             starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = starred_kept(starred)
     # A feed without a title in the file is named as `feeds` showed it: its own title.

@@ -90,6 +90,7 @@ async def refresh_feeds(
     on_wait: Callable[[str], None] | None = None,
     workers: WorkerPool | None = None,
     on_start: Callable[[list[tuple[str, str]]], None] | None = None,
+    listed_now: Callable[[], Sequence[Subscription] | None] | None = None,
 ) -> RefreshSummary:
     """Refresh the subscriptions (or `only` those, by URL or title) into the store.
 
@@ -101,6 +102,10 @@ async def refresh_feeds(
     thread); the refresh uses them for every body and closes them when it ends.
     `on_start` gets the (URL, title) of every feed about to be refreshed, so that a
     progress display can name those not done yet (their outcomes carry the same URL).
+    `listed_now` reads the subscriptions as the settings file has them now (None when it
+    cannot): `subscriptions` were read before this refresh had the lock, perhaps long
+    before (another refresh held it), and the file is read again once it has it: a feed
+    removed or moved since is not brought back (see `_drop_removed`).
     """
     from tuinews.store import Store
 
@@ -117,8 +122,12 @@ async def refresh_feeds(
             functools.partial(Store.open, store_path, on_upgrade=_upgrade_notice(on_wait))
         )
         try:
+            if listed_now is not None:
+                listed = await asyncio.to_thread(listed_now)
+                subscriptions = subscriptions if listed is None else listed
             await asyncio.to_thread(store.sync_feeds, subscriptions)
             subscribed = {sub.url for sub in subscriptions}
+            await _drop_removed(store, subscribed, listed_now)
             # The store keeps feeds no longer subscribed (their starred articles); skip them.
             infos = [i for i in await asyncio.to_thread(store.feeds) if i.url in subscribed]
             named_by_former: dict[str, str] = {}
@@ -149,6 +158,26 @@ async def refresh_feeds(
     if run.stopped_by is not None:
         raise RefreshStopped(str(run.stopped_by), summary) from run.stopped_by
     return summary
+
+
+async def _drop_removed(
+    store: Store,
+    subscribed: set[str],
+    listed_now: Callable[[], Sequence[Subscription] | None] | None,
+) -> None:
+    """Take out of `subscribed` the feeds the settings file no longer lists: a `tuinews
+    remove` between the file's reading and the sync just after. The sync gave back the
+    row `remove` had dropped, or made one it never saw: such a row, with no articles,
+    goes again, or this refresh would fill it."""
+    if listed_now is None:
+        return
+    listed = await asyncio.to_thread(listed_now)
+    if listed is None:
+        return
+    gone = subscribed - {sub.url for sub in listed}
+    if gone:
+        await asyncio.to_thread(store.drop_empty_feeds, gone)
+        subscribed -= gone
 
 
 def _named_now(
@@ -325,7 +354,7 @@ class _Run:
                 self.stopped_by = error
                 raise
             if await self._removed(info):
-                return self._removed_outcome(info)
+                return self.removed_outcome(info)
             return FeedOutcome(info.url, info.title, "failed", error=str(error))
         except Exception as error:
             # A bug met on one feed must not end the refresh of all the others.
@@ -347,7 +376,7 @@ class _Run:
             return False
 
     @staticmethod
-    def _removed_outcome(info: FeedInfo) -> FeedOutcome:
+    def removed_outcome(info: FeedInfo) -> FeedOutcome:
         # Not a failure: the user asked for it to go.
         return FeedOutcome(
             info.url,
@@ -680,7 +709,7 @@ class _Run:
             # No HTTP answer, and none for any feed so far: perhaps offline. Decided and
             # recorded when the refresh ends (`_record_unanswered`).
             self.unanswered.append(_Unanswered(info, now, reason, status))
-            return self._removed_outcome(info) if await self._removed(info) else failed
+            return self.removed_outcome(info) if await self._removed(info) else failed
         else:
             next_fetch = now + backoff(previous_wait(info), None if unanswered else status)
         # The outcome's line, said now, keeps the time a 429/503 asked for; the store keeps
@@ -699,7 +728,7 @@ class _Run:
             disable=disable,
         )
         if await self._removed(info):
-            return self._removed_outcome(info)
+            return self.removed_outcome(info)
         return failed
 
 

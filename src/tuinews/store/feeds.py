@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from tuinews.errors import StoreError
@@ -122,6 +123,14 @@ def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
     else:
         conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
     return int(kept)
+
+
+def drop_empty_feeds(conn: sqlite3.Connection, urls: Iterable[str]) -> None:
+    conn.execute(
+        "DELETE FROM feeds WHERE url IN (SELECT value FROM json_each(?)) "
+        "AND NOT EXISTS (SELECT 1 FROM articles WHERE feed_id = feeds.id)",
+        (json.dumps(sorted(urls), ensure_ascii=False),),
+    )
 
 
 def _forget_fetches(conn: sqlite3.Connection, feed_id: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -261,6 +261,12 @@ class Store:
         how many of those stay."""
         with self._writing() as conn:
             return _feeds.remove_feed(conn, feed_id)
+
+    def drop_empty_feeds(self, urls: Iterable[str]) -> None:
+        """Drop the rows of the feeds at `urls` that hold no article (a feed never saved,
+        or whose articles `remove_feed` dropped)."""
+        with self._writing() as conn:
+            _feeds.drop_empty_feeds(conn, urls)
 
     def change_feed_url(
         self, feed_id: int, new_url: str, *, remember: bool = True, via: Sequence[str] = ()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 
-from tuinews.errors import TuinewsError
+from tuinews.errors import ConfigError, TuinewsError
 from tuinews.feed_names import short_name, some_of
 from tuinews.refresh.awaited import Awaited
 from tuinews.sources.sanitize import clean_line, ellipsized, without_password
@@ -202,6 +202,7 @@ class RefreshingScreen(ReadingScreen):
                 lock="wait",
                 on_wait=waiting,
                 on_start=self._awaited.start,  # on this loop's thread, as is done()
+                listed_now=None if self.ctx.ephemeral else self._listed_now,
             )
         except RefreshStopped as stopped:
             # The store refused a write (disk full, read-only): what was saved stays.
@@ -212,6 +213,17 @@ class RefreshingScreen(ReadingScreen):
             self.post_message(RefreshDone(None, _error_line(error)))
             return
         self.post_message(RefreshDone(summary))
+
+    def _listed_now(self) -> tuple[Subscription, ...] | None:
+        """The file's subscriptions as the refresh starts its work (after waiting for
+        another refresh, perhaps), when they changed since the reader read them: a feed
+        removed meanwhile is not brought back. None otherwise, or when the file cannot
+        be read: the refresh goes on with the reader's list."""
+        try:
+            changed = self._changed_subscriptions()
+        except (ConfigError, OSError):
+            return None
+        return None if changed is None else changed[0]
 
     async def _reread_subscriptions(self) -> None:
         """The subscriptions as the file says now: a `tuinews add`, `remove` or a

@@ -1,0 +1,94 @@
+"""`tuinews remove` while a refresh runs: the removed feed gets no articles afterwards,
+whenever the removal comes: while the refresh waits for another to finish, or while it
+fetches a feed that moved (a permanent redirect) and has not yet said so in the settings
+file. Before, both left the feed's articles in the store, listed and unread, with no
+subscription to remove any more.
+
+Real loopback HTTP server, real store, the real console script for the waiting refresh."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from feedserver import FeedServer, Generated, redirect, rss, static
+from store_checks import assert_store_sound
+from test_cli import TUINEWS, Cli
+from test_cli_store import subscribe
+from tuinews.refresh.lock import WAITING_MESSAGE, RefreshLock
+from tuinews.refresh.moves import REMOVED_MEANWHILE, save_move
+from tuinews.store import Store, View
+
+
+def test_a_feed_removed_while_the_refresh_waits_for_another_is_not_brought_back(
+    cli: Cli, server: FeedServer
+) -> None:
+    kept = server.route("/kept", Generated(items=2, title="Kept"))
+    gone = server.route("/gone", Generated(items=3, title="Gone"))
+    subscribe(cli, (kept, "Kept"), (gone, "Gone"))
+    other = RefreshLock(cli.db)  # another refresh (a cron job's) runs
+    assert other.try_acquire()
+    env = {**os.environ, "TUINEWS_CONFIG": str(cli.config), "TUINEWS_DB": str(cli.db)}
+    waiting = subprocess.Popen(
+        [str(TUINEWS), "refresh"], env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert waiting.stderr is not None
+        # It read the settings, and waits for the lock.
+        assert WAITING_MESSAGE in waiting.stderr.readline().decode()
+        removed = cli.call("remove", "Gone")
+        assert removed.status == 0, removed.err
+    finally:
+        other.release()
+    _out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert server.requests("/gone") == []
+    with Store.open(cli.db) as store:
+        assert [info.url for info in store.feeds()] == [kept]
+        assert store.count(View()) == 2
+    assert_store_sound(cli.db)
+
+
+def test_remove_by_the_old_address_of_a_feed_a_running_refresh_just_moved(
+    cli: Cli, server: FeedServer
+) -> None:
+    new = server.route("/new", static(rss(3, title="Moving")))
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (old, "Moving"))
+    assert cli.call("refresh").status == 0
+    subscribe(cli, (old, "Moving"))  # as the file still was while that refresh ran
+    with Store.open(cli.db) as store:
+        assert store.feed_by_url(new) is not None
+    removed = cli.call("remove", old)
+    assert removed.status == 0, removed.err
+    with Store.open(cli.db) as store:
+        assert store.feeds() == [] and store.count(View()) == 0
+    assert_store_sound(cli.db)
+
+
+def test_a_move_saved_after_its_feed_was_removed_finishes_the_removal(
+    cli: Cli, server: FeedServer
+) -> None:
+    new = server.route("/new", static(rss(3, title="Moving")))
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (old, "Moving"), (server.route("/x", static(rss(1, prefix="x"))), "X"))
+    assert cli.call("refresh").status == 0  # the store and the file both at /new now
+    # The order of a refresh whose feed `remove` took away between the store's move and
+    # the file's: the store at /new, the file without the feed.
+    with Store.open(cli.db) as store:
+        feed = store.feed_by_url(new)
+        assert feed is not None
+        store.change_feed_url(feed.id, old, remember=False)
+        store.change_feed_url(feed.id, new)
+    subscribe(cli, (server.url("/x"), "X"))
+    assert save_move(cli.config, cli.db, old, new) == REMOVED_MEANWHILE
+    with Store.open(cli.db) as store:
+        assert store.feed_by_url(new) is None
+        assert store.count(View()) == 1  # X's article only
+    assert_store_sound(cli.db)
+    # Subscribed again at the new address meanwhile: that subscription is the feed.
+    subscribe(cli, (new, "Moving"))
+    assert cli.call("refresh").status == 0
+    assert save_move(cli.config, cli.db, old, new) is None
+    with Store.open(cli.db) as store:
+        assert store.feed_by_url(new) is not None
