@@ -97,6 +97,15 @@ def load_config(path: Path) -> Config:
     return parse_config(decode_config(data, path), path)
 
 
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file is saved (by anyone); None when it is not there."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 def decode_config(data: bytes, path: Path) -> str:
     """The file's text; TOML is UTF-8 (a byte-order mark from Windows editors is allowed)."""
     try:

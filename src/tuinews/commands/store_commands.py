@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 
 def refresh_command(ns: argparse.Namespace) -> int:
+    from tuinews.config import file_stamp
+
+    # Before the file is read: a change between the two is then read again, not missed.
+    read_stamp = file_stamp(config_path(ns))
     config = load_settings(ns)
     if not config.feeds:
         warn("no subscriptions yet: add one with `tuinews add URL`")
@@ -61,7 +65,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                     on_wait=reporter.waiting,
                     workers=workers,
                     on_start=reporter.start,
-                    listed_now=functools.partial(_listed_now, config_path(ns)),
+                    listed_now=functools.partial(_listed_now, config_path(ns), read_stamp),
                 )
             )
         except RefreshStopped as error:
@@ -83,11 +87,14 @@ def refresh_command(ns: argparse.Namespace) -> int:
     return 1 if summary.failed or summary.still_failing else 0
 
 
-def _listed_now(path: Path) -> Sequence[Subscription] | None:
-    """The subscriptions the settings file lists now; None when it cannot be read (the
-    refresh goes on with those it read at its start)."""
-    from tuinews.config import load_config
+def _listed_now(path: Path, read_stamp: object) -> Sequence[Subscription] | None:
+    """The subscriptions the settings file lists now; None when it is as the refresh
+    read it at its start (`read_stamp`), or cannot be read (the refresh goes on with
+    those)."""
+    from tuinews.config import file_stamp, load_config
 
+    if file_stamp(path) == read_stamp:
+        return None
     try:
         return load_config(path).feeds
     except (ConfigError, OSError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 
+from tuinews.config import file_stamp
 from tuinews.errors import ConfigError, TuinewsError
 from tuinews.feed_names import short_name, some_of
 from tuinews.refresh.awaited import Awaited
@@ -42,7 +42,7 @@ class RefreshingScreen(ReadingScreen):
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
-        self._config_stamp = _stamp(self.ctx.config_path)
+        self._config_stamp = file_stamp(self.ctx.config_path)
         self._awaited = Awaited()  # the feeds a refresh has not finished yet
         self.call_after_refresh(self._refresh_on_start)
         if not self.ctx.ephemeral:
@@ -90,7 +90,7 @@ class RefreshingScreen(ReadingScreen):
         followed a move), else None. ConfigError when it is broken now."""
         from tuinews.config import load_config
 
-        stamp = _stamp(self.ctx.config_path)
+        stamp = file_stamp(self.ctx.config_path)
         if stamp is None or stamp == self._config_stamp:
             return None  # unchanged since the reader read it (or saved it itself)
         return load_config(self.ctx.config_path).feeds, stamp
@@ -331,15 +331,6 @@ class RefreshingScreen(ReadingScreen):
             ]
             notes.append(said)
         return notes, unsaved
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    """What changes when the file is saved (by anyone); None when it is not there."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _error_line(error: Exception) -> str:
