@@ -144,6 +144,16 @@ async def test_a_failure_after_a_redirect_does_not_show_the_password(
     assert "s3cret" not in reason
 
 
+async def test_a_connection_refused_after_a_redirect_names_where(server: FeedServer) -> None:
+    # The subscribed server answered (a 302): the one that refused is the redirect's.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/feed.xml"
+    server.route("/moved", redirect(closed, 302))
+    reason = (await failure(server.url("/moved"))).reason
+    assert reason == f"connection refused (at {closed})"
+
+
 async def test_a_long_chain_says_more_than_the_limit(server: FeedServer) -> None:
     for hop in range(6):
         server.route(f"/{hop}", redirect(f"/{hop + 1}", 302))

@@ -332,6 +332,10 @@ class Fetcher:
                         received=received.raw if body_started else None,
                         declared=received.declared,
                     )
+                if current != url:
+                    # After redirects: the server that failed is not the one subscribed to
+                    # (which answered), as HTTP errors after a redirect say too.
+                    reason += f" (at {without_password(current)})"
                 raise FetchError(reason) from None
         raise FetchError(redirect_failure(chain, self.settings.max_redirects))
 
