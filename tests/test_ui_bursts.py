@@ -399,3 +399,125 @@ async def test_a_letter_bound_to_a_dialog_key_is_typed_in_its_text_box_without_a
         await settle(pilot)
         assert not app.key_gate.holding
         assert app.screen.query_one(Input).value == "quay"
+
+
+def subscribed_titles(ctx: Any) -> list[str | None]:
+    return [s.title for s in SubscriptionFile(ctx.config_path).load()]
+
+
+async def test_a_removal_typed_while_a_search_loads_is_asked_and_answered_on_its_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/story` Enter `d y` while the search indexes: `d` was kept as an action, and
+    `y` as one too, which copied a link instead of answering the question `d` asked
+    once the results showed. The keys after `d` now wait for its question, as keys."""
+    ctx = subscribed_ctx(tmp_path)
+    indexed = _index_on_cue(monkeypatch)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+            await settle(pilot)
+            burst(app, "/", *"story", "enter", "d", "y")
+            await pilot.pause()
+            assert screen.status.message == "Searching… 2 keys wait for the results."
+            indexed.set()
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.search == "story"
+            assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
+            assert not app.clipboard  # y answered, and copied no link
+            assert not app.key_gate.holding
+    finally:
+        indexed.set()
+
+
+async def test_feed_details_typed_while_a_search_loads_open_on_its_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/story` Enter `i` Escape `j`: Escape closes the details `i` opens on the
+    results, and `j` moves in them (Escape left the search before the results came,
+    and the details never opened)."""
+    ctx = make_ctx(tmp_path)
+    indexed = _index_on_cue(monkeypatch)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            burst(app, "/", *"story", "enter", "i", "escape", "j")
+            await pilot.pause()
+            assert screen.status.message == "Searching… 3 keys wait for the results."
+            indexed.set()
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.search == "story"
+            assert screen.headlines.cursor == 1
+            assert not app.key_gate.holding
+    finally:
+        indexed.set()
+
+
+async def test_keys_held_behind_a_dialog_key_are_dropped_with_a_failed_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search fails: the keys typed for its results are dropped, those held
+    behind `d` too (`y` must not copy a link on the old list), and the reader takes
+    keys again."""
+    from tuinews.errors import StoreError
+    from tuinews.store import Store
+
+    ctx = subscribed_ctx(tmp_path)
+    indexed = _index_on_cue(monkeypatch)
+    real_window = Store.view_window
+
+    def failing_window(store: Store, view: Any, **kwargs: Any) -> Any:
+        if view.search:
+            indexed.wait(10)
+            raise StoreError("the store is broken")
+        return real_window(store, view, **kwargs)
+
+    monkeypatch.setattr(Store, "view_window", failing_window)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+            await settle(pilot)
+            burst(app, "/", *"story", "enter", "j", "d", "y", "j")
+            await pilot.pause()
+            indexed.set()
+            await settle(pilot)
+            assert app.screen is screen
+            assert "(4 keys typed meanwhile not acted on)" in screen.status.message
+            assert len(subscribed_titles(ctx)) == 3
+            assert not app.clipboard
+            assert not app.key_gate.holding
+            await pilot.press("j")
+            assert screen.sidebar.cursor == 5
+    finally:
+        indexed.set()
+
+
+async def test_keys_behind_a_dialog_key_wait_for_a_search_longer_than_the_backstop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first search after a big refresh takes seconds: the backstop, for a dialog
+    that never answers, must not let `y` go on before `d` has asked its question."""
+    from tuinews.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "KEY_GATE_BACKSTOP_S", 0.2)
+    ctx = subscribed_ctx(tmp_path)
+    indexed = _index_on_cue(monkeypatch)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+            await settle(pilot)
+            burst(app, "/", *"story", "enter", "d", "y")
+            await pilot.pause(0.5)
+            assert app.key_gate.holding
+            assert screen.status.message == "Searching… 2 keys wait for the results."
+            indexed.set()
+            await settle(pilot)
+            assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
+            assert not app.clipboard
+    finally:
+        indexed.set()

@@ -27,6 +27,7 @@ from tuinews.ui.waiting_keys import KeyGate
 
 if TYPE_CHECKING:
     from textual.driver import Driver
+    from textual.timer import Timer
 
 ALT_SCREEN = "\x1b[?1049h"
 FRAME_CAPTURE_DELAY = 1.0  # seconds after start (or a theme change)
@@ -71,6 +72,9 @@ class NewsApp(App[None]):
             self.set_keymap(dict(ctx.config.ui.keymap))
         # Typed keys wait here for a key that opens or answers a dialog (waiting_keys).
         self.key_gate: KeyGate[events.Key] = KeyGate()
+        self._backstop: Timer | None = None  # for the key the gate waits for
+        # The key the gate waits for, while its action waits for a search's results.
+        self._key_waiting_for_search: events.Key | None = None
         # Ctrl-C and Ctrl-Q quit at once, whatever waits.
         self._never_held = {
             key.strip()
@@ -116,6 +120,8 @@ class NewsApp(App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self.key_gate.holding and event.key not in self._never_held:
                 self.key_gate.hold(event)
+                if self._key_waiting_for_search is not None:
+                    self.main.say_searching()  # counts the keys waiting here too
             else:
                 await self._route_key(event)
             return
@@ -128,21 +134,59 @@ class NewsApp(App[None]):
         waits = gate_on is not None and gate_on(key)
         if waits:
             self.key_gate.close(key)
-            # Should a path never say the key is done (a dialog that neither answers
-            # nor goes), the keys behind it go on rather than wait for good: a reader
-            # deaf to every key but Ctrl-C is worse than a key lost.
-            self.set_timer(KEY_GATE_BACKSTOP_S, partial(self.key_done, key))
+            self._start_backstop(key)
         await super().on_event(key)
         if waits and not key.is_forwarded:
             # Taken by an app-wide priority key instead (Ctrl-C, Ctrl-Q): nothing
             # more is to come of it.
             self.key_done(key)
 
+    def _start_backstop(self, key: events.Key) -> None:
+        # Should a path never say the key is done (a dialog that neither answers nor
+        # goes), the keys behind it go on rather than wait for good: a reader deaf to
+        # every key but Ctrl-C is worse than a key lost.
+        self._stop_backstop()
+        self._backstop = self.set_timer(KEY_GATE_BACKSTOP_S, partial(self.key_done, key))
+
+    def _stop_backstop(self) -> None:
+        if self._backstop is not None:
+            self._backstop.stop()
+            self._backstop = None
+
     def key_done(self, key: events.Key | None) -> None:
         """`key`, which held the keys behind it, has had its effect: they go on, in
         order (after the keys queued for the app now, which the gate holds meanwhile)."""
+        if key is not None and key is self.key_gate.closed_by:
+            self._stop_backstop()
+            self._key_waiting_for_search = None
         if self.key_gate.done(key):
             self.call_later(self._route_held_keys)
+
+    def key_waits_for_search(self, key: events.Key) -> None:
+        """The action of `key`, which the gate waits for, waits for the results of a
+        loading search (seconds after a big refresh): no backstop meanwhile. The
+        screen says when it runs (`key_resumed`), or that it never will (`drop_keys`)."""
+        if key is self.key_gate.closed_by:
+            self._stop_backstop()
+            self._key_waiting_for_search = key
+
+    def key_resumed(self, key: events.Key) -> None:
+        """The kept action of `key` runs now: the backstop counts from now."""
+        if key is self.key_gate.closed_by:
+            self._key_waiting_for_search = None
+            self._start_backstop(key)
+
+    def drop_keys(self, key: events.Key) -> int:
+        """The kept action of `key` will never run (its search failed or was left):
+        the keys held behind it are dropped too. Returns how many."""
+        if key is not self.key_gate.closed_by:
+            return 0
+        self._stop_backstop()
+        self._key_waiting_for_search = None
+        return self.key_gate.drop(key)
+
+    def keys_held_behind(self, key: events.Key | None) -> int:
+        return len(self.key_gate) if key is not None and key is self.key_gate.closed_by else 0
 
     async def _route_held_keys(self) -> None:
         while (key := self.key_gate.next_key()) is not None:

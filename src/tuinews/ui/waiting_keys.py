@@ -69,6 +69,25 @@ class KeyGate(Generic[K]):
             return self._held.popleft()
         return None
 
+    @property
+    def closed_by(self) -> K | None:
+        return self._closed_by
+
+    def __len__(self) -> int:
+        """How many keys are held."""
+        return len(self._held)
+
+    def drop(self, key: K) -> int:
+        """`key` will never have its effect (the search its action waited for will not
+        show): the keys held behind it are dropped and the gate opens. Returns how many
+        were dropped (none if the gate did not wait for `key`)."""
+        if key is not self._closed_by:
+            return 0
+        dropped = len(self._held)
+        self._held.clear()
+        self._closed_by = None
+        return dropped
+
 
 class HoldsKeys(Protocol):
     def hold_for_search(self, action: Callable[[], None]) -> bool:
@@ -96,14 +115,22 @@ def waits_for_search(
     return wrapper
 
 
-class WaitingKeys:
+class WaitingKeys(Generic[K]):
     """The search whose results are loading (the view's generation and its words) and
-    the key actions typed meanwhile, in order."""
+    the key actions typed meanwhile, in order.
+
+    The action of a key that may open a dialog (`d`, `i`, `L`) is held with its key,
+    which keeps the app's key gate closed: the keys typed after it are held there as
+    keys, not as actions, and reach the dialog once the action has run on the results
+    and opened it, as if typed then (`/x` Enter `d y`: `y` answers the question)."""
 
     def __init__(self) -> None:
         self.generation: int | None = None  # None: no new search is loading
         self.search: str | None = None
         self._actions: list[Callable[[], None]] = []
+        # The key of the last action held, when the keys typed after it wait in the
+        # app's key gate for that action to run (None: they are held here, if any).
+        self.key: K | None = None
 
     @property
     def loading(self) -> bool:
@@ -113,17 +140,23 @@ class WaitingKeys:
         return len(self._actions)
 
     def begin(self, generation: int, search: str) -> None:
-        """The view of a new search is fetched as `generation`. Keys held for other
-        words are dropped: their results will never show. The same words fetched
-        again (a refresh reloading the view meanwhile) keep them."""
+        """The view of a new search is fetched as `generation`. The same words fetched
+        again (a refresh reloading the view meanwhile) keep the keys held; the caller
+        gives up those held for other words first (`give_up`): their results will
+        never show."""
         if search != self.search:
             self._actions.clear()
+            self.key = None
         self.generation, self.search = generation, search
 
-    def hold(self, action: Callable[[], None]) -> bool:
+    def hold(self, action: Callable[[], None], key: K | None = None) -> bool:
+        """Keep `action` for the results (False when no search is loading). `key`: the
+        key whose action it is, when the keys typed after it wait for it to run."""
         if self.generation is None:
             return False
         self._actions.append(action)
+        if key is not None:
+            self.key = key
         return True
 
     def loaded(self, generation: int) -> list[Callable[[], None]]:
@@ -132,13 +165,14 @@ class WaitingKeys:
         if self.generation is None or generation < self.generation:
             return []
         actions, self._actions = self._actions, []
-        self.generation = self.search = None
+        self.generation = self.search = self.key = None
         return actions
 
-    def give_up(self) -> int:
+    def give_up(self) -> tuple[int, K | None]:
         """The search will not show (Escape, another view, an error): its held keys are
-        dropped. Returns how many."""
-        dropped = len(self._actions)
+        dropped. Returns how many, and the key whose action held the keys typed after
+        it in the app's key gate (to drop them too), if any."""
+        dropped, key = len(self._actions), self.key
         self._actions = []
-        self.generation = self.search = None
-        return dropped
+        self.generation = self.search = self.key = None
+        return dropped, key

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
@@ -28,6 +30,7 @@ class MainScreen(RefreshingScreen):
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
     _key_in_hand: events.Key | None = None  # the key whose action runs now
     _opened: Dialog[Any] | None = None  # the dialog that action opened
+    _kept = False  # that action was kept to run later (`for_later`)
 
     # -- keys -------------------------------------------------------------------------
     # A key's binding runs here, where the key arrives, in the order typed (Textual runs
@@ -46,22 +49,50 @@ class MainScreen(RefreshingScreen):
         )
 
     async def on_key(self, event: events.Key) -> None:
-        opened: Dialog[Any] | None = None
+        if self.app.screen is not self:
+            # Typed before another screen came up: Textual's way.
+            self.news_app.key_done(event)
+            return
+        active = self.active_bindings.get(event.key)
+        if active is None or active.node is not self or not active.enabled:
+            self.news_app.key_done(event)
+            return
+        event.stop()  # not to the app, which would run the binding again
+        with self._acting_for(event):
+            await self.run_action(active.binding.action)
+
+    @contextlib.contextmanager
+    def _acting_for(self, key: events.Key | None) -> Iterator[None]:
+        """Run a key's action: a dialog it opens takes the keys typed after the key
+        (`open_dialog`); kept for later (`for_later`), they wait until it has run;
+        else they go on when it has."""
+        outer = self._key_in_hand, self._opened, self._kept
+        self._key_in_hand, self._opened, self._kept = key, None, False
         try:
-            if self.app.screen is not self:
-                return  # typed before another screen came up: Textual's way
-            active = self.active_bindings.get(event.key)
-            if active is None or active.node is not self or not active.enabled:
-                return
-            event.stop()  # not to the app, which would run the binding again
-            self._key_in_hand, self._opened = event, None
-            try:
-                await self.run_action(active.binding.action)
-            finally:
-                opened, self._key_in_hand, self._opened = self._opened, None, None
+            yield
         finally:
-            if opened is None:
-                self.news_app.key_done(event)  # else the dialog says so once it is up
+            opened, kept = self._opened, self._kept
+            self._key_in_hand, self._opened, self._kept = outer
+            if key is not None and opened is None and not kept:
+                self.news_app.key_done(key)  # else the dialog says so once it is up
+
+    def for_later(
+        self, action: Callable[[], None], *, search: bool
+    ) -> tuple[Callable[[], None], events.Key | None]:
+        key = self._key_in_hand
+        if key is None or key is not self.news_app.key_gate.closed_by:
+            return action, None  # no key waits for it
+        self._kept = True
+        if search:
+            self.news_app.key_waits_for_search(key)
+        return functools.partial(self._resume, key, action), key
+
+    def _resume(self, key: events.Key, action: Callable[[], None]) -> None:
+        """The kept action of `key` runs now, as if its key were typed now: the keys
+        typed after it go into the dialog it opens, or on when it has run."""
+        self.news_app.key_resumed(key)
+        with self._acting_for(key):
+            action()
 
     def open_dialog(
         self, dialog: Dialog[Any], callback: Callable[[Any], None] | None = None

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, ParamSpec
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -114,7 +114,7 @@ class MainCore(Screen[None]):
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
         # Keys typed while a new search loads, for its results (see waiting_keys).
-        self.waiting_keys = WaitingKeys()
+        self.waiting_keys: WaitingKeys[events.Key] = WaitingKeys()
         self._searching_line = SEARCHING  # as said, with the keys waiting
 
     @property
@@ -308,24 +308,47 @@ class MainCore(Screen[None]):
         if self.view.search and self.view.search != self._shown_view.search:
             # A new search: the first after a refresh indexes its articles first, seconds
             # after a big one, with the old list still shown. Said; and the keys typed
-            # meanwhile wait for its results (see waiting_keys).
+            # meanwhile wait for its results (see waiting_keys). Those held for other
+            # words are dropped: their results will never show.
+            if self.view.search != self.waiting_keys.search:
+                self.give_up_waiting_keys()
             self.waiting_keys.begin(self.generation, self.view.search)
-            self._say_searching()
+            self.say_searching()
         else:
             # Escape (or the words shown already): no new results to wait for.
-            self.waiting_keys.give_up()
+            self.give_up_waiting_keys()
         self._fetch_view(self.generation, self.view, keep)
 
     def hold_for_search(self, action: Callable[[], None]) -> bool:
         """Keep a key's action for the results of the search loading now (see
         `waiting_keys.waits_for_search`); False when none is loading."""
-        if not self.waiting_keys.hold(action):
+        if not self.waiting_keys.loading:
             return False
-        self._say_searching()
+        action, key = self.for_later(action, search=True)
+        self.waiting_keys.hold(action, key)
+        self.say_searching()
         return True
 
-    def _say_searching(self) -> None:
-        waiting = len(self.waiting_keys)
+    def for_later(
+        self, action: Callable[[], None], *, search: bool
+    ) -> tuple[Callable[[], None], events.Key | None]:
+        """`action`, of the key being handled, kept to run later (for a search's
+        results: `search`), and the key when the keys typed after it wait for it.
+        The key layer (`main.MainScreen`) binds it to its key."""
+        return action, None
+
+    def give_up_waiting_keys(self) -> int:
+        """Drop the keys held for the search loading now; returns how many."""
+        dropped, key = self.waiting_keys.give_up()
+        if key is not None:
+            dropped += self.news_app.drop_keys(key)  # those typed after it, held as keys
+        return dropped
+
+    def say_searching(self) -> None:
+        """Say that a search loads, and how many keys wait for its results."""
+        if not self.waiting_keys.loading:
+            return
+        waiting = len(self.waiting_keys) + self.news_app.keys_held_behind(self.waiting_keys.key)
         line = SEARCHING
         if waiting:
             keys = "1 key waits" if waiting == 1 else f"{waiting} keys wait"
@@ -406,7 +429,7 @@ class MainCore(Screen[None]):
     def _on_view_failed(self, message: ViewFailed) -> None:
         line = message.error
         if self.waiting_keys.loading and message.generation >= self.generation:
-            dropped = self.waiting_keys.give_up()
+            dropped = self.give_up_waiting_keys()
             if dropped:
                 keys = "1 key" if dropped == 1 else f"{dropped} keys"
                 line = f"{line} ({keys} typed meanwhile not acted on)"
@@ -535,7 +558,7 @@ class MainCore(Screen[None]):
         if view == self.base_view and self.search is None:
             return
         self.base_view, self.base_label, self.search = view, label, None
-        self.waiting_keys.give_up()
+        self.give_up_waiting_keys()
         self.generation += 1
         self.view = self._effective_view()
         self._fetch_view(self.generation, self.view, None)
