@@ -521,3 +521,97 @@ async def test_keys_behind_a_dialog_key_wait_for_a_search_longer_than_the_backst
             assert not app.clipboard
     finally:
         indexed.set()
+
+
+def two_links_ctx(tmp_path: Path) -> Any:
+    url = "https://news.example/a/rss"
+    body = "<p><a href='https://one.example/'>one</a> <a href='https://two.example/'>two</a></p>"
+    return make_ctx(tmp_path, extra={url: [make_article(url, 50, title="Two links", body=body)]})
+
+
+async def test_a_link_number_typed_as_the_article_opens_opens_its_link(tmp_path: Path) -> None:
+    """One pane at a time: Enter `2` in one go said "Open an article first.", the
+    article still rendering; `2` now waits for it (no display here: copied)."""
+    ctx = two_links_ctx(tmp_path)
+    async with running(ctx, size=(70, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"two links", "enter")
+        await settle(pilot)
+        assert screen.focused_pane == "list" and screen.reader.pk is None
+        burst(app, "enter", "2", "escape")
+        await settle(pilot)
+        assert app.clipboard == "https://two.example/"
+        assert screen.focused_pane == "list"  # Escape, after the link: back to the list
+        assert not app.key_gate.holding
+
+
+async def test_the_link_list_typed_as_the_article_opens_lists_its_links(tmp_path: Path) -> None:
+    ctx = two_links_ctx(tmp_path)
+    async with running(ctx, size=(70, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash", *"two links", "enter")
+        await settle(pilot)
+        burst(app, "enter", "L", "down", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert app.clipboard == "https://two.example/"
+        assert not app.key_gate.holding
+
+
+async def test_a_link_number_typed_as_the_cursor_moves_waits_for_the_article_beside(
+    tmp_path: Path,
+) -> None:
+    """Side by side, the reader shows the article the cursor rests on: `j 1` in one go
+    opens the link of the article `j` moved to, once it shows."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        first = screen.headlines.current
+        assert screen.reader.pk == first.pk
+        burst(app, "j", "1")
+        await settle(pilot)
+        current = screen.headlines.current
+        assert current.pk != first.pk and screen.reader.pk == current.pk
+        assert app.clipboard == screen.reader.links[0].url
+
+
+async def test_the_link_list_typed_as_a_loading_search_s_hit_opens_lists_its_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/two links` Enter Enter `L` Enter while the search indexes: the link list of
+    the hit Enter opens, once it shows, and Enter takes its first link."""
+    ctx = two_links_ctx(tmp_path)
+    indexed = _index_on_cue(monkeypatch)
+    try:
+        async with running(ctx) as (app, pilot):
+            screen = app.screen
+            burst(app, "/", *"two links", "enter", "enter", "L", "enter")
+            await pilot.pause()
+            assert screen.status.message == "Searching… 3 keys wait for the results."
+            indexed.set()
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.focused_pane == "reader"
+            assert app.clipboard == "https://one.example/"
+            assert not app.key_gate.holding
+    finally:
+        indexed.set()
+
+
+async def test_keys_after_a_link_number_go_on_when_the_article_cannot_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The article opened is gone (a cleanup elsewhere): `1` has nothing to wait for
+    any more, the status line keeps saying why, and the keys after it act."""
+    from tuinews.store import Store
+
+    monkeypatch.setattr(Store, "article", lambda store, pk: None)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(70, 30)) as (app, pilot):
+        screen = app.screen
+        burst(app, "enter", "1", "escape", "j")
+        await settle(pilot)
+        assert screen.status.message.startswith("That article is gone")
+        assert screen.focused_pane == "list"
+        assert screen.headlines.cursor == 1
+        assert not app.key_gate.holding

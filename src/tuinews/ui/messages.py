@@ -87,6 +87,16 @@ class FeedsLoaded(Message):
 
 
 @dataclass
+class ArticleFailed(Message):
+    """An article could not be rendered (gone, a store or renderer error), in a worker:
+    what the status line says."""
+
+    pk: int
+    text: str
+    error: bool = False
+
+
+@dataclass
 class ArticleReady(Message):
     """An article rendered to lines at the reader's width, in a worker."""
 

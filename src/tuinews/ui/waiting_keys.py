@@ -119,8 +119,9 @@ class WaitingKeys(Generic[K]):
     """The search whose results are loading (the view's generation and its words) and
     the key actions typed meanwhile, in order.
 
-    The action of a key that may open a dialog (`d`, `i`, `L`) is held with its key,
-    which keeps the app's key gate closed: the keys typed after it are held there as
+    The action of a key that may open a dialog (`d`, `i`, `L`) or wait for the
+    article being opened (1-9) is held with its key, which keeps the app's key gate
+    closed: the keys typed after it are held there as
     keys, not as actions, and reach the dialog once the action has run on the results
     and opened it, as if typed then (`/x` Enter `d y`: `y` answers the question)."""
 

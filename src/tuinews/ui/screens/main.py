@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 # The actions that may open a dialog: the keys typed behind their key go into it.
 DIALOG_ACTIONS = frozenset({"search", "add_feed", "help", "remove_feed", "feed_info", "links"})
+# And those that may wait for the article being opened (its links): the keys typed
+# behind their key wait with them.
+GATED_ACTIONS = DIALOG_ACTIONS | {f"link({n})" for n in range(1, 10)}
 
 
 class MainScreen(RefreshingScreen):
@@ -37,7 +40,8 @@ class MainScreen(RefreshingScreen):
     # it later, once the key has bubbled up to the app, and looks the binding up on the
     # screen shown then: after `/` opened the search prompt, a `j` typed before it was
     # dropped). A key that may open a dialog holds the keys typed after it (the app's
-    # key gate): they go into the dialog once it is up, or on here if none opened.
+    # key gate): they go into the dialog once it is up, or on here if none opened. So
+    # does a key whose action may wait (for the article being opened: `GATED_ACTIONS`).
     def gate_on(self, key: events.Key) -> bool:
         """Whether the keys typed after `key` must wait for it (see waiting_keys)."""
         active = self.active_bindings.get(key.key)
@@ -45,7 +49,7 @@ class MainScreen(RefreshingScreen):
             active is not None
             and active.node is self
             and active.enabled
-            and active.binding.action in DIALOG_ACTIONS
+            and active.binding.action in GATED_ACTIONS
         )
 
     async def on_key(self, event: events.Key) -> None:
@@ -474,8 +478,14 @@ class MainScreen(RefreshingScreen):
         else:
             self.news_app.copy_url(url)
 
+    # The article's links are found as it renders: typed as it opens (Enter `1`, `j` L),
+    # these keys wait for it (`hold_for_article`), and the keys after them with them.
     @waits_for_search
     def action_link(self, number: int) -> None:
+        if not self.hold_for_article(functools.partial(self._open_link, number)):
+            self._open_link(number)
+
+    def _open_link(self, number: int) -> None:
         current = self.headlines.current
         if current is None or self.reader.pk != current.pk:
             self.status.say("Open an article first.")
@@ -488,6 +498,10 @@ class MainScreen(RefreshingScreen):
 
     @waits_for_search
     def action_links(self) -> None:
+        if not self.hold_for_article(self._list_links):
+            self._list_links()
+
+    def _list_links(self) -> None:
         from tuinews.ui.screens.link_picker import LinkPickerScreen
 
         current = self.headlines.current

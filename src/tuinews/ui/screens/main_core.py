@@ -115,6 +115,8 @@ class MainCore(Screen[None]):
         self._before_search: Headline | None = None
         # Keys typed while a new search loads, for its results (see waiting_keys).
         self.waiting_keys: WaitingKeys[events.Key] = WaitingKeys()
+        # Key actions kept for the article the reader is about to show (main_reader).
+        self._after_article: list[Callable[[], None]] = []
         self._searching_line = SEARCHING  # as said, with the keys waiting
 
     @property

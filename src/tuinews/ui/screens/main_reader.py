@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
 
 from tuinews.errors import TuinewsError
-from tuinews.store import View
+from tuinews.store import Headline, View
 from tuinews.ui.messages import (
+    ArticleFailed,
     ArticleReady,
     HeadlineHighlighted,
     ReaderWidthChanged,
@@ -24,6 +26,9 @@ from tuinews.ui.widgets.headline_list import HeadlineList
 
 
 class ReadingScreen(MainCore):
+    # The article whose render failed (gone, or a renderer error): nothing will show.
+    _unshown_pk: int | None = None
+
     # -- reader -----------------------------------------------------------------------
     @on(HeadlineHighlighted)
     def _on_headline_highlighted(self, message: HeadlineHighlighted) -> None:
@@ -36,18 +41,22 @@ class ReadingScreen(MainCore):
 
     def _show_current_now(self) -> None:
         if not self.query_one("#reader-box").display:
+            self._reader_settled()
             return  # one pane at a time: rendered when the reader is shown
         headline = self.headlines.current
         if headline is None:
             if self.headlines.row_count == 0:
                 self.reader.show_message(self._empty_message())
+            self._reader_settled()
             return
         width = self.reader.content_width
         if headline.pk == self.reader.pk and width == self.reader.rendered_width:
             self._reader_chosen = self._reader_chosen or self._user_chose
             if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
                 self._mark_opened(headline.pk)
+            self._reader_settled()
             return
+        self._unshown_pk = None
         self._render_article(headline.pk, width)
 
     @on(ReaderWidthChanged)
@@ -62,23 +71,36 @@ class ReadingScreen(MainCore):
         from tuinews.ui.rendering import article_renderable, render_to_strips
 
         assert self.store is not None
-        stored = self.store.article(pk)
+        try:
+            stored = self.store.article(pk)
+        except TuinewsError as error:
+            self.post_message(ArticleFailed(pk, str(error), error=True))
+            return
         if stored is None:
-            self.post_message(Status("That article is gone (removed by a cleanup?)"))
+            self.post_message(ArticleFailed(pk, "That article is gone (removed by a cleanup?)"))
             return
         try:
             renderable, links = article_renderable(stored)
             lines = render_to_strips(renderable, width)
         except Exception as error:  # a renderer bug must not take the reader down
-            self.post_message(Status(f"Could not render this article: {error}", error=True))
+            line = f"Could not render this article: {error}"
+            self.post_message(ArticleFailed(pk, line, error=True))
             return
         self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
+
+    @on(ArticleFailed)
+    def _on_article_failed(self, message: ArticleFailed) -> None:
+        current = self.headlines.current
+        if current is not None and current.pk == message.pk:
+            self._unshown_pk = message.pk
+            self._reader_settled()  # the keys kept for it say so first, and go on
+        self.status.say(message.text, error=message.error)
 
     @on(ArticleReady)
     def _on_article_ready(self, message: ArticleReady) -> None:
         current = self.headlines.current
         if current is None or current.pk != message.pk:
-            return
+            return  # the cursor moved on: the reader renders where it rests
         width = self.reader.content_width
         if message.width != width and self.query_one("#reader-box").display:
             # Rendered for a width the reader no longer has: shown (one pane at a time)
@@ -89,18 +111,48 @@ class ReadingScreen(MainCore):
         previous, previous_chosen = self.reader.pk, self._reader_chosen
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
         self._reader_chosen = self._user_chose
+        if self._user_chose:  # else shown because a view loaded, not picked by the user
+            self._mark_shown(current, previous, previous_chosen)
+        self._reader_settled()
+
+    def _mark_shown(self, current: Headline, previous: int | None, previous_chosen: bool) -> None:
         mode = self.ctx.config.ui.mark_read
-        if not self._user_chose:
-            return  # shown because a view loaded, not because the user picked it
         if mode == "on_open" and not current.read:
             self._mark_opened(current.pk)
-        elif mode == "on_leave" and previous_chosen and previous not in (None, message.pk):
+        elif mode == "on_leave" and previous_chosen and previous not in (None, current.pk):
             # Only an article the user picked counts as read when left (not the one
             # shown at start). Index 0 is a real row: no `or` on the index.
             index = self.headlines.index_of(previous)
             row = self.headlines.row(index) if index is not None else None
             if row is not None and not row.read:
                 self.set_read([row.pk], True)
+
+    # -- keys that act on the article shown -------------------------------------------
+    def hold_for_article(self, action: Callable[[], None]) -> bool:
+        """Keep the action of a key that acts on the article the reader shows (its
+        links, `L` and 1-9) while the reader is about to show another: the one the
+        cursor is on, just opened or moved to, which renders (`j` Enter `1` in one
+        go). It runs once that article shows, before the keys typed after it. False
+        when the reader shows the article under the cursor, or none will show (one
+        pane at a time, with the list shown): the action runs now."""
+        current = self.headlines.current
+        if (
+            current is None
+            or current.pk in (self.reader.pk, self._unshown_pk)
+            or not self.query_one("#reader-box").display
+        ):
+            return False
+        action, _key = self.for_later(action, search=False)
+        self._after_article.append(action)
+        return True
+
+    def _reader_settled(self) -> None:
+        """The reader shows the article under the cursor, or none will show: the keys
+        kept for it act now, in order."""
+        if self._after_article:
+            actions, self._after_article = self._after_article, []
+            for action in actions:
+                action()
 
     def _mark_opened(self, pk: int) -> None:
         """on_open: read now when the reader has the keys or a reading key (n, p, Space)
