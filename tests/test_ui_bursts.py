@@ -615,3 +615,81 @@ async def test_keys_after_a_link_number_go_on_when_the_article_cannot_show(
         assert screen.focused_pane == "list"
         assert screen.headlines.cursor == 1
         assert not app.key_gate.holding
+
+
+async def palette_shows(app: Any, pilot: Any, words: str, first: str) -> None:
+    """Ctrl+P and `words`, typed one by one; back once the palette's first hit is
+    `first` (it searches in the background)."""
+    from textual.widgets import OptionList
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*words)
+    for _ in range(250):
+        await pilot.pause(0.02)
+        options = app.screen.query(OptionList)
+        hits = options.first() if options else None
+        if hits is not None and hits.option_count:
+            shown = str(hits.get_option_at_index(0).prompt)
+            if first in shown:
+                return
+    raise AssertionError(f"the palette shows no {first!r}")
+
+
+async def test_keys_after_a_palette_command_go_into_the_dialog_it_opens(tmp_path: Path) -> None:
+    """Ctrl+P "Remove feed", then Enter `y` in one go: `y` reached the main screen (or
+    the closing palette) before the question was up, and copied a link, or was lost."""
+    ctx = subscribed_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        await palette_shows(app, pilot, "Remove feed", "Remove feed")
+        burst(app, "enter", "y", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
+        assert not app.clipboard
+        assert not app.key_gate.holding
+
+
+async def test_keys_after_a_palette_command_that_opens_nothing_act_after_it(
+    tmp_path: Path,
+) -> None:
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await palette_shows(app, pilot, "Next unread", "Next unread")
+        burst(app, "enter", "j", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.headlines.cursor == 3  # n, then j j
+        assert not app.key_gate.holding
+
+
+async def test_keys_after_an_enter_that_picks_no_command_go_into_the_palette(
+    tmp_path: Path,
+) -> None:
+    """No command matches: Enter picks none and the palette stays; the keys after it
+    are typed in it at once (not after the gate's backstop)."""
+    from textual.widgets import Input
+
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        await palette_shows(app, pilot, "qqqq", "No matches")
+        burst(app, "enter", "x")
+        await pilot.pause(0.1)
+        assert not app.key_gate.holding
+        assert app.screen.query_one(Input).value == "qqqqx"
+
+
+async def test_keys_after_escape_in_the_palette_act_on_the_reader(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await palette_shows(app, pilot, "Star", "Star")
+        burst(app, "escape", "j")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.headlines.cursor == 1
+        assert not app.key_gate.holding

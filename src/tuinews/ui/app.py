@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -75,6 +75,8 @@ class NewsApp(App[None]):
         self._backstop: Timer | None = None  # for the key the gate waits for
         # The key the gate waits for, while its action waits for a search's results.
         self._key_waiting_for_search: events.Key | None = None
+        # The Enter that picked a command in the palette, until the command runs.
+        self.command_key: events.Key | None = None
         # Ctrl-C and Ctrl-Q quit at once, whatever waits.
         self._never_held = {
             key.strip()
@@ -243,8 +245,16 @@ class NewsApp(App[None]):
             self.say(f"Theme not saved: {error}", error=True)
 
     # -- command palette: every main-screen action is a command -----------------------
+    def action_command_palette(self) -> None:
+        # Textual's, as a screen whose keys wait for one another (screens.palette).
+        from tuinews.ui.screens.palette import Palette
+
+        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(Palette(id="--command-palette"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield command._replace(callback=partial(self.run_command, command.callback))
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
             return
@@ -253,9 +263,16 @@ class NewsApp(App[None]):
             if binding.action in seen or binding.action in ("back", "back_or_quit"):
                 continue
             seen.add(binding.action)
+            action = partial(main.run_action, binding.action)
             yield SystemCommand(
-                binding.description, f"Key: {binding.key}", partial(main.run_action, binding.action)
+                binding.description, f"Key: {binding.key}", partial(self.run_command, action)
             )
+
+    async def run_command(self, command: Callable[[], object]) -> None:
+        """Run a command picked in the palette, as the key that picked it (Enter): the
+        keys typed after that key go into the dialog it opens, or on once it has run."""
+        key, self.command_key = self.command_key, None
+        await self.main.run_as_key(key, command)
 
     # -- links ------------------------------------------------------------------------
     def open_url(self, url: str, *, new_tab: bool = True) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from textual import events
 from textual.binding import ActiveBinding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, OptionList
 
 if TYPE_CHECKING:
@@ -24,31 +24,22 @@ if TYPE_CHECKING:
 ResultType = TypeVar("ResultType")
 
 
-class Dialog(ModalScreen[ResultType]):
-    """A dialog (subclasses must not `prevent_default` an `Input.Submitted`: the
-    keys typed after Enter wait for this class's handler of it)."""
+class KeysInOrder(Screen[ResultType]):
+    """A pop-up screen whose own keys, and the Enter that answers it, hold the keys
+    typed after them until they have had their effect (the dialogs, and the command
+    palette, `palette.Palette`). A base after the Textual screen class it goes with:
+    Textual takes a screen's styles from its first base only."""
 
-    # The key that opened the dialog (set by the main screen), until the dialog is up.
-    opened_by: events.Key | None = None
-    # The key the keys typed after it wait for, until the dialog has answered it.
+    # The key the keys typed after it wait for, until the screen has answered it.
     _answering: events.Key | None = None
 
     def _key_done(self, key: events.Key | None) -> None:
         app: NewsApp = self.app  # type: ignore[assignment]
         app.key_done(key)
 
-    def on_mount(self) -> None:
-        # Runs after the dialog's own on_mount (Textual calls each class's handler),
-        # whose focus() the app applies later: the keys typed meanwhile follow it.
-        self.app.call_later(self._ready)
-
-    def _ready(self) -> None:
-        opened_by, self.opened_by = self.opened_by, None
-        self._key_done(opened_by)
-
     def gate_on(self, key: events.Key) -> bool:
-        """Whether the keys typed after `key` must wait for the dialog to answer it:
-        a key bound on the dialog itself (run where it arrives, `on_key`), or the
+        """Whether the keys typed after `key` must wait for the screen to answer it:
+        a key bound on the screen itself (run where it arrives, `on_key`), or the
         Enter that submits its text box, presses its focused button or picks from its
         list (answered in `on_input_submitted`, `on_button_pressed`,
         `on_option_list_option_selected`)."""
@@ -65,8 +56,8 @@ class Dialog(ModalScreen[ResultType]):
         return True
 
     async def on_key(self, event: events.Key) -> None:
-        # The dialog's own keys run where they arrive, in the order typed, and while the
-        # dialog is there: Textual runs them once the key has bubbled up to the app.
+        # The screen's own keys run where they arrive, in the order typed, and while the
+        # screen is there: Textual runs them once the key has bubbled up to the app.
         active = self.active_bindings.get(event.key)
         if active is None or active.node is not self or not active.enabled:
             return
@@ -75,6 +66,23 @@ class Dialog(ModalScreen[ResultType]):
             await self.run_action(active.binding.action)
         finally:
             self._key_done(event)
+
+
+class Dialog(ModalScreen[ResultType], KeysInOrder[ResultType]):
+    """A dialog (subclasses must not `prevent_default` an `Input.Submitted`: the
+    keys typed after Enter wait for this class's handler of it)."""
+
+    # The key that opened the dialog (set by the main screen), until the dialog is up.
+    opened_by: events.Key | None = None
+
+    def on_mount(self) -> None:
+        # Runs after the dialog's own on_mount (Textual calls each class's handler),
+        # whose focus() the app applies later: the keys typed meanwhile follow it.
+        self.app.call_later(self._ready)
+
+    def _ready(self) -> None:
+        opened_by, self.opened_by = self.opened_by, None
+        self._key_done(opened_by)
 
     def on_input_submitted(self) -> None:
         # After the dialog's own handler of the words (the subclass's comes first): it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,13 @@ class MainScreen(RefreshingScreen):
         self.news_app.key_resumed(key)
         with self._acting_for(key):
             action()
+
+    async def run_as_key(self, key: events.Key | None, action: Callable[[], object]) -> None:
+        """Run `action` (a command picked in the palette) as if `key` had run it."""
+        with self._acting_for(key):
+            result = action()
+            if inspect.isawaitable(result):
+                await result
 
     def open_dialog(
         self, dialog: Dialog[Any], callback: Callable[[Any], None] | None = None
