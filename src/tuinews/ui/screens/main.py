@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
@@ -63,23 +62,26 @@ class MainScreen(RefreshingScreen):
             self.news_app.key_done(event)
             return
         event.stop()  # not to the app, which would run the binding again
-        with self._acting_for(event):
+        outer = self._take_key(event)
+        try:
             await self.run_action(active.binding.action)
+        finally:
+            self._let_go(event, outer)
 
-    @contextlib.contextmanager
-    def _acting_for(self, key: events.Key | None) -> Iterator[None]:
+    # Not a context manager: this runs for every key, and costs less so.
+    def _take_key(self, key: events.Key | None) -> tuple[Any, ...]:
         """Run a key's action: a dialog it opens takes the keys typed after the key
         (`open_dialog`); kept for later (`for_later`), they wait until it has run;
-        else they go on when it has."""
+        else they go on when it has (`_let_go`)."""
         outer = self._key_in_hand, self._opened, self._kept
         self._key_in_hand, self._opened, self._kept = key, None, False
-        try:
-            yield
-        finally:
-            opened, kept = self._opened, self._kept
-            self._key_in_hand, self._opened, self._kept = outer
-            if key is not None and opened is None and not kept:
-                self.news_app.key_done(key)  # else the dialog says so once it is up
+        return outer
+
+    def _let_go(self, key: events.Key | None, outer: tuple[Any, ...]) -> None:
+        opened, kept = self._opened, self._kept
+        self._key_in_hand, self._opened, self._kept = outer
+        if key is not None and opened is None and not kept:
+            self.news_app.key_done(key)  # else the dialog says so once it is up
 
     def for_later(
         self, action: Callable[[], None], *, search: bool
@@ -96,15 +98,21 @@ class MainScreen(RefreshingScreen):
         """The kept action of `key` runs now, as if its key were typed now: the keys
         typed after it go into the dialog it opens, or on when it has run."""
         self.news_app.key_resumed(key)
-        with self._acting_for(key):
+        outer = self._take_key(key)
+        try:
             action()
+        finally:
+            self._let_go(key, outer)
 
     async def run_as_key(self, key: events.Key | None, action: Callable[[], object]) -> None:
         """Run `action` (a command picked in the palette) as if `key` had run it."""
-        with self._acting_for(key):
+        outer = self._take_key(key)
+        try:
             result = action()
             if inspect.isawaitable(result):
                 await result
+        finally:
+            self._let_go(key, outer)
 
     def open_dialog(
         self, dialog: Dialog[Any], callback: Callable[[Any], None] | None = None
