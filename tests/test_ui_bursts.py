@@ -693,3 +693,35 @@ async def test_keys_after_escape_in_the_palette_act_on_the_reader(tmp_path: Path
         assert app.screen is screen
         assert screen.headlines.cursor == 1
         assert not app.key_gate.holding
+
+
+async def test_a_palette_command_typed_in_one_burst_runs_that_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+P "Remove feed" Enter `y` in one go: Enter came before the palette had
+    found the commands for the words, and ran the one highlighted then (one of those
+    listed for no words). The search made slow, to be sure to come after Enter."""
+    import asyncio
+
+    from textual.system_commands import SystemCommandsProvider
+
+    real_search = SystemCommandsProvider.search
+
+    async def slow_search(provider: Any, query: str) -> Any:
+        await asyncio.sleep(0.2)
+        async for hit in real_search(provider, query):
+            yield hit
+
+    monkeypatch.setattr(SystemCommandsProvider, "search", slow_search)
+    ctx = subscribed_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        burst(app, "ctrl+p", *"Remove feed", "enter", "y")
+        for _ in range(100):
+            await settle(pilot)
+            if app.screen is screen and not app.key_gate.holding:
+                break
+        assert app.screen is screen
+        assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]

@@ -8,13 +8,18 @@ open, unanswered; Escape `j` lost the `j`. They now wait in the app's key gate
 (`waiting_keys.KeyGate`) for the command, which runs as the key that chose it
 (`NewsApp.run_command`): into the dialog it opens once that is up, else on to the
 screen once it has run.
+
+The palette looks for the commands matching its words in the background, a search per
+key typed: an Enter typed ahead of the results for the last words (Ctrl+P "Remove
+feed" Enter in one go) waits for them, rather than pick what the list showed before.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandInput, CommandList, CommandPalette
+from textual.widgets import Input
 
 from tuinews.ui.screens.dialog import KeysInOrder
 
@@ -25,9 +30,20 @@ if TYPE_CHECKING:
 class Palette(CommandPalette, KeysInOrder[None]):
     """The command palette of `NewsApp.action_command_palette`."""
 
-    def on_input_submitted(self) -> None:
+    _submit_when_found = False  # Enter waits for the commands found for the words
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
         # Before CommandPalette's own handler of Enter (a subclass's comes first), which
-        # sees the same list: whether it will run a command.
+        # sees the same list.
+        if self._searching():
+            # Typed ahead of the commands found for the words typed (Ctrl+P, a command
+            # and Enter in one go): Enter picked what the list showed for fewer words,
+            # or none. It waits for them, as if typed after they showed.
+            event.prevent_default()
+            event.stop()
+            self._submit_when_found = True
+            return
+        # Whether Enter runs a command.
         key, self._answering = self._answering, None
         if key is None:
             return
@@ -51,6 +67,16 @@ class Palette(CommandPalette, KeysInOrder[None]):
                 return False  # Enter only highlights the first
             index = 0
         return not commands.get_option_at_index(index).disabled  # "No matches found"
+
+    def _searching(self) -> bool:
+        """Whether the palette looks for the commands matching its words (each key
+        typed starts a search, in a worker)."""
+        return any(worker.node is self and not worker.is_finished for worker in self.workers)
+
+    async def on_worker_state_changed(self) -> None:
+        if self._submit_when_found and not self._searching():
+            self._submit_when_found = False
+            await self.query_one(CommandInput).action_submit()  # Enter, at last
 
     def on_unmount(self) -> None:
         # Gone before it answered (Escape runs where it arrives): nothing waits for it.
