@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from feedserver import FeedServer, Generated, redirect, rss, static
+from feedserver import Call, FeedServer, Generated, Handler, redirect, rss, static
 from store_checks import assert_store_sound
 from test_cli import TUINEWS, Cli
 from test_cli_store import subscribe
@@ -92,3 +92,31 @@ def test_a_move_saved_after_its_feed_was_removed_finishes_the_removal(
     assert save_move(cli.config, cli.db, old, new) is None
     with Store.open(cli.db) as store:
         assert store.feed_by_url(new) is not None
+
+
+def test_a_feed_with_stars_removed_while_it_is_fetched_gets_no_articles(
+    cli: Cli, server: FeedServer
+) -> None:
+    feed = Generated(items=3, title="Starred")
+    url = server.route("/feed", feed)
+    subscribe(cli, (url, "Starred"))
+    assert cli.call("refresh").status == 0
+    with Store.open(cli.db) as store:
+        store.set_starred(store.headlines(View(), limit=1)[0].pk, True)
+    feed.bump()
+    removed: list[int] = []
+
+    def remove_then_answer(handler: Handler) -> None:
+        # `tuinews remove` in another terminal while the refresh waits for this answer.
+        removed.append(cli.run("remove", "Starred").status)
+        feed.serve(handler)
+
+    server.route("/feed", Call(remove_then_answer))
+    result = cli.run("refresh")
+    assert removed == [0]
+    assert result.status == 0, result.err
+    with Store.open(cli.db) as store:
+        # Only the starred article stays, as after any removal.
+        assert store.count(View()) == 1, [h.title for h in store.headlines(View(), limit=9)]
+        assert store.count(View(starred_only=True)) == 1
+    assert_store_sound(cli.db)

@@ -141,6 +141,8 @@ async def refresh_feeds(
             if on_start is not None:
                 on_start([(info.url, info.title) for info in chosen])
             outcomes = await run.all(chosen, progress)
+            if run.stopped_by is None:
+                await _finish_removals(store, chosen, outcomes, listed_now)
             if run.stopped_by is None and any(outcome.updated for outcome in outcomes):
                 await _upkeep_search_index(store)
         finally:
@@ -178,6 +180,36 @@ async def _drop_removed(
     if gone:
         await asyncio.to_thread(store.drop_empty_feeds, gone)
         subscribed -= gone
+
+
+async def _finish_removals(
+    store: Store,
+    chosen: Sequence[FeedInfo],
+    outcomes: Sequence[FeedOutcome],
+    listed_now: Callable[[], Sequence[Subscription] | None] | None,
+) -> None:
+    """Remove again the feeds `tuinews remove` (or the reader) took out of the settings
+    file while this refresh fetched them: a feed with starred articles keeps its row
+    after a removal, and the fetch saved every article of the feed into it, unread.
+    A feed that moved is `save_move`'s (it finishes such a removal itself)."""
+    if listed_now is None:
+        return
+    listed = await asyncio.to_thread(listed_now)
+    if listed is None:
+        return
+    now = {sub.url for sub in listed}
+    moved = {outcome.url for outcome in outcomes if outcome.moved_to}
+    gone = [info for info in chosen if info.url not in now and info.url not in moved]
+
+    def remove() -> None:
+        for info in gone:
+            row = store.feed(info.id)
+            if row is not None and row.url == info.url:  # not a row made since
+                store.remove_feed(info.id)
+
+    if gone:
+        with contextlib.suppress(StoreError):  # said by the next refresh, if it lasts
+            await asyncio.to_thread(remove)
 
 
 def _named_now(
