@@ -403,6 +403,24 @@ def test_a_temporary_hop_in_a_chain_is_not_remembered(cli: Cli, server: FeedServ
         assert store.former_urls() == {a: b}
 
 
+def test_a_chain_the_settings_file_cannot_follow_leaves_no_address_naming_the_feed(
+    cli: Cli, server: FeedServer
+) -> None:
+    a = server.route("/a", redirect("/b", 301))
+    server.route("/b", redirect("/c", 301))
+    server.route("/c", static(rss(2, title="Wandering")))
+    # Feeds as an inline array: the command cannot edit them, so the store's move is
+    # undone (`save_move` -> `undo_move`) and the feed stays at /a.
+    cli.config.write_text(f'feeds = [{{ url = "{a}", title = "Mine" }}]\n')
+    first = cli.call("refresh")
+    assert first.status == 0, first.err
+    assert "not updated" in first.err
+    with Store.open(cli.db) as store:
+        assert [info.url for info in store.feeds()] == [a]
+        # The move was undone: nothing else names the feed, as after a one-hop move.
+        assert store.former_urls() == {}
+
+
 # ---- a settings file that lags behind the store's move ------------------------------------
 
 

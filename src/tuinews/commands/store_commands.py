@@ -279,7 +279,9 @@ def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary, store_path: Pa
     for outcome in summary.outcomes:
         if outcome.moved_to:
             said = f"{shown(outcome.url)}: {outcome.move_line}"
-            error = save_move(config_path(ns), store_path, outcome.url, outcome.moved_to)
+            error = save_move(
+                config_path(ns), store_path, outcome.url, outcome.moved_to, outcome.moved_via
+            )
             warn(f"{said}; not updated: {error}" if error else f"{said}; subscription updated")
 
 

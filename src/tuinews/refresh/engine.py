@@ -141,6 +141,8 @@ async def refresh_feeds(
             if on_start is not None:
                 on_start([(info.url, info.title) for info in chosen])
             outcomes = await run.all(chosen, progress)
+            if run.passed:
+                outcomes = [_with_via(outcome, run.passed) for outcome in outcomes]
             if run.stopped_by is None:
                 await _finish_removals(store, chosen, outcomes, listed_now)
             if run.stopped_by is None and any(outcome.updated for outcome in outcomes):
@@ -212,6 +214,11 @@ async def _finish_removals(
             await asyncio.to_thread(remove)
 
 
+def _with_via(outcome: FeedOutcome, passed: Mapping[str, tuple[str, ...]]) -> FeedOutcome:
+    via = passed.get(outcome.moved_to or "")
+    return dataclasses.replace(outcome, moved_via=via) if via else outcome
+
+
 def _named_now(
     name: str, infos: Sequence[FeedInfo], former: Mapping[str, str], moves: dict[str, str]
 ) -> str:
@@ -259,6 +266,8 @@ class _Run:
         self.unanswered: list[_Unanswered] = []
         self.offline = False  # set at the end: no feed answered (see _record_unanswered)
         self.subscribed: set[str] = set()  # every subscription's URL, not only the chosen
+        # A move's new address -> the addresses its redirects passed through (`_move`).
+        self.passed: dict[str, tuple[str, ...]] = {}
         # Memory stays bounded however many feeds there are: at most `concurrency`
         # requests at once, a fetched body per worker waiting to be parsed (`parked`),
         # and a few feeds between parse and save: one being parsed or written and one
@@ -510,12 +519,9 @@ class _Run:
             reason = f"moved permanently to {shown}{titled}, which you already subscribe to"
             failed = await self._fail(info, now, reason, status=status, retry_after=now)
             return dataclasses.replace(failed, moved_onto=onto)
-        # The row of a feed unsubscribed from, kept for its starred articles: once
-        # subscribed again, it is the case above.
-        reason = (
-            f"moved permanently to {shown}, a feed you unsubscribed from (the store keeps "
-            "its starred articles); subscribe to it again"
-        )
+        # Only in a race (`_move` takes over the row of a feed unsubscribed from): that
+        # row went or changed meanwhile. The next refresh moves it.
+        reason = f"moved permanently to {shown}; not moved yet (the store changed meanwhile)"
         return await self._fail(info, now, reason, status=status, retry_after=now)
 
     async def _parse_and_save(
@@ -667,6 +673,8 @@ class _Run:
         # Subscribed from now on (the settings file follows the move): a page followed
         # later in this run must not take this row for an unsubscribed one and take it over.
         self.subscribed.add(new_url)
+        if passed and remember:
+            self.passed[new_url] = tuple(passed)
         return new_url, None
 
     async def _move_onto_kept(

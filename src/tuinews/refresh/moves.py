@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING
 from tuinews.errors import TuinewsError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 
 REMOVED_MEANWHILE = "unsubscribed during the refresh"
 
 
-def save_move(config_path: Path, store_path: Path, old: str, new: str) -> str | None:
+def save_move(
+    config_path: Path, store_path: Path, old: str, new: str, via: Sequence[str] = ()
+) -> str | None:
     """Move the subscription from `old` to `new` in the settings file, as the store has
     already moved the feed. When the file cannot take it (feeds written as an inline
     array, a read-only file), the store goes back to `old`: both must name the feed
@@ -41,7 +44,7 @@ def save_move(config_path: Path, store_path: Path, old: str, new: str) -> str | 
     except (TuinewsError, OSError) as error:
         try:
             with Store.open(store_path) as store:
-                store.undo_move(new, old)
+                store.undo_move(new, old, via)
         except TuinewsError:
             pass  # the next refresh says what is wrong with the store
         return str(error)

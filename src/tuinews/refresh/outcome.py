@@ -43,6 +43,9 @@ class FeedOutcome:
     updated: int = 0
     error: str | None = None
     moved_to: str | None = None  # a permanent redirect: the subscription should follow
+    # The addresses the redirects passed through on the way (A -> B -> C: B), which the
+    # store remembers as the feed's (`Store.former_urls`) along with the old one.
+    moved_via: tuple[str, ...] = ()
     disabled: bool = False  # HTTP 410: the store no longer refreshes this feed
     http_status: int | None = None
     unanswered: bool = False  # a web feed that failed with no HTTP answer from its server

@@ -218,6 +218,12 @@ def take_over(conn: sqlite3.Connection, feed_id: int, kept_id: int) -> None:
     conn.execute("DELETE FROM feeds WHERE id = ?", (kept_id,))
 
 
+def forget_former_urls(conn: sqlite3.Connection, feed_id: int, urls: Iterable[str]) -> None:
+    conn.executemany(
+        "DELETE FROM former_urls WHERE feed_id = ? AND url = ?", [(feed_id, url) for url in urls]
+    )
+
+
 def former_urls(conn: sqlite3.Connection) -> dict[str, str]:
     """Each address a feed had before a move -> the feed's address now."""
     rows = conn.execute(

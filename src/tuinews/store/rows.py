@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from tuinews.model import Article, ContentType, Direction, Enclosure, article_key
+from tuinews.model import Article, ContentType, Direction, Enclosure
 from tuinews.sources.sanitize import clean_line, clean_text, clean_url
 from tuinews.store.first_screen import as_text, title_line
 from tuinews.store.records import FeedInfo, Headline, StoredArticle
@@ -76,10 +76,6 @@ def dump_tags(tags: tuple[str, ...] | list[str]) -> str:
 
 
 # ---- articles -------------------------------------------------------------------------
-
-
-def key_of(article: Article) -> str:
-    return article_key(article.guid, article.link, article.title, article.published)
 
 
 # What `to_stored_article` reads, joined with the feed.

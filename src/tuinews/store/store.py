@@ -300,7 +300,7 @@ class Store:
         with self._reading() as conn:
             return _feeds.former_urls(conn)
 
-    def undo_move(self, moved_to: str, back_to: str) -> None:
+    def undo_move(self, moved_to: str, back_to: str, via: Sequence[str] = ()) -> None:
         """Give the feed now at `moved_to` its address `back_to` again: a move the
         subscriptions file could not follow (the store and the file must name a feed
         alike, or the next refresh takes it for another feed). Nothing when either
@@ -308,8 +308,10 @@ class Store:
         with self._writing() as conn:
             moved = _feeds.feed_by_url(conn, moved_to)
             if moved is not None and _feeds.feed_by_url(conn, back_to) is None:
-                # Not remembered: the feed was never named by `moved_to` anywhere else.
+                # Not remembered: the feed was never named by `moved_to` anywhere else;
+                # nor by the addresses its redirects passed through (`via`).
                 _feeds.change_feed_url(conn, moved.id, back_to, remember=False)
+                _feeds.forget_former_urls(conn, moved.id, via)
 
     def set_disabled(self, feed_id: int, disabled: bool) -> None:
         """Disable a feed, or enable it again (which also resets its failure count)."""

@@ -152,7 +152,9 @@ async def _fetch_first_feed(
     if outcome.moved_to:
         from tuinews.refresh.moves import save_move
 
-        unsaved = await asyncio.to_thread(save_move, config_path, store_path, url, outcome.moved_to)
+        unsaved = await asyncio.to_thread(
+            save_move, config_path, store_path, url, outcome.moved_to, outcome.moved_via
+        )
         if unsaved is not None:
             line = f"{url}: {outcome.move_line}; not saved: {unsaved}"
             reader.post_message(Status(clean_line(line), error=True, lasting=True))

@@ -320,7 +320,9 @@ class RefreshingScreen(ReadingScreen):
             if not self.ctx.ephemeral:
                 from tuinews.refresh.moves import save_move
 
-                error = save_move(self.ctx.config_path, self.ctx.store_path, old, new)
+                error = save_move(
+                    self.ctx.config_path, self.ctx.store_path, old, new, outcome.moved_via
+                )
                 if error is not None:
                     notes.append(f"{said} (not saved in {self.ctx.config_path.name}: {error})")
                     unsaved = True
