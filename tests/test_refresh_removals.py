@@ -120,3 +120,25 @@ def test_a_feed_with_stars_removed_while_it_is_fetched_gets_no_articles(
         assert store.count(View()) == 1, [h.title for h in store.headlines(View(), limit=9)]
         assert store.count(View(starred_only=True)) == 1
     assert_store_sound(cli.db)
+
+
+def test_a_feed_deleted_from_the_settings_by_hand_during_a_refresh_keeps_what_it_had(
+    cli: Cli, server: FeedServer
+) -> None:
+    feed = Generated(items=2, title="Edited out")
+    url = server.route("/feed", feed)
+    subscribe(cli, (url, "Edited out"))
+    assert cli.call("refresh").status == 0
+    feed.items = 3  # one new article on the way
+
+    def edit_then_answer(handler: Handler) -> None:
+        cli.config.write_text("# no feeds now\n")  # the user's editor saves meanwhile
+        feed.serve(handler)
+
+    server.route("/feed", Call(edit_then_answer))
+    assert cli.run("refresh").status == 0
+    with Store.open(cli.db) as store:
+        # As after any hand edit, the articles stay until `cleanup --unsubscribed`; the
+        # refresh adds none to a feed no longer subscribed.
+        assert store.count(View()) == 2
+    assert_store_sound(cli.db)

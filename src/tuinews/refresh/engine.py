@@ -110,6 +110,7 @@ async def refresh_feeds(
     from tuinews.store import Store
 
     started = time.monotonic()
+    began = datetime.now(UTC)  # articles first seen since then are this refresh's
     refresh_lock = RefreshLock(store_path)
     try:
         await refresh_lock.acquire(lock, on_wait)
@@ -144,7 +145,7 @@ async def refresh_feeds(
             if run.passed:
                 outcomes = [_with_via(outcome, run.passed) for outcome in outcomes]
             if run.stopped_by is None:
-                await _finish_removals(store, chosen, outcomes, listed_now)
+                await _finish_removals(store, chosen, outcomes, listed_now, began)
             if run.stopped_by is None and any(outcome.updated for outcome in outcomes):
                 await _upkeep_search_index(store)
         finally:
@@ -189,11 +190,14 @@ async def _finish_removals(
     chosen: Sequence[FeedInfo],
     outcomes: Sequence[FeedOutcome],
     listed_now: Callable[[], Sequence[Subscription] | None] | None,
+    began: datetime,
 ) -> None:
-    """Remove again the feeds `tuinews remove` (or the reader) took out of the settings
-    file while this refresh fetched them: a feed with starred articles keeps its row
-    after a removal, and the fetch saved every article of the feed into it, unread.
-    A feed that moved is `save_move`'s (it finishes such a removal itself)."""
+    """Take back what this refresh (begun at `began`) saved of the feeds taken out of
+    the settings file meanwhile (`tuinews remove`, the reader's `d`, a hand edit): a
+    feed with starred articles keeps its row after a removal, and the fetch saved every
+    article of the feed into it again, unread. What was there before the refresh stays,
+    as it would after a hand edit (`cleanup --unsubscribed` drops that). A feed that
+    moved is `save_move`'s (it finishes such a removal itself)."""
     if listed_now is None:
         return
     listed = await asyncio.to_thread(listed_now)
@@ -207,7 +211,7 @@ async def _finish_removals(
         for info in gone:
             row = store.feed(info.id)
             if row is not None and row.url == info.url:  # not a row made since
-                store.remove_feed(info.id)
+                store.drop_articles_since(info.id, began)
 
     if gone:
         with contextlib.suppress(StoreError):  # said by the next refresh, if it lasts

@@ -125,6 +125,17 @@ def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
     return int(kept)
 
 
+def drop_articles_since(conn: sqlite3.Connection, feed_id: int, since: float) -> None:
+    conn.execute(
+        "DELETE FROM articles WHERE feed_id = ? AND first_seen >= ? AND starred = 0",
+        (feed_id, since),
+    )
+    conn.execute(
+        "DELETE FROM feeds WHERE id = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE feed_id = ?)",
+        (feed_id, feed_id),
+    )
+
+
 def drop_empty_feeds(conn: sqlite3.Connection, urls: Iterable[str]) -> None:
     conn.execute(
         "DELETE FROM feeds WHERE url IN (SELECT value FROM json_each(?)) "

@@ -262,6 +262,12 @@ class Store:
         with self._writing() as conn:
             return _feeds.remove_feed(conn, feed_id)
 
+    def drop_articles_since(self, feed_id: int, since: datetime) -> None:
+        """Drop the feed's articles first seen at `since` or later, except starred ones,
+        and its row when it is left with none (a feed removed while a refresh saved it)."""
+        with self._writing() as conn:
+            _feeds.drop_articles_since(conn, feed_id, since.timestamp())
+
     def drop_empty_feeds(self, urls: Iterable[str]) -> None:
         """Drop the rows of the feeds at `urls` that hold no article (a feed never saved,
         or whose articles `remove_feed` dropped)."""
