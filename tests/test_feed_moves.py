@@ -341,6 +341,51 @@ def test_a_move_onto_a_subscribed_feed_fails_says_so_and_loses_nothing(
     assert (final.status, final.err) == (0, "")
 
 
+def test_removing_one_of_two_subscriptions_to_a_feed_keeps_what_was_read_in_it(
+    cli: Cli, server: FeedServer
+) -> None:
+    # One feed subscribed twice (the hint after a redirect onto a subscribed feed is to
+    # remove one; so is an address with and without https): marks read in the one removed
+    # stay on the same items of the other.
+    body = static(rss(3, title="Twice"))
+    first = server.route("/first", body)
+    second = server.route("/second", body)
+    subscribe(cli, (first, "First"), (second, "Second"))
+    assert cli.call("refresh").status == 0
+    with Store.open(cli.db) as store:
+        first_id = store.feed_by_url(first).id  # type: ignore[union-attr]
+        read = store.headlines(View(feed_ids=(first_id,)), limit=2)
+        store.set_read([h.pk for h in read], True)
+    assert cli.call("remove", first).status == 0
+    with Store.open(cli.db) as store:
+        left = store.headlines(View(), limit=10)
+        assert sorted((h.title, h.read) for h in left) == sorted(
+            [(h.title, True) for h in read] + [("item 1 v0", False)]
+        )
+    assert_store_sound(cli.db)
+
+
+def test_removing_a_feed_leaves_unrelated_items_with_the_same_guid_unread(
+    cli: Cli, server: FeedServer
+) -> None:
+    def numbered(site: str) -> bytes:
+        items = "".join(
+            f"<item><title>{site} {n}</title><guid isPermaLink='false'>{n}</guid>"
+            f"<link>http://{site}.example/{n}</link></item>"
+            for n in (1, 2)
+        )
+        return f"<rss version='2.0'><channel><title>{site}</title>{items}</channel></rss>".encode()
+
+    first = server.route("/first", static(numbered("first")))
+    second = server.route("/second", static(numbered("second")))
+    subscribe(cli, (first, "First"), (second, "Second"))
+    assert cli.call("refresh").status == 0
+    assert cli.call("mark-read", "--feed", first).status == 0
+    assert cli.call("remove", first).status == 0
+    with Store.open(cli.db) as store:
+        assert store.count(View(unread_only=True)) == 2  # "1" and "2" of another site
+
+
 def test_a_move_onto_a_feed_unsubscribed_from_subscribes_to_it_again_with_its_stars(
     cli: Cli, server: FeedServer
 ) -> None:

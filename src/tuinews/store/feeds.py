@@ -115,7 +115,17 @@ def feed_by_url(conn: sqlite3.Connection, url: str) -> FeedInfo | None:
 
 def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
     """Drop a feed's articles, except starred ones: those stay, with the feed's row
-    (no longer refreshed once unsubscribed). Returns how many starred articles stay."""
+    (no longer refreshed once unsubscribed). Returns how many starred articles stay.
+
+    What was read in it stays read in the other feeds that list the same item (the
+    same identity and the same link: guids like "42" are not unique across feeds): two
+    subscriptions to one feed (a redirect onto a feed already subscribed, an address
+    with and without https), one of which goes."""
+    conn.execute(
+        "UPDATE articles SET read = 1 WHERE read = 0 AND feed_id != ?1 AND link IS NOT NULL "
+        "AND (key, link) IN (SELECT key, link FROM articles WHERE feed_id = ?1 AND read = 1)",
+        (feed_id,),
+    )
     conn.execute("DELETE FROM articles WHERE feed_id = ? AND starred = 0", (feed_id,))
     (kept,) = conn.execute("SELECT COUNT(*) FROM articles WHERE feed_id = ?", (feed_id,)).fetchone()
     if kept:
