@@ -8,6 +8,8 @@ one read, and nothing runs between them.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,27 @@ def burst(app: Any, *keys: str) -> None:
             event = events.Key(key, CONTROL_CHARACTERS.get(key))
         event.set_sender(app)
         app.post_message(event)
+
+
+@pytest.fixture
+def indexed(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The search index fills only once this event is set (`_index_on_cue`): a first
+    search that takes seconds. Set at the end whatever the test did."""
+    event = _index_on_cue(monkeypatch)
+    yield event
+    event.set()
+
+
+async def type_while_indexing(
+    app: Any, pilot: Any, indexed: threading.Event, *keys: str, waiting: int
+) -> None:
+    """`keys` in one burst while the search indexes: `waiting` of them wait for its
+    results, said on the status line; then the index fills and the results show."""
+    burst(app, *keys)
+    await pilot.pause()
+    assert app.screen.status.message == f"Searching… {waiting} keys wait for the results."
+    indexed.set()
+    await settle(pilot)
 
 
 def test_the_key_gate_holds_the_keys_behind_a_key_until_that_key_is_done() -> None:
@@ -161,24 +184,18 @@ async def test_keys_after_the_enter_of_a_burst_act_on_the_results(tmp_path: Path
 
 
 async def test_keys_after_the_enter_of_a_burst_wait_for_a_loading_search(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """The same burst while the search indexes first: the j's wait for its results."""
     ctx = make_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            burst(app, "/", *"story", "enter", "j", "j", "enter")
-            await pilot.pause()
-            assert screen.status.message == "Searching… 3 keys wait for the results."
-            indexed.set()
-            await settle(pilot)
-            assert screen.search == "story"
-            assert screen.headlines.cursor == 2
-            assert screen.focused_pane == "reader"
-    finally:
-        indexed.set()
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await type_while_indexing(
+            app, pilot, indexed, "/", *"story", "enter", "j", "j", "enter", waiting=3
+        )
+        assert screen.search == "story"
+        assert screen.headlines.cursor == 2
+        assert screen.focused_pane == "reader"
 
 
 async def test_enter_twice_at_once_in_the_search_prompt_keeps_the_reader(
@@ -406,58 +423,44 @@ def subscribed_titles(ctx: Any) -> list[str | None]:
 
 
 async def test_a_removal_typed_while_a_search_loads_is_asked_and_answered_on_its_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """`/story` Enter `d y` while the search indexes: `d` was kept as an action, and
     `y` as one too, which copied a link instead of answering the question `d` asked
     once the results showed. The keys after `d` now wait for its question, as keys."""
     ctx = subscribed_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            await pilot.press("h", "j", "j", "j", "j")  # Alpha News
-            await settle(pilot)
-            burst(app, "/", *"story", "enter", "d", "y")
-            await pilot.pause()
-            assert screen.status.message == "Searching… 2 keys wait for the results."
-            indexed.set()
-            await settle(pilot)
-            assert app.screen is screen
-            assert screen.search == "story"
-            assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
-            assert not app.clipboard  # y answered, and copied no link
-            assert not app.key_gate.holding
-    finally:
-        indexed.set()
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        await type_while_indexing(app, pilot, indexed, "/", *"story", "enter", "d", "y", waiting=2)
+        assert app.screen is screen
+        assert screen.search == "story"
+        assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
+        assert not app.clipboard  # y answered, and copied no link
+        assert not app.key_gate.holding
 
 
 async def test_feed_details_typed_while_a_search_loads_open_on_its_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """`/story` Enter `i` Escape `j`: Escape closes the details `i` opens on the
     results, and `j` moves in them (Escape left the search before the results came,
     and the details never opened)."""
     ctx = make_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            burst(app, "/", *"story", "enter", "i", "escape", "j")
-            await pilot.pause()
-            assert screen.status.message == "Searching… 3 keys wait for the results."
-            indexed.set()
-            await settle(pilot)
-            assert app.screen is screen
-            assert screen.search == "story"
-            assert screen.headlines.cursor == 1
-            assert not app.key_gate.holding
-    finally:
-        indexed.set()
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await type_while_indexing(
+            app, pilot, indexed, "/", *"story", "enter", "i", "escape", "j", waiting=3
+        )
+        assert app.screen is screen
+        assert screen.search == "story"
+        assert screen.headlines.cursor == 1
+        assert not app.key_gate.holding
 
 
 async def test_keys_held_behind_a_dialog_key_are_dropped_with_a_failed_search(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indexed: threading.Event
 ) -> None:
     """The search fails: the keys typed for its results are dropped, those held
     behind `d` too (`y` must not copy a link on the old list), and the reader takes
@@ -466,7 +469,6 @@ async def test_keys_held_behind_a_dialog_key_are_dropped_with_a_failed_search(
     from tuinews.store import Store
 
     ctx = subscribed_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
     real_window = Store.view_window
 
     def failing_window(store: Store, view: Any, **kwargs: Any) -> Any:
@@ -476,28 +478,25 @@ async def test_keys_held_behind_a_dialog_key_are_dropped_with_a_failed_search(
         return real_window(store, view, **kwargs)
 
     monkeypatch.setattr(Store, "view_window", failing_window)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            await pilot.press("h", "j", "j", "j", "j")  # Alpha News
-            await settle(pilot)
-            burst(app, "/", *"story", "enter", "j", "d", "y", "j")
-            await pilot.pause()
-            indexed.set()
-            await settle(pilot)
-            assert app.screen is screen
-            assert "(4 keys typed meanwhile not acted on)" in screen.status.message
-            assert len(subscribed_titles(ctx)) == 3
-            assert not app.clipboard
-            assert not app.key_gate.holding
-            await pilot.press("j")
-            assert screen.sidebar.cursor == 5
-    finally:
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        burst(app, "/", *"story", "enter", "j", "d", "y", "j")
+        await pilot.pause()
         indexed.set()
+        await settle(pilot)
+        assert app.screen is screen
+        assert "(4 keys typed meanwhile not acted on)" in screen.status.message
+        assert len(subscribed_titles(ctx)) == 3
+        assert not app.clipboard
+        assert not app.key_gate.holding
+        await pilot.press("j")
+        assert screen.sidebar.cursor == 5
 
 
 async def test_keys_behind_a_dialog_key_wait_for_a_search_longer_than_the_backstop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indexed: threading.Event
 ) -> None:
     """The first search after a big refresh takes seconds: the backstop, for a dialog
     that never answers, must not let `y` go on before `d` has asked its question."""
@@ -505,22 +504,18 @@ async def test_keys_behind_a_dialog_key_wait_for_a_search_longer_than_the_backst
 
     monkeypatch.setattr(app_module, "KEY_GATE_BACKSTOP_S", 0.2)
     ctx = subscribed_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            await pilot.press("h", "j", "j", "j", "j")  # Alpha News
-            await settle(pilot)
-            burst(app, "/", *"story", "enter", "d", "y")
-            await pilot.pause(0.5)
-            assert app.key_gate.holding
-            assert screen.status.message == "Searching… 2 keys wait for the results."
-            indexed.set()
-            await settle(pilot)
-            assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
-            assert not app.clipboard
-    finally:
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j")  # Alpha News
+        await settle(pilot)
+        burst(app, "/", *"story", "enter", "d", "y")
+        await pilot.pause(0.5)
+        assert app.key_gate.holding
+        assert screen.status.message == "Searching… 2 keys wait for the results."
         indexed.set()
+        await settle(pilot)
+        assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]
+        assert not app.clipboard
 
 
 def two_links_ctx(tmp_path: Path) -> Any:
@@ -576,26 +571,20 @@ async def test_a_link_number_typed_as_the_cursor_moves_waits_for_the_article_bes
 
 
 async def test_the_link_list_typed_as_a_loading_search_s_hit_opens_lists_its_links(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """`/two links` Enter Enter `L` Enter while the search indexes: the link list of
     the hit Enter opens, once it shows, and Enter takes its first link."""
     ctx = two_links_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            burst(app, "/", *"two links", "enter", "enter", "L", "enter")
-            await pilot.pause()
-            assert screen.status.message == "Searching… 3 keys wait for the results."
-            indexed.set()
-            await settle(pilot)
-            assert app.screen is screen
-            assert screen.focused_pane == "reader"
-            assert app.clipboard == "https://one.example/"
-            assert not app.key_gate.holding
-    finally:
-        indexed.set()
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await type_while_indexing(
+            app, pilot, indexed, "/", *"two links", "enter", "enter", "L", "enter", waiting=3
+        )
+        assert app.screen is screen
+        assert screen.focused_pane == "reader"
+        assert app.clipboard == "https://one.example/"
+        assert not app.key_gate.holding
 
 
 async def test_keys_after_a_link_number_go_on_when_the_article_cannot_show(
