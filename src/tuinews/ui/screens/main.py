@@ -22,9 +22,13 @@ if TYPE_CHECKING:
 FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 # The actions that may open a dialog: the keys typed behind their key go into it.
 DIALOG_ACTIONS = frozenset({"search", "add_feed", "help", "remove_feed", "feed_info", "links"})
-# And those that may wait for the article being opened (its links): the keys typed
-# behind their key wait with them.
-GATED_ACTIONS = DIALOG_ACTIONS | {f"link({n})" for n in range(1, 10)}
+# And those that may wait for the article being opened (its links), or for the store to
+# say where the next unread article is: the keys typed behind their key wait with them.
+GATED_ACTIONS = (
+    DIALOG_ACTIONS
+    | {f"link({n})" for n in range(1, 10)}
+    | {"next_unread", "previous_unread", "space"}
+)
 
 
 class MainScreen(RefreshingScreen):

@@ -117,6 +117,9 @@ class MainCore(Screen[None]):
         self.waiting_keys: WaitingKeys[events.Key] = WaitingKeys()
         # Key actions kept for the article the reader is about to show (main_reader).
         self._after_article: list[Callable[[], None]] = []
+        # And the ends of reading keys (n, p, Space) that look in the store for the
+        # next unread article: the keys typed after them wait for it (main_reader).
+        self._after_unread: list[Callable[[], None]] = []
         self._searching_line = SEARCHING  # as said, with the keys waiting
 
     @property
@@ -339,6 +342,9 @@ class MainCore(Screen[None]):
         The key layer (`main.MainScreen`) binds it to its key."""
         return action, None
 
+    def unread_found(self) -> None:
+        """Provided by the reading layer (main_reader)."""
+
     def give_up_waiting_keys(self) -> int:
         """Drop the keys held for the search loading now; returns how many."""
         dropped, key = self.waiting_keys.give_up()
@@ -423,6 +429,8 @@ class MainCore(Screen[None]):
             current = self.headlines.current
             if current is None or current.read:
                 self.find_unread(forward=True, across_feeds=False)
+            else:
+                self.unread_found()
         # The keys typed while this search loaded, on its results now, in order.
         for action in self.waiting_keys.loaded(message.generation):
             action()
@@ -435,6 +443,8 @@ class MainCore(Screen[None]):
             if dropped:
                 keys = "1 key" if dropped == 1 else f"{dropped} keys"
                 line = f"{line} ({keys} typed meanwhile not acted on)"
+        self._then_next_unread = False
+        self.unread_found()  # a reading key that waited for this list: the keys go on
         self.status.say(line, error=True)
 
     def _empty_message(self) -> str:

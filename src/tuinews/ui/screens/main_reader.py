@@ -242,6 +242,7 @@ class ReadingScreen(MainCore):
             if not row.read:
                 self._open_pk = row.pk
                 headlines.move_cursor(index)
+                self.unread_found()
                 return
             index += step
         if not (0 <= index < headlines.row_count):
@@ -251,7 +252,17 @@ class ReadingScreen(MainCore):
         if anchor is None:
             self._unread_not_found(forward, across_feeds)
             return
+        # The keys typed after this one (`n 1`, `n n`) wait until the cursor is there.
+        self._after_unread.append(self.for_later(lambda: None, search=False)[0])
         self._scan_for_unread(self.generation, self.view, anchor.sort_key, forward, across_feeds)
+
+    def unread_found(self) -> None:
+        """The cursor is on the unread article looked for, or none is left: the keys
+        typed after the reading key that looked act now."""
+        if self._after_unread:
+            ends, self._after_unread = self._after_unread, []
+            for end in ends:
+                end()
 
     @work(thread=True, exclusive=True, group="scan", description="find next unread")
     @reported
@@ -260,6 +271,15 @@ class ReadingScreen(MainCore):
     ) -> None:
         """The nearest unread row past `key`, looked up in the unread index and placed by
         its index in the view: as quick 90,000 read rows away as next door."""
+        try:
+            self._scan_store_for_unread(generation, view, key, forward, across_feeds)
+        except BaseException:
+            self.app.call_from_thread(self.unread_found)  # a failure is said; keys go on
+            raise
+
+    def _scan_store_for_unread(
+        self, generation: int, view: View, key: Any, forward: bool, across_feeds: bool
+    ) -> None:
         assert self.store is not None
         unread = dataclasses.replace(view, unread_only=True)
         if forward:
@@ -282,6 +302,7 @@ class ReadingScreen(MainCore):
             self.headlines.move_cursor(index)
             current = self.headlines.current
             self._open_pk = current.pk if current is not None else None
+        self.unread_found()
 
     def _unread_not_found(self, forward: bool, across_feeds: bool) -> None:
         entry = self.sidebar.current
@@ -292,7 +313,10 @@ class ReadingScreen(MainCore):
                 if candidate.kind == "feed" and candidate.feed and candidate.feed.unread:
                     self.sidebar.move_cursor(index)
                     self._then_next_unread = True
+                    # The keys typed after the reading key wait for that list too.
+                    self._after_unread.append(self.for_later(lambda: None, search=False)[0])
                     self.select_sidebar_entry(candidate)
                     self.status.say(f"Next feed with unread articles: {candidate.feed.title}")
-                    return
+                    return  # its list loads, then the cursor goes to its first unread
         self.status.say("No more unread articles.")
+        self.unread_found()
