@@ -95,44 +95,34 @@ def article_key(
     link: str | None,
     title: str,
     published: datetime | None,
-    shared: int = 0,
+    shared: bool = False,
 ) -> str:
-    """The identity of an article inside its feed: guid, else link, else title and date.
-
-    `shared` (see `link_sharing`) is for an item without guid whose link other items of
-    its document have too (a status page's updates, a feed that links every item to its
-    home page): 1 when their titles differ, its title joins the link; 2 when one has its
-    title too, its date as well. Otherwise such items would be taken for one article.
+    """The identity of an article inside its feed: guid, else link and date, else title
+    and date (newsboat's rule: one link may stand for many items, a status page's
+    updates or every item of a feed that links to its home page; a date-less item is
+    its link alone). `shared` (see `link_sharing`): another item of the document has
+    no guid either and this link and date too; the title then tells them apart.
     """
     if guid:
         return "g:" + guid
     if link:
-        if not shared:
-            return "l:" + link
-        key = f"l:{link}\x1ft:{title}"
-        if shared > 1:
-            key += f"\x1fd:{published.timestamp()!r}" if published else "\x1fd:"
-        return key
+        key = "l:" + link
+        if published is not None:
+            key += f"\x1fd:{published.timestamp()!r}"
+        return f"{key}\x1ft:{title}" if shared else key
     stamp = published.isoformat() if published else ""
     return "h:" + hashlib.sha1(f"{title}\x00{stamp}".encode()).hexdigest()
 
 
-def link_sharing(articles: Sequence[Article]) -> list[int] | None:
-    """For each of `articles` (one document's), its `shared` level for `article_key`:
-    0 unless it has no guid and its link is another such item's too, then 1, or 2 when
-    that other item has its title as well. None when no link is shared (the rule)."""
-    links = Counter(a.link for a in articles if not a.guid and a.link)
-    if not links or max(links.values()) < 2:
-        return None
-    titles = Counter(
-        (a.link, a.title) for a in articles if not a.guid and a.link and links[a.link] > 1
+def link_sharing(articles: Sequence[Article]) -> list[bool] | None:
+    """For each of `articles` (one document's), its `shared` for `article_key`: whether
+    it has no guid and another such item has its link and date. None when none has."""
+    pairs: Counter[tuple[str | None, datetime | None]] = Counter(
+        (a.link, a.published) for a in articles if not a.guid and a.link
     )
-    return [
-        0
-        if a.guid or not a.link or links[a.link] < 2
-        else (2 if titles[(a.link, a.title)] > 1 else 1)
-        for a in articles
-    ]
+    if not pairs or max(pairs.values()) < 2:
+        return None
+    return [not a.guid and bool(a.link) and pairs[(a.link, a.published)] > 1 for a in articles]
 
 
 def article_id(feed: str, key: str) -> str:

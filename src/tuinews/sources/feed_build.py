@@ -280,14 +280,14 @@ def finish_feed(
 
 
 def rekey_shared_links(articles: Sequence[Article]) -> None:
-    """New ids for the items without guid that share their link with another item of
-    the document (see `article_key`): without, they would be taken for one article."""
+    """New ids for the items without guid that share their link and date with another
+    item of the document (see `article_key`): else they would be taken for one."""
     levels = link_sharing(articles)
     if levels is None:
         return
-    for article, level in zip(articles, levels, strict=True):
-        if level:
-            key = article_key(None, article.link, article.title, article.published, level)
+    for article, shared in zip(articles, levels, strict=True):
+        if shared:
+            key = article_key(None, article.link, article.title, article.published, shared)
             article.id = article_id(article.feed, key)
 
 

@@ -78,7 +78,11 @@ def prepare_feed(feed: Feed) -> PreparedFeed:
     levels = link_sharing(feed.articles)
     for n, article in enumerate(feed.articles):
         key = article_key(
-            article.guid, article.link, article.title, article.published, levels[n] if levels else 0
+            article.guid,
+            article.link,
+            article.title,
+            article.published,
+            levels is not None and levels[n],
         )
         if key not in items:  # the same identity twice in one fetch: the first (newest) wins
             items[key] = _prepared_item(key, article)
@@ -184,14 +188,17 @@ _NO_ITEMS = "[]"
 
 
 def _link_keys(item: PreparedItem) -> list[str]:
-    """The keys an item without guid has had or would have as its link's sharing
-    changed (see `article_key`), its own key aside; none for an item with a guid."""
+    """The other keys an item without guid may be stored under (see `article_key`): its
+    link alone, as stores made before dates joined it keep it, and the forms with and
+    without its title, as other items came or ceased to share its link and date. None
+    for an item with a guid."""
     title, link, guid, published = item[3], item[4], item[5], item[7]
     if guid or not link:
         return []
-    date = "" if published is None else repr(published)
-    forms = ("l:" + link, f"l:{link}\x1ft:{title}", f"l:{link}\x1ft:{title}\x1fd:{date}")
-    return [form for form in forms if form != item[0]]
+    dated = "l:" + link if published is None else f"l:{link}\x1fd:{published!r}"
+    forms = {"l:" + link, dated, f"{dated}\x1ft:{title}"}
+    forms.discard(item[0])
+    return list(forms)
 
 
 def _adopt_other_link_keys(
@@ -200,11 +207,10 @@ def _adopt_other_link_keys(
     items: list[PreparedItem],
     existing: dict[str, tuple[int, float, str, float]],
 ) -> None:
-    """Give the stored row of an item without guid the item's key when its link came to
-    be shared, or no longer is (see `article_key`): stored under the other form of its
-    key, it would be saved again as a new article, and its marks left on the old row.
-    A row stored under the link alone (all items sharing it were one article before)
-    goes to the item with its title; one stored with its date only to that date."""
+    """Give the stored row of an item without guid the item's key when it is stored under
+    another form of it (see `_link_keys`): it would be saved again as a new article, and
+    its marks left on the old row. A row goes only to the item with its date (the same
+    item, as newsboat tells them), and with its title too when the item's key has one."""
     wanted: dict[str, list[PreparedItem]] = {}
     for item in items:
         if item[0] not in existing:
@@ -219,9 +225,9 @@ def _adopt_other_link_keys(
     ).fetchall()
     for form, pk, first_seen, digest, last_seen, title, published in rows:
         for item in wanted[form]:
-            if item[0] in existing or title != item[3]:
+            if item[0] in existing or published != item[7]:
                 continue
-            if "\x1fd:" in item[0] and published != item[7]:
+            if "\x1ft:" in item[0] and title != item[3]:
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
             existing[item[0]] = (pk, first_seen, digest, last_seen)
