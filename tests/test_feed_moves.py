@@ -110,15 +110,18 @@ def test_a_feed_moving_onto_a_kept_row_takes_its_articles_and_keeps_every_star(
     assert store.remove_feed(kept) == 2  # unsubscribed: the row stays for its stars
     store.change_feed_url(kept, NEW)
     feed = _id(store, OLD)
+    store.set_read([h.pk for h in store.headlines(View(feed_ids=(kept,)), limit=5)], True)
     save(store, feed, [make_article(OLD, n, guid=f"item{n}") for n in (2, 3)])
-    store.set_read([h.pk for h in store.headlines(View(feed_ids=(feed,)), limit=5)], True)
+    (three,) = store.headlines(View(feed_ids=(feed,)), limit=1)  # the newest: item 3
+    store.set_read([three.pk], True)
     store.move_onto_kept(feed, kept, NEW)
     assert store.feed(kept) is None
     assert store.feed_by_url(NEW) == store.feed(feed)
     headlines = store.headlines(View(feed_ids=(feed,)), limit=10)
-    # Article 2, in both: once, the moving feed's row (read), starred as the kept one was.
+    # Article 2, in both: once, the moving feed's row, read and starred as the kept one
+    # was (unread in the moving feed).
     assert sorted((h.title, h.starred, h.read) for h in headlines) == [
-        ("Article number 1", True, False),
+        ("Article number 1", True, True),
         ("Article number 2", True, True),
         ("Article number 3", False, True),
     ]

@@ -224,12 +224,14 @@ def change_feed_url(
 def take_over(conn: sqlite3.Connection, feed_id: int, kept_id: int) -> None:
     """Move the articles of `kept_id`, the row of a feed unsubscribed from (kept for its
     starred articles), to the feed `feed_id`, and drop that row: the subscription
-    `feed_id` moved to its address. An article both have stays the moving feed's, starred."""
-    conn.execute(
-        "UPDATE articles SET starred = 1 WHERE feed_id = ? AND starred = 0 AND key IN "
-        "(SELECT key FROM articles WHERE feed_id = ? AND starred = 1)",
-        (feed_id, kept_id),
-    )
+    `feed_id` moved to its address. An article both have stays the moving feed's, with
+    the marks of both (read or starred in either: it is)."""
+    for mark in ("starred", "read"):
+        conn.execute(
+            f"UPDATE articles SET {mark} = 1 WHERE feed_id = ? AND {mark} = 0 AND key IN "
+            f"(SELECT key FROM articles WHERE feed_id = ? AND {mark} = 1)",
+            (feed_id, kept_id),
+        )
     conn.execute(
         "DELETE FROM articles WHERE feed_id = ? AND key IN "
         "(SELECT key FROM articles WHERE feed_id = ?)",
