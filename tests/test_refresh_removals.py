@@ -115,6 +115,10 @@ def test_a_feed_with_stars_removed_while_it_is_fetched_gets_no_articles(
     result = cli.run("refresh")
     assert removed == [0]
     assert result.status == 0, result.err
+    # Its summary says what became of it: removed, not "3 new".
+    assert result.out.splitlines()[-1].startswith(
+        "1 feed: 0 new articles, 0 not modified, 0 failed, 1 skipped"
+    ), result.out
     with Store.open(cli.db) as store:
         # Only the starred article stays, as after any removal.
         assert store.count(View()) == 1, [h.title for h in store.headlines(View(), limit=9)]

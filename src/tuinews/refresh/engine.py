@@ -145,7 +145,9 @@ async def refresh_feeds(
             if run.passed:
                 outcomes = [_with_via(outcome, run.passed) for outcome in outcomes]
             if run.stopped_by is None:
-                await _finish_removals(store, chosen, outcomes, listed_now, began)
+                gone = await _finish_removals(store, chosen, outcomes, listed_now, began)
+                # Told as what they are now: removed, not refreshed (not "2 new").
+                outcomes = [gone.get(outcome.url, outcome) for outcome in outcomes]
             if run.stopped_by is None and any(outcome.updated for outcome in outcomes):
                 await _upkeep_search_index(store)
         finally:
@@ -191,18 +193,19 @@ async def _finish_removals(
     outcomes: Sequence[FeedOutcome],
     listed_now: Callable[[], Sequence[Subscription] | None] | None,
     began: datetime,
-) -> None:
+) -> dict[str, FeedOutcome]:
     """Take back what this refresh (begun at `began`) saved of the feeds taken out of
     the settings file meanwhile (`tuinews remove`, the reader's `d`, a hand edit): a
     feed with starred articles keeps its row after a removal, and the fetch saved every
     article of the feed into it again, unread. What was there before the refresh stays,
     as it would after a hand edit (`cleanup --unsubscribed` drops that). A feed that
-    moved is `save_move`'s (it finishes such a removal itself)."""
+    moved is `save_move`'s (it finishes such a removal itself). Returns their outcomes
+    now ("removed during the refresh") by URL."""
     if listed_now is None:
-        return
+        return {}
     listed = await asyncio.to_thread(listed_now)
     if listed is None:
-        return
+        return {}
     now = {sub.url for sub in listed}
     moved = {outcome.url for outcome in outcomes if outcome.moved_to}
     gone = [info for info in chosen if info.url not in now and info.url not in moved]
@@ -216,6 +219,7 @@ async def _finish_removals(
     if gone:
         with contextlib.suppress(StoreError):  # said by the next refresh, if it lasts
             await asyncio.to_thread(remove)
+    return {info.url: _Run.removed_outcome(info) for info in gone}
 
 
 def _with_via(outcome: FeedOutcome, passed: Mapping[str, tuple[str, ...]]) -> FeedOutcome:
