@@ -766,3 +766,32 @@ async def test_a_link_key_after_n_acts_on_the_article_n_finds(tmp_path: Path) ->
         await settle(pilot)
         assert screen.headlines.cursor == 400
         assert app.clipboard == unread[0].link
+
+
+async def test_u_typed_with_a_undoes_it(tmp_path: Path) -> None:
+    """`A u` in one burst: `u` waited for A's write, and undid it (it found nothing to
+    undo yet, and every article stayed read)."""
+    from tuinews.store import Store, View
+
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        burst(app, "A", "u")
+        await settle(pilot)
+        assert not app.key_gate.holding
+    with Store.open(ctx.store_path) as store:
+        assert store.count(View(unread_only=True)) == store.count(View())
+
+
+async def test_m_typed_with_a_acts_on_the_row_as_a_left_it(tmp_path: Path) -> None:
+    """`A m` in one burst: everything read, then `m` marks the current row unread again
+    (it toggled the row as it was before A: read, then A left it read too)."""
+    from tuinews.store import Store, View
+
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        burst(app, "A", "m")
+        await settle(pilot)
+        current = app.screen.headlines.current
+        assert current is not None and not current.read
+    with Store.open(ctx.store_path) as store:
+        assert store.count(View(unread_only=True)) == 1

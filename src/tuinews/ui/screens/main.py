@@ -27,7 +27,7 @@ DIALOG_ACTIONS = frozenset({"search", "add_feed", "help", "remove_feed", "feed_i
 GATED_ACTIONS = (
     DIALOG_ACTIONS
     | {f"link({n})" for n in range(1, 10)}
-    | {"next_unread", "previous_unread", "space"}
+    | {"next_unread", "previous_unread", "space", "mark_all_read"}
 )
 
 
@@ -295,14 +295,22 @@ class MainScreen(RefreshingScreen):
 
     @waits_for_search
     def action_mark_all_read(self) -> None:
-        self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk)
+        # The keys typed after A wait for its write: `u` has it to undo, and `m` the row
+        # as it is then (read).
+        done, _key = self.for_later(lambda: None, search=False)
+        self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk, done)
 
     @work(thread=True, group="write", description="mark all read")
     @reported
-    def _mark_all_read(self, view: View, label: str, up_to_pk: int | None) -> None:
+    def _mark_all_read(
+        self, view: View, label: str, up_to_pk: int | None, done: Callable[[], None]
+    ) -> None:
         assert self.store is not None
-        pks = self.store.mark_read_where(view, up_to_pk=up_to_pk)
-        self.app.call_from_thread(self._marked_all, pks, label)
+        try:
+            pks = self.store.mark_read_where(view, up_to_pk=up_to_pk)
+            self.app.call_from_thread(self._marked_all, pks, label)
+        finally:
+            self.app.call_from_thread(done)
         self.post_message(self._load_feeds())
 
     def _marked_all(self, pks: list[int], label: str) -> None:
