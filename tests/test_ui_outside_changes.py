@@ -419,6 +419,33 @@ async def test_a_start_without_a_refresh_says_which_feeds_are_failing(tmp_path: 
         assert status.message == f"2 feeds failing: {names[0]}, {names[1]} (i says why)"
 
 
+async def test_the_failing_feeds_line_follows_the_feeds_fixed_outside_the_reader(
+    tmp_path: Path,
+) -> None:
+    # A cron refresh fixes one, then the other: the line said at start stays true (it
+    # still named them both), then goes.
+    from datetime import UTC, datetime
+
+    ctx = make_ctx(tmp_path)
+    with Store.open(ctx.store_path) as store:
+        failing = store.feeds()[:2]
+        for feed in failing:
+            store.record_failure(
+                feed.id, status=500, error="HTTP 500", at=datetime.now(UTC), next_fetch=None
+            )
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        assert screen.status.message.startswith("2 feeds failing: ")
+        for n, feed in enumerate(failing):
+            with Store.open(ctx.store_path) as store:
+                store.record_not_modified(feed.id, fetched_at=datetime.now(UTC), next_fetch=None)
+            screen.reload_feeds()  # as the reader does when the store changed outside
+            await settle(pilot)
+            if n == 0:
+                assert screen.status.message == f"1 feed failing: {failing[1].title} (i says why)"
+        assert screen.status.message == ""
+
+
 async def test_a_refresh_lock_that_cannot_be_made_is_a_status_line(tmp_path: Path) -> None:
     from tuinews.refresh.lock import lock_path
 

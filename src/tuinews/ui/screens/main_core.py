@@ -121,6 +121,7 @@ class MainCore(Screen[None]):
         # next unread article: the keys typed after them wait for it (main_reader).
         self._after_unread: list[Callable[[], None]] = []
         self._searching_line = SEARCHING  # as said, with the keys waiting
+        self._failing_said = ""  # the failing feeds' line said at start (kept true)
 
     @property
     def news_app(self) -> NewsApp:
@@ -196,11 +197,15 @@ class MainCore(Screen[None]):
         sidebar that marks them is hidden, and a start without a refresh says nothing
         else about them (a refresh at start replaces this with its own summary). In
         the status line's own colour: the first frame draws the same line."""
-        by_url = {feed.url: feed for feed in self.feeds_by_id.values()}
-        subscribed = [by_url[sub.url] for sub in self.ctx.subscriptions if sub.url in by_url]
-        line = failing_line([(feed.title, is_failing(feed)) for feed in subscribed])
+        line = self._failing_line()
         if line:
             self.status.say(line, lasting=True)
+        self._failing_said = line
+
+    def _failing_line(self) -> str:
+        by_url = {feed.url: feed for feed in self.feeds_by_id.values()}
+        subscribed = [by_url[sub.url] for sub in self.ctx.subscriptions if sub.url in by_url]
+        return failing_line([(feed.title, is_failing(feed)) for feed in subscribed])
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -504,6 +509,12 @@ class MainCore(Screen[None]):
         self.sidebar.set_feeds(
             message.feeds, starred=counts.get("starred"), unread=counts.get("unread")
         )
+        if self._failing_said:
+            # The line said at start, still up: true again (a feed removed, or fixed by a
+            # refresh outside the reader), or gone when no feed fails any more.
+            line = self._failing_line()
+            self.status.replace_lasting(self._failing_said, line)
+            self._failing_said = line
         shown = self.base_view.feed_ids
         subscribed = {sub.url for sub in self.ctx.subscriptions}
         if shown and not any(

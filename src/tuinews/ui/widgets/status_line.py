@@ -47,6 +47,15 @@ class StatusLine(Widget):
         self.set_class(error, "-error")
         self.message = message
 
+    def replace_lasting(self, old: str, new: str) -> None:
+        """Make `new` the lasting line if `old` still is (shown now or when a passing
+        line fades): what `old` said is no longer true."""
+        if not old or self._lasting != (old, False):
+            return
+        self._lasting = (new, False)
+        if self.message == old:
+            self.message = new
+
     def withdraw(self, message: str) -> None:
         """Give way to the lasting line now if `message`, not lasting, is still shown:
         the work it announced ("Searching…") is done."""
