@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -304,3 +305,33 @@ def no_controls(text: str) -> list[str]:
         for c in text
         if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F or c in BIDI_CONTROLS
     ]
+
+
+# Astral code points a terminal draws as it pleases: noncharacters (U+1FFFE, U+10FFFF)
+# and unassigned ones (U+E0080, U+1FFFD). Rich counts a cell for most (none for U+E0080).
+ODD_ASTRAL = "\U0001fffe\U000e0080\U0010ffff\U0001fffd"
+
+
+def undrawable(text: str) -> list[str]:
+    """The astral code points of `text` no terminal draws alike (noncharacters, and those
+    unassigned in this Python's Unicode data that Rich does not count as wide)."""
+    from rich.cells import get_character_cell_size
+
+    return [
+        f"U+{ord(c):04X}"
+        for c in text
+        if ord(c) > 0xFFFF
+        and ((ord(c) & 0xFFFE) == 0xFFFE or unicodedata.category(c) == "Cn")
+        and get_character_cell_size(c) != 2
+    ]
+
+
+def terminal_columns(text: str) -> int:
+    """The columns `text` takes in tmux on this machine (glibc 2.36, Unicode 14, as old
+    as Python 3.11's data): as Rich counts them, except that a code point its data does
+    not know takes none (checked with `tmux capture-pane`). Where this differs from
+    Rich's count, whatever follows on the row (the pane border) is drawn that far off."""
+    from rich.cells import cell_len
+
+    unknown = [c for c in text if ord(c) > 0xFFFF and unicodedata.category(c) == "Cn"]
+    return cell_len(text) - sum(cell_len(c) for c in unknown)

@@ -459,3 +459,51 @@ def test_untitled_feeds_are_framed_by_their_address_as_textual_shows_them(
     assert sum("…/beta.xml " in line for line in headlines) == 3, headlines
     panes = "\n".join(lines)
     assert "http" not in panes and "secret" not in panes and "user" not in panes
+
+
+@pytest.fixture
+def odd_home(isolated_home: Path, tmp_path: Path) -> dict[str, str]:
+    """A feed whose title and headlines hold astral noncharacters and unassigned code
+    points (U+1FFFE, U+E0080, U+10FFFF, U+1FFFD), beside a plain one and a failing one
+    (the status line names it); refreshed by the real command."""
+    from hostile import ODD_ASTRAL
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    days = [f"Mon, {d:02d} Mar 2026 10:00:00 +0000" for d in range(28, 0, -1)]
+    odd = [(f"Odd{ODD_ASTRAL} story {n} 😀", days[n]) for n in range(6)]
+    (feeds / "odd.xml").write_text(_rss(f"Odd{ODD_ASTRAL}feed", odd), encoding="utf-8")
+    (feeds / "plain.xml").write_text(_rss("Plain", [("Plain story", days[9])]))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[feeds]]\nurl = "{feeds / "odd.xml"}"\ntags = ["n{ODD_ASTRAL}ews"]\n\n'
+        f'[[feeds]]\nurl = "{feeds / "plain.xml"}"\n\n'
+        f'[[feeds]]\nurl = "{feeds / "missing.xml"}"\ntitle = "Gone{ODD_ASTRAL}"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env.update(
+        TUINEWS_CONFIG=str(config),
+        TUINEWS_DB=str(tmp_path / "store.db"),
+        TERM="xterm-256color",
+        TEXTUAL_ANIMATIONS="none",
+    )
+    env.pop("TUINEWS_TESTING", None)
+    subprocess.run([_script(), "refresh", "--quiet"], env=env, check=False, timeout=60)
+    return env
+
+
+def test_astral_noncharacters_are_framed_as_textual_draws_them(odd_home: dict[str, str]) -> None:
+    """Rich counts a cell for U+1FFFE where tmux draws none: the frame wrote them, and
+    its rows' borders landed off (a row is written from its first column on, the
+    panes' borders included). Both draw U+FFFD instead, cell for cell alike."""
+    from hostile import undrawable
+
+    size = (120, 40)
+    frame, final, frame_bytes = _frame_and_screen(odd_home, size)
+    assert "story 0 😀".encode() in frame_bytes, "no first frame was drawn"
+    drawn = frame_bytes.decode()
+    assert not undrawable(drawn)
+    assert "Odd\ufffd\ufffd\ufffd\ufffd story 0" in drawn
+    assert "Gone\ufffd\ufffd\ufffd\ufffd" in drawn  # the failing feed, on the status line
+    assert _compare(frame, final, _drawn_cells(size, footer=False)) == []

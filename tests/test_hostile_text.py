@@ -409,3 +409,128 @@ def test_cli_output_holds_no_noncharacters(tmp_path: Path) -> None:
         assert not [char for char in text if char in "\uffff\ufffe\ufdd0\ufdef"], args
     read = SGR.sub("", run("read", str(feed), cwd=tmp_path).stdout.decode())
     assert "https://a.example/x" in read and "CD" in read and "E F" in read
+
+
+# --- astral code points terminals draw as they please -------------------------------------
+
+
+async def test_tui_rows_keep_their_borders_beside_astral_noncharacters(tmp_path: Path) -> None:
+    # A feed title, a headline, a body and a link holding U+1FFFE, U+E0080, U+10FFFF:
+    # Rich counted a cell for most, tmux draws none, so each such row had its pane
+    # borders (and the next pane) drawn columns left of the others'. Every row of the
+    # screen must take the terminal's whole width, as the terminal draws it.
+    from datetime import timedelta
+
+    from hostile import ODD_ASTRAL, terminal_columns, undrawable
+    from test_ui_support import BASE_DATE, make_article, make_ctx, running, settle
+    from tuinews.model import Subscription
+
+    odd = ODD_ASTRAL
+    url = "https://odd.example/feed"
+    newest = make_article(
+        url,
+        1,
+        title=f"Odd{odd} headline 😀 漢字",
+        when=BASE_DATE + timedelta(hours=1),
+        body=f"<p>Bo{odd}dy</p><p><a href='https://o.example/{odd}b'>li{odd}nk</a></p>",
+        link=f"https://o.example/{odd}",
+    )
+    subs = [Subscription("https://plain.example/feed", "Plain"), Subscription(url, f"Odd{odd}")]
+    ctx = make_ctx(tmp_path, subs, per_feed=3, extra={url: [newest]})
+    encoded = "https://o.example/%F0%9F%BF%BE%F3%A0%82%80%F4%8F%BF%BF%F0%9F%BF%BD"
+
+    def check_rows(screen: str) -> None:
+        lines = screen.split("\n")
+        assert len(lines) == 40
+        shifted = [line for line in lines if terminal_columns(line) != 120]
+        assert not shifted, shifted[:3]
+        assert not undrawable(screen)
+
+    async with running(ctx, size=(120, 40)) as (app, pilot):
+        first = _screen_text(app)
+        check_rows(first)
+        assert "Odd\ufffd\ufffd\ufffd\ufffd headline 😀 漢字" in first
+        await pilot.press("enter")  # the article, in the reader pane
+        await settle(pilot)
+        check_rows(_screen_text(app))
+        await pilot.press("y")  # its link: copied as its header shows it
+        await settle(pilot)
+        assert app.clipboard == encoded
+        reading = _screen_text(app)
+        check_rows(reading)
+        assert f"Link: {encoded}" in reading
+        await pilot.press("L")  # the links list: [1] is the body's link
+        await settle(pilot)
+        check_rows(_screen_text(app))
+        assert encoded + "b" in _screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == encoded + "b"
+
+
+def _odd_json_feed(title: str, headline: str, link: str, odd: str) -> str:
+    import json
+
+    item = {
+        "id": "1",
+        "title": headline,
+        "url": link,
+        "content_html": f"<p>C{odd}D</p>",
+        "date_published": "2026-03-01T10:00:00Z",
+        "authors": [{"name": f"E{odd}F"}],
+    }
+    version = "https://jsonfeed.org/version/1.1"
+    return json.dumps({"version": version, "title": title, "items": [item]}, ensure_ascii=False)
+
+
+def test_cli_columns_stay_in_place_beside_astral_noncharacters(tmp_path: Path) -> None:
+    # A feed named "F<U+1FFFE…>G": `list` padded the name to 24 characters, tmux drew
+    # it in fewer columns, and the titles after it started left of the other rows'.
+    from hostile import ODD_ASTRAL, terminal_columns, undrawable
+
+    odd = ODD_ASTRAL
+    (tmp_path / "plain.json").write_text(
+        _odd_json_feed("Plain", "Story one", "https://a.example/1", ""), encoding="utf-8"
+    )
+    (tmp_path / "odd.json").write_text(
+        _odd_json_feed(f"F{odd}G", f"Story{odd} two", f"https://a.example/{odd}x", odd),
+        encoding="utf-8",
+    )
+    (tmp_path / "config.toml").write_text(
+        "".join(f'[[feeds]]\nurl = "{tmp_path / name}"\n\n' for name in ("plain.json", "odd.json"))
+    )
+    listed = run("list", str(tmp_path / "plain.json"), str(tmp_path / "odd.json"), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.decode().splitlines()
+    assert len(lines) == 2
+    assert {terminal_columns(line[: line.index("Story")]) for line in lines} == {50}
+    assert not undrawable(listed.stdout.decode())
+    assert "F\ufffd\ufffd\ufffd\ufffdG" in lines[1]
+
+    shown = SGR.sub("", run("read", str(tmp_path / "odd.json"), cwd=tmp_path).stdout.decode())
+    assert not undrawable(shown)
+    assert "C\ufffd\ufffd\ufffd\ufffdD" in shown and "E\ufffd\ufffd\ufffd\ufffdF" in shown
+    encoded = "https://a.example/%F0%9F%BF%BE%F3%A0%82%80%F4%8F%BF%BF%F0%9F%BF%BDx"
+    assert f"Link: {encoded}" in shown
+
+    assert run("refresh", "--quiet", cwd=tmp_path).returncode == 0
+    tsv = run("feeds", cwd=tmp_path).stdout.decode()
+    assert "F\ufffd\ufffd\ufffd\ufffdG\t" in tsv and not undrawable(tsv)
+    # The table, as a terminal shows it: each count under its heading.
+    pexpect = pytest.importorskip("pexpect")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(
+        TERM="xterm-256color",
+        TUINEWS_CONFIG=str(tmp_path / "config.toml"),
+        TUINEWS_DB=str(tmp_path / "store.db"),
+    )
+    child = pexpect.spawn(str(TUINEWS), ["feeds"], env=env, dimensions=(20, 100), timeout=30)
+    table = child.read().decode()
+    child.close()
+    rows = [SGR.sub("", line) for line in table.splitlines() if line.strip()]
+    assert len(rows) == 3, rows
+    at = [
+        terminal_columns(row[: row.index("1/1" if n else "Unread")]) for n, row in enumerate(rows)
+    ]
+    assert at == [at[0]] * 3, rows
+    assert not undrawable(table)

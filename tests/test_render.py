@@ -266,3 +266,39 @@ def test_obfuscated_dangerous_schemes_are_still_refused() -> None:
     for url in (" javascript:x", "java\tscript:alert(1)", "\x01javascript:x", "da\nta:text/html,x"):
         assert is_unsafe_url(url), url
     assert not is_unsafe_url(" https://example.com/ok")
+
+
+def test_undrawable_astral_code_points_move_no_column_of_the_article() -> None:
+    # U+1FFFE and friends: Rich counts a cell, tmux draws none, so every column after
+    # one (a table's borders) was drawn a cell off. Shown as U+FFFD: one cell for both.
+    from hostile import ODD_ASTRAL, terminal_columns, undrawable
+
+    odd = ODD_ASTRAL
+    content = (
+        f"<p>Para{odd}graph 😀 漢字</p>"
+        f"<table><tr><th>Na{odd}me</th><th>Value</th></tr>"
+        f"<tr><td>a{odd}b</td><td>x{odd}</td></tr><tr><td>plain</td><td>y</td></tr></table>"
+        f"<pre>co{odd}de</pre><ul><li>it{odd}em</li></ul>"
+        f"<p><a href='https://a.example/{odd}x'>li{odd}nk</a></p>"
+    )
+    item = article(
+        content,
+        title=f"Ti{odd}tle",
+        author=f"Au{odd}thor",
+        feed_title=f"Fe{odd}ed",
+        categories=(f"t{odd}ag",),
+        enclosures=(Enclosure(url=f"https://a.example/{odd}.mp3", type="audio/mpeg"),),
+    )
+    rendered = render_article(item)
+    for width in WIDTHS:
+        text = plain_text(rendered, width)
+        table = [line for line in text.split("\n") if line and line[0] in "┌│├└"]
+        assert len(table) == 7
+        assert {terminal_columns(line) for line in table} == {terminal_columns(table[0])}
+        assert not undrawable(text)
+        assert text.count("\ufffd") >= 9 * len(odd)
+        assert "😀 漢字" in text
+    # A link is shown as it is opened and copied: what a browser would send for it.
+    encoded = "https://a.example/%F0%9F%BF%BE%F3%A0%82%80%F4%8F%BF%BF%F0%9F%BF%BD"
+    assert [link.url for link in rendered.links] == [encoded + ".mp3", encoded + "x"]
+    assert encoded + "x" in "".join(plain_text(rendered, 200).split())

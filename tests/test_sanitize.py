@@ -303,3 +303,103 @@ def test_title_to_plain_is_one_safe_line(value: str) -> None:
     title = sanitize.title_to_plain(value)
     assert _is_safe(title)
     assert title == " ".join(title.split())
+
+
+# ---- drawable: what the reader and the CLI draw --------------------------------------
+
+# Astral code points that terminals draw as they please (tmux here: no column at all)
+# where Rich counts one (or none): noncharacters, and unassigned ones.
+UNDRAWABLE = (
+    "\U0001fffe",
+    "\U0001ffff",
+    "\U0002fffe",
+    "\U0010fffe",
+    "\U0010ffff",
+    "\U0001fffd",  # unassigned, beside a noncharacter
+    "\U00050000",  # in an unassigned plane
+    "\U000e0080",  # just past the tag characters; Rich counts no cell
+    "\U000e0fff",
+)
+# Astral text that is drawn as it is: emoji (with ZWJ, flags, tag sequences and skin
+# tones), CJK extension B, math letters, Gothic, private use, and an emoji newer than
+# Python 3.11's Unicode data (pink heart, Unicode 15) that Rich counts as wide.
+KEPT = (
+    "😀 👩\u200d👩\u200d👧 🇫🇷 👍🏽 "
+    "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    " 𠀀𪚥 𝐀 𐍈 \U000f0000\U0010fffd \U0001fa77"
+)
+
+
+def _reference_drawable(text: str) -> str:
+    """Character by character, straight from the definition."""
+    import unicodedata
+
+    from rich.cells import get_character_cell_size
+
+    def shown(char: str) -> str:
+        code = ord(char)
+        if code <= 0xFFFF:
+            return char
+        if code & 0xFFFE == 0xFFFE:
+            return "\ufffd"
+        odd = unicodedata.category(char) == "Cn" and get_character_cell_size(char) != 2
+        return "\ufffd" if odd else char
+
+    return "".join(map(shown, text))
+
+
+def test_drawable_shows_undrawable_astral_code_points_as_one_replacement_each() -> None:
+    for char in UNDRAWABLE:
+        shown = sanitize.drawable(f"a{char}b 漢字 é")
+        assert shown == "a\ufffdb 漢字 é", hex(ord(char))
+    # Same length, so the spans of a styled Text stay where they were.
+    many = "x".join(UNDRAWABLE) + KEPT
+    assert sanitize.drawable(many) == "x".join("\ufffd" * len(UNDRAWABLE)) + KEPT
+    distinct = "".join(chr(0x50000 + n) for n in range(40)) + "😀"
+    assert sanitize.drawable(distinct) == "\ufffd" * 40 + "😀"
+    assert (
+        sanitize.drawable_url(distinct)
+        == "%F1%90%80%80"
+        + "".join(sanitize.drawable_url(chr(0x50000 + n)) for n in range(1, 40))
+        + "😀"
+    )
+
+
+def test_drawable_keeps_emoji_cjk_and_other_assigned_astral_text_as_it_is() -> None:
+    for text in (KEPT, "plain", "", "é" * 50, "漢字\uffff\ufffd"):
+        assert sanitize.drawable(text) is text  # not even copied
+
+
+def test_drawable_url_percent_encodes_what_it_cannot_show() -> None:
+    # What a browser sends for them anyway: the link shown is the one copied and opened.
+    url = "https://a.example/\U0001fffex?q=\U000e0080😀"
+    assert sanitize.drawable_url(url) == "https://a.example/%F0%9F%BF%BEx?q=%F3%A0%82%80😀"
+    kept = "https://a.example/😀/漢字"
+    assert sanitize.drawable_url(kept) is kept
+
+
+class _Str(str):
+    """A str subclass (lxml hands some out) keeps its characters apart from its size."""
+
+
+@PROPERTY
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from("aé漢\uffff\U0001f600" + "".join(UNDRAWABLE) + KEPT),
+            st.characters(exclude_categories=["Cs"]),
+        ),
+        max_size=40,
+    )
+)
+def test_drawable_is_its_definition_on_any_text(value: str) -> None:
+    expected = _reference_drawable(value)
+    assert sanitize.drawable(value) == expected
+    assert sanitize.drawable(_Str(value)) == expected
+    holds = any(ord(char) > 0xFFFF for char in value)
+    assert sanitize.holds_astral(value) is holds
+    assert sanitize.holds_astral(_Str(value)) is holds
+    # Whatever a scan of each slice says, the size check says too (every kind of str).
+    for start in range(0, len(value), 7):
+        part = value[start:]
+        assert sanitize.holds_astral(part) is any(ord(char) > 0xFFFF for char in part)

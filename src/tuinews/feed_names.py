@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from rich.cells import cell_len, set_cell_size
 
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, drawable
 
 
 def is_web_address(text: str) -> bool:
@@ -26,7 +26,7 @@ def address_label(url: str, width: int) -> str:
     path (`example.org/…/feed.xml`). The end tells feeds on one host apart, so it is
     kept whole and the host is cut first. A file path keeps its end. Credentials
     (`user:pass@`) are never shown. Plain text: the caller styles it as a run."""
-    url = clean_line(url)
+    url = drawable(clean_line(url))
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
@@ -82,8 +82,8 @@ def _end_of(text: str, width: int) -> str:
 
 def short_name(name: str, width: int) -> str:
     """A feed's name for a line that says more: an address as host and end of path,
-    a title as it is (the line is cut at the screen's edge)."""
-    return address_label(name, width) if is_web_address(name) else name
+    a title as it is drawn (the line is cut at the screen's edge)."""
+    return address_label(name, width) if is_web_address(name) else drawable(name)
 
 
 def some_of(names: list[str], shown: int = 2) -> str:

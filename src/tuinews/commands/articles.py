@@ -84,6 +84,11 @@ def article_json(article: Article, extra: dict[str, object] | None = None) -> st
 
 
 def _fit(text: str, width: int | None) -> str:
+    """`text` in `width` characters (none: all of it), as a terminal draws it
+    (`drawable`: a code point it draws as it pleases would move the columns after it)."""
+    from tuinews.sources.sanitize import drawable
+
+    text = drawable(text)
     if width is None or len(text) <= width:
         return text
     return text[: max(width - 1, 0)] + "…"

@@ -184,7 +184,11 @@ def _print_feeds_json(feeds: Sequence[FeedInfo]) -> None:
 
 
 def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
+    """The table (tab-separated in a pipe), its text as a terminal draws it (`drawable`:
+    a code point a terminal draws as it pleases would move the columns after it)."""
     from datetime import UTC, datetime
+
+    from tuinews.sources.sanitize import drawable
 
     now = datetime.now(UTC)
     if not sys.stdout.isatty():
@@ -194,18 +198,15 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
         # (`--json` has `next_fetch`).
         for f in feeds:
             refreshed = short_date(f.last_refresh).strip() or "never"
-            print(
-                "\t".join(
-                    [
-                        without_password(f.title),
-                        ",".join(f.tags),
-                        f"{f.unread}/{f.total}",
-                        refreshed,
-                        plain_error(f.last_error or ""),
-                        without_password(f.url),
-                    ]
-                )
-            )
+            fields = [
+                without_password(f.title),
+                ",".join(f.tags),
+                f"{f.unread}/{f.total}",
+                refreshed,
+                plain_error(f.last_error or ""),
+                without_password(f.url),
+            ]
+            print(drawable("\t".join(fields)))
         return
     from rich.table import Table
     from rich.text import Text
@@ -214,11 +215,11 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
 
     rows = [
         (
-            without_password(f.title),
-            ", ".join(f.tags),
+            drawable(without_password(f.title)),
+            drawable(", ".join(f.tags)),
             f"{f.unread}/{f.total}",
             short_date(f.last_refresh).strip() or "never",
-            _error_with_state(f, now),
+            drawable(_error_with_state(f, now)),
         )
         for f in feeds
     ]

@@ -80,10 +80,10 @@ class FeedOutcome:
     @property
     def name(self) -> str:
         """How to name the feed to the user: its title, else its URL, never with the
-        password a URL may hold."""
-        from tuinews.sources.sanitize import without_password
+        password a URL may hold, as a terminal can draw it."""
+        from tuinews.sources.sanitize import drawable, without_password
 
-        return without_password(self.title or self.url)
+        return drawable(without_password(self.title or self.url))
 
 
 @dataclass(slots=True)

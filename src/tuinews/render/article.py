@@ -24,7 +24,7 @@ from tuinews.render.links import (
     pick_base_url,
 )
 from tuinews.render.wrap import Paragraph
-from tuinews.sources.sanitize import clean_line, clean_text, clean_url
+from tuinews.sources.sanitize import clean_line, clean_text, clean_url, drawable_url
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -186,7 +186,7 @@ def header_block(article: Article, enclosure_numbers: list[int | None]) -> Rende
     if article.date is not None:
         field("Date", format_date(article.date))
     if article.link:
-        field("Link", clean_url(article.link))
+        field("Link", drawable_url(clean_url(article.link)))
     language = clean_line(article.language)
     if article.direction == "rtl":
         language = (language + " " if language else "") + "(right-to-left)"
@@ -208,7 +208,7 @@ def describe_enclosure(enclosure: Enclosure) -> str:
     if enclosure.length is not None and enclosure.length > 0:
         details.append(human_size(enclosure.length))
     shown = ", ".join(filter(None, details))
-    url = clean_url(enclosure.url)
+    url = drawable_url(clean_url(enclosure.url))
     return f"{url} ({shown})" if shown else url
 
 

@@ -14,6 +14,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from tuinews.sources.sanitize import drawable
+
 # Below this many cells for the content, indentation is dropped rather than squeezing the
 # text into a sliver (deeply nested lists and quotes on a narrow pane).
 MIN_CONTENT_WIDTH = 12
@@ -105,6 +107,7 @@ class CodeBlock:
     (continued on the next line, nothing cropped)."""
 
     def __init__(self, code: str) -> None:
+        code = drawable(code)
         self.lines = [line.expandtabs(TAB_SIZE).rstrip() for line in code.split("\n")]
 
     @property

@@ -7,7 +7,7 @@ import re
 from rich.style import Style
 from rich.text import Span, Text
 
-from tuinews.sources.sanitize import NONCHARACTERS, clean_text
+from tuinews.sources.sanitize import NONCHARACTERS, clean_text, drawable
 
 # HTML's own whitespace (not NBSP, which must survive), plus the Unicode line separators,
 # which terminals do not treat as line breaks.
@@ -81,6 +81,9 @@ class InlineText:
             return None
         if _UNSAFE.search(plain):
             strings = [clean_text(piece) for piece in strings]
+        # Before a table measures its cells (a `Paragraph` would do it only after).
+        if drawable(plain) is not plain:
+            strings = [drawable(piece) for piece in strings]
         # Trim blank space at both ends.
         while strings and not strings[-1].strip(" \n"):
             strings.pop()

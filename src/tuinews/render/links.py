@@ -8,7 +8,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from rich.style import Style
 from rich.text import Span, Text
 
-from tuinews.sources.sanitize import UNSAFE_URL_SCHEMES, clean_line, clean_url
+from tuinews.sources.sanitize import UNSAFE_URL_SCHEMES, clean_line, clean_url, drawable_url
 
 NOT_OPENED = "(not opened)"
 # A `data:` URL can be megabytes of base64; the list shows its start only.
@@ -123,6 +123,8 @@ class LinkRegistry:
             url = self._origin + raw  # what urljoin gives, for a fraction of the cost
         else:
             url = resolve_url(raw, self.base_url)
+        # Shown, opened and copied alike (the list, the link picker, `tuinews read`).
+        url = drawable_url(url)
         number = self._numbers.get(url)
         if number is None:
             number = len(self.links) + 1

@@ -16,6 +16,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 
+from tuinews.sources.sanitize import drawable
+
 # Characters Rich measures as one cell: printable Latin-1 and Latin Extended, Greek and
 # Cyrillic, general punctuation (dashes, quotes, bullet, ellipsis), currency signs, arrows,
 # box drawing and geometric shapes. Zero-width and soft-hyphen characters are left out.
@@ -76,11 +78,18 @@ def _folds_anyway(line: str, word_start: int, width: int) -> bool:
 
 
 class Paragraph:
-    """A `Text` that wraps at the console width, with a fast path for one-cell text."""
+    """A `Text` that wraps at the console width, with a fast path for one-cell text.
+
+    Every paragraph of an article is one of these, so its text is made `drawable` here,
+    before anything measures it (same length: the spans stay)."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: Text) -> None:
+        plain = text.plain
+        shown = drawable(plain)
+        if shown is not plain:
+            text.plain = shown
         self.text = text
 
     def lines_at(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:

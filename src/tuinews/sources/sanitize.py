@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import html
 import re
+import sys
+from collections.abc import Callable
+from functools import lru_cache
 
 # The noncharacters of the Basic Multilingual Plane (U+FDD0..U+FDEF, U+FFFE, U+FFFF):
 # never text, and XML forbids U+FFFE/U+FFFF (a byte-swapped BOM). Rich counts a cell for
 # each where tmux draws none, which moved the rest of the row (pane borders, the next
 # pane) columns off. (Those of the other planes are left: any astral character in these
-# classes made every scan of non-ASCII text several times slower.)
+# classes made every scan of non-ASCII text several times slower. `drawable` replaces
+# them where text is drawn.)
 NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff"
 # C0 except tab/newline, DEL, C1, bidi embeddings/overrides/isolates, lone surrogates,
 # the byte-order mark that leaks into text from badly concatenated files, noncharacters.
@@ -118,6 +122,115 @@ def clean_line(value: str | None) -> str:
     while "  " in value:
         value = value.replace("  ", " ")
     return value
+
+
+# ---- what is drawn ---------------------------------------------------------------------
+#
+# Beyond the first plane, noncharacters (U+1FFFE, U+1FFFF, ... U+10FFFF) and unassigned
+# code points are kept at ingestion (see NONCHARACTERS): Rich counts a cell for most of
+# them (none for some, such as U+E0080) where tmux and other terminals draw none, or a
+# box, so a row holding one pushed the rest of its row and the pane border off. Where
+# text is drawn, `drawable` makes each of them U+FFFD, one cell for Rich and for every
+# terminal. The replacement character rather than nothing: the row still shows that
+# the feed had a character here (a name in a script newer than this Python's Unicode
+# data is not silently misspelt), and the text keeps its length, so the spans of a
+# styled `Text` built on it stay where they were.
+
+REPLACEMENT = "\ufffd"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _ucs4_base() -> int | None:
+    """sys.getsizeof(s) - 4 * len(s) for a str that holds a code point above U+FFFF, or
+    None where sizes do not tell (not CPython).
+
+    CPython keeps a str at one, two or four bytes a code point, the fewest its widest
+    code point needs (PEP 393): its size says in constant time whether it holds an
+    astral character, which a scan would say in 2 ns a character."""
+    try:
+        base = sys.getsizeof("\U00010000") - 4
+        wide = ("\U00010000" * 3, "é\U0010ffff", "\uffff\U0001f600")
+        narrow = ("é" * 3, "\uffff", "é\u0100" * 5)
+        if all(sys.getsizeof(text) == base + 4 * len(text) for text in wide) and not any(
+            sys.getsizeof(text) == base + 4 * len(text) for text in narrow
+        ):
+            return base
+    except TypeError:  # PyPy has no sizes
+        pass
+    return None
+
+
+_UCS4_BASE = _ucs4_base()
+
+
+def holds_astral(text: str) -> bool:
+    """Whether `text` holds a code point above U+FFFF: constant time for a plain str
+    on CPython (a str subclass keeps its characters elsewhere, and is scanned)."""
+    if text.isascii():
+        return False
+    if _UCS4_BASE is not None and type(text) is str:
+        return sys.getsizeof(text) == _UCS4_BASE + 4 * len(text)
+    return _ASTRAL.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def is_undrawable(char: str) -> bool:
+    """Whether the astral `char` is a noncharacter or unassigned, which terminals draw
+    as they please.
+
+    Unassigned as this Python's Unicode data says (category Cn), except what Rich's
+    width tables, which run newer (Python 3.11 knows Unicode 14, Rich 17), count as two
+    cells: emoji and ideographs newer than Python's data (U+1FA77 pink heart, U+1FAE8
+    shaking face, CJK extension I), which the terminals that know them draw as Rich
+    counts them. Lazy imports: text without astral characters never gets here."""
+    from unicodedata import category
+
+    from rich.cells import get_character_cell_size
+
+    code = ord(char)
+    if code & 0xFFFE == 0xFFFE:  # U+nFFFE, U+nFFFF: never text
+        return True
+    return category(char) == "Cn" and get_character_cell_size(char) != 2
+
+
+def _undrawable_in(text: str) -> set[str]:
+    return {char for char in set(_ASTRAL.findall(text)) if is_undrawable(char)}
+
+
+def _replaced(text: str, odd: set[str], shown: Callable[[str], str]) -> str:
+    """`text` with each character of `odd` as `shown` gives it. A few: str.replace, a
+    pass each (0.4 µs for 2,000 characters, where str.translate took 110 µs); many
+    (made up to be slow): one pass that looks at the astral characters only."""
+    if len(odd) <= 8:
+        for char in odd:
+            text = text.replace(char, shown(char))
+        return text
+    return _ASTRAL.sub(lambda found: shown(found[0]) if found[0] in odd else found[0], text)
+
+
+def _percent_encoded(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode())
+
+
+def drawable(text: str) -> str:
+    """`text` as it is drawn: each astral noncharacter or unassigned code point becomes
+    U+FFFD (same length, one cell everywhere). Text without astral characters is
+    returned as it is, at the cost of a size check; emoji, CJK, private use and the tag
+    characters of flag sequences stay as they are."""
+    if not holds_astral(text):
+        return text
+    odd = _undrawable_in(text)
+    return _replaced(text, odd, lambda _: REPLACEMENT) if odd else text
+
+
+def drawable_url(url: str) -> str:
+    """`url` as it is shown, copied and opened: each code point `drawable` would replace
+    is percent-encoded (its UTF-8 bytes), which is what a browser sends for it anyway,
+    so the link shown is the link copied, and both still lead where the feed said."""
+    if not holds_astral(url):
+        return url
+    odd = _undrawable_in(url)
+    return _replaced(url, odd, _percent_encoded) if odd else url
 
 
 _PASSWORD = re.compile(r"(//[^/@]*:)[^/@]*@")

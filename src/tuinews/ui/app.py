@@ -13,6 +13,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tuinews.sources.sanitize import drawable_url
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.context import AppContext
 from tuinews.ui.first_frame import FirstFrame
@@ -277,6 +278,7 @@ class NewsApp(App[None]):
     # -- links ------------------------------------------------------------------------
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Every link opened anywhere in the app comes through here (scheme checks)."""
+        url = drawable_url(url)  # as the reader shows it, and as copied
         refusal = link_refusal(url, opening=True)
         if refusal:
             self.say(f"Not opening {refusal}: {url}", error=True)
@@ -347,6 +349,8 @@ class NewsApp(App[None]):
         self.call_from_thread(self.say, message)
 
     def copy_url(self, url: str) -> None:
+        # The article's link as its header shows it (a numbered link already is).
+        url = drawable_url(url)
         refusal = link_refusal(url, opening=False)
         if refusal:
             self.say(f"Not copying {refusal}: {url}", error=True)

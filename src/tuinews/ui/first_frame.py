@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.cells import cell_len
 
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, drawable
 from tuinews.ui.launch_cache import keymap_signature
 from tuinews.ui.rows import (
     Run,
@@ -330,7 +330,7 @@ def _frame_text(
 def _status_runs(hint: str | None, width: int) -> list[tuple[str, str]]:
     """The status line: one cell of padding each side, the hint cut with "…" and
     padded the way a row is."""
-    runs = truncate_runs([(clean_line(hint or ""), "plain")], width - 2, pad=True)
+    runs = truncate_runs([(drawable(clean_line(hint or "")), "plain")], width - 2, pad=True)
     return [(" " + "".join(text for text, _ in runs) + " ", "status")]
 
 

@@ -3,6 +3,8 @@
 Shared by the widgets (a role becomes a Rich style) and by the first frame drawn before
 Textual has loaded (a role becomes an SGR code), so both show the same characters.
 Imports neither Textual nor Rich's console: the first frame cannot wait for them.
+Feed text is made `drawable` before it is measured: a code point Rich and the terminal
+count differently would move the rest of the row and the pane border.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len, set_cell_size
 
 from tuinews.feed_names import address_label, is_web_address, short_name, some_of
-from tuinews.sources.sanitize import clean_line
+from tuinews.sources.sanitize import clean_line, drawable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -101,7 +103,7 @@ def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
         runs.append(("  ", "plain"))
     stamp = row.date.astimezone().strftime("%Y-%m-%d" if wide else "%b %d") if row.date else ""
     feed_width = 18 if wide else 12
-    feed = clean_line(row.feed_title)
+    feed = drawable(clean_line(row.feed_title))
     if is_web_address(feed):
         # Untitled: the store names it by its URL (the row does not carry the URL to
         # compare with; a feed titled with its own URL reads the same either way).
@@ -110,7 +112,7 @@ def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
         feed = set_cell_size(feed, feed_width - 1) + "…"
     feed = set_cell_size(feed, feed_width)  # padded in cells: wide characters align
     runs.append((f"{stamp.ljust(10 if wide else 6)} {feed} ", "meta"))
-    runs.append((clean_line(row.title), "plain" if row.read else "unread"))
+    runs.append((drawable(clean_line(row.title)), "plain" if row.read else "unread"))
     return truncate_runs(_merged(runs), width)
 
 
@@ -204,10 +206,10 @@ def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run
     """A sidebar row: the label (cut to fit, padded) and the unread count at the right."""
     runs: list[Run]
     if entry.kind == "tag":
-        runs = [(clean_line(entry.label), "tag")]
+        runs = [(drawable(clean_line(entry.label)), "tag")]
     elif entry.kind == "feed":
         runs = [("!" if entry_failed(entry) else " ", "failed"), (" ", "plain")]
-        label = clean_line(entry.label)
+        label = drawable(clean_line(entry.label))
         if entry.feed is not None and is_untitled(entry.feed):
             # Fitted here rather than cut at the end: the end tells feeds on one host apart.
             room = width - 2 - (len(f" {count}") if count else 0)

@@ -11,14 +11,15 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-from tuinews.sources.sanitize import clean_line, clean_text
+from tuinews.sources.sanitize import clean_line, clean_text, drawable
 
 
 def safe_line(value: object) -> str:
-    """A one-line field (title, name, URL, error) with controls and bidi overrides gone."""
+    """A one-line field (title, name, URL, error) with controls and bidi overrides gone,
+    and the astral code points terminals draw as they please shown as U+FFFD."""
     if value is None:
         return ""
-    return clean_line(value if isinstance(value, str) else str(value))
+    return drawable(clean_line(value if isinstance(value, str) else str(value)))
 
 
 def safe_text(value: object, style: str | Style = "", **options: object) -> Text:
@@ -28,7 +29,9 @@ def safe_text(value: object, style: str | Style = "", **options: object) -> Text
 
 def safe_fragment(value: str) -> str:
     """Part of an already laid-out line (a rendered segment): controls dropped and tab or
-    newline turned into a space, without collapsing spaces (columns must stay aligned)."""
+    newline turned into a space, without collapsing spaces (columns must stay aligned).
+    (Not `drawable`: that must come before the layout, which the renderer does, since
+    U+FFFD may be wider than what it replaces.)"""
     if value.isascii() and value.isprintable():
         return value  # the common case: one O(n) check, no copy
     return clean_text(value).replace("\n", " ").replace("\t", " ")
