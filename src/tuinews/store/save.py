@@ -188,17 +188,35 @@ _NO_ITEMS = "[]"
 
 
 def _link_keys(item: PreparedItem) -> list[str]:
+    """The other keys an item without guid may be stored under: `link_key_forms`."""
+    return link_key_forms(item[0], item[3], item[4], item[5], item[7])
+
+
+def link_key_forms(
+    key: str, title: str, link: str | None, guid: str | None, published: float | None
+) -> list[str]:
     """The other keys an item without guid may be stored under (see `article_key`): its
     link alone, as stores made before dates joined it keep it, and the forms with and
     without its title, as other items came or ceased to share its link and date. None
-    for an item with a guid."""
-    title, link, guid, published = item[3], item[4], item[5], item[7]
+    for an item with a guid. A row stored under one is the item's when
+    `same_link_item` says so."""
     if guid or not link:
         return []
     dated = "l:" + link if published is None else f"l:{link}\x1fd:{published!r}"
     forms = {"l:" + link, dated, f"{dated}\x1ft:{title}"}
-    forms.discard(item[0])
+    forms.discard(key)
     return list(forms)
+
+
+def same_link_item(
+    key: str, title: str, published: float | None, row_title: str, row_published: float | None
+) -> bool:
+    """Whether a row stored under another form of `key` (`link_key_forms`) holds the item
+    of `key`: the same date (as newsboat tells them), and the same title too when `key`
+    has one."""
+    if row_published != published:
+        return False
+    return "\x1ft:" not in key or row_title == title
 
 
 def _adopt_other_link_keys(
@@ -225,12 +243,16 @@ def _adopt_other_link_keys(
     ).fetchall()
     for form, pk, first_seen, digest, last_seen, title, published in rows:
         for item in wanted[form]:
-            if item[0] in existing or published != item[7]:
-                continue
-            if "\x1ft:" in item[0] and title != item[3]:
+            if item[0] in existing or not same_link_item(
+                item[0], item[3], item[7], title, published
+            ):
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
             existing[item[0]] = (pk, first_seen, digest, last_seen)
+            # The form may be another item's own key too (the link alone: an undated
+            # item beside this one): that row is this item's now, not that one's.
+            if form in existing and existing[form][0] == pk:
+                del existing[form]
             break
 
 
