@@ -31,6 +31,28 @@ def _legacy(path: Path) -> None:
         conn.execute("UPDATE articles SET key = 'l:' || link WHERE guid IS NULL")
 
 
+def test_a_kept_row_saved_before_the_upgrade_is_taken_over_without_duplicates(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "store.db")
+    store.sync_feeds([Subscription(OLD, "Mine"), Subscription(OTHER)])
+    doc = _rss(("One", "http://x.example/1", D1), ("Two", "http://x.example/2", D2))
+    kept = _id(store, OTHER)
+    save(store, kept, parse_feed(doc, OTHER).articles)
+    for headline in store.headlines(View(feed_ids=(kept,)), limit=5):
+        store.set_starred(headline.pk, True)
+    assert store.remove_feed(kept) == 2
+    store.change_feed_url(kept, NEW)
+    _legacy(store.path)  # removed before the upgrade: its rows keep the link alone
+    feed = _id(store, OLD)
+    save(store, feed, parse_feed(doc, OLD).articles, at=T0 + timedelta(hours=1))
+    store.move_onto_kept(feed, kept, NEW)
+    headlines = store.headlines(View(feed_ids=(feed,)), limit=10)
+    assert sorted((h.title, h.starred) for h in headlines) == [("One", True), ("Two", True)]
+    assert_store_sound(store.path)
+    store.close()
+
+
 def test_an_undated_and_a_dated_item_of_one_link_after_the_upgrade(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store.db")
     store.sync_feeds([Subscription(OLD, "Mine")])

@@ -11,6 +11,7 @@ from tuinews.errors import StoreError
 from tuinews.model import Subscription
 from tuinews.store.records import FeedInfo
 from tuinews.store.rows import dump_tags, from_epoch, to_epoch, to_feed_info
+from tuinews.store.save import link_key_forms, same_link_item
 from tuinews.store.sql import FEED_SELECT
 
 
@@ -226,6 +227,7 @@ def take_over(conn: sqlite3.Connection, feed_id: int, kept_id: int) -> None:
     starred articles), to the feed `feed_id`, and drop that row: the subscription
     `feed_id` moved to its address. An article both have stays the moving feed's, with
     the marks of both (read or starred in either: it is)."""
+    _rekey_kept_link_items(conn, feed_id, kept_id)
     for mark in ("starred", "read"):
         conn.execute(
             f"UPDATE articles SET {mark} = 1 WHERE feed_id = ? AND {mark} = 0 AND key IN "
@@ -239,6 +241,43 @@ def take_over(conn: sqlite3.Connection, feed_id: int, kept_id: int) -> None:
     )
     conn.execute("UPDATE articles SET feed_id = ? WHERE feed_id = ?", (feed_id, kept_id))
     conn.execute("DELETE FROM feeds WHERE id = ?", (kept_id,))
+
+
+def _rekey_kept_link_items(conn: sqlite3.Connection, feed_id: int, kept_id: int) -> None:
+    """Give the rows of `kept_id` stored under another form of the key of an item
+    without guid of `feed_id` (see `save.link_key_forms`: a feed removed before dates
+    joined the link keeps the link alone) that item's key, so that `take_over` sees
+    one article there, not two."""
+    wanted: dict[str, list[tuple[str, str, float | None]]] = {}
+    for key, title, link, published in conn.execute(
+        "SELECT key, title, link, published FROM articles "
+        "WHERE feed_id = ? AND guid IS NULL AND link IS NOT NULL",
+        (feed_id,),
+    ):
+        for form in link_key_forms(key, title, link, None, published):
+            wanted.setdefault(form, []).append((key, title, published))
+    if not wanted:
+        return
+    rows = conn.execute(
+        "SELECT pk, key, title, published FROM articles "
+        "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
+        (kept_id, json.dumps(list(wanted), ensure_ascii=False)),
+    ).fetchall()
+    if not rows:
+        return
+    kept_keys = {
+        key for (key,) in conn.execute("SELECT key FROM articles WHERE feed_id = ?", (kept_id,))
+    }
+    for pk, form, title, published in rows:
+        for key, item_title, item_published in wanted[form]:
+            if key in kept_keys or not same_link_item(
+                key, item_title, item_published, title, published
+            ):
+                continue
+            conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (key, pk))
+            kept_keys.discard(form)
+            kept_keys.add(key)
+            break
 
 
 def forget_former_urls(conn: sqlite3.Connection, feed_id: int, urls: Iterable[str]) -> None:
