@@ -308,9 +308,20 @@ class ReadingScreen(MainCore):
         entry = self.sidebar.current
         if across_feeds and forward and entry is not None and entry.kind == "feed":
             entries = self.sidebar.entries
+            # Not the feed looked in (listed again under its other tags; or shown while
+            # the sidebar's cursor rests elsewhere): its list would not load again, and
+            # the keys typed after this one would wait for it.
+            looked_in = {entry.feed.id} if entry.feed else set()
+            if self.search is None and self.base_view.feed_ids is not None:
+                looked_in.update(self.base_view.feed_ids)
             for index in range(self.sidebar.cursor + 1, len(entries)):
                 candidate = entries[index]
-                if candidate.kind == "feed" and candidate.feed and candidate.feed.unread:
+                if (
+                    candidate.kind == "feed"
+                    and candidate.feed
+                    and candidate.feed.unread
+                    and candidate.feed.id not in looked_in
+                ):
                     self.sidebar.move_cursor(index)
                     self._then_next_unread = True
                     # The keys typed after the reading key wait for that list too.
