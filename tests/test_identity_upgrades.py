@@ -1,4 +1,5 @@
-"""Review: identity of items without guid across upgrades and take-overs."""
+"""Items without a guid across upgrades from stores keyed by the link alone, and across
+the take-over of a kept row: no duplicates, no item lost, no mark lost."""
 
 from __future__ import annotations
 

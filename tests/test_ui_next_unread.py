@@ -1,4 +1,5 @@
-"""Review: keys held behind `n` on every path."""
+"""`n` across feeds: the keys typed after it wait for the article it goes to, and are
+never held when it goes nowhere."""
 
 from __future__ import annotations
 
