@@ -144,3 +144,27 @@ def test_a_store_keyed_by_the_link_alone_keeps_its_marks_and_gets_no_duplicates(
     _refresh(cli)
     assert _titles(cli) == ["Outage resolved", "Outage: API down"]
     assert_store_sound(cli.db)
+
+
+def test_a_feed_that_dates_every_item_when_it_is_built_lists_no_item_twice(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    # Each fetch gives every item a new date (the time the feed was generated): the
+    # items the previous fetch listed are the same items, not new ones.
+    def built_at(hour: int) -> None:
+        stamp = f"Mon, 01 Jan 2024 {hour:02d}:00:00 +0000"
+        _serve(
+            server,
+            ("Outage: API down", STATUS, stamp),
+            ("Release notes", "http://status.example/notes", stamp),
+        )
+
+    built_at(10)
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    for hour in (11, 12):
+        built_at(hour)
+        _refresh(cli)
+        assert _titles(cli) == ["Outage: API down", "Release notes"]
+        assert _titles(cli, "--unread") == []
+    assert_store_sound(cli.db)

@@ -102,7 +102,8 @@ def save_prepared(
     source_mtime: float | None,
 ) -> SaveStats:
     row = conn.execute(
-        "SELECT url, EXISTS (SELECT 1 FROM articles WHERE feed_id = ?1) FROM feeds WHERE id = ?1",
+        "SELECT url, EXISTS (SELECT 1 FROM articles WHERE feed_id = ?1), seen_at "
+        "FROM feeds WHERE id = ?1",
         (feed_id,),
     ).fetchone()
     if row is None:
@@ -125,6 +126,8 @@ def save_prepared(
 
         if len(existing) < len(items):
             _adopt_other_link_keys(conn, feed_id, items, existing)
+        if len(existing) < len(items) and row[2] is not None:
+            _adopt_redated(conn, feed_id, items, existing, row[2])
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
@@ -254,6 +257,42 @@ def _adopt_other_link_keys(
             if form in existing and existing[form][0] == pk:
                 del existing[form]
             break
+
+
+def _adopt_redated(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    items: list[PreparedItem],
+    existing: dict[str, tuple[int, float, str, float]],
+    last_fetch: float,
+) -> None:
+    """Give an item without guid, new by its link and date, the row of the item with its
+    link and title that the feed's previous fetch listed and no item of this one holds:
+    the same item, re-dated. Some feeds date every item with the time they were built:
+    each refresh would list them all again as new, unread."""
+    new = [item for item in items if item[0] not in existing and _dated_link_item(item)]
+    if not new:
+        return
+    held = {values[0] for values in existing.values()}
+    rows = conn.execute(
+        "SELECT pk, first_seen, content_hash, last_seen, title, link FROM articles "
+        "WHERE feed_id = ? AND last_seen >= ? AND link IN (SELECT value FROM json_each(?)) "
+        "AND key >= 'l:' AND key < 'l;'",
+        (feed_id, last_fetch, json.dumps(sorted({item[4] for item in new}), ensure_ascii=False)),
+    ).fetchall()
+    for pk, first_seen, digest, last_seen, title, link in rows:
+        if pk in held:
+            continue
+        for item in new:
+            if item[0] not in existing and item[4] == link and item[3] == title:
+                conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
+                existing[item[0]] = (pk, first_seen, digest, last_seen)
+                held.add(pk)
+                break
+
+
+def _dated_link_item(item: PreparedItem) -> bool:
+    return not item[5] and bool(item[4]) and item[7] is not None
 
 
 def _prepared_item(key: str, article: Article) -> PreparedItem:
