@@ -403,3 +403,28 @@ def test_drawable_is_its_definition_on_any_text(value: str) -> None:
     for start in range(0, len(value), 7):
         part = value[start:]
         assert sanitize.holds_astral(part) is any(ord(char) > 0xFFFF for char in part)
+
+
+def _with_utf8_kept(text: str) -> str:
+    """`text`, fresh, with its UTF-8 form kept by CPython (as once sqlite3 bound it)."""
+    import sqlite3
+    import sys
+
+    fresh = "".join(list(text))
+    before = sys.getsizeof(fresh)
+    sqlite3.connect(":memory:").execute("SELECT ?", (fresh,))
+    assert sys.getsizeof(fresh) > before  # the case under test
+    return fresh
+
+
+def test_a_str_once_encoded_is_still_seen_to_hold_astral_code_points() -> None:
+    # CPython keeps a str's UTF-8 form with it once something has asked for it (sqlite3,
+    # hypothesis's own reporting): its size then grows, which the constant-time check
+    # must not take for the size of a narrower str.
+    from tuinews.sources.sanitize import drawable, holds_astral
+
+    assert holds_astral(_with_utf8_kept("😍x"))
+    assert drawable(_with_utf8_kept("a\U0001fffeb")) == "a\ufffdb"
+    narrow = _with_utf8_kept("é\u0100" * 300)
+    assert not holds_astral(narrow)
+    assert drawable(narrow) == narrow

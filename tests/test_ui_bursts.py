@@ -512,9 +512,14 @@ async def test_keys_behind_a_dialog_key_wait_for_a_search_longer_than_the_backst
         await pilot.press("h", "j", "j", "j", "j")  # Alpha News
         await settle(pilot)
         burst(app, "/", *"story", "enter", "d", "y")
-        await pilot.pause(0.5)
+        waiting = "Searching… 2 keys wait for the results."
+        for _ in range(200):  # the search under way (later on a loaded machine)
+            if screen.status.message == waiting:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.5)  # longer than the backstop
         assert app.key_gate.holding
-        assert screen.status.message == "Searching… 2 keys wait for the results."
+        assert screen.status.message == waiting
         indexed.set()
         await settle(pilot)
         assert subscribed_titles(ctx) == ["Beta Daily", "Gamma Blog"]

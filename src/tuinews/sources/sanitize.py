@@ -168,8 +168,15 @@ def holds_astral(text: str) -> bool:
     on CPython (a str subclass keeps its characters elsewhere, and is scanned)."""
     if text.isascii():
         return False
-    if _UCS4_BASE is not None and type(text) is str:
-        return sys.getsizeof(text) == _UCS4_BASE + 4 * len(text)
+    # Smaller than four bytes a code point: none is astral. Not smaller: astral, or a
+    # narrower str that also keeps its UTF-8 form (CPython caches it once the str has
+    # been encoded): the scan says which.
+    if (
+        _UCS4_BASE is not None
+        and type(text) is str
+        and sys.getsizeof(text) < _UCS4_BASE + 4 * len(text)
+    ):
+        return False
     return _ASTRAL.search(text) is not None
 
 
