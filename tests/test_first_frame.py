@@ -43,6 +43,21 @@ def _rss(title: str, items: list[tuple[str, str]]) -> str:
     return f'<rss version="2.0"><channel><title>{title}</title>{entries}</channel></rss>'
 
 
+def _refreshed(config: Path, store: Path) -> dict[str, str]:
+    """The environment of a reader on `config` and `store`, in a 256-colour terminal,
+    after the real command refreshed them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env.update(
+        TUINEWS_CONFIG=str(config),
+        TUINEWS_DB=str(store),
+        TERM="xterm-256color",
+        TEXTUAL_ANIMATIONS="none",
+    )
+    env.pop("TUINEWS_TESTING", None)
+    subprocess.run([_script(), "refresh", "--quiet"], env=env, check=False, timeout=60)
+    return env
+
+
 @pytest.fixture
 def reader_home(isolated_home: Path, tmp_path: Path) -> dict[str, str]:
     """Subscriptions to local feed files (tagged, untagged, one missing: a failed feed),
@@ -61,15 +76,7 @@ def reader_home(isolated_home: Path, tmp_path: Path) -> dict[str, str]:
         f'[[feeds]]\nurl = "{feeds / "beta.xml"}"\n\n'
         f'[[feeds]]\nurl = "{feeds / "missing.xml"}"\ntitle = "Gone"\ntags = ["news"]\n'
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
-    env.update(
-        TUINEWS_CONFIG=str(config),
-        TUINEWS_DB=str(tmp_path / "store.db"),
-        TERM="xterm-256color",
-        TEXTUAL_ANIMATIONS="none",
-    )
-    env.pop("TUINEWS_TESTING", None)
-    subprocess.run([_script(), "refresh", "--quiet"], env=env, check=False, timeout=60)
+    env = _refreshed(config, tmp_path / "store.db")
     from tuinews.store import Store, View
 
     with Store.open(tmp_path / "store.db") as store:
@@ -481,16 +488,7 @@ def odd_home(isolated_home: Path, tmp_path: Path) -> dict[str, str]:
         f'[[feeds]]\nurl = "{feeds / "missing.xml"}"\ntitle = "Gone{ODD_ASTRAL}"\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
-    env.update(
-        TUINEWS_CONFIG=str(config),
-        TUINEWS_DB=str(tmp_path / "store.db"),
-        TERM="xterm-256color",
-        TEXTUAL_ANIMATIONS="none",
-    )
-    env.pop("TUINEWS_TESTING", None)
-    subprocess.run([_script(), "refresh", "--quiet"], env=env, check=False, timeout=60)
-    return env
+    return _refreshed(config, tmp_path / "store.db")
 
 
 def test_astral_noncharacters_are_framed_as_textual_draws_them(odd_home: dict[str, str]) -> None:
