@@ -168,3 +168,75 @@ def test_a_feed_that_dates_every_item_when_it_is_built_lists_no_item_twice(
         assert _titles(cli) == ["Outage: API down", "Release notes"]
         assert _titles(cli, "--unread") == []
     assert_store_sound(cli.db)
+
+
+def _incident(n: int, state: str, hour: int) -> tuple[str, str, str]:
+    return (state, STATUS, f"Mon, {n:02d} Jan 2024 {hour:02d}:00:00 +0000")
+
+
+def test_a_status_page_s_next_incident_is_new_though_its_titles_repeat(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    # Each incident is an "Investigating" then a "Resolved" item, all linking to the
+    # status page, which lists the last four. When incident 3 begins, incident 1's
+    # "Investigating" leaves the page: the new "Investigating" is not that one re-dated.
+    def page(*items: tuple[str, str, str], bodies: dict[str, str]) -> bytes:
+        parts = ['<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>']
+        for title, link, date in items:
+            parts.append(
+                f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
+                f"<description>{bodies[date]}</description></item>"
+            )
+        return ("".join(parts) + "</channel></rss>").encode()
+
+    incidents = [
+        _incident(1, "Investigating", 10),
+        _incident(1, "Resolved", 11),
+        _incident(2, "Investigating", 10),
+        _incident(2, "Resolved", 11),
+        _incident(3, "Investigating", 10),
+    ]
+    bodies = {date: f"{state} incident {date[5:7]}" for state, _link, date in incidents}
+    server.route("/status", static(page(*reversed(incidents[:4]), bodies=bodies)))
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    server.route("/status", static(page(*reversed(incidents[1:]), bodies=bodies)))
+    _refresh(cli)
+    unread = cli.call("list", "--json", "--unread")
+    assert [row["title"] for row in json_lines(unread.out)] == ["Investigating"]
+    everything = json_lines(cli.call("list", "--json").out)
+    assert len(everything) == 5  # incident 1's "Investigating" stays, as it was
+    assert_store_sound(cli.db)
+
+
+def test_a_feed_of_one_daily_digest_keeps_each_day(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    # One item, always titled "Daily digest", a new text each day.
+    for day, fruit in enumerate(("apples", "bananas", "cherries"), start=1):
+        body = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>'
+            f"<item><title>Daily digest</title><link>{STATUS}</link>"
+            f"<pubDate>Mon, {day:02d} Jan 2024 06:00:00 +0000</pubDate>"
+            f"<description>Digest of day {day}: {fruit}.</description></item>"
+            "</channel></rss>"
+        )
+        server.route("/status", static(body.encode()))
+        _refresh(cli)
+        unread = json_lines(cli.call("list", "--json", "--unread").out)
+        assert len(unread) == 1, unread  # the new day's, unread
+        assert cli.call("mark-read", "--all").status == 0
+    found = cli.call("list", "--search", "apples")
+    assert found.status == 0 and "Daily digest" in found.out
+
+
+def test_items_without_guid_or_link_that_a_feed_re_dates_are_listed_once(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    for hour in (10, 11, 12):
+        stamp = f"Mon, 01 Jan 2024 {hour:02d}:00:00 +0000"
+        _serve(server, ("Notice one", None, stamp), ("Notice two", None, stamp))
+        _refresh(cli)
+        assert _titles(cli) == ["Notice one", "Notice two"]
+        assert cli.call("mark-read", "--all").status == 0
+    assert_store_sound(cli.db)

@@ -266,33 +266,37 @@ def _adopt_redated(
     existing: dict[str, tuple[int, float, str, float]],
     last_fetch: float,
 ) -> None:
-    """Give an item without guid, new by its link and date, the row of the item with its
-    link and title that the feed's previous fetch listed and no item of this one holds:
-    the same item, re-dated. Some feeds date every item with the time they were built:
-    each refresh would list them all again as new, unread."""
-    new = [item for item in items if item[0] not in existing and _dated_link_item(item)]
+    """Give an item without guid, new by its key (link and date, or title and date), the
+    row of the item with its link, title and text that the feed's previous fetch listed
+    and no item of this one holds: the same item, re-dated. Some feeds date every item
+    with the time they were built: each refresh would list them all again as new,
+    unread. The text must be the same too: a status page's next "Investigating" (same
+    link, same title, the oldest one just gone from the page) is a new article."""
+    new = [item for item in items if item[0] not in existing and _redatable(item)]
     if not new:
         return
     held = {values[0] for values in existing.values()}
     rows = conn.execute(
-        "SELECT pk, first_seen, content_hash, last_seen, title, link FROM articles "
-        "WHERE feed_id = ? AND last_seen >= ? AND link IN (SELECT value FROM json_each(?)) "
-        "AND key >= 'l:' AND key < 'l;'",
-        (feed_id, last_fetch, json.dumps(sorted({item[4] for item in new}), ensure_ascii=False)),
+        "SELECT pk, first_seen, content_hash, last_seen, title, link, content FROM articles "
+        "WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
+        "AND title IN (SELECT value FROM json_each(?))",
+        (feed_id, last_fetch, json.dumps(sorted({item[3] for item in new}), ensure_ascii=False)),
     ).fetchall()
-    for pk, first_seen, digest, last_seen, title, link in rows:
+    for pk, first_seen, digest, last_seen, title, link, content in rows:
         if pk in held:
             continue
         for item in new:
-            if item[0] not in existing and item[4] == link and item[3] == title:
-                conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
-                existing[item[0]] = (pk, first_seen, digest, last_seen)
-                held.add(pk)
-                break
+            if item[0] in existing or (item[3], item[4], item[10]) != (title, link, content):
+                continue
+            conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
+            existing[item[0]] = (pk, first_seen, digest, last_seen)
+            held.add(pk)
+            break
 
 
-def _dated_link_item(item: PreparedItem) -> bool:
-    return not item[5] and bool(item[4]) and item[7] is not None
+def _redatable(item: PreparedItem) -> bool:
+    """An item without guid, with a date and a text: one a feed may have re-dated."""
+    return not item[5] and item[7] is not None and bool(item[10])
 
 
 def _prepared_item(key: str, article: Article) -> PreparedItem:
