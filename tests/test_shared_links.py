@@ -240,3 +240,26 @@ def test_items_without_guid_or_link_that_a_feed_re_dates_are_listed_once(
         assert _titles(cli) == ["Notice one", "Notice two"]
         assert cli.call("mark-read", "--all").status == 0
     assert_store_sound(cli.db)
+
+
+def test_removing_a_subscription_not_refreshed_since_the_upgrade_keeps_its_read_marks(
+    cli: Cli, server: FeedServer
+) -> None:
+    # The same feed at two addresses; one, read, was last saved when the link alone was
+    # the identity (and its server says "not modified" since). Removing it keeps what
+    # was read in it on the other's items.
+    body = _rss(RESOLVED, OUTAGE)
+    first = server.route("/first", static(body))
+    second = server.route("/second", static(body))
+    subscribe(cli, (first, "First"), (second, "Second"))
+    _refresh(cli)
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute(
+            "UPDATE articles SET key = 'l:' || link, read = 1 WHERE feed_id = "
+            "(SELECT id FROM feeds WHERE url = ?) AND title = ?",
+            (first, RESOLVED[0]),
+        )
+    assert cli.call("remove", first).status == 0
+    assert _titles(cli) == ["Outage resolved", "Outage: API down"]
+    assert _titles(cli, "--unread") == ["Outage: API down"]
+    assert_store_sound(cli.db)

@@ -124,7 +124,11 @@ def remove_feed(conn: sqlite3.Connection, feed_id: int) -> int:
     with and without https), one of which goes."""
     conn.execute(
         "UPDATE articles SET read = 1 WHERE read = 0 AND feed_id != ?1 AND link IS NOT NULL "
-        "AND (key, link) IN (SELECT key, link FROM articles WHERE feed_id = ?1 AND read = 1)",
+        "AND ((key, link) IN (SELECT key, link FROM articles WHERE feed_id = ?1 AND read = 1) "
+        # An item without guid of a feed not refreshed since the upgrade is still keyed
+        # by its link alone: the same link, title and date are the same item.
+        "OR (guid IS NULL AND (link, title, published) IN (SELECT link, title, published "
+        "FROM articles WHERE feed_id = ?1 AND read = 1 AND guid IS NULL)))",
         (feed_id,),
     )
     conn.execute("DELETE FROM articles WHERE feed_id = ? AND starred = 0", (feed_id,))
