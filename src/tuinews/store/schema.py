@@ -440,6 +440,15 @@ def _v9_former_urls(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V9_FORMER_URLS)
 
 
+# Version 10: an article without guid is keyed by its link and date (`model.article_key`),
+# no longer by its link alone. Nothing to change here: a stored row takes its item's new
+# key when its feed is next saved (`save._adopt_other_link_keys`). The version says it
+# to the versions before, which would save those items again under their link alone,
+# duplicates of every one: they refuse this store instead of spoiling it.
+def _v10_link_and_date_keys(conn: sqlite3.Connection) -> None:
+    del conn  # no table changes
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[n] takes a store from version n to n + 1.
@@ -453,6 +462,7 @@ MIGRATIONS: list[Migration] = [
     _v7_search_upkeep,
     _v8_search_text_when_indexed,
     _v9_former_urls,
+    _v10_link_and_date_keys,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
