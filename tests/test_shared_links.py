@@ -263,3 +263,51 @@ def test_removing_a_subscription_not_refreshed_since_the_upgrade_keeps_its_read_
     assert _titles(cli) == ["Outage resolved", "Outage: API down"]
     assert _titles(cli, "--unread") == ["Outage: API down"]
     assert_store_sound(cli.db)
+
+
+def test_a_status_page_s_next_incident_with_the_same_boilerplate_text_is_new(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    # As above, but each state has one text, as hosted status pages write it: the new
+    # "Investigating" has the link, title and text of incident 1's, which leaves the
+    # page as it comes. Incident 2's items keep their dates: the page does not re-date.
+    def page(*items: tuple[str, str, str]) -> bytes:
+        parts = ['<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>']
+        for title, link, date in items:
+            parts.append(
+                f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
+                f"<description>This incident is {title.lower()}.</description></item>"
+            )
+        return ("".join(parts) + "</channel></rss>").encode()
+
+    incidents = [
+        _incident(1, "Investigating", 10),
+        _incident(1, "Resolved", 11),
+        _incident(2, "Investigating", 10),
+        _incident(2, "Resolved", 11),
+        _incident(3, "Investigating", 10),
+    ]
+    server.route("/status", static(page(*reversed(incidents[:4]))))
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    server.route("/status", static(page(*reversed(incidents[1:]))))
+    _refresh(cli)
+    unread = json_lines(cli.call("list", "--json", "--unread").out)
+    assert [row["title"] for row in unread] == ["Investigating"]
+    assert len(json_lines(cli.call("list", "--json").out)) == 5
+    assert_store_sound(cli.db)
+
+
+def test_an_item_re_dated_alone_beside_items_of_other_links_is_still_one_article(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    # Only the items of a link that still holds its earlier date are kept from taking
+    # a row that left: an item of its own link, re-dated alone, is the same article.
+    _serve(server, RESOLVED, ("Release notes", "http://status.example/notes", OUTAGE[2]))
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    _serve(server, RESOLVED, ("Release notes", "http://status.example/notes", NEXT[2]))
+    _refresh(cli)
+    assert _titles(cli) == ["Outage resolved", "Release notes"]
+    assert _titles(cli, "--unread") == []
+    assert_store_sound(cli.db)

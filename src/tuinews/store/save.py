@@ -271,8 +271,19 @@ def _adopt_redated(
     and no item of this one holds: the same item, re-dated. Some feeds date every item
     with the time they were built: each refresh would list them all again as new,
     unread. The text must be the same too: a status page's next "Investigating" (same
-    link, same title, the oldest one just gone from the page) is a new article."""
+    link, same title, the oldest one just gone from the page) is a new article. Nor is
+    one whose link another item of this fetch still has under the date the previous
+    fetch gave it: the page was not re-dated, it only moved on (a status page whose
+    states have one boilerplate text each: what left the page is not what came)."""
     new = [item for item in items if item[0] not in existing and _redatable(item)]
+    if not new:
+        return
+    kept_dates = {
+        item[4]
+        for item in items
+        if not item[5] and item[7] is not None and existing.get(item[0], _UNSEEN)[3] >= last_fetch
+    }
+    new = [item for item in new if item[4] not in kept_dates]
     if not new:
         return
     held = {values[0] for values in existing.values()}
@@ -292,6 +303,10 @@ def _adopt_redated(
             existing[item[0]] = (pk, first_seen, digest, last_seen)
             held.add(pk)
             break
+
+
+# A row that no fetch listed (see `_adopt_redated`): pk, first_seen, digest, last_seen.
+_UNSEEN = (0, 0.0, "", float("-inf"))
 
 
 def _redatable(item: PreparedItem) -> bool:
