@@ -62,9 +62,11 @@ def reference_prepare_feed(feed: Feed) -> PreparedFeed:
     items: dict[str, tuple[Any, ...]] = {}
     # The key follows the rule for links several items share (`article_key`), which is
     # not what this reference checks: the fields and their digest are.
-    levels = link_sharing(feed.articles) or [False] * len(feed.articles)
+    levels = link_sharing(feed.articles) or [0] * len(feed.articles)
     for article, level in zip(feed.articles, levels, strict=True):
-        key = article_key(article.guid, article.link, article.title, article.published, level)
+        key = article_key(
+            article.guid, article.link, article.title, article.published, level, article.content
+        )
         if key in items:
             continue
         fields, digest = reference_fields(article)

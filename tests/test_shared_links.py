@@ -311,3 +311,39 @@ def test_an_item_re_dated_alone_beside_items_of_other_links_is_still_one_article
     assert _titles(cli) == ["Outage resolved", "Release notes"]
     assert _titles(cli, "--unread") == []
     assert_store_sound(cli.db)
+
+
+def _day_page(*items: tuple[str, str]) -> bytes:
+    """A status page dated by the day: (title, text) items, all of one link and date."""
+    parts = ['<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>']
+    for title, text in items:
+        parts.append(
+            f"<item><title>{title}</title><link>{STATUS}</link>"
+            f"<pubDate>Mon, 01 Jan 2024 00:00:00 +0000</pubDate>"
+            f"<description>{text}</description></item>"
+        )
+    return ("".join(parts) + "</channel></rss>").encode()
+
+
+def test_items_of_one_link_date_and_title_are_told_apart_by_their_text(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    # Two incidents resolved on one day: neither is dropped as the other's copy; a
+    # second one arriving later is new, unread, and the first keeps its mark; when one
+    # leaves the page, the other keeps its own. A copy of an item is still one article.
+    first, second = ("Resolved", "The API is back."), ("Resolved", "Logins work again.")
+    server.route("/status", static(_day_page(first, first)))
+    _refresh(cli)
+    assert _titles(cli) == ["Resolved"]
+    assert cli.call("mark-read", "--all").status == 0
+    server.route("/status", static(_day_page(second, first)))
+    _refresh(cli)
+    unread = json_lines(cli.call("list", "--json", "--unread").out)
+    assert [row["summary"] for row in unread] == ["Logins work again."]
+    assert _titles(cli) == ["Resolved", "Resolved"]
+    server.route("/status", static(_day_page(second)))
+    _refresh(cli)
+    unread = json_lines(cli.call("list", "--json", "--unread").out)
+    assert [row["summary"] for row in unread] == ["Logins work again."]
+    assert _titles(cli) == ["Resolved", "Resolved"]
+    assert_store_sound(cli.db)

@@ -95,13 +95,16 @@ def article_key(
     link: str | None,
     title: str,
     published: datetime | None,
-    shared: bool = False,
+    shared: int = 0,
+    content: str | None = None,
 ) -> str:
     """The identity of an article inside its feed: guid, else link and date, else title
     and date (newsboat's rule: one link may stand for many items, a status page's
     updates or every item of a feed that links to its home page; a date-less item is
-    its link alone). `shared` (see `link_sharing`): another item of the document has
-    no guid either and this link and date too; the title then tells them apart.
+    its link alone). `shared` (see `link_sharing`): 1, another item of the document has
+    no guid either and this link and date too, and the title then tells them apart; 2,
+    its title too (a status page dated by the day: two "Resolved" in a day), and its
+    text (`content`) then tells them apart.
     """
     if guid:
         return "g:" + guid
@@ -109,20 +112,41 @@ def article_key(
         key = "l:" + link
         if published is not None:
             key += f"\x1fd:{published.timestamp()!r}"
-        return f"{key}\x1ft:{title}" if shared else key
+        if not shared:
+            return key
+        key += f"\x1ft:{title}"
+        return key + text_tag(content) if shared > 1 else key
     stamp = published.isoformat() if published else ""
     return "h:" + hashlib.sha1(f"{title}\x00{stamp}".encode()).hexdigest()
 
 
-def link_sharing(articles: Sequence[Article]) -> list[bool] | None:
-    """For each of `articles` (one document's), its `shared` for `article_key`: whether
-    it has no guid and another such item has its link and date. None when none has."""
+def text_tag(content: str | None) -> str:
+    """The part of a key (`article_key`, shared 2) that tells items apart by their text."""
+    return "\x1fc:" + hashlib.sha1((content or "").encode()).hexdigest()[:16]
+
+
+def link_sharing(articles: Sequence[Article]) -> list[int] | None:
+    """For each of `articles` (one document's), its `shared` for `article_key`: 2 when it
+    has no guid and another such item has its link, date and title, 1 when another has
+    its link and date, else 0. None when all are 0."""
     pairs: Counter[tuple[str | None, datetime | None]] = Counter(
         (a.link, a.published) for a in articles if not a.guid and a.link
     )
     if not pairs or max(pairs.values()) < 2:
         return None
-    return [not a.guid and bool(a.link) and pairs[(a.link, a.published)] > 1 for a in articles]
+    triples: Counter[tuple[str | None, datetime | None, str]] = Counter(
+        (a.link, a.published, a.title)
+        for a in articles
+        if not a.guid and a.link and pairs[(a.link, a.published)] > 1
+    )
+    return [
+        0
+        if a.guid or not a.link or pairs[(a.link, a.published)] < 2
+        else 2
+        if triples[(a.link, a.published, a.title)] > 1
+        else 1
+        for a in articles
+    ]
 
 
 def article_id(feed: str, key: str) -> str:

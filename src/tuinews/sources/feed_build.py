@@ -287,7 +287,9 @@ def rekey_shared_links(articles: Sequence[Article]) -> None:
         return
     for article, shared in zip(articles, levels, strict=True):
         if shared:
-            key = article_key(None, article.link, article.title, article.published, shared)
+            key = article_key(
+                None, article.link, article.title, article.published, shared, article.content
+            )
             article.id = article_id(article.feed, key)
 
 

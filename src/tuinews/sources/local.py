@@ -339,12 +339,17 @@ def _directory_entry(
             return []
         if kind == "feed":
             parsed = _parse_feed(data, str(path))
-            levels = link_sharing(parsed.articles) or [False] * len(parsed.articles)
+            levels = link_sharing(parsed.articles) or [0] * len(parsed.articles)
             for article, level in zip(parsed.articles, levels, strict=True):
                 # Re-key under the directory: the directory is the feed the store knows.
                 article.feed = feed
                 key = article_key(
-                    article.guid, article.link, article.title, article.published, level
+                    article.guid,
+                    article.link,
+                    article.title,
+                    article.published,
+                    level,
+                    article.content,
                 )
                 article.id = article_id(feed, key)
             return parsed.articles

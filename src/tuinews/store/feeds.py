@@ -252,18 +252,18 @@ def _rekey_kept_link_items(conn: sqlite3.Connection, feed_id: int, kept_id: int)
     without guid of `feed_id` (see `save.link_key_forms`: a feed removed before dates
     joined the link keeps the link alone) that item's key, so that `take_over` sees
     one article there, not two."""
-    wanted: dict[str, list[tuple[str, str, float | None]]] = {}
-    for key, title, link, published in conn.execute(
-        "SELECT key, title, link, published FROM articles "
+    wanted: dict[str, list[tuple[str, str, float | None, str | None]]] = {}
+    for key, title, link, published, content in conn.execute(
+        "SELECT key, title, link, published, content FROM articles "
         "WHERE feed_id = ? AND guid IS NULL AND link IS NOT NULL",
         (feed_id,),
     ):
-        for form in link_key_forms(key, title, link, None, published):
-            wanted.setdefault(form, []).append((key, title, published))
+        for form in link_key_forms(key, title, link, None, published, content):
+            wanted.setdefault(form, []).append((key, title, published, content))
     if not wanted:
         return
     rows = conn.execute(
-        "SELECT pk, key, title, published FROM articles "
+        "SELECT pk, key, title, published, content FROM articles "
         "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
         (kept_id, json.dumps(list(wanted), ensure_ascii=False)),
     ).fetchall()
@@ -272,10 +272,10 @@ def _rekey_kept_link_items(conn: sqlite3.Connection, feed_id: int, kept_id: int)
     kept_keys = {
         key for (key,) in conn.execute("SELECT key FROM articles WHERE feed_id = ?", (kept_id,))
     }
-    for pk, form, title, published in rows:
-        for key, item_title, item_published in wanted[form]:
+    for pk, form, title, published, content in rows:
+        for key, item_title, item_published, item_content in wanted[form]:
             if key in kept_keys or not same_link_item(
-                key, item_title, item_published, title, published
+                key, item_title, item_published, item_content, title, published, content
             ):
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (key, pk))

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tuinews.errors import StoreError
-from tuinews.model import Article, Feed, article_id, article_key, link_sharing
+from tuinews.model import Article, Feed, article_id, article_key, link_sharing, text_tag
 from tuinews.store.records import SaveStats
 from tuinews.store.rows import to_epoch
 from tuinews.store.schema import SEARCHED_COLUMNS, queue_new_articles
@@ -82,7 +82,8 @@ def prepare_feed(feed: Feed) -> PreparedFeed:
             article.link,
             article.title,
             article.published,
-            levels is not None and levels[n],
+            0 if levels is None else levels[n],
+            article.content,
         )
         if key not in items:  # the same identity twice in one fetch: the first (newest) wins
             items[key] = _prepared_item(key, article)
@@ -192,34 +193,48 @@ _NO_ITEMS = "[]"
 
 def _link_keys(item: PreparedItem) -> list[str]:
     """The other keys an item without guid may be stored under: `link_key_forms`."""
-    return link_key_forms(item[0], item[3], item[4], item[5], item[7])
+    return link_key_forms(item[0], item[3], item[4], item[5], item[7], item[10])
 
 
 def link_key_forms(
-    key: str, title: str, link: str | None, guid: str | None, published: float | None
+    key: str,
+    title: str,
+    link: str | None,
+    guid: str | None,
+    published: float | None,
+    content: str | None,
 ) -> list[str]:
     """The other keys an item without guid may be stored under (see `article_key`): its
     link alone, as stores made before dates joined it keep it, and the forms with and
-    without its title, as other items came or ceased to share its link and date. None
-    for an item with a guid. A row stored under one is the item's when
-    `same_link_item` says so."""
+    without its title (and text), as other items came or ceased to share its link and
+    date (and title). None for an item with a guid. A row stored under one is the
+    item's when `same_link_item` says so."""
     if guid or not link:
         return []
     dated = "l:" + link if published is None else f"l:{link}\x1fd:{published!r}"
-    forms = {"l:" + link, dated, f"{dated}\x1ft:{title}"}
+    titled = f"{dated}\x1ft:{title}"
+    forms = {"l:" + link, dated, titled, titled + text_tag(content)}
     forms.discard(key)
     return list(forms)
 
 
 def same_link_item(
-    key: str, title: str, published: float | None, row_title: str, row_published: float | None
+    key: str,
+    title: str,
+    published: float | None,
+    content: str | None,
+    row_title: str,
+    row_published: float | None,
+    row_content: str | None,
 ) -> bool:
     """Whether a row stored under another form of `key` (`link_key_forms`) holds the item
-    of `key`: the same date (as newsboat tells them), and the same title too when `key`
-    has one."""
+    of `key`: the same date (as newsboat tells them), the same title too when `key`
+    has one, and the same text when it has that."""
     if row_published != published:
         return False
-    return "\x1ft:" not in key or row_title == title
+    if "\x1ft:" in key and row_title != title:
+        return False
+    return "\x1fc:" not in key or (row_content or "") == (content or "")
 
 
 def _adopt_other_link_keys(
@@ -240,14 +255,15 @@ def _adopt_other_link_keys(
     if not wanted:
         return
     rows = conn.execute(
-        "SELECT key, pk, first_seen, content_hash, last_seen, title, published FROM articles "
+        "SELECT key, pk, first_seen, content_hash, last_seen, title, published, content "
+        "FROM articles "
         "WHERE feed_id = ? AND key IN (SELECT value FROM json_each(?))",
         (feed_id, json.dumps(list(wanted), ensure_ascii=False)),
     ).fetchall()
-    for form, pk, first_seen, digest, last_seen, title, published in rows:
+    for form, pk, first_seen, digest, last_seen, title, published, content in rows:
         for item in wanted[form]:
             if item[0] in existing or not same_link_item(
-                item[0], item[3], item[7], title, published
+                item[0], item[3], item[7], item[10], title, published, content
             ):
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
