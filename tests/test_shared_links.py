@@ -347,3 +347,16 @@ def test_items_of_one_link_date_and_title_are_told_apart_by_their_text(
     assert [row["summary"] for row in unread] == ["Logins work again."]
     assert _titles(cli) == ["Resolved", "Resolved"]
     assert_store_sound(cli.db)
+
+
+def test_an_item_told_apart_by_its_title_keeps_its_marks_when_the_title_is_edited(
+    cli: Cli, server: FeedServer, status: str
+) -> None:
+    server.route("/status", static(_day_page(("Resolved", "Fixed."), ("Outage", "Down."))))
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    server.route("/status", static(_day_page(("Resolved", "Fixed."), ("Outage (EU)", "Down."))))
+    _refresh(cli)
+    assert _titles(cli) == ["Outage (EU)", "Resolved"]
+    assert _titles(cli, "--unread") == []
+    assert_store_sound(cli.db)

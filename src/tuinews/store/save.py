@@ -129,6 +129,8 @@ def save_prepared(
             _adopt_other_link_keys(conn, feed_id, items, existing)
         if len(existing) < len(items) and row[2] is not None:
             _adopt_redated(conn, feed_id, items, existing, row[2])
+        if len(existing) < len(items) and row[2] is not None:
+            _adopt_retitled(conn, feed_id, items, existing, row[2])
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
@@ -314,6 +316,41 @@ def _adopt_redated(
             continue
         for item in new:
             if item[0] in existing or (item[3], item[4], item[10]) != (title, link, content):
+                continue
+            conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
+            existing[item[0]] = (pk, first_seen, digest, last_seen)
+            held.add(pk)
+            break
+
+
+def _adopt_retitled(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    items: list[PreparedItem],
+    existing: dict[str, tuple[int, float, str, float]],
+    last_fetch: float,
+) -> None:
+    """Give an item told apart by its title (see `article_key`: others share its link
+    and date), new by its key, the row of the item with its link, date and text that
+    the feed's previous fetch listed and no item of this one holds: the same item, its
+    title edited ("Investigating" made "Investigating (EU)"). It would be listed again,
+    unread, beside its former self."""
+    new = [item for item in items if item[0] not in existing and "\x1ft:" in item[0]]
+    new = [item for item in new if item[7] is not None and item[10]]
+    if not new:
+        return
+    held = {values[0] for values in existing.values()}
+    rows = conn.execute(
+        "SELECT pk, first_seen, content_hash, last_seen, link, published, content "
+        "FROM articles WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
+        "AND link IN (SELECT value FROM json_each(?))",
+        (feed_id, last_fetch, json.dumps(sorted({item[4] for item in new}), ensure_ascii=False)),
+    ).fetchall()
+    for pk, first_seen, digest, last_seen, link, published, content in rows:
+        if pk in held:
+            continue
+        for item in new:
+            if item[0] in existing or (item[4], item[7], item[10]) != (link, published, content):
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
             existing[item[0]] = (pk, first_seen, digest, last_seen)
