@@ -9,6 +9,7 @@ Real loopback HTTP server, real store, the real command line."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -174,33 +175,43 @@ def _incident(n: int, state: str, hour: int) -> tuple[str, str, str]:
     return (state, STATUS, f"Mon, {n:02d} Jan 2024 {hour:02d}:00:00 +0000")
 
 
+# Two incidents, each an "Investigating" then a "Resolved" item, and a third beginning.
+_INCIDENTS = [
+    _incident(1, "Investigating", 10),
+    _incident(1, "Resolved", 11),
+    _incident(2, "Investigating", 10),
+    _incident(2, "Resolved", 11),
+    _incident(3, "Investigating", 10),
+]
+
+
+def _status_page(items: Sequence[tuple[str, str, str]], body: Callable[[str, str], str]) -> bytes:
+    """A status page of (title, link, date) items, each with the text `body` gives it."""
+    parts = ['<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>']
+    for title, link, date in items:
+        parts.append(
+            f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
+            f"<description>{body(title, date)}</description></item>"
+        )
+    return ("".join(parts) + "</channel></rss>").encode()
+
+
 def test_a_status_page_s_next_incident_is_new_though_its_titles_repeat(
     cli: Cli, server: FeedServer, status: str
 ) -> None:
     # Each incident is an "Investigating" then a "Resolved" item, all linking to the
     # status page, which lists the last four. When incident 3 begins, incident 1's
     # "Investigating" leaves the page: the new "Investigating" is not that one re-dated.
-    def page(*items: tuple[str, str, str], bodies: dict[str, str]) -> bytes:
-        parts = ['<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>']
-        for title, link, date in items:
-            parts.append(
-                f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
-                f"<description>{bodies[date]}</description></item>"
-            )
-        return ("".join(parts) + "</channel></rss>").encode()
-
-    incidents = [
-        _incident(1, "Investigating", 10),
-        _incident(1, "Resolved", 11),
-        _incident(2, "Investigating", 10),
-        _incident(2, "Resolved", 11),
-        _incident(3, "Investigating", 10),
-    ]
+    incidents = _INCIDENTS
     bodies = {date: f"{state} incident {date[5:7]}" for state, _link, date in incidents}
-    server.route("/status", static(page(*reversed(incidents[:4]), bodies=bodies)))
+
+    def page(*items: tuple[str, str, str]) -> bytes:
+        return _status_page(items, lambda title, date: bodies[date])
+
+    server.route("/status", static(page(*reversed(incidents[:4]))))
     _refresh(cli)
     assert cli.call("mark-read", "--all").status == 0
-    server.route("/status", static(page(*reversed(incidents[1:]), bodies=bodies)))
+    server.route("/status", static(page(*reversed(incidents[1:]))))
     _refresh(cli)
     unread = cli.call("list", "--json", "--unread")
     assert [row["title"] for row in json_lines(unread.out)] == ["Investigating"]
@@ -272,21 +283,9 @@ def test_a_status_page_s_next_incident_with_the_same_boilerplate_text_is_new(
     # "Investigating" has the link, title and text of incident 1's, which leaves the
     # page as it comes. Incident 2's items keep their dates: the page does not re-date.
     def page(*items: tuple[str, str, str]) -> bytes:
-        parts = ['<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>']
-        for title, link, date in items:
-            parts.append(
-                f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
-                f"<description>This incident is {title.lower()}.</description></item>"
-            )
-        return ("".join(parts) + "</channel></rss>").encode()
+        return _status_page(items, lambda title, date: f"This incident is {title.lower()}.")
 
-    incidents = [
-        _incident(1, "Investigating", 10),
-        _incident(1, "Resolved", 11),
-        _incident(2, "Investigating", 10),
-        _incident(2, "Resolved", 11),
-        _incident(3, "Investigating", 10),
-    ]
+    incidents = _INCIDENTS
     server.route("/status", static(page(*reversed(incidents[:4]))))
     _refresh(cli)
     assert cli.call("mark-read", "--all").status == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -304,23 +305,13 @@ def _adopt_redated(
     new = [item for item in new if item[4] not in kept_dates]
     if not new:
         return
-    held = {values[0] for values in existing.values()}
     rows = conn.execute(
         "SELECT pk, first_seen, content_hash, last_seen, title, link, content FROM articles "
         "WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
         "AND title IN (SELECT value FROM json_each(?))",
         (feed_id, last_fetch, json.dumps(sorted({item[3] for item in new}), ensure_ascii=False)),
     ).fetchall()
-    for pk, first_seen, digest, last_seen, title, link, content in rows:
-        if pk in held:
-            continue
-        for item in new:
-            if item[0] in existing or (item[3], item[4], item[10]) != (title, link, content):
-                continue
-            conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
-            existing[item[0]] = (pk, first_seen, digest, last_seen)
-            held.add(pk)
-            break
+    _hand_over(conn, rows, new, existing, lambda item: (item[3], item[4], item[10]))
 
 
 def _adopt_retitled(
@@ -339,18 +330,31 @@ def _adopt_retitled(
     new = [item for item in new if item[7] is not None and item[10]]
     if not new:
         return
-    held = {values[0] for values in existing.values()}
     rows = conn.execute(
         "SELECT pk, first_seen, content_hash, last_seen, link, published, content "
         "FROM articles WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
         "AND link IN (SELECT value FROM json_each(?))",
         (feed_id, last_fetch, json.dumps(sorted({item[4] for item in new}), ensure_ascii=False)),
     ).fetchall()
-    for pk, first_seen, digest, last_seen, link, published, content in rows:
+    _hand_over(conn, rows, new, existing, lambda item: (item[4], item[7], item[10]))
+
+
+def _hand_over(
+    conn: sqlite3.Connection,
+    rows: list[tuple[Any, ...]],
+    new: list[PreparedItem],
+    existing: dict[str, tuple[int, float, str, float]],
+    what: Callable[[PreparedItem], tuple[Any, ...]],
+) -> None:
+    """Give each row (pk, first_seen, digest, last_seen, then the values `what` reads of
+    an item) that no item of this fetch holds to the first item of `new` without a row
+    whose `what` it has: that row takes the item's key."""
+    held = {values[0] for values in existing.values()}
+    for pk, first_seen, digest, last_seen, *values in rows:
         if pk in held:
             continue
         for item in new:
-            if item[0] in existing or (item[4], item[7], item[10]) != (link, published, content):
+            if item[0] in existing or what(item) != tuple(values):
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
             existing[item[0]] = (pk, first_seen, digest, last_seen)
