@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -305,13 +304,7 @@ def _adopt_redated(
     new = [item for item in new if item[4] not in kept_dates]
     if not new:
         return
-    rows = conn.execute(
-        "SELECT pk, first_seen, content_hash, last_seen, title, link, content FROM articles "
-        "WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
-        "AND title IN (SELECT value FROM json_each(?))",
-        (feed_id, last_fetch, json.dumps(sorted({item[3] for item in new}), ensure_ascii=False)),
-    ).fetchall()
-    _hand_over(conn, rows, new, existing, lambda item: (item[3], item[4], item[10]))
+    _hand_over(conn, feed_id, last_fetch, new, existing, {"title": 3, "link": 4, "content": 10})
 
 
 def _adopt_retitled(
@@ -330,31 +323,39 @@ def _adopt_retitled(
     new = [item for item in new if item[7] is not None and item[10]]
     if not new:
         return
-    rows = conn.execute(
-        "SELECT pk, first_seen, content_hash, last_seen, link, published, content "
-        "FROM articles WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
-        "AND link IN (SELECT value FROM json_each(?))",
-        (feed_id, last_fetch, json.dumps(sorted({item[4] for item in new}), ensure_ascii=False)),
-    ).fetchall()
-    _hand_over(conn, rows, new, existing, lambda item: (item[4], item[7], item[10]))
+    _hand_over(conn, feed_id, last_fetch, new, existing, {"link": 4, "published": 7, "content": 10})
 
 
 def _hand_over(
     conn: sqlite3.Connection,
-    rows: list[tuple[Any, ...]],
+    feed_id: int,
+    last_fetch: float,
     new: list[PreparedItem],
     existing: dict[str, tuple[int, float, str, float]],
-    what: Callable[[PreparedItem], tuple[Any, ...]],
+    same: dict[str, int],
 ) -> None:
-    """Give each row (pk, first_seen, digest, last_seen, then the values `what` reads of
-    an item) that no item of this fetch holds to the first item of `new` without a row
-    whose `what` it has: that row takes the item's key."""
+    """Give each row of an item without guid that the previous fetch (at `last_fetch`)
+    listed and no item of this one holds to the first item of `new` without a row that
+    has its values of the columns `same` names (column -> the item's field): the row
+    takes that item's key. The first column narrows the query."""
+    columns = list(same)
+    fields = [same[column] for column in columns]
+    rows = conn.execute(
+        f"SELECT pk, first_seen, content_hash, last_seen, {', '.join(columns)} FROM articles "
+        "WHERE feed_id = ? AND last_seen >= ? AND guid IS NULL "
+        f"AND {columns[0]} IN (SELECT value FROM json_each(?))",
+        (
+            feed_id,
+            last_fetch,
+            json.dumps(sorted({item[fields[0]] for item in new}), ensure_ascii=False),
+        ),
+    ).fetchall()
     held = {values[0] for values in existing.values()}
     for pk, first_seen, digest, last_seen, *values in rows:
         if pk in held:
             continue
         for item in new:
-            if item[0] in existing or what(item) != tuple(values):
+            if item[0] in existing or [item[field] for field in fields] != values:
                 continue
             conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
             existing[item[0]] = (pk, first_seen, digest, last_seen)
