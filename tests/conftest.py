@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,3 +89,24 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     from test_cli import make_cli
 
     return make_cli(tmp_path, capsys, monkeypatch)
+
+
+@pytest.fixture
+def indexed(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Adding articles to the search index (as the first search after a refresh does)
+    waits until this event is set: the seconds it takes after a big refresh, made
+    deterministic. Set at the end whatever the test did."""
+    from typing import Any
+
+    from tuinews.store import Store
+
+    event = threading.Event()
+    real_index = Store.index_for_search
+
+    def index_on_cue(store: Store, **kwargs: Any) -> int:
+        event.wait(10)
+        return real_index(store, **kwargs)
+
+    monkeypatch.setattr(Store, "index_for_search", index_on_cue)
+    yield event
+    event.set()

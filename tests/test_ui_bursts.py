@@ -9,7 +9,6 @@ one read, and nothing runs between them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from textual.keys import _character_to_key
 from textual.widgets import Input
 
 from feedserver import rss
-from test_ui_reading import _index_on_cue
 from test_ui_support import (
     make_article,
     make_ctx,
@@ -51,15 +49,6 @@ def burst(app: Any, *keys: str) -> None:
             event = events.Key(key, CONTROL_CHARACTERS.get(key))
         event.set_sender(app)
         app.post_message(event)
-
-
-@pytest.fixture
-def indexed(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """The search index fills only once this event is set (`_index_on_cue`): a first
-    search that takes seconds. Set at the end whatever the test did."""
-    event = _index_on_cue(monkeypatch)
-    yield event
-    event.set()
 
 
 async def type_while_indexing(

@@ -322,25 +322,8 @@ async def test_a_search_says_searching_until_its_results_show(
         assert screen.status.message != "Searching…"  # gone with the results, not later
 
 
-def _index_on_cue(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Adding articles to the search index (as the first search after a refresh does)
-    waits until the returned event is set: the seconds it takes after a big refresh,
-    made deterministic."""
-    from tuinews.store import Store
-
-    indexed = threading.Event()
-    real_index = Store.index_for_search
-
-    def index_on_cue(store: Store, **kwargs: Any) -> int:
-        indexed.wait(10)
-        return real_index(store, **kwargs)
-
-    monkeypatch.setattr(Store, "index_for_search", index_on_cue)
-    return indexed
-
-
 async def test_keys_typed_while_a_first_search_indexes_act_on_its_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """`/quantum` Enter `j j` Enter, typed before the results show (the search indexes
     the articles of a refresh first): the keys moved and opened in the old list, still
@@ -349,64 +332,54 @@ async def test_keys_typed_while_a_first_search_indexes_act_on_its_results(
     url = "https://news.example/a/rss"
     hits = [make_article(url, 50 + n, title=f"Quantum gardening {n}") for n in range(4)]
     ctx = make_ctx(tmp_path, extra={url: hits})
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            assert isinstance(screen, MainScreen)
-            await pilot.press("slash", *"quantum", "enter")
-            await pilot.press("j", "j", "enter")
-            await pilot.pause()
-            assert screen.headlines.cursor == 0  # the old list, still shown: untouched
-            assert screen.status.message == "Searching… 3 keys wait for the results."
-            indexed.set()
-            await settle(pilot)
-            assert screen.search == "quantum"
-            assert screen.headlines.row_count == 4
-            assert screen.headlines.cursor == 2  # j j, on the results
-            current = screen.headlines.current
-            assert current is not None and current.title.startswith("Quantum gardening")
-            assert screen.focused_pane == "reader"  # Enter opened it
-            assert screen.reader.pk == current.pk
-            assert not screen.status.message.startswith("Searching")
-            read = [
-                title for title, (was_read, _) in read_state(ctx.store_path).items() if was_read
-            ]
-            assert read == [current.title]  # nothing of the old list
-    finally:
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("slash", *"quantum", "enter")
+        await pilot.press("j", "j", "enter")
+        await pilot.pause()
+        assert screen.headlines.cursor == 0  # the old list, still shown: untouched
+        assert screen.status.message == "Searching… 3 keys wait for the results."
         indexed.set()
+        await settle(pilot)
+        assert screen.search == "quantum"
+        assert screen.headlines.row_count == 4
+        assert screen.headlines.cursor == 2  # j j, on the results
+        current = screen.headlines.current
+        assert current is not None and current.title.startswith("Quantum gardening")
+        assert screen.focused_pane == "reader"  # Enter opened it
+        assert screen.reader.pk == current.pk
+        assert not screen.status.message.startswith("Searching")
+        read = [title for title, (was_read, _) in read_state(ctx.store_path).items() if was_read]
+        assert read == [current.title]  # nothing of the old list
 
 
 async def test_escape_gives_up_a_loading_search_at_once_with_the_keys_typed_for_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """Escape is not held: the search is left while it still indexes, and the keys held
     for its results are dropped; keys after it act on the list at once."""
     ctx = make_ctx(tmp_path)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            assert isinstance(screen, MainScreen)
-            await pilot.press("slash", *"story", "enter", "j", "j")
-            await pilot.pause()
-            assert screen.headlines.cursor == 0
-            await pilot.press("escape")
-            await pilot.pause()
-            assert screen.search is None
-            await pilot.press("j")  # the search's indexing is still under way
-            await pilot.pause()
-            assert screen.headlines.cursor == 1
-            assert screen.headlines.row_count == 18
-            indexed.set()
-            await settle(pilot)
-            assert screen.search is None and screen.headlines.cursor == 1
-    finally:
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("slash", *"story", "enter", "j", "j")
+        await pilot.pause()
+        assert screen.headlines.cursor == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.search is None
+        await pilot.press("j")  # the search's indexing is still under way
+        await pilot.pause()
+        assert screen.headlines.cursor == 1
+        assert screen.headlines.row_count == 18
         indexed.set()
+        await settle(pilot)
+        assert screen.search is None and screen.headlines.cursor == 1
 
 
 async def test_a_new_search_typed_while_one_loads_drops_the_keys_held_for_the_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, indexed: threading.Event
 ) -> None:
     """`/` is not held: the words can be changed while the search loads. The keys held
     for the first words are dropped (their results never show); keys typed after the
@@ -414,23 +387,19 @@ async def test_a_new_search_typed_while_one_loads_drops_the_keys_held_for_the_fi
     url = "https://news.example/a/rss"
     extra = {url: [make_article(url, 50, title="Quantum gardening explained")]}
     ctx = make_ctx(tmp_path, extra=extra)
-    indexed = _index_on_cue(monkeypatch)
-    try:
-        async with running(ctx) as (app, pilot):
-            screen = app.screen
-            assert isinstance(screen, MainScreen)
-            await pilot.press("slash", *"story", "enter", "j", "j")
-            await pilot.press("slash", *["backspace"] * 5, *"quantum", "enter", "enter")
-            await pilot.pause()
-            assert screen.status.message == "Searching… 1 key waits for the results."
-            indexed.set()
-            await settle(pilot)
-            assert screen.search == "quantum"
-            assert screen.headlines.cursor == 0
-            assert screen.headlines.current.title == "Quantum gardening explained"
-            assert screen.focused_pane == "reader"
-    finally:
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("slash", *"story", "enter", "j", "j")
+        await pilot.press("slash", *["backspace"] * 5, *"quantum", "enter", "enter")
+        await pilot.pause()
+        assert screen.status.message == "Searching… 1 key waits for the results."
         indexed.set()
+        await settle(pilot)
+        assert screen.search == "quantum"
+        assert screen.headlines.cursor == 0
+        assert screen.headlines.current.title == "Quantum gardening explained"
+        assert screen.focused_pane == "reader"
 
 
 async def test_a_search_that_fails_says_so_and_holds_no_key_after_it(
