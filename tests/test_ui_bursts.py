@@ -24,6 +24,7 @@ from test_ui_support import (
     quick_rest,  # noqa: F401  (autouse fixture)
     read_state,
     running,
+    searches_wait_for,
     settle,
 )
 from tuinews.subscriptions import SubscriptionFile
@@ -457,19 +458,8 @@ async def test_keys_held_behind_a_dialog_key_are_dropped_with_a_failed_search(
     """The search fails: the keys typed for its results are dropped, those held
     behind `d` too (`y` must not copy a link on the old list), and the reader takes
     keys again."""
-    from tuinews.errors import StoreError
-    from tuinews.store import Store
-
     ctx = subscribed_ctx(tmp_path)
-    real_window = Store.view_window
-
-    def failing_window(store: Store, view: Any, **kwargs: Any) -> Any:
-        if view.search:
-            indexed.wait(10)
-            raise StoreError("the store is broken")
-        return real_window(store, view, **kwargs)
-
-    monkeypatch.setattr(Store, "view_window", failing_window)
+    searches_wait_for(monkeypatch, indexed, error="the store is broken")
     async with running(ctx) as (app, pilot):
         screen = app.screen
         await pilot.press("h", "j", "j", "j", "j")  # Alpha News

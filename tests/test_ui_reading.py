@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,6 +15,7 @@ from test_ui_support import (
     quick_rest,  # noqa: F401  (autouse fixture)
     read_state,
     running,
+    searches_wait_for,
     settle,
 )
 from tuinews.config import UISettings
@@ -297,19 +297,8 @@ async def test_a_search_says_searching_until_its_results_show(
 ) -> None:
     """The first search after a big refresh indexes its articles first (seconds): the old
     list stayed on screen with nothing said."""
-    import threading
-
-    from tuinews.store import Store
-
-    indexed = threading.Event()
-    real_window = Store.view_window
-
-    def slow_window(store: Store, view: object, **kwargs: object) -> object:
-        if getattr(view, "search", None):
-            indexed.wait(10)  # the index catching up
-        return real_window(store, view, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Store, "view_window", slow_window)
+    indexed = threading.Event()  # the index catching up
+    searches_wait_for(monkeypatch, indexed)
     ctx = make_ctx(tmp_path)
     async with running(ctx) as (app, pilot):
         screen = app.screen
@@ -407,18 +396,8 @@ async def test_a_search_that_fails_says_so_and_holds_no_key_after_it(
 ) -> None:
     """A search whose fetch fails (a store error) shows no results: the keys held for
     them are said to be dropped, and the next keys act at once."""
-    from tuinews.store import Store
-
     failing = threading.Event()
-    real_window = Store.view_window
-
-    def failing_window(store: Store, view: Any, **kwargs: Any) -> Any:
-        if view.search:
-            failing.wait(10)
-            raise StoreError("tuinews.db: disk I/O error")
-        return real_window(store, view, **kwargs)
-
-    monkeypatch.setattr(Store, "view_window", failing_window)
+    searches_wait_for(monkeypatch, failing, error="tuinews.db: disk I/O error")
     ctx = make_ctx(tmp_path)
     try:
         async with running(ctx) as (app, pilot):

@@ -7,10 +7,11 @@ unless asked.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -186,3 +187,22 @@ async def running(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         yield app, pilot
+
+
+def searches_wait_for(
+    monkeypatch: pytest.MonkeyPatch, cue: threading.Event, *, error: str | None = None
+) -> None:
+    """A search's results are fetched only once `cue` is set (the seconds a first search
+    takes after a big refresh), then fail with a StoreError saying `error` if given."""
+    from tuinews.errors import StoreError
+
+    real_window = Store.view_window
+
+    def window_on_cue(store: Store, view: Any, **kwargs: Any) -> Any:
+        if view.search:
+            cue.wait(10)
+            if error is not None:
+                raise StoreError(error)
+        return real_window(store, view, **kwargs)
+
+    monkeypatch.setattr(Store, "view_window", window_on_cue)
