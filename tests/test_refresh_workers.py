@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from feedserver import FeedServer, Generated, rss, static
+from feedserver import FeedServer, Generated, Stall, rss, static
 from processes import alive, wait_gone
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
@@ -505,6 +505,8 @@ def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
         server.route(f"/f{n}", Generated(items=200, title=f"F{n}", item_bytes=1650))
         for n in range(40)
     ]
+    # Still sending when the Ctrl-C comes, however fast the others were saved.
+    urls.append(server.route("/stalled", Stall(interval=0.2)))
     config = tmp_path / "feeds.toml"
     config.write_text("".join(f'[[feeds]]\nurl = "{u}"\n\n' for u in urls), encoding="utf-8")
     env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(tmp_path / "s.db")}

@@ -3,6 +3,7 @@ store for bounded windows, whatever the number of articles (counts, not timings)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -145,6 +146,56 @@ async def test_big_store_first_screen_and_jumps_stay_bounded(
         assert calls.rows <= 10 * HeadlineList.WINDOW
         assert any("before" in call or "after" in call for call in calls.headlines)
         assert calls.counts <= 3
+
+
+def _title_at(index: int) -> str:
+    """The title of the row at `index` of the big store's list, newest first."""
+    return f"Headline {index % FEEDS}-{index // FEEDS}"
+
+
+@pytest.mark.slow
+async def test_recount_keeps_where_the_keys_typed_meanwhile_went(
+    big_store: tuple[Path, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list is counted again (a refresh elsewhere, the reader's first look at the
+    store for one) while the user pages up through rows still on their way: the cursor
+    stays where the keys put it. It went back to the first row when the selected row
+    had not come yet, and undid the keys typed while the count ran."""
+    path, subs = big_store
+    ctx = _context(path, subs, tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        headlines = screen.headlines
+        await pilot.press("G")
+        await settle(pilot)
+        height = headlines.page_height
+
+        windows, recount = threading.Event(), threading.Event()
+        real_headlines, real_window = Store.headlines, Store.view_window
+
+        def headlines_on_cue(store: Store, view: Any, **kwargs: Any) -> Any:
+            windows.wait(10)
+            return real_headlines(store, view, **kwargs)
+
+        def window_on_cue(store: Store, view: Any, **kwargs: Any) -> Any:
+            recount.wait(10)
+            return real_window(store, view, **kwargs)
+
+        monkeypatch.setattr(Store, "headlines", headlines_on_cue)
+        monkeypatch.setattr(Store, "view_window", window_on_cue)
+        for _ in range(20):
+            await pilot.press("pageup")
+        assert headlines.current is None  # its rows are on their way
+        screen.reload_view()
+        await pilot.press("pageup", "k")
+        recount.set()
+        windows.set()
+        await settle(pilot)
+
+        expected = TOTAL - 1 - 21 * (height - 1) - 1
+        assert headlines.cursor == expected
+        assert headlines.current is not None
+        assert headlines.current.title == _title_at(expected)
 
 
 @pytest.mark.slow

@@ -48,18 +48,23 @@ async def test_skimming_headlines_beside_the_reader_marks_none_read(
     # of a second was marked read. Now only one shown for READ_AFTER, or opened.
     from tuinews.ui.screens import main_core
 
-    monkeypatch.setattr(main_core, "READ_AFTER", 0.5)
+    # Far longer than a skim lasts, however busy the machine: no wall-clock race.
+    monkeypatch.setattr(main_core, "READ_AFTER", 60.0)
     ctx = make_ctx(tmp_path)
     async with running(ctx) as (app, pilot):
         screen = app.screen
         for _ in range(3):
             await pilot.press("j")
-            await settle(pilot)  # rendered beside the list, well under READ_AFTER
+            await settle(pilot)  # rendered beside the list
         skimmed = [title for title, (read, _) in read_state(ctx.store_path).items() if read]
         assert skimmed == []
-        await pilot.pause(0.6)
+        # The one left on screen is read once READ_AFTER has passed.
+        monkeypatch.setattr(main_core, "READ_AFTER", 0.05)
+        await pilot.press("j")
         await settle(pilot)
-        assert screen.headlines.current.read  # the one left on screen
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert screen.headlines.current.read
         await pilot.press("j", "enter")  # opened: read at once
         await settle(pilot)
         assert screen.headlines.current.read
@@ -165,6 +170,24 @@ async def test_on_leave_marks_the_article_being_read_when_quitting(tmp_path: Pat
     assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
     # The first article was only shown at start, never chosen: it stays unread.
     assert read_state(ctx.store_path)["Story 0 from a"] == (False, False)
+
+
+async def test_on_leave_still_marks_the_article_read_after_the_list_was_counted_again(
+    tmp_path: Path,
+) -> None:
+    """A refresh elsewhere (cron), or the reader's first look at the store, counts the
+    list again under the article being read: it is still the one the user picked, and
+    quitting marks it read (it stayed unread)."""
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
+    async with running(ctx) as (app, pilot):
+        await pilot.press("j")
+        await settle(pilot)
+        app.screen.reload_view()
+        await settle(pilot)
+        assert app.screen.headlines.current.title == "Story 100 from b"
+        await pilot.press("q")
+        await pilot.pause()
+    assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
 
 
 async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:

@@ -220,12 +220,12 @@ def position(conn: sqlite3.Connection, view: View, key: SortKey) -> int:
 
 
 def view_window(
-    conn: sqlite3.Connection, view: View, keep: Headline | None, limit: int
+    conn: sqlite3.Connection, view: View, keep: Headline | None, limit: int, at: int = 0
 ) -> ViewWindow:
     """The caller holds one read transaction, so a refresh committing meanwhile cannot
     shift the rows between the count, the kept article's index and the window."""
     total = count(conn, view)
-    cursor = 0
+    cursor = min(at, max(0, total - 1))
     if keep is not None and total:
         cursor = position(conn, view, _current_key(conn, view, keep))
     start = max(0, cursor - limit // 2)

@@ -561,12 +561,14 @@ class Store:
         with self._reading() as conn:
             return _articles.count(conn, view)
 
-    def view_window(self, view: View, *, keep: Headline | None, limit: int) -> ViewWindow:
-        """Count `view`, find `keep` in it (its index now; 0 without it) and fetch
-        `limit` rows around it, from one snapshot of the store."""
+    def view_window(
+        self, view: View, *, keep: Headline | None, limit: int, at: int = 0
+    ) -> ViewWindow:
+        """Count `view`, find `keep` in it (its index now; row `at` without it) and
+        fetch `limit` rows around it, from one snapshot of the store."""
         self._searchable(view)
         with self._snapshot() as conn:
-            return _articles.view_window(conn, view, keep, limit)
+            return _articles.view_window(conn, view, keep, limit, at)
 
     def position(self, view: View, key: SortKey) -> int:
         """The index in `view` of the row with sort key `key` (where it would be, when

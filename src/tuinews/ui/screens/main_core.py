@@ -86,6 +86,7 @@ class MainCore(Screen[None]):
         self.search: str | None = None
         self.view = View()
         self._shown_view = View()  # the view the headline list shows now
+        self._cursor_asked = 0  # the cursor when the view being loaded was asked for
         self.generation = 0
         self.layout_mode: LayoutMode = "wide"
         self.sidebar_wanted: dict[LayoutMode, bool] = {
@@ -313,8 +314,13 @@ class MainCore(Screen[None]):
         """
         self.generation += 1
         self.view = self._effective_view()
+        at = 0
         if keep is None and self.view.search == self._shown_view.search:
             keep = self.headlines.current
+            if keep is None and self.view == self._shown_view:
+                at = self.headlines.cursor  # its row is still on its way: the same row
+        # Keys typed until the view is loaded move the cursor from where it is now.
+        self._cursor_asked = self.headlines.cursor
         if self.view.search and self.view.search != self._shown_view.search:
             # A new search: the first after a refresh indexes its articles first, seconds
             # after a big one, with the old list still shown. Said; and the keys typed
@@ -327,7 +333,7 @@ class MainCore(Screen[None]):
         else:
             # Escape (or the words shown already): no new results to wait for.
             self.give_up_waiting_keys()
-        self._fetch_view(self.generation, self.view, keep)
+        self._fetch_view(self.generation, self.view, keep, at)
 
     def hold_for_search(self, action: Callable[[], None]) -> bool:
         """Keep a key's action for the results of the search loading now (see
@@ -370,21 +376,21 @@ class MainCore(Screen[None]):
         self.status.say(line)
 
     @work(thread=True, exclusive=True, group="view", description="count and fetch a view")
-    def _fetch_view(self, generation: int, view: View, keep: Headline | None) -> None:
+    def _fetch_view(self, generation: int, view: View, keep: Headline | None, at: int = 0) -> None:
         try:
-            loaded = self._load_view(generation, view, keep, HeadlineList.WINDOW)
+            loaded = self._load_view(generation, view, keep, HeadlineList.WINDOW, at)
         except TuinewsError as error:
             self.post_message(ViewFailed(generation, str(error)))
             return
         self.post_message(loaded)
 
     def _load_view(
-        self, generation: int, view: View, keep: Headline | None, limit: int
+        self, generation: int, view: View, keep: Headline | None, limit: int, at: int = 0
     ) -> ViewLoaded:
         assert self.store is not None
         # One snapshot: a refresh committing between the count, the kept article's index
         # and the window shifted the rows, and the selection landed on another article.
-        window = self.store.view_window(view, keep=keep, limit=limit)
+        window = self.store.view_window(view, keep=keep, limit=limit, at=at)
         return ViewLoaded(
             generation,
             view,
@@ -401,22 +407,32 @@ class MainCore(Screen[None]):
             return
         self.generation = message.generation
         self.status.withdraw(self._searching_line)
+        headlines = self.headlines
+        cursor = message.cursor
+        recount = message.view == self._shown_view
+        if recount:
+            # The same list counted again (a refresh, another process's changes): the
+            # keys typed meanwhile (j, PageUp) moved the cursor, and keep moving it.
+            cursor += headlines.cursor - self._cursor_asked
         self.view = self._shown_view = message.view
         self.shown_up_to_pk = message.last_pk
-        # An article a new view puts in the reader was not picked by the user, unless
-        # the reader has the keys (a search made while reading shows its first hit
-        # there, full screen in one pane): that one is being read.
-        self._user_chose = self.focused_pane == "reader"
-        headlines = self.headlines
+        before = headlines.current
         screen_row = headlines.cursor - headlines.scroll_offset.y
         headlines.load(
             message.generation,
             message.total,
             message.start,
             message.rows,
-            min(message.cursor, max(0, message.total - 1)),
+            max(0, min(cursor, message.total - 1)),
         )
-        if message.cursor:
+        after = headlines.current
+        if not (recount and before and after and before.pk == after.pk):
+            # An article a new view puts in the reader was not picked by the user, unless
+            # the reader has the keys (a search made while reading shows its first hit
+            # there, full screen in one pane): that one is being read. Counted again
+            # under the article shown, it is as picked (or not) as it was.
+            self._user_chose = self.focused_pane == "reader"
+        if cursor:
             headlines.scroll_to(
                 y=max(0, headlines.cursor - screen_row), animate=False, immediate=True
             )
