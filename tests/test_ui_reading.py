@@ -190,6 +190,60 @@ async def test_on_leave_still_marks_the_article_read_after_the_list_was_counted_
     assert read_state(ctx.store_path)["Story 100 from b"] == (True, False)
 
 
+async def test_in_unread_the_article_read_stays_listed_and_shown_when_the_list_is_counted_again(
+    tmp_path: Path,
+) -> None:
+    """In the unread filter, a refresh elsewhere (or the reader's own first look at the
+    store) counts the list again: the articles read there stay listed, and the one being
+    read stays in the reader. The next article took its place, and was marked read
+    though never opened. Another filter, and back, lists only the unread."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("f")  # unread
+        await settle(pilot)
+        total = screen.headlines.row_count
+        await pilot.press("j", "j", "enter")
+        await settle(pilot)
+        reading = screen.headlines.current
+        assert reading.read and screen.reader.pk == reading.pk
+        read_before = {title for title, (read, _) in read_state(ctx.store_path).items() if read}
+
+        screen.reload_view()
+        await settle(pilot)
+        assert screen.headlines.row_count == total
+        assert screen.headlines.current.pk == reading.pk
+        assert screen.reader.pk == reading.pk
+        assert [screen.headlines.row(i).read for i in range(3)] == [False, True, True]
+        read_now = {title for title, (read, _) in read_state(ctx.store_path).items() if read}
+        assert read_now == read_before
+
+        await pilot.press("escape", "f", "f", "f")  # starred, all, unread again
+        await settle(pilot)
+        assert screen.filter == "unread"
+        assert screen.headlines.row_count == total - len(read_before)
+
+
+async def test_in_starred_an_article_unstarred_stays_until_the_list_changes(
+    tmp_path: Path,
+) -> None:
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        screen = app.screen
+        await pilot.press("s", "j", "s")
+        await pilot.press("f", "f")  # starred
+        await settle(pilot)
+        assert screen.headlines.row_count == 2
+        await pilot.press("s")  # unstarred: still listed
+        screen.reload_view()
+        await settle(pilot)
+        assert screen.headlines.row_count == 2
+        assert not screen.headlines.current.starred
+        await pilot.press("f", "f", "f")
+        await settle(pilot)
+        assert screen.headlines.row_count == 1
+
+
 async def test_s_stars_and_the_starred_view_lists_it(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     async with running(ctx) as (app, pilot):

@@ -38,10 +38,14 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
         else:
             clauses.append(f"{prefix}feed_id IN ({','.join('?' * len(view.feed_ids))})")
         params.extend(view.feed_ids)
-    if view.unread_only:
-        clauses.append(f"{prefix}read = 0")
-    if view.starred_only:
-        clauses.append(f"{prefix}starred = 1")
+    state = _state_terms(view, prefix)
+    if state and view.held:
+        # Read through the search index, where a plain OR costs nothing; the time-ordered
+        # queries read the held rows apart (`_held_arm`), the partial indexes the rest.
+        clauses.append(f"(({' AND '.join(state)}) OR {prefix}pk IN ({_marks(view.held)}))")
+        params.extend(view.held)
+    else:
+        clauses.extend(state)
     terms = search_terms(view.search) if view.search else None
     if terms is not None:
         row = f"{prefix or 'articles.'}pk"  # the article's pk, seen from a subquery
@@ -68,6 +72,34 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
                 f"NOT EXISTS (SELECT 1 FROM search_pending WHERE search_pending.pk = {row})"
             )
     return clauses, params
+
+
+def _state_terms(view: View, prefix: str) -> list[str]:
+    terms = []
+    if view.unread_only:
+        terms.append(f"{prefix}read = 0")
+    if view.starred_only:
+        terms.append(f"{prefix}starred = 1")
+    return terms
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _arms(view: View) -> list[tuple[list[str], list[Any]]]:
+    """The parts of a time-ordered view, each read through its own index: the view
+    without its held rows, then (when it has any) the held rows that left its filter
+    (read in the unread filter, unstarred in the starred one)."""
+    main = _filters(dataclasses.replace(view, held=()))
+    state = _state_terms(view, "a.")
+    if not (view.held and state):
+        return [main]
+    clauses, params = _filters(
+        dataclasses.replace(view, unread_only=False, starred_only=False, held=())
+    )
+    clauses += [f"a.pk IN ({_marks(view.held)})", f"NOT ({' AND '.join(state)})"]
+    return [main, (clauses, [*params, *view.held])]
 
 
 def _search(view: View) -> str | None:
@@ -140,27 +172,30 @@ def _keyset(
 def _by_time(
     view: View, window: int, after: SortKey | None, before: SortKey | None
 ) -> tuple[str, list[Any], str]:
-    clauses, params = _filters(view)
     keyset, keyset_params, order = _keyset("a.sort_ts", "a.pk", after, before)
     select = (
         f"SELECT {HEADLINE_COLUMNS}, a.sort_ts AS sort_value FROM articles a "
         "CROSS JOIN feeds f ON f.id = a.feed_id WHERE "
     )
+    arms = _arms(view)
     feed_ids = tuple(dict.fromkeys(view.feed_ids or ()))  # a repeated id would repeat rows
     if 1 < len(feed_ids) <= _MERGE_FEEDS_MAX:
-        view_one = dataclasses.replace(view, feed_ids=(0,))
-        arm_clauses, arm_params = _filters(view_one)  # the feed's id comes first
-        arm = (
-            f"SELECT * FROM ({select}{' AND '.join(arm_clauses + keyset)} "
+        main = dataclasses.replace(view, held=())
+        arms[:1] = [_filters(dataclasses.replace(main, feed_ids=(one,))) for one in feed_ids]
+    if len(arms) == 1:
+        clauses, params = arms[0]
+        sql = select + " AND ".join([*clauses, *keyset] or ["1"])
+        return sql, params + keyset_params, order
+    # Each arm walks its own index in list order and stops after a window; the outer
+    # query merges them.
+    parts, params = [], []
+    for clauses, arm_params in arms:
+        parts.append(
+            f"SELECT * FROM ({select}{' AND '.join(clauses + keyset)} "
             f"ORDER BY a.sort_ts {order}, a.pk {order} LIMIT ?)"
         )
-        arms_params: list[Any] = []
-        for feed_id in feed_ids:
-            arms_params.extend([feed_id, *arm_params[1:], *keyset_params, window])
-        sql = "SELECT * FROM (" + " UNION ALL ".join([arm] * len(feed_ids)) + ")"
-        return sql, arms_params, order
-    sql = select + " AND ".join([*clauses, *keyset] or ["1"])
-    return sql, params + keyset_params, order
+        params.extend([*arm_params, *keyset_params, window])
+    return "SELECT * FROM (" + " UNION ALL ".join(parts) + ")", params, order
 
 
 def _key_at(
@@ -171,13 +206,19 @@ def _key_at(
     before: SortKey | None,
 ) -> SortKey | None:
     """The sort key of the row at `position` (0-based) of a time-ordered view."""
-    clauses, params = _filters(view)
     keyset, keyset_params, order = _keyset("a.sort_ts", "a.pk", after, before)
+    parts, params = [], []
+    for clauses, arm_params in _arms(view):
+        parts.append(
+            "SELECT * FROM (SELECT a.sort_ts, a.pk FROM articles a WHERE "
+            + " AND ".join([*clauses, *keyset] or ["1"])
+            + f" ORDER BY a.sort_ts {order}, a.pk {order} LIMIT ?)"
+        )
+        params.extend([*arm_params, *keyset_params, position + 1])
     row = conn.execute(
-        "SELECT a.sort_ts, a.pk FROM articles a WHERE "
-        + " AND ".join([*clauses, *keyset] or ["1"])
-        + f" ORDER BY a.sort_ts {order}, a.pk {order} LIMIT 1 OFFSET ?",
-        [*params, *keyset_params, position],
+        "SELECT sort_ts, pk FROM (" + " UNION ALL ".join(parts) + ")"
+        f" ORDER BY sort_ts {order}, pk {order} LIMIT 1 OFFSET ?",
+        [*params, position],
     ).fetchone()
     return (float(row[0]), int(row[1])) if row else None
 
@@ -209,10 +250,16 @@ def position(conn: sqlite3.Connection, view: View, key: SortKey) -> int:
     except _NoMatchError:
         return 0
     if match is None:
-        clauses, params = _filters(view)
         keyset, keyset_params, _order = _keyset("a.sort_ts", "a.pk", None, key)
-        sql = "SELECT count(*) FROM articles a WHERE " + " AND ".join([*clauses, *keyset])
-        params += keyset_params
+        return sum(
+            int(
+                conn.execute(
+                    "SELECT count(*) FROM articles a WHERE " + " AND ".join([*clauses, *keyset]),
+                    [*params, *keyset_params],
+                ).fetchone()[0]
+            )
+            for clauses, params in _arms(view)
+        )
     else:
         inner, params, _order = _by_score(view, match, None, key)
         sql = f"SELECT count(*) FROM ({inner})"
@@ -255,25 +302,30 @@ def count(conn: sqlite3.Connection, view: View) -> int:
         match = _search(view)
     except _NoMatchError:
         return 0
-    clauses, params = _filters(view)
     if match is not None:
+        clauses, params = _filters(view)
         sql = "SELECT count(*) FROM articles_fts"
         if clauses:
             sql += " CROSS JOIN articles a ON a.pk = articles_fts.rowid"
         sql += " WHERE " + " AND ".join(["articles_fts MATCH ?", *clauses])
-        params = [match, *params]
-    elif view.starred_only or view.search:
+        return int(conn.execute(sql, [match, *params]).fetchone()[0])
+    (clauses, params), *held = _arms(view)
+    if view.starred_only or view.search:
         sql = "SELECT count(*) FROM articles a WHERE " + " AND ".join(clauses)
     else:
         # Unread and total are kept per feed by triggers: no article is read.
         column = "unread" if view.unread_only else "total"
         sql = f"SELECT COALESCE(SUM({column}), 0) FROM feeds"
         if view.feed_ids is not None:
-            sql += f" WHERE id IN ({','.join('?' * len(view.feed_ids)) or 'NULL'})"
+            sql += f" WHERE id IN ({_marks(view.feed_ids) or 'NULL'})"
             params = list(view.feed_ids)
         else:
             params = []
-    return int(conn.execute(sql, params).fetchone()[0])
+    total = int(conn.execute(sql, params).fetchone()[0])
+    for held_clauses, held_params in held:
+        sql = "SELECT count(*) FROM articles a WHERE " + " AND ".join(held_clauses)
+        total += int(conn.execute(sql, held_params).fetchone()[0])
+    return total
 
 
 def unread_counts(conn: sqlite3.Connection) -> dict[int, int]:
@@ -343,7 +395,8 @@ def mark_read_where(conn: sqlite3.Connection, view: View, up_to_pk: int | None =
         match = _search(view)
     except _NoMatchError:
         return []
-    clauses, params = _filters(view, prefix="")
+    # Not the held rows: read already, or unstarred (out of what "all" means there).
+    clauses, params = _filters(dataclasses.replace(view, held=()), prefix="")
     clauses.insert(0, "read = 0")
     if up_to_pk is not None:
         clauses.append("pk <= ?")

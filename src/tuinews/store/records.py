@@ -22,6 +22,9 @@ class View:
     unread_only: bool = False
     starred_only: bool = False
     search: str | None = None  # the user's words; the store builds a safe FTS5 query
+    # Articles the list still shows although they left the unread or starred filter
+    # since it was shown: read (or unstarred) there, they stay until the list changes.
+    held: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -290,6 +290,8 @@ class MainScreen(RefreshingScreen):
         current = self.headlines.current
         if current is not None:
             self.headlines.update_row(current.pk, starred=not current.starred)
+            if current.starred:
+                self.hold(current.pk)
             self.write_star(current.pk, not current.starred)
             self.status.say("Starred." if not current.starred else "Unstarred.")
 

@@ -56,6 +56,14 @@ SEARCHING = "Searching…"
 # it) counts as read after this long, or at once when opened (Enter): skimming
 # headlines with j must not mark each one read, as newsboat marks only what is opened.
 READ_AFTER = 2.0
+# At most this many articles marked out of a filtered list stay in it (`MainCore._held`);
+# the oldest marked go first.
+HELD_MAX = 1000
+
+
+def same_list(one: View, other: View) -> bool:
+    """Whether two views list the same articles, but for the rows each holds."""
+    return dataclasses.replace(one, held=()) == dataclasses.replace(other, held=())
 
 
 def reported(method: Callable[P, None]) -> Callable[P, None]:
@@ -87,6 +95,12 @@ class MainCore(Screen[None]):
         self.view = View()
         self._shown_view = View()  # the view the headline list shows now
         self._cursor_asked = 0  # the cursor when the view being loaded was asked for
+        # Articles read in the unread filter (unstarred in the starred one) since its
+        # list was shown: the list keeps them, as newsboat's does, until it changes
+        # (another feed, filter or search). Else a recount under the article being read
+        # (a refresh elsewhere) took it away and put another in the reader.
+        self._held: dict[int, None] = {}
+        self._held_for: View | None = None
         self.generation = 0
         self.layout_mode: LayoutMode = "wide"
         self.sidebar_wanted: dict[LayoutMode, bool] = {
@@ -290,12 +304,25 @@ class MainCore(Screen[None]):
 
     # -- views ------------------------------------------------------------------------
     def _effective_view(self) -> View:
-        return dataclasses.replace(
+        view = dataclasses.replace(
             self.base_view,
             unread_only=self.base_view.unread_only or self.filter == "unread",
             starred_only=self.base_view.starred_only or self.filter == "starred",
             search=self.search,
         )
+        if view != self._held_for:
+            self._held, self._held_for = {}, view  # another list: nothing held any more
+        if self._held and (view.unread_only or view.starred_only):
+            view = dataclasses.replace(view, held=tuple(self._held))
+        return view
+
+    def hold(self, pk: int) -> None:
+        """Keep `pk` in the list shown although it leaves its filter (see `_held`)."""
+        shown = self._shown_view
+        if shown.unread_only or shown.starred_only:
+            self._held[pk] = None
+            if len(self._held) > HELD_MAX:
+                del self._held[next(iter(self._held))]
 
     def view_label(self) -> str:
         parts = [self.base_label]
@@ -317,7 +344,7 @@ class MainCore(Screen[None]):
         at = 0
         if keep is None and self.view.search == self._shown_view.search:
             keep = self.headlines.current
-            if keep is None and self.view == self._shown_view:
+            if keep is None and same_list(self.view, self._shown_view):
                 at = self.headlines.cursor  # its row is still on its way: the same row
         # Keys typed until the view is loaded move the cursor from where it is now.
         self._cursor_asked = self.headlines.cursor
@@ -409,7 +436,7 @@ class MainCore(Screen[None]):
         self.status.withdraw(self._searching_line)
         headlines = self.headlines
         cursor = message.cursor
-        recount = message.view == self._shown_view
+        recount = same_list(message.view, self._shown_view)
         if recount:
             # The same list counted again (a refresh, another process's changes): the
             # keys typed meanwhile (j, PageUp) moved the cursor, and keep moving it.

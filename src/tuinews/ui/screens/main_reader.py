@@ -176,6 +176,8 @@ class ReadingScreen(MainCore):
     def set_read(self, pks: list[int], read: bool) -> None:
         for pk in pks:
             self.headlines.update_row(pk, read=read)
+            if read:
+                self.hold(pk)
         self._write_read(pks, read)
 
     def _save_before_exit(self) -> None:
@@ -281,7 +283,7 @@ class ReadingScreen(MainCore):
         self, generation: int, view: View, key: Any, forward: bool, across_feeds: bool
     ) -> None:
         assert self.store is not None
-        unread = dataclasses.replace(view, unread_only=True)
+        unread = dataclasses.replace(view, unread_only=True, held=())
         if forward:
             found = self.store.headlines(unread, limit=1, after=key)
         else:
