@@ -191,6 +191,14 @@ def test_a_key_needing_quotes_is_named_as_toml_writes_it(tmp_path: Path) -> None
         ),
         ('x = "a\x01"\n', ":1:7: illegal character U+0001"),
         (
+            '[[feeds]]\nurl = "https://a.org/\ntitle = "A"\n',
+            ":2:22: a quoted value is not closed on its line (a closing quote missing?)",
+        ),
+        (
+            "[ui]\ntheme = 'dark\nmark_read = 'manual'\n",
+            ":2:14: a quoted value is not closed on its line (a closing quote missing?)",
+        ),
+        (
             "[refresh]\ntimeout = 1\ntimeout = 2\n",
             ":3:12: key timeout set twice (each key once per table)",
         ),

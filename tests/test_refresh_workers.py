@@ -494,6 +494,10 @@ async def test_workers_go_on_writing_when_a_turn_never_comes(tmp_path: Path) -> 
         store.close()
 
 
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -517,6 +521,9 @@ def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As from a terminal: a suite run in the background (`pytest &` in a script)
+        # passes SIGINT on ignored, and the refresh would rightly ignore Ctrl-C.
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     assert refresh.stdout is not None
     for _ in range(3):  # feeds are being saved, more bodies queue for the workers

@@ -122,6 +122,8 @@ async def test_d_removes_the_selected_feed_after_confirmation(tmp_path: Path) ->
         ]
         assert all(e.label != "Alpha News" for e in screen.sidebar.entries)
         assert screen.headlines.row_count == 12
+        # All is shown, and selected in the sidebar (not the feed after the one removed).
+        assert screen.sidebar.current.kind == "all"
         with Store.open(ctx.store_path) as store:
             assert store.feed_by_url("https://news.example/a/rss") is None
 

@@ -728,6 +728,23 @@ async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
         assert screen.status.message == (
             "Alpha News is no longer among your feeds (removed outside the reader); showing All."
         )
+        assert screen.sidebar.current.kind == "all"  # not the feed after it
+
+
+async def test_the_feed_shown_renamed_in_the_settings_file_is_named_anew_above_the_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with _showing_alpha_news(tmp_path, monkeypatch) as (ctx, app, pilot):
+        text = ctx.config_path.read_text()
+        assert text.count('title = "Alpha News"') == 1
+        ctx.config_path.write_text(text.replace('title = "Alpha News"', 'title = "Renamed"'))
+        for _ in range(30):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if list_title(app).startswith("Renamed"):
+                break
+        assert list_title(app) == "Renamed (6)"
+        assert any(e.label == "Renamed" for e in app.screen.sidebar.entries)
 
 
 async def test_a_feed_moved_by_a_refresh_elsewhere_stays_shown(
@@ -748,3 +765,62 @@ async def test_a_feed_moved_by_a_refresh_elsewhere_stays_shown(
             await settle(pilot)
         assert list_title(app) == "Alpha News (6)"
         assert "no longer among your feeds" not in str(screen.status.message)
+
+
+async def test_the_article_being_read_is_drawn_again_when_a_refresh_elsewhere_updates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron refresh rewrites the article open in the reader (a corrected title, a new
+    paragraph): the reader shows the new text within seconds. It kept the old text, the
+    list's new title above it, until another article was opened."""
+    from datetime import timedelta
+
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("enter")
+        await settle(pilot)
+        reading = screen.headlines.current
+        assert reading.title == "Story 0 from a" and screen.reader.pk == reading.pk
+
+        def reader_text() -> str:
+            return "\n".join(line.text for line in screen.reader.lines)
+
+        url = ctx.subscriptions[0].url
+        with Store.open(ctx.store_path) as store:
+            articles = [
+                make_article(url, n, when=BASE_DATE - timedelta(hours=n * 3)) for n in range(6)
+            ]
+            articles[0] = make_article(
+                url, 0, when=BASE_DATE, body="<p>Corrected: a second paragraph.</p>"
+            )
+            save_feed(store, url, "Alpha News", articles)
+        for _ in range(40):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if "Corrected" in reader_text():
+                break
+        assert "Corrected: a second paragraph." in reader_text()
+        assert screen.reader.pk == reading.pk
+
+        # The feed renamed by hand in the settings file: the reader names it anew.
+        assert "Feed: Alpha News" in reader_text()
+        ctx.config_path.write_text(
+            "".join(
+                f'[[feeds]]\nurl = "{sub.url}"\ntitle = "{title}"\n\n'
+                for sub, title in zip(
+                    ctx.subscriptions,
+                    ["Renamed Alpha", *(sub.title for sub in ctx.subscriptions[1:])],
+                    strict=True,
+                )
+            )
+        )
+        for _ in range(40):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if "Renamed Alpha" in reader_text():
+                break
+        assert "Feed: Renamed Alpha" in reader_text()

@@ -570,3 +570,14 @@ async def test_space_pages_the_reader_then_goes_to_next_unread(tmp_path: Path) -
         await pilot.press("space")
         await settle(pilot)
         assert screen.headlines.cursor == start + 1
+
+
+async def test_the_unread_filter_on_the_unread_list_is_not_named_twice(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    async with running(ctx) as (app, pilot):
+        await pilot.press("h", "j")  # Unread
+        await settle(pilot)
+        await pilot.press("l", "f")
+        await settle(pilot)
+        assert app.screen.filter == "unread"
+        assert str(app.screen.query_one("#list-box").border_title) == "Unread (18)"

@@ -80,6 +80,9 @@ def _plain_reason(reason: str) -> str:
             char = ast.literal_eval(found.group(2))
         except (ValueError, SyntaxError):
             return reason
+        if char == "\n":
+            # The only place TOML refuses a line break: inside a one-line string.
+            return "a quoted value is not closed on its line (a closing quote missing?)"
         if isinstance(char, str) and len(char) == 1:
             shown = _toml_string(char) if char.isprintable() else f"U+{ord(char):04X}"
             return f"{found.group(1).lower()} {shown}"

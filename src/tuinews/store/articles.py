@@ -337,6 +337,17 @@ def article(conn: sqlite3.Connection, pk: int) -> StoredArticle | None:
     return to_stored_article(row) if row else None
 
 
+def article_stamp(conn: sqlite3.Connection, pk: int) -> str | None:
+    """What changes when the article must be drawn again: its fields (the digest saves
+    compare) and its feed's name."""
+    row = conn.execute(
+        "SELECT a.content_hash, COALESCE(f.title, NULLIF(f.feed_title, ''), f.url) "
+        "FROM articles a CROSS JOIN feeds f ON f.id = a.feed_id WHERE a.pk = ?",
+        (pk,),
+    ).fetchone()
+    return None if row is None else f"{row[0]}\x1f{row[1]}"
+
+
 def find_article(conn: sqlite3.Connection, ref: str) -> StoredArticle | None:
     """By article id or a unique prefix of it. Only the id: a number is a prefix too,
     never the row number users do not see (`read 14` must not open some other article

@@ -601,6 +601,11 @@ class Store:
         with self._reading() as conn:
             return _articles.article(conn, pk)
 
+    def article_stamp(self, pk: int) -> str | None:
+        """Changes when article `pk` or its feed's name does (None: it is gone)."""
+        with self._reading() as conn:
+            return _articles.article_stamp(conn, pk)
+
     def find_article(self, ref: str) -> StoredArticle | None:
         """By article id or a unique prefix of it (StoreError if several)."""
         with self._reading() as conn:

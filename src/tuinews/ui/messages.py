@@ -70,6 +70,9 @@ class ViewLoaded(Message):
     rows: Sequence[Headline]
     cursor: int
     last_pk: int = 0  # the newest article stored when the view was read
+    # The article in the reader then, and its `article_stamp`: drawn again if it changed.
+    shown_pk: int | None = None
+    shown_stamp: str | None = None
 
 
 @dataclass
@@ -105,6 +108,7 @@ class ArticleReady(Message):
     lines: list[Strip]
     links: list[Any]
     link: str | None
+    stamp: str | None = None  # the store's `article_stamp` when it was read
 
 
 @dataclass

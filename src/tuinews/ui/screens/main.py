@@ -421,7 +421,7 @@ class MainScreen(RefreshingScreen):
                 return
         self.ctx.subscriptions[:] = [s for s in self.ctx.subscriptions if s.url != feed.url]
         if self.base_view.feed_ids and feed.id in self.base_view.feed_ids:
-            self.base_view, self.base_label = View(), "All"
+            self.show_all_instead()
         self._remove_from_store(feed)
 
     @work(thread=True, group="write", description="remove a feed")

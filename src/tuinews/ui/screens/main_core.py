@@ -328,8 +328,12 @@ class MainCore(Screen[None]):
         parts = [self.base_label]
         if self.search:
             parts.append(f"search “{self.search}”")
-        if self.filter != "all":
-            parts.append(self.filter)
+        base = self.base_view
+        if self.filter != "all" and not (
+            (self.filter == "unread" and base.unread_only)
+            or (self.filter == "starred" and base.starred_only)
+        ):
+            parts.append(self.filter)  # not "Unread · unread"
         return " · ".join(parts)
 
     def reload_view(self, *, keep: Headline | None = None) -> None:
@@ -383,6 +387,9 @@ class MainCore(Screen[None]):
     def unread_found(self) -> None:
         """Provided by the reading layer (main_reader)."""
 
+    def shown_article_loaded(self, pk: int | None, stamp: str | None) -> None:
+        """Provided by the reading layer (main_reader)."""
+
     def give_up_waiting_keys(self) -> int:
         """Drop the keys held for the search loading now; returns how many."""
         dropped, key = self.waiting_keys.give_up()
@@ -418,6 +425,7 @@ class MainCore(Screen[None]):
         # One snapshot: a refresh committing between the count, the kept article's index
         # and the window shifted the rows, and the selection landed on another article.
         window = self.store.view_window(view, keep=keep, limit=limit, at=at)
+        shown = self.reader.pk
         return ViewLoaded(
             generation,
             view,
@@ -426,6 +434,8 @@ class MainCore(Screen[None]):
             window.rows,
             window.cursor,
             window.last_pk,
+            shown,
+            self.store.article_stamp(shown) if shown is not None else None,
         )
 
     @on(ViewLoaded)
@@ -459,14 +469,13 @@ class MainCore(Screen[None]):
             # there, full screen in one pane): that one is being read. Counted again
             # under the article shown, it is as picked (or not) as it was.
             self._user_chose = self.focused_pane == "reader"
+        if recount:
+            self.shown_article_loaded(message.shown_pk, message.shown_stamp)
         if cursor:
             headlines.scroll_to(
                 y=max(0, headlines.cursor - screen_row), animate=False, immediate=True
             )
-        title = f"{self.view_label()} ({message.total})"
-        # Text, not str: a str title is parsed as markup, and this one holds feed titles
-        # and search words.
-        self.query_one("#list-box").border_title = safe_text(title)
+        self._show_list_title(message.total)
         if message.total == 0:
             self.reader.show_message(self._empty_message())
             if self.search and self.layout_mode == "narrow" and self.narrow_pane != "reader":
@@ -546,7 +555,8 @@ class MainCore(Screen[None]):
 
     @on(FeedsLoaded)
     def _on_feeds_loaded(self, message: FeedsLoaded) -> None:
-        self.feeds_by_id = {feed.id: feed for feed in message.feeds}
+        before, self.feeds_by_id = self.feeds_by_id, {feed.id: feed for feed in message.feeds}
+        self._rename_shown_feed(before)
         self._last_urls.update((feed.id, feed.url) for feed in message.feeds)
         counts = message.counts
         self.sidebar.set_feeds(
@@ -572,10 +582,34 @@ class MainCore(Screen[None]):
                 f"{self.base_label} is no longer among your feeds (removed outside the "
                 "reader); showing All."
             )
-            self.base_view, self.base_label = View(), "All"
+            self.show_all_instead()
             self.reload_view()
         elif self._list_is_behind(message):
             self.reload_view()  # another process added or removed articles meanwhile
+
+    def show_all_instead(self) -> None:
+        """The feed (or tag) shown is gone: All is shown instead, and selected in the
+        sidebar (its cursor went to the row after the one removed)."""
+        self.base_view, self.base_label = View(), "All"
+        self.sidebar.place_cursor(0)  # "All" is the first row
+
+    def _rename_shown_feed(self, before: dict[int, FeedInfo]) -> None:
+        """The feed shown was renamed (its title edited in the settings file): the
+        list's header names it anew, as the sidebar does."""
+        shown = self.base_view.feed_ids
+        if not shown or len(shown) != 1 or self.search is not None:
+            return
+        old, new = before.get(shown[0]), self.feeds_by_id.get(shown[0])
+        if old is None or new is None or old.title == new.title or self.base_label != old.title:
+            return
+        self.base_label = new.title
+        self._show_list_title(self.headlines.row_count)
+
+    def _show_list_title(self, total: int) -> None:
+        # Text, not str: a str title is parsed as markup, and this one holds feed titles
+        # and search words.
+        title = f"{self.view_label()} ({total})"
+        self.query_one("#list-box").border_title = safe_text(title)
 
     @on(ViewStale)
     def _on_view_stale(self, message: ViewStale) -> None:

@@ -28,6 +28,23 @@ from tuinews.ui.widgets.headline_list import HeadlineList
 class ReadingScreen(MainCore):
     # The article whose render failed (gone, or a renderer error): nothing will show.
     _unshown_pk: int | None = None
+    _shown_stamp: str | None = None  # the store's stamp of the article in the reader
+
+    def shown_article_loaded(self, pk: int | None, stamp: str | None) -> None:
+        """A view loaded with the stamp the article in the reader has now: an update
+        (a refresh, here or elsewhere; a feed renamed) draws it again, where it is read."""
+        reader = self.reader
+        current = self.headlines.current
+        if (
+            pk is not None
+            and pk == reader.pk
+            and stamp is not None
+            and stamp != self._shown_stamp
+            and current is not None
+            and current.pk == pk
+            and self.query_one("#reader-box").display
+        ):
+            self._render_article(pk, reader.content_width)
 
     # -- reader -----------------------------------------------------------------------
     @on(HeadlineHighlighted)
@@ -72,6 +89,8 @@ class ReadingScreen(MainCore):
 
         assert self.store is not None
         try:
+            # Before the article: an update saved in between draws it again, not never.
+            stamp = self.store.article_stamp(pk)
             stored = self.store.article(pk)
         except TuinewsError as error:
             self.post_message(ArticleFailed(pk, str(error), error=True))
@@ -86,7 +105,7 @@ class ReadingScreen(MainCore):
             line = f"Could not render this article: {error}"
             self.post_message(ArticleFailed(pk, line, error=True))
             return
-        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link))
+        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link, stamp))
 
     @on(ArticleFailed)
     def _on_article_failed(self, message: ArticleFailed) -> None:
@@ -110,6 +129,7 @@ class ReadingScreen(MainCore):
             return
         previous, previous_chosen = self.reader.pk, self._reader_chosen
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
+        self._shown_stamp = message.stamp
         self._reader_chosen = self._user_chose
         if self._user_chose:  # else shown because a view loaded, not picked by the user
             self._mark_shown(current, previous, previous_chosen)
