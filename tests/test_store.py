@@ -18,6 +18,7 @@ from tuinews.errors import StoreError
 from tuinews.model import Article, Enclosure, Feed, Subscription, article_id, article_key
 from tuinews.store import SaveStats, Store, View
 from tuinews.store.fts import search_terms
+from tuinews.store.records import SortKey
 from tuinews.store.schema import count_new_articles, queue_new_articles
 
 A_URL = "https://a.example/feed"
@@ -810,6 +811,14 @@ def _plan(store: Store, sql: str) -> list[str]:
     return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
 
 
+def _pages_and_count(store: Store, view: View, key: SortKey) -> None:
+    """The first window of `view`, those after and before `key`, and its count."""
+    store.headlines(view, limit=100)
+    store.headlines(view, limit=100, after=key)
+    store.headlines(view, limit=100, before=key)
+    store.count(view)
+
+
 @pytest.mark.parametrize("view", PLAIN_VIEWS + MERGED_VIEWS)
 def test_headline_windows_and_counts_walk_indexes(big_store: Store, view: View) -> None:
     first = big_store.headlines(view, limit=100)
@@ -817,10 +826,7 @@ def test_headline_windows_and_counts_walk_indexes(big_store: Store, view: View) 
     statements = _traced(
         big_store,
         lambda: (
-            big_store.headlines(view, limit=100),
-            big_store.headlines(view, limit=100, after=first[-1].sort_key),
-            big_store.headlines(view, limit=100, before=first[-1].sort_key),
-            big_store.count(view),
+            _pages_and_count(big_store, view, first[-1].sort_key),
             big_store.unread_counts(),
         ),
     )
@@ -856,9 +862,7 @@ def test_rows_held_in_a_filter_are_read_apart_and_the_rest_through_its_index(
     statements = _traced(
         big_store,
         lambda: (
-            big_store.headlines(view, limit=100),
-            big_store.headlines(view, limit=100, after=first[-1].sort_key),
-            big_store.headlines(view, limit=100, before=first[-1].sort_key),
+            _pages_and_count(big_store, view, first[-1].sort_key),
             big_store.headlines(view, limit=100, offset=half),
             big_store.count(view),
             big_store.position(view, middle[0].sort_key),
