@@ -5,15 +5,20 @@ Each test checks both what ends up in the store and the one line the user is tol
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from feedserver import (
+    Call,
     CutOff,
     FeedServer,
     Generated,
@@ -47,6 +52,15 @@ async def refresh(
 ) -> RefreshSummary:
     subs = [Subscription(url=url) for url in urls]
     return await refresh_feeds(db, subs, settings, **options)  # type: ignore[arg-type]
+
+
+async def until(condition: Callable[[], object], what: str, seconds: float = 30) -> None:
+    """Wait until `condition()` holds (a condition, not a guess at how long it takes)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what}: not after {seconds} s")
 
 
 def only_outcome(summary: RefreshSummary) -> FeedOutcome:
@@ -500,8 +514,6 @@ async def test_feeds_no_longer_subscribed_are_left_alone(server: FeedServer, db:
 
 
 async def test_busy_lock_skip_and_wait(server: FeedServer, db: Path) -> None:
-    import asyncio
-
     url = server.route("/feed", Generated(items=1))
     other = RefreshLock(db)
     assert other.try_acquire()
@@ -510,6 +522,7 @@ async def test_busy_lock_skip_and_wait(server: FeedServer, db: Path) -> None:
             await refresh(db, url, lock="skip")
         told: list[str] = []
         waiting = asyncio.create_task(refresh(db, url, lock="wait", on_wait=told.append))
+        await until(lambda: told, "the refresh says it waits")
         await asyncio.sleep(0.3)
         assert not waiting.done()
         assert told == ["another refresh is running; waiting for it to finish"]
@@ -586,15 +599,15 @@ async def test_load_sources_local_opml_and_errors(server: FeedServer, tmp_path: 
 async def test_waiting_refresh_skips_what_the_other_one_just_did(
     server: FeedServer, db: Path
 ) -> None:
-    import asyncio
-
     url = server.route("/feed", Generated(items=1))
     await refresh(db, url)
     other = RefreshLock(db)
     assert other.try_acquire()
     try:
-        waiting = asyncio.create_task(refresh(db, url, on_wait=lambda _m: None))
-        await asyncio.sleep(0.2)
+        told: list[str] = []
+        waiting = asyncio.create_task(refresh(db, url, on_wait=told.append))
+        # Waiting for the lock already (a slow start took it after the release).
+        await until(lambda: told, "the refresh waits for the lock")
         # Meanwhile "the other refresh" fetches the feed.
         with Store.open(db) as store:
             info = store.feed_by_url(url)
@@ -698,12 +711,22 @@ async def test_a_refresh_that_waited_skips_every_feed_the_running_one_fetched(
     """The running refresh stamps its feeds from its own start, before the second one
     began to wait: the lock file's note of that start is what the waiter compares with
     (it used to fetch every feed again)."""
-    import asyncio
+    # The servers answer the first refresh only once the second waits for its lock:
+    # neither can end or start before the other, however busy the machine.
+    second_waits = threading.Event()
 
-    urls = [server.route(f"/slow{n}", Generated(items=2, delay=0.6)) for n in range(4)]
+    def slow(feed: Generated) -> Call:
+        def answer(handler: Any) -> None:
+            second_waits.wait(30)
+            feed.serve(handler)
+
+        return Call(answer)
+
+    urls = [server.route(f"/slow{n}", slow(Generated(items=2))) for n in range(4)]
     first = asyncio.create_task(refresh(db, *urls))
-    await asyncio.sleep(0.3)  # the first holds the lock and waits on its servers
-    second = await refresh(db, *urls, on_wait=lambda _message: None)
+    # The first holds the lock and waits on its servers.
+    await until(lambda: server.requests(), "the first refresh fetches")
+    second = await refresh(db, *urls, on_wait=lambda _message: second_waits.set())
     await first
     assert [o.status for o in second.outcomes] == ["skipped"] * 4
     assert {o.error for o in second.outcomes} == {"just refreshed by another refresh"}
