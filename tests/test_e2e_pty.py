@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 pexpect = pytest.importorskip("pexpect")
+pyte = pytest.importorskip("pyte")
 
 
 def tuinews_script() -> str:
@@ -32,9 +33,18 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 class Screen:
     """Everything the program wrote, so a text drawn early is not missed by a later wait."""
 
-    def __init__(self, child: Any) -> None:
+    def __init__(self, child: Any, size: tuple[int, int] = (24, 80)) -> None:
         self.child = child
         self.seen = b""
+        lines, columns = size
+        self.terminal = pyte.Screen(columns, lines)  # what the terminal shows now
+        self.stream = pyte.ByteStream(self.terminal)
+
+    def _read(self) -> None:
+        with contextlib.suppress(pexpect.TIMEOUT):
+            data = self.child.read_nonblocking(65536, timeout=0.2)
+            self.seen += data
+            self.stream.feed(data)
 
     def wait_for(self, text: str, timeout: float = 30) -> None:
         """Wait until `text` has appeared, whatever styles split it in the byte stream."""
@@ -45,8 +55,16 @@ class Screen:
             if time.monotonic() > deadline:
                 tail = ANSI.sub(b"", self.seen)[-300:]
                 raise AssertionError(f"{text!r} never appeared; last output: {tail!r}")
-            with contextlib.suppress(pexpect.TIMEOUT):
-                self.seen += self.child.read_nonblocking(65536, timeout=0.2)
+            self._read()
+
+    def wait_until_gone(self, text: str, timeout: float = 30) -> None:
+        """Wait until the terminal no longer shows `text` anywhere."""
+        deadline = time.monotonic() + timeout
+        while any(text in line for line in self.terminal.display):
+            if time.monotonic() > deadline:
+                shown = "\n".join(self.terminal.display)
+                raise AssertionError(f"{text!r} still shown:\n{shown}")
+            self._read()
 
     def forget(self) -> None:
         """Later waits look only at what comes after this point."""
@@ -66,13 +84,16 @@ def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path
         child.send("j")
         child.send("\r")  # open in the reader (one pane at 80×24)
         screen.wait_for("Feed:")
+        # A lone ESC, not the start of an Alt+key sequence: the next key goes once the
+        # ESC has had its effect (a 0.3 s pause was too short on a busy machine: ESC
+        # and the next key came in one read, as Alt+key, and q never quit).
         child.send("\x1b")  # back to the list
-        time.sleep(0.3)  # a lone ESC, not the start of an Alt+key sequence
+        screen.wait_until_gone("Feed:")
         screen.forget()
         child.send("?")
         screen.wait_for("Keys")
         child.send("\x1b")
-        time.sleep(0.3)
+        screen.wait_until_gone("Keys (rebind")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:
