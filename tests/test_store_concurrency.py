@@ -160,6 +160,19 @@ def _store_with_items(path: Path, count: int) -> Path:
     return path
 
 
+def _until_a_write_waits(store: Store) -> None:
+    """Until a write on `store` (in another thread) waits for another process's write
+    lock: a thread's start is not a fixed time on a busy machine (a pause of 0.2 s let
+    the reader quit before the star was even begun, and it failed as the store closed)."""
+    import time
+
+    for _ in range(1000):
+        if store._waiting_writes:
+            return
+        time.sleep(0.01)
+    raise AssertionError("no write began to wait")
+
+
 def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Path) -> None:
     """The reader saves a mark in a worker while a cron refresh holds the write lock:
     the mark waits its turn, and the reader's other reads on the same Store (the article
@@ -178,12 +191,14 @@ def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Pa
         try:
             writer = threading.Thread(target=store.set_read, args=([pk], True))
             writer.start()
-            time.sleep(0.2)  # the mark is waiting for the write lock now
+            _until_a_write_waits(store)  # the mark is waiting for the write lock now
             assert writer.is_alive()
             started = time.monotonic()
             assert store.article(pk) is not None
             assert len(store.headlines(View(), limit=10)) == 3
-            assert time.monotonic() - started < 0.5
+            # Behind the mark, they would wait as long as it does: the busy timeout
+            # (10 s), the other process's lock being held until they are done.
+            assert time.monotonic() - started < 5
         finally:
             other.execute("COMMIT")
         writer.join(timeout=10)
@@ -200,7 +215,6 @@ def test_a_write_waiting_for_another_process_is_saved_before_the_store_closes(
     of the Store's lock between tries; the star was lost as "the store is closed"."""
     import sqlite3
     import threading
-    import time
 
     from tuinews.errors import StoreError
 
@@ -220,7 +234,7 @@ def test_a_write_waiting_for_another_process_is_saved_before_the_store_closes(
     other.execute("BEGIN IMMEDIATE")
     writer = threading.Thread(target=star, args=(store,))
     writer.start()
-    time.sleep(0.2)  # the star is waiting for the write lock now
+    _until_a_write_waits(store)  # the star is waiting for the write lock now
     done = threading.Timer(0.5, lambda: other.execute("COMMIT"))  # the refresh ends
     done.start()
     store.close()  # the reader quits
