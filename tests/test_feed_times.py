@@ -6,7 +6,10 @@ the back-off tests do."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
@@ -129,11 +132,20 @@ def test_a_retry_on_another_day_is_said_with_its_date() -> None:
     assert short_time(later_today, now) == later_today.astimezone().strftime("%H:%M")
 
 
-def _slow(delay: float, serve: dict[str, bytes | int], answered: list[float]) -> Call:
-    """A route that answers after `delay` seconds with serve["body"] (or serve["status"]),
-    noting when it answered."""
+def _slow(
+    delay: float,
+    serve: dict[str, bytes | int],
+    answered: list[float],
+    after: Callable[[], bool] = lambda: True,
+) -> Call:
+    """A route that answers `delay` seconds after `after()` holds (checked from when it
+    is asked) with serve["body"] (or serve["status"]), noting when it answered."""
 
     def answer(handler: BaseHTTPRequestHandler) -> None:
+        for _ in range(3000):
+            if after():
+                break
+            time.sleep(0.01)
         time.sleep(delay)
         answered.append(time.time())
         body = serve.get("body")
@@ -151,9 +163,22 @@ def _moment(record: dict[str, object], key: str) -> float:
 
 def test_each_feed_is_refreshed_when_its_answer_came(cli: Cli, server: FeedServer) -> None:
     quick = server.route("/quick", static(rss(3, title="Quick", prefix="quick")))
+
+    def quick_refreshed() -> bool:
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{cli.db}?mode=ro", uri=True)) as db:
+                query = "SELECT last_refresh FROM feeds WHERE url = ?"
+                row = db.execute(query, (quick,)).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None and row[0] is not None
+
+    # Slow answers a second after Quick's answer was taken in, whenever that was: a busy
+    # machine took Quick's in late, as late as Slow's request, and they were less than
+    # 0.9 s apart.
     slow_feed: dict[str, bytes | int] = {"body": rss(4, title="Slow", prefix="slow")}
     slow_answers: list[float] = []
-    slow = server.route("/slow", _slow(1.0, slow_feed, slow_answers))
+    slow = server.route("/slow", _slow(1.0, slow_feed, slow_answers, after=quick_refreshed))
     broken_answers: list[float] = []
     broken = server.route("/broken", _slow(1.0, {"status": 500}, broken_answers))
     subscribe(cli, (quick, "Quick"), (slow, "Slow"), (broken, "Broken"))
