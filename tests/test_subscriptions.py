@@ -166,6 +166,24 @@ def test_remove_ambiguous_or_unknown_is_refused(config: Path) -> None:
     assert config.read_text() == USER_FILE
 
 
+def test_a_part_of_the_address_is_never_taken_for_an_untitled_feeds_title(
+    tmp_path: Path,
+) -> None:
+    """Three feeds on one host, one untitled (its name in the store is its URL):
+    `remove 127.0.0.1` removed that one, the only "title" holding the words, without a
+    word. It names all three, as a part of an address does."""
+    path = tmp_path / "config.toml"
+    subs = SubscriptionFile(path)
+    urls = [f"http://127.0.0.1:8818/{name}" for name in ("news", "sport", "r404")]
+    subs.add_many([Subscription(urls[0], "news"), Subscription(urls[1], "sport")])
+    subs.add(Subscription(urls[2]))
+    titles = {urls[0]: "news", urls[1]: "sport", urls[2]: urls[2]}  # as the store has them
+    with pytest.raises(ConfigError, match=r"^'127.0.0.1' matches several feeds: news \("):
+        subs.remove("127.0.0.1", titles)
+    assert len(subs.load()) == 3
+    assert subs.remove("r404", titles).url == urls[2]  # its own part of the address
+
+
 def test_feeds_alike_by_title_are_told_apart_by_their_urls(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     subs = SubscriptionFile(path)

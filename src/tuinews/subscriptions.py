@@ -310,11 +310,14 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     for index, (url, _title) in enumerate(feeds):
         if url in urls:
             return index
-    exact = [i for i, (_url, title) in enumerate(feeds) if title == wanted]
+    # An untitled feed goes by its address: a part of it names that feed as it names the
+    # others at that address (below), never as a title only that feed would "hold".
+    titles = ["" if title == url else title for url, title in feeds]
+    exact = [i for i, title in enumerate(titles) if title == wanted]
     folded = wanted.casefold()
     # A whole title in another case names that feed, not every title holding it.
-    whole = [i for i, (_url, title) in enumerate(feeds) if title.casefold() == folded]
-    partial = [i for i, (_url, title) in enumerate(feeds) if folded in title.casefold()]
+    whole = [i for i, title in enumerate(titles) if title.casefold() == folded]
+    partial = [i for i, title in enumerate(titles) if folded in title.casefold()]
     # Last, a part of the address: an untitled feed goes by it (`feeds` shows host and
     # path), and `remove gone.rss` names it as well as its whole URL would.
     in_url = [i for i, (url, _title) in enumerate(feeds) if folded in _address(url).casefold()]
