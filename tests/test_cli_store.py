@@ -907,3 +907,32 @@ def test_a_feed_named_by_its_whole_title_in_another_case_is_that_feed(
     assert len(json_lines(cli.call("list", "--json", "--feed", "GOOD").out)) == 2
     # A part of a title still has to name one feed.
     assert "matches several feeds" in cli.run("refresh", "goo").err
+
+
+def test_list_on_a_terminal_fits_wide_characters_in_their_cells(cli: Cli, tmp_path: Path) -> None:
+    """Chinese feed names and titles take two cells a character: the rows were padded
+    and cut by characters, pushing the titles right and wrapping every row at 80."""
+    feed = tmp_path / "cjk.xml"
+    items = "".join(
+        f"<item><title>{title}</title><guid>g{n}</guid>"
+        f"<pubDate>Mon, 0{n + 1} Jan 2024 10:00:00 +0000</pubDate></item>"
+        for n, title in enumerate(
+            ["中华人民共和国国务院新闻办公室今天举行新闻发布会介绍有关情况", "Plain ASCII title"]
+        )
+    )
+    feed.write_text(
+        f'<rss version="2.0"><channel><title>中文新闻频道</title>{items}</channel></rss>',
+        encoding="utf-8",
+    )
+    assert cli.call("add", str(feed)).status == 0
+    assert cli.call("refresh", "--quiet").status == 0
+    from rich.cells import cell_len
+
+    code, out = run_in_terminal(["list"], cli.env, columns=80)
+    assert code == 0
+    rows = [line for line in out.replace("\r", "").split("\n") if "中文新闻频道" in line]
+    assert len(rows) == 2
+    assert all(cell_len(row) <= 80 for row in rows)
+    # The titles start in one column, after the feed's name padded to its cells.
+    plain, chinese = sorted(rows, key=lambda row: "Plain" not in row)
+    assert cell_len(plain[: plain.index("Plain")]) == cell_len(chinese[: chinese.index("中华")])

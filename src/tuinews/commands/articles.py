@@ -84,14 +84,27 @@ def article_json(article: Article, extra: dict[str, object] | None = None) -> st
 
 
 def _fit(text: str, width: int | None) -> str:
-    """`text` in `width` characters (none: all of it), as a terminal draws it
-    (`drawable`: a code point it draws as it pleases would move the columns after it)."""
+    """`text` in `width` cells (none: all of it), as a terminal draws it (`drawable`:
+    a code point it draws as it pleases would move the columns after it). Cells, not
+    characters: a CJK or emoji character takes two."""
     from tuinews.sources.sanitize import drawable
 
     text = drawable(text)
-    if width is None or len(text) <= width:
+    if width is None or (text.isascii() and len(text) <= width):
         return text
-    return text[: max(width - 1, 0)] + "…"
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+def _column(text: str, width: int) -> str:
+    """`text` fitted to and padded out to `width` cells: the columns after it align."""
+    from rich.cells import cell_len
+
+    fitted = _fit(text, width)
+    return fitted + " " * (width - cell_len(fitted))
 
 
 def _line_width() -> int | None:
@@ -123,7 +136,7 @@ def _list_sources(ns: argparse.Namespace) -> int:
         if ns.json:
             out.write(article_json(article, {"index": index}) + "\n")
         else:
-            feed_name = _fit(article.feed_title, 24).ljust(24)
+            feed_name = _column(article.feed_title, 24)
             out.write(
                 _fit(f"{index:>4}  {short_date(article.date)}  {feed_name}  {article.title}", width)
                 + "\n"
@@ -293,7 +306,7 @@ def _list_store(ns: argparse.Namespace) -> int:
                     )
                 else:
                     mark = ("N" if not row.read else " ") + ("*" if row.starred else " ")
-                    feed = _fit(row.feed_title, 20).ljust(20)
+                    feed = _column(row.feed_title, 20)
                     date = short_date(row.date)
                     line = f"{short[number]:<{id_width}} {mark} {date}  {feed}  {row.title}"
                     out.write(_fit(line, width) + "\n")
