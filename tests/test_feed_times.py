@@ -18,7 +18,7 @@ from test_cli import Cli, json_lines, run_in_terminal
 from test_cli_store import subscribe
 from tuinews.commands.common import short_date
 from tuinews.refresh.network_errors import retry_after_words
-from tuinews.refresh.outcome import short_time
+from tuinews.refresh.outcome import minute_after, short_time
 from tuinews.store import FeedInfo, Store
 
 BUSY = "HTTP 429 Too Many Requests"
@@ -74,7 +74,7 @@ def test_a_429s_wait_is_told_while_it_lasts_and_never_after(cli: Cli, server: Fe
     assert record["next_fetch"] == info.next_fetch.isoformat().replace("+00:00", "Z")
     # While it lasts, the table says when the next try comes, once.
     shown = table(cli)
-    assert f"{BUSY} (next try after {short_date(info.next_fetch)})" in shown
+    assert f"{BUSY} (next try after {short_date(minute_after(info.next_fetch))})" in shown
     assert "server asks" not in shown
 
     # Hours later: the same failure, its wait over three hours ago. Nothing says a time.
@@ -114,7 +114,7 @@ def test_errors_stored_with_a_time_by_earlier_versions_show_without_it(
     later = now + timedelta(hours=3)
     fail_earlier(cli, info, BUSY + " (server asks to retry after 17:05)", at=now, until=later)
     shown = table(cli)
-    assert f"{BUSY} (next try after {short_date(later)})" in shown
+    assert f"{BUSY} (next try after {short_date(minute_after(later))})" in shown
     assert "server asks" not in shown
     assert piped_errors(cli) == {"Old": BUSY}
 
@@ -130,6 +130,15 @@ def test_a_retry_on_another_day_is_said_with_its_date() -> None:
     now = datetime.now().astimezone().replace(hour=9, minute=0, second=0, microsecond=0)
     later_today = now + timedelta(hours=8)
     assert short_time(later_today, now) == later_today.astimezone().strftime("%H:%M")
+
+
+def test_a_next_try_is_said_at_the_minute_it_is_due_not_before() -> None:
+    """Retry-After: 120 at 01:51:16 was told as "after 01:53", and at 01:53:03 the feed
+    was still skipped. Times are shown to the minute: the next whole one."""
+    now = datetime.now().astimezone().replace(hour=1, minute=51, second=16, microsecond=0)
+    due = now + timedelta(seconds=120)
+    assert short_time(due, now) == "01:54"
+    assert short_time(due.replace(second=0), now) == "01:53"
 
 
 def _slow(

@@ -257,7 +257,9 @@ def _error_with_state(feed: FeedInfo, now: datetime) -> str:
         return f"disabled: {gone}; `tuinews refresh FEED` tries it again"
     retry_at = next_try(feed, now)
     if retry_at is not None:
-        return f"{error} (next try after {short_date(retry_at)})"
+        from tuinews.refresh.outcome import minute_after
+
+        return f"{error} (next try after {short_date(minute_after(retry_at))})"
     return error
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from tuinews.errors import StoreError
@@ -22,11 +22,19 @@ FAILING_SKIPS: frozenset[SkipKind] = frozenset(
 )
 
 
+def minute_after(moment: datetime) -> datetime:
+    """`moment` up to its next whole minute: "next try after 01:53" for a try due at
+    01:53:16 was not so at 01:53:03 (times are shown to the minute)."""
+    if moment.second or moment.microsecond:
+        return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return moment
+
+
 def short_time(moment: datetime, now: datetime | None = None) -> str:
     """`17:05` for a moment later today (local time), else with its date, `2026-01-06
     09:00`: when a feed is tried next. A bare time on another day read wrong: at 23:00,
     "09:00" (tomorrow's) and at 17:00, "12:00" (tomorrow's, looking past)."""
-    local = moment.astimezone()
+    local = minute_after(moment).astimezone()
     if local.date() == (now or datetime.now(UTC)).astimezone().date():
         return local.strftime("%H:%M")
     return local.strftime("%Y-%m-%d %H:%M")
