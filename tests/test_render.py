@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -47,12 +48,24 @@ def test_header_shows_title_feed_author_date_and_link(width: int) -> None:
     assert lines[-2:] == ["Body.", ""] or lines[-1] == "Body."
 
 
-def test_dates_are_shown_in_utc() -> None:
+def test_dates_are_shown_in_local_time_with_its_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `list` and the headline list show them (the article said UTC beside a list in
+    local time)."""
     paris = timezone(timedelta(hours=1))
     item = article(published=datetime(2026, 11, 24, 10, 30, tzinfo=paris))
-    assert "Date: 2026-11-24 09:30 UTC" in plain_text(render_article(item), 80)
+    assert "Date: 2026-11-24 09:30 UTC" in plain_text(render_article(item), 80)  # TZ=UTC
     updated_only = article(updated=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
     assert "Date: 2026-01-02 03:04 UTC" in plain_text(render_article(updated_only), 80)
+    monkeypatch.setenv("TZ", "JST-9")  # POSIX form: no time zone database needed
+    time.tzset()
+    try:
+        assert "Date: 2026-11-24 18:30 JST" in plain_text(render_article(item), 80)
+        from tuinews.commands.common import short_date
+
+        assert short_date(item.published) == "2026-11-24 18:30"
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
 
 
 def test_header_can_be_left_out() -> None:

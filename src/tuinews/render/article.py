@@ -213,10 +213,11 @@ def describe_enclosure(enclosure: Enclosure) -> str:
 
 
 def format_date(value: datetime) -> str:
-    """Dates are shown in UTC, e.g. "2026-11-24 09:30 UTC" (the same on every machine)."""
+    """In local time with its zone, e.g. "2026-11-24 18:30 JST": as `list` and the
+    headline list show dates (it said UTC while they said local time)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
 def human_size(size: int) -> str:
