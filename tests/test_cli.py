@@ -546,3 +546,23 @@ def test_an_exported_list_read_in_place_takes_its_local_feeds_not_other_files(
     # The same list piped in (`tuinews export | tuinews list -`).
     piped = cli.run("list", "-", stdin=listing.read_bytes())
     assert (piped.status, piped.out) == (0, result.out)
+
+
+def test_a_ctrl_c_while_python_loads_the_program_is_one_line() -> None:
+    """Ctrl-C in the first tenth of a second (Python importing the program) printed
+    Python's traceback of the import; now the line a Ctrl-C gives at any later time."""
+    code = (
+        "import sys\n"
+        "class Interrupted:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'tuinews.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupted())\n"
+        "from tuinews.entry import main\n"
+        "sys.exit(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "tuinews: interrupted\n")
+    assert "tuinews.entry" in TUINEWS.read_text()  # the console script starts there

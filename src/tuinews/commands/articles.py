@@ -231,9 +231,7 @@ def resolve_feed(feeds: Sequence[FeedInfo], ref: str) -> FeedInfo:
     """The feed `ref` names, as `tuinews remove` names one (URL, title, part of a title)."""
     from tuinews.subscriptions import match_feed
 
-    pairs = [
-        (_canonical(feed.url), "" if feed.title == feed.url else feed.title) for feed in feeds
-    ]
+    pairs = [(_canonical(feed.url), "" if feed.title == feed.url else feed.title) for feed in feeds]
     return feeds[match_feed(ref, pairs)]
 
 
