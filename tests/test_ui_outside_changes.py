@@ -824,3 +824,27 @@ async def test_the_article_being_read_is_drawn_again_when_a_refresh_elsewhere_up
             if "Renamed Alpha" in reader_text():
                 break
         assert "Feed: Renamed Alpha" in reader_text()
+
+
+async def test_the_broken_settings_line_goes_once_the_file_is_mended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R with a settings file broken by a hand edit says why, in one line; mended in the
+    editor, the file is read again within seconds and the line goes (it stayed on,
+    saying the file was broken, until the next refresh)."""
+    async with _showing_alpha_news(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        sound = ctx.config_path.read_text()
+        ctx.config_path.write_text(sound.replace('title = "Alpha News"', 'title = "Alpha'))
+        await pilot.press("R")
+        await wait_for_refresh(pilot, screen)
+        assert screen.status.message.startswith("Refresh failed: ")
+        assert "a quoted value is not closed on its line" in screen.status.message
+        ctx.config_path.write_text(sound)
+        for _ in range(40):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if not screen.status.message:
+                break
+        assert screen.status.message == ""
+        assert not screen.status.has_class("-error")

@@ -123,6 +123,7 @@ class RefreshDone(Message):
     summary: Any
     error: str | None = None
     stopped: bool = False  # the store refused writes; `summary` holds what was saved
+    config_error: bool = False  # `error` is the settings file's (broken meanwhile)
 
 
 @dataclass

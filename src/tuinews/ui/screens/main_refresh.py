@@ -39,6 +39,7 @@ class RefreshingScreen(ReadingScreen):
     _seen_stamp: tuple[int, int] | None = None
     _stall_timer: Timer | None = None
     _progress_line = ""
+    _broken_settings_line = ""  # "Refresh failed: config.toml:…", while it is true
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
@@ -102,6 +103,9 @@ class RefreshingScreen(ReadingScreen):
         if message.subscriptions is not None:
             self.ctx.subscriptions[:] = message.subscriptions
             self._config_stamp = message.config_stamp
+            # Mended: the line saying it was broken goes.
+            self.status.replace_lasting(self._broken_settings_line, "", error=True)
+            self._broken_settings_line = ""
         self.reload_feeds()
         self.reload_view()
         if message.new:
@@ -210,7 +214,8 @@ class RefreshingScreen(ReadingScreen):
             return
         except Exception as error:
             # Any other failure is a status line too, never the end of the reader.
-            self.post_message(RefreshDone(None, _error_line(error)))
+            broken = isinstance(error, ConfigError)
+            self.post_message(RefreshDone(None, _error_line(error), config_error=broken))
             return
         self.post_message(RefreshDone(summary))
 
@@ -266,7 +271,10 @@ class RefreshingScreen(ReadingScreen):
             line = f"Refresh stopped: {message.error} (before that: {saved})"
             self.status.say("; ".join([line, *notes]), error=True, lasting=True)
         elif message.error is not None:
-            self.status.say(f"Refresh failed: {message.error}", error=True, lasting=True)
+            line = f"Refresh failed: {message.error}"
+            self.status.say(line, error=True, lasting=True)
+            if message.config_error:
+                self._broken_settings_line = line  # until the file reads well again
         else:
             # One line, failures first: notes said after it would replace it.
             notes, unsaved = self._follow_moves(message.summary)

@@ -47,13 +47,14 @@ class StatusLine(Widget):
         self.set_class(error, "-error")
         self.message = message
 
-    def replace_lasting(self, old: str, new: str) -> None:
-        """Make `new` the lasting line if `old` still is (shown now or when a passing
-        line fades): what `old` said is no longer true."""
-        if not old or self._lasting != (old, False):
+    def replace_lasting(self, old: str, new: str, *, error: bool = False) -> None:
+        """Make `new` the lasting line if `old` (an error line: `error`) still is (shown
+        now or when a passing line fades): what `old` said is no longer true."""
+        if not old or self._lasting != (old, error):
             return
         self._lasting = (new, False)
         if self.message == old:
+            self.set_class(False, "-error")
             self.message = new
 
     def withdraw(self, message: str) -> None:
