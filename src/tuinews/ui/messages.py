@@ -124,6 +124,7 @@ class RefreshDone(Message):
     error: str | None = None
     stopped: bool = False  # the store refused writes; `summary` holds what was saved
     config_error: bool = False  # `error` is the settings file's (broken meanwhile)
+    meanwhile: int = 0  # new articles the refresh this one waited for saved
 
 
 @dataclass

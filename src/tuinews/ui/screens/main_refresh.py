@@ -188,11 +188,18 @@ class RefreshingScreen(ReadingScreen):
         def progress(done: int, total: int, outcome: object) -> None:
             self.post_message(RefreshProgress(done, total, outcome))
 
+        waited = False
+
         def waiting(_line: str) -> None:
             # Another process (a cron `tuinews refresh`) holds the refresh lock: ours
             # waits for it, then goes on (feeds it just fetched are skipped).
+            nonlocal waited
+            waited = True
             self.post_message(Status(WAITING_LINE, lasting=True))
 
+        import asyncio
+
+        newest = await asyncio.to_thread(self._newest_article)
         try:
             if not self.ctx.ephemeral:
                 await self._reread_subscriptions()
@@ -217,7 +224,28 @@ class RefreshingScreen(ReadingScreen):
             broken = isinstance(error, ConfigError)
             self.post_message(RefreshDone(None, _error_line(error), config_error=broken))
             return
-        self.post_message(RefreshDone(summary))
+        meanwhile = 0
+        if waited and newest is not None:
+            # The articles the refresh waited for saved: news too, its feeds skipped here.
+            saved = await asyncio.to_thread(self._articles_since, newest)
+            meanwhile = max(0, saved - getattr(summary, "new", 0))
+        self.post_message(RefreshDone(summary, meanwhile=meanwhile))
+
+    def _newest_article(self) -> int | None:
+        from tuinews.errors import StoreError
+
+        try:
+            return self.store.change_stamp()[1] if self.store is not None else None
+        except StoreError:
+            return None
+
+    def _articles_since(self, pk: int) -> int:
+        from tuinews.errors import StoreError
+
+        try:
+            return self.store.count_newer(pk) if self.store is not None else 0
+        except StoreError:
+            return 0
 
     def _listed_now(self) -> tuple[Subscription, ...] | None:
         """The file's subscriptions as the refresh starts its work (after waiting for
@@ -279,6 +307,9 @@ class RefreshingScreen(ReadingScreen):
             # One line, failures first: notes said after it would replace it.
             notes, unsaved = self._follow_moves(message.summary)
             failed = _count(message.summary, "failed")
+            if message.meanwhile:
+                noun = "article" if message.meanwhile == 1 else "articles"
+                notes.insert(0, f"{message.meanwhile} new {noun} from the refresh waited for")
             line = "; ".join([_summary_line(message.summary), *notes])
             self.status.say(line, error=bool(failed) or unsaved, lasting=True)
         self.reload_feeds()
