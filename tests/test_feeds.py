@@ -485,3 +485,18 @@ def test_a_broken_json_feed_says_where_in_plain_words() -> None:
     with pytest.raises(SourceError) as raised:
         parse_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "x', URL)
     assert raised.value.reason.endswith("unterminated string starting at line 1")
+
+
+def test_an_rss_channel_title_with_markup_reads_as_its_items_titles_do() -> None:
+    """Escaped markup in titles is read as what it marks up, in the items' titles and
+    now in the channel's too (the sidebar said "Hostile <i>feed</i>")."""
+    data = (
+        b'<rss version="2.0"><channel><title>Hostile &lt;i&gt;feed&lt;/i&gt;</title>'
+        b"<item><title>An &lt;b&gt;item&lt;/b&gt;</title><guid>1</guid></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(data, "https://h.example/rss")
+    assert (feed.title, feed.articles[0].title) == ("Hostile feed", "An item")
+    # A title that merely holds "<" stays as written.
+    plain = data.replace(b"Hostile &lt;i&gt;feed&lt;/i&gt;", b"1 &lt; 2 feed")
+    assert parse_feed(plain, "https://h.example/rss").title == "1 < 2 feed"

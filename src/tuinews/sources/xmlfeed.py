@@ -351,12 +351,22 @@ def _read_rss(root: Element, url: str) -> Feed:
     articles = [_read_item(item, url, base) for item in items]
     return finish_feed(
         url,
-        title=title,
+        title=_plain_title(title),
         link=feed_link,
         description=description,
         language=language,
         articles=articles,
     )
+
+
+def _plain_title(title: str | None) -> str | None:
+    """An RSS title with markup in it (escaped, as many feeds write it: "Hostile
+    &lt;i&gt;feed&lt;/i&gt;") as the text it marks up; the channel's as its items'."""
+    if title and "<" in title and looks_like_html(title):
+        from tuinews.sources.sanitize import title_to_plain
+
+        return title_to_plain(title[:10_000])
+    return title
 
 
 _AUTHOR_WITH_NAME = re.compile(r"\s*\S+@\S+\s*\((.+)\)\s*\Z")
@@ -444,10 +454,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         candidate = guid.strip()
         if candidate.startswith(("http://", "https://")):
             resolved = without_hostless(resolve_link(candidate, None))
-    if title and "<" in title and looks_like_html(title):
-        from tuinews.sources.sanitize import title_to_plain
-
-        title = title_to_plain(title[:10_000])
+    title = _plain_title(title)
     if authors:
         author = join_names([_without_address(name) for name in authors])
     elif author:
