@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -18,6 +21,7 @@ from test_ui_support import (
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
     running,
+    save_feed,
     settle,
 )
 from tuinews.commands.common import short_date
@@ -339,14 +343,18 @@ async def test_refresh_on_start_only_when_the_last_refresh_is_old(tmp_path: Path
             assert len(server.requests("/feed.xml")) == 1
 
 
-async def test_refresh_waits_for_another_refresh_and_says_so(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def _r_waiting_for_cron(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
+    """The reader on one feed (3 items on a loopback server), its R waiting for a cron
+    `tuinews refresh` that holds the refresh lock: (server, url, ctx, lock, pilot,
+    screen). The caller releases the lock."""
     from tuinews.refresh.lock import RefreshLock
     from tuinews.ui.screens.main_refresh import WAITING_LINE
 
     with FeedServer() as server:
         url = server.route("/feed.xml", static(rss(3, title="Later")))
         ctx = make_ctx(tmp_path, [Subscription(url, "Later")], build=False)
-        other = RefreshLock(ctx.store_path)  # a cron `tuinews refresh` holding the lock
+        other = RefreshLock(ctx.store_path)
         assert other.try_acquire()
         app = create_app(ctx)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -358,11 +366,16 @@ async def test_refresh_waits_for_another_refresh_and_says_so(tmp_path: Path) -> 
                 if screen.status.message == WAITING_LINE:
                     break
             assert screen.status.message == WAITING_LINE
-            assert screen.refreshing and not server.requests("/feed.xml")
-            other.release()
-            await wait_for_refresh(pilot, screen)
-            assert screen.headlines.row_count == 3
-            assert screen.status.message.startswith("Refreshed Later: 3 new")  # its one feed, named
+            yield server, url, ctx, other, pilot, screen
+
+
+async def test_refresh_waits_for_another_refresh_and_says_so(tmp_path: Path) -> None:
+    async with _r_waiting_for_cron(tmp_path) as (server, _url, _ctx, other, pilot, screen):
+        assert screen.refreshing and not server.requests("/feed.xml")
+        other.release()
+        await wait_for_refresh(pilot, screen)
+        assert screen.headlines.row_count == 3
+        assert screen.status.message.startswith("Refreshed Later: 3 new")  # its one feed, named
 
 
 async def test_r_after_waiting_for_another_refresh_counts_what_that_one_brought(
@@ -371,46 +384,19 @@ async def test_r_after_waiting_for_another_refresh_counts_what_that_one_brought(
     """R while a cron refresh runs: it waits, then skips the feeds that refresh just
     fetched. Its line said "skipped (just fetched by the refresh that ran meanwhile)"
     and never that this refresh had brought new articles."""
-    from tuinews.model import Feed
-    from tuinews.refresh.lock import RefreshLock
     from tuinews.sources.feeds import parse_feed
-    from tuinews.ui.screens.main_refresh import WAITING_LINE
 
-    with FeedServer() as server:
-        url = server.route("/feed.xml", static(rss(3, title="Later")))
-        ctx = make_ctx(tmp_path, [Subscription(url, "Later")], build=False)
-        other = RefreshLock(ctx.store_path)  # a cron `tuinews refresh` holding the lock
-        assert other.try_acquire()
-        app = create_app(ctx)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            await pilot.press("R")
-            for _ in range(100):  # not settle(): the refresh worker is waiting on purpose
-                await pilot.pause(0.02)
-                if screen.status.message == WAITING_LINE:
-                    break
-            assert screen.status.message == WAITING_LINE
-            with Store.open(ctx.store_path) as store:  # what the cron refresh saves
-                info = store.feed_by_url(url)
-                assert info is not None
-                articles = parse_feed(rss(3, title="Later"), url).articles
-                store.save_fetch(
-                    info.id,
-                    Feed(url, "Later", articles=articles),
-                    status=200,
-                    etag=None,
-                    last_modified=None,
-                    fetched_at=datetime.now(UTC),
-                    next_fetch=None,
-                )
-            other.release()
-            await wait_for_refresh(pilot, screen)
-            assert not server.requests("/feed.xml")  # just fetched: skipped here
-            assert screen.headlines.row_count == 3
-            assert "3 new articles from the refresh waited for" in screen.status.message, (
-                screen.status.message
-            )
+    async with _r_waiting_for_cron(tmp_path) as (server, url, ctx, other, pilot, screen):
+        with Store.open(ctx.store_path) as store:  # what the cron refresh saves
+            articles = parse_feed(rss(3, title="Later"), url).articles
+            save_feed(store, url, "Later", articles, fetched_at=datetime.now(UTC))
+        other.release()
+        await wait_for_refresh(pilot, screen)
+        assert not server.requests("/feed.xml")  # just fetched: skipped here
+        assert screen.headlines.row_count == 3
+        assert "3 new articles from the refresh waited for" in screen.status.message, (
+            screen.status.message
+        )
 
 
 async def test_a_store_that_refuses_writes_stops_the_refresh_with_one_line(

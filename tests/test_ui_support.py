@@ -59,7 +59,15 @@ def make_article(
     )
 
 
-def save_feed(store: Store, url: str, title: str, articles: list[Article]) -> None:
+def save_feed(
+    store: Store,
+    url: str,
+    title: str,
+    articles: list[Article],
+    *,
+    fetched_at: datetime = BASE_DATE,
+) -> None:
+    """Save `articles` as a refresh of the feed at `url` (synced already) does."""
     info = store.feed_by_url(url)
     assert info is not None, f"{url} is not synced"
     store.save_fetch(
@@ -68,7 +76,7 @@ def save_feed(store: Store, url: str, title: str, articles: list[Article]) -> No
         status=200,
         etag=None,
         last_modified=None,
-        fetched_at=BASE_DATE,
+        fetched_at=fetched_at,
         next_fetch=None,
     )
 
