@@ -2,7 +2,9 @@
 
 The content digest of a prepared item is stored in users' databases: if it changed,
 the next refresh would rewrite every unchanged article. The reference implementations
-below are the code as it was before the fast paths; they live only here.
+below are the code as it was before the fast paths; they live only here. (The digest
+itself changed once, to a cheaper one: rows holding the earlier kind are compared by
+it, `store.save._legacy_digest`, checked here against the earlier code too.)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tuinews.errors import SourceError
 from tuinews.model import Article, Enclosure, Feed, article_key, link_sharing
 from tuinews.sources import dates
 from tuinews.sources.feeds import parse_feed
-from tuinews.store.save import PreparedFeed, prepare_feed
+from tuinews.store.save import PreparedFeed, _legacy_digest, prepare_feed
 
 # ---- reference implementations (as before the fast paths) -----------------------------
 
@@ -55,7 +57,19 @@ def reference_fields(article: Article) -> tuple[tuple[Any, ...], str]:
         article.direction,
         article.dateline,
     )
-    return fields, hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
+    return fields, reference_digest(fields)
+
+
+def reference_digest(fields: tuple[Any, ...]) -> str:
+    """The content digest, from its definition: the short fields by repr, then the
+    summary's length, the summary and the body."""
+    *short, summary, content = (*fields[:6], *fields[8:], fields[6], fields[7])
+    text = "\x00".join([*map(repr, short), str(len(summary)), summary + content])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def reference_legacy_digest(fields: tuple[Any, ...]) -> str:
+    return hashlib.blake2b(repr(fields).encode(), digest_size=12).hexdigest()
 
 
 def reference_prepare_feed(feed: Feed) -> PreparedFeed:
@@ -197,7 +211,10 @@ def test_a_recorded_digest_is_unchanged() -> None:
     )
     (item,) = prepare_feed(Feed(url=article.feed, title="Feed", articles=[article]))[1]
     assert item[2] == reference_fields(article)[1]
-    assert item[2] == "0cc8e8e56c4e285feed027ef"  # computed by the code before the fast paths
+    assert item[2] == "015d6ffe29370ca8a2dcdb172311f49a"  # it must not move either
+    # What versions before the cheaper digest stored, as their code computed it.
+    assert _legacy_digest(item) == reference_legacy_digest(reference_fields(article)[0])
+    assert _legacy_digest(item) == "0cc8e8e56c4e285feed027ef"
 
 
 # ---- dates ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 
 from store_checks import assert_store_sound
 from test_store import T0, make_article, save
-from tuinews.model import Subscription
+from tuinews.model import Feed, Subscription
 from tuinews.store import Store, View
+from tuinews.store.save import _legacy_digest, prepare_feed
 
 A_URL = "https://a.example/feed"
 B_URL = "https://b.example/feed"
@@ -68,3 +70,41 @@ def test_a_refetch_keeps_counts_and_marks_and_sees_every_listed_item(store: Stor
     after = {h.pk: (h.read, h.starred) for h in store.headlines(View(), limit=100)}
     assert after[rows[0].pk] == (True, False) and after[rows[2].pk] == (False, True)
     assert_store_sound(store.path)
+
+
+def test_articles_saved_by_an_earlier_version_are_rewritten_only_when_they_change(
+    store: Store,
+) -> None:
+    """Rows holding the digest earlier versions stored (24 hex digits) are compared by
+    that digest: the first refresh after an upgrade rewrites only what changed."""
+    a, _ = _ids(store)
+    items = [make_article(A_URL, n) for n in range(4)]
+    save(store, a, items)
+    with sqlite3.connect(store.path) as conn:
+        stored = dict(conn.execute("SELECT key, content_hash FROM articles"))
+    assert {len(digest) for digest in stored.values()} == {32}
+    # As an earlier version left them (the digest of the same fields, its own way).
+    prepared = prepare_feed(Feed(A_URL, "Feed", articles=items))[1]
+    legacy = {item[0]: _legacy_digest(item) for item in prepared}
+    assert set(legacy) == set(stored)
+    with sqlite3.connect(store.path) as conn:
+        conn.executemany(
+            "UPDATE articles SET content_hash = ? WHERE key = ?",
+            [(digest, key) for key, digest in legacy.items()],
+        )
+    rows = store.headlines(View(), limit=10)
+    store.set_read([rows[0].pk], True)
+
+    later = T0 + timedelta(days=1)
+    changed = dataclasses.replace(items[2], content="<p>Corrected</p>")
+    stats = save(store, a, [*items[:2], changed, items[3]], at=later)
+    assert (stats.new, stats.updated) == (0, 1)
+    with sqlite3.connect(store.path) as conn:
+        after = dict(conn.execute("SELECT key, content_hash FROM articles"))
+    changed_key = next(key for key in legacy if after[key] != legacy[key])
+    assert len(after[changed_key]) == 32
+    assert sum(after[key] == legacy[key] for key in legacy) == 3
+    assert store.headlines(View(), limit=10)[0].read
+    assert (
+        save(store, a, [*items[:2], changed, items[3]], at=later + timedelta(days=1)).updated == 0
+    )
