@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tuinews.errors import StoreError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.writer import BatchWriter
 from tuinews.store import FeedWrite, SaveStats, Store, View
+from tuinews.store import save as save_module
 from tuinews.store.save import prepare_feed
 
 URLS = ("http://a.test/feed", "http://b.test/feed", "http://c.test/feed")
@@ -57,6 +59,28 @@ def test_a_failing_feed_is_rolled_back_alone(store: Store) -> None:
     assert "no feed with id 999" in str(results[1])
     assert results[2] == SaveStats(1, 0)
     assert store.count(View()) == 3
+    assert_store_sound(store.path)
+
+
+def test_a_feed_written_alone_that_fails_leaves_nothing_behind(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One feed is written without a savepoint: its transaction is its own.
+    assert store.write_batch([_write(store, URLS[0], 2)]) == [SaveStats(2, 0)]
+    (gone,) = store.write_batch([_write(store, URLS[1], 3, feed_id=999)])
+    assert isinstance(gone, StoreError) and "no feed with id 999" in str(gone)
+
+    def fail_after_the_insert(*_args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(save_module, "queue_new_articles", fail_after_the_insert)
+    (failed,) = store.write_batch([_write(store, URLS[2], 4)])
+    assert isinstance(failed, StoreError) and "disk I/O error" in str(failed)
+    assert store.count(View()) == 2  # the 4 rows inserted before the error are gone
+    feed = store.feed_by_url(URLS[2])
+    assert feed is not None and (feed.total, feed.last_status) == (0, None)
+    monkeypatch.undo()
+    assert store.write_batch([_write(store, URLS[2], 4)]) == [SaveStats(4, 0)]
     assert_store_sound(store.path)
 
 
