@@ -936,3 +936,29 @@ def test_list_on_a_terminal_fits_wide_characters_in_their_cells(cli: Cli, tmp_pa
     # The titles start in one column, after the feed's name padded to its cells.
     plain, chinese = sorted(rows, key=lambda row: "Plain" not in row)
     assert cell_len(plain[: plain.index("Plain")]) == cell_len(chinese[: chinese.index("中华")])
+
+
+@pytest.mark.parametrize("columns", [40, 50, 60])
+def test_list_on_a_narrow_terminal_keeps_the_headline_before_the_feed_name(
+    cli: Cli, tmp_path: Path, columns: int
+) -> None:
+    """The feed column gives way first: at 60 columns it left the headline 8 cells
+    ("Using v…"), at 50 none."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<rss version="2.0"><channel><title>Artificial truth blog</title>'
+        "<item><guid>1</guid><title>Using vale with vim</title>"
+        "<pubDate>Sun, 10 Mar 2024 16:15:00 GMT</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    assert cli.call("add", str(feed)).status == 0
+    assert cli.call("refresh", "--quiet").status == 0
+    for command in (["list"], ["list", str(feed)]):
+        code, out = run_in_terminal(command, cli.env, columns=columns)
+        assert code == 0
+        (row,) = [line for line in out.replace("\r", "").split("\n") if "2024-03-10" in line]
+        assert len(row) <= columns
+        assert "16:15  Using val" in row  # the headline right after the date
+        assert "Artificial" not in row
+    code, out = run_in_terminal(["list"], cli.env, columns=80)
+    assert "Artificial truth bl…  Using vale with vim" in out

@@ -112,6 +112,31 @@ def _line_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
+# The headline is what a list is for: on a narrow terminal the feed column gives way
+# first, narrowed while the headline keeps TITLE_ROOM cells, then left out.
+TITLE_ROOM = 28  # what an 80-column terminal leaves it beside a full feed column
+FEED_COLUMN_MIN = 8
+
+
+def _feed_column_width(line_width: int | None, before: int, preferred: int) -> int:
+    """Cells for the feed's name between `before` cells of columns and the headline;
+    0: no feed column."""
+    if line_width is None:
+        return preferred
+    spare = line_width - before - 2 * len(_GAP) - TITLE_ROOM
+    if spare >= preferred:
+        return preferred
+    return spare if spare >= FEED_COLUMN_MIN else 0
+
+
+_GAP = "  "
+
+
+def _with_feed(feed_title: str, width: int) -> str:
+    """The feed column and the gap after it; nothing when there is no room for it."""
+    return _column(feed_title, width) + _GAP if width else ""
+
+
 def list_command(ns: argparse.Namespace) -> int:
     if ns.sources:
         if ns.unread or ns.starred or ns.feed or ns.tag or ns.search:
@@ -131,16 +156,15 @@ def _list_sources(ns: argparse.Namespace) -> int:
     if ns.limit:
         rows = rows[: ns.limit]
     width = _line_width()
+    feed_width = _feed_column_width(width, len(f"{0:>4}  {short_date(None)}"), 24)
     out = sys.stdout
     for index, article in rows:
         if ns.json:
             out.write(article_json(article, {"index": index}) + "\n")
         else:
-            feed_name = _column(article.feed_title, 24)
-            out.write(
-                _fit(f"{index:>4}  {short_date(article.date)}  {feed_name}  {article.title}", width)
-                + "\n"
-            )
+            feed = _with_feed(article.feed_title, feed_width)
+            line = f"{index:>4}  {short_date(article.date)}  {feed}{article.title}"
+            out.write(_fit(line, width) + "\n")
     out.flush()
     return EXIT_CODES[ok]
 
@@ -291,6 +315,7 @@ def _list_store(ns: argparse.Namespace) -> int:
             short = store.short_ids([row.article_id for row in page]) if not ns.json else []
             # An id made longer to stay unique pads the page's others: columns align.
             id_width = max(map(len, short), default=8)
+            feed_width = _feed_column_width(width, id_width + len(f" NN {short_date(None)}"), 20)
             for number, row in enumerate(page):
                 if ns.json:
                     stored = store.article(row.pk)
@@ -304,9 +329,9 @@ def _list_store(ns: argparse.Namespace) -> int:
                     )
                 else:
                     mark = ("N" if not row.read else " ") + ("*" if row.starred else " ")
-                    feed = _column(row.feed_title, 20)
+                    feed = _with_feed(row.feed_title, feed_width)
                     date = short_date(row.date)
-                    line = f"{short[number]:<{id_width}} {mark} {date}  {feed}  {row.title}"
+                    line = f"{short[number]:<{id_width}} {mark} {date}  {feed}{row.title}"
                     out.write(_fit(line, width) + "\n")
             printed += len(page)
             remaining -= len(page)
