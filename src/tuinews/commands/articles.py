@@ -162,8 +162,8 @@ def _list_sources(ns: argparse.Namespace) -> int:
         if ns.json:
             out.write(article_json(article, {"index": index}) + "\n")
         else:
-            feed = _with_feed(article.feed_title, feed_width)
-            line = f"{index:>4}  {short_date(article.date)}  {feed}{article.title}"
+            feed_column = _with_feed(article.feed_title, feed_width)
+            line = f"{index:>4}  {short_date(article.date)}  {feed_column}{article.title}"
             out.write(_fit(line, width) + "\n")
     out.flush()
     return EXIT_CODES[ok]
