@@ -95,8 +95,12 @@ def make_cli(
     return Cli(tmp_path, capsys)
 
 
-def run_in_terminal(args: list[str], env: dict[str, str], columns: int = 100) -> tuple[int, str]:
-    """Run the console script with a pseudo-terminal as stdout/stderr; return its output."""
+def run_in_terminal(
+    args: list[str], env: dict[str, str], columns: int = 100, answer: bytes | None = None
+) -> tuple[int, str]:
+    """Run the console script with a pseudo-terminal as stdout/stderr; return its output.
+    With `answer`, the terminal is its stdin too, and `answer` is typed at its question
+    (a prompt ending in "[y/N] ")."""
     import fcntl
     import struct
     import termios
@@ -105,7 +109,7 @@ def run_in_terminal(args: list[str], env: dict[str, str], columns: int = 100) ->
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     child = subprocess.Popen(
         [str(TUINEWS), *args],
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if answer is None else follower,
         stdout=follower,
         stderr=follower,
         env={**env, "TERM": "xterm-256color"},
@@ -123,6 +127,9 @@ def run_in_terminal(args: list[str], env: dict[str, str], columns: int = 100) ->
             if not data:
                 break
             chunks.append(data)
+            if answer is not None and b"".join(chunks).endswith(b"[y/N] "):
+                os.write(leader, answer)
+                answer = None
         elif child.poll() is not None:
             break
     os.close(leader)

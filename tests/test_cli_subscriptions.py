@@ -141,7 +141,7 @@ def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
         assert found is not None
         store.set_starred(found.pk, True)
     # No title in the file: removed by the title the feed gives itself (as `feeds` shows).
-    removed = cli.call("remove", "field journal")
+    removed = cli.call("remove", "field journal", "--yes")  # a part of its title
     assert removed.status == 0, removed.err
     assert removed.out.strip().endswith("; its starred article stays")
     # Named as it was found, not by the file path that `feeds` never showed.
@@ -237,6 +237,64 @@ def test_messages_hide_a_feeds_password_and_the_settings_file_keeps_it(
     removed = cli.call("remove", "http://user:pw@host.example/feed")
     assert removed.status == 0, removed.err
     assert removed.out == "unsubscribed from http://user:***@host.example/feed\n"
+
+
+def test_a_url_shown_with_its_password_masked_names_its_feed(cli: Cli) -> None:
+    # `feeds --json` and the "name one by its URL" hint show user:***@: typed back, that
+    # named no feed.
+    cli.config.write_text(
+        '[[feeds]]\nurl = "https://me:s3cret@example.org/private.xml"\ntitle = "Private"\n\n'
+        '[[feeds]]\nurl = "https://me:other@example.org/private.xml?v=2"\ntitle = "Private"\n'
+    )
+    several = cli.call("remove", "Private")
+    assert several.status == 1 and "me:***@example.org/private.xml)," in several.err
+    shown = json.loads(cli.call("feeds", "--json").out.splitlines()[0])["url"]
+    assert shown == "https://me:***@example.org/private.xml"
+    removed = cli.call("remove", shown)
+    assert removed.status == 0, removed.err
+    assert [url for url, _, _ in feeds_in(cli.config)] == [
+        "https://me:other@example.org/private.xml?v=2"
+    ]
+
+
+def _news_and_kernel_news(cli: Cli) -> str:
+    text = (
+        '[[feeds]]\nurl = "https://example.org/news.xml"\ntitle = "News"\n\n'
+        '[[feeds]]\nurl = "https://example.org/kernel.xml"\ntitle = "Kernel News"\n'
+    )
+    cli.config.write_text(text)
+    return text
+
+
+def test_a_feed_named_by_a_part_of_its_title_is_removed_only_when_the_user_says_so(
+    cli: Cli,
+) -> None:
+    """`remove News` run again from the shell's history removed "Kernel News" and its
+    articles without a word, once "News" was gone."""
+    _news_and_kernel_news(cli)
+    assert cli.call("remove", "News").status == 0  # the whole title: no question
+    after = cli.config.read_text()
+    refused = cli.call("remove", "News")
+    assert refused.status == 1
+    assert refused.err_lines == [
+        "tuinews: 'News' is only a part of the name of Kernel News "
+        "(https://example.org/kernel.xml): give its whole title or URL, or add --yes to "
+        "remove it"
+    ]
+    assert cli.config.read_text() == after
+    code, out = run_in_terminal(["remove", "news"], cli.env, answer=b"n\n")
+    assert code == 1 and "unsubscribe and drop its articles? [y/N]" in out
+    assert "Kernel News: not removed" in out and cli.config.read_text() == after
+    code, out = run_in_terminal(["remove", "kernel"], cli.env, answer=b"y\n")
+    assert code == 0 and "unsubscribed from Kernel News" in out
+    assert feeds_in(cli.config) == []
+
+
+def test_remove_yes_takes_a_part_of_a_title(cli: Cli) -> None:
+    _news_and_kernel_news(cli)
+    removed = cli.call("remove", "kernel", "--yes")
+    assert (removed.status, removed.out) == (0, "unsubscribed from Kernel News\n")
+    assert [url for url, _, _ in feeds_in(cli.config)] == ["https://example.org/news.xml"]
 
 
 def test_adds_at_the_same_time_all_keep_their_feed(cli: Cli) -> None:

@@ -175,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("remove", "unsubscribe from a feed and drop its articles")
     p.add_argument("feed", metavar="FEED", help="URL, title, or a unique part of the title")
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="remove a feed named by only a part of its title or address without asking",
+    )
 
     p = command("feeds", "list subscriptions: title, tags, unread/total, last refresh, last error")
     p.add_argument(

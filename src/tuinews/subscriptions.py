@@ -294,12 +294,19 @@ def starred_kept(count: int) -> str:
 
 def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     """The index of the feed `ref` names among (url, title) pairs: the URL as typed or in
-    canonical form, else an exact title, else a whole title in any case, else a unique
-    case-insensitive part of a title, else of the address.
+    canonical form (or as shown, its password masked), else an exact title, else a whole
+    title in any case, else a unique case-insensitive part of a title, else of the
+    address.
 
     ConfigError when no feed or several feeds match. `remove` and the store commands'
     `--feed` share it, so a name one accepts the other accepts too.
     """
+    return match_feed_how(ref, feeds)[0]
+
+
+def match_feed_how(ref: str, feeds: Sequence[tuple[str, str]]) -> tuple[int, bool]:
+    """`match_feed`, and whether `ref` named the feed only by a part of its title or
+    address (`remove` asks before it drops such a feed's articles)."""
     wanted = ref.strip()
     if not wanted:
         # Every title holds the empty string: "matches several feeds" would mislead.
@@ -309,7 +316,16 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
         urls.add(canonical_feed_url(wanted))
     for index, (url, _title) in enumerate(feeds):
         if url in urls:
-            return index
+            return index, False
+    # As `feeds`, `--json` and messages show a URL holding a password (user:***@host).
+    masked = [i for i, (url, _title) in enumerate(feeds) if without_password(url) in urls]
+    if len(masked) == 1:
+        return masked[0], False
+    if len(masked) > 1:
+        raise ConfigError(
+            f"{ref!r} names {len(masked)} feeds whose URLs differ only in their password; "
+            "give the URL with its password"
+        )
     # An untitled feed goes by its address: a part of it names that feed as it names the
     # others at that address (below), never as a title only that feed would "hold".
     titles = ["" if title == url else title for url, title in feeds]
@@ -323,7 +339,7 @@ def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
     in_url = [i for i, (url, _title) in enumerate(feeds) if folded in _address(url).casefold()]
     for found in (exact, whole, partial, in_url):
         if len(found) == 1:
-            return found[0]
+            return found[0], found is partial or found is in_url
         if len(found) > 1:
             # Titles alone can be alike (two untitled feeds of one host go by the host):
             # the URL tells them apart and is what the user can type next.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,7 +92,8 @@ def remove_command(ns: argparse.Namespace) -> int:
     if store_origin(ns) is not None and not db_path(ns).exists():
         # A store named by --db or TUINEWS_DB that is not there holds nothing to drop,
         # and is not made here (a typo in its name would leave an empty store behind).
-        removed = SubscriptionFile(config_path(ns)).remove(ns.feed)
+        ref = _confirmed_name(ns, ns.feed, subs, titles)
+        removed = SubscriptionFile(config_path(ns)).remove(ref)
         starred = 0
     else:
         # The store opens first: when it cannot, the subscription stays as it was.
@@ -103,6 +104,7 @@ def remove_command(ns: argparse.Namespace) -> int:
             (ref,) = current_names(
                 [ns.feed], [sub.url for sub in subs], store, "unsubscribing from it"
             )
+            ref = _confirmed_name(ns, ref, subs, titles)
             removed = SubscriptionFile(config_path(ns)).remove(ref, titles)
             feed = store.feed_by_url(removed.url)
             moved_to = store.former_urls().get(removed.url) if feed is None else None
@@ -116,6 +118,35 @@ def remove_command(ns: argparse.Namespace) -> int:
     name = without_password(removed.title or titles.get(removed.url) or removed.url)
     print(f"unsubscribed from {name}" + (f"; {kept}" if kept else ""))
     return 0
+
+
+def _confirmed_name(
+    ns: argparse.Namespace, ref: str, subs: Sequence[Subscription], titles: Mapping[str, str]
+) -> str:
+    """`ref`, or the URL of the feed it names by only a part of its title or address
+    once the user said yes (or gave --yes). Run again from the shell's history,
+    `remove News` would otherwise drop "Kernel News" once "News" is gone. Off a
+    terminal (a script), such a name is refused without --yes."""
+    from tuinews.subscriptions import match_feed_how
+
+    index, by_part = match_feed_how(ref, [(s.url, s.title or titles.get(s.url, "")) for s in subs])
+    if not by_part or ns.yes:
+        return ref
+    sub = subs[index]
+    name = without_password(sub.title or titles.get(sub.url) or sub.url)
+    named = f"{ref.strip()!r} is only a part of the name of {name} ({without_password(sub.url)})"
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise TuinewsError(f"{named}: give its whole title or URL, or add --yes to remove it")
+    sys.stderr.write(f"tuinews: {named}; unsubscribe and drop its articles? [y/N] ")
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        answer = ""
+        sys.stderr.write("\n")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise TuinewsError(f"{name}: not removed")
+    return sub.url
 
 
 def feeds_command(ns: argparse.Namespace) -> int:
