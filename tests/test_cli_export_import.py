@@ -428,3 +428,21 @@ def test_a_feeds_web_site_survives_import_and_export(cli: Cli, tmp_path: Path) -
     assert 'site = "https://news.example/"' in cli.config.read_text()
     exported = cli.call("export").out
     assert 'htmlUrl="https://news.example/"' in exported
+
+
+def test_import_reads_html_entities_in_titles_folders_and_addresses(cli: Cli) -> None:
+    listing = cli.root / "escaped.opml"
+    listing.write_text(
+        '<?xml version="1.0"?>\n<opml version="1.0"><head><title>mine</title></head><body>\n'
+        '<outline text="Actualit&eacute;s">\n'
+        '<outline text="Caf&eacute; &amp; Cr&egrave;me&nbsp;Blog" '
+        'xmlUrl="https://example.org/caf&eacute;.xml"/>\n'
+        "</outline></body></opml>\n"
+    )
+    result = cli.call("import", str(listing))
+    assert (result.status, result.err) == (0, "")
+    assert result.out == "imported 1 feed\n"
+    # The address as a feed URL is stored: its é percent-encoded, not dropped.
+    assert feeds_in(cli.config) == [
+        ("https://example.org/caf%C3%A9.xml", "Café & Crème Blog", ("Actualités",))
+    ]

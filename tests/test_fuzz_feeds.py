@@ -151,12 +151,12 @@ _REFERENCE_PIECES = st.sampled_from(
 def test_one_scan_finds_a_reference_to_fix_exactly_when_either_pattern_would(
     document: bytes,
 ) -> None:
-    from tuinews.sources import xmlfeed
+    from tuinews.sources import xml_references
 
     either = (
-        xmlfeed._NAMED_REFERENCE.search(document) is not None
-        or xmlfeed._SURROGATE_REFERENCE.search(document) is not None
+        xml_references._NAMED_REFERENCE.search(document) is not None
+        or xml_references._SURROGATE_REFERENCE.search(document) is not None
     )
-    assert (xmlfeed._NEEDS_FIXING.search(document) is not None) == either
-    fixed = xmlfeed._fix_named_references(document)
+    assert (xml_references._NEEDS_FIXING.search(document) is not None) == either
+    fixed = xml_references.fix_named_references(document)
     assert b"&nbsp;" not in fixed and b"&#xD800;" not in fixed

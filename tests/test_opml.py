@@ -382,8 +382,31 @@ def test_damage_the_repairs_cannot_mend_is_reported_first() -> None:
     # Nor is a character XML cannot hold, which is only dropped.
     dropped = b'<opml><body><outline text="bell&#x7;" xmlUrl="https://a.example/rss"/>'
     assert parse_opml_report(dropped + b"</body></opml>", "ok.opml")[1] == []
-    # Nor is an HTML entity XML does not define: a word of a title is lost, no feed.
-    entity = b'<opml><body><outline text="Caf&eacute;&nbsp;A" xmlUrl="https://a.example/rss"/>'
+    # Nor is a reference to an entity nothing defines: a word of a title is lost, no feed.
+    entity = b'<opml><body><outline text="Caf&no.such;A" xmlUrl="https://a.example/rss"/>'
     subs, skipped = parse_opml_report(entity + b"</body></opml>", "ok.opml")
     assert [sub.url for sub in subs] == ["https://a.example/rss"]
+    assert skipped == []
+
+
+@pytest.mark.parametrize("damaged", [False, True], ids=["well-formed", "repaired"])
+def test_html_named_references_are_read_as_html_means_them(damaged: bool) -> None:
+    # Lists written by tools that escape as HTML; libxml2 knows only XML's five names.
+    raw_ampersand = " & friends" if damaged else ""  # a raw `&`: the repairing read
+    document = f"""<opml version="1.0"><body>
+      <outline text="Actualit&eacute;s{raw_ampersand}">
+        <outline text="Caf&eacute; &amp; Cr&egrave;me&nbsp;Blog" type="rss"
+          xmlUrl="https://example.org/caf&eacute;.xml"
+          htmlUrl="https://example.org/?a=1&amp;lang=fr&eacute;"/>
+      </outline></body></opml>""".encode()
+    subs, skipped = parse_opml_report(document, "entities.opml")
+    folder = "Actualités" + raw_ampersand
+    assert subs == [
+        Subscription(
+            "https://example.org/café.xml",
+            "Café & Crème Blog",  # the no-break space cleaned to a space, as in any title
+            (folder,),
+            "https://example.org/?a=1&lang=fré",
+        )
+    ]
     assert skipped == []

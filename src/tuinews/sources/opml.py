@@ -81,8 +81,11 @@ def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None]:
     libxml2's recover mode then read what it could, and feeds may be missing."""
     from lxml import etree
 
+    from tuinews.sources.xml_references import fix_named_references
+
     text = _XML_DECLARATION.sub("", decode_text(data, declared_charset(data)), count=1)
-    encoded = text.encode("utf-8", errors="replace")
+    # Lists escaped as HTML (`Caf&eacute;`, `&nbsp;`): libxml2 would drop the references.
+    encoded = fix_named_references(text.encode("utf-8", errors="replace"))
     strict = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, encoding="utf-8"
     )
@@ -94,13 +97,14 @@ def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None]:
             recover=True, resolve_entities=False, no_network=True, load_dtd=False, encoding="utf-8"
         )
         try:
-            root = etree.fromstring(_repair(text).encode("utf-8", errors="replace"), lenient)
+            repaired = fix_named_references(_repair(text).encode("utf-8", errors="replace"))
+            root = etree.fromstring(repaired, lenient)
         except (etree.XMLSyntaxError, ValueError) as error:
             raise SourceError(source, "not an OPML file (unreadable XML)") from error
         # A file cut short, a tag left open: what follows may be lost, and unsaid it
         # would look like a complete import. A character XML cannot hold (`&#x7;`, a
-        # raw control) is only dropped: that is no damage, nor is an HTML entity XML
-        # does not define (`&nbsp;`, `&eacute;` in a title), which loses a word, no feed.
+        # raw control) is only dropped: that is no damage, nor is a reference to an
+        # entity nothing defines (`&no.such;`), which loses a word, no feed.
         lost = [e for e in lenient.error_log if e.type_name not in _NO_DAMAGE]
         if lost:
             damage = f"damaged XML at line {lost[0].line} ({clean_line(lost[0].message)})"

@@ -8,7 +8,6 @@ recover mode, which keeps everything up to the damage (truncated feeds keep thei
 
 from __future__ import annotations
 
-import html.entities
 import re
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ from tuinews.sources.feed_xmltext import (
     text_of,
     without_hostless,
 )
+from tuinews.sources.xml_references import fix_named_references
 
 _RSS_NAMESPACES = frozenset(
     {
@@ -108,21 +108,6 @@ def _field(tag: str) -> str:
     return field
 
 
-# HTML named references are not XML: swap them for numeric ones before libxml2 sees them.
-_NAMED_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
-_DECLARED_ENTITY = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z_][\w.-]*)")
-
-
-# References to surrogates are not characters; libxml2's recover mode lets them through
-# as bytes that are not UTF-8, which lxml then fails to decode.
-_SURROGATE_REFERENCE = re.compile(
-    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9]\d\d|56\d{3}|57[0-2]\d\d|573[0-3]\d|5734[0-3]));"
-)
-
-
-# Either kind of reference needing a fix, found in one scan: most documents have none.
-_NEEDS_FIXING = re.compile(_NAMED_REFERENCE.pattern + b"|" + _SURROGATE_REFERENCE.pattern)
-
 # C0 controls other than tab, LF and CR are not XML characters, raw or as references.
 # One of them anywhere fails the strict parse, and the recovering parse then loses every
 # '<' and '&' of escaped HTML bodies, so a failed document is retried without them.
@@ -175,46 +160,6 @@ def _without_escape_references(document: bytes) -> bytes:
     return _ESCAPE_BY_REFERENCE.sub(b"", document)
 
 
-def _fix_named_references(document: bytes) -> bytes:
-    """The document with references libxml2 rejects replaced, otherwise byte-identical."""
-    if _NEEDS_FIXING.search(document) is None:
-        return document
-    if b"&#" in document and _SURROGATE_REFERENCE.search(document) is not None:
-        document = _SURROGATE_REFERENCE.sub(b"&#xFFFD;", document)
-    if _NAMED_REFERENCE.search(document) is None:
-        return document
-    declared = set(_DECLARED_ENTITY.findall(document[:65536])) if b"<!ENTITY" in document else set()
-    if b"<![CDATA[" not in document:
-        return _replace_named_references(document, declared)
-    # Inside a CDATA section a reference is literal text, not markup: left as written
-    # ("&nbsp;" in an HTML body is decoded by the renderer; in plain text it is text).
-    parts: list[bytes] = []
-    done = 0
-    for section in _CDATA_SECTION.finditer(document):
-        parts.append(_replace_named_references(document[done : section.start()], declared))
-        parts.append(section.group(0))
-        done = section.end()
-    parts.append(_replace_named_references(document[done:], declared))
-    return b"".join(parts)
-
-
-# A CDATA section, or the rest of the document when one is never closed.
-_CDATA_SECTION = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)
-
-
-def _replace_named_references(document: bytes, declared: set[bytes]) -> bytes:
-    def replace(match: re.Match[bytes]) -> bytes:
-        name = match.group(1)
-        if name in declared:
-            return match.group(0)
-        chars = html.entities.html5.get(name.decode("ascii") + ";")
-        if chars is None:
-            return b"&amp;" + name + b";"  # unknown: show it literally
-        return "".join(f"&#{ord(char)};" for char in chars).encode("ascii")
-
-    return _NAMED_REFERENCE.sub(replace, document)
-
-
 def _parser(recover: bool) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
@@ -243,7 +188,7 @@ class XmlOutcome:
 
 
 def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcome:
-    document = _fix_named_references(_without_escape_references(xml_as_utf8(data, content_type)))
+    document = fix_named_references(_without_escape_references(xml_as_utf8(data, content_type)))
     error: str | None = None
     cut: DocumentCut | None = None
     try:
@@ -253,7 +198,7 @@ def parse_xml_feed(data: bytes, url: str, content_type: str | None) -> XmlOutcom
         root = None
         cleaned = _drop_illegal_controls(document)
         if cleaned is not document:
-            document = _fix_named_references(cleaned)
+            document = fix_named_references(cleaned)
             try:
                 root = etree.fromstring(document, _parser(recover=False))
             except etree.XMLSyntaxError:
