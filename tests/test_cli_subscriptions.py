@@ -441,6 +441,35 @@ def test_import_newsboat_urls(cli: Cli, tmp_path: Path) -> None:
     assert feeds_in(tmp_path / "b.toml") == feeds_in(cli.config)
 
 
+def test_import_reads_a_latin1_urls_file_and_says_so_once(cli: Cli, tmp_path: Path) -> None:
+    urls = tmp_path / "urls"
+    urls.write_bytes(
+        b'https://example.org/feed.xml "~Caf\xe9 cr\xe8me" n\xe9ws\n'
+        b"https://example.org/other.xml \x93quoted\x94 \xe9t\xe9\n"
+        # A line added later from a UTF-8 terminal stays UTF-8.
+        + 'https://example.org/utf8.xml "~Stra\u00dfe"\n'.encode()
+    )
+    result = cli.call("import", str(urls))
+    assert (result.status, result.out) == (0, "imported 3 feeds\n")
+    assert result.err_lines == [f"tuinews: {urls}: not UTF-8 text; read as windows-1252 (Latin-1)"]
+    assert feeds_in(cli.config) == [
+        ("https://example.org/feed.xml", "Café crème", ("néws",)),
+        ("https://example.org/other.xml", None, ("\u201cquoted\u201d", "été")),
+        ("https://example.org/utf8.xml", "Straße", ()),
+    ]
+    # UTF-8, with or without a byte-order mark, or UTF-16 with one: nothing to say.
+    for encoded in (
+        'https://e.example/rss "~Café"\n'.encode(),
+        'https://e.example/rss "~Café"\n'.encode("utf-8-sig"),
+        'https://e.example/rss "~Café"\n'.encode("utf-16"),
+    ):
+        fresh = tmp_path / "fresh.toml"
+        fresh.unlink(missing_ok=True)
+        again = cli.run("--config", str(fresh), "import", "-", stdin=encoded)
+        assert (again.status, again.err) == (0, "")
+        assert feeds_in(fresh) == [("https://e.example/rss", "Café", ())]
+
+
 def test_import_problems(cli: Cli, tmp_path: Path) -> None:
     cli.config.write_text(HAND_WRITTEN)
     missing = cli.call("import", str(tmp_path / "none.opml"))

@@ -530,10 +530,17 @@ def _parse_subscription_list(
         return parse_opml_report(
             data, source, base=base, local_files=local_files, merge=False, base_url=list_url
         )
+    from tuinews.sources.encoding import utf8_or_cp1252
     from tuinews.sources.newsboat import parse_newsboat_urls_report
 
-    text = data.decode("utf-8", errors="replace")
-    return parse_newsboat_urls_report(text, source, base=base, local_files=local_files, merge=False)
+    text, assumed = utf8_or_cp1252(data)
+    found = parse_newsboat_urls_report(
+        text, source, base=base, local_files=local_files, merge=False
+    )
+    if assumed is not None:
+        # Said once, so that titles and tags get a look: the file may be in another one.
+        warn(f"{source}: not UTF-8 text; read as {assumed}")
+    return found
 
 
 def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> list[Subscription]:

@@ -228,6 +228,22 @@ def _cp1252_bytes() -> str:
     return _CP1252_BYTES
 
 
+def utf8_or_cp1252(data: bytes) -> tuple[str, str | None]:
+    """A text file that should be UTF-8 (newsboat's urls file): its text (without a
+    byte-order mark), and None when it is UTF-8, else the encoding assumed, named for
+    the user to be told: each byte that is not UTF-8 is read as windows-1252, a
+    superset of the Latin-1 older editors write (no guess: on a line or two of text,
+    charset-normalizer takes Latin-1 for Big5 or worse)."""
+    body, marked = strip_bom(data)
+    if marked is not None and marked != "utf-8":
+        return body.decode(marked, errors="replace"), None
+    try:
+        return body.decode("utf-8"), None
+    except UnicodeDecodeError:
+        # UTF-8 beside the Latin-1 (a line added later from a UTF-8 terminal) stays UTF-8.
+        return body.decode("utf-8", errors=_cp1252_bytes()), "windows-1252 (Latin-1)"
+
+
 def decode_text(data: bytes, content_type: str | None = None) -> str:
     """The document as text (for JSON and sniffing); undecodable bytes become U+FFFD."""
     body, encoding = resolve_encoding(data, content_type)
