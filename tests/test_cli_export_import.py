@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import threading
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -446,3 +447,40 @@ def test_import_reads_html_entities_in_titles_folders_and_addresses(cli: Cli) ->
     assert feeds_in(cli.config) == [
         ("https://example.org/caf%C3%A9.xml", "Café & Crème Blog", ("Actualités",))
     ]
+
+
+SITES_OPML = (
+    b'<opml version="2.0"><body>'
+    b'<outline text="x" xmlUrl="https://example.org/x.xml" htmlUrl="javascript:alert(1)"/>'
+    b'<outline text="y" xmlUrl="https://example.org/y.xml" htmlUrl="not a url at all"/>'
+    b'<outline text="z" xmlUrl="https://example.org/z.xml" htmlUrl="file:///etc/passwd"/>'
+    b'<outline text="w" xmlUrl="https://example.org/w.xml" htmlUrl="https://example.org/"/>'
+    b"</body></opml>"
+)
+
+
+@pytest.mark.parametrize("source", ["file", "stdin", "http"])
+def test_import_keeps_only_web_site_addresses_from_any_source(
+    cli: Cli, server: FeedServer, source: str
+) -> None:
+    listing = cli.root / "sites.opml"
+    listing.write_bytes(SITES_OPML)
+    relative = None  # no page a local list's relative address could name
+    if source == "file":
+        result = cli.call("import", str(listing))
+    elif source == "stdin":
+        result = cli.run("import", "-", stdin=SITES_OPML)
+    else:
+        url = server.route("/sites.opml", static(SITES_OPML, content_type="text/x-opml"))
+        result = cli.call("import", url)
+        relative = server.url("/notaurlatall")  # read against the list, as a page's link
+    # A site is no reason to skip its feed: the four are imported, with only a web site.
+    assert (result.status, result.out, result.err) == (0, "imported 4 feeds\n", "")
+    stored = tomllib.loads(cli.config.read_text())["feeds"]
+    assert [(feed["url"], feed.get("site")) for feed in stored] == [
+        ("https://example.org/x.xml", None),
+        ("https://example.org/y.xml", relative),
+        ("https://example.org/z.xml", None),
+        ("https://example.org/w.xml", "https://example.org/"),
+    ]
+    assert cli.call("feeds").status == 0  # the settings file it wrote reads back

@@ -247,6 +247,43 @@ def test_a_key_of_a_nested_array_entry_is_found(tmp_path: Path) -> None:
     assert error_of(tmp_path, text).startswith(":3: feeds[1].more: unknown key")
 
 
+# ------------------------------------------------------------------ site
+
+
+@pytest.mark.parametrize(
+    ("site", "reason"),
+    [
+        ("ftp://x", "not an http(s) address: 'ftp://x'"),
+        ("javascript:alert(1)", "not an http(s) address: 'javascript:alert(1)'"),
+        ("file:///etc/passwd", "not an http(s) address: 'file:///etc/passwd'"),
+        ("notaurlatall", "not an http(s) address: 'notaurlatall'"),
+        ("https://", "URL has no host: 'https://'"),
+        ("ftp://me:secret@x/", "not an http(s) address: 'ftp://me:***@x/'"),
+    ],
+)
+def test_a_site_that_is_not_a_web_address_is_an_error_at_its_line(
+    tmp_path: Path, site: str, reason: str
+) -> None:
+    text = (
+        f"[[feeds]]\nurl = 'https://a.org/'\n\n[[feeds]]\nurl = 'https://b.org/'\nsite = '{site}'\n"
+    )
+    assert error_of(tmp_path, text) == f":6: feeds[2].site: {reason}"
+
+
+def test_an_empty_site_is_none_and_a_web_one_is_kept(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[[feeds]]\nurl = 'https://a.org/'\nsite = ''\n"
+        "[[feeds]]\nurl = 'https://b.org/'\nsite = '  '\n"
+        "[[feeds]]\nurl = 'https://c.org/'\nsite = 'HTTPS://c.org/home'\n",
+    )
+    assert [feed.html_url for feed in load_config(path).feeds] == [
+        None,
+        None,
+        "HTTPS://c.org/home",
+    ]
+
+
 # ------------------------------------------------------------------ keymap
 
 

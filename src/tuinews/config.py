@@ -27,9 +27,10 @@ from tuinews.errors import ConfigError
 
 # Re-exported: the URL rules lived here, and the subscriptions and commands import them so.
 from tuinews.feed_urls import canonical_feed_url as canonical_feed_url
+from tuinews.feed_urls import site_address
 from tuinews.feed_urls import without_feed_scheme as without_feed_scheme
 from tuinews.model import Subscription
-from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.sanitize import clean_line
 from tuinews.toml_layout import Header, KeyLine, KeyPath, TomlLayout
 from tuinews.toml_text import show_value, syntax_message, toml_key
 
@@ -416,11 +417,16 @@ class _Reader:
         site = entry.get("site")
         if site is not None and not isinstance(site, str):
             raise self.error(("feeds", index, "site"), f"expected a string, got {show_value(site)}")
+        try:
+            # An empty one is none, as import leaves it out.
+            html_url = site_address(site) if site is not None else None
+        except ConfigError as exc:
+            raise self.error(("feeds", index, "site"), str(exc)) from None
         return Subscription(
             url=url,
             title=clean_line(title) or None,
             tags=tuple(dict.fromkeys(tag for tag in cleaned if tag)),
-            html_url=clean_url(site) or None if site else None,
+            html_url=html_url,
         )
 
 

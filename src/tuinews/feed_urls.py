@@ -110,6 +110,24 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
 
 
+def site_address(text: str) -> str | None:
+    """A feed's web site (OPML's htmlUrl, `site` in the settings) cleaned as a URL, or
+    None when blank. Raises ConfigError with the reason alone when it is not an http(s)
+    address with a host: it is a web page, and a `javascript:` or `file:` one would be
+    passed on to every reader the list is exported to."""
+    url = clean_url(text)
+    if not url:
+        return None
+    found = _SCHEME.match(url)
+    if found is None or found.group(1).lower() not in ("http", "https"):
+        raise ConfigError(f"not an http(s) address: {_quoted(url)}")
+    try:
+        _check_http(urlsplit(url), url)
+    except ValueError as error:  # a malformed [IPv6] host
+        raise ConfigError(f"malformed URL ({error}): {_quoted(url)}") from None
+    return url
+
+
 def without_feed_scheme(url: str) -> str:
     """`feed://host/x` -> `http://host/x`; `feed:https://host/x` and
     `feed://https://host/x` -> `https://host/x` (browsers wrote both for a full URL)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-from tuinews.errors import SourceError
+from tuinews.errors import ConfigError, SourceError
 from tuinews.model import Subscription
 from tuinews.sources.detect import declared_charset, decode_text
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
@@ -258,13 +258,18 @@ def parse_opml_report(
 
 
 def _page_url(raw: str, base_url: str | None) -> str | None:
-    """An outline's site link; from a web list, resolved against it, and kept only when
-    it is then a web address."""
+    """An outline's site link; from a web list, resolved against it. Kept only when it
+    is then a web address, wherever the list came from (the settings file holds no
+    other); a feed is not skipped for its site."""
+    from tuinews.feed_urls import site_address
+
     url = clean_url(raw)
-    if not url or base_url is None:
-        return url or None
-    joined = urljoin(base_url, url) if not _HAS_SCHEME.match(url) else url
-    return joined if joined.lower().startswith(("http://", "https://")) else None
+    if url and base_url is not None and not _HAS_SCHEME.match(url):
+        url = urljoin(base_url, url)
+    try:
+        return site_address(url)
+    except ConfigError:
+        return None
 
 
 def _local(element: _Element) -> str:
