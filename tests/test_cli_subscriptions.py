@@ -470,6 +470,47 @@ def test_import_reads_a_latin1_urls_file_and_says_so_once(cli: Cli, tmp_path: Pa
         assert feeds_in(fresh) == [("https://e.example/rss", "Café", ())]
 
 
+def test_importing_a_text_file_says_once_that_it_is_no_list(cli: Cli, tmp_path: Path) -> None:
+    cli.config.write_text(HAND_WRITTEN)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("".join(f"some text line {n}\n" for n in range(1, 301)))
+    said = f"tuinews: {notes}: not OPML or a newsboat urls file (no feed address in its 300 lines)"
+    result = cli.call("import", str(notes))
+    assert (result.status, result.out, result.err_lines) == (1, "", [said])
+    piped = cli.run("import", "-", stdin=notes.read_bytes())
+    assert (piped.status, piped.err_lines) == (1, [said.replace(str(notes), "-")])
+    # Text with a stray address in it, in Latin-1: still one line, no word of encodings.
+    notes.write_bytes(b"Caf\xe9 notes\nftp://files.example/\nto do: r\xe9ponse\n")
+    latin = cli.call("import", str(notes))
+    assert latin.err_lines == [said.replace("300 lines", "3 lines")]
+    assert cli.config.read_text() == HAND_WRITTEN
+
+
+def test_a_urls_file_with_a_few_bad_lines_names_each(cli: Cli, tmp_path: Path) -> None:
+    urls = tmp_path / "urls"
+    urls.write_text(
+        "https://one.example/rss\nhttps//typo.example/rss\nwhoops\n"
+        "https://two.example/rss\nexample.org/feed\n"
+    )
+    result = cli.call("import", str(urls))
+    assert (result.status, result.out) == (0, "imported 2 feeds (3 unusable entries skipped)\n")
+    assert result.err_lines == [
+        f"tuinews: {urls}: skipped line 2 'https//typo.example/rss': not an http(s) URL",
+        f"tuinews: {urls}: skipped line 3 'whoops': not an http(s) URL",
+        f"tuinews: {urls}: skipped line 5 'example.org/feed': not an http(s) URL",
+    ]
+    # No feed at all, but every line meant as one: each is still named.
+    urls.write_text('"query:Unread:unread = \\"yes\\""\nftp://files.example/feed\nmistake\n')
+    nothing = cli.call("import", str(urls))
+    assert nothing.status == 1
+    assert [line.split(": ", 2)[2] for line in nothing.err_lines] == [
+        "skipped line 1 'query:Unread:unread = \"yes\"': query feeds are not supported",
+        "skipped line 2 'ftp://files.example/feed': not an http(s) URL",
+        "skipped line 3 'mistake': not an http(s) URL",
+        "no feeds found (expected OPML or a newsboat urls file)",
+    ]
+
+
 def test_import_problems(cli: Cli, tmp_path: Path) -> None:
     cli.config.write_text(HAND_WRITTEN)
     missing = cli.call("import", str(tmp_path / "none.opml"))

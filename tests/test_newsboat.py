@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from tuinews.errors import SourceError
 from tuinews.model import Subscription
 from tuinews.sources.newsboat import parse_newsboat_urls, parse_newsboat_urls_report
 
@@ -105,3 +108,22 @@ def test_newsboats_hidden_tag_is_not_made_a_tag() -> None:
     # tuinews lists every feed, and a tag named "!" would mean nothing.
     subs = parse_newsboat_urls('https://example.org/feed.xml "!" tech\n', "urls")
     assert subs == [Subscription("https://example.org/feed.xml", None, ("tech",))]
+
+
+def test_text_that_is_no_urls_file_is_refused_as_a_whole() -> None:
+    prose = "Note: call Bob\ne.g. tomorrow\n\n# a comment\nftp://files.example/x\n"
+    with pytest.raises(SourceError) as refused:
+        parse_newsboat_urls_report(prose, "notes.txt")
+    assert str(refused.value) == (
+        "notes.txt: not OPML or a newsboat urls file (no feed address in its 3 lines)"
+    )
+    # Addresses that are no feeds are a urls file's mistakes: each is named.
+    meant = "ftp://files.example/x\nexample.org/feed\nwhoops\n"
+    assert parse_newsboat_urls_report(meant, "urls") == (
+        [],
+        [
+            "skipped line 1 'ftp://files.example/x': not an http(s) URL",
+            "skipped line 2 'example.org/feed': not an http(s) URL",
+            "skipped line 3 'whoops': not an http(s) URL",
+        ],
+    )

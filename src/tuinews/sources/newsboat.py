@@ -38,6 +38,14 @@ def looks_like_urls_file(head: bytes) -> bool:
     return bool(entries) and all(_URLS_LINE.match(line.lstrip("\ufeff")) for line in entries)
 
 
+# What a line's first word looks like when it means to be an address, good or bad:
+# `scheme:rest` (http, ftp, query, exec, file...), a path, or a host name ("example.org",
+# "example.org/feed"). Prose ("Note:", "e.g.") does not, nor does a word.
+_ADDRESS_LIKE = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:\S+|[/~]\S*|(?:[\w-]+\.)+[A-Za-z]{2,}\.?(?:[/:?#]\S*)?"
+)
+
+
 # newsboat's pseudo-feeds: saved searches and feeds produced by commands or filters.
 # tuinews never runs commands named in a subscription list.
 _UNSUPPORTED_PREFIXES = {
@@ -122,16 +130,19 @@ def parse_newsboat_urls_report(
 
     `base` is the folder of a local urls file; `local_files` says which local files its
     lines may name (none without `base`). Repeated URLs are merged unless `merge` is
-    False (a caller that counts them).
+    False (a caller that counts them). Raises `SourceError` when no line is a feed and
+    most are not addresses at all: text of another kind, not a urls file.
     """
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
     skipped: list[str] = []
+    lines = not_addresses = 0  # lines holding an entry; skipped ones not even addresses
     text = text.removeprefix("\ufeff")  # a BOM would make a first `#` line an entry
     for number, raw in enumerate(text.splitlines(), start=1):
         tokens = _tokens(raw)
         if not tokens:
             continue
+        lines += 1
         url, reason = _resolve(clean_url(tokens[0]), base, local_files)
         spaced = any(char.isspace() for char in tokens[0].strip())
         if spaced and url is not None and url.lower().startswith(("http://", "https://")):
@@ -141,6 +152,8 @@ def parse_newsboat_urls_report(
             shown = clean_line(tokens[0])
             shown = shown if len(shown) <= 80 else shown[:79] + "…"
             skipped.append(f"skipped line {number} {quoted(shown)}: {reason}")
+            first_word = tokens[0].split()[0] if tokens[0].strip() else ""  # "query:a b"
+            not_addresses += _ADDRESS_LIKE.fullmatch(first_word) is None
             continue
         title: str | None = None
         tags: list[str] = []
@@ -158,6 +171,10 @@ def parse_newsboat_urls_report(
             merge_subscription(found, entry)
         else:
             entries.append(entry)
+    if not found and not entries and not_addresses * 2 > lines:
+        # One line per line of a text file would bury the one thing to say.
+        where = f"its {lines} lines" if lines != 1 else "its only line"
+        raise SourceError(source, f"not OPML or a newsboat urls file (no feed address in {where})")
     return (list(found.values()) if merge else entries), skipped
 
 
