@@ -261,13 +261,19 @@ def test_a_key_of_a_nested_array_entry_is_found(tmp_path: Path) -> None:
         ("ftp://me:secret@x/", "not an http(s) address: 'ftp://me:***@x/'"),
     ],
 )
-def test_a_site_that_is_not_a_web_address_is_an_error_at_its_line(
+def test_a_site_that_is_not_a_web_address_is_said_at_its_line_and_ignored(
     tmp_path: Path, site: str, reason: str
 ) -> None:
-    text = (
-        f"[[feeds]]\nurl = 'https://a.org/'\n\n[[feeds]]\nurl = 'https://b.org/'\nsite = '{site}'\n"
+    # A warning, not an error: earlier imports wrote such sites, and refusing the file
+    # would lock the user out of every command after an upgrade.
+    path = write(
+        tmp_path,
+        "[[feeds]]\nurl = 'https://a.org/'\n\n"
+        f"[[feeds]]\nurl = 'https://b.org/'\nsite = '{site}'\n",
     )
-    assert error_of(tmp_path, text) == f":6: feeds[2].site: {reason}"
+    config = load_config(path)
+    assert [feed.html_url for feed in config.feeds] == [None, None]
+    assert config.warnings == (f"{path}:6: feeds[2].site: {reason}; ignored",)
 
 
 def test_an_empty_site_is_none_and_a_web_one_is_kept(tmp_path: Path) -> None:

@@ -421,7 +421,11 @@ class _Reader:
             # An empty one is none, as import leaves it out.
             html_url = site_address(site) if site is not None else None
         except ConfigError as exc:
-            raise self.error(("feeds", index, "site"), str(exc)) from None
+            # Said, not refused: imports before this check wrote such sites (an OPML
+            # htmlUrl of "javascript:…"), and refusing the file would lock the user out
+            # of every command after an upgrade. Unused, a site cannot do harm.
+            self.warnings.append(f"{self.error(('feeds', index, 'site'), str(exc))}; ignored")
+            html_url = None
         return Subscription(
             url=url,
             title=clean_line(title) or None,
