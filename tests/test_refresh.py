@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -109,6 +110,39 @@ async def test_not_modified_sends_validators(server: FeedServer, db: Path) -> No
     assert second["If-Modified-Since"] == stamp
     assert article_count(db) == 2
     assert stored(db, url).last_status == 304
+
+
+@pytest.mark.parametrize(
+    ("etag", "last_modified"),
+    [
+        ('"caf\u00c3\u00a9"', None),  # "café" in UTF-8 bytes (the server sends bytes)
+        ('"caf\u00e9"', None),  # in Latin-1
+        ('"x"', "Mon, 01 Jan 2024 00:00:00 GMT \u00e9"),
+    ],
+)
+async def test_a_validator_that_is_not_ascii_is_not_sent_back(
+    server: FeedServer, db: Path, etag: str, last_modified: str | None
+) -> None:
+    """It was stored, and every later refresh failed before asking anything ("invalid
+    URL: 'ascii' codec can't encode…", and the run was taken for offline)."""
+    url = server.route("/feed", static(rss(2), etag=etag, last_modified=last_modified))
+    await refresh(db, url)
+    summary = await refresh(db, url)
+    outcome = only_outcome(summary)
+    answered = "not_modified" if etag.isascii() else "updated"  # by the ETag sent back
+    assert (outcome.status, outcome.error, summary.failed) == (answered, None, 0)
+    second = server.requests("/feed")[1].headers
+    assert ("If-None-Match" in second) == etag.isascii()
+    assert "If-Modified-Since" not in second
+    # A store an earlier version filled with such a value is asked without it too.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE feeds SET etag = ?, last_modified = ?", (etag, last_modified))
+    summary = await refresh(db, url)
+    assert (only_outcome(summary).status, summary.failed) == (answered, 0)
+    third = server.requests("/feed")[2].headers
+    assert ("If-None-Match" in third) == etag.isascii()
+    assert "If-Modified-Since" not in third
+    assert article_count(db) == 2
 
 
 async def test_changed_feed_keeps_read_and_starred_marks(server: FeedServer, db: Path) -> None:

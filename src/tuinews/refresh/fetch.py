@@ -85,6 +85,17 @@ class FetchResult:
         return self.status == 304
 
 
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified to send back, or None: only printable ASCII can be sent
+    back as it came (a header's text is ASCII; httpx decodes other bytes as UTF-8 or
+    Latin-1, which would not be the server's bytes). Without one, the feed is fetched
+    whole each time: slower, never broken."""
+    if not value:
+        return None
+    value = value.strip()
+    return value if value and value.isascii() and value.isprintable() else None
+
+
 def format_size(size: int) -> str:
     """25 MB, 1.5 MB, 512 KB when that is the exact size (1024-based, as limits are
     usually set); otherwise the bytes as written (1,000,000 bytes): a limit set in
@@ -260,6 +271,9 @@ class Fetcher:
             "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
         }
+        # A validator that is not plain ASCII (stored by an earlier version) cannot go
+        # into a header as text: sent as it is, it failed every fetch of the feed.
+        etag, last_modified = _validator(etag), _validator(last_modified)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -400,8 +414,8 @@ class Fetcher:
             status=response.status_code,
             body=body,
             content_type=headers.get("content-type"),
-            etag=clean_line(headers.get("etag")) or None,
-            last_modified=clean_line(headers.get("last-modified")) or None,
+            etag=_validator(headers.get("etag")),
+            last_modified=_validator(headers.get("last-modified")),
             moved_to=permanent[-1] if permanent else None,
             moved_via=tuple(permanent[:-1]),
         )
