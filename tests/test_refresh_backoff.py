@@ -202,6 +202,22 @@ def test_a_named_feed_still_waits_as_its_server_asked(cli: Cli, server: FeedServ
     assert (forced.status, feed_lines(forced.out)) == (0, ["1 new  Busy"])
 
 
+@pytest.mark.parametrize("asked", ["0", "Mon, 01 Jan 2001 00:00:00 GMT"])
+def test_a_retry_after_already_past_still_backs_off(
+    cli: Cli, server: FeedServer, asked: str
+) -> None:
+    """ "Retry-After: 0", or a date past by the server's slow clock, set no wait at all:
+    the feed was asked again at every refresh, forever, and the doubling never began."""
+    busy = server.route("/busy", status(429, headers={"Retry-After": asked}))
+    subscribe(cli, (busy, "Busy"))
+    for _ in range(3):
+        assert cli.call("refresh").status == 1
+    assert len(server.requests("/busy")) == 1
+    (waiting,) = cli.call("refresh").err_lines
+    assert "still failing: next try after" in waiting
+    assert timedelta(0) < next_try(waiting) - datetime.now().astimezone() <= timedelta(minutes=3)
+
+
 def test_gone_feed_says_how_to_try_again_or_unsubscribe(cli: Cli, server: FeedServer) -> None:
     good = server.route("/good", static(rss(1)))
     gone = server.route("/gone", status(410))

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 #   those failures are recorded (`feeds` shows them) but set no back-off at all.
 # - a server error (5xx): 6 hours; usually over within hours.
 # - any other answer (404, not a feed, too large): 24 hours.
-# A Retry-After (429/503) is honoured as given (fetch caps it at 7 days). Local files
-# never wait: checking one is free. A feed named on the command line, or --force, is
-# fetched whatever its back-off; a named feed still honours a wait its server asked for.
+# A Retry-After (429/503) can lengthen the wait, never shorten it (fetch caps it at
+# 7 days). Local files never wait: checking one is free. A feed named on the command
+# line, or --force, is fetched whatever its back-off; a named feed still honours a wait
+# its server asked for.
 # The wait doubles from the previous one (`next_fetch - last_error_at`), not from the
 # count of failures: failures while offline leave no wait, so they do not lengthen it.
 FIRST_BACKOFF = timedelta(minutes=2)

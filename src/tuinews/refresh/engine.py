@@ -473,7 +473,7 @@ class _Run:
                 datetime.now(UTC),
                 error.reason,
                 status=error.status,
-                retry_after=error.retry_after,
+                server_wait=error.retry_after,
                 disable=error.gone,
             )
         # The feed's refresh: when its answer (the whole body) came.
@@ -734,9 +734,15 @@ class _Run:
         *,
         status: int | None = None,
         retry_after: datetime | None = None,
+        server_wait: datetime | None = None,
         disable: bool = False,
         moved_to: str | None = None,
     ) -> FeedOutcome:
+        """Record the failure and return its outcome. `retry_after`: the next try, as
+        decided by the caller (`now`: no back-off); `server_wait`: when a 429/503's
+        Retry-After allows the next try, which lengthens the back-off, never shortens
+        it (a "Retry-After: 0", or a date past by the server's slow clock, would have
+        the feed asked again at every refresh, forever)."""
         unanswered = status is None or self._proxy_answer(info.url, status)
         failed = FeedOutcome(
             info.url,
@@ -760,6 +766,8 @@ class _Run:
             return self.removed_outcome(info) if await self._removed(info) else failed
         else:
             next_fetch = now + backoff(previous_wait(info), None if unanswered else status)
+            if server_wait is not None:
+                next_fetch = max(next_fetch, server_wait)
         # The outcome's line, said now, keeps the time a 429/503 asked for; the store keeps
         # the line without it: read later, the next try is told from `next_fetch`
         # (`refresh.shown_error`), and a "retry after 17:05" would read as tomorrow's.
