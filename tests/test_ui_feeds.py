@@ -27,6 +27,7 @@ from test_ui_support import (
 from tuinews.commands.common import short_date
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
+from tuinews.refresh.outcome import minute_after
 from tuinews.store import FeedInfo, Store, View
 from tuinews.subscriptions import SubscriptionFile
 from tuinews.ui.app import create_app
@@ -237,7 +238,8 @@ async def test_feed_details_tell_a_429s_wait_from_its_next_fetch(tmp_path: Path)
             details = details_text(feed)
             # Kept and shown later: the reason, and the next fetch while it is to come.
             assert details["Error"] == "HTTP 429 Too Many Requests"
-            assert details["Next fetch"] == short_date(feed.next_fetch)
+            # Up to the minute, as the refresh's "next try after" says it.
+            assert details["Next fetch"] == short_date(minute_after(feed.next_fetch))
 
 
 async def test_feed_details_of_an_old_failure_say_no_past_time(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from tuinews.commands.common import short_date
+from tuinews.refresh.outcome import minute_after
 from tuinews.refresh.shown_error import next_try, plain_error
 from tuinews.sources.sanitize import without_password
 from tuinews.store import FeedInfo
@@ -30,7 +31,9 @@ def _next_fetch(feed: FeedInfo, now: datetime) -> str:
     if feed.disabled:
         return "when refreshed on its own (disabled)"
     retry_at = next_try(feed, now)
-    return _when(retry_at) if retry_at is not None else "next refresh"
+    # Up to the minute, as the refresh says "next try after": 04:17:30 cut to "04:17"
+    # read as due before it was.
+    return _when(minute_after(retry_at)) if retry_at is not None else "next refresh"
 
 
 def feed_details(feed: FeedInfo, now: datetime | None = None) -> Table:
