@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 import tuinews
+from feedserver import closed_port_url
+from test_cli import Cli
 from tuinews.config import (
     KEYMAP_IDS,
     MAX_ARTICLES_PER_FEED,
@@ -316,3 +318,39 @@ def test_every_binding_of_the_reader_can_be_named_in_the_keymap() -> None:
     from tuinews.ui.app import binding_ids
 
     assert binding_ids() == KEYMAP_IDS
+
+
+# ------------------------------------------------------------ user agent
+
+
+@pytest.mark.parametrize(
+    ("agent", "shown"),
+    [
+        ("Lecteur-Ünïcode/1.0", '"Lecteur-Ünïcode/1.0"'),
+        ("reader\u200b/1", '"reader\\u200B/1"'),  # invisible, so shown escaped
+    ],
+)
+def test_a_user_agent_that_is_not_ascii_is_refused_at_its_line(
+    tmp_path: Path, agent: str, shown: str
+) -> None:
+    path = write(tmp_path, f'[refresh]\nuser_agent = "{agent}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}:2: refresh.user_agent: expected printable ASCII (HTTP headers are), got {shown}"
+    )
+
+
+def test_refresh_with_a_user_agent_that_is_not_ascii_prints_one_line(cli: Cli) -> None:
+    # It used to die with a UnicodeEncodeError traceback from httpx's Headers.
+    cli.config.write_text(
+        '[refresh]\nuser_agent = "Lecteur-Ünïcode/1.0"\n\n'
+        f'[[feeds]]\nurl = "{closed_port_url()}"\n',
+        encoding="utf-8",
+    )
+    result = cli.call("refresh")
+    assert result.status != 0
+    assert result.err_lines == [
+        f"tuinews: {cli.config}:2: refresh.user_agent: expected printable ASCII"
+        ' (HTTP headers are), got "Lecteur-Ünïcode/1.0"'
+    ]

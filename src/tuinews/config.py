@@ -175,6 +175,14 @@ def _one_line(value: object) -> str:
     raise _Invalid(f"expected a non-empty one-line string, got {show_value(value)}")
 
 
+def _header_value(value: object) -> str:
+    text = _one_line(value)
+    # httpx encodes header values as ASCII; anything else fails at the first request.
+    if not all(" " <= char <= "~" for char in text):
+        raise _Invalid(f"expected printable ASCII (HTTP headers are), got {show_value(text)}")
+    return text
+
+
 def _command(value: object) -> str:
     import shlex
 
@@ -223,7 +231,7 @@ _REFRESH: Mapping[str, Converter] = {
     "timeout": _number(MAX_TIMEOUT_SECONDS, "seconds", " (a day)"),
     "max_bytes": _whole_number(1, MAX_BODY_BYTES, " of bytes", " (1 TiB)"),
     "max_redirects": _whole_number(0, MAX_REDIRECTS),
-    "user_agent": _one_line,
+    "user_agent": _header_value,
 }
 _RETENTION: Mapping[str, Converter] = {
     "days": _whole_number(
