@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from feedserver import rss
+from test_cli import Cli
 from tuinews.errors import SourceError
 from tuinews.model import Feed
 from tuinews.sources.dates import parse_date
@@ -500,3 +501,106 @@ def test_an_rss_channel_title_with_markup_reads_as_its_items_titles_do() -> None
     # A title that merely holds "<" stays as written.
     plain = data.replace(b"Hostile &lt;i&gt;feed&lt;/i&gt;", b"1 &lt; 2 feed")
     assert parse_feed(plain, "https://h.example/rss").title == "1 < 2 feed"
+
+
+# ---- bodies over the size cap ------------------------------------------------------------
+
+CUT_NOTE = "[…] (the rest of this article was not kept: it is over 2 MB)"
+
+
+def rss_item_body(body: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Blog</title>'
+        "<item><title>Post</title><guid>p1</guid><link>http://e.com/p1</link>"
+        f"<description><![CDATA[{body}]]></description></item></channel></rss>"
+    ).encode()
+
+
+def shown(feed: Feed) -> str:
+    """The article as `tuinews read` and the reader show it, words joined by one space."""
+    from tuinews.render import plain_text, render_article
+
+    return " ".join(plain_text(render_article(feed.articles[0]), 80).split())
+
+
+def test_an_inline_image_over_the_cap_leaves_the_text_after_it(cli: Cli, tmp_path: Path) -> None:
+    # The text after a 2.5 MB data: image was lost at the cut, without a sign.
+    image = "A" * 2_500_000
+    body = (
+        f'<p>Intro paragraph.</p><img alt="chart" src="data:image/png;base64,{image}">'
+        "<p>CONCLUSION: the last paragraph.</p>"
+    )
+    source = tmp_path / "post.xml"
+    source.write_bytes(rss_item_body(body))
+    result = cli.call("read", str(source), "--width", "80")
+    assert result.status == 0
+    text = " ".join(result.out.split())
+    assert text.endswith("Intro paragraph. [image: chart] CONCLUSION: the last paragraph.")
+    assert "[…]" not in text  # nothing was cut
+
+
+def test_a_body_still_over_the_cap_ends_with_a_note_saying_so() -> None:
+    paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "</p>"
+    # The cut falls inside the tag of the second paragraph: no half tag is left.
+    body = paragraph * (2_000_000 // len(paragraph)) + "<p class='" + "x" * 1_000 + "'>more</p>"
+    text = shown(parse(rss_item_body(body)))
+    assert text.endswith("consectetur adipiscing elit. " + CUT_NOTE)
+    assert "class" not in text and "more" not in text
+
+
+@pytest.mark.parametrize(
+    "left_open",
+    [
+        "<svg><path d='1 2 3'/>",  # dropped with what it holds
+        "<!-- a comment ",
+        "<script>var s = '<p>';",
+        "<SVG><svg></svg><path/>",  # an svg inside an svg closes only the inner one
+    ],
+)
+def test_the_note_is_shown_when_the_cut_falls_inside_what_is_not(left_open: str) -> None:
+    body = "<p>Intro paragraph.</p>" + left_open + "x " * 1_000_000
+    text = shown(parse(rss_item_body(body)))
+    assert text.endswith("Intro paragraph. " + CUT_NOTE)
+
+
+@pytest.mark.parametrize(
+    ("left_open", "end"),
+    [
+        (
+            "<p>See <a href='https://e.com/x'>",
+            "x x [1] " + CUT_NOTE + " Links: [1] https://e.com/x",
+        ),
+        ("<pre>", "x x " + CUT_NOTE),
+    ],
+)
+def test_the_note_is_not_part_of_a_link_or_code_left_open(left_open: str, end: str) -> None:
+    body = "<p>Intro paragraph.</p>" + left_open + "x " * 1_000_000
+    assert shown(parse(rss_item_body(body))).endswith(end)
+
+
+def test_a_plain_text_body_over_the_cap_ends_with_a_line_saying_so() -> None:
+    data = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "T",
+            "items": [{"id": "1", "content_text": "words " * 400_000}],
+        }
+    )
+    feed = parse(data)
+    assert feed.articles[0].content_type == "text"
+    assert feed.articles[0].content.endswith("words wo\n\n" + CUT_NOTE)
+    assert shown(feed).endswith("words wo " + CUT_NOTE)
+
+
+def test_a_body_at_the_cap_keeps_its_inline_data_and_has_no_note() -> None:
+    image = "A" * (2_000_000 - 100)
+    body = f'<p>Intro.</p><img src="data:image/png;base64,{image}"><p>End.</p>'
+    assert len(body) <= 2_000_000
+    assert parse(rss_item_body(body)).articles[0].content == body
+
+
+def test_what_the_cut_passes_over_is_what_the_reader_drops() -> None:
+    from tuinews.render.tags import DROPPED
+    from tuinews.sources.body_cut import HIDDEN_CONTENT
+
+    assert set(HIDDEN_CONTENT) <= DROPPED

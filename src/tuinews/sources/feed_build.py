@@ -179,7 +179,9 @@ def build_article(
     else:
         body_type = "html" if description_is_html else "text"
     if len(body) > BODY_LIMIT:
-        body = body[:BODY_LIMIT]
+        from tuinews.sources.body_cut import cut_body  # rare: a body of megabytes
+
+        body = cut_body(body, body_type == "html", BODY_LIMIT)
     digest_source = description or content or ""
     digest_is_html = description_is_html if description else body_type == "html"
     summary = summary_of(digest_source, digest_is_html)
