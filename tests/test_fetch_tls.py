@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from feedserver import FeedServer, rss, static
+from feedserver import FeedServer, closed_port_url, rss, static
+from test_cli import Cli
+from test_cli_store import subscribe
+from test_refresh_backoff import feed_lines
 from tuinews.config import RefreshSettings
 from tuinews.refresh import client
 from tuinews.refresh.client import make_client
@@ -176,3 +179,61 @@ def test_an_error_without_a_message_is_never_a_class_name() -> None:
         except httpx.NetworkError as error:
             line = describe_network_error(error, "http://a.example/", body_started=False)
         assert line == f"network error: {said}"
+
+
+# ---- SSL_CERT_FILE and SSL_CERT_DIR naming no usable certificates ----------------------
+
+CA = "(the CA certificates for https)"
+
+
+@pytest.mark.parametrize(
+    ("variable", "name", "reason"),
+    [
+        ("SSL_CERT_FILE", "typo.pem", f"no such file {CA}"),
+        ("SSL_CERT_FILE", "empty.pem", f"holds no PEM certificates {CA}"),
+        ("SSL_CERT_FILE", "damaged.pem", "cannot be read as PEM certificates (OpenSSL: PEM lib)"),
+        ("SSL_CERT_FILE", "certs", f"a folder, not a file {CA}; SSL_CERT_DIR names a folder"),
+        ("SSL_CERT_DIR", "typo", f"no such folder {CA}"),
+        ("SSL_CERT_DIR", "empty.pem", f"a file, not a folder {CA}; SSL_CERT_FILE names a file"),
+        (
+            "SSL_CERT_DIR",
+            "certs",  # OpenSSL looks only for names like 9d66eef0.0
+            f"holds no certificates named by their hash {CA}; `openssl rehash` names them",
+        ),
+    ],
+)
+async def test_a_certificate_setting_that_cannot_be_used_is_named_with_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, name: str, reason: str
+) -> None:
+    # It was "network error: [Errno 2] No such file or directory", naming neither.
+    (tmp_path / "empty.pem").write_text("")
+    (tmp_path / "damaged.pem").write_text(
+        "-----BEGIN CERTIFICATE-----\nMIIBad\n-----END CERTIFICATE-----\n"
+    )
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_text("")
+    monkeypatch.setenv(variable, str(tmp_path / name))
+    url = closed_port_url().replace("http://", "https://")
+    async with make_client(SETTINGS) as http:
+        with pytest.raises(FetchError) as caught:
+            await Fetcher(http, SETTINGS).fetch(url)
+    assert caught.value.reason == f"{variable}={tmp_path / name}: {reason}"
+    assert not caught.value.tried
+
+
+def test_refresh_with_a_missing_certificate_file_names_it_and_is_not_offline(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "typo.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    feeds = [(closed_port_url(f"/{name}").replace("http://", "https://"), name) for name in "ABC"]
+    subscribe(cli, *feeds)
+    said = f"SSL_CERT_FILE={missing}: no such file {CA}"
+    for _run in range(2):
+        result = cli.call("refresh")
+        assert result.status == 1
+        # Tried again at the next refresh: no back-off, as no server was asked.
+        assert feed_lines(result.out) == ["failed  A", "failed  B", "failed  C"]
+        # Each feed's own line, never "no feed answered (offline?)": nothing was tried.
+        assert sorted(result.err_lines) == [f"tuinews: {name}: {said}" for name in "ABC"]
+    assert said in cli.call("feeds").out

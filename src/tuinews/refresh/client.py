@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import ssl
 import sys
 import threading
@@ -60,21 +61,76 @@ def load_tls_certificates() -> None:
     """Load the CA certificates (SSL_CERT_FILE or SSL_CERT_DIR if set, else certifi's
     bundle, as httpx would) into the shared context, once per process. Tens of
     milliseconds with the GIL released: callers run it in a thread, only once an https
-    URL is about to be fetched, so refreshes of http:// feeds never pay it."""
+    URL is about to be fetched, so refreshes of http:// feeds never pay it.
+    CertificatesError when the variable names none that load (tried again next call)."""
     global _certificates_loaded
     with _certificates_lock:
         if _certificates_loaded:
             return
         context = _tls_context_shell()
         if os.environ.get("SSL_CERT_FILE"):
-            context.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
+            _load_named("SSL_CERT_FILE", context)
         elif os.environ.get("SSL_CERT_DIR"):
-            context.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
+            _load_named("SSL_CERT_DIR", context)
         else:
             import certifi
 
             context.load_verify_locations(cafile=certifi.where())
         _certificates_loaded = True
+
+
+class CertificatesError(TuinewsError):
+    """SSL_CERT_FILE or SSL_CERT_DIR names no usable CA certificates; `str()` names the
+    variable, its value and the reason."""
+
+
+# What the variables are for, said after the reason: the user may not know (a line from
+# a tutorial, an old shell profile).
+_FOR = "(the CA certificates for https)"
+# OpenSSL finds a folder's certificates by the hash of their subject: `9d66eef0.0`
+# (`openssl rehash` makes these names); `.r0` are revocation lists.
+_HASHED_NAME = re.compile(r"[0-9a-f]{8}\.r?[0-9]+")
+# "[X509] PEM lib (_ssl.c:4154)" -> "PEM lib"
+_SSL_DETAIL = re.compile(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$")
+
+
+def _load_named(variable: str, context: ssl.SSLContext) -> None:
+    """Load the certificates the variable names, or CertificatesError. Checked here, as
+    OpenSSL's own words ("[Errno 2] No such file or directory") name neither the
+    variable nor the file, and a folder is not even looked at until a handshake."""
+    value = os.environ[variable]
+    shown = clean_line(value)[:300]
+
+    def refuse(reason: str) -> CertificatesError:
+        return CertificatesError(f"{variable}={shown}: {reason}")
+
+    try:
+        if variable == "SSL_CERT_FILE":
+            context.load_verify_locations(cafile=value)
+            return
+        with os.scandir(value) as entries:
+            if not any(_HASHED_NAME.fullmatch(entry.name) for entry in entries):
+                raise refuse(
+                    f"holds no certificates named by their hash {_FOR}; `openssl rehash` names them"
+                )
+        context.load_verify_locations(capath=value)
+    except FileNotFoundError:
+        what = "file" if variable == "SSL_CERT_FILE" else "folder"
+        raise refuse(f"no such {what} {_FOR}") from None
+    except IsADirectoryError:
+        raise refuse(f"a folder, not a file {_FOR}; SSL_CERT_DIR names a folder") from None
+    except NotADirectoryError:
+        raise refuse(f"a file, not a folder {_FOR}; SSL_CERT_FILE names a file") from None
+    except ssl.SSLError as error:
+        if error.reason == "NO_CERTIFICATE_OR_CRL_FOUND":
+            raise refuse(f"holds no PEM certificates {_FOR}") from None
+        detail = clean_line(error.reason or _SSL_DETAIL.sub("", error.strerror or ""))
+        raise refuse(
+            f"cannot be read as PEM certificates (OpenSSL: {detail or 'no details'})"
+        ) from None
+    except OSError as error:  # permission denied, an I/O error
+        detail = clean_line(error.strerror or "").lower() or "no details given"
+        raise refuse(f"cannot be read: {detail} {_FOR}") from None
 
 
 def tls_context() -> ssl.SSLContext:

@@ -475,6 +475,7 @@ class _Run:
                 status=error.status,
                 server_wait=error.retry_after,
                 disable=error.gone,
+                tried=error.tried,
             )
         # The feed's refresh: when its answer (the whole body) came.
         now = datetime.now(UTC)
@@ -737,13 +738,15 @@ class _Run:
         server_wait: datetime | None = None,
         disable: bool = False,
         moved_to: str | None = None,
+        tried: bool = True,
     ) -> FeedOutcome:
         """Record the failure and return its outcome. `retry_after`: the next try, as
         decided by the caller (`now`: no back-off); `server_wait`: when a 429/503's
         Retry-After allows the next try, which lengthens the back-off, never shortens
         it (a "Retry-After: 0", or a date past by the server's slow clock, would have
-        the feed asked again at every refresh, forever)."""
-        unanswered = status is None or self._proxy_answer(info.url, status)
+        the feed asked again at every refresh, forever). `tried`: False when no request
+        went out (a setting of this machine to fix)."""
+        unanswered = tried and (status is None or self._proxy_answer(info.url, status))
         failed = FeedOutcome(
             info.url,
             info.title,
@@ -757,8 +760,10 @@ class _Run:
         next_fetch: datetime | None
         if retry_after is not None:
             next_fetch = retry_after
-        elif location_kind(info.url) != "http":
-            next_fetch = None  # a file (or a URL to fix): free to try at every refresh
+        elif location_kind(info.url) != "http" or not tried:
+            # A file, a URL to fix, or a setting of this machine to fix (no request went
+            # out): free to try at every refresh.
+            next_fetch = None
         elif unanswered and not self.answered:
             # No HTTP answer, and none for any feed so far: perhaps offline. Decided and
             # recorded when the refresh ends (`_record_unanswered`).

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from tuinews.errors import TuinewsError
-from tuinews.refresh.client import certificates_loaded, load_tls_certificates, proxy_for
+from tuinews.refresh.client import (
+    CertificatesError,
+    certificates_loaded,
+    load_tls_certificates,
+    proxy_for,
+)
 from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
 from tuinews.refresh.network_errors import (
     describe_network_error,
@@ -51,11 +56,15 @@ class FetchError(TuinewsError):
         *,
         status: int | None = None,
         retry_after: datetime | None = None,
+        tried: bool = True,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
+        # False when no request went out (a setting of this machine is wrong): no answer
+        # was missed, so it says nothing of being offline or of the server.
+        self.tried = tried
 
     @property
     def gone(self) -> bool:
@@ -210,6 +219,11 @@ class _Slots:
             self._host = None
 
 
+def _retrieved(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # marks it retrieved: asyncio logs a failure nobody awaited
+
+
 class Fetcher:
     """Fetches URLs with the settings' limits, sharing one client and the host limits."""
 
@@ -226,6 +240,8 @@ class Fetcher:
         """Start loading the CA certificates in a thread now (an https fetch is coming)."""
         if self._certificates is None and not certificates_loaded():
             self._certificates = asyncio.ensure_future(asyncio.to_thread(load_tls_certificates))
+            # Its failure is each https fetch's to say; none may be left to await it.
+            self._certificates.add_done_callback(_retrieved)
 
     async def _tls_ready(self) -> None:
         if certificates_loaded():
@@ -298,7 +314,11 @@ class Fetcher:
             received = _Received()
             try:
                 if current[:6].lower() == "https:":
-                    await self._tls_ready()
+                    try:
+                        await self._tls_ready()
+                    except CertificatesError as error:
+                        at = f" (at {without_password(current)})" if current != url else ""
+                        raise FetchError(f"{error}{at}", tried=False) from None
                 try:
                     response = await self.client.send(request, stream=True)
                 except httpx.InvalidURL:
