@@ -216,6 +216,11 @@ def test_a_retry_after_already_past_still_backs_off(
     (waiting,) = cli.call("refresh").err_lines
     assert "still failing: next try after" in waiting
     assert timedelta(0) < next_try(waiting) - datetime.now().astimezone() <= timedelta(minutes=3)
+    # Named, it is fetched: the server asked for no wait, and our back-off does not hold
+    # back a feed the user asks for (it was refused, "the server asked to wait until…").
+    named = cli.call("refresh", "Busy")
+    assert "asked to wait" not in named.out + named.err
+    assert len(server.requests("/busy")) == 2
 
 
 def test_gone_feed_says_how_to_try_again_or_unsubscribe(cli: Cli, server: FeedServer) -> None:

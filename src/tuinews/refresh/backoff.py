@@ -108,10 +108,12 @@ def skipped_outcome(
     when = short_time(info.next_fetch, now)
     if named:
         # The user asked for this feed: fetched now, as `r` in the reader does, unless
-        # its server asked for a pause (429/503), which --force overrides.
-        if info.last_status not in RETRY_AFTER_STATUSES:
+        # its server asked for a pause (a 429's or 503's Retry-After) that is not over,
+        # which --force overrides. Our own back-off does not hold it back.
+        wait = info.server_wait
+        if info.last_status not in RETRY_AFTER_STATUSES or wait is None or wait <= now:
             return None
-        reason = f"the server asked to wait until {when}{why}"
-        return skip("server_wait", reason, retry_at=info.next_fetch, last_error=last)
+        reason = f"the server asked to wait until {short_time(wait, now)}{why}"
+        return skip("server_wait", reason, retry_at=wait, last_error=last)
     reason = f"next try after {when}{why}"
     return skip("backoff", reason, retry_at=info.next_fetch, last_error=last)

@@ -787,6 +787,8 @@ class _Run:
             at=now,
             next_fetch=next_fetch,
             disable=disable,
+            # A wait still to come: a feed the user names waits for it, not the back-off.
+            server_wait=server_wait if server_wait is not None and server_wait > now else None,
         )
         if await self._removed(info):
             return self.removed_outcome(info)

@@ -167,7 +167,7 @@ def _forget_fetches(conn: sqlite3.Connection, feed_id: int) -> None:
     a feed the user unsubscribed from."""
     conn.execute(
         "UPDATE feeds SET etag = NULL, last_modified = NULL, source_mtime = NULL, "
-        "next_fetch = NULL, failures = 0, disabled = 0 WHERE id = ?",
+        "next_fetch = NULL, server_wait = NULL, failures = 0, disabled = 0 WHERE id = ?",
         (feed_id,),
     )
     conn.execute("DELETE FROM former_urls WHERE feed_id = ?", (feed_id,))
@@ -318,11 +318,21 @@ def record_failure(
     at: datetime,
     next_fetch: datetime | None,
     disable: bool,
+    server_wait: datetime | None = None,
 ) -> None:
     conn.execute(
         """UPDATE feeds SET last_status = ?, last_error = ?, last_error_at = ?,
-        failures = failures + 1, next_fetch = ?, disabled = disabled OR ? WHERE id = ?""",
-        (status, error, at.timestamp(), to_epoch(next_fetch), int(disable), feed_id),
+        failures = failures + 1, next_fetch = ?, disabled = disabled OR ?, server_wait = ?
+        WHERE id = ?""",
+        (
+            status,
+            error,
+            at.timestamp(),
+            to_epoch(next_fetch),
+            int(disable),
+            to_epoch(server_wait),
+            feed_id,
+        ),
     )
 
 

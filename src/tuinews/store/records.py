@@ -83,6 +83,9 @@ class FeedInfo:
     etag: str | None
     last_modified: str | None
     source_mtime: float | None
+    # Until when the server asked a failing feed's next try to wait (429/503); the back-off
+    # (`next_fetch`) may be later.
+    server_wait: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,7 @@ def to_headline(row: sqlite3.Row | tuple[Any, ...]) -> Headline:
 def to_feed_info(row: sqlite3.Row | tuple[Any, ...]) -> FeedInfo:
     (feed_id, url, title, tags, unread, total, last_refresh, last_status, last_error,
      last_error_at, failures, next_fetch, disabled, etag, last_modified,
-     source_mtime) = row  # fmt: skip
+     source_mtime, server_wait) = row  # fmt: skip
     return FeedInfo(
         id=feed_id,
         url=url,
@@ -161,4 +161,5 @@ def to_feed_info(row: sqlite3.Row | tuple[Any, ...]) -> FeedInfo:
         etag=etag,
         last_modified=last_modified,
         source_mtime=source_mtime,
+        server_wait=from_epoch(server_wait),
     )

@@ -449,6 +449,13 @@ def _v10_link_and_date_keys(conn: sqlite3.Connection) -> None:
     del conn  # no table changes
 
 
+# Version 11: when a failing feed's server asked the next try to wait (a 429's or 503's
+# Retry-After), apart from `next_fetch`, which a back-off may put later: a feed the user
+# names is fetched once the server's wait is over, whatever the back-off says.
+def _v11_server_wait(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE feeds ADD COLUMN server_wait REAL")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[n] takes a store from version n to n + 1.
@@ -463,6 +470,7 @@ MIGRATIONS: list[Migration] = [
     _v8_search_text_when_indexed,
     _v9_former_urls,
     _v10_link_and_date_keys,
+    _v11_server_wait,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -5,7 +5,7 @@ it without loading the model)."""
 FEED_SELECT = """
 SELECT id, url, COALESCE(title, NULLIF(feed_title, ''), url), tags, unread, total,
        last_refresh, last_status, last_error, last_error_at, failures, next_fetch,
-       disabled, etag, last_modified, source_mtime
+       disabled, etag, last_modified, source_mtime, server_wait
 FROM feeds
 """
 

@@ -483,7 +483,9 @@ class Store:
         at: datetime,
         next_fetch: datetime | None,
         disable: bool = False,
+        server_wait: datetime | None = None,
     ) -> None:
+        """`server_wait`: until when its server asked the next try to wait (429/503)."""
         with self._writing() as conn:
             _feeds.record_failure(
                 conn,
@@ -493,6 +495,7 @@ class Store:
                 at=at,
                 next_fetch=next_fetch,
                 disable=disable,
+                server_wait=server_wait,
             )
 
     def name_untitled_feed(self, feed_id: int, feed_title: str) -> None:
