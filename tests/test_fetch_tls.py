@@ -21,9 +21,11 @@ from test_cli import Cli
 from test_cli_store import subscribe
 from test_refresh_backoff import feed_lines
 from tuinews.config import RefreshSettings
-from tuinews.refresh import client
+from tuinews.model import Subscription
+from tuinews.refresh import client, refresh_feeds
 from tuinews.refresh.client import make_client
 from tuinews.refresh.fetch import Fetcher, FetchError, describe_network_error
+from tuinews.store import Store
 
 SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0)
 NOT_TLS = "TLS handshake failed: the server did not answer in TLS (is it really https?)"
@@ -237,3 +239,33 @@ def test_refresh_with_a_missing_certificate_file_names_it_and_is_not_offline(
         # Each feed's own line, never "no feed answered (offline?)": nothing was tried.
         assert sorted(result.err_lines) == [f"tuinews: {name}: {said}" for name in "ABC"]
     assert said in cli.call("feeds").out
+
+
+async def test_a_certificate_untrusted_by_the_variable_set_names_it(
+    certificates: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SSL_CERT_FILE names another authority's certificate: the line said only "not
+    # trusted", and the variable set long ago went unsuspected.
+    other, _key = certificates["elsewhere"]
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    with https_server(*certificates["loopback"]) as server:
+        url = f"https://127.0.0.1:{server.port}/feed"
+        assert await failure(url) == (
+            f"TLS certificate not trusted by SSL_CERT_FILE={other} (self-signed or unknown issuer)"
+        )
+
+
+async def test_https_feeds_whose_certificates_are_refused_are_not_taken_for_offline(
+    certificates: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """Every feed of the refresh failed the certificate check: "no feed answered
+    (offline?)", and no back-off, though each server had answered the handshake."""
+    with https_server(*certificates["loopback"]) as server:
+        subs = [Subscription(url=f"https://127.0.0.1:{server.port}/feed?{n}") for n in range(2)]
+        summary = await refresh_feeds(tmp_path / "t.db", subs, SETTINGS)
+    assert not summary.offline
+    assert [outcome.error for outcome in summary.outcomes] == [
+        "TLS certificate not trusted (self-signed or unknown issuer)"
+    ] * 2
+    with Store.open(tmp_path / "t.db") as store:
+        assert all(info.next_fetch is not None for info in store.feeds())

@@ -57,6 +57,17 @@ def certificates_loaded() -> bool:
     return _certificates_loaded
 
 
+def certificates_variable() -> tuple[str, str] | None:
+    """(SSL_CERT_FILE or SSL_CERT_DIR, its value) when one of them names the CA
+    certificates this process trusts (as `load_tls_certificates` reads them), else None
+    (certifi's bundle)."""
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        value = os.environ.get(name)
+        if value:
+            return name, value
+    return None
+
+
 def load_tls_certificates() -> None:
     """Load the CA certificates (SSL_CERT_FILE or SSL_CERT_DIR if set, else certifi's
     bundle, as httpx would) into the shared context, once per process. Tens of

@@ -468,6 +468,8 @@ class _Run:
                 info.url, etag=validators[0], last_modified=validators[1], room=room
             )
         except FetchError as error:
+            if error.reached:
+                self.answered = True  # online: not a night offline (see `_heard`)
             return await self._fail(
                 info,
                 datetime.now(UTC),

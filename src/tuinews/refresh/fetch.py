@@ -24,6 +24,7 @@ from tuinews.refresh.client import (
 )
 from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
 from tuinews.refresh.network_errors import (
+    certificate_refused,
     describe_network_error,
     format_seconds,
     http_status_line,
@@ -57,6 +58,7 @@ class FetchError(TuinewsError):
         status: int | None = None,
         retry_after: datetime | None = None,
         tried: bool = True,
+        reached: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -65,6 +67,9 @@ class FetchError(TuinewsError):
         # False when no request went out (a setting of this machine is wrong): no answer
         # was missed, so it says nothing of being offline or of the server.
         self.tried = tried
+        # The server answered, though not in HTTP (a TLS certificate refused here): this
+        # machine is online.
+        self.reached = reached
 
     @property
     def gone(self) -> bool:
@@ -370,7 +375,7 @@ class Fetcher:
                     # After redirects: the server that failed is not the one subscribed to
                     # (which answered), as HTTP errors after a redirect say too.
                     reason += f" (at {without_password(current)})"
-                raise FetchError(reason) from None
+                raise FetchError(reason, reached=certificate_refused(exc)) from None
         raise FetchError(redirect_failure(chain, self.settings.max_redirects))
 
     def _check_status(self, response: httpx.Response, redirected_to: str | None) -> None:

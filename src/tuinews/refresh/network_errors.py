@@ -161,13 +161,25 @@ _CERTIFICATE_WORDS = {
 }
 
 
+def certificate_refused(exc: BaseException) -> bool:
+    """Whether the server answered the TLS handshake with a certificate this machine
+    refused: it was reached (this machine is online), its answer was not accepted."""
+    return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc))
+
+
 def _certificate_refusal(error: ssl.SSLCertVerificationError) -> str:
     """Why the certificate was refused, from OpenSSL's verify code and message."""
     code = getattr(error, "verify_code", None)
     message = clean_line(str(getattr(error, "verify_message", None) or "")).rstrip(".")
     lowered = message.lower()
     if code in _UNTRUSTED_CODES or "self" in lowered or "issuer" in lowered:
-        return "TLS certificate not trusted (self-signed or unknown issuer)"
+        # The authorities come from a variable the user may have set long ago: the line
+        # names it, where it could be the fault.
+        from tuinews.refresh.client import certificates_variable
+
+        named = certificates_variable()
+        by = f" by {named[0]}={clean_line(named[1])}" if named else ""
+        return f"TLS certificate not trusted{by} (self-signed or unknown issuer)"
     if code in _OTHER_SITE_CODES or "mismatch" in lowered:
         return "TLS certificate is for another site"
     if code in _CERTIFICATE_WORDS:
