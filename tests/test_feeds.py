@@ -539,6 +539,22 @@ def test_an_inline_image_over_the_cap_leaves_the_text_after_it(cli: Cli, tmp_pat
     assert "[…]" not in text  # nothing was cut
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        '<div style="background:url(data:image/png;base64,{data})">chart</div>',
+        "<div style='background: url(\"data:image/png;base64,{data}\")'>chart</div>",
+        '<div style="background:url(&quot;data:image/png;base64,{data}&quot;)">chart</div>',
+        "<style>.chart {{ background: URL( 'data:image/png;base64,{data}' ) }}</style>",
+    ],
+)
+def test_an_inline_image_in_css_over_the_cap_leaves_the_text_after_it(image: str) -> None:
+    # In a style attribute or a <style> element it still used up the cap.
+    body = "<p>Intro.</p>" + image.format(data="A" * 2_500_000) + "<p>CONCLUSION.</p>"
+    text = " ".join(shown(parse(rss_item_body(body))).split())
+    assert text.endswith("CONCLUSION.") and CUT_NOTE not in text
+
+
 def test_a_body_still_over_the_cap_ends_with_a_note_saying_so() -> None:
     paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "</p>"
     # The cut falls inside the tag of the second paragraph: no half tag is left.

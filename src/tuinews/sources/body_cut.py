@@ -19,6 +19,13 @@ _DATA_VALUE = re.compile(
 )
 # Still a data: URI, so the renderer shows it as before: an image, or a link not opened.
 _EMPTY_DATA_VALUE = '="data:"'
+# Inline data in CSS (`style="background:url(data:…)"`, a <style> element): the reader
+# shows no styles at all. Quoted as CSS quotes, or as HTML escapes them in an attribute.
+_CSS_DATA = re.compile(
+    r"""url\([ \t\r\n]*(?:"data:[^"]*"|'data:[^']*'|&quot;data:.*?&quot;|data:[^)"'\s]*)"""
+    r"""[ \t\r\n]*\)""",
+    re.IGNORECASE | re.ASCII | re.DOTALL,
+)
 
 # Elements the renderer drops with all they hold (a subset of render.tags.DROPPED: those
 # that need an end tag), and comments: a note appended inside one left open by the cut
@@ -60,6 +67,8 @@ def _without_inline_data(body: str) -> str:
         inside_tag = body.rfind("<", 0, start) > body.rfind(">", 0, start)
         return _EMPTY_DATA_VALUE if inside_tag else match.group(0)
 
+    if "url(" in body or "URL(" in body:
+        body = _CSS_DATA.sub("url(data:)", body)
     return _DATA_VALUE.sub(empty, body)
 
 
