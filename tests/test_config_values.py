@@ -16,6 +16,7 @@ from tuinews.config import (
     KEYMAP_IDS,
     MAX_ARTICLES_PER_FEED,
     MAX_RETENTION_DAYS,
+    RefreshSettings,
     load_config,
 )
 from tuinews.errors import ConfigError
@@ -330,14 +331,17 @@ def test_every_binding_of_the_reader_can_be_named_in_the_keymap() -> None:
         ("reader\u200b/1", '"reader\\u200B/1"'),  # invisible, so shown escaped
     ],
 )
-def test_a_user_agent_that_is_not_ascii_is_refused_at_its_line(
+def test_a_user_agent_that_is_not_ascii_is_said_at_its_line_and_the_default_used(
     tmp_path: Path, agent: str, shown: str
 ) -> None:
+    # Said, not refused: earlier versions read it, and refusing the file would lock the
+    # user out of every command after an upgrade.
     path = write(tmp_path, f'[refresh]\nuser_agent = "{agent}"\n')
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    assert str(caught.value) == (
-        f"{path}:2: refresh.user_agent: expected printable ASCII (HTTP headers are), got {shown}"
+    config = load_config(path)
+    assert config.refresh.user_agent == RefreshSettings().user_agent
+    assert config.warnings == (
+        f"{path}:2: refresh.user_agent: expected printable ASCII (HTTP headers are), "
+        f"got {shown}; the default is used",
     )
 
 
@@ -348,9 +352,13 @@ def test_refresh_with_a_user_agent_that_is_not_ascii_prints_one_line(cli: Cli) -
         f'[[feeds]]\nurl = "{closed_port_url()}"\n',
         encoding="utf-8",
     )
-    result = cli.call("refresh")
-    assert result.status != 0
-    assert result.err_lines == [
+    said = (
         f"tuinews: {cli.config}:2: refresh.user_agent: expected printable ASCII"
-        ' (HTTP headers are), got "Lecteur-Ünïcode/1.0"'
-    ]
+        ' (HTTP headers are), got "Lecteur-Ünïcode/1.0"; the default is used'
+    )
+    result = cli.call("refresh")
+    assert result.status == 1  # the feed's own failure
+    assert result.err_lines[0] == said and "connection refused" in result.err_lines[1]
+    assert "Traceback" not in result.err
+    listed = cli.call("list")
+    assert (listed.status, listed.err_lines) == (0, [said])

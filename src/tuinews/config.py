@@ -175,11 +175,17 @@ def _one_line(value: object) -> str:
     raise _Invalid(f"expected a non-empty one-line string, got {show_value(value)}")
 
 
+class _Unsendable(_Invalid):
+    """A value that cannot go into an HTTP header: said, and the default used. Earlier
+    versions read such values (only a refresh failed on them): refusing the file now
+    would lock the user out of every command after an upgrade."""
+
+
 def _header_value(value: object) -> str:
     text = _one_line(value)
     # httpx encodes header values as ASCII; anything else fails at the first request.
     if not all(" " <= char <= "~" for char in text):
-        raise _Invalid(f"expected printable ASCII (HTTP headers are), got {show_value(text)}")
+        raise _Unsendable(f"expected printable ASCII (HTTP headers are), got {show_value(text)}")
     return text
 
 
@@ -350,6 +356,8 @@ class _Reader:
                 raise self.error((name, key), _unknown(key, list(spec)))
             try:
                 values[key] = convert(value)
+            except _Unsendable as exc:
+                self.warnings.append(f"{self.error((name, key), str(exc))}; the default is used")
             except _Invalid as exc:
                 raise self.error((name, key), str(exc)) from None
         return values
