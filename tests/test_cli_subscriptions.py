@@ -290,6 +290,14 @@ def test_a_feed_named_by_a_part_of_its_title_is_removed_only_when_the_user_says_
     assert feeds_in(cli.config) == []
 
 
+def test_ctrl_d_at_the_question_removes_nothing(cli: Cli) -> None:
+    # It left "not removed" glued to the question's line.
+    text = _news_and_kernel_news(cli)
+    code, out = run_in_terminal(["remove", "kern"], cli.env, answer=b"\x04")
+    assert code == 1 and cli.config.read_text() == text
+    assert out.replace("\r", "").rstrip("\n").split("\n")[-1] == "tuinews: Kernel News: not removed"
+
+
 def test_remove_yes_takes_a_part_of_a_title(cli: Cli) -> None:
     _news_and_kernel_news(cli)
     removed = cli.call("remove", "kernel", "--yes")

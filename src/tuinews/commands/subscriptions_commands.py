@@ -142,8 +142,10 @@ def _confirmed_name(
     try:
         answer = sys.stdin.readline()
     except KeyboardInterrupt:
-        answer = ""
         sys.stderr.write("\n")
+        raise  # "interrupted", as anywhere else
+    if not answer.endswith("\n"):
+        sys.stderr.write("\n")  # Ctrl-D: the terminal moved to no new line
     if answer.strip().lower() not in ("y", "yes"):
         raise TuinewsError(f"{name}: not removed")
     return sub.url
