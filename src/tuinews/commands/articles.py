@@ -7,7 +7,7 @@ import contextlib
 import json
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -130,6 +130,19 @@ def _feed_column_width(line_width: int | None, before: int, preferred: int) -> i
 
 
 _GAP = "  "
+# Narrower still, the date gives up its year and time before the headline goes.
+TITLE_MIN = 20
+
+
+def _date_format(line_width: int | None, before: int) -> Callable[[datetime | None], str]:
+    """The dates' form for rows with `before` cells of other columns (a full date)."""
+    if line_width is None or line_width - before - len(_GAP) >= TITLE_MIN:
+        return short_date
+    return _month_and_day
+
+
+def _month_and_day(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%m-%d") if moment is not None else " " * 5
 
 
 def _with_feed(feed_title: str, width: int) -> str:
@@ -156,14 +169,16 @@ def _list_sources(ns: argparse.Namespace) -> int:
     if ns.limit:
         rows = rows[: ns.limit]
     width = _line_width()
-    feed_width = _feed_column_width(width, len(f"{0:>4}  {short_date(None)}"), 24)
+    before = len(f"{0:>4}  {short_date(None)}")
+    feed_width = _feed_column_width(width, before, 24)
+    date_of = _date_format(width, before)
     out = sys.stdout
     for index, article in rows:
         if ns.json:
             out.write(article_json(article, {"index": index}) + "\n")
         else:
             feed_column = _with_feed(article.feed_title, feed_width)
-            line = f"{index:>4}  {short_date(article.date)}  {feed_column}{article.title}"
+            line = f"{index:>4}  {date_of(article.date)}  {feed_column}{article.title}"
             out.write(_fit(line, width) + "\n")
     out.flush()
     return EXIT_CODES[ok]
@@ -315,7 +330,9 @@ def _list_store(ns: argparse.Namespace) -> int:
             short = store.short_ids([row.article_id for row in page]) if not ns.json else []
             # An id made longer to stay unique pads the page's others: columns align.
             id_width = max(map(len, short), default=8)
-            feed_width = _feed_column_width(width, id_width + len(f" NN {short_date(None)}"), 20)
+            before = id_width + len(f" NN {short_date(None)}")
+            feed_width = _feed_column_width(width, before, 20)
+            date_of = _date_format(width, before)
             for number, row in enumerate(page):
                 if ns.json:
                     stored = store.article(row.pk)
@@ -330,7 +347,7 @@ def _list_store(ns: argparse.Namespace) -> int:
                 else:
                     mark = ("N" if not row.read else " ") + ("*" if row.starred else " ")
                     feed = _with_feed(row.feed_title, feed_width)
-                    date = short_date(row.date)
+                    date = date_of(row.date)
                     line = f"{short[number]:<{id_width}} {mark} {date}  {feed}{row.title}"
                     out.write(_fit(line, width) + "\n")
             printed += len(page)
