@@ -307,3 +307,70 @@ def test_a_blank_tag_is_never_written_to_the_file(cli: Cli) -> None:
 
     SubscriptionFile(cli.config).add(Subscription("https://a.example/rss", tags=("", " ", "x")))
     assert cli.config.read_text().endswith('url = "https://a.example/rss"\ntags = ["x"]\n')
+
+
+# ------------------------------------------------------- folders, as the list had them
+
+FOLDERS_LIST = """<?xml version="1.0"?>
+<opml version="2.0"><head><title>mine</title></head><body>
+<outline text="Tech">
+  <outline text="X" xmlUrl="https://x.example/feed"/>
+  <outline text="Y" xmlUrl="https://y.example/feed"/>
+</outline>
+<outline text="Favourites"><outline text="X" xmlUrl="https://x.example/feed"/></outline>
+<outline text="News">
+  <outline text="International"><outline text="Z" xmlUrl="https://z.example/feed"/></outline>
+</outline>
+<outline text="Loose" xmlUrl="https://loose.example/feed"/>
+</body></opml>
+"""
+
+
+def outline_places(opml: str) -> set[tuple[tuple[str, ...], str]]:
+    """(the folders a feed's outline sits in, its URL), for every feed outline."""
+    from lxml import etree
+
+    places: set[tuple[tuple[str, ...], str]] = set()
+
+    def walk(element: etree._Element, path: tuple[str, ...]) -> None:
+        for child in element:
+            if child.get("xmlUrl"):
+                places.add((path, child.get("xmlUrl")))
+            elif child.tag == "outline":
+                walk(child, (*path, child.get("text")))
+
+    walk(etree.fromstring(opml.encode()).find("body"), ())
+    return places
+
+
+def test_export_nests_folders_as_the_imported_list_did(cli: Cli) -> None:
+    """A folder holding only feeds that another folder holds too (Favourites) came back
+    nested inside that one: tags alone cannot tell the two apart."""
+    listing = cli.root / "folders.opml"
+    listing.write_text(FOLDERS_LIST)
+    assert cli.call("import", str(listing)).status == 0
+    exported = cli.call("export").out
+    assert outline_places(exported) == outline_places(FOLDERS_LIST)
+    # A tag added by hand later is a folder of its own, at the top.
+    assert cli.call("add", "https://w.example/feed", "--tag", "Weather").status == 0
+    assert ((("Weather",), "https://w.example/feed")) in outline_places(cli.call("export").out)
+    # Imported again (a backup, say), nothing moves; the user's own placing stays.
+    text = cli.config.read_text().replace('International = "News"', 'International = ""')
+    cli.config.write_text(text)
+    assert cli.call("import", str(listing)).status == 0
+    assert cli.config.read_text() == text
+    assert (("International",), "https://z.example/feed") in outline_places(cli.call("export").out)
+
+
+def test_folders_placed_in_each_other_by_hand_still_export(cli: Cli) -> None:
+    cli.config.write_text(
+        '[folders]\nA = "B"\nB = "A"\nC = 3\n\n'
+        '[[feeds]]\nurl = "https://a.example/feed"\ntags = ["A", "B"]\n'
+    )
+    result = cli.call("export")
+    assert result.status == 0
+    assert result.err_lines == [
+        f"tuinews: {cli.config}:4: folders.C: expected a folder's name, got 3; ignored"
+    ]
+    # Exported all the same (at the top: neither folder can hold the other).
+    assert outline_places(result.out) == {((), "https://a.example/feed")}
