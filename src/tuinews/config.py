@@ -82,10 +82,6 @@ class Config:
     # One line each ("<file>:<line>: ..."), for the commands to show: things that load
     # but that the user should tidy up, such as a feed listed twice.
     warnings: tuple[str, ...] = ()
-    # [folders]: the folder each imported folder sat in ("" for none), as an OPML list
-    # nested them: tags alone cannot tell a folder inside another from two folders
-    # holding the same feeds, and `export` nests them as they were.
-    folders: dict[str, str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- loading
@@ -261,7 +257,6 @@ SETTINGS_TABLES: Mapping[str, Mapping[str, Converter] | None] = {
     "retention": _RETENTION,
     "ui": _UI,
     "keymap": None,  # any binding id
-    "folders": None,  # any folder's name
 }
 FEED_KEYS = ("url", "title", "tags", "site")
 
@@ -337,27 +332,13 @@ class _Reader:
             keymap_warnings=keymap_warnings,
         )
         feeds = self.feeds(data)
-        folders = self.folders(data)
         return Config(
             feeds=feeds,
             refresh=refresh,
             retention=retention,
             ui=ui,
             warnings=tuple(self.warnings),
-            folders=folders,
         )
-
-    def folders(self, data: Mapping[str, object]) -> dict[str, str]:
-        """[folders]: name = the folder it sits in ("": none). Written by `import`;
-        a value that is not a string is said and ignored (it only shapes `export`)."""
-        folders: dict[str, str] = {}
-        for key, value in self.table(data, "folders").items():
-            if isinstance(value, str):
-                folders[clean_line(key)] = clean_line(value)
-            else:
-                reason = f"expected a folder's name, got {show_value(value)}"
-                self.warnings.append(f"{self.error(('folders', key), reason)}; ignored")
-        return folders
 
     def table(self, data: Mapping[str, object], name: str) -> dict[str, object]:
         value = data.get(name, {})

@@ -178,20 +178,6 @@ class SubscriptionFile:
         """Set one setting, e.g. ("ui", "theme", "nord"); None removes the key."""
         self._edit(lambda doc: doc.set_value(table, key, value))
 
-    def add_folders(self, parents: Mapping[str, str]) -> None:
-        """[folders] entries (a folder -> the folder it sits in, "" for none) for the
-        folders the file does not place yet; those it places stay as they are."""
-
-        def missing(doc: _Document) -> dict[str, str]:
-            known = doc.data.get("folders", {})
-            placed = known if isinstance(known, dict) else {}
-            return {name: parent for name, parent in parents.items() if name not in placed}
-
-        first = self._edit(lambda doc: _add_folders_block(doc, missing(doc)))
-        # A table there already: one line each (rare: a second list imported).
-        for name, parent in first.items():
-            self.set_value("folders", name, parent)
-
     # -------------------------------------------------------------- internals
 
     def _read(self) -> tuple[bytes | None, _Document]:
@@ -304,15 +290,6 @@ def starred_kept(count: int) -> str:
     if count > 1:
         return f"its {count} starred articles stay"
     return "its starred article stays" if count == 1 else ""
-
-
-def _add_folders_block(doc: _Document, entries: dict[str, str]) -> dict[str, str]:
-    """The entries as a new [folders] table when the file has none; else those left to
-    add one by one."""
-    if entries and "folders" not in doc.data:
-        doc.add_table("folders", entries)
-        return {}
-    return entries
 
 
 def match_feed(ref: str, feeds: Sequence[tuple[str, str]]) -> int:
@@ -611,26 +588,19 @@ class _Document:
         else:  # dotted keys or an inline table: rare, and tomlkit edits those well
             self._edit_with_tomlkit(table, key, value)
 
-    def add_table(self, table: str, values: Mapping[str, str]) -> None:
-        """A table the file does not have yet, with `values`, written in one block."""
-        if table in self.data:
-            raise ConfigError(f"{self.path}: has a {table} table already")
-        self.expected[table] = dict(values)
-        self._insert_table(table, *(f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items()))
-
-    def _insert_table(self, table: str, *lines: str) -> None:
+    def _insert_table(self, table: str, line: str) -> None:
         """A new [table] goes before the first [[feeds]] entry (settings first), else last."""
         feeds = [h.line for h in self.layout.headers if h.array]
         if not feeds:
             at = len(self.lines)
             block = (
-                ["", f"[{table}]", *lines]
+                ["", f"[{table}]", line]
                 if self.lines
-                else [NEW_FILE_HEADER, "", f"[{table}]", *lines]
+                else [NEW_FILE_HEADER, "", f"[{table}]", line]
             )
         else:
             at = self.layout.attached_comments_start(feeds[0])
-            block = [f"[{table}]", *lines, ""]
+            block = [f"[{table}]", line, ""]
             if at > 0 and self.lines[at - 1].strip():
                 block.insert(0, "")
         self._insert(at, block)

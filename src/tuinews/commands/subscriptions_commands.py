@@ -427,8 +427,7 @@ def import_command(ns: argparse.Namespace) -> int:
             f"{shown}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
         )
     list_url = source if location_kind(source) == "http" else None
-    folders: dict[str, str] = {}
-    entries, skipped = _parse_subscription_list(data, shown, base, local_files, list_url, folders)
+    entries, skipped = _parse_subscription_list(data, shown, base, local_files, list_url)
     entries = _usable(entries, skipped, base)
     from tuinews.sources.opml import DAMAGE_NOTE
 
@@ -454,10 +453,7 @@ def import_command(ns: argparse.Namespace) -> int:
         # a second subscription, failing on the redirect at every refresh.
         warn(f"{shown}: {without_password(old)} moved to {without_password(now)}, subscribed")
     entries = [sub for sub in entries if sub.url not in moved]
-    subscriptions = SubscriptionFile(config_path(ns))
-    counts = subscriptions.add_many(entries)
-    if folders:
-        subscriptions.add_folders(folders)  # so that `export` nests them as they were
+    counts = SubscriptionFile(config_path(ns)).add_many(entries)
     already = counts.already_subscribed + len(moved)
     print(_import_summary(counts.added, already, counts.repeated, unusable))
     return 0
@@ -512,12 +508,10 @@ def _parse_subscription_list(
     base: Path | None,
     local_files: LocalFiles,
     list_url: str | None = None,
-    folder_parents: dict[str, str] | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Every usable entry of the list (repeats kept: `add_many` counts them), and one
     line per entry skipped. `list_url`: where a list from the web came from, password
-    and all, against which its relative addresses are read. An OPML list's folders go
-    into `folder_parents` (see `parse_opml_report`)."""
+    and all, against which its relative addresses are read."""
     from tuinews.sources.detect import looks_binary, sniff_structured
 
     if looks_binary(data):
@@ -536,13 +530,7 @@ def _parse_subscription_list(
         from tuinews.sources.opml import parse_opml_report
 
         return parse_opml_report(
-            data,
-            source,
-            base=base,
-            local_files=local_files,
-            merge=False,
-            base_url=list_url,
-            folder_parents=folder_parents,
+            data, source, base=base, local_files=local_files, merge=False, base_url=list_url
         )
     from tuinews.sources.encoding import utf8_or_cp1252
     from tuinews.sources.newsboat import parse_newsboat_urls_report
@@ -623,7 +611,7 @@ def export_command(ns: argparse.Namespace) -> int:
     from tuinews.sources.opml import write_opml
 
     config = load_settings(ns)
-    document = write_opml(_with_known_titles(ns, config.feeds), folders=config.folders)
+    document = write_opml(_with_known_titles(ns, config.feeds))
     if ns.output and ns.output != "-":  # `-o -` is standard output, as for most tools
         from tuinews.commands.common import write_output
 

@@ -8,7 +8,7 @@ repair those two faults and let libxml2's recover mode take the rest.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -203,7 +203,6 @@ def parse_opml_report(
     local_files: LocalFiles = "inside",
     merge: bool = True,
     base_url: str | None = None,
-    folder_parents: dict[str, str] | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Subscriptions in document order, and one line per outline that was skipped (and
     first, when the XML was damaged beyond the repairs, one line saying where).
@@ -212,8 +211,7 @@ def parse_opml_report(
     without `base`). `merge=False` keeps an entry per outline, repeats included, for
     a caller that counts them. `base_url` is the web address the list came from (by
     default `source` itself when it is an http(s) URL, less any user:password@):
-    relative feed and page addresses resolve against it. `folder_parents` is given the
-    folder each folder sat in ("" for none), the first place a folder's name is met.
+    relative feed and page addresses resolve against it.
     """
     if base_url is None:
         base_url = _web_address(source)
@@ -255,8 +253,6 @@ def parse_opml_report(
                 else:
                     entries.append(entry)
         inner = (*folders, title) if title and not raw_url and title not in folders else folders
-        if folder_parents is not None and inner is not folders and children:
-            folder_parents.setdefault(title, folders[-1] if folders else "")
         stack.extend((child, inner) for child in reversed(children))
     return (list(found.values()) if merge else entries), skipped
 
@@ -327,39 +323,6 @@ def _folder_path(tags: Sequence[str], parents: dict[str, str | None]) -> list[st
     return path
 
 
-def _feed_outline(parent: _Element, sub: Subscription) -> None:
-    from lxml import etree
-
-    xml_url = _xml_safe(_as_url(sub.url))
-    name = _xml_safe(sub.title or "")
-    # `text` is what readers show: a feed never fetched goes by its URL, not by "".
-    outline = etree.SubElement(parent, "outline", type="rss", text=name or xml_url)
-    if name:
-        outline.set("title", name)
-    outline.set("xmlUrl", xml_url)
-    if sub.html_url:
-        outline.set("htmlUrl", _xml_safe(sub.html_url))
-    if sub.tags:
-        outline.set("category", _xml_safe(_category_value(sub.tags)))
-
-
-def _leaf_paths(tags: Sequence[str], parents: Mapping[str, str | None]) -> list[tuple[str, ...]]:
-    """The folder path of each of `tags` that is no other one's folder, outermost
-    first (a folder nested in itself by hand-made settings is cut where it repeats)."""
-    paths = {tag: _ancestry(tag, parents) for tag in dict.fromkeys(tags)}
-    holders = {folder for path in paths.values() for folder in path[:-1]}
-    return [path for tag, path in paths.items() if tag not in holders]
-
-
-def _ancestry(tag: str, parents: Mapping[str, str | None]) -> tuple[str, ...]:
-    chain = [tag]
-    parent = parents.get(tag)
-    while parent is not None and parent not in chain:
-        chain.append(parent)
-        parent = parents.get(parent)
-    return tuple(reversed(chain))
-
-
 def _xml_safe(value: str) -> str:
     return _NOT_XML.sub("", value)
 
@@ -382,20 +345,10 @@ def _as_url(location: str) -> str:
     return location
 
 
-def write_opml(
-    subs: Sequence[Subscription],
-    title: str = "tuinews subscriptions",
-    *,
-    folders: Mapping[str, str] | None = None,
-) -> bytes:
-    """OPML 2.0: tags as folders, all of a feed's tags in `category`.
-
-    `folders` (the settings' [folders], written by import: a folder -> the folder it
-    sat in, "" for none) nests the folders as the imported list did, and files each
-    feed in every folder of its tags that holds none of its other tags, as the list
-    did. Without it, folders nest as an imported list's tags suggest (see
-    `_folder_parents`), each feed in the deepest folder its tags reach from its first
-    tag."""
+def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
+    """OPML 2.0: tags as folders, nested as the imported list nested them (see
+    `_folder_parents`); each feed in the deepest folder its tags reach from its first
+    tag, all its tags in `category`."""
     from lxml import etree
 
     root = etree.Element("opml", version="2.0")
@@ -403,26 +356,27 @@ def write_opml(
     etree.SubElement(head, "title").text = _xml_safe(title)
     body = etree.SubElement(root, "body")
     parents = _folder_parents(subs)
-    for name, parent in (folders or {}).items():
-        if name in parents:
-            parents[name] = parent or None
     # One folder per path, where its first feed stands; later feeds in it join it.
     # Other readers show two outlines of one name as two folders.
-    elements: dict[tuple[str, ...], _Element] = {}
-
-    def folder(path: tuple[str, ...]) -> _Element:
-        if not path:
-            return body
-        if path not in elements:
-            name = _xml_safe(path[-1])
-            elements[path] = etree.SubElement(folder(path[:-1]), "outline", text=name, title=name)
-        return elements[path]
-
+    folders: dict[tuple[str, ...], _Element] = {}
     for sub in subs:
-        if folders:
-            paths = _leaf_paths(sub.tags, parents) or [()]
-        else:
-            paths = [tuple(_folder_path(sub.tags, parents))]
-        for path in paths:
-            _feed_outline(folder(path), sub)
+        parent = body
+        path: tuple[str, ...] = ()
+        for tag in _folder_path(sub.tags, parents):
+            path += (tag,)
+            if path not in folders:
+                name = _xml_safe(tag)
+                folders[path] = etree.SubElement(parent, "outline", text=name, title=name)
+            parent = folders[path]
+        xml_url = _xml_safe(_as_url(sub.url))
+        name = _xml_safe(sub.title or "")
+        # `text` is what readers show: a feed never fetched goes by its URL, not by "".
+        outline = etree.SubElement(parent, "outline", type="rss", text=name or xml_url)
+        if name:
+            outline.set("title", name)
+        outline.set("xmlUrl", xml_url)
+        if sub.html_url:
+            outline.set("htmlUrl", _xml_safe(sub.html_url))
+        if sub.tags:
+            outline.set("category", _xml_safe(_category_value(sub.tags)))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
