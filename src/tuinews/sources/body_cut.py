@@ -11,20 +11,28 @@ from html import escape
 
 CUT_NOTE = "[…] (the rest of this article was not kept: it is over 2 MB)"
 
+# Hostile bodies are the point here: every pattern below stops at a character its next
+# occurrence starts with (a quote, "&", "(", "="), so a body of 100,000 unclosed ones is
+# read once, not once per occurrence (a lazy `.*?` to a closing quote took minutes).
+#
+# A tag, up to its ">" (or the body's end: a tag never closed takes the rest).
+_TAG = re.compile(r"<[A-Za-z][^>]*>?")
 # An attribute value that is inline data (`src="data:image/png;base64,..."`): the reader
 # neither shows nor follows data: URIs, and one inline image can be megabytes.
 _DATA_VALUE = re.compile(
-    r"""=[ \t\r\n]*(?:"[ \t\r\n]*data:[^"]*"|'[ \t\r\n]*data:[^']*'|data:[^ \t\r\n>]*)""",
+    r"""=[ \t\r\n]*(?:"[ \t\r\n]*data:[^"]*"|'[ \t\r\n]*data:[^']*'|data:[^ \t\r\n>=]*)""",
     re.IGNORECASE | re.ASCII,
 )
 # Still a data: URI, so the renderer shows it as before: an image, or a link not opened.
 _EMPTY_DATA_VALUE = '="data:"'
+# A quote in a style attribute, as HTML escapes it (WordPress writes &#039;, Python &#x27;).
+_ESCAPED_QUOTE = r"&(?:quot|apos|#0*3[49]|#[xX]0*2[27]);"
 # Inline data in CSS (`style="background:url(data:…)"`, a <style> element): the reader
-# shows no styles at all. Quoted as CSS quotes, or as HTML escapes them in an attribute.
+# shows no styles at all.
 _CSS_DATA = re.compile(
-    r"""url\([ \t\r\n]*(?:"data:[^"]*"|'data:[^']*'|&quot;data:.*?&quot;|data:[^)"'\s]*)"""
-    r"""[ \t\r\n]*\)""",
-    re.IGNORECASE | re.ASCII | re.DOTALL,
+    r"""url\([ \t\r\n]*(?:"data:[^"]*"|'data:[^']*'"""
+    rf"""|{_ESCAPED_QUOTE}data:[^&]*{_ESCAPED_QUOTE}|data:[^()"'&\s]*)[ \t\r\n]*\)""",
+    re.IGNORECASE | re.ASCII,
 )
 
 # Elements the renderer drops with all they hold (a subset of render.tags.DROPPED: those
@@ -62,14 +70,41 @@ def cut_body(body: str, is_html: bool, limit: int) -> str:
 
 
 def _without_inline_data(body: str) -> str:
-    def empty(match: re.Match[str]) -> str:
-        start = match.start()
-        inside_tag = body.rfind("<", 0, start) > body.rfind(">", 0, start)
-        return _EMPTY_DATA_VALUE if inside_tag else match.group(0)
+    """`body` with the inline data of its tags' attributes (style attributes' CSS too)
+    and of its <style> elements emptied; the rest as it was."""
+    lowered = body.lower()
+    if "data:" not in lowered:
+        return body
+    styles = "<style" in lowered
+    body = _TAG.sub(_tag_without_data, body)
+    return _style_without_data(body) if styles else body
 
-    if "url(" in body or "URL(" in body:
-        body = _CSS_DATA.sub("url(data:)", body)
-    return _DATA_VALUE.sub(empty, body)
+
+def _tag_without_data(tag: re.Match[str]) -> str:
+    text = tag.group(0)
+    if "data:" not in text.lower():
+        return text
+    return _CSS_DATA.sub("url(data:)", _DATA_VALUE.sub(_EMPTY_DATA_VALUE, text))
+
+
+def _style_without_data(body: str) -> str:
+    """The CSS of each <style> element without inline data (one pass: an element never
+    closed runs to the end)."""
+    lowered = body.lower()
+    parts: list[str] = []
+    done = 0
+    while (start := lowered.find("<style", done)) >= 0:
+        opened = lowered.find(">", start)
+        if opened < 0:
+            break
+        closed = lowered.find("</style", opened)
+        end = closed if closed >= 0 else len(body)
+        parts += [body[done : opened + 1], _CSS_DATA.sub("url(data:)", body[opened + 1 : end])]
+        done = end
+        if closed < 0:
+            break
+    parts.append(body[done:])
+    return "".join(parts)
 
 
 def _closing_tags(html: str) -> str:
