@@ -290,10 +290,12 @@ def test_a_feed_named_by_a_part_of_its_title_is_removed_only_when_the_user_says_
     assert feeds_in(cli.config) == []
 
 
-def test_ctrl_d_at_the_question_removes_nothing(cli: Cli) -> None:
-    # It left "not removed" glued to the question's line.
+@pytest.mark.parametrize("typed", [b"\x04", b"y\x04\x04"])
+def test_ctrl_d_at_the_question_removes_nothing(cli: Cli, typed: bytes) -> None:
+    # It left "not removed" glued to the question's line; "y" then Ctrl-D (twice, as a
+    # terminal needs after text) removed the feed.
     text = _news_and_kernel_news(cli)
-    code, out = run_in_terminal(["remove", "kern"], cli.env, answer=b"\x04")
+    code, out = run_in_terminal(["remove", "kern"], cli.env, answer=typed)
     assert code == 1 and cli.config.read_text() == text
     assert out.replace("\r", "").rstrip("\n").split("\n")[-1] == "tuinews: Kernel News: not removed"
 

@@ -145,7 +145,10 @@ def _confirmed_name(
         sys.stderr.write("\n")
         raise  # "interrupted", as anywhere else
     if not answer.endswith("\n"):
-        sys.stderr.write("\n")  # Ctrl-D: the terminal moved to no new line
+        # Ctrl-D: the terminal moved to no new line, and what was typed before it was
+        # not an answer given with Enter ("y" then Ctrl-D to back out must not remove).
+        sys.stderr.write("\n")
+        answer = ""
     if answer.strip().lower() not in ("y", "yes"):
         raise TuinewsError(f"{name}: not removed")
     return sub.url
