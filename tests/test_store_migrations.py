@@ -378,6 +378,36 @@ def test_a_version_8_store_gets_former_addresses_and_keeps_its_feeds(tmp_path: P
     assert_store_sound(path)
 
 
+def test_a_version_10_store_keeps_the_waits_servers_asked_for(tmp_path: Path) -> None:
+    """Version 10 kept a 429's Retry-After as the feed's next fetch; upgraded, `refresh
+    FEED` fetched it at once, the server's wait forgotten."""
+    path = tmp_path / "v10.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    migrate(conn, target=10)
+    later = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
+    conn.executemany(
+        "INSERT INTO feeds (id, url, last_status, failures, next_fetch) VALUES (?, ?, ?, ?, ?)",
+        [
+            (1, "https://busy.example/rss", 429, 1, later),
+            (2, "https://down.example/rss", 503, 2, later),
+            (3, "https://gone.example/rss", 404, 1, later),  # our back-off, not a wait
+            (4, "https://fine.example/rss", 429, 0, None),  # failed once, then answered
+        ],
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    with Store.open(path) as store:
+        waits = {info.url.split("/")[2]: info.server_wait for info in store.feeds()}
+    asked = datetime.fromtimestamp(later, UTC)
+    assert waits == {
+        "busy.example": asked,
+        "down.example": asked,
+        "gone.example": None,
+        "fine.example": None,
+    }
+
+
 def _snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), os.stat(path).st_mtime_ns
 

@@ -454,6 +454,11 @@ def _v10_link_and_date_keys(conn: sqlite3.Connection) -> None:
 # names is fetched once the server's wait is over, whatever the back-off says.
 def _v11_server_wait(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE feeds ADD COLUMN server_wait REAL")
+    # Before, a failing 429's or 503's next fetch was the wait its server asked for.
+    conn.execute(
+        "UPDATE feeds SET server_wait = next_fetch "
+        "WHERE last_status IN (429, 503) AND failures > 0 AND next_fetch IS NOT NULL"
+    )
 
 
 Migration = Callable[[sqlite3.Connection], None]
