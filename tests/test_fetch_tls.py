@@ -258,8 +258,8 @@ async def test_a_certificate_untrusted_by_the_variable_set_names_it(
 async def test_https_feeds_whose_certificates_are_refused_are_not_taken_for_offline(
     certificates: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:
-    """Every feed of the refresh failed the certificate check: "no feed answered
-    (offline?)", and no back-off, though each server had answered the handshake."""
+    """Every feed of the refresh failed the certificate check: it said "no feed answered
+    (offline?)", though each server had answered the handshake."""
     with https_server(*certificates["loopback"]) as server:
         subs = [Subscription(url=f"https://127.0.0.1:{server.port}/feed?{n}") for n in range(2)]
         summary = await refresh_feeds(tmp_path / "t.db", subs, SETTINGS)
@@ -267,5 +267,7 @@ async def test_https_feeds_whose_certificates_are_refused_are_not_taken_for_offl
     assert [outcome.error for outcome in summary.outcomes] == [
         "TLS certificate not trusted (self-signed or unknown issuer)"
     ] * 2
+    # No back-off: the authorities are most often this machine's to fix (SSL_CERT_FILE
+    # set long ago), and once they are, the next refresh should fetch the feeds.
     with Store.open(tmp_path / "t.db") as store:
-        assert all(info.next_fetch is not None for info in store.feeds())
+        assert [info.next_fetch for info in store.feeds()] == [None, None]

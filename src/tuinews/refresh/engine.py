@@ -478,6 +478,7 @@ class _Run:
                 server_wait=error.retry_after,
                 disable=error.gone,
                 tried=error.tried,
+                reached=error.reached,
             )
         # The feed's refresh: when its answer (the whole body) came.
         now = datetime.now(UTC)
@@ -741,13 +742,16 @@ class _Run:
         disable: bool = False,
         moved_to: str | None = None,
         tried: bool = True,
+        reached: bool = False,
     ) -> FeedOutcome:
         """Record the failure and return its outcome. `retry_after`: the next try, as
         decided by the caller (`now`: no back-off); `server_wait`: when a 429/503's
         Retry-After allows the next try, which lengthens the back-off, never shortens
         it (a "Retry-After: 0", or a date past by the server's slow clock, would have
         the feed asked again at every refresh, forever). `tried`: False when no request
-        went out (a setting of this machine to fix)."""
+        went out (a setting of this machine to fix); `reached`: the server answered but
+        its certificate was refused here (most often this machine's authorities to
+        fix: tried again at the next refresh, a handshake being cheap)."""
         unanswered = tried and (status is None or self._proxy_answer(info.url, status))
         failed = FeedOutcome(
             info.url,
@@ -762,9 +766,9 @@ class _Run:
         next_fetch: datetime | None
         if retry_after is not None:
             next_fetch = retry_after
-        elif location_kind(info.url) != "http" or not tried:
+        elif location_kind(info.url) != "http" or not tried or reached:
             # A file, a URL to fix, or a setting of this machine to fix (no request went
-            # out): free to try at every refresh.
+            # out, or a certificate refused here): free to try at every refresh.
             next_fetch = None
         elif unanswered and not self.answered:
             # No HTTP answer, and none for any feed so far: perhaps offline. Decided and
