@@ -960,8 +960,8 @@ def test_list_on_a_narrow_terminal_keeps_the_headline_before_the_feed_name(
         assert len(row) <= columns
         # The headline right after the date, which gives up its year and time first
         # when the headline would have fewer than 20 cells.
-        date = "2024-03-10 16:15" if columns >= 50 else "03-10"
-        assert f"{date}  Using val" in row
+        date = "2024-03-10 16:15" if columns >= 50 else "24-03-10"
+        assert f"{date}  Using v" in row
         assert "Artificial" not in row
     code, out = run_in_terminal(["list"], cli.env, columns=80)
     assert "Artificial truth bl…  Using vale with vim" in out

@@ -130,7 +130,7 @@ def _feed_column_width(line_width: int | None, before: int, preferred: int) -> i
 
 
 _GAP = "  "
-# Narrower still, the date gives up its year and time before the headline goes.
+# Narrower still, the date gives up its century and time before the headline goes.
 TITLE_MIN = 20
 
 
@@ -142,7 +142,9 @@ def _date_format(line_width: int | None, before: int) -> Callable[[datetime | No
 
 
 def _month_and_day(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%m-%d") if moment is not None else " " * 5
+    # The year stays (24-03-10): last year's articles beside this year's must not read
+    # as this year's.
+    return moment.astimezone().strftime("%y-%m-%d") if moment is not None else " " * 8
 
 
 def _with_feed(feed_title: str, width: int) -> str:
