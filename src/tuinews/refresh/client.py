@@ -79,10 +79,9 @@ def load_tls_certificates() -> None:
         if _certificates_loaded:
             return
         context = _tls_context_shell()
-        if os.environ.get("SSL_CERT_FILE"):
-            _load_named("SSL_CERT_FILE", context)
-        elif os.environ.get("SSL_CERT_DIR"):
-            _load_named("SSL_CERT_DIR", context)
+        named = certificates_variable()
+        if named is not None:
+            _load_named(*named, context)
         else:
             import certifi
 
@@ -105,11 +104,10 @@ _HASHED_NAME = re.compile(r"[0-9a-f]{8}\.r?[0-9]+")
 _SSL_DETAIL = re.compile(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$")
 
 
-def _load_named(variable: str, context: ssl.SSLContext) -> None:
+def _load_named(variable: str, value: str, context: ssl.SSLContext) -> None:
     """Load the certificates the variable names, or CertificatesError. Checked here, as
     OpenSSL's own words ("[Errno 2] No such file or directory") name neither the
     variable nor the file, and a folder is not even looked at until a handshake."""
-    value = os.environ[variable]
     shown = clean_line(value)[:300]
 
     def refuse(reason: str) -> CertificatesError:
