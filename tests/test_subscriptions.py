@@ -153,6 +153,12 @@ def test_remove_by_part_of_the_address_when_no_title_holds_it(config: Path) -> N
     assert SubscriptionFile(config).remove("alpha").title == "Alpha Daily"
 
 
+def test_remove_by_a_title_typed_decomposed(config: Path) -> None:
+    # Pasted on macOS, "Café" arrives as "Cafe" + U+0301; the file holds it composed.
+    SubscriptionFile(config).add(Subscription("https://cafe.example/feed", title="Café Crème"))
+    assert SubscriptionFile(config).remove("Cafe\u0301 Cre\u0300me").title == "Café Crème"
+
+
 def test_remove_ambiguous_or_unknown_is_refused(config: Path) -> None:
     subs = SubscriptionFile(config)
     with pytest.raises(ConfigError) as caught:

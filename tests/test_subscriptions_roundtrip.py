@@ -244,6 +244,24 @@ def test_remove_of_the_last_entry_takes_its_trailing_comment(cli: Cli) -> None:
     assert cli.config.read_text() == '[[feeds]]\nurl = "https://a.example/rss"\n'
 
 
+def test_remove_keeps_a_commented_out_feed_written_right_after_the_removed_one(
+    cli: Cli,
+) -> None:
+    # A tester's find: the set-aside entry went with the feed above it.
+    cli.config.write_text(
+        '[[feeds]]\nurl = "https://a.example/rss"\n\n'
+        '[[feeds]]\nurl = "https://b.example/rss"\ntitle = "B"\n# b is noisy\n'
+        '# [[feeds]]\n# url = "https://paused.example/rss"   # until the site is back\n\n'
+        '[[feeds]]\nurl = "https://c.example/rss"\n'
+    )
+    assert cli.call("remove", "https://b.example/rss").status == 0
+    assert cli.config.read_text() == (
+        '[[feeds]]\nurl = "https://a.example/rss"\n\n'
+        '# [[feeds]]\n# url = "https://paused.example/rss"   # until the site is back\n\n'
+        '[[feeds]]\nurl = "https://c.example/rss"\n'
+    )
+
+
 @pytest.mark.parametrize("name", ["", "  "])
 def test_remove_with_an_empty_name_says_so(cli: Cli, name: str) -> None:
     cli.config.write_text(

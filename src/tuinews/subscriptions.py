@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import tempfile
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,9 @@ NEW_FILE_HEADER = "# tuinews settings and subscriptions"
 _FEED_FILE_EXTENSIONS = {"rss", "xml", "atom", "json", "opml", "rdf", "md", "txt", "html", "htm"}
 _HOST_LIKE = re.compile(r"^(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,})(?::\d+)?$")
 _ADDRESS_LIKE = re.compile(r"^(localhost|[0-9.]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?$", re.IGNORECASE)
+# A commented-out table ("# [[feeds]]"): another entry the user set aside, never a note
+# on the entry above it.
+_COMMENTED_HEADER = re.compile(r"\s*#+\s*\[")
 _SNIFF_BYTES = 8192
 _ATTEMPTS = 5
 
@@ -328,7 +332,9 @@ def match_feed_how(ref: str, feeds: Sequence[tuple[str, str]]) -> tuple[int, boo
         )
     # An untitled feed goes by its address: a part of it names that feed as it names the
     # others at that address (below), never as a title only that feed would "hold".
-    titles = ["" if title == url else title for url, title in feeds]
+    # Compared composed (NFC): a title pasted from macOS comes decomposed, "é" as e + ´.
+    wanted = unicodedata.normalize("NFC", wanted)
+    titles = ["" if title == url else unicodedata.normalize("NFC", title) for url, title in feeds]
     exact = [i for i, title in enumerate(titles) if title == wanted]
     folded = wanted.casefold()
     # A whole title in another case names that feed, not every title holding it.
@@ -521,11 +527,16 @@ class _Document:
         """The lines an entry's removal takes: its header, keys and values, and the
         comments among and right after them. Not the comments above its header (they
         may head a group of feeds), nor comments after a blank line, nor comments that
-        run straight into the next table's header (they are that table's)."""
+        run straight into the next table's header (they are that table's), nor a
+        commented-out table and what follows it."""
         last = self.layout.last_own_line(header) + 1
         end = self.layout.section_end(header)
         after = last
-        while after < end and self.layout.kinds[after] == "comment":
+        while (
+            after < end
+            and self.layout.kinds[after] == "comment"
+            and not _COMMENTED_HEADER.match(self.lines[after])
+        ):
             after += 1
         if after < end or end == len(self.lines):
             last = after
