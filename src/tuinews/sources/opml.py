@@ -240,12 +240,15 @@ def parse_opml_report(
                     name = title or without_password(clean_url(raw_url))
                     skipped.append(f"skipped {quoted(name) if name else '(untitled)'}: {why}")
             else:
-                # The folders first: export files a feed under its first tag, so the
-                # folder it sat in stays its folder.
+                # A `category` naming every folder the outline sits in is the feed's
+                # whole tag list, in its order (our export's: a feed stands in each of
+                # its folders). Otherwise the folders first, so the folder it sat in
+                # stays its first tag.
                 tags = list(dict.fromkeys(folders))
-                tags += [
-                    t for t in _category_tags(_attribute(element, "category")) if t not in tags
-                ]
+                listed = _category_tags(_attribute(element, "category"))
+                if set(tags) <= set(listed):
+                    tags = []
+                tags += [t for t in listed if t not in tags]
                 html_url = _page_url(_attribute(element, "htmlUrl"), base_url)
                 entry = Subscription(url, title or None, tuple(tags), html_url)
                 if merge:
@@ -312,15 +315,23 @@ def _folder_parents(subs: Sequence[Subscription]) -> dict[str, str | None]:
     return parents
 
 
-def _folder_path(tags: Sequence[str], parents: dict[str, str | None]) -> list[str]:
-    """From the feed's first tag (a top folder: nothing comes before it), down through
-    the feed's tags that are folders inside the last one."""
-    path: list[str] = []
-    current: str | None = tags[0] if tags else None
-    while current is not None:
-        path.append(current)
-        current = next((tag for tag in tags if parents.get(tag) == current), None)
-    return path
+def _folder_paths(tags: Sequence[str], parents: dict[str, str | None]) -> list[tuple[str, ...]]:
+    """Each folder the feed stands in, as its path from a top folder: one per tag that
+    no other of its tags sits inside, in the order of the tags. (A feed tagged X and Y,
+    Y not inside X, stands in both: other readers take folders, not `category`.)"""
+    paths: list[tuple[str, ...]] = []
+    for tag in tags:
+        path: list[str] = []
+        current: str | None = tag
+        while current is not None and current not in path:
+            path.append(current)
+            current = parents.get(current)
+        paths.append(tuple(reversed(path)))
+    return [
+        path
+        for path in dict.fromkeys(paths)
+        if not any(len(other) > len(path) and other[: len(path)] == path for other in paths)
+    ]
 
 
 def _xml_safe(value: str) -> str:
@@ -347,8 +358,8 @@ def _as_url(location: str) -> str:
 
 def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
     """OPML 2.0: tags as folders, nested as the imported list nested them (see
-    `_folder_parents`); each feed in the deepest folder its tags reach from its first
-    tag, all its tags in `category`."""
+    `_folder_parents`); each feed in each folder its tags name (`_folder_paths`), all
+    its tags in `category`. Import takes a feed listed in several folders as one."""
     from lxml import etree
 
     root = etree.Element("opml", version="2.0")
@@ -360,23 +371,38 @@ def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions
     # Other readers show two outlines of one name as two folders.
     folders: dict[tuple[str, ...], _Element] = {}
     for sub in subs:
-        parent = body
-        path: tuple[str, ...] = ()
-        for tag in _folder_path(sub.tags, parents):
-            path += (tag,)
-            if path not in folders:
-                name = _xml_safe(tag)
-                folders[path] = etree.SubElement(parent, "outline", text=name, title=name)
-            parent = folders[path]
-        xml_url = _xml_safe(_as_url(sub.url))
-        name = _xml_safe(sub.title or "")
-        # `text` is what readers show: a feed never fetched goes by its URL, not by "".
-        outline = etree.SubElement(parent, "outline", type="rss", text=name or xml_url)
-        if name:
-            outline.set("title", name)
-        outline.set("xmlUrl", xml_url)
-        if sub.html_url:
-            outline.set("htmlUrl", _xml_safe(sub.html_url))
-        if sub.tags:
-            outline.set("category", _xml_safe(_category_value(sub.tags)))
+        for place in _folder_paths(sub.tags, parents) or [()]:
+            _feed_outline(sub, _folder(body, folders, place))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _folder(
+    body: _Element, folders: dict[tuple[str, ...], _Element], path: tuple[str, ...]
+) -> _Element:
+    """The outline of the folder at `path`, made (with its parents) where first needed."""
+    from lxml import etree
+
+    parent = body
+    for depth in range(1, len(path) + 1):
+        place = path[:depth]
+        if place not in folders:
+            name = _xml_safe(place[-1])
+            folders[place] = etree.SubElement(parent, "outline", text=name, title=name)
+        parent = folders[place]
+    return parent
+
+
+def _feed_outline(sub: Subscription, parent: _Element) -> None:
+    from lxml import etree
+
+    xml_url = _xml_safe(_as_url(sub.url))
+    name = _xml_safe(sub.title or "")
+    # `text` is what readers show: a feed never fetched goes by its URL, not by "".
+    outline = etree.SubElement(parent, "outline", type="rss", text=name or xml_url)
+    if name:
+        outline.set("title", name)
+    outline.set("xmlUrl", xml_url)
+    if sub.html_url:
+        outline.set("htmlUrl", _xml_safe(sub.html_url))
+    if sub.tags:
+        outline.set("category", _xml_safe(_category_value(sub.tags)))
