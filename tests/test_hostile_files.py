@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hostile import hostile_opml
+from tuinews.store.schema import SCHEMA_VERSION
 
 TUINEWS = Path(sys.executable).parent / "tuinews"
 
@@ -199,6 +200,25 @@ def test_store_from_a_newer_schema_is_refused_and_untouched(tmp_path: Path) -> N
         conn.execute("PRAGMA user_version = 999")
     conn.close()
     _refused(tmp_path, store, "newer tuinews")
+
+
+@pytest.mark.parametrize("version", [1, 5, SCHEMA_VERSION])
+def test_another_programs_database_with_a_user_version_is_refused_and_untouched(
+    tmp_path: Path, version: int
+) -> None:
+    # A tester's find: it was "upgraded" (switched to WAL for good, then a migration
+    # failed on a missing trigger). Only a user_version of 0 was recognised as foreign.
+    _subscribed(tmp_path)
+    store = tmp_path / "store.db"
+    with sqlite3.connect(store) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('x')")
+        conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+    _refused(tmp_path, store, "not a tuinews store (a database of another program)")
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
 
 
 def test_reader_refuses_a_foreign_store_in_a_terminal(tmp_path: Path) -> None:

@@ -143,7 +143,22 @@ def _check_ownership(conn: sqlite3.Connection, path: Path) -> int:
             f"{path}: made by a newer tuinews "
             f"(schema {version}, this one reads up to {SCHEMA_VERSION})"
         )
+    if version and not app_id and not _has_store_tables(conn):
+        # Every store has carried the id since version 1, but a copy made through
+        # `.dump` loses it: another program's file (its own user_version) is told by
+        # its tables, before anything (the switch to WAL, a migration) changes it.
+        raise StoreError(f"{path}: not a tuinews store (a database of another program)")
     return version
+
+
+def _has_store_tables(conn: sqlite3.Connection) -> bool:
+    names = {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('feeds', 'articles')"
+        )
+    }
+    return names == {"feeds", "articles"}
 
 
 def open_connection(
