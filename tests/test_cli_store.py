@@ -965,3 +965,45 @@ def test_list_on_a_narrow_terminal_keeps_the_headline_before_the_feed_name(
         assert "Artificial" not in row
     code, out = run_in_terminal(["list"], cli.env, columns=80)
     assert "Artificial truth bl…  Using vale with vim" in out
+
+
+def test_a_mark_made_while_the_reader_is_open_is_in_the_store_file(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    """A tester's find: with the reader open, `mark-read` left its change in the -wal
+    file, which a copy or a move of the store file leaves behind."""
+    import contextlib
+    import shutil
+    import sqlite3
+
+    assert cli.run("refresh").status == 0
+    short_id = cli.call("list").out.splitlines()[0].split()[0]
+    with Store.open(cli.db):  # the reader
+        assert cli.call("mark-read", short_id).status == 0
+        copy = cli.db.with_name("backup.db")
+        shutil.copyfile(cli.db, copy)
+    with contextlib.closing(sqlite3.connect(copy)) as conn:
+        assert conn.execute("SELECT count(*) FROM articles WHERE read").fetchone() == (1,)
+
+
+def test_a_store_moved_away_from_its_wal_file_is_not_made_anew(
+    cli: Cli, two_feeds: tuple[str, str]
+) -> None:
+    """A tester's find: the store renamed while the reader had it open left its -wal
+    file behind; the next command made a new store out of it (almost empty) and deleted
+    the file, the last copy of the marks in it."""
+    assert cli.run("refresh").status == 0
+    with Store.open(cli.db) as reader:
+        reader.settle_writes = False  # a reader of an earlier version
+        reader.mark_read_where(View())
+        cli.db.rename(cli.db.with_name("moved.db"))
+        wal = cli.db.with_name("store.db-wal")
+        size = wal.stat().st_size
+        listed = cli.call("list")
+        assert listed.status == 1
+        assert listed.err_lines == [
+            f"tuinews: {cli.db}: missing, but store.db-wal beside it holds changes made to "
+            "it (the store was moved or deleted while in use): put the store back, or "
+            "delete store.db-wal to start a new one"
+        ]
+        assert not cli.db.exists() and wal.stat().st_size == size

@@ -848,3 +848,34 @@ async def test_the_broken_settings_line_goes_once_the_file_is_mended(
                 break
         assert screen.status.message == ""
         assert not screen.status.has_class("-error")
+
+
+async def test_a_mark_reaches_the_store_file_and_a_moved_store_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: the reader's marks stayed in the -wal file for as long as it was
+    open, so a copy (a backup) or a move of the store file lost them, without a word."""
+    import shutil
+    import sqlite3
+
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(120, 40)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        copy = tmp_path / "backup.db"
+        shutil.copyfile(ctx.store_path, copy)  # the store file alone, as `cp` takes it
+        with contextlib.closing(sqlite3.connect(copy)) as conn:
+            assert conn.execute("SELECT count(*) FROM articles WHERE starred").fetchone() == (1,)
+        ctx.store_path.rename(tmp_path / "renamed.db")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "moved or deleted" in screen.status.message:
+                break
+        assert screen.status.message == (
+            f"The store {ctx.store_path.name} was moved or deleted while open: "
+            "quit and start tuinews again, or marks made now may be lost."
+        )

@@ -103,6 +103,9 @@ def open_store(ns: argparse.Namespace, *, must_exist: bool = False) -> Store:
     path = store_folder(ns)
     origin = store_origin(ns)
     if must_exist and origin is not None and not path.exists():
+        from tuinews.store.connection import check_not_left_behind
+
+        check_not_left_behind(path)  # moved while in use: that says more than "no such"
         raise UsageError(f"{path}: no such store (given by {origin}); `tuinews refresh` creates it")
     return Store.open(path, on_upgrade=say_upgrading)
 

@@ -130,6 +130,23 @@ def _check_header(path: Path) -> None:
         raise StoreError(f"{path}: not a tuinews store (it is a folder)")
 
 
+def check_not_left_behind(path: Path) -> None:
+    # A -wal file without its store: the store was moved or deleted while a reader had
+    # it open. SQLite would make a new store out of the pages in it (a partial copy,
+    # looking almost empty) and delete it on closing: the last copy of those changes.
+    wal = path.with_name(path.name + "-wal")
+    try:
+        left = not path.exists() and wal.stat().st_size > 0
+    except OSError:
+        return
+    if left:
+        raise StoreError(
+            f"{path}: missing, but {wal.name} beside it holds changes made to it "
+            f"(the store was moved or deleted while in use): put the store back, or "
+            f"delete {wal.name} to start a new one"
+        )
+
+
 def _check_ownership(conn: sqlite3.Connection, path: Path) -> int:
     """The file's schema version, after checking the file is a store this code can read."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -172,6 +189,7 @@ def open_connection(
     on: see `is_read_only`) when no process could write it meanwhile; otherwise the
     StoreError names the folder."""
     _check_header(path)
+    check_not_left_behind(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

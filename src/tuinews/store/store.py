@@ -8,6 +8,7 @@ a busy timeout let readers and one writer work together. Every write is one shor
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -67,6 +68,14 @@ WRITE_WAIT_STEP_MS = 50
 UPKEEP_PATIENCE = 1.0
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 class _FeedNotWritten(Exception):
     """A feed's write failed inside its transaction: roll back, and say why."""
 
@@ -87,6 +96,11 @@ class Store:
         self._waiting_writes = 0
         self._no_waiting_write = threading.Condition(self._lock)
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
+        self._wrote = False
+        # Each write copied into the store's file at once (the reader, open for hours):
+        # left in the -wal file, a mark is lost to a copy or a move of the store file.
+        self.settle_writes = False
+        self._identity = _file_identity(path)
         # This process cannot write the store (its file, or its folder: see
         # connection.open_connection); reading commands use it as it is.
         self.read_only = is_read_only(conn, path)
@@ -114,8 +128,11 @@ class Store:
             if self._conn is None:
                 return
             with suppress(sqlite3.Error):
-                if self._cache_kib:
+                if self._cache_kib or self._wrote:
                     # PASSIVE: copies what no reader still needs, never waits for one.
+                    # While another process has the store open, closing leaves this
+                    # process's writes in the -wal file: a copy of the store file
+                    # (a backup) would miss them.
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 # Keeps planner statistics fresh; the limit bounds the work at exit.
                 self._conn.execute("PRAGMA analysis_limit = 400")
@@ -216,6 +233,10 @@ class Store:
             try:
                 yield conn
                 conn.execute("COMMIT")
+                self._wrote = True
+                if self.settle_writes:
+                    with suppress(sqlite3.Error):
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except BaseException as exc:
                 # SQLite may already have rolled back by itself (disk full, I/O error).
                 if conn.in_transaction:
@@ -510,6 +531,11 @@ class Store:
         the refresh records it as a failure now.)"""
         with self._writing() as conn:
             _feeds.record_note(conn, feed_id, status=status, note=note, at=at)
+
+    def moved(self) -> bool:
+        """The store's file was moved, deleted or replaced since it was opened: this
+        connection still writes the file it opened, under whatever name it has now."""
+        return self._identity is not None and _file_identity(self.path) != self._identity
 
     def change_stamp(self) -> tuple[int, int]:
         """What tells a reader another process changed the store: SQLite's data version

@@ -185,6 +185,7 @@ class MainCore(Screen[None]):
         # one count, one window of headlines, the feed list.
         try:
             self.store = Store.open(self.ctx.store_path)
+            self.store.settle_writes = True  # see Store.settle_writes
             # Mirrored only when they differ: a write at start could wait on another
             # process's refresh (busy timeout) before the first screen.
             feeds = self.store.sync_feeds_if_changed(self.ctx.subscriptions)

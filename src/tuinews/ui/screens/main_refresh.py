@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -40,6 +41,7 @@ class RefreshingScreen(ReadingScreen):
     _stall_timer: Timer | None = None
     _progress_line = ""
     _broken_settings_line = ""  # "Refresh failed: config.toml:…", while it is true
+    _said_moved = False
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
@@ -61,6 +63,15 @@ class RefreshingScreen(ReadingScreen):
         from tuinews.errors import StoreError, TuinewsError
 
         assert self.store is not None
+        if not self._said_moved and self.store.moved():
+            # This connection goes on writing the file it opened, wherever it went; a
+            # new reader would open (or create) the store at its usual place.
+            self._said_moved = True
+            note = (
+                f"The store {self.store.path.name} was moved or deleted while open: "
+                "quit and start tuinews again, or marks made now may be lost."
+            )
+            self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
         # `tuinews add` or `import` in another terminal: their feeds' rows are added to
         # the store here, so the sidebar lists them at once. A broken file is said at R.
         try:
