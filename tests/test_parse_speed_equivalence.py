@@ -87,7 +87,7 @@ def reference_prepare_feed(feed: Feed) -> PreparedFeed:
         published, updated = fields[4], fields[5]
         date = published if published is not None else updated
         items[key] = (key, article.id, digest, *fields, date)
-    return feed.title, list(items.values())
+    return feed.title, list(items.values()), feed.link
 
 
 _MONTHS = dates._MONTHS  # unchanged by the fast path

@@ -359,3 +359,96 @@ def test_an_item_told_apart_by_its_title_keeps_its_marks_when_the_title_is_edite
     assert _titles(cli) == ["Outage (EU)", "Resolved"]
     assert _titles(cli, "--unread") == []
     assert_store_sound(cli.db)
+
+
+POST = "http://blog.example/post/1"
+
+
+def _post_feed(*items: tuple[str, str, str, str], home: str = "http://blog.example/") -> bytes:
+    """A blog's feed of (title, link, date, text) items, none with a guid."""
+    parts = [
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title><link>{home}</link>'
+    ]
+    for title, link, date, text in items:
+        parts.append(
+            f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
+            f"<description>{text}</description></item>"
+        )
+    return ("".join(parts) + "</channel></rss>").encode()
+
+
+def _rows(cli: Cli) -> list[tuple[str, str, bool, bool]]:
+    """(id, summary, read, starred) of every stored article."""
+    listed = json_lines(cli.call("list", "--json").out)
+    return sorted(
+        (str(r["id"]), str(r["summary"]), bool(r["read"]), bool(r["starred"])) for r in listed
+    )
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        ("Post", POST, "Mon, 01 Jan 2024 12:00:00 +0000", "First version, with a correction."),
+        ("Post (corrected)", POST, "Mon, 01 Jan 2024 12:00:00 +0000", "First version."),
+        ("Post (corrected)", POST, "Mon, 01 Jan 2024 12:00:00 +0000", "Corrected text."),
+    ],
+    ids=["date-and-text", "date-and-title", "date-title-and-text"],
+)
+@pytest.mark.parametrize("legacy", [False, True], ids=["today", "link-keyed-store"])
+def test_an_item_of_its_own_link_edited_and_re_dated_is_the_same_article(
+    cli: Cli, server: FeedServer, edited: tuple[str, str, str, str], legacy: bool
+) -> None:
+    # The tester's find: a post corrected and re-dated (and re-titled) under its own link
+    # came back as a second article, unread, beside the one read. Also from a store
+    # saved when the link alone was the identity.
+    other = ("Other post", "http://blog.example/post/2", "Sun, 31 Dec 2023 09:00:00 +0000", "Hi.")
+    first = ("Post", POST, "Mon, 01 Jan 2024 10:00:00 +0000", "First version.")
+    url = server.route("/blog", static(_post_feed(first, other)))
+    subscribe(cli, (url, "Blog"))
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("UPDATE articles SET starred = 1 WHERE link = ?", (POST,))
+        if legacy:
+            conn.execute("UPDATE articles SET key = 'l:' || link")
+    (before,) = [row for row in _rows(cli) if row[1] == "First version."]
+    server.route("/blog", static(_post_feed(edited, other)))
+    _refresh(cli)
+    assert _titles(cli) == sorted([edited[0], "Other post"])
+    assert _titles(cli, "--unread") == []
+    assert (before[0], edited[3], True, True) in _rows(cli)
+    assert_store_sound(cli.db)
+
+
+def test_a_feed_listing_only_its_latest_item_under_its_home_page_keeps_each_one(
+    cli: Cli, server: FeedServer
+) -> None:
+    # The item links to the feed's own page (not a site's root): each day's item is new,
+    # not the day before's edited.
+    home = "http://blog.example/digest"
+    for day in (1, 2):
+        item = ("Digest", home, f"Mon, {day:02d} Jan 2024 06:00:00 +0000", f"Day {day}.")
+        url = server.route("/blog", static(_post_feed(item, home=home)))
+        if day == 1:
+            subscribe(cli, (url, "Blog"))
+        _refresh(cli)
+        assert _titles(cli, "--unread") == ["Digest"]
+        assert cli.call("mark-read", "--all").status == 0
+    assert _titles(cli) == ["Digest", "Digest"]
+
+
+def test_an_item_whose_link_another_item_had_in_the_previous_fetch_is_new(
+    cli: Cli, server: FeedServer
+) -> None:
+    # The link stood for two items: the one left, re-dated, is not known to be either.
+    a = ("Post", POST, "Mon, 01 Jan 2024 10:00:00 +0000", "Part one.")
+    b = ("Post", POST, "Mon, 01 Jan 2024 11:00:00 +0000", "Part two.")
+    url = server.route("/blog", static(_post_feed(b, a)))
+    subscribe(cli, (url, "Blog"))
+    _refresh(cli)
+    assert cli.call("mark-read", "--all").status == 0
+    c = ("Post", POST, "Mon, 01 Jan 2024 12:00:00 +0000", "Part three.")
+    server.route("/blog", static(_post_feed(c)))
+    _refresh(cli)
+    assert [row[1] for row in _rows(cli) if not row[2]] == ["Part three."]
+    assert len(_rows(cli)) == 3

@@ -179,7 +179,7 @@ def _save(
     store_path: str,
     turns: _Turns,
     write: FeedWrite,
-    prepared: tuple[str, list[tuple[Any, ...]]],
+    prepared: tuple[str, list[tuple[Any, ...]], str | None],
 ) -> SaveStats:
     """Write one feed in one transaction, taking turns with the other workers."""
     import dataclasses

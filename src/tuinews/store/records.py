@@ -103,7 +103,7 @@ class FeedWrite:
 
     feed_id: int
     fetched_at: datetime
-    prepared: tuple[str, list[tuple[Any, ...]]] | None = None
+    prepared: tuple[str, list[tuple[Any, ...]], str | None] | None = None
     status: int | None = None
     etag: str | None = None
     last_modified: str | None = None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections import Counter
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from tuinews.errors import StoreError
 from tuinews.model import Article, Feed, article_id, article_key, link_sharing, text_tag
@@ -64,10 +66,11 @@ _UPDATE = (
 
 
 # A feed's articles ready for the store, as plain tuples (cheap to send between
-# processes): (feed title, items), one item per identity, the newest copy kept:
+# processes): (feed title, items, the feed's home page link or None), one item per
+# identity, the newest copy kept:
 # (key, article_id or "", digest, *first 14 CONTENT_COLUMNS, date or None).
 PreparedItem = tuple[Any, ...]
-PreparedFeed = tuple[str, list[PreparedItem]]
+PreparedFeed = tuple[str, list[PreparedItem], str | None]
 _FIELDS = slice(3, 17)
 # Hex digits of a content digest; earlier versions stored 24 (see `_legacy_digest`).
 DIGEST_LENGTH = 32
@@ -89,7 +92,7 @@ def prepare_feed(feed: Feed) -> PreparedFeed:
         )
         if key not in items:  # the same identity twice in one fetch: the first (newest) wins
             items[key] = _prepared_item(key, article)
-    return feed.title, list(items.values())
+    return feed.title, list(items.values()), feed.link
 
 
 def save_prepared(
@@ -113,7 +116,7 @@ def save_prepared(
         raise StoreError(f"no feed with id {feed_id} in the store")
     url: str = row[0]
     now = fetched_at.timestamp()
-    feed_title, items = prepared
+    feed_title, items, home = prepared
 
     existing: dict[str, tuple[int, float, str, float]] = {}
     if row[1]:  # a feed fetched for the first time has nothing to compare with
@@ -133,6 +136,8 @@ def save_prepared(
             _adopt_redated(conn, feed_id, items, existing, row[2])
         if len(existing) < len(items) and row[2] is not None:
             _adopt_retitled(conn, feed_id, items, existing, row[2])
+        if len(existing) < len(items) and row[2] is not None:
+            _adopt_edited(conn, feed_id, items, existing, row[2], home)
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
@@ -326,6 +331,63 @@ def _adopt_retitled(
     if not new:
         return
     _hand_over(conn, feed_id, last_fetch, new, existing, {"link": 4, "published": 7, "content": 10})
+
+
+def _adopt_edited(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    items: list[PreparedItem],
+    existing: dict[str, tuple[int, float, str, float]],
+    last_fetch: float,
+    home: str | None,
+) -> None:
+    """Give an item without guid, new by its key, whose link is its own (no other item of
+    this fetch has it, and it is not a home page: `_home_page`), the row of the one item
+    with that link that the feed's previous fetch listed, when no item of this one holds
+    it: the same item, edited. A correction that re-dates a post, with or without a new
+    title or text, made it a second article, unread, beside the one read. An item whose
+    link stood for several items in either fetch is left to the rules above."""
+    links = Counter(item[4] for item in items if item[4])
+    new = [
+        item
+        for item in items
+        if item[0] not in existing
+        and not item[5]
+        and item[4]
+        and links[item[4]] == 1
+        and not _home_page(item[4], home)
+    ]
+    if not new:
+        return
+    # Every row of those links that the previous fetch listed, guid or not: a link the
+    # previous fetch gave two items is not one item's.
+    rows = conn.execute(
+        "SELECT pk, first_seen, content_hash, last_seen, link, guid FROM articles "
+        "WHERE feed_id = ? AND last_seen >= ? AND link IN (SELECT value FROM json_each(?))",
+        (feed_id, last_fetch, json.dumps([item[4] for item in new], ensure_ascii=False)),
+    ).fetchall()
+    listed = Counter(row[4] for row in rows)
+    held = {values[0] for values in existing.values()}
+    by_link = {item[4]: item for item in new}
+    for pk, first_seen, digest, last_seen, link, guid in rows:
+        if guid is not None or listed[link] > 1 or pk in held:
+            continue
+        item = by_link[link]
+        conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
+        existing[item[0]] = (pk, first_seen, digest, last_seen)
+
+
+def _home_page(link: str, home: str | None) -> bool:
+    """Whether `link` is a site's home page rather than one item's page: the feed's own
+    link, or a site's root. A feed that lists only its latest item under such a link
+    (a status page, a daily digest) gives a new item each time, not an edit."""
+    if home is not None and link.rstrip("/") == home.rstrip("/"):
+        return True
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return False
+    return parts.path in ("", "/") and not parts.query and not parts.fragment
 
 
 def _hand_over(
