@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from test_ui_support import (
+    BASE_DATE,
+    make_article,
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
     running,
     settle,
 )
+from tuinews.ui import rows
 from tuinews.ui.app import create_app
 from tuinews.ui.screens.main import MainScreen
 
@@ -229,3 +233,33 @@ async def test_clicking_a_pane_makes_it_the_active_one(tmp_path: Path) -> None:
         await settle(pilot)
         assert screen.focused_pane == "list"
         assert screen.headlines.cursor == 4
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_narrow_list_shows_the_year_of_other_years_dates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    # "Jun 06" for an article of 2008 read as this year's. This year is BASE_DATE's,
+    # whatever today is; dates at noon UTC are the same day in any time zone.
+    monkeypatch.setattr(rows, "current_year", lambda: BASE_DATE.year)
+    url = "https://news.example/a/rss"
+    old = [
+        make_article(url, 900, title="Last December", when=datetime(2025, 12, 30, 12, tzinfo=UTC)),
+        make_article(url, 901, title="Ancient post", when=datetime(2008, 6, 6, 12, tzinfo=UTC)),
+    ]
+    async with running(make_ctx(tmp_path, per_feed=1, extra={url: old}), size) as (app, _):
+        headlines = main(app).headlines
+        assert headlines.size.width < 100  # the narrow form of the date
+        lines = [headlines.render_line(y).text for y in range(headlines.row_count)]
+    this_year = BASE_DATE.astimezone().strftime("%b %d")
+    assert [line[3:11] for line in lines] == [
+        f"{this_year}  ",
+        f"{this_year}  ",
+        f"{this_year}  ",
+        "25-12-30",
+        "08-06-06",
+    ]
+    # One date width for every row: the titles line up.
+    titles = ["Story 0 from a", "Story 100 from b", "Story 200 from c"]
+    titles += ["Last December", "Ancient post"]
+    assert {line.index(title) for line, title in zip(lines, titles, strict=True)} == {25}

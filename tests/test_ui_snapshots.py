@@ -23,6 +23,7 @@ from test_ui_support import (
     settle,
 )
 from tuinews.store import Store
+from tuinews.ui import rows
 from tuinews.ui.app import NewsApp, create_app
 
 SIZES = [(80, 24), (120, 40)]
@@ -36,6 +37,13 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def this_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The year of the fixed dates is this year: a narrow list shows other years' dates
+    with their year, and the snapshots must not change on New Year's Day."""
+    monkeypatch.setattr(rows, "current_year", lambda: BASE_DATE.year)
 
 
 def snapshot_app(tmp_path: Path, *, failing: bool = False) -> NewsApp:
@@ -127,6 +135,16 @@ def test_failed_feed_and_its_details(snap_compare, tmp_path: Path, size: tuple[i
     assert snap_compare(
         snapshot_app(tmp_path, failing=True), terminal_size=size, run_before=details
     )
+
+
+def test_old_articles_keep_their_year(snap_compare, tmp_path: Path) -> None:
+    # A narrow list: this year's dates as "Mar 14", others with their year, one width.
+    old = [
+        make_article(URL, 900, title="Last December", when=BASE_DATE.replace(2025, 12, 30)),
+        make_article(URL, 901, title="Ancient post", when=BASE_DATE.replace(2008, 6, 6)),
+    ]
+    app = create_app(make_ctx(tmp_path, per_feed=2, extra={URL: old}))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
 
 
 def test_sidebar_marks_the_failed_feed(snap_compare, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ count differently would move the rest of the row and the pane border.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -90,6 +91,27 @@ def truncate_runs(runs: Sequence[Run], width: int, *, pad: bool = False) -> list
     return list(runs)
 
 
+def current_year() -> int:
+    """This year, local time (tests replace it: rows must not change on New Year's Day)."""
+    return time.localtime().tm_year
+
+
+def short_date(moment: datetime | None, wide: bool, year: int) -> str:
+    """A row's date: 2008-06-06 when wide; when narrow, Jun 06 in `year` and 08-06-06 in
+    any other, as `tuinews list` keeps the year, so an old article does not read as
+    this year's. Padded to one width (DATE_WIDTH) so titles line up."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()
+    if wide:
+        return local.strftime("%Y-%m-%d")
+    return local.strftime("%b %d" if local.year == year else "%y-%m-%d")
+
+
+# The date column's cells (wide, narrow): the longest `short_date` of each.
+DATE_WIDTH = {True: 10, False: 8}
+
+
 def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
     """A headline row: mark, star, date and feed (muted), title (bold when unread).
 
@@ -101,7 +123,7 @@ def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
         runs += [(STAR_MARK, "star"), (" ", "plain")]
     else:
         runs.append(("  ", "plain"))
-    stamp = row.date.astimezone().strftime("%Y-%m-%d" if wide else "%b %d") if row.date else ""
+    stamp = short_date(row.date, wide, current_year())
     feed_width = 18 if wide else 12
     feed = drawable(clean_line(row.feed_title))
     if is_web_address(feed):
@@ -111,7 +133,7 @@ def headline_runs(row: HeadlineLike, width: int) -> list[Run]:
     elif cell_len(feed) > feed_width:
         feed = set_cell_size(feed, feed_width - 1) + "…"
     feed = set_cell_size(feed, feed_width)  # padded in cells: wide characters align
-    runs.append((f"{stamp.ljust(10 if wide else 6)} {feed} ", "meta"))
+    runs.append((f"{stamp.ljust(DATE_WIDTH[wide])} {feed} ", "meta"))
     runs.append((drawable(clean_line(row.title)), "plain" if row.read else "unread"))
     return truncate_runs(_merged(runs), width)
 
