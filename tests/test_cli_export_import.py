@@ -484,3 +484,27 @@ def test_import_keeps_only_web_site_addresses_from_any_source(
         ("https://example.org/w.xml", "https://example.org/"),
     ]
     assert cli.call("feeds").status == 0  # the settings file it wrote reads back
+
+
+def test_paths_under_an_unknown_users_home_are_one_line_errors(cli: Cli) -> None:
+    # Path.expanduser raises RuntimeError on `~NAME` naming no user: a traceback.
+    nobody = "~nosuchuser-tuinews-test"
+    urls = cli.root / "urls"
+    urls.write_text('https://a.example/rss news\n"~My Blog" news\n')
+    imported = cli.call("import", str(urls))
+    assert imported.status == 0, imported.err
+    assert imported.err_lines == [
+        f"tuinews: {urls}: skipped line 2 '~My Blog': not a URL, nor a user's home folder "
+        '(a "~title" goes after the URL)'
+    ]
+    assert imported.out == "imported 1 feed (1 unusable entry skipped)\n"
+    for args in (["list", f"{nobody}/feed.xml"], ["import", f"{nobody}/l.opml"]):
+        result = cli.call(*args)
+        assert result.status == 1
+        assert result.err_lines == [
+            f"tuinews: {nobody}/{args[1].rsplit('/')[-1]}: no such user 'nosuchuser-tuinews-test'"
+        ]
+    exported = cli.call("export", "-o", f"{nobody}/l.opml")
+    assert exported.err_lines == [
+        f"tuinews: {nobody}/l.opml: no such user 'nosuchuser-tuinews-test'"
+    ]

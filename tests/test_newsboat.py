@@ -127,3 +127,19 @@ def test_text_that_is_no_urls_file_is_refused_as_a_whole() -> None:
             "skipped line 3 'whoops': not an http(s) URL",
         ],
     )
+
+
+NO_USER = "nosuchuser-tuinews-test"
+
+
+def test_a_title_put_first_or_an_unknown_users_path_is_skipped(tmp_path: Path) -> None:
+    # `"~My Blog"` first reads as the home folder of a user "MyBlog": Path.expanduser
+    # raised RuntimeError, a traceback that lost the whole list.
+    text = f'https://a.example/rss news\n"~My Blog" news\n~{NO_USER}/feed.xml\n'
+    subs, skipped = parse_newsboat_urls_report(text, "urls", base=tmp_path, local_files="any_feed")
+    assert subs == [Subscription("https://a.example/rss", None, ("news",))]
+    assert skipped == [
+        "skipped line 2 '~My Blog': not a URL, nor a user's home folder "
+        '(a "~title" goes after the URL)',
+        f"skipped line 3 '~{NO_USER}/feed.xml': no such user '{NO_USER}' in '~{NO_USER}/feed.xml'",
+    ]

@@ -30,3 +30,16 @@ def test_user_directories_are_platformdirs_s(
     assert paths.config_dir() == Path(platformdirs.user_config_dir("tuinews", appauthor=False))
     assert paths.data_dir() == Path(platformdirs.user_data_dir("tuinews", appauthor=False))
     assert paths.cache_dir() == Path(platformdirs.user_cache_dir("tuinews", appauthor=False))
+
+
+def test_expand_home_says_when_no_user_has_that_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuinews.errors import UnknownHome
+
+    monkeypatch.setenv("HOME", "/home/ada")
+    assert paths.expand_home("~/feeds/a.xml") == Path("/home/ada/feeds/a.xml")
+    assert paths.expand_home("feeds/~a.xml") == Path("feeds/~a.xml")
+    with pytest.raises(UnknownHome) as unknown:  # Path.expanduser: RuntimeError
+        paths.expand_home("~nosuchuser-tuinews-test/a.xml")
+    assert str(unknown.value) == (
+        "~nosuchuser-tuinews-test/a.xml: no such user 'nosuchuser-tuinews-test'"
+    )

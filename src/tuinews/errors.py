@@ -31,3 +31,8 @@ class ConfigError(TuinewsError):
 
 class StoreError(TuinewsError):
     """The article store cannot be opened or written (not SQLite, newer schema, disk full)."""
+
+
+class UnknownHome(SourceError):
+    """A path starting with `~NAME` where NAME is no user (or `~` with no home to find):
+    `Path.expanduser` raises RuntimeError there, which ended commands in a traceback."""

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
-from tuinews.errors import ConfigError
+from tuinews.errors import ConfigError, UnknownHome
+from tuinews.paths import expand_home
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -107,7 +108,11 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
     # Made absolute here: a relative `--config c.toml` must not make its feeds' paths
     # relative to wherever the command runs.
     base = os.path.abspath(base_dir) if base_dir is not None else os.getcwd()
-    return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    try:
+        path = expand_home(value)
+    except UnknownHome as error:  # else read as a folder named `~NAME` here
+        raise ConfigError(f"{error.reason}: {_quoted(value)}") from None
+    return os.path.normpath(os.path.join(base, path))
 
 
 def site_address(text: str) -> str | None:

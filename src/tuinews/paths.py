@@ -48,23 +48,42 @@ def cache_dir() -> Path:
     return _user_dir("cache")
 
 
+def expand_home(path: str | os.PathLike[str]) -> Path:
+    """`path` with a leading `~` or `~NAME` made that home folder, as a shell does.
+
+    Every path a user or a list gives goes through here: `Path.expanduser` raises
+    RuntimeError on `~NAME` when NAME is no user (a newsboat title, `"~My Blog"`, put
+    first). Raises `UnknownHome` (a SourceError naming `path`) instead.
+    """
+    text = os.fspath(path)
+    if not text.startswith("~"):
+        return Path(text)
+    expanded = os.path.expanduser(text)  # leaves the `~` where it finds no home
+    if expanded.startswith("~"):
+        from tuinews.errors import UnknownHome
+
+        user = text[1:].split("/", 1)[0]
+        raise UnknownHome(text, f"no such user {user!r}" if user else "no home folder for ~")
+    return Path(expanded)
+
+
 def config_file(override: str | os.PathLike[str] | None = None) -> Path:
     """The settings file: `--config`, else `TUINEWS_CONFIG`, else `<config dir>/config.toml`."""
     if override:
-        return Path(override).expanduser()
+        return expand_home(override)
     env = os.environ.get("TUINEWS_CONFIG")
     if env:
-        return Path(env).expanduser()
+        return expand_home(env)
     return config_dir() / "config.toml"
 
 
 def db_file(override: str | os.PathLike[str] | None = None) -> Path:
     """The store: `--db`, else `TUINEWS_DB`, else `<data dir>/tuinews.db`."""
     if override:
-        return Path(override).expanduser()
+        return expand_home(override)
     env = os.environ.get("TUINEWS_DB")
     if env:
-        return Path(env).expanduser()
+        return expand_home(env)
     return data_dir() / "tuinews.db"
 
 

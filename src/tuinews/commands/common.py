@@ -206,7 +206,10 @@ def is_source_ref(text: str) -> bool:
     """Does the text name a source (URL, file://, path, -) rather than a stored id?"""
     if text == "-" or "://" in text:
         return True
-    return os.path.exists(os.path.expanduser(text))
+    try:
+        return paths.expand_home(text).exists()
+    except TuinewsError:  # `~NAME/…` naming no user: a path, whose error then says so
+        return True
 
 
 def write_output(name: str, data: bytes) -> None:
@@ -223,7 +226,7 @@ def write_output(name: str, data: bytes) -> None:
     """
     import stat
 
-    path = Path(name).expanduser()
+    path = paths.expand_home(name)  # `~NAME/…` naming no user: one line naming `name`
     try:
         descriptor = _open_descriptor(path)
         if descriptor is not None:

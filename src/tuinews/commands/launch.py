@@ -19,7 +19,7 @@ from tuinews.commands.common import (
     say_upgrading,
     store_folder,
 )
-from tuinews.errors import TuinewsError
+from tuinews.errors import TuinewsError, UnknownHome
 from tuinews.model import Subscription
 
 if TYPE_CHECKING:
@@ -259,7 +259,10 @@ def _expand_source(spec: str) -> tuple[list[Subscription], str | None]:
         path = path_from_file_url(spec) if spec.startswith("file://") else Path(spec)
     except TuinewsError as error:
         return [], getattr(error, "reason", str(error))
-    path = path.expanduser().resolve()
+    try:
+        path = paths.expand_home(path).resolve()
+    except UnknownHome as error:
+        return [], error.reason
     if not path.exists():
         return [], "no such file or directory"
     if path.is_file():

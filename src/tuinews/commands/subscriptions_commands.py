@@ -596,7 +596,9 @@ def _with_known_titles(ns: argparse.Namespace, feeds: Sequence[Subscription]) ->
 def _refuse_own_files(ns: argparse.Namespace, name: str) -> None:
     """`export -o` onto the settings file (or the store) would replace every
     subscription and setting with the list: refused, naming the file."""
-    target = Path(name).expanduser()
+    from tuinews.paths import expand_home
+
+    target = expand_home(name)  # `~NAME/…` naming no user: one line, not a traceback
     store = db_path(ns)
     own = [
         (config_path(ns), "the settings file"),

@@ -20,12 +20,15 @@ def location_kind(url: str) -> Kind:
 
 
 def local_path(url: str) -> Path:
-    """The file a `file://` URL or a path names (`~` expanded)."""
+    """The file a `file://` URL or a path names (`~` expanded; `UnknownHome`, a
+    SourceError, when `~NAME` names no user)."""
     if url.lower().startswith("file:"):
         from tuinews.sources.local import path_from_file_url
 
         return path_from_file_url(url)
-    return Path(url).expanduser()
+    from tuinews.paths import expand_home
+
+    return expand_home(url)
 
 
 def source_mtime(path: Path) -> float:

@@ -23,6 +23,7 @@ from tuinews.model import (
     article_key,
     link_sharing,
 )
+from tuinews.paths import expand_home
 from tuinews.sources import detect
 from tuinews.sources.sanitize import clean_line, title_or_fallback
 
@@ -142,7 +143,7 @@ def _is_blank(data: bytes) -> bool:
 
 def _absolute(path: Path) -> Path:
     # Not resolve(): the user's path (through symlinks) stays the feed's key.
-    return Path(os.path.normpath(path.expanduser().absolute()))
+    return Path(os.path.normpath(expand_home(path).absolute()))
 
 
 def load_path(path: Path, *, max_bytes: int | None = None) -> Feed | list[Subscription]:

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tuinews.errors import SourceError
+from tuinews.errors import SourceError, UnknownHome
 from tuinews.model import Subscription
+from tuinews.paths import expand_home
 from tuinews.sources.sanitize import clean_line, clean_url
 from tuinews.sources.subscription_merge import (
     LocalFiles,
@@ -112,6 +113,13 @@ def _resolve(first: str, base: Path | None, local_files: LocalFiles) -> tuple[st
             return local_entry(path_from_file_url(first), base, local_files)
         except SourceError as error:
             return None, error.reason
+    if not scheme and first.startswith("~") and "/" not in first:
+        # `"~My Blog"`: a title, which newsboat reads after the URL, put first (its
+        # spaces are gone by now: the user named would not be the one written).
+        try:
+            expand_home(first)
+        except UnknownHome:
+            return None, 'not a URL, nor a user\'s home folder (a "~title" goes after the URL)'
     if not scheme and first.startswith(("/", "~")):
         # newsboat itself wants file:// here; `tuinews add` takes a path, and so does this.
         return local_entry(Path(first), base, local_files)

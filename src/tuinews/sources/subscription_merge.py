@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from tuinews.errors import UnknownHome
 from tuinews.model import Subscription
+from tuinews.paths import expand_home
 from tuinews.sources.sanitize import clean_line
 
 # Which local files a list's entries may name.
@@ -58,7 +60,10 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
     `base`, the list's folder) subscribes to, or None and why not."""
     if local_files == "none" or (base is None and local_files == "inside"):
         return None, f"local file {quoted(str(path))} (a list from the web names web feeds only)"
-    candidate = path.expanduser()
+    try:
+        candidate = expand_home(path)
+    except UnknownHome as error:
+        return None, f"{error.reason} in {quoted(str(path))}"
     if base is not None:
         candidate = base / candidate
     elif not candidate.is_absolute():

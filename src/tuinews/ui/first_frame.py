@@ -214,10 +214,15 @@ def quick_first_frame() -> FirstFrame | None:
     if color_system is None:
         return None
     from tuinews import paths
+    from tuinews.errors import UnknownHome
     from tuinews.ui.launch_cache import read_launch
 
     cache_dir = paths.cache_dir()
-    launch = read_launch(cache_dir, paths.config_file(), paths.db_file())
+    try:
+        settings, store = paths.config_file(), paths.db_file()
+    except UnknownHome:
+        return None  # `~NAME/…` naming no user: the command itself says so, in one line
+    launch = read_launch(cache_dir, settings, store)
     if launch is None or not launch.feeds:
         return None  # no feeds: the sample store may be loaded again before the start
     return _draw(
