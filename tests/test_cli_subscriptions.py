@@ -237,6 +237,25 @@ def test_messages_hide_a_feeds_password_and_the_settings_file_keeps_it(
     removed = cli.call("remove", "http://user:pw@host.example/feed")
     assert removed.status == 0, removed.err
     assert removed.out == "unsubscribed from http://user:***@host.example/feed\n"
+    # Typed without its scheme, the address is read as a path, shown with the password.
+    typed = cli.call("add", "alice:s3cret@example.com/feed")
+    assert typed.status == 1 and "s3cret" not in typed.err, typed.err
+    assert typed.err_lines == [
+        f"tuinews: no such file or directory: '{Path.cwd()}/alice:***@example.com/feed'"
+    ]
+    urls = tmp_path / "urls"
+    urls.write_text(
+        "https://fine.example/rss\nhhttps://alice:s3cret@private.example/feed2.xml\n"
+        "https//alice:s3cret@private.example/feed.xml\n"
+    )
+    skipped = cli.call("import", str(urls))
+    assert skipped.status == 0, skipped.err
+    assert skipped.err_lines == [  # as the OPML list's skips show it
+        f"tuinews: {urls}: skipped line 2 'hhttps://alice:***@private.example/feed2.xml': "
+        "not an http(s) URL",
+        f"tuinews: {urls}: skipped line 3 'https//alice:***@private.example/feed.xml': "
+        "not an http(s) URL",
+    ]
 
 
 def test_a_url_shown_with_its_password_masked_names_its_feed(cli: Cli) -> None:

@@ -280,6 +280,14 @@ def test_passwords_in_urls_are_hidden() -> None:
         == "socks5h://u:***@127.0.0.1:9050"
     )
     assert sanitize.without_password("Plain title") == "Plain title"
+    # Typed without `scheme://`, and the path `add` makes of such a typing.
+    assert sanitize.without_password("me:s3cret@host.example/feed") == "me:***@host.example/feed"
+    assert sanitize.without_password("/home/a/me:s3cret@host/f") == "/home/a/me:***@host/f"
+    assert sanitize.without_password("https//me:s3cret@host/f") == "https//me:***@host/f"
+    # In a URL, `:` and `@` in the path or query are no password.
+    query = "https://host.example/search?q=from:ann@example.org"
+    assert sanitize.without_password(query) == query
+    assert sanitize.without_password("Contact: ann@example.org") == "Contact: ann@example.org"
 
 
 # Text with "<" but no tag: after each "<", never a letter, "/", "!" or "?".

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from tuinews.errors import SourceError, UnknownHome
 from tuinews.model import Subscription
 from tuinews.paths import expand_home
-from tuinews.sources.sanitize import clean_line, clean_url
+from tuinews.sources.sanitize import clean_line, clean_url, without_password
 from tuinews.sources.subscription_merge import (
     LocalFiles,
     local_entry,
@@ -157,7 +157,7 @@ def parse_newsboat_urls_report(
             # A quoted URL: clean_url dropped its spaces, naming another address.
             url, reason = None, "URL contains spaces"
         if url is None:
-            shown = clean_line(tokens[0])
+            shown = clean_line(without_password(tokens[0]))  # as OPML's skips show it
             shown = shown if len(shown) <= 80 else shown[:79] + "…"
             skipped.append(f"skipped line {number} {quoted(shown)}: {reason}")
             first_word = tokens[0].split()[0] if tokens[0].strip() else ""  # "query:a b"

@@ -241,13 +241,21 @@ def drawable_url(url: str) -> str:
 
 
 _PASSWORD = re.compile(r"(//[^/@]*:)[^/@]*@")
+# The same typed without its `scheme://` (`alice:s3cret@host/feed`), or made part of a
+# path from such a typing ("/home/me/alice:s3cret@host/feed"). Only where no `//` is:
+# in a URL, `:` and `@` may also stand in a path or query ("?q=from:ann@example.org").
+_BARE_PASSWORD = re.compile(r"((?:^|/)[^/@:?#\s]+:)[^/@\s]*@")
 
 
 def without_password(url: str) -> str:
     """`url` with the password of its user:password@ part shown as ***: a feed or proxy
     URL may carry one, and error lines, tables and the screen are read over shoulders
     and pasted into bug reports."""
-    return _PASSWORD.sub(r"\1***@", url) if "@" in url else url
+    if "@" not in url:
+        return url
+    if "//" in url:
+        return _PASSWORD.sub(r"\1***@", url)
+    return _BARE_PASSWORD.sub(r"\1***@", url)
 
 
 def clean_url(value: str | None) -> str:
