@@ -508,3 +508,17 @@ def test_paths_under_an_unknown_users_home_are_one_line_errors(cli: Cli) -> None
     assert exported.err_lines == [
         f"tuinews: {nobody}/l.opml: no such user 'nosuchuser-tuinews-test'"
     ]
+
+
+def test_import_of_a_latin1_list_reads_it_as_windows_1252_and_says_so(cli: Cli) -> None:
+    listing = cli.root / "es.opml"
+    listing.write_bytes(
+        '<opml version="1.0"><body><outline text="Noticias de España" '
+        'xmlUrl="https://es.example/rss"/></body></opml>'.encode("cp1252")
+    )
+    result = cli.call("import", str(listing))
+    assert result.status == 0, result.err
+    assert result.err_lines == [
+        f"tuinews: {listing}: not UTF-8 text; read as windows-1252 (Latin-1)"
+    ]
+    assert feeds_in(cli.config) == [("https://es.example/rss", "Noticias de España", ())]

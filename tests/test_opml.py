@@ -51,6 +51,33 @@ def test_opml_1_1_declared_legacy_charset_and_lowercase_attribute() -> None:
     assert parse_opml(OPML_11, "b.opml") == [Subscription("https://cafe.example/feed", "Café news")]
 
 
+_SPANISH = ["Noticias de España", "Señor Café", "Año nuevo en Cataluña", "Diseño y niños"]
+
+
+@pytest.mark.parametrize("declaration", ["", '<?xml version="1.0" encoding="UTF-8"?>\n'])
+def test_a_list_said_to_be_utf8_that_is_not_reads_as_windows_1252_and_says_so(
+    declaration: str,
+) -> None:
+    # No declaration means UTF-8 (XML 1.0, 4.3.3): charset-normalizer's guess read
+    # these as Central European, "España" as "Espańa", and nothing was said.
+    outlines = "".join(
+        f'<outline text="{title}" xmlUrl="https://es{i}.example/rss"/>\n'
+        for i, title in enumerate(_SPANISH)
+    )
+    document = f'{declaration}<opml version="1.0"><body><outline text="Noticias en español">\n'
+    data = (document + outlines + "</outline></body></opml>\n").encode("cp1252")
+    notes: list[str] = []
+    subs, skipped = parse_opml_report(data, "es.opml", notes=notes)
+    assert [(sub.title, sub.tags) for sub in subs] == [
+        (title, ("Noticias en español",)) for title in _SPANISH
+    ]
+    assert (skipped, notes) == ([], ["not UTF-8 text; read as windows-1252 (Latin-1)"])
+    # A list that is UTF-8, or names the legacy charset it is in, has nothing to say.
+    notes.clear()
+    assert parse_opml(data.decode("cp1252").encode(), "u.opml") == subs
+    assert parse_opml_report(OPML_11, "b.opml", notes=notes)[1] == notes == []
+
+
 def test_opml_2_0_nesting_gives_one_tag_per_folder_level_and_merges_duplicates() -> None:
     subs, skipped = parse_opml_report(OPML_20, "c.opml")
     assert subs == [

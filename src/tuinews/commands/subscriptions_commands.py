@@ -528,14 +528,25 @@ def _parse_subscription_list(
             f"{source}: this is a feed, not a subscription list; "
             f"subscribe to it with: tuinews add {target}"
         )
+    from tuinews.sources.encoding import utf8_or_cp1252
+
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         from tuinews.sources.opml import parse_opml_report
 
-        return parse_opml_report(
-            data, source, base=base, local_files=local_files, merge=False, base_url=list_url
+        notes: list[str] = []
+        found = parse_opml_report(
+            data,
+            source,
+            base=base,
+            local_files=local_files,
+            merge=False,
+            base_url=list_url,
+            notes=notes,
         )
-    from tuinews.sources.encoding import utf8_or_cp1252
+        for note in notes:  # as for a urls file, below
+            warn(f"{source}: {note}")
+        return found
     from tuinews.sources.newsboat import parse_newsboat_urls_report
 
     text, assumed = utf8_or_cp1252(data)

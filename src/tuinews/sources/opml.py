@@ -7,6 +7,7 @@ repair those two faults and let libxml2's recover mode take the rest.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from tuinews.errors import ConfigError, SourceError
 from tuinews.model import Subscription
 from tuinews.sources.detect import declared_charset, decode_text
+from tuinews.sources.encoding import utf8_or_cp1252
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
 from tuinews.sources.subscription_merge import (
     LocalFiles,
@@ -76,14 +78,36 @@ def _repair(text: str) -> str:
     return _OUTLINE_TAG.sub(_repair_outline_quotes, text)
 
 
-def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None]:
-    """The document's root, and what damage the repairs could not mend (None: none):
-    libxml2's recover mode then read what it could, and feeds may be missing."""
+def _opml_text(data: bytes) -> tuple[str, str | None]:
+    """The list's text, and the encoding assumed, named for the user, when the bytes are
+    not what they say (None: they are).
+
+    XML names its encoding by a byte-order mark or its declaration; with neither it is
+    UTF-8 (UTF-16 without a mark still shows by its zero bytes). A list that says or
+    implies UTF-8 and is not (Latin-1 from an old editor) is read as windows-1252, as a
+    newsboat urls file is, and said: charset-normalizer's guess took short Spanish text
+    for Central European ("España" became "Espańa"), silently.
+    """
+    declared = declared_charset(data)
+    try:
+        codec = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        codec = None
+    if codec is not None and not codec.startswith(("utf-", "ascii")):
+        return decode_text(data, declared), None  # a legacy charset named: believed
+    return utf8_or_cp1252(data)
+
+
+def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None, str | None]:
+    """The document's root; what damage the repairs could not mend (None: none):
+    libxml2's recover mode then read what it could, and feeds may be missing; and the
+    encoding assumed (see `_opml_text`)."""
     from lxml import etree
 
     from tuinews.sources.xml_references import fix_named_references
 
-    text = _XML_DECLARATION.sub("", decode_text(data, declared_charset(data)), count=1)
+    text, assumed = _opml_text(data)
+    text = _XML_DECLARATION.sub("", text, count=1)
     # Lists escaped as HTML (`Caf&eacute;`, `&nbsp;`): libxml2 would drop the references.
     encoded = fix_named_references(text.encode("utf-8", errors="replace"))
     strict = etree.XMLParser(
@@ -110,7 +134,7 @@ def _parse_tree(data: bytes, source: str) -> tuple[_Element, str | None]:
             damage = f"damaged XML at line {lost[0].line} ({clean_line(lost[0].message)})"
     if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
         raise SourceError(source, "not an OPML file")
-    return root, damage
+    return root, damage, assumed
 
 
 def _attribute(element: _Element, name: str) -> str:
@@ -203,6 +227,7 @@ def parse_opml_report(
     local_files: LocalFiles = "inside",
     merge: bool = True,
     base_url: str | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Subscriptions in document order, and one line per outline that was skipped (and
     first, when the XML was damaged beyond the repairs, one line saying where).
@@ -211,11 +236,15 @@ def parse_opml_report(
     without `base`). `merge=False` keeps an entry per outline, repeats included, for
     a caller that counts them. `base_url` is the web address the list came from (by
     default `source` itself when it is an http(s) URL, less any user:password@):
-    relative feed and page addresses resolve against it.
+    relative feed and page addresses resolve against it. `notes`, when given, gets the
+    lines worth telling that name no entry: the encoding assumed for a list that is not
+    UTF-8 as it says or implies ("not UTF-8 text; read as windows-1252 (Latin-1)").
     """
     if base_url is None:
         base_url = _web_address(source)
-    root, damage = _parse_tree(data, source)
+    root, damage, assumed = _parse_tree(data, source)
+    if assumed is not None and notes is not None:
+        notes.append(f"not UTF-8 text; read as {assumed}")
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
     skipped: list[str] = []
