@@ -522,3 +522,23 @@ def test_import_of_a_latin1_list_reads_it_as_windows_1252_and_says_so(cli: Cli) 
         f"tuinews: {listing}: not UTF-8 text; read as windows-1252 (Latin-1)"
     ]
     assert feeds_in(cli.config) == [("https://es.example/rss", "Noticias de España", ())]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_import_reads_a_list_in_utf16_or_utf32(cli: Cli, encoding: str) -> None:
+    # Its bytes do not start with "<" (a byte-order mark, or zero bytes beside it): the
+    # list was refused as "not OPML or a newsboat urls file", or as binary data.
+    listing = cli.root / "list.opml"
+    listing.write_bytes(
+        f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n<opml version="1.0"><body>'
+        '<outline text="News"><outline text="Café" xmlUrl="https://enc.example/feed"/>'
+        "</outline></body></opml>\n".encode(encoding)
+    )
+    result = cli.call("import", str(listing))
+    assert (result.status, result.err, result.out) == (0, "", "imported 1 feed\n")
+    assert feeds_in(cli.config) == [("https://enc.example/feed", "Café", ("News",))]
+    feed = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    listing.write_bytes(feed.encode(encoding))
+    refused = cli.call("import", str(listing))
+    assert refused.status == 1
+    assert "this is a feed, not a subscription list" in refused.err

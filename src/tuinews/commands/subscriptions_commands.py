@@ -515,12 +515,18 @@ def _parse_subscription_list(
     """Every usable entry of the list (repeats kept: `add_many` counts them), and one
     line per entry skipped. `list_url`: where a list from the web came from, password
     and all, against which its relative addresses are read."""
-    from tuinews.sources.detect import looks_binary, sniff_structured
+    from tuinews.sources.detect import SNIFF_BYTES, looks_binary, sniff_structured
+    from tuinews.sources.encoding import strip_bom, utf8_or_cp1252
 
-    if looks_binary(data):
+    # XML in UTF-16 or UTF-32 (a byte-order mark, or UTF-16's "<" beside a zero byte)
+    # starts with "<" once decoded only, and its zero bytes are no binary data.
+    head, marked = strip_bom(data[:SNIFF_BYTES])
+    text = head.decode(marked or "utf-8", errors="replace").lstrip(" \t\r\n")
+    xml = text.startswith("<")
+    if looks_binary(data) and not (xml and marked):
         # Read as a urls file, every line of it would come back as a skipped entry.
         raise TuinewsError(f"{source}: not OPML or a newsboat urls file (binary data)")
-    if sniff_structured(data) == "feed":
+    if sniff_structured(text.encode() if xml and marked else data) == "feed":
         import shlex
 
         target = shlex.quote(source) if source != "-" else "URL"
@@ -528,10 +534,7 @@ def _parse_subscription_list(
             f"{source}: this is a feed, not a subscription list; "
             f"subscribe to it with: tuinews add {target}"
         )
-    from tuinews.sources.encoding import utf8_or_cp1252
-
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
+    if xml:
         from tuinews.sources.opml import parse_opml_report
 
         notes: list[str] = []
