@@ -78,6 +78,30 @@ def test_a_list_said_to_be_utf8_that_is_not_reads_as_windows_1252_and_says_so(
     assert parse_opml_report(OPML_11, "b.opml", notes=notes)[1] == notes == []
 
 
+def test_outlines_commented_out_are_skipped_with_all_they_hold() -> None:
+    # OPML 2.0's isComment="true": subscribed to, with the feeds inside, until now.
+    data = b"""<opml version="2.0"><body>
+    <outline text="Live" xmlUrl="https://live.example/feed"/>
+    <outline text="Paused" isComment="true">
+      <outline text="Old" xmlUrl="https://paused1.example/feed"/>
+      <outline text="Older"><outline text="Oldest" xmlUrl="https://paused3.example/feed"/>
+      </outline>
+    </outline>
+    <outline text="Dead" xmlUrl="https://paused2.example/feed" isComment="TRUE"/>
+    <outline text="Not this" xmlUrl="https://kept.example/feed" isComment="false"/>
+    <outline text="A remark, no feed" isComment="true"/>
+    </body></opml>"""
+    subs, skipped = parse_opml_report(data, "c.opml")
+    assert subs == [
+        Subscription("https://live.example/feed", "Live"),
+        Subscription("https://kept.example/feed", "Not this"),
+    ]
+    assert skipped == [
+        "skipped 'Paused': commented out (isComment=\"true\"), with the 2 feeds in it",
+        "skipped 'Dead': commented out (isComment=\"true\")",
+    ]
+
+
 def test_opml_2_0_nesting_gives_one_tag_per_folder_level_and_merges_duplicates() -> None:
     subs, skipped = parse_opml_report(OPML_20, "c.opml")
     assert subs == [

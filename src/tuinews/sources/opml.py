@@ -261,6 +261,10 @@ def parse_opml_report(
         title = clean_line(_attribute(element, "title")) or clean_line(_attribute(element, "text"))
         if title and title == clean_line(raw_url):
             title = ""  # a feed named by its URL (our export's, and others') has no title
+        if _attribute(element, "isComment").strip().lower() == "true":
+            # OPML 2.0: commented out, with all it holds; the user set those feeds aside.
+            skipped.extend(_commented_out(element, title, raw_url))
+            continue
         children = [child for child in element if _local(child) == "outline"]
         if raw_url or not children:
             url, why = _resolve_url(raw_url, base, local_files, base_url)
@@ -287,6 +291,23 @@ def parse_opml_report(
         inner = (*folders, title) if title and not raw_url and title not in folders else folders
         stack.extend((child, inner) for child in reversed(children))
     return (list(found.values()) if merge else entries), skipped
+
+
+def _commented_out(element: _Element, title: str, raw_url: str) -> list[str]:
+    """The line for an outline marked isComment="true" that is or holds feeds (one
+    holding none is a remark, nothing to skip)."""
+    inside = sum(
+        1
+        for outline in element.iterdescendants()
+        if _local(outline) == "outline" and _attribute(outline, "xmlUrl")
+    )
+    if not raw_url and not inside:
+        return []
+    name = title or without_password(clean_url(raw_url))
+    what = 'commented out (isComment="true")'
+    if inside:
+        what += f", with the {inside} feed{'s' if inside != 1 else ''} in it"
+    return [f"skipped {quoted(name) if name else '(untitled)'}: {what}"]
 
 
 def _page_url(raw: str, base_url: str | None) -> str | None:
