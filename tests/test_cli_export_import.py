@@ -542,3 +542,19 @@ def test_import_reads_a_list_in_utf16_or_utf32(cli: Cli, encoding: str) -> None:
     refused = cli.call("import", str(listing))
     assert refused.status == 1
     assert "this is a feed, not a subscription list" in refused.err
+
+
+def test_import_says_a_hidden_newsboat_feed_is_imported_visible(cli: Cli) -> None:
+    urls = cli.root / "urls"
+    urls.write_text(
+        'https://a.example/rss\n"query:Unread:unread = \\"yes\\""\nhttps://b.example/rss "!" tech\n'
+    )
+    result = cli.call("import", str(urls))
+    assert result.status == 0, result.err
+    assert result.err_lines == [
+        f"tuinews: {urls}: line 3 'https://b.example/rss': newsboat's hidden-feed mark '!' "
+        "is not supported; imported as a visible feed",
+        f"tuinews: {urls}: skipped line 2 'query:Unread:unread = \"yes\"': "
+        "query feeds are not supported",
+    ]
+    assert result.out == "imported 2 feeds (1 unusable entry skipped)\n"

@@ -110,6 +110,22 @@ def test_newsboats_hidden_tag_is_not_made_a_tag() -> None:
     assert subs == [Subscription("https://example.org/feed.xml", None, ("tech",))]
 
 
+def test_a_hidden_feed_is_imported_visible_and_said_once_per_feed() -> None:
+    # Taken without a word until now: the user had chosen to hide it.
+    text = 'https://a.example/rss\nhttps://me:pw@b.example/rss "!" tech ! "~B"\n'
+    notes: list[str] = []
+    subs, skipped = parse_newsboat_urls_report(text, "urls", notes=notes)
+    assert subs == [
+        Subscription("https://a.example/rss"),
+        Subscription("https://me:pw@b.example/rss", "B", ("tech",)),
+    ]
+    assert skipped == []
+    assert notes == [
+        "line 2 'https://me:***@b.example/rss': newsboat's hidden-feed mark '!' is not "
+        "supported; imported as a visible feed"
+    ]
+
+
 def test_text_that_is_no_urls_file_is_refused_as_a_whole() -> None:
     prose = "Note: call Bob\ne.g. tomorrow\n\n# a comment\nftp://files.example/x\n"
     with pytest.raises(SourceError) as refused:

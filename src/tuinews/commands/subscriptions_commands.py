@@ -553,12 +553,15 @@ def _parse_subscription_list(
     from tuinews.sources.newsboat import parse_newsboat_urls_report
 
     text, assumed = utf8_or_cp1252(data)
+    notes = []
     found = parse_newsboat_urls_report(
-        text, source, base=base, local_files=local_files, merge=False
+        text, source, base=base, local_files=local_files, merge=False, notes=notes
     )
     if assumed is not None:
         # Said once, so that titles and tags get a look: the file may be in another one.
         warn(f"{source}: not UTF-8 text; read as {assumed}")
+    for note in notes:
+        warn(f"{source}: {note}")
     return found
 
 

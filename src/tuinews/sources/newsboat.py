@@ -133,13 +133,16 @@ def parse_newsboat_urls_report(
     base: Path | None = None,
     local_files: LocalFiles = "inside",
     merge: bool = True,
+    notes: list[str] | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Subscriptions in file order, and one line per skipped entry.
 
     `base` is the folder of a local urls file; `local_files` says which local files its
     lines may name (none without `base`). Repeated URLs are merged unless `merge` is
-    False (a caller that counts them). Raises `SourceError` when no line is a feed and
-    most are not addresses at all: text of another kind, not a urls file.
+    False (a caller that counts them). `notes`, when given, gets a line per feed taken
+    with a newsboat feature left out (the hidden-feed mark "!"). Raises `SourceError`
+    when no line is a feed and most are not addresses at all: text of another kind, not
+    a urls file.
     """
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
@@ -165,13 +168,23 @@ def parse_newsboat_urls_report(
             continue
         title: str | None = None
         tags: list[str] = []
+        hidden = False
         for token in tokens[1:]:
             if token.startswith("~"):
                 title = title or clean_line(token[1:]) or None
                 continue
             tag = clean_line(token)
             if tag == "!":
-                continue  # newsboat hides such a feed from its list; tuinews lists every feed
+                # newsboat hides such a feed from its list; tuinews lists every feed. Said,
+                # as the other newsboat features left out are: the user chose to hide it.
+                if notes is not None and not hidden:
+                    shown = quoted(without_password(url))
+                    notes.append(
+                        f"line {number} {shown}: newsboat's hidden-feed mark '!' is not "
+                        "supported; imported as a visible feed"
+                    )
+                hidden = True
+                continue
             if tag and tag not in tags:
                 tags.append(tag)
         entry = Subscription(url, title, tuple(tags))
