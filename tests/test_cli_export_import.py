@@ -558,3 +558,20 @@ def test_import_says_a_hidden_newsboat_feed_is_imported_visible(cli: Cli) -> Non
         "query feeds are not supported",
     ]
     assert result.out == "imported 2 feeds (1 unusable entry skipped)\n"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<opml version="2.0"><head/><body/></opml>',
+        '<?xml version="1.0"?>\n<opml version="1.0"><body>'
+        '<outline text="Empty" type="folder"/></body></opml>',
+    ],
+)
+def test_import_of_an_opml_list_without_feeds_says_so(cli: Cli, document: str) -> None:
+    # It said "expected OPML or a newsboat urls file", as if the list were not understood.
+    listing = cli.root / "empty.opml"
+    listing.write_text(document)
+    result = cli.call("import", str(listing))
+    assert result.status == 1
+    assert result.err_lines == [f"tuinews: {listing}: the OPML list has no feeds"]

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tuinews.commands.common import (
     config_path,
@@ -430,7 +430,7 @@ def import_command(ns: argparse.Namespace) -> int:
             f"{shown}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
         )
     list_url = source if location_kind(source) == "http" else None
-    entries, skipped = _parse_subscription_list(data, shown, base, local_files, list_url)
+    entries, skipped, kind = _parse_subscription_list(data, shown, base, local_files, list_url)
     entries = _usable(entries, skipped, base)
     from tuinews.sources.opml import DAMAGE_NOTE
 
@@ -442,10 +442,11 @@ def import_command(ns: argparse.Namespace) -> int:
     for line in skipped:
         warn(f"{shown}: {line}")
     if not entries:
-        from tuinews.sources.detect import sniff_structured
-
-        if unusable and sniff_structured(data) == "opml":
+        if unusable and kind == "opml":
             raise TuinewsError(f"{shown}: the list names no usable feed ({unusable} skipped)")
+        if kind == "opml":
+            # Read as OPML: "expected OPML" would say the file was not understood.
+            raise TuinewsError(f"{shown}: the OPML list has no feeds")
         raise TuinewsError(f"{shown}: no feeds found (expected OPML or a newsboat urls file)")
     for outside in dict.fromkeys(sub.url for sub in entries if _outside(sub.url, base)):
         # Named, so that a list naming a feed file one did not expect does not go unseen.
@@ -511,10 +512,11 @@ def _parse_subscription_list(
     base: Path | None,
     local_files: LocalFiles,
     list_url: str | None = None,
-) -> tuple[list[Subscription], list[str]]:
-    """Every usable entry of the list (repeats kept: `add_many` counts them), and one
-    line per entry skipped. `list_url`: where a list from the web came from, password
-    and all, against which its relative addresses are read."""
+) -> tuple[list[Subscription], list[str], Literal["opml", "urls"]]:
+    """Every usable entry of the list (repeats kept: `add_many` counts them), one line
+    per entry skipped, and which kind of list it was read as. `list_url`: where a list
+    from the web came from, password and all, against which its relative addresses are
+    read."""
     from tuinews.sources.detect import SNIFF_BYTES, looks_binary, sniff_structured
     from tuinews.sources.encoding import strip_bom, utf8_or_cp1252
 
@@ -549,7 +551,7 @@ def _parse_subscription_list(
         )
         for note in notes:  # as for a urls file, below
             warn(f"{source}: {note}")
-        return found
+        return (*found, "opml")
     from tuinews.sources.newsboat import parse_newsboat_urls_report
 
     text, assumed = utf8_or_cp1252(data)
@@ -562,7 +564,7 @@ def _parse_subscription_list(
         warn(f"{source}: not UTF-8 text; read as {assumed}")
     for note in notes:
         warn(f"{source}: {note}")
-    return found
+    return (*found, "urls")
 
 
 def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> list[Subscription]:
