@@ -396,7 +396,10 @@ def test_a_list_opened_to_read_keeps_local_entries_inside_its_folder(tmp_path: P
     ]
     subs, skipped = parse_opml_report(data, "l.opml", base=lists, local_files="any_feed")
     assert subs == [Subscription(str(feed), "F")]
-    assert skipped == [f"skipped 'N': local file outside the list's folder, not a feed '{notes}'"]
+    assert skipped == [
+        f"skipped 'N': local file outside the list's folder, not a feed '{notes}' "
+        "(import --trust-local takes it)"
+    ]
 
 
 def test_nested_folders_come_back_nested_on_export() -> None:

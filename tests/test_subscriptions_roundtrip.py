@@ -71,12 +71,38 @@ def test_a_list_file_may_not_name_local_files_that_are_not_feeds(cli: Cli) -> No
     assert (result.status, result.out) == (0, "imported 1 feed (3 unusable entries skipped)\n")
     assert result.err_lines == [
         f"tuinews: {listing}: skipped 'Key': local file outside the list's folder, "
-        f"not a feed '{secret}'",
+        f"not a feed '{secret}' (import --trust-local takes it)",
         f"tuinews: {listing}: skipped 'Folder': local file outside the list's folder, "
-        f"not a feed file '{secret.parent}'",
+        f"not a feed file '{secret.parent}' (import --trust-local takes it)",
         f"tuinews: {listing}: skipped 'Gone': no such file or directory '{cli.root}/gone.xml'",
     ]
     assert feeds_in(cli.config) == [("https://web.example/rss", "Web", ())]
+
+
+def test_export_then_import_trusted_brings_back_local_folders_and_articles(cli: Cli) -> None:
+    """A tester's find: a backup made by `export` lost the local folders and article
+    files on import, refused as not feed files, though `export` had written them."""
+    notes = cli.root / "notes"
+    notes.mkdir()
+    (notes / "n.md").write_text("# My note\n\nhello\n")
+    assert cli.call("add", str(notes)).status == 0
+    assert cli.call("add", str(notes / "n.md")).status == 0
+    backup = cli.root / "backup" / "subs.opml"
+    backup.parent.mkdir()
+    exported = cli.call("export", "-o", str(backup))
+    assert exported.err_lines == [
+        "tuinews: note: 2 local subscriptions (folders or articles, not feed files) come "
+        "back from this list only with `tuinews import --trust-local`",
+        f"wrote 2 feeds to {backup}",
+    ]
+    before = feeds_in(cli.config)
+    cli.config.unlink()
+    refused = cli.call("import", str(backup))
+    assert refused.status == 1 and not cli.config.exists()
+    assert all("(import --trust-local takes it)" in line for line in refused.err_lines[:2])
+    trusted = cli.call("import", "--trust-local", str(backup))
+    assert (trusted.status, trusted.out) == (0, "imported 2 feeds\n")
+    assert feeds_in(cli.config) == before
 
 
 def test_newsboat_urls_file_takes_file_urls_and_paths(cli: Cli) -> None:

@@ -195,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE|URL",
         help="OPML 1.0/1.1/2.0 or newsboat `urls`: a file, an http(s) URL, or - for stdin",
     )
+    p.add_argument(
+        "--trust-local",
+        action="store_true",
+        help="the list is yours (a backup written by export): subscribe to the local folders "
+        "and files it names anywhere, not only to feed files (never for a list from the web)",
+    )
 
     p = command("export", "write subscriptions as OPML 2.0 (tags become folders)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")

@@ -409,7 +409,7 @@ def import_command(ns: argparse.Namespace) -> int:
     # Which local files the list may name: see `LocalFiles`. A list the user gives as a
     # file or on standard input (`tuinews export | tuinews import -`) may name feed files
     # anywhere, so what `export` wrote comes back; a list from the web names none.
-    local_files: LocalFiles = "any_feed"
+    local_files: LocalFiles = "any" if getattr(ns, "trust_local", False) else "any_feed"
     if not source.strip():
         # Read as a path, "" is the working folder: ": Is a directory" named nothing.
         raise TuinewsError("import: no file named (give a file, an http(s) URL or -)")
@@ -631,11 +631,28 @@ def _refuse_own_files(ns: argparse.Namespace, name: str) -> None:
                 raise TuinewsError(f"{name}: is {what} ({path}); export to another file")
 
 
+def _say_local_needing_trust(feeds: Sequence[Subscription]) -> None:
+    """A note on the local subscriptions (folders, articles) that an import of this
+    export takes only when told to: a backup must not lose them unnoticed."""
+    from tuinews.sources.subscription_merge import local_entry
+
+    local = [sub.url for sub in feeds if sub.url.startswith("/")]
+    refused = [url for url in local if local_entry(Path(url), None, "any_feed")[0] is None]
+    if refused:
+        count = len(refused)
+        warn(
+            f"note: {count} local subscription{'s' if count != 1 else ''} (folders or "
+            "articles, not feed files) come back from this list only with "
+            "`tuinews import --trust-local`"
+        )
+
+
 def export_command(ns: argparse.Namespace) -> int:
     from tuinews.sources.opml import write_opml
 
     config = load_settings(ns)
     document = write_opml(_with_known_titles(ns, config.feeds))
+    _say_local_needing_trust(config.feeds)
     if ns.output and ns.output != "-":  # `-o -` is standard output, as for most tools
         from tuinews.commands.common import write_output
 

@@ -17,6 +17,8 @@ from tuinews.sources.sanitize import clean_line
 #   "inside":   any file inside the list's own folder (`base`): a list opened to read.
 #   "any_feed": that, and feed files anywhere: a list given to `tuinews import` as a
 #               file or on standard input.
+#   "any":      that, and any file or folder anywhere: `import --trust-local`, a list
+#               the user vouches for (a backup written by `export`).
 #
 # Why: a local subscription is read at every refresh, stored and shown. A list that
 # came from somewhere else (a download, `curl … | tuinews import -`) must not make the
@@ -25,8 +27,11 @@ from tuinews.sources.sanitize import clean_line
 # writes for a local subscription, as an absolute file:// URL) discloses nothing, and
 # refusing it broke the round trip. So outside the list's folder an entry must be a
 # regular file that reads as a feed (RSS, Atom, RDF, JSON Feed); a folder or any other
-# file there is refused, and `tuinews add` remains the way to subscribe to it.
-LocalFiles = Literal["none", "inside", "any_feed"]
+# file there is refused, and `tuinews add` (or `import --trust-local`) is the way to
+# subscribe to it.
+LocalFiles = Literal["none", "inside", "any_feed", "any"]
+# Said with a refused local entry: how to take it all the same.
+TRUST_HINT = "(import --trust-local takes it)"
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -76,8 +81,13 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
             return os.path.normpath(candidate.absolute()), ""
         if local_files == "inside":
             return None, f"local file outside the list's folder {shown}"
+        if local_files == "any" and (candidate.is_dir() or candidate.is_file()):
+            return os.path.normpath(candidate.absolute()), ""
         if not candidate.is_file():  # a folder, a FIFO, a device
-            return None, f"local file outside the list's folder, not a feed file {shown}"
+            return (
+                None,
+                f"local file outside the list's folder, not a feed file {shown} {TRUST_HINT}",
+            )
         with candidate.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
     except OSError as error:
@@ -87,5 +97,5 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
     from tuinews.sources.detect import sniff_structured
 
     if sniff_structured(head) != "feed":
-        return None, f"local file outside the list's folder, not a feed {shown}"
+        return None, f"local file outside the list's folder, not a feed {shown} {TRUST_HINT}"
     return os.path.normpath(candidate.absolute()), ""
