@@ -116,6 +116,19 @@ def test_export_keeps_a_files_mode_and_creates_new_ones_with_the_umask(cli: Cli)
     assert is_opml(existing.read_bytes()) and is_opml(new.read_bytes())
 
 
+def test_export_of_a_feed_with_a_password_is_readable_by_its_owner_only(cli: Cli) -> None:
+    # A tester's find: the settings file is 0600, its export was 0644 for all to read.
+    subscribe(cli, "https://alice:s3cret@private.example/rss")
+    new = cli.root / "new.opml"
+    previous = os.umask(0o022)
+    try:
+        assert cli.call("export", "-o", str(new)).status == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    assert b"alice:s3cret@" in new.read_bytes()
+
+
 def test_export_into_a_fifo_writes_to_its_reader_and_leaves_the_fifo(cli: Cli) -> None:
     subscribe(cli, "https://a.example/rss")
     fifo = cli.root / "pipe"

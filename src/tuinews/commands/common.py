@@ -212,7 +212,7 @@ def is_source_ref(text: str) -> bool:
         return True
 
 
-def write_output(name: str, data: bytes) -> None:
+def write_output(name: str, data: bytes, *, private: bool = False) -> None:
     """Write `data` to the file the user named (`-o NAME`), as a shell redirection would
     treat it, but never leaving half a file.
 
@@ -222,7 +222,8 @@ def write_output(name: str, data: bytes) -> None:
     the link stays; it keeps its mode, and a new file gets the umask's. Anything else
     (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to directly: renaming over it
     would replace the device node or the pipe. TuinewsError naming `name` when it
-    cannot be written.
+    cannot be written. `private`: data holding passwords; a new file is made readable
+    by its owner only.
     """
     import stat
 
@@ -245,7 +246,7 @@ def write_output(name: str, data: bytes) -> None:
             finally:
                 os.close(handle)
             return
-        _replace_file(Path(os.path.realpath(path)), data, status)
+        _replace_file(Path(os.path.realpath(path)), data, status, private=private)
     except OSError as error:
         raise TuinewsError(f"{name}: cannot write: {error.strerror or error}") from None
 
@@ -277,7 +278,9 @@ def _write_all(descriptor: int, data: bytes) -> None:
         view = view[os.write(descriptor, view) :]
 
 
-def _replace_file(path: Path, data: bytes, existing: os.stat_result | None) -> None:
+def _replace_file(
+    path: Path, data: bytes, existing: os.stat_result | None, *, private: bool = False
+) -> None:
     """Write a temporary file beside `path`, then rename it over `path` (OSError)."""
     import contextlib
     import secrets
@@ -285,9 +288,11 @@ def _replace_file(path: Path, data: bytes, existing: os.stat_result | None) -> N
     descriptor = -1
     while descriptor < 0:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        # Created with 0666: the kernel applies the umask, as for any new file.
+        # Created with 0666 (0600 when private): the kernel applies the umask, as for
+        # any new file.
+        mode = 0o600 if private else 0o666
         with contextlib.suppress(FileExistsError):
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         if existing is not None:
             os.fchmod(descriptor, existing.st_mode & 0o7777)

@@ -657,7 +657,9 @@ def export_command(ns: argparse.Namespace) -> int:
         from tuinews.commands.common import write_output
 
         _refuse_own_files(ns, ns.output)
-        write_output(ns.output, document)
+        # Like the settings file it comes from: a feed's password is no one else's.
+        private = any(without_password(sub.url) != sub.url for sub in config.feeds)
+        write_output(ns.output, document, private=private)
         count = len(config.feeds)
         print(f"wrote {count} feed{'s' if count != 1 else ''} to {ns.output}", file=sys.stderr)
     else:
