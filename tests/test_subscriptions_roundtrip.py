@@ -72,11 +72,54 @@ def test_a_list_file_may_not_name_local_files_that_are_not_feeds(cli: Cli) -> No
     assert result.err_lines == [
         f"tuinews: {listing}: skipped 'Key': local file outside the list's folder, "
         f"not a feed '{secret}' (import --trust-local takes it)",
-        f"tuinews: {listing}: skipped 'Folder': local file outside the list's folder, "
-        f"not a feed file '{secret.parent}' (import --trust-local takes it)",
+        f"tuinews: {listing}: skipped 'Folder': local folder outside the list's folder "
+        f"'{secret.parent}' (import --trust-local takes it)",
         f"tuinews: {listing}: skipped 'Gone': no such file or directory '{cli.root}/gone.xml'",
     ]
     assert feeds_in(cli.config) == [("https://web.example/rss", "Web", ())]
+
+
+def test_a_list_cannot_reach_outside_its_folder_through_a_symlink(cli: Cli) -> None:
+    """A tester's find: "L/../../.ssh" was checked where it leads (L a symlink into the
+    list's folder: its own decoy .ssh) and stored tidied as text (the user's ~/.ssh)."""
+    home = cli.root / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    pack = home / "pack"
+    (pack / "a" / "b").mkdir(parents=True)
+    (pack / ".ssh").mkdir()
+    (pack / ".ssh" / "id_rsa").write_text("decoy\n")
+    (pack / "L").symlink_to("a/b")
+    listing = pack / "list.opml"
+    listing.write_text(
+        '<opml version="2.0"><body><outline text="x" xmlUrl="L/../../.ssh"/></body></opml>'
+    )
+    result = cli.call("import", str(listing))
+    assert result.status == 1
+    assert result.err_lines[0] == (
+        f"tuinews: {listing}: skipped 'x': local folder outside the list's folder "
+        f"'{home / '.ssh'}' (import --trust-local takes it)"
+    )
+    assert ".ssh" not in (cli.config.read_text() if cli.config.exists() else "")
+
+
+def test_a_fifo_named_by_a_list_is_refused_even_when_trusted(cli: Cli) -> None:
+    import os
+
+    fifo = cli.root / "elsewhere" / "pipe"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    listing = cli.root / "lists" / "list.opml"
+    listing.parent.mkdir()
+    listing.write_text(
+        f'<opml version="2.0"><body><outline text="P" xmlUrl="{fifo}"/></body></opml>'
+    )
+    for options in ([], ["--trust-local"]):
+        result = cli.call("import", *options, str(listing))
+        assert result.err_lines[0] == (
+            f"tuinews: {listing}: skipped 'P': local file outside the list's folder, "
+            f"not a regular file '{fifo}'"
+        )
 
 
 def test_export_then_import_trusted_brings_back_local_folders_and_articles(cli: Cli) -> None:

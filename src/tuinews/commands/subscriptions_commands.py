@@ -637,7 +637,12 @@ def _say_local_needing_trust(feeds: Sequence[Subscription]) -> None:
     from tuinews.sources.subscription_merge import local_entry
 
     local = [sub.url for sub in feeds if sub.url.startswith("/")]
-    refused = [url for url in local if local_entry(Path(url), None, "any_feed")[0] is None]
+    refused = [
+        url
+        for url in local
+        if local_entry(Path(url), None, "any_feed")[0] is None
+        and local_entry(Path(url), None, "any")[0] is not None
+    ]
     if refused:
         count = len(refused)
         warn(

@@ -73,21 +73,23 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
         candidate = base / candidate
     elif not candidate.is_absolute():
         return None, f"relative path {quoted(str(path))}"
+    # Checked as it is stored: "L/../../x" tidied is not where it leads when L is a
+    # symlink, and a check of one path with the other stored let a list reach ~/.ssh.
+    candidate = Path(os.path.normpath(candidate.absolute()))
     shown = quoted(str(candidate))
     try:
         if not candidate.exists():
             return None, f"no such file or directory {shown}"  # what `tuinews add` says
         if base is not None and candidate.resolve().is_relative_to(base.resolve()):
-            return os.path.normpath(candidate.absolute()), ""
+            return str(candidate), ""
         if local_files == "inside":
             return None, f"local file outside the list's folder {shown}"
-        if local_files == "any" and (candidate.is_dir() or candidate.is_file()):
-            return os.path.normpath(candidate.absolute()), ""
-        if not candidate.is_file():  # a folder, a FIFO, a device
-            return (
-                None,
-                f"local file outside the list's folder, not a feed file {shown} {TRUST_HINT}",
-            )
+        if not candidate.is_dir() and not candidate.is_file():  # a FIFO, a device
+            return None, f"local file outside the list's folder, not a regular file {shown}"
+        if local_files == "any":
+            return str(candidate), ""
+        if candidate.is_dir():
+            return None, f"local folder outside the list's folder {shown} {TRUST_HINT}"
         with candidate.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
     except OSError as error:
@@ -98,4 +100,4 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
 
     if sniff_structured(head) != "feed":
         return None, f"local file outside the list's folder, not a feed {shown} {TRUST_HINT}"
-    return os.path.normpath(candidate.absolute()), ""
+    return str(candidate), ""
