@@ -331,6 +331,22 @@ def test_remove_keeps_a_commented_out_feed_written_right_after_the_removed_one(
     )
 
 
+def test_remove_keeps_a_commented_out_feed_written_right_above_the_removed_one(
+    cli: Cli,
+) -> None:
+    cli.config.write_text(
+        '# Tech\n[[feeds]]\nurl = "https://one.example/rss"\n\n'
+        '# [[feeds]]\n# url = "https://old.example/rss"\n[[feeds]]\nurl = "https://two.example/rss"\n\n'
+        '# News\n[[feeds]]\nurl = "https://three.example/rss"\n'
+    )
+    assert cli.call("remove", "https://two.example/rss").status == 0
+    assert cli.config.read_text() == (
+        '# Tech\n[[feeds]]\nurl = "https://one.example/rss"\n\n'
+        '# [[feeds]]\n# url = "https://old.example/rss"\n\n'
+        '# News\n[[feeds]]\nurl = "https://three.example/rss"\n'
+    )
+
+
 @pytest.mark.parametrize("name", ["", "  "])
 def test_remove_with_an_empty_name_says_so(cli: Cli, name: str) -> None:
     cli.config.write_text(

@@ -500,8 +500,11 @@ class _Document:
         for entry in reversed(self._entries_of(removed.url)):  # later lines first
             _header, last = self._own_lines(headers[entry])
             first = self._first_line_taken(headers, entry)
-            while last < len(self.lines) and self.layout.kinds[last] == "blank":
-                last += 1
+            above = self.layout.attached_comments_start(first)
+            if not any(_COMMENTED_HEADER.match(text) for text in self.lines[above:first]):
+                # (A commented-out entry left right above keeps its blank line after.)
+                while last < len(self.lines) and self.layout.kinds[last] == "blank":
+                    last += 1
             del self.lines[first:last]
             del self.expected["feeds"][entry]
         while self.lines and not self.lines[-1].strip():
@@ -520,6 +523,8 @@ class _Document:
         above = self.layout.attached_comments_start(line)
         if above in (line, 0) or len(headers) == 1:
             return line
+        if any(_COMMENTED_HEADER.match(text) for text in self.lines[above:line]):
+            return line  # a commented-out entry set aside there, not a note on this one
         neighbour = headers[entry + 1 if entry + 1 < len(headers) else entry - 1].line
         return above if self.layout.attached_comments_start(neighbour) < neighbour else line
 
