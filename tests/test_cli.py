@@ -573,3 +573,11 @@ def test_a_ctrl_c_while_python_loads_the_program_is_one_line() -> None:
     )
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "tuinews: interrupted\n")
     assert "tuinews.entry" in TUINEWS.read_text()  # the console script starts there
+
+
+@pytest.mark.parametrize("command", ["list", "read"])
+def test_an_error_line_never_shows_a_urls_password(cli: Cli, command: str) -> None:
+    # A tester's find: `list URL` and `read URL` printed the URL as typed.
+    result = cli.call(command, "http://user:s3cret@127.0.0.1:1/feed")
+    assert result.status == 1
+    assert result.err_lines == ["tuinews: http://user:***@127.0.0.1:1/feed: connection refused"]

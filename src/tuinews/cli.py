@@ -376,7 +376,9 @@ def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
     except TuinewsError as error:
         if debug:
             raise
-        print(f"tuinews: {error}", file=sys.stderr)
+        from tuinews.sources.sanitize import passwords_masked
+
+        print(f"tuinews: {passwords_masked(str(error))}", file=sys.stderr)
         # A usage mistake (commands.common.UsageError) exits 2, as argparse's own do.
         status: int = getattr(error, "exit_status", EXIT_FAILED)
         return status

@@ -146,9 +146,9 @@ def stdout_console(width: int | None = None) -> Console:
 
 
 def error_line(source: str, reason: str) -> None:
-    from tuinews.sources.sanitize import drawable
+    from tuinews.sources.sanitize import drawable, passwords_masked
 
-    print(drawable(f"tuinews: {source}: {reason}"), file=sys.stderr)
+    print(drawable(passwords_masked(f"tuinews: {source}: {reason}")), file=sys.stderr)
 
 
 def silence_stdout(stream: TextIO | None = None) -> None:
@@ -165,10 +165,10 @@ def warn(message: str) -> None:
     """A line on stderr. Should stderr be a pipe whose reader went away, the command
     goes on (a refresh must still finish and save its moves) without its lines.
     Feed titles it quotes are drawn as the reader draws them (`drawable`)."""
-    from tuinews.sources.sanitize import drawable
+    from tuinews.sources.sanitize import drawable, passwords_masked
 
     try:
-        print(drawable(f"tuinews: {message}"), file=sys.stderr)
+        print(drawable(f"tuinews: {passwords_masked(message)}"), file=sys.stderr)
     except BrokenPipeError:
         silence_stdout(sys.stderr)
 

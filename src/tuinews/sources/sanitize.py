@@ -247,6 +247,16 @@ _PASSWORD = re.compile(r"(//[^/@]*:)[^/@]*@")
 _BARE_PASSWORD = re.compile(r"((?:^|/)[^/@:?#\s]+:)[^/@\s]*@")
 
 
+# A URL's user:password@ anywhere in a line of text (an error message quoting it).
+_PASSWORD_IN_TEXT = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/@\s'\"]*:)[^/@\s'\"]*@")
+
+
+def passwords_masked(text: str) -> str:
+    """`text` with the password of every URL in it shown as ***: the last guard, on the
+    error line any command may end with."""
+    return _PASSWORD_IN_TEXT.sub(r"\1***@", text) if "@" in text else text
+
+
 def without_password(url: str) -> str:
     """`url` with the password of its user:password@ part shown as ***: a feed or proxy
     URL may carry one, and error lines, tables and the screen are read over shoulders
