@@ -1003,7 +1003,8 @@ def test_a_store_moved_away_from_its_wal_file_is_not_made_anew(
         assert listed.status == 1
         assert listed.err_lines == [
             f"tuinews: {cli.db}: missing, but store.db-wal beside it holds changes made to "
-            "it (the store was moved or deleted while in use): put the store back, or "
-            "delete store.db-wal to start a new one"
+            "it (the store was moved or deleted while in use): move the store back if "
+            "nothing opened it since, else delete store.db-wal (it would damage a store "
+            "changed since)"
         ]
         assert not cli.db.exists() and wal.stat().st_size == size

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hostile import hostile_opml
-from tuinews.store.schema import SCHEMA_VERSION
+from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 TUINEWS = Path(sys.executable).parent / "tuinews"
 
@@ -197,12 +197,13 @@ def test_store_from_a_newer_schema_is_refused_and_untouched(tmp_path: Path) -> N
     store = tmp_path / "store.db"
     with sqlite3.connect(store) as conn:
         conn.execute("CREATE TABLE future (x)")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("PRAGMA user_version = 999")
     conn.close()
     _refused(tmp_path, store, "newer tuinews")
 
 
-@pytest.mark.parametrize("version", [1, 5, SCHEMA_VERSION])
+@pytest.mark.parametrize("version", [1, 5, SCHEMA_VERSION, 74])
 def test_another_programs_database_with_a_user_version_is_refused_and_untouched(
     tmp_path: Path, version: int
 ) -> None:

@@ -142,8 +142,9 @@ def check_not_left_behind(path: Path) -> None:
     if left:
         raise StoreError(
             f"{path}: missing, but {wal.name} beside it holds changes made to it "
-            f"(the store was moved or deleted while in use): put the store back, or "
-            f"delete {wal.name} to start a new one"
+            f"(the store was moved or deleted while in use): move the store back if "
+            f"nothing opened it since, else delete {wal.name} (it would damage a store "
+            f"changed since)"
         )
 
 
@@ -155,16 +156,16 @@ def _check_ownership(conn: sqlite3.Connection, path: Path) -> int:
         raise StoreError(f"{path}: not a tuinews store (a database of another program)")
     if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         raise StoreError(f"{path}: not a tuinews store (a database of another program)")
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path}: made by a newer tuinews "
-            f"(schema {version}, this one reads up to {SCHEMA_VERSION})"
-        )
     if version and not app_id and not _has_store_tables(conn):
         # Every store has carried the id since version 1, but a copy made through
         # `.dump` loses it: another program's file (its own user_version) is told by
         # its tables, before anything (the switch to WAL, a migration) changes it.
         raise StoreError(f"{path}: not a tuinews store (a database of another program)")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: made by a newer tuinews "
+            f"(schema {version}, this one reads up to {SCHEMA_VERSION})"
+        )
     return version
 
 
