@@ -344,8 +344,8 @@ def _adopt_edited(
     """Give an item without guid, new by its key, whose link is its own (no other item of
     this fetch has it, and it is not a home page: `_home_page`), the row of the one item
     with that link that the feed's previous fetch listed, when no item of this one holds
-    it: the same item, edited. A correction that re-dates a post, with or without a new
-    title or text, made it a second article, unread, beside the one read. An item whose
+    it: the same item, edited. A correction that re-dates a post, with a new title or
+    a new text, made it a second article, unread, beside the one read. An item whose
     link stood for several items in either fetch is left to the rules above."""
     links = Counter(item[4] for item in items if item[4])
     new = [
@@ -362,17 +362,22 @@ def _adopt_edited(
     # Every row of those links that the previous fetch listed, guid or not: a link the
     # previous fetch gave two items is not one item's.
     rows = conn.execute(
-        "SELECT pk, first_seen, content_hash, last_seen, link, guid FROM articles "
+        "SELECT pk, first_seen, content_hash, last_seen, link, guid, title, content "
+        "FROM articles "
         "WHERE feed_id = ? AND last_seen >= ? AND link IN (SELECT value FROM json_each(?))",
         (feed_id, last_fetch, json.dumps([item[4] for item in new], ensure_ascii=False)),
     ).fetchall()
     listed = Counter(row[4] for row in rows)
     held = {values[0] for values in existing.values()}
     by_link = {item[4]: item for item in new}
-    for pk, first_seen, digest, last_seen, link, guid in rows:
+    for pk, first_seen, digest, last_seen, link, guid, title, content in rows:
         if guid is not None or listed[link] > 1 or pk in held:
             continue
         item = by_link[link]
+        if item[3] != title and item[10] != content:
+            # Title, text and date all new under the same link: a page that always
+            # shows the latest (today's menu, this week's issue), not an edit.
+            continue
         conn.execute("UPDATE articles SET key = ? WHERE pk = ?", (item[0], pk))
         existing[item[0]] = (pk, first_seen, digest, last_seen)
 
@@ -387,7 +392,9 @@ def _home_page(link: str, home: str | None) -> bool:
         parts = urlsplit(link)
     except ValueError:
         return False
-    return parts.path in ("", "/") and not parts.query and not parts.fragment
+    # A root, also with a query (?utm_source=rss) or as its index page.
+    name = parts.path.rsplit("/", 1)[-1].lower()
+    return parts.path.count("/") <= 1 and (name == "" or name.startswith(("index.", "default.")))
 
 
 def _hand_over(
