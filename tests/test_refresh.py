@@ -37,6 +37,7 @@ from tuinews.config import RefreshSettings
 from tuinews.errors import TuinewsError
 from tuinews.model import Subscription
 from tuinews.refresh import FeedOutcome, RefreshBusy, RefreshSummary, refresh_feeds
+from tuinews.refresh.locations import source_signature
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import FeedInfo, Store, View
 
@@ -451,7 +452,7 @@ async def test_local_file_is_read_again_only_when_changed(tmp_path: Path, db: Pa
     path.write_bytes(rss(2))
     first = only_outcome(await refresh(db, str(path)))
     assert (first.status, first.new) == ("updated", 2)
-    assert stored(db, str(path)).source_mtime == path.stat().st_mtime
+    assert stored(db, str(path)).source_mtime == source_signature(path)
     second = only_outcome(await refresh(db, str(path)))
     assert second.status == "unchanged_file"
     path.write_bytes(rss(3))
@@ -477,6 +478,61 @@ async def test_file_url_and_directory(tmp_path: Path, db: Path) -> None:
     note.write_text("# One\n\nEdited in place.\n")
     os.utime(note, (note.stat().st_atime, note.stat().st_mtime + 5))
     assert only_outcome(await refresh(db, str(folder))).status == "updated"
+
+
+async def test_local_file_rewritten_with_the_same_mtime_is_read_again(
+    tmp_path: Path, db: Path
+) -> None:
+    # `cp -p`, `rsync -t` or `tar x` of a newer copy: new content, the old mtime.
+    path = tmp_path / "local.xml"
+    path.write_bytes(rss(1))
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    assert only_outcome(await refresh(db, str(path))).new == 1
+    path.write_bytes(rss(2))
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    outcome = only_outcome(await refresh(db, str(path)))
+    assert (outcome.status, outcome.new) == ("updated", 1)
+    assert only_outcome(await refresh(db, str(path))).status == "unchanged_file"
+
+
+async def test_directory_with_a_future_dated_file_sees_later_changes(
+    tmp_path: Path, db: Path
+) -> None:
+    # One file dated tomorrow (clock skew, an archive) must not hide the others' changes.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Alpha\n\nalpha\n")
+    (folder / "b.md").write_text("# Beta\n\nbeta\n")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).timestamp()
+    os.utime(folder / "a.md", (tomorrow, tomorrow))
+    assert only_outcome(await refresh(db, str(folder))).new == 2
+    assert only_outcome(await refresh(db, str(folder))).status == "unchanged_file"
+    (folder / "c.md").write_text("# Gamma\n\nnew note\n")
+    outcome = only_outcome(await refresh(db, str(folder)))
+    assert (outcome.status, outcome.new) == ("updated", 1)
+    assert only_outcome(await refresh(db, str(folder))).status == "unchanged_file"
+    (folder / "b.md").write_text("# Beta\n\nbeta, edited\n")
+    outcome = only_outcome(await refresh(db, str(folder)))
+    assert (outcome.status, outcome.updated) == ("updated", 1)
+    (folder / "c.md").unlink()
+    assert only_outcome(await refresh(db, str(folder))).status == "updated"
+
+
+async def test_unchanged_directory_is_not_read_again(tmp_path: Path, db: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"{n}.md").write_text(f"# Note {n}\n\nbody {n}\n")
+    assert only_outcome(await refresh(db, str(folder))).new == 3
+    signature = stored(db, str(folder)).source_mtime
+    assert signature == source_signature(folder)
+    # Exactly representable in the REAL column, so the comparison is an equality.
+    assert signature is not None and signature == int(signature) and 0 <= signature < 2**52
+    assert only_outcome(await refresh(db, str(folder))).status == "unchanged_file"
+    # A hidden file (an editor's swap file) is not read: no reason to read the rest again.
+    (folder / ".0.md.swp").write_bytes(b"swap")
+    assert only_outcome(await refresh(db, str(folder))).status == "unchanged_file"
+    assert only_outcome(await refresh(db, str(folder), force=True)).status == "updated"
 
 
 async def test_missing_local_file(tmp_path: Path, db: Path) -> None:

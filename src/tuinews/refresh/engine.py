@@ -23,7 +23,7 @@ from tuinews.model import Feed, Subscription
 from tuinews.refresh.backoff import backoff, previous_wait, skipped_outcome
 from tuinews.refresh.client import make_client, proxy_for
 from tuinews.refresh.fetch import PROXY_STATUSES, Fetcher, FetchError, FetchResult
-from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_mtime
+from tuinews.refresh.locations import local_path, location_kind, os_error_line, source_signature
 from tuinews.refresh.lock import LockMode, RefreshLock
 from tuinews.refresh.outcome import (
     FeedOutcome,
@@ -626,15 +626,15 @@ class _Run:
         return dataclasses.replace(outcome, url=info.url, found_on_page=True)
 
     async def _load_and_save(
-        self, info: FeedInfo, path: Path, mtime: float | None
+        self, info: FeedInfo, path: Path, signature: float | None
     ) -> tuple[Feed, SaveStats]:
         """Read and prepare the file in a thread, then write it as a fetched feed is,
-        refreshed when it was read."""
+        refreshed when it was read, with the `source_signature` taken before reading."""
         async with self.processing:
             feed, prepared, read_at = await asyncio.to_thread(
                 _load_local_prepared, path, self.settings.max_bytes
             )
-            write = FeedWrite(info.id, read_at, prepared, source_mtime=mtime)
+            write = FeedWrite(info.id, read_at, prepared, source_mtime=signature)
             stats = await self.writer.write(write)
         return feed, stats
 
@@ -712,15 +712,16 @@ class _Run:
     async def _local(self, info: FeedInfo) -> FeedOutcome:
         try:
             path = local_path(info.url)
-            mtime = await asyncio.to_thread(source_mtime, path)
+            # Taken before reading: a change made while the file is read shows next time.
+            signature = await asyncio.to_thread(source_signature, path)
         except OSError as error:
             return await self._fail(info, datetime.now(UTC), os_error_line(error))
         except SourceError as error:
             return await self._fail(info, datetime.now(UTC), error.reason)
-        if not self.force and info.source_mtime is not None and info.source_mtime == mtime:
+        if not self.force and info.source_mtime == signature:
             return FeedOutcome(info.url, info.title, "unchanged_file")
         try:
-            feed, stats = await self._load_and_save(info, path, mtime)
+            feed, stats = await self._load_and_save(info, path, signature)
         except SourceError as error:
             return await self._fail(info, datetime.now(UTC), error.reason)
         except OSError as error:

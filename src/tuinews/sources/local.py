@@ -303,21 +303,34 @@ def load_directory(path: Path, *, max_bytes: int | None = None) -> Feed:
     source = str(path)
     title = clean_line(path.name) or source
     try:
-        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+        entries = directory_files(path)
     except OSError as error:
         raise SourceError(source, _reason(error)) from error
     articles: list[Article] = []
+    for entry in entries:
+        articles.extend(_directory_entry(Path(entry.path), source, title, max_bytes))
+    articles.sort(key=_newest_first)
+    return Feed(url=source, title=title, articles=articles)
+
+
+def directory_files(path: Path) -> list[os.DirEntry[str]]:
+    """The entries `load_directory` reads, by name: the first `MAX_DIRECTORY_FILES`,
+    less hidden ones and anything not a file. OSError when the directory can't be listed.
+
+    One listing, no reads: a refresh also uses it to tell whether the folder changed.
+    """
+    with os.scandir(path) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    files = []
     for entry in entries[:MAX_DIRECTORY_FILES]:
         if entry.name.startswith("."):
             continue
         try:
-            if not entry.is_file():
-                continue
+            if entry.is_file():
+                files.append(entry)
         except OSError:
             continue
-        articles.extend(_directory_entry(Path(entry.path), source, title, max_bytes))
-    articles.sort(key=_newest_first)
-    return Feed(url=source, title=title, articles=articles)
+    return files
 
 
 def _newest_first(article: Article) -> tuple[bool, float]:

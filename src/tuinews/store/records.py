@@ -82,6 +82,8 @@ class FeedInfo:
     disabled: bool
     etag: str | None
     last_modified: str | None
+    # A local source's `refresh.locations.source_signature` at its last read (the column
+    # kept its first name: it held the newest mtime once).
     source_mtime: float | None
     # Until when the server asked a failing feed's next try to wait (429/503); the back-off
     # (`next_fetch`) may be later.

@@ -32,7 +32,7 @@ CREATE TABLE feeds (
     failures      INTEGER NOT NULL DEFAULT 0, -- consecutive
     next_fetch    REAL,
     disabled      INTEGER NOT NULL DEFAULT 0,
-    source_mtime  REAL,
+    source_mtime  REAL,                       -- local source: source_signature, not an mtime
     unread        INTEGER NOT NULL DEFAULT 0, -- kept by triggers, so counts never scan
     total         INTEGER NOT NULL DEFAULT 0
 );
