@@ -394,11 +394,9 @@ def test_import_counts_repeats_in_the_list_apart_from_feeds_already_subscribed(
     )
     first = cli.call("import", str(listing))
     assert first.status == 0, first.err
-    assert first.out == "imported 3 feeds (2 duplicates in the list skipped)\n"
+    assert first.out == "imported 3 feeds (2 repeated entries merged)\n"
     again = cli.call("import", str(listing))
-    assert again.out == (
-        "imported 0 feeds (3 already subscribed, 2 duplicates in the list skipped)\n"
-    )
+    assert again.out == ("imported 0 feeds (3 already subscribed, 2 repeated entries merged)\n")
 
 
 def test_importing_a_list_cut_short_says_so(cli: Cli) -> None:

@@ -159,9 +159,7 @@ def test_newsboat_urls_file_takes_file_urls_and_paths(cli: Cli) -> None:
         "https://web.example/rss\n"
     )
     result = cli.call("import", str(urls))
-    assert result.out == (
-        "imported 2 feeds (1 duplicate in the list skipped, 1 unusable entry skipped)\n"
-    )
+    assert result.out == ("imported 2 feeds (1 repeated entry merged, 1 unusable entry skipped)\n")
     assert result.err_lines == [
         f"tuinews: {urls}: skipped line 3 'file:///nonexistent/missing.xml': "
         "no such file or directory '/nonexistent/missing.xml'",
@@ -200,7 +198,7 @@ def test_exact_duplicates_in_a_list_are_counted(cli: Cli) -> None:
         "</body></opml>"
     )
     result = cli.call("import", str(listing))
-    assert result.out == "imported 2 feeds (1 duplicate in the list skipped)\n"
+    assert result.out == "imported 2 feeds (1 repeated entry merged)\n"
     # Merged, not lost: the repeat's folder is a tag of the feed.
     assert feeds_in(cli.config)[0] == ("https://a.example/rss", "A", ("Tech",))
 
@@ -210,7 +208,7 @@ def test_the_engineering_blogs_list_is_accounted_for(cli: Cli, corpus_opml: Path
     entries = listing.read_text(encoding="utf-8").count("xmlUrl=")
     result = cli.call("import", str(listing))
     assert result.status == 0, result.err
-    assert result.out == f"imported {entries - 2} feeds (2 duplicates in the list skipped)\n"
+    assert result.out == f"imported {entries - 2} feeds (2 repeated entries merged)\n"
 
 
 # ---------------------------------------------------------------- 4: names shown readably

@@ -474,7 +474,8 @@ def _import_summary(added: int, already: int, repeated: int, skipped: int) -> st
     if already:
         notes.append(f"{already} already subscribed")
     if repeated:
-        notes.append(f"{repeated} duplicate{'s' if repeated != 1 else ''} in the list skipped")
+        # Merged, not dropped: a feed listed in two folders gains both tags.
+        notes.append(f"{repeated} repeated entr{'ies' if repeated != 1 else 'y'} merged")
     if skipped:
         notes.append(f"{skipped} unusable entr{'ies' if skipped != 1 else 'y'} skipped")
     summary = f"imported {added} feed{'s' if added != 1 else ''}"
