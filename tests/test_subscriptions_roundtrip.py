@@ -311,38 +311,37 @@ def test_remove_of_the_last_entry_takes_its_trailing_comment(cli: Cli) -> None:
     assert cli.config.read_text() == '[[feeds]]\nurl = "https://a.example/rss"\n'
 
 
-def test_remove_keeps_a_commented_out_feed_written_right_after_the_removed_one(
-    cli: Cli,
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (  # right after the removed feed's keys: it went with the feed above it
+            '[[feeds]]\nurl = "https://a.example/rss"\n\n'
+            '[[feeds]]\nurl = "https://b.example/rss"\ntitle = "B"\n# b is noisy\n'
+            '# [[feeds]]\n# url = "https://paused.example/rss"   # until the site is back\n\n'
+            '[[feeds]]\nurl = "https://c.example/rss"\n',
+            '[[feeds]]\nurl = "https://a.example/rss"\n\n'
+            '# [[feeds]]\n# url = "https://paused.example/rss"   # until the site is back\n\n'
+            '[[feeds]]\nurl = "https://c.example/rss"\n',
+        ),
+        (  # right above it, where each feed's own comment goes
+            '# Tech\n[[feeds]]\nurl = "https://a.example/rss"\n\n'
+            '# [[feeds]]\n# url = "https://old.example/rss"\n'
+            '[[feeds]]\nurl = "https://b.example/rss"\n\n'
+            '# News\n[[feeds]]\nurl = "https://c.example/rss"\n',
+            '# Tech\n[[feeds]]\nurl = "https://a.example/rss"\n\n'
+            '# [[feeds]]\n# url = "https://old.example/rss"\n\n'
+            '# News\n[[feeds]]\nurl = "https://c.example/rss"\n',
+        ),
+    ],
+    ids=["after", "above"],
+)
+def test_remove_keeps_a_commented_out_feed_beside_the_removed_one(
+    cli: Cli, before: str, after: str
 ) -> None:
-    # A tester's find: the set-aside entry went with the feed above it.
-    cli.config.write_text(
-        '[[feeds]]\nurl = "https://a.example/rss"\n\n'
-        '[[feeds]]\nurl = "https://b.example/rss"\ntitle = "B"\n# b is noisy\n'
-        '# [[feeds]]\n# url = "https://paused.example/rss"   # until the site is back\n\n'
-        '[[feeds]]\nurl = "https://c.example/rss"\n'
-    )
+    # Testers' finds: a set-aside entry is the user's, never a note on its neighbour.
+    cli.config.write_text(before)
     assert cli.call("remove", "https://b.example/rss").status == 0
-    assert cli.config.read_text() == (
-        '[[feeds]]\nurl = "https://a.example/rss"\n\n'
-        '# [[feeds]]\n# url = "https://paused.example/rss"   # until the site is back\n\n'
-        '[[feeds]]\nurl = "https://c.example/rss"\n'
-    )
-
-
-def test_remove_keeps_a_commented_out_feed_written_right_above_the_removed_one(
-    cli: Cli,
-) -> None:
-    cli.config.write_text(
-        '# Tech\n[[feeds]]\nurl = "https://one.example/rss"\n\n'
-        '# [[feeds]]\n# url = "https://old.example/rss"\n[[feeds]]\nurl = "https://two.example/rss"\n\n'
-        '# News\n[[feeds]]\nurl = "https://three.example/rss"\n'
-    )
-    assert cli.call("remove", "https://two.example/rss").status == 0
-    assert cli.config.read_text() == (
-        '# Tech\n[[feeds]]\nurl = "https://one.example/rss"\n\n'
-        '# [[feeds]]\n# url = "https://old.example/rss"\n\n'
-        '# News\n[[feeds]]\nurl = "https://three.example/rss"\n'
-    )
+    assert cli.config.read_text() == after
 
 
 @pytest.mark.parametrize("name", ["", "  "])
