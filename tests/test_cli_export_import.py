@@ -535,7 +535,9 @@ def test_import_of_a_latin1_list_reads_it_as_windows_1252_and_says_so(cli: Cli) 
     assert feeds_in(cli.config) == [("https://es.example/rss", "Noticias de España", ())]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+)
 def test_import_reads_a_list_in_utf16_or_utf32(cli: Cli, encoding: str) -> None:
     # Its bytes do not start with "<" (a byte-order mark, or zero bytes beside it): the
     # list was refused as "not OPML or a newsboat urls file", or as binary data.

@@ -77,7 +77,11 @@ def strip_bom(data: bytes) -> tuple[bytes, str | None]:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :], name
-    # UTF-16 without a mark still starts with '<' next to a zero byte.
+    # UTF-16 without a mark still starts with '<' next to a zero byte; UTF-32, three.
+    if data[:4] == b"<\x00\x00\x00":
+        return data, "utf-32-le"
+    if data[:4] == b"\x00\x00\x00<":
+        return data, "utf-32-be"
     if data[:2] == b"<\x00" and data[2:4] != b"\x00\x00":
         return data, "utf-16-le"
     if data[:2] == b"\x00<":
