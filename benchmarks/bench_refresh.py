@@ -10,8 +10,9 @@ refresh_feeds called in a fresh Python process, the real `tuinews refresh` comma
 in its own process (peak RSS from wait4; peak PSS of the whole process tree, parse
 worker included, sampled every 50 ms) against a feed server in another process, so
 nobody shares a GIL with the server. After the command's refreshes, the first search
-(which indexes the refresh's articles) and the next one are timed. Prints a table and
-writes benchmarks/results/refresh.json.
+(which indexes the refresh's articles) and the next one are timed. Prints a table, then
+the figures as one JSON object (also written to benchmarks/results/refresh.json). A
+peak PSS of 0 means the run ended before it could be sampled.
 """
 
 from __future__ import annotations
@@ -103,9 +104,14 @@ class TreeMemory:
     than the interval, the same way for every contender.
     """
 
+    # Fewer samples than this: the run was over before its memory could be seen (a
+    # newsboat reload of three tiny feeds takes 30 ms), so no figure, not a wrong one.
+    ENOUGH_SAMPLES = 4
+
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_kb = 0
+        self.samples = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -114,12 +120,14 @@ class TreeMemory:
         while not self._done.is_set():
             total = sum(_pss_kb(pid) for pid in _tree(self.pid))
             self.peak_kb = max(self.peak_kb, total)
+            self.samples += 1
             self._done.wait(0.05)
 
     def stop(self) -> int:
+        """The peak PSS in KB; 0 when the run was too short to be sampled."""
         self._done.set()
         self._thread.join()
-        return self.peak_kb
+        return self.peak_kb if self.samples >= self.ENOUGH_SAMPLES else 0
 
 
 def _tree(root: int) -> list[int]:
@@ -351,7 +359,7 @@ def _medians(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _mb(kb: object) -> str:
-    return f"{kb / 1024:.0f} MB" if isinstance(kb, int | float) else "-"
+    return f"{kb / 1024:.0f} MB" if isinstance(kb, int | float) and kb > 0 else "-"
 
 
 def _s(value: object) -> str:
@@ -460,7 +468,9 @@ def main() -> int:
         "cases": cases,
     }
     RESULTS.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    print()
+    print(json.dumps(record))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 

@@ -20,12 +20,10 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 Handler = BaseHTTPRequestHandler
 
@@ -374,7 +372,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FeedServer:
-    """The loopback server; use as a context manager (or the `feed_server` fixture)."""
+    """The loopback server; use as a context manager (or the tests' `server` fixture).
+    No pytest here: the benchmarks serve their feeds with it too."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Any] = {}
@@ -439,9 +438,3 @@ def closed_port_url(path: str = "/feed") -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}{path}"
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        yield server
