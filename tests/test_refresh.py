@@ -567,6 +567,58 @@ async def test_per_host_limit_counts_the_host_a_redirect_leads_to(
     assert server.max_in_flight[f"127.0.0.1:{server.port}"] <= 3
 
 
+# A hang guard only: a deadlock would otherwise hold the test run forever.
+HANG_GUARD = 60
+
+
+async def test_site_pages_on_one_host_fill_no_slots_they_then_wait_on(
+    server: FeedServer, db: Path
+) -> None:
+    # New subscriptions that are site pages of one host: after its page, each feed asks
+    # that host again for the feed the page links to. A feed must not keep its place
+    # among the feeds at once while it waits for the host, held by feeds waiting for
+    # that place (it hung for good with 20 such pages at the default 16 and 4).
+    urls = []
+    for n in range(6):
+        server.route(f"/feeds/{n}.xml", Generated(items=1, title=f"Feed {n}", delay=0.02))
+        page = (
+            f'<html><head><title>Channel {n}</title><link rel="alternate" '
+            f'type="application/rss+xml" href="/feeds/{n}.xml"></head><body>videos</body></html>'
+        )
+        urls.append(server.route(f"/channel/{n}", static(page.encode(), content_type="text/html")))
+    settings = replace(SETTINGS, concurrency=2, per_host=1)
+    summary = await asyncio.wait_for(refresh(db, *urls, settings=settings), HANG_GUARD)
+    assert [o.error for o in summary.outcomes] == [None] * 6
+    assert summary.new == 6
+    assert server.max_in_flight[f"127.0.0.1:{server.port}"] == 1
+    assert server.max_in_flight_total <= 2
+
+
+async def test_redirects_onto_a_busy_host_neither_wait_on_each_other_nor_time_out(
+    server: FeedServer, db: Path
+) -> None:
+    # Feeds of one host redirected to another host that has feeds of its own: a feed
+    # waiting for the other host's slot must not hold the place a feed of that host
+    # needs (they waited on each other until the timeout failed them all: "timed out").
+    target = f"http://127.0.0.1:{server.port}"
+    direct, redirected = [], []
+    for n in range(4):
+        direct.append(server.route(f"/b{n}", Generated(items=1, title=f"B {n}", delay=0.05)))
+    for n in range(8):
+        server.route(f"/slow{n}", Generated(items=1, title=f"A {n}", delay=0.05))
+        server.route(f"/a{n}", redirect(f"{target}/slow{n}", 302))
+        redirected.append(server.url(f"/a{n}", host="localhost"))
+    settings = replace(SETTINGS, concurrency=2, per_host=1)
+    summary = await asyncio.wait_for(
+        refresh(db, *redirected, *direct, settings=settings), HANG_GUARD
+    )
+    assert [o.error for o in summary.outcomes] == [None] * 12
+    assert summary.new == 12
+    assert server.max_in_flight[f"127.0.0.1:{server.port}"] == 1
+    assert server.max_in_flight[f"localhost:{server.port}"] == 1
+    assert server.max_in_flight_total <= 2
+
+
 async def test_total_limit(server: FeedServer, db: Path) -> None:
     urls = [server.route(f"/f{n}", Generated(items=1, delay=0.1)) for n in range(8)]
     settings = replace(SETTINGS, concurrency=2, per_host=4)

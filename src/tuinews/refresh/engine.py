@@ -285,7 +285,7 @@ class _Run:
             store.path, self.writer, feeds=1, pool=workers, max_bytes=settings.max_bytes
         )
         # Feeds between their request and their write. A web feed takes its slot only
-        # once its host has room (see `_PipelineSlot`): a host with a queue of feeds
+        # once its host has room (see `PipelineSlot`): a host with a queue of feeds
         # must not hold slots the other hosts' feeds could use.
         self.in_flight = asyncio.Semaphore(max(1, settings.concurrency))
         slots = 2 * max(1, self.parsers.workers) + 1
@@ -446,7 +446,7 @@ class _Run:
         )
 
     async def _http(self, info: FeedInfo) -> FeedOutcome:
-        slot = PipelineSlot(self.in_flight, self.parked)
+        slot = PipelineSlot(self.in_flight, self.parked, check=self._check_store)
         try:
             return await self._http_in(slot, info)
         finally:
@@ -454,18 +454,13 @@ class _Run:
 
     async def _http_in(self, slot: PipelineSlot, info: FeedInfo) -> FeedOutcome:
         assert self.fetcher is not None
-
-        async def room() -> None:
-            await slot.acquire()
-            self._check_store()  # a store that refused a write: no new request
-
         self._check_store()
         try:
             # --force fetches in full, as it re-reads a local file whatever its mtime:
             # the way out when a server answers 304 for a feed whose articles are gone.
             validators = (None, None) if self.force else (info.etag, info.last_modified)
             result = await self.fetcher.fetch(
-                info.url, etag=validators[0], last_modified=validators[1], room=room
+                info.url, etag=validators[0], last_modified=validators[1], room=slot
             )
         except FetchError as error:
             if error.reached:
@@ -582,14 +577,11 @@ class _Run:
         from tuinews.config import canonical_feed_url
 
         assert self.fetcher is not None
-
-        async def room() -> None:
-            await slot.acquire()
-            self._check_store()
-
         try:
             target = canonical_feed_url(link)
-            result = await self.fetcher.fetch(target, etag=None, last_modified=None, room=room)
+            # The feed's slot, held since the page came, is given back while this fetch
+            # waits for the host (see `fetch._Slots`).
+            result = await self.fetcher.fetch(target, etag=None, last_modified=None, room=slot)
             now = datetime.now(UTC)  # when the linked feed's answer came
             target = canonical_feed_url(result.moved_to) if result.moved_to else target
         except ConfigError as error:

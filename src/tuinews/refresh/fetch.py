@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from tuinews.errors import TuinewsError
@@ -190,15 +189,27 @@ class HostLimiter:
         return self._total
 
 
-class _Slots:
-    """The slots one fetch holds: its current host's, then one of the total. A redirect
-    to another host gives both back and takes that host's, so the per-host limit
-    counts the host actually asked, not where the feed's URL first pointed. Never two
-    host slots at once: two fetches redirected across each other's hosts cannot wait
-    on each other."""
+class Room(Protocol):
+    """A place the caller keeps from a fetch's request on (the refresh's feeds between
+    request and write, `PipelineSlot`): taken last, after the request's slots."""
 
-    def __init__(self, limiter: HostLimiter) -> None:
+    async def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+class _Slots:
+    """The slots one request holds, always taken in one order: its host's, then one of
+    the total, then the caller's `Room`. A request to another host (a redirect, the next
+    fetch of a feed) gives all of them back first, so the per-host limit counts the
+    host actually asked, and a fetch waits for a host's slot holding nothing. Every
+    wait is then for a slot later in that order than all the fetch holds: no two
+    fetches can each hold what the other waits for (the room kept after a fetch, while
+    its body is parsed, waits on parsing only)."""
+
+    def __init__(self, limiter: HostLimiter, room: Room | None) -> None:
         self._limiter = limiter
+        self._room = room
         self._host: asyncio.Semaphore | None = None
         self._total = False
 
@@ -210,12 +221,17 @@ class _Slots:
         if wanted is self._host:
             return
         self.give_back()
+        if self._room is not None:
+            self._room.release()
         await wanted.acquire()
         self._host = wanted
         await self._limiter.total.acquire()
         self._total = True
+        if self._room is not None:
+            await self._room.acquire()
 
     def give_back(self) -> None:
+        """Give back the host's slot and the total's; the room stays the caller's."""
         if self._total:
             self._limiter.total.release()
             self._total = False
@@ -262,17 +278,16 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        room: Callable[[], Awaitable[None]] | None = None,
+        room: Room | None = None,
     ) -> FetchResult:
         """Fetch `url` (conditionally when validators are given). Raises `FetchError`.
-        `room` is awaited once the fetch holds its host's slot, before its request and
-        its timeout start: the refresh holds back new requests there while parsing lags
-        behind."""
-        slots = _Slots(self.limiter)
+        `room` is taken once the fetch holds its host's slot and one of the total, before
+        its request (the refresh holds back new requests there while parsing lags
+        behind), and given back while the fetch waits for another host's; it is still
+        held when the fetch returns."""
+        slots = _Slots(self.limiter, room)
         try:
             await slots.take(url)
-            if room is not None:
-                await room()
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     return await self._fetch(url, etag, last_modified, slots)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 class Parked:
@@ -37,21 +37,30 @@ class Parked:
 
 
 class PipelineSlot:
-    """A web feed's place among the feeds between request and write, taken by the
-    fetcher once the feed's host has a free slot (before the request and its timeout),
-    after waiting for room among the parked bodies."""
+    """A web feed's place among the feeds between request and write: the fetcher's
+    `Room`, taken once the feed's host has a free slot and one of the total is free
+    (before the request and its timeout), after waiting for room among the parked
+    bodies; given back while the feed waits for another host. `check` runs each time
+    it is taken (a store that refused a write: no new request)."""
 
-    def __init__(self, slots: asyncio.Semaphore, parked: Parked) -> None:
+    def __init__(
+        self,
+        slots: asyncio.Semaphore,
+        parked: Parked,
+        check: Callable[[], None] | None = None,
+    ) -> None:
         self._slots = slots
         self._parked = parked
+        self._check = check
         self._held = False
 
     async def acquire(self) -> None:
-        if self._held:
-            return  # taken already (the fetcher calls once per fetch)
-        await self._parked.room()
-        await self._slots.acquire()
-        self._held = True
+        if not self._held:
+            await self._parked.room()
+            await self._slots.acquire()
+            self._held = True
+        if self._check is not None:
+            self._check()
 
     def release(self) -> None:
         if self._held:
