@@ -619,6 +619,20 @@ async def test_redirects_onto_a_busy_host_neither_wait_on_each_other_nor_time_ou
     assert server.max_in_flight_total <= 2
 
 
+async def test_waiting_for_the_host_a_redirect_leads_to_is_not_the_servers_time(
+    server: FeedServer, db: Path
+) -> None:
+    # Each request is well within the timeout, but the redirected feed queues behind the
+    # others for that host longer than the timeout: the queue is no slow server.
+    direct = [server.route(f"/b{n}", Generated(items=1, delay=0.8)) for n in range(3)]
+    server.route("/quick", Generated(items=1, title="Quick"))
+    server.route("/a", redirect(server.url("/quick"), 302))
+    settings = replace(SETTINGS, timeout=2.0, concurrency=8, per_host=1)
+    summary = await refresh(db, *direct, server.url("/a", host="localhost"), settings=settings)
+    assert [o.error for o in summary.outcomes] == [None] * 4
+    assert server.max_in_flight[f"127.0.0.1:{server.port}"] == 1
+
+
 async def test_total_limit(server: FeedServer, db: Path) -> None:
     urls = [server.route(f"/f{n}", Generated(items=1, delay=0.1)) for n in range(8)]
     settings = replace(SETTINGS, concurrency=2, per_host=4)

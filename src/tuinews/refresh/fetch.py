@@ -205,13 +205,22 @@ class _Slots:
     host actually asked, and a fetch waits for a host's slot holding nothing. Every
     wait is then for a slot later in that order than all the fetch holds: no two
     fetches can each hold what the other waits for (the room kept after a fetch, while
-    its body is parsed, waits on parsing only)."""
+    its body is parsed, waits on parsing only).
+
+    The waits stop the fetch's clock (`timing`): its timeout is the server's time, and a
+    feed queued behind other feeds' requests is not a slow server."""
 
     def __init__(self, limiter: HostLimiter, room: Room | None) -> None:
         self._limiter = limiter
         self._room = room
         self._host: asyncio.Semaphore | None = None
         self._total = False
+        self._clock: asyncio.Timeout | None = None
+        self._seconds = 0.0
+
+    def timing(self, clock: asyncio.Timeout, seconds: float) -> None:
+        """Run `clock` (entered unscheduled) for `seconds` of the fetch, outside waits."""
+        self._clock, self._seconds = clock, seconds
 
     async def take(self, url: str) -> None:
         try:
@@ -223,12 +232,27 @@ class _Slots:
         self.give_back()
         if self._room is not None:
             self._room.release()
+        left = self._stop_clock()
         await wanted.acquire()
         self._host = wanted
         await self._limiter.total.acquire()
         self._total = True
         if self._room is not None:
             await self._room.acquire()
+        self._start_clock(left)
+
+    def _stop_clock(self) -> float:
+        if self._clock is None:
+            return self._seconds
+        when = self._clock.when()
+        self._clock.reschedule(None)
+        if when is None:  # not started yet: the request's whole time is to come
+            return self._seconds
+        return when - asyncio.get_running_loop().time()
+
+    def _start_clock(self, left: float) -> None:
+        if self._clock is not None:
+            self._clock.reschedule(asyncio.get_running_loop().time() + left)
 
     def give_back(self) -> None:
         """Give back the host's slot and the total's; the room stays the caller's."""
@@ -284,12 +308,13 @@ class Fetcher:
         `room` is taken once the fetch holds its host's slot and one of the total, before
         its request (the refresh holds back new requests there while parsing lags
         behind), and given back while the fetch waits for another host's; it is still
-        held when the fetch returns."""
+        held when the fetch returns. The timeout counts the server's time only, not the
+        waits for these slots."""
         slots = _Slots(self.limiter, room)
         try:
-            await slots.take(url)
             try:
-                async with asyncio.timeout(self.settings.timeout):
+                async with asyncio.timeout(None) as clock:
+                    slots.timing(clock, self.settings.timeout)
                     return await self._fetch(url, etag, last_modified, slots)
             except TimeoutError:
                 raise FetchError(
@@ -320,7 +345,8 @@ class Fetcher:
         permanent: list[str] = []  # the targets of the permanent redirects so far
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
-            # After a redirect (the last answer closed): the next host's limit counts now.
+            # The first request's slots, or after a redirect (the last answer closed) the
+            # next host's: its limit counts now.
             await slots.take(current)
             try:
                 host = urlsplit(current).hostname or ""
