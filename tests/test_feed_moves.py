@@ -524,3 +524,46 @@ def test_a_refresh_that_read_the_settings_before_another_moved_the_feed_loses_no
     after = cli.call("refresh", old)
     assert after.status == 0, after.err
     assert after.err_lines == [f"tuinews: {old}: moved to {new}; refreshing it there"]
+
+
+def test_a_feed_moved_to_a_page_that_is_no_feed_stays_subscribed_where_it_was(
+    cli: Cli, server: FeedServer
+) -> None:
+    old = server.route("/feed.xml", static(rss(1, title="Blog")))
+    subscribe(cli, (old, "Blog"))
+    assert cli.call("refresh").status == 0
+    page = b"<html><head><title>This domain may be for sale</title></head></html>"
+    parked = server.route("/parked.html", static(page, content_type="text/html"))
+    server.route("/feed.xml", redirect("/parked.html", 301))
+    result = cli.call("refresh", "--force")
+    assert result.status == 1
+    assert result.err_lines == [f"tuinews: Blog: not a feed: looks like an HTML page (at {parked})"]
+    assert f'url = "{old}"' in cli.config.read_text() and parked not in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert [feed.url for feed in store.feeds()] == [old]
+        assert store.former_urls() == {}
+
+
+def test_a_sites_address_that_moved_to_its_page_moves_to_the_page_feed(
+    cli: Cli, server: FeedServer
+) -> None:
+    # The page a new subscription moved to for good is no feed, but links to one: the
+    # subscription goes to that feed, named by both addresses before it.
+    server.route("/blog/feed.xml", static(rss(2, title="The blog")))
+    html = (
+        '<html><head><link rel="alternate" type="application/rss+xml" href="feed.xml">'
+        "</head><body>Welcome</body></html>"
+    )
+    page = server.route("/blog/", static(html.encode(), content_type="text/html"))
+    old = server.route("/", redirect("/blog/", 301))
+    feed = server.url("/blog/feed.xml")
+    subscribe(cli, (old, "Blog"))
+    result = cli.call("refresh")
+    assert result.status == 0, result.err
+    assert f'url = "{feed}"' in cli.config.read_text()
+    assert f'url = "{page}"' not in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert [info.url for info in store.feeds()] == [feed]
+        assert store.former_urls() == {old: feed, page: feed}
+        assert store.count(View()) == 2
+    assert_store_sound(cli.db)

@@ -283,6 +283,35 @@ async def test_permanent_redirect_to_a_failing_address_does_not_move(
     assert (moved.status, moved.moved_to) == ("updated", new)
 
 
+PARKED = b"<html><head><title>This domain may be for sale</title></head><body>Buy</body></html>"
+
+
+async def test_permanent_redirect_to_a_page_that_is_no_feed_does_not_move(
+    server: FeedServer, db: Path
+) -> None:
+    # A working feed whose domain expired: 301 to a parking page. It moved there for
+    # good (store and settings file), though the page never was a feed.
+    feed = Generated(items=2)
+    old = server.route("/feed.xml", feed)
+    assert only_outcome(await refresh(db, old)).status == "updated"
+    parked = server.route("/parked.html", static(PARKED, content_type="text/html"))
+    server.route("/feed.xml", redirect("/parked.html", 301))
+    summary = await refresh(db, old, force=True)
+    outcome = only_outcome(summary)
+    assert outcome.status == "failed" and outcome.moved_to is None
+    assert outcome.error == f"not a feed: looks like an HTML page (at {parked})"
+    assert summary.moved == []
+    with Store.open(db) as store:
+        assert [info.url for info in store.feeds()] == [old]
+        assert store.former_urls() == {}
+    assert stored(db, old).total == 2
+    # Once the new address gives a feed, the feed moves.
+    server.route("/parked.html", feed)
+    moved = only_outcome(await refresh(db, old, force=True))
+    assert (moved.status, moved.moved_to) == ("updated", parked)
+    assert stored(db, parked).total == 2
+
+
 async def test_redirect_target_is_stored_as_the_subscription_file_writes_it(
     server: FeedServer, db: Path
 ) -> None:

@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -477,19 +477,36 @@ class _Run:
             )
         # The feed's refresh: when its answer (the whole body) came.
         now = datetime.now(UTC)
-        moved, onto = await self._move(info, result.moved_to, via=result.moved_via)
         await self._enable(info)
-        if onto is not None:
-            # Enabled again just now, if it was disabled: it answered.
-            enabled = dataclasses.replace(info, disabled=False)
-            return await self._moved_onto(enabled, now, onto, result.status)
+        # Enabled again just now, if it was disabled: it answered.
+        enabled = dataclasses.replace(info, disabled=False)
+        # Where a permanent redirect says the feed lives now. It moves there only once
+        # that address gave a feed (or a 304 to this feed's validators): moved to a page
+        # that is none (a parking page), it stays where it was, as at an HTTP error.
+        target = _move_target(info.url, result.moved_to)
         if result.not_modified:
+            moved, onto = await self._move(info, target, via=result.moved_via)
+            if onto is not None:
+                return await self._moved_onto(enabled, now, onto, result.status)
             await self.writer.write(FeedWrite(info.id, now))
             return FeedOutcome(
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
+        moved = None
+
+        async def move() -> None:
+            nonlocal moved
+            moved, onto = await self._move(info, target, via=result.moved_via)
+            if onto is not None:
+                raise _NotMoved(onto)
+
         try:
-            feed_title, stats = await self._parse_and_save(info, now, result, moved or info.url)
+            feed_title, stats = await self._parse_and_save(
+                info, now, result, target or info.url, before_write=move if target else None
+            )
+        except _NotMoved as not_moved:
+            assert not_moved.onto is not None
+            return await self._moved_onto(enabled, now, not_moved.onto, result.status)
         except SourceError as error:
             reason = error.reason
             title = getattr(error, "feed_title", None)  # BrokenFeedError's, if any
@@ -498,14 +515,18 @@ class _Run:
                 # its address in `feeds` and the reader while it stays broken.
                 await asyncio.to_thread(self.store.name_untitled_feed, info.id, title)
             if isinstance(error, FeedLinkingPage) and info.last_refresh is None:
-                followed = await self._follow_page(slot, info, moved or info.url, error)
+                # The addresses a permanent redirect led through to the page name the
+                # feed found there too, as they would after a move to the page.
+                via = (*result.moved_via, target) if target else ()
+                followed = await self._follow_page(slot, info, target or info.url, error, via)
                 if isinstance(followed, FeedOutcome):
                     return followed
                 reason = followed
+            elif result.url != info.url:
+                # After redirects, the address that gave it is named, as with an HTTP error.
+                reason += f" (at {without_password(result.url)})"
             retry = now if isinstance(error, WorkerDied) else None
-            return await self._fail(
-                info, now, reason, status=result.status, moved_to=moved, retry_after=retry
-            )
+            return await self._fail(info, now, reason, status=result.status, retry_after=retry)
         return _saved(info, feed_title, stats, result.status, moved)
 
     async def _moved_onto(
@@ -532,10 +553,16 @@ class _Run:
         return await self._fail(info, now, reason, status=status, retry_after=now)
 
     async def _parse_and_save(
-        self, info: FeedInfo, now: datetime, result: FetchResult, key: str
+        self,
+        info: FeedInfo,
+        now: datetime,
+        result: FetchResult,
+        key: str,
+        before_write: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[str, SaveStats]:
         """Parse a fetched body and save it as the feed's articles, their ids made from
-        `key` (the feed's URL); SourceError when it is not a feed."""
+        `key` (the feed's URL); SourceError when it is not a feed. `before_write` runs
+        once the body parsed as a feed (`Parsers.save`)."""
         # The body travels on its own, handed over to the parser: `result` keeps only the
         # headers while the feed is parsed and written.
         body = Body(result.body)
@@ -550,28 +577,34 @@ class _Run:
                 etag=result.etag,
                 last_modified=result.last_modified,
             )
-            return await self.parsers.save(body, key, result.content_type, write)
+            return await self.parsers.save(body, key, result.content_type, write, before_write)
         finally:
             self.processing.release()
 
     async def _follow_page(
-        self, slot: PipelineSlot, info: FeedInfo, here: str, page: FeedLinkingPage
+        self,
+        slot: PipelineSlot,
+        info: FeedInfo,
+        here: str,
+        page: FeedLinkingPage,
+        via: Sequence[str] = (),
     ) -> FeedOutcome | str:
-        """A feed never fetched yet whose address (`here`) gives a web page that links
-        to feeds: the user subscribed to a site's address. Its links are tried in order
-        (a site's main feed comes first as a rule); the first that is a feed is saved,
-        and the subscription moves to it, as a permanent redirect moves it. Otherwise
-        the page's failure line, with why each link did not do."""
+        """A feed never fetched yet whose address gives a web page (at `here`, where
+        permanent redirects led through `via`) that links to feeds: the user subscribed
+        to a site's address. Its links are tried in order (a site's main feed comes first
+        as a rule); the first that is a feed is saved, and the subscription moves to it,
+        as a permanent redirect moves it. Otherwise the page's failure line, with why
+        each link did not do."""
         whys = []
         for link in page.feeds:
-            tried = await self._try_page_link(slot, info, here, link)
+            tried = await self._try_page_link(slot, info, here, link, via)
             if isinstance(tried, FeedOutcome):
                 return tried
             whys.append(tried if len(page.feeds) == 1 else f"{without_password(link)}: {tried}")
         return f"{page.reason} ({'; '.join(whys)})"
 
     async def _try_page_link(
-        self, slot: PipelineSlot, info: FeedInfo, here: str, link: str
+        self, slot: PipelineSlot, info: FeedInfo, here: str, link: str, via: Sequence[str]
     ) -> FeedOutcome | str:
         """The outcome of following a page's feed link, or why it did not do."""
         from tuinews.config import canonical_feed_url
@@ -593,12 +626,17 @@ class _Run:
         stored = await asyncio.to_thread(self.store.feed_by_url, target)
         if stored is not None and stored.url in self.subscribed:
             return f"subscribed already as {stored.title}"
+        claim: Callable[[], Awaitable[None]] | None = None
         if stored is None:
-            # Claimed before saving: of two pages of one refresh that link to the same
-            # feed, only one gets it (the store's addresses are unique).
-            moved, _ = await self._move(dataclasses.replace(info, url=here), target)
-            if moved is None:
-                return "subscribed already"
+
+            async def claim() -> None:
+                # Once the link gave a feed, and before saving: of two pages of one
+                # refresh that link to the same feed, only one gets it (the store's
+                # addresses are unique).
+                moved, _ = await self._move(dataclasses.replace(info, url=here), target, via=via)
+                if moved is None:
+                    raise _NotMoved(None)
+
             owner = info
         else:
             # An earlier subscription's row, kept for its starred articles: subscribed
@@ -606,11 +644,10 @@ class _Run:
             # of its own address would; the page's row (never fetched) goes.
             owner = stored
         try:
-            feed_title, stats = await self._parse_and_save(owner, now, result, target)
+            feed_title, stats = await self._parse_and_save(owner, now, result, target, claim)
+        except _NotMoved:
+            return "subscribed already"
         except SourceError as error:
-            if owner is info:
-                # Given back, not a move: `target` never named this feed.
-                await self._move(dataclasses.replace(info, url=target), here, remember=False)
             return error.reason
         if owner is not info:
             await asyncio.to_thread(self.store.remove_feed, info.id)
@@ -647,17 +684,10 @@ class _Run:
         new URL) when it is another subscribed feed's, or (None, None) without one. With
         `remember`, the old URL and the addresses `via` the redirects passed through go
         on naming the feed (`Store.former_urls`)."""
-        if not new_url:
-            return None, None
         from tuinews.config import canonical_feed_url
 
-        try:
-            # The form the subscription file will hold: the store must name the feed
-            # the same way, or the next refresh would take it for a new subscription.
-            new_url = canonical_feed_url(new_url)
-        except ConfigError:
-            return None, None
-        if new_url == info.url:
+        new_url = _move_target(info.url, new_url)
+        if new_url is None:
             return None, None
         passed = []
         for url in via:
@@ -792,6 +822,30 @@ class _Run:
         if await self._removed(info):
             return self.removed_outcome(info)
         return failed
+
+
+class _NotMoved(Exception):
+    """A move found the address taken, before the feed was written: by the subscribed
+    feed `onto`, or (None) by a feed another page of this refresh led to."""
+
+    def __init__(self, onto: str | None) -> None:
+        super().__init__(onto)
+        self.onto = onto
+
+
+def _move_target(url: str, new_url: str | None) -> str | None:
+    """Where a feed at `url` moves to when a redirect says `new_url`, or None."""
+    if not new_url:
+        return None
+    from tuinews.config import canonical_feed_url
+
+    try:
+        # The form the subscription file will hold: the store must name the feed the
+        # same way, or the next refresh would take it for a new subscription.
+        new_url = canonical_feed_url(new_url)
+    except ConfigError:
+        return None
+    return None if new_url == url else new_url
 
 
 def _as_recorded(

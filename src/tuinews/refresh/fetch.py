@@ -87,7 +87,7 @@ class FetchResult:
     last_modified: str | None
     # Where a permanent redirect says the feed now lives. Only a fetch that worked says
     # so: a feed moved to an address that fails stays where it was, and moves once the
-    # new address answers.
+    # new address answers (and, the refresh sees to it, gives a feed).
     moved_to: str | None
     # The addresses a chain of permanent redirects passed through on its way to
     # `moved_to` (A -> B -> C: B); they name the feed as its old address does.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tuinews.errors import SourceError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
     from tuinews.refresh.workers import WorkerPool
@@ -164,14 +165,23 @@ class Parsers:
         return self._pool
 
     async def save(
-        self, body: Body, url: str, content_type: str | None, write: FeedWrite
+        self,
+        body: Body,
+        url: str,
+        content_type: str | None,
+        write: FeedWrite,
+        before_write: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[str, SaveStats]:
         """Parse `body` and record it as `write` (given without rows): the feed's title
         and what was saved. SourceError when it is not a feed, StoreError when the store
-        refused it."""
+        refused it. `before_write` is awaited once the body parsed as a feed, before it
+        is written (a move, which only a feed may make); what it raises stops the write.
+        """
         from tuinews.refresh.workers import WorkerGone
 
-        pool = self._pool_for(len(body))
+        # A worker parses and writes in one go, with no moment between: such a body
+        # (a feed's move, once in its life) is parsed here.
+        pool = None if before_write is not None else self._pool_for(len(body))
         if pool is not None and pool.alive:
             try:
                 return await pool.save(
@@ -192,6 +202,8 @@ class Parsers:
             url,
             content_type,
         )
+        if before_write is not None:
+            await before_write()
         stats = await self.writer.write(dataclasses.replace(write, prepared=prepared))
         return prepared[0], dataclasses.replace(stats, cut=cut) if cut else stats
 
