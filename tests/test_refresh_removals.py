@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from typing import Any
+
+import pytest
 
 from feedserver import Call, FeedServer, Generated, Handler, redirect, rss, static
 from store_checks import assert_store_sound
@@ -146,3 +149,36 @@ def test_a_feed_deleted_from_the_settings_by_hand_during_a_refresh_keeps_what_it
         # refresh adds none to a feed no longer subscribed.
         assert store.count(View()) == 2
     assert_store_sound(cli.db)
+
+
+def test_remove_while_a_running_refresh_moves_the_feed_in_the_settings_file(
+    cli: Cli, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: `remove OLD` read the settings file before a running refresh
+    moved OLD to NEW in it, then found no OLD to remove ("no feed matches")."""
+    from tuinews.subscriptions import SubscriptionFile
+
+    new = server.route("/new", static(rss(3, title="Moving")))
+    old = server.route("/old", redirect("/new", 301))
+    subscribe(cli, (old, "Moving"))
+    assert cli.call("refresh").status == 0  # the store and the file both at /new now
+    subscribe(cli, (old, "Moving"))  # as the file was when `remove` read it
+    with Store.open(cli.db) as store:  # as the store was then too
+        store.undo_move(new, old)
+    real_remove = SubscriptionFile.remove
+    moved = []
+
+    def remove_after_the_refresh_moved_it(self: SubscriptionFile, *args: Any) -> Any:
+        if not moved:  # the refresh's store move, then its settings file move
+            moved.append(True)
+            with Store.open(cli.db) as store:
+                store.change_feed_url(store.feed_by_url(old).id, new)
+            self.replace_url(old, new)
+        return real_remove(self, *args)
+
+    monkeypatch.setattr(SubscriptionFile, "remove", remove_after_the_refresh_moved_it)
+    removed = cli.call("remove", old)
+    assert removed.status == 0, removed.err
+    assert "[[feeds]]" not in cli.config.read_text()
+    with Store.open(cli.db) as store:
+        assert store.feeds() == [] and store.count(View()) == 0

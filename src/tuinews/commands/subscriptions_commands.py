@@ -20,7 +20,7 @@ from tuinews.commands.common import (
     store_origin,
     warn,
 )
-from tuinews.errors import TuinewsError
+from tuinews.errors import ConfigError, TuinewsError
 from tuinews.model import Subscription
 from tuinews.sources.sanitize import without_password
 
@@ -105,7 +105,16 @@ def remove_command(ns: argparse.Namespace) -> int:
                 [ns.feed], [sub.url for sub in subs], store, "unsubscribing from it"
             )
             ref = _confirmed_name(ns, ref, subs, titles)
-            removed = SubscriptionFile(config_path(ns)).remove(ref, titles)
+            try:
+                removed = SubscriptionFile(config_path(ns)).remove(ref, titles)
+            except ConfigError:
+                # A refresh running now may have moved the feed (a permanent redirect)
+                # in the settings file since they were read: its new address, once.
+                now = [sub.url for sub in load_settings(ns).feeds]
+                (moved,) = current_names([ns.feed], now, store, "unsubscribing from it")
+                if moved in (ref, ns.feed):
+                    raise
+                removed = SubscriptionFile(config_path(ns)).remove(moved, titles)
             feed = store.feed_by_url(removed.url)
             moved_to = store.former_urls().get(removed.url) if feed is None else None
             if moved_to is not None and moved_to not in {sub.url for sub in subs}:
