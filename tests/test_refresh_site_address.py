@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from feedserver import Call, FeedServer, Generated, rss, static, status
+from feedserver import Call, FeedServer, Generated, redirect, rss, static, status
 from test_cli import Cli, json_lines
 from tuinews.store import Store
 
@@ -194,3 +194,17 @@ def test_list_and_read_of_a_sites_address_read_its_feed(cli: Cli, server: FeedSe
     )
     failed = cli.call("list", lonely)
     assert failed.status == 1 and "looks like an HTML page" in failed.err
+
+
+def test_a_redirect_to_a_page_whose_feed_link_is_broken_names_the_page(
+    cli: Cli, server: FeedServer
+) -> None:
+    # A tester's find: the line named only the address subscribed to, which serves no
+    # HTML at all; the one that gave the page went unsaid.
+    server.route("/gone.xml", status(404))
+    server.route("/page", static(_page("/gone.xml"), content_type="text/html"))
+    blog = server.route("/blog", redirect("/page", 301))
+    assert cli.call("add", blog).status == 0
+    result = cli.run("refresh")
+    assert result.status == 1
+    assert result.err.endswith(f" (at {server.url('/page')})\n"), result.err

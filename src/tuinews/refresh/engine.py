@@ -522,7 +522,7 @@ class _Run:
                 if isinstance(followed, FeedOutcome):
                     return followed
                 reason = followed
-            elif result.url != info.url:
+            if result.url != info.url:
                 # After redirects, the address that gave it is named, as with an HTTP error.
                 reason += f" (at {without_password(result.url)})"
             retry = now if isinstance(error, WorkerDied) else None
