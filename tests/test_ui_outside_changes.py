@@ -731,6 +731,40 @@ async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
         assert screen.sidebar.current.kind == "all"  # not the feed after it
 
 
+async def test_an_article_read_while_its_feed_is_removed_elsewhere_marks_no_other_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: the list went back to All with its cursor on another feed's
+    article, which the reader then showed and marked read as if the user had opened it."""
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens import main_core
+
+    monkeypatch.setattr(main_core, "READ_AFTER", 0.05)
+    async with _showing_alpha_news(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        await pilot.press("l", "enter")  # the list, then the first article, opened
+        await settle(pilot)
+        url = "https://news.example/a/rss"
+        with Store.open(ctx.store_path) as store:  # as `tuinews remove` does
+            unread_before = store.count(View(unread_only=True))
+            SubscriptionFile(ctx.config_path).remove(url)
+            info = store.feed_by_url(url)
+            assert info is not None
+            store.remove_feed(info.id)
+            left = store.count(View(unread_only=True))
+        for _ in range(30):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if list_title(app).startswith("All"):
+                break
+        assert list_title(app).startswith("All")
+        await pilot.pause(0.3)  # well past READ_AFTER
+        await settle(pilot)
+        with Store.open(ctx.store_path) as store:
+            assert store.count(View(unread_only=True)) == left < unread_before
+        assert screen.headlines.current is not None and not screen.headlines.current.read
+
+
 async def test_the_feed_shown_renamed_in_the_settings_file_is_named_anew_above_the_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -52,6 +52,10 @@ class ReadingScreen(MainCore):
         # Render when the cursor rests, so a burst of j presses renders one article.
         if message.by_user:
             self._user_chose = True
+        elif message.headline is None or message.headline.pk != self.reader.pk:
+            # A view (re)loaded put the cursor on another article: the one read went
+            # away (removed, cleaned up outside the reader). Not one the user opened.
+            self._user_chose = False
         if self._rest_timer is not None:
             self._rest_timer.stop()
         self._rest_timer = self.set_timer(main_core.REST_DELAY, self._show_current_now)
