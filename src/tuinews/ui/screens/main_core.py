@@ -126,6 +126,9 @@ class MainCore(Screen[None]):
         self._sidebar_timer: Timer | None = None
         self._then_next_unread = False
         self._user_chose = False
+        # The view is loading again because of a change outside the reader (see
+        # reload_view): the next cursor move it makes is no choice of the user's.
+        self.reloaded_from_outside = False
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
         # Keys typed while a new search loads, for its results (see waiting_keys).
@@ -337,13 +340,15 @@ class MainCore(Screen[None]):
             parts.append(self.filter)  # not "Unread · unread"
         return " · ".join(parts)
 
-    def reload_view(self, *, keep: Headline | None = None) -> None:
+    def reload_view(self, *, keep: Headline | None = None, outside: bool = False) -> None:
         """Count the view again and fetch the window around the selected article.
 
         The selected article stays selected, on the same screen row, even when new
         articles arrived above it. Search views sort by relevance, so a key from one
         cannot place a row in a time-sorted view: `keep` then comes from the caller.
+        `outside`: because of a change made outside the reader, not by the user here.
         """
+        self.reloaded_from_outside = outside
         self.generation += 1
         self.view = self._effective_view()
         at = 0
@@ -584,9 +589,9 @@ class MainCore(Screen[None]):
                 "reader); showing All."
             )
             self.show_all_instead()
-            self.reload_view()
+            self.reload_view(outside=True)
         elif self._list_is_behind(message):
-            self.reload_view()  # another process added or removed articles meanwhile
+            self.reload_view(outside=True)  # another process added or removed articles
 
     def show_all_instead(self) -> None:
         """The feed (or tag) shown is gone: All is shown instead, and selected in the
@@ -618,7 +623,7 @@ class MainCore(Screen[None]):
         met the end of its rows early. Count the view and the feeds again."""
         if message.generation == self.generation:
             self.reload_feeds()
-            self.reload_view()
+            self.reload_view(outside=True)
 
     def _list_is_behind(self, message: FeedsLoaded) -> bool:
         """Whether the counts just read say the list's rows changed since it was read

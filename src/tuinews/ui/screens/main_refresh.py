@@ -118,7 +118,7 @@ class RefreshingScreen(ReadingScreen):
             self.status.replace_lasting(self._broken_settings_line, "", error=True)
             self._broken_settings_line = ""
         self.reload_feeds()
-        self.reload_view()
+        self.reload_view(outside=True)
         if message.new:
             articles = f"{message.new} new article" + ("s" if message.new > 1 else "")
             self.status.say(f"{articles} from a refresh outside the reader", lasting=True)
