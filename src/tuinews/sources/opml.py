@@ -348,26 +348,19 @@ def _folder_parents(subs: Sequence[Subscription]) -> dict[str, str | None]:
 
     Import gives a feed in `News` inside `International` the tags (International, News),
     outermost first, so every feed tagged News is also tagged International, earlier:
-    News goes back inside International, when International holds other feeds too. Tags
-    given by hand rarely line up so (a feed with only `tech`, another with `news, tech`):
-    they stay top folders. No cycle is possible: a parent comes before its child in
-    every feed that has the child."""
+    News goes back inside International. Tags given by hand rarely line up so (a feed
+    with only `tech`, another with `news, tech`): they stay top folders. No cycle is
+    possible: a parent comes before its child in every feed that has the child."""
     before: dict[str, set[str]] = {}
-    counts: dict[str, int] = {}
     for sub in subs:
         for index, tag in enumerate(sub.tags):
             earlier = set(sub.tags[:index])
             before[tag] = before[tag] & earlier if tag in before else earlier
-            counts[tag] = counts.get(tag, 0) + 1
     parents: dict[str, str | None] = {}
     for sub in subs:
         for index, tag in enumerate(sub.tags):
             if tag not in parents:
-                # A folder holds more than its subfolder: two tags always given together
-                # (`--tag comics --tag fun`, newsboat's `URL comics fun`) are two folders,
-                # not "fun" inside "comics" (which newsboat imports as one tag
-                # "comics/fun").
-                wanted = {t for t in before[tag] if counts[t] > counts[tag]}
+                wanted = before[tag]
                 parents[tag] = next((t for t in reversed(sub.tags[:index]) if t in wanted), None)
     return parents
 
