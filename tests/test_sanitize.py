@@ -288,6 +288,17 @@ def test_passwords_in_urls_are_hidden() -> None:
     query = "https://host.example/search?q=from:ann@example.org"
     assert sanitize.without_password(query) == query
     assert sanitize.without_password("Contact: ann@example.org") == "Contact: ann@example.org"
+    # Testers' finds: a title is no typed address; a password may hold an "@" (the
+    # client splits at the last one), which must not leave half of it shown.
+    title = "list:dev@lists.example.org archive"
+    assert sanitize.without_password(title) == title
+    assert sanitize.without_password("http://u:hunter@secret99@127.0.0.1:8/y") == (
+        "http://u:***@127.0.0.1:8/y"
+    )
+    assert sanitize.without_password("http://u:p@host?x=a@b") == "http://u:***@host?x=a@b"
+    assert sanitize.passwords_masked("x: http://u:hunter@secret99@h/f: refused") == (
+        "x: http://u:***@h/f: refused"
+    )
 
 
 # Text with "<" but no tag: after each "<", never a letter, "/", "!" or "?".

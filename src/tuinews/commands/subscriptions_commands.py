@@ -110,9 +110,11 @@ def remove_command(ns: argparse.Namespace) -> int:
             except ConfigError:
                 # A refresh running now may have moved the feed (a permanent redirect)
                 # in the settings file since they were read: its new address, once.
+                # (`ref`, not what was typed: a part of a title confirmed at the prompt
+                # has become the feed's address.)
                 now = [sub.url for sub in load_settings(ns).feeds]
-                (moved,) = current_names([ns.feed], now, store, "unsubscribing from it")
-                if moved in (ref, ns.feed):
+                (moved,) = current_names([ref], now, store, "unsubscribing from it")
+                if moved == ref:
                     raise
                 removed = SubscriptionFile(config_path(ns)).remove(moved, titles)
             feed = store.feed_by_url(removed.url)
@@ -139,9 +141,11 @@ def _confirmed_name(
     from tuinews.subscriptions import match_feed_how
 
     index, by_part = match_feed_how(ref, [(s.url, s.title or titles.get(s.url, "")) for s in subs])
-    if not by_part or ns.yes:
+    if not by_part:
         return ref
     sub = subs[index]
+    if ns.yes:
+        return sub.url
     name = without_password(sub.title or titles.get(sub.url) or sub.url)
     named = f"{ref.strip()!r} is only a part of the name of {name} ({without_password(sub.url)})"
     if not (sys.stdin.isatty() and sys.stderr.isatty()):

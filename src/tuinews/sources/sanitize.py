@@ -240,7 +240,9 @@ def drawable_url(url: str) -> str:
     return _replaced(url, odd, _percent_encoded) if odd else url
 
 
-_PASSWORD = re.compile(r"(//[^/@]*:)[^/@]*@")
+# The password runs to the authority's last "@" (a password may hold one: the client
+# splits there too), never past the path, query or fragment.
+_PASSWORD = re.compile(r"(//[^/@?#]*?:)[^/?#]*@")
 # The same typed without its `scheme://` (`alice:s3cret@host/feed`), or made part of a
 # path from such a typing ("/home/me/alice:s3cret@host/feed"). Only where no `//` is:
 # in a URL, `:` and `@` may also stand in a path or query ("?q=from:ann@example.org").
@@ -248,7 +250,7 @@ _BARE_PASSWORD = re.compile(r"((?:^|/)[^/@:?#\s]+:)[^/@\s]*@")
 
 
 # A URL's user:password@ anywhere in a line of text (an error message quoting it).
-_PASSWORD_IN_TEXT = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/@\s'\"]*:)[^/@\s'\"]*@")
+_PASSWORD_IN_TEXT = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/@?#\s'\"]*?:)[^/?#\s'\"]*@")
 
 
 def passwords_masked(text: str) -> str:
@@ -265,6 +267,8 @@ def without_password(url: str) -> str:
         return url
     if "//" in url:
         return _PASSWORD.sub(r"\1***@", url)
+    if any(char.isspace() for char in url):
+        return url  # a title ("list:dev@lists.example.org archive"), not a typed address
     return _BARE_PASSWORD.sub(r"\1***@", url)
 
 
