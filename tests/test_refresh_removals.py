@@ -183,6 +183,7 @@ def test_remove_while_a_running_refresh_moves_the_feed_in_the_settings_file(
     monkeypatch.setattr(SubscriptionFile, "remove", remove_after_the_refresh_moved_it)
     removed = cli.call("remove", *[old if word == "OLD" else word for word in typed])
     assert removed.status == 0, removed.err
+    assert removed.out == "unsubscribed from Moving\n"  # by its name, not its new address
     assert "[[feeds]]" not in cli.config.read_text()
     with Store.open(cli.db) as store:
         assert store.feeds() == [] and store.count(View()) == 0

@@ -299,6 +299,22 @@ def test_passwords_in_urls_are_hidden() -> None:
     assert sanitize.passwords_masked("x: http://u:hunter@secret99@h/f: refused") == (
         "x: http://u:***@h/f: refused"
     )
+    # A user name that is an e-mail address; titles without spaces; a typed address.
+    assert sanitize.without_password("http://me@mail.com:S3CRET@127.0.0.1:9/feed") == (
+        "http://me@mail.com:***@127.0.0.1:9/feed"
+    )
+    assert sanitize.without_password("http://user@host:8080/x") == "http://user@host:8080/x"
+    for title in ("list:dev@lists.example.org", "Re:Invent@AWS"):
+        assert sanitize.without_password(title) == title
+    assert sanitize.without_password("alice:pa@SS@feeds.example.org/rss") == (
+        "alice:***@feeds.example.org/rss"
+    )
+    assert sanitize.passwords_masked("tuinews: alice:s3cret@feeds.example.org/rss: gone") == (
+        "tuinews: alice:***@feeds.example.org/rss: gone"
+    )
+    assert sanitize.passwords_masked("Re:Invent@AWS and from:ann@example.org") == (
+        "Re:Invent@AWS and from:ann@example.org"
+    )
 
 
 # Text with "<" but no tag: after each "<", never a letter, "/", "!" or "?".

@@ -117,9 +117,33 @@ def test_a_fifo_named_by_a_list_is_refused_even_when_trusted(cli: Cli) -> None:
     for options in ([], ["--trust-local"]):
         result = cli.call("import", *options, str(listing))
         assert result.err_lines[0] == (
-            f"tuinews: {listing}: skipped 'P': local file outside the list's folder, "
-            f"not a regular file '{fifo}'"
+            f"tuinews: {listing}: skipped 'P': local file that is not a regular file or "
+            f"folder '{fifo}'"
         )
+
+
+def test_a_list_in_the_home_folder_cannot_reach_its_hidden_files(cli: Cli) -> None:
+    """A tester's find: a list saved in ~ named .ssh/id_rsa, inside its own folder, and
+    the key became an article. A FIFO there was taken too."""
+    import os
+
+    home = cli.root / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    os.mkfifo(home / "pipe")
+    listing = home / "feeds.opml"
+    listing.write_text(
+        '<opml version="2.0"><body><outline text="Tips" xmlUrl=".ssh/id_rsa"/>'
+        '<outline text="Pipe" xmlUrl="pipe"/></body></opml>'
+    )
+    result = cli.call("import", str(listing))
+    assert result.status == 1
+    assert result.err_lines[:2] == [
+        f"tuinews: {listing}: skipped 'Tips': hidden local file '{home / '.ssh' / 'id_rsa'}' "
+        "(import --trust-local takes it)",
+        f"tuinews: {listing}: skipped 'Pipe': local file that is not a regular file or "
+        f"folder '{home / 'pipe'}'",
+    ]
 
 
 def test_export_then_import_trusted_brings_back_local_folders_and_articles(cli: Cli) -> None:

@@ -126,7 +126,9 @@ def remove_command(ns: argparse.Namespace) -> int:
             starred = store.remove_feed(feed.id) if feed is not None else 0
     kept = starred_kept(starred)
     # A feed without a title in the file is named as `feeds` showed it: its own title.
-    name = without_password(removed.title or titles.get(removed.url) or removed.url)
+    # (By its old address, when a running refresh moved it meanwhile.)
+    known = titles.get(removed.url) or titles.get(ref)
+    name = without_password(removed.title or known or removed.url)
     print(f"unsubscribed from {name}" + (f"; {kept}" if kept else ""))
     return 0
 
@@ -661,8 +663,8 @@ def _say_local_needing_trust(feeds: Sequence[Subscription]) -> None:
         count = len(refused)
         warn(
             f"note: {count} local subscription{'s' if count != 1 else ''} (folders or "
-            "articles, not feed files) come back from this list only with "
-            "`tuinews import --trust-local`"
+            f"articles, not feed files) {'come' if count != 1 else 'comes'} back from this "
+            "list only with `tuinews import --trust-local`"
         )
 
 

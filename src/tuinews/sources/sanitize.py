@@ -242,21 +242,26 @@ def drawable_url(url: str) -> str:
 
 # The password runs to the authority's last "@" (a password may hold one: the client
 # splits there too), never past the path, query or fragment.
-_PASSWORD = re.compile(r"(//[^/@?#]*?:)[^/?#]*@")
+_PASSWORD = re.compile(r"(//[^/?#:]*:)[^/?#]*@")
 # The same typed without its `scheme://` (`alice:s3cret@host/feed`), or made part of a
 # path from such a typing ("/home/me/alice:s3cret@host/feed"). Only where no `//` is:
 # in a URL, `:` and `@` may also stand in a path or query ("?q=from:ann@example.org").
-_BARE_PASSWORD = re.compile(r"((?:^|/)[^/@:?#\s]+:)[^/@\s]*@")
+_BARE_PASSWORD = re.compile(r"((?:^|/)[^/@:?#\s]+:)[^/\s]*@")
 
 
 # A URL's user:password@ anywhere in a line of text (an error message quoting it).
-_PASSWORD_IN_TEXT = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/@?#\s'\"]*?:)[^/?#\s'\"]*@")
+_PASSWORD_IN_TEXT = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/?#:\s'\"]*:)[^/?#\s'\"]*@")
+# The same typed without `scheme://` ("alice:s3cret@host/rss"): a token whose host is
+# followed by a path, as a feed's address is.
+_BARE_PASSWORD_IN_TEXT = re.compile(r"(?<![\w.:/@-])([\w.~-]+:)[^\s/'\"]*@(?=[\w.-]+(?::\d+)?/)")
 
 
 def passwords_masked(text: str) -> str:
     """`text` with the password of every URL in it shown as ***: the last guard, on the
     error line any command may end with."""
-    return _PASSWORD_IN_TEXT.sub(r"\1***@", text) if "@" in text else text
+    if "@" not in text:
+        return text
+    return _BARE_PASSWORD_IN_TEXT.sub(r"\1***@", _PASSWORD_IN_TEXT.sub(r"\1***@", text))
 
 
 def without_password(url: str) -> str:
@@ -267,8 +272,10 @@ def without_password(url: str) -> str:
         return url
     if "//" in url:
         return _PASSWORD.sub(r"\1***@", url)
-    if any(char.isspace() for char in url):
-        return url  # a title ("list:dev@lists.example.org archive"), not a typed address
+    if "/" not in url or any(char.isspace() for char in url):
+        # A title ("list:dev@lists.example.org", "Re:Invent@AWS"), not an address typed
+        # without its scheme, which names a feed by its path.
+        return url
     return _BARE_PASSWORD.sub(r"\1***@", url)
 
 

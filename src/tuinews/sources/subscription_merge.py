@@ -80,12 +80,19 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
     try:
         if not candidate.exists():
             return None, f"no such file or directory {shown}"  # what `tuinews add` says
+        if not candidate.is_dir() and not candidate.is_file():  # a FIFO, a device
+            return None, f"local file that is not a regular file or folder {shown}"
         if base is not None and candidate.resolve().is_relative_to(base.resolve()):
+            hidden = any(
+                part.startswith(".")
+                for part in candidate.resolve().relative_to(base.resolve()).parts
+            )
+            if hidden and local_files != "any":
+                # A list saved in the home folder must not reach ~/.ssh, ~/.gnupg, ….
+                return None, f"hidden local file {shown} {TRUST_HINT}"
             return str(candidate), ""
         if local_files == "inside":
             return None, f"local file outside the list's folder {shown}"
-        if not candidate.is_dir() and not candidate.is_file():  # a FIFO, a device
-            return None, f"local file outside the list's folder, not a regular file {shown}"
         if local_files == "any":
             return str(candidate), ""
         if candidate.is_dir():
