@@ -139,11 +139,31 @@ def test_a_list_in_the_home_folder_cannot_reach_its_hidden_files(cli: Cli) -> No
     result = cli.call("import", str(listing))
     assert result.status == 1
     assert result.err_lines[:2] == [
-        f"tuinews: {listing}: skipped 'Tips': hidden local file '{home / '.ssh' / 'id_rsa'}' "
+        f"tuinews: {listing}: skipped 'Tips': hidden local file, not a feed "
+        f"'{home / '.ssh' / 'id_rsa'}' "
         "(import --trust-local takes it)",
         f"tuinews: {listing}: skipped 'Pipe': local file that is not a regular file or "
         f"folder '{home / 'pipe'}'",
     ]
+
+
+def test_a_list_in_the_home_folder_takes_hidden_feed_files(cli: Cli) -> None:
+    # Hidden feed files disclose nothing: a backup in ~ of feeds kept in ~/.local (and
+    # one reached through a symlink with an ordinary name) came back refused.
+    home = cli.root / "home"
+    (home / ".local" / "feeds").mkdir(parents=True)
+    (home / ".local" / "feeds" / "x.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>X</title></channel></rss>'
+    )
+    (home / "feeds").symlink_to(home / ".local" / "feeds")
+    listing = home / "backup.opml"
+    listing.write_text(
+        '<opml version="2.0"><body><outline text="X" xmlUrl=".local/feeds/x.xml"/>'
+        '<outline text="Y" xmlUrl="feeds/x.xml"/></body></opml>'
+    )
+    result = cli.call("import", str(listing))
+    assert (result.status, result.err) == (0, ""), result.err
+    assert result.out == "imported 2 feeds\n"
 
 
 def test_export_then_import_trusted_brings_back_local_folders_and_articles(cli: Cli) -> None:

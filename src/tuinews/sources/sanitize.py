@@ -250,18 +250,14 @@ _BARE_PASSWORD = re.compile(r"((?:^|/)[^/@:?#\s]+:)[^/\s]*@")
 
 
 # A URL's user:password@ anywhere in a line of text (an error message quoting it).
+# (Only with `scheme://`: in free text, "Mail:ann@example.org/list" is no address.)
 _PASSWORD_IN_TEXT = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/?#:\s'\"]*:)[^/?#\s'\"]*@")
-# The same typed without `scheme://` ("alice:s3cret@host/rss"): a token whose host is
-# followed by a path, as a feed's address is.
-_BARE_PASSWORD_IN_TEXT = re.compile(r"(?<![\w.:/@-])([\w.~-]+:)[^\s/'\"]*@(?=[\w.-]+(?::\d+)?/)")
 
 
 def passwords_masked(text: str) -> str:
     """`text` with the password of every URL in it shown as ***: the last guard, on the
     error line any command may end with."""
-    if "@" not in text:
-        return text
-    return _BARE_PASSWORD_IN_TEXT.sub(r"\1***@", _PASSWORD_IN_TEXT.sub(r"\1***@", text))
+    return _PASSWORD_IN_TEXT.sub(r"\1***@", text) if "@" in text else text
 
 
 def without_password(url: str) -> str:

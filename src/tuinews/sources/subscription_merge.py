@@ -60,6 +60,18 @@ def merge_subscription(found: dict[str, Subscription], sub: Subscription) -> Non
     )
 
 
+def _hidden_below(candidate: Path, base: Path) -> bool:
+    """Whether a folder or file below `base` on the way to `candidate`, as named or as
+    its symlinks lead, is hidden (a name starting with a dot)."""
+    for path in (candidate, candidate.resolve()):
+        for root in (base, base.resolve()):
+            if path.is_relative_to(root):
+                if any(part.startswith(".") for part in path.relative_to(root).parts):
+                    return True
+                break
+    return False
+
+
 def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple[str | None, str]:
     """The absolute path an entry naming the local file `path` (absolute, or relative to
     `base`, the list's folder) subscribes to, or None and why not."""
@@ -82,20 +94,21 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
             return None, f"no such file or directory {shown}"  # what `tuinews add` says
         if not candidate.is_dir() and not candidate.is_file():  # a FIFO, a device
             return None, f"local file that is not a regular file or folder {shown}"
+        hidden = False
         if base is not None and candidate.resolve().is_relative_to(base.resolve()):
-            hidden = any(
-                part.startswith(".")
-                for part in candidate.resolve().relative_to(base.resolve()).parts
-            )
-            if hidden and local_files != "any":
-                # A list saved in the home folder must not reach ~/.ssh, ~/.gnupg, ….
-                return None, f"hidden local file {shown} {TRUST_HINT}"
-            return str(candidate), ""
-        if local_files == "inside":
+            if local_files == "any" or not _hidden_below(candidate, base):
+                return str(candidate), ""
+            # A list saved in the home folder must not reach ~/.ssh or ~/.gnupg: below
+            # it, a hidden file is taken only when it reads as a feed (which discloses
+            # nothing), a hidden folder not at all.
+            if candidate.is_dir():
+                return None, f"hidden local folder {shown} {TRUST_HINT}"
+            hidden = True
+        elif local_files == "inside":
             return None, f"local file outside the list's folder {shown}"
-        if local_files == "any":
+        elif local_files == "any":
             return str(candidate), ""
-        if candidate.is_dir():
+        elif candidate.is_dir():
             return None, f"local folder outside the list's folder {shown} {TRUST_HINT}"
         with candidate.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -106,5 +119,6 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
     from tuinews.sources.detect import sniff_structured
 
     if sniff_structured(head) != "feed":
-        return None, f"local file outside the list's folder, not a feed {shown} {TRUST_HINT}"
+        where = "hidden local file," if hidden else "local file outside the list's folder,"
+        return None, f"{where} not a feed {shown} {TRUST_HINT}"
     return str(candidate), ""
