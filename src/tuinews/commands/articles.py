@@ -138,10 +138,10 @@ def _date_format(line_width: int | None, before: int) -> Callable[[datetime | No
     """The dates' form for rows with `before` cells of other columns (a full date)."""
     if line_width is None or line_width - before - len(_GAP) >= TITLE_MIN:
         return short_date
-    return _month_and_day
+    return _compact_date
 
 
-def _month_and_day(moment: datetime | None) -> str:
+def _compact_date(moment: datetime | None) -> str:
     # The year stays (24-03-10): last year's articles beside this year's must not read
     # as this year's.
     return moment.astimezone().strftime("%y-%m-%d") if moment is not None else " " * 8

@@ -652,12 +652,14 @@ def _say_local_needing_trust(feeds: Sequence[Subscription]) -> None:
     export takes only when told to: a backup must not lose them unnoticed."""
     from tuinews.sources.subscription_merge import local_entry
 
-    local = [sub.url for sub in feeds if sub.url.startswith("/")]
+    # Refused by a plain import, taken with --trust-local (which takes any folder or
+    # regular file there is).
     refused = [
-        url
-        for url in local
-        if local_entry(Path(url), None, "any_feed")[0] is None
-        and local_entry(Path(url), None, "any")[0] is not None
+        sub.url
+        for sub in feeds
+        if sub.url.startswith("/")
+        and (Path(sub.url).is_dir() or Path(sub.url).is_file())
+        and local_entry(Path(sub.url), None, "any_feed")[0] is None
     ]
     if refused:
         count = len(refused)

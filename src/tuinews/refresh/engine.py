@@ -673,47 +673,37 @@ class _Run:
             await asyncio.to_thread(self.store.set_disabled, info.id, False)
 
     async def _move(
-        self,
-        info: FeedInfo,
-        new_url: str | None,
-        *,
-        remember: bool = True,
-        via: Sequence[str] = (),
+        self, info: FeedInfo, new_url: str | None, *, via: Sequence[str] = ()
     ) -> tuple[str | None, str | None]:
-        """Follow a permanent redirect in the store: (the new URL, None), or (None, the
-        new URL) when it is another subscribed feed's, or (None, None) without one. With
-        `remember`, the old URL and the addresses `via` the redirects passed through go
-        on naming the feed (`Store.former_urls`)."""
+        """Follow a permanent redirect in the store to `new_url` (as `_move_target` gives
+        it): (the new URL, None), or (None, the new URL) when it is another subscribed
+        feed's, or (None, None) without one. The old URL and the addresses `via` the
+        redirects passed through go on naming the feed (`Store.former_urls`)."""
         from tuinews.config import canonical_feed_url
 
-        new_url = _move_target(info.url, new_url)
-        if new_url is None:
+        if new_url is None or new_url == info.url:
             return None, None
         passed = []
         for url in via:
             with contextlib.suppress(ConfigError):
                 passed.append(canonical_feed_url(url))
         try:
-            await asyncio.to_thread(
-                self.store.change_feed_url, info.id, new_url, remember=remember, via=passed
-            )
+            await asyncio.to_thread(self.store.change_feed_url, info.id, new_url, via=passed)
         except StoreError as error:
             if _unwritable(error):
                 raise
-            if not await self._move_onto_kept(info, new_url, remember, passed):
+            if not await self._move_onto_kept(info, new_url, passed):
                 # Both stay as they are: merging two subscriptions' articles and marks
                 # is the user's call.
                 return None, new_url
         # Subscribed from now on (the settings file follows the move): a page followed
         # later in this run must not take this row for an unsubscribed one and take it over.
         self.subscribed.add(new_url)
-        if passed and remember:
+        if passed:
             self.passed[new_url] = tuple(passed)
         return new_url, None
 
-    async def _move_onto_kept(
-        self, info: FeedInfo, new_url: str, remember: bool, via: Sequence[str]
-    ) -> bool:
+    async def _move_onto_kept(self, info: FeedInfo, new_url: str, via: Sequence[str]) -> bool:
         """Move the feed onto the row of a feed unsubscribed from that the store keeps for
         its starred articles (at `new_url`): the user subscribes to that feed again by
         its old address, and gets those articles back with it. False when `new_url` is
@@ -722,9 +712,7 @@ class _Run:
         if kept is None or kept.url in self.subscribed:
             return False
         try:
-            await asyncio.to_thread(
-                self.store.move_onto_kept, info.id, kept.id, new_url, remember=remember, via=via
-            )
+            await asyncio.to_thread(self.store.move_onto_kept, info.id, kept.id, new_url, via=via)
         except StoreError as error:
             if _unwritable(error):
                 raise

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from tuinews.refresh.parsing import Body
     from tuinews.store import FeedWrite, SaveStats, Store
+    from tuinews.store.save import PreparedFeed
 
 # Past this wait for its turn (a turn normally lasts a fraction of a second), a worker
 # stops taking turns (see `_Turns`).
@@ -179,7 +180,7 @@ def _save(
     store_path: str,
     turns: _Turns,
     write: FeedWrite,
-    prepared: tuple[str, list[tuple[Any, ...]], str | None],
+    prepared: PreparedFeed,
 ) -> SaveStats:
     """Write one feed in one transaction, taking turns with the other workers."""
     import dataclasses

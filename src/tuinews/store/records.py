@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tuinews.model import Article
+
+if TYPE_CHECKING:
+    from tuinews.store.save import PreparedFeed
 
 # (sort value, pk), compared newest first. The sort value is the article's date as an
 # epoch float (published, else updated, else first_seen); in a search view it is the
@@ -105,7 +108,7 @@ class FeedWrite:
 
     feed_id: int
     fetched_at: datetime
-    prepared: tuple[str, list[tuple[Any, ...]], str | None] | None = None
+    prepared: PreparedFeed | None = None
     status: int | None = None
     etag: str | None = None
     last_modified: str | None = None

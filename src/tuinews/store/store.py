@@ -128,7 +128,7 @@ class Store:
             if self._conn is None:
                 return
             with suppress(sqlite3.Error):
-                if self._cache_kib or self._wrote:
+                if self._wrote:
                     # PASSIVE: copies what no reader still needs, never waits for one.
                     # While another process has the store open, closing leaves this
                     # process's writes in the -wal file: a copy of the store file
