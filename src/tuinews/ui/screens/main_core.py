@@ -126,9 +126,11 @@ class MainCore(Screen[None]):
         self._sidebar_timer: Timer | None = None
         self._then_next_unread = False
         self._user_chose = False
-        # The view is loading again because of a change outside the reader (see
-        # reload_view): the next cursor move it makes is no choice of the user's.
-        self.reloaded_from_outside = False
+        # The last view generation loaded because of a change outside the reader (see
+        # reload_view): an article it puts under the cursor is no choice of the user's.
+        # A generation, not a flag for the next cursor move: two outside reloads in a
+        # row (the feed shown removed) move the cursor twice.
+        self._outside_generation = -1
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
         # Keys typed while a new search loads, for its results (see waiting_keys).
@@ -348,8 +350,9 @@ class MainCore(Screen[None]):
         cannot place a row in a time-sorted view: `keep` then comes from the caller.
         `outside`: because of a change made outside the reader, not by the user here.
         """
-        self.reloaded_from_outside = outside
         self.generation += 1
+        if outside:
+            self._outside_generation = self.generation
         self.view = self._effective_view()
         at = 0
         if keep is None and self.view.search == self._shown_view.search:
@@ -469,7 +472,13 @@ class MainCore(Screen[None]):
             max(0, min(cursor, message.total - 1)),
         )
         after = headlines.current
-        if not (recount and before and after and before.pk == after.pk):
+        if message.generation == self._outside_generation and (
+            after is None or after.pk != self.reader.pk
+        ):
+            # The article read went away outside the reader (its feed removed, a
+            # cleanup): the one the cursor fell back to is not one the user opened.
+            self._user_chose = False
+        elif not (recount and before and after and before.pk == after.pk):
             # An article a new view puts in the reader was not picked by the user, unless
             # the reader has the keys (a search made while reading shows its first hit
             # there, full screen in one pane): that one is being read. Counted again

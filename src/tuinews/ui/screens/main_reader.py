@@ -50,13 +50,8 @@ class ReadingScreen(MainCore):
     @on(HeadlineHighlighted)
     def _on_headline_highlighted(self, message: HeadlineHighlighted) -> None:
         # Render when the cursor rests, so a burst of j presses renders one article.
-        outside, self.reloaded_from_outside = self.reloaded_from_outside, False
         if message.by_user:
             self._user_chose = True
-        elif outside and (message.headline is None or message.headline.pk != self.reader.pk):
-            # The article read went away outside the reader (its feed removed, a
-            # cleanup): the one the cursor fell back to is not one the user opened.
-            self._user_chose = False
         if self._rest_timer is not None:
             self._rest_timer.stop()
         self._rest_timer = self.set_timer(main_core.REST_DELAY, self._show_current_now)
