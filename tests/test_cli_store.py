@@ -237,6 +237,28 @@ def test_read_stored_article_and_mark_read(cli: Cli, two_feeds: tuple[str, str])
     assert len(cli.call("list").out.splitlines()) == 5
 
 
+def test_read_an_id_that_is_also_a_file_here_reads_the_stored_article(
+    cli: Cli, two_feeds: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: `tuinews read 0ffbb8d7`, the id `list` printed, read a file of
+    that name in the working folder. The id wins, and the line says how to read the file."""
+    assert cli.run("refresh").status == 0
+    first = cli.call("list").out.splitlines()[0]
+    short_id = first.split()[0]
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / short_id).write_text("<rss><channel><title>A file</title></channel></rss>")
+    monkeypatch.chdir(here)
+    shown = cli.call("read", short_id)
+    assert shown.status == 0
+    assert shown.out.splitlines()[0] in first
+    assert shown.err_lines == [
+        f"tuinews: {short_id}: also a file here; `tuinews read ./{short_id}` reads the file"
+    ]
+    the_file = cli.call("read", f"./{short_id}")
+    assert (the_file.status, the_file.err_lines) == (1, [f"tuinews: ./{short_id}: has no articles"])
+
+
 def test_cleanup_applies_retention(cli: Cli, server: FeedServer) -> None:
     url = server.route("/many", static(rss(6)))
     subscribe(cli, (url, "Many"))

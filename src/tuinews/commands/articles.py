@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tuinews.commands.common import (
     EXIT_CODES,
+    db_path,
     error_line,
     is_source_ref,
     iso_utc,
@@ -385,6 +386,11 @@ def unsearched_line(store: Store) -> str:
 
 def read_command(ns: argparse.Namespace) -> int:
     console = stdout_console(ns.width)
+    stored_too = _stored_article_also_a_file(ns)
+    if stored_too is not None:
+        warn(f"{ns.source}: also a file here; `tuinews read ./{ns.source}` reads the file")
+        _print_article(console, stored_too.article)
+        return 0
     if is_source_ref(ns.source):
         feeds, ok = load_feeds(ns, [ns.source])
         articles = newest_first(a for feed in feeds for a in feed.articles)
@@ -410,6 +416,25 @@ def read_command(ns: argparse.Namespace) -> int:
             return 1
         _print_article(console, stored.article)
     return 0
+
+
+def _stored_article_also_a_file(ns: argparse.Namespace) -> StoredArticle | None:
+    """The stored article an id copied from `list` names, when a file in this folder
+    has that name too: the id is what `read ID` was given (a file named like a hex id
+    is rare; `./NAME` still reads it)."""
+    import re
+
+    from tuinews.errors import TuinewsError
+
+    if not re.fullmatch(r"[0-9a-fA-F]{8,16}", ns.source) or not is_source_ref(ns.source):
+        return None
+    if not db_path(ns).is_file():
+        return None
+    try:
+        with open_store(ns, must_exist=True) as store:
+            return store.find_article(ns.source)
+    except TuinewsError:  # not a usable store, or several matches: the file it is
+        return None
 
 
 def _print_article(console: Console, article: Article) -> None:
