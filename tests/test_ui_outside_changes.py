@@ -22,6 +22,7 @@ from test_ui_support import (
     running,
     save_feed,
     settle,
+    wait_until,
 )
 from tuinews.model import Subscription
 from tuinews.store import Store, View
@@ -539,11 +540,7 @@ async def test_a_refresh_or_marks_from_another_process_appear_in_the_open_reader
                 make_article(url, n, when=BASE_DATE - timedelta(hours=n * 3)) for n in range(6)
             ]
             save_feed(store, url, "Alpha News", fresh + existing)
-        for _ in range(20):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if list_title(app) == "All (20)":
-                break
+        await wait_until(pilot, lambda: list_title(app) == "All (20)")
         assert list_title(app) == "All (20)"
         assert screen.headlines.current is not None
         assert screen.headlines.current.pk == selected.pk  # the selection stays
@@ -553,11 +550,9 @@ async def test_a_refresh_or_marks_from_another_process_appear_in_the_open_reader
             from tuinews.store import View
 
             store.mark_read_where(View())
-        for _ in range(20):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if screen.headlines.current is not None and screen.headlines.current.read:
-                break
+        await wait_until(
+            pilot, lambda: screen.headlines.current is not None and screen.headlines.current.read
+        )
         assert screen.headlines.current is not None and screen.headlines.current.read
 
 
@@ -634,11 +629,9 @@ async def test_a_feed_added_in_another_terminal_appears_in_the_sidebar(
             store.sync_feeds([*ctx.subscriptions, added])
             fresh = [make_article(added.url, 700, when=BASE_DATE + timedelta(hours=1))]
             save_feed(store, added.url, "Delta Post", fresh)
-        for _ in range(20):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if any(entry.label == "Delta Post" for entry in screen.sidebar.entries):
-                break
+        await wait_until(
+            pilot, lambda: any(entry.label == "Delta Post" for entry in screen.sidebar.entries)
+        )
         assert any(entry.label == "Delta Post" for entry in screen.sidebar.entries)
         assert [sub.url for sub in ctx.subscriptions][-1] == added.url
 
@@ -668,11 +661,7 @@ async def test_marks_made_elsewhere_before_the_first_look_still_show(
     monkeypatch.setattr(Store, "change_stamp", stamp_after_a_commit_elsewhere)
     async with running(ctx, size=(100, 30)) as (app, pilot):
         screen = app.screen
-        for _ in range(30):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if all(row.read for row in shown(screen)):
-                break
+        await wait_until(pilot, lambda: all(row.read for row in shown(screen)))
         assert len(looks) > 2
         assert [row.read for row in shown(screen)] == [True] * 5
 
@@ -719,11 +708,7 @@ async def test_a_feed_removed_in_another_terminal_while_shown_leaves_for_all(
             info = store.feed_by_url(url)
             assert info is not None
             store.remove_feed(info.id)
-        for _ in range(30):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if list_title(app).startswith("All"):
-                break
+        await wait_until(pilot, lambda: list_title(app).startswith("All"))
         assert list_title(app) == "All (12)"
         assert screen.status.message == (
             "Alpha News is no longer among your feeds (removed outside the reader); showing All."
@@ -752,11 +737,7 @@ async def test_an_article_read_while_its_feed_is_removed_elsewhere_marks_no_othe
             assert info is not None
             store.remove_feed(info.id)
             left = store.count(View(unread_only=True))
-        for _ in range(30):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if list_title(app).startswith("All"):
-                break
+        await wait_until(pilot, lambda: list_title(app).startswith("All"))
         assert list_title(app).startswith("All")
         await pilot.pause(0.3)  # well past READ_AFTER
         await settle(pilot)
@@ -772,11 +753,7 @@ async def test_the_feed_shown_renamed_in_the_settings_file_is_named_anew_above_t
         text = ctx.config_path.read_text()
         assert text.count('title = "Alpha News"') == 1
         ctx.config_path.write_text(text.replace('title = "Alpha News"', 'title = "Renamed"'))
-        for _ in range(30):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if list_title(app).startswith("Renamed"):
-                break
+        await wait_until(pilot, lambda: list_title(app).startswith("Renamed"))
         assert list_title(app) == "Renamed (6)"
         assert any(e.label == "Renamed" for e in app.screen.sidebar.entries)
 
@@ -832,11 +809,7 @@ async def test_the_article_being_read_is_drawn_again_when_a_refresh_elsewhere_up
                 url, 0, when=BASE_DATE, body="<p>Corrected: a second paragraph.</p>"
             )
             save_feed(store, url, "Alpha News", articles)
-        for _ in range(40):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if "Corrected" in reader_text():
-                break
+        await wait_until(pilot, lambda: "Corrected" in reader_text())
         assert "Corrected: a second paragraph." in reader_text()
         assert screen.reader.pk == reading.pk
 
@@ -852,11 +825,7 @@ async def test_the_article_being_read_is_drawn_again_when_a_refresh_elsewhere_up
                 )
             )
         )
-        for _ in range(40):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if "Renamed Alpha" in reader_text():
-                break
+        await wait_until(pilot, lambda: "Renamed Alpha" in reader_text())
         assert "Feed: Renamed Alpha" in reader_text()
 
 
@@ -875,11 +844,7 @@ async def test_the_broken_settings_line_goes_once_the_file_is_mended(
         assert screen.status.message.startswith("Refresh failed: ")
         assert "a quoted value is not closed on its line" in screen.status.message
         ctx.config_path.write_text(sound)
-        for _ in range(40):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if not screen.status.message:
-                break
+        await wait_until(pilot, lambda: not screen.status.message)
         assert screen.status.message == ""
         assert not screen.status.has_class("-error")
 
@@ -905,10 +870,7 @@ async def test_a_mark_reaches_the_store_file_and_a_moved_store_is_said(
         with contextlib.closing(sqlite3.connect(copy)) as conn:
             assert conn.execute("SELECT count(*) FROM articles WHERE starred").fetchone() == (1,)
         ctx.store_path.rename(tmp_path / "renamed.db")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "moved or deleted" in screen.status.message:
-                break
+        await wait_until(pilot, lambda: "moved or deleted" in screen.status.message)
         assert screen.status.message == (
             f"The store {ctx.store_path.name} was moved or deleted while open: "
             "quit and start tuinews again, or marks made now may be lost."

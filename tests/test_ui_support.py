@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,6 +188,17 @@ async def settle(pilot: object, rest: float = 0.03) -> None:
         with contextlib.suppress(WorkerCancelled):
             await app.workers.wait_for_complete()
         await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def wait_until(pilot: object, condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Wait until `condition` holds, settling the app in between; returns after `seconds`
+    regardless, for the caller's assert to say what is wrong. What comes from outside the
+    app (another process's writes, seen by a periodic check) takes as long as a loaded
+    machine makes it take: a fixed number of short pauses failed on a busy CI machine."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        await settle(pilot)
 
 
 def read_state(store_path: Path) -> dict[str, tuple[bool, bool]]:
