@@ -536,7 +536,8 @@ def test_a_urls_file_with_a_few_bad_lines_names_each(cli: Cli, tmp_path: Path) -
         "skipped line 1 'query:Unread:unread = \"yes\"': query feeds are not supported",
         "skipped line 2 'ftp://files.example/feed': not an http(s) URL",
         "skipped line 3 'mistake': not an http(s) URL",
-        "no feeds found (expected OPML or a newsboat urls file)",
+        # As for an OPML list: the file was understood, and no entry was usable.
+        "the list names no usable feed (3 skipped)",
     ]
 
 
@@ -654,3 +655,17 @@ def test_import_of_an_empty_name_says_no_file_is_named(cli: Cli) -> None:
             1,
             ["tuinews: import: no file named (give a file, an http(s) URL or -)"],
         )
+
+
+def test_add_refuses_a_fifo_or_a_device_as_import_does(cli: Cli, tmp_path: Path) -> None:
+    """A tester's find: `add` took a FIFO and /dev/null, on which every refresh then
+    failed (import refuses them from a list)."""
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    fifo = cli.call("add", str(pipe))
+    assert (fifo.status, fifo.err_lines) == (1, [f"tuinews: not a regular file (a FIFO): '{pipe}'"])
+    device = cli.call("add", "/dev/null")
+    assert device.err_lines == ["tuinews: not a regular file (a character device): '/dev/null'"]
+    assert cli.call("feeds").out == ""  # nothing was subscribed

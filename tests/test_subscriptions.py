@@ -80,6 +80,22 @@ def test_add_goes_after_the_last_feed_and_before_a_later_table(tmp_path: Path) -
     )
 
 
+@pytest.mark.parametrize("written", ["feeds = []\n", 'feeds = [{url = "https://b.example/"}]\n'])
+def test_add_to_feeds_written_inline_is_refused_naming_the_file(
+    tmp_path: Path, written: str
+) -> None:
+    """A tester's find: `feeds = []` was taken as no feed at all; the [[feeds]] added
+    then made the file invalid, and the error named a line the user never wrote."""
+    path = tmp_path / "config.toml"
+    path.write_text(written)
+    with pytest.raises(ConfigError) as raised:
+        SubscriptionFile(path).add(Subscription("https://a.example/feed"))
+    assert str(raised.value) == (
+        f"{path}: cannot edit feeds written as `feeds = [...]`; write them as [[feeds]] tables"
+    )
+    assert path.read_text() == written
+
+
 def test_add_creates_the_file_and_its_directory(tmp_path: Path) -> None:
     path = tmp_path / "new" / "dir" / "config.toml"
     SubscriptionFile(path).add(Subscription("https://a.example/feed", "A"))

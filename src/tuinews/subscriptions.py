@@ -68,6 +68,12 @@ def validate_feed_ref(text: str) -> str:
     if canonical.startswith(("http://", "https://")):
         return canonical
     if os.path.exists(canonical):
+        if not os.path.isfile(canonical) and not os.path.isdir(canonical):
+            # Each refresh would fail on it, as import says of one a list names.
+            from tuinews.sources.local import not_regular
+
+            reason = not_regular(os.stat(canonical).st_mode)
+            raise ConfigError(f"{reason}: {without_password(canonical)!r}")
         _refuse_subscription_list(value, canonical)
         return canonical
     shown = without_password(value)
@@ -425,7 +431,10 @@ class _Document:
     def _feed_headers(self) -> list[Header]:
         """The header of each [[feeds]] entry, in order; refuses layouts we cannot edit."""
         headers = [h for h in self.layout.headers if h.array and h.path == ("feeds",)]
-        if len(headers) != len(self.entry_urls):
+        # `feeds = []` has no entry and no header either: an appended [[feeds]] would
+        # make the file invalid.
+        written_inline = not headers and "feeds" in self.data
+        if len(headers) != len(self.entry_urls) or written_inline:
             raise ConfigError(
                 f"{self.path}: cannot edit feeds written as `feeds = [...]`; "
                 "write them as [[feeds]] tables"

@@ -457,7 +457,7 @@ def import_command(ns: argparse.Namespace) -> int:
     for line in skipped:
         warn(f"{shown}: {line}")
     if not entries:
-        if unusable and kind == "opml":
+        if unusable:  # every entry skipped: the lines above say why
             raise TuinewsError(f"{shown}: the list names no usable feed ({unusable} skipped)")
         if kind == "opml":
             # Read as OPML: "expected OPML" would say the file was not understood.

@@ -64,7 +64,7 @@ _FILE_TYPES = (
 )
 
 
-def _not_regular(mode: int) -> str:
+def not_regular(mode: int) -> str:
     kind = next((name for test, name in _FILE_TYPES if test(mode)), "")
     return f"not a regular file ({kind})" if kind else "not a regular file"
 
@@ -105,7 +105,7 @@ def _read_bounded(path: Path, max_bytes: int | None = None) -> tuple[bytes, date
         if stat.S_ISDIR(info.st_mode):
             raise SourceError(source, "is a directory")
         if not stat.S_ISREG(info.st_mode):
-            raise SourceError(source, _not_regular(info.st_mode))
+            raise SourceError(source, not_regular(info.st_mode))
         if info.st_size > max_bytes:
             raise SourceError(source, too_large(info.st_size, max_bytes))
         # O_NONBLOCK: should the path become a FIFO after the stat, opening it must not
@@ -114,7 +114,7 @@ def _read_bounded(path: Path, max_bytes: int | None = None) -> tuple[bytes, date
         with open(descriptor, "rb", buffering=0) as handle:
             info = os.fstat(descriptor)
             if not stat.S_ISREG(info.st_mode):
-                raise SourceError(source, _not_regular(info.st_mode))
+                raise SourceError(source, not_regular(info.st_mode))
             # One byte past the size (and never past the limit) tells a growing file.
             data = handle.read(min(info.st_size, max_bytes) + 1) or b""
             while max_bytes >= len(data) > info.st_size:
