@@ -240,6 +240,26 @@ def test_the_reader_opens_a_read_only_store_and_says_so(ro: ReadOnlyCli, store_p
     assert store_path.read_bytes() == before  # nothing written (SQLite adds its -shm)
 
 
+def test_a_search_in_the_reader_on_a_read_only_store_says_what_it_cannot_see(
+    ro: ReadOnlyCli, store_path: Path
+) -> None:
+    """A tester's find: `/Item` said "Nothing matches" of words every article holds,
+    where `list --search` says the index could not take them."""
+    pexpect = pytest.importorskip("pexpect")
+    store_path.chmod(0o444)
+    child, screen = spawn_reader(ro, columns=80)
+    try:
+        screen.wait_for("Item 9")
+        child.send("/")
+        child.send("Item\r")
+        screen.wait_for("9 articles are not in the search index yet (the store is read-only)")
+        child.send("qq")  # out of the search, then out of the reader
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
 def test_refresh_in_a_folder_nobody_can_write_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
     """The refresh lock could not be made there: it used to end with the bare
     `…refresh-lock: Permission denied` (and a traceback in the reader)."""

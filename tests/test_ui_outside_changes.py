@@ -746,6 +746,47 @@ async def test_an_article_read_while_its_feed_is_removed_elsewhere_marks_no_othe
         assert screen.headlines.current is not None and not screen.headlines.current.read
 
 
+async def test_the_article_read_full_screen_removed_elsewhere_goes_back_to_the_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: at 80 x 24 the reader fills the screen; when `tuinews cleanup`
+    removed the article in it, the reader showed the next one with nothing said, and `s`
+    then unstarred that one, unseen. The list comes back, and the line says why."""
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.narrow_pane == "reader"
+        reading = screen.reader.pk
+        assert reading is not None
+        with Store.open(ctx.store_path) as store:  # its feed goes, and the article with it
+            shown = store.article(reading)
+            assert shown is not None
+            info = store.feed_by_url(shown.article.feed)
+            assert info is not None
+            store.remove_feed(info.id)
+        await wait_until(pilot, lambda: screen.narrow_pane == "list")
+        assert screen.narrow_pane == "list"
+        assert screen.status.message == (
+            "The article you were reading was removed outside the reader."
+        )
+        current = screen.headlines.current
+        assert current is not None and current.pk != reading and not current.read
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert screen.narrow_pane == "list"  # not opened, nor marked read, by itself
+        with Store.open(ctx.store_path) as store:
+            row = store.article(current.pk)
+            assert row is not None and not row.read
+
+
 async def test_the_feed_shown_renamed_in_the_settings_file_is_named_anew_above_the_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,7 +48,8 @@ def load_feeds(ns: argparse.Namespace, specs: Sequence[str]) -> tuple[list[Feed]
     ok = True
     for result in results:
         if result.feed is None:
-            error_line(result.spec, result.error or "could not be read")
+            shown = result.spec if result.spec.strip() else repr(result.spec)  # not "tuinews: :"
+            error_line(shown, result.error or "could not be read")
             ok = False
         else:
             feeds.append(result.feed)
@@ -361,27 +362,15 @@ def _list_store(ns: argparse.Namespace) -> int:
                 # grow keep 100,000 hits to about ten rankings, not two hundred (80 s).
                 page_size = min(page_size * 2, _SEARCH_PAGE_MAX)
         out.flush()
-        if view.search and store.unsearched:
-            warn(unsearched_line(store))
+        note = store.unsearched_note() if view.search else None
+        if note:
+            warn(note)
         if printed == 0 and not ns.json and sys.stdout.isatty() and not store.feeds():
             warn(
                 "the store is empty: add feeds with `tuinews add URL`, then "
                 "`tuinews refresh` (or list a source: `tuinews list URL|FILE`)"
             )
     return 0
-
-
-def unsearched_line(store: Store) -> str:
-    """What a search on `store` left out, and why: e.g. '9 articles are not in the search
-    index yet (the store is read-only)'."""
-    count = store.unsearched
-    error = store.index_error
-    if store.read_only or (error is not None and "read-only" in str(error)):
-        reason = "the store is read-only"
-    else:
-        reason = str(error).removeprefix(f"{store.path}: ")
-    articles = "1 article is" if count == 1 else f"{count} articles are"
-    return f"{articles} not in the search index yet ({reason})"
 
 
 def read_command(ns: argparse.Namespace) -> int:

@@ -204,8 +204,8 @@ def short_date(moment: datetime | None) -> str:
 
 def is_source_ref(text: str) -> bool:
     """Does the text name a source (URL, file://, path, -) rather than a stored id?"""
-    if text == "-" or "://" in text:
-        return True
+    if text == "-" or "://" in text or not text.strip():
+        return True  # an empty one too: the sources' reader says what is wrong with it
     try:
         return paths.expand_home(text).exists()
     except TuinewsError:  # `~NAME/…` naming no user: a path, whose error then says so

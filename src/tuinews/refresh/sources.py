@@ -84,6 +84,10 @@ class _Loader:
         return [result for group in groups for result in group]
 
     async def _read(self, spec: str) -> Feed | list[Subscription]:
+        if not spec.strip():
+            # Path("") is the working folder: `tuinews read "$ID"` with ID unset would
+            # read whatever files are there.
+            raise SourceError(repr(spec), "an empty name: not a file, URL or article id")
         if spec == "-":
             if self.stdin is None:
                 raise SourceError("-", "nothing on standard input")

@@ -616,6 +616,19 @@ class Store:
             with self._reading() as conn:
                 self.unsearched = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
 
+    def unsearched_note(self) -> str | None:
+        """What the last search left out, and why, or None: e.g. '9 articles are not
+        in the search index yet (the store is read-only)'."""
+        count, error = self.unsearched, self.index_error
+        if not count:
+            return None
+        if self.read_only or (error is not None and "read-only" in str(error)):
+            reason = "the store is read-only"
+        else:
+            reason = str(error).removeprefix(f"{self.path}: ")
+        articles = "1 article is" if count == 1 else f"{count} articles are"
+        return f"{articles} not in the search index yet ({reason})"
+
     def count(self, view: View) -> int:
         self._searchable(view)
         with self._reading() as conn:

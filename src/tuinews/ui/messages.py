@@ -73,6 +73,8 @@ class ViewLoaded(Message):
     # The article in the reader then, and its `article_stamp`: drawn again if it changed.
     shown_pk: int | None = None
     shown_stamp: str | None = None
+    # A search's articles the index could not take first (a read-only store): said.
+    unsearched: str | None = None
 
 
 @dataclass

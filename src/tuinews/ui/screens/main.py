@@ -335,7 +335,8 @@ class MainScreen(RefreshingScreen):
         assert self.store is not None
         self.store.set_read(pks, False)
         self.post_message(self._load_feeds())
-        self.post_message(Status(f"Marked {len(pks)} articles unread again."))
+        noun = "article" if len(pks) == 1 else "articles"
+        self.post_message(Status(f"Marked {len(pks)} {noun} unread again."))
         self.app.call_from_thread(self.reload_view)
 
     @waits_for_search

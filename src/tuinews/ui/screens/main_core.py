@@ -131,6 +131,9 @@ class MainCore(Screen[None]):
         # A generation, not a flag for the next cursor move: two outside reloads in a
         # row (the feed shown removed) move the cursor twice.
         self._outside_generation = -1
+        # The article in the reader when the status line said why it went (its feed
+        # removed, `s` on it): not said twice, whichever outside reload comes first.
+        self._gone_said_pk: int | None = None
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
         # Keys typed while a new search loads, for its results (see waiting_keys).
@@ -342,17 +345,22 @@ class MainCore(Screen[None]):
             parts.append(self.filter)  # not "Unread · unread"
         return " · ".join(parts)
 
-    def reload_view(self, *, keep: Headline | None = None, outside: bool = False) -> None:
+    def reload_view(
+        self, *, keep: Headline | None = None, outside: bool = False, said: bool = False
+    ) -> None:
         """Count the view again and fetch the window around the selected article.
 
         The selected article stays selected, on the same screen row, even when new
         articles arrived above it. Search views sort by relevance, so a key from one
         cannot place a row in a time-sorted view: `keep` then comes from the caller.
-        `outside`: because of a change made outside the reader, not by the user here.
+        `outside`: because of a change made outside the reader, not by the user here;
+        `said`: the status line has told that change already.
         """
         self.generation += 1
         if outside:
             self._outside_generation = self.generation
+        if said:
+            self._gone_said_pk = self.reader.pk
         self.view = self._effective_view()
         at = 0
         if keep is None and self.view.search == self._shown_view.search:
@@ -445,6 +453,7 @@ class MainCore(Screen[None]):
             window.last_pk,
             shown,
             self.store.article_stamp(shown) if shown is not None else None,
+            self.store.unsearched_note() if view.search else None,
         )
 
     @on(ViewLoaded)
@@ -472,12 +481,15 @@ class MainCore(Screen[None]):
             max(0, min(cursor, message.total - 1)),
         )
         after = headlines.current
+        reading = self.reader.pk
         if message.generation == self._outside_generation and (
-            after is None or after.pk != self.reader.pk
+            after is None or after.pk != reading
         ):
             # The article read went away outside the reader (its feed removed, a
             # cleanup): the one the cursor fell back to is not one the user opened.
             self._user_chose = False
+            if before is not None and before.pk == reading:
+                self._article_gone_outside(reading)
         elif not (recount and before and after and before.pk == after.pk):
             # An article a new view puts in the reader was not picked by the user, unless
             # the reader has the keys (a search made while reading shows its first hit
@@ -496,6 +508,9 @@ class MainCore(Screen[None]):
             if self.search and self.layout_mode == "narrow" and self.narrow_pane != "reader":
                 # The reader, which says so, is hidden: the list alone is an empty box.
                 self.status.say(self._empty_message())
+        if message.unsearched:
+            # Else "Nothing matches" of words a read-only store's articles hold.
+            self.status.say(message.unsearched, error=True)
         if self._then_next_unread:
             self._then_next_unread = False
             current = self.headlines.current
@@ -598,9 +613,20 @@ class MainCore(Screen[None]):
                 "reader); showing All."
             )
             self.show_all_instead()
-            self.reload_view(outside=True)
+            self.reload_view(outside=True, said=True)
         elif self._list_is_behind(message):
             self.reload_view(outside=True)  # another process added or removed articles
+
+    def _article_gone_outside(self, pk: int) -> None:
+        """The article in the reader went away outside it (`tuinews cleanup`, its feed
+        removed). Full screen, the reader would show the next one with nothing said, and
+        `s` would star that one: the list is shown instead, its cursor on the article
+        that took the place, and the status line says why."""
+        if self.layout_mode == "narrow" and self.narrow_pane == "reader":
+            self.show_pane("list")
+        if pk != self._gone_said_pk:
+            # Short enough for 80 columns: a cleanup or a removed feed, said elsewhere.
+            self.status.say("The article you were reading was removed outside the reader.")
 
     def show_all_instead(self) -> None:
         """The feed (or tag) shown is gone: All is shown instead, and selected in the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from textual import on, work
@@ -237,7 +238,7 @@ class ReadingScreen(MainCore):
         if not saved:
             # Removed meanwhile by a `tuinews cleanup` elsewhere: "Starred." was not true.
             self.post_message(Status("Not starred: a cleanup outside the reader removed it.", True))
-            self.app.call_from_thread(self.reload_view)
+            self.app.call_from_thread(partial(self.reload_view, outside=True, said=True))
         self.post_message(self._load_feeds())
 
     def _not_saved(self, pks: list[int], error: TuinewsError, **before: bool) -> None:
