@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feedserver import FeedServer, Generated, rss, static, status
+from feedserver import FeedServer, Generated, http_date, rss, static, status
 from store_checks import assert_store_sound
 from test_cli import TUINEWS, Cli, json_lines, run_in_terminal
 from tuinews.model import Subscription
@@ -257,6 +257,20 @@ def test_read_an_id_that_is_also_a_file_here_reads_the_stored_article(
     ]
     the_file = cli.call("read", f"./{short_id}")
     assert (the_file.status, the_file.err_lines) == (1, [f"tuinews: ./{short_id}: has no articles"])
+
+
+@pytest.mark.parametrize("command", ["read", "list"])
+@pytest.mark.parametrize("name", ["", " "])
+def test_an_empty_name_is_refused_not_read_as_the_working_folder(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, name: str
+) -> None:
+    """A tester's find: `tuinews read "$ID"` with ID unset showed a file of the working
+    folder as an article (Path("") is "."), and `list ""` listed the folder."""
+    (tmp_path / "notes.txt").write_text("private notes\n")
+    monkeypatch.chdir(tmp_path)
+    result = cli.call(command, name)
+    assert (result.status, result.out) == (1, "")
+    assert result.err_lines == [f"tuinews: {name!r}: an empty name: not a file, URL or article id"]
 
 
 def test_cleanup_applies_retention(cli: Cli, server: FeedServer) -> None:
@@ -757,13 +771,22 @@ def test_a_feed_cut_off_mid_item_saves_the_whole_items_and_says_so(
 ) -> None:
     whole = rss(3, title="Cut").decode()
     cut = whole[: whole.rindex("<item>") + len("<item><title>Ite")]  # inside the last item
-    url = server.route("/cut.xml", static(cut.encode()))
+    # The validators are those of the whole document, cut on its way (a proxy, a
+    # connection closed early): a tester's find, they were kept, and the next refresh's
+    # 304 kept the rest of the feed away until it changed.
+    url = server.route("/cut.xml", static(cut.encode(), etag='"v1"', last_modified=http_date()))
     subscribe(cli, (url, "Cut"))
     result = cli.run("refresh")
     assert result.status == 0, result.err  # not a failure: two whole articles saved
     assert summary_of(result.out)[:2] == (1, 2)
     assert result.err.startswith("tuinews: Cut: the document ends early at line ")
     assert result.err.rstrip().endswith("; its complete articles were saved")
+    server.routes["/cut.xml"] = static(whole.encode(), etag='"v1"')
+    again = cli.run("refresh")
+    assert again.status == 0, again.err
+    assert "If-None-Match" not in server.requests("/cut.xml")[-1].headers
+    assert summary_of(again.out)[:2] == (1, 1)  # the third article, at last
+    assert len(json_lines(cli.call("list", "--json").out)) == 3
 
 
 def test_a_refresh_whose_pipe_closes_early_still_refreshes_every_feed(

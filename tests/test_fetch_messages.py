@@ -108,6 +108,14 @@ async def test_a_redirect_loop_is_named_by_its_urls(server: FeedServer) -> None:
     assert (await failure(url)).reason == f"redirect loop ({url} -> /b -> /a)"
 
 
+async def test_a_redirect_without_a_location_says_it_lacks_one(server: FeedServer) -> None:
+    # A tester's find: "HTTP 301 Moved Permanently" alone read as if it had moved.
+    url = server.route("/a", status(301))
+    assert (await failure(url)).reason == (
+        "HTTP 301 Moved Permanently without a Location header saying where to"
+    )
+
+
 async def test_a_loop_across_hosts_shows_each_url_whole(server: FeedServer) -> None:
     # One route sends 127.0.0.1 to localhost and localhost back: a path alone would
     # hide which host each step was on.

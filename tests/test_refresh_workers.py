@@ -9,6 +9,7 @@ fetched).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import ssl
@@ -401,17 +402,24 @@ async def test_a_worker_and_a_thread_both_say_where_a_document_was_cut(tmp_path:
     whole = rss(4).decode()
     cut = whole[: whole.rindex("<item>") + len("<item><title>It")].encode()
     store, write = _store_with_feed(tmp_path / "s.db", "http://x/feed")
+    # The server's validators are the whole document's: kept, the next refresh's 304
+    # would keep the rest away until the feed changed.
+    write = dataclasses.replace(write, etag='"v1"', last_modified="Sat, 28 Nov 2026 08:00:00 GMT")
     pool = WorkerPool.spawn(1)
     try:
         _title, by_worker = await pool.save(Body(cut), "http://x/feed", None, store.path, write)
+        after_worker = store.feeds()[0]
         parsers = Parsers(store.path, BatchWriter(store), feeds=1, threshold=1 << 40)
         _title, by_thread = await parsers.save(Body(cut), "http://x/feed", None, write)
+        after_thread = store.feeds()[0]
     finally:
         pool.close()
         store.close()
     assert by_worker.new == 3 and by_thread.new == 0  # the same three whole items
     assert by_worker.cut is not None and by_worker.cut.startswith("the document ends early")
     assert by_thread.cut == by_worker.cut
+    for info in (after_worker, after_thread):
+        assert (info.etag, info.last_modified) == (None, None)
 
 
 async def test_a_worker_reports_the_stores_refusal_as_this_process_would(

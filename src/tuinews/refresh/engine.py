@@ -664,6 +664,8 @@ class _Run:
                 _load_local_prepared, path, self.settings.max_bytes
             )
             write = FeedWrite(info.id, read_at, prepared, source_mtime=signature)
+            if feed.cut:  # read while being written, say: read whole next time
+                write = write.of_cut_document()
             stats = await self.writer.write(write)
         return feed, stats
 
@@ -738,7 +740,12 @@ class _Run:
             return await self._fail(info, datetime.now(UTC), os_error_line(error))
         await self._enable(info)
         return FeedOutcome(
-            info.url, info.title or feed.title, "updated", new=stats.new, updated=stats.updated
+            info.url,
+            info.title or feed.title,
+            "updated",
+            new=stats.new,
+            updated=stats.updated,
+            note=_cut_note(feed.cut),
         )
 
     async def _fail(
@@ -867,8 +874,12 @@ def _saved(
         updated=stats.updated,
         moved_to=moved,
         http_status=status,
-        note=f"{stats.cut}; its complete articles were saved" if stats.cut else None,
+        note=_cut_note(stats.cut),
     )
+
+
+def _cut_note(cut: str | None) -> str | None:
+    return f"{cut}; its complete articles were saved" if cut else None
 
 
 def _upgrade_notice(say: Callable[[str], None] | None) -> Callable[[], None] | None:

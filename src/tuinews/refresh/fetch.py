@@ -430,6 +430,8 @@ class Fetcher:
             raise FetchError(f"gone (HTTP 410){at}: feed disabled", status=410)
         retry_at = None
         line = http_status_line(status) + at
+        if status in REDIRECTS:  # followed above when it says where to
+            line += " without a Location header saying where to"
         if status in RETRY_AFTER_STATUSES:
             now = datetime.now(UTC)
             retry_at = parse_retry_after(response.headers.get("retry-after"), now)

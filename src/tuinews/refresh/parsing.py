@@ -204,6 +204,8 @@ class Parsers:
         )
         if before_write is not None:
             await before_write()
+        if cut:
+            write = write.of_cut_document()
         stats = await self.writer.write(dataclasses.replace(write, prepared=prepared))
         return prepared[0], dataclasses.replace(stats, cut=cut) if cut else stats
 

@@ -105,6 +105,8 @@ def _serve(
                     prepared, cut = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
                 finally:
                     del body  # the rows are all that is needed now (or nothing: not a feed)
+                if cut:
+                    write = write.of_cut_document()
                 stats = _save(stores, store_path, turns, write, prepared)
                 if cut:
                     import dataclasses

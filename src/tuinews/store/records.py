@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -114,3 +114,10 @@ class FeedWrite:
     last_modified: str | None = None
     next_fetch: datetime | None = None
     source_mtime: float | None = None
+
+    def of_cut_document(self) -> FeedWrite:
+        """The write for a document that ended early (`Feed.cut`): its complete
+        articles are saved, but not the validators (ETag, Last-Modified, a local file's
+        signature) of what was never read whole: a 304 would keep the rest away until
+        the feed changed. The next refresh fetches it all again."""
+        return replace(self, etag=None, last_modified=None, source_mtime=None)
