@@ -7,6 +7,7 @@ Root writes any file, so the commands under test run without root's override
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -207,36 +208,37 @@ def test_a_folder_another_user_may_write_is_named(ro: ReadOnlyCli, store_path: P
     ]
 
 
-def spawn_reader(ro: ReadOnlyCli, *, columns: int) -> tuple[Any, Any]:
+@contextlib.contextmanager
+def reader(ro: ReadOnlyCli, *, columns: int, quit_keys: str = "q") -> Iterator[tuple[Any, Any]]:
     """The real reader in a pseudo-terminal, without the power to write what modes
-    forbid; returns the child and a Screen reading its output."""
-    import pexpect
-
+    forbid, its articles shown: (the child, a Screen reading its output). On leaving,
+    `quit_keys` must end it, with exit status 0 and no traceback."""
+    pexpect = pytest.importorskip("pexpect")
     from test_e2e_pty import Screen
 
     env = {**ro.cli.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
     env.pop("NO_COLOR", None)
     program, *args = [*ro.prefix, str(TUINEWS)]
     child = pexpect.spawn(program, args, env=env, dimensions=(24, columns), timeout=30)
-    return child, Screen(child)
-
-
-def test_the_reader_opens_a_read_only_store_and_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
-    """The reader shows the articles and says marks are not saved; it used to exit with
-    a write error and Textual's error dump."""
-    pexpect = pytest.importorskip("pexpect")
-    store_path.chmod(0o444)
-    before = store_path.read_bytes()
-    child, screen = spawn_reader(ro, columns=80)
+    screen = Screen(child)
     try:
-        screen.wait_for("Read-only store")
         screen.wait_for("Item 9")
-        child.send("q")
+        yield child, screen
+        child.send(quit_keys)
         child.expect(pexpect.EOF)
     finally:
         child.close()
     assert child.exitstatus == 0
     assert b"Traceback" not in (child.before or b"")
+
+
+def test_the_reader_opens_a_read_only_store_and_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
+    """The reader shows the articles and says marks are not saved; it used to exit with
+    a write error and Textual's error dump."""
+    store_path.chmod(0o444)
+    before = store_path.read_bytes()
+    with reader(ro, columns=80) as (_child, screen):
+        screen.wait_for("Read-only store")
     assert store_path.read_bytes() == before  # nothing written (SQLite adds its -shm)
 
 
@@ -245,19 +247,12 @@ def test_a_search_in_the_reader_on_a_read_only_store_says_what_it_cannot_see(
 ) -> None:
     """A tester's find: `/Item` said "Nothing matches" of words every article holds,
     where `list --search` says the index could not take them."""
-    pexpect = pytest.importorskip("pexpect")
     store_path.chmod(0o444)
-    child, screen = spawn_reader(ro, columns=80)
-    try:
-        screen.wait_for("Item 9")
+    # q leaves the search, then the reader.
+    with reader(ro, columns=80, quit_keys="qq") as (child, screen):
         child.send("/")
         child.send("Item\r")
         screen.wait_for("9 articles are not in the search index yet (the store is read-only)")
-        child.send("qq")  # out of the search, then out of the reader
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
 
 
 def test_refresh_in_a_folder_nobody_can_write_says_so(ro: ReadOnlyCli, store_path: Path) -> None:
@@ -280,21 +275,12 @@ def test_refreshing_in_the_reader_on_a_read_only_store_says_so(
 ) -> None:
     """R and r say at once that nothing can be refreshed; they ended the reader with a
     PermissionError traceback (the refresh lock could not be made in the folder)."""
-    pexpect = pytest.importorskip("pexpect")
     folder = store_path.parent
     store_path.chmod(0o444)
     folder.chmod(0o555)
     before = snapshot(folder)
-    child, screen = spawn_reader(ro, columns=120)
-    try:
-        screen.wait_for("Item 9")
+    with reader(ro, columns=120) as (child, screen):
         child.send("R")
         screen.wait_for("Cannot refresh: the store is read-only")
         child.send("r")
-        child.send("q")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
-    assert b"Traceback" not in (child.before or b"")
     assert snapshot(folder) == before
