@@ -498,6 +498,7 @@ def test_search_finds_words_inside_chinese_japanese_and_thai_text(store: Store) 
         a,
         [
             make_article(A_URL, 1, title="央行发行出建国纪念币", content="<p>Python 消息</p>"),
+            make_article(A_URL, 5, title="Tech", content="<p>我们用Python写代码</p>"),
             make_article(A_URL, 2, title="Baseball", content="<p>東京で野球の試合があった</p>"),
             make_article(A_URL, 3, title="Python news", content="<p>nothing else</p>"),
         ],
@@ -510,6 +511,10 @@ def test_search_finds_words_inside_chinese_japanese_and_thai_text(store: Store) 
     assert store.count(View(search="野球")) == 1
     assert store.count(View(search="ภาษาไทย")) == 1
     assert store.count(View(search="python 消息")) == 1  # an indexed word and a run
+    # Latin letters in a run are found whatever their case (a tester's find).
+    assert [store.count(View(search=word)) for word in ("用Python", "用python", "用PYTHON")] == [
+        1
+    ] * 3
     assert store.count(View(search="python -纪念币")) == 1
     assert store.count(View(search="纪念币 -python")) == 0
     assert store.count(View(search="野球 -python")) == 1

@@ -50,10 +50,11 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
     if terms is not None:
         row = f"{prefix or 'articles.'}pk"  # the article's pk, seen from a subquery
         # Words of unspaced scripts, looked for in the text (instr: no LIKE wildcards
-        # to escape, and these scripts have no letter case): the title and the text the
-        # index was given (schema v8), which every article searched has.
+        # to escape): the title and the text the index was given (schema v8), which
+        # every article searched has. These scripts have no letter case, but the Latin
+        # letters a word may hold have (`用Python`): lower() folds ASCII only, theirs.
         text = INDEXED_TEXT.format(pk=row, body_text=f"{prefix}body_text")
-        found = f"(instr({prefix}title, ?) > 0 OR instr({text}, ?) > 0)"
+        found = f"(instr(lower({prefix}title), lower(?)) > 0 OR instr(lower({text}), lower(?)) > 0)"
         for word in terms.contains:
             clauses.append(found)
             params.extend([word, word])
