@@ -49,14 +49,15 @@ def test_refresh_refuses_a_fifo_and_a_device_and_still_reads_the_other_feeds(
 ) -> None:
     feeds = tmp_path / "feeds"
     feeds.mkdir()
-    fifo = feeds / "fifo.xml"
-    os.mkfifo(fifo)
-    zero = feeds / "zero.xml"
-    zero.symlink_to("/dev/null" if not Path("/dev/zero").exists() else "/dev/zero")
-    good = feeds / "good.xml"
-    good.write_bytes(rss(2, title="Good feed"))
+    fifo, zero, good = feeds / "fifo.xml", feeds / "zero.xml", feeds / "good.xml"
     for path in (fifo, zero, good):
+        path.write_bytes(rss(2, title="Good feed"))
         assert tuinews("add", str(path)).returncode == 0
+    # Feed files since replaced: `add` refuses a FIFO or a device, the refresh too.
+    for path in (fifo, zero):
+        path.unlink()
+    os.mkfifo(fifo)
+    zero.symlink_to("/dev/null" if not Path("/dev/zero").exists() else "/dev/zero")
     done = tuinews("refresh")
     output = done.stdout + done.stderr
     assert f"{fifo}: not a regular file (a FIFO)" in output
