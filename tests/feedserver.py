@@ -204,14 +204,27 @@ class Stall:
 
 @dataclass
 class CutOff:
-    """Content-Length larger than what is sent, then the connection closes."""
+    """Content-Length larger than what is sent, then the connection closes. Without a
+    `declared` length, the body is one that ends where the connection closes (HTTP/1.0
+    style), and `encoding` its Content-Encoding, sent as it is."""
 
     body: bytes
-    declared: int
+    declared: int | None
+    encoding: str | None = None
 
     def serve(self, handler: Handler) -> None:
-        headers = {"Content-Type": "application/rss+xml", "Content-Length": str(self.declared)}
-        _send(handler, 200, headers, self.body)
+        headers = {"Content-Type": "application/rss+xml"}
+        if self.encoding:
+            headers["Content-Encoding"] = self.encoding
+        handler.send_response(200)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        if self.declared is not None:
+            handler.send_header("Content-Length", str(self.declared))
+        else:
+            handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(self.body)
         handler.wfile.flush()
         handler.close_connection = True
 

@@ -257,6 +257,11 @@ def test_read_an_id_that_is_also_a_file_here_reads_the_stored_article(
     ]
     the_file = cli.call("read", f"./{short_id}")
     assert (the_file.status, the_file.err_lines) == (1, [f"tuinews: ./{short_id}: has no articles"])
+    # Read as a stored article, with the same checks (a tester's find: skipped).
+    missing = here / "missing.toml"
+    unset = cli.call("--config", str(missing), "read", short_id)
+    assert unset.status == 2
+    assert unset.err_lines == [f"tuinews: {missing}: no such file (given by --config)"]
 
 
 @pytest.mark.parametrize("command", ["read", "list"])
@@ -271,6 +276,27 @@ def test_an_empty_name_is_refused_not_read_as_the_working_folder(
     result = cli.call(command, name)
     assert (result.status, result.out) == (1, "")
     assert result.err_lines == [f"tuinews: {name!r}: an empty name: not a file, URL or article id"]
+
+
+@pytest.mark.parametrize("name", ["", " "])
+def test_empty_names_elsewhere_are_refused_and_shown_quoted(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Testers' finds: `tuinews ""` opened the reader on the working folder's files,
+    `mark-read ""` said "tuinews: : no such article", and `export -o ""` wrote the list
+    to standard output, as if no file had been named."""
+    (tmp_path / "private.md").write_text("# Private\n\nnotes\n")
+    monkeypatch.chdir(tmp_path)
+    code, shown = run_in_terminal([name], cli.env)
+    assert code == 1
+    assert f"tuinews: {name!r}: an empty name: not a file or URL" in shown
+    assert "Private" not in shown
+    Store.open(cli.db).close()  # an empty store
+    marked = cli.call("mark-read", name)
+    assert (marked.status, marked.err_lines) == (1, [f"tuinews: {name!r}: no such article"])
+    exported = cli.run("export", "-o", name)
+    assert (exported.status, exported.out) == (2, "")
+    assert "argument -o/--output: empty file name" in exported.err
 
 
 def test_cleanup_applies_retention(cli: Cli, server: FeedServer) -> None:

@@ -83,6 +83,35 @@ async def test_a_body_cut_short_by_a_close_says_how_much_came(server: FeedServer
     )
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+@pytest.mark.parametrize("keep", [20, 70, 0.5])
+async def test_a_compressed_body_cut_short_without_a_length_says_so(
+    server: FeedServer, encoding: str, keep: float
+) -> None:
+    """A tester's find: a gzip body the server closed early, with no Content-Length,
+    failed as "empty document (0 bytes)" or an XML error, as if the feed were broken,
+    and from a few hundred bytes on its start was saved as the whole feed. The stream
+    knows its end: the line says the body was cut."""
+    import gzip
+    import zlib
+
+    import brotli
+
+    whole = rss(40)
+    packed = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+    }[encoding](whole)
+    sent = packed[: int(len(packed) * keep) if isinstance(keep, float) else keep]
+    url = server.route("/cut", CutOff(sent, declared=None, encoding=encoding))
+    assert (await failure(url)).reason == (
+        f"the connection closed before the whole body arrived (got {len(sent):,} bytes)"
+    )
+    server.route("/whole", CutOff(packed, declared=None, encoding=encoding))
+    assert (await fetch(server.url("/whole"))).body == whole  # ended by its close, whole
+
+
 async def test_a_reset_mid_body_is_still_called_a_reset(server: FeedServer) -> None:
     url = server.route("/reset", Reset(partial=rss(3)[:100]))
     assert (await failure(url)).reason == "connection reset mid-body"
@@ -114,6 +143,29 @@ async def test_a_redirect_without_a_location_says_it_lacks_one(server: FeedServe
     assert (await failure(url)).reason == (
         "HTTP 301 Moved Permanently without a Location header saying where to"
     )
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("", "a redirect whose Location header names no address"),
+        ("   ", "a redirect whose Location header names no address"),
+        ("//", "redirected to '//', an address without a host: not followed"),
+        ("http://", "redirected to 'http://', an address without a host: not followed"),
+    ],
+)
+async def test_a_redirect_to_no_address_says_so_not_loop(
+    server: FeedServer, location: str, reason: str
+) -> None:
+    # A tester's find: these were called a "redirect loop" of the feed's own address.
+    url = server.route("/a", status(301, headers={"Location": location}))
+    assert (await failure(url)).reason == reason
+
+
+@pytest.mark.parametrize("url", ["http://", "https:///feed.xml"])
+async def test_a_web_address_without_a_host_says_so(url: str) -> None:
+    # A tester's find: "unsupported URL scheme 'http'", as `add` does not say.
+    assert (await failure(url)).reason == "URL has no host"
 
 
 async def test_a_loop_across_hosts_shows_each_url_whole(server: FeedServer) -> None:

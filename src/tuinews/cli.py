@@ -203,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = command("export", "write subscriptions as OPML 2.0 (tags become folders)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", type=_file_name, help="write to FILE instead of stdout"
+    )
 
     p = command("mark-read", "mark stored articles read")
     group = p.add_mutually_exclusive_group()

@@ -20,6 +20,7 @@ from tuinews.commands.common import (
     load_settings,
     open_store,
     read_stdin_bytes,
+    require_config_file,
     say_moved,
     short_date,
     stdout_console,
@@ -48,8 +49,7 @@ def load_feeds(ns: argparse.Namespace, specs: Sequence[str]) -> tuple[list[Feed]
     ok = True
     for result in results:
         if result.feed is None:
-            shown = result.spec if result.spec.strip() else repr(result.spec)  # not "tuinews: :"
-            error_line(shown, result.error or "could not be read")
+            error_line(result.spec, result.error or "could not be read")
             ok = False
         else:
             feeds.append(result.feed)
@@ -377,7 +377,12 @@ def read_command(ns: argparse.Namespace) -> int:
     console = stdout_console(ns.width)
     stored_too = _stored_article_also_a_file(ns)
     if stored_too is not None:
+        # As for any stored article: the settings are read, and must be there if named.
+        require_config_file(ns)
+        load_settings(ns)
         warn(f"{ns.source}: also a file here; `tuinews read ./{ns.source}` reads the file")
+        if ns.index is not None:
+            warn("--index applies to a source, not to a stored article id")
         _print_article(console, stored_too.article)
         return 0
     if is_source_ref(ns.source):

@@ -148,7 +148,8 @@ def stdout_console(width: int | None = None) -> Console:
 def error_line(source: str, reason: str) -> None:
     from tuinews.sources.sanitize import drawable, passwords_masked
 
-    print(drawable(passwords_masked(f"tuinews: {source}: {reason}")), file=sys.stderr)
+    shown = source if source.strip() else repr(source)  # '': not "tuinews: : …"
+    print(drawable(passwords_masked(f"tuinews: {shown}: {reason}")), file=sys.stderr)
 
 
 def silence_stdout(stream: TextIO | None = None) -> None:

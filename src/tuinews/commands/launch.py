@@ -255,6 +255,8 @@ def _expand_source(spec: str) -> tuple[list[Subscription], str | None]:
 
     if spec.startswith(("http://", "https://")):
         return [Subscription(url=spec)], None
+    if not spec.strip():  # Path("") is the working folder: `tuinews "$FILE"`, FILE unset
+        return [], "an empty name: not a file or URL"
     try:
         path = path_from_file_url(spec) if spec.startswith("file://") else Path(spec)
     except TuinewsError as error:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tuinews.commands.common import (
     config_path,
+    error_line,
     load_settings,
     open_store,
     say_moved,
@@ -452,7 +453,7 @@ def mark_read_command(ns: argparse.Namespace) -> int:
             for ref in ns.ids:
                 stored = store.find_article(ref)
                 if stored is None:
-                    warn(f"{ref}: no such article")
+                    error_line(ref, "no such article")
                     status = 1
                 else:
                     pks[stored.pk] = None

@@ -37,6 +37,12 @@ class Decoder(Protocol):
 
     def flush(self) -> Iterator[bytes]: ...
 
+    def ended(self) -> bool:
+        """After `flush`: whether the stream came to its own end. A gzip or deflate
+        stream knows where it ends; one that stops before was cut off on its way, even
+        when no Content-Length says how long it should have been."""
+        ...
+
 
 class _Identity:
     def decode(self, data: bytes) -> Iterator[bytes]:
@@ -45,6 +51,9 @@ class _Identity:
 
     def flush(self) -> Iterator[bytes]:
         return iter(())
+
+    def ended(self) -> bool:
+        return True  # only its length, when declared, says
 
 
 class _Zlib:
@@ -112,14 +121,20 @@ class _Zlib:
         if tail:
             yield tail
 
+    def ended(self) -> bool:
+        # An empty body is no stream: the parser says what it lacks.
+        return self._plain or not self._started or self._obj.eof
+
 
 class _Brotli:
     def __init__(self) -> None:
         brotli = importlib.import_module("brotli")
         self._obj = brotli.Decompressor()
         self._error: type[Exception] = brotli.error
+        self._started = False
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        self._started = self._started or bool(data)
         try:
             yield from self._pieces(data)
         except self._error:
@@ -138,6 +153,9 @@ class _Brotli:
 
     def flush(self) -> Iterator[bytes]:
         return iter(())
+
+    def ended(self) -> bool:
+        return bool(self._obj.is_finished()) or not self._started
 
 
 @functools.cache
@@ -181,6 +199,9 @@ class _Chain:
     def flush(self) -> Iterator[bytes]:
         for index, decoder in enumerate(self._decoders):
             yield from self._onward(index, decoder.flush())
+
+    def ended(self) -> bool:
+        return all(decoder.ended() for decoder in self._decoders)
 
 
 def _decoder(coding: str) -> Decoder:

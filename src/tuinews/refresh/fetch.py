@@ -23,6 +23,7 @@ from tuinews.refresh.client import (
 )
 from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
 from tuinews.refresh.network_errors import (
+    body_cut_short,
     certificate_refused,
     describe_network_error,
     format_seconds,
@@ -125,14 +126,24 @@ def _redirect_target(current: str, location: str) -> str:
     moved there would read the user's own files into the store) or any other scheme.
     A space inside the Location is part of the address and is sent as %20 (as browsers
     and curl do); `clean_url` alone would drop it and ask for another address."""
+    if not clean_url(location):
+        # Read as relative, an empty address is this one again: "redirect loop".
+        raise FetchError("a redirect whose Location header names no address")
     try:
-        target = urljoin(current, clean_url(location.strip().replace(" ", "%20")))
+        given = clean_url(location.strip().replace(" ", "%20"))
+        target = urljoin(current, given)
         scheme = urlsplit(target).scheme.lower()
+        # urljoin takes `//` and `http://` for the address they came from.
+        hostless = given.startswith("//") or "://" in given
+        hostless = hostless and not urlsplit(given).hostname
     except ValueError as exc:
         raise FetchError(f"invalid URL: {clean_line(str(exc))[:200]}") from None
     if scheme not in ("http", "https"):
         shown = f"{scheme}:" if scheme else "a URL without a scheme"
         raise FetchError(f"redirected to {shown} (not a web address): not followed")
+    if hostless:
+        shown = clean_line(location)[:80]
+        raise FetchError(f"redirected to {shown!r}, an address without a host: not followed")
     return target
 
 
@@ -470,6 +481,10 @@ class Fetcher:
             if size > limit:
                 raise FetchError(too_big, status=response.status_code)
             chunks.append(piece)
+        if not decoder.ended():
+            # Closed before the compressed stream's end, with no length declared: else
+            # its start read as an "empty document" or an XML error.
+            raise CorruptBody(body_cut_short(raw_size, received.declared))
         return b"".join(chunks)
 
     @staticmethod

@@ -290,6 +290,8 @@ def describe_network_error(
         return "TLS certificate not accepted"
     if isinstance(exc, httpx.UnsupportedProtocol):
         scheme = urlsplit(url).scheme
+        if scheme.lower() in ("http", "https"):  # httpx's words for `http://` or `http:///x`
+            return "URL has no host"
         return f"unsupported URL scheme '{clean_line(scheme)}'"
     if isinstance(exc, httpx.InvalidURL):
         return "invalid URL"

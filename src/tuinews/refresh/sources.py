@@ -87,7 +87,7 @@ class _Loader:
         if not spec.strip():
             # Path("") is the working folder: `tuinews read "$ID"` with ID unset would
             # read whatever files are there.
-            raise SourceError(repr(spec), "an empty name: not a file, URL or article id")
+            raise SourceError(spec, "an empty name: not a file, URL or article id")
         if spec == "-":
             if self.stdin is None:
                 raise SourceError("-", "nothing on standard input")
