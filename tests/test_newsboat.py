@@ -159,3 +159,12 @@ def test_a_title_put_first_or_an_unknown_users_path_is_skipped(tmp_path: Path) -
         '(a "~title" goes after the URL)',
         f"skipped line 3 '~{NO_USER}/feed.xml': no such user '{NO_USER}' in '~{NO_USER}/feed.xml'",
     ]
+
+
+def test_a_web_address_without_a_host_is_named_so() -> None:
+    # A tester's find: "not an http(s) URL" of `http://`, which is one, with no host.
+    _, skipped = parse_newsboat_urls_report("http://\nhttps:///feed.xml\n", "urls")
+    assert skipped == [
+        "skipped line 1 'http://': URL has no host",
+        "skipped line 2 'https:///feed.xml': URL has no host",
+    ]

@@ -494,3 +494,10 @@ def test_html_named_references_are_read_as_html_means_them(damaged: bool) -> Non
         )
     ]
     assert skipped == []
+
+
+def test_an_outline_with_a_web_address_without_a_host_is_named_so() -> None:
+    document = b'<opml version="2.0"><body><outline text="A" xmlUrl="http://"/></body></opml>'
+    subs, skipped = parse_opml_report(document, "list.opml")
+    assert subs == [] and len(skipped) == 1
+    assert "URL has no host" in skipped[0]

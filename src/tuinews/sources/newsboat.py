@@ -123,6 +123,8 @@ def _resolve(first: str, base: Path | None, local_files: LocalFiles) -> tuple[st
     if not scheme and first.startswith(("/", "~")):
         # newsboat itself wants file:// here; `tuinews add` takes a path, and so does this.
         return local_entry(Path(first), base, local_files)
+    if scheme in {"http", "https"}:
+        return None, "URL has no host"  # `http://`, as `add` says
     return None, "not an http(s) URL"
 
 

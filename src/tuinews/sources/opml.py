@@ -216,6 +216,8 @@ def _resolve_url(
         if base is not None and (base / unquote(url)).exists():
             return local_entry(Path(unquote(url)), base, local_files)
         return None, f"relative URL {shown}"
+    if scheme in {"http", "https"}:
+        return None, f"URL has no host {shown}"
     return None, f"not an http(s) URL {shown}"
 
 
