@@ -19,6 +19,7 @@ from test_ui_support import (
     make_article,
     make_ctx,
     quick_rest,  # noqa: F401  (autouse fixture)
+    read_state,
     running,
     save_feed,
     settle,
@@ -785,6 +786,148 @@ async def test_the_article_read_full_screen_removed_elsewhere_goes_back_to_the_l
         with Store.open(ctx.store_path) as store:
             row = store.article(current.pk)
             assert row is not None and not row.read
+
+
+async def _reading_full_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The reader at 80 x 24 with its first article open full screen, no look outside
+    on its own (the tests reload when they choose): (context, app, pilot)."""
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 1000.0)
+    ctx = make_ctx(tmp_path)
+
+    @contextlib.asynccontextmanager
+    async def session() -> AsyncIterator[tuple[Any, Any, Any]]:
+        async with running(ctx, size=(80, 24)) as (app, pilot):
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen.narrow_pane == "reader"
+            yield ctx, app, pilot
+
+    return session()
+
+
+def _remove_feed_of(ctx: Any, pk: int) -> None:
+    with Store.open(ctx.store_path) as store:
+        shown = store.article(pk)
+        assert shown is not None
+        info = store.feed_by_url(shown.article.feed)
+        assert info is not None
+        store.remove_feed(info.id)
+
+
+async def test_the_article_read_gone_when_any_reload_comes_is_no_choice_of_the_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: removed while the reader's own refresh ran, the article gave
+    way, at the refresh's end, to the next one, shown full screen and marked read. Not
+    only a look outside finds it gone: a refresh's end, an undo, reload the list too."""
+    async with await _reading_full_screen(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        reading = screen.reader.pk
+        assert reading is not None
+        _remove_feed_of(ctx, reading)
+        screen.reload_view()  # as a refresh's end does: not flagged as from outside
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert screen.narrow_pane == "list"
+        assert screen.status.message == (
+            "The article you were reading was removed outside the reader."
+        )
+        current = screen.headlines.current
+        assert current is not None and not current.read
+        assert read_state(ctx.store_path)[current.title] == (False, False)
+
+
+async def test_an_article_opened_as_an_outside_reload_comes_is_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: Enter on an article while a reload from outside was under way
+    (another shell's mark-read) showed it unread: the reload took the cursor's article,
+    not yet the reader's, for one it had put there."""
+    import time
+
+    from tuinews.ui import rendering
+
+    async with await _reading_full_screen(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        real = rendering.render_to_strips
+
+        def slow(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.3)  # a big article: the reload is read before it shows
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(rendering, "render_to_strips", slow)
+        await pilot.press("escape", "j", "enter")  # the second article, opening
+        screen.reload_view(outside=True)
+        await settle(pilot)
+        current = screen.headlines.current
+        assert current is not None and screen.reader.pk == current.pk
+        assert read_state(ctx.store_path)[current.title][0]
+
+
+async def test_a_removal_said_once_does_not_silence_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: once a feed's removal was said, a later article read and removed
+    went with nothing said: the article whose removal had been said stayed remembered."""
+    async with await _reading_full_screen(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        first = screen.reader.pk
+        assert first is not None
+        screen.reload_view(said_of=first)  # as `d` does, with nothing gone yet
+        await settle(pilot)
+        await pilot.press("escape", "j", "enter")  # the next article, read
+        await settle(pilot)
+        reading = screen.reader.pk
+        assert reading is not None and reading != first
+        _remove_feed_of(ctx, reading)
+        screen.reload_view(outside=True)
+        await settle(pilot)
+        assert screen.narrow_pane == "list"
+        assert screen.status.message == (
+            "The article you were reading was removed outside the reader."
+        )
+
+
+async def test_a_searchs_only_hit_removed_while_read_says_so_not_only_nothing_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: at 80 x 24, "Nothing matches" was said after the line saying the
+    article read was removed, and replaced it."""
+    from textual.widgets import Input
+
+    from test_ui_support import default_subs
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 1000.0)
+    url = default_subs()[0].url
+    only = make_article(url, 900, title="Zeppelin over the bay")
+    ctx = make_ctx(tmp_path, extra={url: [only]})
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("slash")
+        await settle(pilot)
+        box = app.screen.focused
+        assert isinstance(box, Input)
+        box.value = "zeppelin"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert list_title(app).endswith("(1)")
+        await pilot.press("enter")  # read it, full screen
+        await settle(pilot)
+        reading = screen.reader.pk
+        assert reading is not None and screen.narrow_pane == "reader"
+        _remove_feed_of(ctx, reading)
+        screen.reload_view(outside=True)
+        await settle(pilot)
+        assert screen.narrow_pane == "list"
+        assert screen.status.message == (
+            "The article you were reading was removed outside the reader."
+        )
 
 
 async def test_the_feed_shown_renamed_in_the_settings_file_is_named_anew_above_the_list(

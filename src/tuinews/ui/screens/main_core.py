@@ -131,8 +131,8 @@ class MainCore(Screen[None]):
         # A generation, not a flag for the next cursor move: two outside reloads in a
         # row (the feed shown removed) move the cursor twice.
         self._outside_generation = -1
-        # The article in the reader when the status line said why it went (its feed
-        # removed, `s` on it): not said twice, whichever outside reload comes first.
+        # An article whose removal the status line told (its feed removed, `s` on it):
+        # not told twice, whichever reload finds it gone. Kept while the reader shows it.
         self._gone_said_pk: int | None = None
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
@@ -346,7 +346,7 @@ class MainCore(Screen[None]):
         return " · ".join(parts)
 
     def reload_view(
-        self, *, keep: Headline | None = None, outside: bool = False, said: bool = False
+        self, *, keep: Headline | None = None, outside: bool = False, said_of: int | None = None
     ) -> None:
         """Count the view again and fetch the window around the selected article.
 
@@ -354,13 +354,13 @@ class MainCore(Screen[None]):
         articles arrived above it. Search views sort by relevance, so a key from one
         cannot place a row in a time-sorted view: `keep` then comes from the caller.
         `outside`: because of a change made outside the reader, not by the user here;
-        `said`: the status line has told that change already.
+        `said_of`: an article whose removal the status line has told already.
         """
         self.generation += 1
         if outside:
             self._outside_generation = self.generation
-        if said:
-            self._gone_said_pk = self.reader.pk
+        if said_of is not None:
+            self._gone_said_pk = said_of
         self.view = self._effective_view()
         at = 0
         if keep is None and self.view.search == self._shown_view.search:
@@ -482,15 +482,23 @@ class MainCore(Screen[None]):
         )
         after = headlines.current
         reading = self.reader.pk
-        if message.generation == self._outside_generation and (
-            after is None or after.pk != reading
-        ):
-            # The article read went away outside the reader (its feed removed, a
-            # cleanup): the one the cursor fell back to is not one the user opened.
+        outside = message.generation == self._outside_generation
+        stayed = before is not None and after is not None and before.pk == after.pk
+        # The same list read again (or another, because of a change outside) without the
+        # article being read: it went away (a cleanup, its feed removed) or left the view
+        # (a filter it no longer passes).
+        left = (
+            (recount or outside)
+            and before is not None
+            and before.pk == reading
+            and (after is None or after.pk != reading)
+        )
+        gone = left and message.shown_pk == reading and message.shown_stamp is None
+        if left or (outside and not stayed):
+            # The article the cursor fell on is not one the user opened (whichever
+            # reload comes first: the look outside, a refresh's end, an undo).
             self._user_chose = False
-            if before is not None and before.pk == reading:
-                self._article_gone_outside(reading)
-        elif not (recount and before and after and before.pk == after.pk):
+        elif not (recount and stayed):
             # An article a new view puts in the reader was not picked by the user, unless
             # the reader has the keys (a search made while reading shows its first hit
             # there, full screen in one pane): that one is being read. Counted again
@@ -511,6 +519,8 @@ class MainCore(Screen[None]):
         if message.unsearched:
             # Else "Nothing matches" of words a read-only store's articles hold.
             self.status.say(message.unsearched, error=True)
+        if gone and reading is not None:
+            self._article_gone(reading)  # after "Nothing matches", which it explains
         if self._then_next_unread:
             self._then_next_unread = False
             current = self.headlines.current
@@ -613,18 +623,19 @@ class MainCore(Screen[None]):
                 "reader); showing All."
             )
             self.show_all_instead()
-            self.reload_view(outside=True, said=True)
+            self.reload_view(outside=True, said_of=self.reader.pk)
         elif self._list_is_behind(message):
             self.reload_view(outside=True)  # another process added or removed articles
 
-    def _article_gone_outside(self, pk: int) -> None:
-        """The article in the reader went away outside it (`tuinews cleanup`, its feed
+    def _article_gone(self, pk: int) -> None:
+        """The article in the reader is gone from the store (`tuinews cleanup`, its feed
         removed). Full screen, the reader would show the next one with nothing said, and
         `s` would star that one: the list is shown instead, its cursor on the article
-        that took the place, and the status line says why."""
+        that took the place, and the status line says why, unless it has (`said_of`)."""
         if self.layout_mode == "narrow" and self.narrow_pane == "reader":
             self.show_pane("list")
-        if pk != self._gone_said_pk:
+        said, self._gone_said_pk = self._gone_said_pk, None
+        if pk != said:
             # Short enough for 80 columns: a cleanup or a removed feed, said elsewhere.
             self.status.say("The article you were reading was removed outside the reader.")
 

@@ -129,6 +129,8 @@ class ReadingScreen(MainCore):
             self._render_article(message.pk, width)
             return
         previous, previous_chosen = self.reader.pk, self._reader_chosen
+        if message.pk != previous:
+            self._gone_said_pk = None  # said of the article shown before
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
         self._shown_stamp = message.stamp
         self._reader_chosen = self._user_chose
@@ -238,7 +240,7 @@ class ReadingScreen(MainCore):
         if not saved:
             # Removed meanwhile by a `tuinews cleanup` elsewhere: "Starred." was not true.
             self.post_message(Status("Not starred: a cleanup outside the reader removed it.", True))
-            self.app.call_from_thread(partial(self.reload_view, outside=True, said=True))
+            self.app.call_from_thread(partial(self.reload_view, outside=True, said_of=pk))
         self.post_message(self._load_feeds())
 
     def _not_saved(self, pks: list[int], error: TuinewsError, **before: bool) -> None:
