@@ -1079,3 +1079,21 @@ def test_a_store_moved_away_from_its_wal_file_is_not_made_anew(
             "changed since)"
         ]
         assert not cli.db.exists() and wal.stat().st_size == size
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("http://[]/", "invalid URL: '' does not appear to be an IPv4 or IPv6 address"),
+        ("file://[]/x", "malformed URL ('' does not appear to be an IPv4 or IPv6 address)"),
+    ],
+)
+def test_a_malformed_bracketed_host_is_one_line_not_a_traceback(
+    cli: Cli, source: str, reason: str
+) -> None:
+    # A tester's find: Python's urlsplit raised out of `list` and `read`.
+    for command in ("list", "read"):
+        result = cli.call(command, source)
+        assert (result.status, result.err_lines) == (1, [f"tuinews: {source}: {reason}"])
+    added = cli.call("add", source)
+    assert added.status == 1 and len(added.err_lines) == 1

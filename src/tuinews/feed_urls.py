@@ -93,7 +93,10 @@ def canonical_feed_url(text: str, base_dir: Path | None = None) -> str:
                 raise ConfigError(f"URL contains spaces: {_quoted(value)}")
             return _canonical_http(scheme, clean_url(value))
         if scheme == "file":
-            parts = urlsplit(value)
+            try:
+                parts = urlsplit(value)
+            except ValueError as error:  # `file://[]/x`: a malformed [IPv6] host
+                raise ConfigError(f"malformed URL ({error}): {_quoted(value)}") from None
             if parts.netloc not in ("", "localhost"):
                 raise ConfigError(f"file URL names another computer: {_quoted(value)}")
             value = unquote(parts.path)

@@ -62,6 +62,8 @@ class _Zlib:
     def __init__(self, gzip: bool) -> None:
         self._gzip = gzip
         self._started = False
+        self._head = b""  # the bytes before zlib could judge a header (2), for raw deflate
+        self._between = b""  # after a gzip member: perhaps the next one's magic, cut in two
         self._plain = False  # labelled gzip but sent as it is (see `decode`)
         self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
 
@@ -69,17 +71,18 @@ class _Zlib:
         if self._plain:
             yield data
             return
+        seen = self._head + data  # the first byte may have come alone
         if (
             self._gzip
             and not self._started
             and data
-            and not data.startswith(b"\x1f\x8b"[: len(data)])
+            and not seen.startswith(b"\x1f\x8b"[: len(seen)])
         ):
             # A gzip body starts with its two magic bytes; without them, a server labelled
             # an uncompressed body gzip (a misconfigured cache or proxy compressing twice
             # shows the same). The bytes are read as they are, and the parser judges them.
             self._plain = True
-            yield data
+            yield seen
             return
         try:
             yield from self._inflated(data)
@@ -90,21 +93,34 @@ class _Zlib:
         pending = data
         while pending:
             if self._obj.eof:
-                # A second gzip member, or trailing junk after a deflate stream.
-                rest = self._obj.unused_data or pending
-                if not self._gzip or not rest.startswith(b"\x1f\x8b"):
+                # A second gzip member, or trailing junk after a deflate stream. The
+                # bytes are those left after the member and those that came since: the
+                # network may cut the next member's magic in two.
+                rest, self._between = self._between + pending, b""
+                if not self._gzip:
+                    return
+                if len(rest) < 2 and b"\x1f\x8b".startswith(rest):
+                    self._between = rest
+                    return
+                if not rest.startswith(b"\x1f\x8b"):
                     return
                 self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)
                 pending = rest
+            judging = not self._started  # zlib has yet to see the 2 bytes of a header
+            if judging:
+                self._head += pending
+                self._started = len(self._head) >= 2
             try:
                 piece = self._obj.decompress(pending, _INFLATE_STEP)
             except zlib.error:
-                if self._gzip or self._started:
+                if self._gzip or not judging:
                     raise
-                # Many servers send raw deflate (no zlib header) as "deflate".
+                # Many servers send raw deflate (no zlib header) as "deflate": read again
+                # from the first byte, which may have come alone.
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-                piece = self._obj.decompress(pending, _INFLATE_STEP)
-            self._started = True
+                piece = self._obj.decompress(self._head, _INFLATE_STEP)
+            if self._started:
+                self._head = b""
             if piece:
                 yield piece
             pending = self._obj.unconsumed_tail
@@ -143,13 +159,12 @@ class _Brotli:
     def _pieces(self, data: bytes) -> Iterator[bytes]:
         obj = self._obj
         piece = obj.process(data, output_buffer_limit=_INFLATE_STEP)
-        if piece:
+        while piece:
             yield piece
-        while not obj.can_accept_more_data():
+            # Drained a step at a time until a step gives nothing: brotli 1.2 says it
+            # can accept more data while output is still pending, and waiting for it to
+            # say otherwise lost every step after the first (60 KB of a 370 KB feed).
             piece = obj.process(b"", output_buffer_limit=_INFLATE_STEP)
-            if not piece:
-                break
-            yield piece
 
     def flush(self) -> Iterator[bytes]:
         return iter(())

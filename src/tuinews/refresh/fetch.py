@@ -482,9 +482,13 @@ class Fetcher:
                 raise FetchError(too_big, status=response.status_code)
             chunks.append(piece)
         if not decoder.ended():
-            # Closed before the compressed stream's end, with no length declared: else
-            # its start read as an "empty document" or an XML error.
-            raise CorruptBody(body_cut_short(raw_size, received.declared))
+            # The compressed stream stops before its end: else its start read as an
+            # "empty document" or an XML error. With no length declared nor chunks, the
+            # connection closed early; else the server sent it so (a cut file it holds).
+            chunked = "chunked" in response.headers.get("transfer-encoding", "").lower()
+            if received.declared is None and not chunked:
+                raise CorruptBody(body_cut_short(raw_size, None))
+            raise CorruptBody(f"the compressed body stops before its end (got {raw_size:,} bytes)")
         return b"".join(chunks)
 
     @staticmethod

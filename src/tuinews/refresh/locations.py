@@ -13,7 +13,10 @@ Kind = Literal["http", "local", "unsupported"]
 
 
 def location_kind(url: str) -> Kind:
-    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    try:
+        scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    except ValueError:  # a malformed [IPv6] host: the fetch says what is wrong with it
+        scheme = url.partition("://")[0].lower()
     if scheme in ("http", "https"):
         return "http"
     if scheme in ("", "file"):

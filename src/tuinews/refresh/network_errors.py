@@ -95,7 +95,7 @@ def body_cut_short(received: int | None, declared: int | None) -> str:
     elif declared is not None:
         got = f" (got {received:,} of {declared:,} bytes)"
     else:
-        got = f" (got {received:,} bytes)"
+        got = f" (got {received:,} byte{'' if received == 1 else 's'})"
     return f"the connection closed before the whole body arrived{got}"
 
 

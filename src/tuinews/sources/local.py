@@ -35,7 +35,10 @@ NOT_SUPPORTED = "not a feed, article or OPML file"
 
 def path_from_file_url(url: str) -> Path:
     """The local path a `file://` URL names (percent-decoded); other hosts are refused."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # `file://[]/x`: a malformed [IPv6] host
+        raise SourceError(url, f"malformed URL ({error})") from None
     if parts.scheme.lower() != "file":
         raise SourceError(url, "not a file:// URL")
     if parts.netloc not in {"", "localhost"}:

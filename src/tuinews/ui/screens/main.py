@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
@@ -450,7 +449,7 @@ class MainScreen(RefreshingScreen):
             self.post_message(Status(f"Removed {feed.title}" + (f"; {kept}." if kept else ".")))
         self.post_message(self._load_feeds())
         # The article being read may have gone with the feed: said, by the line above.
-        self.app.call_from_thread(partial(self.reload_view, said_of=self.reader.pk))
+        self.app.call_from_thread(functools.partial(self.reload_view, said_of=self.reader.pk))
 
     @waits_for_search
     def action_feed_info(self) -> None:
