@@ -449,6 +449,13 @@ def test_a_gzip_file_served_as_is_is_opened() -> None:
     assert len(feed.articles) == 3
 
 
+def test_a_gzip_file_of_several_members_is_opened_whole() -> None:
+    # `gzip -c part2 >> feed.xml.gz`: a tester's find, only the first member was read.
+    whole = rss(20)
+    body = gzip.compress(whole[:900]) + gzip.compress(whole[900:])
+    assert len(parse_feed(body, "https://example.com/feed.xml.gz").articles) == 20
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

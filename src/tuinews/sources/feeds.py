@@ -104,22 +104,31 @@ def ungzipped(data: bytes, url: str, *, limit: int | None = None) -> bytes:
         return data
     import zlib
 
-    opener = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
-    try:
-        # max_length 0 means "no limit" to zlib: a limit of 0 reads one byte instead.
-        inner = opener.decompress(data, max(1, GUNZIP_LIMIT if limit is None else limit + 1))
-    except zlib.error:
-        raise SourceError(url, "not a feed: a damaged gzip file") from None
-    if limit is not None and len(inner) > limit:
-        from tuinews.sources.local import too_large
+    budget = GUNZIP_LIMIT if limit is None else limit + 1
+    pieces: list[bytes] = []
+    size = 0
+    rest = data
+    while rest[:2] == GZIP_MAGIC:  # one member, and each one after it (`gzip -c b >> a.gz`)
+        opener = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
+        try:
+            # max_length 0 means "no limit" to zlib: a limit of 0 reads one byte instead.
+            piece = opener.decompress(rest, max(1, budget - size))
+        except zlib.error:
+            raise SourceError(url, "not a feed: a damaged gzip file") from None
+        pieces.append(piece)
+        size += len(piece)
+        if limit is not None and size > limit:
+            from tuinews.sources.local import too_large
 
-        # "too large (more than the limit of 2 KB)", as the same file unpacked would be.
-        unpacked = too_large(None, limit).removeprefix("too large ")
-        raise SourceError(url, f"too large once unpacked {unpacked}")
-    if opener.unconsumed_tail:
-        raise SourceError(url, f"not a feed: a gzip file larger than {GUNZIP_LIMIT >> 20} MB")
-    if not opener.eof:
-        raise SourceError(url, "not a feed: a gzip file cut short")
+            # "too large (more than the limit of 2 KB)", as the same file unpacked would be.
+            unpacked = too_large(None, limit).removeprefix("too large ")
+            raise SourceError(url, f"too large once unpacked {unpacked}")
+        if opener.unconsumed_tail:
+            raise SourceError(url, f"not a feed: a gzip file larger than {GUNZIP_LIMIT >> 20} MB")
+        if not opener.eof:
+            raise SourceError(url, "not a feed: a gzip file cut short")
+        rest = opener.unused_data  # anything else after the last member is ignored, as by gzip
+    inner = b"".join(pieces)
     if inner[:2] == GZIP_MAGIC:
         raise SourceError(url, "not a feed: a gzip file inside a gzip file")
     return inner
