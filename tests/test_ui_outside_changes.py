@@ -930,6 +930,85 @@ async def test_a_searchs_only_hit_removed_while_read_says_so_not_only_nothing_ma
         )
 
 
+def _read_count(ctx: Any) -> int:
+    return sum(read for read, _starred in read_state(ctx.store_path).values())
+
+
+async def test_d_on_the_feed_being_read_marks_no_other_article_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: `d` `y` while reading Alpha News full screen showed All with
+    another feed's article in the reader, marked read as if opened."""
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 1000.0)
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j", "enter")  # Alpha News, its list
+        await settle(pilot)
+        await pilot.press("enter")  # its first article, full screen
+        await settle(pilot)
+        assert screen.narrow_pane == "reader"
+        read_before = _read_count(ctx)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert screen.status.message.startswith("Removed Alpha News")
+        assert screen.narrow_pane == "list"
+        assert _read_count(ctx) == read_before - 1  # the one read went with its feed
+
+
+async def test_a_removal_said_of_one_article_is_forgotten_by_the_next_reload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: a feed removed while the reader held an article of another feed
+    remembered that article as told of, and its own removal later went unsaid."""
+    async with await _reading_full_screen(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        reading = screen.reader.pk
+        assert reading is not None
+        screen.reload_view(said_of=reading)  # said of it, though it stays
+        await settle(pilot)
+        _remove_feed_of(ctx, reading)
+        screen.reload_view(outside=True)
+        await settle(pilot)
+        assert screen.status.message == (
+            "The article you were reading was removed outside the reader."
+        )
+
+
+async def test_enter_on_a_row_a_cleanup_removed_goes_back_to_the_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: the full-screen reader showed the article read before, then the
+    one the list fell back to, with "That article is gone" said and gone."""
+    async with await _reading_full_screen(tmp_path, monkeypatch) as (ctx, app, pilot):
+        screen = app.screen
+        await pilot.press("escape", "j")
+        await settle(pilot)
+        row = screen.headlines.current
+        assert row is not None and row.pk != screen.reader.pk
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(ctx.store_path)) as conn, conn:
+            conn.execute("DELETE FROM articles WHERE pk = ?", (row.pk,))  # as a cleanup does
+        read_before = _read_count(ctx)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert screen.narrow_pane == "list"
+        assert screen.status.message == "That article is gone (removed by a cleanup?)"
+        assert _read_count(ctx) == read_before
+
+
 async def test_the_feed_shown_renamed_in_the_settings_file_is_named_anew_above_the_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -99,6 +99,7 @@ class ArticleFailed(Message):
     pk: int
     text: str
     error: bool = False
+    gone: bool = False  # no longer in the store (a cleanup elsewhere)
 
 
 @dataclass

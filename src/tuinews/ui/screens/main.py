@@ -448,8 +448,10 @@ class MainScreen(RefreshingScreen):
             kept = starred_kept(starred)
             self.post_message(Status(f"Removed {feed.title}" + (f"; {kept}." if kept else ".")))
         self.post_message(self._load_feeds())
-        # The article being read may have gone with the feed: said, by the line above.
-        self.app.call_from_thread(functools.partial(self.reload_view, said_of=self.reader.pk))
+        # The article being read may have gone with the feed: said, by the line above;
+        # the one the cursor falls on in the list shown instead is no choice of the user's.
+        reload = functools.partial(self.reload_view, outside=True, said_of=self.reader.pk)
+        self.app.call_from_thread(reload)
 
     @waits_for_search
     def action_feed_info(self) -> None:

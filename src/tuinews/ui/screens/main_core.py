@@ -131,9 +131,10 @@ class MainCore(Screen[None]):
         # A generation, not a flag for the next cursor move: two outside reloads in a
         # row (the feed shown removed) move the cursor twice.
         self._outside_generation = -1
-        # An article whose removal the status line told (its feed removed, `s` on it):
-        # not told twice, whichever reload finds it gone. Kept while the reader shows it.
-        self._gone_said_pk: int | None = None
+        # An article whose removal the status line told (its feed removed, `s` on it),
+        # and the view generation from which on it holds: not told twice, whichever
+        # reload finds it gone; forgotten by the first view loaded since.
+        self._gone_said: tuple[int, int] | None = None
         self._reader_chosen = False  # the reader's article was picked by the user
         self._before_search: Headline | None = None
         # Keys typed while a new search loads, for its results (see waiting_keys).
@@ -360,7 +361,7 @@ class MainCore(Screen[None]):
         if outside:
             self._outside_generation = self.generation
         if said_of is not None:
-            self._gone_said_pk = said_of
+            self._gone_said = (self.generation, said_of)
         self.view = self._effective_view()
         at = 0
         if keep is None and self.view.search == self._shown_view.search:
@@ -521,6 +522,8 @@ class MainCore(Screen[None]):
             self.status.say(message.unsearched, error=True)
         if gone and reading is not None:
             self._article_gone(reading)  # after "Nothing matches", which it explains
+        if self._gone_said is not None and message.generation >= self._gone_said[0]:
+            self._gone_said = None
         if self._then_next_unread:
             self._then_next_unread = False
             current = self.headlines.current
@@ -634,8 +637,7 @@ class MainCore(Screen[None]):
         that took the place, and the status line says why, unless it has (`said_of`)."""
         if self.layout_mode == "narrow" and self.narrow_pane == "reader":
             self.show_pane("list")
-        said, self._gone_said_pk = self._gone_said_pk, None
-        if pk != said:
+        if self._gone_said is None or self._gone_said[1] != pk:
             # Short enough for 80 columns: a cleanup or a removed feed, said elsewhere.
             self.status.say("The article you were reading was removed outside the reader.")
 

@@ -97,7 +97,9 @@ class ReadingScreen(MainCore):
             self.post_message(ArticleFailed(pk, str(error), error=True))
             return
         if stored is None:
-            self.post_message(ArticleFailed(pk, "That article is gone (removed by a cleanup?)"))
+            self.post_message(
+                ArticleFailed(pk, "That article is gone (removed by a cleanup?)", gone=True)
+            )
             return
         try:
             renderable, links = article_renderable(stored)
@@ -114,6 +116,12 @@ class ReadingScreen(MainCore):
         if current is not None and current.pk == message.pk:
             self._unshown_pk = message.pk
             self._reader_settled()  # the keys kept for it say so first, and go on
+            if message.gone:
+                # Opened as a cleanup elsewhere removed it: full screen, the reader would
+                # show the article read before, then the one the list falls back to.
+                if self.layout_mode == "narrow" and self.narrow_pane == "reader":
+                    self.show_pane("list")
+                self.reload_view(outside=True)
         self.status.say(message.text, error=message.error)
 
     @on(ArticleReady)
@@ -129,8 +137,6 @@ class ReadingScreen(MainCore):
             self._render_article(message.pk, width)
             return
         previous, previous_chosen = self.reader.pk, self._reader_chosen
-        if message.pk != previous:
-            self._gone_said_pk = None  # said of the article shown before
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
         self._shown_stamp = message.stamp
         self._reader_chosen = self._user_chose
