@@ -673,19 +673,26 @@ def shown(screen: Any) -> list[Any]:
     return rows
 
 
+def _subscribed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, look_every: float) -> Any:
+    """A store, and a settings file listing its feeds; the reader looks for changes made
+    outside it every `look_every` seconds."""
+    from tuinews.subscriptions import SubscriptionFile
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", look_every)
+    ctx = make_ctx(tmp_path)
+    for sub in ctx.subscriptions:
+        SubscriptionFile(ctx.config_path).add(sub)
+    return ctx
+
+
 @contextlib.asynccontextmanager
 async def _showing_alpha_news(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[Any, Any, Any]]:
     """The reader showing Alpha News, its feeds listed in the settings file, looking for
     changes made outside it every 50 ms: (context, app, pilot)."""
-    from tuinews.subscriptions import SubscriptionFile
-    from tuinews.ui.screens.main_refresh import RefreshingScreen
-
-    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
-    ctx = make_ctx(tmp_path)
-    for sub in ctx.subscriptions:
-        SubscriptionFile(ctx.config_path).add(sub)
+    ctx = _subscribed(tmp_path, monkeypatch, look_every=0.05)
     async with running(ctx, size=(120, 40)) as (app, pilot):
         await pilot.press("h", "j", "j", "j", "j")  # Alpha News
         await settle(pilot)
@@ -753,13 +760,7 @@ async def test_the_article_read_full_screen_removed_elsewhere_goes_back_to_the_l
     """A tester's find: at 80 x 24 the reader fills the screen; when `tuinews cleanup`
     removed the article in it, the reader showed the next one with nothing said, and `s`
     then unstarred that one, unseen. The list comes back, and the line says why."""
-    from tuinews.subscriptions import SubscriptionFile
-    from tuinews.ui.screens.main_refresh import RefreshingScreen
-
-    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
-    ctx = make_ctx(tmp_path)
-    for sub in ctx.subscriptions:
-        SubscriptionFile(ctx.config_path).add(sub)
+    ctx = _subscribed(tmp_path, monkeypatch, look_every=0.05)
     async with running(ctx, size=(80, 24)) as (app, pilot):
         screen = app.screen
         await pilot.press("enter")
@@ -816,6 +817,17 @@ def _remove_feed_of(ctx: Any, pk: int) -> None:
         info = store.feed_by_url(shown.article.feed)
         assert info is not None
         store.remove_feed(info.id)
+
+
+async def _removed_while_read(ctx: Any, pilot: Any, pk: int) -> None:
+    """Article `pk`, full screen, removed with its feed and the removal looked for: the
+    list comes back, and the status line says why."""
+    _remove_feed_of(ctx, pk)
+    screen = pilot.app.screen
+    screen.reload_view(outside=True)
+    await settle(pilot)
+    assert screen.narrow_pane == "list"
+    assert screen.status.message == "The article you were reading was removed outside the reader."
 
 
 async def test_the_article_read_gone_when_any_reload_comes_is_no_choice_of_the_users(
@@ -884,13 +896,7 @@ async def test_a_removal_said_once_does_not_silence_the_next(
         await settle(pilot)
         reading = screen.reader.pk
         assert reading is not None and reading != first
-        _remove_feed_of(ctx, reading)
-        screen.reload_view(outside=True)
-        await settle(pilot)
-        assert screen.narrow_pane == "list"
-        assert screen.status.message == (
-            "The article you were reading was removed outside the reader."
-        )
+        await _removed_while_read(ctx, pilot, reading)
 
 
 async def test_a_searchs_only_hit_removed_while_read_says_so_not_only_nothing_matches(
@@ -921,13 +927,7 @@ async def test_a_searchs_only_hit_removed_while_read_says_so_not_only_nothing_ma
         await settle(pilot)
         reading = screen.reader.pk
         assert reading is not None and screen.narrow_pane == "reader"
-        _remove_feed_of(ctx, reading)
-        screen.reload_view(outside=True)
-        await settle(pilot)
-        assert screen.narrow_pane == "list"
-        assert screen.status.message == (
-            "The article you were reading was removed outside the reader."
-        )
+        await _removed_while_read(ctx, pilot, reading)
 
 
 def _read_count(ctx: Any) -> int:
@@ -939,13 +939,7 @@ async def test_d_on_the_feed_being_read_marks_no_other_article_read(
 ) -> None:
     """A tester's find: `d` `y` while reading Alpha News full screen showed All with
     another feed's article in the reader, marked read as if opened."""
-    from tuinews.subscriptions import SubscriptionFile
-    from tuinews.ui.screens.main_refresh import RefreshingScreen
-
-    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 1000.0)
-    ctx = make_ctx(tmp_path)
-    for sub in ctx.subscriptions:
-        SubscriptionFile(ctx.config_path).add(sub)
+    ctx = _subscribed(tmp_path, monkeypatch, look_every=1000.0)
     async with running(ctx, size=(80, 24)) as (app, pilot):
         screen = app.screen
         await pilot.press("h", "j", "j", "j", "j", "enter")  # Alpha News, its list
