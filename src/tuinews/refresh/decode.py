@@ -71,23 +71,23 @@ class _Zlib:
         if self._plain:
             yield data
             return
-        seen = self._head + data  # the first byte may have come alone
-        if (
-            self._gzip
-            and not self._started
-            and data
-            and not seen.startswith(b"\x1f\x8b"[: len(seen)])
-        ):
+        # Judged on the first bytes only (the first may have come alone): not a copy of
+        # every chunk of the body.
+        if self._gzip and not self._started and data and not self._starts_as_gzip(data):
             # A gzip body starts with its two magic bytes; without them, a server labelled
             # an uncompressed body gzip (a misconfigured cache or proxy compressing twice
             # shows the same). The bytes are read as they are, and the parser judges them.
             self._plain = True
-            yield seen
+            yield self._head + data
             return
         try:
             yield from self._inflated(data)
         except zlib.error:
             raise _corrupt("gzip" if self._gzip else "deflate") from None
+
+    def _starts_as_gzip(self, data: bytes) -> bool:
+        seen = self._head + data[:2]
+        return seen.startswith(b"\x1f\x8b"[: len(seen)])
 
     def _inflated(self, data: bytes) -> Iterator[bytes]:
         pending = data

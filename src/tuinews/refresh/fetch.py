@@ -126,11 +126,11 @@ def _redirect_target(current: str, location: str) -> str:
     moved there would read the user's own files into the store) or any other scheme.
     A space inside the Location is part of the address and is sent as %20 (as browsers
     and curl do); `clean_url` alone would drop it and ask for another address."""
-    if not clean_url(location):
+    given = clean_url(location.strip().replace(" ", "%20"))
+    if not given:
         # Read as relative, an empty address is this one again: "redirect loop".
         raise FetchError("a redirect whose Location header names no address")
     try:
-        given = clean_url(location.strip().replace(" ", "%20"))
         target = urljoin(current, given)
         scheme = urlsplit(target).scheme.lower()
         # urljoin takes `//` and `http://` for the address they came from.

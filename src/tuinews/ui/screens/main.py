@@ -237,8 +237,7 @@ class MainScreen(RefreshingScreen):
                 return False
             self.show_pane("list")
             return True
-        if self.layout_mode == "narrow" and self.narrow_pane == "reader":
-            self.show_pane("list")
+        if self.leave_full_screen_reader():
             return True
         if self.focused_pane == "reader":
             self.activate("list")

@@ -635,11 +635,18 @@ class MainCore(Screen[None]):
         removed). Full screen, the reader would show the next one with nothing said, and
         `s` would star that one: the list is shown instead, its cursor on the article
         that took the place, and the status line says why, unless it has (`said_of`)."""
-        if self.layout_mode == "narrow" and self.narrow_pane == "reader":
-            self.show_pane("list")
+        self.leave_full_screen_reader()
         if self._gone_said is None or self._gone_said[1] != pk:
             # Short enough for 80 columns: a cleanup or a removed feed, said elsewhere.
             self.status.say("The article you were reading was removed outside the reader.")
+
+    def leave_full_screen_reader(self) -> bool:
+        """One pane at a time with the reader shown: the list is shown instead. Whether
+        it was."""
+        if self.layout_mode == "narrow" and self.narrow_pane == "reader":
+            self.show_pane("list")
+            return True
+        return False
 
     def show_all_instead(self) -> None:
         """The feed (or tag) shown is gone: All is shown instead, and selected in the

@@ -119,8 +119,7 @@ class ReadingScreen(MainCore):
             if message.gone:
                 # Opened as a cleanup elsewhere removed it: full screen, the reader would
                 # show the article read before, then the one the list falls back to.
-                if self.layout_mode == "narrow" and self.narrow_pane == "reader":
-                    self.show_pane("list")
+                self.leave_full_screen_reader()
                 self.reload_view(outside=True)
         self.status.say(message.text, error=message.error)
 
