@@ -403,6 +403,26 @@ def test_closed_pipe_is_not_an_error(cli: Cli, sample_feeds: Path, args: list[st
     assert child.returncode == 0
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "args",
+    [["list", "{samples}"], ["list", "--json", "{samples}"], ["read", "{samples}/lab-notes.atom"]],
+)
+def test_a_full_standard_output_is_named_and_fails(
+    cli: Cli, sample_feeds: Path, args: list[str]
+) -> None:
+    """`tuinews list > /dev/full` in a script: the line says the output could not be
+    written, and the status says the command failed (a short output failed only at exit,
+    unsaid, with status 0)."""
+    argv = [str(TUINEWS), *(a.replace("{samples}", str(sample_feeds)) for a in args)]
+    with open("/dev/full", "wb") as full:
+        child = subprocess.run(
+            argv, stdout=full, stderr=subprocess.PIPE, env=cli.env, timeout=60, check=False
+        )
+    assert child.stderr.decode() == "tuinews: standard output: No space left on device\n"
+    assert child.returncode == 1
+
+
 def test_closed_pipe_after_first_line(cli: Cli, sample_feeds: Path) -> None:
     child = subprocess.Popen(
         [str(TUINEWS), "list", str(sample_feeds)],

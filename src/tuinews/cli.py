@@ -441,7 +441,13 @@ def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
     if _reads_subscriptions(ns):
         _require_config_file(ns)
     handler = _handler(ns.command)
-    return handler(ns)
+    from tuinews.commands.common import name_stdout_in_errors
+
+    name_stdout_in_errors()
+    status = handler(ns)
+    # Here, not at exit, where a failure could no longer be said nor change the status.
+    sys.stdout.flush()
+    return status
 
 
 def _reads_subscriptions(ns: argparse.Namespace) -> bool:

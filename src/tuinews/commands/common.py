@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ EXIT_CODES = {True: 0, False: 1}
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from typing_extensions import Buffer
 
     from tuinews.config import Config
     from tuinews.store import Store
@@ -150,6 +152,42 @@ def error_line(source: str, reason: str) -> None:
 
     shown = source if source.strip() else repr(source)  # '': not "tuinews: : …"
     print(drawable(passwords_masked(f"tuinews: {shown}: {reason}")), file=sys.stderr)
+
+
+class _StandardOutput(io.FileIO):
+    """Standard output whose failed writes name it: `tuinews list > /dev/full` said
+    "No space left on device", naming no file (`cli._run` prints an OSError's file)."""
+
+    def write(self, data: Buffer, /) -> int:
+        try:
+            return super().write(data)
+        except BlockingIOError:
+            raise
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, error.strerror, "standard output") from None
+
+
+def name_stdout_in_errors() -> None:
+    """Put a `_StandardOutput` under sys.stdout (a command's, not the reader's: Textual
+    draws on the terminal itself), with the same encoding and buffering."""
+    stdout = sys.stdout
+    if stdout is not sys.__stdout__:  # already replaced: a test's capture, an embedding
+        return
+    try:
+        descriptor = stdout.fileno()
+        stdout.flush()
+    except (AttributeError, OSError, ValueError):  # no stdout, or not a file (tests)
+        return
+    raw = _StandardOutput(descriptor, "w", closefd=False)
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        line_buffering=bool(stdout.line_buffering),
+        write_through=getattr(stdout, "write_through", False),
+    )
 
 
 def silence_stdout(stream: TextIO | None = None) -> None:
