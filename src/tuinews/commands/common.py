@@ -173,7 +173,7 @@ def name_stdout_in_errors() -> None:
     """Put a `_StandardOutput` under sys.stdout (a command's, not the reader's: Textual
     draws on the terminal itself), with the same encoding and buffering."""
     stdout = sys.stdout
-    if stdout is not sys.__stdout__:  # already replaced: a test's capture, an embedding
+    if stdout is None or stdout is not sys.__stdout__:  # a test's capture, an embedding
         return
     try:
         descriptor = stdout.fileno()
