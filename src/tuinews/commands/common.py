@@ -172,13 +172,13 @@ class _StandardOutput(io.FileIO):
 def name_stdout_in_errors() -> None:
     """Put a `_StandardOutput` under sys.stdout (a command's, not the reader's: Textual
     draws on the terminal itself), with the same encoding and buffering."""
-    stdout = sys.stdout
-    if stdout is None or stdout is not sys.__stdout__:  # a test's capture, an embedding
+    stdout: TextIO = sys.stdout
+    if stdout is not sys.__stdout__:  # a test's capture, an embedding
         return
     try:
         descriptor = stdout.fileno()
         stdout.flush()
-    except (AttributeError, OSError, ValueError):  # no stdout, or not a file (tests)
+    except (AttributeError, OSError, ValueError):  # no stdout, or not a file
         return
     raw = _StandardOutput(descriptor, "w", closefd=False)
     sys.stdout = io.TextIOWrapper(
