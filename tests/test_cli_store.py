@@ -14,6 +14,7 @@ import pytest
 from feedserver import FeedServer, Generated, http_date, rss, static, status
 from store_checks import assert_store_sound
 from test_cli import TUINEWS, Cli, json_lines, run_in_terminal
+from tuinews.commands.store_commands import PROGRESS_AFTER_S
 from tuinews.model import Subscription
 from tuinews.refresh.lock import RefreshLock
 from tuinews.store import Store, View
@@ -372,10 +373,12 @@ def test_a_quick_refresh_on_a_terminal_shows_its_summary_only(
 ) -> None:
     code, shown = run_in_terminal(["refresh"], cli.env)
     assert code == 0
-    assert "Refreshing" not in shown  # over before the bar would show (PROGRESS_AFTER_S)
-    assert "[1/2]" not in shown  # and no plain lines either: they are for pipes
+    assert "[1/2]" not in shown  # no plain lines: they are for pipes
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r", "")
     assert summary_of(text.rstrip("\n"))[:2] == (2, 5)
+    seconds = float(text.rstrip("\n").splitlines()[-1].rsplit(" in ", 1)[1].removesuffix(" s"))
+    if seconds < PROGRESS_AFTER_S:  # a loaded machine may take longer: the bar is right then
+        assert "Refreshing" not in shown  # over before the bar would show
 
 
 def test_a_slow_refresh_on_a_terminal_shows_a_progress_bar(cli: Cli, server: FeedServer) -> None:

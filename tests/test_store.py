@@ -515,7 +515,9 @@ def test_search_finds_words_inside_chinese_japanese_and_thai_text(store: Store) 
     assert [store.count(View(search=word)) for word in ("用Python", "用python", "用PYTHON")] == [
         1
     ] * 3
-    assert store.count(View(search="python -纪念币")) == 1
+    # A Latin word written against Han text is a word of its own (schema v12).
+    assert store.count(View(search="python")) == 3
+    assert store.count(View(search="python -纪念币")) == 2
     assert store.count(View(search="纪念币 -python")) == 0
     assert store.count(View(search="野球 -python")) == 1
     assert store.count(View(search="-野球")) == 0  # only words to leave out: no search
@@ -525,6 +527,40 @@ def test_search_finds_words_inside_chinese_japanese_and_thai_text(store: Store) 
     baseball = store.headlines(View(search="野球"), limit=1)[0]
     assert store.position(View(search="野球"), baseball.sort_key) == 0
     assert store.mark_read_where(View(search="野球")) == [baseball.pk]
+
+
+def test_search_finds_latin_words_written_against_han_or_kana_and_greek_without_accents(
+    store: Store,
+) -> None:
+    """`苹果发布新款iPhone手机`: the tokenizer read the whole run as one word, so `iPhone`
+    found nothing; Greek accents were not folded as Latin ones are (`cafe` finds `café`)."""
+    a = feed_id(store, A_URL)
+    save(
+        store,
+        a,
+        [
+            make_article(A_URL, 1, title="苹果发布新款iPhone手机", content="<p>新闻</p>"),
+            make_article(A_URL, 2, title="News", content="<p>東京でPython3.12の勉強会</p>"),
+            make_article(A_URL, 3, title="Καλημέρα κόσμε", content="<p>Ἀθῆναι</p>"),
+            make_article(A_URL, 4, title="iPhones everywhere", content="<p>plain</p>"),
+        ],
+    )
+    assert [h.title for h in store.headlines(View(search="iphone"), limit=5)] == [
+        "苹果发布新款iPhone手机"
+    ]
+    assert store.count(View(search="iphone*")) == 2
+    assert store.count(View(search="python3")) == 1
+    assert store.count(View(search="新款iPhone")) == 1  # the run itself, as before
+    assert store.count(View(search="でPython3")) == 1
+    assert store.count(View(search="勉強会")) == 1
+    for word in ("καλημερα", "Καλημέρα", "κοσμε", "αθηναι", '"καλημερα κοσμε"'):
+        assert store.count(View(search=word)) == 1, word
+    # What the index holds stays exact when these articles change and go.
+    changed = make_article(A_URL, 1, title="苹果发布新款Android手机", content="<p>新闻</p>")
+    save(store, a, [changed])
+    assert store.count(View(search="android")) == 1
+    assert store.count(View(search="iphone")) == 0
+    assert_store_sound(store.path)
 
 
 def test_search_finds_a_teaser_summary_and_words_deep_in_a_long_body(store: Store) -> None:

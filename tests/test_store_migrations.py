@@ -408,6 +408,57 @@ def test_a_version_10_store_keeps_the_waits_servers_asked_for(tmp_path: Path) ->
     }
 
 
+def test_a_version_11_store_is_indexed_again_and_finds_latin_words_in_han_text(
+    tmp_path: Path,
+) -> None:
+    """Version 11 gave the index `苹果发布新款iPhone手机` as one word: upgraded, every
+    article is indexed again in the search form, at the next search, with read and
+    starred marks, and the index stays exact as articles change and go."""
+    path = tmp_path / "v11.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    migrate(conn, target=11)
+    conn.execute("INSERT INTO feeds (id, url, position) VALUES (1, 'https://a.example/rss', 0)")
+    rows = [
+        # pk, key, title, content, search text as v11 gave it, read, starred
+        (1, "g:1", "苹果发布新款iPhone手机", "<p>新闻</p>", "新闻", 1, 1),
+        (2, "g:2", "Ferry times", "<p>我们用Python写代码</p>", "我们用Python写代码", 0, 0),
+        (3, "g:3", "Καλημέρα", "<p>plain words</p>", "plain words", 0, 0),
+    ]
+    conn.executemany(
+        "INSERT INTO articles (pk, article_id, feed_id, key, title, content, read, starred, "
+        "first_seen, last_seen, sort_ts, content_hash) "
+        "VALUES (?, printf('%016x', ?), 1, ?, ?, ?, ?, ?, 1.7e9, 1.7e9, 1.7e9 + ?, 'h')",
+        [(r[0], r[0], r[1], r[2], r[3], r[5], r[6], r[0]) for r in rows],
+    )
+    conn.execute("UPDATE feeds SET total = 3, unread = 2 WHERE id = 1")
+    conn.executemany(
+        "INSERT INTO search_text (pk, body) VALUES (?, ?)", [(r[0], r[4]) for r in rows]
+    )
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, title, body) "
+        "SELECT a.pk, a.title, s.body FROM articles a JOIN search_text s ON s.pk = a.pk"
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    assert_store_sound(path)
+    with Store.open(path) as store:
+        assert_store_sound(path)
+        assert store.count(View(search="iphone")) == 1
+        assert store.count(View(search="python")) == 1
+        assert store.count(View(search="用Python")) == 1  # still found in the run
+        assert store.count(View(search="καλημερα")) == 1
+        assert store.count(View(search="plain")) == 1
+        first = store.article(1)
+        assert first is not None and first.read and first.starred
+        assert_store_sound(path)
+        store.remove_feed(1)  # its starred article stays
+        assert store.count(View(search="καλημερα")) == 0
+        assert_store_sound(path)
+    assert_store_sound(path)
+
+
 def _snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), os.stat(path).st_mtime_ns
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from tuinews.errors import StoreError
-from tuinews.store.fts import search_terms
+from tuinews.store.fts import search_form, search_terms
 from tuinews.store.records import Headline, SortKey, StoredArticle, View, ViewWindow
 from tuinews.store.rows import ARTICLE_SELECT, to_headline, to_stored_article
 from tuinews.store.schema import INDEXED_TEXT
@@ -53,14 +53,15 @@ def _filters(view: View, prefix: str = "a.") -> tuple[list[str], list[Any]]:
         # to escape): the title and the text the index was given (schema v8), which
         # every article searched has. These scripts have no letter case, but the Latin
         # letters a word may hold have (`用Python`): lower() folds ASCII only, theirs.
+        # The text is in its search form (schema v12: `用 Python`), the title as written.
         text = INDEXED_TEXT.format(pk=row, body_text=f"{prefix}body_text")
         found = f"(instr(lower({prefix}title), lower(?)) > 0 OR instr(lower({text}), lower(?)) > 0)"
         for word in terms.contains:
             clauses.append(found)
-            params.extend([word, word])
+            params.extend([word, search_form(word)])
         for word in terms.lacks:
             clauses.append(f"NOT {found}")
-            params.extend([word, word])
+            params.extend([word, search_form(word)])
         if terms.excluded_match is not None:
             clauses.append(
                 f"{prefix}pk NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"

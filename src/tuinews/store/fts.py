@@ -34,14 +34,68 @@ def _quote(text: str) -> str:
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, Han,
 # Hangul. The index's tokenizer reads a run of them as one word, so a word inside the
 # run cannot be found through the index: such terms are looked for in the text itself.
-# Compiled at the first search, not on import: 2.4 ms that every start of the reader
-# and every command paid (this module comes with the store).
+# The patterns are compiled at the first search, not on import: 2.4 ms that every start
+# of the reader and every command paid (this module comes with the store).
+_UNSPACED_RANGES = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff"
+)
+# Greek letters, basic and extended: their accents are not among the diacritics the
+# index's tokenizer removes (it removes Latin ones), so `search_form` drops them.
+_GREEK_RANGES = "\u0370-\u03ff\u1f00-\u1fff"
+
+
 @functools.cache
 def _unspaced() -> re.Pattern[str]:
-    return re.compile(
-        "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-        "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]"
-    )
+    return re.compile(f"[{_UNSPACED_RANGES}]")
+
+
+@functools.cache
+def _needs_form() -> re.Pattern[str]:
+    return re.compile(f"[{_UNSPACED_RANGES}{_GREEK_RANGES}]")
+
+
+@functools.cache
+def _script_boundary() -> re.Pattern[str]:
+    # Between a character of an unspaced script and a letter or digit of another.
+    unspaced, other = f"[{_UNSPACED_RANGES}]", f"[^\\W{_UNSPACED_RANGES}]"
+    return re.compile(f"(?<={unspaced})(?={other})|(?<={other})(?={unspaced})")
+
+
+@functools.cache
+def _greek_unaccented() -> dict[int, str]:
+    import unicodedata
+
+    table: dict[int, str] = {}
+    for low, high in ((0x370, 0x400), (0x1F00, 0x2000)):
+        for code in range(low, high):
+            parts = unicodedata.normalize("NFD", chr(code))
+            base = "".join(part for part in parts if not unicodedata.combining(part))
+            if base and base != chr(code):
+                table[code] = base
+    return table
+
+
+def search_form(text: str) -> str:
+    """`text` as the index is given it, and as search words are looked up: a space where
+    an unspaced script meets letters or digits of another (the tokenizer read
+    `苹果发布iPhone手机` as one word, so `iPhone` found nothing), Greek accents dropped
+    (`καλημέρα` is found by `καλημερα`, as `café` is by `cafe`)."""
+    if text.isascii() or _needs_form().search(text) is None:
+        return text
+    return _script_boundary().sub(" ", text).translate(_greek_unaccented())
+
+
+def search_title(title: object) -> str | None:
+    """The title the index is given when it is not the article's own (see `search_form`):
+    SQLite calls it as `tuinews_search_title` and keeps what it returns in `search_text`."""
+    if not isinstance(title, str):
+        return None
+    try:
+        formed = search_form(title)
+    except Exception:  # never fail the statement indexing thousands of articles
+        return None
+    return formed if formed != title else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +131,7 @@ def search_terms(words: str) -> SearchTerms | None:
                 if _unspaced().search(text):
                     (lacks if minus else contains).append(text)
                 else:
-                    (excluded if minus else alternatives[-1]).append(_quote(text))
+                    (excluded if minus else alternatives[-1]).append(_quote(search_form(text)))
             continue
         if word == "OR":
             alternatives.append([])
@@ -93,7 +147,7 @@ def search_terms(words: str) -> SearchTerms | None:
         if _unspaced().search(word):
             (lacks if leave_out else contains).append(word)
             continue
-        term = _quote(word) + ("*" if prefix else "")
+        term = _quote(search_form(word)) + ("*" if prefix else "")
         (excluded if leave_out else alternatives[-1]).append(term)
     # A term said twice asks nothing more, and each costs a pass over its index entries
     # (5,000 pasted copies of a word took 7 s).
@@ -148,7 +202,7 @@ def row_search_text(summary: object, content: object, content_type: object) -> s
     at every search, and no article after that one would ever be indexed."""
     summary, content = _as_text(summary), _as_text(content)
     try:
-        return indexed_body(summary, content, _as_text(content_type))
+        return search_form(indexed_body(summary, content, _as_text(content_type)))
     except Exception:  # a sanitizer bug on one article: its raw text is searched
         return content[:INDEX_TEXT_LIMIT]
 
