@@ -818,6 +818,40 @@ def test_a_feed_cut_off_mid_item_saves_the_whole_items_and_says_so(
     assert len(json_lines(cli.call("list", "--json").out)) == 3
 
 
+def test_a_cut_feed_file_listed_or_in_a_subscribed_folder_is_said_to_end_early(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`list` and `read` of a cut document showed its first articles with nothing said;
+    a cut file inside a subscribed folder was saved silently, and the folder, deemed
+    unchanged, was not read again once the file was whole."""
+    whole = rss(3, title="Cut").decode()
+    cut = whole[: whole.rindex("<item>") + len("<item><title>Ite")]
+    alone = tmp_path / "cut.xml"
+    alone.write_text(cut)
+    listed = cli.run("list", str(alone))
+    assert listed.status == 0
+    assert listed.err.startswith(f"tuinews: {alone}: the document ends early at line ")
+    assert listed.err.rstrip().endswith("; its complete articles are shown")
+    assert len(listed.out.splitlines()) == 2
+    read = cli.run("read", str(alone))
+    assert read.status == 0 and "item 3" in read.out
+    assert "the document ends early at line " in read.err
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "feed.xml").write_text(cut)
+    subscribe(cli, (str(folder), "Folder"))
+    result = cli.run("refresh")
+    assert result.status == 0, result.err
+    assert result.err.startswith("tuinews: Folder: feed.xml: the document ends early at line ")
+    assert summary_of(result.out)[:2] == (1, 2)
+    # Read again, not taken for unchanged: the file may be whole by then.
+    assert "feed.xml: the document ends early" in cli.run("refresh").err
+    (folder / "feed.xml").write_text(whole)
+    again = cli.run("refresh")
+    assert again.err == ""
+    assert summary_of(again.out)[:2] == (1, 1)  # the third article
+
+
 def test_a_refresh_whose_pipe_closes_early_still_refreshes_every_feed(
     cli: Cli, server: FeedServer
 ) -> None:

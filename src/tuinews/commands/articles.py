@@ -52,6 +52,8 @@ def load_feeds(ns: argparse.Namespace, specs: Sequence[str]) -> tuple[list[Feed]
             error_line(result.spec, result.error or "could not be read")
             ok = False
         else:
+            if result.feed.cut:  # as `refresh` says it of the same document
+                error_line(result.spec, f"{result.feed.cut}; its complete articles are shown")
             feeds.append(result.feed)
     return feeds, ok
 

@@ -310,10 +310,17 @@ def load_directory(path: Path, *, max_bytes: int | None = None) -> Feed:
     except OSError as error:
         raise SourceError(source, _reason(error)) from error
     articles: list[Article] = []
+    cuts: list[str] = []
     for entry in entries:
-        articles.extend(_directory_entry(Path(entry.path), source, title, max_bytes))
+        found, cut = _directory_entry(Path(entry.path), source, title, max_bytes)
+        articles.extend(found)
+        if cut:
+            cuts.append(f"{clean_line(entry.name)}: {cut}")
     articles.sort(key=_newest_first)
-    return Feed(url=source, title=title, articles=articles)
+    feed = Feed(url=source, title=title, articles=articles)
+    # A file read while being written, say: the folder's refresh reads it again next time.
+    feed.cut = "; ".join(cuts) or None
+    return feed
 
 
 def directory_files(path: Path) -> list[os.DirEntry[str]]:
@@ -343,17 +350,18 @@ def _newest_first(article: Article) -> tuple[bool, float]:
 
 def _directory_entry(
     path: Path, feed: str, feed_title: str, max_bytes: int | None
-) -> list[Article]:
+) -> tuple[list[Article], str | None]:
+    """The file's articles, and where its document ends early (`Feed.cut`)."""
     try:
         data, mtime = _read_bounded(path, max_bytes)
     except SourceError:
-        return []
+        return [], None
     if _is_blank(data):
-        return []
+        return [], None
     kind = detect.detect_kind(data, path.name)
     try:
         if kind == "opml":
-            return []
+            return [], None
         if kind == "feed":
             parsed = _parse_feed(data, str(path))
             levels = link_sharing(parsed.articles) or [0] * len(parsed.articles)
@@ -369,12 +377,11 @@ def _directory_entry(
                     article.content,
                 )
                 article.id = article_id(feed, key)
-            return parsed.articles
+            return parsed.articles, parsed.cut
         _refuse_non_article(data, path.name, str(path))
     except SourceError:
-        return []
-    return [
-        article_from_bytes(
-            data, kind, path.name, str(path), mtime, feed=feed, feed_title=feed_title
-        )
-    ]
+        return [], None
+    article = article_from_bytes(
+        data, kind, path.name, str(path), mtime, feed=feed, feed_title=feed_title
+    )
+    return [article], None
