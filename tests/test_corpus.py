@@ -10,6 +10,7 @@ import pytest
 
 from tuinews.errors import SourceError
 from tuinews.model import Feed
+from tuinews.sources.detect import detect_kind
 from tuinews.sources.feeds import looks_like_feed, parse_feed
 
 # Files that are refused, with the reason: a server error cut the feed before its first
@@ -37,6 +38,8 @@ def test_every_corpus_file(corpus_feeds: Path) -> None:
         data = read(corpus_feeds, name)
         if not looks_like_feed(data):
             problems.append(f"{name}: not sniffed as a feed")
+        if detect_kind(data, name) != "feed":  # as a file, or from standard input
+            problems.append(f"{name}: a file of it is not read as a feed")
         if name in REFUSED:
             with pytest.raises(SourceError, match=REFUSED[name]):
                 parse_feed(data, f"https://corpus.example/{name}")

@@ -202,6 +202,31 @@ def test_stdin_bytes_are_detected_by_content() -> None:
     assert isinstance(load_bytes(OPML, "-", "-", None), list)
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        # PHP's json_encode escapes slashes; read over HTTP, the file itself was refused.
+        b'{"version": "https:\\/\\/jsonfeed.org\\/version\\/1.1", "title": "Escaped",'
+        b' "items": [{"id": "1", "title": "One", "content_html": "<p>x</p>"}]}',
+        # The version written after the items, far past the first 8 KB.
+        b'{"title": "Late", "items": ['
+        + b",".join(
+            b'{"id": "%d", "title": "Post", "content_text": "%s"}' % (n, b"x" * 300)
+            for n in range(40)
+        )
+        + b'], "version": "https://jsonfeed.org/version/1"}',
+        # RSS written as JSON (Scripting News).
+        b'{"rss": {"version": "2.0", "channel": {"title": "Scripting", "item": ['
+        b'{"title": "One", "link": "https://e.org/1", "guid": "1"}]}}}',
+    ],
+)
+def test_json_feeds_are_read_from_files_as_from_the_web(tmp_path: Path, document: bytes) -> None:
+    feed = load_path(_write(tmp_path / "feed.json", document))
+    assert isinstance(feed, Feed) and feed.articles
+    piped = load_bytes(document, "-", "-", None)
+    assert isinstance(piped, Feed) and piped.title == feed.title
+
+
 def test_file_url_is_percent_decoded(tmp_path: Path) -> None:
     path = _write(tmp_path / "a b é.txt", TEXT)
     url = path.as_uri()

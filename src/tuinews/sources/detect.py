@@ -36,7 +36,9 @@ _PROLOG = re.compile(
 )
 _ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _ATOM_FEED = re.compile(r"<([A-Za-z_][\w.-]*:)?feed[\s>]")
-_JSON_FEED_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/', re.I)
+# Keys only a JSON Feed's items or head hold: with "items", they tell a feed whose
+# "version" is written late (after its items, past the sniffed head).
+_JSON_FEED_KEYS = ('"feed_url"', '"home_page_url"', '"content_html"', '"content_text"')
 _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _META_CHARSET = re.compile(rb"<meta[^>]*charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -139,7 +141,7 @@ def sniff_structured(data: bytes) -> Literal["feed", "opml"] | None:
     head = sniff_text(data)
     stripped = head.lstrip()
     if stripped.startswith("{"):
-        return "feed" if _JSON_FEED_VERSION.search(head) else None
+        return "feed" if is_json_feed_head(head) else None
     root = root_name(head)
     if root in {"rss", "feed", "rdf"}:
         return "feed"
@@ -149,6 +151,16 @@ def sniff_structured(data: bytes) -> Literal["feed", "opml"] | None:
     if root == "html" and _ATOM_FEED.search(head):
         return "feed"
     return None
+
+
+def is_json_feed_head(head: str) -> bool:
+    """Whether the start of a JSON document is a feed's: its JSON Feed version (slashes
+    escaped or not, as PHP writes them), RSS written as JSON, or items with keys only a
+    JSON Feed has. One test for files and for bodies fetched, which read the same."""
+    head = head.lower().replace("\\/", "/")
+    if "jsonfeed.org/version" in head or ('"rss"' in head and '"channel"' in head):
+        return True
+    return '"items"' in head and any(key in head for key in _JSON_FEED_KEYS)
 
 
 def detect_kind(data: bytes, name: str) -> Kind:

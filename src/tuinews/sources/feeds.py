@@ -14,12 +14,11 @@ import re
 
 from tuinews.errors import SourceError
 from tuinews.model import Feed
-from tuinews.sources.detect import root_name
+from tuinews.sources.detect import is_json_feed_head, root_name
 from tuinews.sources.encoding import strip_bom
 
 _SNIFF_BYTES = 8192
 _FEED_MARKERS = re.compile(r"<(?:rss\b|rdf:rdf\b|feed\b|[a-z0-9]+:feed\b)")
-_JSON_FEED_KEYS = ('"feed_url"', '"home_page_url"', '"content_html"', '"content_text"')
 _HTML_MARKERS = re.compile(r"<(?:!doctype\s+html|html\b|head\b|body\b)")
 
 
@@ -29,13 +28,6 @@ def _head_text(data: bytes) -> str:
     if encoding and encoding.startswith(("utf-16", "utf-32")):
         return body.decode(encoding, errors="replace")[:_SNIFF_BYTES].lower()
     return body[:_SNIFF_BYTES].decode("latin-1").lower()
-
-
-def _is_json_feed_head(head: str) -> bool:
-    head = head.replace("\\/", "/")
-    if "jsonfeed.org/version" in head or ('"rss"' in head and '"channel"' in head):
-        return True
-    return '"items"' in head and any(key in head for key in _JSON_FEED_KEYS)
 
 
 def subscription_list_reason(location: str | None = None) -> str:
@@ -63,7 +55,7 @@ def looks_like_feed(data: bytes) -> bool:
     """Whether `data` starts like a feed (RSS, RDF, Atom or JSON Feed); a cheap sniff."""
     head = _head_text(data).lstrip()
     if head[:1] == "{":
-        return _is_json_feed_head(head)
+        return is_json_feed_head(head)
     if head[:1] != "<":
         return False
     return _FEED_MARKERS.search(head) is not None
