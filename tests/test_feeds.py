@@ -132,6 +132,23 @@ PODCAST = """<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast
 </media:group><itunes:author>Hosts</itunes:author></item></channel></rss>"""
 
 
+def test_extension_namespaces_are_read_without_their_trailing_slash() -> None:
+    """Taverncast's feed declares content: and dc: without the final "/": its bodies,
+    authors and dates were lost (feedparser reads them)."""
+    feed = parse(
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1"><channel><title>T</title>'
+        "<item><title>Octavernfest!</title><dc:creator>Bryce</dc:creator>"
+        "<content:encoded><![CDATA[<p>A whole show about beer</p>]]></content:encoded>"
+        "<description></description><guid>g1</guid><dc:date>2008-10-24T01:30:00Z</dc:date>"
+        "</item></channel></rss>"
+    )
+    (article,) = feed.articles
+    assert article.content == "<p>A whole show about beer</p>"
+    assert article.author == "Bryce"
+    assert article.published == datetime(2008, 10, 24, 1, 30, tzinfo=UTC)
+
+
 def test_rss_090_items_outside_channel() -> None:
     feed = parse(RSS_090)
     assert feed.title == "Old Netscape"

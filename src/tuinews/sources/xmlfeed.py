@@ -79,12 +79,14 @@ _EXTENSION_FIELDS = {
     "http://purl.org/dc/terms/": {"issued": "date", "created": "date", "modified": "updated"},
     "http://purl.org/rss/1.0/modules/content/": {"encoded": "content"},
     "http://search.yahoo.com/mrss/": {"content": "media", "group": "media_group"},
-    "http://search.yahoo.com/mrss": {"content": "media", "group": "media_group"},
     "http://www.itunes.com/dtds/podcast-1.0.dtd": {"author": "itunes_author"},
     "http://www.w3.org/1999/xhtml": {"body": "content"},
 }
 for _atom in ATOM_NAMESPACES:
     _EXTENSION_FIELDS[_atom] = {"link": "atom_link", "updated": "updated"}
+# Looked up without a trailing slash, which feeds drop as they please (Taverncast's
+# `xmlns:content="http://purl.org/rss/1.0/modules/content"`: every body was lost).
+_EXTENSION_FIELDS = {name.rstrip("/"): fields for name, fields in _EXTENSION_FIELDS.items()}
 
 _field_cache: dict[str, str] = {}
 _FIELD_CACHE_LIMIT = 4096
@@ -102,7 +104,7 @@ def _field(tag: str) -> str:
     if namespace in _RSS_NAMESPACES:
         field = _CORE_FIELDS.get(local, "")
     else:
-        field = _EXTENSION_FIELDS.get(namespace.lower(), {}).get(local, "")
+        field = _EXTENSION_FIELDS.get(namespace.lower().rstrip("/"), {}).get(local, "")
     if len(_field_cache) < _FIELD_CACHE_LIMIT:
         _field_cache[tag] = field
     return field
