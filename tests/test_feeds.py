@@ -13,7 +13,7 @@ import pytest
 from feedserver import rss
 from test_cli import Cli
 from tuinews.errors import SourceError
-from tuinews.model import Feed
+from tuinews.model import Enclosure, Feed
 from tuinews.sources.dates import parse_date
 from tuinews.sources.feeds import GUNZIP_LIMIT, looks_like_feed, parse_feed
 
@@ -147,6 +147,23 @@ def test_extension_namespaces_are_read_without_their_trailing_slash() -> None:
     assert article.content == "<p>A whole show about beer</p>"
     assert article.author == "Bryce"
     assert article.published == datetime(2008, 10, 24, 1, 30, tzinfo=UTC)
+
+
+def test_an_enclosure_listed_twice_keeps_the_size_either_listing_gives() -> None:
+    """Omny's podcasts list <media:content> (no size) before the <enclosure> of the
+    same file: the size was lost."""
+    feed = parse(
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>P'
+        "</title><item><title>Episode</title><guid>e1</guid>"
+        '<media:content url="https://e.org/ep1.mp3" type="audio/mpeg"/>'
+        '<enclosure url="https://e.org/ep1.mp3" length="2519606" type="audio/mpeg"/>'
+        '<enclosure url="https://e.org/ep1.jpg" type="image/jpeg"/>'
+        "</item></channel></rss>"
+    )
+    assert feed.articles[0].enclosures == (
+        Enclosure("https://e.org/ep1.mp3", "audio/mpeg", 2519606),
+        Enclosure("https://e.org/ep1.jpg", "image/jpeg", None),
+    )
 
 
 def test_rss_090_items_outside_channel() -> None:

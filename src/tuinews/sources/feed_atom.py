@@ -19,6 +19,7 @@ from tuinews.sources.feed_xmltext import (
     inner_markup,
     join_names,
     text_of,
+    unique_enclosures,
     without_hostless,
     xhtml_inner,
 )
@@ -179,7 +180,7 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         content=content,
         content_type=content_type,
         description_is_html=summary_is_html,
-        enclosures=enclosures,
+        enclosures=unique_enclosures(enclosures),
         categories=categories,
         language=clean_language(entry.get(XML_LANG)),
     )

@@ -118,3 +118,23 @@ def add_media_enclosures(element: Element, base: str, enclosures: list[Enclosure
     )
     if enclosure is not None:
         enclosures.append(enclosure)
+
+
+def unique_enclosures(enclosures: list[Enclosure]) -> list[Enclosure]:
+    """One enclosure per address, in the order first listed, each with the type and size
+    any of its listings gave: a <media:content> without a size before the <enclosure>
+    of the same file lost the file's size (Omny's podcasts)."""
+    if len(enclosures) < 2:
+        return enclosures
+    seen: dict[str, Enclosure] = {}
+    for enclosure in enclosures:
+        known = seen.get(enclosure.url)
+        if known is None:
+            seen[enclosure.url] = enclosure
+        elif (known.type is None and enclosure.type) or (
+            known.length is None and enclosure.length is not None
+        ):
+            seen[enclosure.url] = Enclosure(
+                known.url, known.type or enclosure.type, known.length or enclosure.length
+            )
+    return list(seen.values())

@@ -36,6 +36,7 @@ from tuinews.sources.feed_xmltext import (
     looks_like_html,
     person_name,
     text_of,
+    unique_enclosures,
     without_hostless,
 )
 from tuinews.sources.xml_references import fix_named_references
@@ -418,7 +419,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         updated=parse_date(updated_text) if updated_text else None,
         description=description,
         content=content,
-        enclosures=_unique(enclosures) if enclosures else (),
+        enclosures=unique_enclosures(enclosures) if enclosures else (),
         categories=categories,
         language=clean_language(language) if language else None,
     )
@@ -428,12 +429,3 @@ def _without_address(author: str) -> str:
     """ "jo@example.org (Jo Writer)" is "Jo Writer"."""
     named = _AUTHOR_WITH_NAME.match(author[:2000])
     return author if named is None else named.group(1)
-
-
-def _unique(enclosures: list[Enclosure]) -> list[Enclosure]:
-    if len(enclosures) < 2:
-        return enclosures
-    seen: dict[str, Enclosure] = {}
-    for enclosure in enclosures:
-        seen.setdefault(enclosure.url, enclosure)
-    return list(seen.values())
