@@ -166,6 +166,33 @@ def test_an_enclosure_listed_twice_keeps_the_size_either_listing_gives() -> None
     )
 
 
+def test_a_video_s_media_description_is_its_text_when_it_has_no_other() -> None:
+    """YouTube's feeds give each video's words only in <media:group><media:description>
+    (plain text): every entry was stored with an empty body."""
+    atom = parse(
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">'
+        "<title>Channel</title><entry><id>yt:video:1</id><title>Video</title>"
+        '<link rel="alternate" href="https://www.youtube.com/watch?v=1"/>'
+        "<media:group><media:title>Video</media:title>"
+        "<media:description>Line one &lt;b&gt; stays text\nhttps://e.org/x</media:description>"
+        "</media:group></entry></feed>"
+    )
+    video = atom.articles[0]
+    assert video.summary == "Line one <b> stays text https://e.org/x"
+    assert "Line one <b> stays text" in video.content and video.content_type == "text"
+    rss_feed = parse(
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss"><channel><title>C'
+        "</title><item><title>Clip</title><guid>c1</guid>"
+        '<media:group><media:description type="html">&lt;p&gt;A &lt;i&gt;clip&lt;/i&gt;'
+        "&lt;/p&gt;</media:description></media:group></item>"
+        "<item><title>Told</title><guid>c2</guid><description>Its own words</description>"
+        "<media:description>Not these</media:description></item></channel></rss>"
+    )
+    clip, told = rss_feed.articles
+    assert clip.summary == "A clip"
+    assert told.summary == "Its own words"
+
+
 def test_rss_090_items_outside_channel() -> None:
     feed = parse(RSS_090)
     assert feed.title == "Old Netscape"

@@ -18,6 +18,7 @@ from tuinews.sources.feed_xmltext import (
     element_link,
     inner_markup,
     join_names,
+    media_description,
     text_of,
     unique_enclosures,
     without_hostless,
@@ -33,7 +34,7 @@ ATOM_NAMESPACES = frozenset(
         "",  # a <feed> with no namespace at all is read as Atom too
     }
 )
-_MEDIA = "http://search.yahoo.com/mrss/"
+_MEDIA = "http://search.yahoo.com/mrss"  # with or without its "/"
 
 
 def _atom_children(element: Element) -> list[tuple[str, Element]]:
@@ -46,7 +47,7 @@ def _atom_children(element: Element) -> list[tuple[str, Element]]:
         if tag[:1] == "{":
             namespace, _, local = tag[1:].partition("}")
             if namespace not in ATOM_NAMESPACES:
-                if namespace == _MEDIA and local in ("content", "group"):
+                if namespace.rstrip("/") == _MEDIA and local in ("content", "group", "description"):
                     found.append(("media:" + local, child))
                 continue
         else:
@@ -127,6 +128,7 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
     published_text = updated_text = None
     categories: list[str] = []
     enclosures: list[Enclosure] = []
+    media: tuple[str, bool] | None = None  # a <media:description>
     for local, child in _atom_children(entry):
         if local == "title":
             title = _title(child)
@@ -165,7 +167,12 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
         elif local == "category":
             categories.append(child.get("label") or child.get("term") or text_of(child))
         elif local.startswith("media:"):
-            add_media_enclosures(child, base, enclosures)
+            if local != "media:description":
+                add_media_enclosures(child, base, enclosures)
+            if local != "media:content" and media is None:
+                media = media_description(child)
+    if summary is None and content is None and media is not None:
+        summary, summary_is_html = media  # YouTube's: the video's only words
     if link is None and guid and guid.strip().startswith(("http://", "https://")):
         link = without_hostless(resolve_link(guid, None))
     return build_article(

@@ -120,6 +120,21 @@ def add_media_enclosures(element: Element, base: str, enclosures: list[Enclosure
         enclosures.append(enclosure)
 
 
+def media_description(element: Element) -> tuple[str, bool] | None:
+    """The text of a Media RSS <media:description> (or of the first in a <media:group>)
+    and whether it is HTML (`type="html"`; plain text by default): a YouTube video's
+    only words."""
+    if local_name(element.tag) == "group":
+        for child in element:
+            if isinstance(child.tag, str) and local_name(child.tag) == "description":
+                return media_description(child)
+        return None
+    text = text_of(element)
+    if not text.strip():
+        return None
+    return text, (element.get("type") or "").strip().lower() == "html"
+
+
 def unique_enclosures(enclosures: list[Enclosure]) -> list[Enclosure]:
     """One enclosure per address, in the order first listed, each with the type and size
     any of its listings gave: a <media:content> without a size before the <enclosure>

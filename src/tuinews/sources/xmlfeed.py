@@ -34,6 +34,7 @@ from tuinews.sources.feed_xmltext import (
     join_names,
     local_name,
     looks_like_html,
+    media_description,
     person_name,
     text_of,
     unique_enclosures,
@@ -79,7 +80,11 @@ _EXTENSION_FIELDS = {
     },
     "http://purl.org/dc/terms/": {"issued": "date", "created": "date", "modified": "updated"},
     "http://purl.org/rss/1.0/modules/content/": {"encoded": "content"},
-    "http://search.yahoo.com/mrss/": {"content": "media", "group": "media_group"},
+    "http://search.yahoo.com/mrss/": {
+        "content": "media",
+        "group": "media_group",
+        "description": "media_description",
+    },
     "http://www.itunes.com/dtds/podcast-1.0.dtd": {"author": "itunes_author"},
     "http://www.w3.org/1999/xhtml": {"body": "content"},
 }
@@ -328,6 +333,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
     guid_is_link = True
     categories: list[str] = []
     enclosures: list[Enclosure] = []
+    media: tuple[str, bool] | None = None  # a <media:description>
     language = item.get(XML_LANG)
     for child in item:
         tag = child.tag
@@ -371,6 +377,10 @@ def _read_item(item: Element, url: str, base: str) -> Article:
                 enclosures.append(enclosure)
         elif field in ("media", "media_group"):
             add_media_enclosures(child, base, enclosures)
+            if field == "media_group" and media is None:
+                media = media_description(child)
+        elif field == "media_description":
+            media = media or media_description(child)
         elif field == "atom_link":
             rel = child.get("rel") or "alternate"
             if rel == "alternate" and link is None:
@@ -409,6 +419,9 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         author = _without_address(author)
     else:
         author = itunes_author
+    description_is_html = True
+    if media is not None and not (description or content):
+        description, description_is_html = media  # a video's only words
     return build_article(
         url,
         title=title,
@@ -418,6 +431,7 @@ def _read_item(item: Element, url: str, base: str) -> Article:
         published=parse_date(date_text) if date_text else None,
         updated=parse_date(updated_text) if updated_text else None,
         description=description,
+        description_is_html=description_is_html,
         content=content,
         enclosures=unique_enclosures(enclosures) if enclosures else (),
         categories=categories,
