@@ -193,6 +193,32 @@ def test_a_video_s_media_description_is_its_text_when_it_has_no_other() -> None:
     assert told.summary == "Its own words"
 
 
+def test_atom_body_links_follow_the_xml_base_in_force_on_the_body() -> None:
+    """FeedBurner's entries link to its proxy while their content's xml:base is the
+    site's: the body's relative links pointed at the proxy (feedparser and newsboat
+    follow the xml:base)."""
+    feed = parse(
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://e.org/blog/">'
+        "<title>Roto</title><entry><id>urn:1</id><title>Stock</title>"
+        '<link href="http://proxy.example/~r/abc/stock.html"/>'
+        '<content type="xhtml" xml:base="http://www.site.example/">'
+        '<div xmlns="http://www.w3.org/1999/xhtml"><a href="/players/j.shtml">J</a>'
+        " <img src='img/chart.png'/> <a href=\"#note\">n</a>"
+        ' <a href="javascript:alert(1)">x</a> <a href="https://else.example/">e</a></div>'
+        "</content></entry>"
+        "<entry><id>urn:2</id><title>Two</title><link href='/p2'/>"
+        '<summary type="html">&lt;img src="img/x.png"&gt;</summary></entry></feed>'
+    )
+    stock, two = feed.articles
+    assert 'href="http://www.site.example/players/j.shtml"' in stock.content
+    assert 'src="http://www.site.example/img/chart.png"' in stock.content
+    assert 'href="#note"' in stock.content  # within the page, as it was
+    assert 'href="javascript:alert(1)"' in stock.content  # shown, never opened
+    assert 'href="https://else.example/"' in stock.content
+    assert two.link == "http://e.org/p2"
+    assert 'src="http://e.org/blog/img/x.png"' in two.content
+
+
 def test_rss_090_items_outside_channel() -> None:
     feed = parse(RSS_090)
     assert feed.title == "Old Netscape"

@@ -14,7 +14,9 @@ from tuinews.sources.feed_build import (
 from tuinews.sources.feed_xmltext import (
     XML_LANG,
     Element,
+    absolute_links,
     add_media_enclosures,
+    body_base,
     element_link,
     inner_markup,
     join_names,
@@ -69,6 +71,13 @@ def _body(element: Element) -> tuple[str, ContentType]:
     if len(element):
         return inner_markup(element), "html"
     return element.text or "", "text" if kind.startswith("text/") else "html"
+
+
+def _under_base(html: str, element: Element, fallback_base: str) -> str:
+    """An HTML body with its relative links made absolute when an xml:base is in force
+    on it (see `absolute_links`); as it is otherwise."""
+    base = body_base(element, fallback_base)
+    return absolute_links(html, base) if base else html
 
 
 def _title(element: Element) -> str:
@@ -159,9 +168,13 @@ def _read_entry(entry: Element, url: str, base: str, feed_author: str | None) ->
                 link = link or element_link(child.get("src"), child, base)
                 continue
             content, content_type = _body(child)
+            if content_type == "html":
+                content = _under_base(content, child, base)
         elif local == "summary" and summary is None:
             summary, kind = _body(child)
             summary_is_html = kind == "html"
+            if summary_is_html:
+                summary = _under_base(summary, child, base)
         elif local == "author":
             authors.append(_person(child) or "")
         elif local == "category":

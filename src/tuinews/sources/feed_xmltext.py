@@ -105,6 +105,43 @@ def element_link(value: str | None, element: Element, fallback_base: str | None)
     return without_hostless(resolve_link(stripped, base))
 
 
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# A link or source attribute in HTML: name, then the value, quoted or bare.
+_URL_ATTRIBUTE = re.compile(
+    r"""(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+)
+
+
+def body_base(element: Element, fallback_base: str | None) -> str | None:
+    """The xml:base in force on a body element (`<content xml:base=...>`, or the feed's),
+    resolved; None when the document sets none (the reader then resolves the body's
+    links against the article's link, as browsers do a page's)."""
+    xml_base = element.base
+    if not xml_base:
+        return None
+    return resolve_link(xml_base.strip(), fallback_base)
+
+
+def absolute_links(html: str, base: str) -> str:
+    """`html` with its relative href and src values made absolute against `base`: a body
+    under an xml:base other than the article's own address (FeedBurner's proxied links)
+    pointed its links at the wrong site. Other values are left as they are."""
+    if "=" not in html:
+        return html
+
+    def absolute(match: re.Match[str]) -> str:
+        value = next(group for group in match.groups()[1:] if group is not None)
+        stripped = value.strip()
+        if not stripped or stripped.startswith("#") or _HAS_SCHEME.match(stripped):
+            return match.group(0)
+        resolved = resolve_link(stripped, base)
+        if resolved is None:
+            return match.group(0)
+        return f'{match.group(1)}"{resolved.replace(chr(34), "%22")}"'
+
+    return _URL_ATTRIBUTE.sub(absolute, html)
+
+
 def add_media_enclosures(element: Element, base: str, enclosures: list[Enclosure]) -> None:
     """Append the enclosure of a Media RSS <media:content> (or of each one inside a
     <media:group>) to `enclosures`."""
