@@ -470,7 +470,8 @@ def _v11_server_wait(conn: sqlite3.Connection) -> None:
 # changed is kept in `search_text.title`, since a contentless index needs the words it
 # was given to drop them again (NULL: the article's own title). Every article is
 # indexed again, at the next search (about 4 s at 100,000 articles): the index is
-# emptied at once and every article is pending.
+# emptied at once and every article is pending. The triggers are v8's with the title
+# the index was given, written out again: a released migration's text never changes.
 INDEXED_TITLE = "COALESCE((SELECT title FROM search_text WHERE search_text.pk = {pk}), {title})"
 _OLD_TITLE = INDEXED_TITLE.format(pk="OLD.pk", title="OLD.title")
 _V12_SEARCH_FORM = f"""
