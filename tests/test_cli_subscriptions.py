@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feedserver import rss
 from test_cli import TUINEWS, Cli, run_in_terminal
 from tuinews.store import Store
 
@@ -150,6 +151,38 @@ def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
     assert [json.loads(line)["id"] for line in starred] == [first_id]
     assert len(cli.call("list").out.splitlines()) == 1
     assert "Field" not in cli.call("feeds").out
+
+
+def test_a_removed_feed_kept_for_its_stars_is_named_alike_by_every_command(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """After `remove Tech`, `list --feed Tech` listed its kept articles while `refresh
+    Tech` refreshed "Tech Weekly" (a part of whose title it is), saying nothing."""
+    for name, title in (("tech", "Tech"), ("weekly", "Tech Weekly")):
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(rss(2, title=title, prefix=name))
+        assert cli.call("add", str(path)).status == 0
+    assert cli.run("refresh").status == 0
+    tech_id = next(
+        row["id"]
+        for row in map(json.loads, cli.call("list", "--json").out.splitlines())
+        if row["feed"] == "Tech"
+    )
+    with Store.open(cli.db) as store:
+        found = store.find_article(tech_id)
+        assert found is not None
+        store.set_starred(found.pk, True)
+    assert cli.call("remove", "Tech").status == 0
+    listed = cli.call("list", "--feed", "Tech", "--json").out.splitlines()
+    assert [json.loads(line)["id"] for line in listed] == [tech_id]
+    refreshed = cli.run("refresh", "Tech")
+    assert refreshed.status == 1
+    assert refreshed.err == (
+        "tuinews: 'Tech' is no longer among your feeds (removed; its starred articles are "
+        "kept): nothing to refresh\n"
+    )
+    assert cli.run("refresh", "Tech Weekly").status == 0
+    assert cli.run("refresh", "Weekly").status == 0  # a part of a title still names it
 
 
 def test_a_config_listing_a_feed_twice_warns_and_every_command_works(

@@ -61,20 +61,35 @@ class _Unanswered:
     status: int | None  # a proxy's answer, or None
 
 
-def select_feeds(infos: Sequence[FeedInfo], only: Sequence[str] | None) -> list[FeedInfo]:
+def select_feeds(
+    infos: Sequence[FeedInfo],
+    only: Sequence[str] | None,
+    unsubscribed: Sequence[FeedInfo] = (),
+) -> list[FeedInfo]:
     """All feeds, or those named as `tuinews remove` and `--feed` name them (URL, exact
-    title, or a unique part of a title: `subscriptions.match_feed`), in store order."""
+    title, or a unique part of a title: `subscriptions.match_feed`), in store order.
+
+    Names are matched against the feeds no longer subscribed too (the store keeps them
+    for their starred articles), as `list --feed` matches them: `refresh Tech` after
+    `remove Tech` refreshed "Tech Weekly", a part of whose title it is."""
     if only is None:
         return list(infos)
     from tuinews.subscriptions import match_feed
 
-    pairs = [(info.url, info.title) for info in infos]
+    candidates = [*infos, *unsubscribed]
+    pairs = [(info.url, info.title) for info in candidates]
     chosen: set[int] = set()
     for name in only:
         try:
-            chosen.add(infos[match_feed(name, pairs)].id)
+            index = match_feed(name, pairs)
         except ConfigError as error:
             raise TuinewsError(str(error)) from None
+        if index >= len(infos):
+            raise TuinewsError(
+                f"{name.strip()!r} is no longer among your feeds (removed; its starred "
+                "articles are kept): nothing to refresh"
+            )
+        chosen.add(candidates[index].id)
     return [i for i in infos if i.id in chosen]
 
 
@@ -130,12 +145,14 @@ async def refresh_feeds(
             subscribed = {sub.url for sub in subscriptions}
             await _drop_removed(store, subscribed, listed_now)
             # The store keeps feeds no longer subscribed (their starred articles); skip them.
-            infos = [i for i in await asyncio.to_thread(store.feeds) if i.url in subscribed]
+            stored = await asyncio.to_thread(store.feeds)
+            infos = [i for i in stored if i.url in subscribed]
             named_by_former: dict[str, str] = {}
             if only is not None:
                 former = await asyncio.to_thread(store.former_urls)
                 only = [_named_now(name, infos, former, named_by_former) for name in only]
-            chosen = select_feeds(infos, only)
+            kept = [i for i in stored if i.url not in subscribed]
+            chosen = select_feeds(infos, only, kept)
             run = _Run(store, settings, force=force, named=only is not None, workers=workers)
             run.other_refresh_since = refresh_lock.waited_since
             run.subscribed = subscribed

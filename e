@@ -1,0 +1,1 @@
+tuinews: no subscriptions yet: add one with `tuinews add URL`
