@@ -238,6 +238,30 @@ def test_read_stored_article_and_mark_read(cli: Cli, two_feeds: tuple[str, str])
     assert len(cli.call("list").out.splitlines()) == 5
 
 
+def test_mark_read_of_ids_marks_the_good_ones_when_one_names_several(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`mark-read GOOD b`, where `b` begins several ids, marked nothing at all, where an
+    unknown id is said and the others marked: a cron batch of short ids lost its marks."""
+    feed = tmp_path / "many.xml"
+    feed.write_bytes(rss(20, title="Many"))  # 20 ids: two share their first digit
+    subscribe(cli, (str(feed), "Many"))
+    assert cli.run("refresh").status == 0
+    ids = [row["id"] for row in json_lines(cli.call("list", "--json").out)]
+    firsts = [article_id[0] for article_id in ids]
+    shared = next(digit for digit in firsts if firsts.count(digit) > 1)
+    good = next(article_id for article_id in ids if article_id[0] != shared)
+    marked = cli.call("mark-read", good, shared, "0000000000")
+    assert marked.status == 1
+    assert marked.err_lines == [
+        f"tuinews: {shared}: matches several articles; give more of the article id",
+        "tuinews: 0000000000: no such article",
+    ]
+    assert marked.out == "marked 1 article read\n"
+    unread = {row["id"] for row in json_lines(cli.call("list", "--unread", "--json").out)}
+    assert unread == set(ids) - {good}
+
+
 def test_read_an_id_that_is_also_a_file_here_reads_the_stored_article(
     cli: Cli, two_feeds: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,6 +33,10 @@ class StoreError(TuinewsError):
     """The article store cannot be opened or written (not SQLite, newer schema, disk full)."""
 
 
+class AmbiguousIdError(StoreError):
+    """An article id prefix that names several articles."""
+
+
 class UnknownHome(SourceError):
     """A path starting with `~NAME` where NAME is no user (or `~` with no home to find):
     `Path.expanduser` raises RuntimeError there, which ended commands in a traceback."""

@@ -17,7 +17,7 @@ from tuinews.commands.common import (
     store_folder,
     warn,
 )
-from tuinews.errors import ConfigError
+from tuinews.errors import AmbiguousIdError, ConfigError
 from tuinews.refresh.awaited import Awaited
 
 if TYPE_CHECKING:
@@ -451,7 +451,12 @@ def mark_read_command(ns: argparse.Namespace) -> int:
             pks: dict[int, None] = {}  # one article named twice is marked once
             status = 0
             for ref in ns.ids:
-                stored = store.find_article(ref)
+                try:
+                    stored = store.find_article(ref)
+                except AmbiguousIdError as error:  # said, as an unknown id is
+                    warn(str(error))
+                    status = 1
+                    continue
                 if stored is None:
                     error_line(ref, "no such article")
                     status = 1

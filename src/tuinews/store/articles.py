@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tuinews.errors import StoreError
+from tuinews.errors import AmbiguousIdError
 from tuinews.store.fts import search_form, search_terms
 from tuinews.store.records import Headline, SortKey, StoredArticle, View, ViewWindow
 from tuinews.store.rows import ARTICLE_SELECT, to_headline, to_stored_article
@@ -362,7 +362,7 @@ def find_article(conn: sqlite3.Connection, ref: str) -> StoredArticle | None:
         (ref.lower(), ref.lower() + "\uffff"),
     ).fetchall()
     if len(rows) > 1:
-        raise StoreError(f"{ref}: matches several articles; give more of the article id")
+        raise AmbiguousIdError(f"{ref}: matches several articles; give more of the article id")
     return to_stored_article(rows[0]) if rows else None
 
 
