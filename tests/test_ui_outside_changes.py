@@ -1086,6 +1086,60 @@ async def test_the_article_being_read_is_drawn_again_when_a_refresh_elsewhere_up
         assert "Feed: Renamed Alpha" in reader_text()
 
 
+@pytest.mark.parametrize("change", ["updated elsewhere", "unread elsewhere", "undo"])
+async def test_an_article_marked_unread_while_read_stays_unread_when_drawn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """`m` on the article being read keeps it for later: a refresh elsewhere updating it,
+    another reader marking it unread, or `A` then `u` drew it again, and the redraw
+    marked it read again, the mark lost without a word (a tester's finds)."""
+    from datetime import timedelta
+
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("enter")
+        await settle(pilot)
+        reading = screen.headlines.current
+        assert reading.title == "Story 0 from a"
+        await wait_until(pilot, lambda: read_state(ctx.store_path)["Story 0 from a"][0])
+        url = ctx.subscriptions[0].url
+        if change == "unread elsewhere":
+            with Store.open(ctx.store_path) as store:
+                store.set_read([reading.pk], False)
+        else:
+            await pilot.press("m")
+            await wait_until(pilot, lambda: not read_state(ctx.store_path)["Story 0 from a"][0])
+        if change == "updated elsewhere":
+            with Store.open(ctx.store_path) as store:
+                articles = [
+                    make_article(url, n, when=BASE_DATE - timedelta(hours=n * 3)) for n in range(6)
+                ]
+                articles[0] = make_article(url, 0, when=BASE_DATE, body="<p>Corrected.</p>")
+                save_feed(store, url, "Alpha News", articles)
+            await wait_until(
+                pilot, lambda: "Corrected." in "\n".join(line.text for line in screen.reader.lines)
+            )
+        elif change == "undo":
+            await pilot.press("A")
+            await wait_until(pilot, lambda: read_state(ctx.store_path)["Story 0 from a"][0])
+            await pilot.press("u")
+            await wait_until(pilot, lambda: not read_state(ctx.store_path)["Story 0 from a"][0])
+        else:
+            await wait_until(pilot, lambda: not screen.headlines.row(0).read)
+        await asyncio.sleep(0.5)  # several looks outside, each drawing it again
+        await settle(pilot)
+        assert screen.reader.pk == reading.pk
+        assert not read_state(ctx.store_path)["Story 0 from a"][0]
+        assert not screen.headlines.current.read
+        # Opened anew, it is read again.
+        await pilot.press("escape", "j", "k", "enter")
+        await wait_until(pilot, lambda: read_state(ctx.store_path)["Story 0 from a"][0])
+
+
 async def test_the_broken_settings_line_goes_once_the_file_is_mended(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -112,6 +112,8 @@ class ArticleReady(Message):
     links: list[Any]
     link: str | None
     stamp: str | None = None  # the store's `article_stamp` when it was read
+    # Drawn again because the store changed it (`shown_article_loaded`), not opened.
+    redraw: bool = False
 
 
 @dataclass

@@ -126,6 +126,11 @@ class MainCore(Screen[None]):
         self._sidebar_timer: Timer | None = None
         self._then_next_unread = False
         self._user_chose = False
+        # The article last marked read by being opened: drawn again (an update, a reload
+        # after a mark made elsewhere or an undo) it is not read again, until the user
+        # opens it anew (a cursor key onto it, Enter). `m` there kept it unread only
+        # until the next redraw.
+        self.read_when_opened: int | None = None
         # The last view generation loaded because of a change outside the reader (see
         # reload_view): an article it puts under the cursor is no choice of the user's.
         # A generation, not a flag for the next cursor move: two outside reloads in a
@@ -280,6 +285,7 @@ class MainCore(Screen[None]):
         self.activate(pane)
         if pane == "reader":
             self._user_chose = True
+            self.read_when_opened = None  # opened anew
             # After the layout: the reader renders at the width it is shown at.
             self.call_after_refresh(self._show_current_now)
 

@@ -33,7 +33,9 @@ class ReadingScreen(MainCore):
 
     def shown_article_loaded(self, pk: int | None, stamp: str | None) -> None:
         """A view loaded with the stamp the article in the reader has now: an update
-        (a refresh, here or elsewhere; a feed renamed) draws it again, where it is read."""
+        (a refresh, here or elsewhere; a feed renamed; a mark) draws it again, where it
+        is read. Drawn again, it is not opened again: an article marked unread (`m`, an
+        undo, another reader) stayed so only until this redraw marked it read."""
         reader = self.reader
         current = self.headlines.current
         if (
@@ -45,7 +47,7 @@ class ReadingScreen(MainCore):
             and current.pk == pk
             and self.query_one("#reader-box").display
         ):
-            self._render_article(pk, reader.content_width)
+            self._render_article(pk, reader.content_width, redraw=True)
 
     # -- reader -----------------------------------------------------------------------
     @on(HeadlineHighlighted)
@@ -53,6 +55,7 @@ class ReadingScreen(MainCore):
         # Render when the cursor rests, so a burst of j presses renders one article.
         if message.by_user:
             self._user_chose = True
+            self.read_when_opened = None  # opened anew
         if self._rest_timer is not None:
             self._rest_timer.stop()
         self._rest_timer = self.set_timer(main_core.REST_DELAY, self._show_current_now)
@@ -85,7 +88,7 @@ class ReadingScreen(MainCore):
 
     @work(thread=True, exclusive=True, group="render", description="render article")
     @reported
-    def _render_article(self, pk: int, width: int) -> None:
+    def _render_article(self, pk: int, width: int, redraw: bool = False) -> None:
         from tuinews.ui.rendering import article_renderable, render_to_strips
 
         assert self.store is not None
@@ -108,7 +111,7 @@ class ReadingScreen(MainCore):
             line = f"Could not render this article: {error}"
             self.post_message(ArticleFailed(pk, line, error=True))
             return
-        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link, stamp))
+        self.post_message(ArticleReady(pk, width, lines, links, stored.article.link, stamp, redraw))
 
     @on(ArticleFailed)
     def _on_article_failed(self, message: ArticleFailed) -> None:
@@ -133,13 +136,16 @@ class ReadingScreen(MainCore):
             # Rendered for a width the reader no longer has: shown (one pane at a time)
             # before its layout, it was laid out while this rendered. Not shown at the
             # wrong width: rendered again.
-            self._render_article(message.pk, width)
+            self._render_article(message.pk, width, message.redraw)
             return
         previous, previous_chosen = self.reader.pk, self._reader_chosen
         self.reader.show(message.pk, message.lines, message.links, message.link, message.width)
         self._shown_stamp = message.stamp
-        self._reader_chosen = self._user_chose
-        if self._user_chose:  # else shown because a view loaded, not picked by the user
+        redrawn = message.redraw and previous == message.pk
+        if not redrawn:
+            self._reader_chosen = self._user_chose
+        # Else shown because a view loaded, not picked by the user; or drawn again.
+        if self._user_chose and not redrawn:
             self._mark_shown(current, previous, previous_chosen)
         self._reader_settled()
 
@@ -189,13 +195,17 @@ class ReadingScreen(MainCore):
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
+        if pk == self.read_when_opened:
+            return  # drawn again, not opened again (see read_when_opened)
         if self.focused_pane == "reader" or pk == self._open_pk or main_core.READ_AFTER <= 0:
+            self.read_when_opened = pk
             self.set_read([pk], True)
             return
 
         def still_shown() -> None:
             current = self.headlines.current
             if current is not None and current.pk == pk == self.reader.pk and not current.read:
+                self.read_when_opened = pk
                 self.set_read([pk], True)
 
         self._read_timer = self.set_timer(main_core.READ_AFTER, still_shown)
