@@ -1160,6 +1160,35 @@ async def test_the_broken_settings_line_goes_once_the_file_is_mended(
         assert not screen.status.has_class("-error")
 
 
+async def test_a_store_upgraded_by_a_newer_tuinews_while_open_is_said_and_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron line run by a newer tuinews upgrades the store while the reader is open:
+    the reader said nothing and went on writing stars and marks into a schema it does
+    not know, which every command of this version then refused (a tester's find)."""
+    import sqlite3
+
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        with contextlib.closing(sqlite3.connect(ctx.store_path)) as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.commit()
+        line = "Store upgraded by a newer tuinews: quit and use it; marks made here are lost."
+        await wait_until(pilot, lambda: screen.status.message == line)
+        await pilot.press("s")
+        await wait_until(
+            pilot, lambda: "upgraded by a newer tuinews while open" in screen.status.message
+        )
+        assert screen.status.message.startswith("Not saved")
+        with contextlib.closing(sqlite3.connect(ctx.store_path)) as conn:
+            assert conn.execute("SELECT count(*) FROM articles WHERE starred").fetchone() == (0,)
+
+
 async def test_a_mark_reaches_the_store_file_and_a_moved_store_is_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

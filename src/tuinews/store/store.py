@@ -195,6 +195,20 @@ class Store:
                 self._waiting_writes -= 1
                 self._no_waiting_write.notify_all()
 
+    def _refuse_newer_schema(self, conn: sqlite3.Connection) -> None:
+        """A newer tuinews upgraded the store since this one opened it (a cron line run
+        by the new version while the reader is open): what this one writes could break
+        the new schema's rules, so it writes nothing more (one PRAGMA per write)."""
+        from tuinews.store.schema import SCHEMA_VERSION
+
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            conn.execute("ROLLBACK")
+            raise StoreError(
+                f"{self.path}: upgraded by a newer tuinews while open (schema {version}, "
+                f"this one reads up to {SCHEMA_VERSION}): quit and start the newer one"
+            )
+
     def _wait_for_write(self, patience: float | None) -> sqlite3.Connection:
         deadline: float | None = None
         budget_ms = 0
@@ -209,6 +223,7 @@ class Store:
                 conn.execute(f"PRAGMA busy_timeout = {min(budget_ms, WRITE_WAIT_STEP_MS)}")
                 try:
                     conn.execute("BEGIN IMMEDIATE")
+                    self._refuse_newer_schema(conn)
                     return conn  # `self._lock` stays held for the transaction
                 except sqlite3.Error as exc:
                     busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
@@ -536,6 +551,15 @@ class Store:
         """The store's file was moved, deleted or replaced since it was opened: this
         connection still writes the file it opened, under whatever name it has now."""
         return self._identity is not None and _file_identity(self.path) != self._identity
+
+    def newer_schema(self) -> int | None:
+        """The schema version a newer tuinews upgraded the store to since it was opened
+        here (writes are refused then, see `_refuse_newer_schema`); else None."""
+        from tuinews.store.schema import SCHEMA_VERSION
+
+        with self._reading() as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+        return int(version) if version > SCHEMA_VERSION else None
 
     def change_stamp(self) -> tuple[int, int]:
         """What tells a reader another process changed the store: SQLite's data version

@@ -42,6 +42,7 @@ class RefreshingScreen(ReadingScreen):
     _progress_line = ""
     _broken_settings_line = ""  # "Refresh failed: config.toml:…", while it is true
     _said_moved = False
+    _said_newer = False
 
     def on_mount(self) -> None:
         # After MainCore.on_mount (Textual runs each class's handler): the store is open.
@@ -71,6 +72,11 @@ class RefreshingScreen(ReadingScreen):
                 f"The store {self.store.path.name} was moved or deleted while open: "
                 "quit and start tuinews again, or marks made now may be lost."
             )
+            self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
+        if not self._said_newer and self.store.newer_schema() is not None:
+            # Its marks would not be saved (each write is refused): said before the next.
+            self._said_newer = True
+            note = "Store upgraded by a newer tuinews: quit and use it; marks made here are lost."
             self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
         # `tuinews add` or `import` in another terminal: their feeds' rows are added to
         # the store here, so the sidebar lists them at once. A broken file is said at R.
