@@ -1189,6 +1189,46 @@ async def test_a_store_upgraded_by_a_newer_tuinews_while_open_is_said_and_not_wr
             assert conn.execute("SELECT count(*) FROM articles WHERE starred").fetchone() == (0,)
 
 
+async def test_a_settings_file_moved_away_while_open_is_said_and_not_written_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings file moved aside (a sync tool, a dotfile manager) while the reader is
+    open: nothing was said, `d` answered "no feed matches" of a feed the sidebar lists,
+    and `a` wrote a new file holding the added feed alone, every other feed gone from
+    the sidebar (a tester's find)."""
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    ctx = make_ctx(tmp_path)
+    ctx.config_path.write_text(
+        "".join(
+            f'[[feeds]]\nurl = "{sub.url}"\ntitle = "{sub.title}"\n\n' for sub in ctx.subscriptions
+        )
+    )
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        feeds_before = len(ctx.subscriptions)
+        aside = ctx.config_path.with_name("config.toml.aside")
+        ctx.config_path.rename(aside)
+        line = (
+            f"Settings file {ctx.config_path.name} moved or deleted: put it back, "
+            "or quit and restart."
+        )
+        await wait_until(pilot, lambda: screen.status.message == line)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is screen  # no dialog: its feed would be the file's only one
+        assert screen.status.message == line
+        await pilot.press("h", "j", "j", "j", "j", "d")
+        await settle(pilot)
+        assert app.screen is screen and screen.status.message == line
+        assert not ctx.config_path.exists()
+        assert len(ctx.subscriptions) == feeds_before
+        aside.rename(ctx.config_path)  # put back: `a` asks for a feed again
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.screen is not screen)
+
+
 async def test_a_mark_reaches_the_store_file_and_a_moved_store_is_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

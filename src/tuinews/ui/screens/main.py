@@ -376,6 +376,9 @@ class MainScreen(RefreshingScreen):
     def action_add_feed(self) -> None:
         from tuinews.ui.screens.add_feed import AddFeedScreen
 
+        if self.settings_gone():  # a new file would hold this feed alone
+            self.status.say(self.settings_gone_line(), error=True)
+            return
         self.open_dialog(AddFeedScreen(self.ctx), self._feed_added)
 
     def _feed_added(self, result: Any) -> None:
@@ -403,6 +406,9 @@ class MainScreen(RefreshingScreen):
         entry = self.sidebar.current
         if entry is None or entry.feed is None:
             self.status.say("Select a feed in the sidebar to remove it.")
+            return
+        if self.settings_gone():  # else "no feed matches" of a feed the sidebar lists
+            self.status.say(self.settings_gone_line(), error=True)
             return
         feed = entry.feed
         question = f"Remove the feed “{feed.title}” and its articles (starred ones stay)?"

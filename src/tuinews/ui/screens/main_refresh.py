@@ -42,6 +42,7 @@ class RefreshingScreen(ReadingScreen):
     _progress_line = ""
     _broken_settings_line = ""  # "Refresh failed: config.toml:…", while it is true
     _said_moved = False
+    _said_settings_gone = False
     _said_newer = False
 
     def on_mount(self) -> None:
@@ -73,6 +74,11 @@ class RefreshingScreen(ReadingScreen):
                 "quit and start tuinews again, or marks made now may be lost."
             )
             self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
+        if not self._said_settings_gone and self.settings_gone():
+            self._said_settings_gone = True
+            self.app.call_from_thread(
+                partial(self.status.say, self.settings_gone_line(), error=True, lasting=True)
+            )
         if not self._said_newer and self.store.newer_schema() is not None:
             # Its marks would not be saved (each write is refused): said before the next.
             self._said_newer = True
@@ -101,6 +107,19 @@ class RefreshingScreen(ReadingScreen):
         except StoreError:
             return
         self.post_message(StoreChangedOutside(new, subscriptions, config_stamp))
+
+    def settings_gone(self) -> bool:
+        """The settings file the reader started with was moved or deleted since (a sync
+        tool, a dotfile manager): `a` would write a new one holding its feed alone."""
+        return (
+            not self.ctx.ephemeral
+            and self._config_stamp is not None
+            and file_stamp(self.ctx.config_path) is None
+        )
+
+    def settings_gone_line(self) -> str:
+        name = self.ctx.config_path.name
+        return f"Settings file {name} moved or deleted: put it back, or quit and restart."
 
     def _changed_subscriptions(self) -> tuple[tuple[Subscription, ...], Any] | None:
         """The settings file's subscriptions and stamp when the file changed since the
