@@ -421,6 +421,36 @@ async def test_a_start_without_a_refresh_says_which_feeds_are_failing(tmp_path: 
         assert status.message == f"2 feeds failing: {names[0]}, {names[1]} (i says why)"
 
 
+async def test_a_failing_feed_without_articles_says_why_where_its_list_is_empty(
+    tmp_path: Path,
+) -> None:
+    """At 80 x 24 a failing feed with no article showed an empty box, and the hidden
+    reader said "Press R to refresh", which skips a feed backing off (a tester's find)."""
+    from datetime import UTC, datetime, timedelta
+
+    ctx = make_ctx(tmp_path)
+    gone = Subscription("https://gone.example/feed.xml", "Gone")
+    ctx.subscriptions.append(gone)
+    with Store.open(ctx.store_path) as store:
+        store.sync_feeds(ctx.subscriptions)
+        feed = next(info for info in store.feeds() if info.url == gone.url)
+        now = datetime.now(UTC)
+        store.record_failure(
+            feed.id,
+            status=404,
+            error="HTTP 404 Not Found",
+            at=now,
+            next_fetch=now + timedelta(hours=1),
+        )
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "G", "enter")
+        await settle(pilot)
+        line = "Nothing yet: this feed fails (HTTP 404 Not Found); r fetches it now."
+        assert screen.headlines.row_count == 0
+        assert screen.status.message == line
+
+
 async def test_the_failing_feeds_line_follows_the_feeds_fixed_outside_the_reader(
     tmp_path: Path,
 ) -> None:

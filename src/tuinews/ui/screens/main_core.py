@@ -519,10 +519,13 @@ class MainCore(Screen[None]):
             )
         self._show_list_title(message.total)
         if message.total == 0:
-            self.reader.show_message(self._empty_message())
-            if self.search and self.layout_mode == "narrow" and self.narrow_pane != "reader":
+            empty = self._empty_message()
+            self.reader.show_message(empty)
+            if (self.search or empty.startswith("Nothing yet")) and (
+                self.layout_mode == "narrow" and self.narrow_pane != "reader"
+            ):
                 # The reader, which says so, is hidden: the list alone is an empty box.
-                self.status.say(self._empty_message())
+                self.status.say(empty, error=not self.search)
         if message.unsearched:
             # Else "Nothing matches" of words a read-only store's articles hold.
             self.status.say(message.unsearched, error=True)
@@ -560,6 +563,12 @@ class MainCore(Screen[None]):
             return "No feeds yet. Press a to add one."
         if self.filter == "unread" or self.base_view.unread_only:
             return "No unread articles."
+        shown = self.base_view.feed_ids or ()
+        feed = self.feeds_by_id.get(shown[0]) if len(shown) == 1 else None
+        if feed is not None and feed.last_error:
+            # R skips a failing feed until its back-off ends: "Press R" led nowhere.
+            # The feed is named above the list; its address could take the whole line.
+            return f"Nothing yet: this feed fails ({feed.last_error}); r fetches it now."
         return "No articles here yet. Press R to refresh."
 
     @on(WindowWanted)
