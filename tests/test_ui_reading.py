@@ -20,6 +20,7 @@ from test_ui_support import (
 )
 from tuinews.config import UISettings
 from tuinews.errors import StoreError
+from tuinews.store import Store
 from tuinews.ui.screens.main import MainScreen
 
 
@@ -333,6 +334,28 @@ async def test_A_marks_the_view_read_and_u_undoes(tmp_path: Path) -> None:
         state = read_state(ctx.store_path)
         assert not any(state[f"Story {n} from a"][0] for n in range(6))
         assert screen.sidebar.total_unread == 18
+
+
+async def test_u_counts_only_the_articles_it_marked_unread_again(tmp_path: Path) -> None:
+    """`A`, then the feed removed in another terminal, then `u`: the line said "Marked 6
+    articles unread again" of articles that no longer existed (a tester's find)."""
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    # At 80 x 24 no article is open beside the list (whose removal would be said too).
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j", "enter")
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert "Marked 6 articles read" in screen.status.message
+        with Store.open(ctx.store_path) as store:
+            feed = next(info for info in store.feeds() if info.title == "Alpha News")
+            store.remove_feed(feed.id)
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.status.message == (
+            "Nothing left to undo: those articles were removed or marked unread."
+        )
 
 
 async def test_search_shows_matches_as_a_view_and_escape_returns(tmp_path: Path) -> None:

@@ -332,10 +332,20 @@ class MainScreen(RefreshingScreen):
     @reported
     def _undo_mark(self, pks: list[int]) -> None:
         assert self.store is not None
-        self.store.set_read(pks, False)
+        changed = self.store.set_read(pks, False)
         self.post_message(self._load_feeds())
-        noun = "article" if len(pks) == 1 else "articles"
-        self.post_message(Status(f"Marked {len(pks)} {noun} unread again."))
+        # Counted as written: a feed removed meanwhile took its articles with it.
+        noun = "article" if changed == 1 else "articles"
+        if changed == len(pks):
+            line = f"Marked {changed} {noun} unread again."
+        elif changed == 0:
+            line = "Nothing left to undo: those articles were removed or marked unread."
+        else:
+            line = (
+                f"Marked {changed} {noun} unread again "
+                f"({len(pks) - changed} removed or marked unread meanwhile)."
+            )
+        self.post_message(Status(line))
         self.app.call_from_thread(self.reload_view)
 
     @waits_for_search
