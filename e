@@ -1,1 +1,0 @@
-tuinews: no subscriptions yet: add one with `tuinews add URL`
