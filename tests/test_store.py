@@ -578,22 +578,44 @@ def test_words_inside_han_text_are_found_through_the_index_not_by_reading_every_
             make_article(A_URL, 2, title="Apart", content="<p>纪念 念币</p>"),  # pairs only
             make_article(A_URL, 3, title="Day", content="<p>纪念日和念币</p>"),
             make_article(A_URL, 4, title="东京", content="<p>用Python写代码</p>"),
+            make_article(A_URL, 5, title="东京都知事", content="<p>苹果iPhone16发布会</p>"),
+            make_article(A_URL, 6, title="Phones", content="<p>新款iPhone16Pro手机</p>"),
         ],
     )
     titles = {
         word: sorted(h.title for h in store.headlines(View(search=word), limit=10))
-        for word in ("纪念币", "北京", "纪念", "念币", "币", "用Python", "京", "python 纪念币")
+        for word in (
+            "纪念币",
+            "北京",
+            "纪念",
+            "念币",
+            "币",
+            "用Python",
+            "python 纪念币",
+            '"东京 京都"',  # the pairs of 东京都 are not its text
+            '"纪念 念币"',
+            "16发布",  # a part of the index's word `iphone16`, then Han
+            "Pro手机",
+        )
     }
     assert titles == {
         "纪念币": ["北京新闻"],
         "北京": ["北京新闻"],
         "纪念": ["Apart", "Day", "北京新闻"],
         "念币": ["Apart", "Day", "北京新闻"],
-        "币": ["Apart", "Day", "北京新闻"],  # one character: read in the text
+        "币": ["Apart", "Day", "北京新闻"],  # one character: a prefix of the pairs
         "用Python": ["东京"],
-        "京": ["东京", "北京新闻"],
         "python 纪念币": [],
+        '"东京 京都"': [],
+        '"纪念 念币"': ["Apart"],
+        "16发布": ["东京都知事"],
+        "Pro手机": ["Phones"],
     }
+    assert sorted(h.title for h in store.headlines(View(search="京"), limit=10)) == [
+        "东京",
+        "东京都知事",
+        "北京新闻",
+    ]
     assert store.count(View(search="纪念币")) == 1
     view = View(search="纪念币")
     statements = _traced(store, lambda: (store.headlines(view, limit=10), store.count(view)))

@@ -12,7 +12,7 @@ import pytest
 
 from store_checks import assert_store_sound
 from tuinews.errors import StoreError
-from tuinews.model import Article, Feed
+from tuinews.model import Article, Feed, Subscription
 from tuinews.store import Store, View, schema
 from tuinews.store.schema import SCHEMA_VERSION, migrate
 
@@ -456,6 +456,43 @@ def test_a_version_11_store_is_indexed_again_and_finds_latin_words_in_han_text(
         store.remove_feed(1)  # its starred article stays
         assert store.count(View(search="καλημερα")) == 0
         assert_store_sound(path)
+    assert_store_sound(path)
+
+
+def test_an_older_tuinews_open_on_an_upgraded_store_cannot_index_it_the_old_way(
+    tmp_path: Path,
+) -> None:
+    """A reader of the version before 12 left open while a cron line upgrades the store:
+    its next search indexed every article without their search form and pairs, and this
+    version then never found `纪念币` or `iPhone` in them (a tester's find). Its index
+    writes are refused now; its search fails, saying why."""
+    import sqlite3
+
+    path = tmp_path / "store.db"
+    with Store.open(path) as store:
+        store.sync_feeds([Subscription("https://a.example/rss")])
+        (info,) = store.feeds()
+        store.save_fetch(
+            info.id,
+            Feed(
+                url="https://a.example/rss",
+                title="A",
+                articles=[Article(id="", feed="https://a.example/rss", title="纪念币", guid="1")],
+            ),
+            status=200,
+            etag=None,
+            last_modified=None,
+            fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+            next_fetch=None,
+        )
+    conn = sqlite3.connect(path)
+    (pk,) = conn.execute("SELECT pk FROM articles").fetchone()
+    with pytest.raises(sqlite3.DatabaseError, match="upgraded by a newer tuinews"):
+        # What index_pending of schema 11 runs.
+        conn.execute("INSERT INTO search_text (pk, body) VALUES (?, '纪念币')", (pk,))
+    conn.close()
+    with Store.open(path) as store:
+        assert store.count(View(search="念币")) == 1
     assert_store_sound(path)
 
 

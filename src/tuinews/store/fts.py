@@ -108,43 +108,56 @@ def _index_words(text: str) -> list[str]:
     return words
 
 
-def index_form(text: str) -> str:
-    """`search_form`, followed by each pair of neighbouring characters of its unspaced
-    runs as words of their own (`出建国纪念币` gives `出建 建国 国纪 纪念 念币 币`, see
-    `_index_words`): a word inside a run is then found through the index, as the
-    consecutive pairs of its characters (`纪念币`: "纪念 念币"), and checked in the
-    text, where a scan of every article's text took 1.5 s at 100,000 articles. The
-    pairs, apart, never join into a word of three characters or more that the text
-    does not hold."""
-    formed = search_form(text)
-    if formed is text:  # ASCII, Latin or Cyrillic: the usual case
-        return text
-    words = _index_words(formed)
-    return f"{formed}\n{' '.join(words)}" if words else formed
+def has_pairs(title: object, body: object) -> bool:
+    """Whether `search_pairs` has any to give: a run of two unspaced characters."""
+    return any(
+        isinstance(text, str) and not text.isascii() and _unspaced_run().search(text)
+        for text in (title, body)
+    )
 
 
-def search_title(title: object) -> str | None:
-    """The title the index is given when it is not the article's own (see `index_form`):
-    SQLite calls it as `tuinews_search_title` and keeps what it returns in `search_text`."""
-    if not isinstance(title, str):
-        return None
+def search_pairs(title: object, body: object) -> str:
+    """What the index's `pairs` column is given (schema v12): each pair of neighbouring
+    characters of the unspaced runs of the title and of the search text (`出建国纪念币`
+    gives `出建 建国 国纪 纪念 念币 币`, see `_index_words`). A word inside a run is
+    found through them, as the consecutive pairs of its characters (`纪念币`: "纪念
+    念币"), then checked in the text itself, which holds no pairs: a scan of every
+    article's text took 1.5 s at 100,000 articles. SQLite calls it as
+    `tuinews_search_pairs`; it never raises (see `row_search_text`)."""
     try:
-        formed = index_form(title)
+        words = [
+            word
+            for text in (title, body)
+            if isinstance(text, str)
+            for word in _index_words(search_form(text))
+        ]
+    except Exception:
+        return ""
+    return " ".join(words)
+
+
+def search_title(title: object) -> str:
+    """The title the index is given, when its `search_form` is not the article's own
+    title ('' when it is): SQLite calls it as `tuinews_search_title` and keeps what it
+    returns in `search_text` (never NULL: see the trigger `search_text_formed`)."""
+    if not isinstance(title, str):
+        return ""
+    try:
+        formed = search_form(title)
     except Exception:  # never fail the statement indexing thousands of articles
-        return None
-    return formed if formed != title else None
+        return ""
+    return formed if formed != title else ""
 
 
 def _pairs_match(word: str) -> str | None:
-    """The index's words an unspaced-script word must have (see `index_form`): each
-    unspaced run as the phrase of its pairs (a single character as a prefix), and each
-    word of another script; None when it has none."""
-    formed = search_form(word)
+    """What the index must hold of an unspaced-script word (see `search_pairs`): each
+    of its unspaced runs as the phrase of its pairs, a single character as a prefix;
+    None when it has none. Its other letters are checked in the text only: `16发布`
+    is in `iPhone16发布会`, whose word `iphone16` the index holds whole."""
     terms = [
         _quote(" ".join(_bigrams(run))) if len(run) > 1 else _quote(run) + "*"
-        for run in _unspaced_run().findall(formed)
+        for run in _unspaced_run().findall(search_form(word))
     ]
-    terms += [_quote(part) for part in _unspaced().sub(" ", formed).split() if _has_word(part)]
     return " ".join(dict.fromkeys(terms)) or None
 
 
@@ -257,7 +270,7 @@ def row_search_text(summary: object, content: object, content_type: object) -> s
     at every search, and no article after that one would ever be indexed."""
     summary, content = _as_text(summary), _as_text(content)
     try:
-        return index_form(indexed_body(summary, content, _as_text(content_type)))
+        return search_form(indexed_body(summary, content, _as_text(content_type)))
     except Exception:  # a sanitizer bug on one article: its raw text is searched
         return content[:INDEX_TEXT_LIMIT]
 

@@ -287,10 +287,12 @@ def register_functions(conn: sqlite3.Connection) -> None:
     refuses to (re)define a function while a statement is running on the connection."""
     # Imported here, not at the top: `fts` comes with the Store (its search queries), not
     # with this module, which a migration test may use alone.
-    from tuinews.store.fts import row_search_text, search_title
+    from tuinews.store.fts import has_pairs, row_search_text, search_pairs, search_title
 
     conn.create_function("tuinews_search_text", 3, row_search_text, deterministic=True)
     conn.create_function("tuinews_search_title", 1, search_title, deterministic=True)
+    conn.create_function("tuinews_search_pairs", 2, search_pairs, deterministic=True)
+    conn.create_function("tuinews_has_pairs", 2, has_pairs, deterministic=True)
 
 
 # Articles indexed per transaction: a large backlog (100,000 articles take a few
@@ -318,9 +320,19 @@ def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
         "FROM search_pending p JOIN articles a ON a.pk = p.pk WHERE p.pk <= ?",
         (last,),
     )
+    # Apart, from the text just kept: its pairs are not part of it (a phrase looked for
+    # in the text would be found among them), and most articles have none.
     conn.execute(
-        "INSERT INTO articles_fts (rowid, title, body) "
-        "SELECT a.pk, COALESCE(s.title, a.title), s.body "
+        "UPDATE search_text SET pairs = tuinews_search_pairs(t.title, body) "
+        "FROM (SELECT a.pk, COALESCE(NULLIF(s.title, ''), a.title) AS title "
+        "FROM search_pending p JOIN articles a ON a.pk = p.pk "
+        "JOIN search_text s ON s.pk = p.pk WHERE p.pk <= ?) AS t "
+        "WHERE search_text.pk = t.pk AND tuinews_has_pairs(t.title, body)",
+        (last,),
+    )
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, title, body, pairs) "
+        "SELECT a.pk, COALESCE(NULLIF(s.title, ''), a.title), s.body, s.pairs "
         "FROM search_pending p JOIN articles a ON a.pk = p.pk "
         "JOIN search_text s ON s.pk = p.pk WHERE p.pk <= ?",
         (last,),
@@ -466,21 +478,43 @@ def _v11_server_wait(conn: sqlite3.Connection) -> None:
 
 # Version 12: the index is given titles and text in their `fts.search_form`: a space
 # where Han, kana or Thai meets Latin letters or digits (`苹果发布iPhone手机` was one
-# word to the tokenizer, so `iPhone` found nothing), Greek accents dropped. A title so
-# changed is kept in `search_text.title`, since a contentless index needs the words it
-# was given to drop them again (NULL: the article's own title). Every article is
-# indexed again, at the next search (about 4 s at 100,000 articles): the index is
-# emptied at once and every article is pending. The triggers are v8's with the title
-# the index was given, written out again: a released migration's text never changes.
-INDEXED_TITLE = "COALESCE((SELECT title FROM search_text WHERE search_text.pk = {pk}), {title})"
+# word to the tokenizer, so `iPhone` found nothing), Greek accents dropped. And a third
+# column, `pairs`: each pair of neighbouring characters of those scripts' runs
+# (`fts.search_pairs`), through which a word inside such a run is found (a search for
+# `北京` read the text of every article). What the index was given is kept in
+# `search_text`, since a contentless index needs it to drop those words again: the
+# title when its form differs ('' when it is the article's own), and the pairs.
+# The index is made anew, empty, and every article waits to be indexed at the next
+# search (about 4 s at 100,000 articles). The triggers are v8's with these columns,
+# written out again: a released migration's text never changes.
+#
+# A tuinews of an earlier version still open on the store would index articles without
+# their form or pairs: its rows of `search_text` lack a title (NULL), and the trigger
+# `search_text_formed` refuses them, so its search fails with a line saying why
+# instead of hiding those articles from this version's searches for ever.
+INDEXED_TITLE = (
+    "COALESCE(NULLIF((SELECT title FROM search_text WHERE search_text.pk = {pk}), ''), {title})"
+)
+INDEXED_PAIRS = "COALESCE((SELECT pairs FROM search_text WHERE search_text.pk = {pk}), '')"
 _OLD_TITLE = INDEXED_TITLE.format(pk="OLD.pk", title="OLD.title")
+_OLD_PAIRS = INDEXED_PAIRS.format(pk="OLD.pk")
 _V12_SEARCH_FORM = f"""
-ALTER TABLE search_text ADD COLUMN title TEXT;
 DROP TRIGGER articles_fts_delete;
 DROP TRIGGER articles_fts_update;
+DROP TABLE articles_fts;
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, body, pairs, content = '', tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', {SEARCH_INDEX_AUTOMERGE});
+DELETE FROM search_text;
+ALTER TABLE search_text ADD COLUMN title TEXT;
+ALTER TABLE search_text ADD COLUMN pairs TEXT NOT NULL DEFAULT '';
+CREATE TRIGGER search_text_formed BEFORE INSERT ON search_text WHEN NEW.title IS NULL BEGIN
+    SELECT RAISE(ABORT, 'the store was upgraded by a newer tuinews: quit and start it');
+END;
 CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-    INSERT INTO articles_fts (articles_fts, rowid, title, body)
-    SELECT 'delete', OLD.pk, {_OLD_TITLE}, {_OLD_TEXT}
+    INSERT INTO articles_fts (articles_fts, rowid, title, body, pairs)
+    SELECT 'delete', OLD.pk, {_OLD_TITLE}, {_OLD_TEXT}, {_OLD_PAIRS}
     WHERE NOT EXISTS (SELECT 1 FROM search_pending WHERE pk = OLD.pk);
     DELETE FROM search_text WHERE pk = OLD.pk;
     DELETE FROM search_pending WHERE pk = OLD.pk;
@@ -489,13 +523,11 @@ CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary, content, cont
 ON articles WHEN (OLD.title IS NOT NEW.title OR OLD.summary IS NOT NEW.summary
     OR OLD.content IS NOT NEW.content OR OLD.content_type IS NOT NEW.content_type)
     AND NOT EXISTS (SELECT 1 FROM search_pending WHERE pk = OLD.pk) BEGIN
-    INSERT INTO articles_fts (articles_fts, rowid, title, body)
-    VALUES ('delete', OLD.pk, {_OLD_TITLE}, {_OLD_TEXT});
+    INSERT INTO articles_fts (articles_fts, rowid, title, body, pairs)
+    VALUES ('delete', OLD.pk, {_OLD_TITLE}, {_OLD_TEXT}, {_OLD_PAIRS});
     DELETE FROM search_text WHERE pk = OLD.pk;
     INSERT INTO search_pending (pk) VALUES (NEW.pk);
 END;
-INSERT INTO articles_fts (articles_fts) VALUES ('delete-all');
-DELETE FROM search_text;
 INSERT OR IGNORE INTO search_pending (pk) SELECT pk FROM articles;
 """
 
