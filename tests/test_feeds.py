@@ -219,6 +219,38 @@ def test_atom_body_links_follow_the_xml_base_in_force_on_the_body() -> None:
     assert 'src="http://e.org/blog/img/x.png"' in two.content
 
 
+@pytest.mark.parametrize(
+    ("html", "made"),
+    [
+        # Markup shown as text (a code sample), escaped: no tag, nothing to rewrite.
+        ('<p>&lt;a href="/about"&gt;</p>', '<p>&lt;a href="/about"&gt;</p>'),
+        ('<pre><code>&lt;img src="x.png"&gt;</code></pre>', None),
+        # Text inside a value is not an attribute; the real src is rewritten.
+        (
+            '<img alt="set src=x.png in config" src="a.png">',
+            '<img alt="set src=x.png in config" src="https://e.org/blog/a.png">',
+        ),
+        ("<img src=logo.png>", '<img src="https://e.org/blog/logo.png">'),
+        ("<a HREF = 'p/2' title=\"t\">x</a>", '<a HREF = "https://e.org/blog/p/2" title="t">x</a>'),
+        (
+            '<img srcset="a.png 1x" src="b.png"/>',
+            '<img srcset="a.png 1x" src="https://e.org/blog/b.png"/>',
+        ),
+        ('3 < 4 and href="/y" as text', None),
+        ('<a href="javascript:alert(1)">j</a> <a href="#n">n</a>', None),
+    ],
+)
+def test_xml_base_rewrites_only_the_link_attributes_of_real_tags(
+    html: str, made: str | None
+) -> None:
+    """The first rewrite worked on the raw text: a code sample `<a href="/about">` shown
+    in a post read `<a href="https://…/about">`, and an alt text holding `src=` was cut
+    (a tester's find; WordPress puts xml:base on every Atom content)."""
+    from tuinews.sources.feed_xmltext import absolute_links
+
+    assert absolute_links(html, "https://e.org/blog/") == (html if made is None else made)
+
+
 def test_rss_090_items_outside_channel() -> None:
     feed = parse(RSS_090)
     assert feed.title == "Old Netscape"
