@@ -153,6 +153,10 @@ def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
     assert "Field" not in cli.call("feeds").out
 
 
+def summary_of_refresh(out: str) -> str:
+    return out.splitlines()[-1].split(":")[0]
+
+
 def test_a_removed_feed_kept_for_its_stars_is_named_alike_by_every_command(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -183,6 +187,8 @@ def test_a_removed_feed_kept_for_its_stars_is_named_alike_by_every_command(
     )
     assert cli.run("refresh", "Tech Weekly").status == 0
     assert cli.run("refresh", "Weekly").status == 0  # a part of a title still names it
+    # A part of both titles names the one subscribed, as before (a regression tester's).
+    assert summary_of_refresh(cli.run("refresh", "Tec").out) == "1 feed"
 
 
 def test_a_config_listing_a_feed_twice_warns_and_every_command_works(

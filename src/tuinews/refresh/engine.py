@@ -69,28 +69,41 @@ def select_feeds(
     """All feeds, or those named as `tuinews remove` and `--feed` name them (URL, exact
     title, or a unique part of a title: `subscriptions.match_feed`), in store order.
 
-    Names are matched against the feeds no longer subscribed too (the store keeps them
-    for their starred articles), as `list --feed` matches them: `refresh Tech` after
-    `remove Tech` refreshed "Tech Weekly", a part of whose title it is."""
+    A name that only a part of a subscribed feed's title holds, and that names a feed no
+    longer subscribed whole (its address or title, which the store keeps for its starred
+    articles), is that feed's: `refresh Tech` after `remove Tech` refreshed "Tech
+    Weekly". Parts of the titles of feeds no longer subscribed name nothing."""
     if only is None:
         return list(infos)
-    from tuinews.subscriptions import match_feed
+    from tuinews.subscriptions import match_feed_how
 
-    candidates = [*infos, *unsubscribed]
-    pairs = [(info.url, info.title) for info in candidates]
+    pairs = [(info.url, info.title) for info in infos]
     chosen: set[int] = set()
     for name in only:
         try:
-            index = match_feed(name, pairs)
+            index, by_part = match_feed_how(name, pairs)
         except ConfigError as error:
-            raise TuinewsError(str(error)) from None
-        if index >= len(infos):
+            index, by_part, failure = None, True, error
+        if by_part and _names_removed(name, unsubscribed):
             raise TuinewsError(
                 f"{name.strip()!r} is no longer among your feeds (removed; its starred "
                 "articles are kept): nothing to refresh"
             )
-        chosen.add(candidates[index].id)
+        if index is None:
+            raise TuinewsError(str(failure)) from None
+        chosen.add(infos[index].id)
     return [i for i in infos if i.id in chosen]
+
+
+def _names_removed(name: str, unsubscribed: Sequence[FeedInfo]) -> bool:
+    """Whether `name` is the address or whole title of a feed no longer subscribed."""
+    from tuinews.subscriptions import match_feed_how
+
+    try:
+        _index, by_part = match_feed_how(name, [(i.url, i.title) for i in unsubscribed])
+    except ConfigError:
+        return False
+    return not by_part
 
 
 async def refresh_feeds(
