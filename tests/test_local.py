@@ -227,6 +227,18 @@ def test_json_feeds_are_read_from_files_as_from_the_web(tmp_path: Path, document
     assert isinstance(piped, Feed) and piped.title == feed.title
 
 
+def test_json_that_is_no_feed_is_not_taken_for_one() -> None:
+    """Words in values are not a feed's keys: a package.json whose keywords are "rss" and
+    "channel", or that mentions jsonfeed.org/version, was refused as an "invalid JSON
+    Feed" (a regression tester's find)."""
+    for document in (
+        b'{"name": "reader", "keywords": ["rss", "channel"], "version": "1.0.0"}',
+        b'{"name": "x", "description": "see https://jsonfeed.org/version/1.1", "items": 3}',
+    ):
+        assert detect_kind(document, "-") == "text"
+        assert detect_kind(document, "package.json") != "feed"
+
+
 def test_file_url_is_percent_decoded(tmp_path: Path) -> None:
     path = _write(tmp_path / "a b é.txt", TEXT)
     url = path.as_uri()

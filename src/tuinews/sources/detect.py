@@ -36,9 +36,14 @@ _PROLOG = re.compile(
 )
 _ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _ATOM_FEED = re.compile(r"<([A-Za-z_][\w.-]*:)?feed[\s>]")
-# Keys only a JSON Feed's items or head hold: with "items", they tell a feed whose
-# "version" is written late (after its items, past the sniffed head).
-_JSON_FEED_KEYS = ('"feed_url"', '"home_page_url"', '"content_html"', '"content_text"')
+# What tells a JSON Feed by its start, as keys, not words anywhere (a package.json whose
+# keywords are "rss" and "channel" is no feed): its version (slashes escaped or not, as
+# PHP writes them), RSS written as JSON ({"rss": {"channel": ...}}), or items with keys
+# only a JSON Feed has, for a feed that writes its version after its items.
+_JSON_FEED_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/')
+_RSS_AS_JSON = re.compile(r'\A\s*\{\s*"rss"\s*:\s*\{')
+_JSON_FEED_ITEMS = re.compile(r'"items"\s*:\s*\[')
+_JSON_FEED_KEYS = re.compile(r'"(?:feed_url|home_page_url|content_html|content_text)"\s*:')
 _HTML_DOCTYPE = re.compile(r"<!doctype\s+html", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _META_CHARSET = re.compile(rb"<meta[^>]*charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -158,9 +163,9 @@ def is_json_feed_head(head: str) -> bool:
     escaped or not, as PHP writes them), RSS written as JSON, or items with keys only a
     JSON Feed has. One test for files and for bodies fetched, which read the same."""
     head = head.lower().replace("\\/", "/")
-    if "jsonfeed.org/version" in head or ('"rss"' in head and '"channel"' in head):
+    if _JSON_FEED_VERSION.search(head) or _RSS_AS_JSON.match(head):
         return True
-    return '"items"' in head and any(key in head for key in _JSON_FEED_KEYS)
+    return bool(_JSON_FEED_ITEMS.search(head) and _JSON_FEED_KEYS.search(head))
 
 
 def detect_kind(data: bytes, name: str) -> Kind:
