@@ -874,6 +874,10 @@ def test_a_cut_feed_file_listed_or_in_a_subscribed_folder_is_said_to_end_early(
     again = cli.run("refresh")
     assert again.err == ""
     assert summary_of(again.out)[:2] == (1, 1)  # the third article
+    # Cut before its first article: said too (it was skipped without a word).
+    (folder / "early.xml").write_text(whole[: whole.index("<item>") + 3])
+    early = cli.run("refresh")
+    assert "early.xml: the document ends early at line " in early.err
 
 
 def test_a_refresh_whose_pipe_closes_early_still_refreshes_every_feed(

@@ -379,8 +379,11 @@ def _directory_entry(
                 article.id = article_id(feed, key)
             return parsed.articles, parsed.cut
         _refuse_non_article(data, path.name, str(path))
-    except SourceError:
-        return [], None
+    except SourceError as error:
+        # A feed file cut before its first article (being written, say) is said as one
+        # cut after some; other files that are no article stay unsaid, as ever.
+        cut = error.reason if error.reason.startswith("the document ends early") else None
+        return [], cut
     article = article_from_bytes(
         data, kind, path.name, str(path), mtime, feed=feed, feed_title=feed_title
     )
