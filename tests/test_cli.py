@@ -406,7 +406,14 @@ def test_closed_pipe_is_not_an_error(cli: Cli, sample_feeds: Path, args: list[st
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
 @pytest.mark.parametrize(
     "args",
-    [["list", "{samples}"], ["list", "--json", "{samples}"], ["read", "{samples}/lab-notes.atom"]],
+    [
+        ["list", "{samples}"],
+        ["list", "--json", "{samples}"],
+        ["read", "{samples}/lab-notes.atom"],
+        ["--help"],  # argparse dropped a failed write of the help: status 0
+        ["--version"],
+        ["list", "--help"],
+    ],
 )
 def test_a_full_standard_output_is_named_and_fails(
     cli: Cli, sample_feeds: Path, args: list[str]

@@ -6,6 +6,7 @@ exit status; tracebacks only with `--debug`.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -15,6 +16,8 @@ from tuinews.errors import TuinewsError
 
 if TYPE_CHECKING:
     import argparse
+
+    from _typeshed import SupportsWrite
 
     from tuinews.ui.first_frame import FirstFrame
 
@@ -76,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
         def error(self, message: str) -> NoReturn:
             # One line, as every other user error: the usage block is one --help away.
             self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+        def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+            # argparse drops a failed write: `--help > /dev/full` ended with status 0.
+            if message:
+                stream = file or sys.stderr
+                try:
+                    stream.write(message)
+                    getattr(stream, "flush", lambda: None)()
+                except BrokenPipeError:
+                    pass  # `tuinews --help | head -1`: the reader went away
+                except OSError as failed:
+                    where = "standard output" if stream is sys.stdout else "standard error"
+                    with contextlib.suppress(OSError, ValueError):
+                        print(f"tuinews: {where}: {failed.strerror or failed}", file=sys.stderr)
+                    raise SystemExit(EXIT_FAILED) from None
 
     parser = Parser(
         prog="tuinews",
@@ -295,7 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tuinews.ui.first_frame import quick_first_frame
 
         frame = quick_first_frame()
-    code = _run(args_list, frame, debug)
+    try:
+        code = _run(args_list, frame, debug)
+    except SystemExit as stop:  # argparse's --help, --version and usage errors
+        if argv is not None or debug or not isinstance(stop.code, int | None):
+            raise
+        code = stop.code or 0
     if argv is None and not debug:
         _exit_now(code)  # the console script: returns only when other threads remain
     return code
@@ -358,10 +381,19 @@ def _exit_now(code: int) -> None:
     import os
 
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # A reader that went away, or a closed stream: nothing left to say.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # a reader that went away (`tuinews --help | head -1`): not an error
+    except OSError as error:  # what is left of the output cannot be written
+        if code == EXIT_OK:  # else the failure was said already
+            with contextlib.suppress(OSError, ValueError):
+                print(f"tuinews: standard output: {error.strerror or error}", file=sys.stderr)
+            code = EXIT_FAILED
+    except ValueError:
+        pass  # closed by an embedding program: nothing left to say
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(code)
 
 
