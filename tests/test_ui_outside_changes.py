@@ -430,7 +430,8 @@ async def test_a_failing_feed_without_articles_says_why_where_its_list_is_empty(
 
     ctx = make_ctx(tmp_path)
     gone = Subscription("https://gone.example/feed.xml", "Gone")
-    ctx.subscriptions.append(gone)
+    quiet = Subscription("https://quiet.example/feed.xml", "Quiet")  # fine, never fetched
+    ctx.subscriptions += [gone, quiet]
     with Store.open(ctx.store_path) as store:
         store.sync_feeds(ctx.subscriptions)
         feed = next(info for info in store.feeds() if info.url == gone.url)
@@ -444,11 +445,15 @@ async def test_a_failing_feed_without_articles_says_why_where_its_list_is_empty(
         )
     async with running(ctx, size=(80, 24)) as (app, pilot):
         screen = app.screen
-        await pilot.press("h", "G", "enter")
+        await pilot.press("h", "G", "k", "enter")
         await settle(pilot)
-        line = "Nothing yet: this feed fails (HTTP 404 Not Found); r fetches it now."
+        line = "Nothing yet: r fetches this failing feed now (HTTP 404 Not Found)."
         assert screen.headlines.row_count == 0
         assert screen.status.message == line
+        # A fine feed as empty: its own line, not the failing one's left over.
+        await pilot.press("h", "G", "enter")
+        await settle(pilot)
+        assert screen.status.message == "No articles here yet. Press R to refresh."
 
 
 async def test_the_failing_feeds_line_follows_the_feeds_fixed_outside_the_reader(
@@ -1116,7 +1121,9 @@ async def test_the_article_being_read_is_drawn_again_when_a_refresh_elsewhere_up
         assert "Feed: Renamed Alpha" in reader_text()
 
 
-@pytest.mark.parametrize("change", ["updated elsewhere", "unread elsewhere", "undo"])
+@pytest.mark.parametrize(
+    "change", ["updated elsewhere", "unread elsewhere", "undo", "read before it was opened"]
+)
 async def test_an_article_marked_unread_while_read_stays_unread_when_drawn_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
@@ -1129,6 +1136,9 @@ async def test_an_article_marked_unread_while_read_stays_unread_when_drawn_again
 
     monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
     ctx = make_ctx(tmp_path)
+    if change == "read before it was opened":
+        with Store.open(ctx.store_path) as store:
+            store.mark_read_where(View(feed_ids=(store.feeds()[0].id,)))
     async with running(ctx, size=(80, 24)) as (app, pilot):
         screen = app.screen
         await pilot.press("enter")
@@ -1137,7 +1147,14 @@ async def test_an_article_marked_unread_while_read_stays_unread_when_drawn_again
         assert reading.title == "Story 0 from a"
         await wait_until(pilot, lambda: read_state(ctx.store_path)["Story 0 from a"][0])
         url = ctx.subscriptions[0].url
-        if change == "unread elsewhere":
+        if change == "read before it was opened":
+            await pilot.press("m")
+            await wait_until(pilot, lambda: not read_state(ctx.store_path)["Story 0 from a"][0])
+            with Store.open(ctx.store_path) as store:  # another article, elsewhere
+                other = store.headlines(View(feed_ids=(store.feeds()[1].id,)), limit=1)[0]
+                store.set_read([other.pk], True)
+            await wait_until(pilot, lambda: read_state(ctx.store_path)[other.title][0])
+        elif change == "unread elsewhere":
             with Store.open(ctx.store_path) as store:
                 store.set_read([reading.pk], False)
         else:
@@ -1254,7 +1271,9 @@ async def test_a_settings_file_moved_away_while_open_is_said_and_not_written_ane
         assert app.screen is screen and screen.status.message == line
         assert not ctx.config_path.exists()
         assert len(ctx.subscriptions) == feeds_before
-        aside.rename(ctx.config_path)  # put back: `a` asks for a feed again
+        aside.rename(ctx.config_path)  # put back: the line goes, `a` asks for a feed again
+        await wait_until(pilot, lambda: screen.status.message != line)
+        assert screen.status.message != line
         await pilot.press("a")
         await wait_until(pilot, lambda: app.screen is not screen)
 

@@ -17,10 +17,11 @@ from test_ui_support import (
     running,
     searches_wait_for,
     settle,
+    wait_until,
 )
 from tuinews.config import UISettings
 from tuinews.errors import StoreError
-from tuinews.store import Store
+from tuinews.store import Store, View
 from tuinews.ui.screens.main import MainScreen
 
 
@@ -588,6 +589,29 @@ async def test_n_goes_on_to_the_next_feed_with_unread(tmp_path: Path) -> None:
         assert screen.base_label == "Beta Daily"
         assert screen.headlines.current is not None
         assert not screen.headlines.current.read
+
+
+async def test_n_into_the_next_feed_opens_and_reads_the_article_it_lands_on(
+    tmp_path: Path,
+) -> None:
+    """`n` past a feed's last unread goes to the next feed's first unread article and
+    shows it, as within a feed, where it is read at once: there it was never read, not
+    even once the cursor had rested on it (a regression tester's find)."""
+    ctx = make_ctx(tmp_path)
+    with Store.open(ctx.store_path) as store:
+        alpha = next(info for info in store.feeds() if info.title == "Alpha News")
+        store.mark_read_where(View(feed_ids=(alpha.id,)))
+    async with running(ctx, size=(160, 45)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "j", "j", "enter")  # Alpha News, all read
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert screen.base_label == "Beta Daily"
+        landed = screen.headlines.current
+        assert landed is not None
+        await wait_until(pilot, lambda: read_state(ctx.store_path)[landed.title][0])
+        assert read_state(ctx.store_path)[landed.title][0]
 
 
 async def test_space_pages_the_reader_then_goes_to_next_unread(tmp_path: Path) -> None:

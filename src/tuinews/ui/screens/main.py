@@ -281,6 +281,10 @@ class MainScreen(RefreshingScreen):
     def action_toggle_read(self) -> None:
         current = self.headlines.current
         if current is not None:
+            if current.read:
+                # Kept unread, even where it was open already read: not read again when
+                # drawn again, only when opened anew (see read_when_opened).
+                self.read_when_opened = current.pk
             self.set_read([current.pk], not current.read)
             self.status.say("Marked read." if not current.read else "Marked unread.")
 

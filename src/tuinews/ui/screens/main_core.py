@@ -521,11 +521,10 @@ class MainCore(Screen[None]):
         if message.total == 0:
             empty = self._empty_message()
             self.reader.show_message(empty)
-            if (self.search or empty.startswith("Nothing yet")) and (
-                self.layout_mode == "narrow" and self.narrow_pane != "reader"
-            ):
+            if not recount and self.layout_mode == "narrow" and self.narrow_pane != "reader":
                 # The reader, which says so, is hidden: the list alone is an empty box.
-                self.status.say(empty, error=not self.search)
+                # (Not when the same list empties: "… read (u undoes)" stays said.)
+                self.status.say(empty, error=empty.startswith("Nothing yet"))
         if message.unsearched:
             # Else "Nothing matches" of words a read-only store's articles hold.
             self.status.say(message.unsearched, error=True)
@@ -534,11 +533,15 @@ class MainCore(Screen[None]):
         if self._gone_said is not None and message.generation >= self._gone_said[0]:
             self._gone_said = None
         if self._then_next_unread:
+            # `n` brought this list (the next feed with unread articles): the article it
+            # lands on is opened by the user, and read, as within a feed.
             self._then_next_unread = False
+            self._user_chose = True
             current = self.headlines.current
             if current is None or current.read:
                 self.find_unread(forward=True, across_feeds=False)
             else:
+                self._open_pk = current.pk
                 self.unread_found()
         # The keys typed while this search loaded, on its results now, in order.
         for action in self.waiting_keys.loaded(message.generation):
@@ -567,8 +570,9 @@ class MainCore(Screen[None]):
         feed = self.feeds_by_id.get(shown[0]) if len(shown) == 1 else None
         if feed is not None and feed.last_error:
             # R skips a failing feed until its back-off ends: "Press R" led nowhere.
-            # The feed is named above the list; its address could take the whole line.
-            return f"Nothing yet: this feed fails ({feed.last_error}); r fetches it now."
+            # The feed is named above the list; its address could take the whole line,
+            # and the error, last, may be cut at 80 columns.
+            return f"Nothing yet: r fetches this failing feed now ({feed.last_error})."
         return "No articles here yet. Press R to refresh."
 
     @on(WindowWanted)

@@ -73,8 +73,11 @@ class ReadingScreen(MainCore):
         width = self.reader.content_width
         if headline.pk == self.reader.pk and width == self.reader.rendered_width:
             self._reader_chosen = self._reader_chosen or self._user_chose
-            if self._user_chose and self.ctx.config.ui.mark_read == "on_open" and not headline.read:
-                self._mark_opened(headline.pk)
+            if self._user_chose and self.ctx.config.ui.mark_read == "on_open":
+                if headline.read:
+                    self.read_when_opened = headline.pk  # see _mark_shown
+                else:
+                    self._mark_opened(headline.pk)
             self._reader_settled()
             return
         self._unshown_pk = None
@@ -151,7 +154,9 @@ class ReadingScreen(MainCore):
 
     def _mark_shown(self, current: Headline, previous: int | None, previous_chosen: bool) -> None:
         mode = self.ctx.config.ui.mark_read
-        if mode == "on_open" and not current.read:
+        if mode == "on_open" and current.read:
+            self.read_when_opened = current.pk  # opened read: marked unread elsewhere, kept so
+        elif mode == "on_open":
             self._mark_opened(current.pk)
         elif mode == "on_leave" and previous_chosen and previous not in (None, current.pk):
             # Only an article the user picked counts as read when left (not the one

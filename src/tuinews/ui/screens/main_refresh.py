@@ -74,11 +74,16 @@ class RefreshingScreen(ReadingScreen):
                 "quit and start tuinews again, or marks made now may be lost."
             )
             self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
-        if not self._said_settings_gone and self.settings_gone():
-            self._said_settings_gone = True
-            self.app.call_from_thread(
-                partial(self.status.say, self.settings_gone_line(), error=True, lasting=True)
-            )
+        gone = self.settings_gone()
+        if gone != self._said_settings_gone:
+            # Said once; and once the file is back, the line goes (`a` and `d` work).
+            self._said_settings_gone = gone
+            line = self.settings_gone_line()
+            if gone:
+                say = partial(self.status.say, line, error=True, lasting=True)
+            else:
+                say = partial(self.status.replace_lasting, line, "", error=True)
+            self.app.call_from_thread(say)
         if not self._said_newer and self.store.newer_schema() is not None:
             # Its marks would not be saved (each write is refused): said before the next.
             self._said_newer = True
