@@ -251,6 +251,16 @@ def test_xml_base_rewrites_only_the_link_attributes_of_real_tags(
     assert absolute_links(html, "https://e.org/blog/") == (html if made is None else made)
 
 
+def test_xml_base_rewriting_reads_unclosed_hostile_tags_in_one_pass() -> None:
+    """`<a b="<a" b="<a" …` never closed: each `<a` inside a quote began a scan to the
+    end of the text, and 56 KB took 7.5 s (a regression tester's find). Here, 350 KB:
+    quadratic, this test would run for minutes and meet the suite's timeout."""
+    from tuinews.sources.feed_xmltext import absolute_links
+
+    for hostile in ("text <a " + 'b="<a" ' * 50_000, "<a " * 100_000, "<a " + "b=c " * 100_000):
+        assert absolute_links(hostile, "https://e.org/") == hostile
+
+
 def test_rss_090_items_outside_channel() -> None:
     feed = parse(RSS_090)
     assert feed.title == "Old Netscape"

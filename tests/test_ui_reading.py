@@ -79,6 +79,82 @@ async def test_skimming_headlines_beside_the_reader_marks_none_read(
         assert sum(read for read, _ in read_state(ctx.store_path).values()) == 3
 
 
+async def test_m_twice_on_an_article_resting_beside_the_list_leaves_it_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`m` (read) then `m` (unread) on an article shown beside the list before its
+    READ_AFTER had passed: the look that reads a resting article fired anyway, under
+    "Marked unread." (a regression tester's find)."""
+    from tuinews.ui.screens import main_core
+
+    monkeypatch.setattr(main_core, "READ_AFTER", 0.5)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(160, 45)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("j")
+        await settle(pilot)
+        title = screen.headlines.current.title
+        await pilot.press("m", "m")
+        await settle(pilot)
+        assert screen.status.message == "Marked unread."
+        await pilot.pause(1.0)  # past READ_AFTER
+        await settle(pilot)
+        assert read_state(ctx.store_path)[title][0] is False
+        assert not screen.headlines.current.read
+
+
+@pytest.mark.parametrize("first", ["read already", "unread"])
+async def test_on_leave_an_article_marked_unread_with_m_is_not_read_when_left(
+    tmp_path: Path, first: str
+) -> None:
+    """mark_read = "on_leave": `m` to keep the article open unread, then Escape and `j`:
+    it was read anyway as it was left (a regression tester's find). Opened again and
+    left, it is read as usual."""
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="on_leave"))
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        title = screen.headlines.current.title
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press(*(["m", "m"] if first == "unread" else ["m"]))
+        await settle(pilot)
+        if first == "read already":
+            await wait_until(pilot, lambda: read_state(ctx.store_path)[title][0])
+            await pilot.press("m")
+            await settle(pilot)
+        assert screen.status.message == "Marked unread."
+        await pilot.press("escape", "j", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: screen.reader.pk == screen.headlines.current.pk)
+        assert read_state(ctx.store_path)[title][0] is False
+        # Opened anew, then left: read.
+        await pilot.press("escape", "k", "enter")
+        await settle(pilot)
+        await pilot.press("escape", "j", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: read_state(ctx.store_path)[title][0])
+        assert read_state(ctx.store_path)[title][0] is True
+
+
+async def test_an_empty_list_s_line_goes_when_a_full_list_opens_at_80_columns(
+    tmp_path: Path,
+) -> None:
+    """At 80 x 24 an empty list says its line on the status line; it stayed there, under
+    the next list opened, full (a regression tester's find). The Starred view's own line
+    says how to star (it said "Press R to refresh", which stars nothing)."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("h", "j", "j", "enter")  # Starred: none yet
+        await settle(pilot)
+        assert screen.headlines.row_count == 0
+        assert screen.status.message == "No starred articles: s stars the article shown."
+        await pilot.press("h", "j", "j", "enter")  # a feed with articles
+        await settle(pilot)
+        assert screen.headlines.row_count > 0
+        assert screen.status.message != "No starred articles: s stars the article shown."
+
+
 async def test_a_search_made_while_reading_reads_its_first_hit(tmp_path: Path) -> None:
     # One pane at 80x24: the first hit fills the screen, and was left unread.
     ctx = make_ctx(tmp_path)

@@ -113,7 +113,9 @@ _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # No "<" in a name or a bare value: a run of `<a <a <a` unclosed made each tag's
 # attributes run to the end of the text, and a search of 30,000 of them took 100 s.
 _ATTRIBUTE = r"""\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]+))?"""
-_START_TAG = re.compile(rf"<[A-Za-z][^\s/<>]*((?:{_ATTRIBUTE})*)\s*/?>")
+# The name is letters, digits and dashes: a `<a` inside a quoted value is then no tag
+# running on to the end of an unclosed one (`<a b="<a" b="<a" …` was quadratic).
+_START_TAG = re.compile(rf"<[A-Za-z][A-Za-z0-9:-]*((?:{_ATTRIBUTE})*)\s*/?>")
 _ONE_ATTRIBUTE = re.compile(
     r"""(\s+)([^\s"'<>/=]+)(?:(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'<>]+)))?"""
 )

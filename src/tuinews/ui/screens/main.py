@@ -283,8 +283,10 @@ class MainScreen(RefreshingScreen):
         if current is not None:
             if current.read:
                 # Kept unread, even where it was open already read: not read again when
-                # drawn again, only when opened anew (see read_when_opened).
-                self.read_when_opened = current.pk
+                # drawn again, only when opened anew (see read_when_opened), nor by the
+                # look that reads an article resting beside the list, nor when left.
+                self.read_when_opened = self.kept_unread = current.pk
+                self.stop_read_timer()
             self.set_read([current.pk], not current.read)
             self.status.say("Marked read." if not current.read else "Marked unread.")
 

@@ -131,6 +131,11 @@ class MainCore(Screen[None]):
         # opens it anew (a cursor key onto it, Enter). `m` there kept it unread only
         # until the next redraw.
         self.read_when_opened: int | None = None
+        # The article `m` marked unread while it was shown: with mark_read = "on_leave",
+        # leaving it does not read it (once; opened again, it is read when left).
+        self.kept_unread: int | None = None
+        # The status line's "No articles here yet…", said of an empty list (at 80 x 24).
+        self._empty_said = ""
         # The last view generation loaded because of a change outside the reader (see
         # reload_view): an article it puts under the cursor is no choice of the user's.
         # A generation, not a flag for the next cursor move: two outside reloads in a
@@ -525,6 +530,10 @@ class MainCore(Screen[None]):
                 # The reader, which says so, is hidden: the list alone is an empty box.
                 # (Not when the same list empties: "… read (u undoes)" stays said.)
                 self.status.say(empty, error=empty.startswith("Nothing yet"))
+                self._empty_said = empty
+        elif self._empty_said:
+            self.status.withdraw(self._empty_said)  # said of the list before this one
+            self._empty_said = ""
         if message.unsearched:
             # Else "Nothing matches" of words a read-only store's articles hold.
             self.status.say(message.unsearched, error=True)
@@ -566,6 +575,8 @@ class MainCore(Screen[None]):
             return "No feeds yet. Press a to add one."
         if self.filter == "unread" or self.base_view.unread_only:
             return "No unread articles."
+        if self.filter == "starred" or self.base_view.starred_only:
+            return "No starred articles: s stars the article shown."
         shown = self.base_view.feed_ids or ()
         feed = self.feeds_by_id.get(shown[0]) if len(shown) == 1 else None
         if feed is not None and feed.last_error:

@@ -159,6 +159,9 @@ class ReadingScreen(MainCore):
         elif mode == "on_open":
             self._mark_opened(current.pk)
         elif mode == "on_leave" and previous_chosen and previous not in (None, current.pk):
+            if previous == self.kept_unread:
+                self.kept_unread = None  # `m` kept it unread: left so, this once
+                return
             # Only an article the user picked counts as read when left (not the one
             # shown at start). Index 0 is a real row: no `or` on the index.
             index = self.headlines.index_of(previous)
@@ -193,13 +196,17 @@ class ReadingScreen(MainCore):
             for action in actions:
                 action()
 
+    def stop_read_timer(self) -> None:
+        """Forget the look that reads an article resting beside the list (`_mark_opened`)."""
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+
     def _mark_opened(self, pk: int) -> None:
         """on_open: read now when the reader has the keys or a reading key (n, p, Space)
         brought it (opened), else once it has been shown beside the list for READ_AFTER
         seconds with the cursor still on it (skimmed with j/k, it is not read)."""
-        if self._read_timer is not None:
-            self._read_timer.stop()
-            self._read_timer = None
+        self.stop_read_timer()
         if pk == self.read_when_opened:
             return  # drawn again, not opened again (see read_when_opened)
         if self.focused_pane == "reader" or pk == self._open_pk or main_core.READ_AFTER <= 0:
@@ -229,6 +236,8 @@ class ReadingScreen(MainCore):
         pk = self.reader.pk
         if self.ctx.config.ui.mark_read != "on_leave" or pk is None or not self._user_chose:
             return
+        if pk == self.kept_unread:
+            return  # `m` kept it unread
         index = self.headlines.index_of(pk)
         row = self.headlines.row(index) if index is not None else None
         if row is None or row.read:
