@@ -630,6 +630,17 @@ def test_words_inside_han_text_are_found_through_the_index_not_by_reading_every_
     assert_store_sound(store.path)
 
 
+def test_the_pairs_of_a_row_are_its_own_whatever_row_was_worked_out_before() -> None:
+    """`search_pairs` reuses the text `row_search_text` just worked out for the same
+    row; asked of another row, it works that row's text out itself."""
+    from tuinews.store import fts
+
+    assert fts.row_search_text("", "<p>东京都</p>", "html") == "东京都"
+    assert fts.search_pairs("Title", "", "<p>东京都</p>", "html") == "东京 京都 都"
+    assert fts.search_pairs("新闻", "", "<p>纪念币</p>", "html") == "新闻 闻 纪念 念币 币"
+    assert fts.search_pairs("Plain", "", "<p>plain text</p>", "html") == ""
+
+
 def test_search_finds_a_teaser_summary_and_words_deep_in_a_long_body(store: Store) -> None:
     a = feed_id(store, A_URL)
     long_body = "<p>" + "filler words here " * 2_000 + "zeppelin</p>"

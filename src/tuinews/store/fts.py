@@ -108,32 +108,29 @@ def _index_words(text: str) -> list[str]:
     return words
 
 
-def has_pairs(title: object, body: object) -> bool:
-    """Whether `search_pairs` has any to give: a run of two unspaced characters."""
-    return any(
-        isinstance(text, str) and not text.isascii() and _unspaced_run().search(text)
-        for text in (title, body)
-    )
-
-
-def search_pairs(title: object, body: object) -> str:
+def search_pairs(title: object, summary: object, content: object, content_type: object) -> str:
     """What the index's `pairs` column is given (schema v12): each pair of neighbouring
     characters of the unspaced runs of the title and of the search text (`出建国纪念币`
     gives `出建 建国 国纪 纪念 念币 币`, see `_index_words`). A word inside a run is
     found through them, as the consecutive pairs of its characters (`纪念币`: "纪念
     念币"), then checked in the text itself, which holds no pairs: a scan of every
     article's text took 1.5 s at 100,000 articles. SQLite calls it as
-    `tuinews_search_pairs`; it never raises (see `row_search_text`)."""
+    `tuinews_search_pairs` on a stored row, as `row_search_text`; it never raises.
+
+    The row's text is the one `row_search_text` just worked out for it, not again."""
     try:
-        words = [
-            word
-            for text in (title, body)
-            if isinstance(text, str)
-            for word in _index_words(search_form(text))
-        ]
+        last = _last_row
+        if last is None or last[:3] != (summary, content, content_type):
+            row_search_text(summary, content, content_type)
+            last = _last_row
+        words: list[str] = []
+        if isinstance(title, str) and not title.isascii() and _unspaced().search(title):
+            words += _index_words(search_form(title))
+        if last is not None and last[4]:
+            words += _index_words(last[3])
+        return " ".join(words)
     except Exception:
         return ""
-    return " ".join(words)
 
 
 def search_title(title: object) -> str:
@@ -263,16 +260,33 @@ def indexed_body(summary: str, content: str, content_type: str) -> str:
     return f"{summary}\n{body}" if body else summary
 
 
+# The last row `row_search_text` worked out: (its summary, content and content type as
+# SQLite gave them, the text, whether the text holds an unspaced script). SQLite asks
+# `search_pairs` of the same row right after: its text is not worked out twice.
+_last_row: tuple[object, object, object, str, bool] | None = None
+
+
 def row_search_text(summary: object, content: object, content_type: object) -> str:
     """`indexed_body` of a stored row, as `schema.index_pending` has SQLite call it (one
     statement indexes thousands of articles): for any value a row may hold (bytes written
     by another program), and never raising, since an exception fails the whole statement,
     at every search, and no article after that one would ever be indexed."""
+    global _last_row
+    raw = (summary, content, content_type)
     summary, content = _as_text(summary), _as_text(content)
     try:
-        return search_form(indexed_body(summary, content, _as_text(content_type)))
+        text = indexed_body(summary, content, _as_text(content_type))
     except Exception:  # a sanitizer bug on one article: its raw text is searched
+        _last_row = (*raw, content[:INDEX_TEXT_LIMIT], False)
         return content[:INDEX_TEXT_LIMIT]
+    unspaced = False
+    if not text.isascii():
+        first = _needs_form().search(text)
+        if first is not None:  # what search_form would find first; then the whole form
+            unspaced = _unspaced().search(text, first.start()) is not None
+            text = search_form(text)
+    _last_row = (*raw, text, unspaced)
+    return text
 
 
 def _as_text(value: object) -> str:

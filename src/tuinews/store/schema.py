@@ -287,12 +287,11 @@ def register_functions(conn: sqlite3.Connection) -> None:
     refuses to (re)define a function while a statement is running on the connection."""
     # Imported here, not at the top: `fts` comes with the Store (its search queries), not
     # with this module, which a migration test may use alone.
-    from tuinews.store.fts import has_pairs, row_search_text, search_pairs, search_title
+    from tuinews.store.fts import row_search_text, search_pairs, search_title
 
     conn.create_function("tuinews_search_text", 3, row_search_text, deterministic=True)
     conn.create_function("tuinews_search_title", 1, search_title, deterministic=True)
-    conn.create_function("tuinews_search_pairs", 2, search_pairs, deterministic=True)
-    conn.create_function("tuinews_has_pairs", 2, has_pairs, deterministic=True)
+    conn.create_function("tuinews_search_pairs", 4, search_pairs, deterministic=True)
 
 
 # Articles indexed per transaction: a large backlog (100,000 articles take a few
@@ -313,21 +312,13 @@ def index_pending(conn: sqlite3.Connection, *, limit: int = INDEX_CHUNK) -> int:
     if not taken:
         return 0
     # SQLite streams the rows through indexed_body; Python never holds the batch.
+    source = f"substr(a.content, 1, {INDEX_SOURCE_LIMIT})"
     conn.execute(
-        "INSERT INTO search_text (pk, body, title) SELECT a.pk, tuinews_search_text(a.summary, "
-        f"substr(a.content, 1, {INDEX_SOURCE_LIMIT}), a.content_type), "
-        "tuinews_search_title(a.title) "
+        "INSERT INTO search_text (pk, body, title, pairs) SELECT a.pk, "
+        f"tuinews_search_text(a.summary, {source}, a.content_type), "
+        "tuinews_search_title(a.title), "
+        f"tuinews_search_pairs(a.title, a.summary, {source}, a.content_type) "
         "FROM search_pending p JOIN articles a ON a.pk = p.pk WHERE p.pk <= ?",
-        (last,),
-    )
-    # Apart, from the text just kept: its pairs are not part of it (a phrase looked for
-    # in the text would be found among them), and most articles have none.
-    conn.execute(
-        "UPDATE search_text SET pairs = tuinews_search_pairs(t.title, body) "
-        "FROM (SELECT a.pk, COALESCE(NULLIF(s.title, ''), a.title) AS title "
-        "FROM search_pending p JOIN articles a ON a.pk = p.pk "
-        "JOIN search_text s ON s.pk = p.pk WHERE p.pk <= ?) AS t "
-        "WHERE search_text.pk = t.pk AND tuinews_has_pairs(t.title, body)",
         (last,),
     )
     conn.execute(
@@ -485,7 +476,7 @@ def _v11_server_wait(conn: sqlite3.Connection) -> None:
 # `search_text`, since a contentless index needs it to drop those words again: the
 # title when its form differs ('' when it is the article's own), and the pairs.
 # The index is made anew, empty, and every article waits to be indexed at the next
-# search (about 4 s at 100,000 articles). The triggers are v8's with these columns,
+# search (6-7 s at 100,000 articles). The triggers are v8's with these columns,
 # written out again: a released migration's text never changes.
 #
 # A tuinews of an earlier version still open on the store would index articles without
