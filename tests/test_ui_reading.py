@@ -134,6 +134,16 @@ async def test_on_leave_an_article_marked_unread_with_m_is_not_read_when_left(
         await settle(pilot)
         await wait_until(pilot, lambda: read_state(ctx.store_path)[title][0])
         assert read_state(ctx.store_path)[title][0] is True
+        # `m` again, then Escape and Enter on it: opened anew; left, it is read.
+        await pilot.press("escape", "k", "enter", "m")
+        await settle(pilot)
+        await wait_until(pilot, lambda: not read_state(ctx.store_path)[title][0])
+        await pilot.press("escape", "enter")
+        await settle(pilot)
+        await pilot.press("escape", "j", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: read_state(ctx.store_path)[title][0])
+        assert read_state(ctx.store_path)[title][0] is True
 
 
 async def test_an_empty_list_s_line_goes_when_a_full_list_opens_at_80_columns(

@@ -291,6 +291,9 @@ class MainCore(Screen[None]):
         if pane == "reader":
             self._user_chose = True
             self.read_when_opened = None  # opened anew
+            current = self.headlines.current
+            if current is not None and current.pk == self.kept_unread:
+                self.kept_unread = None  # opened anew: read when left, as any other
             # After the layout: the reader renders at the width it is shown at.
             self.call_after_refresh(self._show_current_now)
 
