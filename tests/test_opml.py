@@ -325,6 +325,28 @@ _urls = st.builds(
 )
 
 
+@pytest.mark.parametrize(
+    "subs",
+    [
+        # Found by the property below in CI: a feed in no folder between two folders,
+        [
+            Subscription("https://a.example/1", None, ("1",)),
+            Subscription("https://v.example/", None, ()),
+            Subscription("https://a.example/", None, ("0", "1")),
+        ],
+        # and a feed read back first in an earlier folder, then second in its next one.
+        [
+            Subscription("https://a.example/?a=1&b=2", None, ("0",)),
+            Subscription("https://c.example/", None, ("1",)),
+            Subscription("https://a.example/", None, ("0", "1")),
+        ],
+    ],
+)
+def test_exporting_what_was_imported_writes_the_same_document(subs: list[Subscription]) -> None:
+    data = write_opml(subs)
+    assert write_opml(parse_opml(data, "backup.opml")) == data
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

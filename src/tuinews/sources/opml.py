@@ -411,21 +411,48 @@ def _as_url(location: str) -> str:
 def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
     """OPML 2.0: tags as folders, nested as the imported list nested them (see
     `_folder_parents`); each feed in each folder its tags name (`_folder_paths`), all
-    its tags in `category`. Import takes a feed listed in several folders as one."""
+    its tags in `category`. Import takes a feed listed in several folders as one.
+
+    The feeds are written in the order an import of the list reads them back (by
+    folder), so that exporting what was imported writes the very same document: in the
+    settings' order, a feed read back first in an earlier folder moved later folders
+    and feeds, and a backup restored and exported again differed from itself."""
     from lxml import etree
 
+    parents = _folder_parents(subs)
+    order = list(subs)
+    # Each pass puts the feeds in the order the last one wrote them; a few passes settle
+    # it (a feed only ever moves up to its first folder).
+    for _ in range(len(order) + 1):
+        body = _opml_body(order, parents)
+        by_url: dict[str, list[Subscription]] = {}
+        for sub in order:  # keyed as written (a path becomes a file:// URL)
+            by_url.setdefault(_xml_safe(_as_url(sub.url)), []).append(sub)
+        read_back: list[Subscription] = []
+        for outline in body.iter("outline"):
+            read_back += by_url.pop(outline.get("xmlUrl") or "", [])
+        read_back += [sub for subs_left in by_url.values() for sub in subs_left]  # never lost
+        if read_back == order:
+            break
+        order = read_back
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = _xml_safe(title)
-    body = etree.SubElement(root, "body")
-    parents = _folder_parents(subs)
+    root.append(body)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _opml_body(subs: Sequence[Subscription], parents: dict[str, str | None]) -> _Element:
+    from lxml import etree
+
+    body = etree.Element("body")
     # One folder per path, where its first feed stands; later feeds in it join it.
     # Other readers show two outlines of one name as two folders.
     folders: dict[tuple[str, ...], _Element] = {}
     for sub in subs:
         for place in _folder_paths(sub.tags, parents) or [()]:
             _feed_outline(sub, _folder(body, folders, place))
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return body
 
 
 def _folder(
