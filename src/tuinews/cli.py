@@ -6,7 +6,6 @@ exit status; tracebacks only with `--debug`.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -82,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
         def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
             # argparse drops a failed write: `--help > /dev/full` ended with status 0.
+            # Raised named, it is said as any other unwritable output (`_run`).
             if message:
                 stream = file or sys.stderr
                 try:
@@ -91,9 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                     pass  # `tuinews --help | head -1`: the reader went away
                 except OSError as failed:
                     where = "standard output" if stream is sys.stdout else "standard error"
-                    with contextlib.suppress(OSError, ValueError):
-                        print(f"tuinews: {where}: {failed.strerror or failed}", file=sys.stderr)
-                    raise SystemExit(EXIT_FAILED) from None
+                    raise OSError(failed.errno, failed.strerror, where) from None
 
     parser = Parser(
         prog="tuinews",
@@ -313,12 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tuinews.ui.first_frame import quick_first_frame
 
         frame = quick_first_frame()
-    try:
-        code = _run(args_list, frame, debug)
-    except SystemExit as stop:  # argparse's --help, --version and usage errors
-        if argv is not None or debug or not isinstance(stop.code, int | None):
-            raise
-        code = stop.code or 0
+    code = _run(args_list, frame, debug)
     if argv is None and not debug:
         _exit_now(code)  # the console script: returns only when other threads remain
     return code

@@ -46,9 +46,12 @@ class BrokenFeedError(SourceError):
     """A feed document damaged or cut off before its first article. `feed_title` is the
     title read before the damage (None when there was none), for a store that has none."""
 
-    def __init__(self, source: str, reason: str, feed_title: str | None) -> None:
+    def __init__(
+        self, source: str, reason: str, feed_title: str | None, *, cut: bool = False
+    ) -> None:
         super().__init__(source, reason)
         self.feed_title = feed_title
+        self.cut = cut  # the document ends early (being written, say), not garbled
 
 
 def looks_like_feed(data: bytes) -> bool:
@@ -145,7 +148,9 @@ def _parse_xml(data: bytes, url: str, content_type: str | None, head: str) -> Fe
         return outcome.feed
     if outcome.broken and outcome.error:
         damage = outcome.cut.describe() if outcome.cut else _lower_first(outcome.error)
-        raise BrokenFeedError(url, f"{damage}, before any article", outcome.title)
+        raise BrokenFeedError(
+            url, f"{damage}, before any article", outcome.title, cut=outcome.cut is not None
+        )
     if root_name(head) == "opml":
         # Checked before the HTML markers: an OPML list has a <head> too.
         raise SourceError(url, subscription_list_reason())

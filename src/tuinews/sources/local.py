@@ -382,8 +382,7 @@ def _directory_entry(
     except SourceError as error:
         # A feed file cut before its first article (being written, say) is said as one
         # cut after some; other files that are no article stay unsaid, as ever.
-        cut = error.reason if error.reason.startswith("the document ends early") else None
-        return [], cut
+        return [], error.reason if getattr(error, "cut", False) else None
     article = article_from_bytes(
         data, kind, path.name, str(path), mtime, feed=feed, feed_title=feed_title
     )

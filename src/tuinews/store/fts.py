@@ -47,7 +47,8 @@ _GREEK_RANGES = "\u0370-\u03ff\u1f00-\u1fff"
 
 @functools.cache
 def _unspaced() -> re.Pattern[str]:
-    return re.compile(f"[{_UNSPACED_RANGES}]")
+    """A run of unspaced-script characters (`search` finds the first, `findall` all)."""
+    return re.compile(f"[{_UNSPACED_RANGES}]+")
 
 
 @functools.cache
@@ -83,12 +84,12 @@ def search_form(text: str) -> str:
     (`καλημέρα` is found by `καλημερα`, as `café` is by `cafe`)."""
     if text.isascii() or _needs_form().search(text) is None:
         return text
+    return _formed(text)
+
+
+def _formed(text: str) -> str:
+    """`search_form` of a text known to need it."""
     return _script_boundary().sub(" ", text).translate(_greek_unaccented())
-
-
-@functools.cache
-def _unspaced_run() -> re.Pattern[str]:
-    return re.compile(f"[{_UNSPACED_RANGES}]+")
 
 
 def _bigrams(run: str) -> list[str]:
@@ -101,7 +102,7 @@ def _index_words(text: str) -> list[str]:
     character alone: each character of a run then begins a word of the index (a pair,
     or itself), which a search for that one character finds as a prefix."""
     words: list[str] = []
-    for run in _unspaced_run().findall(text):
+    for run in _unspaced().findall(text):
         if len(run) > 1:
             words += _bigrams(run)
             words.append(run[-1])
@@ -153,7 +154,7 @@ def _pairs_match(word: str) -> str | None:
     is in `iPhone16发布会`, whose word `iphone16` the index holds whole."""
     terms = [
         _quote(" ".join(_bigrams(run))) if len(run) > 1 else _quote(run) + "*"
-        for run in _unspaced_run().findall(search_form(word))
+        for run in _unspaced().findall(search_form(word))
     ]
     return " ".join(dict.fromkeys(terms)) or None
 
@@ -262,7 +263,8 @@ def indexed_body(summary: str, content: str, content_type: str) -> str:
 
 # The last row `row_search_text` worked out: (its summary, content and content type as
 # SQLite gave them, the text, whether the text holds an unspaced script). SQLite asks
-# `search_pairs` of the same row right after: its text is not worked out twice.
+# `search_pairs` of the same row right after: its text is not worked out twice. Another
+# thread's row in between only costs the work again: the fields are compared, not trusted.
 _last_row: tuple[object, object, object, str, bool] | None = None
 
 
@@ -282,9 +284,9 @@ def row_search_text(summary: object, content: object, content_type: object) -> s
     unspaced = False
     if not text.isascii():
         first = _needs_form().search(text)
-        if first is not None:  # what search_form would find first; then the whole form
+        if first is not None:  # what search_form looks for first
             unspaced = _unspaced().search(text, first.start()) is not None
-            text = search_form(text)
+            text = _formed(text)
     _last_row = (*raw, text, unspaced)
     return text
 

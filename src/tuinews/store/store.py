@@ -68,6 +68,14 @@ WRITE_WAIT_STEP_MS = 50
 UPKEEP_PATIENCE = 1.0
 
 
+def _newer_version(conn: sqlite3.Connection) -> int | None:
+    """The store's schema version when a newer tuinews made it so; else None."""
+    from tuinews.store.schema import SCHEMA_VERSION
+
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    return int(version) if version > SCHEMA_VERSION else None
+
+
 def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
         found = os.stat(path)
@@ -199,10 +207,10 @@ class Store:
         """A newer tuinews upgraded the store since this one opened it (a cron line run
         by the new version while the reader is open): what this one writes could break
         the new schema's rules, so it writes nothing more (one PRAGMA per write)."""
-        from tuinews.store.schema import SCHEMA_VERSION
+        version = _newer_version(conn)
+        if version is not None:
+            from tuinews.store.schema import SCHEMA_VERSION
 
-        (version,) = conn.execute("PRAGMA user_version").fetchone()
-        if version > SCHEMA_VERSION:
             conn.execute("ROLLBACK")
             raise StoreError(
                 f"{self.path}: upgraded by a newer tuinews while open (schema {version}, "
@@ -555,11 +563,8 @@ class Store:
     def newer_schema(self) -> int | None:
         """The schema version a newer tuinews upgraded the store to since it was opened
         here (writes are refused then, see `_refuse_newer_schema`); else None."""
-        from tuinews.store.schema import SCHEMA_VERSION
-
         with self._reading() as conn:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-        return int(version) if version > SCHEMA_VERSION else None
+            return _newer_version(conn)
 
     def change_stamp(self) -> tuple[int, int]:
         """What tells a reader another process changed the store: SQLite's data version

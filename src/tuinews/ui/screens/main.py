@@ -392,8 +392,7 @@ class MainScreen(RefreshingScreen):
     def action_add_feed(self) -> None:
         from tuinews.ui.screens.add_feed import AddFeedScreen
 
-        if self.settings_gone():  # a new file would hold this feed alone
-            self.status.say(self.settings_gone_line(), error=True)
+        if self.refused_without_settings():
             return
         self.open_dialog(AddFeedScreen(self.ctx), self._feed_added)
 
@@ -423,8 +422,7 @@ class MainScreen(RefreshingScreen):
         if entry is None or entry.feed is None:
             self.status.say("Select a feed in the sidebar to remove it.")
             return
-        if self.settings_gone():  # else "no feed matches" of a feed the sidebar lists
-            self.status.say(self.settings_gone_line(), error=True)
+        if self.refused_without_settings():
             return
         feed = entry.feed
         question = f"Remove the feed “{feed.title}” and its articles (starred ones stay)?"

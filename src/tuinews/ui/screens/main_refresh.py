@@ -69,26 +69,26 @@ class RefreshingScreen(ReadingScreen):
             # This connection goes on writing the file it opened, wherever it went; a
             # new reader would open (or create) the store at its usual place.
             self._said_moved = True
-            note = (
+            self._say_lasting_from_worker(
                 f"The store {self.store.path.name} was moved or deleted while open: "
                 "quit and start tuinews again, or marks made now may be lost."
             )
-            self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
         gone = self.settings_gone()
         if gone != self._said_settings_gone:
             # Said once; and once the file is back, the line goes (`a` and `d` work).
             self._said_settings_gone = gone
             line = self.settings_gone_line()
             if gone:
-                say = partial(self.status.say, line, error=True, lasting=True)
+                self._say_lasting_from_worker(line)
             else:
-                say = partial(self.status.replace_lasting, line, "", error=True)
-            self.app.call_from_thread(say)
+                back = partial(self.status.replace_lasting, line, "", error=True)
+                self.app.call_from_thread(back)
         if not self._said_newer and self.store.newer_schema() is not None:
             # Its marks would not be saved (each write is refused): said before the next.
             self._said_newer = True
-            note = "Store upgraded by a newer tuinews: quit and use it; marks made here are lost."
-            self.app.call_from_thread(partial(self.status.say, note, error=True, lasting=True))
+            self._say_lasting_from_worker(
+                "Store upgraded by a newer tuinews: quit and use it; marks made here are lost."
+            )
         # `tuinews add` or `import` in another terminal: their feeds' rows are added to
         # the store here, so the sidebar lists them at once. A broken file is said at R.
         try:
@@ -113,6 +113,10 @@ class RefreshingScreen(ReadingScreen):
             return
         self.post_message(StoreChangedOutside(new, subscriptions, config_stamp))
 
+    def _say_lasting_from_worker(self, line: str) -> None:
+        """A line the status line keeps (an error), said from the outside-look worker."""
+        self.app.call_from_thread(partial(self.status.say, line, error=True, lasting=True))
+
     def settings_gone(self) -> bool:
         """The settings file the reader started with was moved or deleted since (a sync
         tool, a dotfile manager): `a` would write a new one holding its feed alone."""
@@ -125,6 +129,14 @@ class RefreshingScreen(ReadingScreen):
     def settings_gone_line(self) -> str:
         name = self.ctx.config_path.name
         return f"Settings file {name} moved or deleted: put it back, or quit and restart."
+
+    def refused_without_settings(self) -> bool:
+        """Said, and True, when the settings file is gone (see `settings_gone`): `a`
+        would write a new one holding its feed alone, `d` finds no feed in none."""
+        if not self.settings_gone():
+            return False
+        self.status.say(self.settings_gone_line(), error=True)
+        return True
 
     def _changed_subscriptions(self) -> tuple[tuple[Subscription, ...], Any] | None:
         """The settings file's subscriptions and stamp when the file changed since the
