@@ -85,6 +85,10 @@ def sample_feeds() -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     # Child processes spawned by tests must not read the developer's settings either.
     os.environ.setdefault("TUINEWS_TESTING", "1")
+    # A terminal's size comes from its pty: pytest-xdist's workers (and some shells)
+    # export COLUMNS and LINES, which Textual and Rich prefer to the real size.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture

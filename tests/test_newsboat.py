@@ -72,7 +72,9 @@ def test_malformed_urls_are_reported_not_raised() -> None:
 
 
 def test_file_urls_and_paths_are_local_feeds_when_the_list_is_a_file(tmp_path: Path) -> None:
-    feed = tmp_path / "feed.rss"
+    # Deep enough that the skipped lines are cut at 80 characters wherever tmp_path is.
+    feed = tmp_path / ("d" * 80) / "feed.rss"
+    feed.parent.mkdir()
     feed.write_text("<rss version='2.0'><channel><title>F</title></channel></rss>")
     text = f"{feed.as_uri()} a\n{feed} b\n"
     subs, skipped = parse_newsboat_urls_report(
@@ -82,9 +84,10 @@ def test_file_urls_and_paths_are_local_feeds_when_the_list_is_a_file(tmp_path: P
     # Read from the web: no local file at all.
     _, skipped = parse_newsboat_urls_report(text, "urls", local_files="none")
     assert skipped == [
-        f"skipped line 1 '{feed.as_uri()}': local file '{feed}' "
+        f"skipped line 1 '{feed.as_uri()[:79]}…': local file '{feed}' "
         "(a list from the web names web feeds only)",
-        f"skipped line 2 '{feed}': local file '{feed}' (a list from the web names web feeds only)",
+        f"skipped line 2 '{str(feed)[:79]}…': local file '{feed}' "
+        "(a list from the web names web feeds only)",
     ]
 
 
