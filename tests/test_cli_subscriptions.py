@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -129,6 +131,19 @@ def test_remove_by_title_drops_articles(cli: Cli, sample_feeds: Path) -> None:
     unknown = cli.call("remove", "Nothing like it")
     assert unknown.status == 1
     assert len(unknown.err_lines) == 1 and "Nothing like it" in unknown.err
+
+
+def test_a_title_deleted_by_hand_no_longer_names_the_feed(cli: Cli, sample_feeds: Path) -> None:
+    """The store kept the deleted title until something synced it, and `remove` took it
+    while `feeds` and `list --feed` said no feed matches it."""
+    feed = str(sample_feeds / "field-journal.rdf")
+    assert cli.call("add", feed, "--title", "My Custom").status == 0
+    assert cli.call("add", "https://b.example/rss").status == 0
+    assert cli.call("refresh", "My Custom").status == 0  # the store now knows the title
+    cli.config.write_text(cli.config.read_text().replace('title = "My Custom"\n', ""))
+    removed = cli.call("remove", "My Custom")
+    assert (removed.status, removed.err_lines) == (1, ["tuinews: no feed matches 'My Custom'"])
+    assert [url for url, _, _ in feeds_in(cli.config)] == [feed, "https://b.example/rss"]
 
 
 def test_remove_keeps_starred_articles_and_the_feed_leaves_the_table(
@@ -708,3 +723,61 @@ def test_add_refuses_a_fifo_or_a_device_as_import_does(cli: Cli, tmp_path: Path)
     device = cli.call("add", "/dev/null")
     assert device.err_lines == ["tuinews: not a regular file (a character device): '/dev/null'"]
     assert cli.call("feeds").out == ""  # nothing was subscribed
+
+
+def _as_a_user(argv: list[str]) -> list[str]:
+    """`argv` (a `tuinews` command) run by an unprivileged user: as root, through
+    setpriv as nobody with the system's Python on this checkout (root writes any file)."""
+    if os.geteuid() != 0:
+        return [str(TUINEWS), *argv]
+    setpriv, python = shutil.which("setpriv"), shutil.which("python3", path="/usr/bin")
+    if setpriv is None or python is None:
+        pytest.skip("no setpriv or /usr/bin/python3 to run as a user other than root")
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version_info >= (3, 11))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if version.stdout.strip() != "True":
+        pytest.skip("the system's Python is older than 3.11")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", python,
+            "-m", "tuinews", *argv]  # fmt: skip
+
+
+def test_add_refuses_a_settings_file_made_read_only() -> None:
+    """`add` replaced a read-only file (a rename over it needs only the folder's
+    permission), and made the new one read-only again: the user's lock went unseen."""
+    import site
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="tuinews-ro-"))  # tmp_path: root's own, 0700
+    try:
+        folder.chmod(0o777)
+        config = folder / "config.toml"
+        config.write_text('[[feeds]]\nurl = "https://a.example/rss"\n')
+        config.chmod(0o444)
+        roots = [str(Path(__file__).resolve().parents[1] / "src"), *site.getsitepackages()]
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(folder),
+            "TUINEWS_CONFIG": str(config),
+            "TUINEWS_DB": str(folder / "store.db"),
+            "PYTHONPATH": os.pathsep.join(roots),
+        }
+        before = config.read_bytes()
+        added = subprocess.run(
+            _as_a_user(["add", "https://b.example/rss"]),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (added.returncode, added.stderr) == (
+            1,
+            f"tuinews: {config}: cannot write: Permission denied\n",
+        )
+        assert config.read_bytes() == before
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

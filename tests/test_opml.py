@@ -523,3 +523,21 @@ def test_an_outline_with_a_web_address_without_a_host_is_named_so() -> None:
     subs, skipped = parse_opml_report(document, "list.opml")
     assert subs == [] and len(skipped) == 1
     assert "URL has no host" in skipped[0]
+
+
+def test_a_feed_outline_may_give_its_address_as_url() -> None:
+    """Some writers put a feed's address in `url` (newsboat imports those); a link
+    outline's `url` is a web page, no feed."""
+    body = (
+        b'<opml version="1.0"><body>'
+        b'<outline type="rss" text="UrlAttr" url="https://urlattr.example/rss"/>'
+        b'<outline type="link" text="Page" url="https://page.example/"/>'
+        b'<outline type="rss" text="Normal" xmlUrl="https://normal.example/rss"/>'
+        b"</body></opml>"
+    )
+    subs, skipped = parse_opml_report(body, "list.opml")
+    assert [(sub.url, sub.title) for sub in subs] == [
+        ("https://urlattr.example/rss", "UrlAttr"),
+        ("https://normal.example/rss", "Normal"),
+    ]
+    assert skipped == ["skipped 'Page': no feed URL"]

@@ -161,6 +161,29 @@ def test_add_refuses_a_newsboat_urls_file_but_takes_a_text_article(cli: Cli) -> 
     assert cli.call("import", str(urls)).status == 0
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "\ufeff# mine\nhttps://a.example/rss news\n".encode(),  # a Windows editor's mark
+        "\ufeff# mine\nhttps://a.example/rss news\n".encode("utf-16-le"),
+        b"https://a.example/rss news\nfile:///srv/feeds/local.xml\n",  # newsboat reads file:
+        '<?xml version="1.0"?><opml version="2.0"><body><outline text="A" '
+        'xmlUrl="https://a.example/rss"/></body></opml>'.encode("utf-16-le"),
+    ],
+    ids=["utf-8 mark", "utf-16 mark", "file line", "utf-16 opml"],
+)
+def test_add_refuses_lists_in_other_encodings_and_with_file_lines(cli: Cli, written: bytes) -> None:
+    """Each was subscribed as a feed, and every refresh made the list one text article."""
+    listing = cli.root / "urls"
+    listing.write_bytes(written)
+    result = cli.call("add", str(listing))
+    assert result.err_lines == [
+        f"tuinews: {listing}: a subscription list, not a feed: "
+        f"add its feeds with tuinews import {listing}"
+    ]
+    assert not cli.config.exists() or feeds_in(cli.config) == []
+
+
 def test_add_still_takes_a_feed_file_and_a_folder(cli: Cli, sample_feeds: Path) -> None:
     assert cli.call("add", str(sample_feeds / "lab-notes.atom")).status == 0
     assert cli.call("add", str(sample_feeds / "articles")).status == 0

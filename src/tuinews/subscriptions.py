@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import os
 import re
 import stat
@@ -132,9 +133,13 @@ def _refuse_subscription_list(typed: str, path: str) -> None:
     except (OSError, ValueError):
         return
     from tuinews.sources.detect import sniff_structured
+    from tuinews.sources.encoding import strip_bom
     from tuinews.sources.newsboat import looks_like_urls_file
 
-    if sniff_structured(head) != "opml" and not looks_like_urls_file(head):
+    body, marked = strip_bom(head)
+    # An OPML list in UTF-16 or UTF-32 is told by its text, as `import` tells it.
+    text = body.decode(marked, "replace").encode() if marked and marked != "utf-8" else head
+    if sniff_structured(text) != "opml" and not looks_like_urls_file(head):
         return
     from tuinews.sources.feeds import subscription_list_reason
 
@@ -226,6 +231,9 @@ class SubscriptionFile:
                 current = mode = None
             if current != expected:
                 return False
+            if current is not None and not os.access(target, os.W_OK):
+                # The user made it read-only: a rename over it would still succeed.
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:

@@ -98,6 +98,11 @@ def remove_command(ns: argparse.Namespace) -> int:
     else:
         # The store opens first: when it cannot, the subscription stays as it was.
         with open_store(ns) as store:
+            from tuinews.store import StoreUnwritable
+
+            with contextlib.suppress(StoreUnwritable):
+                # The file's titles as they are now: one deleted by hand names no feed.
+                store.sync_feeds_if_changed(subs)
             # Named as `tuinews feeds` shows them: a feed without a title in the file
             # goes by the title it gives itself.
             titles = {info.url: info.title for info in store.feeds()}

@@ -25,18 +25,23 @@ from tuinews.sources.subscription_merge import (
 
 # A line of a urls file, as `add` tells one from a feed or an article: a web address,
 # quoted or not, or one of newsboat's pseudo-feeds.
-_URLS_LINE = re.compile(r'"?(https?://|query:|exec:|filter:)', re.IGNORECASE)
+_URLS_LINE = re.compile(r'"?(https?://|file:|query:|exec:|filter:)', re.IGNORECASE)
 
 
 def looks_like_urls_file(head: bytes) -> bool:
     """Whether the start of a file reads as a newsboat urls file: every line that is not
     blank or a comment starts with an address (the last, perhaps cut, aside)."""
-    lines = head.decode("utf-8", "replace").splitlines()
-    if len(lines) > 1 and not head.endswith((b"\n", b"\r")):
+    from tuinews.sources.encoding import strip_bom
+
+    # A byte-order mark (UTF-8's, or UTF-16's: Windows editors write them) is no text.
+    body, marked = strip_bom(head)
+    text = body.decode(marked or "utf-8", "replace")
+    lines = text.splitlines()
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
         lines.pop()  # perhaps cut by the read: half a line
     entries = [line.strip() for line in lines]
     entries = [line for line in entries if line and not line.startswith("#")]
-    return bool(entries) and all(_URLS_LINE.match(line.lstrip("\ufeff")) for line in entries)
+    return bool(entries) and all(_URLS_LINE.match(line) for line in entries)
 
 
 # What a line's first word looks like when it means to be an address, good or bad:

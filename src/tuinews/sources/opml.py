@@ -259,7 +259,7 @@ def parse_opml_report(
         element, folders = stack.pop()
         if _local(element) != "outline":
             continue
-        raw_url = _attribute(element, "xmlUrl")
+        raw_url = _feed_address(element)
         title = clean_line(_attribute(element, "title")) or clean_line(_attribute(element, "text"))
         if title and title == clean_line(raw_url):
             title = ""  # a feed named by its URL (our export's, and others') has no title
@@ -295,13 +295,26 @@ def parse_opml_report(
     return (list(found.values()) if merge else entries), skipped
 
 
+# Outline types that name a feed: some writers put its address in `url`, not `xmlUrl`
+# (OPML 2.0 keeps `url` for links and includes; newsboat reads it for feeds too).
+_FEED_TYPES = frozenset({"rss", "atom", "feed"})
+
+
+def _feed_address(outline: _Element) -> str:
+    """The feed address an outline gives, as written ('' when none)."""
+    address = _attribute(outline, "xmlUrl")
+    if not address and _attribute(outline, "type").strip().lower() in _FEED_TYPES:
+        address = _attribute(outline, "url")
+    return address
+
+
 def _commented_out(element: _Element, title: str, raw_url: str) -> list[str]:
     """The line for an outline marked isComment="true" that is or holds feeds (one
     holding none is a remark, nothing to skip)."""
     inside = sum(
         1
         for outline in element.iterdescendants()
-        if _local(outline) == "outline" and _attribute(outline, "xmlUrl")
+        if _local(outline) == "outline" and _feed_address(outline)
     )
     if not raw_url and not inside:
         return []

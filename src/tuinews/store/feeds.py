@@ -104,6 +104,11 @@ def feeds(conn: sqlite3.Connection) -> list[FeedInfo]:
     return [to_feed_info(row) for row in conn.execute(FEED_SELECT + " ORDER BY position, id")]
 
 
+def user_titles(conn: sqlite3.Connection) -> dict[str, str]:
+    """The titles the settings file gave feeds (as last synced), by URL."""
+    return dict(conn.execute("SELECT url, title FROM feeds WHERE title IS NOT NULL").fetchall())
+
+
 def feed(conn: sqlite3.Connection, feed_id: int) -> FeedInfo | None:
     row = conn.execute(FEED_SELECT + " WHERE id = ?", (feed_id,)).fetchone()
     return to_feed_info(row) if row else None

@@ -285,13 +285,20 @@ class Store:
         feeds = self.feeds()
         if self.read_only:
             return feeds
-        known = {feed.url: (feed.title, feed.tags) for feed in feeds}
+        known = {feed.url: feed.tags for feed in feeds}
+        with self._reading() as conn:
+            # Compared with the file's own titles: one deleted by hand must go from the
+            # store too (the feed is then named by its own title, as `feeds` shows it).
+            titles = _feeds.user_titles(conn)
+        seen: set[str] = set()
         for sub in subs:
-            mirrored = known.get(sub.url)
+            if sub.url in seen:
+                continue  # a repeated URL: the first one is the feed, as in `sync_feeds`
+            seen.add(sub.url)
             if (
-                mirrored is None
-                or (sub.title and sub.title != mirrored[0])
-                or sub.tags != mirrored[1]
+                sub.url not in known
+                or (sub.title or None) != titles.get(sub.url)
+                or sub.tags != known[sub.url]
             ):
                 self.sync_feeds(subs)
                 return None
