@@ -781,3 +781,69 @@ def test_add_refuses_a_settings_file_made_read_only() -> None:
         assert config.read_bytes() == before
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _folder_tree(document: bytes) -> list[tuple[str | None, object]]:
+    """An OPML body as (folder, its contents) and (feed URL, None), in document order."""
+    from lxml import etree
+
+    def walk(element: etree._Element) -> list[tuple[str | None, object]]:
+        return [
+            (child.get("xmlUrl"), None) if child.get("xmlUrl") else (child.get("text"), walk(child))
+            for child in element
+        ]
+
+    return walk(etree.fromstring(document).find("body"))
+
+
+def test_export_nests_folders_as_the_imported_list_did_and_no_others(cli: Cli) -> None:
+    """Tags alone could not say it: a feed in Tech and in Favourites came back with
+    Favourites inside Tech, News inside Work and inside Home came back as one top
+    folder News, and `add --tag work --tag urgent` was exported in work > urgent."""
+    listing = cli.root / "list.opml"
+    listing.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="Tech"><outline text="X" type="rss" xmlUrl="https://x.example/rss"/>'
+        '<outline text="Y" type="rss" xmlUrl="https://y.example/rss"/></outline>'
+        '<outline text="Favourites">'
+        '<outline text="X" type="rss" xmlUrl="https://x.example/rss"/></outline>'
+        '<outline text="Work"><outline text="News">'
+        '<outline text="W1" type="rss" xmlUrl="https://w1.example/rss"/></outline></outline>'
+        '<outline text="Home"><outline text="News">'
+        '<outline text="H1" type="rss" xmlUrl="https://h1.example/rss"/></outline></outline>'
+        "</body></opml>"
+    )
+    assert cli.call("import", str(listing)).status == 0
+    assert tomllib.loads(cli.config.read_text())["folders"] == {"News": ["Work", "Home"]}
+    assert cli.call("add", "https://z.example/rss", "--tag", "work", "--tag", "urgent").status == 0
+    exported = cli.call("export", "-o", str(cli.root / "out.opml"))
+    assert exported.status == 0, exported.err
+    assert _folder_tree((cli.root / "out.opml").read_bytes()) == [
+        ("Tech", [("https://x.example/rss", None), ("https://y.example/rss", None)]),
+        ("Favourites", [("https://x.example/rss", None)]),
+        ("Work", [("News", [("https://w1.example/rss", None)])]),
+        ("Home", [("News", [("https://h1.example/rss", None)])]),
+        ("work", [("https://z.example/rss", None)]),
+        ("urgent", [("https://z.example/rss", None)]),
+    ]
+    # Imported again elsewhere, the export writes the same document.
+    other = cli.root / "other.toml"
+    assert cli.call("import", str(cli.root / "out.opml"), "--config", str(other)).status == 0
+    again = cli.call("export", "--config", str(other))
+    assert again.out.encode() == (cli.root / "out.opml").read_bytes()
+
+
+def test_a_second_import_adds_to_the_nesting_noted(cli: Cli) -> None:
+    cli.config.write_text('# mine\n[folders]\nNews = "Work"  # by hand\n')
+    listing = cli.root / "list.opml"
+    listing.write_text(
+        '<opml version="2.0"><body><outline text="Home"><outline text="News">'
+        '<outline text="H1" type="rss" xmlUrl="https://h1.example/rss"/></outline></outline>'
+        '<outline text="Work"><outline text="News">'
+        '<outline text="W1" type="rss" xmlUrl="https://w1.example/rss"/></outline></outline>'
+        "</body></opml>"
+    )
+    assert cli.call("import", str(listing)).status == 0
+    text = cli.config.read_text()
+    assert text.startswith("# mine\n[folders]\nNews = ")
+    assert tomllib.loads(text)["folders"] == {"News": ["Work", "Home"]}

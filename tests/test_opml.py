@@ -265,15 +265,18 @@ def test_write_opml_uses_first_tag_as_folder_and_keeps_all_tags() -> None:
 
 def test_write_opml_puts_a_feed_in_each_of_its_folders() -> None:
     # A tester's find: P stood in X only; readers that take folders (not `category`)
-    # lost its tag Y. Nested folders still hold it once, in the innermost.
+    # lost its tag Y. Nested folders (as [folders] says) still hold it once, in the
+    # innermost; tags that only go together are not nested (a tester's find: a feed
+    # added with --tag work --tag urgent was exported in work > urgent).
     subs = [
         Subscription("https://p.example/rss", "P", ("X", "Y")),
         Subscription("https://q.example/rss", "Q", ("X",)),
         Subscription("https://r.example/rss", "R", ("Y",)),
         Subscription("https://c.example/rss", "C", ("Tech", "Linux")),
         Subscription("https://d.example/rss", "D", ("Tech", "Linux")),
+        Subscription("https://w.example/rss", "W", ("work", "urgent")),
     ]
-    tree = etree.fromstring(write_opml(subs))
+    tree = etree.fromstring(write_opml(subs, folders={"Linux": ("Tech",)}))
     places = {
         feed.get("title"): [
             "/".join(str(folder.get("text")) for folder in feed.iterancestors("outline"))
@@ -289,6 +292,7 @@ def test_write_opml_puts_a_feed_in_each_of_its_folders() -> None:
         "R": ["Y"],
         "C": ["Linux/Tech"],
         "D": ["Linux/Tech"],
+        "W": ["work", "urgent"],
     }
     assert sorted(parse_opml(write_opml(subs), "x"), key=lambda sub: sub.url) == sorted(
         subs, key=lambda sub: sub.url
@@ -426,7 +430,7 @@ def test_a_list_opened_to_read_keeps_local_entries_inside_its_folder(tmp_path: P
 
 def test_nested_folders_come_back_nested_on_export() -> None:
     """International > News / Open Source, as Liferea and NetNewsWire nest them: the
-    tags import gives (outermost first) bring the folders back as they were, so other
+    nesting import notes ([folders]) brings the folders back as they were, so other
     readers see the same tree; tags given by hand stay top folders."""
     document = b"""<opml version="2.0"><body>
       <outline text="International">
@@ -441,22 +445,24 @@ def test_nested_folders_come_back_nested_on_export() -> None:
       </outline>
       <outline text="Comics"><outline text="XKCD" type="rss" xmlUrl="https://xkcd.example/rss"/>
       </outline></body></opml>"""
-    subs = parse_opml(document, "nested.opml")
+    folders: dict[str, list[str]] = {}
+    subs = parse_opml_report(document, "nested.opml", folders=folders)[0]
+    assert folders == {"News": ["International"], "Open Source": ["International"]}
     subs += [
         Subscription("https://mine.example/rss", "Mine", ("Blogs", "Tech")),
         Subscription("https://yours.example/rss", "Yours", ("Tech",)),
     ]
     from lxml import etree
 
-    tree = etree.fromstring(write_opml(subs))
+    tree = etree.fromstring(write_opml(subs, folders=folders))
 
-    def folders(element: etree._Element) -> list[tuple[str, list[object]]]:
+    def tree_of(element: etree._Element) -> list[tuple[str, list[object]]]:
         return [
-            (child.get("text"), folders(child)) for child in element if child.get("xmlUrl") is None
+            (child.get("text"), tree_of(child)) for child in element if child.get("xmlUrl") is None
         ]
 
     body = tree.find("body")
-    assert folders(body) == [
+    assert tree_of(body) == [
         ("International", [("News", []), ("Open Source", [])]),
         ("Comics", []),
         ("Blogs", []),  # tags by hand: Tech is not always with Blogs, so not inside it
@@ -473,7 +479,7 @@ def test_nested_folders_come_back_nested_on_export() -> None:
         ("LWN", ["Open Source", "International"]),
         ("Euronews", ["International"]),
     ]
-    again = parse_opml(write_opml(subs), "again.opml")
+    again = parse_opml(write_opml(subs, folders=folders), "again.opml")
     assert sorted(again, key=lambda sub: sub.url) == sorted(subs, key=lambda sub: sub.url)
 
 

@@ -79,6 +79,9 @@ class Config:
     refresh: RefreshSettings = field(default_factory=RefreshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     ui: UISettings = field(default_factory=UISettings)
+    # [folders]: tag -> the tags it sits inside (an imported list's nested folders), for
+    # `export` to nest them again; a tag not named here is a top folder.
+    folders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # One line each ("<file>:<line>: ..."), for the commands to show: things that load
     # but that the user should tidy up, such as a feed listed twice.
     warnings: tuple[str, ...] = ()
@@ -257,6 +260,7 @@ SETTINGS_TABLES: Mapping[str, Mapping[str, Converter] | None] = {
     "retention": _RETENTION,
     "ui": _UI,
     "keymap": None,  # any binding id
+    "folders": None,  # any tag
 }
 FEED_KEYS = ("url", "title", "tags", "site")
 
@@ -337,8 +341,23 @@ class _Reader:
             refresh=refresh,
             retention=retention,
             ui=ui,
+            folders=self.folders(data),
             warnings=tuple(self.warnings),
         )
+
+    def folders(self, data: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+        folders: dict[str, tuple[str, ...]] = {}
+        for tag, value in self.table(data, "folders").items():
+            outer = [value] if isinstance(value, str) else value
+            if not isinstance(outer, list) or not all(
+                isinstance(name, str) and name.strip() for name in outer
+            ):
+                raise self.error(
+                    ("folders", tag),
+                    f"expected the tag (or a list of the tags) it sits in, got {show_value(value)}",
+                )
+            folders[tag] = tuple(dict.fromkeys(outer))
+        return folders
 
     def table(self, data: Mapping[str, object], name: str) -> dict[str, object]:
         value = data.get(name, {})

@@ -179,6 +179,19 @@ class SubscriptionFile:
         wanted = list(subs)
         return self._edit(lambda doc: doc.add_feeds(wanted, refuse_duplicates=False))
 
+    def nest_folders(self, folders: Mapping[str, Sequence[str]]) -> None:
+        """Note in [folders] that each tag sits inside the tags given (an imported list's
+        nesting), beside the ones noted before. One save per tag that changes."""
+        for tag, outer in folders.items():
+
+            def change(doc: _Document, tag: str = tag, outer: Sequence[str] = outer) -> None:
+                known = list(doc.config.folders.get(tag, ()))
+                merged = known + [name for name in outer if name not in known]
+                if merged != known:
+                    doc.set_value("folders", tag, merged[0] if len(merged) == 1 else merged)
+
+            self._edit(change)
+
     def remove(self, ref: str, titles: Mapping[str, str] | None = None) -> Subscription:
         """Remove the feed `ref` names: exact URL, else exact title, else a unique
         case-insensitive part of a title. `titles` (URL -> title) names the feeds the
@@ -288,6 +301,15 @@ def _fsync_directory(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# Said above a table the commands add, for whoever edits the file next.
+_TABLE_NOTES = {
+    "folders": (
+        "# Folders inside folders, as an imported list nested them (for `tuinews export`):",
+        "# each tag = the tag, or tags, it sits in.",
+    ),
+}
 
 
 def _toml(value: object) -> str:
@@ -624,16 +646,13 @@ class _Document:
     def _insert_table(self, table: str, line: str) -> None:
         """A new [table] goes before the first [[feeds]] entry (settings first), else last."""
         feeds = [h.line for h in self.layout.headers if h.array]
+        header = [*_TABLE_NOTES.get(table, ()), f"[{table}]"]
         if not feeds:
             at = len(self.lines)
-            block = (
-                ["", f"[{table}]", line]
-                if self.lines
-                else [NEW_FILE_HEADER, "", f"[{table}]", line]
-            )
+            block = ["", *header, line] if self.lines else [NEW_FILE_HEADER, "", *header, line]
         else:
             at = self.layout.attached_comments_start(feeds[0])
-            block = [f"[{table}]", line, ""]
+            block = [*header, line, ""]
             if at > 0 and self.lines[at - 1].strip():
                 block.insert(0, "")
         self._insert(at, block)

@@ -450,7 +450,10 @@ def import_command(ns: argparse.Namespace) -> int:
             f"{shown}: import reads a local file or an http(s) URL (OPML or newsboat urls)"
         )
     list_url = source if location_kind(source) == "http" else None
-    entries, skipped, kind = _parse_subscription_list(data, shown, base, local_files, list_url)
+    folders: dict[str, list[str]] = {}
+    entries, skipped, kind = _parse_subscription_list(
+        data, shown, base, local_files, list_url, folders
+    )
     entries = _usable(entries, skipped, base)
     from tuinews.sources.opml import DAMAGE_NOTE
 
@@ -477,7 +480,9 @@ def import_command(ns: argparse.Namespace) -> int:
         # a second subscription, failing on the redirect at every refresh.
         warn(f"{shown}: {without_password(old)} moved to {without_password(now)}, subscribed")
     entries = [sub for sub in entries if sub.url not in moved]
-    counts = SubscriptionFile(config_path(ns)).add_many(entries)
+    settings = SubscriptionFile(config_path(ns))
+    counts = settings.add_many(entries)
+    settings.nest_folders(folders)  # for `export` to nest the folders again
     already = counts.already_subscribed + len(moved)
     print(_import_summary(counts.added, already, counts.repeated, unusable))
     return 0
@@ -533,6 +538,7 @@ def _parse_subscription_list(
     base: Path | None,
     local_files: LocalFiles,
     list_url: str | None = None,
+    folders: dict[str, list[str]] | None = None,
 ) -> tuple[list[Subscription], list[str], Literal["opml", "urls"]]:
     """Every usable entry of the list (repeats kept: `add_many` counts them), one line
     per entry skipped, and which kind of list it was read as. `list_url`: where a list
@@ -569,6 +575,7 @@ def _parse_subscription_list(
             merge=False,
             base_url=list_url,
             notes=notes,
+            folders=folders,
         )
         for note in notes:  # as for a urls file, below
             warn(f"{source}: {note}")
@@ -679,7 +686,7 @@ def export_command(ns: argparse.Namespace) -> int:
     from tuinews.sources.opml import write_opml
 
     config = load_settings(ns)
-    document = write_opml(_with_known_titles(ns, config.feeds))
+    document = write_opml(_with_known_titles(ns, config.feeds), folders=config.folders)
     _say_local_needing_trust(config.feeds)
     if ns.output and ns.output != "-":  # `-o -` is standard output, as for most tools
         from tuinews.commands.common import write_output

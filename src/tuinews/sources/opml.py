@@ -8,8 +8,9 @@ repair those two faults and let libxml2's recover mode take the rest.
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -230,9 +231,14 @@ def parse_opml_report(
     merge: bool = True,
     base_url: str | None = None,
     notes: list[str] | None = None,
+    folders: dict[str, list[str]] | None = None,
 ) -> tuple[list[Subscription], list[str]]:
     """Subscriptions in document order, and one line per outline that was skipped (and
     first, when the XML was damaged beyond the repairs, one line saying where).
+
+    `folders`, when given, gets the folders each folder holding a feed sits in (a feed
+    in Work > News: News in Work), for an export to nest them again: tags alone cannot
+    say it (a feed tagged Work and News may stand in two folders side by side).
 
     `local_files` says which local files entries may name (see `LocalFiles`; none
     without `base`). `merge=False` keeps an entry per outline, repeats included, for
@@ -256,7 +262,7 @@ def parse_opml_report(
     # Explicit stack: a hostile file may nest outlines deeper than Python recursion allows.
     stack: list[tuple[_Element, tuple[str, ...]]] = [(child, ()) for child in reversed(body)]
     while stack:
-        element, folders = stack.pop()
+        element, element_folders = stack.pop()
         if _local(element) != "outline":
             continue
         raw_url = _feed_address(element)
@@ -279,18 +285,27 @@ def parse_opml_report(
                 # whole tag list, in its order (our export's: a feed stands in each of
                 # its folders). Otherwise the folders first, so the folder it sat in
                 # stays its first tag.
-                tags = list(dict.fromkeys(folders))
+                tags = list(dict.fromkeys(element_folders))
                 listed = _category_tags(_attribute(element, "category"))
                 if set(tags) <= set(listed):
                     tags = []
                 tags += [t for t in listed if t not in tags]
                 html_url = _page_url(_attribute(element, "htmlUrl"), base_url)
                 entry = Subscription(url, title or None, tuple(tags), html_url)
+                if folders is not None:
+                    for outside, folder in itertools.pairwise(element_folders):
+                        within = folders.setdefault(folder, [])
+                        if outside not in within:
+                            within.append(outside)
                 if merge:
                     merge_subscription(found, entry)
                 else:
                     entries.append(entry)
-        inner = (*folders, title) if title and not raw_url and title not in folders else folders
+        inner = (
+            (*element_folders, title)
+            if title and not raw_url and title not in element_folders
+            else element_folders
+        )
         stack.extend((child, inner) for child in reversed(children))
     return (list(found.values()) if merge else entries), skipped
 
@@ -357,41 +372,23 @@ def parse_opml(data: bytes, source: str, *, base: Path | None = None) -> list[Su
     return parse_opml_report(data, source, base=base)[0]
 
 
-def _folder_parents(subs: Sequence[Subscription]) -> dict[str, str | None]:
-    """The folder each tag sits in: the nearest tag that comes before it in every feed
-    that has it, else none (a top folder).
+def _folder_paths(
+    tags: Sequence[str], folders: Mapping[str, Sequence[str]]
+) -> list[tuple[str, ...]]:
+    """Each folder the feed stands in, as its path from a top folder: a tag sits inside
+    those of the feed's other tags that `folders` says hold it, else at the top. Paths
+    inside another are kept, not their outer ones; the rest in the order of the tags (a
+    feed tagged X and Y, neither holding the other, stands in both: other readers take
+    folders, not `category`)."""
+    present = set(tags)
 
-    Import gives a feed in `News` inside `International` the tags (International, News),
-    outermost first, so every feed tagged News is also tagged International, earlier:
-    News goes back inside International. Tags given by hand rarely line up so (a feed
-    with only `tech`, another with `news, tech`): they stay top folders. No cycle is
-    possible: a parent comes before its child in every feed that has the child."""
-    before: dict[str, set[str]] = {}
-    for sub in subs:
-        for index, tag in enumerate(sub.tags):
-            earlier = set(sub.tags[:index])
-            before[tag] = before[tag] & earlier if tag in before else earlier
-    parents: dict[str, str | None] = {}
-    for sub in subs:
-        for index, tag in enumerate(sub.tags):
-            if tag not in parents:
-                wanted = before[tag]
-                parents[tag] = next((t for t in reversed(sub.tags[:index]) if t in wanted), None)
-    return parents
+    def paths_to(tag: str, seen: frozenset[str]) -> list[tuple[str, ...]]:
+        outer = [f for f in folders.get(tag, ()) if f in present and f not in seen]
+        if not outer:
+            return [(tag,)]
+        return [(*path, tag) for f in outer for path in paths_to(f, seen | {tag})]
 
-
-def _folder_paths(tags: Sequence[str], parents: dict[str, str | None]) -> list[tuple[str, ...]]:
-    """Each folder the feed stands in, as its path from a top folder: one per tag that
-    no other of its tags sits inside, in the order of the tags. (A feed tagged X and Y,
-    Y not inside X, stands in both: other readers take folders, not `category`.)"""
-    paths: list[tuple[str, ...]] = []
-    for tag in tags:
-        path: list[str] = []
-        current: str | None = tag
-        while current is not None and current not in path:
-            path.append(current)
-            current = parents.get(current)
-        paths.append(tuple(reversed(path)))
+    paths = [path for tag in tags for path in paths_to(tag, frozenset())]
     return [
         path
         for path in dict.fromkeys(paths)
@@ -421,10 +418,15 @@ def _as_url(location: str) -> str:
     return location
 
 
-def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions") -> bytes:
-    """OPML 2.0: tags as folders, nested as the imported list nested them (see
-    `_folder_parents`); each feed in each folder its tags name (`_folder_paths`), all
-    its tags in `category`. Import takes a feed listed in several folders as one.
+def write_opml(
+    subs: Sequence[Subscription],
+    title: str = "tuinews subscriptions",
+    folders: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
+    """OPML 2.0: tags as folders, nested as `folders` says (the settings' [folders], as
+    an imported list nested them: tag -> the tags it sits in); each feed in each folder
+    its tags name (`_folder_paths`), all its tags in `category`. Import takes a feed
+    listed in several folders as one.
 
     The feeds are written in the order an import of the list reads them back (by
     folder), so that exporting what was imported writes the very same document: in the
@@ -432,7 +434,7 @@ def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions
     and feeds, and a backup restored and exported again differed from itself."""
     from lxml import etree
 
-    parents = _folder_parents(subs)
+    parents = folders or {}
     order = list(subs)
     # Each pass puts the feeds in the order the last one wrote them; a few passes settle
     # it (a feed only ever moves up to its first folder).
@@ -455,7 +457,7 @@ def write_opml(subs: Sequence[Subscription], title: str = "tuinews subscriptions
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _opml_body(subs: Sequence[Subscription], parents: dict[str, str | None]) -> _Element:
+def _opml_body(subs: Sequence[Subscription], parents: Mapping[str, Sequence[str]]) -> _Element:
     from lxml import etree
 
     body = etree.Element("body")
