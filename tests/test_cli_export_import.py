@@ -127,6 +127,17 @@ def test_export_of_a_feed_with_a_password_is_readable_by_its_owner_only(cli: Cli
         os.umask(previous)
     assert stat.S_IMODE(new.stat().st_mode) == 0o600
     assert b"alice:s3cret@" in new.read_bytes()
+    # Nor into a file that was there for all to read (a tester's find).
+    new.chmod(0o644)
+    assert cli.call("export", "-o", str(new)).status == 0
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    # The name other readers show is the address without its password; imported
+    # again, the feed is still untitled and keeps its password.
+    (outline,) = [line for line in new.read_text().splitlines() if "xmlUrl" in line]
+    assert 'text="https://alice:***@private.example/rss"' in outline
+    other = cli.root / "other.toml"
+    assert cli.call("import", str(new), "--config", str(other)).status == 0
+    assert other.read_text().count("s3cret") == 1 and "title" not in other.read_text()
 
 
 def test_export_into_a_fifo_writes_to_its_reader_and_leaves_the_fifo(cli: Cli) -> None:

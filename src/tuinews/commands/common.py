@@ -258,11 +258,12 @@ def write_output(name: str, data: bytes, *, private: bool = False) -> None:
     A missing folder is an error, never created (a typo in the name must not leave a
     folder tree behind, nor one a dangling symlink names). A regular file (or a new
     one) is replaced atomically, next to the symlink's target when `name` is one, so
-    the link stays; it keeps its mode, and a new file gets the umask's. Anything else
-    (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to directly: renaming over it
+    the link stays; it keeps its mode (but see `private`), and a new file gets the
+    umask's. Anything else (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to
+    directly: renaming over it
     would replace the device node or the pipe. TuinewsError naming `name` when it
-    cannot be written. `private`: data holding passwords; a new file is made readable
-    by its owner only.
+    cannot be written. `private`: data holding passwords; the file is made readable
+    by its owner only (an existing one loses its group's and others' permissions).
     """
     import stat
 
@@ -334,7 +335,9 @@ def _replace_file(
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         if existing is not None:
-            os.fchmod(descriptor, existing.st_mode & 0o7777)
+            # A file that will hold passwords is no longer readable by others.
+            kept = existing.st_mode & (0o7700 if private else 0o7777)
+            os.fchmod(descriptor, kept)
             if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
                 # root writing a user's file leaves it theirs; others cannot, and need not.
                 with contextlib.suppress(OSError):

@@ -267,7 +267,7 @@ def parse_opml_report(
             continue
         raw_url = _feed_address(element)
         title = clean_line(_attribute(element, "title")) or clean_line(_attribute(element, "text"))
-        if title and title == clean_line(raw_url):
+        if title and title in (clean_line(raw_url), without_password(clean_line(raw_url))):
             title = ""  # a feed named by its URL (our export's, and others') has no title
         if _attribute(element, "isComment").strip().lower() == "true":
             # OPML 2.0: commented out, with all it holds; the user set those feeds aside.
@@ -491,8 +491,10 @@ def _feed_outline(sub: Subscription, parent: _Element) -> None:
 
     xml_url = _xml_safe(_as_url(sub.url))
     name = _xml_safe(sub.title or "")
-    # `text` is what readers show: a feed never fetched goes by its URL, not by "".
-    outline = etree.SubElement(parent, "outline", type="rss", text=name or xml_url)
+    # `text` is what readers show: a feed never fetched goes by its URL, not by "" (and
+    # not by its password: readers show `text` to anyone looking).
+    shown = name or _xml_safe(_as_url(without_password(sub.url)))
+    outline = etree.SubElement(parent, "outline", type="rss", text=shown)
     if name:
         outline.set("title", name)
     outline.set("xmlUrl", xml_url)
