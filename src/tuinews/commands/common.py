@@ -260,10 +260,10 @@ def write_output(name: str, data: bytes, *, private: bool = False) -> None:
     one) is replaced atomically, next to the symlink's target when `name` is one, so
     the link stays; it keeps its mode (but see `private`), and a new file gets the
     umask's. Anything else (a FIFO, a device, /dev/stdout, /dev/fd/N) is written to
-    directly: renaming over it
-    would replace the device node or the pipe. TuinewsError naming `name` when it
-    cannot be written. `private`: data holding passwords; the file is made readable
-    by its owner only (an existing one loses its group's and others' permissions).
+    directly: renaming over it would replace the device node or the pipe. TuinewsError
+    naming `name` when it cannot be written. `private`: data holding passwords; the
+    file is made readable by its owner only (an existing one loses its group's and
+    others' permissions).
     """
     import stat
 
