@@ -77,6 +77,9 @@ def test_add_keeps_comments_and_order(cli: Cli, sample_feeds: Path) -> None:
         ("http://256.256.256.256/x", "invalid IP address '256.256.256.256'"),
         ("http://[zz]/x", "malformed URL"),
         ("http://" + "a" * 64 + ".example.com/feed", "invalid host name"),
+        # went to the resolver at every refresh (a tester's find)
+        ("http://%zz/", "invalid host name '%zz'"),
+        ("http://a!b.example.com/", "invalid host name 'a!b.example.com'"),
         # clean_url would have dropped the space and named another site
         ("http://exa mple.com/feed", "URL contains spaces"),
     ],

@@ -41,6 +41,9 @@ def _plainly_canonical(text: str) -> bool:
     return port is None or int(port) != _DEFAULT_PORTS[found.group(1)]
 
 
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _check_http(parts: SplitResult, url: str) -> None:
     """ConfigError when an http(s) URL could never be fetched: checked when it is added,
     imported or read from the file, not left to fail (or worse) at every refresh."""
@@ -54,7 +57,13 @@ def _check_http(parts: SplitResult, url: str) -> None:
     if ":" in host:
         return  # an IPv6 address: urlsplit has checked it
     labels = host.removesuffix(".").split(".")
-    if len(host) > 253 or any(not label or len(label) > 63 for label in labels):
+    if (
+        len(host) > 253
+        or any(not label or len(label) > 63 for label in labels)
+        # Letters, digits and hyphens (underscores too: some DNS names have them); an
+        # international name is checked when it is encoded. `%zz` went to the resolver.
+        or (host.isascii() and not all(_HOST_LABEL.fullmatch(label) for label in labels))
+    ):
         raise ConfigError(f"URL has an invalid host name {host!r}: {_quoted(url)}")
     if all(label.isdigit() for label in labels):
         import ipaddress  # here: only a numeric host needs it (start-up)
