@@ -26,6 +26,7 @@ from test_ui_support import (
     running,
     searches_wait_for,
     settle,
+    wait_until,
 )
 from tuinews.subscriptions import SubscriptionFile
 from tuinews.ui.screens.add_feed import AddFeedScreen
@@ -785,3 +786,30 @@ async def test_m_typed_with_a_acts_on_the_row_as_a_left_it(tmp_path: Path) -> No
         assert current is not None and not current.read
     with Store.open(ctx.store_path) as store:
         assert store.count(View(unread_only=True)) == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["one pane", "three panes"])
+async def test_enter_then_m_in_one_burst_leaves_the_article_unread(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """`m` right after Enter, before the reader had drawn (and read) the article: it
+    acted on the row as it still was (unread) and marked it read, and the open read it
+    too. Typed one by one, the two keys leave it unread: so must a burst."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=size) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("j")
+        await settle(pilot)
+        title = screen.headlines.current.title
+        burst(app, "enter", "m")
+        await settle(pilot)
+        await wait_until(pilot, lambda: screen.reader.pk == screen.headlines.current.pk)
+        await settle(pilot)
+        assert screen.status.message == "Marked unread."
+        assert not screen.headlines.current.read
+        assert read_state(ctx.store_path)[title][0] is False
+        # `m` again reads it, as on any article shown unread.
+        await pilot.press("m")
+        await settle(pilot)
+        assert read_state(ctx.store_path)[title][0] is True

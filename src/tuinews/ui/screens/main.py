@@ -281,14 +281,23 @@ class MainScreen(RefreshingScreen):
     def action_toggle_read(self) -> None:
         current = self.headlines.current
         if current is not None:
-            if current.read:
+            # Opened but not drawn yet (`m` in one burst with Enter or `n`): as good as
+            # read, since the reader reads it once drawn; `m` keeps it unread.
+            opening = (
+                not current.read
+                and self.focused_pane == "reader"
+                and self.ctx.config.ui.mark_read == "on_open"
+                and self.read_when_opened != current.pk
+            )
+            if current.read or opening:
                 # Kept unread, even where it was open already read: not read again when
                 # drawn again, only when opened anew (see read_when_opened), nor by the
                 # look that reads an article resting beside the list, nor when left.
                 self.read_when_opened = self.kept_unread = current.pk
                 self.stop_read_timer()
-            self.set_read([current.pk], not current.read)
-            self.status.say("Marked read." if not current.read else "Marked unread.")
+            read = not (current.read or opening)
+            self.set_read([current.pk], read)
+            self.status.say("Marked read." if read else "Marked unread.")
 
     @waits_for_search
     def action_star(self) -> None:
