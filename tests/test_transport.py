@@ -400,3 +400,40 @@ def test_any_answer_gives_a_result_or_one_line(
     outcome = asyncio.run(_answer_with(raw, close=close))
     if isinstance(outcome, str):
         assert outcome and "\n" not in outcome and outcome.isprintable()
+
+
+def test_a_refresh_of_many_hosts_keeps_few_connections_open(cli: Cli) -> None:
+    """One idle connection was kept per host until the refresh ended: a refresh of a
+    thousand feeds on as many hosts ran out of file descriptors (`ulimit -n` 1024) and
+    failed hundreds of them with "Too many open files" (a tester's find). Here: 160
+    servers (one origin each), and a limit of 96 open files."""
+    from test_cli import TUINEWS
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    servers = [
+        asyncio.run_coroutine_threadsafe(_Counting().__aenter__(), loop).result(timeout=10)
+        for _ in range(160)
+    ]
+    try:
+        cli.config.write_text(
+            "".join(f'[[feeds]]\nurl = "http://127.0.0.1:{s.port}/feed.xml"\n\n' for s in servers)
+        )
+        # The shell lowers the limit (a preexec_fn would run in a forked threaded process).
+        done = subprocess.run(
+            ["/bin/sh", "-c", 'ulimit -n 96 && exec "$0" refresh', str(TUINEWS)],
+            env=cli.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.stderr == ""
+        assert done.returncode == 0
+        assert done.stdout.splitlines()[-1].startswith("160 feeds: 160 new articles,")
+    finally:
+        for server in servers:
+            asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)

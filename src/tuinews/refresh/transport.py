@@ -28,6 +28,10 @@ MAX_HEAD_BYTES = 16 * 1024
 # Idle keep-alive connections kept per origin; the refresh never runs more than its
 # per-host limit at once, so more would never be reused.
 MAX_IDLE_PER_ORIGIN = 8
+# Idle connections kept in all: a refresh of a thousand feeds on as many hosts kept one
+# open to each until it ended, and ran out of file descriptors (`ulimit -n` 1024). The
+# oldest idle connection goes first: its host's feeds are most likely all fetched.
+MAX_IDLE = 32
 
 Origin = tuple[str, str, int]
 
@@ -129,6 +133,7 @@ class H11Transport(httpx.AsyncBaseTransport):
     def __init__(self, tls: ssl.SSLContext) -> None:
         self._tls = tls
         self._idle: dict[Origin, list[_Connection]] = {}
+        self._idle_count = 0  # connections in `_idle`
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -194,6 +199,9 @@ class H11Transport(httpx.AsyncBaseTransport):
         idle = self._idle.get(origin)
         while idle:
             conn = idle.pop()
+            self._idle_count -= 1
+            if not idle:
+                del self._idle[origin]
             if conn.reusable():
                 return conn
             conn.close()
@@ -223,17 +231,31 @@ class H11Transport(httpx.AsyncBaseTransport):
         unasked, _closed = protocol.trailing_data
         if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE and not unasked:
             protocol.start_next_cycle()
-            idle = self._idle.setdefault(origin, [])
+            # Last in the dict: the origins released longest ago come first.
+            idle = self._idle.pop(origin, [])
+            self._idle[origin] = idle
             if len(idle) < MAX_IDLE_PER_ORIGIN:
                 idle.append(conn)
+                self._idle_count += 1
+                if self._idle_count > MAX_IDLE:
+                    self._drop_oldest_idle()
                 return
         conn.close()  # the server asked to close, or the pool is full
+
+    def _drop_oldest_idle(self) -> None:
+        oldest = next(iter(self._idle))
+        connections = self._idle[oldest]
+        connections.pop(0).close()
+        self._idle_count -= 1
+        if not connections:
+            del self._idle[oldest]
 
     async def aclose(self) -> None:
         for idle in self._idle.values():
             for conn in idle:
                 conn.close()
         self._idle.clear()
+        self._idle_count = 0
 
 
 class _Closed(Exception):
