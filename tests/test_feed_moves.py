@@ -567,3 +567,36 @@ def test_a_sites_address_that_moved_to_its_page_moves_to_the_page_feed(
         assert store.former_urls() == {old: feed, page: feed}
         assert store.count(View()) == 2
     assert_store_sound(cli.db)
+
+
+class _TwoLocations:
+    """A 301 whose Location header comes twice (a proxy in front adds its copy)."""
+
+    def __init__(self, *locations: str) -> None:
+        self.locations = locations
+
+    def serve(self, handler: object) -> None:
+        handler.send_response(301)  # type: ignore[attr-defined]
+        for location in self.locations:
+            handler.send_header("Location", location)  # type: ignore[attr-defined]
+        handler.send_header("Content-Length", "0")  # type: ignore[attr-defined]
+        handler.end_headers()  # type: ignore[attr-defined]
+
+
+def test_a_location_sent_twice_moves_the_feed_once_and_two_differing_do_not(
+    cli: Cli, server: FeedServer
+) -> None:
+    """httpx joined the copies: the feed moved to `/new,%20/new`, in the store
+    and the settings file, under "subscription updated" (a tester's find)."""
+    new = server.route("/new", Generated(items=2, title="Moved feed"))
+    same = server.route("/same", _TwoLocations("/new", "/new"))
+    differing = server.route("/differing", _TwoLocations("/new", "/elsewhere"))
+    subscribe(cli, (same, "Same"), (differing, "Differing"))
+    result = cli.call("refresh")
+    assert result.status == 1
+    assert result.err_lines == [
+        f"tuinews: {same}: moved permanently to {new}; subscription updated",
+        "tuinews: Differing: a redirect naming 2 different addresses: not followed",
+    ]
+    text = cli.config.read_text()
+    assert f'url = "{new}"' in text and f'url = "{differing}"' in text

@@ -147,12 +147,22 @@ def _redirect_target(current: str, location: str) -> str:
     return target
 
 
+def _location(response: httpx.Response) -> str:
+    """The one address a redirect's Location names. A header sent twice with the same
+    value (a proxy in front of the server adds its copy) is one; httpx joined them into
+    `a, a`, and a permanent redirect moved the subscription there."""
+    given = list(dict.fromkeys(value.strip() for value in response.headers.get_list("location")))
+    if len(given) > 1:
+        raise FetchError(f"a redirect naming {len(given)} different addresses: not followed")
+    return given[0]
+
+
 async def _judge_redirect(response: httpx.Response) -> None:
     """A client hook: httpx builds the next request of every redirect, even one it does
     not follow, and a Location it cannot make a URL of (`javascript:alert(1)`, `data:`:
     no host) escaped from `send` as InvalidURL. Judged here first, as `_fetch` does."""
     if response.status_code in REDIRECTS and "location" in response.headers:
-        _redirect_target(str(response.request.url), response.headers["location"])
+        _redirect_target(str(response.request.url), _location(response))
 
 
 def _is_invalid_host(host: str) -> bool:
@@ -383,7 +393,7 @@ class Fetcher:
                     raise FetchError("invalid URL in a redirect") from None
                 try:
                     if response.status_code in REDIRECTS and "location" in response.headers:
-                        target = _redirect_target(current, response.headers["location"])
+                        target = _redirect_target(current, _location(response))
                         if still_permanent and response.status_code in PERMANENT_REDIRECTS:
                             permanent.append(target)
                         else:
