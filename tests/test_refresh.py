@@ -113,6 +113,47 @@ async def test_not_modified_sends_validators(server: FeedServer, db: Path) -> No
     assert stored(db, url).last_status == 304
 
 
+class _RenamedValidators:
+    """A feed whose server renamed its validators: a request with the old or the new
+    ones gets a 304 carrying the new ones."""
+
+    def __init__(self) -> None:
+        self.etag, self.last_modified = '"v1"', http_date(1_700_000_000)
+        self.known = {'"v1"', '"v2"'}
+
+    def serve(self, handler: Any) -> None:
+        validators = {"ETag": self.etag, "Last-Modified": self.last_modified}
+        if handler.headers.get("If-None-Match") in self.known:
+            status, body, headers = 304, b"", validators
+        else:
+            status, body = 200, rss(2)
+            headers = {"Content-Type": "application/rss+xml", **validators}
+        handler.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(body))}.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+
+async def test_validators_a_304_carries_replace_the_stored_ones(
+    server: FeedServer, db: Path
+) -> None:
+    """A server that sends a new ETag with its 304 (RFC 9111 4.3.4: the stored headers
+    are updated) was asked with the old one again, and sent the whole feed as soon as
+    it forgot that one (a tester's find)."""
+    route = _RenamedValidators()
+    url = server.route("/feed", route)
+    await refresh(db, url)
+    route.etag, route.last_modified = '"v2"', http_date(1_700_086_400)
+    summary = await refresh(db, url)
+    assert only_outcome(summary).status == "not_modified"
+    info = stored(db, url)
+    assert (info.etag, info.last_modified) == ('"v2"', route.last_modified)
+    await refresh(db, url)
+    third = server.requests("/feed")[2].headers
+    assert (third["If-None-Match"], third["If-Modified-Since"]) == ('"v2"', route.last_modified)
+
+
 @pytest.mark.parametrize(
     ("etag", "last_modified"),
     [

@@ -305,12 +305,21 @@ def former_urls(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def record_not_modified(
-    conn: sqlite3.Connection, feed_id: int, *, fetched_at: datetime, next_fetch: datetime | None
+    conn: sqlite3.Connection,
+    feed_id: int,
+    *,
+    fetched_at: datetime,
+    next_fetch: datetime | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
 ) -> None:
+    """A 304. Validators it carries replace the stored ones (RFC 9111 4.3.4): a server
+    that changed its ETag would otherwise be asked with the old one, and send it all."""
     conn.execute(
         """UPDATE feeds SET last_status = 304, last_refresh = ?, last_error = NULL,
-        last_error_at = NULL, failures = 0, next_fetch = ? WHERE id = ?""",
-        (fetched_at.timestamp(), to_epoch(next_fetch), feed_id),
+        last_error_at = NULL, failures = 0, next_fetch = ?, etag = COALESCE(?, etag),
+        last_modified = COALESCE(?, last_modified) WHERE id = ?""",
+        (fetched_at.timestamp(), to_epoch(next_fetch), etag, last_modified, feed_id),
     )
 
 

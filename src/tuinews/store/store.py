@@ -490,7 +490,12 @@ class Store:
     def _write_one(conn: sqlite3.Connection, write: FeedWrite) -> SaveStats:
         if write.prepared is None:
             _feeds.record_not_modified(
-                conn, write.feed_id, fetched_at=write.fetched_at, next_fetch=write.next_fetch
+                conn,
+                write.feed_id,
+                fetched_at=write.fetched_at,
+                next_fetch=write.next_fetch,
+                etag=write.etag,
+                last_modified=write.last_modified,
             )
             return SaveStats(new=0, updated=0)
         return _save_prepared(
