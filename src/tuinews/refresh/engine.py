@@ -518,8 +518,9 @@ class _Run:
             moved, onto = await self._move(info, target, via=result.moved_via)
             if onto is not None:
                 return await self._moved_onto(enabled, now, onto, result.status)
-            validators = {"etag": result.etag, "last_modified": result.last_modified}
-            await self.writer.write(FeedWrite(info.id, now, **validators))
+            await self.writer.write(
+                FeedWrite(info.id, now, etag=result.etag, last_modified=result.last_modified)
+            )
             return FeedOutcome(
                 info.url, info.title, "not_modified", moved_to=moved, http_status=304
             )
