@@ -87,17 +87,20 @@ async def test_m_twice_on_an_article_resting_beside_the_list_leaves_it_unread(
     "Marked unread." (a regression tester's find)."""
     from tuinews.ui.screens import main_core
 
-    monkeypatch.setattr(main_core, "READ_AFTER", 0.5)
+    # Long enough that a busy machine (CI, tests in parallel) presses both m before it
+    # passes: the first m must find the article unread.
+    monkeypatch.setattr(main_core, "READ_AFTER", 2.0)
     ctx = make_ctx(tmp_path)
     async with running(ctx, size=(160, 45)) as (app, pilot):
         screen = app.screen
         await pilot.press("j")
         await settle(pilot)
         title = screen.headlines.current.title
+        assert not screen.headlines.current.read
         await pilot.press("m", "m")
         await settle(pilot)
         assert screen.status.message == "Marked unread."
-        await pilot.pause(1.0)  # past READ_AFTER
+        await pilot.pause(2.5)  # past READ_AFTER
         await settle(pilot)
         assert read_state(ctx.store_path)[title][0] is False
         assert not screen.headlines.current.read
