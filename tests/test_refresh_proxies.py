@@ -16,6 +16,7 @@ import pytest
 from feedserver import Call, FeedServer, Handler, _send, closed_port_url, redirect, rss, static
 from test_cli import Cli
 from test_refresh import SETTINGS, only_outcome, refresh, stored
+from tuinews.config import RefreshSettings
 from tuinews.errors import TuinewsError
 from tuinews.refresh.client import ProxyConfigError, make_client
 from tuinews.refresh.fetch import Fetcher, FetchError
@@ -242,3 +243,73 @@ async def test_a_moved_feed_is_stored_under_its_canonical_url(server: FeedServer
     new = f"http://127.0.0.1:{server.port}/feed"
     assert (outcome.status, outcome.moved_to) == ("updated", new)
     assert stored(db, new).url == new
+
+
+@contextlib.asynccontextmanager
+async def _hanging_server() -> AsyncIterator[int]:
+    """A server that takes every connection and never says a word; its port."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    async with await asyncio.start_server(hang, "127.0.0.1", 0) as hanging:
+        yield hanging.sockets[0].getsockname()[1]
+        for writer in held:
+            writer.close()
+
+
+async def test_servers_that_took_the_connection_are_not_taken_for_offline(
+    server: FeedServer, db: Path, proxy_env: pytest.MonkeyPatch
+) -> None:
+    """An https address served in plain HTTP, and a server that takes the connection
+    and hangs: every feed of the refresh failed so, and it said "no feed answered
+    (offline?)" with no back-off, so each cron run asked them again (a tester's find)."""
+    server.route("/feed", static(rss(1)))
+    settings = RefreshSettings(timeout=1.0, connect_timeout=2.0)
+    async with _hanging_server() as port:
+        urls = [f"https://127.0.0.1:{server.port}/feed", f"http://127.0.0.1:{port}/feed"]
+        summary = await refresh(db, *urls, settings=settings)
+    assert not summary.offline
+    assert [outcome.error for outcome in summary.outcomes] == [
+        "TLS handshake failed: the server did not answer in TLS (is it really https?)",
+        "timed out after 1 s",
+    ]
+    with Store.open(db) as store:
+        assert all(info.next_fetch is not None for info in store.feeds())  # backed off
+
+
+async def test_a_hanging_proxy_is_named_and_a_407_asks_for_credentials(
+    db: Path, proxy_env: pytest.MonkeyPatch
+) -> None:
+    """A proxy that hangs was not named ("timed out after 1 s", as if the feed's server
+    were slow), and a 407 was folded into "no feed answered (offline?)" (a tester's
+    find). A 407 is this machine's setting to fix: no back-off."""
+    settings = RefreshSettings(timeout=1.0, connect_timeout=2.0)
+    urls = ["http://feeds.example.test/a", "http://feeds.example.test/b"]
+    async with _hanging_server() as port:
+        proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        summary = await refresh(db, *urls, settings=settings)
+    assert [outcome.error for outcome in summary.outcomes] == [
+        f"timed out after 1 s (through proxy http://127.0.0.1:{port})"
+    ] * 2
+
+    async def wants_credentials(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+            b'Proxy-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n'
+        )
+        await writer.drain()
+        writer.close()
+
+    async with await asyncio.start_server(wants_credentials, "127.0.0.1", 0) as proxy_server:
+        port = proxy_server.sockets[0].getsockname()[1]
+        proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        summary = await refresh(db, *urls, settings=settings, force=True)
+    assert not summary.offline
+    assert [outcome.error for outcome in summary.outcomes] == [
+        f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
+    ] * 2
+    with Store.open(db) as store:
+        assert [info.next_fetch for info in store.feeds()] == [None, None]

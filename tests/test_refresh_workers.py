@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from feedserver import FeedServer, Generated, Stall, rss, static
+from feedserver import FeedServer, Generated, Stall, rss, static, status
 from processes import alive, wait_gone
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
@@ -546,6 +546,37 @@ def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
     _out, err = refresh.communicate(timeout=60)
     assert (refresh.returncode, err) == (130, "tuinews: interrupted\n")
     assert wait_gone(workers)
+
+
+def test_ctrl_c_in_a_pipe_still_says_why_the_feeds_shown_failed_did(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """`[1/2] failed  …/missing` was printed, and its reason, kept for the end, never
+    came: stderr said only "interrupted" (a tester's find)."""
+    from test_cli import TUINEWS
+
+    missing = server.route("/missing", status(404))
+    stalled = server.route("/stalled", Stall(interval=0.2))
+    config = tmp_path / "feeds.toml"
+    config.write_text(f'[[feeds]]\nurl = "{missing}"\n\n[[feeds]]\nurl = "{stalled}"\n')
+    env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(tmp_path / "s.db")}
+    refresh = subprocess.Popen(
+        [str(TUINEWS), "refresh"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_sigint_as_in_a_terminal,  # see the test above
+    )
+    assert refresh.stdout is not None
+    assert refresh.stdout.readline() == f"[1/2] failed  {missing}\n"
+    os.killpg(refresh.pid, signal.SIGINT)
+    _out, err = refresh.communicate(timeout=60)
+    assert (refresh.returncode, err) == (
+        130,
+        f"tuinews: {missing}: HTTP 404 Not Found\ntuinews: interrupted\n",
+    )
 
 
 async def test_a_feed_lost_with_its_worker_is_fetched_again_at_the_next_refresh(

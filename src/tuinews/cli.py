@@ -170,7 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these feeds (URL or title), fetched now even while backing off",
     )
     p.add_argument(
-        "--quiet", "-q", action="store_true", help="print only failures and nothing else"
+        "--quiet",
+        "-q",
+        action="store_true",
+        help=(
+            "no progress and no summary: only what needs a look (failed feeds, documents "
+            "cut short, subscriptions moved by a permanent redirect), on stderr"
+        ),
     )
     p.add_argument(
         "--force",

@@ -53,24 +53,30 @@ def refresh_command(ns: argparse.Namespace) -> int:
 
     reporter = _Reporter(quiet=ns.quiet)
     stopped: RefreshStopped | None = None
-    with reporter:
-        try:
-            summary = asyncio.run(
-                refresh_feeds(
-                    store_path,
-                    config.feeds,
-                    config.refresh,
-                    only=ns.feeds or None,
-                    progress=reporter.progress,
-                    force=ns.force,
-                    on_wait=reporter.waiting,
-                    workers=workers,
-                    on_start=reporter.start,
-                    listed_now=functools.partial(_listed_now, config_path(ns), read_stamp),
+    try:
+        with reporter:
+            try:
+                summary = asyncio.run(
+                    refresh_feeds(
+                        store_path,
+                        config.feeds,
+                        config.refresh,
+                        only=ns.feeds or None,
+                        progress=reporter.progress,
+                        force=ns.force,
+                        on_wait=reporter.waiting,
+                        workers=workers,
+                        on_start=reporter.start,
+                        listed_now=functools.partial(_listed_now, config_path(ns), read_stamp),
+                    )
                 )
-            )
-        except RefreshStopped as error:
-            stopped, summary = error, error.summary
+            except RefreshStopped as error:
+                stopped, summary = error, error.summary
+    except KeyboardInterrupt:
+        # The feeds shown failed so far get their reasons, said at the end otherwise.
+        for outcome in reporter.failed:
+            print(f"tuinews: {outcome.name}: {_failure_line(outcome)}", file=sys.stderr)
+        raise
     _apply_moves(ns, summary, store_path)
     try:
         _report(ns, summary, stopped, interactive=reporter.interactive)
@@ -311,6 +317,7 @@ class _Reporter:
         # of its own, never held while calling Rich (which holds its own while drawing).
         self._shown = threading.Lock()
         self._awaited = Awaited()
+        self.failed: list[FeedOutcome] = []  # as they came
 
     def __enter__(self) -> _Reporter:
         if self.interactive:
@@ -381,6 +388,8 @@ class _Reporter:
         return f"({waited:.0f} s) waiting for {some_of([_fit(names[0], 30), *names[1:]], 1)}"
 
     def progress(self, done: int, total: int, outcome: FeedOutcome) -> None:
+        if outcome.status == "failed":
+            self.failed.append(outcome)
         if self.interactive:
             # Feed titles go in as plain data: markup is off on this console.
             description = _fit(outcome.name, 40)

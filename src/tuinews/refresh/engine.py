@@ -493,7 +493,7 @@ class _Run:
                 info.url, etag=validators[0], last_modified=validators[1], room=slot
             )
         except FetchError as error:
-            if error.reached:
+            if error.reached or error.connected:
                 self.answered = True  # online: not a night offline (see `_heard`)
             return await self._fail(
                 info,
@@ -504,6 +504,7 @@ class _Run:
                 disable=error.gone,
                 tried=error.tried,
                 reached=error.reached,
+                connected=error.connected,
             )
         # The feed's refresh: when its answer (the whole body) came.
         now = datetime.now(UTC)
@@ -793,6 +794,7 @@ class _Run:
         moved_to: str | None = None,
         tried: bool = True,
         reached: bool = False,
+        connected: bool = False,
     ) -> FeedOutcome:
         """Record the failure and return its outcome. `retry_after`: the next try, as
         decided by the caller (`now`: no back-off); `server_wait`: when a 429/503's
@@ -801,8 +803,12 @@ class _Run:
         the feed asked again at every refresh, forever). `tried`: False when no request
         went out (a setting of this machine to fix); `reached`: the server answered but
         its certificate was refused here (most often this machine's authorities to
-        fix: tried again at the next refresh, a handshake being cheap)."""
-        unanswered = tried and (status is None or self._proxy_answer(info.url, status))
+        fix: tried again at the next refresh, a handshake being cheap); `connected`: the
+        server took the connection, then failed (hung, broke the protocol): its fault,
+        backed off as an HTTP error is."""
+        unanswered = (
+            tried and not connected and (status is None or self._proxy_answer(info.url, status))
+        )
         failed = FeedOutcome(
             info.url,
             info.title,

@@ -23,6 +23,7 @@ from tuinews.refresh.client import (
 )
 from tuinews.refresh.decode import CorruptBody, UnsupportedEncoding, decoder_for
 from tuinews.refresh.network_errors import (
+    answered_without_tls,
     body_cut_short,
     certificate_refused,
     describe_network_error,
@@ -59,6 +60,7 @@ class FetchError(TuinewsError):
         retry_after: datetime | None = None,
         tried: bool = True,
         reached: bool = False,
+        connected: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -70,6 +72,10 @@ class FetchError(TuinewsError):
         # The server answered, though not in HTTP (a TLS certificate refused here): this
         # machine is online.
         self.reached = reached
+        # The feed's server took the connection, or answered in something other than
+        # TLS (a plain-HTTP server on an https address): this machine is online, and
+        # the failure is the server's (backed off, not "offline?").
+        self.connected = connected
 
     @property
     def gone(self) -> bool:
@@ -332,20 +338,37 @@ class Fetcher:
         held when the fetch returns. The timeout counts the server's time only, not the
         waits for these slots."""
         slots = _Slots(self.limiter, room)
+        asked: list[httpx.Request] = []  # each request sent, redirects included
         try:
             try:
                 async with asyncio.timeout(None) as clock:
                     slots.timing(clock, self.settings.timeout)
-                    return await self._fetch(url, etag, last_modified, slots)
+                    return await self._fetch(url, etag, last_modified, slots, asked)
             except TimeoutError:
-                raise FetchError(
-                    f"timed out after {format_seconds(self.settings.timeout)}"
-                ) from None
+                raise self._timed_out(asked[-1] if asked else None) from None
         finally:
             slots.give_back()
 
+    def _timed_out(self, request: httpx.Request | None) -> FetchError:
+        """The whole fetch took too long: naming the proxy it went through, if any (it
+        may be the one that hangs), and whether the server had taken the connection."""
+        from tuinews.refresh.transport import CONNECTED  # here: as httpx, for a refresh only
+
+        line = f"timed out after {format_seconds(self.settings.timeout)}"
+        if request is None:
+            return FetchError(line)
+        proxy = proxy_for(self.client, str(request.url))
+        if proxy is not None:
+            return FetchError(f"{line} (through proxy {proxy})")
+        return FetchError(line, connected=bool(request.extensions.get(CONNECTED)))
+
     async def _fetch(
-        self, url: str, etag: str | None, last_modified: str | None, slots: _Slots
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        slots: _Slots,
+        asked: list[httpx.Request],
     ) -> FetchResult:
         import httpx
 
@@ -372,6 +395,7 @@ class Fetcher:
             try:
                 host = urlsplit(current).hostname or ""
                 request = self.client.build_request("GET", current, headers=headers)
+                asked.append(request)
             except (httpx.InvalidURL, ValueError) as exc:
                 # Subscriptions are checked when added, but a redirect can say anything.
                 raise FetchError(f"invalid URL: {clean_line(str(exc))[:200]}") from None
@@ -437,7 +461,14 @@ class Fetcher:
                     # After redirects: the server that failed is not the one subscribed to
                     # (which answered), as HTTP errors after a redirect say too.
                     reason += f" (at {without_password(current)})"
-                raise FetchError(reason, reached=certificate_refused(exc)) from None
+                from tuinews.refresh.transport import CONNECTED
+
+                connected = proxy_for(self.client, current) is None and (
+                    bool(request.extensions.get(CONNECTED)) or answered_without_tls(exc, current)
+                )
+                raise FetchError(
+                    reason, reached=certificate_refused(exc), connected=connected
+                ) from None
         raise FetchError(redirect_failure(chain, self.settings.max_redirects))
 
     def _check_status(self, response: httpx.Response, redirected_to: str | None) -> None:
@@ -445,7 +476,13 @@ class Fetcher:
         if 200 <= status < 300 or status == 304:
             return
         at = f" (at {without_password(redirected_to)})" if redirected_to else ""
-        if status in PROXY_STATUSES and (proxy := proxy_for(self.client, str(response.url))):
+        proxy = proxy_for(self.client, str(response.url)) if status in PROXY_STATUSES else None
+        if status == 407 and proxy:
+            # The proxy answered (this machine is online), for every feed alike: a
+            # setting of this machine to fix, not a server to back off from.
+            line = f"proxy {proxy} wants a user name and password (HTTP 407){at}"
+            raise FetchError(line, status=407, tried=False)
+        if proxy:
             at += f" (through proxy {proxy})"  # perhaps the proxy's answer, not the feed's
         if status == 410:
             raise FetchError(f"gone (HTTP 410){at}: feed disabled", status=410)

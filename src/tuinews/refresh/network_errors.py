@@ -206,6 +206,18 @@ def _not_tls_answer(exc: BaseException, cause: BaseException, url: str) -> bool:
     return isinstance(cause, ssl.SSLError) and "UNEXPECTED_EOF" in reason
 
 
+def answered_without_tls(exc: BaseException, url: str) -> bool:
+    """Whether an https server answered the TLS greeting with something else (plain
+    HTTP) or dropped it: it was reached, so this machine is online."""
+    for cause in _causes(exc):
+        if _not_tls_answer(exc, cause, url):
+            return True
+        reason = str(getattr(cause, "reason", None) or "").upper()
+        if isinstance(cause, ssl.SSLError) and (reason in _NOT_TLS or "WRONG_VERSION" in reason):
+            return True
+    return False
+
+
 def _tls_failure(error: ssl.SSLError, *, connecting: bool) -> str:
     """`[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)` in plain words."""
     reason = str(getattr(error, "reason", None) or "").upper()

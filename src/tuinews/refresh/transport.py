@@ -28,6 +28,9 @@ MAX_HEAD_BYTES = 16 * 1024
 # Idle keep-alive connections kept per origin; the refresh never runs more than its
 # per-host limit at once, so more would never be reused.
 MAX_IDLE_PER_ORIGIN = 8
+# Set in a request's extensions once a connection to its server is open: a failure
+# after it (a server that hangs, breaks the protocol) says this machine is online.
+CONNECTED = "tuinews.connected"
 # Idle connections kept in all: a refresh of a thousand feeds on as many hosts kept one
 # open to each until it ended, and ran out of file descriptors (`ulimit -n` 1024). The
 # oldest idle connection goes first: its host's feeds are most likely all fetched.
@@ -148,12 +151,14 @@ class H11Transport(httpx.AsyncBaseTransport):
         events = await self._request_events(request)
         conn = self._idle_connection(origin)
         if conn is not None:
+            request.extensions[CONNECTED] = True
             try:
                 return await self._exchange(origin, conn, events, timeouts)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, _Closed):
                 # A kept-alive connection the server dropped meanwhile: once more, fresh.
                 conn.close()
         conn = await self._connect(origin, timeouts.get("connect"))
+        request.extensions[CONNECTED] = True
         try:
             return await self._exchange(origin, conn, events, timeouts)
         except _Closed:
