@@ -1304,5 +1304,37 @@ async def test_a_mark_reaches_the_store_file_and_a_moved_store_is_said(
         await wait_until(pilot, lambda: "moved or deleted" in screen.status.message)
         assert screen.status.message == (
             f"The store {ctx.store_path.name} was moved or deleted while open: "
-            "quit and start tuinews again, or marks made now may be lost."
+            "quit and start tuinews again; marks made now are not saved."
         )
+
+
+async def test_a_store_deleted_while_open_is_said_and_never_made_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's find: the search index, opening the store by its path 3 s after
+    start, created an empty store there and deleted the -wal the reader still used; the
+    reader then died with a traceback ("database disk image is malformed"), and the
+    next start showed an empty store. Marks made after the line were said saved."""
+    from tuinews.ui.screens.main import MainScreen
+    from tuinews.ui.screens.main_refresh import RefreshingScreen
+
+    monkeypatch.setattr(RefreshingScreen, "outside_check_seconds", 0.05)
+    monkeypatch.setattr(MainScreen, "index_after_start", 0.5)
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=(120, 40)) as (app, pilot):
+        screen = app.screen
+        ctx.store_path.unlink()
+        await wait_until(pilot, lambda: "moved or deleted" in screen.status.message)
+        await pilot.pause(1.0)  # past index_after_start
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.status.message.startswith(f"Not saved: {ctx.store_path}: ")
+        assert "moved or deleted since it was opened" in screen.status.message
+        await pilot.press("R")
+        await settle(pilot)
+        assert "moved or deleted while open" in screen.status.message
+        assert not screen.refreshing
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.is_running
+    assert not ctx.store_path.exists()

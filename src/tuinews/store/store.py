@@ -76,6 +76,9 @@ def _newer_version(conn: sqlite3.Connection) -> int | None:
     return int(version) if version > SCHEMA_VERSION else None
 
 
+MOVED_WHILE_OPEN = "the store file was moved or deleted since it was opened: not written"
+
+
 def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
         found = os.stat(path)
@@ -194,6 +197,10 @@ class Store:
         threads' reads on this Store (the reader's article, its headlines) go on
         meanwhile instead of waiting as long as the write does. StoreError ("busy") once
         the connection's busy timeout (or `patience` seconds, if shorter) has passed."""
+        if self.moved():
+            # Written, it would go to a file deleted (lost at close) or one another
+            # store now stands in for: refused, each time, as the reader says.
+            raise StoreUnwritable(f"{self.path}: {MOVED_WHILE_OPEN}")
         with self._lock:
             self._waiting_writes += 1
         try:

@@ -66,13 +66,10 @@ class RefreshingScreen(ReadingScreen):
 
         assert self.store is not None
         if not self._said_moved and self.store.moved():
-            # This connection goes on writing the file it opened, wherever it went; a
-            # new reader would open (or create) the store at its usual place.
+            # Nothing more is written (see Store._begin_write), nor is a store created
+            # anew at its place (by a refresh or the search index): a new reader will.
             self._said_moved = True
-            self._say_lasting_from_worker(
-                f"The store {self.store.path.name} was moved or deleted while open: "
-                "quit and start tuinews again, or marks made now may be lost."
-            )
+            self._say_lasting_from_worker(self.store_moved_line())
         gone = self.settings_gone()
         if gone != self._said_settings_gone:
             # Said once; and once the file is back, the line goes (`a` and `d` work).
@@ -83,7 +80,11 @@ class RefreshingScreen(ReadingScreen):
             else:
                 back = partial(self.status.replace_lasting, line, "", error=True)
                 self.app.call_from_thread(back)
-        if not self._said_newer and self.store.newer_schema() is not None:
+        try:
+            newer = self.store.newer_schema() if not self._said_newer else None
+        except StoreError:
+            newer = None  # the file is gone or damaged: said above, or at the next write
+        if newer is not None:
             # Its marks would not be saved (each write is refused): said before the next.
             self._said_newer = True
             self._say_lasting_from_worker(
@@ -113,6 +114,18 @@ class RefreshingScreen(ReadingScreen):
             return
         self.post_message(StoreChangedOutside(new, subscriptions, config_stamp))
 
+    def store_moved_line(self) -> str:
+        assert self.store is not None
+        return (
+            f"The store {self.store.path.name} was moved or deleted while open: "
+            "quit and start tuinews again; marks made now are not saved."
+        )
+
+    def store_gone(self) -> bool:
+        """The store file was moved or deleted while open: nothing may open the path
+        again (a refresh, the search index), which would create an empty store there."""
+        return self.store is not None and self.store.moved()
+
     def _say_lasting_from_worker(self, line: str) -> None:
         """A line the status line keeps (an error), said from the outside-look worker."""
         self.app.call_from_thread(partial(self.status.say, line, error=True, lasting=True))
@@ -132,7 +145,11 @@ class RefreshingScreen(ReadingScreen):
 
     def refused_without_settings(self) -> bool:
         """Said, and True, when the settings file is gone (see `settings_gone`): `a`
-        would write a new one holding its feed alone, `d` finds no feed in none."""
+        would write a new one holding its feed alone, `d` finds no feed in none; or the
+        store file is (see `store_gone`)."""
+        if self.store_gone():  # `a` fetches the feed into a store created anew
+            self.status.say(self.store_moved_line(), error=True, lasting=True)
+            return True
         if not self.settings_gone():
             return False
         self.status.say(self.settings_gone_line(), error=True)
@@ -202,6 +219,9 @@ class RefreshingScreen(ReadingScreen):
         if self.store is not None and self.store.read_only:
             # Nothing fetched could be saved: say so at once instead of fetching.
             self.status.say(READ_ONLY_LINE, error=True)
+            return
+        if self.store_gone():
+            self.status.say(self.store_moved_line(), error=True, lasting=True)
             return
         self.refreshing = True
         bar = self._progress_bar()
@@ -384,6 +404,8 @@ class RefreshingScreen(ReadingScreen):
         from tuinews.store import Store
 
         worker = get_current_worker()
+        if self.store_gone():
+            return
         try:
             with Store.open(self.ctx.store_path) as store:
                 store.index_for_search(stop=lambda: worker.is_cancelled)
