@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -457,6 +458,51 @@ def test_a_version_11_store_is_indexed_again_and_finds_latin_words_in_han_text(
         assert store.count(View(search="καλημερα")) == 0
         assert_store_sound(path)
     assert_store_sound(path)
+
+
+def test_a_store_of_the_development_schema_12_is_repaired_and_searchable(
+    tmp_path: Path,
+) -> None:
+    """Commits b900375 to 2112898 wrote schema 12 without the index's `pairs` column;
+    the released 12 has it. Both said 12: such a store was never upgraded, and every
+    search failed on the missing column (a tester's find). Version 13 repairs it."""
+    path = tmp_path / "early12.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    migrate(conn, target=11)
+    conn.execute("INSERT INTO feeds (id, url, position) VALUES (1, 'https://a.example/rss', 0)")
+    conn.executemany(
+        "INSERT INTO articles (pk, article_id, feed_id, key, title, content, read, starred, "
+        "first_seen, last_seen, sort_ts, content_hash) "
+        "VALUES (?, printf('%016x', ?), 1, ?, ?, ?, ?, ?, 1.7e9, 1.7e9, 1.7e9 + ?, 'h')",
+        [
+            (1, 1, "g:1", "Kangaroo news", "<p>北京烤鸭 desert</p>", 1, 1, 1),
+            (2, 2, "g:2", "Ferry times", "<p>plain words</p>", 0, 0, 2),
+        ],
+    )
+    conn.execute("UPDATE feeds SET total = 2, unread = 1 WHERE id = 1")
+    # What the development version 12 did to a version 11 store (its triggers aside).
+    for statement in (
+        "ALTER TABLE search_text ADD COLUMN title TEXT",
+        "INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')",
+        "DELETE FROM search_text",
+        "INSERT OR IGNORE INTO search_pending (pk) SELECT pk FROM articles",
+        "PRAGMA user_version = 12",
+    ):
+        conn.execute(statement)
+    conn.execute("COMMIT")
+    conn.close()
+    with Store.open(path) as store:
+        assert store.count(View(search="kangaroo")) == 1
+        assert store.count(View(search="北京")) == 1
+        assert store.count(View(search="plain")) == 1
+        assert store.unsearched == 0
+        first = store.article(1)
+        assert first is not None and first.read and first.starred
+        assert_store_sound(path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_an_older_tuinews_open_on_an_upgraded_store_cannot_index_it_the_old_way(

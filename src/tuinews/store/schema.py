@@ -527,6 +527,20 @@ def _v12_search_form(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V12_SEARCH_FORM)
 
 
+# Version 13: nothing changes in a store of schema 12 as released. A store made by a
+# development version of schema 12 (commits b900375 to 2112898: titles in their search
+# form, but no `pairs`) is brought to the released form, its index made anew as
+# version 12 makes it: both said 12, so it was never upgraded, and every search failed
+# on the missing column (a tester's find).
+_V13_EARLY_V12 = _V12_SEARCH_FORM.replace("ALTER TABLE search_text ADD COLUMN title TEXT;\n", "")
+
+
+def _v13_early_v12_repaired(conn: sqlite3.Connection) -> None:
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(search_text)")}
+    if "pairs" not in columns:
+        _run_script(conn, _V13_EARLY_V12)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[n] takes a store from version n to n + 1.
@@ -543,6 +557,7 @@ MIGRATIONS: list[Migration] = [
     _v10_link_and_date_keys,
     _v11_server_wait,
     _v12_search_form,
+    _v13_early_v12_repaired,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
