@@ -23,6 +23,7 @@ import pytest
 
 from feedserver import FeedServer, Generated, Stall, rss, static, status
 from processes import alive, wait_gone
+from store_checks import assert_store_sound
 from tuinews.config import RefreshSettings
 from tuinews.model import Subscription
 from tuinews.refresh import client, refresh_feeds
@@ -577,6 +578,48 @@ def test_ctrl_c_in_a_pipe_still_says_why_the_feeds_shown_failed_did(
         130,
         f"tuinews: {missing}: HTTP 404 Not Found\ntuinews: interrupted\n",
     )
+
+
+@pytest.mark.parametrize("feeds", [2, 40], ids=["spawned workers", "forked workers"])
+def test_sigterm_stops_a_refresh_as_ctrl_c_does(
+    server: FeedServer, tmp_path: Path, feeds: int
+) -> None:
+    """`timeout 10m tuinews refresh` (SIGTERM): the refresh died at once, and its parse
+    workers and multiprocessing's helper printed "leaked semaphore objects" or a
+    traceback on the terminal afterwards (a tester's find). It now stops as Ctrl-C
+    stops it: one line, status 143, its workers gone, the store sound."""
+    from test_cli import TUINEWS
+
+    urls = [
+        server.route(f"/f{n}", Generated(items=2000, title=f"F{n}", item_bytes=1650))
+        for n in range(feeds)
+    ]
+    urls.append(server.route("/stalled", Stall(interval=0.2)))  # still going at the end
+    config = tmp_path / "feeds.toml"
+    config.write_text("".join(f'[[feeds]]\nurl = "{u}"\n\n' for u in urls), encoding="utf-8")
+    store = tmp_path / "s.db"
+    env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(store)}
+    refresh = subprocess.Popen(
+        [str(TUINEWS), "refresh"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert refresh.stdout is not None
+    assert refresh.stdout.readline().startswith("[")  # a feed saved: workers at work
+    workers = [
+        int(pid)
+        for pid in subprocess.run(
+            ["pgrep", "-P", str(refresh.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+    ]
+    refresh.send_signal(signal.SIGTERM)  # to the refresh alone, as `timeout` sends it
+    _out, err = refresh.communicate(timeout=60)
+    assert (refresh.returncode, err) == (143, "tuinews: terminated\n")
+    assert wait_gone(workers)
+    assert_store_sound(store)
 
 
 async def test_a_feed_lost_with_its_worker_is_fetched_again_at_the_next_refresh(

@@ -403,7 +403,12 @@ def _run(args_list: list[str], frame: FirstFrame | None, debug: bool) -> int:
         finally:
             if frame is not None:
                 frame.restore()  # before any error line: not onto the frame's screen
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        from tuinews.errors import Terminated
+
+        if isinstance(stop, Terminated):
+            print("tuinews: terminated", file=sys.stderr)
+            return 143  # 128 + SIGTERM, as a shell reports it
         print("tuinews: interrupted", file=sys.stderr)
         return 130
     except TuinewsError as error:

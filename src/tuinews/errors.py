@@ -40,3 +40,13 @@ class AmbiguousIdError(StoreError):
 class UnknownHome(SourceError):
     """A path starting with `~NAME` where NAME is no user (or `~` with no home to find):
     `Path.expanduser` raises RuntimeError there, which ended commands in a traceback."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`timeout`, systemd, `kill`) during a refresh: it stops as Ctrl-C stops
+    it, its parse workers closed, rather than dying at once and leaving them (and
+    their semaphore) for multiprocessing to complain about on the terminal."""
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated

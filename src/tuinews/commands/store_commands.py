@@ -46,6 +46,11 @@ def refresh_command(ns: argparse.Namespace) -> int:
     # before the refresh's imports (asyncio, the HTTP stack), which the workers never
     # use: each worker is a few MB smaller.
     workers = _parse_workers(ns, config.feeds, store_path)
+    import signal
+
+    from tuinews.errors import raise_terminated
+
+    signal.signal(signal.SIGTERM, raise_terminated)  # after the fork: workers keep the default
     _one_malloc_arena()
     import asyncio
 
