@@ -357,6 +357,10 @@ def test_store_that_is_not_sqlite(cli: Cli, args: list[str]) -> None:
     assert result.err_lines == [f"tuinews: {cli.db}: not a tuinews store (file is not a database)"]
     assert cli.db.read_bytes() == junk
     assert cli.config.read_bytes() == config_before
+    # Nothing written beside it either (`refresh` left its lock file there).
+    assert [path.name for path in cli.db.parent.iterdir() if path.name.startswith("store")] == [
+        cli.db.name
+    ]
 
 
 def test_reader_refuses_a_store_that_is_not_sqlite(cli: Cli) -> None:

@@ -140,6 +140,7 @@ async def refresh_feeds(
     started = time.monotonic()
     began = datetime.now(UTC)  # articles first seen since then are this refresh's
     refresh_lock = RefreshLock(store_path)
+    lock_made_here = not refresh_lock.path.exists()
     try:
         await refresh_lock.acquire(lock, on_wait)
     except BaseException:
@@ -147,9 +148,15 @@ async def refresh_feeds(
             workers.close()
         raise
     try:
-        store = await asyncio.to_thread(
-            functools.partial(Store.open, store_path, on_upgrade=_upgrade_notice(on_wait))
-        )
+        try:
+            store = await asyncio.to_thread(
+                functools.partial(Store.open, store_path, on_upgrade=_upgrade_notice(on_wait))
+            )
+        except StoreError:
+            if lock_made_here:
+                # Refused (a folder, another program's file): nothing left beside it.
+                refresh_lock.path.unlink(missing_ok=True)
+            raise
         try:
             if listed_now is not None:
                 listed = await asyncio.to_thread(listed_now)
