@@ -507,23 +507,15 @@ def _sigint_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
-    server: FeedServer, tmp_path: Path
-) -> None:
-    """Ctrl-C while bodies wait to be sent to busy workers: one line, status 130, no
-    asyncio "Future exception was never retrieved" blocks, no process left behind."""
+def _refresh_process(urls: list[str], tmp_path: Path) -> subprocess.Popen[str]:
+    """The console script refreshing `urls` into tmp_path/s.db, in a session of its own,
+    its output in pipes."""
     from test_cli import TUINEWS
 
-    urls = [
-        server.route(f"/f{n}", Generated(items=200, title=f"F{n}", item_bytes=1650))
-        for n in range(40)
-    ]
-    # Still sending when the Ctrl-C comes, however fast the others were saved.
-    urls.append(server.route("/stalled", Stall(interval=0.2)))
     config = tmp_path / "feeds.toml"
     config.write_text("".join(f'[[feeds]]\nurl = "{u}"\n\n' for u in urls), encoding="utf-8")
     env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(tmp_path / "s.db")}
-    refresh = subprocess.Popen(
+    return subprocess.Popen(
         [str(TUINEWS), "refresh"],
         env=env,
         stdout=subprocess.PIPE,
@@ -534,15 +526,29 @@ def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
         # passes SIGINT on ignored, and the refresh would rightly ignore Ctrl-C.
         preexec_fn=_sigint_as_in_a_terminal,
     )
+
+
+def _children(pid: int) -> list[int]:
+    listed = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return [int(child) for child in listed.stdout.split()]
+
+
+def test_ctrl_c_during_a_refresh_with_workers_says_interrupted_and_nothing_else(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Ctrl-C while bodies wait to be sent to busy workers: one line, status 130, no
+    asyncio "Future exception was never retrieved" blocks, no process left behind."""
+    urls = [
+        server.route(f"/f{n}", Generated(items=200, title=f"F{n}", item_bytes=1650))
+        for n in range(40)
+    ]
+    # Still sending when the Ctrl-C comes, however fast the others were saved.
+    urls.append(server.route("/stalled", Stall(interval=0.2)))
+    refresh = _refresh_process(urls, tmp_path)
     assert refresh.stdout is not None
     for _ in range(3):  # feeds are being saved, more bodies queue for the workers
         assert refresh.stdout.readline().startswith("[")
-    workers = [
-        int(pid)
-        for pid in subprocess.run(
-            ["pgrep", "-P", str(refresh.pid)], capture_output=True, text=True, check=False
-        ).stdout.split()
-    ]
+    workers = _children(refresh.pid)
     os.killpg(refresh.pid, signal.SIGINT)  # as the terminal does for Ctrl-C
     _out, err = refresh.communicate(timeout=60)
     assert (refresh.returncode, err) == (130, "tuinews: interrupted\n")
@@ -554,22 +560,8 @@ def test_ctrl_c_in_a_pipe_still_says_why_the_feeds_shown_failed_did(
 ) -> None:
     """`[1/2] failed  …/missing` was printed, and its reason, kept for the end, never
     came: stderr said only "interrupted" (a tester's find)."""
-    from test_cli import TUINEWS
-
     missing = server.route("/missing", status(404))
-    stalled = server.route("/stalled", Stall(interval=0.2))
-    config = tmp_path / "feeds.toml"
-    config.write_text(f'[[feeds]]\nurl = "{missing}"\n\n[[feeds]]\nurl = "{stalled}"\n')
-    env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(tmp_path / "s.db")}
-    refresh = subprocess.Popen(
-        [str(TUINEWS), "refresh"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=_sigint_as_in_a_terminal,  # see the test above
-    )
+    refresh = _refresh_process([missing, server.route("/stalled", Stall(interval=0.2))], tmp_path)
     assert refresh.stdout is not None
     assert refresh.stdout.readline() == f"[1/2] failed  {missing}\n"
     os.killpg(refresh.pid, signal.SIGINT)
@@ -588,38 +580,20 @@ def test_sigterm_stops_a_refresh_as_ctrl_c_does(
     workers and multiprocessing's helper printed "leaked semaphore objects" or a
     traceback on the terminal afterwards (a tester's find). It now stops as Ctrl-C
     stops it: one line, status 143, its workers gone, the store sound."""
-    from test_cli import TUINEWS
-
     urls = [
         server.route(f"/f{n}", Generated(items=2000, title=f"F{n}", item_bytes=1650))
         for n in range(feeds)
     ]
     urls.append(server.route("/stalled", Stall(interval=0.2)))  # still going at the end
-    config = tmp_path / "feeds.toml"
-    config.write_text("".join(f'[[feeds]]\nurl = "{u}"\n\n' for u in urls), encoding="utf-8")
-    store = tmp_path / "s.db"
-    env = {**os.environ, "TUINEWS_CONFIG": str(config), "TUINEWS_DB": str(store)}
-    refresh = subprocess.Popen(
-        [str(TUINEWS), "refresh"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    refresh = _refresh_process(urls, tmp_path)
     assert refresh.stdout is not None
     assert refresh.stdout.readline().startswith("[")  # a feed saved: workers at work
-    workers = [
-        int(pid)
-        for pid in subprocess.run(
-            ["pgrep", "-P", str(refresh.pid)], capture_output=True, text=True, check=False
-        ).stdout.split()
-    ]
+    workers = _children(refresh.pid)
     refresh.send_signal(signal.SIGTERM)  # to the refresh alone, as `timeout` sends it
     _out, err = refresh.communicate(timeout=60)
     assert (refresh.returncode, err) == (143, "tuinews: terminated\n")
     assert wait_gone(workers)
-    assert_store_sound(store)
+    assert_store_sound(tmp_path / "s.db")
 
 
 async def test_a_feed_lost_with_its_worker_is_fetched_again_at_the_next_refresh(
