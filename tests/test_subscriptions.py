@@ -144,6 +144,20 @@ def test_remove_by_url_keeps_comments_blank_lines_and_order(config: Path) -> Non
     )
 
 
+def test_remove_keeps_the_file_s_opening_comment_apart_from_the_next_feed_s(
+    tmp_path: Path,
+) -> None:
+    """The opening comment stays (it may be the file's own), and the blank line after
+    the removed entry stays with it: "# my header" ran into "# Blogs" (a tester's find)."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '# my header\n[[feeds]]\nurl = "https://a.example/rss"\n\n'
+        '# Blogs\n[[feeds]]\nurl = "https://b.example/rss"\n'
+    )
+    SubscriptionFile(path).remove("https://a.example/rss")
+    assert path.read_text() == '# my header\n\n# Blogs\n[[feeds]]\nurl = "https://b.example/rss"\n'
+
+
 def test_remove_the_last_entry_leaves_no_blank_tail(config: Path) -> None:
     SubscriptionFile(config).remove("Gamma Tech Weekly")
     text = config.read_text()

@@ -540,8 +540,12 @@ class _Document:
             _header, last = self._own_lines(headers[entry])
             first = self._first_line_taken(headers, entry)
             above = self.layout.attached_comments_start(first)
-            if not any(_COMMENTED_HEADER.match(text) for text in self.lines[above:first]):
-                # (A commented-out entry left right above keeps its blank line after.)
+            # A commented-out entry left right above keeps its blank line after, and so
+            # does the file's opening comment: it would run into the next feed's.
+            kept_apart = above == 0 < first or any(
+                _COMMENTED_HEADER.match(text) for text in self.lines[above:first]
+            )
+            if not kept_apart:
                 while last < len(self.lines) and self.layout.kinds[last] == "blank":
                     last += 1
             del self.lines[first:last]
