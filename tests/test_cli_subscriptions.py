@@ -748,6 +748,21 @@ def _as_a_user(argv: list[str]) -> list[str]:
             "-m", "tuinews", *argv]  # fmt: skip
 
 
+def test_add_refuses_a_settings_file_made_read_only_as_root_too(cli: Cli) -> None:
+    """Root may write any file, but a file with no write permission at all says what
+    its owner meant (`chmod 444`): add, import and remove left it alone only for other
+    users (a tester's find)."""
+    before = '[[feeds]]\nurl = "https://a.example/rss"\n'
+    cli.config.write_text(before)
+    cli.config.chmod(0o444)
+    listing = cli.root / "list.opml"
+    listing.write_text('<opml><body><outline xmlUrl="https://c.example/rss"/></body></opml>')
+    for args in (["add", "https://b.example/rss"], ["import", str(listing)], ["remove", "a"]):
+        result = cli.call(*args, "--yes") if args[0] == "remove" else cli.call(*args)
+        assert result.err_lines == [f"tuinews: {cli.config}: cannot write: Permission denied"]
+        assert cli.config.read_text() == before
+
+
 def test_add_refuses_a_settings_file_made_read_only() -> None:
     """`add` replaced a read-only file (a rename over it needs only the folder's
     permission), and made the new one read-only again: the user's lock went unseen."""
@@ -850,3 +865,20 @@ def test_a_second_import_adds_to_the_nesting_noted(cli: Cli) -> None:
     text = cli.config.read_text()
     assert text.startswith("# mine\n[folders]\nNews = ")
     assert tomllib.loads(text)["folders"] == {"News": ["Work", "Home"]}
+
+
+def test_a_host_add_now_refuses_still_loads_from_the_settings_file(cli: Cli) -> None:
+    """Refused when added or imported, but a settings file an older version wrote with
+    such a feed keeps working (it stopped every command, `remove` of it too)."""
+    cli.config.write_text('[[feeds]]\nurl = "http://news_site!/rss"\n')
+    assert cli.call("feeds").status == 0
+    listing = cli.root / "list.opml"
+    listing.write_text(
+        '<opml version="2.0"><body><outline text="Odd" xmlUrl="http://a!b.example/rss"/>'
+        "</body></opml>"
+    )
+    imported = cli.call("import", str(listing))
+    assert imported.status == 1
+    assert "skipped 'Odd': URL has an invalid host name 'a!b.example'" in imported.err
+    assert cli.call("remove", "http://news_site!/rss").status == 0
+    assert feeds_in(cli.config) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from pathlib import Path
 
@@ -547,3 +548,43 @@ def test_a_feed_outline_may_give_its_address_as_url() -> None:
         ("https://normal.example/rss", "Normal"),
     ]
     assert skipped == ["skipped 'Page': no feed URL"]
+
+
+def test_a_local_path_holding_a_colon_and_an_at_sign_is_no_password(tmp_path: Path) -> None:
+    """A folder named `john:doe@home`: export masked "doe" in the shown name (naming
+    another file), and import took that name for a title (a tester's find)."""
+    feed = tmp_path / "john:doe@home" / "feed.xml"
+    feed.parent.mkdir()
+    feed.write_text("<rss version='2.0'><channel><title>F</title></channel></rss>")
+    data = write_opml([Subscription(str(feed))])
+    (outline,) = [line for line in data.decode().splitlines() if "xmlUrl" in line]
+    assert f'text="{feed.as_uri()}"' in outline
+    (again,) = parse_opml(data, str(tmp_path / "list.opml"), base=tmp_path)
+    assert (again.url, again.title) == (str(feed), None)
+
+
+def test_cycles_and_self_nesting_in_folders_nest_by_the_feed_s_tag_order() -> None:
+    """`A = "A"` wrote A inside A; Work in News and News in Work (two imports) put
+    every feed in both Work > News and News > Work; a list nesting each level in both
+    folders of the level above made export run for ever; 4 chains of 200 folders made
+    it fail with RecursionError (a tester's finds). A tag sits only in tags that come
+    before it in the feed's tags, and past MAX_FOLDER_PATHS every tag is a top folder."""
+    from tuinews.sources.opml import MAX_FOLDER_PATHS, _folder_paths
+
+    cycle = {"A": ("A",), "News": ("Work",), "Work": ("News",)}
+    assert _folder_paths(("A",), cycle) == [("A",)]
+    assert _folder_paths(("Work", "News"), cycle) == [("Work", "News")]
+    assert _folder_paths(("News", "Work"), cycle) == [("News", "Work")]
+    # Each level's two folders inside both of the level above: 2**16 paths.
+    levels = [(f"L{n}a", f"L{n}b") for n in range(17)]
+    doubling = {tag: levels[n - 1] for n in range(1, 17) for tag in levels[n]}
+    tags = tuple(tag for level in levels for tag in level)
+    assert _folder_paths(tags, doubling) == [(tag,) for tag in tags]
+    assert MAX_FOLDER_PATHS < 2**16
+    chain = [f"F{n}" for n in range(2000)]
+    deep = {inner: (outer,) for outer, inner in itertools.pairwise(chain)}
+    assert _folder_paths(tuple(chain[:40]), deep) == [tuple(chain[:40])]
+    assert _folder_paths(tuple(chain), deep) == [(tag,) for tag in chain]
+    # X in Work > News and directly in Home; Y in Home > News: X is not put in Home > News.
+    shared = {"News": ("Work", "Home")}
+    assert _folder_paths(("Work", "News", "Home"), shared) == [("Work", "News"), ("Home",)]

@@ -158,6 +158,10 @@ def test_add_refuses_a_newsboat_urls_file_but_takes_a_text_article(cli: Cli) -> 
     note = cli.root / "note.txt"
     note.write_text("Links worth reading\nhttps://a.example/ is one\n")
     assert cli.call("add", str(note)).status == 0  # prose, one line aside: an article
+    # Lines such as "File: minutes.txt" are no file:// addresses (a tester's find).
+    files = cli.root / "files.txt"
+    files.write_text("File: minutes.txt\nfile: agenda.txt\n")
+    assert cli.call("add", str(files)).status == 0
     assert cli.call("import", str(urls)).status == 0
 
 

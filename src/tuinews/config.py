@@ -349,13 +349,13 @@ class _Reader:
         folders: dict[str, tuple[str, ...]] = {}
         for tag, value in self.table(data, "folders").items():
             outer = [value] if isinstance(value, str) else value
-            if not isinstance(outer, list) or not all(
-                isinstance(name, str) and name.strip() for name in outer
-            ):
+            if not isinstance(outer, list) or not all(isinstance(name, str) for name in outer):
                 raise self.error(
                     ("folders", tag),
                     f"expected the tag (or a list of the tags) it sits in, got {show_value(value)}",
                 )
+            if not all(name.strip() for name in outer):
+                raise self.error(("folders", tag), "a tag cannot be empty or blank")
             folders[tag] = tuple(dict.fromkeys(outer))
         return folders
 

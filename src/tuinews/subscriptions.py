@@ -38,6 +38,7 @@ from tuinews.config import (
     parse_toml,
 )
 from tuinews.errors import ConfigError
+from tuinews.feed_urls import check_host_characters
 from tuinews.model import Subscription
 from tuinews.sources.sanitize import without_password
 from tuinews.sources.subscription_merge import merge_subscription
@@ -67,6 +68,7 @@ def validate_feed_ref(text: str) -> str:
         raise ConfigError("not a URL or an existing path: ''")
     canonical = canonical_feed_url(value)
     if canonical.startswith(("http://", "https://")):
+        check_host_characters(canonical)
         return canonical
     if os.path.exists(canonical):
         if not os.path.isfile(canonical) and not os.path.isdir(canonical):
@@ -181,16 +183,19 @@ class SubscriptionFile:
 
     def nest_folders(self, folders: Mapping[str, Sequence[str]]) -> None:
         """Note in [folders] that each tag sits inside the tags given (an imported list's
-        nesting), beside the ones noted before. One save per tag that changes."""
-        for tag, outer in folders.items():
+        nesting), beside the ones noted before. One save, however many folders."""
 
-            def change(doc: _Document, tag: str = tag, outer: Sequence[str] = outer) -> None:
+        def change(doc: _Document) -> None:
+            changed: dict[str, object] = {}
+            for tag, outer in folders.items():
                 known = list(doc.config.folders.get(tag, ()))
-                merged = known + [name for name in outer if name not in known]
+                merged = known + [name for name in outer if name not in known and name != tag]
                 if merged != known:
-                    doc.set_value("folders", tag, merged[0] if len(merged) == 1 else merged)
+                    changed[tag] = merged[0] if len(merged) == 1 else merged
+            if changed:
+                doc.set_values("folders", changed)
 
-            self._edit(change)
+        self._edit(change)
 
     def remove(self, ref: str, titles: Mapping[str, str] | None = None) -> Subscription:
         """Remove the feed `ref` names: exact URL, else exact title, else a unique
@@ -244,8 +249,9 @@ class SubscriptionFile:
                 current = mode = None
             if current != expected:
                 return False
-            if current is not None and not os.access(target, os.W_OK):
-                # The user made it read-only: a rename over it would still succeed.
+            if mode is not None and (not mode & 0o222 or not os.access(target, os.W_OK)):
+                # The user made it read-only: a rename over it would still succeed (and
+                # root may write any file: the mode says what its owner meant).
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             try:
@@ -647,16 +653,30 @@ class _Document:
         else:  # dotted keys or an inline table: rare, and tomlkit edits those well
             self._edit_with_tomlkit(table, key, value)
 
-    def _insert_table(self, table: str, line: str) -> None:
+    def set_values(self, table: str, values: Mapping[str, object]) -> None:
+        """`set_value` for several keys of one table, in one edit: a table made anew is
+        written whole; keys of a table already there are set through tomlkit, which
+        reads the text as it stands after each (the layout read at the start does not)."""
+        if table not in self.data:
+            section = self.expected.setdefault(table, {})
+            for key, value in values.items():
+                section[key] = list(value) if isinstance(value, tuple) else value
+            self._insert_table(table, *(f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items()))
+            return
+        for key, value in values.items():
+            self.expected.setdefault(table, {})[key] = value
+            self._edit_with_tomlkit(table, key, value)
+
+    def _insert_table(self, table: str, *lines: str) -> None:
         """A new [table] goes before the first [[feeds]] entry (settings first), else last."""
         feeds = [h.line for h in self.layout.headers if h.array]
         header = [*_TABLE_NOTES.get(table, ()), f"[{table}]"]
         if not feeds:
             at = len(self.lines)
-            block = ["", *header, line] if self.lines else [NEW_FILE_HEADER, "", *header, line]
+            block = ["", *header, *lines] if self.lines else [NEW_FILE_HEADER, "", *header, *lines]
         else:
             at = self.layout.attached_comments_start(feeds[0])
-            block = [*header, line, ""]
+            block = [*header, *lines, ""]
             if at > 0 and self.lines[at - 1].strip():
                 block.insert(0, "")
         self._insert(at, block)
@@ -670,7 +690,11 @@ class _Document:
             section.pop(key, None)
         else:
             section[key] = list(value) if isinstance(value, tuple) else value
-        self.lines = document.as_string().split("\n")[:-1]
+        lines = document.as_string().split("\n")[:-1]
+        # tomlkit ends the lines it writes with "\n" alone: a CRLF file stays CRLF.
+        self.lines = [
+            line if line.endswith(self.newline) else line + self.newline for line in lines
+        ]
         self.changed = True
 
     # ---------------------------------------------------------------- text

@@ -601,12 +601,15 @@ def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> 
 
     from tuinews.config import canonical_feed_url
     from tuinews.errors import ConfigError
+    from tuinews.feed_urls import check_host_characters
     from tuinews.sources.subscription_merge import quoted
 
     usable = []
     for sub in subs:
         try:
-            usable.append(replace(sub, url=canonical_feed_url(sub.url, base)))
+            url = canonical_feed_url(sub.url, base)
+            check_host_characters(url)
+            usable.append(replace(sub, url=url))
         except ConfigError as error:
             skipped.append(f"skipped {quoted(sub.title or without_password(sub.url))}: {error}")
     return usable
@@ -693,7 +696,10 @@ def export_command(ns: argparse.Namespace) -> int:
 
         _refuse_own_files(ns, ns.output)
         # Like the settings file it comes from: a feed's password is no one else's.
-        private = any(without_password(sub.url) != sub.url for sub in config.feeds)
+        private = any(
+            sub.url.startswith(("http://", "https://")) and without_password(sub.url) != sub.url
+            for sub in config.feeds
+        )
         write_output(ns.output, document, private=private)
         count = len(config.feeds)
         print(f"wrote {count} feed{'s' if count != 1 else ''} to {ns.output}", file=sys.stderr)

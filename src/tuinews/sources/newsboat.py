@@ -25,7 +25,7 @@ from tuinews.sources.subscription_merge import (
 
 # A line of a urls file, as `add` tells one from a feed or an article: a web address,
 # quoted or not, or one of newsboat's pseudo-feeds.
-_URLS_LINE = re.compile(r'"?(https?://|file:|query:|exec:|filter:)', re.IGNORECASE)
+_URLS_LINE = re.compile(r'"?(https?://|file://|query:|exec:|filter:)', re.IGNORECASE)
 
 
 def looks_like_urls_file(head: bytes) -> bool:

@@ -372,23 +372,39 @@ def parse_opml(data: bytes, source: str, *, base: Path | None = None) -> list[Su
     return parse_opml_report(data, source, base=base)[0]
 
 
+# Folder paths worked out for one feed at most: a hostile list nesting each folder in
+# several others, level after level, gives a number of paths that doubles per level.
+MAX_FOLDER_PATHS = 64
+
+
 def _folder_paths(
     tags: Sequence[str], folders: Mapping[str, Sequence[str]]
 ) -> list[tuple[str, ...]]:
-    """Each folder the feed stands in, as its path from a top folder: a tag sits inside
-    those of the feed's other tags that `folders` says hold it, else at the top. Paths
-    inside another are kept, not their outer ones; the rest in the order of the tags (a
-    feed tagged X and Y, neither holding the other, stands in both: other readers take
-    folders, not `category`)."""
-    present = set(tags)
-
-    def paths_to(tag: str, seen: frozenset[str]) -> list[tuple[str, ...]]:
-        outer = [f for f in folders.get(tag, ()) if f in present and f not in seen]
-        if not outer:
-            return [(tag,)]
-        return [(*path, tag) for f in outer for path in paths_to(f, seen | {tag})]
-
-    paths = [path for tag in tags for path in paths_to(tag, frozenset())]
+    """Each folder the feed stands in, as its path from a top folder. A tag sits inside
+    those of the feed's tags that `folders` says hold it and that come before it in the
+    feed's tags (import writes a feed's folders outermost first), else at the top: so
+    no cycle, whatever the settings say. Paths inside another are kept, not their outer
+    ones; the rest in the order of the tags (a feed tagged X and Y, neither holding the
+    other, stands in both: other readers take folders, not `category`). Past
+    MAX_FOLDER_PATHS, every tag is a top folder."""
+    place = {tag: index for index, tag in reversed(list(enumerate(tags)))}
+    paths: list[tuple[str, ...]] = []
+    for tag in tags:
+        growing: list[tuple[str, ...]] = [(tag,)]
+        done: list[tuple[str, ...]] = []
+        while growing:
+            longer: list[tuple[str, ...]] = []
+            for path in growing:
+                here = place[path[0]]
+                outer = [f for f in folders.get(path[0], ()) if 0 <= place.get(f, -1) < here]
+                if outer:
+                    longer.extend((f, *path) for f in outer)
+                else:
+                    done.append(path)
+            growing = longer
+            if len(paths) + len(done) + len(growing) > MAX_FOLDER_PATHS:
+                return [(tag,) for tag in dict.fromkeys(tags)]
+        paths.extend(done)
     return [
         path
         for path in dict.fromkeys(paths)
@@ -493,7 +509,8 @@ def _feed_outline(sub: Subscription, parent: _Element) -> None:
     name = _xml_safe(sub.title or "")
     # `text` is what readers show: a feed never fetched goes by its URL, not by "" (and
     # not by its password: readers show `text` to anyone looking).
-    shown = name or _xml_safe(_as_url(without_password(sub.url)))
+    web = sub.url.startswith(("http://", "https://"))  # a path's `a:b@` is no password
+    shown = name or _xml_safe(without_password(sub.url) if web else xml_url)
     outline = etree.SubElement(parent, "outline", type="rss", text=shown)
     if name:
         outline.set("title", name)
