@@ -882,3 +882,30 @@ def test_a_host_add_now_refuses_still_loads_from_the_settings_file(cli: Cli) -> 
     assert "skipped 'Odd': URL has an invalid host name 'a!b.example'" in imported.err
     assert cli.call("remove", "http://news_site!/rss").status == 0
     assert feeds_in(cli.config) == []
+
+
+def test_a_store_moved_while_remove_asks_keeps_the_subscription(
+    cli: Cli, sample_feeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store moved away while `remove` waited at its prompt: the feed left the
+    settings file, then its articles could not go ("not written", status 1), against
+    the README's word that the subscription stays (a regression tester's find)."""
+    from tuinews.commands import subscriptions_commands
+
+    feed = str(sample_feeds / "field-journal.rdf")
+    assert cli.call("add", feed, "--title", "Field").status == 0
+    assert cli.call("refresh").status == 0
+    before = cli.config.read_text()
+    asked = subscriptions_commands._confirmed_name
+
+    def answer_after_a_move(*args: object) -> str:
+        cli.db.rename(cli.root / "moved.db")
+        return asked(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(subscriptions_commands, "_confirmed_name", answer_after_a_move)
+    removed = cli.call("remove", "Field")
+    assert removed.status == 1
+    assert removed.err_lines == [
+        f"tuinews: {cli.db}: the store file was moved or deleted while open: not written"
+    ]
+    assert cli.config.read_text() == before

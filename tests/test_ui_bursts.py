@@ -813,3 +813,46 @@ async def test_enter_then_m_in_one_burst_leaves_the_article_unread(
         await pilot.press("m")
         await settle(pilot)
         assert read_state(ctx.store_path)[title][0] is True
+
+
+@pytest.mark.parametrize(
+    ("size", "keys"),
+    [((80, 24), ("j", "enter", "m")), ((160, 45), ("enter", "n", "m"))],
+    ids=["j Enter m", "n m in the reader"],
+)
+async def test_m_after_a_move_in_one_burst_leaves_the_article_unread(
+    tmp_path: Path, size: tuple[int, int], keys: tuple[str, ...]
+) -> None:
+    """The move's message came after the `m` and made the article "opened anew": it
+    was read once drawn, under "Marked unread." (a regression tester's find)."""
+    ctx = make_ctx(tmp_path)
+    async with running(ctx, size=size) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        burst(app, *keys)
+        await settle(pilot)
+        await wait_until(pilot, lambda: screen.reader.pk == screen.headlines.current.pk)
+        await settle(pilot)
+        title = screen.headlines.current.title
+        assert screen.status.message == "Marked unread."
+        assert not screen.headlines.current.read
+        assert read_state(ctx.store_path)[title][0] is False
+
+
+async def test_twenty_m_in_one_burst_leave_the_store_as_the_screen(tmp_path: Path) -> None:
+    """Each `m` was saved by a thread of its own, and they ran out of order: the store
+    ended read under "Marked unread." two runs in six (a regression tester's find)."""
+    from tuinews.config import UISettings
+
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        title = screen.headlines.current.title
+        for presses in (20, 21, 40):
+            burst(app, *["m"] * presses)
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+            shown = screen.headlines.current.read
+            assert read_state(ctx.store_path)[title][0] is shown
+        assert screen.headlines.current.read  # 81 presses in all: read

@@ -110,6 +110,9 @@ def remove_command(ns: argparse.Namespace) -> int:
                 [ns.feed], [sub.url for sub in subs], store, "unsubscribing from it"
             )
             ref = _confirmed_name(ns, ref, subs, titles)
+            # Moved while the prompt waited: the feed's articles could not go, so the
+            # subscription stays (checked again by the store's write, a moment later).
+            store.refuse_if_moved()
             try:
                 removed = SubscriptionFile(config_path(ns)).remove(ref, titles)
             except ConfigError:

@@ -76,7 +76,7 @@ def _newer_version(conn: sqlite3.Connection) -> int | None:
     return int(version) if version > SCHEMA_VERSION else None
 
 
-MOVED_WHILE_OPEN = "the store file was moved or deleted since it was opened: not written"
+MOVED_WHILE_OPEN = "the store file was moved or deleted while open: not written"
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -197,10 +197,7 @@ class Store:
         threads' reads on this Store (the reader's article, its headlines) go on
         meanwhile instead of waiting as long as the write does. StoreError ("busy") once
         the connection's busy timeout (or `patience` seconds, if shorter) has passed."""
-        if self.moved():
-            # Written, it would go to a file deleted (lost at close) or one another
-            # store now stands in for: refused, each time, as the reader says.
-            raise StoreUnwritable(f"{self.path}: {MOVED_WHILE_OPEN}")
+        self.refuse_if_moved()
         with self._lock:
             self._waiting_writes += 1
         try:
@@ -578,6 +575,13 @@ class Store:
         """The store's file was moved, deleted or replaced since it was opened: this
         connection still writes the file it opened, under whatever name it has now."""
         return self._identity is not None and _file_identity(self.path) != self._identity
+
+    def refuse_if_moved(self) -> None:
+        """StoreUnwritable when the file was moved or deleted since it was opened (see
+        `moved`): written, it would go to a file deleted (lost at close) or one another
+        store now stands in for; so every write is refused, as the reader says."""
+        if self.moved():
+            raise StoreUnwritable(f"{self.path}: {MOVED_WHILE_OPEN}")
 
     def newer_schema(self) -> int | None:
         """The schema version a newer tuinews upgraded the store to since it was opened

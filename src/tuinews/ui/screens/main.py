@@ -306,7 +306,9 @@ class MainScreen(RefreshingScreen):
             self.headlines.update_row(current.pk, starred=not current.starred)
             if current.starred:
                 self.hold(current.pk)
-            self.write_star(current.pk, not current.starred)
+            self.write_star(
+                current.pk, not current.starred, self._number_marks("star", [current.pk])
+            )
             self.status.say("Starred." if not current.starred else "Unstarred.")
 
     @waits_for_search

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, ParamSpec
 
@@ -134,6 +136,12 @@ class MainCore(Screen[None]):
         # The article `m` marked unread while it was shown: with mark_read = "on_leave",
         # leaving it does not read it (once; opened again, it is read when left).
         self.kept_unread: int | None = None
+        # Marks are saved by worker threads, which may run out of order: each mark of an
+        # article is numbered, and a save that a later mark of it overtook is dropped
+        # (`m` twenty times in one burst left the store out of step with the screen).
+        self._mark_numbers = itertools.count(1)
+        self._latest_mark: dict[tuple[str, int], int] = {}
+        self._saving_marks = threading.Lock()
         # The status line's "No articles here yet…", said of an empty list (at 80 x 24).
         self._empty_said = ""
         # The last view generation loaded because of a change outside the reader (see

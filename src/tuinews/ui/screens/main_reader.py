@@ -55,7 +55,11 @@ class ReadingScreen(MainCore):
         # Render when the cursor rests, so a burst of j presses renders one article.
         if message.by_user:
             self._user_chose = True
-            self.read_when_opened = None  # opened anew
+            pk = message.headline.pk if message.headline is not None else None
+            # Opened anew, unless `m` typed after this move (in the same burst, so
+            # handled before this message) kept this very article unread.
+            if not (pk is not None and pk == self.kept_unread == self.read_when_opened):
+                self.read_when_opened = None
         if self._rest_timer is not None:
             self._rest_timer.stop()
         self._rest_timer = self.set_timer(main_core.REST_DELAY, self._show_current_now)
@@ -228,7 +232,18 @@ class ReadingScreen(MainCore):
             self.headlines.update_row(pk, read=read)
             if read:
                 self.hold(pk)
-        self._write_read(pks, read)
+        self._write_read(pks, read, self._number_marks("read", pks))
+
+    def _number_marks(self, kind: str, pks: list[int]) -> int:
+        """Number a mark about to be saved (see `_latest_mark`); on the UI thread."""
+        number = next(self._mark_numbers)
+        for pk in pks:
+            self._latest_mark[kind, pk] = number
+        return number
+
+    def _still_latest(self, kind: str, pks: list[int], number: int) -> list[int]:
+        """Of `pks`, those no later mark of this kind overtook; hold `_saving_marks`."""
+        return [pk for pk in pks if self._latest_mark.get((kind, pk)) == number]
 
     def _save_before_exit(self) -> None:
         """With mark_read = "on_leave", quitting leaves the article being read: it is
@@ -248,10 +263,14 @@ class ReadingScreen(MainCore):
 
     @work(thread=True, group="write", description="save read state")
     @reported
-    def _write_read(self, pks: list[int], read: bool) -> None:
+    def _write_read(self, pks: list[int], read: bool, number: int) -> None:
         assert self.store is not None
         try:
-            self.store.set_read(pks, read)
+            with self._saving_marks:
+                pks = self._still_latest("read", pks, number)
+                if not pks:
+                    return  # a later mark of them is saved instead
+                self.store.set_read(pks, read)
         except TuinewsError as error:
             self._not_saved(pks, error, read=not read)
             return
@@ -259,10 +278,13 @@ class ReadingScreen(MainCore):
 
     @work(thread=True, group="write", description="save star")
     @reported
-    def write_star(self, pk: int, starred: bool) -> None:
+    def write_star(self, pk: int, starred: bool, number: int) -> None:
         assert self.store is not None
         try:
-            saved = self.store.set_starred(pk, starred)
+            with self._saving_marks:
+                if not self._still_latest("star", [pk], number):
+                    return  # a later star or unstar of it is saved instead
+                saved = self.store.set_starred(pk, starred)
         except TuinewsError as error:
             self._not_saved([pk], error, starred=not starred)
             return
@@ -281,7 +303,9 @@ class ReadingScreen(MainCore):
                 self.headlines.update_row(pk, **before)
 
         self.app.call_from_thread(put_back)
-        self.post_message(Status(f"Not saved: {error}", error=True))
+        # The reader's own store goes unnamed: its path took the 80 columns' room.
+        said = str(error).removeprefix(f"{self.store.path}: ") if self.store else str(error)
+        self.post_message(Status(f"Not saved: {said}", error=True))
 
     # -- next unread ---------------------------------------------------------------
     def find_unread(self, *, forward: bool, across_feeds: bool) -> None:

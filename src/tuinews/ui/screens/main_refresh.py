@@ -65,11 +65,17 @@ class RefreshingScreen(ReadingScreen):
         from tuinews.errors import StoreError, TuinewsError
 
         assert self.store is not None
-        if not self._said_moved and self.store.moved():
+        moved = self.store.moved()
+        if moved != self._said_moved:
             # Nothing more is written (see Store._begin_write), nor is a store created
             # anew at its place (by a refresh or the search index): a new reader will.
-            self._said_moved = True
-            self._say_lasting_from_worker(self.store_moved_line())
+            # Put back (a symlink turned back, `mv` undone), writes go on: the line goes.
+            self._said_moved = moved
+            if moved:
+                self._say_lasting_from_worker(self.store_moved_line())
+            else:
+                back = partial(self.status.replace_lasting, self.store_moved_line(), "", error=True)
+                self.app.call_from_thread(back)
         gone = self.settings_gone()
         if gone != self._said_settings_gone:
             # Said once; and once the file is back, the line goes (`a` and `d` work).
@@ -116,10 +122,7 @@ class RefreshingScreen(ReadingScreen):
 
     def store_moved_line(self) -> str:
         assert self.store is not None
-        return (
-            f"The store {self.store.path.name} was moved or deleted while open: "
-            "quit and start tuinews again; marks made now are not saved."
-        )
+        return "Store moved or deleted: marks are not saved; quit and start tuinews again."
 
     def store_gone(self) -> bool:
         """The store file was moved or deleted while open: nothing may open the path
