@@ -49,4 +49,10 @@ class Terminated(KeyboardInterrupt):
 
 
 def raise_terminated(signum: int, frame: object) -> None:
+    import signal
+
+    # Once: `timeout` sends a second SIGTERM to the whole process group, which, raised
+    # again while asyncio cancelled the refresh's tasks, broke the shutdown (tracebacks,
+    # and now and then a process that never exited, holding the refresh lock).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
