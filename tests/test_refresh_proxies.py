@@ -313,3 +313,55 @@ async def test_a_hanging_proxy_is_named_and_a_407_asks_for_credentials(
     ] * 2
     with Store.open(db) as store:
         assert [info.next_fetch for info in store.feeds()] == [None, None]
+
+
+async def test_https_through_a_proxy_asking_for_a_password_or_tunnelling_to_plain_http(
+    server: FeedServer, db: Path, proxy_env: pytest.MonkeyPatch
+) -> None:
+    """HTTPS_PROXY answering CONNECT with 407 was "no feed answered (offline?)", or a
+    back-off; an https feed answered in plain HTTP through the proxy's tunnel was
+    "offline?" too, not backed off (a regression tester's finds)."""
+    server.route("/feed", static(rss(1)))
+
+    async def tunnel(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # CONNECT 127.0.0.1:port: to the plain server
+        target_reader, target_writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, target_writer), pipe(target_reader, writer))
+
+    async def wants_credentials(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    urls = [f"https://127.0.0.1:{server.port}/feed", f"https://localhost:{server.port}/feed"]
+    async with await asyncio.start_server(wants_credentials, "127.0.0.1", 0) as proxy_server:
+        port = proxy_server.sockets[0].getsockname()[1]
+        proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+        summary = await refresh(db, *urls)
+    assert not summary.offline
+    assert [outcome.error for outcome in summary.outcomes] == [
+        f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
+    ] * 2
+    with Store.open(db) as store:
+        assert [info.next_fetch for info in store.feeds()] == [None, None]
+    async with await asyncio.start_server(tunnel, "127.0.0.1", 0) as proxy_server:
+        port = proxy_server.sockets[0].getsockname()[1]
+        proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+        summary = await refresh(db, *urls, force=True)
+    assert not summary.offline
+    assert [outcome.error for outcome in summary.outcomes] == [
+        "TLS handshake failed: the server did not answer in TLS (is it really https?)"
+    ] * 2
+    with Store.open(db) as store:
+        assert all(info.next_fetch is not None for info in store.feeds())  # backed off

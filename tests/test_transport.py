@@ -421,17 +421,21 @@ def test_a_refresh_of_many_hosts_keeps_few_connections_open(cli: Cli) -> None:
             "".join(f'[[feeds]]\nurl = "http://127.0.0.1:{s.port}/feed.xml"\n\n' for s in servers)
         )
         # The shell lowers the limit (a preexec_fn would run in a forked threaded process).
-        done = subprocess.run(
-            ["/bin/sh", "-c", 'ulimit -n 96 && exec "$0" refresh', str(TUINEWS)],
-            env=cli.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.stderr == ""
-        assert done.returncode == 0
-        assert done.stdout.splitlines()[-1].startswith("160 feeds: 160 new articles,")
+        # At 48, the idle connections kept are fewer than 32 (an eighth of the limit):
+        # a regression tester's 300 hosts under `ulimit -n 64` failed 92 feeds.
+        for limit in (96, 48):
+            done = subprocess.run(
+                ["/bin/sh", "-c", f'ulimit -n {limit} && exec "$0" refresh --force', TUINEWS],
+                env=cli.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.stderr == ""
+            assert done.returncode == 0
+            assert done.stdout.splitlines()[-1].startswith("160 feeds: ")
+            assert " 0 failed," in done.stdout.splitlines()[-1]
     finally:
         for server in servers:
             asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(timeout=10)

@@ -29,7 +29,9 @@ from tuinews.refresh.network_errors import (
     describe_network_error,
     format_seconds,
     http_status_line,
+    out_of_descriptors,
     parse_retry_after,
+    proxy_wants_credentials,
     redirect_failure,
     retry_after_words,
 )
@@ -463,11 +465,20 @@ class Fetcher:
                     reason += f" (at {without_password(current)})"
                 from tuinews.refresh.transport import CONNECTED
 
-                connected = proxy_for(self.client, current) is None and (
-                    bool(request.extensions.get(CONNECTED)) or answered_without_tls(exc, current)
+                proxied = proxy_for(self.client, current) is not None
+                # Reached: the server took the connection (no proxy between), or an https
+                # server answered in plain HTTP (through a proxy's tunnel too).
+                connected = answered_without_tls(exc, current) or (
+                    not proxied and bool(request.extensions.get(CONNECTED))
                 )
+                # This machine's to fix, not the server's: a proxy asking for a password
+                # (to CONNECT, for https), no file descriptors left. No back-off.
+                local = out_of_descriptors(exc) or (proxied and proxy_wants_credentials(exc))
                 raise FetchError(
-                    reason, reached=certificate_refused(exc), connected=connected
+                    reason,
+                    reached=certificate_refused(exc),
+                    connected=connected and not local,
+                    tried=not local,
                 ) from None
         raise FetchError(redirect_failure(chain, self.settings.max_redirects))
 

@@ -206,6 +206,21 @@ def _not_tls_answer(exc: BaseException, cause: BaseException, url: str) -> bool:
     return isinstance(cause, ssl.SSLError) and "UNEXPECTED_EOF" in reason
 
 
+def out_of_descriptors(exc: BaseException) -> bool:
+    """This process (or the system) has no file descriptor left for a connection."""
+    return any(
+        isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE)
+        for cause in _causes(exc)
+    )
+
+
+def proxy_wants_credentials(exc: BaseException) -> bool:
+    """A proxy answered the tunnel's CONNECT with 407 Proxy Authentication Required."""
+    import httpx
+
+    return isinstance(exc, httpx.ProxyError) and clean_line(str(exc)).startswith("407")
+
+
 def answered_without_tls(exc: BaseException, url: str) -> bool:
     """Whether an https server answered the TLS greeting with something else (plain
     HTTP) or dropped it: it was reached, so this machine is online."""
@@ -236,6 +251,8 @@ def _proxy_refusal(exc: BaseException, proxy: str) -> str:
     """httpcore's ProxyError (an HTTP proxy's answer to CONNECT, a SOCKS reply) in words."""
     message = clean_line(str(exc)).rstrip(".")
     if status := re.match(r"(\d{3})\b", message):  # "502 Bad Gateway": the proxy's answer
+        if status.group(1) == "407":  # as for a plain http feed (fetch._check_status)
+            return f"proxy {proxy} wants a user name and password (HTTP 407)"
         line = http_status_line(int(status.group(1)))
         return f"proxy {proxy}: {line} (the proxy's answer, not the feed's)"
     if could_not := re.match(r"proxy server could not connect: (.+)", message, re.IGNORECASE):

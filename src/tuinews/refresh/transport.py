@@ -137,6 +137,7 @@ class H11Transport(httpx.AsyncBaseTransport):
         self._tls = tls
         self._idle: dict[Origin, list[_Connection]] = {}
         self._idle_count = 0  # connections in `_idle`
+        self._max_idle = _idle_allowance()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -242,7 +243,7 @@ class H11Transport(httpx.AsyncBaseTransport):
             if len(idle) < MAX_IDLE_PER_ORIGIN:
                 idle.append(conn)
                 self._idle_count += 1
-                if self._idle_count > MAX_IDLE:
+                if self._idle_count > self._max_idle:
                     self._drop_oldest_idle()
                 return
         conn.close()  # the server asked to close, or the pool is full
@@ -261,6 +262,20 @@ class H11Transport(httpx.AsyncBaseTransport):
                 conn.close()
         self._idle.clear()
         self._idle_count = 0
+
+
+def _idle_allowance() -> int:
+    """MAX_IDLE, or an eighth of the open files this process may have when that is
+    fewer (`ulimit -n 64`: the refresh's own connections and files come first)."""
+    try:
+        import resource
+
+        allowed = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return MAX_IDLE
+    if allowed == resource.RLIM_INFINITY:
+        return MAX_IDLE
+    return max(0, min(MAX_IDLE, allowed // 8))
 
 
 class _Closed(Exception):
