@@ -266,14 +266,19 @@ async def test_servers_that_took_the_connection_are_not_taken_for_offline(
     and hangs: every feed of the refresh failed so, and it said "no feed answered
     (offline?)" with no back-off, so each cron run asked them again (a tester's find)."""
     server.route("/feed", static(rss(1)))
-    settings = RefreshSettings(timeout=1.0, connect_timeout=2.0)
+    settings = RefreshSettings(timeout=1.0, connect_timeout=0.5)
     async with _hanging_server() as port:
-        urls = [f"https://127.0.0.1:{server.port}/feed", f"http://127.0.0.1:{port}/feed"]
+        urls = [
+            f"https://127.0.0.1:{server.port}/feed",
+            f"http://127.0.0.1:{port}/feed",
+            f"https://127.0.0.1:{port}/feed",  # took the connection, hung in the handshake
+        ]
         summary = await refresh(db, *urls, settings=settings)
     assert not summary.offline
     assert [outcome.error for outcome in summary.outcomes] == [
         "TLS handshake failed: the server did not answer in TLS (is it really https?)",
         "timed out after 1 s",
+        "the TLS handshake timed out after 0.5 s",
     ]
     with Store.open(db) as store:
         assert all(info.next_fetch is not None for info in store.feeds())  # backed off

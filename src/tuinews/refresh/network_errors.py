@@ -306,6 +306,8 @@ def describe_network_error(
             connecting = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             return _tls_failure(cause, connecting=connecting)
     if isinstance(exc, httpx.ConnectTimeout):
+        if "TLS handshake" in str(exc):  # the transport's: connected, then no TLS answer
+            return f"the TLS handshake timed out{_after(connect_timeout)}"
         return f"timed out connecting to '{clean_line(host)}'{_after(connect_timeout)}"
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out waiting for the server{_after(read_timeout)}"

@@ -158,8 +158,7 @@ class H11Transport(httpx.AsyncBaseTransport):
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, _Closed):
                 # A kept-alive connection the server dropped meanwhile: once more, fresh.
                 conn.close()
-        conn = await self._connect(origin, timeouts.get("connect"))
-        request.extensions[CONNECTED] = True
+        conn = await self._connect(origin, timeouts.get("connect"), request)
         try:
             return await self._exchange(origin, conn, events, timeouts)
         except _Closed:
@@ -213,21 +212,29 @@ class H11Transport(httpx.AsyncBaseTransport):
             conn.close()
         return None
 
-    async def _connect(self, origin: Origin, timeout: float | None) -> _Connection:
+    async def _connect(
+        self, origin: Origin, timeout: float | None, request: httpx.Request
+    ) -> _Connection:
+        """A connection to `origin`, TLS set up for https, within `timeout` in all.
+        `request` is marked CONNECTED once the server took the TCP connection: a
+        server that then hangs in the handshake is no sign of being offline."""
         scheme, host, port = origin
         tls = self._tls if scheme == "https" else None
+        writer: asyncio.StreamWriter | None = None
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host,
-                    port,
-                    ssl=tls,
-                    server_hostname=host if tls is not None else None,
-                    limit=READ_SIZE,
-                )
+                reader, writer = await asyncio.open_connection(host, port, limit=READ_SIZE)
+                request.extensions[CONNECTED] = True
+                if tls is not None:
+                    await writer.start_tls(tls, server_hostname=host)
         except TimeoutError:
+            if writer is not None:
+                writer.transport.abort()
+                raise httpx.ConnectTimeout("the TLS handshake timed out") from None
             raise httpx.ConnectTimeout(f"timed out connecting to '{host}'") from None
         except OSError as exc:  # refused, unresolvable, TLS verification (ssl.SSLError)
+            if writer is not None:
+                writer.transport.abort()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
         return _Connection(reader, writer)
 
