@@ -106,6 +106,29 @@ def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path
     assert b"\x1b[?25h" in tail
 
 
+def test_sigterm_quits_the_reader_and_gives_the_terminal_back(isolated_home: Path) -> None:
+    """`kill` (a logout, a supervisor): the reader died at once, leaving the terminal
+    in the alternate screen with mouse reporting on and no cursor (a tester's find)."""
+    import signal
+
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    env.update(TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
+    child = pexpect.spawn(tuinews_script(), env=env, dimensions=(24, 80), timeout=30)
+    screen = Screen(child)
+    try:
+        screen.wait_for("palette")  # the footer is drawn: Textual is up
+        child.kill(signal.SIGTERM)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    output = child.before or b""
+    assert child.exitstatus == 143, output[-500:]
+    tail = output[-300:]
+    assert b"\x1b[?1049l" in tail
+    assert b"\x1b[?25h" in tail
+    assert b"\x1b[?1000l" in tail  # mouse reporting off
+
+
 def test_the_first_subscription_made_on_the_samples_opens_the_users_feeds(
     isolated_home: Path,
 ) -> None:

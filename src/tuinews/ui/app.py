@@ -88,6 +88,7 @@ class NewsApp(App[None]):
         }
 
     def on_mount(self) -> None:
+        self._exit_on_sigterm()
         theme = self.ctx.config.ui.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -102,6 +103,19 @@ class NewsApp(App[None]):
             # Later: naming every binding imports the dialogs, which the first screen
             # does not need.
             self.set_timer(KEYMAP_CHECK_DELAY, self._check_keymap)
+
+    def _exit_on_sigterm(self) -> None:
+        """`kill`, a logout's SIGTERM: quit as `q` does (marks saved, the terminal given
+        back as found) rather than die with the screen still in the alternate buffer,
+        mouse reporting on and the cursor hidden."""
+        import asyncio
+        import signal
+
+        try:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.exit(return_code=143))
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests), or no signals here: as before
 
     def _check_keymap(self) -> None:
         said = self.ctx.config.ui.keymap_warnings  # with their lines and a "did you mean"
