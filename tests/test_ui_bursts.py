@@ -817,8 +817,8 @@ async def test_enter_then_m_in_one_burst_leaves_the_article_unread(
 
 @pytest.mark.parametrize(
     ("size", "keys"),
-    [((80, 24), ("j", "enter", "m")), ((160, 45), ("enter", "n", "m"))],
-    ids=["j Enter m", "n m in the reader"],
+    [((80, 24), ("j", "enter", "m")), ((160, 45), ("enter", "n", "m")), ((160, 45), ("n", "m"))],
+    ids=["j Enter m", "n m in the reader", "n m in the list"],
 )
 async def test_m_after_a_move_in_one_burst_leaves_the_article_unread(
     tmp_path: Path, size: tuple[int, int], keys: tuple[str, ...]
@@ -856,3 +856,29 @@ async def test_twenty_m_in_one_burst_leave_the_store_as_the_screen(tmp_path: Pat
             shown = screen.headlines.current.read
             assert read_state(ctx.store_path)[title][0] is shown
         assert screen.headlines.current.read  # 81 presses in all: read
+
+
+async def test_a_and_u_come_after_the_marks_typed_before_them(tmp_path: Path) -> None:
+    """`m A` in one burst: m's save could land after A's, one article left unread in the
+    store and the sidebar while the list showed all read; `A m m u`: the second m's save
+    could land after the undo (a regression tester's finds). Typed in a burst, as one
+    by one."""
+    from tuinews.config import UISettings
+
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        total = len(read_state(ctx.store_path))
+
+        async def after(*keys: str) -> list[bool]:
+            burst(app, *keys)
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+            return [read for read, _starred in read_state(ctx.store_path).values()]
+
+        assert all(await after("m", "A"))  # m read the first article, A the rest
+        assert not any(await after("u", "m"))  # all unread again
+        assert not any(await after("A", "m", "m", "u"))  # A read them all: u gives all back
+        assert screen.status.message == f"Marked {total} articles unread again."

@@ -41,18 +41,17 @@ def _plainly_canonical(text: str) -> bool:
     return port is None or int(port) != _DEFAULT_PORTS[found.group(1)]
 
 
-_HOST_LABEL = re.compile(r"[A-Za-z0-9_-]+")
+# Letters, digits, hyphens inside (underscores too: some DNS names have them).
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?")
 
 
 def check_host_characters(url: str) -> None:
     """ConfigError when a web address's host has characters no host name has (`%zz`,
-    `a!b`): it went to the resolver at every refresh. Letters, digits, hyphens and
-    underscores (some DNS names have them), percent-escapes of those; an international
-    name is checked when it is encoded. For what the user adds or imports: a settings
-    file that older versions took keeps loading (one such feed would stop every
-    command)."""
-    from urllib.parse import unquote
-
+    `a!b`, a percent-escape, which the connection would hand the resolver as it is, a
+    label that starts or ends with a hyphen): it failed at every refresh. An
+    international name is checked when it is encoded. For what the user adds or
+    imports: a settings file that older versions took keeps loading (one such feed
+    would stop every command)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -60,7 +59,7 @@ def check_host_characters(url: str) -> None:
         return  # told by canonical_feed_url
     if parts.scheme not in ("http", "https"):
         return  # a local path
-    labels = unquote(host).removesuffix(".").split(".")
+    labels = host.removesuffix(".").split(".")
     if ":" not in host and host.isascii() and not all(map(_HOST_LABEL.fullmatch, labels)):
         raise ConfigError(f"URL has an invalid host name {host!r}: {_quoted(url)}")
 

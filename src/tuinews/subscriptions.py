@@ -663,9 +663,24 @@ class _Document:
                 section[key] = list(value) if isinstance(value, tuple) else value
             self._insert_table(table, *(f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items()))
             return
+        section = self.expected.setdefault(table, {})
         for key, value in values.items():
-            self.expected.setdefault(table, {})[key] = value
-            self._edit_with_tomlkit(table, key, value)
+            section[key] = value
+        header = next((h for h in self.layout.headers if h.path == (table,) and not h.array), None)
+        found = {key: self.layout.find_key((table, key)) for key in values}
+        if header is None or any(
+            line is not None and line.full != (table, key) for key, line in found.items()
+        ):
+            self._edit_with_tomlkit_all(table, values)  # dotted keys, an inline table: rare
+            return
+        # Bottom up, so that the layout read at the start still holds for what is above:
+        # the new keys at the table's end, then each value there already, lowest first.
+        added = [f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items() if found[k] is None]
+        if added:
+            self._insert(self.layout.last_own_line(header) + 1, added)
+        present = [(line, values[key]) for key, line in found.items() if line is not None]
+        for line, value in sorted(present, key=lambda item: item[0].line, reverse=True):
+            self._replace_value(line.line, line.start, line.end_line, line.end, _toml(value))
 
     def _insert_table(self, table: str, *lines: str) -> None:
         """A new [table] goes before the first [[feeds]] entry (settings first), else last."""
@@ -682,14 +697,18 @@ class _Document:
         self._insert(at, block)
 
     def _edit_with_tomlkit(self, table: str, key: str, value: object) -> None:
+        self._edit_with_tomlkit_all(table, {key: value})
+
+    def _edit_with_tomlkit_all(self, table: str, values: Mapping[str, object]) -> None:
         import tomlkit
 
         document = tomlkit.parse("\n".join(self.lines) + "\n")
         section = document.setdefault(table, tomlkit.table())
-        if value is None:
-            section.pop(key, None)
-        else:
-            section[key] = list(value) if isinstance(value, tuple) else value
+        for key, value in values.items():
+            if value is None:
+                section.pop(key, None)
+            else:
+                section[key] = list(value) if isinstance(value, tuple) else value
         lines = document.as_string().split("\n")[:-1]
         # tomlkit ends the lines it writes with "\n" alone: a CRLF file stays CRLF.
         self.lines = [

@@ -372,44 +372,33 @@ def parse_opml(data: bytes, source: str, *, base: Path | None = None) -> list[Su
     return parse_opml_report(data, source, base=base)[0]
 
 
-# Folder paths worked out for one feed at most: a hostile list nesting each folder in
-# several others, level after level, gives a number of paths that doubles per level.
-MAX_FOLDER_PATHS = 64
-
-
 def _folder_paths(
     tags: Sequence[str], folders: Mapping[str, Sequence[str]]
 ) -> list[tuple[str, ...]]:
     """Each folder the feed stands in, as its path from a top folder. A tag sits inside
-    those of the feed's tags that `folders` says hold it and that come before it in the
-    feed's tags (import writes a feed's folders outermost first), else at the top: so
-    no cycle, whatever the settings say. Paths inside another are kept, not their outer
-    ones; the rest in the order of the tags (a feed tagged X and Y, neither holding the
-    other, stands in both: other readers take folders, not `category`). Past
-    MAX_FOLDER_PATHS, every tag is a top folder."""
-    place = {tag: index for index, tag in reversed(list(enumerate(tags)))}
-    paths: list[tuple[str, ...]] = []
-    for tag in tags:
-        growing: list[tuple[str, ...]] = [(tag,)]
-        done: list[tuple[str, ...]] = []
-        while growing:
-            longer: list[tuple[str, ...]] = []
-            for path in growing:
-                here = place[path[0]]
-                outer = [f for f in folders.get(path[0], ()) if 0 <= place.get(f, -1) < here]
-                if outer:
-                    longer.extend((f, *path) for f in outer)
-                else:
-                    done.append(path)
-            growing = longer
-            if len(paths) + len(done) + len(growing) > MAX_FOLDER_PATHS:
-                return [(tag,) for tag in dict.fromkeys(tags)]
-        paths.extend(done)
-    return [
-        path
-        for path in dict.fromkeys(paths)
-        if not any(len(other) > len(path) and other[: len(path)] == path for other in paths)
-    ]
+    the nearest of the feed's earlier tags that `folders` says holds it (import writes a
+    feed's folders outermost first, each just before the folders inside it), else at
+    the top: one parent each and always an earlier tag, so no cycle and no paths that
+    multiply, whatever the settings say. The folders no other of its tags sits in hold
+    the feed, in the order of the tags (a feed tagged X and Y, neither holding the
+    other, stands in both: other readers take folders, not `category`)."""
+    unique = list(dict.fromkeys(tags))
+    place = {tag: index for index, tag in enumerate(unique)}
+    parent: dict[str, str] = {}
+    for index, tag in enumerate(unique):
+        outer = [name for name in folders.get(tag, ()) if place.get(name, index) < index]
+        if outer:
+            parent[tag] = max(outer, key=place.__getitem__)
+    holding = set(parent.values())
+    paths = []
+    for tag in unique:
+        if tag in holding:
+            continue  # the feed stands in a folder inside this one
+        path = [tag]
+        while path[-1] in parent:  # ends: each parent comes earlier in the tags
+            path.append(parent[path[-1]])
+        paths.append(tuple(reversed(path)))
+    return paths
 
 
 def _xml_safe(value: str) -> str:

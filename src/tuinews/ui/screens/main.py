@@ -285,7 +285,7 @@ class MainScreen(RefreshingScreen):
             # read, since the reader reads it once drawn; `m` keeps it unread.
             opening = (
                 not current.read
-                and self.focused_pane == "reader"
+                and (self.focused_pane == "reader" or current.pk == self._open_pk)
                 and self.ctx.config.ui.mark_read == "on_open"
                 and self.read_when_opened != current.pk
             )
@@ -325,6 +325,7 @@ class MainScreen(RefreshingScreen):
     ) -> None:
         assert self.store is not None
         try:
+            self.wait_for_marks()
             pks = self.store.mark_read_where(view, up_to_pk=up_to_pk)
             self.app.call_from_thread(self._marked_all, pks, label)
         finally:
@@ -349,6 +350,7 @@ class MainScreen(RefreshingScreen):
     @reported
     def _undo_mark(self, pks: list[int]) -> None:
         assert self.store is not None
+        self.wait_for_marks()
         changed = self.store.set_read(pks, False)
         self.post_message(self._load_feeds())
         # Counted as written: a feed removed meanwhile took its articles with it.

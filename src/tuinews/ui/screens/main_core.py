@@ -142,6 +142,10 @@ class MainCore(Screen[None]):
         self._mark_numbers = itertools.count(1)
         self._latest_mark: dict[tuple[str, int], int] = {}
         self._saving_marks = threading.Lock()
+        # Marks numbered and not saved yet: `A` and `u` wait for them, so that an `m`
+        # typed just before either is not saved after it (they work on whole lists).
+        self._marks_pending = 0
+        self._marks_settled = threading.Condition()
         # The status line's "No articles here yet…", said of an empty list (at 80 x 24).
         self._empty_said = ""
         # The last view generation loaded because of a change outside the reader (see

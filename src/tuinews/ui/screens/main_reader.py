@@ -239,7 +239,21 @@ class ReadingScreen(MainCore):
         number = next(self._mark_numbers)
         for pk in pks:
             self._latest_mark[kind, pk] = number
+        with self._marks_settled:
+            self._marks_pending += 1
         return number
+
+    def _mark_saved(self) -> None:
+        """A numbered mark's save is over (done, dropped or failed); on its worker."""
+        with self._marks_settled:
+            self._marks_pending -= 1
+            self._marks_settled.notify_all()
+
+    def wait_for_marks(self) -> None:
+        """Until the marks numbered so far are saved (on a worker: `A`, `u`). Bounded:
+        a save whose worker never ran (the app closing) must not hold them for ever."""
+        with self._marks_settled:
+            self._marks_settled.wait_for(lambda: self._marks_pending <= 0, timeout=10)
 
     def _still_latest(self, kind: str, pks: list[int], number: int) -> list[int]:
         """Of `pks`, those no later mark of this kind overtook; hold `_saving_marks`."""
@@ -274,6 +288,8 @@ class ReadingScreen(MainCore):
         except TuinewsError as error:
             self._not_saved(pks, error, read=not read)
             return
+        finally:
+            self._mark_saved()
         self.post_message(self._load_feeds())
 
     @work(thread=True, group="write", description="save star")
@@ -288,6 +304,8 @@ class ReadingScreen(MainCore):
         except TuinewsError as error:
             self._not_saved([pk], error, starred=not starred)
             return
+        finally:
+            self._mark_saved()
         if not saved:
             # Removed meanwhile by a `tuinews cleanup` elsewhere: "Starred." was not true.
             self.post_message(Status("Not starred: a cleanup outside the reader removed it.", True))
