@@ -106,9 +106,13 @@ def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path
     assert b"\x1b[?25h" in tail
 
 
-def test_sigterm_quits_the_reader_and_gives_the_terminal_back(isolated_home: Path) -> None:
+@pytest.mark.parametrize("when", ["up", "loading"])
+def test_sigterm_quits_the_reader_and_gives_the_terminal_back(
+    isolated_home: Path, when: str
+) -> None:
     """`kill` (a logout, a supervisor): the reader died at once, leaving the terminal
-    in the alternate screen with mouse reporting on and no cursor (a tester's find)."""
+    in the alternate screen with mouse reporting on and no cursor (a tester's find);
+    also while it loads, before Textual's own handler (a regression tester's find)."""
     import signal
 
     env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
@@ -116,7 +120,10 @@ def test_sigterm_quits_the_reader_and_gives_the_terminal_back(isolated_home: Pat
     child = pexpect.spawn(tuinews_script(), env=env, dimensions=(24, 80), timeout=30)
     screen = Screen(child)
     try:
-        screen.wait_for("palette")  # the footer is drawn: Textual is up
+        if when == "up":
+            screen.wait_for("palette")  # the footer is drawn: Textual is up
+        else:
+            child.expect(b"\x1b\\[\\?1049h")  # the alternate screen: loading
         child.kill(signal.SIGTERM)
         child.expect(pexpect.EOF)
     finally:

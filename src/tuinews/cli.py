@@ -314,8 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     frame: FirstFrame | None = None
     if not args_list:
         # The reader's first screen, drawn from the store before the rest loads.
+        from tuinews.ui.early_exit import give_the_terminal_back_on_sigterm
         from tuinews.ui.first_frame import quick_first_frame
 
+        give_the_terminal_back_on_sigterm()
         frame = quick_first_frame()
     code = _run(args_list, frame, debug)
     if argv is None and not debug:

@@ -41,6 +41,10 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
         raise TuinewsError(
             "the reader needs a terminal; for scripts use `tuinews list` or `tuinews read`"
         )
+    if frame is None:
+        from tuinews.ui.early_exit import give_the_terminal_back_on_sigterm
+
+        give_the_terminal_back_on_sigterm()
     scratch: Path | None = None
     try:
         if sources:

@@ -113,7 +113,10 @@ class NewsApp(App[None]):
 
         try:
             loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.exit(return_code=143))
+            # After the next refresh: a SIGTERM while the main screen still mounts
+            # tore it down half made (a traceback, status 1).
+            quit_soon = partial(self.call_after_refresh, self.exit, return_code=143)
+            loop.add_signal_handler(signal.SIGTERM, quit_soon)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests), or no signals here: as before
 
