@@ -8,8 +8,9 @@ import asyncio
 import contextlib
 import socket
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from test_cli import Cli
 from test_refresh import SETTINGS, only_outcome, refresh, stored
 from tuinews.config import RefreshSettings
 from tuinews.errors import TuinewsError
+from tuinews.refresh import RefreshSummary
 from tuinews.refresh.client import ProxyConfigError, make_client
 from tuinews.refresh.fetch import Fetcher, FetchError
 from tuinews.store import Store
@@ -284,6 +286,32 @@ async def test_servers_that_took_the_connection_are_not_taken_for_offline(
         assert all(info.next_fetch is not None for info in store.feeds())  # backed off
 
 
+async def _asks_for_credentials(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A proxy answering every request (and CONNECT) with 407."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(
+        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+        b'Proxy-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n'
+    )
+    await writer.drain()
+    writer.close()
+
+
+async def _refresh_through(
+    proxy: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    variable: str,
+    proxy_env: pytest.MonkeyPatch,
+    db: Path,
+    urls: list[str],
+    **options: Any,
+) -> tuple[RefreshSummary, int]:
+    """Refresh `urls` with `variable` naming a proxy served by `proxy`; and its port."""
+    async with await asyncio.start_server(proxy, "127.0.0.1", 0) as proxy_server:
+        port = proxy_server.sockets[0].getsockname()[1]
+        proxy_env.setenv(variable, f"http://127.0.0.1:{port}")
+        return await refresh(db, *urls, **options), port
+
+
 async def test_a_hanging_proxy_is_named_and_a_407_asks_for_credentials(
     db: Path, proxy_env: pytest.MonkeyPatch
 ) -> None:
@@ -299,19 +327,9 @@ async def test_a_hanging_proxy_is_named_and_a_407_asks_for_credentials(
         f"timed out after 1 s (through proxy http://127.0.0.1:{port})"
     ] * 2
 
-    async def wants_credentials(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-            b'Proxy-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n'
-        )
-        await writer.drain()
-        writer.close()
-
-    async with await asyncio.start_server(wants_credentials, "127.0.0.1", 0) as proxy_server:
-        port = proxy_server.sockets[0].getsockname()[1]
-        proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-        summary = await refresh(db, *urls, settings=settings, force=True)
+    summary, port = await _refresh_through(
+        _asks_for_credentials, "HTTP_PROXY", proxy_env, db, urls, settings=settings, force=True
+    )
     assert not summary.offline
     assert [outcome.error for outcome in summary.outcomes] == [
         f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
@@ -343,27 +361,17 @@ async def test_https_through_a_proxy_asking_for_a_password_or_tunnelling_to_plai
 
         await asyncio.gather(pipe(reader, target_writer), pipe(target_reader, writer))
 
-    async def wants_credentials(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
     urls = [f"https://127.0.0.1:{server.port}/feed", f"https://localhost:{server.port}/feed"]
-    async with await asyncio.start_server(wants_credentials, "127.0.0.1", 0) as proxy_server:
-        port = proxy_server.sockets[0].getsockname()[1]
-        proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
-        summary = await refresh(db, *urls)
+    summary, port = await _refresh_through(
+        _asks_for_credentials, "HTTPS_PROXY", proxy_env, db, urls
+    )
     assert not summary.offline
     assert [outcome.error for outcome in summary.outcomes] == [
         f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
     ] * 2
     with Store.open(db) as store:
         assert [info.next_fetch for info in store.feeds()] == [None, None]
-    async with await asyncio.start_server(tunnel, "127.0.0.1", 0) as proxy_server:
-        port = proxy_server.sockets[0].getsockname()[1]
-        proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
-        summary = await refresh(db, *urls, force=True)
+    summary, port = await _refresh_through(tunnel, "HTTPS_PROXY", proxy_env, db, urls, force=True)
     assert not summary.offline
     assert [outcome.error for outcome in summary.outcomes] == [
         "TLS handshake failed: the server did not answer in TLS (is it really https?)"
