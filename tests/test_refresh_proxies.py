@@ -297,6 +297,17 @@ async def _asks_for_credentials(reader: asyncio.StreamReader, writer: asyncio.St
     writer.close()
 
 
+def _asked_for_credentials(summary: RefreshSummary, port: int, db: Path) -> None:
+    """Each feed said the proxy wants a password: not "offline?", and no back-off (the
+    proxy setting is this machine's to fix)."""
+    assert not summary.offline
+    assert [outcome.error for outcome in summary.outcomes] == [
+        f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
+    ] * len(summary.outcomes)
+    with Store.open(db) as store:
+        assert [info.next_fetch for info in store.feeds()] == [None] * len(summary.outcomes)
+
+
 async def _refresh_through(
     proxy: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
     variable: str,
@@ -330,12 +341,7 @@ async def test_a_hanging_proxy_is_named_and_a_407_asks_for_credentials(
     summary, port = await _refresh_through(
         _asks_for_credentials, "HTTP_PROXY", proxy_env, db, urls, settings=settings, force=True
     )
-    assert not summary.offline
-    assert [outcome.error for outcome in summary.outcomes] == [
-        f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
-    ] * 2
-    with Store.open(db) as store:
-        assert [info.next_fetch for info in store.feeds()] == [None, None]
+    _asked_for_credentials(summary, port, db)
 
 
 async def test_https_through_a_proxy_asking_for_a_password_or_tunnelling_to_plain_http(
@@ -365,12 +371,7 @@ async def test_https_through_a_proxy_asking_for_a_password_or_tunnelling_to_plai
     summary, port = await _refresh_through(
         _asks_for_credentials, "HTTPS_PROXY", proxy_env, db, urls
     )
-    assert not summary.offline
-    assert [outcome.error for outcome in summary.outcomes] == [
-        f"proxy http://127.0.0.1:{port} wants a user name and password (HTTP 407)"
-    ] * 2
-    with Store.open(db) as store:
-        assert [info.next_fetch for info in store.feeds()] == [None, None]
+    _asked_for_credentials(summary, port, db)
     summary, port = await _refresh_through(tunnel, "HTTPS_PROXY", proxy_env, db, urls, force=True)
     assert not summary.offline
     assert [outcome.error for outcome in summary.outcomes] == [
