@@ -877,12 +877,18 @@ def test_a_host_add_now_refuses_still_loads_from_the_settings_file(cli: Cli) -> 
     assert cli.call("feeds").status == 0
     listing = cli.root / "list.opml"
     listing.write_text(
-        '<opml version="2.0"><body><outline text="Odd" xmlUrl="http://a!b.example/rss"/>'
-        "</body></opml>"
+        '<opml version="2.0"><body><outline text="A">'
+        '<outline text="Odd" xmlUrl="http://a!b.example/rss"/></outline><outline text="B">'
+        '<outline text="Odd" xmlUrl="http://a!b.example/rss"/></outline></body></opml>'
     )
     imported = cli.call("import", str(listing))
     assert imported.status == 1
-    assert "skipped 'Odd': URL has an invalid host name 'a!b.example'" in imported.err
+    # Named once, though it stands in two folders (it was said and counted twice).
+    assert imported.err_lines == [
+        f"tuinews: {listing}: skipped 'Odd': URL has an invalid host name 'a!b.example': "
+        "'http://a!b.example/rss'",
+        f"tuinews: {listing}: the list names no usable feed (1 skipped)",
+    ]
     assert cli.call("remove", "http://news_site!/rss").status == 0
     assert feeds_in(cli.config) == []
 

@@ -608,12 +608,16 @@ def _usable(subs: list[Subscription], skipped: list[str], base: Path | None) -> 
     from tuinews.sources.subscription_merge import quoted
 
     usable = []
+    refused: set[str] = set()
     for sub in subs:
+        if sub.url in refused:
+            continue  # the same feed in another folder: said and counted once
         try:
             url = canonical_feed_url(sub.url, base)
             check_host_characters(url)
             usable.append(replace(sub, url=url))
         except ConfigError as error:
+            refused.add(sub.url)
             skipped.append(f"skipped {quoted(sub.title or without_password(sub.url))}: {error}")
     return usable
 
