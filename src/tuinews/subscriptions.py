@@ -655,17 +655,14 @@ class _Document:
 
     def set_values(self, table: str, values: Mapping[str, object]) -> None:
         """`set_value` for several keys of one table, in one edit: a table made anew is
-        written whole; keys of a table already there are set through tomlkit, which
-        reads the text as it stands after each (the layout read at the start does not)."""
-        if table not in self.data:
-            section = self.expected.setdefault(table, {})
-            for key, value in values.items():
-                section[key] = list(value) if isinstance(value, tuple) else value
-            self._insert_table(table, *(f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items()))
-            return
+        written whole; in a table already there, the keys are set bottom up, so that
+        the layout read at the start still holds for the lines above each edit."""
         section = self.expected.setdefault(table, {})
         for key, value in values.items():
-            section[key] = value
+            section[key] = list(value) if isinstance(value, tuple) else value
+        if table not in self.data:
+            self._insert_table(table, *(f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items()))
+            return
         header = next((h for h in self.layout.headers if h.path == (table,) and not h.array), None)
         found = {key: self.layout.find_key((table, key)) for key in values}
         if header is None or any(
@@ -673,8 +670,8 @@ class _Document:
         ):
             self._edit_with_tomlkit_all(table, values)  # dotted keys, an inline table: rare
             return
-        # Bottom up, so that the layout read at the start still holds for what is above:
-        # the new keys at the table's end, then each value there already, lowest first.
+        # The new keys at the table's end first, then each value there already, the
+        # lowest first.
         added = [f"{_toml_key(k)} = {_toml(v)}" for k, v in values.items() if found[k] is None]
         if added:
             self._insert(self.layout.last_own_line(header) + 1, added)
