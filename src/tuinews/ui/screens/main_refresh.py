@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 WAITING_LINE = "Another refresh is running; waiting for it…"
 READ_ONLY_LINE = "Cannot refresh: the store is read-only (nothing fetched could be saved)."
+# Fits 80 columns: the reader's store file was moved or deleted while open.
+STORE_MOVED = "Store moved or deleted: marks are not saved; quit and start tuinews again."
 
 
 class RefreshingScreen(ReadingScreen):
@@ -65,27 +67,14 @@ class RefreshingScreen(ReadingScreen):
         from tuinews.errors import StoreError, TuinewsError
 
         assert self.store is not None
-        moved = self.store.moved()
-        if moved != self._said_moved:
-            # Nothing more is written (see Store._begin_write), nor is a store created
-            # anew at its place (by a refresh or the search index): a new reader will.
-            # Put back (a symlink turned back, `mv` undone), writes go on: the line goes.
-            self._said_moved = moved
-            if moved:
-                self._say_lasting_from_worker(self.store_moved_line())
-            else:
-                back = partial(self.status.replace_lasting, self.store_moved_line(), "", error=True)
-                self.app.call_from_thread(back)
-        gone = self.settings_gone()
-        if gone != self._said_settings_gone:
-            # Said once; and once the file is back, the line goes (`a` and `d` work).
-            self._said_settings_gone = gone
-            line = self.settings_gone_line()
-            if gone:
-                self._say_lasting_from_worker(line)
-            else:
-                back = partial(self.status.replace_lasting, line, "", error=True)
-                self.app.call_from_thread(back)
+        # The store moved: nothing more is written (see Store._begin_write), nor is a
+        # store created anew at its place (by a refresh or the search index). Put back
+        # (a symlink turned back, `mv` undone), writes go on and the line goes.
+        self._said_moved = self._lasting_while(self.store.moved(), self._said_moved, STORE_MOVED)
+        # The settings file gone: `a` and `d` refuse until it is back.
+        self._said_settings_gone = self._lasting_while(
+            self.settings_gone(), self._said_settings_gone, self.settings_gone_line()
+        )
         try:
             newer = self.store.newer_schema() if not self._said_newer else None
         except StoreError:
@@ -120,9 +109,16 @@ class RefreshingScreen(ReadingScreen):
             return
         self.post_message(StoreChangedOutside(new, subscriptions, config_stamp))
 
-    def store_moved_line(self) -> str:
-        assert self.store is not None
-        return "Store moved or deleted: marks are not saved; quit and start tuinews again."
+    def _lasting_while(self, true: bool, said: bool, line: str) -> bool:
+        """Say `line` as lasting once `true` holds, withdraw it once it no longer does
+        (from the outside-look worker); returns whether it is said now."""
+        if true != said:
+            if true:
+                self._say_lasting_from_worker(line)
+            else:
+                back = partial(self.status.replace_lasting, line, "", error=True)
+                self.app.call_from_thread(back)
+        return true
 
     def store_gone(self) -> bool:
         """The store file was moved or deleted while open: nothing may open the path
@@ -151,7 +147,7 @@ class RefreshingScreen(ReadingScreen):
         would write a new one holding its feed alone, `d` finds no feed in none; or the
         store file is (see `store_gone`)."""
         if self.store_gone():  # `a` fetches the feed into a store created anew
-            self.status.say(self.store_moved_line(), error=True, lasting=True)
+            self.status.say(STORE_MOVED, error=True, lasting=True)
             return True
         if not self.settings_gone():
             return False
@@ -224,7 +220,7 @@ class RefreshingScreen(ReadingScreen):
             self.status.say(READ_ONLY_LINE, error=True)
             return
         if self.store_gone():
-            self.status.say(self.store_moved_line(), error=True, lasting=True)
+            self.status.say(STORE_MOVED, error=True, lasting=True)
             return
         self.refreshing = True
         bar = self._progress_bar()
