@@ -35,6 +35,7 @@ from tuinews.refresh.network_errors import (
     redirect_failure,
     retry_after_words,
 )
+from tuinews.refresh.transport import CONNECTED
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
 
 if TYPE_CHECKING:
@@ -354,8 +355,6 @@ class Fetcher:
     def _timed_out(self, request: httpx.Request | None) -> FetchError:
         """The whole fetch took too long: naming the proxy it went through, if any (it
         may be the one that hangs), and whether the server had taken the connection."""
-        from tuinews.refresh.transport import CONNECTED  # here: as httpx, for a refresh only
-
         line = f"timed out after {format_seconds(self.settings.timeout)}"
         if request is None:
             return FetchError(line)
@@ -441,6 +440,7 @@ class Fetcher:
                 finally:
                     await response.aclose()
             except (httpx.HTTPError, OSError, zlib.error, CorruptBody, OverflowError) as exc:
+                proxy = proxy_for(self.client, current)
                 if isinstance(exc, OverflowError):  # the socket's refusal of a port > 65535
                     reason = "invalid URL: port out of range"
                 elif isinstance(exc, CorruptBody):
@@ -448,7 +448,6 @@ class Fetcher:
                 elif isinstance(exc, zlib.error):
                     reason = "the compressed body does not decompress"
                 else:
-                    proxy = proxy_for(self.client, current)
                     reason = describe_network_error(
                         exc,
                         current,
@@ -463,17 +462,16 @@ class Fetcher:
                     # After redirects: the server that failed is not the one subscribed to
                     # (which answered), as HTTP errors after a redirect say too.
                     reason += f" (at {without_password(current)})"
-                from tuinews.refresh.transport import CONNECTED
-
-                proxied = proxy_for(self.client, current) is not None
                 # Reached: the server took the connection (no proxy between), or an https
                 # server answered in plain HTTP (through a proxy's tunnel too).
                 connected = answered_without_tls(exc, current) or (
-                    not proxied and bool(request.extensions.get(CONNECTED))
+                    proxy is None and bool(request.extensions.get(CONNECTED))
                 )
                 # This machine's to fix, not the server's: a proxy asking for a password
                 # (to CONNECT, for https), no file descriptors left. No back-off.
-                local = out_of_descriptors(exc) or (proxied and proxy_wants_credentials(exc))
+                local = out_of_descriptors(exc) or (
+                    proxy is not None and proxy_wants_credentials(exc)
+                )
                 raise FetchError(
                     reason,
                     reached=certificate_refused(exc),

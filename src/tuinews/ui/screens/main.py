@@ -285,7 +285,7 @@ class MainScreen(RefreshingScreen):
             # read, since the reader reads it once drawn; `m` keeps it unread.
             opening = (
                 not current.read
-                and (self.focused_pane == "reader" or current.pk == self._open_pk)
+                and self.opened(current.pk)
                 and self.ctx.config.ui.mark_read == "on_open"
                 and self.read_when_opened != current.pk
             )

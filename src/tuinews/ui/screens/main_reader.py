@@ -206,6 +206,11 @@ class ReadingScreen(MainCore):
             self._read_timer.stop()
             self._read_timer = None
 
+    def opened(self, pk: int) -> bool:
+        """The article was opened, not skimmed: the reader has the keys, or a reading
+        key (n, p, Space) brought it. Read as soon as drawn (on_open)."""
+        return self.focused_pane == "reader" or pk == self._open_pk
+
     def _mark_opened(self, pk: int) -> None:
         """on_open: read now when the reader has the keys or a reading key (n, p, Space)
         brought it (opened), else once it has been shown beside the list for READ_AFTER
@@ -213,7 +218,7 @@ class ReadingScreen(MainCore):
         self.stop_read_timer()
         if pk == self.read_when_opened:
             return  # drawn again, not opened again (see read_when_opened)
-        if self.focused_pane == "reader" or pk == self._open_pk or main_core.READ_AFTER <= 0:
+        if self.opened(pk) or main_core.READ_AFTER <= 0:
             self.read_when_opened = pk
             self.set_read([pk], True)
             return
