@@ -3,6 +3,7 @@ selection stays on its article, and "mark all read" marks only what the user was
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,3 +125,38 @@ async def test_the_list_catches_up_when_the_counts_say_articles_arrived(tmp_path
         assert "(38)" in str(screen.query_one("#list-box").border_title)
         assert screen.headlines.current is not None
         assert screen.headlines.current.pk == reading.pk
+
+
+async def test_a_mark_waiting_for_a_busy_store_stays_on_its_row(tmp_path: Path) -> None:
+    """Another process holds the store's write lock (a cron refresh's transaction): `m`
+    changes the row at once and its save waits. A reload of the list meanwhile (a
+    refresh ended, another process's articles arrived) read the row from the store, where
+    the mark was not yet: the row showed unread again, and stayed so after the save
+    landed, the store saying read."""
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("j")
+        await settle(pilot)
+        marked = screen.headlines.current
+        assert marked is not None and not marked.read and not marked.starred
+        other = sqlite3.connect(ctx.store_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("m", "s")
+            await pilot.pause(0.1)
+            screen.reload_view()
+            for _ in range(20):  # the view's read does not wait for the write lock
+                await pilot.pause(0.02)
+            shown = screen.headlines.row(screen.headlines.index_of(marked.pk) or 0)
+            assert shown is not None and shown.pk == marked.pk
+            assert shown.read and shown.starred
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await settle(pilot)
+        shown = screen.headlines.current
+        assert shown is not None and shown.pk == marked.pk and shown.read and shown.starred
+        with Store.open(ctx.store_path) as store:
+            saved = store.article(marked.pk)
+            assert saved is not None and saved.read and saved.starred

@@ -35,11 +35,14 @@ class WindowWanted(Message):
 
 
 class WindowLoaded(Message):
-    def __init__(self, generation: int, start: int, rows: Sequence[Headline]) -> None:
+    def __init__(
+        self, generation: int, start: int, rows: Sequence[Headline], marks_landed: int
+    ) -> None:
         super().__init__()
         self.generation = generation
         self.start = start
         self.rows = rows
+        self.marks_landed = marks_landed  # see MainCore.marks_landed
 
 
 class HeadlineHighlighted(Message):
@@ -75,6 +78,7 @@ class ViewLoaded(Message):
     shown_stamp: str | None = None
     # A search's articles the index could not take first (a read-only store): said.
     unsearched: str | None = None
+    marks_landed: int = 0  # see MainCore.marks_landed
 
 
 @dataclass

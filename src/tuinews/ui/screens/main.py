@@ -307,7 +307,9 @@ class MainScreen(RefreshingScreen):
             if current.starred:
                 self.hold(current.pk)
             self.write_star(
-                current.pk, not current.starred, self._number_marks("star", [current.pk])
+                current.pk,
+                not current.starred,
+                self._number_marks("star", [current.pk], not current.starred),
             )
             self.status.say("Starred." if not current.starred else "Unstarred.")
 

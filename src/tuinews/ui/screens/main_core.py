@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, ParamSpec
 
 from textual import events, on, work
@@ -146,6 +146,12 @@ class MainCore(Screen[None]):
         # typed just before either is not saved after it (they work on whole lists).
         self._marks_pending = 0
         self._marks_settled = threading.Condition()
+        # The latest mark of each (kind, pk) shown before the store held it: (number,
+        # value, None until saved, then `_marks_landed` as its save landed). Rows read
+        # before a save landed (a reload while another process holds the write lock for
+        # seconds) show the mark, not the store's value then (see `_with_marks`).
+        self._unsaved_marks: dict[tuple[str, int], tuple[int, bool, int | None]] = {}
+        self._marks_landed = 0
         # The status line's "No articles here yet…", said of an empty list (at 80 x 24).
         self._empty_said = ""
         # The last view generation loaded because of a change outside the reader (see
@@ -462,10 +468,52 @@ class MainCore(Screen[None]):
             return
         self.post_message(loaded)
 
+    def marks_landed(self) -> int:
+        """How many saves of marks had landed: a worker takes it before reading rows,
+        which then hold every mark saved until then (see `_with_marks`)."""
+        with self._marks_settled:
+            return self._marks_landed
+
+    def _with_marks(self, rows: Sequence[Headline], marks_landed: int) -> Sequence[Headline]:
+        """`rows`, read once `marks_landed` saves of marks had landed, showing the marks
+        made here that they may not hold (on the UI thread)."""
+        with self._marks_settled:
+            marks = {
+                key: value
+                for key, (_, value, landed) in self._unsaved_marks.items()
+                if landed is None or landed > marks_landed
+            }
+        if not marks:
+            return rows
+        shown: list[Headline] = []
+        for row in rows:
+            read, starred = marks.get(("read", row.pk)), marks.get(("star", row.pk))
+            if read is not None or starred is not None:
+                row = dataclasses.replace(
+                    row,
+                    read=row.read if read is None else read,
+                    starred=row.starred if starred is None else starred,
+                )
+            shown.append(row)
+        return shown
+
+    def _forget_landed_marks(self, marks_landed: int) -> None:
+        """A view read once `marks_landed` saves had landed is shown: every row read
+        from now on holds those marks (windows are read after their view)."""
+        with self._marks_settled:
+            landed = [
+                key
+                for key, (_, _, at) in self._unsaved_marks.items()
+                if at is not None and at <= marks_landed
+            ]
+            for key in landed:
+                del self._unsaved_marks[key]
+
     def _load_view(
         self, generation: int, view: View, keep: Headline | None, limit: int, at: int = 0
     ) -> ViewLoaded:
         assert self.store is not None
+        marks_landed = self.marks_landed()
         # One snapshot: a refresh committing between the count, the kept article's index
         # and the window shifted the rows, and the selection landed on another article.
         window = self.store.view_window(view, keep=keep, limit=limit, at=at)
@@ -481,6 +529,7 @@ class MainCore(Screen[None]):
             shown,
             self.store.article_stamp(shown) if shown is not None else None,
             self.store.unsearched_note() if view.search else None,
+            marks_landed,
         )
 
     @on(ViewLoaded)
@@ -504,9 +553,10 @@ class MainCore(Screen[None]):
             message.generation,
             message.total,
             message.start,
-            message.rows,
+            self._with_marks(message.rows, message.marks_landed),
             max(0, min(cursor, message.total - 1)),
         )
+        self._forget_landed_marks(message.marks_landed)
         after = headlines.current
         reading = self.reader.pk
         outside = message.generation == self._outside_generation
@@ -610,6 +660,7 @@ class MainCore(Screen[None]):
     @reported
     def _fetch_window(self, message: WindowWanted, view: View) -> None:
         assert self.store is not None
+        marks_landed = self.marks_landed()
         start = message.start
         if message.after is not None:
             rows = self.store.headlines(view, limit=message.count, after=message.after)
@@ -618,11 +669,12 @@ class MainCore(Screen[None]):
             start = message.start + message.count - len(rows)
         else:
             rows = self.store.headlines(view, limit=message.count, offset=message.start)
-        self.post_message(WindowLoaded(message.generation, start, rows))
+        self.post_message(WindowLoaded(message.generation, start, rows, marks_landed))
 
     @on(WindowLoaded)
     def _on_window_loaded(self, message: WindowLoaded) -> None:
-        self.headlines.add_rows(message.generation, message.start, message.rows)
+        rows = self._with_marks(message.rows, message.marks_landed)
+        self.headlines.add_rows(message.generation, message.start, rows)
 
     # -- sidebar ----------------------------------------------------------------------
     def _load_feeds(self, known: list[FeedInfo] | None = None) -> FeedsLoaded:

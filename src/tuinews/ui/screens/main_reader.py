@@ -237,21 +237,34 @@ class ReadingScreen(MainCore):
             self.headlines.update_row(pk, read=read)
             if read:
                 self.hold(pk)
-        self._write_read(pks, read, self._number_marks("read", pks))
+        self._write_read(pks, read, self._number_marks("read", pks, read))
 
-    def _number_marks(self, kind: str, pks: list[int]) -> int:
+    def _number_marks(self, kind: str, pks: list[int], value: bool) -> int:
         """Number a mark about to be saved (see `_latest_mark`); on the UI thread."""
         number = next(self._mark_numbers)
         for pk in pks:
             self._latest_mark[kind, pk] = number
         with self._marks_settled:
             self._marks_pending += 1
+            for pk in pks:
+                self._unsaved_marks[kind, pk] = (number, value, None)
         return number
 
-    def _mark_saved(self) -> None:
-        """A numbered mark's save is over (done, dropped or failed); on its worker."""
+    def _mark_saved(self, kind: str, pks: list[int], number: int, *, landed: bool) -> None:
+        """A numbered mark's save is over: `landed`, or dropped (a later mark of the
+        same articles overtook it) or failed; on its worker."""
         with self._marks_settled:
             self._marks_pending -= 1
+            if landed:
+                self._marks_landed += 1
+            for pk in pks:
+                key = (kind, pk)
+                mark = self._unsaved_marks.get(key)
+                if mark is not None and mark[0] == number:
+                    if landed:
+                        self._unsaved_marks[key] = (number, mark[1], self._marks_landed)
+                    else:
+                        del self._unsaved_marks[key]
             self._marks_settled.notify_all()
 
     def wait_for_marks(self) -> None:
@@ -284,33 +297,37 @@ class ReadingScreen(MainCore):
     @reported
     def _write_read(self, pks: list[int], read: bool, number: int) -> None:
         assert self.store is not None
+        marked, landed = pks, False
         try:
             with self._saving_marks:
                 pks = self._still_latest("read", pks, number)
                 if not pks:
                     return  # a later mark of them is saved instead
                 self.store.set_read(pks, read)
+                landed = True
         except TuinewsError as error:
             self._not_saved(pks, error, read=not read)
             return
         finally:
-            self._mark_saved()
+            self._mark_saved("read", marked, number, landed=landed)
         self.post_message(self._load_feeds())
 
     @work(thread=True, group="write", description="save star")
     @reported
     def write_star(self, pk: int, starred: bool, number: int) -> None:
         assert self.store is not None
+        landed = False
         try:
             with self._saving_marks:
                 if not self._still_latest("star", [pk], number):
                     return  # a later star or unstar of it is saved instead
                 saved = self.store.set_starred(pk, starred)
+                landed = True
         except TuinewsError as error:
             self._not_saved([pk], error, starred=not starred)
             return
         finally:
-            self._mark_saved()
+            self._mark_saved("star", [pk], number, landed=landed)
         if not saved:
             # Removed meanwhile by a `tuinews cleanup` elsewhere: "Starred." was not true.
             self.post_message(Status("Not starred: a cleanup outside the reader removed it.", True))
@@ -382,6 +399,7 @@ class ReadingScreen(MainCore):
         self, generation: int, view: View, key: Any, forward: bool, across_feeds: bool
     ) -> None:
         assert self.store is not None
+        marks_landed = self.marks_landed()
         unread = dataclasses.replace(view, unread_only=True, held=())
         if forward:
             found = self.store.headlines(unread, limit=1, after=key)
@@ -395,7 +413,7 @@ class ReadingScreen(MainCore):
         following = self.store.headlines(
             view, limit=HeadlineList.WINDOW - 1, after=found[0].sort_key
         )
-        self.post_message(WindowLoaded(generation, target, [found[0], *following]))
+        self.post_message(WindowLoaded(generation, target, [found[0], *following], marks_landed))
         self.app.call_from_thread(self._jump_to, generation, target)
 
     def _jump_to(self, generation: int, index: int) -> None:
