@@ -761,6 +761,10 @@ def test_a_named_store_that_is_not_there_is_refused_not_created(
     assert listed.err == (
         f"tuinews: {typo}: no such store yet (given by TUINEWS_DB); `tuinews refresh` creates it\n"
     )
+    # Not "refresh creates it" where refresh cannot (a tester's find).
+    listed = cli.run("feeds", env={"TUINEWS_DB": str(deep)})
+    assert listed.status == 0 and len(listed.out.splitlines()) == 2
+    assert listed.err == f"tuinews: {deep}: no such folder {deep.parent} (given by TUINEWS_DB)\n"
     # `remove` leaves the subscriptions file as asked, with no store made where it points.
     assert cli.run("add", alpha, env={"TUINEWS_DB": str(typo)}).status != 0  # subscribed
     removed = cli.run("remove", "Beta", env={"TUINEWS_DB": str(typo)})

@@ -85,6 +85,11 @@ def test_add_keeps_comments_and_order(cli: Cli, sample_feeds: Path) -> None:
         ("http://-a-.example/", "invalid host name '-a-.example'"),
         # clean_url would have dropped the space and named another site
         ("http://exa mple.com/feed", "URL contains spaces"),
+        # "connection refused" and "unresolvable" at every refresh (a tester's finds)
+        ("http://example.org:0/feed", "invalid port"),
+        ("https://xn--zz.example/feed", "invalid international host name 'xn--zz.example'"),
+        # told "invalid port"
+        ("http://::1/feed", "IPv6 address without brackets ([::1])"),
     ],
 )
 def test_add_rejects_bad_refs_and_leaves_config_alone(cli: Cli, typed: str, reason: str) -> None:

@@ -171,3 +171,22 @@ def test_a_web_address_without_a_host_is_named_so() -> None:
         "skipped line 1 'http://': URL has no host",
         "skipped line 2 'https:///feed.xml': URL has no host",
     ]
+
+
+def test_any_tag_starting_with_an_exclamation_mark_hides_a_newsboat_feed() -> None:
+    # newsboat's manual names hidden feeds that way ("!ORF News (hidden)"): it was
+    # imported as a folder of that name, the feed visible without a word.
+    text = 'https://a.example/rss "!ORF News (hidden)" news\n'
+    notes: list[str] = []
+    subs, _ = parse_newsboat_urls_report(text, "urls", notes=notes)
+    assert subs == [Subscription("https://a.example/rss", None, ("news",))]
+    assert notes == [
+        "line 1 'https://a.example/rss': newsboat's hidden-feed mark '!ORF News (hidden)' "
+        "is not supported; imported as a visible feed"
+    ]
+
+
+def test_escapes_in_quoted_tags_read_as_newsboat_reads_them() -> None:
+    # `\t` became "t" glued to the words around it ("tabthere").
+    subs = parse_newsboat_urls('https://a.example/rss "tab\\there" "say \\"hi\\""\n', "urls")
+    assert subs == [Subscription("https://a.example/rss", None, ("tab here", 'say "hi"'))]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
@@ -62,6 +63,24 @@ def check_host_characters(url: str) -> None:
     labels = host.removesuffix(".").split(".")
     if ":" not in host and host.isascii() and not all(map(_HOST_LABEL.fullmatch, labels)):
         raise ConfigError(f"URL has an invalid host name {host!r}: {_quoted(url)}")
+    if "xn--" in host and not all(map(_decodes, labels)):
+        raise ConfigError(f"URL has an invalid international host name {host!r}: {_quoted(url)}")
+    with suppress(ValueError):  # told by canonical_feed_url
+        if parts.port == 0:  # no server listens there: "connection refused" at every refresh
+            raise ConfigError(f"URL has an invalid port: {_quoted(url)}")
+
+
+def _decodes(label: str) -> bool:
+    """Whether a host name label is no punycode (`xn--`) or valid punycode."""
+    if not label.lower().startswith("xn--"):
+        return True
+    import idna  # here: only an encoded international name needs it (start-up)
+
+    try:
+        idna.decode(label)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
 
 
 def _check_http(parts: SplitResult, url: str) -> None:
@@ -176,11 +195,15 @@ def _canonical_http(scheme: str, url: str) -> str:
         parts = urlsplit(url)
     except ValueError as error:  # a bracketed host that is no IPv6 address, say
         raise ConfigError(f"malformed URL ({error}): {_quoted(url)}") from None
+    userinfo, at, authority = parts.netloc.rpartition("@")
     try:
         port = parts.port  # raises on a port that is not a number from 0 to 65535
     except ValueError:
+        if authority.count(":") > 1 and "[" not in authority:  # http://::1/feed
+            raise ConfigError(
+                f"URL has an IPv6 address without brackets ([{authority}]): {_quoted(url)}"
+            ) from None
         raise ConfigError(f"URL has an invalid port: {_quoted(url)}") from None
-    userinfo, at, _host = parts.netloc.rpartition("@")
     host = parts.hostname or ""
     if not host.isascii():
         host = _idna_host(host, url)

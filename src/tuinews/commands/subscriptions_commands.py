@@ -184,10 +184,14 @@ def feeds_command(ns: argparse.Namespace) -> int:
         return 0
 
     origin = store_origin(ns)
-    if origin is not None and not db_path(ns).exists():
+    path = db_path(ns)
+    if origin is not None and not path.exists():
         # Listed from the settings file alone, the store not made: a typo in its name
         # must neither leave an empty store behind nor pass for one unnoticed.
-        warn(f"{db_path(ns)}: no such store yet (given by {origin}); `tuinews refresh` creates it")
+        if path.parent.is_dir():
+            warn(f"{path}: no such store yet (given by {origin}); `tuinews refresh` creates it")
+        else:  # refresh would not make it either
+            warn(f"{path}: no such folder {path.parent} (given by {origin})")
         feeds = subscribed_as_stored(config.feeds, [])
     else:
         feeds = _feeds_in_store(ns, config.feeds)

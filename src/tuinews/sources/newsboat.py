@@ -61,6 +61,9 @@ _UNSUPPORTED_PREFIXES = {
 }
 
 
+_ESCAPED = {"n": "\n", "r": "\r", "t": "\t"}
+
+
 def _tokens(line: str) -> list[str]:
     """Split a line like newsboat does: spaces separate, double quotes group, `\\` escapes.
 
@@ -81,7 +84,10 @@ def _tokens(line: str) -> list[str]:
             while index < length and line[index] != '"':
                 if line[index] == "\\" and index + 1 < length:
                     index += 1
-                chunk.append(line[index])
+                    # As newsboat reads them: `\t` a tab (the cleaning makes it a space).
+                    chunk.append(_ESCAPED.get(line[index], line[index]))
+                else:
+                    chunk.append(line[index])
                 index += 1
             index += 1  # the closing quote (or the end of an unterminated token)
             tokens.append("".join(chunk))
@@ -147,9 +153,9 @@ def parse_newsboat_urls_report(
     `base` is the folder of a local urls file; `local_files` says which local files its
     lines may name (none without `base`). Repeated URLs are merged unless `merge` is
     False (a caller that counts them). `notes`, when given, gets a line per feed taken
-    with a newsboat feature left out (the hidden-feed mark "!"). Raises `SourceError`
-    when no line is a feed and most are not addresses at all: text of another kind, not
-    a urls file.
+    with a newsboat feature left out (the hidden-feed mark: a tag starting with "!").
+    Raises `SourceError` when no line is a feed and most are not addresses at all: text
+    of another kind, not a urls file.
     """
     found: dict[str, Subscription] = {}
     entries: list[Subscription] = []
@@ -181,14 +187,15 @@ def parse_newsboat_urls_report(
                 title = title or clean_line(token[1:]) or None
                 continue
             tag = clean_line(token)
-            if tag == "!":
-                # newsboat hides such a feed from its list; tuinews lists every feed. Said,
-                # as the other newsboat features left out are: the user chose to hide it.
+            if tag.startswith("!"):
+                # newsboat hides a feed with a tag starting with "!" ("!" alone, or a name
+                # for the hidden ones); tuinews lists every feed. Said, as the other newsboat
+                # features left out are: the user chose to hide it.
                 if notes is not None and not hidden:
                     shown = quoted(without_password(url))
                     notes.append(
-                        f"line {number} {shown}: newsboat's hidden-feed mark '!' is not "
-                        "supported; imported as a visible feed"
+                        f"line {number} {shown}: newsboat's hidden-feed mark {quoted(tag)} "
+                        "is not supported; imported as a visible feed"
                     )
                 hidden = True
                 continue
