@@ -948,3 +948,28 @@ def test_an_import_merges_its_nesting_into_the_folders_table_where_it_stands(cli
         '# where my folders sit\n[folders]\nNews = ["Home", "Work"]\nDeep = "Work"\n\n'
         '[[feeds]]\nurl = "https://r.example/feed"\n'
     )
+
+
+def test_feeds_of_one_title_are_told_apart_by_their_address(cli: Cli, tmp_path: Path) -> None:
+    """A site's Atom and JSON feeds have one title: the table showed two identical rows,
+    and `remove TITLE` then asked for the address the table never showed."""
+    atom = tmp_path / "site" / "index.atom"
+    atom.parent.mkdir()
+    atom.write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Daring Fireball</title>'
+        "<entry><id>a</id><title>One</title></entry></feed>"
+    )
+    json_feed = tmp_path / "site" / "feed.json"
+    json_feed.write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "Daring Fireball",'
+        ' "items": [{"id": "a", "title": "One"}]}'
+    )
+    assert cli.call("add", str(atom)).status == 0
+    assert cli.call("add", str(json_feed)).status == 0
+    assert cli.run("refresh").status == 0
+    for columns in (80, 120):
+        code, shown = run_in_terminal(["feeds"], {**cli.env, "NO_COLOR": "1"}, columns=columns)
+        rows = shown.replace("\r", "").strip().splitlines()[1:3]
+        assert code == 0 and len(rows) == 2
+        assert re.match(r"Daring Fireball \(…\S*/site/index\.atom\) ", rows[0]), rows
+        assert re.match(r"Daring Fireball \(…\S*/site/feed\.json\) ", rows[1]), rows
