@@ -394,3 +394,16 @@ def test_a_gzipped_file_is_held_to_the_size_limit_once_unpacked(tmp_path: Path) 
     # Standard input too, when the caller gives the limit.
     with pytest.raises(SourceError, match="too large once unpacked"):
         load_bytes(gzip.compress(plain), "-", "-", None, max_bytes=2000)
+
+
+def test_a_gzip_feed_file_in_a_directory_gives_its_articles(tmp_path: Path) -> None:
+    # Read as a lone file is (feed.xml.gz saved as served); in a folder it was skipped.
+    import gzip
+
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "feed.rss.gz").write_bytes(gzip.compress(RSS))
+    (folder / "broken.rss.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    feed = load_path(folder)
+    assert isinstance(feed, Feed)
+    assert [article.title for article in feed.articles] == ["From the feed"]

@@ -593,3 +593,21 @@ def test_cycles_and_self_nesting_in_folders_nest_by_the_feed_s_tag_order() -> No
     pairs = {f"C{n}": (f"P{n}",) for n in range(33)}
     flat = tuple(tag for n in range(33) for tag in (f"P{n}", f"C{n}"))
     assert _folder_paths(flat, pairs) == [(f"P{n}", f"C{n}") for n in range(33)]
+
+
+def test_import_takes_a_gzip_feed_file_as_a_feed(tmp_path: Path) -> None:
+    """A feed saved as served (feed.xml.gz), which `add` and refresh read: an exported
+    backup naming it lost it at import ("not a feed"), and export told the user it
+    needed --trust-local."""
+    import gzip
+
+    packed = tmp_path / "elsewhere" / "feed.xml.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(
+        gzip.compress(b"<rss version='2.0'><channel><title>F</title></channel></rss>")
+    )
+    data = f'<opml><body><outline text="F" xmlUrl="{packed}"/></body></opml>'.encode()
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    subs, skipped = parse_opml_report(data, "l.opml", base=lists, local_files="any_feed")
+    assert (subs, skipped) == ([Subscription(str(packed), "F")], [])

@@ -141,6 +141,18 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:SNIFF_BYTES]
 
 
+def unpacked_head(head: bytes) -> bytes:
+    """The start of what a gzip file holds (a feed.xml.gz saved as served), else `head`."""
+    if head[:2] != b"\x1f\x8b":
+        return head
+    import zlib
+
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SNIFF_BYTES)
+    except zlib.error:
+        return head
+
+
 def sniff_structured(data: bytes) -> Literal["feed", "opml"] | None:
     """Feed or OPML by content, else None."""
     head = sniff_text(data)

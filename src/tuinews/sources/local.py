@@ -358,7 +358,16 @@ def _directory_entry(
         return [], None
     if _is_blank(data):
         return [], None
-    kind = detect.detect_kind(data, path.name)
+    name = path.name
+    try:
+        from tuinews.sources.feeds import ungzipped
+
+        opened = ungzipped(data, str(path), limit=max_bytes)  # feed.xml.gz, as in a file
+        if opened is not data:
+            data, name = opened, name.removesuffix(".gz").removesuffix(".GZ")
+    except SourceError:
+        return [], None
+    kind = detect.detect_kind(data, name)
     try:
         if kind == "opml":
             return [], None
@@ -378,12 +387,12 @@ def _directory_entry(
                 )
                 article.id = article_id(feed, key)
             return parsed.articles, parsed.cut
-        _refuse_non_article(data, path.name, str(path))
+        _refuse_non_article(data, name, str(path))
     except SourceError as error:
         # A feed file cut before its first article (being written, say) is said as one
         # cut after some; other files that are no article stay unsaid, as ever.
         return [], error.reason if getattr(error, "cut", False) else None
     article = article_from_bytes(
-        data, kind, path.name, str(path), mtime, feed=feed, feed_title=feed_title
+        data, kind, name, str(path), mtime, feed=feed, feed_title=feed_title
     )
     return [article], None

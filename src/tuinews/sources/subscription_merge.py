@@ -116,9 +116,9 @@ def local_entry(path: Path, base: Path | None, local_files: LocalFiles) -> tuple
         return None, f"{(error.strerror or str(error)).lower()} {shown}"
     except (ValueError, RuntimeError) as error:  # a NUL byte, a symlink loop
         return None, f"unreadable path {shown} ({error})"
-    from tuinews.sources.detect import sniff_structured
+    from tuinews.sources.detect import sniff_structured, unpacked_head
 
-    if sniff_structured(head) != "feed":
+    if sniff_structured(unpacked_head(head)) != "feed":
         where = "hidden local file," if hidden else "local file outside the list's folder,"
         return None, f"{where} not a feed {shown} {TRUST_HINT}"
     return str(candidate), ""
