@@ -436,4 +436,6 @@ def _stored_article_also_a_file(ns: argparse.Namespace) -> StoredArticle | None:
 def _print_article(console: Console, article: Article) -> None:
     from tuinews.render import render_article
 
-    console.print(render_article(article).renderable)
+    # Addresses whole on their line: the terminal wraps them as it draws (clicked, they
+    # open whole), and `read ID | grep Link:` finds the whole address.
+    console.print(render_article(article, fold_addresses=False).renderable, crop=False)

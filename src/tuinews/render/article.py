@@ -48,9 +48,14 @@ class RenderedArticle:
         return self.renderable
 
 
-def render_article(article: Article, *, header: bool = True) -> RenderedArticle:
+def render_article(
+    article: Article, *, header: bool = True, fold_addresses: bool = True
+) -> RenderedArticle:
     """Render `article` for any console width; links are numbered `[1]`… in order of
-    appearance (the header's enclosures, then the body's links) and listed at the end."""
+    appearance (the header's enclosures, then the body's links) and listed at the end.
+    Not `fold_addresses` (printed, not drawn in a pane): an address longer than the
+    width (Link, Enclosure, Links) runs past it whole, for the terminal to wrap and a
+    pipe to keep on its line; printed with `crop=False`."""
     registry = LinkRegistry(pick_base_url(article.link, article.feed))
     # The header lists the enclosures above the body: numbered first, so the numbers
     # read in order down the page.
@@ -63,10 +68,10 @@ def render_article(article: Article, *, header: bool = True) -> RenderedArticle:
         blocks = [Paragraph(Text(clean_text(article.summary)))]
     parts: list[RenderableType] = []
     if header:
-        parts.append(header_block(article, enclosure_numbers))
+        parts.append(header_block(article, enclosure_numbers, fold_addresses=fold_addresses))
     parts.extend(blocks)
     if registry.links:
-        parts.append(Paragraph(links_section(registry.links)))
+        parts.append(Paragraph(links_section(registry.links), fold=fold_addresses))
     return RenderedArticle(join_blocks(parts, spaced=True), list(registry.links))
 
 
@@ -166,19 +171,22 @@ def _header_line(value: str | None) -> str:
     return clean_line(value)
 
 
-def header_block(article: Article, enclosure_numbers: list[int | None]) -> RenderableType:
+def header_block(
+    article: Article, enclosure_numbers: list[int | None], *, fold_addresses: bool = True
+) -> RenderableType:
     """Title, then one labelled line per known field, then a rule. Each a paragraph of
     its own: a wide character in the title (CJK, an emoji) sends its paragraph through
     Rich's wrapping, which leaves a label alone above an address too long for its line."""
-    lines = [Text(_header_line(article.title) or UNTITLED, style=TITLE_STYLE)]
+    # Each line, and whether it holds an address (see render_article's fold_addresses)
+    lines = [(Text(_header_line(article.title) or UNTITLED, style=TITLE_STYLE), False)]
 
-    def field(label: str, value: str) -> Text | None:
+    def field(label: str, value: str, *, address: bool = False) -> Text | None:
         if not value:
             return None
         line = Text(style=TITLE_STYLE)  # the header's one style, as the title's
         line.append(label + ": ", style=LABEL_STYLE)
         line.append(value)
-        lines.append(line)
+        lines.append((line, address))
         return line
 
     field("Feed", _header_line(article.feed_title))
@@ -186,21 +194,23 @@ def header_block(article: Article, enclosure_numbers: list[int | None]) -> Rende
     if article.date is not None:
         field("Date", format_date(article.date))
     if article.link:
-        field("Link", drawable_url(clean_url(article.link)))
+        field("Link", drawable_url(clean_url(article.link)), address=True)
     language = clean_line(article.language)
     if article.direction == "rtl":
         language = (language + " " if language else "") + "(right-to-left)"
     field("Language", language)
     field("Tags", ", ".join(filter(None, (clean_line(tag) for tag in article.categories))))
     for enclosure, number in zip(article.enclosures, enclosure_numbers, strict=True):
-        line = field("Enclosure", describe_enclosure(enclosure))
+        line = field("Enclosure", describe_enclosure(enclosure), address=True)
         if line is not None and number is not None:
             line.append(" ")
             line.append(f"[{number}]", style=LINK_NUMBER_STYLE)
-    for line in lines:
+    paragraphs = []
+    for line, address in lines:
         line.overflow = "fold"
+        paragraphs.append(Paragraph(line, fold=fold_addresses or not address))
     rule = Rule(style=HEADER_RULE_STYLE)
-    return join_blocks([*(Paragraph(line) for line in lines), rule], spaced=False)
+    return join_blocks([*paragraphs, rule], spaced=False)
 
 
 def describe_enclosure(enclosure: Enclosure) -> str:

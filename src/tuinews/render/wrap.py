@@ -37,9 +37,10 @@ _SINGLE_CELL = frozenset(
 ) | {"\n"}
 
 
-def wrap_ranges(plain: str, width: int) -> list[tuple[int, int]]:
+def wrap_ranges(plain: str, width: int, *, fold: bool = True) -> list[tuple[int, int]]:
     """Start/end offsets of each output line: greedy word wrap at spaces, words longer than
-    the width folded, spaces at the break dropped. `plain` must be one cell per character."""
+    the width folded (or, not `fold`, kept whole past the width), spaces at the break
+    dropped. `plain` must be one cell per character."""
     width = max(1, width)
     ranges: list[tuple[int, int]] = []
     offset = 0
@@ -56,6 +57,9 @@ def wrap_ranges(plain: str, width: int) -> list[tuple[int, int]]:
                 # starts: beside what precedes it, not below a line left short
                 # ("Link:" alone on its line).
                 end = next_start = start + width
+                if not fold:
+                    word_end = line.find(" ", cut + 1 if cut > start else start)
+                    end = next_start = length if word_end == -1 else word_end
             else:
                 end = cut
                 while end > start and line[end - 1] == " ":
@@ -83,14 +87,17 @@ class Paragraph:
     Every paragraph of an article is one of these, so its text is made `drawable` here,
     before anything measures it (same length: the spans stay)."""
 
-    __slots__ = ("text",)
+    __slots__ = ("fold", "text")
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, *, fold: bool = True) -> None:
         plain = text.plain
         shown = drawable(plain)
         if shown is not plain:
             text.plain = shown
         self.text = text
+        # Not `fold`: a word longer than the line (an address) stays whole past the
+        # width, for a terminal to wrap as it draws and a pipe to keep greppable.
+        self.fold = fold
 
     def lines_at(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
         """The wrapped lines at `options.max_width` (the protocol of `blocks.block_lines`)."""
@@ -121,7 +128,7 @@ class Paragraph:
         ends = [span.end for span in spans]
         count = len(spans)
         lines: list[list[Segment]] = []
-        for start, end in wrap_ranges(plain, width):
+        for start, end in wrap_ranges(plain, width, fold=self.fold):
             line: list[Segment] = []
             index = bisect_right(ends, start)
             position = start
