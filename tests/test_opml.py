@@ -611,3 +611,20 @@ def test_import_takes_a_gzip_feed_file_as_a_feed(tmp_path: Path) -> None:
     lists.mkdir()
     subs, skipped = parse_opml_report(data, "l.opml", base=lists, local_files="any_feed")
     assert (subs, skipped) == ([Subscription(str(packed), "F")], [])
+
+
+def test_pages_freshrss_scrapes_are_skipped_and_named() -> None:
+    """FreshRSS exports the web pages it scrapes into feeds as outlines whose xmlUrl is
+    the page: subscribed, each failed at every refresh as "not a feed"."""
+    document = b"""<opml version="2.0" xmlns:frss="https://freshrss.org/opml"><body>
+      <outline text="Shop" type="HTML+XPath" xmlUrl="https://shop.example/news"
+        frss:xPathItem="//article"/>
+      <outline text="API" type="JSON+DotNotation" xmlUrl="https://api.example/items"/>
+      <outline text="Blog" type="rss" xmlUrl="https://blog.example/feed"/>
+    </body></opml>"""
+    subs, skipped = parse_opml_report(document, "freshrss.opml")
+    assert subs == [Subscription("https://blog.example/feed", "Blog")]
+    assert skipped == [
+        "skipped 'Shop': a page FreshRSS scrapes into a feed (type 'HTML+XPath'), not a feed",
+        "skipped 'API': a page FreshRSS scrapes into a feed (type 'JSON+DotNotation'), not a feed",
+    ]

@@ -274,6 +274,16 @@ def parse_opml_report(
             skipped.extend(_commented_out(element, title, raw_url))
             continue
         children = [child for child in element if _local(child) == "outline"]
+        kind = _attribute(element, "type").strip()
+        if raw_url and _SCRAPED.search(kind):
+            # FreshRSS scrapes web pages into feeds (its xmlUrl is the page): read as a
+            # feed here, it failed at every refresh as "not a feed".
+            name = title or without_password(clean_url(raw_url))
+            skipped.append(
+                f"skipped {quoted(name)}: a page FreshRSS scrapes into a feed (type "
+                f"{quoted(kind[:40])}), not a feed"
+            )
+            continue
         if raw_url or not children:
             url, why = _resolve_url(raw_url, base, local_files, base_url)
             if url is None:
@@ -310,6 +320,8 @@ def parse_opml_report(
     return (list(found.values()) if merge else entries), skipped
 
 
+# FreshRSS's outline types for a page it scrapes with XPath or a JSON dot path.
+_SCRAPED = re.compile(r"xpath|dotnotation|dotpath", re.IGNORECASE)
 # Outline types that name a feed: some writers put its address in `url`, not `xmlUrl`
 # (OPML 2.0 keeps `url` for links and includes; newsboat reads it for feeds too).
 _FEED_TYPES = frozenset({"rss", "atom", "feed"})
