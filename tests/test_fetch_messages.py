@@ -20,6 +20,7 @@ from feedserver import (
     Handler,
     Oversize,
     Reset,
+    Stall,
     http_date,
     redirect,
     rss,
@@ -213,6 +214,31 @@ async def test_a_connection_refused_after_a_redirect_names_where(server: FeedSer
     server.route("/moved", redirect(closed, 302))
     reason = (await failure(server.url("/moved"))).reason
     assert reason == f"connection refused (at {closed})"
+
+
+async def test_each_failure_after_a_redirect_names_where(server: FeedServer) -> None:
+    """Too large, timed out, an unasked 304, an unknown encoding: the server that failed
+    is the redirect's, as the other failures said and these did not (a tester's find)."""
+
+    def zstd(handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Encoding", "zstd")
+        handler.send_header("Content-Length", "4")
+        handler.end_headers()
+        handler.wfile.write(b"zstd")
+
+    cases = {
+        "big": (Oversize(3_000_000), "response larger than 1,000,000 bytes"),
+        "slow": (Stall(interval=0.2), "timed out after 1 s"),
+        "cached": (Call(always_304), UNASKED_304),
+        "packed": (Call(zstd), "unsupported content encoding 'zstd'"),
+    }
+    settings = replace(SETTINGS, max_bytes=1_000_000, timeout=1.0)
+    for name, (handler, said) in cases.items():
+        target = server.route(f"/{name}", handler)
+        server.route(f"/to-{name}", redirect(f"/{name}", 302))
+        reason = (await failure(server.url(f"/to-{name}"), settings)).reason
+        assert reason.startswith(said) and reason.endswith(f" (at {target})"), reason
 
 
 async def test_a_long_chain_says_more_than_the_limit(server: FeedServer) -> None:

@@ -441,3 +441,58 @@ def test_a_refresh_of_many_hosts_keeps_few_connections_open(cli: Cli) -> None:
             asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+
+
+class _OpenConnections:
+    """Connections open at once across several servers (idle ones included)."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Counted a moment late: the client closes an idle connection just before it
+        # opens another, and the close may reach this loop after the new connection.
+        await asyncio.sleep(0.005)
+        self.now += 1
+        self.most = max(self.most, self.now)
+        body = rss(1)
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                await asyncio.sleep(0.02)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.now -= 1
+            writer.close()
+
+
+async def test_connections_open_at_once_stay_within_the_concurrency_setting(
+    tmp_path: Path,
+) -> None:
+    """Idle keep-alive connections were kept beside those in use: a server counting a
+    refresh's connections saw 45 open where `concurrency` said 16 (a tester's find)."""
+    from tuinews.model import Subscription
+    from tuinews.refresh import refresh_feeds
+
+    counted = _OpenConnections()
+    servers = [await asyncio.start_server(counted.serve, "127.0.0.1", 0) for _ in range(12)]
+    try:
+        subs = [
+            Subscription(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/f{n}.xml")
+            for server in servers
+            for n in range(3)
+        ]
+        settings = RefreshSettings(concurrency=4, per_host=2)
+        summary = await refresh_feeds(tmp_path / "store.db", subs, settings)
+    finally:
+        for server in servers:
+            server.close()
+    assert summary.failed == 0 and len(summary.outcomes) == 36, summary.outcomes[:3]
+    assert 2 <= counted.most <= 4, counted.most

@@ -171,7 +171,7 @@ def make_client(settings: RefreshSettings, urls: Iterable[str] | None = None) ->
     else:
         from tuinews.refresh.transport import H11Transport
 
-        transport = H11Transport(_tls_context_shell())
+        transport = H11Transport(_tls_context_shell(), max_open=max(1, settings.concurrency))
     return httpx.AsyncClient(
         timeout=httpx.Timeout(read, connect=settings.connect_timeout),
         limits=limits,

@@ -52,6 +52,11 @@ PROXY_STATUSES = frozenset({407, 502, 504})
 UNASKED_NOT_MODIFIED = "HTTP 304 Not Modified to a request that asked for the whole feed"
 
 
+def _at(address: str) -> str:
+    """` (at ADDRESS)`: which address failed, after redirects (not the one subscribed to)."""
+    return f" (at {without_password(address)})"
+
+
 class FetchError(TuinewsError):
     """A fetch failed; `reason` is the line shown to the user."""
 
@@ -348,16 +353,20 @@ class Fetcher:
                     slots.timing(clock, self.settings.timeout)
                     return await self._fetch(url, etag, last_modified, slots, asked)
             except TimeoutError:
-                raise self._timed_out(asked[-1] if asked else None) from None
+                raise self._timed_out(asked) from None
         finally:
             slots.give_back()
 
-    def _timed_out(self, request: httpx.Request | None) -> FetchError:
+    def _timed_out(self, asked: list[httpx.Request]) -> FetchError:
         """The whole fetch took too long: naming the proxy it went through, if any (it
-        may be the one that hangs), and whether the server had taken the connection."""
+        may be the one that hangs), the address after redirects, and whether the server
+        had taken the connection."""
         line = f"timed out after {format_seconds(self.settings.timeout)}"
-        if request is None:
+        if not asked:
             return FetchError(line)
+        request = asked[-1]
+        if len(asked) > 1:
+            line += _at(str(request.url))
         proxy = proxy_for(self.client, str(request.url))
         if proxy is not None:
             return FetchError(f"{line} (through proxy {proxy})")
@@ -409,7 +418,7 @@ class Fetcher:
                     try:
                         await self._tls_ready()
                     except CertificatesError as error:
-                        at = f" (at {without_password(current)})" if current != url else ""
+                        at = _at(current) if current != url else ""
                         raise FetchError(f"{error}{at}", tried=False) from None
                 try:
                     response = await self.client.send(request, stream=True)
@@ -429,13 +438,14 @@ class Fetcher:
                         continue
                     # After redirects, the address that answered so is named too.
                     self._check_status(response, current if current != url else None)
+                    at = _at(current) if current != url else ""
                     if response.status_code == 304:
                         await _drain(response)
                         if not conditional:
-                            raise FetchError(UNASKED_NOT_MODIFIED, status=304)
+                            raise FetchError(UNASKED_NOT_MODIFIED + at, status=304)
                         return self._result(response, current, b"", permanent)
                     body_started = True
-                    body = await self._read_body(response, received)
+                    body = await self._read_body(response, received, at)
                     return self._result(response, current, body, permanent)
                 finally:
                     await response.aclose()
@@ -461,7 +471,7 @@ class Fetcher:
                 if current != url:
                     # After redirects: the server that failed is not the one subscribed to
                     # (which answered), as HTTP errors after a redirect say too.
-                    reason += f" (at {without_password(current)})"
+                    reason += _at(current)
                 # Reached: the server took the connection (no proxy between), or an https
                 # server answered in plain HTTP (through a proxy's tunnel too).
                 connected = answered_without_tls(exc, current) or (
@@ -484,7 +494,7 @@ class Fetcher:
         status = response.status_code
         if 200 <= status < 300 or status == 304:
             return
-        at = f" (at {without_password(redirected_to)})" if redirected_to else ""
+        at = _at(redirected_to) if redirected_to else ""
         proxy = proxy_for(self.client, str(response.url)) if status in PROXY_STATUSES else None
         if status == 407 and proxy:
             # The proxy answered (this machine is online), for every feed alike: a
@@ -505,11 +515,12 @@ class Fetcher:
             line += retry_after_words(retry_at, now)
         raise FetchError(line, status=status, retry_after=retry_at)
 
-    async def _read_body(self, response: httpx.Response, received: _Received) -> bytes:
+    async def _read_body(self, response: httpx.Response, received: _Received, at: str) -> bytes:
         """The decoded body within the size limit; `received` counts what came so far,
-        for the line saying how much arrived if the connection ends early."""
+        for the line saying how much arrived if the connection ends early. `at` ends the
+        lines said here: the address that answered, after redirects."""
         limit = self.settings.max_bytes
-        too_big = f"response larger than {format_size(limit)}"
+        too_big = f"response larger than {format_size(limit)}{at}"
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit():
             received.declared = int(declared)
@@ -518,7 +529,7 @@ class Fetcher:
         try:
             decoder = decoder_for(response.headers.get("content-encoding"))
         except UnsupportedEncoding as error:
-            raise FetchError(str(error), status=response.status_code) from None
+            raise FetchError(f"{error}{at}", status=response.status_code) from None
         chunks: list[bytes] = []
         raw_size = 0
         size = 0

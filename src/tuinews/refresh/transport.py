@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import h11
@@ -42,10 +42,16 @@ Origin = tuple[str, str, int]
 class _Connection:
     """One TCP (or TLS) connection and the h11 state machine reading it."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_close: Callable[[], None],
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self._on_close: Callable[[], None] | None = on_close
 
     def reusable(self) -> bool:
         # The server may have closed an idle connection, or sent bytes nobody asked for.
@@ -95,6 +101,9 @@ class _Connection:
     def close(self) -> None:
         # abort, not close: a TLS close would wait for the server's goodbye.
         self.writer.transport.abort()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
 
 
 class _Body(httpx.AsyncByteStream):
@@ -131,13 +140,18 @@ class _Body(httpx.AsyncByteStream):
 
 
 class H11Transport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over asyncio, keep-alive per origin; `tls` verifies https servers."""
+    """HTTP/1.1 over asyncio, keep-alive per origin; `tls` verifies https servers. At
+    most `max_open` connections are open at once, idle ones included: the oldest idle
+    one is closed to open another (a server counting a refresh's connections saw 45
+    where the concurrency setting said 16)."""
 
-    def __init__(self, tls: ssl.SSLContext) -> None:
+    def __init__(self, tls: ssl.SSLContext, max_open: int | None = None) -> None:
         self._tls = tls
         self._idle: dict[Origin, list[_Connection]] = {}
         self._idle_count = 0  # connections in `_idle`
         self._max_idle = _idle_allowance()
+        self._max_open = max_open
+        self._open = 0  # connections open, in use or idle
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -220,6 +234,10 @@ class H11Transport(httpx.AsyncBaseTransport):
         server that then hangs in the handshake is no sign of being offline."""
         scheme, host, port = origin
         tls = self._tls if scheme == "https" else None
+        while self._max_open and self._open >= self._max_open and self._idle_count:
+            self._drop_oldest_idle()
+        self._open += 1  # counted from now: another request may connect meanwhile
+        connected = False
         writer: asyncio.StreamWriter | None = None
         try:
             async with asyncio.timeout(timeout):
@@ -227,6 +245,7 @@ class H11Transport(httpx.AsyncBaseTransport):
                 request.extensions[CONNECTED] = True
                 if tls is not None:
                     await writer.start_tls(tls, server_hostname=host)
+            connected = True
         except TimeoutError:
             if writer is not None:
                 writer.transport.abort()
@@ -236,7 +255,15 @@ class H11Transport(httpx.AsyncBaseTransport):
             if writer is not None:
                 writer.transport.abort()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
-        return _Connection(reader, writer)
+        finally:
+            if not connected:
+                self._open -= 1
+                if writer is not None:  # cancelled (the feed's whole time is up)
+                    writer.transport.abort()
+        return _Connection(reader, writer, self._closed_one)
+
+    def _closed_one(self) -> None:
+        self._open -= 1
 
     def _release(self, origin: Origin, conn: _Connection) -> None:
         protocol = conn.protocol
