@@ -379,3 +379,24 @@ async def test_https_through_a_proxy_asking_for_a_password_or_tunnelling_to_plai
     ] * 2
     with Store.open(db) as store:
         assert all(info.next_fetch is not None for info in store.feeds())  # backed off
+
+
+async def _forbids(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A filtering proxy that answers every request 403 itself."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+async def test_an_error_through_a_proxy_names_the_proxy(
+    db: Path, proxy_env: pytest.MonkeyPatch
+) -> None:
+    """A filtering proxy's 403 read "HTTP 403 Forbidden" as if the site had refused:
+    the user looked at the wrong machine (a tester's find)."""
+    summary, port = await _refresh_through(
+        _forbids, "HTTP_PROXY", proxy_env, db, ["http://feeds.example.test/a"]
+    )
+    assert [outcome.error for outcome in summary.outcomes] == [
+        f"HTTP 403 Forbidden (through proxy http://127.0.0.1:{port})"
+    ]

@@ -495,7 +495,9 @@ class Fetcher:
         if 200 <= status < 300 or status == 304:
             return
         at = _at(redirected_to) if redirected_to else ""
-        proxy = proxy_for(self.client, str(response.url)) if status in PROXY_STATUSES else None
+        # Through a proxy, any error may be the proxy's own (a filtering proxy's 403):
+        # the line names it, for the user to tell which one to look at.
+        proxy = proxy_for(self.client, str(response.url))
         if status == 407 and proxy:
             # The proxy answered (this machine is online), for every feed alike: a
             # setting of this machine to fix, not a server to back off from.
