@@ -165,6 +165,28 @@ async def test_untitled_feeds_on_one_host_read_differently_in_the_sidebar(
         assert narrow == ["…/fail500.xml", "…/gone410.xml"]
 
 
+async def test_feeds_of_one_title_read_differently_in_the_sidebar(tmp_path: Path) -> None:
+    """A site's Atom and JSON feeds, both titled by the site: two identical rows."""
+    subs = [
+        Subscription("https://daring.example/index.atom", "Daring Fireball"),
+        Subscription("https://daring.example/feeds/json", "Daring Fireball"),
+        Subscription("https://other.example/rss", "Other"),
+    ]
+    ctx = make_ctx(tmp_path, subs, build=False)
+    async with running(ctx, size=(120, 30)) as (app, _pilot):
+        sidebar = app.screen.sidebar
+        feeds = [i for i, entry in enumerate(sidebar.entries) if entry.kind == "feed"]
+        wide = [sidebar.render_row(i, 60, False).text.strip() for i in feeds]
+        assert wide == [
+            "Daring Fireball (daring.example/index.atom)",
+            "Daring Fireball (daring.example/feeds/json)",
+            "Other",
+        ]
+        width = sidebar.scrollable_content_region.width
+        rows = [sidebar.render_row(i, width, False).text.strip() for i in feeds[:2]]
+        assert rows[0].endswith("/index.atom)") and rows[1].endswith("/json)"), rows
+
+
 def samples_ctx() -> Any:
     """The first-run context `tuinews` builds with no subscriptions (XDG dirs in tmp)."""
     import argparse

@@ -52,6 +52,18 @@ def address_label(url: str, width: int) -> str:
     return _end_of("…/" + tail if cell_len(tail) + 2 <= width else tail, width)
 
 
+def told_apart(title: str, url: str, width: int) -> str:
+    """The title of a feed that shares it with another, with its address, in `width`
+    cells: "Daring Fireball (daringfireball.net/…/feed.json)". The title is cut first:
+    the address is what tells them apart (and what `remove` asks for)."""
+    title = drawable(clean_line(title))
+    address = address_label(url, max(12, width - cell_len(title) - 3))
+    room = width - cell_len(address) - 3
+    if cell_len(title) > room:
+        title = set_cell_size(title, max(1, room - 1)).rstrip() + "…"
+    return f"{title} ({address})"
+
+
 def _without_credentials(url: str) -> str:
     """`url` without the `user:pass@` of its authority (any scheme)."""
     scheme, sep, rest = url.partition("://")

@@ -275,13 +275,15 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tuinews.feed_names import address_label
+    from tuinews.feed_names import address_label, told_apart
 
     # Feeds of one title (a site's Atom and JSON feeds) are told apart by their address.
     titles = Counter(f.title for f in feeds)
     rows = [
         (
-            _told_apart(f, 60) if titles[f.title] > 1 else drawable(without_password(f.title)),
+            told_apart(f.title, without_password(f.url), 60)
+            if titles[f.title] > 1
+            else drawable(without_password(f.title)),
             drawable(", ".join(f.tags)),
             f"{f.unread}/{f.total}",
             short_date(f.last_refresh).strip() or "never",
@@ -305,27 +307,10 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
             # feeds apart, rather than the start of the URL cut with "…".
             cells[0] = address_label(without_password(feed.url), widths[0])
         elif titles[feed.title] > 1 and widths[0] > 0:
-            cells[0] = _told_apart(feed, widths[0])
+            cells[0] = told_apart(feed.title, without_password(feed.url), widths[0])
         table.add_row(*(Text(cells[i], style="red" if i == 4 else "") for i in shown))
     console.print(table)
     _print_cut_errors(console, feeds, rows, widths[4])
-
-
-def _told_apart(feed: FeedInfo, width: int) -> str:
-    """The title of a feed that shares it, with its address in `width` cells: "Daring
-    Fireball (daringfireball.net/…/feed.json)", the title cut first (`remove` asks for
-    the address of such a feed)."""
-    from rich.cells import cell_len, set_cell_size
-
-    from tuinews.feed_names import address_label
-    from tuinews.sources.sanitize import drawable
-
-    title = drawable(without_password(feed.title))
-    address = address_label(without_password(feed.url), max(12, width - cell_len(title) - 3))
-    room = width - cell_len(address) - 3
-    if cell_len(title) > room:
-        title = set_cell_size(title, max(1, room - 1)).rstrip() + "…"
-    return f"{title} ({address})"
 
 
 def _error_with_state(feed: FeedInfo, now: datetime) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 
-from tuinews.feed_names import address_label, is_web_address, short_name, some_of
+from tuinews.feed_names import address_label, is_web_address, short_name, some_of, told_apart
 from tuinews.sources.sanitize import clean_line, drawable
 
 if TYPE_CHECKING:
@@ -151,15 +151,23 @@ def _merged(runs: list[Run]) -> list[Run]:
 class SidebarEntry:
     """One sidebar row. (A plain class: the first frame cannot wait for dataclasses.)"""
 
-    __slots__ = ("feed", "kind", "label", "tag")
+    __slots__ = ("feed", "kind", "label", "shared_title", "tag")
 
     def __init__(
-        self, kind: EntryKind, label: str, feed: FeedLike | None = None, tag: str | None = None
+        self,
+        kind: EntryKind,
+        label: str,
+        feed: FeedLike | None = None,
+        tag: str | None = None,
+        *,
+        shared_title: bool = False,
     ) -> None:
         self.kind = kind
         self.label = label
         self.feed = feed
         self.tag = tag
+        # Another feed has this title (a site's Atom and JSON feeds): shown with the address.
+        self.shared_title = shared_title
 
     def __repr__(self) -> str:
         return f"SidebarEntry({self.kind!r}, {self.label!r}, tag={self.tag!r})"
@@ -195,11 +203,18 @@ def sidebar_rows(feeds: Sequence[FeedLike], total_unread: int | None = None) -> 
                 groups.setdefault(tag, []).append(feed)
         else:
             untagged.append(feed)
+    titles: dict[str, int] = {}
+    for feed in feeds:
+        titles[feed.title] = titles.get(feed.title, 0) + 1
+    shared = {title for title, count in titles.items() if count > 1}
     for tag, members in [*sorted(groups.items()), (UNTAGGED, untagged)]:
         if not members:
             continue
         entries.append(SidebarEntry("tag", tag, tag=tag))
-        entries.extend(SidebarEntry("feed", feed.title, feed=feed, tag=tag) for feed in members)
+        entries.extend(
+            SidebarEntry("feed", feed.title, feed=feed, tag=tag, shared_title=feed.title in shared)
+            for feed in members
+        )
     # Summed once here: per drawn row it would be a scan of every entry (quadratic).
     tag_unread: dict[str | None, int] = {}
     for entry in entries:
@@ -232,10 +247,12 @@ def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run
     elif entry.kind == "feed":
         runs = [("!" if entry_failed(entry) else " ", "failed"), (" ", "plain")]
         label = drawable(clean_line(entry.label))
+        # Fitted here rather than cut at the end: the end tells feeds on one host apart.
+        room = width - 2 - (len(f" {count}") if count else 0)
         if entry.feed is not None and is_untitled(entry.feed):
-            # Fitted here rather than cut at the end: the end tells feeds on one host apart.
-            room = width - 2 - (len(f" {count}") if count else 0)
             label = address_label(entry.feed.url, room)
+        elif entry.feed is not None and entry.shared_title:
+            label = told_apart(entry.label, entry.feed.url, room)
         runs.append((label, "plain"))
     else:
         runs = [(entry.label, "bold")]
