@@ -51,6 +51,9 @@ def refresh_command(ns: argparse.Namespace) -> int:
     from tuinews.errors import raise_terminated
 
     signal.signal(signal.SIGTERM, raise_terminated)  # after the fork: workers keep the default
+    from tuinews.store.stops import defer_stops_during_writes
+
+    defer_stops_during_writes()  # Ctrl-Z: not while holding the store's write lock
     _one_malloc_arena()
     import asyncio
 

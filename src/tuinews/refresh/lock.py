@@ -21,6 +21,8 @@ LockMode = Literal["wait", "skip"]
 WAITING_MESSAGE = "another refresh is running; waiting for it to finish"
 # How often a waiting refresh looks again; polling keeps the wait cancellable.
 _POLL_SECONDS = 0.1
+# Every this many looks, it checks whether the holder is stopped (about a second).
+_POLLS_PER_CHECK = 10
 
 
 class RefreshBusy(TuinewsError):
@@ -28,6 +30,17 @@ class RefreshBusy(TuinewsError):
 
     def __init__(self) -> None:
         super().__init__("another refresh is running; skipped")
+
+
+class RefreshHolderStopped(TuinewsError):
+    """The refresh holding the lock is stopped (Ctrl-Z): it would be waited for until
+    someone resumes it, and a cron refresh every quarter of an hour would pile up."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(
+            f"another refresh (process {pid}) is stopped (suspended with Ctrl-Z?); not "
+            f"waiting for it: `kill -CONT {pid}` lets it finish"
+        )
 
 
 class RefreshLockUnavailable(StoreError):
@@ -87,15 +100,21 @@ class RefreshLock:
     def try_acquire(self) -> bool:
         """Take the lock if free. Raises `RefreshLockUnavailable` (a `StoreError`) when
         the lock file cannot be opened or created."""
-        fd = self._open()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except BaseException:
+                os.close(fd)
+                raise
+            if _same_file(fd, self.path):
+                break
+            # The file was deleted (or replaced) after it was opened: a lock on it keeps
+            # out no refresh that opens the path now. Take the one at the path.
             os.close(fd)
-            return False
-        except BaseException:
-            os.close(fd)
-            raise
         self._fd = fd
         _note_start(fd)
         return True
@@ -111,8 +130,16 @@ class RefreshLock:
         self.waited_since = _holder_start(self.path)
         if on_wait is not None:
             on_wait(WAITING_MESSAGE)
+        polls = stopped = 0
         while not self.try_acquire():
             await asyncio.sleep(_POLL_SECONDS)
+            polls += 1
+            if polls % _POLLS_PER_CHECK == 0:
+                # Stopped at two looks in a row (not a moment's stop by a debugger).
+                holder = _holder(self.path)
+                stopped = stopped + 1 if holder is not None and _is_stopped(holder) else 0
+                if stopped >= 2 and holder is not None:
+                    raise RefreshHolderStopped(holder)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -147,3 +174,40 @@ def _holder_start(path: Path) -> datetime:
     if started.tzinfo is None or not now - _NOTE_MAX_AGE <= started <= now:
         return now
     return started
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        named = os.stat(path)
+    except OSError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
+
+
+def _holder(path: Path) -> int | None:
+    """The process holding the lock on `path`, from the kernel's list of locks (Linux's
+    /proc/locks); None where there is none to read, or the holder is not in it."""
+    try:
+        named = os.stat(path)
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            listed = locks.read()
+    except OSError:
+        return None
+    # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" (a waiter's line has "->")
+    where = f"{os.major(named.st_dev):02x}:{os.minor(named.st_dev):02x}:{named.st_ino}"
+    for line in listed.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == where:
+            return int(fields[4]) if fields[4].isdigit() and int(fields[4]) > 0 else None
+    return None
+
+
+def _is_stopped(pid: int) -> bool:
+    """Whether the process is stopped (Ctrl-Z, SIGSTOP) or held by a tracer."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[:1]
+    except OSError:
+        return False
+    return state in (["T"], ["t"])

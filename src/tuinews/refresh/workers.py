@@ -83,6 +83,9 @@ def _serve(
         os.close(devnull)
     # Ctrl-C reaches the whole process group; the parent decides, and our pipe tells us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from tuinews.store.stops import defer_stops_during_writes
+
+    defer_stops_during_writes()  # Ctrl-Z reaches it too: not while holding the write lock
     from tuinews.refresh.parsing import parse_and_prepare, warm_up
 
     # While the parent imports its HTTP stack and opens the store, on the other core:

@@ -41,6 +41,7 @@ from tuinews.store.records import (
 )
 from tuinews.store.save import PreparedFeed, prepare_feed
 from tuinews.store.save import save_prepared as _save_prepared
+from tuinews.store.stops import write_transaction
 
 # Settings of a connection that saves fetched feeds (a refresh); readers (the UI) keep
 # SQLite's defaults. New articles land all over the store's time and id indexes, so each
@@ -257,21 +258,23 @@ class Store:
         the busy timeout."""
         conn = self._begin_write(patience)
         try:
-            try:
-                yield conn
-                conn.execute("COMMIT")
-                self._wrote = True
-                if self.settle_writes:
-                    with suppress(sqlite3.Error):
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except BaseException as exc:
-                # SQLite may already have rolled back by itself (disk full, I/O error).
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise store_error(self.path, exc) from exc
-                raise
+            # A Ctrl-Z meanwhile stops this process once the transaction is over.
+            with write_transaction():
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                    self._wrote = True
+                    if self.settle_writes:
+                        with suppress(sqlite3.Error):
+                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except BaseException as exc:
+                    # SQLite may already have rolled back by itself (disk full, I/O error).
+                    if conn.in_transaction:
+                        with suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.Error):
+                        raise store_error(self.path, exc) from exc
+                    raise
         finally:
             self._lock.release()
 
