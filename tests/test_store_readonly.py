@@ -284,3 +284,23 @@ def test_refreshing_in_the_reader_on_a_read_only_store_says_so(
         screen.wait_for("Cannot refresh: the store is read-only")
         child.send("r")
     assert snapshot(folder) == before
+
+
+def test_a_read_only_file_system_is_named_as_such(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store on a file system mounted read-only (a backup disk, a live system): the
+    writes said "the file is read-only", and `chmod` could not help (a tester's find)."""
+    from tuinews.store import connection
+
+    real = os.statvfs
+
+    class ReadOnlyMount:
+        def __init__(self, path: str) -> None:
+            self.f_flag = real(path).f_flag | os.ST_RDONLY
+            self.f_bavail = real(path).f_bavail
+
+    monkeypatch.setattr(connection.os, "statvfs", ReadOnlyMount)
+    assert connection.read_only_culprit(store_path) == (
+        f"its folder {store_path.parent} is on a read-only file system"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -81,6 +82,9 @@ def read_only_culprit(path: Path) -> str:
     """Which file refuses writes to the store at `path`, in words. SQLite creates the
     -wal and -shm files with the database's mode, so a run on a read-only store leaves
     read-only ones that refuse writes after the store itself is made writable again."""
+    with suppress(OSError):
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return f"its folder {path.parent} is on a read-only file system"
     if path.exists() and not _writable(path):
         return "the file is read-only"
     beside = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
