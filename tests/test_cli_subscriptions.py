@@ -973,3 +973,16 @@ def test_feeds_of_one_title_are_told_apart_by_their_address(cli: Cli, tmp_path: 
         assert code == 0 and len(rows) == 2
         assert re.match(r"Daring Fireball \(…\S*/site/index\.atom\) ", rows[0]), rows
         assert re.match(r"Daring Fireball \(…\S*/site/feed\.json\) ", rows[1]), rows
+
+
+def test_feeds_before_the_first_refresh_makes_no_store(cli: Cli) -> None:
+    """Listing the subscriptions made an empty store in the data folder."""
+    cli.config.write_text('[[feeds]]\nurl = "https://a.example/rss"\ntitle = "A"\n')
+    env = {key: value for key, value in cli.env.items() if key != "TUINEWS_DB"}
+    data = Path(env["XDG_DATA_HOME"])
+    done = subprocess.run(
+        [str(TUINEWS), "feeds"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.split("\t")[:4] == ["A", "", "0/0", "never"]
+    assert not (data / "tuinews" / "tuinews.db").exists()

@@ -186,7 +186,9 @@ def feeds_command(ns: argparse.Namespace) -> int:
 
     origin = store_origin(ns)
     path = db_path(ns)
-    if origin is not None and not path.exists():
+    if origin is None and not path.exists():
+        feeds = subscribed_as_stored(config.feeds, [])  # nothing fetched yet: none made
+    elif origin is not None and not path.exists():
         # Listed from the settings file alone, the store not made: a typo in its name
         # must neither leave an empty store behind nor pass for one unnoticed.
         if path.parent.is_dir():
