@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import h11
@@ -43,15 +43,12 @@ class _Connection:
     """One TCP (or TLS) connection and the h11 state machine reading it."""
 
     def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        on_close: Callable[[], None],
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, owner: H11Transport
     ) -> None:
         self.reader = reader
         self.writer = writer
         self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
-        self._on_close: Callable[[], None] | None = on_close
+        self._owner: H11Transport | None = owner  # told once when closed
 
     def reusable(self) -> bool:
         # The server may have closed an idle connection, or sent bytes nobody asked for.
@@ -101,9 +98,9 @@ class _Connection:
     def close(self) -> None:
         # abort, not close: a TLS close would wait for the server's goodbye.
         self.writer.transport.abort()
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
+        if self._owner is not None:
+            owner, self._owner = self._owner, None
+            owner.closing()
 
 
 class _Body(httpx.AsyncByteStream):
@@ -151,7 +148,8 @@ class H11Transport(httpx.AsyncBaseTransport):
         self._idle_count = 0  # connections in `_idle`
         self._max_idle = _idle_allowance()
         self._max_open = max_open
-        self._open = 0  # connections open, in use or idle
+        self._open = 0  # connections open, in use or idle, or closing
+        self._closing = 0  # closed, their sockets not yet (see `_Connection.close`)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -234,8 +232,13 @@ class H11Transport(httpx.AsyncBaseTransport):
         server that then hangs in the handshake is no sign of being offline."""
         scheme, host, port = origin
         tls = self._tls if scheme == "https" else None
-        while self._max_open and self._open >= self._max_open and self._idle_count:
-            self._drop_oldest_idle()
+        while self._max_open and self._open >= self._max_open:
+            if self._idle_count:
+                self._drop_oldest_idle()
+            elif self._closing:
+                await asyncio.sleep(0)  # its socket is closed at the loop's next turn
+            else:
+                break  # all in use: the refresh's own limits keep these within `max_open`
         self._open += 1  # counted from now: another request may connect meanwhile
         connected = False
         writer: asyncio.StreamWriter | None = None
@@ -260,10 +263,20 @@ class H11Transport(httpx.AsyncBaseTransport):
                 self._open -= 1
                 if writer is not None:  # cancelled (the feed's whole time is up)
                     writer.transport.abort()
-        return _Connection(reader, writer, self._closed_one)
+        return _Connection(reader, writer, self)
 
-    def _closed_one(self) -> None:
+    def closing(self) -> None:
+        """A connection was aborted: the loop closes its socket at its next turn, and
+        only then is it no longer open."""
+        self._closing += 1
+        try:
+            asyncio.get_running_loop().call_soon(self._closed)
+        except RuntimeError:  # no loop running: nothing left to wait for
+            self._closed()
+
+    def _closed(self) -> None:
         self._open -= 1
+        self._closing -= 1
 
     def _release(self, origin: Origin, conn: _Connection) -> None:
         protocol = conn.protocol
