@@ -160,3 +160,70 @@ async def test_a_mark_waiting_for_a_busy_store_stays_on_its_row(tmp_path: Path) 
         with Store.open(ctx.store_path) as store:
             saved = store.article(marked.pk)
             assert saved is not None and saved.read and saved.starred
+
+
+def _quick_busy_timeout(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    real_open = Store.open.__func__  # type: ignore[attr-defined]
+
+    def quick_open(cls: type[Store], path: Path, **kwargs: object) -> Store:
+        return real_open(cls, path, **{**kwargs, "busy_timeout": seconds})  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Store, "open", classmethod(quick_open))
+
+
+async def test_marks_refused_twice_show_what_the_store_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`m m` while another process held the write lock past the busy timeout: both saves
+    refused, and the second put the row back to its own "before", read, though the
+    store, its first never saved either, said unread (a tester's find)."""
+    _quick_busy_timeout(monkeypatch, 0.3)
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        row = screen.headlines.current
+        assert row is not None and not row.read
+        other = sqlite3.connect(ctx.store_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("m", "m")
+            await settle(pilot)
+            await pilot.pause(0.5)
+            await settle(pilot)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert "Not saved" in str(screen.status.render())
+        shown = screen.headlines.current
+        assert shown is not None and shown.pk == row.pk and not shown.read
+        with Store.open(ctx.store_path) as store:
+            saved = store.article(row.pk)
+            assert saved is not None and not saved.read
+
+
+async def test_undo_typed_after_mark_all_read_waits_for_its_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`A u` while another process held the write lock for seconds: the keys after `A`
+    waited only for the key gate's backstop, `u` said "Nothing to undo.", then `A`'s
+    write landed and every article stayed read (a tester's find)."""
+    from tuinews.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "KEY_GATE_BACKSTOP_S", 0.2)
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        other = sqlite3.connect(ctx.store_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("A", "u")
+            await pilot.pause(1.2)  # six backstops
+            assert "Waiting for the store" in str(screen.status.render())
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await settle(pilot)
+        await settle(pilot)
+        assert "unread again" in str(screen.status.render())
+        with Store.open(ctx.store_path) as store:
+            assert store.count(View(unread_only=True)) == store.count(View())

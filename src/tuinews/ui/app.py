@@ -190,6 +190,14 @@ class NewsApp(App[None]):
             self._stop_backstop()
             self._key_waiting_for_search = key
 
+    def key_waits_for_write(self, key: events.Key) -> None:
+        """The action of `key`, which the gate waits for, waits for its write, which
+        another process's may hold up to the store's busy timeout, never longer (saved
+        or refused, it ends): no backstop meanwhile, or the keys behind it (`u` after
+        `A`) would run before it."""
+        if key is self.key_gate.closed_by:
+            self._stop_backstop()
+
     def key_resumed(self, key: events.Key) -> None:
         """The kept action of `key` runs now: the backstop counts from now."""
         if key is self.key_gate.closed_by:

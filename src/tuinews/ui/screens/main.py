@@ -24,6 +24,10 @@ FILTERS: tuple[Filter, ...] = ("all", "unread", "starred")
 DIALOG_ACTIONS = frozenset({"search", "add_feed", "help", "remove_feed", "feed_info", "links"})
 # And those that may wait for the article being opened (its links), or for the store to
 # say where the next unread article is: the keys typed behind their key wait with them.
+# What the status line says while `A` waits for another process's write to the store.
+STORE_WAIT = "Waiting for the store: another tuinews is writing to it…"
+STORE_WAIT_SAID_AFTER = 1.0
+
 GATED_ACTIONS = (
     DIALOG_ACTIONS
     | {f"link({n})" for n in range(1, 10)}
@@ -316,9 +320,19 @@ class MainScreen(RefreshingScreen):
     @waits_for_search
     def action_mark_all_read(self) -> None:
         # The keys typed after A wait for its write: `u` has it to undo, and `m` the row
-        # as it is then (read).
-        done, _key = self.for_later(lambda: None, search=False)
-        self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk, done)
+        # as it is then (read); as long as it takes, another process holding the store.
+        done, key = self.for_later(lambda: None, search=False)
+        if key is not None:
+            self.news_app.key_waits_for_write(key)
+        # Said when the write waits that long: else the keys held behind it look ignored.
+        busy = self.set_timer(STORE_WAIT_SAID_AFTER, lambda: self.status.say(STORE_WAIT))
+
+        def finished() -> None:
+            busy.stop()
+            self.status.withdraw(STORE_WAIT)
+            done()
+
+        self._mark_all_read(self.view, self.view_label(), self.shown_up_to_pk, finished)
 
     @work(thread=True, group="write", description="mark all read")
     @reported

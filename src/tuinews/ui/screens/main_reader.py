@@ -25,6 +25,9 @@ from tuinews.ui.screens import main_core
 from tuinews.ui.screens.main_core import MainCore, reported
 from tuinews.ui.widgets.headline_list import HeadlineList
 
+# A refused mark's rows are read again from the store up to this many (see `_not_saved`).
+PUT_BACK_READ_MAX = 20
+
 
 class ReadingScreen(MainCore):
     # The article whose render failed (gone, or a renderer error): nothing will show.
@@ -336,11 +339,21 @@ class ReadingScreen(MainCore):
 
     def _not_saved(self, pks: list[int], error: TuinewsError, **before: bool) -> None:
         """A mark the store refused (disk full, locked too long): the rows, changed at
-        the key press, show again what the store holds, and the status line says so."""
+        the key press, show again what the store holds, and the status line says so.
+        Read from the store where it can be (a few rows): `m m` refused twice left the
+        row read by the second's "before", its first never saved either."""
+        ((field, value),) = before.items()
+        held: dict[int, bool] = {}
+        if self.store is not None and len(pks) <= PUT_BACK_READ_MAX:
+            with contextlib.suppress(TuinewsError):
+                for pk in pks:
+                    stored = self.store.article(pk)
+                    if stored is not None:
+                        held[pk] = stored.read if field == "read" else stored.starred
 
         def put_back() -> None:
             for pk in pks:
-                self.headlines.update_row(pk, **before)
+                self.headlines.update_row(pk, **{field: held.get(pk, value)})
 
         self.app.call_from_thread(put_back)
         # The reader's own store goes unnamed: its path took the 80 columns' room.
