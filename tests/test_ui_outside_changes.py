@@ -171,6 +171,9 @@ async def test_feeds_of_one_title_read_differently_in_the_sidebar(tmp_path: Path
         Subscription("https://daring.example/index.atom", "Daring Fireball"),
         Subscription("https://daring.example/feeds/json", "Daring Fireball"),
         Subscription("https://other.example/rss", "Other"),
+        # One host, one end: told apart where their paths part (a regression tester's).
+        Subscription("https://blog.example/category/alpha-news/feed/", "Blog"),
+        Subscription("https://blog.example/category/beta-news/feed/", "Blog"),
     ]
     ctx = make_ctx(tmp_path, subs, build=False)
     async with running(ctx, size=(120, 30)) as (app, _pilot):
@@ -181,10 +184,15 @@ async def test_feeds_of_one_title_read_differently_in_the_sidebar(tmp_path: Path
             "Daring Fireball (daring.example/index.atom)",
             "Daring Fireball (daring.example/feeds/json)",
             "Other",
+            "Blog (blog.example/category/alpha-news/feed)",
+            "Blog (blog.example/category/beta-news/feed)",
         ]
         width = sidebar.scrollable_content_region.width
-        rows = [sidebar.render_row(i, width, False).text.strip() for i in feeds[:2]]
+        rows = [sidebar.render_row(i, width, False).text.strip() for i in feeds]
         assert rows[0].endswith("/index.atom)") and rows[1].endswith("/json)"), rows
+        assert rows[3].startswith("Blog (…/alpha-news") and rows[4].startswith("Blog (…/beta-"), (
+            rows
+        )
 
 
 def samples_ctx() -> Any:

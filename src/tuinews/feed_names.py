@@ -4,11 +4,15 @@ feeds` and the refresh's progress bar show it. Plain text, no I/O."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rich.cells import cell_len, set_cell_size
 
 from tuinews.sources.sanitize import clean_line, drawable
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def is_web_address(text: str) -> bool:
@@ -52,16 +56,48 @@ def address_label(url: str, width: int) -> str:
     return _end_of("…/" + tail if cell_len(tail) + 2 <= width else tail, width)
 
 
-def told_apart(title: str, url: str, width: int) -> str:
-    """The title of a feed that shares it with another, with its address, in `width`
-    cells: "Daring Fireball (daringfireball.net/…/feed.json)". The title is cut first:
-    the address is what tells them apart (and what `remove` asks for)."""
+def told_apart(title: str, url: str, width: int, others: Sequence[str] = ()) -> str:
+    """The title of a feed that shares it with the feeds at `others`, with its address,
+    in `width` cells: "Daring Fireball (daringfireball.net/…/feed.json)". The title is
+    cut first: the address is what tells them apart (and what `remove` asks for). Where
+    host and end are the same (WordPress's `/category/NAME/feed/`), the path from where
+    they part: "Blog (…/alpha/feed)"."""
     title = drawable(clean_line(title))
-    address = address_label(url, max(12, width - cell_len(title) - 3))
+    room = max(12, width - cell_len(title) - 3)
+    address = address_label(url, room)
+    if any(address_label(other, room) == address for other in others):
+        address = _start_of(_from_parting(url, others), room)
     room = width - cell_len(address) - 3
     if cell_len(title) > room:
         title = set_cell_size(title, max(1, room - 1)).rstrip() + "…"
     return f"{title} ({address})"
+
+
+def _from_parting(url: str, others: Sequence[str]) -> str:
+    """`url`'s path (and query) from the first segment where it parts from all of
+    `others`, "…/" before it; all of it when they part at the first."""
+    mine = _path_segments(url)
+    start = len(mine)
+    for other in others:
+        theirs = _path_segments(other)
+        same = 0
+        while same < min(len(mine), len(theirs)) and mine[same] == theirs[same]:
+            same += 1
+        start = min(start, same)
+    start = min(start, max(0, len(mine) - 1))
+    return ("…/" if start else "") + "/".join(mine[start:])
+
+
+def _path_segments(url: str) -> list[str]:
+    url = drawable(clean_line(url))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if parts.query:
+        segments.append(f"?{parts.query}")
+    return segments
 
 
 def _without_credentials(url: str) -> str:

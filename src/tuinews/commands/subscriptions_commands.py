@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -280,11 +279,17 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
     from tuinews.feed_names import address_label, told_apart
 
     # Feeds of one title (a site's Atom and JSON feeds) are told apart by their address.
-    titles = Counter(f.title for f in feeds)
+    by_title: dict[str, list[str]] = {}
+    for f in feeds:
+        by_title.setdefault(f.title, []).append(without_password(f.url))
+
+    def others(feed: FeedInfo) -> list[str]:
+        return [url for url in by_title[feed.title] if url != without_password(feed.url)]
+
     rows = [
         (
-            told_apart(f.title, without_password(f.url), 60)
-            if titles[f.title] > 1
+            told_apart(f.title, without_password(f.url), 60, others(f))
+            if len(by_title[f.title]) > 1
             else drawable(without_password(f.title)),
             drawable(", ".join(f.tags)),
             f"{f.unread}/{f.total}",
@@ -308,8 +313,8 @@ def _print_feeds(feeds: Sequence[FeedInfo]) -> None:
             # Known only by its address: host and the end of the path, which tell
             # feeds apart, rather than the start of the URL cut with "…".
             cells[0] = address_label(without_password(feed.url), widths[0])
-        elif titles[feed.title] > 1 and widths[0] > 0:
-            cells[0] = told_apart(feed.title, without_password(feed.url), widths[0])
+        elif len(by_title[feed.title]) > 1 and widths[0] > 0:
+            cells[0] = told_apart(feed.title, without_password(feed.url), widths[0], others(feed))
         table.add_row(*(Text(cells[i], style="red" if i == 4 else "") for i in shown))
     console.print(table)
     _print_cut_errors(console, feeds, rows, widths[4])

@@ -151,7 +151,7 @@ def _merged(runs: list[Run]) -> list[Run]:
 class SidebarEntry:
     """One sidebar row. (A plain class: the first frame cannot wait for dataclasses.)"""
 
-    __slots__ = ("feed", "kind", "label", "shared_title", "tag")
+    __slots__ = ("feed", "kind", "label", "shared_with", "tag")
 
     def __init__(
         self,
@@ -160,14 +160,15 @@ class SidebarEntry:
         feed: FeedLike | None = None,
         tag: str | None = None,
         *,
-        shared_title: bool = False,
+        shared_with: tuple[str, ...] = (),
     ) -> None:
         self.kind = kind
         self.label = label
         self.feed = feed
         self.tag = tag
-        # Another feed has this title (a site's Atom and JSON feeds): shown with the address.
-        self.shared_title = shared_title
+        # The addresses of the other feeds with this title (a site's Atom and JSON
+        # feeds): it is shown with its own.
+        self.shared_with = shared_with
 
     def __repr__(self) -> str:
         return f"SidebarEntry({self.kind!r}, {self.label!r}, tag={self.tag!r})"
@@ -203,16 +204,20 @@ def sidebar_rows(feeds: Sequence[FeedLike], total_unread: int | None = None) -> 
                 groups.setdefault(tag, []).append(feed)
         else:
             untagged.append(feed)
-    titles: dict[str, int] = {}
+    by_title: dict[str, list[str]] = {}
     for feed in feeds:
-        titles[feed.title] = titles.get(feed.title, 0) + 1
-    shared = {title for title, count in titles.items() if count > 1}
+        by_title.setdefault(feed.title, []).append(feed.url)
+
+    def shared_with(feed: FeedLike) -> tuple[str, ...]:
+        urls = by_title[feed.title]
+        return tuple(url for url in urls if url != feed.url) if len(urls) > 1 else ()
+
     for tag, members in [*sorted(groups.items()), (UNTAGGED, untagged)]:
         if not members:
             continue
         entries.append(SidebarEntry("tag", tag, tag=tag))
         entries.extend(
-            SidebarEntry("feed", feed.title, feed=feed, tag=tag, shared_title=feed.title in shared)
+            SidebarEntry("feed", feed.title, feed=feed, tag=tag, shared_with=shared_with(feed))
             for feed in members
         )
     # Summed once here: per drawn row it would be a scan of every entry (quadratic).
@@ -251,8 +256,8 @@ def sidebar_runs(entry: SidebarEntry, count: int | None, width: int) -> list[Run
         room = width - 2 - (len(f" {count}") if count else 0)
         if entry.feed is not None and is_untitled(entry.feed):
             label = address_label(entry.feed.url, room)
-        elif entry.feed is not None and entry.shared_title:
-            label = told_apart(entry.label, entry.feed.url, room)
+        elif entry.feed is not None and entry.shared_with:
+            label = told_apart(entry.label, entry.feed.url, room, entry.shared_with)
         runs.append((label, "plain"))
     else:
         runs = [(entry.label, "bold")]
