@@ -178,3 +178,27 @@ def test_ctrl_z_during_a_write_stops_the_process_after_it(tmp_path: Path) -> Non
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_a_read_only_file_system_is_named_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's folder on a file system mounted read-only: the refresh said "cannot
+    be opened (permission denied)", which no chmod mends (a regression tester's find)."""
+    import errno
+
+    from tuinews.refresh import lock as lock_module
+    from tuinews.refresh.lock import RefreshLockUnavailable
+
+    db = tmp_path / "s.db"
+    lock_path(db).touch()
+
+    def read_only_fs(path: object, flags: int, mode: int = 0o777) -> int:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(lock_module.os, "open", read_only_fs)
+    with pytest.raises(RefreshLockUnavailable) as refused:
+        RefreshLock(db).try_acquire()
+    assert str(refused.value) == (
+        f"{db}: cannot refresh: the store's folder {tmp_path} is on a read-only file system"
+    )

@@ -56,6 +56,8 @@ _REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 def _lock_culprit(store_path: Path, error: OSError) -> str:
     lock = lock_path(store_path)
+    if error.errno == errno.EROFS:
+        return f"the store's folder {lock.parent} is on a read-only file system"
     if error.errno in _REFUSED:
         if not lock.exists():
             return f"the store's folder {lock.parent} is read-only"
