@@ -387,6 +387,15 @@ def test_read_keeps_addresses_whole_on_their_line(cli: Cli, tmp_path: Path) -> N
             line == f"Enclosure: {audio}" for line in lines
         )
         assert f"[2] {link}" in lines
+    # Wide characters (an international name) went Rich's way, and were folded.
+    wide = "http://例え.テスト/" + "あ" * 30
+    feed.write_text(
+        "<rss version='2.0'><channel><title>Wide</title><item><title>T</title>"
+        f"<link>{wide}</link><description>&lt;a href='{wide}/x'&gt;x&lt;/a&gt;</description>"
+        "</item></channel></rss>"
+    )
+    lines = cli.call("read", str(feed), "--width", "30").out.splitlines()
+    assert f"Link: {wide}" in lines and f"[1] {wide}/x" in lines
 
 
 def test_plain_in_pipe_colour_on_terminal_and_no_color(cli: Cli, sample_feeds: Path) -> None:

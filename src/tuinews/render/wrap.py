@@ -103,6 +103,10 @@ class Paragraph:
         """The wrapped lines at `options.max_width` (the protocol of `blocks.block_lines`)."""
         lines = self.lines(console, options.max_width)
         if lines is None:
+            if not self.fold:
+                # Addresses with wide characters (an international name): whole too,
+                # a line each (the header's field, the Links list's entries).
+                return [list(line.render(console, end="")) for line in self.text.split("\n")]
             lines = console.render_lines(self.text, options.update(height=None), pad=False)
         return lines
 
