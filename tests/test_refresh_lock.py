@@ -202,3 +202,31 @@ def test_a_read_only_file_system_is_named_as_such(
     assert str(refused.value) == (
         f"{db}: cannot refresh: the store's folder {tmp_path} is on a read-only file system"
     )
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="reads Linux's /proc/locks")
+def test_the_lock_holder_is_found_where_the_kernel_lists_another_device(tmp_path: Path) -> None:
+    """btrfs lists a subvolume's files in /proc/locks under another device than stat()
+    gives: the holder of a stopped refresh was never found there, and waited for without
+    end (a regression tester's find). The inode, and the holder having the file open,
+    find it."""
+    from tuinews.refresh.lock import _holder
+
+    db = tmp_path / "s.db"
+    held = RefreshLock(db)
+    assert held.try_acquire()
+    try:
+        ours = Path("/proc/locks").read_text()
+        inode = os.stat(lock_path(db)).st_ino
+        line = next(line for line in ours.splitlines() if line.endswith(f":{inode} 0 EOF"))
+        fields = line.split()
+        elsewhere = tmp_path / "locks"
+        elsewhere.write_text(line.replace(fields[5], f"00:99:{inode}") + "\n")
+        assert _holder(lock_path(db), str(elsewhere)) == os.getpid()
+        stranger = tmp_path / "other"
+        stranger.touch()  # the same inode number on another device, not open here
+        other_inode = os.stat(stranger).st_ino
+        elsewhere.write_text(line.replace(fields[5], f"00:99:{other_inode}") + "\n")
+        assert _holder(stranger, str(elsewhere)) is None
+    finally:
+        held.release()

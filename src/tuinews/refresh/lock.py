@@ -7,6 +7,7 @@ so a killed refresh never leaves a stale lock behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import os
@@ -187,22 +188,43 @@ def _same_file(fd: int, path: Path) -> bool:
     return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
 
 
-def _holder(path: Path) -> int | None:
+def _holder(path: Path, listing: str = "/proc/locks") -> int | None:
     """The process holding the lock on `path`, from the kernel's list of locks (Linux's
     /proc/locks); None where there is none to read, or the holder is not in it."""
     try:
         named = os.stat(path)
-        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+        with open(listing, encoding="ascii", errors="replace") as locks:
             listed = locks.read()
     except OSError:
         return None
     # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" (a waiter's line has "->")
-    where = f"{os.major(named.st_dev):02x}:{os.minor(named.st_dev):02x}:{named.st_ino}"
+    device = f"{os.major(named.st_dev):02x}:{os.minor(named.st_dev):02x}"
     for line in listed.splitlines():
         fields = line.split()
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == where:
-            return int(fields[4]) if fields[4].isdigit() and int(fields[4]) > 0 else None
+        if len(fields) < 6 or fields[1] != "FLOCK" or not fields[4].isdigit():
+            continue
+        where, _, inode = fields[5].rpartition(":")
+        pid = int(fields[4])
+        if inode != str(named.st_ino) or pid <= 0:
+            continue
+        # btrfs names a subvolume's files by another device here than stat() does: the
+        # same inode elsewhere is this file only if the process has it open.
+        if where == device or _has_open(pid, path):
+            return pid
     return None
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    wanted = os.path.realpath(path)
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in descriptors:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == wanted:
+                return True
+    return False
 
 
 def _is_stopped(pid: int) -> bool:
