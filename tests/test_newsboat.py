@@ -190,3 +190,11 @@ def test_escapes_in_quoted_tags_read_as_newsboat_reads_them() -> None:
     # `\t` became "t" glued to the words around it ("tabthere").
     subs = parse_newsboat_urls('https://a.example/rss "tab\\there" "say \\"hi\\""\n', "urls")
     assert subs == [Subscription("https://a.example/rss", None, ("tab here", 'say "hi"'))]
+
+
+def test_an_address_without_a_host_says_why_as_add_does() -> None:
+    # "URL has no host" for an IPv6 address written without its brackets.
+    _, skipped = parse_newsboat_urls_report("http://::1/feed\nhttps://a.example/x\n", "urls")
+    assert skipped == [
+        "skipped line 1 'http://::1/feed': URL has an IPv6 address without brackets ([::1])"
+    ]

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tuinews.errors import SourceError, UnknownHome
+from tuinews.errors import ConfigError, SourceError, UnknownHome
 from tuinews.model import Subscription
 from tuinews.paths import expand_home
 from tuinews.sources.sanitize import clean_line, clean_url, without_password
@@ -135,7 +135,15 @@ def _resolve(first: str, base: Path | None, local_files: LocalFiles) -> tuple[st
         # newsboat itself wants file:// here; `tuinews add` takes a path, and so does this.
         return local_entry(Path(first), base, local_files)
     if scheme in {"http", "https"}:
-        return None, "URL has no host"  # `http://`, as `add` says
+        from tuinews.feed_urls import canonical_feed_url
+
+        try:
+            canonical_feed_url(first)  # as `add` says it (`http://::1/feed`: brackets)
+        except ConfigError as error:
+            # Without the address it ends with: the skipped line names it already.
+            reason = str(error)
+            return None, reason.rpartition(": '")[0] if reason.endswith("'") else reason
+        return None, "URL has no host"
     return None, "not an http(s) URL"
 
 
