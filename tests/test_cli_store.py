@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -325,22 +326,34 @@ def test_empty_names_elsewhere_are_refused_and_shown_quoted(
 
 
 def test_cleanup_applies_retention(cli: Cli, server: FeedServer) -> None:
-    url = server.route("/many", static(rss(6)))
+    """`per_feed` and `days` drop what they say (starred articles stay), also articles
+    the feed still lists: the refresh, under the same settings, does not store them
+    again. Articles the feed still listed were kept, so a retention on a feed that lists
+    old items dropped nothing (a tester's find)."""
+    url = server.route("/many", static(rss(6)))  # dated January 2024
     subscribe(cli, (url, "Many"))
-    assert cli.run("refresh").status == 0
-    # Items the feed still lists are kept; serve a shorter feed so older ones can go.
-    server.route("/many", static(rss(2)))
     assert cli.run("refresh").status == 0
     nothing = cli.call("cleanup")
     assert nothing.status == 0
     assert "nothing to clean up" in nothing.err
+    star = json.loads(cli.call("list", "--json").out.splitlines()[-1])["id"]
+    with Store.open(cli.db) as store:
+        starred = store.find_article(star)  # item 1
+        assert starred is not None
+        store.set_starred(starred.pk, True)
     cli.config.write_text(cli.config.read_text() + "\n[retention]\nper_feed = 2\n")
     result = cli.call("cleanup")
     assert result.status == 0, result.err
-    # Kept: the two newest (items 6 and 5) and the two the feed still lists (2 and 1).
-    assert result.out.startswith("removed 2 articles")
+    assert result.out.startswith("removed 3 articles")  # 4, 3 and 2
     titles = [line.split("  ")[-1] for line in cli.call("list").out.splitlines()]
-    assert titles == ["item 6 v0", "item 5 v0", "item 2 v0", "item 1 v0"]
+    assert titles == ["item 6 v0", "item 5 v0", "item 1 v0"]
+    again = cli.run("refresh", "--force")
+    assert again.status == 0 and "0 new articles" in again.out
+    assert len(cli.call("list").out.splitlines()) == 3
+    cli.config.write_text(cli.config.read_text().replace("per_feed = 2", "days = 30"))
+    assert cli.call("cleanup").out.startswith("removed 2 articles")  # older than 30 days
+    assert [line.split("  ")[-1] for line in cli.call("list").out.splitlines()] == ["item 1 v0"]
+    assert "0 new articles" in cli.run("refresh", "--force").out
 
 
 @pytest.mark.parametrize(
@@ -562,12 +575,12 @@ def test_cleanup_counts_what_a_deleted_feed_still_holds_after_retention(
     cli.config.write_text(cli.config.read_text() + "\n[retention]\nper_feed = 1\n")
     result = cli.call("cleanup")
     assert result.status == 0, result.err
-    # Kept: the newest (item 6) and the two the feed still lists (2 and 1).
-    assert result.out.startswith("removed 3 articles")
-    assert "holds 3 articles (Many)" in result.err, result.err
-    assert len(cli.call("list").out.splitlines()) == 3 + 1
+    # Kept: the newest (item 6).
+    assert result.out.startswith("removed 5 articles")
+    assert "holds 1 article (Many)" in result.err, result.err
+    assert len(cli.call("list").out.splitlines()) == 1 + 1
     dropped = cli.call("cleanup", "--unsubscribed")
-    assert dropped.out.startswith("removed 3 articles of 1 feed no longer subscribed")
+    assert dropped.out.startswith("removed 1 article of 1 feed no longer subscribed")
 
 
 def test_cleanup_with_another_settings_file_never_empties_the_store(

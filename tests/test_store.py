@@ -16,9 +16,10 @@ import pytest
 from store_checks import assert_store_sound
 from tuinews.errors import StoreError
 from tuinews.model import Article, Enclosure, Feed, Subscription, article_id, article_key
-from tuinews.store import SaveStats, Store, View
+from tuinews.store import FeedWrite, SaveStats, Store, View
 from tuinews.store.fts import search_terms
 from tuinews.store.records import SortKey
+from tuinews.store.save import prepare_feed
 from tuinews.store.schema import count_new_articles, queue_new_articles
 
 A_URL = "https://a.example/feed"
@@ -774,27 +775,48 @@ def test_find_article_by_id_and_prefix(thousand: Store) -> None:
         thousand.find_article("a")
 
 
-def test_cleanup_drops_old_keeps_starred_and_what_the_feed_still_lists(store: Store) -> None:
+def _save_retained(
+    store: Store, feed: int, items: list[Article], at: datetime, **retention: object
+) -> SaveStats:
+    """A fetch saved as a refresh under [retention] saves it (see FeedWrite.oldest)."""
+    write = FeedWrite(feed, at, prepare_feed(Feed(A_URL, "Feed", articles=items)), status=200)
+    (stats,) = store.write_batch([dataclasses.replace(write, **retention)])  # type: ignore[arg-type]
+    assert isinstance(stats, SaveStats)
+    return stats
+
+
+def test_cleanup_drops_old_articles_but_starred_ones_and_refresh_does_not_bring_them_back(
+    store: Store,
+) -> None:
+    """Retention drops what is older than `days` (or beyond the newest `per_feed`) even
+    while the feed still lists it: a refresh under the same retention does not store it
+    again. Starred articles stay; so do undated ones the feed still lists (dated by the
+    fetch that first saw them, they would come back as new)."""
     a = feed_id(store, A_URL)
     old = [make_article(A_URL, n, published=T0 - timedelta(days=100 + n)) for n in range(6)]
-    save(store, a, old, at=T0 - timedelta(days=90))
+    undated = dataclasses.replace(make_article(A_URL, 50), published=None)
+    save(store, a, [*old, undated], at=T0 - timedelta(days=90))
     starred = store.find_article(old[0].id)
     assert starred is not None
     store.set_starred(starred.pk, True)
-    # Items 4 and 5 are still in the feed: dropping them would bring them back as new.
-    current = [*old[4:], *(make_article(A_URL, n) for n in range(10, 13))]
-    save(store, a, current, at=T0)
-    assert store.cleanup(days=30, per_feed=None, now=T0) == 3
+    fresh = [make_article(A_URL, n) for n in range(10, 13)]
+    listed = [*old[4:], undated, *fresh]
+    save(store, a, listed, at=T0)
+    assert store.cleanup(days=30, per_feed=None, now=T0) == 5  # old 1-5, listed or not
     left = {h.article_id for h in store.headlines(View(), limit=100)}
-    assert left == {old[0].id, old[4].id, old[5].id} | {i.id for i in current[2:]}
-    assert store.cleanup(days=None, per_feed=1, now=T0) == 0  # the rest is starred or listed
-    save(store, a, current[-1:], at=T0 + timedelta(hours=1))
-    assert store.cleanup(days=None, per_feed=1, now=T0) == 4
-    assert {h.article_id for h in store.headlines(View(), limit=100)} == {
-        old[0].id,
-        current[-1].id,
-    }
-    assert store.feed(a).total == 2  # type: ignore[union-attr]
+    assert left == {old[0].id, undated.id} | {i.id for i in fresh}
+    # Still listed, and older than the retention: not stored again as new.
+    oldest = (T0 - timedelta(days=30)).timestamp()
+    assert _save_retained(store, a, listed, T0 + timedelta(hours=1), oldest=oldest).new == 0
+    assert store.cleanup(days=30, per_feed=None, now=T0) == 0
+    # The newest one only: the starred one stays, the undated one while listed.
+    assert store.cleanup(days=None, per_feed=1, now=T0) == 2
+    left = {h.article_id for h in store.headlines(View(), limit=100)}
+    assert left == {old[0].id, undated.id, fresh[-1].id}
+    assert _save_retained(store, a, listed, T0 + timedelta(hours=2), per_feed=1).new == 0
+    newer = make_article(A_URL, 99, published=T0 + timedelta(days=1))
+    assert _save_retained(store, a, [newer, *listed], T0 + timedelta(hours=3), per_feed=1).new == 1
+    assert store.feed(a).total == 4  # type: ignore[union-attr]
     assert store.cleanup(days=None, per_feed=None) == 0
 
 

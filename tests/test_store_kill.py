@@ -39,7 +39,8 @@ with Store.open(path) as store:
     while True:
         items = [
             Article(id="", feed=url, title=f"Item {i} edition {n}", guid=f"g{i}",
-                    published=T0 + timedelta(minutes=i), content=f"<p>text {i} {n}</p>" * 20)
+                    published=T0 + timedelta(minutes=i if i >= 1000 else 10**6 + i),
+                    content=f"<p>text {i} {n}</p>" * 20)
             for i in [*range(50), *range(1000 + n * 20, 1020 + n * 20)]
         ]
         store.save_fetch(1, Feed(url, "Kill", articles=items), status=200, etag=None,
@@ -81,7 +82,8 @@ def test_killed_saves_leave_a_sound_store_with_marks_intact(tmp_path: Path) -> N
                 feed=URL,
                 title=f"Item {i}",
                 guid=f"g{i}",
-                published=T0 + timedelta(minutes=i),
+                # The newest: the retention (per_feed) of each round keeps them.
+                published=T0 + timedelta(minutes=10**6 + i),
             )
             for i in range(50)
         ]

@@ -53,14 +53,16 @@ def test_articles_whose_ids_another_feed_holds_are_saved_and_counted(store: Stor
 
 def test_a_refetch_keeps_counts_and_marks_and_sees_every_listed_item(store: Store) -> None:
     a, _ = _ids(store)
-    items = [make_article(A_URL, n) for n in range(10)]
+    # Undated: retention keeps those while their feed lists them (`cleanup_feed`).
+    items = [dataclasses.replace(make_article(A_URL, n), published=None) for n in range(10)]
     save(store, a, items)
     rows = store.headlines(View(), limit=100)
     store.set_read([rows[0].pk, rows[1].pk], True)
     store.set_starred(rows[2].pk, True)
     later = T0 + timedelta(days=40)
     changed = dataclasses.replace(items[5], title="A new title")
-    stats = save(store, a, [*items[:5], changed, *items[6:], make_article(A_URL, 10)], at=later)
+    new = dataclasses.replace(make_article(A_URL, 10), published=None)
+    stats = save(store, a, [*items[:5], changed, *items[6:], new], at=later)
     assert (stats.new, stats.updated) == (1, 1)
     info = store.feed(a)
     assert info is not None and (info.total, info.unread) == (11, 9)

@@ -76,6 +76,7 @@ def refresh_command(ns: argparse.Namespace) -> int:
                         workers=workers,
                         on_start=reporter.start,
                         listed_now=functools.partial(_listed_now, config_path(ns), read_stamp),
+                        retention=config.retention,
                     )
                 )
             except RefreshStopped as error:
@@ -554,6 +555,6 @@ def cleanup_command(ns: argparse.Namespace) -> int:
         return 0
     print(
         f"removed {_count(removed, 'article')} "
-        "(kept: starred ones, and those their feed still lists)"
+        "(kept: starred ones, and undated ones their feed still lists)"
     )
     return 0

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,7 @@ from tuinews.store.records import FeedWrite
 if TYPE_CHECKING:
     import httpx
 
-    from tuinews.config import RefreshSettings
+    from tuinews.config import RefreshSettings, RetentionSettings
     from tuinews.refresh.workers import WorkerPool
     from tuinews.store import FeedInfo, SaveStats, Store
     from tuinews.store.save import PreparedFeed
@@ -119,6 +119,7 @@ async def refresh_feeds(
     workers: WorkerPool | None = None,
     on_start: Callable[[list[tuple[str, str]]], None] | None = None,
     listed_now: Callable[[], Sequence[Subscription] | None] | None = None,
+    retention: RetentionSettings | None = None,
 ) -> RefreshSummary:
     """Refresh the subscriptions (or `only` those, by URL or title) into the store.
 
@@ -133,7 +134,8 @@ async def refresh_feeds(
     `listed_now` reads the subscriptions as the settings file has them now (None when it
     cannot): `subscriptions` were read before this refresh had the lock, perhaps long
     before (another refresh held it), and the file is read again once it has it: a feed
-    removed or moved since is not brought back (see `_drop_removed`).
+    removed or moved since is not brought back (see `_drop_removed`). `retention`: new
+    articles that `tuinews cleanup` would drop are not stored (see `FeedWrite.oldest`).
     """
     from tuinews.store import Store
 
@@ -174,6 +176,7 @@ async def refresh_feeds(
             kept = [i for i in stored if i.url not in subscribed]
             chosen = select_feeds(infos, only, kept)
             run = _Run(store, settings, force=force, named=only is not None, workers=workers)
+            run.retention = retention
             run.other_refresh_since = refresh_lock.waited_since
             run.subscribed = subscribed
             if on_start is not None:
@@ -303,6 +306,7 @@ class _Run:
         self.force = force
         self.named = named
         self.other_refresh_since: datetime | None = None
+        self.retention: RetentionSettings | None = None
         self.stopped_by: StoreError | None = None  # the store refused a write
         self.fetcher: Fetcher | None = None
         # Whether any web feed of this refresh got an HTTP answer (any status), and the
@@ -610,12 +614,14 @@ class _Run:
         with self.parked.holding():
             await self.processing.acquire()
         try:
-            write = FeedWrite(
-                info.id,
-                now,
-                status=result.status,
-                etag=result.etag,
-                last_modified=result.last_modified,
+            write = self._kept(
+                FeedWrite(
+                    info.id,
+                    now,
+                    status=result.status,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                )
             )
             return await self.parsers.save(body, key, result.content_type, write, before_write)
         finally:
@@ -703,11 +709,21 @@ class _Run:
             feed, prepared, read_at = await asyncio.to_thread(
                 _load_local_prepared, path, self.settings.max_bytes
             )
-            write = FeedWrite(info.id, read_at, prepared, source_mtime=signature)
+            write = self._kept(FeedWrite(info.id, read_at, prepared, source_mtime=signature))
             if feed.cut:  # read while being written, say: read whole next time
                 write = write.of_cut_document()
             stats = await self.writer.write(write)
         return feed, stats
+
+    def _kept(self, write: FeedWrite) -> FeedWrite:
+        """`write` with the retention settings it is saved under."""
+        retention = self.retention
+        if retention is None or (retention.days is None and retention.per_feed is None):
+            return write
+        oldest = None
+        if retention.days is not None:
+            oldest = (write.fetched_at - timedelta(days=retention.days)).timestamp()
+        return dataclasses.replace(write, oldest=oldest, per_feed=retention.per_feed)
 
     async def _enable(self, info: FeedInfo) -> None:
         """A disabled feed retried on request (named or forced) that answers is back."""

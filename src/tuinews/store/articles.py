@@ -424,12 +424,18 @@ def mark_read_where(conn: sqlite3.Connection, view: View, up_to_pk: int | None =
 def cleanup_feed(
     conn: sqlite3.Connection, feed_id: int, *, before: datetime | None, per_feed: int | None
 ) -> int:
-    """Drop one feed's old articles; starred ones, and those the feed still lists, stay.
+    """Drop one feed's old articles; starred ones stay, and so do undated ones the feed
+    still lists.
 
-    Articles still in the feed are kept because dropping them would bring them back as
-    new and unread at the next refresh.
+    A refresh does not store a new dated article that retention would drop (see
+    `FeedWrite.oldest`), so the dated ones dropped here do not come back. An undated
+    one is dated by the fetch that first saw it: dropped while the feed still lists it,
+    it would come back as new and unread at the next refresh.
     """
-    keep = "starred = 0 AND last_seen < COALESCE((SELECT seen_at FROM feeds WHERE id = ?), 1e300)"
+    keep = (
+        "starred = 0 AND (published IS NOT NULL OR updated IS NOT NULL "
+        "OR last_seen < COALESCE((SELECT seen_at FROM feeds WHERE id = ?), 1e300))"
+    )
     removed = 0
     if before is not None:
         removed += conn.execute(

@@ -114,6 +114,11 @@ class FeedWrite:
     last_modified: str | None = None
     next_fetch: datetime | None = None
     source_mtime: float | None = None
+    # Retention ([retention], see `Store.cleanup`): new articles dated before
+    # `oldest` (a timestamp), or older than the newest `per_feed` of the feed, are not
+    # stored: cleanup would drop them, and each refresh would bring them back as new.
+    oldest: float | None = None
+    per_feed: int | None = None
 
     def of_cut_document(self) -> FeedWrite:
         """The write for a document that ended early (`Feed.cut`): its complete

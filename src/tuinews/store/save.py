@@ -106,6 +106,8 @@ def save_prepared(
     fetched_at: datetime,
     next_fetch: datetime | None,
     source_mtime: float | None,
+    oldest: float | None = None,
+    per_feed: int | None = None,
 ) -> SaveStats:
     row = conn.execute(
         "SELECT url, EXISTS (SELECT 1 FROM articles WHERE feed_id = ?1), seen_at "
@@ -155,6 +157,8 @@ def save_prepared(
         elif old[3] < now:
             unchanged.append(old[0])
 
+    if inserts and (oldest is not None or per_feed is not None):
+        inserts = _retained(conn, feed_id, inserts, oldest, per_feed, now)
     inserted = 0
     if inserts:
         # Last item first: items with equal dates (or none, dated by this fetch) are
@@ -198,6 +202,36 @@ def save_prepared(
 
 
 _NO_ITEMS = "[]"
+
+
+def _retained(
+    conn: sqlite3.Connection,
+    feed_id: int,
+    inserts: list[tuple[Any, ...]],
+    oldest: float | None,
+    per_feed: int | None,
+    now: float,
+) -> list[tuple[Any, ...]]:
+    """The new rows retention keeps (see `FeedWrite.oldest`): not those dated before
+    `oldest`, nor those older than the newest `per_feed` of the feed, stored or new. An
+    undated row is dated by this fetch (`now`), the newest."""
+
+    def date(row: tuple[Any, ...]) -> float:
+        return now if row[17] is None else float(row[17])
+
+    kept = [row for row in inserts if oldest is None or row[17] is None or row[17] >= oldest]
+    if per_feed is not None and kept:
+        stored = conn.execute(
+            "SELECT sort_ts FROM articles WHERE feed_id = ? ORDER BY sort_ts DESC LIMIT ?",
+            (feed_id, per_feed),
+        ).fetchall()
+        dates = sorted([ts for (ts,) in stored] + [date(row) for row in kept], reverse=True)
+        if len(dates) > per_feed:
+            if per_feed < 1:
+                return []
+            floor = dates[per_feed - 1]
+            kept = [row for row in kept if date(row) >= floor]
+    return kept
 
 
 def _link_keys(item: PreparedItem) -> list[str]:

@@ -515,6 +515,8 @@ class Store:
             fetched_at=write.fetched_at,
             next_fetch=write.next_fetch,
             source_mtime=write.source_mtime,
+            oldest=write.oldest,
+            per_feed=write.per_feed,
         )
 
     def _tune_for_saving(self, conn: sqlite3.Connection) -> None:

@@ -27,7 +27,7 @@ from tuinews.ui.widgets.ordered_input import OrderedInput
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from tuinews.config import RefreshSettings
+    from tuinews.config import Config
 
 
 def first_run_store(ctx: AppContext) -> Path | None:
@@ -107,7 +107,7 @@ class AddFeedScreen(Dialog[Subscription | None]):
         reader.post_message(Status(line, lasting=True))
         self.app.run_worker(
             _fetch_first_feed(
-                user_store, subscription, self.ctx.config.refresh, reader, self.ctx.config_path
+                user_store, subscription, self.ctx.config, reader, self.ctx.config_path
             ),
             group="first-subscription",
             description="fetch a new subscription into the user's store",
@@ -122,7 +122,7 @@ class AddFeedScreen(Dialog[Subscription | None]):
 async def _fetch_first_feed(
     store_path: Path,
     subscription: Subscription,
-    settings: RefreshSettings,
+    config: Config,
     reader: Screen[None],
     config_path: Path,
 ) -> None:
@@ -138,7 +138,9 @@ async def _fetch_first_feed(
     url = subscription.url
     try:
         store_path.parent.mkdir(parents=True, exist_ok=True)
-        summary = await refresh_feeds(store_path, [subscription], settings, lock="wait")
+        summary = await refresh_feeds(
+            store_path, [subscription], config.refresh, lock="wait", retention=config.retention
+        )
     except (TuinewsError, OSError) as error:
         line = f"Subscribed to {url}; not fetched: {error}"
         reader.post_message(Status(line, error=True, lasting=True))

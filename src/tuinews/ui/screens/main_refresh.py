@@ -286,6 +286,7 @@ class RefreshingScreen(ReadingScreen):
                 on_wait=waiting,
                 on_start=self._awaited.start,  # on this loop's thread, as is done()
                 listed_now=None if self.ctx.ephemeral else self._listed_now,
+                retention=None if self.ctx.ephemeral else self.ctx.config.retention,
             )
         except RefreshStopped as stopped:
             # The store refused a write (disk full, read-only): what was saved stays.
