@@ -194,7 +194,13 @@ def test_escapes_in_quoted_tags_read_as_newsboat_reads_them() -> None:
 
 def test_an_address_without_a_host_says_why_as_add_does() -> None:
     # "URL has no host" for an IPv6 address written without its brackets.
-    _, skipped = parse_newsboat_urls_report("http://::1/feed\nhttps://a.example/x\n", "urls")
+    text = (
+        "http://::1/feed\nhttps://2001:db8::1/feed\nhttp://1.2.3.4:99999/x\nhttps://a.example/x\n"
+    )
+    _, skipped = parse_newsboat_urls_report(text, "urls")
     assert skipped == [
-        "skipped line 1 'http://::1/feed': URL has an IPv6 address without brackets ([::1])"
+        "skipped line 1 'http://::1/feed': URL has an IPv6 address without brackets ([::1])",
+        "skipped line 2 'https://2001:db8::1/feed': URL has an IPv6 address without brackets "
+        "([2001:db8::1])",
+        "skipped line 3 'http://1.2.3.4:99999/x': URL has an invalid port",
     ]

@@ -112,11 +112,16 @@ def _resolve(first: str, base: Path | None, local_files: LocalFiles) -> tuple[st
     except ValueError as error:  # a malformed [IPv6] host
         return None, f"malformed URL ({error})"
     scheme = parts.scheme.lower() if parts else ""
-    try:
-        if scheme in {"http", "https"} and parts and parts.hostname:
-            return first, ""
-    except ValueError as error:
-        return None, f"malformed URL ({error})"
+    if scheme in {"http", "https"}:
+        from tuinews.feed_urls import canonical_feed_url
+
+        try:
+            canonical_feed_url(first)  # as `add` checks it (`http://::1/feed`: brackets)
+        except ConfigError as error:
+            # Without the address it ends with: the skipped line names it already.
+            reason = str(error)
+            return None, reason.rpartition(": '")[0] if reason.endswith("'") else reason
+        return first, ""
     if scheme == "file":
         from tuinews.sources.local import path_from_file_url
 
@@ -134,16 +139,6 @@ def _resolve(first: str, base: Path | None, local_files: LocalFiles) -> tuple[st
     if not scheme and first.startswith(("/", "~")):
         # newsboat itself wants file:// here; `tuinews add` takes a path, and so does this.
         return local_entry(Path(first), base, local_files)
-    if scheme in {"http", "https"}:
-        from tuinews.feed_urls import canonical_feed_url
-
-        try:
-            canonical_feed_url(first)  # as `add` says it (`http://::1/feed`: brackets)
-        except ConfigError as error:
-            # Without the address it ends with: the skipped line names it already.
-            reason = str(error)
-            return None, reason.rpartition(": '")[0] if reason.endswith("'") else reason
-        return None, "URL has no host"
     return None, "not an http(s) URL"
 
 
