@@ -174,6 +174,9 @@ async def test_feeds_of_one_title_read_differently_in_the_sidebar(tmp_path: Path
         # One host, one end: told apart where their paths part (a regression tester's).
         Subscription("https://blog.example/category/alpha-news/feed/", "Blog"),
         Subscription("https://blog.example/category/beta-news/feed/", "Blog"),
+        # Only the scheme differs: the whole address (a second regression tester's).
+        Subscription("http://same.example/feed", "Same"),
+        Subscription("https://same.example/feed", "Same"),
     ]
     ctx = make_ctx(tmp_path, subs, build=False)
     async with running(ctx, size=(120, 30)) as (app, _pilot):
@@ -186,6 +189,8 @@ async def test_feeds_of_one_title_read_differently_in_the_sidebar(tmp_path: Path
             "Other",
             "Blog (blog.example/category/alpha-news/feed)",
             "Blog (blog.example/category/beta-news/feed)",
+            "Same (http://same.example/feed)",
+            "Same (https://same.example/feed)",
         ]
         width = sidebar.scrollable_content_region.width
         rows = [sidebar.render_row(i, width, False).text.strip() for i in feeds]
@@ -193,6 +198,7 @@ async def test_feeds_of_one_title_read_differently_in_the_sidebar(tmp_path: Path
         assert rows[3].startswith("Blog (…/alpha-news") and rows[4].startswith("Blog (…/beta-"), (
             rows
         )
+        assert len(set(rows)) == len(rows)
 
 
 def samples_ctx() -> Any:

@@ -60,44 +60,51 @@ def told_apart(title: str, url: str, width: int, others: Sequence[str] = ()) -> 
     """The title of a feed that shares it with the feeds at `others`, with its address,
     in `width` cells: "Daring Fireball (daringfireball.net/…/feed.json)". The title is
     cut first: the address is what tells them apart (and what `remove` asks for). Where
-    host and end are the same (WordPress's `/category/NAME/feed/`), the path from where
-    they part: "Blog (…/alpha/feed)"."""
+    that label is another's too (one host and one end: WordPress's
+    `/category/NAME/feed/`; http and https), the address from where they differ:
+    "Blog (…/alpha-news/feed)"."""
     title = drawable(clean_line(title))
     room = max(12, width - cell_len(title) - 3)
     address = address_label(url, room)
     if any(address_label(other, room) == address for other in others):
-        address = _start_of(_from_parting(url, others), room)
+        address = _from_difference(url, others, room)
     room = width - cell_len(address) - 3
     if cell_len(title) > room:
         title = set_cell_size(title, max(1, room - 1)).rstrip() + "…"
     return f"{title} ({address})"
 
 
-def _from_parting(url: str, others: Sequence[str]) -> str:
-    """`url`'s path (and query) from the first segment where it parts from all of
-    `others`, "…/" before it; all of it when they part at the first."""
-    mine = _path_segments(url)
-    start = len(mine)
+_SEPARATORS = "/.-_:?&=#"
+
+
+def _from_difference(url: str, others: Sequence[str], width: int) -> str:
+    """`url` (no credentials; no scheme when the others share its own) from just before
+    the first character where it differs from one of `others`, in `width` cells."""
+    scheme = url.partition("://")[0] + "://"
+    same_scheme = all(other.startswith(scheme) for other in others)
+
+    def shown(address: str) -> str:
+        address = _without_credentials(drawable(clean_line(address)))
+        return address.removeprefix(scheme) if same_scheme else address
+
+    mine = shown(url)
+    first = len(mine)
     for other in others:
-        theirs = _path_segments(other)
+        theirs = shown(other)
         same = 0
         while same < min(len(mine), len(theirs)) and mine[same] == theirs[same]:
             same += 1
-        start = min(start, same)
-    start = min(start, max(0, len(mine) - 1))
-    return ("…/" if start else "") + "/".join(mine[start:])
-
-
-def _path_segments(url: str) -> list[str]:
-    url = drawable(clean_line(url))
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]
-    segments = [segment for segment in parts.path.split("/") if segment]
-    if parts.query:
-        segments.append(f"?{parts.query}")
-    return segments
+        first = min(first, same)
+    if cell_len(mine) <= width:
+        return mine
+    # From the separator before the difference (within a few letters of it), so that
+    # the word that differs shows whole.
+    start = max(0, min(first, len(mine) - 1) - 12)
+    cut = max(mine.rfind(separator, start, first) for separator in _SEPARATORS)
+    start = cut if cut > 0 else start
+    if start == 0:
+        return _start_of(mine, width)
+    return _start_of("…" + mine[start:], width)
 
 
 def _without_credentials(url: str) -> str:
