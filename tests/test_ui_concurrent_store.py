@@ -227,3 +227,33 @@ async def test_undo_typed_after_mark_all_read_waits_for_its_write(
         assert "unread again" in str(screen.status.render())
         with Store.open(ctx.store_path) as store:
             assert store.count(View(unread_only=True)) == store.count(View())
+
+
+async def test_a_mark_typed_after_undo_marks_the_row_undone(tmp_path: Path) -> None:
+    """`A`, then `u m` in one burst: `m` ran before the undo's write and found the row
+    still drawn read, so it marked it unread, and the undo then counted it "marked
+    unread meanwhile": every article ended unread (a regression tester's find)."""
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("A")
+        await settle(pilot)
+        first = screen.headlines.current
+        assert first is not None and first.read
+        other = sqlite3.connect(ctx.store_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the undo's write waits a moment
+        try:
+            await pilot.press("u", "m")
+            await pilot.pause(0.5)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await settle(pilot)
+        await settle(pilot)
+        shown = screen.headlines.current
+        assert shown is not None and shown.pk == first.pk and shown.read
+        with Store.open(ctx.store_path) as store:
+            total = store.count(View())
+            assert store.count(View(unread_only=True)) == total - 1
+            saved = store.article(first.pk)
+            assert saved is not None and saved.read

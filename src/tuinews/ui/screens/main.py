@@ -31,7 +31,7 @@ STORE_WAIT_SAID_AFTER = 1.0
 GATED_ACTIONS = (
     DIALOG_ACTIONS
     | {f"link({n})" for n in range(1, 10)}
-    | {"next_unread", "previous_unread", "space", "mark_all_read"}
+    | {"next_unread", "previous_unread", "space", "mark_all_read", "undo"}
 )
 
 
@@ -360,14 +360,24 @@ class MainScreen(RefreshingScreen):
             self.status.say("Nothing to undo.")
             return
         pks, self.undo_pks = self.undo_pks, []
-        self._undo_mark(pks)
+        # The keys typed after u wait for its write, as after A: `m` then marks the row
+        # as it is then (unread again).
+        done, key = self.for_later(lambda: None, search=False)
+        if key is not None:
+            self.news_app.key_waits_for_write(key)
+        self._undo_mark(pks, done)
 
     @work(thread=True, group="write", description="undo mark all read")
     @reported
-    def _undo_mark(self, pks: list[int]) -> None:
+    def _undo_mark(self, pks: list[int], done: Callable[[], None]) -> None:
         assert self.store is not None
-        self.wait_for_marks()
-        changed = self.store.set_read(pks, False)
+        try:
+            self.wait_for_marks()
+            changed = self.store.set_read(pks, False)
+            undone = set(pks)
+            self.app.call_from_thread(lambda: self.headlines.update_rows(undone, read=False))
+        finally:
+            self.app.call_from_thread(done)
         self.post_message(self._load_feeds())
         # Counted as written: a feed removed meanwhile took its articles with it.
         noun = "article" if changed == 1 else "articles"

@@ -122,6 +122,13 @@ class HeadlineList(CursorList):
                 return new
         return None
 
+    def update_rows(self, pks: set[int], **changes: object) -> None:
+        """Change the shown rows of `pks` in place (one pass over the rows held)."""
+        for index, row in list(self._rows.items()):
+            if row.pk in pks:
+                self._rows[index] = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+        self.refresh()
+
     def update_all(self, **changes: object) -> None:
         for index, row in list(self._rows.items()):
             self._rows[index] = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
