@@ -17,6 +17,7 @@ from test_ui_support import (
     running,
     save_feed,
     settle,
+    wait_until,
 )
 from tuinews.config import UISettings
 from tuinews.store import Store, View
@@ -257,3 +258,29 @@ async def test_a_mark_typed_after_undo_marks_the_row_undone(tmp_path: Path) -> N
             assert store.count(View(unread_only=True)) == total - 1
             saved = store.article(first.pk)
             assert saved is not None and saved.read
+
+
+async def test_quitting_while_marks_wait_for_a_busy_store_says_what_was_not_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`A j m q` while another process holds the store: each write waited out the busy
+    timeout in turn before the reader exited (a minute), and nothing said that `A` and
+    `m` were not saved (a regression tester's find). Writes left when quitting give up
+    at once, and what was not saved is kept to be printed once the terminal is back."""
+    _quick_busy_timeout(monkeypatch, 0.5)
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    other = sqlite3.connect(ctx.store_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        async with running(ctx, size=(100, 30)) as (app, pilot):
+            await pilot.press("A", "j", "m", "q")
+            await wait_until(pilot, lambda: not app.is_running, seconds=10)
+        # `A`'s refusal is said on the status line, or kept too when the quit came first.
+        busy = f"{ctx.store_path}: the store is busy (another tuinews is writing to it); try again"
+        assert app.said_at_exit[-1] == f"not saved: {busy}"
+        assert app.said_at_exit[:-1] in ([], [busy])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with Store.open(ctx.store_path) as store:
+        assert store.count(View(unread_only=True)) == store.count(View())

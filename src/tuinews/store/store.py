@@ -107,6 +107,7 @@ class Store:
         # of `_lock` between tries: `close` waits for them, as it waited for the lock.
         self._waiting_writes = 0
         self._no_waiting_write = threading.Condition(self._lock)
+        self._stop_waits = False  # see `stop_waiting`
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
         self._wrote = False
         # Each write copied into the store's file at once (the reader, open for hours):
@@ -208,6 +209,11 @@ class Store:
                 self._waiting_writes -= 1
                 self._no_waiting_write.notify_all()
 
+    def stop_waiting(self) -> None:
+        """From now on a write finds another process's write lock busy gives up at once
+        (the reader quitting: each write left would wait out the busy timeout)."""
+        self._stop_waits = True
+
     def _refuse_newer_schema(self, conn: sqlite3.Connection) -> None:
         """A newer tuinews upgraded the store since this one opened it (a cron line run
         by the new version while the reader is open): what this one writes could break
@@ -240,7 +246,7 @@ class Store:
                     return conn  # `self._lock` stays held for the transaction
                 except sqlite3.Error as exc:
                     busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
-                    if not busy or time.monotonic() >= deadline:
+                    if not busy or time.monotonic() >= deadline or self._stop_waits:
                         raise store_error(self.path, exc) from exc
                 finally:
                     with suppress(sqlite3.Error):

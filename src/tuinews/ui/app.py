@@ -27,6 +27,7 @@ from tuinews.ui.screens.main import MainScreen
 from tuinews.ui.waiting_keys import KeyGate
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from textual.driver import Driver
     from textual.timer import Timer
 
@@ -78,6 +79,10 @@ class NewsApp(App[None]):
         self._key_waiting_for_search: events.Key | None = None
         # The Enter that picked a command in the palette, until the command runs.
         self.command_key: events.Key | None = None
+        # Quitting: what workers would say on the status line (a mark the busy store
+        # refused) is printed once the terminal is back (`tuinews.commands.launch`).
+        self.quitting = False
+        self.said_at_exit: list[str] = []
         # Ctrl-C and Ctrl-Q quit at once, whatever waits.
         self._never_held = {
             key.strip()
@@ -223,6 +228,18 @@ class NewsApp(App[None]):
     @property
     def main(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    def exit(
+        self, result: None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        """Quit; writes still waiting for another process's hold on the store give up
+        at once (each would wait out the busy timeout, one after the other)."""
+        self.quitting = True
+        for screen in self.screen_stack:
+            store = getattr(screen, "store", None)
+            if store is not None:
+                store.stop_waiting()
+        super().exit(result, return_code, message)
 
     async def action_quit_or_copy(self) -> None:
         selected = getattr(self.focused, "selected_text", "")

@@ -78,7 +78,10 @@ def reported(method: Callable[P, None]) -> Callable[P, None]:
         except TuinewsError as error:
             screen = args[0]
             assert isinstance(screen, MainCore)
-            screen.post_message(Status(str(error), error=True))
+            if screen.news_app.quitting:
+                screen.news_app.said_at_exit.append(str(error))
+            else:
+                screen.post_message(Status(str(error), error=True))
 
     return wrapper
 

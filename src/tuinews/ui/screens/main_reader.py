@@ -343,6 +343,9 @@ class ReadingScreen(MainCore):
         Read from the store where it can be (a few rows): `m m` refused twice left the
         row read by the second's "before", its first never saved either."""
         ((field, value),) = before.items()
+        if self.news_app.quitting:
+            self.news_app.said_at_exit.append(f"not saved: {error}")
+            return  # no screen left to put the rows back on
         held: dict[int, bool] = {}
         if self.store is not None and len(pks) <= PUT_BACK_READ_MAX:
             with contextlib.suppress(TuinewsError):
