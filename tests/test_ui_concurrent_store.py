@@ -284,3 +284,28 @@ async def test_quitting_while_marks_wait_for_a_busy_store_says_what_was_not_save
         other.close()
     with Store.open(ctx.store_path) as store:
         assert store.count(View(unread_only=True)) == store.count(View())
+
+
+async def test_undo_after_a_refused_mark_all_read_leaves_the_earlier_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An `A` the busy store refused, then `u`: the undo undid the `A` before it."""
+    _quick_busy_timeout(monkeypatch, 0.3)
+    ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
+    async with running(ctx, size=(100, 30)) as (app, pilot):
+        screen = app.screen
+        await pilot.press("A")
+        await settle(pilot)
+        other = sqlite3.connect(ctx.store_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("A")
+            await settle(pilot)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await pilot.press("u")
+        await settle(pilot)
+        assert "Nothing to undo." in str(screen.status.render())
+        with Store.open(ctx.store_path) as store:
+            assert store.count(View(unread_only=True)) == 0

@@ -324,6 +324,9 @@ class MainScreen(RefreshingScreen):
         done, key = self.for_later(lambda: None, search=False)
         if key is not None:
             self.news_app.key_waits_for_write(key)
+        # `u` undoes this A: refused (a busy store), it leaves nothing to undo, not the
+        # one before it.
+        self.undo_pks = []
         # Said when the write waits that long: else the keys held behind it look ignored.
         busy = self.set_timer(STORE_WAIT_SAID_AFTER, lambda: self.status.say(STORE_WAIT))
 
