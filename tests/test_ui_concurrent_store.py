@@ -3,7 +3,6 @@ selection stays on its article, and "mark all read" marks only what the user was
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,10 +12,12 @@ from test_ui_support import (
     BASE_DATE,
     make_article,
     make_ctx,
+    quick_busy_timeout,
     quick_rest,  # noqa: F401  (autouse fixture)
     running,
     save_feed,
     settle,
+    store_held,
     wait_until,
 )
 from tuinews.config import UISettings
@@ -141,9 +142,7 @@ async def test_a_mark_waiting_for_a_busy_store_stays_on_its_row(tmp_path: Path) 
         await settle(pilot)
         marked = screen.headlines.current
         assert marked is not None and not marked.read and not marked.starred
-        other = sqlite3.connect(ctx.store_path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with store_held(ctx.store_path):
             await pilot.press("m", "s")
             await pilot.pause(0.1)
             screen.reload_view()
@@ -152,9 +151,6 @@ async def test_a_mark_waiting_for_a_busy_store_stays_on_its_row(tmp_path: Path) 
             shown = screen.headlines.row(screen.headlines.index_of(marked.pk) or 0)
             assert shown is not None and shown.pk == marked.pk
             assert shown.read and shown.starred
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         await settle(pilot)
         shown = screen.headlines.current
         assert shown is not None and shown.pk == marked.pk and shown.read and shown.starred
@@ -163,37 +159,23 @@ async def test_a_mark_waiting_for_a_busy_store_stays_on_its_row(tmp_path: Path) 
             assert saved is not None and saved.read and saved.starred
 
 
-def _quick_busy_timeout(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    real_open = Store.open.__func__  # type: ignore[attr-defined]
-
-    def quick_open(cls: type[Store], path: Path, **kwargs: object) -> Store:
-        return real_open(cls, path, **{**kwargs, "busy_timeout": seconds})  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(Store, "open", classmethod(quick_open))
-
-
 async def test_marks_refused_twice_show_what_the_store_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`m m` while another process held the write lock past the busy timeout: both saves
     refused, and the second put the row back to its own "before", read, though the
     store, its first never saved either, said unread (a tester's find)."""
-    _quick_busy_timeout(monkeypatch, 0.3)
+    quick_busy_timeout(monkeypatch, 0.3)
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx, size=(100, 30)) as (app, pilot):
         screen = app.screen
         row = screen.headlines.current
         assert row is not None and not row.read
-        other = sqlite3.connect(ctx.store_path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with store_held(ctx.store_path):
             await pilot.press("m", "m")
             await settle(pilot)
             await pilot.pause(0.5)
             await settle(pilot)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         assert "Not saved" in str(screen.status.render())
         shown = screen.headlines.current
         assert shown is not None and shown.pk == row.pk and not shown.read
@@ -214,15 +196,10 @@ async def test_undo_typed_after_mark_all_read_waits_for_its_write(
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx, size=(100, 30)) as (app, pilot):
         screen = app.screen
-        other = sqlite3.connect(ctx.store_path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with store_held(ctx.store_path):
             await pilot.press("A", "u")
             await pilot.pause(1.2)  # six backstops
             assert "Waiting for the store" in str(screen.status.render())
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         await settle(pilot)
         await settle(pilot)
         assert "unread again" in str(screen.status.render())
@@ -241,14 +218,9 @@ async def test_a_mark_typed_after_undo_marks_the_row_undone(tmp_path: Path) -> N
         await settle(pilot)
         first = screen.headlines.current
         assert first is not None and first.read
-        other = sqlite3.connect(ctx.store_path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")  # the undo's write waits a moment
-        try:
+        with store_held(ctx.store_path):  # the undo's write waits a moment
             await pilot.press("u", "m")
             await pilot.pause(0.5)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         await settle(pilot)
         await settle(pilot)
         shown = screen.headlines.current
@@ -267,11 +239,9 @@ async def test_quitting_while_marks_wait_for_a_busy_store_says_what_was_not_save
     timeout in turn before the reader exited (a minute), and nothing said that `A` and
     `m` were not saved (a regression tester's find). Writes left when quitting give up
     at once, and what was not saved is kept to be printed once the terminal is back."""
-    _quick_busy_timeout(monkeypatch, 0.5)
+    quick_busy_timeout(monkeypatch, 0.5)
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
-    other = sqlite3.connect(ctx.store_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with store_held(ctx.store_path):
         async with running(ctx, size=(100, 30)) as (app, pilot):
             await pilot.press("A", "j", "m", "q")
             await wait_until(pilot, lambda: not app.is_running, seconds=10)
@@ -279,9 +249,6 @@ async def test_quitting_while_marks_wait_for_a_busy_store_says_what_was_not_save
         busy = f"{ctx.store_path}: the store is busy (another tuinews is writing to it); try again"
         assert app.said_at_exit[-1] == f"not saved: {busy}"
         assert app.said_at_exit[:-1] in ([], [busy])
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     with Store.open(ctx.store_path) as store:
         assert store.count(View(unread_only=True)) == store.count(View())
 
@@ -290,20 +257,15 @@ async def test_undo_after_a_refused_mark_all_read_leaves_the_earlier_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An `A` the busy store refused, then `u`: the undo undid the `A` before it."""
-    _quick_busy_timeout(monkeypatch, 0.3)
+    quick_busy_timeout(monkeypatch, 0.3)
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     async with running(ctx, size=(100, 30)) as (app, pilot):
         screen = app.screen
         await pilot.press("A")
         await settle(pilot)
-        other = sqlite3.connect(ctx.store_path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with store_held(ctx.store_path):
             await pilot.press("A")
             await settle(pilot)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         await pilot.press("u")
         await settle(pilot)
         assert "Nothing to undo." in str(screen.status.render())

@@ -19,10 +19,12 @@ from feedserver import FeedServer, Generated, rss, static, status
 from store_checks import assert_store_sound
 from test_ui_support import (
     make_ctx,
+    quick_busy_timeout,
     quick_rest,  # noqa: F401  (autouse fixture)
     running,
     save_feed,
     settle,
+    store_held,
 )
 from tuinews.commands.common import short_date
 from tuinews.config import RefreshSettings
@@ -515,12 +517,7 @@ async def test_d_while_another_process_holds_the_store_says_so_and_the_reader_li
     for longer than the busy timeout: the removal ran on the UI thread, froze the reader
     for the whole timeout and then ended it with a StoreError traceback, the feed gone
     from the settings file and its articles left in the store without a word."""
-    real_open = Store.open.__func__  # type: ignore[attr-defined]
-
-    def quick_open(cls: type[Store], path: Path, **kwargs: object) -> Store:
-        return real_open(cls, path, **{**kwargs, "busy_timeout": 0.2})  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(Store, "open", classmethod(quick_open))
+    quick_busy_timeout(monkeypatch, 0.2)
     ctx = make_ctx(tmp_path)
     for sub in ctx.subscriptions:
         SubscriptionFile(ctx.config_path).add(sub)
@@ -529,14 +526,9 @@ async def test_d_while_another_process_holds_the_store_says_so_and_the_reader_li
         await pilot.press("h", "j", "j", "j", "j")  # Alpha News
         await pilot.press("d")
         await pilot.pause()
-        other = sqlite3.connect(ctx.store_path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with store_held(ctx.store_path):
             await pilot.press("y")
             await settle(pilot)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         assert app.is_running and app.return_code is None
         assert screen.status.message == (
             "Removed Alpha News from the feeds; its articles stay in the store for now "

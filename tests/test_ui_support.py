@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,3 +239,28 @@ def searches_wait_for(
         return real_window(store, view, **kwargs)
 
     monkeypatch.setattr(Store, "view_window", window_on_cue)
+
+
+@contextlib.contextmanager
+def store_held(store_path: Path) -> Iterator[None]:
+    """Another process's write transaction on the store meanwhile (a cron refresh's):
+    the reader's writes wait for it, up to their busy timeout."""
+    import sqlite3
+
+    other = sqlite3.connect(store_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def quick_busy_timeout(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Stores opened from now on wait `seconds` for another process's write lock."""
+    real_open = Store.open.__func__  # type: ignore[attr-defined]
+
+    def quick_open(cls: type[Store], path: Path, **kwargs: object) -> Store:
+        return real_open(cls, path, **{**kwargs, "busy_timeout": seconds})  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Store, "open", classmethod(quick_open))
