@@ -1060,3 +1060,19 @@ def test_first_window_and_counts_read_a_bounded_number_of_rows(big_store: Store)
         assert _vm_steps(big_store, lambda v=view: big_store.count(v)) < 1_000
     assert _vm_steps(big_store, big_store.unread_counts) < 1_000
     assert _vm_steps(big_store, lambda: big_store.count(View(starred_only=True))) < 5_000
+
+
+def test_retention_by_count_is_stable_for_articles_of_one_date(store: Store) -> None:
+    """`per_feed = 1` and three items of one date: the refresh kept all three (ties),
+    each cleanup dropped two and each refresh brought them back as new (a regression
+    tester's find); then one new one came in place of a stored one at each refresh."""
+    a = feed_id(store, A_URL)
+    when = T0 - timedelta(days=1)
+    tied = [make_article(A_URL, n, published=when) for n in range(3)]
+    older = make_article(A_URL, 9, published=when - timedelta(days=1))
+    listed = [*tied, older]
+    assert _save_retained(store, a, listed, T0, per_feed=1).new == 1
+    for hour in range(1, 4):
+        assert store.cleanup(days=None, per_feed=1, now=T0) == 0
+        assert _save_retained(store, a, listed, T0 + timedelta(hours=hour), per_feed=1).new == 0
+    assert store.count(View()) == 1

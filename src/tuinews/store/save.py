@@ -213,25 +213,29 @@ def _retained(
     now: float,
 ) -> list[tuple[Any, ...]]:
     """The new rows retention keeps (see `FeedWrite.oldest`): not those dated before
-    `oldest`, nor those older than the newest `per_feed` of the feed, stored or new. An
-    undated row is dated by this fetch (`now`), the newest."""
-
-    def date(row: tuple[Any, ...]) -> float:
-        return now if row[17] is None else float(row[17])
-
+    `oldest`, nor those a cleanup would drop as beyond the newest `per_feed` of the
+    feed, ranked as it ranks them (date, then pk: rows of one date tie). An undated row
+    is dated by this fetch (`now`), the newest."""
     kept = [row for row in inserts if oldest is None or row[17] is None or row[17] >= oldest]
-    if per_feed is not None and kept:
-        stored = conn.execute(
-            "SELECT sort_ts FROM articles WHERE feed_id = ? ORDER BY sort_ts DESC LIMIT ?",
-            (feed_id, per_feed),
-        ).fetchall()
-        dates = sorted([ts for (ts,) in stored] + [date(row) for row in kept], reverse=True)
-        if len(dates) > per_feed:
-            if per_feed < 1:
-                return []
-            floor = dates[per_feed - 1]
-            kept = [row for row in kept if date(row) >= floor]
-    return kept
+    if per_feed is None or not kept:
+        return kept
+    if per_feed < 1:
+        return []
+    stored = conn.execute(
+        "SELECT sort_ts, pk FROM articles WHERE feed_id = ? ORDER BY sort_ts DESC, pk DESC LIMIT ?",
+        (feed_id, per_feed),
+    ).fetchall()
+    # A new row ranks after the stored rows of its date: taken before them, it would
+    # push one of them out at the next cleanup, to be brought back by the next refresh,
+    # for ever. Among themselves, as they will be inserted: last item first (see
+    # `save_prepared`), the later pk first.
+    ranked: list[tuple[float, int, int]] = [(ts, pk, -1) for ts, pk in stored]
+    for position, index in enumerate(reversed(range(len(kept)))):
+        row = kept[index]
+        ranked.append((now if row[17] is None else float(row[17]), position - len(kept), index))
+    ranked.sort(reverse=True)
+    chosen = {index for _ts, _pk, index in ranked[:per_feed] if index >= 0}
+    return [row for index, row in enumerate(kept) if index in chosen]
 
 
 def _link_keys(item: PreparedItem) -> list[str]:
