@@ -583,3 +583,29 @@ async def test_quitting_stops_the_background_indexing_between_steps(
         indexed = conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
     assert pending + indexed == 12 and pending > 0
     assert_store_sound(ctx.store_path)
+
+
+async def test_the_readers_refresh_keeps_to_the_retention_set_since_it_started(
+    tmp_path: Path,
+) -> None:
+    """`[retention] days` added to the settings file while the reader is open, then
+    `tuinews cleanup`: the reader's R, with the retention it started with, brought every
+    article the cleanup had dropped back, unread (a regression tester's find)."""
+    with FeedServer() as server:
+        url = server.route("/old.xml", static(rss(3, title="Old", prefix="old")))  # 2024
+        feeds = f'[[feeds]]\nurl = "{url}"\ntitle = "Old"\n'
+        ctx = make_ctx(tmp_path, build=False, config_text=feeds)
+        ctx.subscriptions.append(Subscription(url, "Old"))
+        app = create_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+            ctx.config_path.write_text("[retention]\ndays = 30\n\n" + feeds)
+            with Store.open(ctx.store_path) as store:
+                assert store.cleanup(days=30, per_feed=None) == 3
+            await pilot.press("R")
+            await wait_for_refresh(pilot, screen)
+        with Store.open(ctx.store_path) as store:
+            assert store.count(View()) == 0

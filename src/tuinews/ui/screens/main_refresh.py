@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widgets import ProgressBar
 
+    from tuinews.config import RetentionSettings
     from tuinews.model import Subscription
 
 WAITING_LINE = "Another refresh is running; waiting for it…"
@@ -273,8 +274,10 @@ class RefreshingScreen(ReadingScreen):
 
         newest = await asyncio.to_thread(self._newest_article)
         try:
+            retention = None
             if not self.ctx.ephemeral:
                 await self._reread_subscriptions()
+                retention = await asyncio.to_thread(self._retention_now)
             summary = await refresh_feeds(
                 self.ctx.store_path,
                 self.ctx.subscriptions,
@@ -286,7 +289,7 @@ class RefreshingScreen(ReadingScreen):
                 on_wait=waiting,
                 on_start=self._awaited.start,  # on this loop's thread, as is done()
                 listed_now=None if self.ctx.ephemeral else self._listed_now,
-                retention=None if self.ctx.ephemeral else self.ctx.config.retention,
+                retention=retention,
             )
         except RefreshStopped as stopped:
             # The store refused a write (disk full, read-only): what was saved stays.
@@ -330,6 +333,16 @@ class RefreshingScreen(ReadingScreen):
         except (ConfigError, OSError):
             return None
         return None if changed is None else changed[0]
+
+    def _retention_now(self) -> RetentionSettings:
+        """[retention] as the settings file says now: set after the reader started, the
+        reader's refresh brought back what `tuinews cleanup` had just dropped."""
+        from tuinews.config import load_config
+
+        try:
+            return load_config(self.ctx.config_path).retention
+        except (ConfigError, OSError):
+            return self.ctx.config.retention
 
     async def _reread_subscriptions(self) -> None:
         """The subscriptions as the file says now: a `tuinews add`, `remove` or a
