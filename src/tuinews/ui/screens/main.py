@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 
+from tuinews.errors import TuinewsError
 from tuinews.store import View
 from tuinews.ui.bindings import MAIN_BINDINGS
 from tuinews.ui.messages import Status
@@ -347,6 +348,11 @@ class MainScreen(RefreshingScreen):
             self.wait_for_marks()
             pks = self.store.mark_read_where(view, up_to_pk=up_to_pk)
             self.app.call_from_thread(self._marked_all, pks, label)
+        except TuinewsError as error:
+            if not self.news_app.quitting:
+                raise  # said on the status line
+            self.not_saved_at_exit(f"all of {label} marked read", error)
+            return
         finally:
             self.app.call_from_thread(done)
         self.post_message(self._load_feeds())

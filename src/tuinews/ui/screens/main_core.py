@@ -471,6 +471,16 @@ class MainCore(Screen[None]):
             return
         self.post_message(loaded)
 
+    def not_saved_at_exit(self, what: str, error: TuinewsError) -> None:
+        """Keep "not saved: WHAT (reason)" for the command to print once the terminal
+        is back: the reader is quitting, and its status line is going."""
+        reason = str(error)
+        if self.store is not None:
+            reason = reason.removeprefix(f"{self.store.path}: ")
+        self.news_app.said_at_exit.append(
+            f"not saved: {what} ({reason.removesuffix('; try again')})"
+        )
+
     def marks_landed(self) -> int:
         """How many saves of marks had landed: a worker takes it before reading rows,
         which then hold every mark saved until then (see `_with_marks`)."""

@@ -12,6 +12,7 @@ from typing import Any
 from textual import on, work
 
 from tuinews.errors import TuinewsError
+from tuinews.sources.sanitize import clean_line
 from tuinews.store import Headline, View
 from tuinews.ui.messages import (
     ArticleFailed,
@@ -343,9 +344,9 @@ class ReadingScreen(MainCore):
         Read from the store where it can be (a few rows): `m m` refused twice left the
         row read by the second's "before", its first never saved either."""
         ((field, value),) = before.items()
-        if self.news_app.quitting:
-            self.news_app.said_at_exit.append(f"not saved: {error}")
-            return  # no screen left to put the rows back on
+        if self.news_app.quitting:  # no screen left to put the rows back on
+            self.not_saved_at_exit(self._mark_named(pks, field, not value), error)
+            return
         held: dict[int, bool] = {}
         if self.store is not None and len(pks) <= PUT_BACK_READ_MAX:
             with contextlib.suppress(TuinewsError):
@@ -362,6 +363,22 @@ class ReadingScreen(MainCore):
         # The reader's own store goes unnamed: its path took the 80 columns' room.
         said = str(error).removeprefix(f"{self.store.path}: ") if self.store else str(error)
         self.post_message(Status(f"Not saved: {said}", error=True))
+
+    def _mark_named(self, pks: list[int], field: str, value: bool) -> str:
+        """A mark in words: "'Title' marked read", "3 articles starred"."""
+        what = (
+            ("marked read" if value else "marked unread")
+            if field == "read"
+            else ("starred" if value else "unstarred")
+        )
+        if len(pks) != 1:
+            return f"{len(pks)} articles {what}"
+        stored = None
+        if self.store is not None:
+            with contextlib.suppress(TuinewsError):
+                stored = self.store.article(pks[0])
+        title = clean_line(stored.article.title) if stored is not None else "an article"
+        return f"{title!r} {what}" if stored is not None else f"{title} {what}"
 
     # -- next unread ---------------------------------------------------------------
     def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
