@@ -1183,3 +1183,17 @@ def test_a_malformed_bracketed_host_is_one_line_not_a_traceback(
         assert (result.status, result.err_lines) == (1, [f"tuinews: {source}: {reason}"])
     added = cli.call("add", source)
     assert added.status == 1 and len(added.err_lines) == 1
+
+
+def test_a_feed_retention_keeps_nothing_of_says_so(cli: Cli, server: FeedServer) -> None:
+    """Every item older than `days`: the first refresh said "0 new" and the feed stayed
+    empty without a word, looking broken (a regression tester's find)."""
+    url = server.route("/old", static(rss(3, title="Oldies")))  # dated January 2024
+    subscribe(cli, (url, "Oldies"))
+    cli.config.write_text(cli.config.read_text() + "\n[retention]\ndays = 30\n")
+    result = cli.run("refresh", "--quiet")
+    assert result.status == 0
+    assert result.err_lines == [
+        "tuinews: Oldies: its 3 articles are older than the [retention] settings keep: none stored"
+    ]
+    assert cli.call("list").out == ""

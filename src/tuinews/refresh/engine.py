@@ -801,7 +801,7 @@ class _Run:
             "updated",
             new=stats.new,
             updated=stats.updated,
-            note=_cut_note(feed.cut),
+            note=_cut_note(feed.cut) or _kept_out_note(stats),
         )
 
     async def _fail(
@@ -935,12 +935,20 @@ def _saved(
         updated=stats.updated,
         moved_to=moved,
         http_status=status,
-        note=_cut_note(stats.cut),
+        note=_cut_note(stats.cut) or _kept_out_note(stats),
     )
 
 
 def _cut_note(cut: str | None) -> str | None:
     return f"{cut}; its complete articles were saved" if cut else None
+
+
+def _kept_out_note(stats: SaveStats) -> str | None:
+    count = stats.all_kept_out
+    if not count:
+        return None
+    articles = "its article is" if count == 1 else f"its {count} articles are"
+    return f"{articles} older than the [retention] settings keep: none stored"
 
 
 def _upgrade_notice(say: Callable[[str], None] | None) -> Callable[[], None] | None:

@@ -99,6 +99,9 @@ class SaveStats:
     updated: int
     # The fetched document ended early (`Feed.cut`): its complete articles were saved.
     cut: str | None = None
+    # Articles [retention] kept out of a feed that has none stored (see
+    # `FeedWrite.oldest`): the feed would look empty, or broken, without a word.
+    all_kept_out: int = 0
 
 
 @dataclass(frozen=True, slots=True)

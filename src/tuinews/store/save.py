@@ -157,8 +157,12 @@ def save_prepared(
         elif old[3] < now:
             unchanged.append(old[0])
 
+    all_kept_out = 0
     if inserts and (oldest is not None or per_feed is not None):
+        offered = len(inserts)
         inserts = _retained(conn, feed_id, inserts, oldest, per_feed, now)
+        if not inserts and not row[1]:
+            all_kept_out = offered
     inserted = 0
     if inserts:
         # Last item first: items with equal dates (or none, dated by this fetch) are
@@ -198,7 +202,7 @@ def save_prepared(
             feed_id,
         ),
     )
-    return SaveStats(new=len(inserts), updated=len(updates))
+    return SaveStats(new=len(inserts), updated=len(updates), all_kept_out=all_kept_out)
 
 
 _NO_ITEMS = "[]"
