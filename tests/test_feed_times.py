@@ -205,13 +205,13 @@ def test_each_feed_is_refreshed_when_its_answer_came(cli: Cli, server: FeedServe
     # The back-off counts from that moment too: 2 minutes, the first time.
     assert abs(_moment(records["Broken"], "next_fetch") - failed_at - 120) < 0.001
 
-    # Articles count as seen at their feed's own time, so a cleanup still keeps what each
-    # feed lists: Slow now lists only its oldest item; its two middle ones may go.
+    # A second refresh of both: Slow's moment is its own again. A cleanup then keeps the
+    # newest article of each (dated: listed or not, see `cleanup_feed`).
     slow_feed["body"] = rss(1, title="Slow", prefix="slow")
     assert cli.call("refresh", "Quick", "Slow").status == 0
     assert _moment(json_records(cli)["Slow"], "last_refresh") >= slow_answers[1]
     cli.config.write_text(cli.config.read_text() + "\n[retention]\nper_feed = 1\n")
     cleaned = cli.call("cleanup")
-    assert cleaned.out.startswith("removed 2 articles"), cleaned.out + cleaned.err
+    assert cleaned.out.startswith("removed 5 articles"), cleaned.out + cleaned.err
     titles = sorted(line.split("  ")[-1].strip() for line in cli.call("list").out.splitlines())
-    assert titles == ["quick 1 v0", "quick 2 v0", "quick 3 v0", "slow 1 v0", "slow 4 v0"]
+    assert titles == ["quick 3 v0", "slow 4 v0"]
