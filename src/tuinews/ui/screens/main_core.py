@@ -143,16 +143,16 @@ class MainCore(Screen[None]):
         # article is numbered, and a save that a later mark of it overtook is dropped
         # (`m` twenty times in one burst left the store out of step with the screen).
         self._mark_numbers = itertools.count(1)
-        self._latest_mark: dict[tuple[str, int], int] = {}
         self._saving_marks = threading.Lock()
         # Marks numbered and not saved yet: `A` and `u` wait for them, so that an `m`
         # typed just before either is not saved after it (they work on whole lists).
         self._marks_pending = 0
         self._marks_settled = threading.Condition()
         # The latest mark of each (kind, pk) shown before the store held it: (number,
-        # value, None until saved, then `_marks_landed` as its save landed). Rows read
-        # before a save landed (a reload while another process holds the write lock for
-        # seconds) show the mark, not the store's value then (see `_with_marks`).
+        # value, None until saved, then `_marks_landed` as its save landed). A save of
+        # an earlier number is dropped. Rows read before a save landed (a reload while
+        # another process holds the write lock for seconds) show the mark, not the
+        # store's value then (see `_with_marks`).
         self._unsaved_marks: dict[tuple[str, int], tuple[int, bool, int | None]] = {}
         self._marks_landed = 0
         # The status line's "No articles here yet…", said of an empty list (at 80 x 24).

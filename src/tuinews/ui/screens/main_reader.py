@@ -244,10 +244,8 @@ class ReadingScreen(MainCore):
         self._write_read(pks, read, self._number_marks("read", pks, read))
 
     def _number_marks(self, kind: str, pks: list[int], value: bool) -> int:
-        """Number a mark about to be saved (see `_latest_mark`); on the UI thread."""
+        """Number a mark about to be saved (see `_unsaved_marks`); on the UI thread."""
         number = next(self._mark_numbers)
-        for pk in pks:
-            self._latest_mark[kind, pk] = number
         with self._marks_settled:
             self._marks_pending += 1
             for pk in pks:
@@ -279,7 +277,9 @@ class ReadingScreen(MainCore):
 
     def _still_latest(self, kind: str, pks: list[int], number: int) -> list[int]:
         """Of `pks`, those no later mark of this kind overtook; hold `_saving_marks`."""
-        return [pk for pk in pks if self._latest_mark.get((kind, pk)) == number]
+        with self._marks_settled:
+            marks = self._unsaved_marks
+            return [pk for pk in pks if marks.get((kind, pk), (0,))[0] == number]
 
     def _save_before_exit(self) -> None:
         """With mark_read = "on_leave", quitting leaves the article being read: it is
