@@ -239,7 +239,7 @@ async def test_quitting_while_marks_wait_for_a_busy_store_says_what_was_not_save
     timeout in turn before the reader exited (a minute), and nothing said that `A` and
     `m` were not saved (a regression tester's find). Writes left when quitting give up
     at once, and what was not saved is kept to be printed once the terminal is back."""
-    quick_busy_timeout(monkeypatch, 0.5)
+    quick_busy_timeout(monkeypatch, 2.0)  # `m` waits still when `q` comes, even on a busy machine
     ctx = make_ctx(tmp_path, ui=UISettings(mark_read="manual"))
     with store_held(ctx.store_path):
         async with running(ctx, size=(100, 30)) as (app, pilot):
@@ -247,8 +247,13 @@ async def test_quitting_while_marks_wait_for_a_busy_store_says_what_was_not_save
             await wait_until(pilot, lambda: not app.is_running, seconds=10)
         # `A`'s refusal is said on the status line, or kept too when the quit came first.
         busy = "(the store is busy (another tuinews is writing to it))"
-        assert app.said_at_exit[-1] == f"not saved: 'Story 100 from b' marked read {busy}"
-        assert app.said_at_exit[:-1] in ([], [f"not saved: all of All marked read {busy}"])
+        unsaved = app.unsaved_at_exit()
+        # Refused at once, or never tried (its worker had not started when the app quit).
+        assert unsaved[-1] in [
+            f"not saved: 'Story 100 from b' marked read {busy}",
+            "not saved: 'Story 100 from b' marked read (quit before it was saved)",
+        ]
+        assert unsaved[:-1] in ([], [f"not saved: all of All marked read {busy}"])
     with Store.open(ctx.store_path) as store:
         assert store.count(View(unread_only=True)) == store.count(View())
 

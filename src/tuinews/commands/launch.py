@@ -75,10 +75,11 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
             finally:
                 if frame is not None:
                     frame.restore()
-            for line in app.said_at_exit:  # said while quitting: the screen was going
+            unsaved = app.unsaved_at_exit()  # said while quitting: the screen was going
+            for line in unsaved:
                 print(f"tuinews: {line}", file=sys.stderr)
             if app.reopen_saying is None:
-                return app.return_code or (1 if app.said_at_exit else 0)
+                return app.return_code or (1 if unsaved else 0)
             # The first subscription was made on the sample feeds: the reader again, now
             # on the user's own feeds.
             frame = None

@@ -83,6 +83,7 @@ class NewsApp(App[None]):
         # refused) is printed once the terminal is back (`tuinews.commands.launch`).
         self.quitting = False
         self.said_at_exit: list[str] = []
+        self._left_main: MainScreen | None = None  # the screen quit from
         # Ctrl-C and Ctrl-Q quit at once, whatever waits.
         self._never_held = {
             key.strip()
@@ -239,7 +240,16 @@ class NewsApp(App[None]):
             store = getattr(screen, "store", None)
             if store is not None:
                 store.stop_waiting()
+            if isinstance(screen, MainScreen):
+                self._left_main = screen
         super().exit(result, return_code, message)
+
+    def unsaved_at_exit(self) -> list[str]:
+        """Once the app has ended: what quitting left unsaved, in lines, after the
+        saves still under way gave up (at once: see `exit`)."""
+        if self._left_main is not None:
+            self.said_at_exit.extend(self._left_main.marks_left_unsaved())
+        return self.said_at_exit
 
     async def action_quit_or_copy(self) -> None:
         selected = getattr(self.focused, "selected_text", "")

@@ -349,9 +349,10 @@ class MainScreen(RefreshingScreen):
             pks = self.store.mark_read_where(view, up_to_pk=up_to_pk)
             self.app.call_from_thread(self._marked_all, pks, label)
         except TuinewsError as error:
-            if not self.news_app.quitting:
-                raise  # said on the status line
-            self.not_saved_at_exit(f"all of {label} marked read", error)
+            if self.news_app.quitting:
+                self.not_saved_at_exit(f"all of {label} marked read", error)
+            else:
+                self.post_message(Status(str(error), error=True))
             return
         finally:
             self.app.call_from_thread(done)

@@ -269,11 +269,27 @@ class ReadingScreen(MainCore):
                         del self._unsaved_marks[key]
             self._marks_settled.notify_all()
 
-    def wait_for_marks(self) -> None:
+    def wait_for_marks(self, timeout: float = 10) -> None:
         """Until the marks numbered so far are saved (on a worker: `A`, `u`). Bounded:
         a save whose worker never ran (the app closing) must not hold them for ever."""
         with self._marks_settled:
-            self._marks_settled.wait_for(lambda: self._marks_pending <= 0, timeout=10)
+            self._marks_settled.wait_for(lambda: self._marks_pending <= 0, timeout=timeout)
+
+    def marks_left_unsaved(self) -> list[str]:
+        """Once the app has ended: the marks whose save never ran (typed just before
+        quitting), in words ("'Title' marked read")."""
+        self.wait_for_marks(timeout=2)  # those under way give up at once (see stop_waiting)
+        with self._marks_settled:
+            left = [key for key, (_, _, landed) in self._unsaved_marks.items() if landed is None]
+            values = {key: self._unsaved_marks[key][1] for key in left}
+        lines = []
+        for kind, pk in left:
+            index = self.headlines.index_of(pk)
+            row = self.headlines.row(index) if index is not None else None
+            name = repr(clean_line(row.title)) if row is not None else "an article"
+            what = _mark_words(kind == "read", values[kind, pk])
+            lines.append(f"not saved: {name} {what} (quit before it was saved)")
+        return lines
 
     def _still_latest(self, kind: str, pks: list[int], number: int) -> list[int]:
         """Of `pks`, those no later mark of this kind overtook; hold `_saving_marks`."""
@@ -366,11 +382,7 @@ class ReadingScreen(MainCore):
 
     def _mark_named(self, pks: list[int], field: str, value: bool) -> str:
         """A mark in words: "'Title' marked read", "3 articles starred"."""
-        what = (
-            ("marked read" if value else "marked unread")
-            if field == "read"
-            else ("starred" if value else "unstarred")
-        )
+        what = _mark_words(field == "read", value)
         if len(pks) != 1:
             return f"{len(pks)} articles {what}"
         stored = None
@@ -483,3 +495,10 @@ class ReadingScreen(MainCore):
                     return  # its list loads, then the cursor goes to its first unread
         self.status.say("No more unread articles.")
         self.unread_found()
+
+
+def _mark_words(read: bool, value: bool) -> str:
+    """What a mark did: "marked read", "unstarred"."""
+    if read:
+        return "marked read" if value else "marked unread"
+    return "starred" if value else "unstarred"
