@@ -98,12 +98,17 @@ def test_reader_starts_on_the_sample_feeds_and_quits_cleanly(isolated_home: Path
         child.expect(pexpect.EOF)
     finally:
         child.close()
-    output = child.before or b""
-    assert child.exitstatus == 0, output[-500:]
+    tail = _ended(child, status=0)
     # The terminal was restored: the alternate screen left and the cursor shown again.
-    tail = output[-200:]
     assert b"\x1b[?1049l" in tail
     assert b"\x1b[?25h" in tail
+
+
+def _ended(child: pexpect.spawn, *, status: int) -> bytes:  # type: ignore[type-arg]
+    """The last bytes the reader wrote, once it ended with `status`."""
+    output = child.before or b""
+    assert child.exitstatus == status, output[-500:]
+    return bytes(output[-300:])
 
 
 @pytest.mark.parametrize("when", ["up", "loading"])
@@ -128,9 +133,7 @@ def test_sigterm_quits_the_reader_and_gives_the_terminal_back(
         child.expect(pexpect.EOF)
     finally:
         child.close()
-    output = child.before or b""
-    assert child.exitstatus == 143, output[-500:]
-    tail = output[-300:]
+    tail = _ended(child, status=143)
     assert b"\x1b[?1049l" in tail
     assert b"\x1b[?25h" in tail
     assert b"\x1b[?1000l" in tail  # mouse reporting off

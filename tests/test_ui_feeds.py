@@ -596,9 +596,7 @@ async def test_the_readers_refresh_keeps_to_the_retention_set_since_it_started(
         feeds = f'[[feeds]]\nurl = "{url}"\ntitle = "Old"\n'
         ctx = make_ctx(tmp_path, build=False, config_text=feeds)
         ctx.subscriptions.append(Subscription(url, "Old"))
-        app = create_app(ctx)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
+        async with running(ctx) as (app, pilot):
             screen = app.screen
             await pilot.press("R")
             await wait_for_refresh(pilot, screen)

@@ -471,15 +471,17 @@ class MainCore(Screen[None]):
             return
         self.post_message(loaded)
 
+    def without_store_path(self, error: TuinewsError) -> str:
+        """The error without the reader's own store path first: it took the 80 columns'
+        room, and the store is the one the reader has open."""
+        said = str(error)
+        return said.removeprefix(f"{self.store.path}: ") if self.store is not None else said
+
     def not_saved_at_exit(self, what: str, error: TuinewsError) -> None:
         """Keep "not saved: WHAT (reason)" for the command to print once the terminal
         is back: the reader is quitting, and its status line is going."""
-        reason = str(error)
-        if self.store is not None:
-            reason = reason.removeprefix(f"{self.store.path}: ")
-        self.news_app.said_at_exit.append(
-            f"not saved: {what} ({reason.removesuffix('; try again')})"
-        )
+        reason = self.without_store_path(error).removesuffix("; try again")
+        self.news_app.said_at_exit.append(f"not saved: {what} ({reason})")
 
     def marks_landed(self) -> int:
         """How many saves of marks had landed: a worker takes it before reading rows,

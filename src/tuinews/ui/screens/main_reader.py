@@ -282,14 +282,11 @@ class ReadingScreen(MainCore):
         with self._marks_settled:
             left = [key for key, (_, _, landed) in self._unsaved_marks.items() if landed is None]
             values = {key: self._unsaved_marks[key][1] for key in left}
-        lines = []
-        for kind, pk in left:
-            index = self.headlines.index_of(pk)
-            row = self.headlines.row(index) if index is not None else None
-            name = repr(clean_line(row.title)) if row is not None else "an article"
-            what = _mark_words(kind == "read", values[kind, pk])
-            lines.append(f"not saved: {name} {what} (quit before it was saved)")
-        return lines
+        return [
+            f"not saved: {self._mark_named([pk], kind == 'read', values[kind, pk])} "
+            "(quit before it was saved)"
+            for kind, pk in left
+        ]
 
     def _still_latest(self, kind: str, pks: list[int], number: int) -> list[int]:
         """Of `pks`, those no later mark of this kind overtook; hold `_saving_marks`."""
@@ -361,7 +358,7 @@ class ReadingScreen(MainCore):
         row read by the second's "before", its first never saved either."""
         ((field, value),) = before.items()
         if self.news_app.quitting:  # no screen left to put the rows back on
-            self.not_saved_at_exit(self._mark_named(pks, field, not value), error)
+            self.not_saved_at_exit(self._mark_named(pks, field == "read", not value), error)
             return
         held: dict[int, bool] = {}
         if self.store is not None and len(pks) <= PUT_BACK_READ_MAX:
@@ -376,21 +373,20 @@ class ReadingScreen(MainCore):
                 self.headlines.update_row(pk, **{field: held.get(pk, value)})
 
         self.app.call_from_thread(put_back)
-        # The reader's own store goes unnamed: its path took the 80 columns' room.
-        said = str(error).removeprefix(f"{self.store.path}: ") if self.store else str(error)
-        self.post_message(Status(f"Not saved: {said}", error=True))
+        self.post_message(Status(f"Not saved: {self.without_store_path(error)}", error=True))
 
-    def _mark_named(self, pks: list[int], field: str, value: bool) -> str:
-        """A mark in words: "'Title' marked read", "3 articles starred"."""
-        what = _mark_words(field == "read", value)
-        if len(pks) != 1:
-            return f"{len(pks)} articles {what}"
-        stored = None
-        if self.store is not None:
-            with contextlib.suppress(TuinewsError):
-                stored = self.store.article(pks[0])
-        title = clean_line(stored.article.title) if stored is not None else "an article"
-        return f"{title!r} {what}" if stored is not None else f"{title} {what}"
+    def _mark_named(self, pks: list[int], read: bool, value: bool) -> str:
+        """A mark in words, named by its row: "'Title' marked read", "3 articles
+        starred"."""
+        if read:
+            what = "marked read" if value else "marked unread"
+        else:
+            what = "starred" if value else "unstarred"
+        index = self.headlines.index_of(pks[0]) if len(pks) == 1 else None
+        row = self.headlines.row(index) if index is not None else None
+        if row is not None:
+            return f"{clean_line(row.title)!r} {what}"
+        return f"{len(pks)} articles {what}" if len(pks) != 1 else f"an article {what}"
 
     # -- next unread ---------------------------------------------------------------
     def find_unread(self, *, forward: bool, across_feeds: bool) -> None:
@@ -495,10 +491,3 @@ class ReadingScreen(MainCore):
                     return  # its list loads, then the cursor goes to its first unread
         self.status.say("No more unread articles.")
         self.unread_found()
-
-
-def _mark_words(read: bool, value: bool) -> str:
-    """What a mark did: "marked read", "unstarred"."""
-    if read:
-        return "marked read" if value else "marked unread"
-    return "starred" if value else "unstarred"
