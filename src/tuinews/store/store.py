@@ -12,6 +12,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -96,6 +97,10 @@ class _FeedNotWritten(Exception):
         self.error = error
 
 
+# Every Store of this process not yet collected (see `Store.stop_waiting`).
+_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 class Store:
     """The article store. Open with `Store.open(path)`; also a context manager."""
 
@@ -108,6 +113,7 @@ class Store:
         self._waiting_writes = 0
         self._no_waiting_write = threading.Condition(self._lock)
         self._stop_waits = False  # see `stop_waiting`
+        _OPEN.add(self)
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
         self._wrote = False
         # Each write copied into the store's file at once (the reader, open for hours):
@@ -209,10 +215,15 @@ class Store:
                 self._waiting_writes -= 1
                 self._no_waiting_write.notify_all()
 
-    def stop_waiting(self) -> None:
-        """From now on a write finds another process's write lock busy gives up at once
-        (the reader quitting: each write left would wait out the busy timeout)."""
-        self._stop_waits = True
+    @classmethod
+    def stop_waiting(cls) -> None:
+        """From now on a write of any Store open in this process that finds another
+        process's write lock busy gives up at once: the reader quitting, whose writes
+        left (a mark; the background search indexing and a refresh, each on a Store
+        of its own) would each wait out the busy timeout before the process could end.
+        Stores opened later wait as ever."""
+        for store in list(_OPEN):
+            store._stop_waits = True
 
     def _refuse_newer_schema(self, conn: sqlite3.Connection) -> None:
         """A newer tuinews upgraded the store since this one opened it (a cron line run

@@ -235,11 +235,11 @@ class NewsApp(App[None]):
     ) -> None:
         """Quit; writes still waiting for another process's hold on the store give up
         at once (each would wait out the busy timeout, one after the other)."""
+        from tuinews.store import Store
+
         self.quitting = True
+        Store.stop_waiting()
         for screen in self.screen_stack:
-            store = getattr(screen, "store", None)
-            if store is not None:
-                store.stop_waiting()
             if isinstance(screen, MainScreen):
                 self._left_main = screen
         super().exit(result, return_code, message)
