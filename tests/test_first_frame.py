@@ -300,6 +300,19 @@ async def test_the_shipped_colours_are_the_app_s(tmp_path: Path) -> None:
     assert json.loads(DEFAULT_TABLE.read_text()) == table
 
 
+async def test_no_colours_are_captured_from_a_pane_being_taken_down(tmp_path: Path) -> None:
+    """The capture runs on a timer. Fired while the app was quitting, it read the styles
+    of a list already taken down, and the reader ended with a KeyError (seen in CI)."""
+    from tuinews import paths
+
+    async with running(make_ctx(tmp_path), size=(120, 40)) as (app, pilot):
+        await app.main.headlines.remove()
+        await pilot.pause()
+        app._save_first_frame_styles()  # as the timer would
+        await pilot.pause()
+        assert not list(paths.cache_dir().glob("first-frame*"))
+
+
 def test_the_scrollbar_is_textual_s() -> None:
     from textual.scrollbar import ScrollBarRender
 

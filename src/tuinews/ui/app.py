@@ -277,6 +277,10 @@ class NewsApp(App[None]):
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None or main.size.width == 0:
             return
+        if not (main.headlines.is_attached and main.sidebar.is_attached):
+            # The app is quitting (or a pane was just replaced): a pane taken down has
+            # dropped its styles (KeyError). The next start's first frame waits for later.
+            return
         cache_dir = paths.cache_dir()
         keymap = keymap_signature(self.ctx.config.ui.keymap)
         old = read_table(cache_dir)
