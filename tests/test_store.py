@@ -758,21 +758,18 @@ def test_search_leaves_out_minus_words_and_accepts_or(store: Store) -> None:
 
 
 def test_find_article_by_id_and_prefix(thousand: Store) -> None:
-    head = thousand.headlines(View(), limit=1)[0]
+    heads = thousand.headlines(View(), limit=1000)
+    head = heads[0]
     # A number is a prefix of ids like any other text, never the hidden row number.
-    digits = next(
-        h.article_id for h in thousand.headlines(View(), limit=1000) if h.article_id[:2].isdigit()
-    )
+    pk = next(h.pk for h in heads if not any(x.article_id.startswith(str(h.pk)) for x in heads))
+    assert thousand.find_article(str(pk)) is None
+    # A feed's articles share the first three digits of their ids: those name several.
     with pytest.raises(StoreError, match="several"):
-        thousand.find_article(digits[:1])
-    by_digits = thousand.find_article(digits)
-    assert by_digits is not None and by_digits.article.id == digits
+        thousand.find_article(head.article_id[:3])
     assert thousand.find_article(head.article_id).pk == head.pk  # type: ignore[union-attr]
     assert thousand.find_article(head.article_id[:10].upper()).pk == head.pk  # type: ignore[union-attr]
     assert thousand.find_article("zzzz") is None
     assert thousand.article(999_999) is None
-    with pytest.raises(StoreError, match="several"):
-        thousand.find_article("a")
 
 
 def _save_retained(

@@ -6,6 +6,7 @@ Every string in these objects has already been cleaned by `tuinews.sources.sanit
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
@@ -150,5 +151,18 @@ def link_sharing(articles: Sequence[Article]) -> list[int] | None:
 
 
 def article_id(feed: str, key: str) -> str:
-    """A short, stable, opaque id for an article (16 hex digits)."""
-    return hashlib.blake2b(f"{feed}\x00{key}".encode(), digest_size=8).hexdigest()
+    """A short, stable, opaque id for an article (16 hex digits): 3 from its feed, 13
+    from the feed and its key.
+
+    Why the feed's part first: the store's index of ids then keeps a feed's articles
+    together, so saving a feed of 1,000 new articles changes a few of the index's pages
+    rather than nearly all of them (a random id each: at 100 feeds x 1,000, a third of
+    what a first refresh wrote to disk). Three digits, not more: ids are printed cut to
+    8 digits where that is unique, and the 5 from the key keep that so within a feed."""
+    whole = hashlib.blake2b(f"{feed}\x00{key}".encode(), digest_size=7).hexdigest()
+    return _feed_part(feed) + whole[:13]
+
+
+@functools.lru_cache(maxsize=256)
+def _feed_part(feed: str) -> str:
+    return hashlib.blake2b(feed.encode(), digest_size=2).hexdigest()[:3]
