@@ -502,6 +502,33 @@ async def test_workers_go_on_writing_when_a_turn_never_comes(tmp_path: Path) -> 
         store.close()
 
 
+async def test_a_worker_parses_on_while_another_writes(tmp_path: Path) -> None:
+    """While another worker has the store, a worker parses the next body waiting for it
+    instead of sitting idle: a body that is no feed is answered at once, and the feed
+    parsed before it is saved as soon as the turn comes back."""
+    from tuinews.errors import SourceError
+
+    store, write = _store_with_feed(tmp_path / "s.db")
+    pool = WorkerPool.spawn(1, lock_wait=600)  # a turn never given back: the test fails
+    try:
+        assert pool.turns.lock.acquire(timeout=10)  # another worker is writing
+        feed = asyncio.ensure_future(
+            pool.save(Body(rss(3)), "http://x/feed", None, store.path, write)
+        )
+        not_a_feed = asyncio.ensure_future(
+            pool.save(Body(b"no feed here"), "http://x/other", None, store.path, write)
+        )
+        with pytest.raises(SourceError):
+            await asyncio.wait_for(not_a_feed, timeout=30)
+        assert not feed.done() and store.count(View()) == 0
+        pool.turns.lock.release()
+        _title, stats = await asyncio.wait_for(feed, timeout=30)
+        assert stats.new == 3 and store.count(View()) == 3
+    finally:
+        pool.close()
+        store.close()
+
+
 def _sigint_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
