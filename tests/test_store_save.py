@@ -110,3 +110,30 @@ def test_articles_saved_by_an_earlier_version_are_rewritten_only_when_they_chang
     assert (
         save(store, a, [*items[:2], changed, items[3]], at=later + timedelta(days=1)).updated == 0
     )
+
+
+def test_an_articles_digest_is_the_one_stores_already_hold() -> None:
+    """The digest that tells a changed article from an unchanged one is what this
+    version stored before (SHA-256 of the short fields' repr, the summary and the body
+    joined): computed another way, the first refresh after an upgrade would rewrite every
+    article, and send each back to the search index."""
+    import hashlib
+
+    article = dataclasses.replace(
+        make_article(A_URL, 1),
+        summary="Words, then an ellipsis […]",
+        content="<p>Plain ASCII body</p>" * 40,
+        author=None,
+    )
+    wide = dataclasses.replace(article, content="<p>Ünïcode body ✓</p>" * 40)
+    for each in (article, wide):
+        (item,) = prepare_feed(Feed(A_URL, "Feed", articles=[each]))[1]
+        enclosures, categories = item[12], item[13]
+        joined = (
+            f"{each.title!r}\x00{each.link!r}\x00{each.guid!r}\x00{each.author!r}\x00"
+            f"{item[7]!r}\x00{item[8]!r}\x00{each.content_type!r}\x00{enclosures!r}\x00"
+            f"{categories!r}\x00{each.language!r}\x00{each.direction!r}\x00"
+            f"{each.dateline!r}\x00{len(each.summary)}\x00{each.summary}{each.content}"
+        )
+        expected = hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        assert item[2] == expected
