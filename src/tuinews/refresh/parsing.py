@@ -189,12 +189,17 @@ class Parsers:
                 )
             except WorkerGone:
                 pass  # killed or out of memory: this process parses from now on
-        # A body a dead worker had received is gone with it (it may be what killed it).
-        data = body.take()
-        if data is None:
-            raise WorkerDied(url, WORKER_DIED)
         import asyncio  # here: the workers are forked from a process that imported this module
         import dataclasses
+
+        # A body a dead worker had received is gone with it (it may be what killed it),
+        # unless the worker died after saving it, before saying so.
+        data = body.take()
+        if data is None:
+            saved = await asyncio.to_thread(self.writer.store.saved_fetch, write)
+            if saved is None:
+                raise WorkerDied(url, WORKER_DIED)
+            return saved
 
         prepared, cut = await asyncio.to_thread(
             functools.partial(parse_and_prepare, max_bytes=self.max_bytes),

@@ -166,18 +166,22 @@ def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
 def _write_all(
     stores: dict[str, Store], turns: _Turns, parsed: list[_Parsed], results: Connection
 ) -> bool:
-    """Write the parsed feeds, each in its own transaction, in one turn; send their
-    answers. False when the refresh's process is gone."""
+    """Write the parsed feeds in one turn, each in its own transaction, and say each
+    one's answer as soon as it is saved (killed after a commit, a worker leaves that
+    feed's answer unsaid: the refresh reports it lost). False when the refresh's
+    process is gone."""
     if not parsed:
         return True
     if not turns.holding:
         turns.take()
     try:
-        answers = [_write(stores, feed) for feed in parsed]
+        while len(parsed) > 1:
+            if not _answer_with(results, [_write(stores, parsed.pop(0))]):
+                return False
+        last = _write(stores, parsed.pop())
     finally:
         turns.give_back()
-    parsed.clear()
-    return _answer_with(results, answers)
+    return _answer_with(results, [last])  # the turn given back first, as it was
 
 
 def _write(stores: dict[str, Store], feed: _Parsed) -> _Answer:

@@ -30,6 +30,10 @@ class BatchWriter:
         self._waiting: list[tuple[FeedWrite, asyncio.Future[SaveStats]]] = []
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     async def write(self, write: FeedWrite) -> SaveStats:
         """Record `write`; StoreError when the store refused it."""
         future: asyncio.Future[SaveStats] = asyncio.get_running_loop().create_future()

@@ -304,6 +304,21 @@ def former_urls(conn: sqlite3.Connection) -> dict[str, str]:
     return {str(old): str(new) for old, new in rows}
 
 
+def saved_fetch(
+    conn: sqlite3.Connection, feed_id: int, fetched_at: datetime
+) -> tuple[str, int] | None:
+    """The feed's title as the fetch of `fetched_at` saved it, and how many articles it
+    added, when that fetch was saved (the feed's `seen_at` is its time); else None."""
+    now = fetched_at.timestamp()
+    row = conn.execute("SELECT seen_at, feed_title FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+    if row is None or row[0] != now:
+        return None
+    (new,) = conn.execute(
+        "SELECT count(*) FROM articles WHERE feed_id = ? AND first_seen = ?", (feed_id, now)
+    ).fetchone()
+    return row[1] or "", int(new)
+
+
 def record_not_modified(
     conn: sqlite3.Connection,
     feed_id: int,

@@ -337,6 +337,14 @@ class Store:
         with self._reading() as conn:
             return _feeds.feed(conn, feed_id)
 
+    def saved_fetch(self, write: FeedWrite) -> tuple[str, SaveStats] | None:
+        """The feed's title and what `write` saved, when it was saved (the articles it
+        added; updates are not told apart), else None: for a writer that died before
+        saying so (a parse worker killed right after its commit)."""
+        with self._reading() as conn:
+            saved = _feeds.saved_fetch(conn, write.feed_id, write.fetched_at)
+        return None if saved is None else (saved[0], SaveStats(new=saved[1], updated=0))
+
     def feed_by_url(self, url: str) -> FeedInfo | None:
         with self._reading() as conn:
             return _feeds.feed_by_url(conn, url)
