@@ -245,14 +245,14 @@ def test_mark_read_of_ids_marks_the_good_ones_when_one_names_several(
     """`mark-read GOOD b`, where `b` begins several ids, marked nothing at all, where an
     unknown id is said and the others marked: a cron batch of short ids lost its marks."""
     feed = tmp_path / "many.xml"
-    # 20 ids of one feed: all begin with the feed's 3 digits, and two share the next one.
+    # 20 ids of one feed: all begin with the feed's digit, and two share the next one.
     feed.write_bytes(rss(20, title="Many"))
     subscribe(cli, (str(feed), "Many"))
     assert cli.run("refresh").status == 0
     ids = [row["id"] for row in json_lines(cli.call("list", "--json").out)]
-    firsts = [article_id[:4] for article_id in ids]
+    firsts = [article_id[:2] for article_id in ids]
     shared = next(prefix for prefix in firsts if firsts.count(prefix) > 1)
-    good = next(article_id for article_id in ids if article_id[:4] != shared)
+    good = next(article_id for article_id in ids if article_id[:2] != shared)
     marked = cli.call("mark-read", good, shared, "0000000000")
     assert marked.status == 1
     assert marked.err_lines == [
@@ -454,9 +454,9 @@ def test_mark_read_counts_each_article_once_and_only_changes(
 def test_a_feeds_article_ids_begin_alike_and_are_listed_with_eight_digits(
     cli: Cli, tmp_path: Path
 ) -> None:
-    """A feed's ids share their first 3 digits (its articles then sit together in the
-    store's index of ids: a first refresh writes a third less), and the 5 digits after
-    those still tell its articles apart: `list` prints them with 8 digits, as before."""
+    """A feed's ids share their first digit (its articles then sit together in the
+    store's index of ids: a first refresh writes a fifth less), and the 7 digits after
+    it tell its articles apart as random ids would: `list` prints them with 8 digits."""
     feed = tmp_path / "two-hundred.xml"
     feed.write_bytes(rss(200, title="Two hundred"))
     subscribe(cli, (str(feed), "Two hundred"))
@@ -464,9 +464,9 @@ def test_a_feeds_article_ids_begin_alike_and_are_listed_with_eight_digits(
     ids = [row["id"] for row in json_lines(cli.call("list", "--json").out)]
     assert len(ids) == 200
     assert all(re.fullmatch("[0-9a-f]{16}", article_id) for article_id in ids)
-    assert len({article_id[:3] for article_id in ids}) == 1
+    assert len({article_id[0] for article_id in ids}) == 1
     listed = [line.split()[0] for line in cli.call("list").out.splitlines()]
-    # Two of 200 sharing 8 digits happens about once in 50 stores: then both get 9.
+    # Two of 200 sharing 8 digits happens about once in 10,000 stores: then both get 9.
     assert sum(len(short) == 8 for short in listed) >= 198
     assert all(cli.call("read", short).status == 0 for short in listed[:3])
 
