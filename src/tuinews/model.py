@@ -157,7 +157,7 @@ def article_id(feed: str, key: str) -> str:
     Why the feed's digit first: the store's index of ids then keeps a feed's articles in
     a sixteenth of it, so saving a feed of 1,000 new articles changes a few of the
     index's pages rather than nearly all of them (a random id each: at 100 feeds x 1,000,
-    a first refresh wrote a fifth more to disk). One digit, not more: ids are
+    a first refresh wrote a quarter more to disk). One digit, not more: ids are
     printed cut to 8 digits where that is unique, and with more digits from the feed the
     articles of one feed shared 8 digits far more often than random ids do."""
     whole = hashlib.blake2b(f"{feed}\x00{key}".encode(), digest_size=8).hexdigest()
