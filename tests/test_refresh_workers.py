@@ -222,18 +222,33 @@ async def test_a_worker_dead_before_its_request_fails_quietly(
 
 class _DyingPool:
     """A pool whose worker dies during the request: after receiving the body (it keeps
-    it) or before (it gives it back)."""
+    it) or before (it gives it back); when it `saves`, right after saving the feed,
+    before saying so (killed between its commit and its answer)."""
 
-    def __init__(self, *, received: bool) -> None:
+    def __init__(self, *, received: bool, saves: bool = False) -> None:
         self.received = received
+        self.saves = saves
         self.alive = True
 
-    async def save(self, body: Body, *args: object) -> object:
+    async def save(
+        self,
+        body: Body,
+        url: str,
+        content_type: str | None,
+        path: Path,
+        write: FeedWrite,
+        *_: object,
+    ) -> object:
+        from tuinews.refresh.parsing import parse_and_prepare
         from tuinews.refresh.workers import WorkerGone
 
         data = body.take()
         if not self.received and data is not None:
             body.give_back(data)
+        elif self.saves and data is not None:
+            prepared, _cut = parse_and_prepare(data, url, content_type)
+            with Store.open(path) as worker_store:
+                worker_store.write_batch([dataclasses.replace(write, prepared=prepared)])
         self.alive = False
         raise WorkerGone()
 
@@ -261,36 +276,6 @@ async def test_a_body_the_dead_worker_had_received_fails_its_feed_in_one_line(
         assert stats.new == 5 and store.count(View()) == 5
 
 
-class _SavingThenDyingPool:
-    """A pool whose worker saves the feed and dies before saying so (killed right after
-    its commit)."""
-
-    alive = True
-
-    async def save(
-        self,
-        body: Body,
-        url: str,
-        content_type: str | None,
-        path: Path,
-        write: FeedWrite,
-        *_: object,
-    ) -> object:
-        from tuinews.refresh.parsing import parse_and_prepare
-        from tuinews.refresh.workers import WorkerGone
-
-        data = body.take()
-        assert data is not None
-        prepared, _cut = parse_and_prepare(data, url, content_type)
-        with Store.open(path) as worker_store:
-            worker_store.write_batch([dataclasses.replace(write, prepared=prepared)])
-        self.alive = False
-        raise WorkerGone()
-
-    def close(self) -> None:
-        pass
-
-
 async def test_a_feed_saved_by_a_worker_that_died_before_saying_so_counts_as_saved(
     tmp_path: Path,
 ) -> None:
@@ -299,7 +284,9 @@ async def test_a_feed_saved_by_a_worker_that_died_before_saying_so_counts_as_sav
     said "2 failed" for 50 feeds all stored, and the feeds showed a worker's death)."""
     store, write = _store_with_feed(tmp_path / "s.db")
     with store:
-        parsers = Parsers(store.path, BatchWriter(store), feeds=1, pool=_SavingThenDyingPool())  # type: ignore[arg-type]
+        parsers = Parsers(
+            store.path, BatchWriter(store), feeds=1, pool=_DyingPool(received=True, saves=True)
+        )  # type: ignore[arg-type]
         title, stats = await parsers.save(Body(rss(5, title="Saved")), "http://x/feed", None, write)
         assert (title, stats.new, store.count(View())) == ("Saved", 5, 5)
 

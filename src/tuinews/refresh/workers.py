@@ -97,10 +97,7 @@ def _serve(
     parsed: list[_Parsed] = []
     try:
         while True:
-            if parsed and not (
-                len(parsed) < PARSE_AHEAD and requests.poll() and not turns.take(wait=False)
-            ):
-                # The turn is ours, or there is nothing to parse while waiting for it.
+            if parsed and not _parse_meanwhile(parsed, requests, turns):
                 if not _write_all(stores, turns, parsed, results):
                     return
                 continue
@@ -141,6 +138,13 @@ class _Parsed:
 
 
 _Answer = tuple[int, str, object]
+
+
+def _parse_meanwhile(parsed: list[_Parsed], requests: Connection, turns: _Turns) -> bool:
+    """Whether to parse the next body before writing what is parsed: there is room for
+    one more, one is waiting, and another worker has the turn. When the turn is free,
+    this takes it (the write goes first)."""
+    return len(parsed) < PARSE_AHEAD and requests.poll() and not turns.take(wait=False)
 
 
 def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:

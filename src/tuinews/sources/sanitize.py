@@ -105,16 +105,14 @@ def clean_line(value: str | None) -> str:
     """A one-line field (title, author, name): controls dropped, whitespace collapsed."""
     if not value:
         return ""
-    if value.isprintable():
-        # Every unsafe character is unprintable, and so is all whitespace but " ": the
-        # usual line (a summary with a "…" in it too) skips both scans below.
-        pass
-    elif not value.isascii():
-        unsafe = _LINE_UNSAFE_UNSPLIT.search(value)
-        if unsafe is not None:
-            value = _LINE_UNSAFE_UNSPLIT.sub(" ", _without_escapes(value, unsafe.start()))
-        return " ".join(value.split())
-    else:
+    # Every unsafe character is unprintable, and so is all whitespace but " ": the usual
+    # line (a summary with a "…" in it too) skips both scans below.
+    if not value.isprintable():
+        if not value.isascii():
+            unsafe = _LINE_UNSAFE_UNSPLIT.search(value)
+            if unsafe is not None:
+                value = _LINE_UNSAFE_UNSPLIT.sub(" ", _without_escapes(value, unsafe.start()))
+            return " ".join(value.split())
         raw = value.encode("ascii")
         if 0x1B in raw:
             raw = _ESCAPE_SEQUENCE.sub("", value).encode("ascii")
