@@ -275,6 +275,8 @@ def _save(
         # Opened at the first feed and kept: the refresh's process has opened (and
         # migrated) it already.
         store = stores[store_path] = Store.open(Path(store_path))
+        # Its waits on the disk would stop this worker's parsing (see store.checkpoints).
+        store.checkpoint_in_background()
     (result,) = store.write_batch([dataclasses.replace(write, prepared=prepared)])
     if isinstance(result, StoreError):
         raise result

@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from tuinews.errors import StoreError
 from tuinews.model import Feed, Subscription
@@ -44,6 +45,9 @@ from tuinews.store.save import PreparedFeed, prepare_feed
 from tuinews.store.save import save_prepared as _save_prepared
 from tuinews.store.stops import write_transaction
 
+if TYPE_CHECKING:
+    from tuinews.store.checkpoints import BackgroundCheckpoints
+
 # Settings of a connection that saves fetched feeds (a refresh); readers (the UI) keep
 # SQLite's defaults. New articles land all over the store's time and id indexes, so each
 # feed's commit rewrites many of the same index pages:
@@ -55,7 +59,8 @@ from tuinews.store.stops import write_transaction
 #   article row holds its text, an index entry a few numbers), so the cache follows
 #   the file's size between 2 and 8 MB: a small store is not given memory it cannot use
 #   (50 feeds x 200 items peak 6 MB lower, no slower);
-# - the WAL is copied back into the database after 16 MB of pages, so a page several
+# - the WAL is copied back into the database after 16 MB of pages (unless a thread
+#   does it after each commit: `checkpoint_in_background`), so a page several
 #   feeds changed is copied once or twice, and `close` has little left to copy: what it
 #   copies waits on the disk with the refresh done (80 ms at the end of a 50 x 200
 #   refresh when all of it was left to `close`, 30 ms now, the refresh no slower). It
@@ -115,6 +120,7 @@ class Store:
         self._stop_waits = False  # see `stop_waiting`
         _OPEN.add(self)
         self._cache_kib = 0  # the page cache set for saving; 0 until a save tunes it
+        self._checkpoints: BackgroundCheckpoints | None = None
         self._wrote = False
         # Each write copied into the store's file at once (the reader, open for hours):
         # left in the -wal file, a mark is lost to a copy or a move of the store file.
@@ -141,9 +147,26 @@ class Store:
         path = Path(path)
         return cls(path, open_connection(path, busy_timeout, on_upgrade))
 
+    def checkpoint_in_background(self) -> None:
+        """From now on, copy each commit of this Store into the store file (checkpoint)
+        on a thread of its own, not in the thread that commits: see `checkpoints`."""
+        from tuinews.store.checkpoints import BackgroundCheckpoints
+
+        with self._lock:
+            if self._conn is None or self.read_only or self._checkpoints is not None:
+                return
+            try:
+                self._checkpoints = BackgroundCheckpoints(self.path)
+            except sqlite3.Error:
+                return  # SQLite's own checkpoints then, as before
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+
     def close(self) -> None:
         with self._lock:
             self._no_waiting_write.wait_for(lambda: not self._waiting_writes)
+            if self._checkpoints is not None:
+                self._checkpoints.stop()
+                self._checkpoints = None
             if self._conn is None:
                 return
             with suppress(sqlite3.Error):
@@ -281,6 +304,8 @@ class Store:
                     yield conn
                     conn.execute("COMMIT")
                     self._wrote = True
+                    if self._checkpoints is not None:
+                        self._checkpoints.request()
                     if self.settle_writes:
                         with suppress(sqlite3.Error):
                             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -549,7 +574,7 @@ class Store:
         pages, page_size = (
             conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "page_size")
         )
-        if not self._cache_kib:
+        if not self._cache_kib and self._checkpoints is None:
             checkpoint_pages = WRITER_CHECKPOINT_BYTES // page_size
             conn.execute(f"PRAGMA wal_autocheckpoint = {checkpoint_pages}")
         smallest, largest = WRITER_CACHE_KIB
