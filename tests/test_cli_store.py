@@ -65,6 +65,37 @@ def test_refresh_summary_then_not_modified(cli: Cli, two_feeds: tuple[str, str])
     assert (quiet.status, quiet.out, quiet.err) == (0, "", "")
 
 
+def test_a_refresh_whose_store_is_deleted_does_not_call_its_articles_saved(
+    cli: Cli, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written into a file deleted meanwhile, the articles of the feeds done may be lost:
+    the closing line must not say "saved" (a regression tester's find)."""
+    from tuinews.commands import store_commands
+
+    alpha = server.route("/alpha", static(rss(3, title="Alpha", prefix="alpha"), etag='"a1"'))
+    beta = server.route("/beta", Generated(items=2, title="Beta", delay=0.5))
+    subscribe(cli, (alpha, "Alpha"), (beta, "Beta"))
+    shown = store_commands._Reporter.progress
+
+    def delete_the_store_after_the_first(reporter: object, done: int, *args: object) -> None:
+        if done == 1:
+            for path in cli.db.parent.glob(cli.db.name + "*"):
+                if not path.name.endswith("-lock"):
+                    path.unlink()
+        shown(reporter, done, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_commands._Reporter, "progress", delete_the_store_after_the_first)
+    result = cli.call("refresh")
+    assert result.status == 1
+    assert result.err_lines == [
+        f"tuinews: {cli.db}: the store file was moved or deleted while open: not written"
+    ]
+    assert result.out.splitlines()[-1] == (
+        "refresh stopped: 1 feed done, 3 new articles written to the store before its file went"
+    )
+    assert not cli.db.exists()
+
+
 def test_refresh_failures_exit_1_with_one_line_each(
     cli: Cli, server: FeedServer, sample_feeds: Path
 ) -> None:

@@ -720,3 +720,23 @@ async def test_four_workers_share_a_refresh_and_store_every_feed(
         assert sorted(f.title for f in store.feeds()) == sorted(f"F{n}" for n in range(12))
     assert all(worker.used for worker in workers)  # each parsed and wrote some feeds
     assert wait_gone(worker.process.pid or 0 for worker in workers)  # closed with the refresh
+
+
+async def test_a_worker_never_makes_a_store_deleted_before_it_opened_it(tmp_path: Path) -> None:
+    """The store deleted after the refresh listed its feeds, before a worker opened it:
+    the worker must not create a new, empty store there (every feed then failed with
+    "no feed with id N", and the empty file stayed: a tester's find)."""
+    from tuinews.store import StoreUnwritable
+
+    db = tmp_path / "s.db"
+    store, write = _store_with_feed(db)
+    store.close()
+    for leftover in tmp_path.glob("s.db*"):
+        leftover.unlink()
+    pool = WorkerPool.fork(1) or WorkerPool.spawn(1)
+    try:
+        with pytest.raises(StoreUnwritable, match="moved or deleted"):
+            await pool.save(Body(rss(5)), "http://x/feed", None, db, write)
+    finally:
+        pool.close()
+    assert not list(tmp_path.glob("s.db*"))

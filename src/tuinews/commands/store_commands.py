@@ -153,9 +153,12 @@ def _report(
         # Said once: the store refuses every write, so the other feeds were not tried.
         print(f"tuinews: {stopped}", file=sys.stderr)
         if not ns.quiet:
+            # Written into a file since deleted, they may be lost: not "saved".
+            gone = not store_folder(ns).exists()
+            where = "written to the store before its file went" if gone else "saved"
             print(
                 f"refresh stopped: {_count(summary.feeds, 'feed')} done, "
-                f"{_count(summary.new, 'new article')} saved"
+                f"{_count(summary.new, 'new article')} {where}"
             )
         return
     if not ns.quiet:

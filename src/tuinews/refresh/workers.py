@@ -274,7 +274,7 @@ def _save(
     if store is None:
         # Opened at the first feed and kept: the refresh's process has opened (and
         # migrated) it already.
-        store = stores[store_path] = Store.open(Path(store_path))
+        store = stores[store_path] = Store.open(Path(store_path), existing=True)
         # Its waits on the disk would stop this worker's parsing (see store.checkpoints).
         store.checkpoint_in_background()
     (result,) = store.write_batch([dataclasses.replace(write, prepared=prepared)])

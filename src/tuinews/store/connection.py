@@ -183,8 +183,15 @@ def _has_store_tables(conn: sqlite3.Connection) -> bool:
     return names == {"feeds", "articles"}
 
 
+MOVED_WHILE_OPEN = "the store file was moved or deleted while open: not written"
+
+
 def open_connection(
-    path: Path, busy_timeout: float, on_upgrade: Callable[[], None] | None = None
+    path: Path,
+    busy_timeout: float,
+    on_upgrade: Callable[[], None] | None = None,
+    *,
+    existing: bool = False,
 ) -> sqlite3.Connection:
     """A connection to the store at `path`, created or migrated to the current schema;
     `on_upgrade` is called before an existing store is migrated (a big one takes
@@ -192,21 +199,32 @@ def open_connection(
 
     A store in a folder this process cannot write opens read-only (`PRAGMA query_only`
     on: see `is_read_only`) when no process could write it meanwhile; otherwise the
-    StoreError names the folder."""
+    StoreError names the folder.
+
+    `existing`: another process of this refresh has opened the store already (a parse
+    worker's store): one gone since is refused (StoreUnwritable), never made anew and
+    empty, where the feeds that process listed do not exist."""
     _check_header(path)
     check_not_left_behind(path)
+    if not existing:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
+    # mode=rw: SQLite opens the file only if it is there (a plain path would create it).
+    target = f"file:{quote(str(path.resolve()))}?mode=rw" if existing else path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
-    try:
-        return _open(path, path, busy_timeout, on_upgrade)
+        return _open(path, target, busy_timeout, on_upgrade)
     except _FolderRefused as refused:
-        if not path.exists() or not _nobody_can_write_beside(path):
+        if existing or not path.exists() or not _nobody_can_write_beside(path):
             raise StoreUnwritable(
                 f"{path}: cannot open the store: its folder {path.parent} is read-only "
                 f"(SQLite must create {path.name}-wal and {path.name}-shm beside it)"
             ) from refused.__cause__
+    except StoreError as error:
+        if existing and not path.exists():
+            raise StoreUnwritable(f"{path}: {MOVED_WHILE_OPEN}") from error
+        raise
     # Without a -shm file SQLite reads a WAL store only as `immutable` (no locking):
     # safe here because nothing can write the store while this connection reads it.
     uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
@@ -229,7 +247,8 @@ def is_read_only(conn: sqlite3.Connection, path: Path) -> bool:
 def _open(
     path: Path, target: Path | str, busy_timeout: float, on_upgrade: Callable[[], None] | None
 ) -> sqlite3.Connection:
-    immutable = isinstance(target, str)  # the read-only URI of open_connection
+    # The read-only URI of open_connection (an `existing` store's URI asks for mode=rw).
+    immutable = isinstance(target, str) and target.endswith("immutable=1")
     try:
         # isolation_level=None: no implicit transactions; writes use BEGIN IMMEDIATE so
         # they wait (busy timeout) for the lock instead of failing on upgrade.
@@ -238,7 +257,7 @@ def _open(
             timeout=busy_timeout,
             isolation_level=None,
             check_same_thread=False,
-            uri=immutable,
+            uri=isinstance(target, str),
         )
     except sqlite3.Error as exc:
         raise store_error(path, exc) from exc

@@ -26,6 +26,7 @@ from tuinews.store import articles as _articles
 from tuinews.store import feeds as _feeds
 from tuinews.store import schema as _schema
 from tuinews.store.connection import (
+    MOVED_WHILE_OPEN,
     StoreUnwritable,
     is_read_only,
     open_connection,
@@ -83,9 +84,6 @@ def _newer_version(conn: sqlite3.Connection) -> int | None:
     return int(version) if version > SCHEMA_VERSION else None
 
 
-MOVED_WHILE_OPEN = "the store file was moved or deleted while open: not written"
-
-
 def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
         found = os.stat(path)
@@ -141,11 +139,14 @@ class Store:
         *,
         busy_timeout: float = 30.0,
         on_upgrade: Callable[[], None] | None = None,
+        existing: bool = False,
     ) -> Store:
         """Open (create, migrate) the store at `path`; StoreError when it cannot be used.
-        `on_upgrade` is called before a store from an older version is migrated."""
+        `on_upgrade` is called before a store from an older version is migrated.
+        `existing`: opened by another process already, never created (see
+        `connection.open_connection`)."""
         path = Path(path)
-        return cls(path, open_connection(path, busy_timeout, on_upgrade))
+        return cls(path, open_connection(path, busy_timeout, on_upgrade, existing=existing))
 
     def checkpoint_in_background(self) -> None:
         """From now on, copy each commit of this Store into the store file (checkpoint)
