@@ -263,10 +263,12 @@ WORKERS_FROM_FEEDS = 8
 def _parse_workers(
     ns: argparse.Namespace, feeds: Sequence[Subscription], store_path: Path
 ) -> WorkerPool | None:
+    if not wants_workers(ns, feeds, store_path):
+        return None  # without importing multiprocessing (a tenth of a second refresh)
     from tuinews.refresh.parsing import worker_count
     from tuinews.refresh.workers import WorkerPool
 
-    return WorkerPool.fork(worker_count()) if wants_workers(ns, feeds, store_path) else None
+    return WorkerPool.fork(worker_count())
 
 
 def wants_workers(ns: argparse.Namespace, feeds: Sequence[Subscription], store_path: Path) -> bool:
