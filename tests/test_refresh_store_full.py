@@ -25,8 +25,10 @@ SETTINGS = RefreshSettings(timeout=5.0, connect_timeout=2.0, concurrency=1)
 def limit_pages(monkeypatch: pytest.MonkeyPatch, spare_pages: int) -> None:
     real_open = store_module.open_connection
 
-    def open_full(path: Path, busy_timeout: float, *rest: object) -> sqlite3.Connection:
-        conn = real_open(path, busy_timeout, *rest)  # type: ignore[arg-type]
+    def open_full(
+        path: Path, busy_timeout: float, *rest: object, **options: object
+    ) -> sqlite3.Connection:
+        conn = real_open(path, busy_timeout, *rest, **options)  # type: ignore[arg-type]
         (pages,) = conn.execute("PRAGMA page_count").fetchone()
         conn.execute(f"PRAGMA max_page_count = {pages + spare_pages}")
         return conn

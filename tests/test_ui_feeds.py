@@ -421,10 +421,12 @@ async def test_a_store_that_refuses_writes_stops_the_refresh_with_one_line(
             screen = app.screen
             real_open = store_module.open_connection
 
-            def open_full(path: Path, busy_timeout: float, *rest: object) -> sqlite3.Connection:
+            def open_full(
+                path: Path, busy_timeout: float, *rest: object, **options: object
+            ) -> sqlite3.Connection:
                 # Real SQLite refusing writes: the refresh's connection may not grow the
                 # file ("database or disk is full").
-                conn = real_open(path, busy_timeout, *rest)  # type: ignore[arg-type]
+                conn = real_open(path, busy_timeout, *rest, **options)  # type: ignore[arg-type]
                 (pages,) = conn.execute("PRAGMA page_count").fetchone()
                 conn.execute(f"PRAGMA max_page_count = {pages + 4}")
                 return conn
