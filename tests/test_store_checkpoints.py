@@ -40,6 +40,12 @@ def _articles_in_file_alone(path: Path, scratch: Path) -> int:
         scratch.unlink()
 
 
+def _subscribed(path: Path) -> Store:
+    store = Store.open(path)
+    store.sync_feeds([Subscription(url=URL)])
+    return store
+
+
 def _checkpoint_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "checkpoints"]
 
@@ -48,9 +54,8 @@ def test_each_commit_reaches_the_store_file_without_the_committer_copying_it(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "store.db"
-    store = Store.open(path)
+    store = _subscribed(path)
     try:
-        store.sync_feeds([Subscription(url=URL)])
         store.checkpoint_in_background()
         _write(store, 0, 30)
         _write(store, 30, 20)
@@ -70,8 +75,7 @@ def test_closing_waits_for_the_thread_and_leaves_every_write_in_the_file(
 ) -> None:
     path = tmp_path / "store.db"
     before = set(_checkpoint_threads())
-    store = Store.open(path)
-    store.sync_feeds([Subscription(url=URL)])
+    store = _subscribed(path)
     store.checkpoint_in_background()
     store.checkpoint_in_background()  # once is enough: still one thread
     assert len(set(_checkpoint_threads()) - before) == 1
@@ -89,9 +93,8 @@ def test_a_store_gone_before_the_thread_starts_is_still_written_as_before(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "store.db"
-    store = Store.open(path)
+    store = _subscribed(path)
     try:
-        store.sync_feeds([Subscription(url=URL)])
         moved = tmp_path / "moved.db"
         path.rename(moved)
         # The thread's connection opens the path: with no store there, it must not
