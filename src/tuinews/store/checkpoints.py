@@ -18,7 +18,8 @@ import sqlite3
 import threading
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import quote
+
+from tuinews.store.connection import file_uri
 
 
 class BackgroundCheckpoints:
@@ -28,7 +29,7 @@ class BackgroundCheckpoints:
     def __init__(self, path: Path) -> None:
         # mode=rw: should the store have gone meanwhile, never create an empty one.
         self._conn = sqlite3.connect(
-            f"file:{quote(str(path))}?mode=rw",
+            file_uri(path, "mode=rw"),
             uri=True,
             isolation_level=None,
             check_same_thread=False,

@@ -212,7 +212,7 @@ def open_connection(
         except OSError as exc:
             raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
     # mode=rw: SQLite opens the file only if it is there (a plain path would create it).
-    target = f"file:{quote(str(path.resolve()))}?mode=rw" if existing else path
+    target = file_uri(path, "mode=rw") if existing else path
     try:
         return _open(path, target, busy_timeout, on_upgrade)
     except _FolderRefused as refused:
@@ -227,8 +227,7 @@ def open_connection(
         raise
     # Without a -shm file SQLite reads a WAL store only as `immutable` (no locking):
     # safe here because nothing can write the store while this connection reads it.
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
-    conn = _open(path, uri, busy_timeout, None)
+    conn = _open(path, file_uri(path, "mode=ro&immutable=1"), busy_timeout, None, immutable=True)
     conn.execute("PRAGMA query_only = ON")
     return conn
 
@@ -244,11 +243,21 @@ def is_read_only(conn: sqlite3.Connection, path: Path) -> bool:
     return path.exists() and not _writable(path)
 
 
+def file_uri(path: Path, query: str) -> str:
+    """The SQLite URI of the store at `path` with `query` (such as "mode=rw")."""
+    return f"file:{quote(str(path.resolve()))}?{query}"
+
+
 def _open(
-    path: Path, target: Path | str, busy_timeout: float, on_upgrade: Callable[[], None] | None
+    path: Path,
+    target: Path | str,
+    busy_timeout: float,
+    on_upgrade: Callable[[], None] | None,
+    *,
+    immutable: bool = False,
 ) -> sqlite3.Connection:
-    # The read-only URI of open_connection (an `existing` store's URI asks for mode=rw).
-    immutable = isinstance(target, str) and target.endswith("immutable=1")
+    """`target`: the path, or a URI (`file_uri`); `immutable`: the read-only URI of
+    open_connection, read as a plain file."""
     try:
         # isolation_level=None: no implicit transactions; writes use BEGIN IMMEDIATE so
         # they wait (busy timeout) for the lock instead of failing on upgrade.
