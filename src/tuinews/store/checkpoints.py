@@ -19,7 +19,7 @@ import threading
 from contextlib import suppress
 from pathlib import Path
 
-from tuinews.store.connection import file_uri
+from tuinews.store.uris import file_uri
 
 
 class BackgroundCheckpoints:
@@ -29,7 +29,7 @@ class BackgroundCheckpoints:
     def __init__(self, path: Path) -> None:
         # mode=rw: should the store have gone meanwhile, never create an empty one.
         self._conn = sqlite3.connect(
-            file_uri(path, "mode=rw"),
+            file_uri(path.resolve(), "mode=rw"),
             uri=True,
             isolation_level=None,
             check_same_thread=False,

@@ -7,10 +7,10 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import quote
 
 from tuinews.errors import StoreError
 from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate, register_functions
+from tuinews.store.uris import file_uri
 
 NOT_A_STORE = "not a tuinews store (file is not a database)"
 # What a command says before it migrates an older store (`on_upgrade`).
@@ -212,7 +212,7 @@ def open_connection(
         except OSError as exc:
             raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from exc
     # mode=rw: SQLite opens the file only if it is there (a plain path would create it).
-    target = file_uri(path, "mode=rw") if existing else path
+    target = file_uri(path.resolve(), "mode=rw") if existing else path
     try:
         return _open(path, target, busy_timeout, on_upgrade)
     except _FolderRefused as refused:
@@ -227,7 +227,9 @@ def open_connection(
         raise
     # Without a -shm file SQLite reads a WAL store only as `immutable` (no locking):
     # safe here because nothing can write the store while this connection reads it.
-    conn = _open(path, file_uri(path, "mode=ro&immutable=1"), busy_timeout, None, immutable=True)
+    conn = _open(
+        path, file_uri(path.resolve(), "mode=ro&immutable=1"), busy_timeout, None, immutable=True
+    )
     conn.execute("PRAGMA query_only = ON")
     return conn
 
@@ -241,11 +243,6 @@ def is_read_only(conn: sqlite3.Connection, path: Path) -> bool:
     if conn.execute("PRAGMA query_only").fetchone()[0]:
         return True
     return path.exists() and not _writable(path)
-
-
-def file_uri(path: Path, query: str) -> str:
-    """The SQLite URI of the store at `path` with `query` (such as "mode=rw")."""
-    return f"file:{quote(str(path.resolve()))}?{query}"
 
 
 def _open(

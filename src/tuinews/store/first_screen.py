@@ -13,11 +13,11 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from typing import NamedTuple
-from urllib.parse import quote
 
 from tuinews.sources.sanitize import clean_line
 from tuinews.store.schema import APPLICATION_ID, SCHEMA_VERSION
 from tuinews.store.sql import FEED_SELECT, HEADLINE_COLUMNS
+from tuinews.store.uris import file_uri
 
 TITLE_LIMIT = 1000  # characters of a headline's title kept
 
@@ -52,7 +52,7 @@ def read_first_screen(path: str, rows: int) -> FirstScreen | None:
     """The feeds, the counts and the first `rows` headlines; None when the store is
     missing, not ours, of another schema version, or cannot be read right now."""
     try:
-        conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=0.5)
+        conn = sqlite3.connect(file_uri(path, "mode=rw"), uri=True, timeout=0.5)
     except sqlite3.Error:
         return None
     try:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from urllib.parse import quote
+
+from tuinews.store.uris import file_uri
 
 
 def conditional_feeds(path: Path) -> set[str] | None:
@@ -17,7 +18,7 @@ def conditional_feeds(path: Path) -> set[str] | None:
     their next fetch is most likely a 304 with no body to parse. None when the store
     cannot be read as it is (missing, locked, not ours): assume nothing."""
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
+        conn = sqlite3.connect(file_uri(path, "mode=ro"), uri=True, timeout=0.2)
     except sqlite3.Error:
         return None
     try:
@@ -40,7 +41,7 @@ def former_addresses(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
+        conn = sqlite3.connect(file_uri(path, "mode=ro"), uri=True, timeout=0.2)
     except sqlite3.Error:
         return {}
     from tuinews.store.feeds import former_urls
