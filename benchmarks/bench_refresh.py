@@ -7,12 +7,20 @@
 Times a refresh into an empty store and a second refresh (everything not modified) for:
 refresh_feeds called in a fresh Python process, the real `tuinews refresh` command, and
 `newsboat -x reload` (reload-threads 8) when newsboat is installed. Each contender runs
-in its own process (peak RSS from wait4; peak PSS of the whole process tree, parse
-worker included, sampled every 50 ms) against a feed server in another process, so
+in its own process (peak RSS from wait4) against a feed server in another process, so
 nobody shares a GIL with the server. After the command's refreshes, the first search
 (which indexes the refresh's articles) and the next one are timed. Prints a table, then
-the figures as one JSON object (also written to benchmarks/results/refresh.json). A
-peak PSS of 0 means the run ended before it could be sampled.
+the figures as one JSON object (also written to benchmarks/results/refresh.json).
+
+Two things would otherwise tilt the timings, and are kept out of them:
+- the disk: each timed run starts after `sync`, so none pays for writing back the store
+  of the run before it (a first refresh leaves about 400 MB to write at 100 x 1000,
+  which the kernel writes out half a minute later, in the middle of the next run);
+- memory sampling: the peak PSS of the whole process tree (parse workers included) is
+  read from /proc every 50 ms, 1.5 ms of CPU per process read, which took 2 to 4% off
+  the command's time on 2 cores. So it is sampled in one more, untimed, run of the
+  command and of newsboat, after the timed ones. A peak PSS of 0 means the run ended
+  before it could be sampled.
 """
 
 from __future__ import annotations
@@ -72,17 +80,19 @@ def start_server(
 
 
 def spawn_and_wait(
-    argv: list[str], env: dict[str, str] | None = None
+    argv: list[str], env: dict[str, str] | None = None, *, sample_memory: bool = False
 ) -> tuple[float, int, str, float, int]:
     """Wall time, peak RSS (KB) and CPU seconds of this one child (reaped with wait4),
-    its stdout, and the peak PSS (KB) of the child and all its descendants together."""
+    its stdout, and with `sample_memory` the peak PSS (KB) of the child and all its
+    descendants together (else 0)."""
+    os.sync()  # the previous run's writes are not this one's to wait for
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        poller = TreeMemory(process.pid)
+        poller = TreeMemory(process.pid) if sample_memory else None
         _pid, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
-        peak_pss = poller.stop()
+        peak_pss = poller.stop() if poller is not None else 0
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -213,7 +223,11 @@ def bench_in_process(urls: list[str], scratch: Path) -> dict[str, Any]:
     return result
 
 
-def bench_cli(urls: list[str], scratch: Path) -> dict[str, Any] | None:
+Command = tuple[list[str], dict[str, str]]
+
+
+def cli_command(urls: list[str], scratch: Path) -> Command | None:
+    """`tuinews refresh` on `urls` into a new store in `scratch`, as argv and environment."""
     tuinews = VENV_BIN / "tuinews"
     if not tuinews.exists():
         return None
@@ -223,10 +237,41 @@ def bench_cli(urls: list[str], scratch: Path) -> dict[str, Any] | None:
     env = dict(os.environ, TUINEWS_CONFIG=str(config), TUINEWS_DB=str(db))
     env.pop("TUINEWS_TESTING", None)
     _with_bytecode(env)
-    figures, (first_out, second_out) = _run_twice([str(tuinews), "refresh"], env)
+    return [str(tuinews), "refresh"], env
+
+
+def newsboat_command(urls: list[str], scratch: Path) -> Command | None:
+    """`newsboat -x reload` on `urls` into a new cache in `scratch`."""
+    newsboat = shutil.which("newsboat")
+    if newsboat is None:
+        return None
+    home = scratch / "nb-home"
+    home.mkdir()
+    (home / "urls").write_text("\n".join(urls) + "\n")
+    (home / "config").write_text("reload-threads 8\nmax-items 0\n")
+    argv = [
+        newsboat,
+        "-u",
+        str(home / "urls"),
+        "-c",
+        str(home / "cache.db"),
+        "-C",
+        str(home / "config"),
+        "-x",
+        "reload",
+    ]
+    return argv, dict(os.environ, HOME=str(home), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+
+
+def bench_cli(urls: list[str], scratch: Path) -> dict[str, Any] | None:
+    command = cli_command(urls, scratch)
+    if command is None:
+        return None
+    argv, env = command
+    figures, (first_out, second_out) = _run_twice(argv, env)
     # The refresh leaves new articles out of the search index until a search runs
     # (schema v6): the first search after it pays for indexing them, the next does not.
-    search = [str(tuinews), "list", "--search", "77"]
+    search = [argv[0], "list", "--search", "77"]
     figures["first_search_s"], _rss, found, _cpu, _pss = spawn_and_wait(search, env)
     figures["next_search_s"], _rss, _out, _cpu, _pss = spawn_and_wait(search, env)
     figures["search_results"] = len(found.splitlines())
@@ -240,18 +285,24 @@ def bench_cli(urls: list[str], scratch: Path) -> dict[str, Any] | None:
 def _run_twice(argv: list[str], env: dict[str, str]) -> tuple[dict[str, Any], tuple[str, str]]:
     """A first refresh into an empty store and a second one right after: their times,
     CPU and the larger peak RSS, and the two outputs."""
-    first, first_rss, first_out, first_cpu, first_pss = spawn_and_wait(argv, env)
-    second, second_rss, second_out, second_cpu, second_pss = spawn_and_wait(argv, env)
+    first, first_rss, first_out, first_cpu, _pss = spawn_and_wait(argv, env)
+    second, second_rss, second_out, second_cpu, _pss = spawn_and_wait(argv, env)
     figures = {
         "first_s": first,
         "second_s": second,
         "first_cpu_s": first_cpu,
         "second_cpu_s": second_cpu,
         "peak_rss_kb": max(first_rss, second_rss),
-        # The whole process tree (the command and its parse worker), see TreeMemory.
-        "peak_pss_kb": max(first_pss, second_pss),
     }
     return figures, (first_out, second_out)
+
+
+def peak_tree_pss(command: Command) -> int:
+    """The peak PSS (KB) of the whole process tree (the command and its parse workers,
+    see TreeMemory) during a first refresh into an empty store: an untimed run, since
+    sampling costs CPU. A second refresh holds far less."""
+    argv, env = command
+    return spawn_and_wait(argv, env, sample_memory=True)[4]
 
 
 def _with_bytecode(env: dict[str, str]) -> None:
@@ -272,27 +323,12 @@ def _with_bytecode(env: dict[str, str]) -> None:
 
 
 def bench_newsboat(urls: list[str], scratch: Path) -> dict[str, Any] | None:
-    newsboat = shutil.which("newsboat")
-    if newsboat is None:
+    command = newsboat_command(urls, scratch)
+    if command is None:
         return None
-    home = scratch / "nb-home"
-    home.mkdir()
-    (home / "urls").write_text("\n".join(urls) + "\n")
-    (home / "config").write_text("reload-threads 8\nmax-items 0\n")
-    argv = [
-        newsboat,
-        "-u",
-        str(home / "urls"),
-        "-c",
-        str(home / "cache.db"),
-        "-C",
-        str(home / "config"),
-        "-x",
-        "reload",
-    ]
-    env = dict(os.environ, HOME=str(home), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    argv, env = command
     figures, _ = _run_twice(argv, env)
-    version = subprocess.run([newsboat, "-v"], capture_output=True, text=True, env=env)
+    version = subprocess.run([argv[0], "-v"], capture_output=True, text=True, env=env)
     return {
         **figures,
         "version": version.stdout.splitlines()[0] if version.stdout else "",
@@ -325,6 +361,15 @@ def run_case(
                     runs["cli"].append(figures)
                 if newsboat and (figures := bench_newsboat(urls, scratch)) is not None:
                     runs["nb"].append(figures)
+            memory = Path(tmp) / "memory"
+            memory.mkdir()
+            sampled = [
+                (runs["cli"], cli and cli_command(urls, memory)),
+                (runs["nb"], newsboat and newsboat_command(urls, memory)),
+            ]
+            for contender_runs, command in sampled:
+                if contender_runs and command:
+                    contender_runs[-1]["peak_pss_kb"] = peak_tree_pss(command)
             return {
                 "feeds": feeds,
                 "items": items,
