@@ -482,6 +482,10 @@ def _dispatch(argv: list[str], frame: FirstFrame | None = None) -> int:
     from tuinews.commands.common import name_stdout_in_errors
 
     name_stdout_in_errors()
+    if ns.command != "refresh":  # a refresh has more to load: it says when it is done
+        from tuinews import startup
+
+        startup.loaded()
     status = handler(ns)
     # Here, not at exit, where a failure could no longer be said nor change the status.
     sys.stdout.flush()

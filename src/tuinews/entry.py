@@ -8,6 +8,9 @@ import sys
 
 
 def main() -> int:
+    from tuinews import startup
+
+    startup.loading()  # each command says when its loading is over
     try:
         from tuinews.cli import main as run
     except KeyboardInterrupt:

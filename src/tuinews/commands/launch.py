@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuinews import paths
+from tuinews import paths, startup
 from tuinews.commands.common import (
     config_path,
     db_path,
@@ -71,6 +71,7 @@ def run_tui(ns: argparse.Namespace, sources: list[str], frame: FirstFrame | None
         while True:
             try:
                 app = create_app(ctx, first_frame=frame)
+                startup.loaded()  # Textual too: the rest is the reader's own work
                 app.run()
             finally:
                 if frame is not None:

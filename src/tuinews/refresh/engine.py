@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tuinews import startup
 from tuinews.errors import ConfigError, FeedLinkingPage, SourceError, StoreError, TuinewsError
 from tuinews.model import Feed, Subscription
 from tuinews.refresh.backoff import backoff, previous_wait, skipped_outcome
@@ -351,6 +352,7 @@ class _Run:
                 self.fetcher = Fetcher(client, self.settings)
                 if any(i.url[:6].lower() == "https:" for i in infos):
                     self.fetcher.prepare_tls()  # while the first requests go out
+            startup.loaded()  # the command's loading is over: the requests go out
             tasks = [asyncio.create_task(self._indexed(n, i)) for n, i in enumerate(infos)]
             try:
                 for done, next_done in enumerate(asyncio.as_completed(tasks), start=1):

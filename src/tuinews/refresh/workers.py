@@ -71,6 +71,9 @@ def _serve(
     title, SaveStats), "source" with the reason the body is not a feed, "broken" with
     that reason and the title read before the damage, "store" with (whether the store
     is unwritable, the message)."""
+    from tuinews import startup
+
+    startup.loaded()  # forked while the command loaded: what it inherited stays frozen
     for connection in inherited:
         connection.close()
     if quiet:
