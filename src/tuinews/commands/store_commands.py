@@ -294,16 +294,19 @@ def wants_workers(ns: argparse.Namespace, feeds: Sequence[Subscription], store_p
 
 def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary, store_path: Path) -> None:
     """A move updates the subscription, and the user is told."""
+    moved = [outcome for outcome in summary.outcomes if outcome.moved_to]
+    if not moved:
+        return  # the usual refresh: nothing more to import on its way out
     from tuinews.refresh.moves import save_move
     from tuinews.sources.sanitize import without_password as shown
 
-    for outcome in summary.outcomes:
-        if outcome.moved_to:
-            said = f"{shown(outcome.url)}: {outcome.move_line}"
-            error = save_move(
-                config_path(ns), store_path, outcome.url, outcome.moved_to, outcome.moved_via
-            )
-            warn(f"{said}; not updated: {error}" if error else f"{said}; subscription updated")
+    for outcome in moved:
+        assert outcome.moved_to is not None
+        said = f"{shown(outcome.url)}: {outcome.move_line}"
+        error = save_move(
+            config_path(ns), store_path, outcome.url, outcome.moved_to, outcome.moved_via
+        )
+        warn(f"{said}; not updated: {error}" if error else f"{said}; subscription updated")
 
 
 # A refresh that ends sooner shows no bar: its summary line follows at once, and setting
