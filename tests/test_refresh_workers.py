@@ -740,3 +740,64 @@ async def test_a_worker_never_makes_a_store_deleted_before_it_opened_it(tmp_path
     finally:
         pool.close()
     assert not list(tmp_path.glob("s.db*"))
+
+
+ENDLESS_PARSE = """
+import asyncio, sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tuinews.refresh.parsing as parsing
+from tuinews.errors import SourceError
+from tuinews.model import Subscription
+from tuinews.refresh import workers
+from tuinews.refresh.parsing import Body
+from tuinews.store import FeedWrite, Store, View
+
+real_parse = parsing.parse_and_prepare
+
+def parse_and_prepare(body, url, *args, **kwargs):
+    while "endless" in url:  # a document that would never be done with
+        pass
+    return real_parse(body, url, *args, **kwargs)
+
+parsing.parse_and_prepare = parse_and_prepare
+workers.PARSE_CPU_LIMIT = 0.5
+store = Store.open(Path(sys.argv[1]))
+store.sync_feeds([Subscription(url="http://x/endless"), Subscription(url="http://x/fine")])
+ids = {info.url: info.id for info in store.feeds()}
+pool = workers.WorkerPool.fork(1)
+
+async def main():
+    for url in ("http://x/endless", "http://x/fine"):
+        write = FeedWrite(ids[url], datetime.now(UTC), status=200)
+        try:
+            body = Body(sys.argv[2].encode())
+            _title, stats = await pool.save(body, url, None, store.path, write)
+            print(url, "saved", stats.new)
+        except SourceError as error:
+            print(url, "failed:", error.reason)
+
+asyncio.run(main())
+pool.close()
+print("stored", store.count(View()))
+"""
+
+
+def test_a_feed_that_takes_too_long_to_parse_fails_and_the_worker_goes_on(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "endless.py"
+    script.write_text(ENDLESS_PARSE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "s.db"), rss(3).decode()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "http://x/endless failed: not read: parsing it took over 0.5 s",
+        "http://x/fine saved 3",
+        "stored 3",
+    ]

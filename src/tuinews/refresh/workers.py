@@ -85,6 +85,8 @@ def _serve(
         os.close(devnull)
     # Ctrl-C reaches the whole process group; the parent decides, and our pipe tells us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _CPU_TIMER:
+        signal.signal(signal.SIGVTALRM, _parse_took_too_long)  # armed by `_parse` only
     from tuinews.store.stops import defer_stops_during_writes
 
     defer_stops_during_writes()  # Ctrl-Z reaches it too: not while holding the write lock
@@ -150,6 +152,23 @@ def _parse_meanwhile(parsed: list[_Parsed], requests: Connection, turns: _Turns)
     return len(parsed) < PARSE_AHEAD and requests.poll() and not turns.take(wait=False)
 
 
+# CPU seconds a worker gives one feed's parsing before it gives up on that feed and goes
+# on with the next: a hostile or pathological document must not hold up the refresh for
+# ever. The largest feed allowed (25 MB) parses in a few seconds. CPU time, not time on
+# the clock: a busy machine, or a laptop asleep, makes no parse look endless.
+PARSE_CPU_LIMIT = 60.0
+_CPU_TIMER = hasattr(signal, "SIGVTALRM")  # not on Windows
+
+
+class _ParseTookTooLong(BaseException):
+    """Raised by the parse's CPU timer. Not an Exception: the parsers' own `except
+    Exception` (a parser bug on one feed) must not turn it into another failure."""
+
+
+def _parse_took_too_long(_signal: int, _frame: object) -> None:
+    raise _ParseTookTooLong
+
+
 def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
     """The request's feed, parsed; or the answer when its body is not one."""
     from tuinews.refresh.parsing import parse_and_prepare
@@ -157,7 +176,15 @@ def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
 
     request_id, url, content_type, max_bytes, store_path, write = pickle.loads(header)
     try:
-        prepared, cut = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
+        if _CPU_TIMER:
+            signal.setitimer(signal.ITIMER_VIRTUAL, PARSE_CPU_LIMIT)
+        try:
+            prepared, cut = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
+        finally:
+            if _CPU_TIMER:
+                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+    except _ParseTookTooLong:
+        return (request_id, "source", f"not read: parsing it took over {PARSE_CPU_LIMIT:g} s")
     except FeedLinkingPage as error:
         return (request_id, "page", (error.reason, error.feeds))
     except BrokenFeedError as error:
