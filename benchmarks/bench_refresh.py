@@ -363,13 +363,10 @@ def run_case(
                     runs["nb"].append(figures)
             memory = Path(tmp) / "memory"
             memory.mkdir()
-            sampled = [
-                (runs["cli"], cli and cli_command(urls, memory)),
-                (runs["nb"], newsboat and newsboat_command(urls, memory)),
-            ]
-            for contender_runs, command in sampled:
-                if contender_runs and command:
-                    contender_runs[-1]["peak_pss_kb"] = peak_tree_pss(command)
+            if runs["cli"] and (command := cli_command(urls, memory)):
+                runs["cli"][-1]["peak_pss_kb"] = peak_tree_pss(command)
+            if runs["nb"] and (command := newsboat_command(urls, memory)):
+                runs["nb"][-1]["peak_pss_kb"] = peak_tree_pss(command)
             return {
                 "feeds": feeds,
                 "items": items,

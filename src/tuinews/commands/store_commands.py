@@ -294,14 +294,13 @@ def wants_workers(ns: argparse.Namespace, feeds: Sequence[Subscription], store_p
 
 def _apply_moves(ns: argparse.Namespace, summary: RefreshSummary, store_path: Path) -> None:
     """A move updates the subscription, and the user is told."""
-    moved = [outcome for outcome in summary.outcomes if outcome.moved_to]
-    if not moved:
-        return  # the usual refresh: nothing more to import on its way out
-    from tuinews.refresh.moves import save_move
-    from tuinews.sources.sanitize import without_password as shown
+    for outcome in summary.outcomes:
+        if not outcome.moved_to:
+            continue
+        # Here: the usual refresh, with no move, imports nothing more on its way out.
+        from tuinews.refresh.moves import save_move
+        from tuinews.sources.sanitize import without_password as shown
 
-    for outcome in moved:
-        assert outcome.moved_to is not None
         said = f"{shown(outcome.url)}: {outcome.move_line}"
         error = save_move(
             config_path(ns), store_path, outcome.url, outcome.moved_to, outcome.moved_via

@@ -169,6 +169,19 @@ def _parse_took_too_long(_signal: int, _frame: object) -> None:
     raise _ParseTookTooLong
 
 
+@contextlib.contextmanager
+def _parse_time_limit() -> Iterator[None]:
+    """PARSE_CPU_LIMIT on what runs inside (the handler is set once, by `_serve`)."""
+    if not _CPU_TIMER:
+        yield
+        return
+    signal.setitimer(signal.ITIMER_VIRTUAL, PARSE_CPU_LIMIT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+
+
 def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
     """The request's feed, parsed; or the answer when its body is not one."""
     from tuinews.refresh.parsing import parse_and_prepare
@@ -176,13 +189,8 @@ def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
 
     request_id, url, content_type, max_bytes, store_path, write = pickle.loads(header)
     try:
-        if _CPU_TIMER:
-            signal.setitimer(signal.ITIMER_VIRTUAL, PARSE_CPU_LIMIT)
-        try:
+        with _parse_time_limit():
             prepared, cut = parse_and_prepare(body, url, content_type, max_bytes=max_bytes)
-        finally:
-            if _CPU_TIMER:
-                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
     except _ParseTookTooLong:
         return (request_id, "source", f"not read: parsing it took over {PARSE_CPU_LIMIT:g} s")
     except FeedLinkingPage as error:
