@@ -62,6 +62,32 @@ def test_a_failing_feed_is_rolled_back_alone(store: Store) -> None:
     assert_store_sound(store.path)
 
 
+def test_a_feed_failing_after_its_rows_leaves_none_of_them_and_the_rest_saved(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch's one transaction is rolled back; each feed is then written alone.
+    failing = store.feed_by_url(URLS[1])
+    assert failing is not None
+    real = save_module.queue_new_articles
+
+    def fail_for_the_second_feed(conn: sqlite3.Connection, after_pk: int) -> None:
+        row = conn.execute("SELECT feed_id FROM articles WHERE pk > ? LIMIT 1", (after_pk,))
+        if row.fetchone() == (failing.id,):
+            raise sqlite3.OperationalError("disk I/O error")
+        real(conn, after_pk)
+
+    monkeypatch.setattr(save_module, "queue_new_articles", fail_for_the_second_feed)
+    results = store.write_batch([_write(store, url, n + 2) for n, url in enumerate(URLS)])
+    assert results[0] == SaveStats(2, 0) and results[2] == SaveStats(4, 0)
+    assert isinstance(results[1], StoreError) and "disk I/O error" in str(results[1])
+    assert store.count(View()) == 6
+    assert store.count(View(feed_ids=(failing.id,))) == 0
+    assert [(f.total, f.last_status) for f in store.feeds()] == [(2, 200), (0, None), (4, 200)]
+    monkeypatch.undo()
+    assert store.write_batch([_write(store, URLS[1], 3)]) == [SaveStats(3, 0)]
+    assert_store_sound(store.path)
+
+
 def test_a_feed_written_alone_that_fails_leaves_nothing_behind(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

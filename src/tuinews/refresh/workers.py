@@ -208,36 +208,46 @@ def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
 def _write_all(
     stores: dict[str, Store], turns: _Turns, parsed: list[_Parsed], results: Connection
 ) -> bool:
-    """Write the parsed feeds in one turn, each in its own transaction, and say each
-    one's answer as soon as it is saved (killed after a commit, a worker leaves that
-    feed's answer unsaid: the refresh reports it lost). False when the refresh's
-    process is gone."""
+    """Write the parsed feeds in one turn, those of one store in one transaction (see
+    `Store.write_batch`), and say their answers once saved (killed after the commit, a
+    worker leaves those answers unsaid: the refresh reports the feeds lost). False when
+    the refresh's process is gone."""
     if not parsed:
         return True
     if not turns.holding:
         turns.take()
     try:
-        while len(parsed) > 1:
-            if not _answer_with(results, [_write(stores, parsed.pop(0))]):
-                return False
-        last = _write(stores, parsed.pop())
+        answers: list[_Answer] = []
+        for store_path in dict.fromkeys(feed.store_path for feed in parsed):
+            answers += _write(stores, store_path, [f for f in parsed if f.store_path == store_path])
+        parsed.clear()
     finally:
         turns.give_back()
-    return _answer_with(results, [last])  # the turn given back first, as it was
+    return _answer_with(results, answers)  # the turn given back first: another may write
 
 
-def _write(stores: dict[str, Store], feed: _Parsed) -> _Answer:
+def _write(stores: dict[str, Store], store_path: str, feeds: list[_Parsed]) -> list[_Answer]:
+    import dataclasses
+
     try:
-        stats = _save(stores, feed.store_path, feed.write, feed.prepared)
+        saved = _save(
+            stores,
+            store_path,
+            [dataclasses.replace(feed.write, prepared=feed.prepared) for feed in feeds],
+        )
     except StoreError as error:
-        from tuinews.store import StoreUnwritable
+        saved = [error] * len(feeds)
+    answers: list[_Answer] = []
+    for feed, result in zip(feeds, saved, strict=True):
+        if isinstance(result, StoreError):
+            from tuinews.store import StoreUnwritable
 
-        return (feed.request_id, "store", (isinstance(error, StoreUnwritable), str(error)))
-    if feed.cut:
-        import dataclasses
-
-        stats = dataclasses.replace(stats, cut=feed.cut)
-    return (feed.request_id, "saved", (feed.prepared[0], stats))
+            unwritable = isinstance(result, StoreUnwritable)
+            answers.append((feed.request_id, "store", (unwritable, str(result))))
+            continue
+        stats = dataclasses.replace(result, cut=feed.cut) if feed.cut else result
+        answers.append((feed.request_id, "saved", (feed.prepared[0], stats)))
+    return answers
 
 
 def _answer_with(results: Connection, answers: list[_Answer]) -> bool:
@@ -300,10 +310,9 @@ class _Turns:
 
 
 def _save(
-    stores: dict[str, Store], store_path: str, write: FeedWrite, prepared: PreparedFeed
-) -> SaveStats:
-    """Write one feed in one transaction (the caller holds the turn)."""
-    import dataclasses
+    stores: dict[str, Store], store_path: str, writes: list[FeedWrite]
+) -> list[SaveStats | StoreError]:
+    """Write feeds in one transaction (the caller holds the turn)."""
     from pathlib import Path
 
     from tuinews.store import Store
@@ -315,10 +324,7 @@ def _save(
         store = stores[store_path] = Store.open(Path(store_path), existing=True)
         # Its waits on the disk would stop this worker's parsing (see store.checkpoints).
         store.checkpoint_in_background()
-    (result,) = store.write_batch([dataclasses.replace(write, prepared=prepared)])
-    if isinstance(result, StoreError):
-        raise result
-    return result
+    return store.write_batch(writes)
 
 
 class _Worker:
