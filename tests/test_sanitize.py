@@ -55,10 +55,40 @@ MARKUP = st.lists(
                 "&#x85;",
                 "&nbsp;",
                 "&lt;",
+                "&#8230;",
+                "&#8217;",
+                "&quot;",
             ]
         ),
     ),
     max_size=12,
+).map("".join)
+# Text made of character references, whole, cut short and nested, among plain characters.
+REFERENCES = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                *(f"&{name};" for name in sanitize._COMMON_REFERENCES),
+                "&amp;lt;",
+                "&amp;amp;",
+                "&amp;#8230;",
+                "&copy;",
+                "&#x2026;",
+                "&#27;",
+                "&#7;",
+                "&amp",
+                "&lt",
+                "&#8230",
+                "&#",
+                "&",
+                ";",
+                "#39;",
+                "amp;",
+            ]
+        ),
+        st.text(max_size=3),
+    ),
+    max_size=8,
 ).map("".join)
 PROPERTY = settings(max_examples=400, deadline=None)
 
@@ -191,6 +221,15 @@ def test_html_to_plain_matches_reference_and_is_safe(value: str, limit: int) -> 
     digest = sanitize.html_to_plain(value, limit)
     assert digest == reference_html_to_plain(value, limit)
     assert _is_safe(digest)
+
+
+@PROPERTY
+@given(REFERENCES)
+def test_unescape_decodes_as_html_unescape_does(value: str) -> None:
+    # The escape references aside, which become the controls the cleaning drops whole.
+    expected = re.sub(r"&#(?:0*27(?![0-9])|[xX]0*1[bB](?![0-9a-fA-F]));?", "\x1b", value)
+    expected = re.sub(r"&#(?:0*7(?![0-9])|[xX]0*7(?![0-9a-fA-F]));?", "\x07", expected)
+    assert sanitize.unescape(value) == html.unescape(expected)
 
 
 def test_ascii_fast_paths_on_everyday_strings() -> None:

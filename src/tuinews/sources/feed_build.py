@@ -222,7 +222,7 @@ def _escape_for_plain(text: str) -> str:
 def _categories(values: Iterable[str]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for value in values:
-        name = clean_entity_line(value[:LINE_LIMIT]) if value else ""
+        name = _line(value[:LINE_LIMIT]) if value else ""
         if name and name not in seen:
             seen[name] = None
             if len(seen) >= _MAX_CATEGORIES:

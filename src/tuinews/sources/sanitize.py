@@ -299,9 +299,50 @@ def clean_url(value: str | None) -> str:
 _ESCAPE_REFERENCE = re.compile(r"&#(?:0*(27|7)(?![0-9])|[xX]0*(1[bB]|7)(?![0-9a-fA-F]));?")
 
 
+# The references most text from feeds holds, by name, as html.unescape decodes them:
+# WordPress ends every excerpt with "[&#8230;]" and writes quotes and dashes as numeric
+# references. Looked up by name, they cost a third of html.unescape's pass, which calls
+# back into Python for each reference (about 1.5 us of a summary's 5).
+_COMMON_REFERENCES = {
+    "#8230": "\u2026",
+    "#8217": "\u2019",
+    "#8216": "\u2018",
+    "#8220": "\u201c",
+    "#8221": "\u201d",
+    "#8211": "\u2013",
+    "#8212": "\u2014",
+    "#038": "&",
+    "#039": "'",
+    "#39": "'",
+    "amp": "&",
+    "quot": '"',
+    "lt": "<",
+    "gt": ">",
+    "nbsp": "\xa0",
+}
+
+
+def _common_references_decoded(text: str) -> str | None:
+    """`text` with its references decoded, when every "&" starts a common one (see
+    above); else None. One pass, as html.unescape's: "&amp;lt;" is "&lt;"."""
+    first, *rest = text.split("&")
+    decoded = [first]
+    for part in rest:
+        name, semicolon, after = part.partition(";")
+        character = _COMMON_REFERENCES.get(name) if semicolon else None
+        if character is None:
+            return None
+        decoded.append(character)
+        decoded.append(after)
+    return "".join(decoded)
+
+
 def unescape(text: str) -> str:
     """html.unescape, but an escape sequence written with `&#27;` goes whole when the
     text is cleaned (every caller cleans what this returns)."""
+    decoded = _common_references_decoded(text)
+    if decoded is not None:
+        return decoded
     if "&#" in text:
         text = _ESCAPE_REFERENCE.sub(_control_for, text)
     return html.unescape(text)
