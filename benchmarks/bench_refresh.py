@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import resource
@@ -404,13 +405,18 @@ def _mb(kb: object) -> str:
     return f"{kb / 1024:.0f} MB" if isinstance(kb, int | float) and kb > 0 else "-"
 
 
+@functools.cache
 def _interpreter() -> str:
-    """Which Python runs tuinews (this one): its build counts. Debian's python3 (built
-    with profile-guided and link-time optimisation, libpython linked into the executable)
-    ran the 100 x 1000 refresh 13% quicker than a build from source without them
-    (pyenv's, libpython as a shared library) on the same machine."""
-    build = sys.version.split(None, 1)[1]
-    return f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}, {build})"
+    """The Python that runs the `tuinews` command: its build counts. Debian's python3
+    (built with profile-guided and link-time optimisation, libpython linked into the
+    executable) ran the 100 x 1000 refresh 13% quicker than a build from source without
+    them (pyenv's, libpython as a shared library) on the same machine."""
+    python = VENV_BIN / "python"
+    if not python.exists():
+        return "-"
+    code = "import sys; print(sys.version.replace(chr(10), ' '))"
+    version = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout
+    return f"Python {version.strip()} at {os.path.realpath(python)}"
 
 
 def _s(value: object) -> str:

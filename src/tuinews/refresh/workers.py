@@ -30,7 +30,7 @@ import pickle
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
     from tuinews.refresh.parsing import Body
     from tuinews.store import FeedWrite, SaveStats, Store
-    from tuinews.store.save import PreparedFeed
 
 # Past this wait for its turn (a turn normally lasts a fraction of a second), a worker
 # stops taking turns (see `_Turns`).
@@ -137,8 +136,8 @@ class _Parsed:
 
     request_id: int
     store_path: str
-    write: FeedWrite
-    prepared: PreparedFeed
+    write: FeedWrite  # with its rows
+    title: str
     cut: str | None
 
 
@@ -202,7 +201,7 @@ def _parse(header: bytes, body: bytes) -> _Parsed | _Answer:
         return (request_id, "source", error.reason)
     if cut:
         write = write.of_cut_document()
-    return _Parsed(request_id, store_path, write, prepared, cut)
+    return _Parsed(request_id, store_path, replace(write, prepared=prepared), prepared[0], cut)
 
 
 def _write_all(
@@ -227,14 +226,8 @@ def _write_all(
 
 
 def _write(stores: dict[str, Store], store_path: str, feeds: list[_Parsed]) -> list[_Answer]:
-    import dataclasses
-
     try:
-        saved = _save(
-            stores,
-            store_path,
-            [dataclasses.replace(feed.write, prepared=feed.prepared) for feed in feeds],
-        )
+        saved = _save(stores, store_path, [feed.write for feed in feeds])
     except StoreError as error:
         saved = [error] * len(feeds)
     answers: list[_Answer] = []
@@ -245,8 +238,8 @@ def _write(stores: dict[str, Store], store_path: str, feeds: list[_Parsed]) -> l
             unwritable = isinstance(result, StoreUnwritable)
             answers.append((feed.request_id, "store", (unwritable, str(result))))
             continue
-        stats = dataclasses.replace(result, cut=feed.cut) if feed.cut else result
-        answers.append((feed.request_id, "saved", (feed.prepared[0], stats)))
+        stats = replace(result, cut=feed.cut) if feed.cut else result
+        answers.append((feed.request_id, "saved", (feed.title, stats)))
     return answers
 
 

@@ -494,9 +494,11 @@ class Store:
             next_fetch=next_fetch,
             source_mtime=source_mtime,
         )
-        with self._writing() as conn:
-            self._tune_for_saving(conn)
-            return self._write_one(conn, write)
+        try:
+            (stats,) = self._write_together([write])
+        except _FeedNotWritten as failed:
+            raise failed.error from failed.__cause__
+        return stats
 
     def write_batch(self, writes: Sequence[FeedWrite]) -> list[SaveStats | StoreError]:
         """Record several feeds' fetches in one transaction. Should one feed's write
